@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netns.c - enter the network namespace named by --netns.
+ *
+ * synacct calls setns(2) itself instead of relying on `ip netns exec`,
+ * which mounts a fresh /sys and so hides /sys/fs/bpf and cgroup2 mounts.
+ * setns(CLONE_NEWNET) changes only the network namespace: bpffs, cgroups
+ * and /proc/self/net (which follows the caller) keep working.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "agent.h"
+
+/* Returns 0, -ENOENT for an unknown namespace, or another -errno. */
+int sa_netns_enter(const char *name_or_path, char *err, size_t errlen)
+{
+	char path[4096];
+	int fd, ret = 0;
+
+	if (strchr(name_or_path, '/'))
+		snprintf(path, sizeof(path), "%s", name_or_path);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name_or_path);
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			snprintf(err, errlen, "network namespace '%s' not found (no %s); "
+				 "list them with 'ip netns list'", name_or_path, path);
+		else
+			snprintf(err, errlen, "cannot open network namespace %s: %s",
+				 path, strerror(-ret));
+		return ret;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		ret = -errno;
+		/* setns on something that is not a netns file gives EINVAL. */
+		snprintf(err, errlen, "cannot enter network namespace %s: %s",
+			 path, ret == -EINVAL ? "not a network namespace" : strerror(-ret));
+		if (ret == -EINVAL)
+			ret = -ENOENT;
+	}
+	close(fd);
+	return ret;
+}

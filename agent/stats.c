@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats.c - per-port snapshots of the BPF counter maps, and their
+ * differences (interval = now - previous, total = now - start).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "agent.h"
+
+const char *const sa_counter_names[SA_C_MAX] = {
+#define SA_NAME(name) [SA_C_##name] = #name,
+	SA_PORT_COUNTERS(SA_NAME)
+#undef SA_NAME
+};
+
+struct sa_snapshot *sa_snapshot_new(void)
+{
+	return calloc(1, sizeof(struct sa_snapshot));
+}
+
+void sa_snapshot_clear(struct sa_snapshot *s)
+{
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		free(s->port[p]);
+		s->port[p] = NULL;
+	}
+	s->nic_unparsed = 0;
+	s->tc_unparsed = 0;
+}
+
+void sa_snapshot_free(struct sa_snapshot *s)
+{
+	if (!s)
+		return;
+	sa_snapshot_clear(s);
+	free(s);
+}
+
+struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port)
+{
+	if (port >= SA_MAX_PORTS)
+		return NULL;
+	if (!s->port[port])
+		s->port[port] = calloc(1, sizeof(struct sa_port_stats));
+	return s->port[port];
+}
+
+bool sa_port_stats_zero(const struct sa_port_stats *ps)
+{
+	for (int i = 0; i < SA_C_MAX; i++)
+		if (ps->c[i])
+			return false;
+	return true;
+}
+
+void sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
+		      const struct sa_snapshot *b)
+{
+	sa_snapshot_clear(out);
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		const struct sa_port_stats *pa = a->port[p], *pb = b->port[p];
+		struct sa_port_stats *po;
+
+		if (!pa)
+			continue;
+		po = sa_snapshot_port(out, p);
+		if (!po)
+			continue;
+		for (int i = 0; i < SA_C_MAX; i++)
+			po->c[i] = pa->c[i] - (pb ? pb->c[i] : 0);
+	}
+	out->nic_unparsed = a->nic_unparsed - b->nic_unparsed;
+	out->tc_unparsed = a->tc_unparsed - b->tc_unparsed;
+}
+
+void sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
+{
+	static const struct sa_snapshot empty;
+
+	sa_snapshot_diff(dst, src, &empty);
+}
+
+int sa_read_port_map(int map_fd, unsigned int nfields, enum sa_counter first,
+		     struct sa_snapshot *snap)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 key, next, *prev = NULL;
+	__u64 *vals;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu * nfields, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+
+	/* Entries are never deleted, so a plain get_next_key walk sees
+	 * every port exactly once. */
+	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(map_fd, &key, vals))
+			continue;
+		ps = sa_snapshot_port(snap, key);
+		if (!ps) {
+			err = -ENOMEM;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			for (unsigned int i = 0; i < nfields; i++)
+				ps->c[first + i] += vals[cpu * nfields + i];
+	}
+	free(vals);
+	return err;
+}
+
+int sa_read_unparsed(int map_fd, __u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 zero = 0;
+	__u64 *vals;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(map_fd, &zero, vals);
+	if (!err)
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			*out += vals[cpu];
+	free(vals);
+	return err ? -errno : 0;
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tc.c - attaches tc.bpf.c to the clsact hooks of the watched interfaces
+ * and reads tc_syn / synack_sent.
+ *
+ * Other tools' qdiscs and filters stay as they are: synacct adds its own
+ * two filters (handle SA_TC_HANDLE), removes exactly those on exit, and
+ * removes the clsact qdisc only if it created it.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "agent.h"
+#include "tc.skel.h"
+
+_Static_assert(offsetof(struct sa_tc_counters, tc_syn) == 0 &&
+	       offsetof(struct sa_tc_counters, synack_sent) == 8,
+	       "tc_counters layout");
+_Static_assert(SA_C_synack_sent == SA_C_tc_syn + 1, "counter order");
+
+/* "SA" in hex, so `tc filter show` makes the owner recognisable. */
+#define SA_TC_HANDLE 0x5a
+/* Run before other filters at the default priority, so that tc_syn counts
+ * SYNs before another tool's filter can drop them. */
+#define SA_TC_PRIO 1
+
+struct tc_filter {
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	bool attached;
+};
+
+struct tc_link {
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	bool created_qdisc;
+	struct tc_filter in, eg;
+};
+
+struct tc_stage {
+	struct tc_bpf *skel;
+	struct tc_link links[SA_MAX_IFACES];
+	int n_links;
+};
+
+int tc_stage_open(struct tc_stage **out, const char *btf)
+{
+	struct tc_stage *st;
+	int err;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf);
+
+	st->skel = tc_bpf__open_opts(&oo);
+	if (!st->skel || tc_bpf__load(st->skel)) {
+		err = -errno;
+		sa_err("cannot load the TC programs: %s", strerror(-err));
+		tc_bpf__destroy(st->skel);
+		free(st);
+		return err;
+	}
+	*out = st;
+	return 0;
+}
+
+static int tc_filter_add(struct tc_filter *f, int ifindex,
+			 enum bpf_tc_attach_point where, int prog_fd)
+{
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	f->hook.sz = sizeof(f->hook);
+	f->hook.ifindex = ifindex;
+	f->hook.attach_point = where;
+	f->opts.sz = sizeof(f->opts);
+	f->opts.handle = SA_TC_HANDLE;
+	f->opts.priority = SA_TC_PRIO;
+	f->opts.prog_fd = prog_fd;
+	err = bpf_tc_attach(&f->hook, &f->opts);
+	if (err == -EINVAL || err == -EEXIST) {
+		/* Priority 1 is taken by a filter of another kind (or by a
+		 * synacct left over): let the kernel pick a free one. */
+		f->opts.priority = 0;
+		err = bpf_tc_attach(&f->hook, &f->opts);
+	}
+	if (err)
+		return err;
+	f->attached = true;
+	return 0;
+}
+
+static void tc_filter_del(struct tc_filter *f, const char *ifname)
+{
+	int err;
+
+	if (!f->attached)
+		return;
+	/* bpf_tc_detach wants only handle and priority set. */
+	f->opts.prog_fd = 0;
+	f->opts.prog_id = 0;
+	f->opts.flags = 0;
+	err = bpf_tc_detach(&f->hook, &f->opts);
+	if (err && err != -ENODEV && err != -ENOENT && err != -EINVAL)
+		sa_err("cannot remove synacct TC filter from %s: %s", ifname,
+		       strerror(-err));
+	f->attached = false;
+}
+
+int tc_stage_attach(struct tc_stage *st, int ifindex, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	struct tc_link *l;
+	int err;
+
+	if (st->n_links >= SA_MAX_IFACES)
+		return -E2BIG;
+	l = &st->links[st->n_links];
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifindex;
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		sa_err("cannot create clsact qdisc on %s: %s", ifname,
+		       strerror(-err));
+		return err;
+	}
+	l->created_qdisc = !err;
+	st->n_links++;	/* from here on, close undoes what was done */
+
+	err = tc_filter_add(&l->in, ifindex, BPF_TC_INGRESS,
+			    bpf_program__fd(st->skel->progs.synacct_tc_in));
+	if (!err)
+		err = tc_filter_add(&l->eg, ifindex, BPF_TC_EGRESS,
+				    bpf_program__fd(st->skel->progs.synacct_tc_eg));
+	if (err)
+		sa_err("cannot attach TC filter to %s: %s", ifname,
+		       strerror(-err));
+	return err;
+}
+
+int tc_stage_read(struct tc_stage *st, struct sa_snapshot *snap)
+{
+	int err;
+
+	err = sa_read_port_map(bpf_map__fd(st->skel->maps.tc_counters), 2,
+			       SA_C_tc_syn, snap);
+	if (err)
+		return err;
+	return sa_read_unparsed(bpf_map__fd(st->skel->maps.parse_counters),
+				&snap->tc_unparsed);
+}
+
+void tc_stage_close(struct tc_stage *st)
+{
+	if (!st)
+		return;
+	for (int i = st->n_links - 1; i >= 0; i--) {
+		struct tc_link *l = &st->links[i];
+
+		tc_filter_del(&l->eg, l->ifname);
+		tc_filter_del(&l->in, l->ifname);
+		if (l->created_qdisc) {
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
+				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+			bpf_tc_hook_destroy(&hook);
+		}
+	}
+	tc_bpf__destroy(st->skel);
+	free(st);
+}

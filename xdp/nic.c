@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nic.c - loads nic.bpf.c and attaches it to the watched interfaces
+ * through libxdp (so `xdp-loader status` shows it), and reads nic_syn.
+ *
+ * synacct only observes: it never replaces an XDP program that is already
+ * on an interface, and it detaches only what it attached.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "agent.h"
+#include "nic.skel.h"
+
+/* sa_read_port_map() reads the struct as consecutive counters. */
+_Static_assert(offsetof(struct sa_nic_counters, nic_syn) == 0,
+	       "nic_counters layout");
+
+struct nic_link {
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	enum xdp_attach_mode mode;
+};
+
+struct nic_stage {
+	struct nic_bpf *skel;
+	struct xdp_program *prog;
+	struct nic_link links[SA_MAX_IFACES];
+	int n_links;
+};
+
+static int libxdp_quiet(enum libxdp_print_level level, const char *fmt,
+			va_list args)
+{
+	(void)level; (void)fmt; (void)args;
+	return 0;
+}
+
+static int libxdp_verbose(enum libxdp_print_level level, const char *fmt,
+			  va_list args)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, args);
+}
+
+int nic_stage_open(struct nic_stage **out, bool verbose, const char *btf)
+{
+	struct nic_stage *st;
+	int err;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	libxdp_set_print(verbose ? libxdp_verbose : libxdp_quiet);
+
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf);
+
+	st->skel = nic_bpf__open_opts(&oo);
+	if (!st->skel || nic_bpf__load(st->skel)) {
+		err = -errno;
+		sa_err("cannot load the XDP program: %s", strerror(-err));
+		goto cleanup;
+	}
+	st->prog = xdp_program__from_fd(bpf_program__fd(st->skel->progs.synacct_xdp));
+	err = libxdp_get_error(st->prog);
+	if (err) {
+		st->prog = NULL;
+		sa_err("libxdp cannot use the XDP program: %s", strerror(-err));
+		goto cleanup;
+	}
+	*out = st;
+	return 0;
+
+cleanup:
+	nic_stage_close(st);
+	return err;
+}
+
+/* Name of the XDP program already on @ifindex (any mode), or 0 if none. */
+static __u32 xdp_prog_present(int ifindex, char *name, size_t namelen)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), id;
+	int fd;
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	id = q.prog_id ? q.prog_id :
+	     q.drv_prog_id ? q.drv_prog_id :
+	     q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+	snprintf(name, namelen, "?");
+	if (!id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd >= 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			snprintf(name, namelen, "%s", info.name);
+		close(fd);
+	}
+	return id;
+}
+
+int nic_stage_attach(struct nic_stage *st, int ifindex, const char *ifname,
+		     bool force_skb)
+{
+	struct nic_link *l;
+	char other[BPF_OBJ_NAME_LEN + 1];
+	__u32 id;
+	int err;
+
+	if (st->n_links >= SA_MAX_IFACES)
+		return -E2BIG;
+	id = xdp_prog_present(ifindex, other, sizeof(other));
+	if (id) {
+		sa_err("interface %s already has an XDP program (id %u, name %s) "
+		       "attached by another tool; synacct never replaces it: "
+		       "remove it (xdp-loader unload %s --all) or run with --no-xdp",
+		       ifname, id, other, ifname);
+		return -EBUSY;
+	}
+
+	l = &st->links[st->n_links];
+	l->ifindex = ifindex;
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+	l->mode = force_skb ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
+	if (err && l->mode == XDP_MODE_NATIVE) {
+		sa_info("native XDP not available on %s (%s); using SKB mode",
+			ifname, strerror(-err));
+		l->mode = XDP_MODE_SKB;
+		err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
+	}
+	if (err) {
+		sa_err("cannot attach XDP program to %s: %s", ifname,
+		       strerror(-err));
+		return err;
+	}
+	st->n_links++;
+	return 0;
+}
+
+const char *nic_stage_mode(struct nic_stage *st)
+{
+	if (!st->n_links)
+		return "none";
+	return st->links[0].mode == XDP_MODE_SKB ? "skb" : "native";
+}
+
+int nic_stage_read(struct nic_stage *st, struct sa_snapshot *snap)
+{
+	int err;
+
+	err = sa_read_port_map(bpf_map__fd(st->skel->maps.nic_counters), 1,
+			       SA_C_nic_syn, snap);
+	if (err)
+		return err;
+	return sa_read_unparsed(bpf_map__fd(st->skel->maps.parse_counters),
+				&snap->nic_unparsed);
+}
+
+void nic_stage_close(struct nic_stage *st)
+{
+	if (!st)
+		return;
+	for (int i = st->n_links - 1; i >= 0; i--) {
+		struct nic_link *l = &st->links[i];
+		int err = xdp_program__detach(st->prog, l->ifindex, l->mode, 0);
+
+		/* A vanished interface took its program with it. */
+		if (err && err != -ENODEV)
+			sa_err("cannot detach XDP program from %s: %s",
+			       l->ifname, strerror(-err));
+	}
+	xdp_program__close(st->prog);
+	nic_bpf__destroy(st->skel);
+	free(st);
+}
