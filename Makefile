@@ -47,7 +47,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(BUILD)
 
 SELFTEST_BINS := selftests/bin/test_parse selftests/bin/lab_server \
-	selftests/bin/lab_client selftests/bin/lab_synflood
+	selftests/bin/lab_client selftests/bin/lab_synflood \
+	selftests/bin/xdp_pass.bpf.o
 
 .PHONY: all deps check-deps test demo clean
 .DEFAULT_GOAL := all
@@ -101,13 +102,19 @@ selftests/bin/test_parse: selftests/test_parse.c $(SKELS) include/synacct.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
+selftests/bin/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror \
+		-I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
+
 selftests/bin/%: selftests/tools/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 test: check-deps synacct $(SELFTEST_BINS)
-	$(Q)prove -v selftests/t/
+	$(Q)prove -v --exec /bin/bash selftests/t/
 
 demo: check-deps synacct $(SELFTEST_BINS)
 	$(Q)selftests/demo.sh

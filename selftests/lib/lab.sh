@@ -1,0 +1,247 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lab.sh - a small lab for synacct's tests and demo: a server namespace and
+# a client namespace joined by a veth pair, real listeners and clients, and
+# TAP helpers.  Source it, call lab_init, and everything is torn down by a
+# trap on EXIT, even when a test fails.
+#
+# Addresses come from the ranges reserved for testing (RFC 2544, RFC 3849):
+#   server 198.18.0.1/24 2001:db8::1/64     client 198.18.0.2/24 2001:db8::2/64
+#   spoofed flood sources 198.19.0.0/16 and 2001:db8:ff::/64, routed from
+#   the server back into the client namespace, where replies die.
+# No namespace has a default route.
+
+SA_ROOT=${SA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SYNACCT=${SYNACCT:-$SA_ROOT/synacct}
+SA_BIN=$SA_ROOT/selftests/bin
+
+SRV_IP4=198.18.0.1
+CLI_IP4=198.18.0.2
+SRV_IP6=2001:db8::1
+CLI_IP6=2001:db8::2
+SPOOF_NET4=198.19.0.0/16
+SPOOF_NET6=2001:db8:ff::/64
+SRV_IF=sa-srv0
+CLI_IF=sa-cli0
+
+LAB_PIDS=()
+LAB_NS=()
+LAB_DIR=
+T_NUM=0
+T_FAILED=0
+T_SKIPPED=0
+
+# ---- TAP ----
+
+t_ok() {	# t_ok COND-STATUS DESCRIPTION
+	T_NUM=$((T_NUM + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_NUM - $2"
+	else
+		echo "not ok $T_NUM - $2"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+t_is() {	# t_is GOT WANT DESCRIPTION: exact equality
+	local got=$1 want=$2
+	T_NUM=$((T_NUM + 1))
+	if [ "$got" == "$want" ]; then
+		echo "ok $T_NUM - $3 ($got)"
+	else
+		echo "not ok $T_NUM - $3"
+		echo "#   got:  '$got'"
+		echo "#   want: '$want'"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+t_like() {	# t_like STRING REGEX DESCRIPTION
+	T_NUM=$((T_NUM + 1))
+	if [[ $1 =~ $2 ]]; then
+		echo "ok $T_NUM - $3"
+	else
+		echo "not ok $T_NUM - $3"
+		echo "#   got:  '$1'"
+		echo "#   want: /$2/"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+t_skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+t_done() {
+	echo "1..$T_NUM"
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+
+t_diag() {
+	sed 's/^/# /' "$@"
+}
+
+# ---- lab ----
+
+lab_require() {
+	[ "$(id -u)" -eq 0 ] || t_skip_all "needs root (run: sudo make test)"
+	[ -x "$SYNACCT" ] || { echo "Bail out! $SYNACCT not built"; exit 1; }
+	[ -r /sys/kernel/btf/vmlinux ] || t_skip_all "kernel has no BTF"
+}
+
+lab_teardown() {
+	local pid ns
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	LAB_PIDS=()
+	for ns in "${LAB_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	LAB_NS=()
+	[ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
+	LAB_DIR=
+}
+
+# lab_init: two namespaces, one veth pair, addresses, routes back for the
+# spoofed ranges.  Names carry the PID so parallel runs cannot collide.
+lab_init() {
+	lab_require
+	SRV=sa-$$-srv
+	CLI=sa-$$-cli
+	LAB_DIR=$(mktemp -d /tmp/synacct-lab.XXXXXX)
+	trap lab_teardown EXIT
+	trap 'exit 130' INT TERM
+	ip netns add "$SRV" && LAB_NS+=("$SRV") &&
+	ip netns add "$CLI" && LAB_NS+=("$CLI") &&
+	ip link add "$SRV_IF" netns "$SRV" type veth peer name "$CLI_IF" netns "$CLI" &&
+	ip -n "$SRV" addr add $SRV_IP4/24 dev "$SRV_IF" &&
+	ip -n "$CLI" addr add $CLI_IP4/24 dev "$CLI_IF" &&
+	ip -n "$SRV" addr add $SRV_IP6/64 dev "$SRV_IF" nodad &&
+	ip -n "$CLI" addr add $CLI_IP6/64 dev "$CLI_IF" nodad &&
+	ip -n "$SRV" link set lo up && ip -n "$CLI" link set lo up &&
+	ip -n "$SRV" link set "$SRV_IF" up && ip -n "$CLI" link set "$CLI_IF" up &&
+	ip -n "$SRV" route add $SPOOF_NET4 via $CLI_IP4 &&
+	ip -n "$SRV" -6 route add $SPOOF_NET6 via $CLI_IP6 ||
+		{ echo "Bail out! cannot build the lab"; exit 1; }
+	# Neighbours resolved up front, so the first SYN is not queued
+	# behind ARP/ND.
+	ip netns exec "$CLI" ping -c1 -W2 $SRV_IP4 >/dev/null 2>&1
+	ip netns exec "$CLI" ping -6 -c1 -W2 $SRV_IP6 >/dev/null 2>&1
+}
+
+lab_sysctl() {	# lab_sysctl NS KEY=VALUE
+	ip netns exec "$1" sysctl -qw "$2" >/dev/null
+}
+
+# lab_bg NS CMD...: run in the background in NS, remember the PID.
+lab_bg() {
+	local ns=$1; shift
+	ip netns exec "$ns" "$@" &
+	LAB_PIDS+=($!)
+	LAB_LAST_PID=$!
+}
+
+lab_wait_file() {	# lab_wait_file FILE [TENTHS]
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# lab_server PORT [lab_server options...]: a listener in the server
+# namespace; LAB_SERVER_PID, LAB_SERVER_COUNT (file with its accept count).
+lab_server() {
+	local port=$1; shift
+	local ready=$LAB_DIR/ready.$port
+	LAB_SERVER_COUNT=$LAB_DIR/accepted.$port
+	rm -f "$ready" "$LAB_SERVER_COUNT"
+	lab_bg "$SRV" "$SA_BIN/lab_server" --port "$port" --ready-file "$ready" \
+		--count-file "$LAB_SERVER_COUNT" "$@"
+	LAB_SERVER_PID=$LAB_LAST_PID
+	lab_wait_file "$ready" || { echo "Bail out! lab_server did not start"; exit 1; }
+}
+
+# lab_server_stop PID COUNTFILE: stop it and print how many it accepted.
+lab_server_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	cat "$2" 2>/dev/null || echo "?"
+}
+
+lab_client() {	# lab_client lab_client-options...
+	ip netns exec "$CLI" "$SA_BIN/lab_client" "$@"
+}
+
+lab_flood() {	# lab_flood lab_synflood-options...
+	ip netns exec "$CLI" "$SA_BIN/lab_synflood" "$@"
+}
+
+# ---- kernel counters ----
+
+# lab_nstat NS: every MIB counter of NS as "Name value" lines (absolute).
+lab_nstat() {
+	ip netns exec "$1" nstat -saz 2>/dev/null | awk 'NR > 1 && NF >= 2 { print $1, $2 }'
+}
+
+# nstat_get FILE NAME: a counter from a lab_nstat dump (0 if absent).
+nstat_get() {
+	awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"
+}
+
+# nstat_delta BEFORE AFTER NAME
+nstat_delta() {
+	echo $(( $(nstat_get "$2" "$3") - $(nstat_get "$1" "$3") ))
+}
+
+# SYNs the client namespace sent: every connect() and every retransmit.
+cli_syns_sent() {	# BEFORE AFTER
+	echo $(( $(nstat_delta "$1" "$2" TcpActiveOpens) + $(nstat_delta "$1" "$2" TcpExtTCPSynRetrans) ))
+}
+
+# ---- synacct ----
+
+# synacct_start [synacct options...]: run it on the server side of the lab
+# with --json; returns once its programs are attached ("start" record).
+synacct_start() {
+	SA_OUT=$LAB_DIR/synacct.json
+	SA_ERR=$LAB_DIR/synacct.err
+	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json "$@" >"$SA_OUT" 2>"$SA_ERR" &
+	SA_PID=$!
+	LAB_PIDS+=($SA_PID)
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q '"type":"start"' "$SA_OUT" 2>/dev/null && return 0
+		kill -0 $SA_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# synacct did not start:"; t_diag "$SA_ERR"
+	return 1
+}
+
+# synacct_stop: SIGINT, wait; SA_RC holds its exit status.
+synacct_stop() {
+	kill -INT $SA_PID 2>/dev/null
+	wait $SA_PID
+	SA_RC=$?
+}
+
+# summary FIELD PORT: a port's field from the summary record.
+summary() {
+	jq -r --argjson p "$2" 'select(.type == "summary") | .ports[] |
+		select(.port == $p) | .'"$1" "$SA_OUT"
+}
+
+# interval_sum FIELD PORT: the field summed over all interval records.
+interval_sum() {
+	jq -s --argjson p "$2" '[.[] | select(.type == "interval") | .ports[] |
+		select(.port == $p) | .'"$1"'] | add // 0' "$SA_OUT"
+}

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Stage 1 and 2 counts are exact: nic_syn, tc_syn and synack_sent equal the
+# SYNs the client namespace sent (its TcpActiveOpens + TCPSynRetrans), for
+# IPv4 and IPv6; interval records add up to the summary; nothing stays
+# attached after synacct exits, whichever way it exits.
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init
+
+# count_run FAMILY ADDR PORT N
+count_run() {
+	local fam=$1 addr=$2 port=$3 n=$4 out
+	lab_server "$port" --accept all
+	local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT
+
+	synacct_start --interval 0.5 || return 1
+	lab_nstat "$CLI" >"$LAB_DIR/cli.0"
+	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+	out=$(lab_client --to "$addr" --port "$port" --count "$n" --parallel 8)
+	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+	sleep 0.6	# one more interval record, so they are checked too
+	synacct_stop
+	local accepted
+	accepted=$(lab_server_stop "$srv" "$cnt")
+
+	local sent passive
+	sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
+	passive=$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpPassiveOpens)
+	t_is "$SA_RC" 0 "$fam: synacct exits 0 on SIGINT"
+	t_is "$out" "connected=$n failed=0" "$fam: all $n clients connected"
+	t_is "$accepted" "$n" "$fam: server accepted $n"
+	t_is "$sent" "$n" "$fam: client sent $n SYNs (nstat)"
+	t_is "$passive" "$n" "$fam: server TcpPassiveOpens (nstat)"
+	t_is "$(summary nic_syn "$port")" "$sent" "$fam: nic_syn == SYNs sent"
+	t_is "$(summary tc_syn "$port")" "$sent" "$fam: tc_syn == SYNs sent"
+	t_is "$(summary synack_sent "$port")" "$passive" "$fam: synack_sent == SYN-ACKs (one per passive open)"
+	t_is "$(interval_sum nic_syn "$port")" "$sent" "$fam: interval nic_syn add up to the summary"
+	t_is "$(interval_sum synack_sent "$port")" "$passive" "$fam: interval synack_sent add up to the summary"
+	t_is "$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" 1 \
+		"$fam: exactly one summary record"
+	t_is "$(jq -r 'select(.type == "summary") | [.nic_unparsed, .tc_unparsed] | join(",")' "$SA_OUT")" \
+		"0,0" "$fam: no unparsed frames"
+}
+
+nothing_attached() {	# nothing_attached WHAT
+	t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp // "none"')" '"none"' \
+		"$1: no XDP program on $SRV_IF"
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress; tc -n "$SRV" filter show dev "$SRV_IF" egress)" "" \
+		"$1: no TC filter on $SRV_IF"
+	t_is "$(tc -n "$SRV" qdisc show dev "$SRV_IF" | grep -c clsact)" 0 \
+		"$1: the clsact qdisc synacct created is gone"
+}
+
+count_run IPv4 $SRV_IP4 8080 40
+nothing_attached "after SIGINT"
+count_run IPv6 $SRV_IP6 8443 40
+
+# --ports narrows the report; a listener shows even without SYNs.
+lab_server 9000 --accept all
+srv9000=$LAB_SERVER_PID
+synacct_start --ports 9000,9001-9002 --duration 1
+wait $SA_PID; SA_RC=$?
+t_is "$SA_RC" 0 "--duration: exits 0 by itself"
+t_is "$(jq -r 'select(.type == "summary") | [.ports[].port] | join(",")' "$SA_OUT")" "9000" \
+	"--ports: only the selected listener, none of the earlier ports"
+t_is "$(summary nic_syn 9000)" 0 "idle listener reported with nic_syn 0"
+nothing_attached "after --duration"
+kill "$srv9000"
+
+# SIGTERM cleans up too.
+synacct_start
+kill -TERM $SA_PID; wait $SA_PID; SA_RC=$?
+t_is "$SA_RC" 0 "SIGTERM: exit 0"
+nothing_attached "after SIGTERM"
+
+# Another tool's clsact qdisc and filter stay as they were.
+tc -n "$SRV" qdisc add dev "$SRV_IF" clsact
+tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 10 protocol all u32 match u32 0 0 action pass
+before=$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)
+synacct_start
+t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c 'synacct_tc_in')" 1 \
+	"beside another tool's filter: synacct's filter attached"
+synacct_stop
+t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)" "$before" \
+	"another tool's TC filter is untouched"
+t_is "$(tc -n "$SRV" qdisc show dev "$SRV_IF" | grep -c clsact)" 1 \
+	"a clsact qdisc synacct did not create stays"
+tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+
+# The interface disappears under synacct: one line, exit 1.
+synacct_start
+ip -n "$SRV" link del "$SRV_IF"
+for ((i = 0; i < 50; i++)); do kill -0 $SA_PID 2>/dev/null || break; sleep 0.1; done
+wait $SA_PID; SA_RC=$?
+t_is "$SA_RC" 1 "interface deleted: exit 1"
+t_like "$(cat "$SA_ERR")" "interface $SRV_IF disappeared" "interface deleted: says so"
+
+t_done
