@@ -23,29 +23,89 @@
  * the quantity everywhere: struct field in include/synacct.h, JSON key,
  * table column.
  */
-#define SA_PORT_COUNTERS(X)	\
-	X(nic_syn)		\
-	X(tc_syn)		\
-	X(synack_sent)
+#define SA_PORT_COUNTERS(X)				\
+	X(nic_syn, true)				\
+	X(tc_syn, true)					\
+	X(synack_sent, true)				\
+	X(listener_syn, true)				\
+	X(syn_queued, true)				\
+	X(syncookies_sent, true)			\
+	X(listen_drop_accept_queue_full, false)		\
+	X(listen_drop_syn_queue_full, false)		\
+	X(listen_drop_other, false)			\
+	X(listener_unclassified, false)			\
+	X(syn_to_request_sock, true)			\
+	X(synack_retrans, true)				\
+	X(established, true)				\
+	X(ack_dropped_accept_full, true)
+
+/* The second X() argument: printed as a top-level key of a port object
+ * (the others appear nested: listen_drops.*, unexplained.at_listener). */
 
 enum sa_counter {
-#define SA_ENUM(name) SA_C_##name,
+#define SA_ENUM(name, flat) SA_C_##name,
 	SA_PORT_COUNTERS(SA_ENUM)
 #undef SA_ENUM
 	SA_C_MAX
 };
 
 extern const char *const sa_counter_names[SA_C_MAX];
+extern const bool sa_counter_flat[SA_C_MAX];
+
+/* enum skb_drop_reason values we keep per port (6.18 has 128). */
+#define SA_MAX_REASONS 256
+
+/* Listener state at the moment of reading (iter/tcp): gauges, not
+ * counters, summed over the listening sockets of the port. */
+struct sa_listener_gauges {
+	__u32 listeners;
+	__u32 syn_queue_len;
+	__u32 accept_queue_len;
+	__u32 accept_backlog;
+	__u64 drops;		/* sk_drops, cumulative */
+};
 
 struct sa_port_stats {
 	__u64 c[SA_C_MAX];
+	__u64 drops[SA_MAX_REASONS];	/* stack_drops by reason */
+	struct sa_listener_gauges g;
+	/* Derived in a difference: established minus the accept queue's
+	 * growth, i.e. what the application took off the queue. */
+	__s64 accepted;
 };
+
+/*
+ * The watched namespace's own MIB counters (nstat names), read from
+ * /proc/net/{netstat,snmp}: the independent cross-check for the per-port
+ * sums.
+ */
+#define SA_MIB_COUNTERS(X)				\
+	X(TcpExtListenOverflows, "TcpExt", "ListenOverflows")	\
+	X(TcpExtListenDrops, "TcpExt", "ListenDrops")		\
+	X(TcpExtSyncookiesSent, "TcpExt", "SyncookiesSent")	\
+	X(TcpExtSyncookiesRecv, "TcpExt", "SyncookiesRecv")	\
+	X(TcpExtSyncookiesFailed, "TcpExt", "SyncookiesFailed")	\
+	X(TcpExtTCPReqQFullDrop, "TcpExt", "TCPReqQFullDrop")	\
+	X(TcpExtTCPReqQFullDoCookies, "TcpExt", "TCPReqQFullDoCookies") \
+	X(TcpExtTCPSynRetrans, "TcpExt", "TCPSynRetrans")	\
+	X(TcpPassiveOpens, "Tcp", "PassiveOpens")
+
+enum sa_mib_counter {
+#define SA_MIB_ENUM(name, group, field) SA_MIB_##name,
+	SA_MIB_COUNTERS(SA_MIB_ENUM)
+#undef SA_MIB_ENUM
+	SA_MIB_MAX
+};
+
+extern const char *const sa_mib_names[SA_MIB_MAX];
+int sa_mib_read(__u64 *mib);
 
 /* A snapshot of every stage's maps: sparse, one entry per port seen. */
 struct sa_snapshot {
 	struct sa_port_stats *port[SA_MAX_PORTS];
 	__u64 nic_unparsed;
 	__u64 tc_unparsed;
+	__u64 mib[SA_MIB_MAX];
 };
 
 struct sa_snapshot *sa_snapshot_new(void);
@@ -84,6 +144,42 @@ int tc_stage_attach(struct tc_stage *st, int ifindex, const char *ifname);
 int tc_stage_read(struct tc_stage *st, struct sa_snapshot *snap);
 void tc_stage_close(struct tc_stage *st);
 
+/* Stage 3: the TCP stack (kprobe/stack.c). */
+struct stack_stage;
+int stack_stage_open(struct stack_stage **out, const char *btf,
+		     const int *ifindex, int n_ifindex, bool verbose);
+int stack_stage_read(struct stack_stage *st, struct sa_snapshot *snap);
+/* Hooks in use, for -v and the summary's "hooks". */
+int stack_stage_hooks(struct stack_stage *st, const char **names, int max);
+void stack_stage_close(struct stack_stage *st);
+
+/* enum skb_drop_reason names without the SKB_DROP_REASON_ prefix, from
+ * the running kernel's BTF (filled by stack_stage_open). */
+extern char *sa_reason_names[SA_MAX_REASONS];
+const char *sa_reason_name(__u32 reason);
+int sa_reason_id(const char *name);
+
+/* Reconciliation (agent/reconcile.c): what each port's figures add up to,
+ * and the sentence that says where SYNs are lost. */
+struct sa_port_view {
+	bool stack;		/* the stack stage is attached */
+	bool nic;		/* the XDP stage is attached */
+	__u64 stack_drops;	/* every reason */
+	__u64 pre_tc_drops;	/* reasons that happen between XDP and TC */
+	__u64 listen_drops;
+	__s64 unexplained_nic_to_tc;
+	__s64 unexplained_tc_to_listener;
+	__s64 unexplained_at_listener;
+	__s64 unexplained_synack_sent;
+	char verdict[320];
+};
+
+void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
+		       struct sa_port_view *v);
+/* Compare the per-port sums of @total with its namespace MIB deltas;
+ * names of the mismatching figures go to @bad (comma separated). */
+bool sa_reconcile_mib(const struct sa_snapshot *total, char *bad, size_t badlen);
+
 /* Ports: --ports parsing and listener discovery (agent/ports.c). */
 struct sa_portset {
 	__u64 bits[SA_MAX_PORTS / 64];
@@ -113,7 +209,10 @@ struct sa_report_ctx {
 	bool json;
 	bool tty;
 	bool no_xdp;
+	bool stack;		/* stack stage attached */
 	const char *xdp_mode;	/* "native" or "skb" */
+	const char **hooks;
+	int n_hooks;
 	double interval_s;
 };
 

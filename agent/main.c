@@ -24,20 +24,23 @@
 #include "agent.h"
 
 #define SA_DEFAULT_BTF "/sys/kernel/btf/vmlinux"
+#define SA_MAX_HOOKS 16
 
 const char *argp_program_version = "synacct 0.1";
 const char *argp_program_bug_address = "<https://github.com/synacct/synacct/issues>";
 
 static const char doc[] =
 "synacct -- where are my SYNs being lost?\n\n"
-"Counts TCP SYNs per destination port at each stage of their path: the NIC "
-"(XDP), TC ingress, and SYN-ACKs leaving at TC egress.\n\n"
+"Counts TCP SYNs per destination port at each stage of their path -- the NIC "
+"(XDP), TC ingress, the TCP stack, the listener's SYN and accept queues -- "
+"and says where they are lost and why.\n\n"
 "Exit status: 0 ok, 1 runtime failure, 2 usage error.";
 
 enum {
 	OPT_NO_XDP = 0x100,
 	OPT_XDP_MODE,
 	OPT_BTF,
+	OPT_NO_STACK,
 };
 
 static const struct argp_option options[] = {
@@ -48,6 +51,7 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per line instead of a table", 0 },
 	{ "no-xdp", OPT_NO_XDP, NULL, 0, "Do not attach XDP (nic_syn is then null)", 0 },
+	{ "no-stack", OPT_NO_STACK, NULL, 0, "Do not attach the stack-side tracepoints (stack figures are then null)", 0 },
 	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "native (default, falls back to skb) or skb", 0 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use (default " SA_DEFAULT_BTF ")", 0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf/libxdp debug output and the hooks used", 0 },
@@ -63,6 +67,7 @@ struct sa_opts {
 	double duration_s;
 	bool json;
 	bool no_xdp;
+	bool no_stack;
 	bool xdp_skb;
 	bool verbose;
 	const char *btf;
@@ -119,6 +124,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_XDP:
 		o->no_xdp = true;
+		break;
+	case OPT_NO_STACK:
+		o->no_stack = true;
 		break;
 	case OPT_XDP_MODE:
 		if (!strcmp(arg, "skb"))
@@ -196,6 +204,7 @@ static void sleep_until(double t)
 struct sa_stages {
 	struct nic_stage *nic;
 	struct tc_stage *tc;
+	struct stack_stage *stack;
 };
 
 static int read_all(struct sa_stages *stg, struct sa_snapshot *snap)
@@ -207,6 +216,10 @@ static int read_all(struct sa_stages *stg, struct sa_snapshot *snap)
 		err = nic_stage_read(stg->nic, snap);
 	if (!err)
 		err = tc_stage_read(stg->tc, snap);
+	if (!err && stg->stack)
+		err = stack_stage_read(stg->stack, snap);
+	if (!err)
+		err = sa_mib_read(snap->mib);
 	if (err)
 		sa_err("cannot read counters: %s", strerror(-err));
 	return err;
@@ -236,6 +249,8 @@ int main(int argc, char **argv)
 	struct sa_report_ctx rc = {};
 	struct sa_stages stg = {};
 	int ifindex[SA_MAX_IFACES];
+	const char *hooks[SA_MAX_HOOKS];
+	int n_hooks = 0;
 	double t0, next, end;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int exit_code = SA_EXIT_RUNTIME;
@@ -315,6 +330,20 @@ int main(int argc, char **argv)
 		if (tc_stage_attach(stg.tc, ifindex[i], o.ifaces[i]))
 			goto cleanup;
 
+	if (!o.no_stack &&
+	    stack_stage_open(&stg.stack, o.btf, ifindex, o.n_ifaces, o.verbose))
+		goto cleanup;
+
+	if (!o.no_xdp)
+		hooks[n_hooks++] = strcmp(nic_stage_mode(stg.nic), "skb") ? "xdp" : "xdp_skb";
+	hooks[n_hooks++] = "tc_ingress";
+	hooks[n_hooks++] = "tc_egress";
+	if (stg.stack)
+		n_hooks += stack_stage_hooks(stg.stack, hooks + n_hooks,
+					     SA_MAX_HOOKS - n_hooks);
+	rc.hooks = hooks;
+	rc.n_hooks = n_hooks;
+	rc.stack = stg.stack != NULL;
 	rc.netns = o.netns;
 	rc.ifaces = o.ifaces;
 	rc.n_ifaces = o.n_ifaces;
@@ -324,8 +353,8 @@ int main(int argc, char **argv)
 	rc.xdp_mode = stg.nic ? nic_stage_mode(stg.nic) : "none";
 	rc.interval_s = o.interval_s;
 	if (o.verbose)
-		sa_info("hooks: %s tc_ingress tc_egress",
-			o.no_xdp ? "" : strcmp(rc.xdp_mode, "skb") ? "xdp" : "xdp_skb");
+		for (int i = 0; i < n_hooks; i++)
+			sa_info("hook: %s", hooks[i]);
 
 	if (read_all(&stg, base))
 		goto cleanup;
@@ -368,6 +397,7 @@ int main(int argc, char **argv)
 	exit_code = ferror(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
 
 cleanup:
+	stack_stage_close(stg.stack);
 	tc_stage_close(stg.tc);
 	nic_stage_close(stg.nic);
 	sa_snapshot_free(base);

@@ -75,7 +75,11 @@ static void now_iso8601(char *buf, size_t len)
 /* The quantity is not measured (its stage is off): null, not 0. */
 static bool counter_measured(const struct sa_report_ctx *rc, int i)
 {
-	return !(rc->no_xdp && i == SA_C_nic_syn);
+	if (i == SA_C_nic_syn)
+		return !rc->no_xdp;
+	if (i >= SA_C_listener_syn)
+		return rc->stack;
+	return true;
 }
 
 /* ---- JSON ---- */
@@ -102,12 +106,67 @@ static struct json_object *json_hooks(const struct sa_report_ctx *rc)
 {
 	struct json_object *a = json_object_new_array();
 
-	if (!rc->no_xdp)
-		json_object_array_add(a, json_object_new_string(
-			strcmp(rc->xdp_mode, "skb") ? "xdp" : "xdp_skb"));
-	json_object_array_add(a, json_object_new_string("tc_ingress"));
-	json_object_array_add(a, json_object_new_string("tc_egress"));
+	for (int i = 0; i < rc->n_hooks; i++)
+		json_object_array_add(a, json_object_new_string(rc->hooks[i]));
 	return a;
+}
+
+static struct json_object *ju64(__u64 v)
+{
+	return json_object_new_uint64(v);
+}
+
+static struct json_object *json_port(const struct sa_report_ctx *rc, __u32 port,
+				     const struct sa_port_stats *ps)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *ld, *sd, *un;
+	struct sa_port_view v;
+
+	sa_reconcile_port(ps, !rc->no_xdp, rc->stack, &v);
+	json_object_object_add(o, "port", json_object_new_int(port));
+	for (int i = 0; i < SA_C_MAX; i++)
+		if (sa_counter_flat[i])
+			json_object_object_add(o, sa_counter_names[i],
+				counter_measured(rc, i) ? ju64(ps->c[i]) : NULL);
+	if (!rc->stack) {
+		json_object_object_add(o, "verdict", json_object_new_string(v.verdict));
+		return o;
+	}
+
+	ld = json_object_new_object();
+	json_object_object_add(ld, "accept_queue_full",
+			       ju64(ps->c[SA_C_listen_drop_accept_queue_full]));
+	json_object_object_add(ld, "syn_queue_full",
+			       ju64(ps->c[SA_C_listen_drop_syn_queue_full]));
+	json_object_object_add(ld, "other", ju64(ps->c[SA_C_listen_drop_other]));
+	json_object_object_add(o, "listen_drops", ld);
+
+	sd = json_object_new_object();
+	for (int r = 0; r < SA_MAX_REASONS; r++)
+		if (ps->drops[r])
+			json_object_object_add(sd, sa_reason_name(r), ju64(ps->drops[r]));
+	json_object_object_add(o, "stack_drops", sd);
+
+	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
+	json_object_object_add(o, "listeners", ju64(ps->g.listeners));
+	json_object_object_add(o, "syn_queue_len", ju64(ps->g.syn_queue_len));
+	json_object_object_add(o, "accept_queue_len", ju64(ps->g.accept_queue_len));
+	json_object_object_add(o, "accept_backlog", ju64(ps->g.accept_backlog));
+	json_object_object_add(o, "listener_drops", ju64(ps->g.drops));
+
+	un = json_object_new_object();
+	json_object_object_add(un, "nic_to_tc", rc->no_xdp ? NULL :
+			       json_object_new_int64(v.unexplained_nic_to_tc));
+	json_object_object_add(un, "tc_to_listener",
+			       json_object_new_int64(v.unexplained_tc_to_listener));
+	json_object_object_add(un, "at_listener",
+			       json_object_new_int64(v.unexplained_at_listener));
+	json_object_object_add(un, "synack_sent",
+			       json_object_new_int64(v.unexplained_synack_sent));
+	json_object_object_add(o, "unexplained", un);
+	json_object_object_add(o, "verdict", json_object_new_string(v.verdict));
+	return o;
 }
 
 static struct json_object *json_ports(const struct sa_report_ctx *rc,
@@ -116,21 +175,9 @@ static struct json_object *json_ports(const struct sa_report_ctx *rc,
 {
 	struct json_object *a = json_object_new_array();
 
-	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
-		const struct sa_port_stats *ps;
-		struct json_object *o;
-
-		if (!sa_portset_has(shown, p))
-			continue;
-		ps = stats_of(s, p);
-		o = json_object_new_object();
-		json_object_object_add(o, "port", json_object_new_int(p));
-		for (int i = 0; i < SA_C_MAX; i++)
-			json_object_object_add(o, sa_counter_names[i],
-				counter_measured(rc, i) ?
-				json_object_new_uint64(ps->c[i]) : NULL);
-		json_object_array_add(a, o);
-	}
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+		if (sa_portset_has(shown, p))
+			json_object_array_add(a, json_port(rc, p, stats_of(s, p)));
 	return a;
 }
 
@@ -143,46 +190,84 @@ static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
 			       json_object_new_uint64(s->tc_unparsed));
 }
 
+static void json_mib(struct json_object *o, const struct sa_report_ctx *rc,
+		     const struct sa_snapshot *s)
+{
+	struct json_object *m = json_object_new_object();
+	char bad[256];
+	bool ok;
+
+	for (int i = 0; i < SA_MIB_MAX; i++)
+		json_object_object_add(m, sa_mib_names[i], ju64(s->mib[i]));
+	json_object_object_add(o, "mib", m);
+	if (!rc->stack)
+		return;
+	ok = sa_reconcile_mib(s, bad, sizeof(bad));
+	json_object_object_add(o, "consistent", json_object_new_boolean(ok));
+	if (!ok)
+		json_object_object_add(o, "inconsistent", json_object_new_string(bad));
+}
+
 static void json_emit(struct json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(stdout);
 	json_object_put(o);
 }
 
 /* ---- table ---- */
 
+static void cell(bool measured, __u64 v)
+{
+	if (measured)
+		printf(" %8llu", (unsigned long long)v);
+	else
+		printf(" %8s", "-");
+}
+
 static void table_print(const struct sa_report_ctx *rc,
-			const struct sa_snapshot *delta,
 			const struct sa_snapshot *total,
 			const struct sa_portset *shown)
 {
 	int rows = 0;
 
-	printf("%6s", "port");
-	for (int i = 0; i < SA_C_MAX; i++)
-		printf(" %14s", sa_counter_names[i]);
-	if (delta)
-		printf(" %12s", "nic_syn/s");
-	putchar('\n');
-
+	printf("%6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s %9s\n",
+	       "port", "nic_syn", "tc_syn", "stk_drop", "listener", "queued",
+	       "cookie", "lst_drop", "estab", "accepted", "synq", "acceptq");
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
 		const struct sa_port_stats *ps;
+		struct sa_port_view v;
+		char q[32];
 
 		if (!sa_portset_has(shown, p))
 			continue;
 		ps = stats_of(total, p);
+		sa_reconcile_port(ps, !rc->no_xdp, rc->stack, &v);
 		printf("%6u", p);
-		for (int i = 0; i < SA_C_MAX; i++) {
-			if (counter_measured(rc, i))
-				printf(" %14llu", (unsigned long long)ps->c[i]);
-			else
-				printf(" %14s", "-");
-		}
-		if (delta)
-			printf(" %12.1f", rc->no_xdp ? 0.0 :
-			       stats_of(delta, p)->c[SA_C_nic_syn] / rc->interval_s);
-		putchar('\n');
+		cell(!rc->no_xdp, ps->c[SA_C_nic_syn]);
+		cell(true, ps->c[SA_C_tc_syn]);
+		cell(rc->stack, v.stack_drops);
+		cell(rc->stack, ps->c[SA_C_listener_syn]);
+		cell(rc->stack, ps->c[SA_C_syn_queued]);
+		cell(rc->stack, ps->c[SA_C_syncookies_sent]);
+		cell(rc->stack, v.listen_drops);
+		cell(rc->stack, ps->c[SA_C_established]);
+		if (rc->stack)
+			printf(" %8lld", (long long)ps->accepted);
+		else
+			printf(" %8s", "-");
+		snprintf(q, sizeof(q), "%u", ps->g.syn_queue_len);
+		printf(" %9s", rc->stack ? q : "-");
+		snprintf(q, sizeof(q), "%u/%u", ps->g.accept_queue_len, ps->g.accept_backlog);
+		printf(" %9s\n", rc->stack ? q : "-");
+		printf("%6s   synack_sent %llu", "", (unsigned long long)ps->c[SA_C_synack_sent]);
+		if (rc->stack)
+			printf(" (retrans %llu)", (unsigned long long)ps->c[SA_C_synack_retrans]);
+		for (int r = 0; r < SA_MAX_REASONS; r++)
+			if (ps->drops[r])
+				printf("  %s %llu", sa_reason_name(r),
+				       (unsigned long long)ps->drops[r]);
+		printf("\n%6s   => %s\n", "", v.verdict);
 		rows++;
 	}
 	if (!rows)
@@ -199,7 +284,7 @@ static void table_header(const struct sa_report_ctx *rc, const char *what,
 		printf("  (xdp off)");
 	else
 		printf("  (xdp %s)", rc->xdp_mode);
-	printf("  %.0fs\n", elapsed_s);
+	printf("  %.0fs   totals since start\n", elapsed_s);
 }
 
 /* ---- records ---- */
@@ -233,7 +318,7 @@ void sa_report_interval(const struct sa_report_ctx *rc,
 	if (rc->tty)
 		fputs("\033[H\033[2J", stdout);	/* redraw in place */
 	table_header(rc, "live", elapsed_s);
-	table_print(rc, delta, total, shown);
+	table_print(rc, total, shown);
 	if (!rc->tty)
 		putchar('\n');
 	fflush(stdout);
@@ -251,12 +336,13 @@ void sa_report_summary(const struct sa_report_ctx *rc,
 		json_object_object_add(o, "hooks", json_hooks(rc));
 		json_object_object_add(o, "ports", json_ports(rc, total, shown));
 		json_counts(o, rc, total);
+		json_mib(o, rc, total);
 		json_emit(o);
 		return;
 	}
 	printf("\n");
 	table_header(rc, "summary", elapsed_s);
-	table_print(rc, NULL, total, shown);
+	table_print(rc, total, shown);
 	printf("unparsed frames: nic %llu, tc %llu\n",
 	       (unsigned long long)total->nic_unparsed,
 	       (unsigned long long)total->tc_unparsed);

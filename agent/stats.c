@@ -5,16 +5,43 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
 
 const char *const sa_counter_names[SA_C_MAX] = {
-#define SA_NAME(name) [SA_C_##name] = #name,
+#define SA_NAME(name, flat) [SA_C_##name] = #name,
 	SA_PORT_COUNTERS(SA_NAME)
 #undef SA_NAME
 };
+
+const bool sa_counter_flat[SA_C_MAX] = {
+#define SA_FLAT(name, flat) [SA_C_##name] = flat,
+	SA_PORT_COUNTERS(SA_FLAT)
+#undef SA_FLAT
+};
+
+char *sa_reason_names[SA_MAX_REASONS];
+
+const char *sa_reason_name(__u32 reason)
+{
+	static char buf[32];
+
+	if (reason < SA_MAX_REASONS && sa_reason_names[reason])
+		return sa_reason_names[reason];
+	snprintf(buf, sizeof(buf), "REASON_%u", reason);
+	return buf;
+}
+
+int sa_reason_id(const char *name)
+{
+	for (int i = 0; i < SA_MAX_REASONS; i++)
+		if (sa_reason_names[i] && !strcmp(sa_reason_names[i], name))
+			return i;
+	return -1;
+}
 
 struct sa_snapshot *sa_snapshot_new(void)
 {
@@ -29,6 +56,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	}
 	s->nic_unparsed = 0;
 	s->tc_unparsed = 0;
+	memset(s->mib, 0, sizeof(s->mib));
 }
 
 void sa_snapshot_free(struct sa_snapshot *s)
@@ -53,6 +81,9 @@ bool sa_port_stats_zero(const struct sa_port_stats *ps)
 	for (int i = 0; i < SA_C_MAX; i++)
 		if (ps->c[i])
 			return false;
+	for (int i = 0; i < SA_MAX_REASONS; i++)
+		if (ps->drops[i])
+			return false;
 	return true;
 }
 
@@ -71,9 +102,19 @@ void sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 			continue;
 		for (int i = 0; i < SA_C_MAX; i++)
 			po->c[i] = pa->c[i] - (pb ? pb->c[i] : 0);
+		for (int i = 0; i < SA_MAX_REASONS; i++)
+			po->drops[i] = pa->drops[i] - (pb ? pb->drops[i] : 0);
+		/* Gauges are the newer reading; accepted is what left the
+		 * accept queue: what entered it minus its growth. */
+		po->g = pa->g;
+		po->accepted = (__s64)po->c[SA_C_established] -
+			       ((__s64)pa->g.accept_queue_len -
+				(pb ? (__s64)pb->g.accept_queue_len : 0));
 	}
 	out->nic_unparsed = a->nic_unparsed - b->nic_unparsed;
 	out->tc_unparsed = a->tc_unparsed - b->tc_unparsed;
+	for (int i = 0; i < SA_MIB_MAX; i++)
+		out->mib[i] = a->mib[i] - b->mib[i];
 }
 
 void sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)

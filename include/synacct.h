@@ -34,4 +34,47 @@ struct sa_parse_counters {
 	__u64 unparsed;
 };
 
+/*
+ * Stage 3, the TCP stack (kprobe/stack.bpf.c): map stack_counters.
+ * Counted from tracepoints and filtered to the watched interfaces in the
+ * watched network namespace.  The listener's verdict on each SYN is read
+ * from the kernel's own per-CPU MIB counters around that SYN, so it
+ * agrees with nstat by construction.
+ */
+struct sa_stack_counters {
+	__u64 listener_syn;		/* SYNs consumed by a listening socket */
+	__u64 syn_queued;		/* ... that created a request sock */
+	__u64 syncookies_sent;		/* ... answered with a SYN cookie */
+	__u64 listen_drop_accept_queue_full;	/* ... dropped: ListenOverflows */
+	__u64 listen_drop_syn_queue_full;	/* ... dropped: TCPReqQFullDrop */
+	__u64 listen_drop_other;	/* ... dropped: ListenDrops only */
+	__u64 listener_unclassified;	/* ... no per-CPU MIB baseline yet */
+	__u64 syn_to_request_sock;	/* SYN for an existing request sock */
+	__u64 synack_retrans;		/* tcp:tcp_retransmit_synack */
+	__u64 established;		/* SYN_RECV -> ESTABLISHED children */
+	__u64 ack_dropped_accept_full;	/* handshake ACK: TCP_LISTEN_OVERFLOW */
+};
+
+/* SYNs freed (not consumed) before a socket took them: map stack_drops,
+ * key {port, reason}, the kernel's enum skb_drop_reason value (its name
+ * comes from the running kernel's BTF, never from a compiled-in table). */
+struct sa_drop_key {
+	__u32 port;
+	__u32 reason;
+};
+
+#define SA_MAX_DROP_KEYS 16384
+
+/* One record per listening socket from the TCP iterator (iter/tcp). */
+struct sa_listener {
+	__u64 inode;			/* socket inode, to find its process */
+	__u32 port;
+	__u32 family;			/* AF_INET or AF_INET6 */
+	__u32 accept_queue_len;		/* sk_ack_backlog */
+	__u32 accept_backlog;		/* sk_max_ack_backlog */
+	__u32 syn_queue_len;		/* icsk_accept_queue.qlen */
+	__u32 drops;			/* sk_drops */
+	__u8 addr[16];			/* bound address, IPv4 in the first 4 */
+};
+
 #endif /* SYNACCT_H */

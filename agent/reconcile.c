@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * reconcile.c - puts the stages side by side for each port and says where
+ * SYNs are lost.
+ *
+ * The funnel, with what each stage loses:
+ *   nic_syn      = tc_syn + drops between XDP and TC + unexplained.nic_to_tc
+ *   tc_syn       = listener_syn + syn_to_request_sock + stack drops after TC
+ *                  + unexplained.tc_to_listener
+ *   listener_syn = syn_queued + syncookies_sent + listen_drops
+ *                  + unexplained.at_listener
+ *   synack_sent  = syn_queued + syncookies_sent + synack_retrans
+ *                  (+ unexplained.synack_sent, a mismatch)
+ * Every unexplained figure is computed, never assumed: a non-zero one means
+ * a hook missed something, and says between which stages.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "agent.h"
+
+/* Drop reasons that happen after XDP but before TC ingress: the per-CPU
+ * backlog (RPS / netif_rx) is the only queue between the two hooks. */
+static bool reason_before_tc(int reason)
+{
+	static int cpu_backlog = -2;
+
+	if (cpu_backlog == -2)
+		cpu_backlog = sa_reason_id("CPU_BACKLOG");
+	return reason == cpu_backlog;
+}
+
+#define C(name) ((__s64)ps->c[SA_C_##name])
+
+/* A loss candidate for the verdict: the biggest one names the stage. */
+struct loss {
+	__u64 n;
+	char text[256];
+};
+
+static void consider(struct loss *best, __u64 n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void consider(struct loss *best, __u64 n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!n || n <= best->n)
+		return;
+	best->n = n;
+	va_start(ap, fmt);
+	vsnprintf(best->text, sizeof(best->text), fmt, ap);
+	va_end(ap);
+}
+
+static void reason_loss(struct loss *best, const struct sa_port_stats *ps,
+			int r)
+{
+	const char *name = sa_reason_name(r);
+	__u64 n = ps->drops[r];
+
+	if (!strcmp(name, "NO_SOCKET"))
+		consider(best, n, "no listener: %llu SYNs to a closed port (NO_SOCKET)",
+			 (unsigned long long)n);
+	else if (!strcmp(name, "NETFILTER_DROP"))
+		consider(best, n, "firewall: netfilter dropped %llu SYNs (NETFILTER_DROP)",
+			 (unsigned long long)n);
+	else if (!strcmp(name, "TCP_CSUM"))
+		consider(best, n, "bad TCP checksum: %llu SYNs dropped (TCP_CSUM); "
+			 "check the NIC's checksum offload or the path", (unsigned long long)n);
+	else if (!strcmp(name, "CPU_BACKLOG"))
+		consider(best, n, "CPU backlog full: %llu SYNs dropped between XDP and TC "
+			 "(CPU_BACKLOG); raise net.core.netdev_max_backlog", (unsigned long long)n);
+	else
+		consider(best, n, "stack drop: %llu SYNs dropped before a socket (%s)",
+			 (unsigned long long)n, name);
+}
+
+void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
+		       struct sa_port_view *v)
+{
+	struct loss best = { 0 };
+	__s64 after_tc;
+
+	memset(v, 0, sizeof(*v));
+	v->nic = nic;
+	v->stack = stack;
+	for (int r = 0; r < SA_MAX_REASONS; r++) {
+		v->stack_drops += ps->drops[r];
+		if (reason_before_tc(r))
+			v->pre_tc_drops += ps->drops[r];
+	}
+	v->listen_drops = ps->c[SA_C_listen_drop_accept_queue_full] +
+			  ps->c[SA_C_listen_drop_syn_queue_full] +
+			  ps->c[SA_C_listen_drop_other];
+	after_tc = (__s64)(v->stack_drops - v->pre_tc_drops);
+
+	if (nic)
+		v->unexplained_nic_to_tc = C(nic_syn) - C(tc_syn) - (__s64)v->pre_tc_drops;
+	if (stack) {
+		v->unexplained_tc_to_listener = C(tc_syn) - C(listener_syn) -
+						C(syn_to_request_sock) - after_tc;
+		v->unexplained_at_listener = C(listener_syn) - C(syn_queued) -
+					     C(syncookies_sent) - (__s64)v->listen_drops;
+		v->unexplained_synack_sent = C(synack_sent) - C(syn_queued) -
+					     C(syncookies_sent) - C(synack_retrans);
+	}
+
+	if (!stack) {
+		if (nic && C(nic_syn) > C(tc_syn))
+			snprintf(v->verdict, sizeof(v->verdict),
+				 "%lld SYNs lost between XDP and TC",
+				 (long long)(C(nic_syn) - C(tc_syn)));
+		else
+			snprintf(v->verdict, sizeof(v->verdict),
+				 "stack stage off: no verdict beyond TC");
+		return;
+	}
+
+	for (int r = 0; r < SA_MAX_REASONS; r++)
+		if (ps->drops[r])
+			reason_loss(&best, ps, r);
+	consider(&best, ps->c[SA_C_listen_drop_accept_queue_full],
+		 "accept queue full (backlog %u): the application is not accepting "
+		 "fast enough; %llu SYNs dropped at the listener",
+		 ps->g.accept_backlog,
+		 (unsigned long long)ps->c[SA_C_listen_drop_accept_queue_full]);
+	consider(&best, ps->c[SA_C_ack_dropped_accept_full],
+		 "accept queue full at handshake completion (backlog %u): the "
+		 "application is not accepting fast enough; %llu handshake ACKs dropped",
+		 ps->g.accept_backlog,
+		 (unsigned long long)ps->c[SA_C_ack_dropped_accept_full]);
+	consider(&best, ps->c[SA_C_listen_drop_syn_queue_full],
+		 "SYN queue full without SYN cookies: %llu SYNs dropped at the "
+		 "listener; enable net.ipv4.tcp_syncookies or raise the backlog",
+		 (unsigned long long)ps->c[SA_C_listen_drop_syn_queue_full]);
+	consider(&best, ps->c[SA_C_listen_drop_other],
+		 "listener dropped %llu SYNs (ListenDrops without a full queue)",
+		 (unsigned long long)ps->c[SA_C_listen_drop_other]);
+
+	/* Unexplained figures are losses too, and name the stage gap. */
+	if (v->unexplained_nic_to_tc > 0)
+		consider(&best, v->unexplained_nic_to_tc,
+			 "%lld SYNs unexplained between XDP and TC",
+			 (long long)v->unexplained_nic_to_tc);
+	if (v->unexplained_tc_to_listener > 0)
+		consider(&best, v->unexplained_tc_to_listener,
+			 "%lld SYNs unexplained between TC and the listener",
+			 (long long)v->unexplained_tc_to_listener);
+	if (v->unexplained_at_listener > 0)
+		consider(&best, v->unexplained_at_listener,
+			 "%lld SYNs unexplained at the listener",
+			 (long long)v->unexplained_at_listener);
+
+	if (best.n) {
+		snprintf(v->verdict, sizeof(v->verdict), "%s", best.text);
+	} else if (!ps->c[SA_C_nic_syn] && !ps->c[SA_C_tc_syn] &&
+		   !ps->c[SA_C_listener_syn]) {
+		snprintf(v->verdict, sizeof(v->verdict), "no SYNs");
+	} else if (ps->c[SA_C_syncookies_sent]) {
+		snprintf(v->verdict, sizeof(v->verdict),
+			 "no loss; %llu SYNs answered with SYN cookies",
+			 (unsigned long long)ps->c[SA_C_syncookies_sent]);
+	} else {
+		snprintf(v->verdict, sizeof(v->verdict), "no loss");
+	}
+}
+
+bool sa_reconcile_mib(const struct sa_snapshot *total, char *bad, size_t badlen)
+{
+	__u64 sum[SA_C_MAX] = { 0 };
+	struct {
+		const char *name;
+		__u64 ours;
+		__u64 mib;
+	} checks[5];
+	bool ok = true;
+	size_t used = 0;
+
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		const struct sa_port_stats *ps = total->port[p];
+
+		if (!ps)
+			continue;
+		for (int i = 0; i < SA_C_MAX; i++)
+			sum[i] += ps->c[i];
+	}
+	checks[0] = (typeof(checks[0])){ "TcpExtSyncookiesSent",
+		sum[SA_C_syncookies_sent], total->mib[SA_MIB_TcpExtSyncookiesSent] };
+	checks[1] = (typeof(checks[0])){ "TcpExtListenOverflows",
+		sum[SA_C_listen_drop_accept_queue_full] + sum[SA_C_ack_dropped_accept_full],
+		total->mib[SA_MIB_TcpExtListenOverflows] };
+	checks[2] = (typeof(checks[0])){ "TcpExtTCPReqQFullDrop",
+		sum[SA_C_listen_drop_syn_queue_full], total->mib[SA_MIB_TcpExtTCPReqQFullDrop] };
+	checks[3] = (typeof(checks[0])){ "TcpExtListenDrops",
+		sum[SA_C_listen_drop_accept_queue_full] + sum[SA_C_listen_drop_syn_queue_full] +
+		sum[SA_C_listen_drop_other] + sum[SA_C_ack_dropped_accept_full],
+		total->mib[SA_MIB_TcpExtListenDrops] };
+	checks[4] = (typeof(checks[0])){ "TcpPassiveOpens",
+		sum[SA_C_established], total->mib[SA_MIB_TcpPassiveOpens] };
+
+	if (badlen)
+		bad[0] = '\0';
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		if (checks[i].ours == checks[i].mib)
+			continue;
+		ok = false;
+		if (used < badlen)
+			used += snprintf(bad + used, badlen - used, "%s%s",
+					 used ? "," : "", checks[i].name);
+	}
+	return ok;
+}

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stack.bpf.c - stage 3 of a SYN's path: what the TCP stack did with it.
+ *
+ * Works without kprobes or fentry (this project's kernels run in lockdown),
+ * on tracepoints and a TCP iterator only:
+ *   skb:kfree_skb             SYNs dropped before a socket, with the reason;
+ *                             handshake ACKs dropped with TCP_LISTEN_OVERFLOW
+ *   skb:consume_skb           SYNs consumed by a listener in
+ *                             tcp_rcv_state_process (queued, cookie or dropped)
+ *   tcp:tcp_retransmit_synack SYN-ACK retransmissions
+ *   sock:inet_sock_set_state  handshakes completed (SYN_RECV -> ESTABLISHED)
+ *   sock:tcp_destroy_sock     priming the per-CPU MIB baselines (see below)
+ *   iter/tcp                  per-listener queue lengths and drops
+ *
+ * Tracepoints are global: every event is filtered to the watched network
+ * namespace (net_cookie) and, where the skb tells it, to the watched
+ * interfaces.
+ *
+ * The listener's verdict.  A SYN that reaches a listener is consumed in
+ * tcp_rcv_state_process whatever happened to it, so the skb alone does not
+ * say whether it was queued, answered with a cookie, or dropped.  The
+ * kernel says it in its MIB counters, which it bumps on the current CPU
+ * while it processes the SYN: SyncookiesSent, ListenOverflows (accept queue
+ * full), TCPReqQFullDrop (SYN queue full, no cookies), ListenDrops (every
+ * listener drop).  The handlers keep, per CPU, the values those counters had
+ * after the previous event in this namespace; the difference at the SYN's
+ * consume is exactly what the kernel did with it.  Nothing else runs on
+ * that CPU in between (softirq), and every other event that moves these
+ * counters frees or consumes an skb we also see, which moves the baseline.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+#include "../include/synacct.h"
+#include "../xdp/parse.h"
+#include "../xdp/count.h"
+
+#define SA_AF_INET	2
+#define SA_AF_INET6	10
+#define SA_MAX_IFACES	16
+
+enum { MIB_COOKIES, MIB_OVERFLOWS, MIB_REQQFULLDROP, MIB_LISTENDROPS, MIB_N };
+
+/* Set by the agent before load. */
+const volatile __u64 netns_cookie;
+/* tcp_rcv_state_process [start, end): where a listener consumes a SYN. */
+const volatile __u64 tcp_rcv_state_process_start;
+const volatile __u64 tcp_rcv_state_process_end;
+const volatile __u32 watched_ifindex[SA_MAX_IFACES];
+const volatile __u32 n_watched;
+/* Indices of the MIB counters in struct linux_mib, from the running
+ * kernel's BTF (the enum is anonymous, so CO-RE cannot relocate it). */
+const volatile __u32 mib_idx[MIB_N];
+
+SA_PORT_MAP(stack_counters, struct sa_stack_counters);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SA_MAX_DROP_KEYS);
+	__type(key, struct sa_drop_key);
+	__type(value, __u64);
+} stack_drops SEC(".maps");
+
+struct mib_baseline {
+	__u64 v[MIB_N];
+	__u32 valid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mib_baseline);
+} mib_baseline SEC(".maps");
+
+/* The last SYN-ACK retransmission on this CPU: a client's retransmitted
+ * SYN that finds its request sock makes the kernel retransmit the SYN-ACK
+ * while it processes that SYN (tcp_check_req); the SYN is then freed. */
+struct rtx_mark {
+	__u32 isn;
+	__u32 port;
+	__u32 pending;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rtx_mark);
+} rtx_mark SEC(".maps");
+
+/* Set from user space while it primes the baselines (tcp_destroy_sock). */
+volatile __u32 priming;
+
+static __always_inline bool watched(__u32 ifindex)
+{
+	for (int i = 0; i < SA_MAX_IFACES; i++) {
+		if (i >= n_watched)
+			break;
+		if (watched_ifindex[i] == ifindex)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool in_netns(struct net *net)
+{
+	return net && BPF_CORE_READ(net, net_cookie) == netns_cookie;
+}
+
+/*
+ * This CPU's offset into the per-CPU area, to find this CPU's copy of a
+ * __percpu pointer such as net->mib.net_statistics.  Neither
+ * __per_cpu_offset nor this_cpu_off is in kallsyms on every kernel, so it
+ * is measured on a per-CPU array of our own: its kernel struct keeps the
+ * __percpu pointer of element 0, and a lookup returns this CPU's copy; the
+ * difference is the offset.  Cached per CPU.
+ */
+struct cpu_offset {
+	__u64 off;
+	__u32 valid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_offset);
+} cpu_offset SEC(".maps");
+
+static __always_inline int this_cpu_offset(__u64 *off)
+{
+	struct cpu_offset *co;
+	void *volatile map = &cpu_offset;
+	void *volatile val;
+	__u64 map_addr, val_addr, pptr;
+	__u32 zero = 0;
+
+	co = bpf_map_lookup_elem(&cpu_offset, &zero);
+	if (!co)
+		return -1;
+	if (co->valid) {
+		*off = co->off;
+		return 0;
+	}
+	val = co;
+	/* Addresses as plain numbers: copy the pointers' bytes. */
+	if (bpf_probe_read_kernel(&map_addr, sizeof(map_addr), (void *)&map) ||
+	    bpf_probe_read_kernel(&val_addr, sizeof(val_addr), (void *)&val) ||
+	    bpf_probe_read_kernel(&pptr, sizeof(pptr), (void *)(map_addr +
+				  bpf_core_field_offset(struct bpf_array, pptrs))))
+		return -1;
+	co->off = val_addr - pptr;
+	co->valid = 1;
+	*off = co->off;
+	return 0;
+}
+
+/* This CPU's value of the namespace's MIB counters. */
+static __always_inline int read_mibs(struct net *net, __u64 *v)
+{
+	unsigned long base;
+	__u64 off;
+
+	if (this_cpu_offset(&off))
+		return -1;
+	base = (unsigned long)BPF_CORE_READ(net, mib.net_statistics) + off;
+	for (int i = 0; i < MIB_N; i++)
+		if (bpf_probe_read_kernel(&v[i], sizeof(v[i]),
+					  (void *)(base + mib_idx[i] * sizeof(unsigned long))))
+			return -1;
+	return 0;
+}
+
+/* Move this CPU's baseline to now; with @delta, say what changed. */
+static __always_inline int mib_advance(struct net *net, __u64 *delta)
+{
+	struct mib_baseline *b;
+	__u32 zero = 0;
+	__u64 now[MIB_N];
+	int was_valid;
+
+	b = bpf_map_lookup_elem(&mib_baseline, &zero);
+	if (!b || read_mibs(net, now))
+		return -1;
+	was_valid = b->valid;
+	for (int i = 0; i < MIB_N; i++) {
+		if (delta)
+			delta[i] = now[i] - b->v[i];
+		b->v[i] = now[i];
+	}
+	b->valid = 1;
+	return was_valid ? 0 : -1;
+}
+
+struct syn_info {
+	__u16 sport;
+	__u16 dport;
+	__u32 seq;
+	__u8 flags;
+};
+
+/* The TCP header of an IPv4/IPv6 skb in the stack.  Headers are read from
+ * the network header (set from __netif_receive_skb_core on); IPv6
+ * extension headers are not walked here (such SYNs show as unexplained). */
+static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nhoff = BPF_CORE_READ(skb, network_header);
+	__u16 proto = BPF_CORE_READ(skb, protocol);
+	struct sa_tcphdr th;
+	unsigned char *nh;
+	__u32 thoff;
+
+	if (nhoff == (__u16)~0U)
+		nh = BPF_CORE_READ(skb, data);
+	else
+		nh = head + nhoff;
+
+	if (proto == bpf_htons(SA_ETH_P_IP)) {
+		struct iphdr iph;
+
+		if (bpf_probe_read_kernel(&iph, sizeof(iph), nh))
+			return -1;
+		if (iph.version != 4 || iph.ihl < 5 || iph.protocol != SA_IPPROTO_TCP ||
+		    (iph.frag_off & bpf_htons(0x1fff)))
+			return -1;
+		thoff = iph.ihl * 4;
+	} else if (proto == bpf_htons(SA_ETH_P_IPV6)) {
+		struct ipv6hdr ip6h;
+
+		if (bpf_probe_read_kernel(&ip6h, sizeof(ip6h), nh))
+			return -1;
+		if (ip6h.nexthdr != SA_IPPROTO_TCP)
+			return -1;
+		thoff = sizeof(ip6h);
+	} else {
+		return -1;
+	}
+	if (bpf_probe_read_kernel(&th, sizeof(th), nh + thoff))
+		return -1;
+	si->sport = bpf_ntohs(th.source);
+	si->dport = bpf_ntohs(th.dest);
+	si->seq = bpf_ntohl(th.seq);
+	si->flags = th.flags;
+	return 0;
+}
+
+/* The namespace an input skb is in.  By the time TCP consumes a SYN,
+ * skb->dev is gone (the field is reused), but the input route is still
+ * attached, and its device (loopback for local delivery) is in the same
+ * namespace. */
+static __always_inline struct net *skb_net(struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	unsigned long refdst;
+	struct dst_entry *dst;
+
+	if (dev)
+		return BPF_CORE_READ(dev, nd_net.net);
+	refdst = BPF_CORE_READ(skb, _skb_refdst) & ~1UL;	/* SKB_DST_NOREF */
+	if (!refdst)
+		return NULL;
+	dst = (struct dst_entry *)refdst;
+	return BPF_CORE_READ(dst, dev, nd_net.net);
+}
+
+static __always_inline bool is_syn(const struct syn_info *si)
+{
+	return (si->flags & (SA_TCP_SYN | SA_TCP_ACK)) == SA_TCP_SYN;
+}
+
+/* Was this SYN a retransmission that its request sock answered? */
+static __always_inline bool rtx_match(const struct syn_info *si)
+{
+	struct rtx_mark *m;
+	__u32 zero = 0;
+
+	m = bpf_map_lookup_elem(&rtx_mark, &zero);
+	if (!m || !m->pending)
+		return false;
+	m->pending = 0;
+	return m->port == si->dport && m->isn == si->seq;
+}
+
+#define STACK_INC(port, field) do {					\
+	struct sa_stack_counters *__c = sa_port_counters(stack_counters, \
+				(port), struct sa_stack_counters);	\
+	if (__c)							\
+		__c->field++;						\
+} while (0)
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason, struct sock *rx_sk)
+{
+	struct net *net = skb_net(skb);
+	struct syn_info si;
+	struct sa_drop_key key;
+	__u64 *cnt;
+
+	if (!in_netns(net) || skb_tcp(skb, &si))
+		return 0;
+	/* Drops may come with MIB updates (ListenDrops on the ACK path). */
+	mib_advance(net, NULL);
+	if (!watched(BPF_CORE_READ(skb, skb_iif)))
+		return 0;
+
+	if (!is_syn(&si)) {
+		if (bpf_core_enum_value_exists(enum skb_drop_reason,
+					       SKB_DROP_REASON_TCP_LISTEN_OVERFLOW) &&
+		    reason == bpf_core_enum_value(enum skb_drop_reason,
+						  SKB_DROP_REASON_TCP_LISTEN_OVERFLOW) &&
+		    (si.flags & SA_TCP_ACK))
+			STACK_INC(si.dport, ack_dropped_accept_full);
+		return 0;
+	}
+	if (rtx_match(&si)) {
+		STACK_INC(si.dport, syn_to_request_sock);
+		return 0;
+	}
+	key.port = si.dport;
+	key.reason = reason;
+	cnt = bpf_map_lookup_elem(&stack_drops, &key);
+	if (!cnt) {
+		__u64 zero = 0;
+
+		bpf_map_update_elem(&stack_drops, &key, &zero, BPF_NOEXIST);
+		cnt = bpf_map_lookup_elem(&stack_drops, &key);
+	}
+	if (cnt)
+		(*cnt)++;
+	return 0;
+}
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
+{
+	struct syn_info si;
+	struct net *net;
+	__u32 iif;
+	__u64 d[MIB_N];
+	bool at_listener;
+	__u32 zero = 0;
+	int err;
+	struct rtx_mark *m;
+
+	/* consume_skb is hot (every transmitted skb): decide on the
+	 * location, or a pending SYN-ACK retransmission, before anything. */
+	at_listener = (__u64)location >= tcp_rcv_state_process_start &&
+		      (__u64)location < tcp_rcv_state_process_end;
+	if (!at_listener) {
+		m = bpf_map_lookup_elem(&rtx_mark, &zero);
+		if (!m || !m->pending)
+			return 0;
+	}
+	net = skb_net(skb);
+	if (!in_netns(net) || skb_tcp(skb, &si) || !is_syn(&si))
+		return 0;
+	iif = BPF_CORE_READ(skb, skb_iif);
+
+	if (!at_listener) {
+		if (watched(iif) && rtx_match(&si))
+			STACK_INC(si.dport, syn_to_request_sock);
+		return 0;
+	}
+
+	/* Every SYN consumed by a listener in this namespace moves the
+	 * baseline, watched interface or not. */
+	err = mib_advance(net, d);
+	if (!watched(iif))
+		return 0;
+
+	STACK_INC(si.dport, listener_syn);
+	if (err)
+		STACK_INC(si.dport, listener_unclassified);
+	else if (d[MIB_COOKIES])
+		STACK_INC(si.dport, syncookies_sent);
+	else if (d[MIB_OVERFLOWS])
+		STACK_INC(si.dport, listen_drop_accept_queue_full);
+	else if (d[MIB_REQQFULLDROP])
+		STACK_INC(si.dport, listen_drop_syn_queue_full);
+	else if (d[MIB_LISTENDROPS])
+		STACK_INC(si.dport, listen_drop_other);
+	else
+		STACK_INC(si.dport, syn_queued);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(synacct_synack_retrans, const struct sock *sk,
+	     const struct request_sock *req)
+{
+	struct rtx_mark *m;
+	__u32 zero = 0, port;
+
+	if (!in_netns(BPF_CORE_READ(sk, __sk_common.skc_net.net)))
+		return 0;
+	port = BPF_CORE_READ(req, __req_common.skc_num);
+	STACK_INC(port, synack_retrans);
+
+	m = bpf_map_lookup_elem(&rtx_mark, &zero);
+	if (m) {
+		m->isn = BPF_CORE_READ((struct tcp_request_sock *)req, rcv_isn);
+		m->port = port;
+		/* Only a retransmission inside packet processing (softirq
+		 * receiving a SYN) can belong to a SYN; a timer's mark is
+		 * cleared by the next consume or free that checks it. */
+		m->pending = 1;
+	}
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(synacct_set_state, const struct sock *sk, const int oldstate,
+	     const int newstate)
+{
+	if (oldstate != TCP_SYN_RECV || newstate != TCP_ESTABLISHED)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) != SA_IPPROTO_TCP)
+		return 0;
+	if (!in_netns(BPF_CORE_READ(sk, __sk_common.skc_net.net)))
+		return 0;
+	if (!watched(BPF_CORE_READ(sk, sk_rx_dst_ifindex)))
+		return 0;
+	STACK_INC(BPF_CORE_READ(sk, __sk_common.skc_num), established);
+	return 0;
+}
+
+/* The agent closes a fresh TCP socket on every CPU in turn while
+ * `priming` is set: this CPU's baseline starts from the current values. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(synacct_prime, struct sock *sk)
+{
+	struct net *net;
+
+	if (!priming)
+		return 0;
+	net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	if (in_netns(net))
+		mib_advance(net, NULL);
+	return 0;
+}
+
+/* Listening sockets of the namespace the iterator was created in. */
+SEC("iter/tcp")
+int synacct_listeners(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct seq_file *seq = ctx->meta->seq;
+	struct sa_listener l = {};
+	struct tcp_sock *tp;
+	struct sock *sk;
+
+	if (!skc || skc->skc_state != TCP_LISTEN)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	sk = (struct sock *)tp;
+	l.port = skc->skc_num;
+	l.family = skc->skc_family;
+	l.accept_queue_len = sk->sk_ack_backlog;
+	l.accept_backlog = sk->sk_max_ack_backlog;
+	l.syn_queue_len = tp->inet_conn.icsk_accept_queue.qlen.counter;
+	l.drops = sk->sk_drops.counter;
+	l.inode = sk->sk_socket ? BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino) : 0;
+	if (l.family == SA_AF_INET)
+		__builtin_memcpy(l.addr, &skc->skc_rcv_saddr, 4);
+	else
+		BPF_CORE_READ_INTO(&l.addr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+	bpf_seq_write(seq, &l, sizeof(l));
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

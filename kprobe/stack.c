@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stack.c - loads stack.bpf.c, tells it which namespace and interfaces to
+ * watch and where the kernel keeps what it needs (from BTF and kallsyms),
+ * and reads the stack-side counters and the listeners.
+ *
+ * Must run after the agent entered the watched namespace: the namespace's
+ * cookie and the TCP iterator both come from the caller's namespace.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "agent.h"
+#include "stack.skel.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+_Static_assert(sizeof(struct sa_stack_counters) ==
+	       (SA_C_ack_dropped_accept_full - SA_C_listener_syn + 1) * sizeof(__u64),
+	       "stack_counters and SA_PORT_COUNTERS must list the same fields");
+_Static_assert(offsetof(struct sa_stack_counters, ack_dropped_accept_full) ==
+	       (SA_C_ack_dropped_accept_full - SA_C_listener_syn) * sizeof(__u64),
+	       "stack_counters order");
+
+#define SA_N_STACK_COUNTERS (SA_C_ack_dropped_accept_full - SA_C_listener_syn + 1)
+#define REASON_PREFIX "SKB_DROP_REASON_"
+
+struct stack_stage {
+	struct stack_bpf *skel;
+	struct bpf_link *iter_link;
+	bool classify;		/* per-CPU MIB baselines available */
+	bool listener_hook;	/* tcp_rcv_state_process found */
+};
+
+static int netns_cookie(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * [start, end) of kernel function @name: the consume_skb tracepoint's
+ * location is a return address inside the caller, not its start.  The end
+ * is the next symbol's address.
+ */
+static int kallsyms_range(const char *name, __u64 *start, __u64 *end)
+{
+	char line[512], sym[256];
+	unsigned long long addr;
+	FILE *f;
+
+	*start = *end = 0;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char type;
+
+		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) != 3)
+			continue;
+		if (!strcmp(sym, name))
+			*start = addr;
+		else if (*start && addr > *start && (!*end || addr < *end))
+			*end = addr;
+	}
+	fclose(f);
+	/* Symbols are not sorted in every kallsyms: one more pass for the
+	 * nearest address above start among those listed before it. */
+	if (*start) {
+		f = fopen("/proc/kallsyms", "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%llx", &addr) == 1 && addr > *start &&
+			    (!*end || addr < *end))
+				*end = addr;
+		if (f)
+			fclose(f);
+	}
+	return *start && *end ? 0 : -ENOENT;
+}
+
+/* Value of enumerator @name in any enum of @btf, or -1. */
+static long long btf_enum_value(const struct btf *btf, const char *name)
+{
+	__u32 n = btf__type_cnt(btf);
+
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++, e++)
+			if (!strcmp(btf__name_by_offset(btf, e->name_off), name))
+				return e->val;
+	}
+	return -1;
+}
+
+/* Drop reason names come from the running kernel: values move between
+ * kernel versions, so no table is compiled in. */
+static void load_reason_names(const struct btf *btf)
+{
+	__s32 id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id < 0)
+		return;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++) {
+		const char *name = btf__name_by_offset(btf, e->name_off);
+		__u32 val = e->val;	/* SKB_DROP_REASON_SUBSYS_MASK is "negative" */
+
+		if (val >= SA_MAX_REASONS || !name)
+			continue;
+		if (!strncmp(name, REASON_PREFIX, strlen(REASON_PREFIX)))
+			name += strlen(REASON_PREFIX);
+		free(sa_reason_names[val]);
+		sa_reason_names[val] = strdup(name);
+	}
+}
+
+/*
+ * Give every CPU a MIB baseline: close a fresh TCP socket on each, which
+ * fires tcp_destroy_sock there while `priming` is set.  Until a CPU has a
+ * baseline, SYNs consumed on it are counted as listener_unclassified.
+ */
+static void prime_baselines(struct stack_stage *st)
+{
+	cpu_set_t saved, one;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		return;
+	st->skel->bss->priming = 1;
+	for (long cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++) {
+		int fd;
+
+		if (!CPU_ISSET(cpu, &saved))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	st->skel->bss->priming = 0;
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
+int stack_stage_open(struct stack_stage **out, const char *btf_path,
+		     const int *ifindex, int n_ifindex, bool verbose)
+{
+	static const char *const mibs[] = {
+		"LINUX_MIB_SYNCOOKIESSENT", "LINUX_MIB_LISTENOVERFLOWS",
+		"LINUX_MIB_TCPREQQFULLDROP", "LINUX_MIB_LISTENDROPS",
+	};
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
+	struct stack_stage *st;
+	struct btf *btf = NULL;
+	__u64 cookie, start, end;
+	int err;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+
+	err = netns_cookie(&cookie);
+	if (err) {
+		sa_err("cannot read the network namespace cookie (SO_NETNS_COOKIE, "
+		       "Linux 5.14+): %s", strerror(-err));
+		goto cleanup;
+	}
+	btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	err = libbpf_get_error(btf);
+	if (err) {
+		btf = NULL;
+		sa_err("cannot read kernel BTF: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	st->skel = stack_bpf__open_opts(&oo);
+	if (!st->skel) {
+		err = -errno;
+		sa_err("cannot open the stack programs: %s", strerror(-err));
+		goto cleanup;
+	}
+	st->skel->rodata->netns_cookie = cookie;
+	for (int i = 0; i < n_ifindex; i++)
+		st->skel->rodata->watched_ifindex[i] = ifindex[i];
+	st->skel->rodata->n_watched = n_ifindex;
+
+	st->listener_hook = !kallsyms_range("tcp_rcv_state_process", &start, &end);
+	st->skel->rodata->tcp_rcv_state_process_start = start;
+	st->skel->rodata->tcp_rcv_state_process_end = end;
+	if (!st->listener_hook)
+		sa_info("tcp_rcv_state_process not in /proc/kallsyms (kptr_restrict?): "
+			"SYNs reaching listeners will show as unexplained");
+
+	st->classify = true;
+	for (size_t i = 0; i < sizeof(mibs) / sizeof(mibs[0]); i++) {
+		long long v = btf_enum_value(btf, mibs[i]);
+
+		if (v < 0)
+			st->classify = false;
+		st->skel->rodata->mib_idx[i] = v < 0 ? 0 : v;
+	}
+	load_reason_names(btf);
+
+	err = stack_bpf__load(st->skel);
+	if (err) {
+		sa_err("cannot load the stack programs: %s%s", strerror(-err),
+		       verbose ? "" : " (run with -v for the verifier log)");
+		goto cleanup;
+	}
+	err = stack_bpf__attach(st->skel);
+	if (err) {
+		sa_err("cannot attach the stack tracepoints: %s", strerror(-err));
+		goto cleanup;
+	}
+	st->iter_link = st->skel->links.synacct_listeners;
+	prime_baselines(st);
+
+	btf__free(btf);
+	*out = st;
+	return 0;
+
+cleanup:
+	btf__free(btf);
+	stack_stage_close(st);
+	return err;
+}
+
+int stack_stage_hooks(struct stack_stage *st, const char **names, int max)
+{
+	static const char *const all[] = {
+		"tp_btf/kfree_skb", "tp_btf/consume_skb",
+		"tp_btf/tcp_retransmit_synack", "tp_btf/inet_sock_set_state",
+		"iter/tcp",
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++) {
+		if (i == 1 && !st->listener_hook)
+			continue;
+		names[n++] = all[i];
+	}
+	if (st->classify && n < max)
+		names[n++] = "mib_percpu";
+	return n;
+}
+
+static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
+{
+	int fd = bpf_map__fd(st->skel->maps.stack_drops);
+	int ncpu = libbpf_num_possible_cpus();
+	struct sa_drop_key key, next, *prev = NULL;
+	__u64 *vals;
+
+	vals = calloc(ncpu, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals) || key.reason >= SA_MAX_REASONS)
+			continue;
+		ps = sa_snapshot_port(snap, key.port);
+		if (!ps)
+			break;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			ps->drops[key.reason] += vals[cpu];
+	}
+	free(vals);
+	return 0;
+}
+
+static int read_listeners(struct stack_stage *st, struct sa_snapshot *snap)
+{
+	struct sa_listener l;
+	int fd;
+	ssize_t n;
+
+	fd = bpf_iter_create(bpf_link__fd(st->iter_link));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, &l, sizeof(l))) == sizeof(l)) {
+		struct sa_port_stats *ps = sa_snapshot_port(snap, l.port);
+
+		if (!ps)
+			break;
+		ps->g.listeners++;
+		ps->g.syn_queue_len += l.syn_queue_len;
+		ps->g.accept_queue_len += l.accept_queue_len;
+		ps->g.accept_backlog += l.accept_backlog;
+		ps->g.drops += l.drops;
+	}
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+int stack_stage_read(struct stack_stage *st, struct sa_snapshot *snap)
+{
+	int err;
+
+	err = sa_read_port_map(bpf_map__fd(st->skel->maps.stack_counters),
+			       SA_N_STACK_COUNTERS, SA_C_listener_syn, snap);
+	if (!err)
+		err = read_drops(st, snap);
+	if (!err)
+		err = read_listeners(st, snap);
+	return err;
+}
+
+void stack_stage_close(struct stack_stage *st)
+{
+	if (!st)
+		return;
+	stack_bpf__destroy(st->skel);
+	free(st);
+}
