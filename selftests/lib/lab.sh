@@ -130,10 +130,16 @@ lab_init() {
 	ip -n "$SRV" route add $SPOOF_NET4 via $CLI_IP4 &&
 	ip -n "$SRV" -6 route add $SPOOF_NET6 via $CLI_IP6 ||
 		{ echo "Bail out! cannot build the lab"; exit 1; }
-	# Neighbours resolved up front, so the first SYN is not queued
-	# behind ARP/ND.
-	ip netns exec "$CLI" ping -c1 -W2 $SRV_IP4 >/dev/null 2>&1
-	ip netns exec "$CLI" ping -6 -c1 -W2 $SRV_IP6 >/dev/null 2>&1
+	# Permanent neighbours: no ARP or ND in the lab, so no SYN ever
+	# waits behind address resolution.
+	local smac cmac
+	smac=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq -r '.[0].address')
+	cmac=$(ip -n "$CLI" -j link show dev "$CLI_IF" | jq -r '.[0].address')
+	ip -n "$SRV" neigh replace $CLI_IP4 lladdr "$cmac" dev "$SRV_IF" nud permanent &&
+	ip -n "$SRV" neigh replace $CLI_IP6 lladdr "$cmac" dev "$SRV_IF" nud permanent &&
+	ip -n "$CLI" neigh replace $SRV_IP4 lladdr "$smac" dev "$CLI_IF" nud permanent &&
+	ip -n "$CLI" neigh replace $SRV_IP6 lladdr "$smac" dev "$CLI_IF" nud permanent ||
+		{ echo "Bail out! cannot set the lab's neighbours"; exit 1; }
 }
 
 lab_sysctl() {	# lab_sysctl NS KEY=VALUE

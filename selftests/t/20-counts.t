@@ -75,7 +75,7 @@ nothing_attached "after SIGTERM"
 
 # Another tool's clsact qdisc and filter stay as they were.
 tc -n "$SRV" qdisc add dev "$SRV_IF" clsact
-tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 10 protocol all u32 match u32 0 0 action pass
+tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 10 protocol all u32 match u32 0 0 classid 1:1
 before=$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)
 synacct_start
 t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c 'synacct_tc_in')" 1 \
