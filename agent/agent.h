@@ -61,7 +61,7 @@ struct sa_listener_gauges {
 	__u32 listeners;
 	__u32 syn_queue_len;
 	__u32 accept_queue_len;
-	__u32 accept_backlog;
+	__u32 accept_backlog;	/* the last one seen if the listener closed */
 	__u64 drops;		/* sk_drops, cumulative */
 };
 

@@ -300,21 +300,23 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	struct net *net = skb_net(skb);
 	struct syn_info si;
 	struct sa_drop_key key;
-	__u64 *cnt;
+	__u64 d[MIB_N], *cnt;
+	bool have_delta;
 
 	if (!in_netns(net) || skb_tcp(skb, &si))
 		return 0;
-	/* Drops may come with MIB updates (ListenDrops on the ACK path). */
-	mib_advance(net, NULL);
+	/* Drops may come with MIB updates (ListenOverflows on the ACK
+	 * path): move the baseline, and see what moved. */
+	have_delta = !mib_advance(net, d);
 	if (!watched(BPF_CORE_READ(skb, skb_iif)))
 		return 0;
 
 	if (!is_syn(&si)) {
-		if (bpf_core_enum_value_exists(enum skb_drop_reason,
-					       SKB_DROP_REASON_TCP_LISTEN_OVERFLOW) &&
-		    reason == bpf_core_enum_value(enum skb_drop_reason,
-						  SKB_DROP_REASON_TCP_LISTEN_OVERFLOW) &&
-		    (si.flags & SA_TCP_ACK))
+		/* A handshake ACK that found the accept queue full: the
+		 * kernel frees it as TCP_LISTEN_OVERFLOW on the request sock
+		 * path, but as NO_SOCKET on the SYN cookie path; both bump
+		 * ListenOverflows on this CPU, which is what we go by. */
+		if (have_delta && d[MIB_OVERFLOWS] && (si.flags & SA_TCP_ACK))
 			STACK_INC(si.dport, ack_dropped_accept_full);
 		return 0;
 	}

@@ -41,6 +41,9 @@ struct stack_stage {
 	struct bpf_link *iter_link;
 	bool classify;		/* per-CPU MIB baselines available */
 	bool listener_hook;	/* tcp_rcv_state_process found */
+	/* Last accept backlog seen per port, so a verdict can still name the
+	 * backlog after its listener closed. */
+	__u32 last_backlog[SA_MAX_PORTS];
 };
 
 static int netns_cookie(__u64 *cookie)
@@ -323,7 +326,17 @@ static int read_listeners(struct stack_stage *st, struct sa_snapshot *snap)
 		ps->g.drops += l.drops;
 	}
 	close(fd);
-	return n < 0 ? -errno : 0;
+	if (n < 0)
+		return -errno;
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		struct sa_port_stats *ps = snap->port[p];
+
+		if (ps && ps->g.listeners)
+			st->last_backlog[p] = ps->g.accept_backlog;
+		else if (st->last_backlog[p] && (ps = sa_snapshot_port(snap, p)))
+			ps->g.accept_backlog = st->last_backlog[p];
+	}
+	return 0;
 }
 
 int stack_stage_read(struct stack_stage *st, struct sa_snapshot *snap)

@@ -1,0 +1,256 @@
+#!/bin/bash
+# The funnel, scenario by scenario: every figure synacct reports equals the
+# lab's ground truth (SYNs sent, connections made and accepted) and the
+# server namespace's own counters (nstat), with nothing unexplained.
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init
+
+FAMILIES="4 6"
+addr_of() { [ "$1" = 4 ] && echo $SRV_IP4 || echo $SRV_IP6; }
+spoof_of() { [ "$1" = 4 ] && echo $SPOOF_NET4 || echo $SPOOF_NET6; }
+
+# 1. Accept queue overflow: backlog 4, nobody accepts, 30 clients.
+for fam in $FAMILIES; do
+	name="accept queue overflow IPv$fam"
+	port=$((8100 + fam))
+	lab_server $port --backlog 4 --accept none
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 30 --timeout-ms 2500)
+	scenario_end
+	lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED
+	connected=${out#connected=}; connected=${connected%% *}
+	sent=$(cli_sent)
+	check_funnel "$name" $port
+	t_is "$(summary nic_syn $port)" "$sent" "$name: nic_syn == SYNs the clients sent"
+	t_is "$(summary tc_syn $port)" "$sent" "$name: tc_syn == SYNs the clients sent"
+	t_is "$(summary listener_syn $port)" "$sent" "$name: every SYN reached the listener"
+	t_is "$(summary listen_drops.accept_queue_full $port)" "$(srv_delta TcpExtListenOverflows)" \
+		"$name: accept_queue_full == ListenOverflows"
+	t_is "$(summary listen_drops.accept_queue_full $port)" "$((sent - connected))" \
+		"$name: accept_queue_full == SYNs sent - connections made"
+	t_is "$(summary established $port)" "$connected" "$name: established == connections made"
+	t_is "$(summary syn_queued $port)" "$connected" "$name: syn_queued == connections made"
+	t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
+	t_is "$(summary accepted $port)" "$accepted" "$name: accepted == what the server accepted (0)"
+	t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $port)" "5/4" \
+		"$name: accept queue 5/4 at the end"
+	t_like "$(summary verdict $port)" "^accept queue full \(backlog 4\)" "$name: verdict"
+done
+
+# 2./3. A spoofed SYN flood against backlog 16, without and with cookies.
+for cookies in 0 1; do
+	for fam in $FAMILIES; do
+		name="SYN flood, tcp_syncookies=$cookies, IPv$fam"
+		port=$((8200 + 10 * cookies + fam))
+		lab_sysctl "$SRV" net.ipv4.tcp_syncookies=$cookies
+		lab_server $port --backlog 16 --accept all
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		scenario_begin
+		out=$(lab_flood --to "$(addr_of $fam)" --port $port --count 200 --src-net "$(spoof_of $fam)")
+		sleep 0.2
+		scenario_end
+		lab_server_stop $srv $cnt
+		check_funnel "$name" $port
+		t_is "$out" "sent=200" "$name: the flood sent 200 SYNs"
+		t_is "$(summary nic_syn $port),$(summary tc_syn $port),$(summary listener_syn $port)" \
+			"200,200,200" "$name: nic_syn, tc_syn, listener_syn == 200"
+		queued=$(summary syn_queued $port)
+		t_is "$queued" "$(summary syn_queue_len $port)" "$name: syn_queued == SYN queue length (iterator)"
+		if [ $cookies = 0 ]; then
+			t_is "$(summary listen_drops.syn_queue_full $port)" "$(srv_delta TcpExtTCPReqQFullDrop)" \
+				"$name: syn_queue_full == TCPReqQFullDrop"
+			t_is "$(summary listen_drops.syn_queue_full $port)" "$((200 - queued))" \
+				"$name: syn_queue_full == 200 - syn_queued"
+			t_is "$(summary syncookies_sent $port)" 0 "$name: no cookies"
+			t_like "$(summary verdict $port)" "^SYN queue full without SYN cookies" "$name: verdict"
+		else
+			t_is "$(summary syncookies_sent $port)" "$(srv_delta TcpExtSyncookiesSent)" \
+				"$name: syncookies_sent == SyncookiesSent"
+			t_is "$(summary syncookies_sent $port)" "$((200 - queued))" \
+				"$name: syncookies_sent == 200 - syn_queued"
+			t_is "$(summary '.listen_drops | [.[]] | add' $port)" 0 "$name: no listen drops"
+			t_like "$(summary verdict $port)" "^no loss; [0-9]+ SYNs answered with SYN cookies" "$name: verdict"
+		fi
+		t_is "$(summary synack_sent $port)" \
+			"$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) + $(summary synack_retrans $port) ))" \
+			"$name: synack_sent == queued + cookies + retransmits"
+	done
+done
+lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+
+# 4. tcp_syncookies=2: every handshake by cookie, all established, accepted.
+lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
+for fam in $FAMILIES; do
+	name="tcp_syncookies=2 IPv$fam"
+	port=$((8300 + fam))
+	lab_server $port --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 40 --parallel 10 --send 100)
+	sleep 0.3
+	scenario_end
+	lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED
+	check_funnel "$name" $port
+	t_is "$out" "connected=40 failed=0" "$name: 40 clients connected"
+	t_is "$(summary syncookies_sent $port),$(summary syn_queued $port)" "40,0" "$name: 40 cookies, nothing queued"
+	t_is "$(srv_delta TcpExtSyncookiesRecv)" 40 "$name: SyncookiesRecv == 40"
+	t_is "$(summary established $port)" 40 "$name: established == 40"
+	t_is "$(summary accepted $port)" "$accepted" "$name: accepted == the server's count"
+	t_is "$accepted" 40 "$name: the server accepted 40"
+done
+lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+
+# 5. Closed port: NO_SOCKET.
+for fam in $FAMILIES; do
+	name="closed port IPv$fam"
+	port=$((8400 + fam))
+	scenario_begin --ports $port
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
+	scenario_end
+	sent=$(cli_sent)
+	check_funnel "$name" $port
+	t_is "$out" "connected=0 failed=20" "$name: every client refused"
+	t_is "$(summary nic_syn $port)" "$sent" "$name: nic_syn == SYNs sent"
+	t_is "$(summary stack_drops.NO_SOCKET $port)" "$sent" "$name: stack_drops.NO_SOCKET == SYNs sent"
+	t_is "$(srv_delta TcpOutRsts)" "$sent" "$name: one RST per SYN (TcpOutRsts)"
+	t_like "$(summary verdict $port)" "^no listener: $sent SYNs to a closed port" "$name: verdict"
+done
+
+# 6. nftables drop on the input hook: NETFILTER_DROP.
+port=8500
+ip netns exec "$SRV" nft -f - <<NFT
+table inet synacct_test {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport $port tcp flags & (syn | ack) == syn counter drop
+	}
+}
+NFT
+lab_server $port --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+for fam in $FAMILIES; do
+	name="nftables input drop IPv$fam"
+	scenario_begin --ports $port
+	before=$(ip netns exec "$SRV" nft -j list ruleset | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add')
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 10 --timeout-ms 1500)
+	scenario_end
+	after=$(ip netns exec "$SRV" nft -j list ruleset | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add')
+	sent=$(cli_sent)
+	check_funnel "$name" $port
+	t_is "$out" "connected=0 failed=10" "$name: no client got through"
+	t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$sent" "$name: NETFILTER_DROP == SYNs sent"
+	t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$((after - before))" "$name: NETFILTER_DROP == the nft rule's counter"
+	t_like "$(summary verdict $port)" "^firewall: netfilter dropped $sent SYNs" "$name: verdict"
+done
+lab_server_stop $srv $cnt
+ip netns exec "$SRV" nft delete table inet synacct_test
+
+# 7. Bad TCP checksum: TCP_CSUM.
+for fam in $FAMILIES; do
+	name="bad checksum IPv$fam"
+	port=$((8600 + fam))
+	lab_server $port --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin --ports $port
+	out=$(lab_flood --to "$(addr_of $fam)" --port $port --count 50 --bad-csum --src-net "$(spoof_of $fam)")
+	scenario_end
+	lab_server_stop $srv $cnt
+	check_funnel "$name" $port
+	t_is "$(summary nic_syn $port)" 50 "$name: nic_syn == 50"
+	t_is "$(summary stack_drops.TCP_CSUM $port)" 50 "$name: stack_drops.TCP_CSUM == 50"
+	t_is "$(srv_delta TcpInCsumErrors)" 50 "$name: TcpInCsumErrors == 50"
+	t_like "$(summary verdict $port)" "^bad TCP checksum: 50 SYNs dropped" "$name: verdict"
+done
+
+# 8. Accept queue full when the handshake's ACK arrives: hold the ACKs back
+# with nftables while 6 clients connect (their request socks wait in the
+# SYN queue), then let them through to a backlog of 2.
+port=8700
+name="accept queue full at ACK time"
+lab_server $port --backlog 2 --accept none
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+ip netns exec "$SRV" nft -f - <<NFT
+table inet synacct_test {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport $port tcp flags & syn == 0 drop
+	}
+}
+NFT
+scenario_begin --ports $port
+lab_client --to $SRV_IP4 --port $port --count 6 --send 10 --hold-ms 3000 >"$LAB_DIR/ack.out" &
+LAB_PIDS+=($!); clients=$!
+sleep 0.5
+ip netns exec "$SRV" nft delete table inet synacct_test
+wait $clients
+# Closing the listener ends the request socks' retries, so nothing moves
+# between synacct's stop and the last nstat reading.
+lab_server_stop $srv $cnt
+scenario_end
+check_funnel "$name" $port
+t_is "$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) ))" 6 \
+	"$name: all 6 SYNs answered (backlog 2: 3 queued, the rest by cookie)"
+t_is "$(summary established $port)" 3 "$name: 3 handshakes completed (backlog 2 holds 3)"
+t_is "$(summary established $port)" "$(srv_delta TcpPassiveOpens)" "$name: established == TcpPassiveOpens"
+t_is "$(summary ack_dropped_accept_full $port)" "$(srv_delta TcpExtListenOverflows)" \
+	"$name: ack_dropped_accept_full == ListenOverflows"
+t_ok $(( $(summary ack_dropped_accept_full $port) >= 3 ? 0 : 1 )) \
+	"$name: the 3 clients left over had their ACKs dropped ($(summary ack_dropped_accept_full $port))"
+t_like "$(summary verdict $port)" "^accept queue full at handshake completion \(backlog 2\)" "$name: verdict"
+
+# 9. Two ports, different faults, at once: figures stay per port.
+name="two ports"
+lab_server 8801 --backlog 4 --accept none
+s1=$LAB_SERVER_PID; c1=$LAB_SERVER_COUNT
+lab_server 8802 --accept all
+s2=$LAB_SERVER_PID; c2=$LAB_SERVER_COUNT
+scenario_begin --ports 8801-8803
+lab_client --to $SRV_IP4 --port 8801 --count 20 --timeout-ms 1500 >"$LAB_DIR/p1" &
+p1=$!
+lab_client --to $SRV_IP6 --port 8802 --count 50 --parallel 10 >"$LAB_DIR/p2" &
+p2=$!
+lab_client --to $SRV_IP4 --port 8803 --count 10 >"$LAB_DIR/p3" &
+p3=$!
+wait $p1 $p2 $p3
+scenario_end
+lab_server_stop $s1 $c1
+lab_server_stop $s2 $c2; a2=$LAB_ACCEPTED
+for port in 8801 8802 8803; do check_funnel "$name port $port" $port; done
+t_is "$(( $(summary listen_drops.accept_queue_full 8801) + $(summary ack_dropped_accept_full 8801) ))" \
+	"$(srv_delta TcpExtListenOverflows)" \
+	"$name: port 8801 carries all the ListenOverflows (SYNs and handshake ACKs)"
+t_is "$(summary '[.listen_drops[]] | add' 8802),$(summary '.stack_drops | length' 8802)" "0,0" \
+	"$name: port 8802 lost nothing"
+t_is "$(summary accepted 8802)" "$a2" "$name: port 8802 accepted == server count"
+t_is "$(summary stack_drops.NO_SOCKET 8803)" "$(summary nic_syn 8803)" "$name: port 8803 all NO_SOCKET"
+t_is "$(( $(summary nic_syn 8801) + $(summary nic_syn 8802) + $(summary nic_syn 8803) ))" "$(cli_sent)" \
+	"$name: SYNs over the three ports == SYNs sent"
+t_like "$(summary verdict 8801)" "^accept queue full" "$name: port 8801 verdict"
+t_is "$(summary verdict 8802)" "no loss" "$name: port 8802 verdict"
+t_like "$(summary verdict 8803)" "^no listener" "$name: port 8803 verdict"
+
+# 10. A healthy accepting server under load: no loss.  Its backlog is
+# sized for the load: clients that close right after sending can complete
+# handshakes faster than one process accepts on a 2-CPU machine.
+for fam in $FAMILIES; do
+	name="healthy server IPv$fam"
+	port=$((8900 + fam))
+	lab_server $port --accept all --backlog 1024
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin --ports $port
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 300 --parallel 30 --send 1000)
+	sleep 0.3
+	scenario_end
+	lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED
+	sent=$(cli_sent)
+	check_funnel "$name" $port
+	t_is "$out" "connected=300 failed=0" "$name: 300 clients connected"
+	t_is "$(summary nic_syn $port),$(summary tc_syn $port),$(summary listener_syn $port),$(summary syn_queued $port),$(summary established $port)" \
+		"$sent,$sent,$sent,$sent,$sent" "$name: nic = tc = listener = queued = established = SYNs sent"
+	t_is "$(summary accepted $port)" "$accepted" "$name: accepted == the server's count"
+	t_is "$accepted" 300 "$name: the server accepted 300"
+	t_is "$(summary verdict $port)" "no loss" "$name: verdict"
+done
+
+t_done
