@@ -29,14 +29,15 @@ endif
 
 ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/; s/ppc64le/powerpc/; s/s390x/s390/')
 
-BPF_SRCS  := xdp/nic.bpf.c tc/tc.bpf.c kprobe/stack.bpf.c
+BPF_SRCS  := xdp/nic.bpf.c tc/tc.bpf.c kprobe/stack.bpf.c \
+	kprobe/listeners.bpf.c
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 BPF_HDRS  := include/synacct.h xdp/parse.h xdp/count.h $(BUILD)/vmlinux.h
 
 USER_SRCS := agent/main.c agent/netns.c agent/ports.c agent/stats.c \
 	agent/mib.c agent/reconcile.c agent/report.c \
-	xdp/nic.c tc/tc.c kprobe/stack.c
+	xdp/nic.c tc/tc.c kprobe/stack.c kprobe/listeners.c
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 USER_HDRS := include/synacct.h agent/agent.h
 
@@ -52,6 +53,8 @@ SELFTEST_BINS := selftests/bin/test_parse selftests/bin/lab_server \
 	selftests/bin/xdp_pass.bpf.o
 
 .PHONY: all deps check-deps test demo clean
+# Keep the BPF objects: they are the skeletons' sources and worth reading.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: check-deps synacct

@@ -144,6 +144,16 @@ int tc_stage_attach(struct tc_stage *st, int ifindex, const char *ifname);
 int tc_stage_read(struct tc_stage *st, struct sa_snapshot *snap);
 void tc_stage_close(struct tc_stage *st);
 
+/* The listeners' queues, from a TCP iterator (kprobe/listeners.c). */
+struct sa_listeners;
+int sa_listeners_open(struct sa_listeners **out, const char *btf);
+/* Calls @fn for each listening socket of the caller's namespace; stops at
+ * the first non-zero return and passes it on. */
+int sa_listeners_read(struct sa_listeners *ls,
+		      int (*fn)(const struct sa_listener *l, void *ctx),
+		      void *ctx);
+void sa_listeners_close(struct sa_listeners *ls);
+
 /* Stage 3: the TCP stack (kprobe/stack.c). */
 struct stack_stage;
 int stack_stage_open(struct stack_stage **out, const char *btf,

@@ -3,15 +3,14 @@
  * stack.bpf.c - stage 3 of a SYN's path: what the TCP stack did with it.
  *
  * Works without kprobes or fentry (this project's kernels run in lockdown),
- * on tracepoints and a TCP iterator only:
+ * on tracepoints only (listeners.bpf.c reads the listeners' queues):
  *   skb:kfree_skb             SYNs dropped before a socket, with the reason;
  *                             handshake ACKs dropped with TCP_LISTEN_OVERFLOW
  *   skb:consume_skb           SYNs consumed by a listener in
  *                             tcp_rcv_state_process (queued, cookie or dropped)
  *   tcp:tcp_retransmit_synack SYN-ACK retransmissions
  *   sock:inet_sock_set_state  handshakes completed (SYN_RECV -> ESTABLISHED)
- *   sock:tcp_destroy_sock     priming the per-CPU MIB baselines (see below)
- *   iter/tcp                  per-listener queue lengths and drops
+ *   tcp:tcp_destroy_sock      priming the per-CPU MIB baselines (see below)
  *
  * Tracepoints are global: every event is filtered to the watched network
  * namespace (net_cookie) and, where the skb tells it, to the watched
@@ -444,37 +443,6 @@ int BPF_PROG(synacct_prime, struct sock *sk)
 	net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
 	if (in_netns(net))
 		mib_advance(net, NULL);
-	return 0;
-}
-
-/* Listening sockets of the namespace the iterator was created in. */
-SEC("iter/tcp")
-int synacct_listeners(struct bpf_iter__tcp *ctx)
-{
-	struct sock_common *skc = ctx->sk_common;
-	struct seq_file *seq = ctx->meta->seq;
-	struct sa_listener l = {};
-	struct tcp_sock *tp;
-	struct sock *sk;
-
-	if (!skc || skc->skc_state != TCP_LISTEN)
-		return 0;
-	tp = bpf_skc_to_tcp_sock(skc);
-	if (!tp)
-		return 0;
-	sk = (struct sock *)tp;
-	l.port = skc->skc_num;
-	l.family = skc->skc_family;
-	l.accept_queue_len = sk->sk_ack_backlog;
-	l.accept_backlog = sk->sk_max_ack_backlog;
-	l.syn_queue_len = tp->inet_conn.icsk_accept_queue.qlen.counter;
-	l.drops = sk->sk_drops.counter;
-	l.inode = sk->sk_socket ? BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino) : 0;
-	if (l.family == SA_AF_INET)
-		__builtin_memcpy(l.addr, &skc->skc_rcv_saddr, 4);
-	else
-		BPF_CORE_READ_INTO(&l.addr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-	bpf_seq_write(seq, &l, sizeof(l));
 	return 0;
 }
 

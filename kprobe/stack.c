@@ -38,7 +38,7 @@ _Static_assert(offsetof(struct sa_stack_counters, ack_dropped_accept_full) ==
 
 struct stack_stage {
 	struct stack_bpf *skel;
-	struct bpf_link *iter_link;
+	struct sa_listeners *listeners;
 	bool classify;		/* per-CPU MIB baselines available */
 	bool listener_hook;	/* tcp_rcv_state_process found */
 	/* Last accept backlog seen per port, so a verdict can still name the
@@ -246,7 +246,9 @@ int stack_stage_open(struct stack_stage **out, const char *btf_path,
 		sa_err("cannot attach the stack tracepoints: %s", strerror(-err));
 		goto cleanup;
 	}
-	st->iter_link = st->skel->links.synacct_listeners;
+	err = sa_listeners_open(&st->listeners, btf_path);
+	if (err)
+		goto cleanup;
 	prime_baselines(st);
 
 	btf__free(btf);
@@ -305,29 +307,26 @@ static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
 	return 0;
 }
 
+static int add_listener(const struct sa_listener *l, void *ctx)
+{
+	struct sa_port_stats *ps = sa_snapshot_port(ctx, l->port);
+
+	if (!ps)
+		return -ENOMEM;
+	ps->g.listeners++;
+	ps->g.syn_queue_len += l->syn_queue_len;
+	ps->g.accept_queue_len += l->accept_queue_len;
+	ps->g.accept_backlog += l->accept_backlog;
+	ps->g.drops += l->drops;
+	return 0;
+}
+
 static int read_listeners(struct stack_stage *st, struct sa_snapshot *snap)
 {
-	struct sa_listener l;
-	int fd;
-	ssize_t n;
+	int err = sa_listeners_read(st->listeners, add_listener, snap);
 
-	fd = bpf_iter_create(bpf_link__fd(st->iter_link));
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, &l, sizeof(l))) == sizeof(l)) {
-		struct sa_port_stats *ps = sa_snapshot_port(snap, l.port);
-
-		if (!ps)
-			break;
-		ps->g.listeners++;
-		ps->g.syn_queue_len += l.syn_queue_len;
-		ps->g.accept_queue_len += l.accept_queue_len;
-		ps->g.accept_backlog += l.accept_backlog;
-		ps->g.drops += l.drops;
-	}
-	close(fd);
-	if (n < 0)
-		return -errno;
+	if (err)
+		return err;
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
 		struct sa_port_stats *ps = snap->port[p];
 
@@ -356,6 +355,7 @@ void stack_stage_close(struct stack_stage *st)
 {
 	if (!st)
 		return;
+	sa_listeners_close(st->listeners);
 	stack_bpf__destroy(st->skel);
 	free(st);
 }
