@@ -80,6 +80,7 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 		       struct sa_port_view *v)
 {
 	struct loss best = { 0 };
+	__u64 aq_syn, aq_ack;
 	__s64 after_tc;
 
 	memset(v, 0, sizeof(*v));
@@ -120,16 +121,22 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 	for (int r = 0; r < SA_MAX_REASONS; r++)
 		if (ps->drops[r])
 			reason_loss(&best, ps, r);
-	consider(&best, ps->c[SA_C_listen_drop_accept_queue_full],
-		 "accept queue full (backlog %u): the application is not accepting "
-		 "fast enough; %llu SYNs dropped at the listener",
-		 ps->g.accept_backlog,
-		 (unsigned long long)ps->c[SA_C_listen_drop_accept_queue_full]);
-	consider(&best, ps->c[SA_C_ack_dropped_accept_full],
-		 "accept queue full at handshake completion (backlog %u): the "
-		 "application is not accepting fast enough; %llu handshake ACKs dropped",
-		 ps->g.accept_backlog,
-		 (unsigned long long)ps->c[SA_C_ack_dropped_accept_full]);
+	/* One cause, two symptoms: SYNs dropped at the listener and
+	 * handshake ACKs dropped at completion (counted per packet, so
+	 * client retransmissions count again). */
+	aq_syn = ps->c[SA_C_listen_drop_accept_queue_full];
+	aq_ack = ps->c[SA_C_ack_dropped_accept_full];
+	if (aq_syn)
+		consider(&best, aq_syn + aq_ack,
+			 "accept queue full (backlog %u): the application is not "
+			 "accepting fast enough; %llu SYNs dropped at the listener, "
+			 "%llu handshake ACKs dropped", ps->g.accept_backlog,
+			 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
+	else
+		consider(&best, aq_ack,
+			 "accept queue full at handshake completion (backlog %u): the "
+			 "application is not accepting fast enough; %llu handshake ACKs "
+			 "dropped", ps->g.accept_backlog, (unsigned long long)aq_ack);
 	consider(&best, ps->c[SA_C_listen_drop_syn_queue_full],
 		 "SYN queue full without SYN cookies: %llu SYNs dropped at the "
 		 "listener; enable net.ipv4.tcp_syncookies or raise the backlog",

@@ -346,5 +346,18 @@ void sa_report_summary(const struct sa_report_ctx *rc,
 	printf("unparsed frames: nic %llu, tc %llu\n",
 	       (unsigned long long)total->nic_unparsed,
 	       (unsigned long long)total->tc_unparsed);
+	if (rc->stack) {
+		char bad[256];
+
+		printf("namespace MIBs:");
+		for (int i = 0; i < SA_MIB_MAX; i++)
+			printf(" %s %llu", sa_mib_names[i],
+			       (unsigned long long)total->mib[i]);
+		if (sa_reconcile_mib(total, bad, sizeof(bad)))
+			printf("\n  per-port sums agree with them\n");
+		else
+			printf("\n  per-port sums DISAGREE on %s (traffic on other "
+			       "interfaces of the namespace?)\n", bad);
+	}
 	fflush(stdout);
 }

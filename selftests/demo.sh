@@ -45,7 +45,16 @@ LAB_PIDS+=($!)
 
 wait $SA_PID
 echo
-echo "Read it as a funnel, per port: nic_syn (SYNs the NIC saw), tc_syn (SYNs"
-echo "after XDP, at TC ingress), synack_sent (SYN-ACKs the server answered with)."
-echo "Where synack_sent falls short of tc_syn, the stack dropped SYNs: on port"
-echo "$PORT the slow listener's accept queue overflowed and clients retransmitted."
+cat <<'OUTRO'
+Read each port as a funnel, left to right:
+  nic_syn   SYNs the NIC saw (XDP)          tc_syn    SYNs after XDP (TC ingress)
+  stk_drop  freed by the stack before a socket, with the kernel's reason
+  listener  SYNs that reached the listening socket, and what it did with them:
+  queued    put in the SYN queue            cookie    answered with a SYN cookie
+  lst_drop  dropped by the listener (accept or SYN queue full)
+  estab     handshakes completed            accepted  taken by the application
+  synq      SYN-queue length now            acceptq   accept-queue length/backlog
+The verdict under each port names the stage where SYNs are lost and why.
+Port 8080's application accepts too slowly for its backlog of 8; port 8443
+keeps up.  Try it yourself: sudo ./synacct --iface eth0
+OUTRO
