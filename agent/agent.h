@@ -37,7 +37,18 @@
 	X(syn_to_request_sock, true)			\
 	X(synack_retrans, true)				\
 	X(established, true)				\
-	X(ack_dropped_accept_full, true)
+	X(ack_dropped_accept_full, true)		\
+	X(syncookies_recv, true)			\
+	X(syncookies_failed, true)			\
+	X(syncookies_no_ts, true)			\
+	X(syncookies_mss_0, false)			\
+	X(syncookies_mss_1, false)			\
+	X(syncookies_mss_2, false)			\
+	X(syncookies_mss_3, false)			\
+	X(syncookies_mss_4, false)			\
+	X(syncookies_mss_5, false)			\
+	X(syncookies_mss_6, false)			\
+	X(syncookies_mss_7, false)
 
 /* The second X() argument: printed as a top-level key of a port object
  * (the others appear nested: listen_drops.*, unexplained.at_listener). */
@@ -99,6 +110,8 @@ enum sa_mib_counter {
 
 extern const char *const sa_mib_names[SA_MIB_MAX];
 int sa_mib_read(__u64 *mib);
+/* net.ipv4.tcp_syncookies of the current namespace, or -1. */
+int sa_sysctl_syncookies(void);
 
 /* A snapshot of every stage's maps: sparse, one entry per port seen. */
 struct sa_snapshot {
@@ -106,6 +119,7 @@ struct sa_snapshot {
 	__u64 nic_unparsed;
 	__u64 tc_unparsed;
 	__u64 mib[SA_MIB_MAX];
+	int tcp_syncookies;	/* the namespace's setting when read, -1 unknown */
 };
 
 struct sa_snapshot *sa_snapshot_new(void);
@@ -223,6 +237,7 @@ struct sa_report_ctx {
 	const char *xdp_mode;	/* "native" or "skb" */
 	const char **hooks;
 	int n_hooks;
+	int tcp_syncookies;	/* latest reading, -1 unknown */
 	double interval_s;
 };
 
@@ -244,5 +259,11 @@ void sa_report_summary(const struct sa_report_ctx *rc,
 
 void sa_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sa_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* `synacct check` (agent/check.c): a one-shot audit of a namespace's SYN
+ * defences.  argv[0] is "synacct check"; returns the exit status, which
+ * is SA_EXIT_FINDINGS when a finding is at warning level or above. */
+#define SA_EXIT_FINDINGS 3
+int sa_check_main(int argc, char **argv);
 
 #endif /* SYNACCT_AGENT_H */

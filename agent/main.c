@@ -220,6 +220,7 @@ static int read_all(struct sa_stages *stg, struct sa_snapshot *snap)
 		err = stack_stage_read(stg->stack, snap);
 	if (!err)
 		err = sa_mib_read(snap->mib);
+	snap->tcp_syncookies = sa_sysctl_syncookies();
 	if (err)
 		sa_err("cannot read counters: %s", strerror(-err));
 	return err;
@@ -256,6 +257,14 @@ int main(int argc, char **argv)
 	int exit_code = SA_EXIT_RUNTIME;
 	char errbuf[512];
 	int err;
+
+	/* A subcommand with its own options: "synacct check ..." */
+	if (argc > 1 && !strcmp(argv[1], "check")) {
+		static char check_name[] = "synacct check";
+
+		argv[1] = check_name;
+		return sa_check_main(argc - 1, argv + 1);
+	}
 
 	/* Usage errors exit 2: argp_err_exit_status is what argp_error uses. */
 	argp_err_exit_status = SA_EXIT_USAGE;
@@ -374,6 +383,7 @@ int main(int argc, char **argv)
 		if (read_all(&stg, cur))
 			goto cleanup;
 		sa_snapshot_diff(delta, cur, prev);
+		rc.tcp_syncookies = cur->tcp_syncookies;
 		sa_snapshot_diff(total, cur, base);
 		sa_listening_ports(listeners);
 		sa_select_ports(&o.ports, total, listeners, shown);
@@ -391,6 +401,7 @@ int main(int argc, char **argv)
 	if (read_all(&stg, cur))
 		goto cleanup;
 	sa_snapshot_diff(total, cur, base);
+	rc.tcp_syncookies = cur->tcp_syncookies;
 	sa_listening_ports(listeners);
 	sa_select_ports(&o.ports, total, listeners, shown);
 	sa_report_summary(&rc, total, shown, now_s() - t0);

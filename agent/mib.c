@@ -67,3 +67,16 @@ int sa_mib_read(__u64 *mib)
 		err = read_file("/proc/net/snmp", mib);
 	return err;
 }
+
+int sa_sysctl_syncookies(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_syncookies", "re");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}

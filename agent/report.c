@@ -116,6 +116,39 @@ static struct json_object *ju64(__u64 v)
 	return json_object_new_uint64(v);
 }
 
+/* The MSS values the port's cookies encoded: {"1460": n, ...}, IPv4 and
+ * IPv6 slots merged by value. */
+static struct json_object *json_cookie_mss(const struct sa_port_stats *ps)
+{
+	static const __u16 v4[] = SA_COOKIE_MSS_V4, v6[] = SA_COOKIE_MSS_V6;
+	struct json_object *o = json_object_new_object();
+	__u64 merged[SA_COOKIE_MSS_N] = { 0 };
+	__u16 tab[SA_COOKIE_MSS_N];
+
+	_Static_assert(sizeof(v4) + sizeof(v6) == sizeof(tab), "two tables of four");
+	memcpy(tab, v4, sizeof(v4));
+	memcpy(tab + 4, v6, sizeof(v6));
+	for (int i = 0; i < SA_COOKIE_MSS_N; i++) {
+		int first = i;
+
+		for (int j = 0; j < i; j++)
+			if (tab[j] == tab[i]) {
+				first = j;
+				break;
+			}
+		merged[first] += ps->c[SA_C_syncookies_mss_0 + i];
+	}
+	for (int i = 0; i < SA_COOKIE_MSS_N; i++) {
+		char key[8];
+
+		if (!merged[i])
+			continue;
+		snprintf(key, sizeof(key), "%u", tab[i]);
+		json_object_object_add(o, key, ju64(merged[i]));
+	}
+	return o;
+}
+
 static struct json_object *json_port(const struct sa_report_ctx *rc, __u32 port,
 				     const struct sa_port_stats *ps)
 {
@@ -148,6 +181,9 @@ static struct json_object *json_port(const struct sa_report_ctx *rc, __u32 port,
 			json_object_object_add(sd, sa_reason_name(r), ju64(ps->drops[r]));
 	json_object_object_add(o, "stack_drops", sd);
 
+	json_object_object_add(o, "syncookies_mss", json_cookie_mss(ps));
+	json_object_object_add(o, "cookie_mode", json_object_new_boolean(
+		ps->c[SA_C_syncookies_sent] > 0 || rc->tcp_syncookies == 2));
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
 	json_object_object_add(o, "listeners", ju64(ps->g.listeners));
 	json_object_object_add(o, "syn_queue_len", ju64(ps->g.syn_queue_len));
@@ -184,6 +220,8 @@ static struct json_object *json_ports(const struct sa_report_ctx *rc,
 static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
 			const struct sa_snapshot *s)
 {
+	json_object_object_add(o, "tcp_syncookies", s->tcp_syncookies < 0 ? NULL :
+			       json_object_new_int(s->tcp_syncookies));
 	json_object_object_add(o, "nic_unparsed", rc->no_xdp ? NULL :
 			       json_object_new_uint64(s->nic_unparsed));
 	json_object_object_add(o, "tc_unparsed",
@@ -267,6 +305,14 @@ static void table_print(const struct sa_report_ctx *rc,
 			if (ps->drops[r])
 				printf("  %s %llu", sa_reason_name(r),
 				       (unsigned long long)ps->drops[r]);
+		if (ps->c[SA_C_syncookies_sent] || ps->c[SA_C_syncookies_recv] ||
+		    ps->c[SA_C_syncookies_failed])
+			printf("\n%6s   cookies: sent %llu, validated %llu, failed %llu, "
+			       "to clients without timestamps %llu", "",
+			       (unsigned long long)ps->c[SA_C_syncookies_sent],
+			       (unsigned long long)ps->c[SA_C_syncookies_recv],
+			       (unsigned long long)ps->c[SA_C_syncookies_failed],
+			       (unsigned long long)ps->c[SA_C_syncookies_no_ts]);
 		printf("\n%6s   => %s\n", "", v.verdict);
 		rows++;
 	}

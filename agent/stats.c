@@ -115,6 +115,7 @@ void sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	out->tc_unparsed = a->tc_unparsed - b->tc_unparsed;
 	for (int i = 0; i < SA_MIB_MAX; i++)
 		out->mib[i] = a->mib[i] - b->mib[i];
+	out->tcp_syncookies = a->tcp_syncookies;
 }
 
 void sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)

@@ -35,6 +35,20 @@ struct sa_parse_counters {
 };
 
 /*
+ * The MSS values a SYN cookie can encode: the kernel's msstab in
+ * net/ipv4/syncookies.c and net/ipv6/syncookies.c (unchanged since 2013;
+ * static, so not readable from BTF or kallsyms).  A cookie carries the
+ * largest entry not above the client's MSS (the smallest one below all).
+ * Slots 0-3 are IPv4, 4-7 IPv6.
+ */
+#define SA_COOKIE_MSS_V4 { 536, 1300, 1440, 1460 }
+#define SA_COOKIE_MSS_V6 { 1220, 1420, 1440, 8940 }
+#define SA_COOKIE_MSS_N 8
+/* The MSS the kernel assumes when a SYN carries none. */
+#define SA_TCP_MSS_DEFAULT_V4 536
+#define SA_TCP_MSS_DEFAULT_V6 1220
+
+/*
  * Stage 3, the TCP stack (kprobe/stack.bpf.c): map stack_counters.
  * Counted from tracepoints and filtered to the watched interfaces in the
  * watched network namespace.  The listener's verdict on each SYN is read
@@ -52,7 +66,12 @@ struct sa_stack_counters {
 	__u64 syn_to_request_sock;	/* SYN for an existing request sock */
 	__u64 synack_retrans;		/* tcp:tcp_retransmit_synack */
 	__u64 established;		/* SYN_RECV -> ESTABLISHED children */
-	__u64 ack_dropped_accept_full;	/* handshake ACK: TCP_LISTEN_OVERFLOW */
+	__u64 ack_dropped_accept_full;	/* handshake ACK found accept queue full */
+	__u64 syncookies_recv;		/* cookie ACKs validated (SyncookiesRecv) */
+	__u64 syncookies_failed;	/* cookie ACKs that failed (SyncookiesFailed) */
+	__u64 syncookies_no_ts;		/* cookie SYN-ACKs to clients without TCP
+					 * timestamps: no window scaling, no SACK */
+	__u64 syncookies_mss[SA_COOKIE_MSS_N];	/* cookies by encoded MSS */
 };
 
 /* SYNs freed (not consumed) before a socket took them: map stack_drops,

@@ -41,7 +41,10 @@
 #define SA_AF_INET6	10
 #define SA_MAX_IFACES	16
 
-enum { MIB_COOKIES, MIB_OVERFLOWS, MIB_REQQFULLDROP, MIB_LISTENDROPS, MIB_N };
+enum {
+	MIB_COOKIES, MIB_OVERFLOWS, MIB_REQQFULLDROP, MIB_LISTENDROPS,
+	MIB_COOKIES_RECV, MIB_COOKIES_FAILED, MIB_N
+};
 
 /* Set by the agent before load. */
 const volatile __u64 netns_cookie;
@@ -200,6 +203,9 @@ struct syn_info {
 	__u16 dport;
 	__u32 seq;
 	__u8 flags;
+	__u8 family;		/* 4 or 6 */
+	__u8 doff;		/* TCP header length / 4 */
+	unsigned char *th;	/* the TCP header, in the skb */
 };
 
 /* The TCP header of an IPv4/IPv6 skb in the stack.  Headers are read from
@@ -228,6 +234,7 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 		    (iph.frag_off & bpf_htons(0x1fff)))
 			return -1;
 		thoff = iph.ihl * 4;
+		si->family = 4;
 	} else if (proto == bpf_htons(SA_ETH_P_IPV6)) {
 		struct ipv6hdr ip6h;
 
@@ -236,6 +243,7 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 		if (ip6h.nexthdr != SA_IPPROTO_TCP)
 			return -1;
 		thoff = sizeof(ip6h);
+		si->family = 6;
 	} else {
 		return -1;
 	}
@@ -245,7 +253,84 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 	si->dport = bpf_ntohs(th.dest);
 	si->seq = bpf_ntohl(th.seq);
 	si->flags = th.flags;
+	si->doff = th.res_doff >> 4;
+	si->th = nh + thoff;
 	return 0;
+}
+
+/* A SYN's MSS and timestamp options, which decide what its cookie can
+ * carry: the MSS is quantised into the cookie, and without timestamps
+ * there is nowhere to keep window scaling and SACK. */
+struct opt_walk {
+	/* 40 bytes of options at most; 64 so that "& 63" bounds every index. */
+	unsigned char opt[64];
+	__u32 i;
+	__u32 len;
+	__u16 mss;
+	bool has_ts;
+};
+
+/* One option per call, through bpf_loop: an unrolled walk of 40 bytes of
+ * options is more than the verifier will explore. */
+static long opt_step(__u32 n, void *ctx)
+{
+	struct opt_walk *w = ctx;
+	__u8 kind, olen;
+
+	(void)n;
+	if (w->i >= w->len)
+		return 1;
+	kind = w->opt[w->i & 63];
+	if (kind == 0)			/* end of options */
+		return 1;
+	if (kind == 1) {		/* NOP */
+		w->i++;
+		return 0;
+	}
+	olen = w->opt[(w->i + 1) & 63];
+	if (olen < 2 || w->i + olen > w->len)
+		return 1;
+	if (kind == 2 && olen == 4)
+		w->mss = (w->opt[(w->i + 2) & 63] << 8) | w->opt[(w->i + 3) & 63];
+	else if (kind == 8 && olen == 10)
+		w->has_ts = true;
+	w->i += olen;
+	return 0;
+}
+
+static __always_inline void syn_options(const struct syn_info *si, __u16 *mss,
+					bool *has_ts)
+{
+	struct opt_walk w = {};
+	__u32 len = si->doff * 4;
+
+	*mss = 0;
+	*has_ts = false;
+	if (len <= 20 || len > 60 ||
+	    bpf_probe_read_kernel(w.opt, 40, si->th + 20))
+		return;
+	w.len = len - 20;
+	bpf_loop(40, opt_step, &w, 0);
+	*mss = w.mss;
+	*has_ts = w.has_ts;
+}
+
+/* Slot of the MSS a cookie encodes for this SYN (see SA_COOKIE_MSS_*). */
+static __always_inline __u32 cookie_mss_slot(__u8 family, __u16 mss)
+{
+	static const __u16 v4[] = SA_COOKIE_MSS_V4, v6[] = SA_COOKIE_MSS_V6;
+	const __u16 *tab = family == 6 ? v6 : v4;
+	__u32 slot = 0;
+
+	if (!mss)
+		mss = family == 6 ? SA_TCP_MSS_DEFAULT_V6 : SA_TCP_MSS_DEFAULT_V4;
+	for (int i = 3; i > 0; i--) {
+		if (mss >= tab[i]) {
+			slot = i;
+			break;
+		}
+	}
+	return (family == 6 ? 4 : 0) + slot;
 }
 
 /* The namespace an input skb is in.  By the time TCP consumes a SYN,
@@ -292,6 +377,25 @@ static __always_inline bool rtx_match(const struct syn_info *si)
 		__c->field++;						\
 } while (0)
 
+static __always_inline void count_cookie(const struct syn_info *si)
+{
+	struct sa_stack_counters *c;
+	bool has_ts;
+	__u16 mss;
+	__u32 slot;
+
+	c = sa_port_counters(stack_counters, si->dport, struct sa_stack_counters);
+	if (!c)
+		return;
+	c->syncookies_sent++;
+	syn_options(si, &mss, &has_ts);
+	if (!has_ts)
+		c->syncookies_no_ts++;
+	slot = cookie_mss_slot(si->family, mss);
+	if (slot < SA_COOKIE_MSS_N)
+		c->syncookies_mss[slot]++;
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason, struct sock *rx_sk)
@@ -315,8 +419,16 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 		 * kernel frees it as TCP_LISTEN_OVERFLOW on the request sock
 		 * path, but as NO_SOCKET on the SYN cookie path; both bump
 		 * ListenOverflows on this CPU, which is what we go by. */
-		if (have_delta && d[MIB_OVERFLOWS] && (si.flags & SA_TCP_ACK))
+		if (!have_delta || !(si.flags & SA_TCP_ACK))
+			return 0;
+		if (d[MIB_OVERFLOWS])
 			STACK_INC(si.dport, ack_dropped_accept_full);
+		/* A cookie ACK validated, then dropped (accept queue full),
+		 * or one whose cookie did not check out. */
+		if (d[MIB_COOKIES_RECV])
+			STACK_INC(si.dport, syncookies_recv);
+		if (d[MIB_COOKIES_FAILED])
+			STACK_INC(si.dport, syncookies_failed);
 		return 0;
 	}
 	if (rtx_match(&si)) {
@@ -379,7 +491,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	if (err)
 		STACK_INC(si.dport, listener_unclassified);
 	else if (d[MIB_COOKIES])
-		STACK_INC(si.dport, syncookies_sent);
+		count_cookie(&si);
 	else if (d[MIB_OVERFLOWS])
 		STACK_INC(si.dport, listen_drop_accept_queue_full);
 	else if (d[MIB_REQQFULLDROP])
@@ -419,15 +531,27 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synacct_set_state, const struct sock *sk, const int oldstate,
 	     const int newstate)
 {
+	__u64 d[MIB_N] = {};
+	bool have_delta;
+	struct net *net;
+	__u32 port;
+
 	if (oldstate != TCP_SYN_RECV || newstate != TCP_ESTABLISHED)
 		return 0;
 	if (BPF_CORE_READ(sk, sk_protocol) != SA_IPPROTO_TCP)
 		return 0;
-	if (!in_netns(BPF_CORE_READ(sk, __sk_common.skc_net.net)))
+	net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	if (!in_netns(net))
 		return 0;
+	/* The handshake's ACK may have carried a cookie, validated on this
+	 * CPU just before the child was created. */
+	have_delta = !mib_advance(net, d);
 	if (!watched(BPF_CORE_READ(sk, sk_rx_dst_ifindex)))
 		return 0;
-	STACK_INC(BPF_CORE_READ(sk, __sk_common.skc_num), established);
+	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	STACK_INC(port, established);
+	if (have_delta && d[MIB_COOKIES_RECV])
+		STACK_INC(port, syncookies_recv);
 	return 0;
 }
 

@@ -26,14 +26,18 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
-_Static_assert(sizeof(struct sa_stack_counters) ==
-	       (SA_C_ack_dropped_accept_full - SA_C_listener_syn + 1) * sizeof(__u64),
+#define SA_N_STACK_COUNTERS (SA_C_syncookies_mss_7 - SA_C_listener_syn + 1)
+#define SA_STACK_OFF(f) ((SA_C_##f - SA_C_listener_syn) * sizeof(__u64))
+
+_Static_assert(sizeof(struct sa_stack_counters) == SA_N_STACK_COUNTERS * sizeof(__u64),
 	       "stack_counters and SA_PORT_COUNTERS must list the same fields");
 _Static_assert(offsetof(struct sa_stack_counters, ack_dropped_accept_full) ==
-	       (SA_C_ack_dropped_accept_full - SA_C_listener_syn) * sizeof(__u64),
+	       SA_STACK_OFF(ack_dropped_accept_full) &&
+	       offsetof(struct sa_stack_counters, syncookies_no_ts) ==
+	       SA_STACK_OFF(syncookies_no_ts) &&
+	       offsetof(struct sa_stack_counters, syncookies_mss) ==
+	       SA_STACK_OFF(syncookies_mss_0),
 	       "stack_counters order");
-
-#define SA_N_STACK_COUNTERS (SA_C_ack_dropped_accept_full - SA_C_listener_syn + 1)
 #define REASON_PREFIX "SKB_DROP_REASON_"
 
 struct stack_stage {
@@ -182,6 +186,7 @@ int stack_stage_open(struct stack_stage **out, const char *btf_path,
 	static const char *const mibs[] = {
 		"LINUX_MIB_SYNCOOKIESSENT", "LINUX_MIB_LISTENOVERFLOWS",
 		"LINUX_MIB_TCPREQQFULLDROP", "LINUX_MIB_LISTENDROPS",
+		"LINUX_MIB_SYNCOOKIESRECV", "LINUX_MIB_SYNCOOKIESFAILED",
 	};
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
 	struct stack_stage *st;

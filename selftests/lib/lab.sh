@@ -295,3 +295,37 @@ check_funnel() {
 		"$(srv_delta TcpExtListenOverflows),$(srv_delta TcpExtListenDrops),$(srv_delta TcpExtSyncookiesSent),$(srv_delta TcpExtTCPReqQFullDrop),$(srv_delta TcpPassiveOpens)" \
 		"$name: summary mib == nstat deltas in the server namespace"
 }
+
+# ---- synacct check ----
+
+# synacct_check [check options...]: one `synacct check --netns $SRV`;
+# CK_OUT (stdout), CK_ERR (stderr), CK_RC (exit status).
+synacct_check() {
+	CK_OUT=$("$SYNACCT" check --netns "$SRV" "$@" 2>"$LAB_DIR/check.err")
+	CK_RC=$?
+	CK_ERR=$(cat "$LAB_DIR/check.err")
+}
+
+# ck JQ-EXPR: a value from the last `synacct check --json`.
+ck() {
+	jq -r "$1" <<<"$CK_OUT"
+}
+
+# ck_listener PORT [FAMILY]: one listener of the last check as
+# "addr port family pid comm accept_backlog syn_queue_len accept_queue_len
+# listener_drops".
+ck_listener() {
+	ck "[.listeners[] | select(.port == $1 and (\"${2:-}\" == \"\" or .family == \"${2:-}\"))
+		| [.addr, .port, .family, .pid, .comm, .accept_backlog, .syn_queue_len,
+		   .accept_queue_len, .listener_drops] | map(tostring) | join(\" \")] | join(\"; \")"
+}
+
+# ck_findings: "severity:id[:port]" of every finding, in order, space separated.
+ck_findings() {
+	ck '[.findings[] | [.severity, .id, (.port // empty | tostring)] | join(":")] | join(" ")'
+}
+
+# lab_ss_count NS STATE PORT: sockets of NS in STATE on local port PORT.
+lab_ss_count() {
+	ip netns exec "$1" ss -Htn state "$2" "( sport = :$3 )" | wc -l
+}

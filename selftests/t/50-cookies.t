@@ -1,0 +1,79 @@
+#!/bin/bash
+# SYN cookies during a run: cookies sent, validated, what they encoded, and
+# which clients lost window scaling and SACK to them; exact against nstat
+# and against what the clients' own sockets show.
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init
+
+# 1./2. A spoofed flood against backlog 16 with tcp_syncookies=1.
+lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+flood_case() {	# flood_case FAMILY ADDR NET MSS TS_OPT WANT_MSS_KEY
+	local fam=$1 addr=$2 net=$3 mss=$4 tsopt=$5 key=$6 port=$((8000 + $1))
+	local name="cookie flood IPv$fam, MSS $mss${tsopt:+, no timestamps}"
+	lab_server $port --backlog 16 --accept all
+	local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT
+	scenario_begin --ports $port
+	lab_flood --to "$addr" --port $port --count 200 --src-net "$net" --mss "$mss" $tsopt >/dev/null
+	sleep 0.2
+	scenario_end
+	lab_server_stop $srv $cnt
+	check_funnel "$name" $port
+	local cookies
+	cookies=$(summary syncookies_sent $port)
+	t_is "$cookies" "$(srv_delta TcpExtSyncookiesSent)" "$name: syncookies_sent == SyncookiesSent"
+	t_is "$(( cookies + $(summary syn_queued $port) ))" 200 "$name: cookies + queued == 200 SYNs"
+	t_is "$(summary '.syncookies_mss | to_entries | map("\(.key)=\(.value)") | join(",")' $port)" \
+		"$key=$cookies" "$name: every cookie encoded MSS $key"
+	if [ -n "$tsopt" ]; then
+		t_is "$(summary syncookies_no_ts $port)" "$cookies" "$name: every cookie went to a client without timestamps"
+	else
+		t_is "$(summary syncookies_no_ts $port)" 0 "$name: no cookie went to a client without timestamps"
+	fi
+	t_is "$(summary cookie_mode $port)" true "$name: the listener was in cookie mode"
+	t_is "$(jq -r 'select(.type == "summary") | .tcp_syncookies' "$SA_OUT")" 1 "$name: tcp_syncookies reported"
+}
+flood_case 4 $SRV_IP4 $SPOOF_NET4 1400 --no-timestamps 1300
+flood_case 6 $SRV_IP6 $SPOOF_NET6 9000 "" 8940
+
+# 3./4. tcp_syncookies=2 with real clients: every handshake by cookie.  A
+# client without timestamps gets a cookie that cannot carry window scaling:
+# its own socket shows none, while a client with timestamps keeps it.
+lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
+always_case() {	# always_case FAMILY ADDR CLIENT_TIMESTAMPS
+	local fam=$1 addr=$2 ts=$3 port=$((8100 + $1))
+	local name="tcp_syncookies=2 IPv$fam, client timestamps=$ts"
+	lab_sysctl "$CLI" net.ipv4.tcp_timestamps=$ts
+	lab_server $port --accept all
+	local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT
+	scenario_begin --ports $port
+	lab_client --to "$addr" --port $port --count 20 --send 10 --hold-ms 1500 >"$LAB_DIR/out" &
+	local cl=$!
+	sleep 0.8
+	local est wscale
+	est=$(ip netns exec "$CLI" ss -Htn state established "( dport = :$port )" | wc -l)
+	wscale=$(ip netns exec "$CLI" ss -Htin state established "( dport = :$port )" | grep -c 'wscale:')
+	wait $cl
+	sleep 0.2
+	scenario_end
+	lab_server_stop $srv $cnt
+	check_funnel "$name" $port
+	t_is "$(cat "$LAB_DIR/out")" "connected=20 failed=0" "$name: 20 clients connected"
+	t_is "$(summary syncookies_sent $port),$(summary syn_queued $port)" "20,0" "$name: 20 cookies, nothing queued"
+	t_is "$(summary syncookies_recv $port)" "$(srv_delta TcpExtSyncookiesRecv)" "$name: syncookies_recv == SyncookiesRecv"
+	t_is "$(summary syncookies_recv $port),$(summary established $port),$LAB_ACCEPTED" "20,20,20" \
+		"$name: 20 cookies validated, established and accepted"
+	t_is "$est" 20 "$name: the clients hold 20 established sockets"
+	if [ "$ts" = 0 ]; then
+		t_is "$(summary syncookies_no_ts $port)" 20 "$name: syncookies_no_ts == 20"
+		t_is "$wscale" 0 "$name: no client socket has window scaling (ss -ti)"
+	else
+		t_is "$(summary syncookies_no_ts $port)" 0 "$name: syncookies_no_ts == 0"
+		t_is "$wscale" 20 "$name: every client socket kept window scaling (ss -ti)"
+	fi
+}
+always_case 4 $SRV_IP4 1
+always_case 6 $SRV_IP6 0
+lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+lab_sysctl "$CLI" net.ipv4.tcp_timestamps=1
+
+t_done
