@@ -221,6 +221,10 @@ cli_syns_sent() {	# BEFORE AFTER
 synacct_start() {
 	SA_OUT=$LAB_DIR/synacct.json
 	SA_ERR=$LAB_DIR/synacct.err
+	# The background job truncates the file only when it gets to run:
+	# remove the last run's output first, or its "start" record would
+	# end the wait below before this synacct has attached anything.
+	rm -f "$SA_OUT" "$SA_ERR"
 	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json "$@" >"$SA_OUT" 2>"$SA_ERR" &
 	SA_PID=$!
 	LAB_PIDS+=($SA_PID)
