@@ -242,6 +242,8 @@ static void find_owners(struct sa_listener_list *ll)
 	struct dirent *pe, *fe;
 	DIR *proc, *fds;
 
+	if (!ll->n)
+		return;
 	proc = opendir("/proc");
 	if (!proc)
 		return;
@@ -441,7 +443,8 @@ static void listener_findings(struct sa_check *c,
 		    "larger backlog (and raise net.core.somaxconn with it)");
 	}
 	if (l->syn_queue_len > l->accept_backlog) {
-		bool cookies = !s[SET_SYNCOOKIES].have || s[SET_SYNCOOKIES].value;
+		/* No sysctl: a kernel without CONFIG_SYN_COOKIES, no cookies. */
+		bool cookies = s[SET_SYNCOOKIES].have && s[SET_SYNCOOKIES].value;
 
 		f = finding_add(c, cookies ? SEV_WARNING : SEV_CRITICAL,
 				"syn_queue_full", cl);
