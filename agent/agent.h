@@ -110,6 +110,8 @@ enum sa_mib_counter {
 
 extern const char *const sa_mib_names[SA_MIB_MAX];
 int sa_mib_read(__u64 *mib);
+/* A sysctl of the current namespace by dotted name; -errno on failure. */
+int sa_sysctl_read(const char *name, long *value);
 /* net.ipv4.tcp_syncookies of the current namespace, or -1. */
 int sa_sysctl_syncookies(void);
 

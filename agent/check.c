@@ -74,33 +74,17 @@ struct sa_setting_val {
 static int read_settings(struct sa_setting_val *v, bool global)
 {
 	for (int i = 0; i < SET_MAX; i++) {
-		char path[128], buf[64], *end;
-		FILE *f;
+		int err;
 
 		if (settings_def[i].global != global)
 			continue;
-		snprintf(path, sizeof(path), "/proc/sys/%s", settings_def[i].name);
-		for (char *p = path + strlen("/proc/sys/"); *p; p++)
-			if (*p == '.')
-				*p = '/';
-		f = fopen(path, "re");
-		if (!f) {
-			if (errno == ENOENT)	/* e.g. CONFIG_SYN_COOKIES=n */
-				continue;
-			sa_err("cannot read %s: %s", path, strerror(errno));
-			return -errno;
-		}
-		if (!fgets(buf, sizeof(buf), f)) {
-			fclose(f);
-			sa_err("cannot read %s", path);
-			return -EIO;
-		}
-		fclose(f);
-		errno = 0;
-		v[i].value = strtol(buf, &end, 10);
-		if (errno || end == buf) {
-			sa_err("unexpected value in %s: %s", path, buf);
-			return -EINVAL;
+		err = sa_sysctl_read(settings_def[i].name, &v[i].value);
+		if (err == -ENOENT)	/* e.g. CONFIG_SYN_COOKIES=n */
+			continue;
+		if (err) {
+			sa_err("cannot read sysctl %s: %s", settings_def[i].name,
+			       strerror(-err));
+			return err;
 		}
 		v[i].have = true;
 	}

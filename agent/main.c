@@ -34,6 +34,9 @@ static const char doc[] =
 "Counts TCP SYNs per destination port at each stage of their path -- the NIC "
 "(XDP), TC ingress, the TCP stack, the listener's SYN and accept queues -- "
 "and says where they are lost and why.\n\n"
+"  synacct check [--netns NAME|PATH] [--ports LIST] [--json]\n"
+"    audits the namespace's SYN defences once and attaches nothing (see\n"
+"    'synacct check --help').\n\n"
 "Exit status: 0 ok, 1 runtime failure, 2 usage error.";
 
 enum {

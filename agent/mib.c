@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mib.c - the watched namespace's MIB counters, as nstat shows them.
+ * mib.c - the watched namespace's MIB counters, as nstat shows them, and
+ * its sysctls.
  *
  * /proc/net/netstat and /proc/net/snmp follow the reader's network
  * namespace, so after setns they are the watched namespace's.  Each file
@@ -68,15 +69,37 @@ int sa_mib_read(__u64 *mib)
 	return err;
 }
 
+/* A sysctl by its dotted name ("net.ipv4.tcp_syncookies"), from /proc/sys,
+ * which follows the reader's network namespace.  -ENOENT when the kernel
+ * has no such setting. */
+int sa_sysctl_read(const char *name, long *value)
+{
+	char path[128], buf[64], *end;
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	for (char *p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		err = -EIO;
+	} else {
+		errno = 0;
+		*value = strtol(buf, &end, 10);
+		if (errno || end == buf)
+			err = -EINVAL;
+	}
+	fclose(f);
+	return err;
+}
+
 int sa_sysctl_syncookies(void)
 {
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_syncookies", "re");
-	int v = -1;
+	long v;
 
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return sa_sysctl_read("net.ipv4.tcp_syncookies", &v) ? -1 : (int)v;
 }
