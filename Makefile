@@ -112,7 +112,7 @@ selftests/bin/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c
 	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror \
 		-I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
 
-selftests/bin/%: selftests/tools/%.c selftests/tools/lab_guard.h
+selftests/bin/%: selftests/tools/%.c selftests/tools/lab_common.h
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@

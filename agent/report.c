@@ -14,26 +14,30 @@
 #include <json-c/json.h>
 #include "agent.h"
 
+/* Errors and notices alike: one line on stderr, named for the tool. */
+static void vmsg(const char *fmt, va_list ap)
+{
+	fputs("synacct: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void sa_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("synacct: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void sa_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("synacct: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void sa_select_ports(const struct sa_portset *sel,

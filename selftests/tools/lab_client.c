@@ -37,7 +37,7 @@
 
 #define PROG "lab_client"
 
-#include "lab_guard.h"	/* uses PROG in its messages */
+#include "lab_common.h"	/* uses PROG in its messages */
 
 struct client_opts {
 	const char *to;
@@ -49,19 +49,6 @@ struct client_opts {
 	unsigned long hold_ms;
 	unsigned long send_bytes;
 };
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see --help)\n");
-	exit(2);
-}
 
 static void usage(void)
 {
@@ -80,23 +67,6 @@ static void usage(void)
 	       "with a default route.\n"
 	       "Exit status: 0 ran, 1 runtime failure or refusal, 2 usage error.\n");
 }
-
-static bool parse_uint(const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 
 static void parse_args(int argc, char **argv, struct client_opts *o)
 {

@@ -40,6 +40,8 @@
 
 #define PROG "lab_server"
 
+#include "lab_common.h"	/* uses PROG in its messages */
+
 enum accept_mode { ACCEPT_ALL, ACCEPT_NONE, ACCEPT_SLOW };
 
 struct server_opts {
@@ -53,19 +55,6 @@ struct server_opts {
 	const char *ready_file;
 	const char *count_file;
 };
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see --help)\n");
-	exit(2);
-}
 
 static void usage(void)
 {
@@ -83,22 +72,6 @@ static void usage(void)
 }
 
 /* Strict unsigned parse: digits only, no sign, no trailing junk. */
-static bool parse_uint(const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* An IPv4 or IPv6 literal into a sockaddr, port left 0.  0 or -1. */
 static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {

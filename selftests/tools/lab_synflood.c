@@ -46,7 +46,7 @@
 
 #define PROG "lab_synflood"
 
-#include "lab_guard.h"	/* uses PROG in its messages */
+#include "lab_common.h"	/* uses PROG in its messages */
 
 #ifndef IPV6_HDRINCL
 #define IPV6_HDRINCL 36		/* linux/in6.h; not in older libc headers */
@@ -90,19 +90,6 @@ struct flood_opts {
 	bool no_timestamps;
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see --help)\n");
-	exit(2);
-}
-
 static void usage(void)
 {
 	printf("usage: " PROG " --to ADDR --port P --count N --src-net CIDR [--rate PPS]\n"
@@ -122,23 +109,6 @@ static void usage(void)
 	       "namespace with a default route.\n"
 	       "Exit status: 0 all sent, 1 runtime failure or refusal, 2 usage error.\n");
 }
-
-static bool parse_uint(const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 
 /* addr += n, as one 128-bit big-endian number. */
 static void in6_add(struct in6_addr *a, uint64_t n)

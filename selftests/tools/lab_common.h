@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * lab_guard.h - what keeps the lab's test traffic in the lab, shared by
- * every tool that sends (lab_client, lab_synflood): targets only in
- * 198.18.0.0/15 and 2001:db8::/32, and never from a namespace with a
- * default route.  Include after defining PROG, the tool's name for messages.
+ * lab_common.h - what the lab tools share: their command-line helpers, and
+ * what keeps test traffic in the lab, for every tool that sends
+ * (lab_client, lab_synflood): targets only in 198.18.0.0/15 and
+ * 2001:db8::/32, and never from a namespace with a default route.
+ * Include after defining PROG, the tool's name for messages.
  */
-#ifndef LAB_GUARD_H
-#define LAB_GUARD_H
+#ifndef LAB_COMMON_H
+#define LAB_COMMON_H
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,13 +19,43 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+/* A usage error: one line, exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see --help)\n");
+	exit(2);
+}
+
+static inline bool parse_uint(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
 /* 198.18.0.0/15 (RFC 2544) and 2001:db8::/32 (RFC 3849). */
-static bool lab_addr4(const struct in_addr *a)
+static inline bool lab_addr4(const struct in_addr *a)
 {
 	return (ntohl(a->s_addr) & 0xfffe0000) == 0xc6120000;
 }
 
-static bool lab_addr6(const struct in6_addr *a)
+static inline bool lab_addr6(const struct in6_addr *a)
 {
 	static const uint8_t doc[4] = { 0x20, 0x01, 0x0d, 0xb8 };
 
@@ -38,7 +71,7 @@ static bool lab_addr6(const struct in6_addr *a)
  * IPv6 table; a namespace built by the tests has neither a default route
  * nor policy routing.
  */
-static int lab_has_default_route(void)
+static inline int lab_has_default_route(void)
 {
 	char line[512];
 	FILE *f;
@@ -84,4 +117,4 @@ static int lab_has_default_route(void)
 }
 
 
-#endif /* LAB_GUARD_H */
+#endif /* LAB_COMMON_H */
