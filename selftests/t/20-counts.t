@@ -55,6 +55,38 @@ count_run IPv4 $SRV_IP4 8080 40
 nothing_attached "after SIGINT"
 count_run IPv6 $SRV_IP6 8443 40
 
+# libxdp attached it, so xdp-loader sees it.
+synacct_start
+t_like "$(ip netns exec "$SRV" xdp-loader status "$SRV_IF" 2>&1)" "synacct_xdp" \
+	"xdp-loader status shows synacct_xdp on $SRV_IF"
+synacct_stop
+
+# Two interfaces at once: a second veth pair; per-port counts add up over
+# both, and both are cleaned up.
+ip link add sa-srv1 netns "$SRV" type veth peer name sa-cli1 netns "$CLI"
+ip -n "$SRV" addr add 198.18.1.1/24 dev sa-srv1
+ip -n "$CLI" addr add 198.18.1.2/24 dev sa-cli1
+ip -n "$SRV" link set sa-srv1 up
+ip -n "$CLI" link set sa-cli1 up
+lab_server 8090 --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+synacct_start --iface sa-srv1
+lab_nstat "$CLI" >"$LAB_DIR/cli.0"
+lab_client --to $SRV_IP4 --port 8090 --count 10 >/dev/null
+lab_client --to 198.18.1.1 --port 8090 --count 15 >/dev/null
+lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+synacct_stop
+lab_server_stop $srv $cnt
+t_is "$(jq -r 'select(.type == "summary") | .ifaces | join(",")' "$SA_OUT")" "$SRV_IF,sa-srv1" \
+	"two interfaces: both in the summary"
+t_is "$(summary nic_syn 8090),$(summary tc_syn 8090),$(summary synack_sent 8090)" \
+	"25,25,25" "two interfaces: nic_syn, tc_syn, synack_sent add up over both (10 + 15)"
+t_is "$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")" 25 "two interfaces: the clients sent 25 SYNs"
+t_is "$(ip -n "$SRV" -j link show dev sa-srv1 | jq '.[0].xdp // "none"')" '"none"' \
+	"two interfaces: no XDP left on the second"
+t_is "$(tc -n "$SRV" filter show dev sa-srv1 ingress)" "" "two interfaces: no TC filter left on the second"
+ip -n "$SRV" link del sa-srv1
+
 # --ports narrows the report; a listener shows even without SYNs.
 lab_server 9000 --accept all
 srv9000=$LAB_SERVER_PID
@@ -66,6 +98,15 @@ t_is "$(jq -r 'select(.type == "summary") | [.ports[].port] | join(",")' "$SA_OU
 t_is "$(summary nic_syn 9000)" 0 "idle listener reported with nic_syn 0"
 nothing_attached "after --duration"
 kill "$srv9000"
+
+# A container-style namespace path: /proc/PID/ns/net of a process in it.
+lab_server 9010 --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+out=$("$SYNACCT" --netns /proc/$srv/ns/net --iface "$SRV_IF" --json --duration 1 --ports 9010 2>&1)
+t_is "$?" 0 "--netns /proc/PID/ns/net: exit 0"
+t_is "$(echo "$out" | jq -r 'select(.type == "summary") | [.ports[] | "\(.port):\(.listeners)"] | join(",")')" \
+	"9010:1" "--netns /proc/PID/ns/net: sees that namespace's listener"
+lab_server_stop $srv $cnt
 
 # SIGTERM cleans up too.
 synacct_start
