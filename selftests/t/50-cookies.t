@@ -35,6 +35,28 @@ flood_case() {	# flood_case FAMILY ADDR NET MSS TS_OPT WANT_MSS_KEY
 flood_case 4 $SRV_IP4 $SPOOF_NET4 1400 --no-timestamps 1300
 flood_case 6 $SRV_IP6 $SPOOF_NET6 9000 "" 8940
 
+# Forged cookie ACKs: after a flood made the listener send cookies, bare
+# ACKs with random numbers fail the cookie check; each is counted on its
+# port, exactly.
+for fam in 4 6; do
+	name="forged cookie ACKs IPv$fam"
+	port=$((8050 + fam))
+	addr=$SRV_IP4; net=$SPOOF_NET4
+	[ $fam = 6 ] && addr=$SRV_IP6 && net=$SPOOF_NET6
+	lab_server $port --backlog 16 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin --ports $port
+	lab_flood --to "$addr" --port $port --count 100 --src-net "$net" >/dev/null
+	lab_flood --to "$addr" --port $port --count 30 --src-net "$net" --ack >/dev/null
+	sleep 0.2
+	scenario_end
+	lab_server_stop $srv $cnt
+	check_funnel "$name" $port
+	t_is "$(srv_delta TcpExtSyncookiesFailed)" 30 "$name: the kernel failed 30 cookies"
+	t_is "$(summary syncookies_failed $port)" 30 "$name: syncookies_failed == 30 on the port"
+	t_is "$(summary syncookies_recv $port)" 0 "$name: none validated"
+done
+
 # 3./4. tcp_syncookies=2 with real clients: every handshake by cookie.  A
 # client without timestamps gets a cookie that cannot carry window scaling:
 # its own socket shows none, while a client with timestamps keeps it.

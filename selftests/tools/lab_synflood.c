@@ -88,6 +88,7 @@ struct flood_opts {
 	unsigned int mss;
 	bool bad_csum;
 	bool no_timestamps;
+	bool ack;
 };
 
 static void usage(void)
@@ -102,6 +103,8 @@ static void usage(void)
 	       "                   (e.g. 198.19.0.0/16, 2001:db8:ff::/64)\n"
 	       "  --rate PPS       at most PPS packets per second (default: unlimited)\n"
 	       "  --bad-csum       send every SYN with a wrong TCP checksum\n"
+	       "  --ack            send bare ACKs with random numbers instead of SYNs:\n"
+	       "                   forged SYN-cookie ACKs, after a flood made cookies\n"
 	       "  --mss M          MSS option value (default 1460)\n"
 	       "  --no-timestamps  leave out the TIMESTAMP option\n"
 	       "\n"
@@ -190,7 +193,7 @@ static void parse_src_net(const char *arg, struct flood_opts *o)
 static void parse_args(int argc, char **argv, struct flood_opts *o)
 {
 	enum { OPT_TO = 0x100, OPT_PORT, OPT_COUNT, OPT_SRC_NET, OPT_RATE,
-	       OPT_BAD_CSUM, OPT_MSS, OPT_NO_TS };
+	       OPT_BAD_CSUM, OPT_MSS, OPT_NO_TS, OPT_ACK };
 	static const struct option longopts[] = {
 		{ "to",			required_argument, NULL, OPT_TO },
 		{ "port",		required_argument, NULL, OPT_PORT },
@@ -200,6 +203,7 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 		{ "bad-csum",		no_argument,	   NULL, OPT_BAD_CSUM },
 		{ "mss",		required_argument, NULL, OPT_MSS },
 		{ "no-timestamps",	no_argument,	   NULL, OPT_NO_TS },
+		{ "ack",		no_argument,	   NULL, OPT_ACK },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ 0 }
 	};
@@ -240,6 +244,9 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 			break;
 		case OPT_NO_TS:
 			o->no_timestamps = true;
+			break;
+		case OPT_ACK:
+			o->ack = true;
 			break;
 		case 'h':
 			usage();
@@ -327,6 +334,20 @@ static size_t build_tcp_syn(struct tcphdr *th, uint8_t *opts,
 			    const struct flood_opts *o, uint32_t tsval)
 {
 	uint8_t *opt = opts;
+
+	if (o->ack) {
+		/* A bare ACK for a connection that never was: to a listener
+		 * that sent cookies lately, a cookie that does not check out. */
+		memset(th, 0, sizeof(*th));
+		th->source = htons(1024 + rnd32() % (65536 - 1024));
+		th->dest = htons(o->port);
+		th->seq = htonl(rnd32());
+		th->ack_seq = htonl(rnd32());
+		th->doff = sizeof(*th) / 4;
+		th->ack = 1;
+		th->window = htons(SYN_WINDOW);
+		return 0;
+	}
 
 	/* Option words stay 4-byte aligned, as in Linux's own SYNs
 	 * (tcp_options_write): single NOPs pad before SACK_PERM and WSCALE. */
