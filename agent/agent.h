@@ -122,6 +122,9 @@ struct sa_snapshot {
 	__u64 tc_unparsed;
 	__u64 mib[SA_MIB_MAX];
 	int tcp_syncookies;	/* the namespace's setting when read, -1 unknown */
+	/* Every listening socket when read (iter/tcp), per socket. */
+	struct sa_listener *listeners;
+	size_t n_listeners;
 };
 
 struct sa_snapshot *sa_snapshot_new(void);
@@ -132,6 +135,7 @@ struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port);
 void sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 		      const struct sa_snapshot *b);
 void sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src);
+int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l);
 bool sa_port_stats_zero(const struct sa_port_stats *ps);
 
 /*
@@ -258,6 +262,11 @@ void sa_report_interval(const struct sa_report_ctx *rc,
 void sa_report_summary(const struct sa_report_ctx *rc,
 		       const struct sa_snapshot *total,
 		       const struct sa_portset *shown, double elapsed_s);
+
+/* A listener as JSON: addr, port, family, inode and its queues. */
+struct json_object;
+struct json_object *sa_json_listener(const struct sa_listener *l);
+void sa_listener_addr(const struct sa_listener *l, char *buf, size_t len);
 
 void sa_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sa_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -194,12 +194,6 @@ static int listener_cmp(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
-static void listener_addr(const struct sa_listener *l, char *buf, size_t len)
-{
-	if (!inet_ntop(l->family == AF_INET ? AF_INET : AF_INET6, l->addr, buf, len))
-		snprintf(buf, len, "?");
-}
-
 static void read_comm(int pid, char *buf, size_t len)
 {
 	char path[64];
@@ -342,7 +336,7 @@ static void listener_name(const struct sa_check_listener *cl, char *buf,
 {
 	char addr[INET6_ADDRSTRLEN];
 
-	listener_addr(&cl->l, addr, sizeof(addr));
+	sa_listener_addr(&cl->l, addr, sizeof(addr));
 	if (cl->pid)
 		snprintf(buf, len, "port %u (%s, %s pid %d)", cl->l.port, addr,
 			 cl->comm, cl->pid);
@@ -506,21 +500,10 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 
 	for (size_t i = 0; i < c->ll.n; i++) {
 		const struct sa_check_listener *cl = &c->ll.v[i];
-		struct json_object *l = json_object_new_object();
-		char addr[INET6_ADDRSTRLEN];
+		struct json_object *l = sa_json_listener(&cl->l);
 
-		listener_addr(&cl->l, addr, sizeof(addr));
-		json_object_object_add(l, "addr", json_object_new_string(addr));
-		json_object_object_add(l, "port", json_object_new_int(cl->l.port));
-		json_object_object_add(l, "family", json_object_new_string(
-				       cl->l.family == AF_INET ? "ipv4" : "ipv6"));
 		json_object_object_add(l, "pid", cl->pid ? json_object_new_int(cl->pid) : NULL);
 		json_object_object_add(l, "comm", cl->pid ? json_object_new_string(cl->comm) : NULL);
-		json_object_object_add(l, "inode", json_object_new_uint64(cl->l.inode));
-		json_object_object_add(l, "accept_backlog", json_object_new_int64(cl->l.accept_backlog));
-		json_object_object_add(l, "syn_queue_len", json_object_new_int64(cl->l.syn_queue_len));
-		json_object_object_add(l, "accept_queue_len", json_object_new_int64(cl->l.accept_queue_len));
-		json_object_object_add(l, "listener_drops", json_object_new_int64(cl->l.drops));
 		json_object_array_add(ls, l);
 	}
 	json_object_object_add(o, "listeners", ls);
@@ -534,7 +517,7 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 		if (f->listener) {
 			char addr[INET6_ADDRSTRLEN];
 
-			listener_addr(&f->listener->l, addr, sizeof(addr));
+			sa_listener_addr(&f->listener->l, addr, sizeof(addr));
 			json_object_object_add(j, "port", json_object_new_int(f->listener->l.port));
 			json_object_object_add(j, "addr", json_object_new_string(addr));
 		}
@@ -571,7 +554,7 @@ static void print_text(const struct sa_check *c, enum sa_severity worst)
 		const struct sa_check_listener *cl = &c->ll.v[i];
 		char addr[INET6_ADDRSTRLEN], pid[16] = "-";
 
-		listener_addr(&cl->l, addr, sizeof(addr));
+		sa_listener_addr(&cl->l, addr, sizeof(addr));
 		if (cl->pid)
 			snprintf(pid, sizeof(pid), "%d", cl->pid);
 		printf("  %-39s %5u %8s %-16s %7u %7u %7u %7u\n", addr, cl->l.port, pid,

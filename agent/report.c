@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <json-c/json.h>
 #include "agent.h"
 
@@ -209,6 +210,42 @@ static struct json_object *json_port(const struct sa_report_ctx *rc, __u32 port,
 	return o;
 }
 
+void sa_listener_addr(const struct sa_listener *l, char *buf, size_t len)
+{
+	if (!inet_ntop(l->family == AF_INET ? AF_INET : AF_INET6, l->addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+struct json_object *sa_json_listener(const struct sa_listener *l)
+{
+	struct json_object *o = json_object_new_object();
+	char addr[INET6_ADDRSTRLEN];
+
+	sa_listener_addr(l, addr, sizeof(addr));
+	json_object_object_add(o, "addr", json_object_new_string(addr));
+	json_object_object_add(o, "port", json_object_new_int(l->port));
+	json_object_object_add(o, "family", json_object_new_string(
+			       l->family == AF_INET ? "ipv4" : "ipv6"));
+	json_object_object_add(o, "inode", json_object_new_uint64(l->inode));
+	json_object_object_add(o, "accept_backlog", json_object_new_int64(l->accept_backlog));
+	json_object_object_add(o, "syn_queue_len", json_object_new_int64(l->syn_queue_len));
+	json_object_object_add(o, "accept_queue_len", json_object_new_int64(l->accept_queue_len));
+	json_object_object_add(o, "listener_drops", json_object_new_int64(l->drops));
+	return o;
+}
+
+/* The listening sockets of the shown ports, one object each. */
+static struct json_object *json_listeners(const struct sa_snapshot *s,
+					  const struct sa_portset *shown)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < s->n_listeners; i++)
+		if (sa_portset_has(shown, s->listeners[i].port))
+			json_object_array_add(a, sa_json_listener(&s->listeners[i]));
+	return a;
+}
+
 static struct json_object *json_ports(const struct sa_report_ctx *rc,
 				      const struct sa_snapshot *s,
 				      const struct sa_portset *shown)
@@ -361,6 +398,8 @@ void sa_report_interval(const struct sa_report_ctx *rc,
 		o = json_header(rc, "interval");
 		json_object_object_add(o, "elapsed_s", json_object_new_double(elapsed_s));
 		json_object_object_add(o, "ports", json_ports(rc, delta, shown));
+		if (rc->stack)
+			json_object_object_add(o, "listeners", json_listeners(delta, shown));
 		json_counts(o, rc, delta);
 		json_emit(o);
 		return;
@@ -385,6 +424,8 @@ void sa_report_summary(const struct sa_report_ctx *rc,
 		json_object_object_add(o, "duration_s", json_object_new_double(elapsed_s));
 		json_object_object_add(o, "hooks", json_hooks(rc));
 		json_object_object_add(o, "ports", json_ports(rc, total, shown));
+		if (rc->stack)
+			json_object_object_add(o, "listeners", json_listeners(total, shown));
 		json_counts(o, rc, total);
 		json_mib(o, rc, total);
 		json_emit(o);

@@ -57,6 +57,21 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	s->nic_unparsed = 0;
 	s->tc_unparsed = 0;
 	memset(s->mib, 0, sizeof(s->mib));
+	free(s->listeners);
+	s->listeners = NULL;
+	s->n_listeners = 0;
+}
+
+int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l)
+{
+	struct sa_listener *v;
+
+	v = realloc(s->listeners, (s->n_listeners + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[s->n_listeners++] = *l;
+	s->listeners = v;
+	return 0;
 }
 
 void sa_snapshot_free(struct sa_snapshot *s)
@@ -116,6 +131,8 @@ void sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	for (int i = 0; i < SA_MIB_MAX; i++)
 		out->mib[i] = a->mib[i] - b->mib[i];
 	out->tcp_syncookies = a->tcp_syncookies;
+	for (size_t i = 0; i < a->n_listeners; i++)
+		sa_snapshot_add_listener(out, &a->listeners[i]);
 }
 
 void sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)

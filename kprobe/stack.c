@@ -323,7 +323,7 @@ static int add_listener(const struct sa_listener *l, void *ctx)
 	ps->g.accept_queue_len += l->accept_queue_len;
 	ps->g.accept_backlog += l->accept_backlog;
 	ps->g.drops += l->drops;
-	return 0;
+	return sa_snapshot_add_listener(ctx, l);
 }
 
 static int read_listeners(struct stack_stage *st, struct sa_snapshot *snap)

@@ -36,6 +36,10 @@ for fam in $FAMILIES; do
 	t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $port)" "5/4" \
 		"$name: accept queue 5/4 at the end"
 	t_like "$(summary verdict $port)" "^accept queue full \(backlog 4\)" "$name: verdict"
+	t_is "$(jq -r --argjson p $port 'select(.type == "summary") | [.listeners[] | select(.port == $p) |
+		[.addr, .family, .accept_queue_len, .accept_backlog, .syn_queue_len, .listener_drops] | join(",")] | join(";")' "$SA_OUT")" \
+		"::,ipv6,5,4,0,$(srv_delta TcpExtListenDrops)" \
+		"$name: the listening socket itself: [::], 5/4 queued, ListenDrops drops"
 done
 
 # 2./3. A spoofed SYN flood against backlog 16, without and with cookies.
