@@ -56,6 +56,8 @@ const volatile __u32 n_watched;
 /* Indices of the MIB counters in struct linux_mib, from the running
  * kernel's BTF (the enum is anonymous, so CO-RE cannot relocate it). */
 const volatile __u32 mib_idx[MIB_N];
+/* Possible CPUs, for priming every CPU's baseline. */
+const volatile __u32 nr_cpus;
 
 SA_PORT_MAP(stack_counters, struct sa_stack_counters);
 
@@ -133,7 +135,7 @@ struct {
 	__type(value, struct cpu_offset);
 } cpu_offset SEC(".maps");
 
-static __always_inline int this_cpu_offset(__u64 *off)
+static __always_inline int cpu_offset_of(__u32 cpu, __u64 *off)
 {
 	struct cpu_offset *co;
 	void *volatile map = &cpu_offset;
@@ -141,7 +143,7 @@ static __always_inline int this_cpu_offset(__u64 *off)
 	__u64 map_addr, val_addr, pptr;
 	__u32 zero = 0;
 
-	co = bpf_map_lookup_elem(&cpu_offset, &zero);
+	co = bpf_map_lookup_percpu_elem(&cpu_offset, &zero, cpu);
 	if (!co)
 		return -1;
 	if (co->valid) {
@@ -161,13 +163,13 @@ static __always_inline int this_cpu_offset(__u64 *off)
 	return 0;
 }
 
-/* This CPU's value of the namespace's MIB counters. */
-static __always_inline int read_mibs(struct net *net, __u64 *v)
+/* @cpu's value of the namespace's MIB counters. */
+static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v)
 {
 	unsigned long base;
 	__u64 off;
 
-	if (this_cpu_offset(&off))
+	if (cpu_offset_of(cpu, &off))
 		return -1;
 	base = (unsigned long)BPF_CORE_READ(net, mib.net_statistics) + off;
 	for (int i = 0; i < MIB_N; i++)
@@ -186,7 +188,7 @@ static __always_inline int mib_advance(struct net *net, __u64 *delta)
 	int was_valid;
 
 	b = bpf_map_lookup_elem(&mib_baseline, &zero);
-	if (!b || read_mibs(net, now))
+	if (!b || read_mibs(net, bpf_get_smp_processor_id(), now))
 		return -1;
 	was_valid = b->valid;
 	for (int i = 0; i < MIB_N; i++) {
@@ -555,18 +557,38 @@ int BPF_PROG(synacct_set_state, const struct sock *sk, const int oldstate,
 	return 0;
 }
 
-/* The agent closes a fresh TCP socket on every CPU in turn while
- * `priming` is set: this CPU's baseline starts from the current values. */
+struct prime_ctx {
+	struct net *net;
+};
+
+/* Start @cpu's baseline from its current values, unless its own traffic
+ * already did. */
+static long prime_cpu(__u32 cpu, void *ctx)
+{
+	struct prime_ctx *pc = ctx;
+	struct mib_baseline *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_percpu_elem(&mib_baseline, &zero, cpu);
+	if (b && !b->valid && !read_mibs(pc->net, cpu, b->v))
+		b->valid = 1;
+	return 0;
+}
+
+/* The agent closes a fresh TCP socket in the watched namespace while
+ * `priming` is set: from wherever that runs, give every CPU a baseline
+ * (other CPUs' per-CPU copies are reachable from any CPU, so this works
+ * even when the agent may not run on all of them). */
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(synacct_prime, struct sock *sk)
 {
-	struct net *net;
+	struct prime_ctx pc;
 
 	if (!priming)
 		return 0;
-	net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
-	if (in_netns(net))
-		mib_advance(net, NULL);
+	pc.net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	if (in_netns(pc.net))
+		bpf_loop(nr_cpus, prime_cpu, &pc, 0);
 	return 0;
 }
 

@@ -9,7 +9,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,33 +150,23 @@ static void load_reason_names(const struct btf *btf)
 }
 
 /*
- * Give every CPU a MIB baseline: close a fresh TCP socket on each, which
- * fires tcp_destroy_sock there while `priming` is set.  Until a CPU has a
- * baseline, SYNs consumed on it are counted as listener_unclassified.
+ * Give every CPU a MIB baseline: closing a fresh TCP socket in the
+ * namespace fires tcp_destroy_sock, whose program (while `priming` is set)
+ * reads every CPU's current values.  Until a CPU has a baseline, SYNs
+ * consumed on it are counted as listener_unclassified.
  */
-static void prime_baselines(struct stack_stage *st)
+static int prime_baselines(struct stack_stage *st)
 {
-	cpu_set_t saved, one;
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	int fd;
 
-	if (sched_getaffinity(0, sizeof(saved), &saved))
-		return;
 	st->skel->bss->priming = 1;
-	for (long cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++) {
-		int fd;
-
-		if (!CPU_ISSET(cpu, &saved))
-			continue;
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			continue;
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0)
-			close(fd);
-	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		close(fd);
 	st->skel->bss->priming = 0;
-	sched_setaffinity(0, sizeof(saved), &saved);
+	return fd < 0 ? -errno : 0;
 }
 
 int stack_stage_open(struct stack_stage **out, const char *btf_path,
@@ -222,6 +211,7 @@ int stack_stage_open(struct stack_stage **out, const char *btf_path,
 	for (int i = 0; i < n_ifindex; i++)
 		st->skel->rodata->watched_ifindex[i] = ifindex[i];
 	st->skel->rodata->n_watched = n_ifindex;
+	st->skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 
 	st->listener_hook = !kallsyms_range("tcp_rcv_state_process", &start, &end);
 	st->skel->rodata->tcp_rcv_state_process_start = start;
@@ -254,7 +244,11 @@ int stack_stage_open(struct stack_stage **out, const char *btf_path,
 	err = sa_listeners_open(&st->listeners, btf_path);
 	if (err)
 		goto cleanup;
-	prime_baselines(st);
+	err = prime_baselines(st);
+	if (err) {
+		sa_err("cannot prime the per-CPU MIB baselines: %s", strerror(-err));
+		goto cleanup;
+	}
 
 	btf__free(btf);
 	*out = st;

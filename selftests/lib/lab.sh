@@ -218,6 +218,7 @@ cli_syns_sent() {	# BEFORE AFTER
 
 # synacct_start [synacct options...]: run it on the server side of the lab
 # with --json; returns once its programs are attached ("start" record).
+# SA_WRAP, if set, is a command to run it under (e.g. "taskset -c 0").
 synacct_start() {
 	SA_OUT=$LAB_DIR/synacct.json
 	SA_ERR=$LAB_DIR/synacct.err
@@ -225,7 +226,7 @@ synacct_start() {
 	# remove the last run's output first, or its "start" record would
 	# end the wait below before this synacct has attached anything.
 	rm -f "$SA_OUT" "$SA_ERR"
-	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json "$@" >"$SA_OUT" 2>"$SA_ERR" &
+	$SA_WRAP "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json "$@" >"$SA_OUT" 2>"$SA_ERR" &
 	SA_PID=$!
 	LAB_PIDS+=($SA_PID)
 	local i

@@ -257,4 +257,22 @@ for fam in $FAMILIES; do
 	t_is "$(summary verdict $port)" "no loss" "$name: verdict"
 done
 
+# 11. synacct confined to one CPU while the SYNs are processed on another:
+# every CPU still gets a MIB baseline, so every SYN is classified.
+if [ "$(nproc)" -ge 2 ]; then
+	name="synacct on CPU 0, SYNs on CPU 1"
+	port=8950
+	lab_server $port --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	SA_WRAP="taskset -c 0" scenario_begin --ports $port
+	out=$(ip netns exec "$CLI" taskset -c 1 "$SA_BIN/lab_client" --to $SRV_IP4 --port $port --count 50 --parallel 5)
+	scenario_end
+	lab_server_stop $srv $cnt
+	check_funnel "$name" $port
+	t_is "$(summary listener_syn $port),$(summary syn_queued $port),$(summary established $port),$LAB_ACCEPTED" \
+		"50,50,50,50" "$name: 50 SYNs reached the listener, were queued, established, accepted"
+else
+	echo "ok $((T_NUM += 1)) - # SKIP one CPU only: cannot confine synacct apart from the traffic"
+fi
+
 t_done
