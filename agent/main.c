@@ -398,6 +398,10 @@ int main(int argc, char **argv)
 		tmp = prev; prev = cur; cur = tmp;
 		if (now_s() >= end - 1e-6)
 			break;
+		/* A stalled machine: skip the ticks already missed rather
+		 * than report them back to back. */
+		if (now_s() > next + o.interval_s)
+			next = now_s() - o.interval_s;
 	}
 
 	/* The summary counts up to this moment: read once more. */
