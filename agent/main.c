@@ -401,7 +401,7 @@ int main(int argc, char **argv)
 		/* A stalled machine: skip the ticks already missed rather
 		 * than report them back to back. */
 		if (now_s() > next + o.interval_s)
-			next = now_s() - o.interval_s;
+			next = now_s();
 	}
 
 	/* The summary counts up to this moment: read once more. */
