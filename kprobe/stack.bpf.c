@@ -211,8 +211,8 @@ struct syn_info {
 };
 
 /* The TCP header of an IPv4/IPv6 skb in the stack.  Headers are read from
- * the network header (set from __netif_receive_skb_core on); IPv6
- * extension headers are not walked here (such SYNs show as unexplained). */
+ * the network header (set from __netif_receive_skb_core on), walking the
+ * same IPv6 extension headers as the XDP/TC parser. */
 static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
@@ -239,12 +239,25 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 		si->family = 4;
 	} else if (proto == bpf_htons(SA_ETH_P_IPV6)) {
 		struct ipv6hdr ip6h;
+		__u8 nexthdr;
 
 		if (bpf_probe_read_kernel(&ip6h, sizeof(ip6h), nh))
 			return -1;
-		if (ip6h.nexthdr != SA_IPPROTO_TCP)
-			return -1;
+		nexthdr = ip6h.nexthdr;
 		thoff = sizeof(ip6h);
+		/* The same extension headers as xdp/parse.h walks. */
+		for (int i = 0; i < SA_MAX_EXTHDR && nexthdr != SA_IPPROTO_TCP; i++) {
+			struct ipv6_opt_hdr eh;
+
+			if (nexthdr != 0 && nexthdr != 43 && nexthdr != 60)
+				return -1;
+			if (bpf_probe_read_kernel(&eh, sizeof(eh), nh + thoff))
+				return -1;
+			nexthdr = eh.nexthdr;
+			thoff += (eh.hdrlen + 1) * 8;
+		}
+		if (nexthdr != SA_IPPROTO_TCP)
+			return -1;
 		si->family = 6;
 	} else {
 		return -1;

@@ -257,6 +257,24 @@ for fam in $FAMILIES; do
 	t_is "$(summary verdict $port)" "no loss" "$name: verdict"
 done
 
+# 10b. IPv6 SYNs with a hop-by-hop options header, through every stage.
+name="IPv6 hop-by-hop header"
+port=8960
+lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+lab_server $port --backlog 16 --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+scenario_begin --ports $port
+out=$(lab_flood --to $SRV_IP6 --port $port --count 40 --src-net $SPOOF_NET6 --hbh)
+sleep 0.2
+scenario_end
+lab_server_stop $srv $cnt
+check_funnel "$name" $port
+t_is "$out" "sent=40" "$name: the flood sent 40 SYNs"
+t_is "$(summary nic_syn $port),$(summary tc_syn $port),$(summary listener_syn $port)" "40,40,40" \
+	"$name: nic_syn, tc_syn, listener_syn == 40"
+t_is "$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) ))" 40 \
+	"$name: all 40 queued or answered with a cookie"
+
 # 11. synacct confined to one CPU while the SYNs are processed on another:
 # every CPU still gets a MIB baseline, so every SYN is classified.
 if [ "$(nproc)" -ge 2 ]; then

@@ -89,6 +89,7 @@ struct flood_opts {
 	bool bad_csum;
 	bool no_timestamps;
 	bool ack;
+	bool hbh;
 };
 
 static void usage(void)
@@ -103,6 +104,7 @@ static void usage(void)
 	       "                   (e.g. 198.19.0.0/16, 2001:db8:ff::/64)\n"
 	       "  --rate PPS       at most PPS packets per second (default: unlimited)\n"
 	       "  --bad-csum       send every SYN with a wrong TCP checksum\n"
+	       "  --hbh            IPv6: put a hop-by-hop options header before TCP\n"
 	       "  --ack            send bare ACKs with random numbers instead of SYNs:\n"
 	       "                   forged SYN-cookie ACKs, after a flood made cookies\n"
 	       "  --mss M          MSS option value (default 1460)\n"
@@ -193,7 +195,7 @@ static void parse_src_net(const char *arg, struct flood_opts *o)
 static void parse_args(int argc, char **argv, struct flood_opts *o)
 {
 	enum { OPT_TO = 0x100, OPT_PORT, OPT_COUNT, OPT_SRC_NET, OPT_RATE,
-	       OPT_BAD_CSUM, OPT_MSS, OPT_NO_TS, OPT_ACK };
+	       OPT_BAD_CSUM, OPT_MSS, OPT_NO_TS, OPT_ACK, OPT_HBH };
 	static const struct option longopts[] = {
 		{ "to",			required_argument, NULL, OPT_TO },
 		{ "port",		required_argument, NULL, OPT_PORT },
@@ -204,6 +206,7 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 		{ "mss",		required_argument, NULL, OPT_MSS },
 		{ "no-timestamps",	no_argument,	   NULL, OPT_NO_TS },
 		{ "ack",		no_argument,	   NULL, OPT_ACK },
+		{ "hbh",		no_argument,	   NULL, OPT_HBH },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ 0 }
 	};
@@ -248,6 +251,9 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 		case OPT_ACK:
 			o->ack = true;
 			break;
+		case OPT_HBH:
+			o->hbh = true;
+			break;
 		case 'h':
 			usage();
 			exit(0);
@@ -268,6 +274,8 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 		o->family = AF_INET6;
 	else
 		usage_error("--to: '%s' is not an IPv4 or IPv6 address", o->to);
+	if (o->hbh && o->family != AF_INET6)
+		usage_error("--hbh needs an IPv6 --to");
 	if (o->family == AF_INET ? !lab_addr4(&o->dst.v4) : !lab_addr6(&o->dst.v6)) {
 		fprintf(stderr, PROG ": refusing to send: %s is outside 198.18.0.0/15 "
 			"and 2001:db8::/32\n", o->to);
@@ -465,6 +473,23 @@ static size_t build_syn6(struct syn6 *p, const struct flood_opts *o,
 	return sizeof(p->ip6) + tcplen;
 }
 
+/*
+ * Insert an 8-byte hop-by-hop options header (one PadN option) between the
+ * IPv6 header and TCP; the TCP checksum does not cover it.  Returns the new
+ * packet length.
+ */
+static size_t add_hbh(uint8_t *pkt, size_t len)
+{
+	struct ip6_hdr *ip6 = (struct ip6_hdr *)pkt;
+	const uint8_t hbh[8] = { IPPROTO_TCP, 0, 1 /* PadN */, 4, 0, 0, 0, 0 };
+
+	memmove(pkt + sizeof(*ip6) + sizeof(hbh), pkt + sizeof(*ip6), len - sizeof(*ip6));
+	memcpy(pkt + sizeof(*ip6), hbh, sizeof(hbh));
+	ip6->ip6_nxt = IPPROTO_HOPOPTS;
+	ip6->ip6_plen = htons(ntohs(ip6->ip6_plen) + sizeof(hbh));
+	return len + sizeof(hbh);
+}
+
 static int open_raw(int family)
 {
 	int fd, one = 1;
@@ -517,6 +542,7 @@ int main(int argc, char **argv)
 	union {
 		struct syn4 v4;
 		struct syn6 v6;
+		uint8_t raw[sizeof(struct syn6) + 8];	/* room for --hbh */
 	} pkt;
 	unsigned long i;
 	uint64_t start;
@@ -571,6 +597,8 @@ int main(int argc, char **argv)
 
 			in6_add(&src, i);
 			len = build_syn6(&pkt.v6, &o, &src, tsval);
+			if (o.hbh)
+				len = add_hbh(pkt.raw, len);
 		}
 		if (send_packet(fd, &pkt, len, (struct sockaddr *)&ss, sslen)) {
 			fprintf(stderr, PROG ": sendto %s failed after %lu packets: %s\n",
