@@ -63,6 +63,7 @@ SA_PORT_MAP(stack_counters, struct sa_stack_counters);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, SA_MAX_DROP_KEYS);
 	__type(key, struct sa_drop_key);
 	__type(value, __u64);

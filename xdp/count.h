@@ -22,9 +22,13 @@
 	__val;								\
 })
 
+/* Not preallocated: a per-CPU hash sized for every port would take
+ * SA_MAX_PORTS x value size x CPUs up front (hundreds of MB on a large
+ * machine); entries are allocated for the ports that see traffic. */
 #define SA_PORT_MAP(name, val_type)						\
 	struct {							\
 		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);			\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
 		__uint(max_entries, SA_MAX_PORTS);			\
 		__type(key, __u32);					\
 		__type(value, val_type);					\
