@@ -76,9 +76,17 @@ struct sa_listener_gauges {
 	__u64 drops;		/* sk_drops, cumulative */
 };
 
+/* One stack_drops entry of a port: kept sparse, since a port sees one or
+ * two reasons and a port scan touches every port. */
+struct sa_drop_count {
+	__u32 reason;
+	__u64 n;
+};
+
 struct sa_port_stats {
 	__u64 c[SA_C_MAX];
-	__u64 drops[SA_MAX_REASONS];	/* stack_drops by reason */
+	struct sa_drop_count *drops;	/* stack_drops by reason */
+	__u32 n_drops;
 	struct sa_listener_gauges g;
 	/* Derived in a difference: established minus the accept queue's
 	 * growth, i.e. what the application took off the queue. */
@@ -131,6 +139,10 @@ struct sa_snapshot *sa_snapshot_new(void);
 void sa_snapshot_free(struct sa_snapshot *s);
 void sa_snapshot_clear(struct sa_snapshot *s);
 struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port);
+/* The port's counter for drop @reason, created at 0; NULL without memory. */
+__u64 *sa_port_drop(struct sa_port_stats *ps, __u32 reason);
+/* Its value, 0 when the port never saw the reason. */
+__u64 sa_port_drop_get(const struct sa_port_stats *ps, __u32 reason);
 /* out = a - b, field by field (ports missing in b count from zero). */
 void sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 		      const struct sa_snapshot *b);

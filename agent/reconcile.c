@@ -21,13 +21,13 @@
 
 /* Drop reasons that happen after XDP but before TC ingress: the per-CPU
  * backlog (RPS / netif_rx) is the only queue between the two hooks. */
-static bool reason_before_tc(int reason)
+static bool reason_before_tc(__u32 reason)
 {
 	static int cpu_backlog = -2;
 
 	if (cpu_backlog == -2)
 		cpu_backlog = sa_reason_id("CPU_BACKLOG");
-	return reason == cpu_backlog;
+	return cpu_backlog >= 0 && reason == (__u32)cpu_backlog;
 }
 
 #define C(name) ((__s64)ps->c[SA_C_##name])
@@ -53,11 +53,9 @@ static void consider(struct loss *best, __u64 n, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void reason_loss(struct loss *best, const struct sa_port_stats *ps,
-			int r)
+static void reason_loss(struct loss *best, __u32 r, __u64 n)
 {
 	const char *name = sa_reason_name(r);
-	__u64 n = ps->drops[r];
 
 	if (!strcmp(name, "NO_SOCKET"))
 		consider(best, n, "no listener: %llu SYNs to a closed port (NO_SOCKET)",
@@ -86,10 +84,10 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 	memset(v, 0, sizeof(*v));
 	v->nic = nic;
 	v->stack = stack;
-	for (int r = 0; r < SA_MAX_REASONS; r++) {
-		v->stack_drops += ps->drops[r];
-		if (reason_before_tc(r))
-			v->pre_tc_drops += ps->drops[r];
+	for (__u32 i = 0; i < ps->n_drops; i++) {
+		v->stack_drops += ps->drops[i].n;
+		if (reason_before_tc(ps->drops[i].reason))
+			v->pre_tc_drops += ps->drops[i].n;
 	}
 	v->listen_drops = ps->c[SA_C_listen_drop_accept_queue_full] +
 			  ps->c[SA_C_listen_drop_syn_queue_full] +
@@ -118,9 +116,8 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 		return;
 	}
 
-	for (int r = 0; r < SA_MAX_REASONS; r++)
-		if (ps->drops[r])
-			reason_loss(&best, ps, r);
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		reason_loss(&best, ps->drops[i].reason, ps->drops[i].n);
 	/* One cause, two symptoms: SYNs dropped at the listener and
 	 * handshake ACKs dropped at completion (counted per packet, so
 	 * client retransmissions count again). */

@@ -181,9 +181,10 @@ static struct json_object *json_port(const struct sa_report_ctx *rc, __u32 port,
 	json_object_object_add(o, "listen_drops", ld);
 
 	sd = json_object_new_object();
-	for (int r = 0; r < SA_MAX_REASONS; r++)
-		if (ps->drops[r])
-			json_object_object_add(sd, sa_reason_name(r), ju64(ps->drops[r]));
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].n)
+			json_object_object_add(sd, sa_reason_name(ps->drops[i].reason),
+					       ju64(ps->drops[i].n));
 	json_object_object_add(o, "stack_drops", sd);
 
 	json_object_object_add(o, "syncookies_mss", json_cookie_mss(ps));
@@ -342,10 +343,10 @@ static void table_print(const struct sa_report_ctx *rc,
 		printf("%6s   synack_sent %llu", "", (unsigned long long)ps->c[SA_C_synack_sent]);
 		if (rc->stack)
 			printf(" (retrans %llu)", (unsigned long long)ps->c[SA_C_synack_retrans]);
-		for (int r = 0; r < SA_MAX_REASONS; r++)
-			if (ps->drops[r])
-				printf("  %s %llu", sa_reason_name(r),
-				       (unsigned long long)ps->drops[r]);
+		for (__u32 i = 0; i < ps->n_drops; i++)
+			if (ps->drops[i].n)
+				printf("  %s %llu", sa_reason_name(ps->drops[i].reason),
+				       (unsigned long long)ps->drops[i].n);
 		if (ps->c[SA_C_syncookies_sent] || ps->c[SA_C_syncookies_recv] ||
 		    ps->c[SA_C_syncookies_failed])
 			printf("\n%6s   cookies: sent %llu, validated %llu, failed %llu, "

@@ -51,6 +51,9 @@ struct sa_snapshot *sa_snapshot_new(void)
 void sa_snapshot_clear(struct sa_snapshot *s)
 {
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		if (!s->port[p])
+			continue;
+		free(s->port[p]->drops);
 		free(s->port[p]);
 		s->port[p] = NULL;
 	}
@@ -91,13 +94,36 @@ struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port)
 	return s->port[port];
 }
 
+__u64 *sa_port_drop(struct sa_port_stats *ps, __u32 reason)
+{
+	struct sa_drop_count *v;
+
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].reason == reason)
+			return &ps->drops[i].n;
+	v = realloc(ps->drops, (ps->n_drops + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	ps->drops = v;
+	v[ps->n_drops] = (struct sa_drop_count){ .reason = reason };
+	return &v[ps->n_drops++].n;
+}
+
+__u64 sa_port_drop_get(const struct sa_port_stats *ps, __u32 reason)
+{
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].reason == reason)
+			return ps->drops[i].n;
+	return 0;
+}
+
 bool sa_port_stats_zero(const struct sa_port_stats *ps)
 {
 	for (int i = 0; i < SA_C_MAX; i++)
 		if (ps->c[i])
 			return false;
-	for (int i = 0; i < SA_MAX_REASONS; i++)
-		if (ps->drops[i])
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].n)
 			return false;
 	return true;
 }
@@ -117,8 +143,13 @@ void sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 			continue;
 		for (int i = 0; i < SA_C_MAX; i++)
 			po->c[i] = pa->c[i] - (pb ? pb->c[i] : 0);
-		for (int i = 0; i < SA_MAX_REASONS; i++)
-			po->drops[i] = pa->drops[i] - (pb ? pb->drops[i] : 0);
+		for (__u32 i = 0; i < pa->n_drops; i++) {
+			__u64 *n = sa_port_drop(po, pa->drops[i].reason);
+
+			if (n)
+				*n = pa->drops[i].n -
+				     (pb ? sa_port_drop_get(pb, pa->drops[i].reason) : 0);
+		}
 		/* Gauges are the newer reading; accepted is what left the
 		 * accept queue: what entered it minus its growth. */
 		po->g = pa->g;

@@ -291,6 +291,7 @@ static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
 		return -ENOMEM;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct sa_port_stats *ps;
+		__u64 *cnt;
 
 		key = next;
 		prev = &key;
@@ -299,8 +300,11 @@ static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
 		ps = sa_snapshot_port(snap, key.port);
 		if (!ps)
 			break;
+		cnt = sa_port_drop(ps, key.reason);
+		if (!cnt)
+			break;
 		for (int cpu = 0; cpu < ncpu; cpu++)
-			ps->drops[key.reason] += vals[cpu];
+			*cnt += vals[cpu];
 	}
 	free(vals);
 	return 0;
