@@ -118,6 +118,16 @@ int nic_stage_attach(struct nic_stage *st, int ifindex, const char *ifname,
 	if (st->n_links >= SA_MAX_IFACES)
 		return -E2BIG;
 	id = xdp_prog_present(ifindex, other, sizeof(other));
+	if (id && !strcmp(other, "synacct_xdp")) {
+		/* Our own program: a synacct that could not clean up
+		 * (SIGKILL) left it, or another synacct is running. */
+		sa_err("interface %s already has synacct's XDP program (id %u): another "
+		       "synacct is watching it, or one was killed before it could "
+		       "detach; if none is running, remove it with "
+		       "'ip link set dev %s xdp off' or run with --no-xdp",
+		       ifname, id, ifname);
+		return -EBUSY;
+	}
 	if (id) {
 		sa_err("interface %s already has an XDP program (id %u, name %s) "
 		       "attached by another tool; synacct never replaces it: "

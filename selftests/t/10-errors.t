@@ -48,6 +48,7 @@ fi
 # nothing.
 ip -n "$SRV" link set dev "$SRV_IF" xdp obj "$SA_BIN/xdp_pass.bpf.o" sec xdp
 other=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')
+other=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')
 run --iface "$SRV_IF" --netns "$SRV" --duration 1
 t_is "$RC" 1 "XDP slot taken: exit 1"
 t_like "$ERR" "already has an XDP program \(id $other, name other_tool_xdp\) attached by another tool.*--no-xdp" \
@@ -57,7 +58,23 @@ t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')" "$othe
 t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c synacct)" 0 \
 	"XDP slot taken: no synacct TC filter left"
 
-# --no-xdp works beside it, and reports nic_syn as null.
+# --no-xdp works beside it, and reports nic_syn as null.  (Checked below,
+# after a second synacct.)
+
+# A second synacct on the same interface: told that synacct is already
+# there, and the first one keeps running undisturbed.
+ip -n "$SRV" link set dev "$SRV_IF" xdp off
+"$SYNACCT" --iface "$SRV_IF" --netns "$SRV" --duration 3 --json >"$LAB_DIR/first.json" 2>&1 &
+first=$!
+for ((i = 0; i < 50; i++)); do grep -q '"start"' "$LAB_DIR/first.json" && break; sleep 0.1; done
+run --iface "$SRV_IF" --netns "$SRV" --duration 1
+t_is "$RC" 1 "second synacct on the interface: exit 1"
+t_like "$ERR" "already has synacct's XDP program .*another synacct is watching it" \
+	"second synacct: says synacct is already there"
+wait $first
+t_is "$?" 0 "the first synacct ran to the end undisturbed"
+ip -n "$SRV" link set dev "$SRV_IF" xdp obj "$SA_BIN/xdp_pass.bpf.o" sec xdp
+
 run --iface "$SRV_IF" --netns "$SRV" --duration 1 --json --no-xdp
 t_is "$RC" 0 "--no-xdp beside another XDP program: exit 0"
 t_is "$(echo "$OUT" | jq -r 'select(.type == "summary") | [.hooks[] | select(startswith("xdp"))] | length')" \
