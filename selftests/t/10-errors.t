@@ -48,7 +48,6 @@ fi
 # nothing.
 ip -n "$SRV" link set dev "$SRV_IF" xdp obj "$SA_BIN/xdp_pass.bpf.o" sec xdp
 other=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')
-other=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')
 run --iface "$SRV_IF" --netns "$SRV" --duration 1
 t_is "$RC" 1 "XDP slot taken: exit 1"
 t_like "$ERR" "already has an XDP program \(id $other, name other_tool_xdp\) attached by another tool.*--no-xdp" \
@@ -57,9 +56,6 @@ t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')" "$othe
 	"XDP slot taken: the other program is still attached"
 t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c synacct)" 0 \
 	"XDP slot taken: no synacct TC filter left"
-
-# --no-xdp works beside it, and reports nic_syn as null.  (Checked below,
-# after a second synacct.)
 
 # A second synacct on the same interface: told that synacct is already
 # there, and the first one keeps running undisturbed.
@@ -73,8 +69,10 @@ t_like "$ERR" "already has synacct's XDP program .*another synacct is watching i
 	"second synacct: says synacct is already there"
 wait $first
 t_is "$?" 0 "the first synacct ran to the end undisturbed"
-ip -n "$SRV" link set dev "$SRV_IF" xdp obj "$SA_BIN/xdp_pass.bpf.o" sec xdp
 
+# --no-xdp works beside another tool's program, and reports nic_syn as null.
+ip -n "$SRV" link set dev "$SRV_IF" xdp obj "$SA_BIN/xdp_pass.bpf.o" sec xdp
+other=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')
 run --iface "$SRV_IF" --netns "$SRV" --duration 1 --json --no-xdp
 t_is "$RC" 0 "--no-xdp beside another XDP program: exit 0"
 t_is "$(echo "$OUT" | jq -r 'select(.type == "summary") | [.hooks[] | select(startswith("xdp"))] | length')" \
