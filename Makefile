@@ -36,7 +36,7 @@ SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 BPF_HDRS  := include/synacct.h xdp/parse.h xdp/count.h $(BUILD)/vmlinux.h
 
 USER_SRCS := agent/main.c agent/netns.c agent/ports.c agent/stats.c \
-	agent/mib.c agent/reconcile.c agent/report.c agent/check.c \
+	agent/mib.c agent/reconcile.c agent/report.c agent/check.c agent/caps.c \
 	xdp/nic.c tc/tc.c kprobe/stack.c kprobe/listeners.c
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 USER_HDRS := include/synacct.h agent/agent.h

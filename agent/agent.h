@@ -240,6 +240,9 @@ static inline void sa_portset_add(struct sa_portset *ps, __u32 port)
 /* Ports with a TCP listener in the current network namespace. */
 int sa_listening_ports(struct sa_portset *out);
 
+/* Privileges (agent/caps.c): XDP/TC need @net_admin, --netns @setns. */
+bool sa_have_privileges(bool net_admin, bool setns);
+
 /* Network namespace (agent/netns.c). */
 int sa_netns_enter(const char *name_or_path, char *err, size_t errlen);
 

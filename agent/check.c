@@ -26,9 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include <cap-ng.h>
 #include <json-c/json.h>
-#include <linux/capability.h>
 #include "agent.h"
 
 /* net.core.somaxconn's default since Linux 5.4, and glibc's SOMAXCONN: a
@@ -623,21 +621,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* Loading the iterator needs CAP_BPF and CAP_PERFMON (it reads kernel
- * memory), entering a namespace CAP_SYS_ADMIN; CAP_SYS_ADMIN alone
- * covers both.  Reading other users' /proc/PID/fd is not required:
- * their listeners are then shown without an owner. */
-static bool have_privileges(bool need_setns)
-{
-	if (capng_get_caps_process())
-		return geteuid() == 0;
-	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN))
-		return true;
-	return !need_setns &&
-	       capng_have_capability(CAPNG_EFFECTIVE, CAP_BPF) &&
-	       capng_have_capability(CAPNG_EFFECTIVE, CAP_PERFMON);
-}
-
 int sa_check_main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
@@ -656,7 +639,7 @@ int sa_check_main(int argc, char **argv)
 	c.netns = o.netns;
 	c.ll.ports = &o.ports;
 
-	if (!have_privileges(o.netns != NULL)) {
+	if (!sa_have_privileges(false, o.netns != NULL)) {
 		sa_err("insufficient privileges: synacct check needs root, or CAP_BPF "
 		       "and CAP_PERFMON (CAP_SYS_ADMIN with --netns)");
 		return SA_EXIT_RUNTIME;

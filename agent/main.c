@@ -19,8 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include <cap-ng.h>
-#include <linux/capability.h>
 #include "agent.h"
 
 #define SA_DEFAULT_BTF "/sys/kernel/btf/vmlinux"
@@ -167,22 +165,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, args);
 }
 
-/* Every BPF and netlink operation below needs these; say so up front
- * rather than failing halfway through attaching. */
-static bool have_privileges(bool need_setns)
-{
-	if (capng_get_caps_process())
-		return geteuid() == 0;
-	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN))
-		return false;
-	if (need_setns && !capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN))
-		return false;
-	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN))
-		return true;
-	return capng_have_capability(CAPNG_EFFECTIVE, CAP_BPF) &&
-	       capng_have_capability(CAPNG_EFFECTIVE, CAP_PERFMON);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -285,7 +267,7 @@ int main(int argc, char **argv)
 	else
 		libbpf_set_print(NULL);
 
-	if (!have_privileges(o.netns != NULL)) {
+	if (!sa_have_privileges(true, o.netns != NULL)) {
 		sa_err("insufficient privileges: synacct needs root, or CAP_BPF, "
 		       "CAP_PERFMON and CAP_NET_ADMIN (plus CAP_SYS_ADMIN for --netns)");
 		return SA_EXIT_RUNTIME;
