@@ -87,6 +87,25 @@ t_is "$(ip -n "$SRV" -j link show dev sa-srv1 | jq '.[0].xdp // "none"')" '"none
 t_is "$(tc -n "$SRV" filter show dev sa-srv1 ingress)" "" "two interfaces: no TC filter left on the second"
 ip -n "$SRV" link del sa-srv1
 
+# The table people read carries the same figures as the JSON: a run
+# without --json, its summary row for the port parsed back.
+lab_server 8095 --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports 8095 >"$LAB_DIR/table.txt" 2>&1 &
+tpid=$!
+for ((i = 0; i < 50; i++)); do grep -q 'synacct live' "$LAB_DIR/table.txt" && break; sleep 0.1; done
+lab_nstat "$CLI" >"$LAB_DIR/cli.0"
+lab_client --to $SRV_IP4 --port 8095 --count 12 >/dev/null
+lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+kill -INT $tpid; wait $tpid
+lab_server_stop $srv $cnt
+sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
+row=$(sed -n '/^synacct summary/,$p' "$LAB_DIR/table.txt" | awk '$1 == 8095 { print $2, $3, $5, $6, $9, $10; exit }')
+t_is "$row" "$sent $sent $sent $sent $sent $sent" \
+	"table summary row: nic_syn tc_syn listener queued estab accepted == SYNs sent ($sent)"
+t_like "$(sed -n '/^synacct summary/,$p' "$LAB_DIR/table.txt")" "=> no loss" "table summary: verdict under the row"
+t_like "$(cat "$LAB_DIR/table.txt")" "per-port sums agree with them" "table summary: MIB cross-check line"
+
 # --ports narrows the report; a listener shows even without SYNs.
 lab_server 9000 --accept all
 srv9000=$LAB_SERVER_PID
