@@ -123,12 +123,17 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 	 * client retransmissions count again). */
 	aq_syn = ps->c[SA_C_listen_drop_accept_queue_full];
 	aq_ack = ps->c[SA_C_ack_dropped_accept_full];
-	if (aq_syn)
+	if (aq_syn && aq_ack)
 		consider(&best, aq_syn + aq_ack,
 			 "accept queue full (backlog %u): the application is not "
 			 "accepting fast enough; %llu SYNs dropped at the listener, "
 			 "%llu handshake ACKs dropped", ps->g.accept_backlog,
 			 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
+	else if (aq_syn)
+		consider(&best, aq_syn,
+			 "accept queue full (backlog %u): the application is not "
+			 "accepting fast enough; %llu SYNs dropped at the listener",
+			 ps->g.accept_backlog, (unsigned long long)aq_syn);
 	else
 		consider(&best, aq_ack,
 			 "accept queue full at handshake completion (backlog %u): the "
