@@ -82,7 +82,7 @@ struct sa_drop_key {
 	__u32 reason;
 };
 
-#define SA_MAX_DROP_KEYS 16384
+#define SA_MAX_DROP_KEYS (4 * SA_MAX_PORTS)	/* a port scan: every port x a few reasons */
 
 /* One record per listening socket from the TCP iterator (iter/tcp). */
 struct sa_listener {
