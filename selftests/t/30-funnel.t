@@ -275,6 +275,22 @@ t_is "$(summary nic_syn $port),$(summary tc_syn $port),$(summary listener_syn $p
 t_is "$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) ))" 40 \
 	"$name: all 40 queued or answered with a cookie"
 
+# 10c. A scan: one SYN to each of 20000 closed ports (more than a drop map
+# of 16384 entries would hold).  Every port is
+# accounted for on its own (none lost to a full map), and the sum is exact.
+name="port scan"
+scenario_begin --interval 100
+out=$(lab_flood --to $SRV_IP4 --port 20000 --port-span 20000 --count 20000 --rate 20000 --src-net $SPOOF_NET4)
+sleep 0.2
+scenario_end
+t_is "$out" "sent=20000" "$name: 20000 SYNs sent"
+t_is "$(jq -r 'select(.type == "summary") | [.ports[] | select(.port >= 20000 and .port < 40000)] |
+	[length, (map(.nic_syn) | add), (map(.stack_drops.NO_SOCKET // 0) | add),
+	 (map(select(.nic_syn == 1 and .tc_syn == 1 and .stack_drops.NO_SOCKET == 1 and
+		     .unexplained.tc_to_listener == 0)) | length)] | join(",")' "$SA_OUT")" \
+	"20000,20000,20000,20000" "$name: 20000 ports, each with 1 SYN at the NIC and at TC, 1 NO_SOCKET drop"
+t_is "$(srv_delta TcpOutRsts)" 20000 "$name: the kernel reset 20000 (TcpOutRsts)"
+
 # 11. synacct confined to one CPU while the SYNs are processed on another:
 # every CPU still gets a MIB baseline, so every SYN is classified.
 if [ "$(nproc)" -ge 2 ]; then

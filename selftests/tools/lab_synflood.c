@@ -90,6 +90,7 @@ struct flood_opts {
 	bool no_timestamps;
 	bool ack;
 	bool hbh;
+	unsigned long port_span;	/* --port-span: ports P .. P+N-1 in turn */
 };
 
 static void usage(void)
@@ -105,6 +106,7 @@ static void usage(void)
 	       "  --rate PPS       at most PPS packets per second (default: unlimited)\n"
 	       "  --bad-csum       send every SYN with a wrong TCP checksum\n"
 	       "  --hbh            IPv6: put a hop-by-hop options header before TCP\n"
+	       "  --port-span N    spread the packets over ports P .. P+N-1 in turn (a scan)\n"
 	       "  --ack            send bare ACKs with random numbers instead of SYNs:\n"
 	       "                   forged SYN-cookie ACKs, after a flood made cookies\n"
 	       "  --mss M          MSS option value (default 1460)\n"
@@ -195,7 +197,7 @@ static void parse_src_net(const char *arg, struct flood_opts *o)
 static void parse_args(int argc, char **argv, struct flood_opts *o)
 {
 	enum { OPT_TO = 0x100, OPT_PORT, OPT_COUNT, OPT_SRC_NET, OPT_RATE,
-	       OPT_BAD_CSUM, OPT_MSS, OPT_NO_TS, OPT_ACK, OPT_HBH };
+	       OPT_BAD_CSUM, OPT_MSS, OPT_NO_TS, OPT_ACK, OPT_HBH, OPT_PORT_SPAN };
 	static const struct option longopts[] = {
 		{ "to",			required_argument, NULL, OPT_TO },
 		{ "port",		required_argument, NULL, OPT_PORT },
@@ -207,6 +209,7 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 		{ "no-timestamps",	no_argument,	   NULL, OPT_NO_TS },
 		{ "ack",		no_argument,	   NULL, OPT_ACK },
 		{ "hbh",		no_argument,	   NULL, OPT_HBH },
+		{ "port-span",		required_argument, NULL, OPT_PORT_SPAN },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ 0 }
 	};
@@ -254,6 +257,10 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 		case OPT_HBH:
 			o->hbh = true;
 			break;
+		case OPT_PORT_SPAN:
+			if (!parse_uint(optarg, 1, 65535, &o->port_span))
+				usage_error("--port-span: '%s' is not a number from 1 to 65535", optarg);
+			break;
 		case 'h':
 			usage();
 			exit(0);
@@ -276,6 +283,11 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 		usage_error("--to: '%s' is not an IPv4 or IPv6 address", o->to);
 	if (o->hbh && o->family != AF_INET6)
 		usage_error("--hbh needs an IPv6 --to");
+	if (!o->port_span)
+		o->port_span = 1;
+	if (o->port + o->port_span - 1 > 65535)
+		usage_error("--port %u with --port-span %lu goes past port 65535",
+			    (unsigned)o->port, o->port_span);
 	if (o->family == AF_INET ? !lab_addr4(&o->dst.v4) : !lab_addr6(&o->dst.v6)) {
 		fprintf(stderr, PROG ": refusing to send: %s is outside 198.18.0.0/15 "
 			"and 2001:db8::/32\n", o->to);
@@ -339,7 +351,7 @@ static uint64_t now_ns(void)
 
 /* TCP header and options of a SYN; returns the options' length. */
 static size_t build_tcp_syn(struct tcphdr *th, uint8_t *opts,
-			    const struct flood_opts *o, uint32_t tsval)
+			    const struct flood_opts *o, uint16_t dport, uint32_t tsval)
 {
 	uint8_t *opt = opts;
 
@@ -348,7 +360,7 @@ static size_t build_tcp_syn(struct tcphdr *th, uint8_t *opts,
 		 * that sent cookies lately, a cookie that does not check out. */
 		memset(th, 0, sizeof(*th));
 		th->source = htons(1024 + rnd32() % (65536 - 1024));
-		th->dest = htons(o->port);
+		th->dest = htons(dport);
 		th->seq = htonl(rnd32());
 		th->ack_seq = htonl(rnd32());
 		th->doff = sizeof(*th) / 4;
@@ -385,7 +397,7 @@ static size_t build_tcp_syn(struct tcphdr *th, uint8_t *opts,
 
 	memset(th, 0, sizeof(*th));
 	th->source = htons(1024 + rnd32() % (65536 - 1024));
-	th->dest = htons(o->port);
+	th->dest = htons(dport);
 	th->seq = htonl(rnd32());
 	th->doff = (sizeof(*th) + (opt - opts)) / 4;
 	th->syn = 1;
@@ -414,9 +426,9 @@ static uint16_t corrupt(uint16_t check)
 
 /* IPv4 SYN from src; returns the packet length. */
 static size_t build_syn4(struct syn4 *p, const struct flood_opts *o,
-			 struct in_addr src, uint32_t tsval)
+			 struct in_addr src, uint16_t dport, uint32_t tsval)
 {
-	size_t optlen = build_tcp_syn(&p->th, p->opt, o, tsval);
+	size_t optlen = build_tcp_syn(&p->th, p->opt, o, dport, tsval);
 	size_t tcplen = sizeof(p->th) + optlen;
 	uint8_t pseudo[12];
 
@@ -447,9 +459,9 @@ static size_t build_syn4(struct syn4 *p, const struct flood_opts *o,
 
 /* IPv6 SYN from src; returns the packet length. */
 static size_t build_syn6(struct syn6 *p, const struct flood_opts *o,
-			 const struct in6_addr *src, uint32_t tsval)
+			 const struct in6_addr *src, uint16_t dport, uint32_t tsval)
 {
-	size_t optlen = build_tcp_syn(&p->th, p->opt, o, tsval);
+	size_t optlen = build_tcp_syn(&p->th, p->opt, o, dport, tsval);
 	size_t tcplen = sizeof(p->th) + optlen;
 	uint8_t pseudo[40] = { 0 };
 
@@ -577,6 +589,7 @@ int main(int argc, char **argv)
 	start = now_ns();
 	for (i = 0; i < o.count; i++) {
 		uint32_t tsval = ts_off + (uint32_t)((now_ns() - start) / 1000000);
+		uint16_t dport = o.port + i % o.port_span;
 		size_t len;
 
 		if (o.rate) {
@@ -591,12 +604,12 @@ int main(int argc, char **argv)
 		if (o.family == AF_INET) {
 			struct in_addr src = { htonl(ntohl(o.src_first.v4.s_addr) + i) };
 
-			len = build_syn4(&pkt.v4, &o, src, tsval);
+			len = build_syn4(&pkt.v4, &o, src, dport, tsval);
 		} else {
 			struct in6_addr src = o.src_first.v6;
 
 			in6_add(&src, i);
-			len = build_syn6(&pkt.v6, &o, &src, tsval);
+			len = build_syn6(&pkt.v6, &o, &src, dport, tsval);
 			if (o.hbh)
 				len = add_hbh(pkt.raw, len);
 		}
