@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
@@ -56,6 +57,11 @@ void sa_select_ports(const struct sa_portset *sel,
 			sa_portset_add(out, p);
 	}
 }
+
+/* Ports in the table, most SYNs first when there are more: a screenful
+ * live, more in the summary; --json always has them all. */
+#define SA_TABLE_LIVE_ROWS	12
+#define SA_TABLE_SUMMARY_ROWS	50
 
 static const struct sa_port_stats sa_zero_stats;
 
@@ -247,15 +253,24 @@ static struct json_object *json_listeners(const struct sa_snapshot *s,
 	return a;
 }
 
+/* @active: only ports that moved in @s or have a listener (interval
+ * records: after a port scan, the quiet ports need not be repeated every
+ * second). */
 static struct json_object *json_ports(const struct sa_report_ctx *rc,
 				      const struct sa_snapshot *s,
-				      const struct sa_portset *shown)
+				      const struct sa_portset *shown, bool active)
 {
 	struct json_object *a = json_object_new_array();
 
-	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
-		if (sa_portset_has(shown, p))
-			json_object_array_add(a, json_port(rc, p, stats_of(s, p)));
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		const struct sa_port_stats *ps = stats_of(s, p);
+
+		if (!sa_portset_has(shown, p))
+			continue;
+		if (active && sa_port_stats_zero(ps) && !ps->g.listeners)
+			continue;
+		json_object_array_add(a, json_port(rc, p, ps));
+	}
 	return a;
 }
 
@@ -305,22 +320,56 @@ static void cell(bool measured, __u64 v)
 		printf(" %8s", "-");
 }
 
+/* Table rows: the ports with the most SYNs when there are more than fit,
+ * shown in port order. */
+static const struct sa_snapshot *rank_snap;
+
+static int by_syns_desc(const void *a, const void *b)
+{
+	__u64 x = stats_of(rank_snap, *(const __u32 *)a)->c[SA_C_tc_syn];
+	__u64 y = stats_of(rank_snap, *(const __u32 *)b)->c[SA_C_tc_syn];
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return *(const __u32 *)a < *(const __u32 *)b ? -1 : 1;
+}
+
+static int by_port(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void table_print(const struct sa_report_ctx *rc,
 			const struct sa_snapshot *total,
-			const struct sa_portset *shown)
+			const struct sa_portset *shown, size_t max_rows)
 {
-	int rows = 0;
+	__u32 *ports = malloc(SA_MAX_PORTS * sizeof(*ports));
+	size_t n = 0, rows;
+
+	if (!ports)
+		return;
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+		if (sa_portset_has(shown, p))
+			ports[n++] = p;
+	rows = n;
+	if (n > max_rows) {
+		rank_snap = total;
+		qsort(ports, n, sizeof(*ports), by_syns_desc);
+		rows = max_rows;
+		qsort(ports, rows, sizeof(*ports), by_port);
+	}
 
 	printf("%6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s %9s\n",
 	       "port", "nic_syn", "tc_syn", "stk_drop", "listener", "queued",
 	       "cookie", "lst_drop", "estab", "accepted", "synq", "acceptq");
-	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+	for (size_t i = 0; i < rows; i++) {
+		__u32 p = ports[i];
 		const struct sa_port_stats *ps;
 		struct sa_port_view v;
 		char q[32];
 
-		if (!sa_portset_has(shown, p))
-			continue;
 		ps = stats_of(total, p);
 		sa_reconcile_port(ps, !rc->no_xdp, rc->stack, &v);
 		printf("%6u", p);
@@ -356,10 +405,13 @@ static void table_print(const struct sa_report_ctx *rc,
 			       (unsigned long long)ps->c[SA_C_syncookies_failed],
 			       (unsigned long long)ps->c[SA_C_syncookies_no_ts]);
 		printf("\n%6s   => %s\n", "", v.verdict);
-		rows++;
 	}
-	if (!rows)
+	if (!n)
 		printf("   (no SYNs and no listeners on the selected ports yet)\n");
+	else if (n > rows)
+		printf("   (+%zu more ports left out, those with the fewest SYNs: narrow "
+		       "with --ports, or --json for all of them)\n", n - rows);
+	free(ports);
 }
 
 static void table_header(const struct sa_report_ctx *rc, const char *what,
@@ -398,7 +450,7 @@ void sa_report_interval(const struct sa_report_ctx *rc,
 	if (rc->json) {
 		o = json_header(rc, "interval");
 		json_object_object_add(o, "elapsed_s", json_object_new_double(elapsed_s));
-		json_object_object_add(o, "ports", json_ports(rc, delta, shown));
+		json_object_object_add(o, "ports", json_ports(rc, delta, shown, true));
 		if (rc->stack)
 			json_object_object_add(o, "listeners", json_listeners(delta, shown));
 		json_counts(o, rc, delta);
@@ -408,7 +460,7 @@ void sa_report_interval(const struct sa_report_ctx *rc,
 	if (rc->tty)
 		fputs("\033[H\033[2J", stdout);	/* redraw in place */
 	table_header(rc, "live", elapsed_s);
-	table_print(rc, total, shown);
+	table_print(rc, total, shown, SA_TABLE_LIVE_ROWS);
 	if (!rc->tty)
 		putchar('\n');
 	fflush(stdout);
@@ -424,7 +476,7 @@ void sa_report_summary(const struct sa_report_ctx *rc,
 		o = json_header(rc, "summary");
 		json_object_object_add(o, "duration_s", json_object_new_double(elapsed_s));
 		json_object_object_add(o, "hooks", json_hooks(rc));
-		json_object_object_add(o, "ports", json_ports(rc, total, shown));
+		json_object_object_add(o, "ports", json_ports(rc, total, shown, false));
 		if (rc->stack)
 			json_object_object_add(o, "listeners", json_listeners(total, shown));
 		json_counts(o, rc, total);
@@ -434,7 +486,7 @@ void sa_report_summary(const struct sa_report_ctx *rc,
 	}
 	printf("\n");
 	table_header(rc, "summary", elapsed_s);
-	table_print(rc, total, shown);
+	table_print(rc, total, shown, SA_TABLE_SUMMARY_ROWS);
 	printf("unparsed frames: nic %llu, tc %llu\n",
 	       (unsigned long long)total->nic_unparsed,
 	       (unsigned long long)total->tc_unparsed);

@@ -106,6 +106,29 @@ t_is "$row" "$sent $sent $sent $sent $sent $sent" \
 t_like "$(sed -n '/^synacct summary/,$p' "$LAB_DIR/table.txt")" "=> no loss" "table summary: verdict under the row"
 t_like "$(cat "$LAB_DIR/table.txt")" "per-port sums agree with them" "table summary: MIB cross-check line"
 
+# After a scan of 100 closed ports the table keeps to the 50 busiest in
+# its summary and says how many more there are; interval records carry
+# only the ports that moved in their interval.
+scan() { lab_flood --to $SRV_IP4 --port 30000 --port-span 100 --count 100 --rate 2000 --src-net $SPOOF_NET4 >/dev/null; }
+"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --interval 0.5 >"$LAB_DIR/scan.txt" 2>&1 &
+tpid=$!
+for ((i = 0; i < 50; i++)); do grep -q 'synacct live' "$LAB_DIR/scan.txt" && break; sleep 0.1; done
+scan
+kill -INT $tpid; wait $tpid
+synacct_start --interval 0.5
+scan
+sleep 1.2
+synacct_stop
+summ=$(sed -n '/^synacct summary/,$p' "$LAB_DIR/scan.txt")
+t_is "$(echo "$summ" | awk '$1 >= 30000 && $1 < 30100' | wc -l)" 50 "table after a 100-port scan: 50 port rows"
+t_like "$summ" "\(\+50 more ports left out" "table: says 50 more ports are left out"
+t_is "$(jq -s '[.[] | select(.type == "summary") | .ports[] | select(.port >= 30000 and .port < 30100)] | length' "$SA_OUT")" \
+	100 "JSON summary: all 100 ports"
+t_is "$(jq -s '[.[] | select(.type == "interval")] | last | [.ports[] | select(.port >= 30000 and .port < 30100)] | length' "$SA_OUT")" \
+	0 "JSON interval after the scan: quiet ports are not repeated"
+t_is "$(jq -s '[.[] | select(.type == "interval") | .ports[] | select(.port >= 30000 and .port < 30100) | .nic_syn] | add' "$SA_OUT")" \
+	100 "JSON intervals: the scan's 100 SYNs, each once"
+
 # --ports narrows the report; a listener shows even without SYNs.
 lab_server 9000 --accept all
 srv9000=$LAB_SERVER_PID
