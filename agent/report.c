@@ -398,8 +398,8 @@ static void table_print(const struct sa_report_ctx *rc,
 				       (unsigned long long)ps->drops[i].n);
 		if (ps->c[SA_C_syncookies_sent] || ps->c[SA_C_syncookies_recv] ||
 		    ps->c[SA_C_syncookies_failed])
-			printf("\n%6s   cookies: sent %llu, validated %llu, failed %llu, "
-			       "to clients without timestamps %llu", "",
+			printf("\n%6s   cookies: sent %llu, ACKs validated %llu, failed %llu, "
+			       "sent to clients without timestamps %llu", "",
 			       (unsigned long long)ps->c[SA_C_syncookies_sent],
 			       (unsigned long long)ps->c[SA_C_syncookies_recv],
 			       (unsigned long long)ps->c[SA_C_syncookies_failed],
