@@ -414,7 +414,7 @@ static __always_inline void count_cookie(const struct syn_info *si)
 
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason, struct sock *rx_sk)
+	     enum skb_drop_reason reason)	/* rx_sk (6.11+) not needed */
 {
 	struct net *net = skb_net(skb);
 	struct syn_info si;

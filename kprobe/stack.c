@@ -105,6 +105,27 @@ static int kallsyms_range(const char *name, __u64 *start, __u64 *end)
 	return *start && *end ? 0 : -ENOENT;
 }
 
+/* Number of arguments of tracepoint @tp in @btf (its btf_trace_ typedef),
+ * or -1 when the kernel does not have it. */
+static int tp_nargs(const struct btf *btf, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	__s32 id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, btf__resolve_type(btf, id));
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;	/* the first is the tracepoint's data */
+}
+
 /* Value of enumerator @name in any enum of @btf, or -1. */
 static long long btf_enum_value(const struct btf *btf, const char *name)
 {
@@ -180,7 +201,7 @@ int stack_stage_open(struct stack_stage **out, const char *btf_path,
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
 	struct stack_stage *st;
 	struct btf *btf = NULL;
-	__u64 cookie, start, end;
+	__u64 cookie, start = 0, end = 0;
 	int err;
 
 	st = calloc(1, sizeof(*st));
@@ -213,12 +234,22 @@ int stack_stage_open(struct stack_stage **out, const char *btf_path,
 	st->skel->rodata->n_watched = n_ifindex;
 	st->skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 
-	st->listener_hook = !kallsyms_range("tcp_rcv_state_process", &start, &end);
-	st->skel->rodata->tcp_rcv_state_process_start = start;
-	st->skel->rodata->tcp_rcv_state_process_end = end;
+	/* Which SYNs a listener consumed is known from consume_skb's
+	 * location, an argument since Linux 6.3, inside
+	 * tcp_rcv_state_process, found in kallsyms. */
+	st->listener_hook = tp_nargs(btf, "consume_skb") >= 2;
 	if (!st->listener_hook)
+		sa_info("this kernel's consume_skb tracepoint has no location "
+			"(Linux 6.3+): SYNs reaching listeners will show as unexplained");
+	else if (kallsyms_range("tcp_rcv_state_process", &start, &end)) {
+		st->listener_hook = false;
 		sa_info("tcp_rcv_state_process not in /proc/kallsyms (kptr_restrict?): "
 			"SYNs reaching listeners will show as unexplained");
+	}
+	if (!st->listener_hook)
+		bpf_program__set_autoload(st->skel->progs.synacct_consume_skb, false);
+	st->skel->rodata->tcp_rcv_state_process_start = start;
+	st->skel->rodata->tcp_rcv_state_process_end = end;
 
 	st->classify = true;
 	for (size_t i = 0; i < sizeof(mibs) / sizeof(mibs[0]); i++) {
