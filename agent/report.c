@@ -253,27 +253,6 @@ static struct json_object *json_listeners(const struct sa_snapshot *s,
 	return a;
 }
 
-/* @active: only ports that moved in @s or have a listener (interval
- * records: after a port scan, the quiet ports need not be repeated every
- * second). */
-static struct json_object *json_ports(const struct sa_report_ctx *rc,
-				      const struct sa_snapshot *s,
-				      const struct sa_portset *shown, bool active)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
-		const struct sa_port_stats *ps = stats_of(s, p);
-
-		if (!sa_portset_has(shown, p))
-			continue;
-		if (active && sa_port_stats_zero(ps) && !ps->g.listeners)
-			continue;
-		json_object_array_add(a, json_port(rc, p, ps));
-	}
-	return a;
-}
-
 static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
 			const struct sa_snapshot *s)
 {
@@ -303,9 +282,47 @@ static void json_mib(struct json_object *o, const struct sa_report_ctx *rc,
 		json_object_object_add(o, "inconsistent", json_object_new_string(bad));
 }
 
+#define SA_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 static void json_emit(struct json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(o, SA_JSON_FLAGS));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+/*
+ * Emit record @o with its "ports" array written port by port, so that a
+ * record for tens of thousands of ports (a scan) never exists as one tree
+ * in memory.  @active: only ports that moved in @s or have a listener.
+ */
+static void json_emit_ports(struct json_object *o, const struct sa_report_ctx *rc,
+			    const struct sa_snapshot *s,
+			    const struct sa_portset *shown, bool active)
+{
+	const char *head = json_object_to_json_string_ext(o, SA_JSON_FLAGS);
+	size_t len = strlen(head);
+	bool first = true;
+
+	/* head is "{...}": all but its closing brace, then the ports. */
+	fwrite(head, 1, len - 1, stdout);
+	fputs(len > 2 ? ",\"ports\":[" : "\"ports\":[", stdout);
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		const struct sa_port_stats *ps = stats_of(s, p);
+		struct json_object *po;
+
+		if (!sa_portset_has(shown, p))
+			continue;
+		if (active && sa_port_stats_zero(ps) && !ps->g.listeners)
+			continue;
+		po = json_port(rc, p, ps);
+		if (!first)
+			putchar(',');
+		fputs(json_object_to_json_string_ext(po, SA_JSON_FLAGS), stdout);
+		json_object_put(po);
+		first = false;
+	}
+	fputs("]}\n", stdout);
 	fflush(stdout);
 	json_object_put(o);
 }
@@ -450,11 +467,10 @@ void sa_report_interval(const struct sa_report_ctx *rc,
 	if (rc->json) {
 		o = json_header(rc, "interval");
 		json_object_object_add(o, "elapsed_s", json_object_new_double(elapsed_s));
-		json_object_object_add(o, "ports", json_ports(rc, delta, shown, true));
 		if (rc->stack)
 			json_object_object_add(o, "listeners", json_listeners(delta, shown));
 		json_counts(o, rc, delta);
-		json_emit(o);
+		json_emit_ports(o, rc, delta, shown, true);
 		return;
 	}
 	if (rc->tty)
@@ -476,12 +492,11 @@ void sa_report_summary(const struct sa_report_ctx *rc,
 		o = json_header(rc, "summary");
 		json_object_object_add(o, "duration_s", json_object_new_double(elapsed_s));
 		json_object_object_add(o, "hooks", json_hooks(rc));
-		json_object_object_add(o, "ports", json_ports(rc, total, shown, false));
 		if (rc->stack)
 			json_object_object_add(o, "listeners", json_listeners(total, shown));
 		json_counts(o, rc, total);
 		json_mib(o, rc, total);
-		json_emit(o);
+		json_emit_ports(o, rc, total, shown, false);
 		return;
 	}
 	printf("\n");
