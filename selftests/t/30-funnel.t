@@ -276,13 +276,17 @@ t_is "$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) ))" 40 
 	"$name: all 40 queued or answered with a cookie"
 
 # 10c. A scan: one SYN to each of 20000 closed ports (more than a drop map
-# of 16384 entries would hold).  Every port is
-# accounted for on its own (none lost to a full map), and the sum is exact.
+# of 16384 entries would hold).  Every port is accounted for on its own
+# (none lost to a full map), and the sum is exact.
 name="port scan"
-scenario_begin --interval 100
+scenario_begin --interval 0.5
 out=$(lab_flood --to $SRV_IP4 --port 20000 --port-span 20000 --count 20000 --rate 20000 --src-net $SPOOF_NET4)
-sleep 0.2
+sleep 1.2	# at least one interval record with all 20000 ports
+hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$SA_PID/status)
 scenario_end
+# Records are written port by port; built as one JSON tree, a record for
+# 20000 ports took synacct's peak RSS to ~98 MB (28 MB streamed).
+t_ok $(( hwm < 65536 ? 0 : 1 )) "$name: synacct's peak RSS stays under 64 MB (${hwm} kB)"
 t_is "$out" "sent=20000" "$name: 20000 SYNs sent"
 t_is "$(jq -r 'select(.type == "summary") | [.ports[] | select(.port >= 20000 and .port < 40000)] |
 	[length, (map(.nic_syn) | add), (map(.stack_drops.NO_SOCKET // 0) | add),
