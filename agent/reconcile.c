@@ -160,6 +160,17 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 		consider(&best, v->unexplained_at_listener,
 			 "%lld SYNs unexplained at the listener",
 			 (long long)v->unexplained_at_listener);
+	/* SYN-ACKs the stack sent (queued, cookie, retransmitted) that TC
+	 * egress never saw were dropped on their way out. */
+	if (v->unexplained_synack_sent < 0)
+		consider(&best, -v->unexplained_synack_sent,
+			 "SYN-ACKs lost on the way out: %lld of them never reached TC "
+			 "egress (an output firewall rule, or a full qdisc?); clients "
+			 "retransmit their SYNs", (long long)-v->unexplained_synack_sent);
+	else if (v->unexplained_synack_sent > 0)
+		consider(&best, v->unexplained_synack_sent,
+			 "%lld SYN-ACKs at TC egress that the stack did not account for",
+			 (long long)v->unexplained_synack_sent);
 
 	if (best.n) {
 		snprintf(v->verdict, sizeof(v->verdict), "%s", best.text);

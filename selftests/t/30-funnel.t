@@ -275,6 +275,49 @@ t_is "$(summary nic_syn $port),$(summary tc_syn $port),$(summary listener_syn $p
 t_is "$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) ))" 40 \
 	"$name: all 40 queued or answered with a cookie"
 
+# 10d. SYN-ACKs dropped on the way out (an nftables output rule).  What
+# the kernel does then: a SYN-ACK retransmission that fails drops the
+# request sock (the client's next SYN is queued afresh), and
+# tcp_retransmit_synack fires only for retransmissions that were sent.  So
+# every SYN-ACK the rule dropped is one of: a first SYN-ACK (seen as
+# unexplained.synack_sent < 0), a failed timer retransmission (one per
+# request sock that never completed: syn_queued - established), or a failed
+# retransmission answering a retransmitted SYN (that SYN is then freed as
+# NOT_SPECIFIED).
+name="SYN-ACKs dropped on output"
+port=8970
+lab_server $port --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+ip netns exec "$SRV" nft -f - <<NFT
+table inet synacct_test {
+	chain output {
+		type filter hook output priority 0; policy accept;
+		tcp sport $port tcp flags & (syn | ack) == syn | ack counter drop
+	}
+}
+NFT
+scenario_begin --ports $port
+lab_client --to $SRV_IP4 --port $port --count 5 --timeout-ms 6000 >"$LAB_DIR/out" &
+cl=$!
+sleep 2.5	# the clients retransmit their SYNs at 1 s and 2 s
+dropped=$(ip netns exec "$SRV" nft -j list ruleset | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add')
+ip netns exec "$SRV" nft delete table inet synacct_test
+wait $cl
+scenario_end
+lab_server_stop $srv $cnt
+sent=$(cli_sent)
+t_is "$(cat "$LAB_DIR/out")" "connected=5 failed=0" "$name: the 5 clients got through once the rule went"
+t_is "$(summary nic_syn $port),$(summary tc_syn $port)" "$sent,$sent" "$name: nic_syn, tc_syn == SYNs sent ($sent)"
+t_is "$(summary '.unexplained | [.nic_to_tc, .tc_to_listener, .at_listener] | join(",")' $port)" "0,0,0" \
+	"$name: every SYN explained (listener, request sock or NOT_SPECIFIED)"
+t_is "$(summary syn_queued $port)" "$(summary listener_syn $port)" "$name: every SYN at the listener was queued"
+t_is "$(summary established $port),$LAB_ACCEPTED" "5,5" "$name: 5 established, 5 accepted"
+t_is "$(summary synack_retrans $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
+	"$name: synack_retrans == TCPSynRetrans (retransmissions that went out)"
+t_is "$(( -$(summary unexplained.synack_sent $port) + $(summary syn_queued $port) - $(summary established $port) + $(summary '.stack_drops.NOT_SPECIFIED // 0' $port) ))" \
+	"$dropped" "$name: the rule's counter == first SYN-ACKs lost + failed retransmissions"
+t_like "$(summary verdict $port)" "^SYN-ACKs lost on the way out" "$name: verdict"
+
 # 10c. A scan: one SYN to each of 20000 closed ports (more than a drop map
 # of 16384 entries would hold).  Every port is accounted for on its own
 # (none lost to a full map), and the sum is exact.
