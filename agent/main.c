@@ -211,6 +211,19 @@ static int read_all(struct sa_stages *stg, struct sa_snapshot *snap)
 	return err;
 }
 
+/* Ports with a listener: from the iterator's reading when the stack stage
+ * made one (no second walk of every socket), else from /proc/net/tcp. */
+static void listening_ports(const struct sa_snapshot *snap, struct sa_portset *out)
+{
+	if (!snap->n_listeners) {
+		sa_listening_ports(out);
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < snap->n_listeners; i++)
+		sa_portset_add(out, snap->listeners[i].port);
+}
+
 /* An interface that vanished (veth deleted, container gone) ends the run. */
 static int check_ifaces(const int *ifindex, const char **names, int n)
 {
@@ -370,7 +383,7 @@ int main(int argc, char **argv)
 		sa_snapshot_diff(delta, cur, prev);
 		rc.tcp_syncookies = cur->tcp_syncookies;
 		sa_snapshot_diff(total, cur, base);
-		sa_listening_ports(listeners);
+		listening_ports(cur, listeners);
 		sa_select_ports(&o.ports, total, listeners, shown);
 		sa_report_interval(&rc, delta, total, shown, now_s() - t0);
 		if (ferror(stdout)) {
@@ -391,7 +404,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	sa_snapshot_diff(total, cur, base);
 	rc.tcp_syncookies = cur->tcp_syncookies;
-	sa_listening_ports(listeners);
+	listening_ports(cur, listeners);
 	sa_select_ports(&o.ports, total, listeners, shown);
 	sa_report_summary(&rc, total, shown, now_s() - t0);
 	exit_code = ferror(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
