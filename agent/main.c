@@ -253,6 +253,7 @@ int main(int argc, char **argv)
 	double t0, next, end;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int exit_code = SA_EXIT_RUNTIME;
+	bool vanished = false;
 	char errbuf[512];
 	int err;
 
@@ -376,8 +377,12 @@ int main(int argc, char **argv)
 		sleep_until(next < end ? next : end);
 		if (stop_signal)
 			break;
-		if (check_ifaces(ifindex, o.ifaces, o.n_ifaces))
-			goto cleanup;
+		/* A vanished interface ends the run, with the summary of
+		 * what was counted until then. */
+		if (check_ifaces(ifindex, o.ifaces, o.n_ifaces)) {
+			vanished = true;
+			break;
+		}
 		if (read_all(&stg, cur))
 			goto cleanup;
 		sa_snapshot_diff(delta, cur, prev);
@@ -407,7 +412,7 @@ int main(int argc, char **argv)
 	listening_ports(cur, listeners);
 	sa_select_ports(&o.ports, total, listeners, shown);
 	sa_report_summary(&rc, total, shown, now_s() - t0);
-	exit_code = ferror(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+	exit_code = ferror(stdout) || vanished ? SA_EXIT_RUNTIME : SA_EXIT_OK;
 
 cleanup:
 	stack_stage_close(stg.stack);

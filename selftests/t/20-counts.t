@@ -177,5 +177,7 @@ for ((i = 0; i < 50; i++)); do kill -0 $SA_PID 2>/dev/null || break; sleep 0.1; 
 wait $SA_PID; SA_RC=$?
 t_is "$SA_RC" 1 "interface deleted: exit 1"
 t_like "$(cat "$SA_ERR")" "interface $SRV_IF disappeared" "interface deleted: says so"
+t_is "$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" 1 \
+	"interface deleted: the summary of what was counted is still printed"
 
 t_done
