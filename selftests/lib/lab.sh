@@ -192,6 +192,17 @@ lab_flood() {	# lab_flood lab_synflood-options...
 	ip netns exec "$CLI" "$SA_BIN/lab_synflood" "$@"
 }
 
+# lab_require_hook HOOK: skip the whole file, saying why, when this kernel
+# does not give synacct HOOK (as listed in its "hooks", e.g.
+# tp_btf/consume_skb, which needs Linux 6.3).  Call after lab_init.
+lab_require_hook() {
+	local hooks
+	hooks=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --no-xdp --json --duration 0.1 2>/dev/null |
+		jq -r 'select(.type == "start") | .hooks[]')
+	grep -qxF "$1" <<<"$hooks" ||
+		t_skip_all "this kernel does not give synacct $1 (hooks: $(echo $hooks))"
+}
+
 # ---- kernel counters ----
 
 # lab_nstat NS: every MIB counter of NS as "Name value" lines (absolute).

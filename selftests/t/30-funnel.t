@@ -4,6 +4,8 @@
 # server namespace's own counters (nstat), with nothing unexplained.
 . "$(dirname "$0")/../lib/lab.sh"
 lab_init
+# Listener verdicts come from consume_skb's location (Linux 6.3+).
+lab_require_hook tp_btf/consume_skb
 
 FAMILIES="4 6"
 addr_of() { [ "$1" = 4 ] && echo $SRV_IP4 || echo $SRV_IP6; }

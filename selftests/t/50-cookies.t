@@ -4,6 +4,8 @@
 # and against what the clients' own sockets show.
 . "$(dirname "$0")/../lib/lab.sh"
 lab_init
+# Listener verdicts come from consume_skb's location (Linux 6.3+).
+lab_require_hook tp_btf/consume_skb
 
 # 1./2. A spoofed flood against backlog 16 with tcp_syncookies=1.
 lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
