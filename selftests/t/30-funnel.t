@@ -244,9 +244,9 @@ for fam in $FAMILIES; do
 	port=$((8900 + fam))
 	lab_server $port --accept all --backlog 1024
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	scenario_begin --ports $port
+	scenario_begin --ports $port --interval 0.5
 	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 300 --parallel 30 --send 1000)
-	sleep 0.3
+	sleep 0.7	# one more interval record after the last connection
 	scenario_end
 	lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED
 	sent=$(cli_sent)
@@ -257,6 +257,8 @@ for fam in $FAMILIES; do
 	t_is "$(summary accepted $port)" "$accepted" "$name: accepted == the server's count"
 	t_is "$accepted" 300 "$name: the server accepted 300"
 	t_is "$(summary verdict $port)" "no loss" "$name: verdict"
+	t_is "$(interval_sum listener_syn $port),$(interval_sum syn_queued $port),$(interval_sum established $port),$(interval_sum accepted $port)" \
+		"$sent,$sent,$sent,$accepted" "$name: the interval records add up to the summary"
 done
 
 # 10b. IPv6 SYNs with a hop-by-hop options header, through every stage.
