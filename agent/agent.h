@@ -260,6 +260,8 @@ struct sa_report_ctx {
 	int n_hooks;
 	int tcp_syncookies;	/* latest reading, -1 unknown */
 	double interval_s;
+	/* The last two readings, for rates in the live table. */
+	const struct sa_snapshot *now, *before;
 };
 
 /* Which ports a record shows: the --ports selection, narrowed to ports

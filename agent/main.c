@@ -396,6 +396,8 @@ int main(int argc, char **argv)
 			sa_report_interval(&rc, delta, NULL, shown, now_s() - t0);
 			sa_snapshot_clear(delta);
 		} else {
+			rc.now = cur;
+			rc.before = prev;
 			sa_snapshot_diff(total, cur, base);
 			sa_select_ports(&o.ports, total, listeners, shown);
 			sa_report_interval(&rc, NULL, total, shown, now_s() - t0);

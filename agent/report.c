@@ -358,9 +358,12 @@ static int by_port(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* @now, @before: the last two readings, for the live SYN rate (NULL in
+ * the summary). */
 static void table_print(const struct sa_report_ctx *rc,
 			const struct sa_snapshot *total,
-			const struct sa_portset *shown, size_t max_rows)
+			const struct sa_portset *shown, size_t max_rows,
+			const struct sa_snapshot *now, const struct sa_snapshot *before)
 {
 	__u32 *ports = malloc(SA_MAX_PORTS * sizeof(*ports));
 	size_t n = 0, rows;
@@ -409,6 +412,10 @@ static void table_print(const struct sa_report_ctx *rc,
 		printf("%6s   synack_sent %llu", "", (unsigned long long)ps->c[SA_C_synack_sent]);
 		if (rc->stack)
 			printf(" (retrans %llu)", (unsigned long long)ps->c[SA_C_synack_retrans]);
+		if (now && before)
+			printf("  now %.1f SYN/s",
+			       (stats_of(now, p)->c[SA_C_tc_syn] -
+				stats_of(before, p)->c[SA_C_tc_syn]) / rc->interval_s);
 		for (__u32 i = 0; i < ps->n_drops; i++)
 			if (ps->drops[i].n)
 				printf("  %s %llu", sa_reason_name(ps->drops[i].reason),
@@ -476,7 +483,7 @@ void sa_report_interval(const struct sa_report_ctx *rc,
 	if (rc->tty)
 		fputs("\033[H\033[2J", stdout);	/* redraw in place */
 	table_header(rc, "live", elapsed_s);
-	table_print(rc, total, shown, SA_TABLE_LIVE_ROWS);
+	table_print(rc, total, shown, SA_TABLE_LIVE_ROWS, rc->now, rc->before);
 	if (!rc->tty)
 		putchar('\n');
 	fflush(stdout);
@@ -501,7 +508,7 @@ void sa_report_summary(const struct sa_report_ctx *rc,
 	}
 	printf("\n");
 	table_header(rc, "summary", elapsed_s);
-	table_print(rc, total, shown, SA_TABLE_SUMMARY_ROWS);
+	table_print(rc, total, shown, SA_TABLE_SUMMARY_ROWS, NULL, NULL);
 	printf("unparsed frames: nic %llu, tc %llu\n",
 	       (unsigned long long)total->nic_unparsed,
 	       (unsigned long long)total->tc_unparsed);
