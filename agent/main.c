@@ -25,7 +25,6 @@
 #define SA_MAX_HOOKS 16
 
 const char *argp_program_version = "synacct 0.1";
-const char *argp_program_bug_address = "<https://github.com/synacct/synacct/issues>";
 
 static const char doc[] =
 "synacct -- where are my SYNs being lost?\n\n"
