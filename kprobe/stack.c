@@ -68,7 +68,8 @@ static int netns_cookie(__u64 *cookie)
 /*
  * [start, end) of kernel function @name: the consume_skb tracepoint's
  * location is a return address inside the caller, not its start.  The end
- * is the next symbol's address.
+ * is the nearest symbol address above the start; kallsyms is not sorted on
+ * every kernel, so that takes a second pass once the start is known.
  */
 static int kallsyms_range(const char *name, __u64 *start, __u64 *end)
 {
@@ -80,28 +81,15 @@ static int kallsyms_range(const char *name, __u64 *start, __u64 *end)
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char type;
-
-		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) != 3)
-			continue;
-		if (!strcmp(sym, name))
+	while (!*start && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %*c %255s", &addr, sym) == 2 && !strcmp(sym, name))
 			*start = addr;
-		else if (*start && addr > *start && (!*end || addr < *end))
+	rewind(f);
+	while (*start && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx", &addr) == 1 && addr > *start &&
+		    (!*end || addr < *end))
 			*end = addr;
-	}
 	fclose(f);
-	/* Symbols are not sorted in every kallsyms: one more pass for the
-	 * nearest address above start among those listed before it. */
-	if (*start) {
-		f = fopen("/proc/kallsyms", "re");
-		while (f && fgets(line, sizeof(line), f))
-			if (sscanf(line, "%llx", &addr) == 1 && addr > *start &&
-			    (!*end || addr < *end))
-				*end = addr;
-		if (f)
-			fclose(f);
-	}
 	return *start && *end ? 0 : -ENOENT;
 }
 
