@@ -10,6 +10,7 @@
 #define LAB_COMMON_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <netinet/in.h>
@@ -47,6 +48,22 @@ static inline bool parse_uint(const char *s, unsigned long min, unsigned long ma
 		return false;
 	*out = v;
 	return true;
+}
+
+/* getopt_long's ':' (missing value) and '?' (unknown option) in a tool's
+ * option loop, when the optstring starts with ':'. */
+static inline void __attribute__((noreturn)) lab_bad_option(int c, char **argv)
+{
+	if (c == ':')
+		usage_error("option '%s' needs a value", argv[optind - 1]);
+	usage_error("unknown option '%s'", argv[optind - 1]);
+}
+
+/* The tools take options only. */
+static inline void lab_no_arguments(int argc, char **argv)
+{
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
 }
 
 /* 198.18.0.0/15 (RFC 2544) and 2001:db8::/32 (RFC 3849). */

@@ -151,14 +151,11 @@ static void parse_args(int argc, char **argv, struct server_opts *o)
 		case 'h':
 			usage();
 			exit(0);
-		case ':':
-			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			lab_bad_option(c, argv);
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+	lab_no_arguments(argc, argv);
 	if (!o->port)
 		usage_error("--port is required");
 	/* Same offset in sockaddr_in and sockaddr_in6. */
