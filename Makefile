@@ -33,13 +33,14 @@ BPF_SRCS  := xdp/nic.bpf.c tc/tc.bpf.c kprobe/stack.bpf.c \
 	kprobe/listeners.bpf.c
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
-BPF_HDRS  := include/synacct.h xdp/parse.h xdp/count.h $(BUILD)/vmlinux.h
+BPF_HDRS  := include/synacct.h include/bpf/parse.h include/bpf/count.h $(BUILD)/vmlinux.h
 
-USER_SRCS := agent/main.c agent/netns.c agent/ports.c agent/stats.c \
-	agent/mib.c agent/reconcile.c agent/report.c agent/check.c agent/caps.c \
+USER_SRCS := agent/main.c agent/options.c agent/log.c agent/netns.c agent/ports.c \
+	agent/counters.c agent/snapshot.c agent/mib.c agent/reconcile.c \
+	agent/report.c agent/table.c agent/check.c agent/caps.c \
 	xdp/nic.c tc/tc.c kprobe/stack.c kprobe/listeners.c
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
-USER_HDRS := include/synacct.h agent/agent.h
+USER_HDRS := include/synacct.h $(wildcard agent/*.h)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iagent -I$(BUILD) \

@@ -7,7 +7,8 @@
 #include <unistd.h>
 #include <cap-ng.h>
 #include <linux/capability.h>
-#include "agent.h"
+#include "log.h"
+#include "netns.h"
 
 /*
  * Loading BPF programs that read kernel memory needs CAP_BPF and

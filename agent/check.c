@@ -27,7 +27,12 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
-#include "agent.h"
+#include "log.h"
+#include "mib.h"
+#include "options.h"
+#include "ports.h"
+#include "report.h"
+#include "stage.h"
 
 /* net.core.somaxconn's default since Linux 5.4, and glibc's SOMAXCONN: a
  * backlog equal to it is most likely listen(fd, SOMAXCONN) or -1, a
@@ -437,9 +442,9 @@ static void listener_findings(struct sa_check *c,
 			fix_sysctl(c, f->fix, sizeof(f->fix),
 				   settings_def[SET_SYNCOOKIES].name, 1, "");
 	}
-	if (l->drops && (f = finding_add(c, SEV_INFO, "listener_drops", cl))) {
+	if (l->listener_drops && (f = finding_add(c, SEV_INFO, "listener_drops", cl))) {
 		FMT(f->message, "%s: %u packets dropped since it started listening "
-		    "(sk_drops)", who, l->drops);
+		    "(sk_drops)", who, l->listener_drops);
 		fix_watch(c, f->fix, sizeof(f->fix), "see where and why", l->port);
 	}
 }
@@ -557,7 +562,7 @@ static void print_text(const struct sa_check *c, enum sa_severity worst)
 			snprintf(pid, sizeof(pid), "%d", cl->pid);
 		printf("  %-39s %5u %8s %-16s %7u %7u %7u %7u\n", addr, cl->l.port, pid,
 		       cl->pid ? cl->comm : "-", cl->l.accept_backlog,
-		       cl->l.syn_queue_len, cl->l.accept_queue_len, cl->l.drops);
+		       cl->l.syn_queue_len, cl->l.accept_queue_len, cl->l.listener_drops);
 	}
 	if (!c->ll.n)
 		printf("  (none)\n");
@@ -584,17 +589,8 @@ static const char doc[] =
 "Exit status: 0 no warning, 3 warnings or critical findings, "
 "1 runtime failure, 2 usage error.";
 
-static const struct argp_option options[] = {
-	{ "netns", 'n', "NAME|PATH", 0, "Network namespace: an 'ip netns' name or a path such as /proc/PID/ns/net", 0 },
-	{ "ports", 'p', "LIST", 0, "Listeners to report, e.g. 80,443,8000-8100 (default: all)", 0 },
-	{ "json", 'j', NULL, 0, "One JSON object instead of text", 0 },
-	{ 0 }
-};
-
 struct sa_check_opts {
-	const char *netns;
-	struct sa_portset ports;
-	bool json;
+	struct sa_common_opts common;
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -602,15 +598,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct sa_check_opts *o = state->input;
 
 	switch (key) {
-	case 'n':
-		o->netns = arg;
-		break;
-	case 'p':
-		if (sa_portset_parse(&o->ports, arg))
-			argp_error(state, "invalid port list '%s': expected e.g. 80,443,8000-8100", arg);
-		break;
-	case 'j':
-		o->json = true;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->common;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -623,41 +612,37 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 int sa_check_main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
-	struct sa_check_opts o = { .ports.any = true };
+	static const struct argp_child children[] = {
+		{ &sa_common_argp, 0, NULL, 0 }, { 0 }
+	};
+	static const struct argp argp = { NULL, parse_opt, NULL, doc, children, NULL, NULL };
+	struct sa_check_opts o = {};
 	struct sa_check c = {};
 	struct sa_listeners *ls = NULL;
 	enum sa_severity worst;
 	int exit_code = SA_EXIT_RUNTIME;
-	char errbuf[512];
 	int err;
 
-	argp_err_exit_status = SA_EXIT_USAGE;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
-		return SA_EXIT_USAGE;
-	libbpf_set_print(NULL);
-	c.netns = o.netns;
-	c.ll.ports = &o.ports;
+	err = sa_parse_args(&argp, argc, argv, &o);
+	if (err)
+		return err;
+	sa_log_libbpf(o.common.verbose);
+	c.netns = o.common.netns;
+	c.ll.ports = &o.common.ports;
 
-	if (!sa_have_privileges(false, o.netns != NULL)) {
-		sa_err("insufficient privileges: synacct check needs root, or CAP_BPF "
-		       "and CAP_PERFMON (CAP_SYS_ADMIN with --netns)");
-		return SA_EXIT_RUNTIME;
-	}
+	err = sa_check_privileges(&o.common, false, "synacct check");
+	if (err)
+		return err;
 	if (read_settings(c.set, true))
 		return SA_EXIT_RUNTIME;
-	if (o.netns) {
-		err = sa_netns_enter(o.netns, errbuf, sizeof(errbuf));
-		if (err) {
-			sa_err("%s", errbuf);
-			return err == -ENOENT ? SA_EXIT_USAGE : SA_EXIT_RUNTIME;
-		}
-	}
+	err = sa_enter_netns(&o.common);
+	if (err)
+		return err;
 	if (read_settings(c.set, false))
 		return SA_EXIT_RUNTIME;
 
 	/* The iterator walks the namespace it is created in: after setns. */
-	if (sa_listeners_open(&ls, NULL))
+	if (sa_listeners_open(&ls, o.common.btf))
 		goto cleanup;
 	err = sa_listeners_read(ls, collect_listener, &c.ll);
 	if (err) {
@@ -672,7 +657,7 @@ int sa_check_main(int argc, char **argv)
 		sa_err("out of memory");
 		goto cleanup;
 	}
-	if (o.json)
+	if (o.common.json)
 		print_json(&c, worst);
 	else
 		print_text(&c, worst);

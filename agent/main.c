@@ -2,11 +2,11 @@
 /*
  * main.c - synacct: where are my SYNs being lost?
  *
- * Parses options, enters the namespace, attaches every stage along the
- * SYN's path (XDP, TC; the stack side comes later), then reads the
- * counters every interval and reports them until --duration, SIGINT or
- * SIGTERM.  Every path out goes through cleanup, which detaches all that
- * was attached.
+ * Dispatches subcommands; without one it watches: parses options, enters
+ * the namespace, opens and attaches every stage along the SYN's path
+ * (stage.h), then reads them every interval, reconciles and reports until
+ * --duration, SIGINT or SIGTERM.  Every path out goes through cleanup,
+ * which detaches all that was attached.
  */
 #define _GNU_SOURCE
 #include <argp.h>
@@ -18,13 +18,22 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
-#include "agent.h"
+#include "log.h"
+#include "options.h"
+#include "reconcile.h"
+#include "report.h"
+#include "stage.h"
+#include "table.h"
 
-#define SA_DEFAULT_BTF "/sys/kernel/btf/vmlinux"
-#define SA_MAX_HOOKS 16
+#define SA_MAX_HOOKS 24
+/* Shortest --interval: below it the agent would only read maps. */
+#define SA_MIN_INTERVAL_S 0.01
 
 const char *argp_program_version = "synacct 0.1";
+
+static const struct sa_command commands[] = {
+	{ "check", sa_check_main, "audit a namespace's SYN defences once; attaches nothing" },
+};
 
 static const char doc[] =
 "synacct -- where are my SYNs being lost?\n\n"
@@ -39,60 +48,38 @@ static const char doc[] =
 enum {
 	OPT_NO_XDP = 0x100,
 	OPT_XDP_MODE,
-	OPT_BTF,
 	OPT_NO_STACK,
 };
 
 static const struct argp_option options[] = {
 	{ "iface", 'i', "IFACE", 0, "Interface to watch (repeatable)", 0 },
-	{ "netns", 'n', "NAME|PATH", 0, "Network namespace: an 'ip netns' name or a path such as /proc/PID/ns/net", 0 },
-	{ "ports", 'p', "LIST", 0, "Ports to report, e.g. 80,443,8000-8100 (default: ports that saw SYNs or have a listener)", 0 },
-	{ "interval", 'I', "SEC", 0, "Seconds between reports (default 1)", 0 },
+	{ "interval", 'I', "SEC", 0, "Seconds between reports (default 1, at least 0.01)", 0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
-	{ "json", 'j', NULL, 0, "One JSON object per line instead of a table", 0 },
 	{ "no-xdp", OPT_NO_XDP, NULL, 0, "Do not attach XDP (nic_syn is then null)", 0 },
 	{ "no-stack", OPT_NO_STACK, NULL, 0, "Do not attach the stack-side tracepoints (stack figures are then null)", 0 },
 	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "native (default, falls back to skb) or skb", 0 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use (default " SA_DEFAULT_BTF ")", 0 },
-	{ "verbose", 'v', NULL, 0, "Print libbpf/libxdp debug output and the hooks used", 0 },
 	{ 0 }
 };
 
-struct sa_opts {
+struct sa_watch_opts {
+	struct sa_common_opts common;
 	const char *ifaces[SA_MAX_IFACES];
 	int n_ifaces;
-	const char *netns;
-	struct sa_portset ports;
 	double interval_s;
 	double duration_s;
-	bool json;
 	bool no_xdp;
 	bool no_stack;
-	bool xdp_skb;
-	bool verbose;
-	const char *btf;
+	enum sa_xdp_mode xdp_mode;
 };
-
-static double parse_seconds(const char *arg, struct argp_state *state,
-			    const char *what, bool zero_ok)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v < 0 ||
-	    (!zero_ok && v == 0) || v > 31536000)
-		argp_error(state, "invalid %s '%s': expected a positive number of seconds",
-			   what, arg);
-	return v;
-}
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
-	struct sa_opts *o = state->input;
+	struct sa_watch_opts *o = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->common;
+		break;
 	case 'i':
 		if (o->n_ifaces >= SA_MAX_IFACES)
 			argp_error(state, "at most %d interfaces", SA_MAX_IFACES);
@@ -103,24 +90,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				argp_error(state, "interface %s given twice", arg);
 		o->ifaces[o->n_ifaces++] = arg;
 		break;
-	case 'n':
-		o->netns = arg;
-		break;
-	case 'p':
-		if (sa_portset_parse(&o->ports, arg))
-			argp_error(state, "invalid port list '%s': expected e.g. 80,443,8000-8100", arg);
-		break;
 	case 'I':
-		o->interval_s = parse_seconds(arg, state, "interval", false);
+		o->interval_s = sa_parse_seconds(arg, state, "interval", SA_MIN_INTERVAL_S);
 		break;
 	case 'd':
-		o->duration_s = parse_seconds(arg, state, "duration", false);
-		break;
-	case 'j':
-		o->json = true;
-		break;
-	case 'v':
-		o->verbose = true;
+		o->duration_s = sa_parse_seconds(arg, state, "duration", 1e-3);
 		break;
 	case OPT_NO_XDP:
 		o->no_xdp = true;
@@ -130,12 +104,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_XDP_MODE:
 		if (!strcmp(arg, "skb"))
-			o->xdp_skb = true;
-		else if (strcmp(arg, "native"))
+			o->xdp_mode = SA_XDP_SKB;
+		else if (!strcmp(arg, "native"))
+			o->xdp_mode = SA_XDP_NATIVE;
+		else
 			argp_error(state, "invalid --xdp-mode '%s': native or skb", arg);
-		break;
-	case OPT_BTF:
-		o->btf = arg;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -151,17 +124,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 }
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t winch;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list args)
+static void on_winch(int sig)
 {
-	(void)level;
-	return vfprintf(stderr, fmt, args);
+	(void)sig;
+	winch = 1;
 }
 
 static double now_s(void)
@@ -172,7 +145,7 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Sleep until monotonic time @t or a stop signal, whichever comes first. */
+/* Sleep until monotonic time @t, a stop signal or a resized terminal. */
 static void sleep_until(double t)
 {
 	struct timespec ts = {
@@ -180,28 +153,76 @@ static void sleep_until(double t)
 		.tv_nsec = (long)((t - (time_t)t) * 1e9),
 	};
 
-	while (!stop_signal &&
+	while (!stop_signal && !winch &&
 	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
 
-struct sa_stages {
-	struct nic_stage *nic;
-	struct tc_stage *tc;
-	struct stack_stage *stack;
+/* ---- stages ---- */
+
+/* Along the SYN's path; read in the opposite order (below). */
+enum { ST_NIC, ST_TC, ST_STACK, ST_LISTENERS, ST_MAX };
+
+static const struct sa_stage_ops *const stage_ops[ST_MAX] = {
+	[ST_NIC] = &sa_nic_stage,
+	[ST_TC] = &sa_tc_stage,
+	[ST_STACK] = &sa_stack_stage,
+	[ST_LISTENERS] = &sa_listener_stage,
 };
 
-static int read_all(struct sa_stages *stg, struct sa_snapshot *snap)
+struct sa_watch {
+	struct sa_watch_opts o;
+	struct sa_stage_cfg cfg;
+	bool enabled[ST_MAX];
+	void *stage[ST_MAX];
+	const char *hooks[SA_MAX_HOOKS];
+	int n_hooks;
+	struct sa_report_ctx rc;
+	/* start, the previous and the current reading, and a difference */
+	struct sa_snapshot *base, *prev, *cur, *diff;
+	struct sa_portset listeners, shown;
+	struct sa_view view;	/* the last record's, kept for a redraw */
+};
+
+static int stages_open(struct sa_watch *w)
+{
+	int err = 0;
+
+	for (int i = 0; i < ST_MAX && !err; i++)
+		if (w->enabled[i])
+			err = stage_ops[i]->open(&w->stage[i], &w->cfg);
+	for (int i = 0; i < ST_MAX && !err; i++)
+		if (w->enabled[i])
+			err = stage_ops[i]->attach(w->stage[i], &w->cfg);
+	for (int i = 0; i < ST_MAX && !err; i++)
+		if (w->stage[i])
+			w->n_hooks += stage_ops[i]->hooks(w->stage[i], w->hooks + w->n_hooks,
+							  SA_MAX_HOOKS - w->n_hooks);
+	return err;
+}
+
+static void stages_close(struct sa_watch *w)
+{
+	for (int i = ST_MAX - 1; i >= 0; i--) {
+		stage_ops[i]->close(w->stage[i]);
+		w->stage[i] = NULL;
+	}
+}
+
+/*
+ * One reading of every stage, downstream first: a SYN counted by a later
+ * stage was counted by the earlier ones before, so reading the earlier
+ * ones last means no stage is ever read behind the one after it; SYNs in
+ * flight between two reads can only make an upstream count larger.
+ */
+static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
 {
 	int err = 0;
 
 	sa_snapshot_clear(snap);
-	if (stg->nic)
-		err = nic_stage_read(stg->nic, snap);
-	if (!err)
-		err = tc_stage_read(stg->tc, snap);
-	if (!err && stg->stack)
-		err = stack_stage_read(stg->stack, snap);
+	for (int i = ST_MAX - 1; i >= 0 && !err; i--)
+		if (w->stage[i])
+			err = stage_ops[i]->read(w->stage[i], snap);
 	if (!err)
 		err = sa_mib_read(snap->mib);
 	snap->tcp_syncookies = sa_sysctl_syncookies();
@@ -210,231 +231,298 @@ static int read_all(struct sa_stages *stg, struct sa_snapshot *snap)
 	return err;
 }
 
-/* Ports with a listener: from the iterator's reading when the stack stage
- * made one (no second walk of every socket), else from /proc/net/tcp. */
-static void listening_ports(const struct sa_snapshot *snap, struct sa_portset *out)
+/* Ports with a listener: from the iterator's reading when there is one
+ * (no second walk of every socket), else from /proc/net/tcp. */
+static int listening_ports(const struct sa_snapshot *snap, struct sa_portset *out)
 {
+	int err;
+
 	if (!snap->n_listeners) {
-		sa_listening_ports(out);
-		return;
+		err = sa_listening_ports(out);
+		if (err)
+			sa_err("cannot list the listening ports: %s", strerror(-err));
+		return err;
 	}
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < snap->n_listeners; i++)
 		sa_portset_add(out, snap->listeners[i].port);
+	return 0;
 }
 
 /* An interface that vanished (veth deleted, container gone) ends the run. */
-static int check_ifaces(const int *ifindex, const char **names, int n)
+static int check_ifaces(const struct sa_stage_cfg *cfg)
 {
 	char buf[IF_NAMESIZE];
 
-	for (int i = 0; i < n; i++) {
-		if (!if_indextoname(ifindex[i], buf)) {
-			sa_err("interface %s disappeared; stopping", names[i]);
+	for (int i = 0; i < cfg->n_ifaces; i++) {
+		if (!if_indextoname(cfg->ifindex[i], buf)) {
+			sa_err("interface %s disappeared; stopping", cfg->ifname[i]);
 			return -ENODEV;
 		}
 	}
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* ---- records ---- */
+
+/* Reconcile @s over the selected ports and hand it to the report. */
+static int report(struct sa_watch *w, const struct sa_snapshot *s, bool active,
+		  bool summary, double elapsed_s)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
-	struct sa_opts o = { .interval_s = 1.0, .ports.any = true };
-	struct sa_snapshot *base = NULL, *prev = NULL, *cur = NULL;
-	struct sa_snapshot *delta = NULL, *total = NULL;
-	struct sa_portset *listeners = NULL, *shown = NULL;
-	struct sa_report_ctx rc = {};
-	struct sa_stages stg = {};
-	int ifindex[SA_MAX_IFACES];
-	const char *hooks[SA_MAX_HOOKS];
-	int n_hooks = 0;
-	double t0, next, end;
-	struct sigaction sa = { .sa_handler = on_signal };
-	int exit_code = SA_EXIT_RUNTIME;
-	bool vanished = false;
-	char errbuf[512];
 	int err;
 
-	/* A subcommand with its own options: "synacct check ..." */
-	if (argc > 1 && !strcmp(argv[1], "check")) {
-		static char check_name[] = "synacct check";
-
-		argv[1] = check_name;
-		return sa_check_main(argc - 1, argv + 1);
+	sa_view_free(&w->view);
+	sa_select_ports(&w->o.common.ports, s, &w->listeners, &w->shown);
+	err = sa_view_build(&w->view, s, w->rc.m, &w->shown, active);
+	if (err) {
+		sa_err("out of memory");
+		return err;
 	}
+	if (summary)
+		sa_report_summary(&w->rc, &w->view, elapsed_s);
+	else
+		sa_report_interval(&w->rc, &w->view, elapsed_s);
+	if (ferror(stdout)) {
+		sa_err("cannot write output: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
 
-	/* Usage errors exit 2: argp_err_exit_status is what argp_error uses. */
-	argp_err_exit_status = SA_EXIT_USAGE;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
-		return SA_EXIT_USAGE;
+/* One interval: read, then the interval's deltas (JSON) or the totals
+ * (table); only the one needed is made, so that a scan of every port
+ * costs three snapshots, not five. */
+static int tick(struct sa_watch *w, double elapsed_s)
+{
+	struct sa_snapshot *tmp;
+	int err;
+
+	err = read_all(w, w->cur);
+	if (!err)
+		err = listening_ports(w->cur, &w->listeners);
+	if (!err)
+		err = sa_snapshot_diff(w->diff, w->cur, w->o.common.json ? w->prev : w->base);
+	if (err)
+		return err;
+	w->rc.now = w->cur;
+	w->rc.before = w->prev;
+	err = report(w, w->diff, w->o.common.json, false, elapsed_s);
+	tmp = w->prev;
+	w->prev = w->cur;
+	w->cur = tmp;
+	return err;
+}
+
+/* The summary counts up to this moment: read once more. */
+static int summary(struct sa_watch *w, double elapsed_s)
+{
+	int err;
+
+	sa_view_free(&w->view);
+	err = read_all(w, w->cur);
+	if (!err)
+		err = listening_ports(w->cur, &w->listeners);
+	if (!err)
+		err = sa_snapshot_diff(w->diff, w->cur, w->base);
+	if (!err)
+		err = report(w, w->diff, false, true, elapsed_s);
+	return err;
+}
+
+/* Report every interval until the duration ends, a signal comes or an
+ * interface vanishes (-ENODEV, after which the summary still comes). */
+static int run(struct sa_watch *w)
+{
+	double t0 = now_s(), next, end;
+	double interval = w->o.interval_s;
+	int err;
+
+	end = w->o.duration_s > 0 ? t0 + w->o.duration_s : INFINITY;
+	for (next = t0 + interval; !stop_signal; next += interval) {
+		sleep_until(next < end ? next : end);
+		if (stop_signal)
+			break;
+		if (winch) {
+			/* A resized terminal: redraw the last table now. */
+			winch = 0;
+			sa_term_size(&w->rc.width, &(int){ 0 });
+			if (w->view.snap && !w->o.common.json)
+				sa_report_interval(&w->rc, &w->view, now_s() - t0);
+			next -= interval;
+			continue;
+		}
+		err = check_ifaces(&w->cfg);
+		if (err)
+			break;
+		err = tick(w, now_s() - t0);
+		if (err)
+			return err;
+		if (now_s() >= end - 1e-6)
+			break;
+		/* A stalled machine: skip the ticks already missed rather
+		 * than report them back to back. */
+		if (now_s() > next + interval)
+			next = now_s();
+	}
+	err = summary(w, now_s() - t0);
+	return err ? err : check_ifaces(&w->cfg);
+}
+
+/* ---- set-up ---- */
+
+static int resolve_ifaces(struct sa_watch *w)
+{
+	const char *ns = w->o.common.netns;
+
+	for (int i = 0; i < w->o.n_ifaces; i++) {
+		w->cfg.ifname[i] = w->o.ifaces[i];
+		w->cfg.ifindex[i] = if_nametoindex(w->o.ifaces[i]);
+		if (!w->cfg.ifindex[i]) {
+			sa_err("interface %s not found in network namespace %s; "
+			       "list interfaces with 'ip link'%s", w->o.ifaces[i],
+			       ns ? ns : "(current)", ns ? " inside it" : "");
+			return SA_EXIT_USAGE;
+		}
+	}
+	w->cfg.n_ifaces = w->o.n_ifaces;
+	return 0;
+}
+
+static int check_btf(const char *btf)
+{
+	if (!access(btf ? btf : SA_DEFAULT_BTF, R_OK))
+		return 0;
+	if (btf)
+		sa_err("cannot read BTF file %s: %s", btf, strerror(errno));
+	else
+		sa_err("kernel has no BTF (%s is missing): synacct needs a kernel "
+		       "built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE", SA_DEFAULT_BTF);
+	return SA_EXIT_RUNTIME;
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sw = { .sa_handler = on_winch };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&sw.sa_mask);
+	sigaction(SIGWINCH, &sw, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	if (o.verbose)
-		libbpf_set_print(libbpf_print);
-	else
-		libbpf_set_print(NULL);
+static void setup_report(struct sa_watch *w)
+{
+	struct sa_report_ctx *rc = &w->rc;
 
-	if (!sa_have_privileges(true, o.netns != NULL)) {
-		sa_err("insufficient privileges: synacct needs root, or CAP_BPF, "
-		       "CAP_PERFMON and CAP_NET_ADMIN (plus CAP_SYS_ADMIN for --netns)");
-		return SA_EXIT_RUNTIME;
-	}
-	if (access(o.btf ? o.btf : SA_DEFAULT_BTF, R_OK)) {
-		if (o.btf)
-			sa_err("cannot read BTF file %s: %s", o.btf, strerror(errno));
-		else
-			sa_err("kernel has no BTF (%s is missing): synacct needs a kernel "
-			       "built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE", SA_DEFAULT_BTF);
-		return SA_EXIT_RUNTIME;
-	}
+	rc->netns = w->o.common.netns;
+	rc->ifaces = w->o.ifaces;
+	rc->n_ifaces = w->o.n_ifaces;
+	rc->json = w->o.common.json;
+	rc->tty = isatty(STDOUT_FILENO);
+	rc->color = rc->tty && !getenv("NO_COLOR");
+	sa_term_size(&rc->width, &(int){ 0 });
+	rc->m.nic = w->stage[ST_NIC] != NULL;
+	rc->m.stack = w->stage[ST_STACK] != NULL;
+	rc->xdp_mode = w->stage[ST_NIC] ? sa_nic_mode(w->stage[ST_NIC]) : "none";
+	rc->hooks = w->hooks;
+	rc->n_hooks = w->n_hooks;
+	rc->interval_s = w->o.interval_s;
+	if (w->o.common.verbose)
+		for (int i = 0; i < w->n_hooks; i++)
+			sa_info("hook: %s", w->hooks[i]);
+}
 
-	if (o.netns) {
-		err = sa_netns_enter(o.netns, errbuf, sizeof(errbuf));
-		if (err) {
-			sa_err("%s", errbuf);
-			return err == -ENOENT ? SA_EXIT_USAGE : SA_EXIT_RUNTIME;
-		}
-	}
-	for (int i = 0; i < o.n_ifaces; i++) {
-		ifindex[i] = if_nametoindex(o.ifaces[i]);
-		if (!ifindex[i]) {
-			sa_err("interface %s not found in network namespace %s; "
-			       "list interfaces with 'ip link'%s", o.ifaces[i],
-			       o.netns ? o.netns : "(current)",
-			       o.netns ? " inside it" : "");
-			return SA_EXIT_USAGE;
-		}
-	}
+static int snapshots_new(struct sa_watch *w)
+{
+	w->base = sa_snapshot_new();
+	w->prev = sa_snapshot_new();
+	w->cur = sa_snapshot_new();
+	w->diff = sa_snapshot_new();
+	if (w->base && w->prev && w->cur && w->diff)
+		return 0;
+	sa_err("out of memory");
+	return -ENOMEM;
+}
 
-	base = sa_snapshot_new();
-	prev = sa_snapshot_new();
-	cur = sa_snapshot_new();
-	delta = sa_snapshot_new();
-	total = sa_snapshot_new();
-	listeners = calloc(1, sizeof(*listeners));
-	shown = calloc(1, sizeof(*shown));
-	if (!base || !prev || !cur || !delta || !total || !listeners || !shown) {
+static void watch_free(struct sa_watch *w)
+{
+	sa_view_free(&w->view);
+	sa_snapshot_free(w->base);
+	sa_snapshot_free(w->prev);
+	sa_snapshot_free(w->cur);
+	sa_snapshot_free(w->diff);
+	free(w);
+}
+
+int sa_watch_main(int argc, char **argv)
+{
+	static const struct argp_child children[] = {
+		{ &sa_common_argp, 0, NULL, 0 }, { 0 }
+	};
+	static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
+	struct sa_watch *w = calloc(1, sizeof(*w));
+	int exit_code = SA_EXIT_RUNTIME, err;
+
+	if (!w) {
 		sa_err("out of memory");
-		goto cleanup;
+		return SA_EXIT_RUNTIME;
 	}
-
-	if (!o.no_xdp) {
-		if (nic_stage_open(&stg.nic, o.verbose, o.btf))
-			goto cleanup;
-		for (int i = 0; i < o.n_ifaces; i++)
-			if (nic_stage_attach(stg.nic, ifindex[i], o.ifaces[i], o.xdp_skb))
-				goto cleanup;
+	w->o.interval_s = 1.0;
+	err = sa_parse_args(&argp, argc, argv, &w->o);
+	if (!err)
+		err = sa_check_privileges(&w->o.common, true, "synacct");
+	if (!err)
+		err = check_btf(w->o.common.btf);
+	if (!err)
+		err = sa_enter_netns(&w->o.common);
+	if (!err)
+		err = resolve_ifaces(w);
+	if (err) {
+		watch_free(w);
+		return err;
 	}
-	if (tc_stage_open(&stg.tc, o.btf))
+	setup_signals();
+	sa_log_libbpf(w->o.common.verbose);
+
+	w->cfg.btf = w->o.common.btf;
+	w->cfg.verbose = w->o.common.verbose;
+	w->cfg.xdp_mode = w->o.xdp_mode;
+	w->enabled[ST_NIC] = !w->o.no_xdp;
+	w->enabled[ST_TC] = true;
+	w->enabled[ST_STACK] = w->enabled[ST_LISTENERS] = !w->o.no_stack;
+	if (snapshots_new(w) || stages_open(w))
 		goto cleanup;
-	for (int i = 0; i < o.n_ifaces; i++)
-		if (tc_stage_attach(stg.tc, ifindex[i], o.ifaces[i]))
-			goto cleanup;
+	setup_report(w);
 
-	if (!o.no_stack &&
-	    stack_stage_open(&stg.stack, o.btf, ifindex, o.n_ifaces, o.verbose))
+	if (read_all(w, w->base) || sa_snapshot_copy(w->prev, w->base))
 		goto cleanup;
-
-	if (!o.no_xdp)
-		hooks[n_hooks++] = strcmp(nic_stage_mode(stg.nic), "skb") ? "xdp" : "xdp_skb";
-	hooks[n_hooks++] = "tc_ingress";
-	hooks[n_hooks++] = "tc_egress";
-	if (stg.stack)
-		n_hooks += stack_stage_hooks(stg.stack, hooks + n_hooks,
-					     SA_MAX_HOOKS - n_hooks);
-	rc.hooks = hooks;
-	rc.n_hooks = n_hooks;
-	rc.stack = stg.stack != NULL;
-	rc.netns = o.netns;
-	rc.ifaces = o.ifaces;
-	rc.n_ifaces = o.n_ifaces;
-	rc.json = o.json;
-	rc.tty = isatty(STDOUT_FILENO);
-	rc.no_xdp = o.no_xdp;
-	rc.xdp_mode = stg.nic ? nic_stage_mode(stg.nic) : "none";
-	rc.interval_s = o.interval_s;
-	if (o.verbose)
-		for (int i = 0; i < n_hooks; i++)
-			sa_info("hook: %s", hooks[i]);
-
-	if (read_all(&stg, base))
-		goto cleanup;
-	sa_snapshot_copy(prev, base);
-	sa_report_start(&rc);
-
-	t0 = now_s();
-	end = o.duration_s > 0 ? t0 + o.duration_s : INFINITY;
-	for (next = t0 + o.interval_s; !stop_signal; next += o.interval_s) {
-		struct sa_snapshot *tmp;
-
-		sleep_until(next < end ? next : end);
-		if (stop_signal)
-			break;
-		/* A vanished interface ends the run, with the summary of
-		 * what was counted until then. */
-		if (check_ifaces(ifindex, o.ifaces, o.n_ifaces)) {
-			vanished = true;
-			break;
-		}
-		if (read_all(&stg, cur))
-			goto cleanup;
-		rc.tcp_syncookies = cur->tcp_syncookies;
-		listening_ports(cur, listeners);
-		/* JSON reports the interval's deltas, the table totals: make
-		 * only the one needed, and free it after, so that a scan of
-		 * every port costs three snapshots, not five. */
-		if (o.json) {
-			sa_snapshot_diff(delta, cur, prev);
-			sa_select_ports(&o.ports, delta, listeners, shown);
-			sa_report_interval(&rc, delta, NULL, shown, now_s() - t0);
-			sa_snapshot_clear(delta);
-		} else {
-			rc.now = cur;
-			rc.before = prev;
-			sa_snapshot_diff(total, cur, base);
-			sa_select_ports(&o.ports, total, listeners, shown);
-			sa_report_interval(&rc, NULL, total, shown, now_s() - t0);
-			sa_snapshot_clear(total);
-		}
-		if (ferror(stdout)) {
-			sa_err("cannot write output: %s", strerror(errno));
-			goto cleanup;
-		}
-		tmp = prev; prev = cur; cur = tmp;
-		if (now_s() >= end - 1e-6)
-			break;
-		/* A stalled machine: skip the ticks already missed rather
-		 * than report them back to back. */
-		if (now_s() > next + o.interval_s)
-			next = now_s();
-	}
-
-	/* The summary counts up to this moment: read once more. */
-	if (read_all(&stg, cur))
-		goto cleanup;
-	sa_snapshot_diff(total, cur, base);
-	rc.tcp_syncookies = cur->tcp_syncookies;
-	listening_ports(cur, listeners);
-	sa_select_ports(&o.ports, total, listeners, shown);
-	sa_report_summary(&rc, total, shown, now_s() - t0);
-	exit_code = ferror(stdout) || vanished ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+	sa_report_start(&w->rc);
+	err = run(w);
+	exit_code = err || ferror(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
 
 cleanup:
-	stack_stage_close(stg.stack);
-	tc_stage_close(stg.tc);
-	nic_stage_close(stg.nic);
-	sa_snapshot_free(base);
-	sa_snapshot_free(prev);
-	sa_snapshot_free(cur);
-	sa_snapshot_free(delta);
-	sa_snapshot_free(total);
-	free(listeners);
-	free(shown);
+	stages_close(w);
+	watch_free(w);
 	return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	/* A subcommand with its own options: "synacct check ..." */
+	if (argc > 1) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			static char name[64];
+
+			if (strcmp(argv[1], commands[i].name))
+				continue;
+			snprintf(name, sizeof(name), "synacct %s", commands[i].name);
+			argv[1] = name;
+			return commands[i].main(argc - 1, argv + 1);
+		}
+	}
+	return sa_watch_main(argc, argv);
 }

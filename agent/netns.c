@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "agent.h"
+#include "netns.h"
 
 /* Returns 0, -ENOENT for an unknown namespace, or another -errno. */
 int sa_netns_enter(const char *name_or_path, char *err, size_t errlen)

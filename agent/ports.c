@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "agent.h"
+#include "ports.h"
 
 static int parse_port(const char *s, char **end)
 {

@@ -14,10 +14,12 @@
  * Every unexplained figure is computed, never assumed: a non-zero one means
  * a hook missed something, and says between which stages.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "agent.h"
+#include "reconcile.h"
 
 /* Drop reasons that happen after XDP but before TC ingress: the per-CPU
  * backlog (RPS / netif_rx) is the only queue between the two hooks. */
@@ -74,16 +76,13 @@ static void reason_loss(struct loss *best, __u32 r, __u64 n)
 			 (unsigned long long)n, name);
 }
 
-void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
-		       struct sa_port_view *v)
+/* The stage gaps: each unexplained figure is what is left of one
+ * equation of the funnel. */
+static void reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
+			   struct sa_port_view *v)
 {
-	struct loss best = { 0 };
-	__u64 aq_syn, aq_ack;
 	__s64 after_tc;
 
-	memset(v, 0, sizeof(*v));
-	v->nic = nic;
-	v->stack = stack;
 	for (__u32 i = 0; i < ps->n_drops; i++) {
 		v->stack_drops += ps->drops[i].n;
 		if (reason_before_tc(ps->drops[i].reason))
@@ -94,9 +93,9 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 			  ps->c[SA_C_listen_drop_other];
 	after_tc = (__s64)(v->stack_drops - v->pre_tc_drops);
 
-	if (nic)
+	if (m.nic)
 		v->unexplained_nic_to_tc = C(nic_syn) - C(tc_syn) - (__s64)v->pre_tc_drops;
-	if (stack) {
+	if (m.stack) {
 		v->unexplained_tc_to_listener = C(tc_syn) - C(listener_syn) -
 						C(syn_to_request_sock) - after_tc;
 		v->unexplained_at_listener = C(listener_syn) - C(syn_queued) -
@@ -104,9 +103,80 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 		v->unexplained_synack_sent = C(synack_sent) - C(syn_queued) -
 					     C(syncookies_sent) - C(synack_retrans);
 	}
+}
 
-	if (!stack) {
-		if (nic && C(nic_syn) > C(tc_syn))
+/* Losses at the listener: one cause (a full queue), named once. */
+static void listener_losses(const struct sa_port_stats *ps, struct loss *best)
+{
+	__u64 aq_syn = ps->c[SA_C_listen_drop_accept_queue_full];
+	__u64 aq_ack = ps->c[SA_C_ack_dropped_accept_full];
+
+	/* One cause, two symptoms: SYNs dropped at the listener and
+	 * handshake ACKs dropped at completion (counted per packet, so
+	 * client retransmissions count again). */
+	if (aq_syn && aq_ack)
+		consider(best, aq_syn + aq_ack,
+			 "accept queue full (backlog %llu): the application is not "
+			 "accepting fast enough; %llu SYNs dropped at the listener, "
+			 "%llu handshake ACKs dropped",
+			 (unsigned long long)ps->g.accept_backlog,
+			 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
+	else if (aq_syn)
+		consider(best, aq_syn,
+			 "accept queue full (backlog %llu): the application is not "
+			 "accepting fast enough; %llu SYNs dropped at the listener",
+			 (unsigned long long)ps->g.accept_backlog,
+			 (unsigned long long)aq_syn);
+	else
+		consider(best, aq_ack,
+			 "accept queue full at handshake completion (backlog %llu): the "
+			 "application is not accepting fast enough; %llu handshake ACKs "
+			 "dropped", (unsigned long long)ps->g.accept_backlog,
+			 (unsigned long long)aq_ack);
+	consider(best, ps->c[SA_C_listen_drop_syn_queue_full],
+		 "SYN queue full without SYN cookies: %llu SYNs dropped at the "
+		 "listener; enable net.ipv4.tcp_syncookies or raise the backlog",
+		 (unsigned long long)ps->c[SA_C_listen_drop_syn_queue_full]);
+	consider(best, ps->c[SA_C_listen_drop_other],
+		 "listener dropped %llu SYNs (ListenDrops without a full queue)",
+		 (unsigned long long)ps->c[SA_C_listen_drop_other]);
+}
+
+/* Unexplained figures are losses too, and name the stage gap. */
+static void unexplained_losses(const struct sa_port_view *v, struct loss *best)
+{
+	if (v->unexplained_nic_to_tc > 0)
+		consider(best, v->unexplained_nic_to_tc,
+			 "%lld SYNs unexplained between XDP and TC",
+			 (long long)v->unexplained_nic_to_tc);
+	if (v->unexplained_tc_to_listener > 0)
+		consider(best, v->unexplained_tc_to_listener,
+			 "%lld SYNs unexplained between TC and the listener",
+			 (long long)v->unexplained_tc_to_listener);
+	if (v->unexplained_at_listener > 0)
+		consider(best, v->unexplained_at_listener,
+			 "%lld SYNs unexplained at the listener",
+			 (long long)v->unexplained_at_listener);
+	/* SYN-ACKs the stack sent (queued, cookie, retransmitted) that TC
+	 * egress never saw were dropped on their way out. */
+	if (v->unexplained_synack_sent < 0)
+		consider(best, -v->unexplained_synack_sent,
+			 "SYN-ACKs lost on the way out: %lld of them never reached TC "
+			 "egress (an output firewall rule, or a full qdisc?); clients "
+			 "retransmit their SYNs", (long long)-v->unexplained_synack_sent);
+	else if (v->unexplained_synack_sent > 0)
+		consider(best, v->unexplained_synack_sent,
+			 "%lld SYN-ACKs at TC egress that the stack did not account for",
+			 (long long)v->unexplained_synack_sent);
+}
+
+static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
+		    struct sa_port_view *v)
+{
+	struct loss best = { 0 };
+
+	if (!m.stack) {
+		if (m.nic && C(nic_syn) > C(tc_syn))
 			snprintf(v->verdict, sizeof(v->verdict),
 				 "%lld SYNs lost between XDP and TC",
 				 (long long)(C(nic_syn) - C(tc_syn)));
@@ -115,75 +185,71 @@ void sa_reconcile_port(const struct sa_port_stats *ps, bool nic, bool stack,
 				 "stack stage off: no verdict beyond TC");
 		return;
 	}
-
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		reason_loss(&best, ps->drops[i].reason, ps->drops[i].n);
-	/* One cause, two symptoms: SYNs dropped at the listener and
-	 * handshake ACKs dropped at completion (counted per packet, so
-	 * client retransmissions count again). */
-	aq_syn = ps->c[SA_C_listen_drop_accept_queue_full];
-	aq_ack = ps->c[SA_C_ack_dropped_accept_full];
-	if (aq_syn && aq_ack)
-		consider(&best, aq_syn + aq_ack,
-			 "accept queue full (backlog %u): the application is not "
-			 "accepting fast enough; %llu SYNs dropped at the listener, "
-			 "%llu handshake ACKs dropped", ps->g.accept_backlog,
-			 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
-	else if (aq_syn)
-		consider(&best, aq_syn,
-			 "accept queue full (backlog %u): the application is not "
-			 "accepting fast enough; %llu SYNs dropped at the listener",
-			 ps->g.accept_backlog, (unsigned long long)aq_syn);
-	else
-		consider(&best, aq_ack,
-			 "accept queue full at handshake completion (backlog %u): the "
-			 "application is not accepting fast enough; %llu handshake ACKs "
-			 "dropped", ps->g.accept_backlog, (unsigned long long)aq_ack);
-	consider(&best, ps->c[SA_C_listen_drop_syn_queue_full],
-		 "SYN queue full without SYN cookies: %llu SYNs dropped at the "
-		 "listener; enable net.ipv4.tcp_syncookies or raise the backlog",
-		 (unsigned long long)ps->c[SA_C_listen_drop_syn_queue_full]);
-	consider(&best, ps->c[SA_C_listen_drop_other],
-		 "listener dropped %llu SYNs (ListenDrops without a full queue)",
-		 (unsigned long long)ps->c[SA_C_listen_drop_other]);
+	listener_losses(ps, &best);
+	unexplained_losses(v, &best);
 
-	/* Unexplained figures are losses too, and name the stage gap. */
-	if (v->unexplained_nic_to_tc > 0)
-		consider(&best, v->unexplained_nic_to_tc,
-			 "%lld SYNs unexplained between XDP and TC",
-			 (long long)v->unexplained_nic_to_tc);
-	if (v->unexplained_tc_to_listener > 0)
-		consider(&best, v->unexplained_tc_to_listener,
-			 "%lld SYNs unexplained between TC and the listener",
-			 (long long)v->unexplained_tc_to_listener);
-	if (v->unexplained_at_listener > 0)
-		consider(&best, v->unexplained_at_listener,
-			 "%lld SYNs unexplained at the listener",
-			 (long long)v->unexplained_at_listener);
-	/* SYN-ACKs the stack sent (queued, cookie, retransmitted) that TC
-	 * egress never saw were dropped on their way out. */
-	if (v->unexplained_synack_sent < 0)
-		consider(&best, -v->unexplained_synack_sent,
-			 "SYN-ACKs lost on the way out: %lld of them never reached TC "
-			 "egress (an output firewall rule, or a full qdisc?); clients "
-			 "retransmit their SYNs", (long long)-v->unexplained_synack_sent);
-	else if (v->unexplained_synack_sent > 0)
-		consider(&best, v->unexplained_synack_sent,
-			 "%lld SYN-ACKs at TC egress that the stack did not account for",
-			 (long long)v->unexplained_synack_sent);
-
-	if (best.n) {
+	if (best.n)
 		snprintf(v->verdict, sizeof(v->verdict), "%s", best.text);
-	} else if (!ps->c[SA_C_nic_syn] && !ps->c[SA_C_tc_syn] &&
-		   !ps->c[SA_C_listener_syn]) {
+	else if (!C(nic_syn) && !C(tc_syn) && !C(listener_syn))
 		snprintf(v->verdict, sizeof(v->verdict), "no SYNs");
-	} else if (ps->c[SA_C_syncookies_sent]) {
+	else if (C(syncookies_sent))
 		snprintf(v->verdict, sizeof(v->verdict),
 			 "no loss; %llu SYNs answered with SYN cookies",
 			 (unsigned long long)ps->c[SA_C_syncookies_sent]);
-	} else {
+	else
 		snprintf(v->verdict, sizeof(v->verdict), "no loss");
+}
+
+void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
+		       int tcp_syncookies, struct sa_port_view *v)
+{
+	__u32 port = v->port;
+
+	memset(v, 0, sizeof(*v));
+	v->port = port;
+	v->ps = ps;
+	v->cookie_mode = ps->c[SA_C_syncookies_sent] > 0 || tcp_syncookies == 2;
+	reconcile_gaps(ps, m, v);
+	verdict(ps, m, v);
+}
+
+int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
+		  struct sa_measured m, const struct sa_portset *shown,
+		  bool active)
+{
+	size_t n = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->snap = s;
+	v->m = m;
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+		if (sa_portset_has(shown, p))
+			n++;
+	v->ports = calloc(n ? n : 1, sizeof(*v->ports));
+	if (!v->ports)
+		return -ENOMEM;
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		const struct sa_port_stats *ps = sa_snapshot_get(s, p);
+		struct sa_port_view *pv = &v->ports[v->n_ports];
+
+		if (!sa_portset_has(shown, p))
+			continue;
+		if (active && sa_port_stats_zero(ps) && !ps->g.listeners)
+			continue;
+		pv->port = p;
+		sa_reconcile_port(ps, m, s->tcp_syncookies, pv);
+		v->n_ports++;
 	}
+	v->consistent = sa_reconcile_mib(s, v->inconsistent, sizeof(v->inconsistent));
+	return 0;
+}
+
+void sa_view_free(struct sa_view *v)
+{
+	free(v->ports);
+	memset(v, 0, sizeof(*v));
 }
 
 bool sa_reconcile_mib(const struct sa_snapshot *total, char *bad, size_t badlen)

@@ -1,74 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * report.c - what synacct prints: JSON lines (one object per record,
- * through json-c) or a table for people, live on a terminal.
+ * report.c - the records synacct writes: JSON lines through json-c (one
+ * object per record), or the table (table.c) for people.
  *
- * Key names are a public interface: they are the counter names of
- * SA_PORT_COUNTERS, so the same word names a quantity in the BPF maps,
- * the JSON and the docs.
+ * Key names are a public interface and come from the counter table
+ * (include/synacct.h, counters.h): the same word names a quantity in the
+ * BPF maps, the JSON, the table and the docs.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
 #include <json-c/json.h>
-#include "agent.h"
+#include "report.h"
+#include "table.h"
 
-/* Errors and notices alike: one line on stderr, named for the tool. */
-static void vmsg(const char *fmt, va_list ap)
-{
-	fputs("synacct: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void sa_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-}
-
-void sa_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-}
-
-void sa_select_ports(const struct sa_portset *sel,
-		     const struct sa_snapshot *total,
-		     const struct sa_portset *listeners,
-		     struct sa_portset *out)
+void sa_select_ports(const struct sa_portset *sel, const struct sa_snapshot *s,
+		     const struct sa_portset *listeners, struct sa_portset *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
-		bool seen = total->port[p] && !sa_port_stats_zero(total->port[p]);
+		bool seen = s->port[p] && !sa_port_stats_zero(s->port[p]);
 
 		if (!sa_portset_has(sel, p))
 			continue;
 		if (seen || sa_portset_has(listeners, p))
 			sa_portset_add(out, p);
 	}
-}
-
-/* Ports in the table, most SYNs first when there are more: a screenful
- * live, more in the summary; --json always has them all. */
-#define SA_TABLE_LIVE_ROWS	12
-#define SA_TABLE_SUMMARY_ROWS	50
-
-static const struct sa_port_stats sa_zero_stats;
-
-static const struct sa_port_stats *stats_of(const struct sa_snapshot *s,
-					    __u32 port)
-{
-	return s->port[port] ? s->port[port] : &sa_zero_stats;
 }
 
 static void now_iso8601(char *buf, size_t len)
@@ -84,13 +43,21 @@ static void now_iso8601(char *buf, size_t len)
 }
 
 /* The quantity is not measured (its stage is off): null, not 0. */
-static bool counter_measured(const struct sa_report_ctx *rc, int i)
+static bool counter_measured(struct sa_measured m, enum sa_counter c)
 {
-	if (i == SA_C_nic_syn)
-		return !rc->no_xdp;
-	if (i >= SA_C_listener_syn)
-		return rc->stack;
-	return true;
+	switch (sa_counters[c].stage) {
+	case SA_STAGE_NIC:
+		return m.nic;
+	case SA_STAGE_STACK:
+		return m.stack;
+	default:
+		return true;
+	}
+}
+
+static struct json_object *ju64(__u64 v)
+{
+	return json_object_new_uint64(v);
 }
 
 /* ---- JSON ---- */
@@ -122,69 +89,53 @@ static struct json_object *json_hooks(const struct sa_report_ctx *rc)
 	return a;
 }
 
-static struct json_object *ju64(__u64 v)
+/* Add @n to key @key of object @group of @o, both created on first use;
+ * keys that repeat (the same MSS in the IPv4 and IPv6 tables) add up. */
+static void json_group_add(struct json_object *o, const char *group,
+			   const char *key, __u64 n)
 {
-	return json_object_new_uint64(v);
+	struct json_object *g, *old;
+
+	if (!json_object_object_get_ex(o, group, &g)) {
+		g = json_object_new_object();
+		json_object_object_add(o, group, g);
+	}
+	if (!n && sa_group_sparse(group))
+		return;
+	if (json_object_object_get_ex(g, key, &old))
+		n += json_object_get_uint64(old);
+	json_object_object_add(g, key, ju64(n));
 }
 
-/* The MSS values the port's cookies encoded: {"1460": n, ...}, IPv4 and
- * IPv6 slots merged by value. */
-static struct json_object *json_cookie_mss(const struct sa_port_stats *ps)
+static void json_counters(struct json_object *o, struct sa_measured m,
+			  const struct sa_port_stats *ps, bool grouped)
 {
-	static const __u16 v4[] = SA_COOKIE_MSS_V4, v6[] = SA_COOKIE_MSS_V6;
-	struct json_object *o = json_object_new_object();
-	__u64 merged[SA_COOKIE_MSS_N] = { 0 };
-	__u16 tab[SA_COOKIE_MSS_N];
+	for (int i = 0; i < SA_C_MAX; i++) {
+		const struct sa_counter_def *d = &sa_counters[i];
 
-	_Static_assert(sizeof(v4) + sizeof(v6) == sizeof(tab), "two tables of four");
-	memcpy(tab, v4, sizeof(v4));
-	memcpy(tab + 4, v6, sizeof(v6));
-	for (int i = 0; i < SA_COOKIE_MSS_N; i++) {
-		int first = i;
-
-		for (int j = 0; j < i; j++)
-			if (tab[j] == tab[i]) {
-				first = j;
-				break;
-			}
-		merged[first] += ps->c[SA_C_syncookies_mss_0 + i];
+		if (sa_counter_top_level(i) && !grouped)
+			json_object_object_add(o, d->key, counter_measured(m, i) ?
+					       ju64(ps->c[i]) : NULL);
+		else if (grouped && !sa_counter_top_level(i) &&
+			 strcmp(d->group, "hidden"))
+			json_group_add(o, d->group, d->key, ps->c[i]);
 	}
-	for (int i = 0; i < SA_COOKIE_MSS_N; i++) {
-		char key[8];
-
-		if (!merged[i])
-			continue;
-		snprintf(key, sizeof(key), "%u", tab[i]);
-		json_object_object_add(o, key, ju64(merged[i]));
-	}
-	return o;
 }
 
-static struct json_object *json_port(const struct sa_report_ctx *rc, __u32 port,
-				     const struct sa_port_stats *ps)
+static struct json_object *json_port(const struct sa_report_ctx *rc,
+				     const struct sa_port_view *pv)
 {
+	const struct sa_port_stats *ps = pv->ps;
 	struct json_object *o = json_object_new_object();
-	struct json_object *ld, *sd, *un;
-	struct sa_port_view v;
+	struct json_object *sd, *un;
 
-	sa_reconcile_port(ps, !rc->no_xdp, rc->stack, &v);
-	json_object_object_add(o, "port", json_object_new_int(port));
-	for (int i = 0; i < SA_C_MAX; i++)
-		if (sa_counter_flat[i])
-			json_object_object_add(o, sa_counter_names[i],
-				counter_measured(rc, i) ? ju64(ps->c[i]) : NULL);
-	if (!rc->stack) {
-		json_object_object_add(o, "verdict", json_object_new_string(v.verdict));
+	json_object_object_add(o, "port", json_object_new_int(pv->port));
+	json_counters(o, rc->m, ps, false);
+	if (!rc->m.stack) {
+		json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));
 		return o;
 	}
-
-	ld = json_object_new_object();
-	json_object_object_add(ld, "accept_queue_full",
-			       ju64(ps->c[SA_C_listen_drop_accept_queue_full]));
-	json_object_object_add(ld, "syn_queue_full",
-			       ju64(ps->c[SA_C_listen_drop_syn_queue_full]));
-	json_object_object_add(ld, "other", ju64(ps->c[SA_C_listen_drop_other]));
-	json_object_object_add(o, "listen_drops", ld);
+	json_counters(o, rc->m, ps, true);
 
 	sd = json_object_new_object();
 	for (__u32 i = 0; i < ps->n_drops; i++)
@@ -193,27 +144,24 @@ static struct json_object *json_port(const struct sa_report_ctx *rc, __u32 port,
 					       ju64(ps->drops[i].n));
 	json_object_object_add(o, "stack_drops", sd);
 
-	json_object_object_add(o, "syncookies_mss", json_cookie_mss(ps));
-	json_object_object_add(o, "cookie_mode", json_object_new_boolean(
-		ps->c[SA_C_syncookies_sent] > 0 || rc->tcp_syncookies == 2));
+	json_object_object_add(o, "cookie_mode", json_object_new_boolean(pv->cookie_mode));
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
-	json_object_object_add(o, "listeners", ju64(ps->g.listeners));
-	json_object_object_add(o, "syn_queue_len", ju64(ps->g.syn_queue_len));
-	json_object_object_add(o, "accept_queue_len", ju64(ps->g.accept_queue_len));
-	json_object_object_add(o, "accept_backlog", ju64(ps->g.accept_backlog));
-	json_object_object_add(o, "listener_drops", ju64(ps->g.drops));
+#define SA_GAUGE_JSON(name, help) \
+	json_object_object_add(o, #name, ju64(ps->g.name));
+	SA_GAUGES(SA_GAUGE_JSON)
+#undef SA_GAUGE_JSON
 
 	un = json_object_new_object();
-	json_object_object_add(un, "nic_to_tc", rc->no_xdp ? NULL :
-			       json_object_new_int64(v.unexplained_nic_to_tc));
+	json_object_object_add(un, "nic_to_tc", rc->m.nic ?
+			       json_object_new_int64(pv->unexplained_nic_to_tc) : NULL);
 	json_object_object_add(un, "tc_to_listener",
-			       json_object_new_int64(v.unexplained_tc_to_listener));
+			       json_object_new_int64(pv->unexplained_tc_to_listener));
 	json_object_object_add(un, "at_listener",
-			       json_object_new_int64(v.unexplained_at_listener));
+			       json_object_new_int64(pv->unexplained_at_listener));
 	json_object_object_add(un, "synack_sent",
-			       json_object_new_int64(v.unexplained_synack_sent));
+			       json_object_new_int64(pv->unexplained_synack_sent));
 	json_object_object_add(o, "unexplained", un);
-	json_object_object_add(o, "verdict", json_object_new_string(v.verdict));
+	json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));
 	return o;
 }
 
@@ -237,19 +185,25 @@ struct json_object *sa_json_listener(const struct sa_listener *l)
 	json_object_object_add(o, "accept_backlog", json_object_new_int64(l->accept_backlog));
 	json_object_object_add(o, "syn_queue_len", json_object_new_int64(l->syn_queue_len));
 	json_object_object_add(o, "accept_queue_len", json_object_new_int64(l->accept_queue_len));
-	json_object_object_add(o, "listener_drops", json_object_new_int64(l->drops));
+	json_object_object_add(o, "listener_drops", json_object_new_int64(l->listener_drops));
 	return o;
 }
 
-/* The listening sockets of the shown ports, one object each. */
-static struct json_object *json_listeners(const struct sa_snapshot *s,
-					  const struct sa_portset *shown)
+/* The listening sockets of the record's ports, one object each. */
+static struct json_object *json_listeners(const struct sa_view *v)
 {
 	struct json_object *a = json_object_new_array();
+	const struct sa_snapshot *s = v->snap;
+	struct sa_portset *shown = calloc(1, sizeof(*shown));
 
+	if (!shown)
+		return a;
+	for (size_t i = 0; i < v->n_ports; i++)
+		sa_portset_add(shown, v->ports[i].port);
 	for (size_t i = 0; i < s->n_listeners; i++)
 		if (sa_portset_has(shown, s->listeners[i].port))
 			json_object_array_add(a, sa_json_listener(&s->listeners[i]));
+	free(shown);
 	return a;
 }
 
@@ -258,28 +212,26 @@ static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
 {
 	json_object_object_add(o, "tcp_syncookies", s->tcp_syncookies < 0 ? NULL :
 			       json_object_new_int(s->tcp_syncookies));
-	json_object_object_add(o, "nic_unparsed", rc->no_xdp ? NULL :
-			       json_object_new_uint64(s->nic_unparsed));
+	json_object_object_add(o, "nic_unparsed", rc->m.nic ?
+			       json_object_new_uint64(s->nic_unparsed) : NULL);
 	json_object_object_add(o, "tc_unparsed",
 			       json_object_new_uint64(s->tc_unparsed));
 }
 
 static void json_mib(struct json_object *o, const struct sa_report_ctx *rc,
-		     const struct sa_snapshot *s)
+		     const struct sa_view *v)
 {
 	struct json_object *m = json_object_new_object();
-	char bad[256];
-	bool ok;
 
 	for (int i = 0; i < SA_MIB_MAX; i++)
-		json_object_object_add(m, sa_mib_names[i], ju64(s->mib[i]));
+		json_object_object_add(m, sa_mib_names[i], ju64(v->snap->mib[i]));
 	json_object_object_add(o, "mib", m);
-	if (!rc->stack)
+	if (!rc->m.stack)
 		return;
-	ok = sa_reconcile_mib(s, bad, sizeof(bad));
-	json_object_object_add(o, "consistent", json_object_new_boolean(ok));
-	if (!ok)
-		json_object_object_add(o, "inconsistent", json_object_new_string(bad));
+	json_object_object_add(o, "consistent", json_object_new_boolean(v->consistent));
+	if (!v->consistent)
+		json_object_object_add(o, "inconsistent",
+				       json_object_new_string(v->inconsistent));
 }
 
 #define SA_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -294,161 +246,28 @@ static void json_emit(struct json_object *o)
 /*
  * Emit record @o with its "ports" array written port by port, so that a
  * record for tens of thousands of ports (a scan) never exists as one tree
- * in memory.  @active: only ports that moved in @s or have a listener.
+ * in memory.
  */
 static void json_emit_ports(struct json_object *o, const struct sa_report_ctx *rc,
-			    const struct sa_snapshot *s,
-			    const struct sa_portset *shown, bool active)
+			    const struct sa_view *v)
 {
 	const char *head = json_object_to_json_string_ext(o, SA_JSON_FLAGS);
 	size_t len = strlen(head);
-	bool first = true;
 
 	/* head is "{...}": all but its closing brace, then the ports. */
 	fwrite(head, 1, len - 1, stdout);
 	fputs(len > 2 ? ",\"ports\":[" : "\"ports\":[", stdout);
-	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
-		const struct sa_port_stats *ps = stats_of(s, p);
-		struct json_object *po;
+	for (size_t i = 0; i < v->n_ports; i++) {
+		struct json_object *po = json_port(rc, &v->ports[i]);
 
-		if (!sa_portset_has(shown, p))
-			continue;
-		if (active && sa_port_stats_zero(ps) && !ps->g.listeners)
-			continue;
-		po = json_port(rc, p, ps);
-		if (!first)
+		if (i)
 			putchar(',');
 		fputs(json_object_to_json_string_ext(po, SA_JSON_FLAGS), stdout);
 		json_object_put(po);
-		first = false;
 	}
 	fputs("]}\n", stdout);
 	fflush(stdout);
 	json_object_put(o);
-}
-
-/* ---- table ---- */
-
-static void cell(bool measured, __u64 v)
-{
-	if (measured)
-		printf(" %8llu", (unsigned long long)v);
-	else
-		printf(" %8s", "-");
-}
-
-/* Table rows: the ports with the most SYNs when there are more than fit,
- * shown in port order. */
-static const struct sa_snapshot *rank_snap;
-
-static int by_syns_desc(const void *a, const void *b)
-{
-	__u64 x = stats_of(rank_snap, *(const __u32 *)a)->c[SA_C_tc_syn];
-	__u64 y = stats_of(rank_snap, *(const __u32 *)b)->c[SA_C_tc_syn];
-
-	if (x != y)
-		return x > y ? -1 : 1;
-	return *(const __u32 *)a < *(const __u32 *)b ? -1 : 1;
-}
-
-static int by_port(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* @now, @before: the last two readings, for the live SYN rate (NULL in
- * the summary). */
-static void table_print(const struct sa_report_ctx *rc,
-			const struct sa_snapshot *total,
-			const struct sa_portset *shown, size_t max_rows,
-			const struct sa_snapshot *now, const struct sa_snapshot *before)
-{
-	__u32 *ports = malloc(SA_MAX_PORTS * sizeof(*ports));
-	size_t n = 0, rows;
-
-	if (!ports)
-		return;
-	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
-		if (sa_portset_has(shown, p))
-			ports[n++] = p;
-	rows = n;
-	if (n > max_rows) {
-		rank_snap = total;
-		qsort(ports, n, sizeof(*ports), by_syns_desc);
-		rows = max_rows;
-		qsort(ports, rows, sizeof(*ports), by_port);
-	}
-
-	printf("%6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s %9s\n",
-	       "port", "nic_syn", "tc_syn", "stk_drop", "listener", "queued",
-	       "cookie", "lst_drop", "estab", "accepted", "synq", "acceptq");
-	for (size_t i = 0; i < rows; i++) {
-		__u32 p = ports[i];
-		const struct sa_port_stats *ps;
-		struct sa_port_view v;
-		char q[32];
-
-		ps = stats_of(total, p);
-		sa_reconcile_port(ps, !rc->no_xdp, rc->stack, &v);
-		printf("%6u", p);
-		cell(!rc->no_xdp, ps->c[SA_C_nic_syn]);
-		cell(true, ps->c[SA_C_tc_syn]);
-		cell(rc->stack, v.stack_drops);
-		cell(rc->stack, ps->c[SA_C_listener_syn]);
-		cell(rc->stack, ps->c[SA_C_syn_queued]);
-		cell(rc->stack, ps->c[SA_C_syncookies_sent]);
-		cell(rc->stack, v.listen_drops);
-		cell(rc->stack, ps->c[SA_C_established]);
-		if (rc->stack)
-			printf(" %8lld", (long long)ps->accepted);
-		else
-			printf(" %8s", "-");
-		snprintf(q, sizeof(q), "%u", ps->g.syn_queue_len);
-		printf(" %9s", rc->stack ? q : "-");
-		snprintf(q, sizeof(q), "%u/%u", ps->g.accept_queue_len, ps->g.accept_backlog);
-		printf(" %9s\n", rc->stack ? q : "-");
-		printf("%6s   synack_sent %llu", "", (unsigned long long)ps->c[SA_C_synack_sent]);
-		if (rc->stack)
-			printf(" (retrans %llu)", (unsigned long long)ps->c[SA_C_synack_retrans]);
-		if (now && before)
-			printf("  now %.1f SYN/s",
-			       (stats_of(now, p)->c[SA_C_tc_syn] -
-				stats_of(before, p)->c[SA_C_tc_syn]) / rc->interval_s);
-		for (__u32 i = 0; i < ps->n_drops; i++)
-			if (ps->drops[i].n)
-				printf("  %s %llu", sa_reason_name(ps->drops[i].reason),
-				       (unsigned long long)ps->drops[i].n);
-		if (ps->c[SA_C_syncookies_sent] || ps->c[SA_C_syncookies_recv] ||
-		    ps->c[SA_C_syncookies_failed])
-			printf("\n%6s   cookies: sent %llu, ACKs validated %llu, failed %llu, "
-			       "sent to clients without timestamps %llu", "",
-			       (unsigned long long)ps->c[SA_C_syncookies_sent],
-			       (unsigned long long)ps->c[SA_C_syncookies_recv],
-			       (unsigned long long)ps->c[SA_C_syncookies_failed],
-			       (unsigned long long)ps->c[SA_C_syncookies_no_ts]);
-		printf("\n%6s   => %s\n", "", v.verdict);
-	}
-	if (!n)
-		printf("   (no SYNs and no listeners on the selected ports yet)\n");
-	else if (n > rows)
-		printf("   (+%zu more ports left out, those with the fewest SYNs: narrow "
-		       "with --ports, or --json for all of them)\n", n - rows);
-	free(ports);
-}
-
-static void table_header(const struct sa_report_ctx *rc, const char *what,
-			 double elapsed_s)
-{
-	printf("synacct %s  netns %s  iface", what, rc->netns ? rc->netns : "(current)");
-	for (int i = 0; i < rc->n_ifaces; i++)
-		printf(" %s", rc->ifaces[i]);
-	if (rc->no_xdp)
-		printf("  (xdp off)");
-	else
-		printf("  (xdp %s)", rc->xdp_mode);
-	printf("  %.0fs   totals since start\n", elapsed_s);
 }
 
 /* ---- records ---- */
@@ -461,69 +280,42 @@ void sa_report_start(const struct sa_report_ctx *rc)
 		return;
 	o = json_header(rc, "start");
 	json_object_object_add(o, "hooks", json_hooks(rc));
+	json_object_object_add(o, "xdp_mode", json_object_new_string(rc->xdp_mode));
 	json_emit(o);
 }
 
-void sa_report_interval(const struct sa_report_ctx *rc,
-			const struct sa_snapshot *delta,
-			const struct sa_snapshot *total,
-			const struct sa_portset *shown, double elapsed_s)
+void sa_report_interval(const struct sa_report_ctx *rc, const struct sa_view *v,
+			double elapsed_s)
 {
 	struct json_object *o;
 
-	if (rc->json) {
-		o = json_header(rc, "interval");
-		json_object_object_add(o, "elapsed_s", json_object_new_double(elapsed_s));
-		if (rc->stack)
-			json_object_object_add(o, "listeners", json_listeners(delta, shown));
-		json_counts(o, rc, delta);
-		json_emit_ports(o, rc, delta, shown, true);
+	if (!rc->json) {
+		sa_table_live(rc, v, elapsed_s);
 		return;
 	}
-	if (rc->tty)
-		fputs("\033[H\033[2J", stdout);	/* redraw in place */
-	table_header(rc, "live", elapsed_s);
-	table_print(rc, total, shown, SA_TABLE_LIVE_ROWS, rc->now, rc->before);
-	if (!rc->tty)
-		putchar('\n');
-	fflush(stdout);
+	o = json_header(rc, "interval");
+	json_object_object_add(o, "elapsed_s", json_object_new_double(elapsed_s));
+	if (rc->m.stack)
+		json_object_object_add(o, "listeners", json_listeners(v));
+	json_counts(o, rc, v->snap);
+	json_emit_ports(o, rc, v);
 }
 
-void sa_report_summary(const struct sa_report_ctx *rc,
-		       const struct sa_snapshot *total,
-		       const struct sa_portset *shown, double elapsed_s)
+void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
+		       double elapsed_s)
 {
 	struct json_object *o;
 
-	if (rc->json) {
-		o = json_header(rc, "summary");
-		json_object_object_add(o, "duration_s", json_object_new_double(elapsed_s));
-		json_object_object_add(o, "hooks", json_hooks(rc));
-		if (rc->stack)
-			json_object_object_add(o, "listeners", json_listeners(total, shown));
-		json_counts(o, rc, total);
-		json_mib(o, rc, total);
-		json_emit_ports(o, rc, total, shown, false);
+	if (!rc->json) {
+		sa_table_summary(rc, v, elapsed_s);
 		return;
 	}
-	printf("\n");
-	table_header(rc, "summary", elapsed_s);
-	table_print(rc, total, shown, SA_TABLE_SUMMARY_ROWS, NULL, NULL);
-	printf("unparsed frames: nic %llu, tc %llu\n",
-	       (unsigned long long)total->nic_unparsed,
-	       (unsigned long long)total->tc_unparsed);
-	if (rc->stack) {
-		char bad[256];
-
-		printf("namespace MIBs:");
-		for (int i = 0; i < SA_MIB_MAX; i++)
-			printf(" %s %llu", sa_mib_names[i],
-			       (unsigned long long)total->mib[i]);
-		if (sa_reconcile_mib(total, bad, sizeof(bad)))
-			printf("\n  per-port sums agree with them\n");
-		else
-			printf("\n  per-port sums DISAGREE on %s (traffic on other "
-			       "interfaces of the namespace?)\n", bad);
-	}
-	fflush(stdout);
+	o = json_header(rc, "summary");
+	json_object_object_add(o, "duration_s", json_object_new_double(elapsed_s));
+	json_object_object_add(o, "hooks", json_hooks(rc));
+	if (rc->m.stack)
+		json_object_object_add(o, "listeners", json_listeners(v));
+	json_counts(o, rc, v->snap);
+	json_mib(o, rc, v);
+	json_emit_ports(o, rc, v);
 }

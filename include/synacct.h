@@ -13,18 +13,127 @@
 /* Ports are the map key: one entry per destination (SYN) or source
  * (SYN-ACK) port.  65536 entries means a map can never be full. */
 #define SA_MAX_PORTS 65536
+/* Interfaces one synacct watches (XDP, TC and the stack stage's filter). */
+#define SA_MAX_IFACES 16
+
+/*
+ * The MSS values a SYN cookie can encode: the kernel's msstab in
+ * net/ipv4/syncookies.c and net/ipv6/syncookies.c (unchanged since 2013;
+ * static, so not readable from BTF or kallsyms).  A cookie carries the
+ * largest entry not above the client's MSS (the smallest one below all).
+ * Slots 0-3 are IPv4, 4-7 IPv6: the syncookies_mss_* counters below.
+ */
+#define SA_COOKIE_MSS_N 8
+/* The MSS the kernel assumes when a SYN carries none. */
+#define SA_TCP_MSS_DEFAULT_V4 536
+#define SA_TCP_MSS_DEFAULT_V6 1220
+
+/*
+ * THE COUNTER TABLE: every per-port counter, defined once, in the order of
+ * a SYN's path.  Everything else is generated from it: the BPF map value
+ * structs below, the agent's enum and names, the stage each counter
+ * belongs to, its JSON key, its table column and its metric name.
+ *
+ *   X(stage, name, group, key, help)
+ *
+ *   stage  NIC, TC or STACK: the map it lives in (nic_counters,
+ *          tc_counters, stack_counters), one struct field per row
+ *   name   the struct field and the agent's SA_C_<name>
+ *   group  empty: a top-level JSON key and metric synacct_<key>_total;
+ *          otherwise the JSON object the key is nested in and the metric
+ *          family synacct_<group>_total{<label>="<key>"} (label names in
+ *          SA_GROUP_LABELS); "hidden": internal, never printed
+ *   key    the JSON key (top level, or inside group)
+ *   help   what it counts, for docs, --help and the metric's HELP line
+ */
+#define SA_NIC_COUNTERS(X)						\
+	X(NIC, nic_syn, , nic_syn,					\
+	  "SYNs (SYN set, ACK clear) seen by XDP at the driver, per destination port")
+
+#define SA_TC_COUNTERS(X)						\
+	X(TC, tc_syn, , tc_syn,						\
+	  "SYNs seen by TC ingress, after XDP")				\
+	X(TC, synack_sent, , synack_sent,				\
+	  "SYN-ACKs seen by TC egress, per source port: queued, cookie and retransmitted")
+
+#define SA_COOKIE_MSS_COUNTERS(X)					\
+	X(STACK, syncookies_mss_0, syncookies_mss, 536, "cookies encoding MSS 536 (IPv4)")	\
+	X(STACK, syncookies_mss_1, syncookies_mss, 1300, "cookies encoding MSS 1300 (IPv4)")	\
+	X(STACK, syncookies_mss_2, syncookies_mss, 1440, "cookies encoding MSS 1440 (IPv4)")	\
+	X(STACK, syncookies_mss_3, syncookies_mss, 1460, "cookies encoding MSS 1460 (IPv4)")	\
+	X(STACK, syncookies_mss_4, syncookies_mss, 1220, "cookies encoding MSS 1220 (IPv6)")	\
+	X(STACK, syncookies_mss_5, syncookies_mss, 1420, "cookies encoding MSS 1420 (IPv6)")	\
+	X(STACK, syncookies_mss_6, syncookies_mss, 1440, "cookies encoding MSS 1440 (IPv6)")	\
+	X(STACK, syncookies_mss_7, syncookies_mss, 8940, "cookies encoding MSS 8940 (IPv6)")
+
+#define SA_STACK_COUNTERS(X)						\
+	X(STACK, listener_syn, , listener_syn,				\
+	  "SYNs consumed by a listening socket")			\
+	X(STACK, syn_queued, , syn_queued,				\
+	  "... that created a request sock in the SYN queue")		\
+	X(STACK, syncookies_sent, , syncookies_sent,			\
+	  "... answered with a SYN cookie (SyncookiesSent)")		\
+	X(STACK, listen_drop_accept_queue_full, listen_drops, accept_queue_full, \
+	  "... dropped because the accept queue was full (ListenOverflows)") \
+	X(STACK, listen_drop_syn_queue_full, listen_drops, syn_queue_full, \
+	  "... dropped because the SYN queue was full, no cookies (TCPReqQFullDrop)") \
+	X(STACK, listen_drop_other, listen_drops, other,		\
+	  "... dropped by the listener for another reason (ListenDrops only)") \
+	X(STACK, listener_unclassified, hidden, listener_unclassified,	\
+	  "... consumed on a CPU with no MIB baseline yet (shows as unexplained.at_listener)") \
+	X(STACK, syn_to_request_sock, , syn_to_request_sock,		\
+	  "retransmitted SYNs answered from their existing request sock") \
+	X(STACK, synack_retrans, , synack_retrans,			\
+	  "SYN-ACK retransmissions (tcp_retransmit_synack)")		\
+	X(STACK, established, , established,				\
+	  "handshakes completed into the accept queue (SYN_RECV -> ESTABLISHED)") \
+	X(STACK, ack_dropped_accept_full, , ack_dropped_accept_full,	\
+	  "handshake ACKs dropped because the accept queue was full")	\
+	X(STACK, syncookies_recv, , syncookies_recv,			\
+	  "cookie ACKs validated (SyncookiesRecv)")			\
+	X(STACK, syncookies_failed, , syncookies_failed,		\
+	  "cookie ACKs that failed validation (SyncookiesFailed)")	\
+	X(STACK, syncookies_no_ts, , syncookies_no_ts,			\
+	  "cookies sent to clients without TCP timestamps: no window scaling, no SACK") \
+	SA_COOKIE_MSS_COUNTERS(X)
+
+#define SA_COUNTERS(X) SA_NIC_COUNTERS(X) SA_TC_COUNTERS(X) SA_STACK_COUNTERS(X)
+
+/* The label of each group's metric family; sparse: only the keys that
+ * are not zero are printed (a port sees one or two MSS values). */
+#define SA_GROUP_LABELS(X)						\
+	X(listen_drops, cause, 0)					\
+	X(syncookies_mss, mss, 1)					\
+	X(stack_drops, reason, 1)					\
+	X(unexplained, gap, 0)
+
+/* The MSS table as the BPF side needs it, from the rows above. */
+#define SA_MSS_VALUE(stage, name, group, key, help) key,
+#define SA_COOKIE_MSS_TABLE { SA_COOKIE_MSS_COUNTERS(SA_MSS_VALUE) }
+
+#define SA_STRUCT_FIELD(stage, name, group, key, help) __u64 name;
 
 /* Stage 1, XDP on the watched interface(s): map nic_counters. */
 struct sa_nic_counters {
-	__u64 nic_syn;		/* SYN set, ACK clear, per destination port */
+	SA_NIC_COUNTERS(SA_STRUCT_FIELD)
 };
 
 /* Stage 2, TC clsact on the watched interface(s): map tc_counters.
  * tc_syn is counted at ingress (after XDP), synack_sent at egress, per
  * source port (the listener's port). */
 struct sa_tc_counters {
-	__u64 tc_syn;
-	__u64 synack_sent;
+	SA_TC_COUNTERS(SA_STRUCT_FIELD)
+};
+
+/*
+ * Stage 3, the TCP stack (kprobe/stack.bpf.c): map stack_counters.
+ * Counted from tracepoints and filtered to the watched interfaces in the
+ * watched network namespace.  The listener's verdict on each SYN is read
+ * from the kernel's own per-CPU MIB counters around that SYN, so it
+ * agrees with nstat by construction.
+ */
+struct sa_stack_counters {
+	SA_STACK_COUNTERS(SA_STRUCT_FIELD)
 };
 
 /* Per-program counters that have no port: frames the shared parser could
@@ -35,43 +144,23 @@ struct sa_parse_counters {
 };
 
 /*
- * The MSS values a SYN cookie can encode: the kernel's msstab in
- * net/ipv4/syncookies.c and net/ipv6/syncookies.c (unchanged since 2013;
- * static, so not readable from BTF or kallsyms).  A cookie carries the
- * largest entry not above the client's MSS (the smallest one below all).
- * Slots 0-3 are IPv4, 4-7 IPv6.
+ * The namespace MIB counters whose per-CPU difference around a SYN tells
+ * the listener's verdict (kprobe/stack.bpf.c): X(id, LINUX_MIB_ suffix).
+ * The agent finds each index in the running kernel's BTF by this name.
  */
-#define SA_COOKIE_MSS_V4 { 536, 1300, 1440, 1460 }
-#define SA_COOKIE_MSS_V6 { 1220, 1420, 1440, 8940 }
-#define SA_COOKIE_MSS_N 8
-/* The MSS the kernel assumes when a SYN carries none. */
-#define SA_TCP_MSS_DEFAULT_V4 536
-#define SA_TCP_MSS_DEFAULT_V6 1220
+#define SA_VERDICT_MIBS(X)						\
+	X(COOKIES, SYNCOOKIESSENT)					\
+	X(OVERFLOWS, LISTENOVERFLOWS)					\
+	X(REQQFULLDROP, TCPREQQFULLDROP)				\
+	X(LISTENDROPS, LISTENDROPS)					\
+	X(COOKIES_RECV, SYNCOOKIESRECV)					\
+	X(COOKIES_FAILED, SYNCOOKIESFAILED)
 
-/*
- * Stage 3, the TCP stack (kprobe/stack.bpf.c): map stack_counters.
- * Counted from tracepoints and filtered to the watched interfaces in the
- * watched network namespace.  The listener's verdict on each SYN is read
- * from the kernel's own per-CPU MIB counters around that SYN, so it
- * agrees with nstat by construction.
- */
-struct sa_stack_counters {
-	__u64 listener_syn;		/* SYNs consumed by a listening socket */
-	__u64 syn_queued;		/* ... that created a request sock */
-	__u64 syncookies_sent;		/* ... answered with a SYN cookie */
-	__u64 listen_drop_accept_queue_full;	/* ... dropped: ListenOverflows */
-	__u64 listen_drop_syn_queue_full;	/* ... dropped: TCPReqQFullDrop */
-	__u64 listen_drop_other;	/* ... dropped: ListenDrops only */
-	__u64 listener_unclassified;	/* ... no per-CPU MIB baseline yet */
-	__u64 syn_to_request_sock;	/* SYN for an existing request sock */
-	__u64 synack_retrans;		/* tcp:tcp_retransmit_synack */
-	__u64 established;		/* SYN_RECV -> ESTABLISHED children */
-	__u64 ack_dropped_accept_full;	/* handshake ACK found accept queue full */
-	__u64 syncookies_recv;		/* cookie ACKs validated (SyncookiesRecv) */
-	__u64 syncookies_failed;	/* cookie ACKs that failed (SyncookiesFailed) */
-	__u64 syncookies_no_ts;		/* cookie SYN-ACKs to clients without TCP
-					 * timestamps: no window scaling, no SACK */
-	__u64 syncookies_mss[SA_COOKIE_MSS_N];	/* cookies by encoded MSS */
+enum sa_verdict_mib {
+#define SA_VERDICT_MIB_ENUM(id, mib) SA_VMIB_##id,
+	SA_VERDICT_MIBS(SA_VERDICT_MIB_ENUM)
+#undef SA_VERDICT_MIB_ENUM
+	SA_VMIB_N
 };
 
 /* SYNs freed (not consumed) before a socket took them: map stack_drops,
@@ -92,7 +181,7 @@ struct sa_listener {
 	__u32 accept_queue_len;		/* sk_ack_backlog */
 	__u32 accept_backlog;		/* sk_max_ack_backlog */
 	__u32 syn_queue_len;		/* icsk_accept_queue.qlen */
-	__u32 drops;			/* sk_drops */
+	__u32 listener_drops;		/* sk_drops */
 	__u8 addr[16];			/* bound address, IPv4 in the first 4 */
 };
 

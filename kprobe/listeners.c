@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * listeners.c - loads listeners.bpf.c and lists the TCP listeners of the
- * caller's network namespace (create after setns).
+ * caller's network namespace (create after setns): the listener stage,
+ * whose gauges (queue lengths, backlog, drops) sit beside the stack's
+ * counters, and the list `synacct check` audits.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +11,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "agent.h"
+#include "log.h"
+#include "snapshot.h"
+#include "stage.h"
 #include "listeners.skel.h"
 
 struct sa_listeners {
@@ -63,3 +67,98 @@ void sa_listeners_close(struct sa_listeners *ls)
 	listeners_bpf__destroy(ls->skel);
 	free(ls);
 }
+
+/* ---- the listener stage ---- */
+
+struct listener_stage {
+	struct sa_listeners *ls;
+	/* Last accept backlog seen per port, so a verdict can still name the
+	 * backlog after its listener closed. */
+	__u32 last_backlog[SA_MAX_PORTS];
+};
+
+static void listener_stage_close(void *priv)
+{
+	struct listener_stage *st = priv;
+
+	if (!st)
+		return;
+	sa_listeners_close(st->ls);
+	free(st);
+}
+
+static int listener_stage_open(void **out, const struct sa_stage_cfg *cfg)
+{
+	struct listener_stage *st = calloc(1, sizeof(*st));
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	err = sa_listeners_open(&st->ls, cfg->btf);
+	if (err) {
+		free(st);
+		return err;
+	}
+	*out = st;
+	return 0;
+}
+
+static int listener_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
+{
+	(void)priv; (void)cfg;	/* an iterator: read on demand */
+	return 0;
+}
+
+static int add_listener(const struct sa_listener *l, void *ctx)
+{
+	struct sa_port_stats *ps = sa_snapshot_port(ctx, l->port);
+
+	if (!ps)
+		return -ENOMEM;
+	ps->g.listeners++;
+	ps->g.syn_queue_len += l->syn_queue_len;
+	ps->g.accept_queue_len += l->accept_queue_len;
+	ps->g.accept_backlog += l->accept_backlog;
+	ps->g.listener_drops += l->listener_drops;
+	return sa_snapshot_add_listener(ctx, l);
+}
+
+static int listener_stage_read(void *priv, struct sa_snapshot *snap)
+{
+	struct listener_stage *st = priv;
+	int err = sa_listeners_read(st->ls, add_listener, snap);
+
+	if (err)
+		return err;
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		struct sa_port_stats *ps = snap->port[p];
+
+		if (ps && ps->g.listeners)
+			st->last_backlog[p] = ps->g.accept_backlog;
+		else if (st->last_backlog[p]) {
+			ps = sa_snapshot_port(snap, p);
+			if (!ps)
+				return -ENOMEM;
+			ps->g.accept_backlog = st->last_backlog[p];
+		}
+	}
+	return 0;
+}
+
+static int listener_stage_hooks(void *priv, const char **names, int max)
+{
+	(void)priv;
+	if (max < 1)
+		return 0;
+	names[0] = "iter/tcp";
+	return 1;
+}
+
+const struct sa_stage_ops sa_listener_stage = {
+	.name = "listeners",
+	.open = listener_stage_open,
+	.attach = listener_stage_attach,
+	.read = listener_stage_read,
+	.hooks = listener_stage_hooks,
+	.close = listener_stage_close,
+};

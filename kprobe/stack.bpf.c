@@ -34,17 +34,12 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 #include "../include/synacct.h"
-#include "../xdp/parse.h"
-#include "../xdp/count.h"
+#include "../include/bpf/parse.h"
+#include "../include/bpf/count.h"
 
 #define SA_AF_INET	2
 #define SA_AF_INET6	10
-#define SA_MAX_IFACES	16
 
-enum {
-	MIB_COOKIES, MIB_OVERFLOWS, MIB_REQQFULLDROP, MIB_LISTENDROPS,
-	MIB_COOKIES_RECV, MIB_COOKIES_FAILED, MIB_N
-};
 
 /* Set by the agent before load. */
 const volatile __u64 netns_cookie;
@@ -55,7 +50,7 @@ const volatile __u32 watched_ifindex[SA_MAX_IFACES];
 const volatile __u32 n_watched;
 /* Indices of the MIB counters in struct linux_mib, from the running
  * kernel's BTF (the enum is anonymous, so CO-RE cannot relocate it). */
-const volatile __u32 mib_idx[MIB_N];
+const volatile __u32 mib_idx[SA_VMIB_N];
 /* Possible CPUs, for priming every CPU's baseline. */
 const volatile __u32 nr_cpus;
 
@@ -70,7 +65,7 @@ struct {
 } stack_drops SEC(".maps");
 
 struct mib_baseline {
-	__u64 v[MIB_N];
+	__u64 v[SA_VMIB_N];
 	__u32 valid;
 };
 
@@ -173,7 +168,7 @@ static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v)
 	if (cpu_offset_of(cpu, &off))
 		return -1;
 	base = (unsigned long)BPF_CORE_READ(net, mib.net_statistics) + off;
-	for (int i = 0; i < MIB_N; i++)
+	for (int i = 0; i < SA_VMIB_N; i++)
 		if (bpf_probe_read_kernel(&v[i], sizeof(v[i]),
 					  (void *)(base + mib_idx[i] * sizeof(unsigned long))))
 			return -1;
@@ -185,14 +180,14 @@ static __always_inline int mib_advance(struct net *net, __u64 *delta)
 {
 	struct mib_baseline *b;
 	__u32 zero = 0;
-	__u64 now[MIB_N];
+	__u64 now[SA_VMIB_N];
 	int was_valid;
 
 	b = bpf_map_lookup_elem(&mib_baseline, &zero);
 	if (!b || read_mibs(net, bpf_get_smp_processor_id(), now))
 		return -1;
 	was_valid = b->valid;
-	for (int i = 0; i < MIB_N; i++) {
+	for (int i = 0; i < SA_VMIB_N; i++) {
 		if (delta)
 			delta[i] = now[i] - b->v[i];
 		b->v[i] = now[i];
@@ -246,7 +241,7 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 			return -1;
 		nexthdr = ip6h.nexthdr;
 		thoff = sizeof(ip6h);
-		/* The same extension headers as xdp/parse.h walks. */
+		/* The same extension headers as include/bpf/parse.h walks. */
 		for (int i = 0; i < SA_MAX_EXTHDR && nexthdr != SA_IPPROTO_TCP; i++) {
 			struct ipv6_opt_hdr eh;
 
@@ -334,8 +329,8 @@ static __always_inline void syn_options(const struct syn_info *si, __u16 *mss,
 /* Slot of the MSS a cookie encodes for this SYN (see SA_COOKIE_MSS_*). */
 static __always_inline __u32 cookie_mss_slot(__u8 family, __u16 mss)
 {
-	static const __u16 v4[] = SA_COOKIE_MSS_V4, v6[] = SA_COOKIE_MSS_V6;
-	const __u16 *tab = family == 6 ? v6 : v4;
+	static const __u16 msstab[SA_COOKIE_MSS_N] = SA_COOKIE_MSS_TABLE;
+	const __u16 *tab = family == 6 ? msstab + 4 : msstab;
 	__u32 slot = 0;
 
 	if (!mss)
@@ -409,7 +404,7 @@ static __always_inline void count_cookie(const struct syn_info *si)
 		c->syncookies_no_ts++;
 	slot = cookie_mss_slot(si->family, mss);
 	if (slot < SA_COOKIE_MSS_N)
-		c->syncookies_mss[slot]++;
+		(&c->syncookies_mss_0)[slot]++;
 }
 
 SEC("tp_btf/kfree_skb")
@@ -419,7 +414,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	struct net *net = skb_net(skb);
 	struct syn_info si;
 	struct sa_drop_key key;
-	__u64 d[MIB_N], *cnt;
+	__u64 d[SA_VMIB_N], *cnt;
 	bool have_delta;
 
 	if (!in_netns(net) || skb_tcp(skb, &si))
@@ -437,13 +432,13 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 		 * ListenOverflows on this CPU, which is what we go by. */
 		if (!have_delta || !(si.flags & SA_TCP_ACK))
 			return 0;
-		if (d[MIB_OVERFLOWS])
+		if (d[SA_VMIB_OVERFLOWS])
 			STACK_INC(si.dport, ack_dropped_accept_full);
 		/* A cookie ACK validated, then dropped (accept queue full),
 		 * or one whose cookie did not check out. */
-		if (d[MIB_COOKIES_RECV])
+		if (d[SA_VMIB_COOKIES_RECV])
 			STACK_INC(si.dport, syncookies_recv);
-		if (d[MIB_COOKIES_FAILED])
+		if (d[SA_VMIB_COOKIES_FAILED])
 			STACK_INC(si.dport, syncookies_failed);
 		return 0;
 	}
@@ -471,7 +466,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	struct syn_info si;
 	struct net *net;
 	__u32 iif;
-	__u64 d[MIB_N];
+	__u64 d[SA_VMIB_N];
 	bool at_listener;
 	__u32 zero = 0;
 	int err;
@@ -506,13 +501,13 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	STACK_INC(si.dport, listener_syn);
 	if (err)
 		STACK_INC(si.dport, listener_unclassified);
-	else if (d[MIB_COOKIES])
+	else if (d[SA_VMIB_COOKIES])
 		count_cookie(&si);
-	else if (d[MIB_OVERFLOWS])
+	else if (d[SA_VMIB_OVERFLOWS])
 		STACK_INC(si.dport, listen_drop_accept_queue_full);
-	else if (d[MIB_REQQFULLDROP])
+	else if (d[SA_VMIB_REQQFULLDROP])
 		STACK_INC(si.dport, listen_drop_syn_queue_full);
-	else if (d[MIB_LISTENDROPS])
+	else if (d[SA_VMIB_LISTENDROPS])
 		STACK_INC(si.dport, listen_drop_other);
 	else
 		STACK_INC(si.dport, syn_queued);
@@ -547,7 +542,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(synacct_set_state, const struct sock *sk, const int oldstate,
 	     const int newstate)
 {
-	__u64 d[MIB_N] = {};
+	__u64 d[SA_VMIB_N] = {};
 	bool have_delta;
 	struct net *net;
 	__u32 port;
@@ -566,7 +561,7 @@ int BPF_PROG(synacct_set_state, const struct sock *sk, const int oldstate,
 		return 0;
 	port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	STACK_INC(port, established);
-	if (have_delta && d[MIB_COOKIES_RECV])
+	if (have_delta && d[SA_VMIB_COOKIES_RECV])
 		STACK_INC(port, syncookies_recv);
 	return 0;
 }

@@ -2,7 +2,7 @@
 /*
  * stack.c - loads stack.bpf.c, tells it which namespace and interfaces to
  * watch and where the kernel keeps what it needs (from BTF and kallsyms),
- * and reads the stack-side counters and the listeners.
+ * and reads the stack-side counters.
  *
  * Must run after the agent entered the watched namespace: the namespace's
  * cookie and the TCP iterator both come from the caller's namespace.
@@ -18,36 +18,24 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "agent.h"
+#include "log.h"
+#include "snapshot.h"
+#include "stage.h"
 #include "stack.skel.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
 #endif
 
-#define SA_N_STACK_COUNTERS (SA_C_syncookies_mss_7 - SA_C_listener_syn + 1)
-#define SA_STACK_OFF(f) ((SA_C_##f - SA_C_listener_syn) * sizeof(__u64))
-
-_Static_assert(sizeof(struct sa_stack_counters) == SA_N_STACK_COUNTERS * sizeof(__u64),
-	       "stack_counters and SA_PORT_COUNTERS must list the same fields");
-_Static_assert(offsetof(struct sa_stack_counters, ack_dropped_accept_full) ==
-	       SA_STACK_OFF(ack_dropped_accept_full) &&
-	       offsetof(struct sa_stack_counters, syncookies_no_ts) ==
-	       SA_STACK_OFF(syncookies_no_ts) &&
-	       offsetof(struct sa_stack_counters, syncookies_mss) ==
-	       SA_STACK_OFF(syncookies_mss_0),
-	       "stack_counters order");
 #define REASON_PREFIX "SKB_DROP_REASON_"
 
 struct stack_stage {
 	struct stack_bpf *skel;
-	struct sa_listeners *listeners;
 	bool classify;		/* per-CPU MIB baselines available */
 	bool listener_hook;	/* tcp_rcv_state_process found */
-	/* Last accept backlog seen per port, so a verdict can still name the
-	 * backlog after its listener closed. */
-	__u32 last_backlog[SA_MAX_PORTS];
 };
+
+static void stack_stage_close(void *priv);
 
 static int netns_cookie(__u64 *cookie)
 {
@@ -178,18 +166,56 @@ static int prime_baselines(struct stack_stage *st)
 	return fd < 0 ? -errno : 0;
 }
 
-int stack_stage_open(struct stack_stage **out, const char *btf_path,
-		     const int *ifindex, int n_ifindex, bool verbose)
+/* Which SYNs a listener consumed is known from consume_skb's location, an
+ * argument since Linux 6.3, inside tcp_rcv_state_process (kallsyms). */
+static void find_listener_hook(struct stack_stage *st, const struct btf *btf)
 {
-	static const char *const mibs[] = {
-		"LINUX_MIB_SYNCOOKIESSENT", "LINUX_MIB_LISTENOVERFLOWS",
-		"LINUX_MIB_TCPREQQFULLDROP", "LINUX_MIB_LISTENDROPS",
-		"LINUX_MIB_SYNCOOKIESRECV", "LINUX_MIB_SYNCOOKIESFAILED",
+	__u64 start = 0, end = 0;
+
+	st->listener_hook = tp_nargs(btf, "consume_skb") >= 2;
+	if (!st->listener_hook)
+		sa_info("this kernel's consume_skb tracepoint has no location "
+			"(Linux 6.3+): SYNs reaching listeners will show as unexplained");
+	else if (kallsyms_range("tcp_rcv_state_process", &start, &end)) {
+		st->listener_hook = false;
+		sa_info("tcp_rcv_state_process not in /proc/kallsyms (kptr_restrict?): "
+			"SYNs reaching listeners will show as unexplained");
+	}
+	if (!st->listener_hook)
+		bpf_program__set_autoload(st->skel->progs.synacct_consume_skb, false);
+	st->skel->rodata->tcp_rcv_state_process_start = start;
+	st->skel->rodata->tcp_rcv_state_process_end = end;
+}
+
+/* The indices of the verdict MIBs (SA_VERDICT_MIBS) in struct linux_mib:
+ * the enum is anonymous, so they come from BTF by name. */
+static void find_verdict_mibs(struct stack_stage *st, const struct btf *btf)
+{
+	static const char *const names[SA_VMIB_N] = {
+#define SA_VMIB_NAME(id, mib) [SA_VMIB_##id] = "LINUX_MIB_" #mib,
+		SA_VERDICT_MIBS(SA_VMIB_NAME)
+#undef SA_VMIB_NAME
 	};
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
+	_Static_assert(sizeof(st->skel->rodata->mib_idx) ==
+		       SA_VMIB_N * sizeof(st->skel->rodata->mib_idx[0]),
+		       "mib_idx holds one index per verdict MIB");
+
+	st->classify = true;
+	for (int i = 0; i < SA_VMIB_N; i++) {
+		long long v = btf_enum_value(btf, names[i]);
+
+		if (v < 0)
+			st->classify = false;
+		st->skel->rodata->mib_idx[i] = v < 0 ? 0 : v;
+	}
+}
+
+static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = cfg->btf);
 	struct stack_stage *st;
 	struct btf *btf = NULL;
-	__u64 cookie, start = 0, end = 0;
+	__u64 cookie;
 	int err;
 
 	st = calloc(1, sizeof(*st));
@@ -202,7 +228,7 @@ int stack_stage_open(struct stack_stage **out, const char *btf_path,
 		       "Linux 5.14+): %s", strerror(-err));
 		goto cleanup;
 	}
-	btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	btf = cfg->btf ? btf__parse(cfg->btf, NULL) : btf__load_vmlinux_btf();
 	err = libbpf_get_error(btf);
 	if (err) {
 		btf = NULL;
@@ -217,58 +243,20 @@ int stack_stage_open(struct stack_stage **out, const char *btf_path,
 		goto cleanup;
 	}
 	st->skel->rodata->netns_cookie = cookie;
-	for (int i = 0; i < n_ifindex; i++)
-		st->skel->rodata->watched_ifindex[i] = ifindex[i];
-	st->skel->rodata->n_watched = n_ifindex;
+	for (int i = 0; i < cfg->n_ifaces; i++)
+		st->skel->rodata->watched_ifindex[i] = cfg->ifindex[i];
+	st->skel->rodata->n_watched = cfg->n_ifaces;
 	st->skel->rodata->nr_cpus = libbpf_num_possible_cpus();
-
-	/* Which SYNs a listener consumed is known from consume_skb's
-	 * location, an argument since Linux 6.3, inside
-	 * tcp_rcv_state_process, found in kallsyms. */
-	st->listener_hook = tp_nargs(btf, "consume_skb") >= 2;
-	if (!st->listener_hook)
-		sa_info("this kernel's consume_skb tracepoint has no location "
-			"(Linux 6.3+): SYNs reaching listeners will show as unexplained");
-	else if (kallsyms_range("tcp_rcv_state_process", &start, &end)) {
-		st->listener_hook = false;
-		sa_info("tcp_rcv_state_process not in /proc/kallsyms (kptr_restrict?): "
-			"SYNs reaching listeners will show as unexplained");
-	}
-	if (!st->listener_hook)
-		bpf_program__set_autoload(st->skel->progs.synacct_consume_skb, false);
-	st->skel->rodata->tcp_rcv_state_process_start = start;
-	st->skel->rodata->tcp_rcv_state_process_end = end;
-
-	st->classify = true;
-	for (size_t i = 0; i < sizeof(mibs) / sizeof(mibs[0]); i++) {
-		long long v = btf_enum_value(btf, mibs[i]);
-
-		if (v < 0)
-			st->classify = false;
-		st->skel->rodata->mib_idx[i] = v < 0 ? 0 : v;
-	}
+	find_listener_hook(st, btf);
+	find_verdict_mibs(st, btf);
 	load_reason_names(btf);
 
 	err = stack_bpf__load(st->skel);
 	if (err) {
 		sa_err("cannot load the stack programs: %s%s", strerror(-err),
-		       verbose ? "" : " (run with -v for the verifier log)");
+		       cfg->verbose ? "" : " (run with -v for the verifier log)");
 		goto cleanup;
 	}
-	err = stack_bpf__attach(st->skel);
-	if (err) {
-		sa_err("cannot attach the stack tracepoints: %s", strerror(-err));
-		goto cleanup;
-	}
-	err = sa_listeners_open(&st->listeners, btf_path);
-	if (err)
-		goto cleanup;
-	err = prime_baselines(st);
-	if (err) {
-		sa_err("cannot prime the per-CPU MIB baselines: %s", strerror(-err));
-		goto cleanup;
-	}
-
 	btf__free(btf);
 	*out = st;
 	return 0;
@@ -279,13 +267,30 @@ cleanup:
 	return err;
 }
 
-int stack_stage_hooks(struct stack_stage *st, const char **names, int max)
+static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
+{
+	struct stack_stage *st = priv;
+	int err;
+
+	(void)cfg;
+	err = stack_bpf__attach(st->skel);
+	if (err) {
+		sa_err("cannot attach the stack tracepoints: %s", strerror(-err));
+		return err;
+	}
+	err = prime_baselines(st);
+	if (err)
+		sa_err("cannot prime the per-CPU MIB baselines: %s", strerror(-err));
+	return err;
+}
+
+static int stack_stage_hooks(void *priv, const char **names, int max)
 {
 	static const char *const all[] = {
 		"tp_btf/kfree_skb", "tp_btf/consume_skb",
 		"tp_btf/tcp_retransmit_synack", "tp_btf/inet_sock_set_state",
-		"iter/tcp",
 	};
+	struct stack_stage *st = priv;
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++) {
@@ -304,6 +309,7 @@ static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
 	int ncpu = libbpf_num_possible_cpus();
 	struct sa_drop_key key, next, *prev = NULL;
 	__u64 *vals;
+	int err = 0;
 
 	vals = calloc(ncpu, sizeof(__u64));
 	if (!vals)
@@ -317,67 +323,45 @@ static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
 		if (bpf_map_lookup_elem(fd, &key, vals) || key.reason >= SA_MAX_REASONS)
 			continue;
 		ps = sa_snapshot_port(snap, key.port);
-		if (!ps)
+		cnt = ps ? sa_port_drop(ps, key.reason) : NULL;
+		if (!cnt) {
+			err = -ENOMEM;
 			break;
-		cnt = sa_port_drop(ps, key.reason);
-		if (!cnt)
-			break;
+		}
 		for (int cpu = 0; cpu < ncpu; cpu++)
 			*cnt += vals[cpu];
 	}
 	free(vals);
-	return 0;
-}
-
-static int add_listener(const struct sa_listener *l, void *ctx)
-{
-	struct sa_port_stats *ps = sa_snapshot_port(ctx, l->port);
-
-	if (!ps)
-		return -ENOMEM;
-	ps->g.listeners++;
-	ps->g.syn_queue_len += l->syn_queue_len;
-	ps->g.accept_queue_len += l->accept_queue_len;
-	ps->g.accept_backlog += l->accept_backlog;
-	ps->g.drops += l->drops;
-	return sa_snapshot_add_listener(ctx, l);
-}
-
-static int read_listeners(struct stack_stage *st, struct sa_snapshot *snap)
-{
-	int err = sa_listeners_read(st->listeners, add_listener, snap);
-
-	if (err)
-		return err;
-	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
-		struct sa_port_stats *ps = snap->port[p];
-
-		if (ps && ps->g.listeners)
-			st->last_backlog[p] = ps->g.accept_backlog;
-		else if (st->last_backlog[p] && (ps = sa_snapshot_port(snap, p)))
-			ps->g.accept_backlog = st->last_backlog[p];
-	}
-	return 0;
-}
-
-int stack_stage_read(struct stack_stage *st, struct sa_snapshot *snap)
-{
-	int err;
-
-	err = sa_read_port_map(bpf_map__fd(st->skel->maps.stack_counters),
-			       SA_N_STACK_COUNTERS, SA_C_listener_syn, snap);
-	if (!err)
-		err = read_drops(st, snap);
-	if (!err)
-		err = read_listeners(st, snap);
 	return err;
 }
 
-void stack_stage_close(struct stack_stage *st)
+static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 {
+	struct stack_stage *st = priv;
+	int err;
+
+	err = sa_read_port_map(bpf_map__fd(st->skel->maps.stack_counters),
+			       SA_STAGE_STACK, snap);
+	if (!err)
+		err = read_drops(st, snap);
+	return err;
+}
+
+static void stack_stage_close(void *priv)
+{
+	struct stack_stage *st = priv;
+
 	if (!st)
 		return;
-	sa_listeners_close(st->listeners);
 	stack_bpf__destroy(st->skel);
 	free(st);
 }
+
+const struct sa_stage_ops sa_stack_stage = {
+	.name = "stack",
+	.open = stack_stage_open,
+	.attach = stack_stage_attach,
+	.read = stack_stage_read,
+	.hooks = stack_stage_hooks,
+	.close = stack_stage_close,
+};

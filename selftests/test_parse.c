@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_parse.c - unit test of the shared parser (xdp/parse.h) through the
+ * test_parse.c - unit test of the shared parser (include/bpf/parse.h) through the
  * three programs that use it: XDP (nic_syn), TC ingress (tc_syn) and TC
  * egress (synack_sent).  Each crafted frame is run once through each
  * program with BPF_PROG_TEST_RUN, and the exact deltas of every counter,
@@ -54,7 +54,7 @@ _Static_assert(FIELD(struct sa_tc_counters, synack_sent) == 1, "field names");
 #define IP6_FRAGMENT	44
 #define IP6_DSTOPTS	60
 
-/* xdp/parse.h's SA_MAX_VLAN and SA_MAX_EXTHDR, for the cases at and just
+/* include/bpf/parse.h's SA_MAX_VLAN and SA_MAX_EXTHDR, for the cases at and just
  * past them (parse.h is BPF-side only). */
 #define MAX_VLAN	2
 #define MAX_EXTHDR	4

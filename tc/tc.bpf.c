@@ -14,8 +14,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "../include/synacct.h"
-#include "../xdp/parse.h"
-#include "../xdp/count.h"
+#include "../include/bpf/parse.h"
+#include "../include/bpf/count.h"
 
 #define SA_TC_ACT_UNSPEC (-1)
 /* Enough linear bytes for two VLAN tags, IPv6 with extension headers and

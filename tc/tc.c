@@ -14,13 +14,10 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "agent.h"
+#include "log.h"
+#include "snapshot.h"
+#include "stage.h"
 #include "tc.skel.h"
-
-_Static_assert(offsetof(struct sa_tc_counters, tc_syn) == 0 &&
-	       offsetof(struct sa_tc_counters, synack_sent) == 8,
-	       "tc_counters layout");
-_Static_assert(SA_C_synack_sent == SA_C_tc_syn + 1, "counter order");
 
 /* "SA" in hex, so `tc filter show` makes the owner recognisable. */
 #define SA_TC_HANDLE 0x5a
@@ -47,15 +44,15 @@ struct tc_stage {
 	int n_links;
 };
 
-int tc_stage_open(struct tc_stage **out, const char *btf)
+static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = cfg->btf);
 	struct tc_stage *st;
 	int err;
 
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf);
 
 	st->skel = tc_bpf__open_opts(&oo);
 	if (!st->skel || tc_bpf__load(st->skel)) {
@@ -112,7 +109,7 @@ static void tc_filter_del(struct tc_filter *f, const char *ifname)
 	f->attached = false;
 }
 
-int tc_stage_attach(struct tc_stage *st, int ifindex, const char *ifname)
+static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -146,20 +143,43 @@ int tc_stage_attach(struct tc_stage *st, int ifindex, const char *ifname)
 	return err;
 }
 
-int tc_stage_read(struct tc_stage *st, struct sa_snapshot *snap)
+static int tc_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 {
+	int err = 0;
+
+	for (int i = 0; i < cfg->n_ifaces && !err; i++)
+		err = tc_attach_one(priv, cfg->ifindex[i], cfg->ifname[i]);
+	return err;
+}
+
+static int tc_stage_read(void *priv, struct sa_snapshot *snap)
+{
+	struct tc_stage *st = priv;
 	int err;
 
-	err = sa_read_port_map(bpf_map__fd(st->skel->maps.tc_counters), 2,
-			       SA_C_tc_syn, snap);
+	err = sa_read_port_map(bpf_map__fd(st->skel->maps.tc_counters),
+			       SA_STAGE_TC, snap);
 	if (err)
 		return err;
 	return sa_read_unparsed(bpf_map__fd(st->skel->maps.parse_counters),
 				&snap->tc_unparsed);
 }
 
-void tc_stage_close(struct tc_stage *st)
+static int tc_stage_hooks(void *priv, const char **names, int max)
 {
+	static const char *const hooks[] = { "tc_ingress", "tc_egress" };
+	int n = 0;
+
+	(void)priv;
+	for (; n < max && n < 2; n++)
+		names[n] = hooks[n];
+	return n;
+}
+
+static void tc_stage_close(void *priv)
+{
+	struct tc_stage *st = priv;
+
 	if (!st)
 		return;
 	for (int i = st->n_links - 1; i >= 0; i--) {
@@ -176,3 +196,12 @@ void tc_stage_close(struct tc_stage *st)
 	tc_bpf__destroy(st->skel);
 	free(st);
 }
+
+const struct sa_stage_ops sa_tc_stage = {
+	.name = "tc",
+	.open = tc_stage_open,
+	.attach = tc_stage_attach,
+	.read = tc_stage_read,
+	.hooks = tc_stage_hooks,
+	.close = tc_stage_close,
+};

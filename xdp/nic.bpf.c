@@ -10,8 +10,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "../include/synacct.h"
-#include "parse.h"
-#include "count.h"
+#include "../include/bpf/parse.h"
+#include "../include/bpf/count.h"
 
 SA_PORT_MAP(nic_counters, struct sa_nic_counters);
 SA_PARSE_MAP(parse_counters);

@@ -15,12 +15,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "agent.h"
+#include "log.h"
+#include "snapshot.h"
+#include "stage.h"
 #include "nic.skel.h"
-
-/* sa_read_port_map() reads the struct as consecutive counters. */
-_Static_assert(offsetof(struct sa_nic_counters, nic_syn) == 0,
-	       "nic_counters layout");
 
 struct nic_link {
 	int ifindex;
@@ -49,17 +47,18 @@ static int libxdp_verbose(enum libxdp_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, args);
 }
 
-int nic_stage_open(struct nic_stage **out, bool verbose, const char *btf)
+static void nic_stage_close(void *priv);
+
+static int nic_stage_open(void **out, const struct sa_stage_cfg *cfg)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = cfg->btf);
 	struct nic_stage *st;
 	int err;
 
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	libxdp_set_print(verbose ? libxdp_verbose : libxdp_quiet);
-
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf);
+	libxdp_set_print(cfg->verbose ? libxdp_verbose : libxdp_quiet);
 
 	st->skel = nic_bpf__open_opts(&oo);
 	if (!st->skel || nic_bpf__load(st->skel)) {
@@ -107,8 +106,8 @@ static __u32 xdp_prog_present(int ifindex, char *name, size_t namelen)
 	return id;
 }
 
-int nic_stage_attach(struct nic_stage *st, int ifindex, const char *ifname,
-		     bool force_skb)
+static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
+			  bool force_skb)
 {
 	struct nic_link *l;
 	char other[BPF_OBJ_NAME_LEN + 1];
@@ -156,27 +155,51 @@ int nic_stage_attach(struct nic_stage *st, int ifindex, const char *ifname,
 	return 0;
 }
 
-const char *nic_stage_mode(struct nic_stage *st)
+static int nic_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 {
-	if (!st->n_links)
+	struct nic_stage *st = priv;
+	int err = 0;
+
+	for (int i = 0; i < cfg->n_ifaces && !err; i++)
+		err = nic_attach_one(st, cfg->ifindex[i], cfg->ifname[i],
+				     cfg->xdp_mode == SA_XDP_SKB);
+	return err;
+}
+
+const char *sa_nic_mode(void *priv)
+{
+	struct nic_stage *st = priv;
+
+	if (!st || !st->n_links)
 		return "none";
 	return st->links[0].mode == XDP_MODE_SKB ? "skb" : "native";
 }
 
-int nic_stage_read(struct nic_stage *st, struct sa_snapshot *snap)
+static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 {
+	struct nic_stage *st = priv;
 	int err;
 
-	err = sa_read_port_map(bpf_map__fd(st->skel->maps.nic_counters), 1,
-			       SA_C_nic_syn, snap);
+	err = sa_read_port_map(bpf_map__fd(st->skel->maps.nic_counters),
+			       SA_STAGE_NIC, snap);
 	if (err)
 		return err;
 	return sa_read_unparsed(bpf_map__fd(st->skel->maps.parse_counters),
 				&snap->nic_unparsed);
 }
 
-void nic_stage_close(struct nic_stage *st)
+static int nic_stage_hooks(void *priv, const char **names, int max)
 {
+	if (max < 1)
+		return 0;
+	names[0] = strcmp(sa_nic_mode(priv), "skb") ? "xdp" : "xdp_skb";
+	return 1;
+}
+
+static void nic_stage_close(void *priv)
+{
+	struct nic_stage *st = priv;
+
 	if (!st)
 		return;
 	for (int i = st->n_links - 1; i >= 0; i--) {
@@ -192,3 +215,12 @@ void nic_stage_close(struct nic_stage *st)
 	nic_bpf__destroy(st->skel);
 	free(st);
 }
+
+const struct sa_stage_ops sa_nic_stage = {
+	.name = "xdp",
+	.open = nic_stage_open,
+	.attach = nic_stage_attach,
+	.read = nic_stage_read,
+	.hooks = nic_stage_hooks,
+	.close = nic_stage_close,
+};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stats.c - per-port snapshots of the BPF counter maps, and their
+ * snapshot.c - per-port snapshots of the BPF counter maps, and their
  * differences (interval = now - previous, total = now - start).
  */
 #include <errno.h>
@@ -9,19 +9,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "agent.h"
-
-const char *const sa_counter_names[SA_C_MAX] = {
-#define SA_NAME(name, flat) [SA_C_##name] = #name,
-	SA_PORT_COUNTERS(SA_NAME)
-#undef SA_NAME
-};
-
-const bool sa_counter_flat[SA_C_MAX] = {
-#define SA_FLAT(name, flat) [SA_C_##name] = flat,
-	SA_PORT_COUNTERS(SA_FLAT)
-#undef SA_FLAT
-};
+#include "snapshot.h"
 
 char *sa_reason_names[SA_MAX_REASONS];
 
@@ -85,6 +73,13 @@ void sa_snapshot_free(struct sa_snapshot *s)
 	free(s);
 }
 
+static const struct sa_port_stats sa_zero_stats;
+
+const struct sa_port_stats *sa_snapshot_get(const struct sa_snapshot *s, __u32 port)
+{
+	return port < SA_MAX_PORTS && s->port[port] ? s->port[port] : &sa_zero_stats;
+}
+
 struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port)
 {
 	if (port >= SA_MAX_PORTS)
@@ -128,54 +123,67 @@ bool sa_port_stats_zero(const struct sa_port_stats *ps)
 	return true;
 }
 
-void sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
-		      const struct sa_snapshot *b)
+/* One port of a difference: counters and drops subtract, gauges are the
+ * newer reading. */
+static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
+		     const struct sa_port_stats *pb)
 {
+	for (int i = 0; i < SA_C_MAX; i++)
+		po->c[i] = pa->c[i] - (pb ? pb->c[i] : 0);
+	for (__u32 i = 0; i < pa->n_drops; i++) {
+		__u64 *n = sa_port_drop(po, pa->drops[i].reason);
+
+		if (!n)
+			return -ENOMEM;
+		*n = pa->drops[i].n -
+		     (pb ? sa_port_drop_get(pb, pa->drops[i].reason) : 0);
+	}
+	/* accepted is what left the accept queue: what entered it minus
+	 * its growth. */
+	po->g = pa->g;
+	po->accepted = (__s64)po->c[SA_C_established] -
+		       ((__s64)pa->g.accept_queue_len -
+			(pb ? (__s64)pb->g.accept_queue_len : 0));
+	return 0;
+}
+
+int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
+		     const struct sa_snapshot *b)
+{
+	int err = 0;
+
 	sa_snapshot_clear(out);
-	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
-		const struct sa_port_stats *pa = a->port[p], *pb = b->port[p];
+	for (__u32 p = 0; p < SA_MAX_PORTS && !err; p++) {
 		struct sa_port_stats *po;
 
-		if (!pa)
+		if (!a->port[p])
 			continue;
 		po = sa_snapshot_port(out, p);
-		if (!po)
-			continue;
-		for (int i = 0; i < SA_C_MAX; i++)
-			po->c[i] = pa->c[i] - (pb ? pb->c[i] : 0);
-		for (__u32 i = 0; i < pa->n_drops; i++) {
-			__u64 *n = sa_port_drop(po, pa->drops[i].reason);
-
-			if (n)
-				*n = pa->drops[i].n -
-				     (pb ? sa_port_drop_get(pb, pa->drops[i].reason) : 0);
-		}
-		/* Gauges are the newer reading; accepted is what left the
-		 * accept queue: what entered it minus its growth. */
-		po->g = pa->g;
-		po->accepted = (__s64)po->c[SA_C_established] -
-			       ((__s64)pa->g.accept_queue_len -
-				(pb ? (__s64)pb->g.accept_queue_len : 0));
+		err = po ? port_diff(po, a->port[p], b->port[p]) : -ENOMEM;
 	}
 	out->nic_unparsed = a->nic_unparsed - b->nic_unparsed;
 	out->tc_unparsed = a->tc_unparsed - b->tc_unparsed;
 	for (int i = 0; i < SA_MIB_MAX; i++)
 		out->mib[i] = a->mib[i] - b->mib[i];
 	out->tcp_syncookies = a->tcp_syncookies;
-	for (size_t i = 0; i < a->n_listeners; i++)
-		sa_snapshot_add_listener(out, &a->listeners[i]);
+	for (size_t i = 0; i < a->n_listeners && !err; i++)
+		err = sa_snapshot_add_listener(out, &a->listeners[i]);
+	if (err)
+		sa_snapshot_clear(out);
+	return err;
 }
 
-void sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
+int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
 {
 	static const struct sa_snapshot empty;
 
-	sa_snapshot_diff(dst, src, &empty);
+	return sa_snapshot_diff(dst, src, &empty);
 }
 
-int sa_read_port_map(int map_fd, unsigned int nfields, enum sa_counter first,
-		     struct sa_snapshot *snap)
+int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap)
 {
+	unsigned int nfields = sa_stage_ncounters[stage];
+	enum sa_counter first = sa_stage_first[stage];
 	int ncpu = libbpf_num_possible_cpus();
 	__u32 key, next, *prev = NULL;
 	__u64 *vals;

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * counters.h - the agent's view of the counter table in include/synacct.h:
+ * one enum entry per counter, and for each its stage, JSON key and help,
+ * all generated from the table.  Gauges (listener state) and the figures
+ * the reconciler derives are listed here too, so that every quantity the
+ * agent prints has one definition.
+ */
+#ifndef SYNACCT_COUNTERS_H
+#define SYNACCT_COUNTERS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "synacct.h"
+
+enum sa_stage_id {
+	SA_STAGE_NIC,
+	SA_STAGE_TC,
+	SA_STAGE_STACK,
+	SA_STAGE_MAX
+};
+
+enum sa_counter {
+#define SA_ENUM(stage, name, group, key, help) SA_C_##name,
+	SA_COUNTERS(SA_ENUM)
+#undef SA_ENUM
+	SA_C_MAX
+};
+
+struct sa_counter_def {
+	const char *name;	/* struct field, SA_C_<name> */
+	enum sa_stage_id stage;
+	const char *group;	/* "" top level, "hidden", or the JSON object */
+	const char *key;	/* JSON key, metric name or label value */
+	const char *help;
+};
+
+extern const struct sa_counter_def sa_counters[SA_C_MAX];
+/* First counter of each stage and how many it has: a stage's map value is
+ * that many consecutive __u64 (static asserts in counters.c). */
+extern const enum sa_counter sa_stage_first[SA_STAGE_MAX];
+extern const unsigned int sa_stage_ncounters[SA_STAGE_MAX];
+extern const char *const sa_stage_names[SA_STAGE_MAX];
+
+/* Label name of a group's metric family ("cause" for listen_drops), or
+ * NULL for a group without one. */
+const char *sa_group_label(const char *group);
+/* Whether a group prints only its keys that are not zero. */
+bool sa_group_sparse(const char *group);
+
+static inline bool sa_counter_top_level(enum sa_counter c)
+{
+	return !sa_counters[c].group[0];
+}
+
+/*
+ * Per-port gauges: listener state when read (iter/tcp), summed over the
+ * listening sockets of the port.  X(name, help); name = JSON key = metric
+ * synacct_<name>.
+ */
+#define SA_GAUGES(X)							\
+	X(listeners, "listening sockets on the port")			\
+	X(syn_queue_len, "request socks in the SYN queue (icsk_accept_queue.qlen)") \
+	X(accept_queue_len, "connections waiting in the accept queue (sk_ack_backlog)") \
+	X(accept_backlog, "accept queue limit (sk_max_ack_backlog); the last seen after the listener closed") \
+	X(listener_drops, "sk_drops of the listening sockets, cumulative")
+
+/*
+ * Figures the reconciler derives per port (agent/reconcile.c).
+ * X(name, group, key, help) as in the counter table.
+ */
+#define SA_DERIVED(X)							\
+	X(accepted, , accepted,						\
+	  "connections the application took off the accept queue: established minus the queue's growth") \
+	X(stack_drops_total, , stack_drops,				\
+	  "SYNs freed before a socket took them, every reason (stack_drops{reason} in JSON)") \
+	X(listen_drops_total, , listen_drops,				\
+	  "SYNs dropped at the listener, every cause (listen_drops{cause} in JSON)") \
+	X(unexplained_nic_to_tc, unexplained, nic_to_tc,		\
+	  "nic_syn - tc_syn - drops between XDP and TC")		\
+	X(unexplained_tc_to_listener, unexplained, tc_to_listener,	\
+	  "tc_syn - listener_syn - syn_to_request_sock - stack drops after TC") \
+	X(unexplained_at_listener, unexplained, at_listener,		\
+	  "listener_syn - syn_queued - syncookies_sent - listen_drops")	\
+	X(unexplained_synack_sent, unexplained, synack_sent,		\
+	  "synack_sent - syn_queued - syncookies_sent - synack_retrans")
+
+#endif /* SYNACCT_COUNTERS_H */

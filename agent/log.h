@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * log.h - exit statuses and one-line messages on stderr.
+ */
+#ifndef SYNACCT_LOG_H
+#define SYNACCT_LOG_H
+
+#include <stdbool.h>
+
+#define SA_EXIT_OK		0
+#define SA_EXIT_RUNTIME		1
+#define SA_EXIT_USAGE		2
+/* `synacct check`: a finding at warning level or above. */
+#define SA_EXIT_FINDINGS	3
+
+/* Errors and notices alike: one line on stderr, named for the tool. */
+void sa_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sa_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Route libbpf's messages: warnings always, debug output with @verbose. */
+void sa_log_libbpf(bool verbose);
+
+#endif /* SYNACCT_LOG_H */

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * netns.h - entering the watched network namespace, and the privileges
+ * that takes.
+ */
+#ifndef SYNACCT_NETNS_H
+#define SYNACCT_NETNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* An `ip netns` name or a path such as /proc/PID/ns/net; -ENOENT when
+ * there is no such namespace, with the reason in @err. */
+int sa_netns_enter(const char *name_or_path, char *err, size_t errlen);
+/* XDP/TC need @net_admin, --netns @setns (agent/caps.c). */
+bool sa_have_privileges(bool net_admin, bool setns);
+
+#endif /* SYNACCT_NETNS_H */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * options.c - the options every command shares, and the steps that
+ * follow from them (privileges, the namespace).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "netns.h"
+#include "options.h"
+
+enum {
+	OPT_BTF = 0x200,
+};
+
+static const struct argp_option common_options[] = {
+	{ "netns", 'n', "NAME|PATH", 0, "Network namespace: an 'ip netns' name or a path such as /proc/PID/ns/net", 0 },
+	{ "ports", 'p', "LIST", 0, "Ports to report, e.g. 80,443,8000-8100 (default: every port that saw SYNs or has a listener)", 0 },
+	{ "json", 'j', NULL, 0, "JSON instead of text (one object per line)", 0 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use (default " SA_DEFAULT_BTF ")", 0 },
+	{ "verbose", 'v', NULL, 0, "Print libbpf/libxdp debug output and the hooks used", 0 },
+	{ 0 }
+};
+
+static error_t common_parse(int key, char *arg, struct argp_state *state)
+{
+	struct sa_common_opts *o = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		o->ports.any = true;
+		break;
+	case 'n':
+		if (!*arg)
+			argp_error(state, "empty --netns");
+		o->netns = arg;
+		break;
+	case 'p':
+		if (sa_portset_parse(&o->ports, arg))
+			argp_error(state, "invalid port list '%s': expected e.g. 80,443,8000-8100", arg);
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case OPT_BTF:
+		o->btf = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp sa_common_argp = {
+	common_options, common_parse, NULL, NULL, NULL, NULL, NULL
+};
+
+int sa_parse_args(const struct argp *argp, int argc, char **argv, void *input)
+{
+	/* argp_error exits with argp_err_exit_status: a usage error. */
+	argp_err_exit_status = SA_EXIT_USAGE;
+	return argp_parse(argp, argc, argv, 0, NULL, input) ? SA_EXIT_USAGE : 0;
+}
+
+int sa_check_privileges(const struct sa_common_opts *o, bool attach, const char *who)
+{
+	if (sa_have_privileges(attach, o->netns != NULL))
+		return 0;
+	if (attach)
+		sa_err("insufficient privileges: %s needs root, or CAP_BPF, "
+		       "CAP_PERFMON and CAP_NET_ADMIN (plus CAP_SYS_ADMIN for --netns)", who);
+	else
+		sa_err("insufficient privileges: %s needs root, or CAP_BPF "
+		       "and CAP_PERFMON (CAP_SYS_ADMIN with --netns)", who);
+	return SA_EXIT_RUNTIME;
+}
+
+int sa_enter_netns(const struct sa_common_opts *o)
+{
+	char errbuf[512];
+	int err;
+
+	if (!o->netns)
+		return 0;
+	err = sa_netns_enter(o->netns, errbuf, sizeof(errbuf));
+	if (!err)
+		return 0;
+	sa_err("%s", errbuf);
+	return err == -ENOENT ? SA_EXIT_USAGE : SA_EXIT_RUNTIME;
+}
+
+double sa_parse_seconds(const char *arg, struct argp_state *state,
+			const char *what, double min)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < min || v <= 0 ||
+	    v > 31536000)
+		argp_error(state, "invalid %s '%s': expected seconds, at least %g "
+			   "and at most a year", what, arg, min);
+	return v;
+}

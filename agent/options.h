@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * options.h - the options every synacct command shares (--netns, --ports,
+ * --json, --btf, --verbose), defined once as an argp child, and what
+ * follows from them: the privilege check and entering the namespace.
+ */
+#ifndef SYNACCT_OPTIONS_H
+#define SYNACCT_OPTIONS_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include "ports.h"
+
+#define SA_DEFAULT_BTF "/sys/kernel/btf/vmlinux"
+
+struct sa_common_opts {
+	const char *netns;
+	struct sa_portset ports;
+	bool json;
+	bool verbose;
+	const char *btf;
+};
+
+/* The argp child: a command puts it in its children and passes
+ * &opts->common as child_inputs[0] on ARGP_KEY_INIT. */
+extern const struct argp sa_common_argp;
+
+/* Parse @argv with @argp (which has sa_common_argp as a child); usage
+ * errors exit 2.  Returns 0 or SA_EXIT_USAGE. */
+int sa_parse_args(const struct argp *argp, int argc, char **argv, void *input);
+
+/* Privileges for a command that attaches (@attach: XDP/TC) or only reads
+ * (BPF iterator); @who names the command in the message.  0, or the exit
+ * status after the one-line error. */
+int sa_check_privileges(const struct sa_common_opts *o, bool attach, const char *who);
+/* Enter --netns if given: 0, or the exit status after the error. */
+int sa_enter_netns(const struct sa_common_opts *o);
+/* Parse seconds for --interval/--duration-like options: positive, finite,
+ * at least @min, at most a year; argp_error otherwise. */
+double sa_parse_seconds(const char *arg, struct argp_state *state,
+			const char *what, double min);
+
+/* Subcommands: `synacct NAME ...` runs main(argc, argv) with argv[0]
+ * "synacct NAME". */
+struct sa_command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+};
+
+int sa_watch_main(int argc, char **argv);	/* agent/main.c: the default */
+int sa_check_main(int argc, char **argv);	/* agent/check.c */
+
+#endif /* SYNACCT_OPTIONS_H */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * reconcile.h - the stages side by side, per port: what the figures add
+ * up to, the gaps between stages, and the sentence that says where SYNs
+ * are lost.  Made once per record, then rendered by every output (table,
+ * JSON, metrics).
+ */
+#ifndef SYNACCT_RECONCILE_H
+#define SYNACCT_RECONCILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "counters.h"
+#include "ports.h"
+#include "snapshot.h"
+
+/* Which stages measured the figures: one that is off reads as null. */
+struct sa_measured {
+	bool nic;		/* XDP attached */
+	bool stack;		/* stack stage attached */
+};
+
+struct sa_port_view {
+	__u32 port;
+	const struct sa_port_stats *ps;	/* the figures (inside the snapshot) */
+	/* Derived (SA_DERIVED in counters.h). */
+	__u64 stack_drops;	/* every reason */
+	__u64 pre_tc_drops;	/* reasons that happen between XDP and TC */
+	__u64 listen_drops;	/* every cause */
+	__s64 unexplained_nic_to_tc;
+	__s64 unexplained_tc_to_listener;
+	__s64 unexplained_at_listener;
+	__s64 unexplained_synack_sent;
+	bool cookie_mode;	/* cookies sent, or tcp_syncookies=2 */
+	char verdict[320];
+};
+
+/* One record's reconciled ports, in port order. */
+struct sa_view {
+	const struct sa_snapshot *snap;
+	struct sa_measured m;
+	struct sa_port_view *ports;
+	size_t n_ports;
+	/* Per-port sums against the namespace MIBs (totals only). */
+	bool consistent;
+	char inconsistent[256];	/* the nstat names that disagree */
+};
+
+void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
+		       int tcp_syncookies, struct sa_port_view *v);
+/* Reconcile the ports of @s in @shown (with @active, only those that moved
+ * in @s or have a listener).  -ENOMEM leaves @v empty. */
+int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
+		  struct sa_measured m, const struct sa_portset *shown,
+		  bool active);
+void sa_view_free(struct sa_view *v);
+/* Compare the per-port sums of @total with its namespace MIB deltas;
+ * names of the mismatching figures go to @bad (comma separated). */
+bool sa_reconcile_mib(const struct sa_snapshot *total, char *bad, size_t badlen);
+
+#endif /* SYNACCT_RECONCILE_H */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * report.h - what synacct prints: JSON lines, or a table for people that
+ * fits their terminal.  Both render the same reconciled view
+ * (reconcile.h); key names and column headers come from the counter
+ * table.
+ */
+#ifndef SYNACCT_REPORT_H
+#define SYNACCT_REPORT_H
+
+#include <stdbool.h>
+#include "reconcile.h"
+
+struct sa_report_ctx {
+	const char *netns;
+	const char *const *ifaces;
+	int n_ifaces;
+	bool json;
+	bool tty;		/* redraw in place */
+	bool color;		/* a terminal, and NO_COLOR unset */
+	int width;		/* table width; 0: unlimited (not a terminal) */
+	struct sa_measured m;
+	const char *xdp_mode;	/* "native", "skb" or "none" */
+	const char *const *hooks;
+	int n_hooks;
+	double interval_s;
+	/* The last two readings, for SYN rates in the live table. */
+	const struct sa_snapshot *now, *before;
+};
+
+/* Which ports a record shows: the --ports selection, narrowed to ports
+ * that saw traffic in @s or have a listener. */
+void sa_select_ports(const struct sa_portset *sel, const struct sa_snapshot *s,
+		     const struct sa_portset *listeners, struct sa_portset *out);
+
+void sa_report_start(const struct sa_report_ctx *rc);
+/* JSON: @v reconciles the interval's deltas; table: the totals. */
+void sa_report_interval(const struct sa_report_ctx *rc, const struct sa_view *v,
+			double elapsed_s);
+void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
+		       double elapsed_s);
+
+/* A listener as JSON (addr, port, family, inode, its queues), and its
+ * address as text. */
+struct json_object;
+struct json_object *sa_json_listener(const struct sa_listener *l);
+void sa_listener_addr(const struct sa_listener *l, char *buf, size_t len);
+
+#endif /* SYNACCT_REPORT_H */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * snapshot.h - one reading of every stage's maps, kept sparse (one entry
+ * per port seen), and differences of two readings: an interval is
+ * now - previous, the totals are now - start.
+ */
+#ifndef SYNACCT_SNAPSHOT_H
+#define SYNACCT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "counters.h"
+#include "mib.h"
+
+/* Listener state at the moment of reading: gauges, not counters. */
+struct sa_listener_gauges {
+#define SA_GAUGE_FIELD(name, help) __u64 name;
+	SA_GAUGES(SA_GAUGE_FIELD)
+#undef SA_GAUGE_FIELD
+};
+
+/* One stack_drops entry of a port: kept sparse, since a port sees one or
+ * two reasons and a port scan touches every port. */
+struct sa_drop_count {
+	__u32 reason;
+	__u64 n;
+};
+
+struct sa_port_stats {
+	__u64 c[SA_C_MAX];
+	struct sa_drop_count *drops;	/* stack_drops by reason */
+	__u32 n_drops;
+	struct sa_listener_gauges g;
+	/* Derived in a difference: established minus the accept queue's
+	 * growth, i.e. what the application took off the queue. */
+	__s64 accepted;
+};
+
+struct sa_snapshot {
+	struct sa_port_stats *port[SA_MAX_PORTS];
+	__u64 nic_unparsed;
+	__u64 tc_unparsed;
+	__u64 mib[SA_MIB_MAX];
+	int tcp_syncookies;	/* the namespace's setting when read, -1 unknown */
+	/* Every listening socket when read (iter/tcp), per socket. */
+	struct sa_listener *listeners;
+	size_t n_listeners;
+};
+
+struct sa_snapshot *sa_snapshot_new(void);
+void sa_snapshot_free(struct sa_snapshot *s);
+void sa_snapshot_clear(struct sa_snapshot *s);
+/* The port's entry, created zeroed; NULL without memory. */
+struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port);
+/* The port's entry, or a zeroed one when the snapshot has none. */
+const struct sa_port_stats *sa_snapshot_get(const struct sa_snapshot *s, __u32 port);
+/* The port's counter for drop @reason, created at 0; NULL without memory. */
+__u64 *sa_port_drop(struct sa_port_stats *ps, __u32 reason);
+/* Its value, 0 when the port never saw the reason. */
+__u64 sa_port_drop_get(const struct sa_port_stats *ps, __u32 reason);
+bool sa_port_stats_zero(const struct sa_port_stats *ps);
+/* out = a - b, field by field (ports missing in b count from zero);
+ * -ENOMEM, with @out cleared, when memory runs out. */
+int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
+		     const struct sa_snapshot *b);
+int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src);
+int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l);
+
+/* Read a stage's per-CPU hash keyed by port (its counters, in table
+ * order), summing the CPUs into the snapshot. */
+int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap);
+/* Sum over CPUs of the one-entry per-CPU array parse_counters. */
+int sa_read_unparsed(int map_fd, __u64 *out);
+
+/* enum skb_drop_reason names without the SKB_DROP_REASON_ prefix, from
+ * the running kernel's BTF (filled by the stack stage). */
+#define SA_MAX_REASONS 256
+extern char *sa_reason_names[SA_MAX_REASONS];
+const char *sa_reason_name(__u32 reason);
+int sa_reason_id(const char *name);
+
+#endif /* SYNACCT_SNAPSHOT_H */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stage.h - what every stage along a SYN's path implements: XDP (xdp/),
+ * TC (tc/), the TCP stack's tracepoints and the listener iterator
+ * (kprobe/).  main.c opens, attaches, reads and detaches them in a loop,
+ * in the order of sa_stages[], and knows nothing else about them.
+ */
+#ifndef SYNACCT_STAGE_H
+#define SYNACCT_STAGE_H
+
+#include <stdbool.h>
+#include "synacct.h"
+
+struct sa_snapshot;
+
+enum sa_xdp_mode {
+	SA_XDP_NATIVE,		/* native, falling back to skb */
+	SA_XDP_SKB,
+};
+
+/* What a stage is told when it is opened. */
+struct sa_stage_cfg {
+	const char *btf;		/* BTF file for CO-RE, NULL: the kernel's */
+	bool verbose;
+	int ifindex[SA_MAX_IFACES];	/* the watched interfaces */
+	const char *ifname[SA_MAX_IFACES];
+	int n_ifaces;
+	enum sa_xdp_mode xdp_mode;
+};
+
+struct sa_stage_ops {
+	const char *name;
+	/* Load the programs (nothing attached yet); errors are printed. */
+	int (*open)(void **st, const struct sa_stage_cfg *cfg);
+	/* Attach to the watched interfaces / hooks. */
+	int (*attach)(void *st, const struct sa_stage_cfg *cfg);
+	/* Add this stage's counters to @snap. */
+	int (*read)(void *st, struct sa_snapshot *snap);
+	/* The hooks in use, for -v and the records' "hooks". */
+	int (*hooks)(void *st, const char **names, int max);
+	/* Detach what was attached and free; NULL is a no-op. */
+	void (*close)(void *st);
+};
+
+extern const struct sa_stage_ops sa_nic_stage;		/* xdp/nic.c */
+extern const struct sa_stage_ops sa_tc_stage;		/* tc/tc.c */
+extern const struct sa_stage_ops sa_stack_stage;	/* kprobe/stack.c */
+extern const struct sa_stage_ops sa_listener_stage;	/* kprobe/listeners.c */
+
+/* The XDP attach mode in use, "native" or "skb" (xdp/nic.c). */
+const char *sa_nic_mode(void *nic);
+
+/* The listeners of the caller's namespace, one record each, from the TCP
+ * iterator (kprobe/listeners.c): also used by `synacct check`. */
+struct sa_listeners;
+int sa_listeners_open(struct sa_listeners **out, const char *btf);
+/* Calls @fn for each listening socket; stops at the first non-zero
+ * return and passes it on. */
+int sa_listeners_read(struct sa_listeners *ls,
+		      int (*fn)(const struct sa_listener *l, void *ctx),
+		      void *ctx);
+void sa_listeners_close(struct sa_listeners *ls);
+
+#endif /* SYNACCT_STAGE_H */

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * table.c - the table people read.  One row per port with the funnel left
+ * to right, headed by the same names as the JSON keys; the columns that do
+ * not fit the terminal's width are folded under the row as "name value"
+ * pairs, followed by SYN-ACKs, drop reasons, cookies and the verdict, all
+ * wrapped between words.  Live, the table is redrawn in place and keeps to
+ * the terminal's height; the summary is printed once.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include "table.h"
+
+/* Ports in the table, most SYNs first when there are more: a screenful
+ * live, more in the summary; --json always has them all. */
+#define SA_TABLE_LIVE_ROWS	12
+#define SA_TABLE_SUMMARY_ROWS	50
+/* Indent of what is folded under a row. */
+#define SA_FOLD_INDENT		7
+
+#define SA_RED		"\033[31m"
+#define SA_GREEN	"\033[32m"
+#define SA_YELLOW	"\033[33m"
+#define SA_BOLD		"\033[1m"
+#define SA_RESET	"\033[0m"
+
+void sa_term_size(int *cols, int *rows)
+{
+	struct winsize ws;
+
+	*cols = *rows = 0;
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws)) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+/* ---- columns ---- */
+
+enum col_needs { NEEDS_NONE, NEEDS_NIC, NEEDS_STACK };
+
+struct column {
+	const char *name;	/* the JSON key */
+	enum col_needs needs;
+	/* The cell's text; signed figures may be negative. */
+	void (*cell)(const struct sa_port_view *pv, int which, char *buf, size_t len);
+	int which;
+};
+
+static void cell_counter(const struct sa_port_view *pv, int c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)pv->ps->c[c]);
+}
+
+static void cell_derived(const struct sa_port_view *pv, int which, char *buf, size_t len)
+{
+	long long v = which == 0 ? (long long)pv->stack_drops :
+		      which == 1 ? (long long)pv->listen_drops : pv->ps->accepted;
+
+	snprintf(buf, len, "%lld", v);
+}
+
+static void cell_gauge(const struct sa_port_view *pv, int which, char *buf, size_t len)
+{
+	const struct sa_listener_gauges *g = &pv->ps->g;
+	unsigned long long v = which == 0 ? g->syn_queue_len :
+			       which == 1 ? g->accept_queue_len : g->accept_backlog;
+
+	snprintf(buf, len, "%llu", v);
+}
+
+/* The funnel, left to right. */
+static const struct column columns[] = {
+	{ "nic_syn", NEEDS_NIC, cell_counter, SA_C_nic_syn },
+	{ "tc_syn", NEEDS_NONE, cell_counter, SA_C_tc_syn },
+	{ "stack_drops", NEEDS_STACK, cell_derived, 0 },
+	{ "listener_syn", NEEDS_STACK, cell_counter, SA_C_listener_syn },
+	{ "syn_queued", NEEDS_STACK, cell_counter, SA_C_syn_queued },
+	{ "syncookies_sent", NEEDS_STACK, cell_counter, SA_C_syncookies_sent },
+	{ "listen_drops", NEEDS_STACK, cell_derived, 1 },
+	{ "established", NEEDS_STACK, cell_counter, SA_C_established },
+	{ "accepted", NEEDS_STACK, cell_derived, 2 },
+	{ "syn_queue_len", NEEDS_STACK, cell_gauge, 0 },
+	{ "accept_queue_len", NEEDS_STACK, cell_gauge, 1 },
+	{ "accept_backlog", NEEDS_STACK, cell_gauge, 2 },
+};
+#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static void cell_text(const struct sa_report_ctx *rc, const struct column *col,
+		      const struct sa_port_view *pv, char *buf, size_t len)
+{
+	if ((col->needs == NEEDS_NIC && !rc->m.nic) ||
+	    (col->needs == NEEDS_STACK && !rc->m.stack))
+		snprintf(buf, len, "-");
+	else
+		col->cell(pv, col->which, buf, len);
+}
+
+/* ---- text that wraps between words ---- */
+
+struct wrap {
+	FILE *f;
+	int width;	/* 0: no limit */
+	int x;		/* current column */
+	int min;	/* where the current line's text starts */
+	int lines;
+};
+
+static void wrap_newline(struct wrap *w)
+{
+	fputc('\n', w->f);
+	w->x = 0;
+	w->lines++;
+}
+
+/* Start a folded line under the row. */
+static void wrap_start(struct wrap *w, const char *lead)
+{
+	w->x = w->min = fprintf(w->f, "%*s%s", SA_FOLD_INDENT, "", lead);
+}
+
+/* A unit that must not be split ("name value"), preceded by a space or
+ * two when it is not first on its line. */
+static void wrap_unit(struct wrap *w, const char *unit, const char *color)
+{
+	int len = strlen(unit);
+	int gap = w->x > w->min ? 2 : 0;
+
+	if (w->width && w->x + gap + len > w->width && w->x > w->min) {
+		wrap_newline(w);
+		wrap_start(w, "   ");
+		gap = 0;
+	}
+	w->x += fprintf(w->f, "%*s%s%s%s", gap, "", color ? color : "", unit,
+			color ? SA_RESET : "");
+}
+
+/* A sentence: wrapped at its spaces. */
+static void wrap_words(struct wrap *w, const char *text, const char *color)
+{
+	char *copy = strdup(text), *save, *word;
+
+	if (!copy)
+		return;
+	if (color)
+		fputs(color, w->f);
+	for (word = strtok_r(copy, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
+		int len = strlen(word);
+
+		if (w->width && w->x + 1 + len > w->width && w->x > w->min) {
+			if (color)
+				fputs(SA_RESET, w->f);
+			wrap_newline(w);
+			wrap_start(w, "   ");
+			if (color)
+				fputs(color, w->f);
+		} else if (w->x > w->min) {
+			fputc(' ', w->f);
+			w->x++;
+		}
+		w->x += fprintf(w->f, "%s", word);
+	}
+	if (color)
+		fputs(SA_RESET, w->f);
+	free(copy);
+}
+
+static const char *verdict_color(const struct sa_report_ctx *rc, const char *verdict)
+{
+	if (!rc->color)
+		return NULL;
+	if (!strncmp(verdict, "no loss", 7))
+		return SA_GREEN;
+	if (!strcmp(verdict, "no SYNs") || strstr(verdict, "stage off"))
+		return NULL;
+	if (strstr(verdict, "unexplained"))
+		return SA_YELLOW;
+	return SA_RED;
+}
+
+/* ---- layout ---- */
+
+struct layout {
+	int width[N_COLUMNS];
+	bool in_row[N_COLUMNS];		/* else folded */
+	int port_width;
+};
+
+/* Column widths from the header names and the values; as many columns,
+ * in funnel order, as fit in @cols (0: all). */
+static void layout_make(const struct sa_report_ctx *rc, const struct sa_view *v,
+			const size_t *rows, size_t n, int cols, struct layout *lo)
+{
+	int x;
+
+	lo->port_width = 5;
+	x = lo->port_width;
+	for (size_t c = 0; c < N_COLUMNS; c++) {
+		lo->width[c] = strlen(columns[c].name);
+		for (size_t r = 0; r < n; r++) {
+			char buf[32];
+			int len;
+
+			cell_text(rc, &columns[c], &v->ports[rows[r]], buf, sizeof(buf));
+			len = strlen(buf);
+			if (len > lo->width[c])
+				lo->width[c] = len;
+		}
+	}
+	for (size_t c = 0; c < N_COLUMNS; c++) {
+		/* Keep the funnel's order: once one column folds, the rest
+		 * fold too. */
+		lo->in_row[c] = (!cols || x + 1 + lo->width[c] <= cols) &&
+				(c == 0 || lo->in_row[c - 1]);
+		if (lo->in_row[c])
+			x += 1 + lo->width[c];
+	}
+}
+
+static void print_header(FILE *f, const struct layout *lo, bool color)
+{
+	fprintf(f, "%s%*s", color ? SA_BOLD : "", lo->port_width, "port");
+	for (size_t c = 0; c < N_COLUMNS; c++)
+		if (lo->in_row[c])
+			fprintf(f, " %*s", lo->width[c], columns[c].name);
+	fprintf(f, "%s\n", color ? SA_RESET : "");
+}
+
+static double syn_rate(const struct sa_report_ctx *rc, __u32 port)
+{
+	return (sa_snapshot_get(rc->now, port)->c[SA_C_tc_syn] -
+		sa_snapshot_get(rc->before, port)->c[SA_C_tc_syn]) / rc->interval_s;
+}
+
+/* One port: its row, then what is folded under it.  Returns the lines. */
+static int print_port(FILE *f, const struct sa_report_ctx *rc,
+		      const struct layout *lo, const struct sa_port_view *pv,
+		      int cols, bool live)
+{
+	const struct sa_port_stats *ps = pv->ps;
+	struct wrap w = { .f = f, .width = cols };
+	char buf[64], unit[128];
+
+	fprintf(f, "%*u", lo->port_width, pv->port);
+	for (size_t c = 0; c < N_COLUMNS; c++) {
+		if (!lo->in_row[c])
+			continue;
+		cell_text(rc, &columns[c], pv, buf, sizeof(buf));
+		fprintf(f, " %*s", lo->width[c], buf);
+	}
+	wrap_newline(&w);
+
+	wrap_start(&w, "");
+	for (size_t c = 0; c < N_COLUMNS; c++) {
+		if (lo->in_row[c])
+			continue;
+		cell_text(rc, &columns[c], pv, buf, sizeof(buf));
+		snprintf(unit, sizeof(unit), "%s %s", columns[c].name, buf);
+		wrap_unit(&w, unit, NULL);
+	}
+	snprintf(unit, sizeof(unit), "synack_sent %llu",
+		 (unsigned long long)ps->c[SA_C_synack_sent]);
+	wrap_unit(&w, unit, NULL);
+	if (rc->m.stack) {
+		snprintf(unit, sizeof(unit), "synack_retrans %llu",
+			 (unsigned long long)ps->c[SA_C_synack_retrans]);
+		wrap_unit(&w, unit, NULL);
+	}
+	if (live && rc->now && rc->before) {
+		snprintf(unit, sizeof(unit), "now %.1f SYN/s", syn_rate(rc, pv->port));
+		wrap_unit(&w, unit, NULL);
+	}
+	for (__u32 i = 0; i < ps->n_drops; i++) {
+		if (!ps->drops[i].n)
+			continue;
+		snprintf(unit, sizeof(unit), "%s %llu", sa_reason_name(ps->drops[i].reason),
+			 (unsigned long long)ps->drops[i].n);
+		wrap_unit(&w, unit, NULL);
+	}
+	wrap_newline(&w);
+
+	if (ps->c[SA_C_syncookies_sent] || ps->c[SA_C_syncookies_recv] ||
+	    ps->c[SA_C_syncookies_failed]) {
+		char line[256];
+
+		snprintf(line, sizeof(line), "cookies: sent %llu, ACKs validated %llu, "
+			 "failed %llu, sent to clients without timestamps %llu",
+			 (unsigned long long)ps->c[SA_C_syncookies_sent],
+			 (unsigned long long)ps->c[SA_C_syncookies_recv],
+			 (unsigned long long)ps->c[SA_C_syncookies_failed],
+			 (unsigned long long)ps->c[SA_C_syncookies_no_ts]);
+		wrap_start(&w, "");
+		wrap_words(&w, line, NULL);
+		wrap_newline(&w);
+	}
+	wrap_start(&w, "=> ");
+	wrap_words(&w, pv->verdict, verdict_color(rc, pv->verdict));
+	wrap_newline(&w);
+	return w.lines;
+}
+
+/* Table rows: the ports with the most SYNs when there are more than fit,
+ * shown in port order. */
+static const struct sa_view *rank_view;
+
+static int by_syns_desc(const void *a, const void *b)
+{
+	const struct sa_port_view *x = &rank_view->ports[*(const size_t *)a];
+	const struct sa_port_view *y = &rank_view->ports[*(const size_t *)b];
+	__u64 sx = x->ps->c[SA_C_tc_syn], sy = y->ps->c[SA_C_tc_syn];
+
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return x->port < y->port ? -1 : 1;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The ports' blocks, busiest first when they do not all fit: at most
+ * @max_ports, and on a terminal of @max_lines lines only as many blocks
+ * as fit (each is rendered first to count its lines).
+ */
+static void print_ports(const struct sa_report_ctx *rc, const struct sa_view *v,
+			size_t max_ports, int cols, int max_lines, bool live)
+{
+	size_t *rows = malloc((v->n_ports ? v->n_ports : 1) * sizeof(*rows));
+	size_t n = v->n_ports, shown = 0;
+	struct layout lo;
+	int used = 1;	/* the header */
+
+	if (!rows)
+		return;
+	for (size_t i = 0; i < n; i++)
+		rows[i] = i;
+	if (n > max_ports) {
+		rank_view = v;
+		qsort(rows, n, sizeof(*rows), by_syns_desc);
+		n = max_ports;
+	}
+	layout_make(rc, v, rows, n, cols, &lo);
+	/* Busiest first decides which fit; port order is how they show. */
+	for (size_t i = 0; i < n; i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		int lines;
+
+		if (!f)
+			break;
+		lines = print_port(f, rc, &lo, &v->ports[rows[i]], cols, live);
+		fclose(f);
+		free(buf);
+		if (max_lines && used + lines > max_lines)
+			break;
+		used += lines;
+		shown++;
+	}
+	qsort(rows, shown, sizeof(*rows), by_index);
+	print_header(stdout, &lo, rc->color);
+	for (size_t i = 0; i < shown; i++)
+		print_port(stdout, rc, &lo, &v->ports[rows[i]], cols, live);
+	if (!v->n_ports)
+		printf("   (no SYNs and no listeners on the selected ports yet)\n");
+	else if (v->n_ports > shown)
+		printf("   (+%zu more ports left out, those with the fewest SYNs: narrow "
+		       "with --ports, or --json for all of them)\n", v->n_ports - shown);
+	free(rows);
+}
+
+static void print_title(const struct sa_report_ctx *rc, const char *what,
+			double elapsed_s, int cols)
+{
+	struct wrap w = { .f = stdout, .width = cols };
+	char unit[128];
+
+	w.x = printf("synacct %s", what);
+	snprintf(unit, sizeof(unit), "netns %s", rc->netns ? rc->netns : "(current)");
+	wrap_unit(&w, unit, NULL);
+	for (int i = 0; i < rc->n_ifaces; i++) {
+		snprintf(unit, sizeof(unit), "iface %s", rc->ifaces[i]);
+		wrap_unit(&w, unit, NULL);
+	}
+	snprintf(unit, sizeof(unit), "(xdp %s)", rc->m.nic ? rc->xdp_mode : "off");
+	wrap_unit(&w, unit, NULL);
+	snprintf(unit, sizeof(unit), "%.0fs", elapsed_s);
+	wrap_unit(&w, unit, NULL);
+	wrap_unit(&w, "totals since start", NULL);
+	putchar('\n');
+}
+
+void sa_table_live(const struct sa_report_ctx *rc, const struct sa_view *v,
+		   double elapsed_s)
+{
+	int cols = rc->width, lines = 0;
+
+	if (rc->tty) {
+		int c;
+
+		sa_term_size(&c, &lines);
+		fputs("\033[H\033[2J", stdout);	/* redraw in place */
+		/* Leave the title, the "left out" line and the cursor's. */
+		lines = lines > 4 ? lines - 3 : 0;
+	}
+	print_title(rc, "live", elapsed_s, cols);
+	print_ports(rc, v, SA_TABLE_LIVE_ROWS, cols, lines, true);
+	if (!rc->tty)
+		putchar('\n');
+	fflush(stdout);
+}
+
+void sa_table_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
+		      double elapsed_s)
+{
+	int cols = rc->width;
+	struct wrap w = { .f = stdout, .width = cols };
+	char unit[128];
+
+	printf("\n");
+	print_title(rc, "summary", elapsed_s, cols);
+	print_ports(rc, v, SA_TABLE_SUMMARY_ROWS, cols, 0, false);
+	printf("unparsed frames: nic %llu, tc %llu\n",
+	       (unsigned long long)v->snap->nic_unparsed,
+	       (unsigned long long)v->snap->tc_unparsed);
+	if (rc->m.stack) {
+		w.x = printf("namespace MIBs:");
+		for (int i = 0; i < SA_MIB_MAX; i++) {
+			snprintf(unit, sizeof(unit), "%s %llu", sa_mib_names[i],
+				 (unsigned long long)v->snap->mib[i]);
+			wrap_unit(&w, unit, NULL);
+		}
+		if (v->consistent)
+			printf("\n  per-port sums agree with them\n");
+		else
+			printf("\n  per-port sums DISAGREE on %s (traffic on other "
+			       "interfaces of the namespace?)\n", v->inconsistent);
+	}
+	fflush(stdout);
+}
