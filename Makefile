@@ -17,7 +17,7 @@ PKGS    := libbpf libxdp libelf zlib json-c libcap-ng
 # Debian packages for building, testing and the demo.
 DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev \
 	xdp-tools libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
-	iproute2 nftables jq perl util-linux procps
+	iproute2 nftables jq perl util-linux procps tmux
 
 ifeq ($(V),1)
 Q :=

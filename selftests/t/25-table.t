@@ -1,0 +1,105 @@
+#!/bin/bash
+# The live table as a person sees it: in a real terminal (tmux) at 80x24
+# and 200x50 no line wraps, the funnel stays in order left to right, what
+# does not fit is folded under the row, the figures equal the lab's ground
+# truth, a resized terminal is redrawn at once, and colour follows NO_COLOR.
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init
+command -v tmux >/dev/null || t_skip_all "tmux is not installed (make deps)"
+
+TMUX_SOCK=$LAB_DIR/tmux.sock
+tm() { tmux -S "$TMUX_SOCK" "$@"; }
+tm_kill() { tm kill-server 2>/dev/null; }
+trap 'tm_kill; lab_teardown' EXIT
+
+# pane: the screen as shown, lines that wrapped joined back (-J), so a
+# line longer than the terminal is one long line here.
+pane() { tm capture-pane -p -J -t sa; }
+
+# figure FILE PORT NAME: NAME's value for PORT, from its column (found by
+# the header's name) or from a "NAME value" pair folded under the row.
+figure() {
+	awk -v port="$2" -v name="$3" '
+		$1 == "port" { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$1 == port && !inblk { inblk = 1; if (name in col) { print $col[name]; done = 1; exit } next }
+		inblk && $1 ~ /^[0-9]+$/ && NF > 3 { exit }
+		inblk { for (i = 1; i < NF; i++) if ($i == name) { print $(i + 1); done = 1; exit } }
+	' "$1"
+}
+
+# widest FILE: the longest line.
+widest() { awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$1"; }
+
+wait_for() {	# wait_for REGEX: until the pane shows it
+	local i
+	for ((i = 0; i < 50; i++)); do
+		pane | grep -Eq "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+run_table() {	# run_table COLS ROWS [env...]
+	tm_kill
+	tm -f /dev/null new-session -d -s sa -x "$1" -y "$2" \
+		env "${@:3}" "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --interval 0.3 ||
+		{ echo "Bail out! cannot start tmux"; exit 1; }
+	tm set-option -t sa remain-on-exit on >/dev/null
+	wait_for '^synacct live' || { echo "# no table:"; pane | t_diag; }
+}
+
+# Traffic: an overflowing accept queue (a loss verdict), a healthy port.
+lab_server 8301 --backlog 2 --accept none
+srv1=$LAB_SERVER_PID; cnt1=$LAB_SERVER_COUNT
+lab_server 8302 --accept all
+srv2=$LAB_SERVER_PID; cnt2=$LAB_SERVER_COUNT
+
+run_table 80 24
+lab_nstat "$CLI" >"$LAB_DIR/cli.0"
+lab_client --to $SRV_IP4 --port 8302 --count 7 >/dev/null
+lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
+sleep 0.8
+pane >"$LAB_DIR/80.txt"
+t_ok $(( $(widest "$LAB_DIR/80.txt") <= 80 ? 0 : 1 )) \
+	"80x24: no line wraps (widest $(widest "$LAB_DIR/80.txt"))"
+t_like "$(grep -m1 '^ *port ' "$LAB_DIR/80.txt")" "port +nic_syn +tc_syn +stack_drops +listener_syn" \
+	"80x24: the header starts with the funnel, left to right"
+t_is "$(figure "$LAB_DIR/80.txt" 8302 nic_syn),$(figure "$LAB_DIR/80.txt" 8302 tc_syn),$(figure "$LAB_DIR/80.txt" 8302 listener_syn)" \
+	"$sent,$sent,$sent" "80x24: nic_syn, tc_syn, listener_syn in the row == SYNs sent"
+t_is "$(figure "$LAB_DIR/80.txt" 8302 established),$(figure "$LAB_DIR/80.txt" 8302 accepted)" \
+	"$sent,$sent" "80x24: established and accepted, folded under the row == SYNs sent"
+t_ok $(grep -q '^ *port .*established' "$LAB_DIR/80.txt"; echo $((! $?))) \
+	"80x24: established does not fit the row, so it is folded"
+t_is "$(( $(pane | wc -l) <= 24 ? 1 : 0 ))" 1 "80x24: the table keeps to the terminal's height"
+
+# Resize: the table is redrawn for the new size without waiting.
+tm resize-window -t sa -x 200 -y 50
+sleep 0.2
+pane >"$LAB_DIR/200.txt"
+t_ok $(( $(widest "$LAB_DIR/200.txt") <= 200 ? 0 : 1 )) "200x50 after SIGWINCH: no line wraps"
+t_like "$(grep -m1 '^ *port ' "$LAB_DIR/200.txt")" "established +accepted +syn_queue_len +accept_queue_len +accept_backlog$" \
+	"200x50: every column fits the row"
+t_is "$(figure "$LAB_DIR/200.txt" 8302 established),$(figure "$LAB_DIR/200.txt" 8302 accepted)" \
+	"$sent,$sent" "200x50: established and accepted in their columns == SYNs sent"
+
+# The overflowing port: its verdict, in red on a terminal.
+lab_client --to $SRV_IP4 --port 8301 --count 8 --timeout-ms 300 >/dev/null
+sleep 0.8
+t_like "$(pane)" "=> accept queue full \(backlog 2\)" "the verdict under the overflowing port"
+t_like "$(tm capture-pane -p -e -t sa)" $'\e\\[31m(=> )?accept queue full' "a loss verdict is red on a terminal"
+tm send-keys -t sa C-c
+sleep 0.5
+t_like "$(pane)" "^synacct summary|synacct summary" "Ctrl-C: the summary follows"
+t_ok $(( $(tm capture-pane -p -J -S - -t sa | widest /dev/stdin) <= 200 ? 0 : 1 )) "the summary does not wrap either"
+
+run_table 80 24 NO_COLOR=1
+sleep 0.5
+t_is "$(tm capture-pane -p -e -t sa | grep -c $'\e\\[3[0-9]m')" 0 "NO_COLOR: no colour"
+tm send-keys -t sa C-c
+sleep 0.3
+tm_kill
+
+lab_server_stop $srv1 $cnt1
+lab_server_stop $srv2 $cnt2
+t_done
