@@ -63,3 +63,51 @@ bool sa_group_sparse(const char *group)
 #undef SA_SPARSE
 	return false;
 }
+
+int sa_counter_metric(enum sa_counter c, char *buf, size_t len)
+{
+	const struct sa_counter_def *d = &sa_counters[c];
+	const char *label;
+
+	if (!strcmp(d->group, "hidden"))
+		return -1;
+	if (sa_counter_top_level(c))
+		return snprintf(buf, len, "synacct_%s_total", d->key);
+	label = sa_group_label(d->group);
+	return snprintf(buf, len, "synacct_%s_total{%s=\"%s\"}", d->group,
+			label ? label : "key", d->key);
+}
+
+/* The quantities as a Markdown table: docs/design.md holds this table, and
+ * a test compares the two. */
+void sa_counters_markdown(FILE *f)
+{
+	char metric[128];
+
+	fprintf(f, "| JSON key | stage | BPF map field | metric | what it counts |\n");
+	fprintf(f, "|---|---|---|---|---|\n");
+	for (int i = 0; i < SA_C_MAX; i++) {
+		const struct sa_counter_def *d = &sa_counters[i];
+
+		if (sa_counter_metric(i, metric, sizeof(metric)) < 0)
+			continue;
+		fprintf(f, "| `%s%s%s` | %s | `%s_counters.%s` | `%s` | %s |\n",
+			sa_counter_top_level(i) ? "" : d->group,
+			sa_counter_top_level(i) ? "" : ".", d->key,
+			sa_stage_names[d->stage], sa_stage_names[d->stage], d->name,
+			metric, d->help);
+	}
+	fprintf(f, "| `stack_drops.REASON` | stack | `stack_drops{port, reason}` | "
+		"`synacct_stack_drops_total{reason=\"REASON\"}` | SYNs freed before a "
+		"socket took them, by the kernel's drop reason |\n");
+#define SA_GAUGE_MD(name, help) \
+	fprintf(f, "| `%s` | listeners | iter/tcp | `synacct_%s` | %s |\n", \
+		#name, #name, help);
+	SA_GAUGES(SA_GAUGE_MD)
+#undef SA_GAUGE_MD
+#define SA_DERIVED_MD(name, group, key, metric, help)		\
+	fprintf(f, "| `%s%s%s` | derived | — | `%s` | %s |\n",		\
+		#group, sizeof(#group) > 1 ? "." : "", #key, metric, help);
+	SA_DERIVED(SA_DERIVED_MD)
+#undef SA_DERIVED_MD
+}

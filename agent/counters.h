@@ -10,6 +10,7 @@
 #define SYNACCT_COUNTERS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <linux/types.h>
 #include "synacct.h"
 
@@ -47,6 +48,11 @@ extern const char *const sa_stage_names[SA_STAGE_MAX];
 const char *sa_group_label(const char *group);
 /* Whether a group prints only its keys that are not zero. */
 bool sa_group_sparse(const char *group);
+/* Counter @c's metric: synacct_<key>_total, or for a grouped counter
+ * synacct_<group>_total{<label>="<key>"}; -1 for a hidden one. */
+int sa_counter_metric(enum sa_counter c, char *buf, size_t len);
+/* Every quantity as the Markdown table of docs/design.md. */
+void sa_counters_markdown(FILE *f);
 
 static inline bool sa_counter_top_level(enum sa_counter c)
 {
@@ -67,22 +73,27 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 
 /*
  * Figures the reconciler derives per port (agent/reconcile.c).
- * X(name, group, key, help) as in the counter table.
+ * X(name, group, key, metric, help): group and key as in the counter
+ * table; metric as Prometheus has it (sums are sum() of a family there).
  */
 #define SA_DERIVED(X)							\
-	X(accepted, , accepted,						\
+	X(accepted, , accepted, "synacct_accepted_total",		\
 	  "connections the application took off the accept queue: established minus the queue's growth") \
-	X(stack_drops_total, , stack_drops,				\
-	  "SYNs freed before a socket took them, every reason (stack_drops{reason} in JSON)") \
-	X(listen_drops_total, , listen_drops,				\
-	  "SYNs dropped at the listener, every cause (listen_drops{cause} in JSON)") \
+	X(stack_drops_total, , stack_drops, "sum(synacct_stack_drops_total)", \
+	  "the table's stack_drops column: SYNs freed before a socket, every reason") \
+	X(listen_drops_total, , listen_drops, "sum(synacct_listen_drops_total)", \
+	  "the table's listen_drops column: SYNs dropped at the listener, every cause") \
 	X(unexplained_nic_to_tc, unexplained, nic_to_tc,		\
+	  "synacct_unexplained{gap=\"nic_to_tc\"}",			\
 	  "nic_syn - tc_syn - drops between XDP and TC")		\
 	X(unexplained_tc_to_listener, unexplained, tc_to_listener,	\
+	  "synacct_unexplained{gap=\"tc_to_listener\"}",		\
 	  "tc_syn - listener_syn - syn_to_request_sock - stack drops after TC") \
 	X(unexplained_at_listener, unexplained, at_listener,		\
+	  "synacct_unexplained{gap=\"at_listener\"}",			\
 	  "listener_syn - syn_queued - syncookies_sent - listen_drops")	\
 	X(unexplained_synack_sent, unexplained, synack_sent,		\
+	  "synacct_unexplained{gap=\"synack_sent\"}",			\
 	  "synack_sent - syn_queued - syncookies_sent - synack_retrans")
 
 #endif /* SYNACCT_COUNTERS_H */

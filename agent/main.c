@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "counters.h"
 #include "log.h"
 #include "options.h"
 #include "reconcile.h"
@@ -31,8 +32,20 @@
 
 const char *argp_program_version = "synacct 0.1";
 
+/* `synacct counters`: every quantity, its stage, map field and metric. */
+static int counters_main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--markdown")) {
+		sa_err("usage: synacct counters [--markdown]");
+		return SA_EXIT_USAGE;
+	}
+	sa_counters_markdown(stdout);
+	return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+}
+
 static const struct sa_command commands[] = {
 	{ "check", sa_check_main, "audit a namespace's SYN defences once; attaches nothing" },
+	{ "counters", counters_main, "list every quantity: JSON key, stage, map field, metric" },
 };
 
 static const char doc[] =
@@ -42,7 +55,10 @@ static const char doc[] =
 "and says where they are lost and why.\n\n"
 "  synacct check [--netns NAME|PATH] [--ports LIST] [--json]\n"
 "    audits the namespace's SYN defences once and attaches nothing (see\n"
-"    'synacct check --help').\n\n"
+"    'synacct check --help').\n"
+"  synacct counters\n"
+"    lists every quantity synacct reports: JSON key, stage, BPF map field,\n"
+"    Prometheus metric.\n\n"
 "Exit status: 0 ok, 1 runtime failure, 2 usage error.";
 
 enum {

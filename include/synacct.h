@@ -70,17 +70,17 @@
 	X(STACK, listener_syn, , listener_syn,				\
 	  "SYNs consumed by a listening socket")			\
 	X(STACK, syn_queued, , syn_queued,				\
-	  "... that created a request sock in the SYN queue")		\
+	  "SYNs at the listener that created a request sock (queued)")		\
 	X(STACK, syncookies_sent, , syncookies_sent,			\
-	  "... answered with a SYN cookie (SyncookiesSent)")		\
+	  "SYNs at the listener answered with a SYN cookie (SyncookiesSent)")		\
 	X(STACK, listen_drop_accept_queue_full, listen_drops, accept_queue_full, \
-	  "... dropped because the accept queue was full (ListenOverflows)") \
+	  "SYNs the listener dropped: accept queue full (ListenOverflows)") \
 	X(STACK, listen_drop_syn_queue_full, listen_drops, syn_queue_full, \
-	  "... dropped because the SYN queue was full, no cookies (TCPReqQFullDrop)") \
+	  "SYNs the listener dropped: SYN queue full, no cookies (TCPReqQFullDrop)") \
 	X(STACK, listen_drop_other, listen_drops, other,		\
-	  "... dropped by the listener for another reason (ListenDrops only)") \
+	  "SYNs the listener dropped for another reason (ListenDrops only)") \
 	X(STACK, listener_unclassified, hidden, listener_unclassified,	\
-	  "... consumed on a CPU with no MIB baseline yet (shows as unexplained.at_listener)") \
+	  "SYNs at the listener on a CPU with no MIB baseline yet (shows as unexplained.at_listener)") \
 	X(STACK, syn_to_request_sock, , syn_to_request_sock,		\
 	  "retransmitted SYNs answered from their existing request sock") \
 	X(STACK, synack_retrans, , synack_retrans,			\
