@@ -37,7 +37,7 @@ BPF_HDRS  := include/synacct.h include/bpf/parse.h include/bpf/count.h $(BUILD)/
 
 USER_SRCS := agent/main.c agent/options.c agent/log.c agent/netns.c agent/ports.c \
 	agent/counters.c agent/snapshot.c agent/mib.c agent/reconcile.c \
-	agent/report.c agent/table.c agent/check.c agent/caps.c \
+	agent/settle.c agent/report.c agent/table.c agent/check.c agent/caps.c \
 	xdp/nic.c tc/tc.c kprobe/stack.c kprobe/listeners.c
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 USER_HDRS := include/synacct.h $(wildcard agent/*.h)

@@ -23,6 +23,7 @@
 #include "options.h"
 #include "reconcile.h"
 #include "report.h"
+#include "settle.h"
 #include "stage.h"
 #include "table.h"
 
@@ -247,6 +248,34 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
 	return err;
 }
 
+/* One port again, downstream first, for sa_settle(). */
+static int reread_port(void *ctx, __u32 port, struct sa_port_stats *ps)
+{
+	struct sa_watch *w = ctx;
+	int err = 0;
+
+	for (int i = ST_MAX - 1; i >= 0 && !err; i--)
+		if (w->stage[i] && stage_ops[i]->read_port)
+			err = stage_ops[i]->read_port(w->stage[i], port, ps);
+	return err;
+}
+
+/* A reading, with the SYNs in flight at that moment moved to the next
+ * one (settle.h); @prev is the previous settled reading. */
+static int read_settled(struct sa_watch *w, struct sa_snapshot *snap,
+			const struct sa_snapshot *prev)
+{
+	int err = read_all(w, snap);
+
+	if (!err)
+		err = sa_settle(snap, prev, w->rc.m, reread_port, w);
+	if (err < 0) {
+		sa_err("cannot settle the counters: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 /* Ports with a listener: from the iterator's reading when there is one
  * (no second walk of every socket), else from /proc/net/tcp. */
 static int listening_ports(const struct sa_snapshot *snap, struct sa_portset *out)
@@ -313,7 +342,7 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	struct sa_snapshot *tmp;
 	int err;
 
-	err = read_all(w, w->cur);
+	err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
 	if (!err)
@@ -335,7 +364,7 @@ static int summary(struct sa_watch *w, double elapsed_s)
 	int err;
 
 	sa_view_free(&w->view);
-	err = read_all(w, w->cur);
+	err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
 	if (!err)
@@ -514,7 +543,7 @@ int sa_watch_main(int argc, char **argv)
 		goto cleanup;
 	setup_report(w);
 
-	if (read_all(w, w->base) || sa_snapshot_copy(w->prev, w->base))
+	if (read_settled(w, w->base, w->prev) || sa_snapshot_copy(w->prev, w->base))
 		goto cleanup;
 	sa_report_start(&w->rc);
 	err = run(w);

@@ -78,8 +78,8 @@ static void reason_loss(struct loss *best, __u32 r, __u64 n)
 
 /* The stage gaps: each unexplained figure is what is left of one
  * equation of the funnel. */
-static void reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
-			   struct sa_port_view *v)
+void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
+		       struct sa_port_view *v)
 {
 	__s64 after_tc;
 
@@ -211,7 +211,7 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 	v->port = port;
 	v->ps = ps;
 	v->cookie_mode = ps->c[SA_C_syncookies_sent] > 0 || tcp_syncookies == 2;
-	reconcile_gaps(ps, m, v);
+	sa_reconcile_gaps(ps, m, v);
 	verdict(ps, m, v);
 }
 

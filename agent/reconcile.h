@@ -47,6 +47,9 @@ struct sa_view {
 	char inconsistent[256];	/* the nstat names that disagree */
 };
 
+/* The derived figures and gaps of @ps only (no verdict): adds to @v. */
+void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
+		       struct sa_port_view *v);
 void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 		       int tcp_syncookies, struct sa_port_view *v);
 /* Reconcile the ports of @s in @shown (with @active, only those that moved

@@ -217,6 +217,30 @@ int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *sna
 	return err;
 }
 
+int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
+		       struct sa_port_stats *ps)
+{
+	unsigned int nfields = sa_stage_ncounters[stage];
+	enum sa_counter first = sa_stage_first[stage];
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu * nfields, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, &port, vals))
+		err = errno == ENOENT ? 0 : -errno;
+	else
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			for (unsigned int i = 0; i < nfields; i++)
+				ps->c[first + i] += vals[cpu * nfields + i];
+	free(vals);
+	return err;
+}
+
 int sa_read_unparsed(int map_fd, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();

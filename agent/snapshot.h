@@ -70,6 +70,9 @@ int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l)
 /* Read a stage's per-CPU hash keyed by port (its counters, in table
  * order), summing the CPUs into the snapshot. */
 int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap);
+/* One port of such a map (missing: nothing added). */
+int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
+		       struct sa_port_stats *ps);
 /* Sum over CPUs of the one-entry per-CPU array parse_counters. */
 int sa_read_unparsed(int map_fd, __u64 *out);
 

@@ -347,6 +347,32 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 	return err;
 }
 
+static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
+{
+	struct stack_stage *st = priv;
+	int fd = bpf_map__fd(st->skel->maps.stack_drops);
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	int err;
+
+	/* The drops first: they are downstream of the listener's counts. */
+	vals = calloc(ncpu, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 i = 0; i < ps->n_drops; i++) {
+		struct sa_drop_key key = { .port = port, .reason = ps->drops[i].reason };
+
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			ps->drops[i].n += vals[cpu];
+	}
+	free(vals);
+	err = sa_read_port_entry(bpf_map__fd(st->skel->maps.stack_counters),
+				 SA_STAGE_STACK, port, ps);
+	return err;
+}
+
 static void stack_stage_close(void *priv)
 {
 	struct stack_stage *st = priv;
@@ -362,6 +388,7 @@ const struct sa_stage_ops sa_stack_stage = {
 	.open = stack_stage_open,
 	.attach = stack_stage_attach,
 	.read = stack_stage_read,
+	.read_port = stack_stage_read_port,
 	.hooks = stack_stage_hooks,
 	.close = stack_stage_close,
 };

@@ -165,6 +165,14 @@ static int tc_stage_read(void *priv, struct sa_snapshot *snap)
 				&snap->tc_unparsed);
 }
 
+static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
+{
+	struct tc_stage *st = priv;
+
+	return sa_read_port_entry(bpf_map__fd(st->skel->maps.tc_counters),
+				  SA_STAGE_TC, port, ps);
+}
+
 static int tc_stage_hooks(void *priv, const char **names, int max)
 {
 	static const char *const hooks[] = { "tc_ingress", "tc_egress" };
@@ -202,6 +210,7 @@ const struct sa_stage_ops sa_tc_stage = {
 	.open = tc_stage_open,
 	.attach = tc_stage_attach,
 	.read = tc_stage_read,
+	.read_port = tc_stage_read_port,
 	.hooks = tc_stage_hooks,
 	.close = tc_stage_close,
 };

@@ -188,6 +188,14 @@ static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 				&snap->nic_unparsed);
 }
 
+static int nic_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
+{
+	struct nic_stage *st = priv;
+
+	return sa_read_port_entry(bpf_map__fd(st->skel->maps.nic_counters),
+				  SA_STAGE_NIC, port, ps);
+}
+
 static int nic_stage_hooks(void *priv, const char **names, int max)
 {
 	if (max < 1)
@@ -221,6 +229,7 @@ const struct sa_stage_ops sa_nic_stage = {
 	.open = nic_stage_open,
 	.attach = nic_stage_attach,
 	.read = nic_stage_read,
+	.read_port = nic_stage_read_port,
 	.hooks = nic_stage_hooks,
 	.close = nic_stage_close,
 };

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * settle.c - SYNs in flight are not SYNs lost.
+ *
+ * A reading is taken downstream first (main.c), so a SYN between two hooks
+ * at that moment can only make an upstream count larger: every gap of the
+ * funnel is its lasting part (loss no hook explains) plus SYNs in flight.
+ * Hooks run in softirq, but SYNs also wait in queues between them: list
+ * receive runs TC ingress for a batch before IP sees any of it, a busy
+ * listener's socket backlog, the per-CPU backlog.  So a gap seen once
+ * proves nothing; a gap that is still there when the port is read again a
+ * moment later has lasted.  The smallest of a few re-readings is the
+ * lasting part (losses only grow, SYNs in flight come and go); the rest
+ * was in flight, and is moved into the next reading by taking it off the
+ * upstream figures, so that every record's equations close.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "settle.h"
+
+/* Re-readings of a port whose gaps moved, this far apart: longer than a
+ * softirq's batch, short enough to stay within one interval. */
+#define SA_SETTLE_ROUNDS	8
+#define SA_SETTLE_SPACING_NS	500000
+
+enum { GAP_NIC_TC, GAP_TC_LISTENER, GAP_AT_LISTENER, GAP_SYNACK, GAP_MAX };
+
+struct gaps {
+	__s64 g[GAP_MAX];
+};
+
+static void gaps_of(const struct sa_port_stats *ps, struct sa_measured m,
+		    struct gaps *out)
+{
+	struct sa_port_view v = { 0 };
+
+	sa_reconcile_gaps(ps, m, &v);
+	out->g[GAP_NIC_TC] = v.unexplained_nic_to_tc;
+	out->g[GAP_TC_LISTENER] = v.unexplained_tc_to_listener;
+	out->g[GAP_AT_LISTENER] = v.unexplained_at_listener;
+	out->g[GAP_SYNACK] = v.unexplained_synack_sent;
+}
+
+struct unsettled {
+	__u32 port;
+	struct gaps before;	/* in @prev: what has lasted so far */
+	struct gaps seen;	/* in @cur */
+	struct gaps least;	/* the smallest re-reading */
+	bool done;
+};
+
+/* A scratch copy of @ps's drop reasons, at 0, for a re-reading. */
+static int reread_port(const struct sa_port_stats *ps, __u32 port,
+		       sa_reread_fn reread, void *ctx, struct sa_port_stats *tmp)
+{
+	memset(tmp, 0, sizeof(*tmp));
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (!sa_port_drop(tmp, ps->drops[i].reason))
+			return -ENOMEM;
+	return reread(ctx, port, tmp);
+}
+
+/* Take @x in-flight SYNs off counter @c, never below the previous
+ * reading (a count never goes backwards). */
+static void take_off(struct sa_port_stats *ps, const struct sa_port_stats *before,
+		     enum sa_counter c, __s64 x)
+{
+	__u64 floor = before ? before->c[c] : 0;
+
+	if (x <= 0)
+		return;
+	ps->c[c] = ps->c[c] - floor > (__u64)x ? ps->c[c] - x : floor;
+}
+
+static void settle_port(struct sa_snapshot *cur, const struct sa_snapshot *prev,
+			struct sa_measured m, const struct unsettled *u)
+{
+	struct sa_port_stats *ps = cur->port[u->port];
+	const struct sa_port_stats *before = prev->port[u->port];
+	__s64 x[GAP_MAX];
+
+	for (int j = 0; j < GAP_MAX; j++)
+		x[j] = u->seen.g[j] - u->least.g[j];
+	/* A SYN in flight at a boundary was counted by every stage above
+	 * it; a SYN-ACK counted at TC egress before its SYN's verdict. */
+	if (m.nic)
+		take_off(ps, before, SA_C_nic_syn,
+			 x[GAP_NIC_TC] + x[GAP_TC_LISTENER] + x[GAP_AT_LISTENER]);
+	take_off(ps, before, SA_C_tc_syn, x[GAP_TC_LISTENER] + x[GAP_AT_LISTENER]);
+	take_off(ps, before, SA_C_listener_syn, x[GAP_AT_LISTENER]);
+	take_off(ps, before, SA_C_synack_sent, x[GAP_SYNACK]);
+}
+
+static void nap(long ns)
+{
+	struct timespec ts = { 0, ns };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
+	      struct sa_measured m, sa_reread_fn reread, void *ctx)
+{
+	struct unsettled *u = NULL, *v;
+	size_t n = 0, left;
+	struct sa_port_stats tmp = { 0 };
+	int err = 0;
+
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		struct gaps before, seen;
+
+		if (!cur->port[p])
+			continue;
+		gaps_of(sa_snapshot_get(prev, p), m, &before);
+		gaps_of(cur->port[p], m, &seen);
+		if (!memcmp(&before, &seen, sizeof(seen)))
+			continue;
+		v = realloc(u, (n + 1) * sizeof(*u));
+		if (!v) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		u = v;
+		u[n++] = (struct unsettled){ .port = p, .before = before,
+					     .seen = seen, .least = seen };
+	}
+
+	left = n;
+	for (int round = 0; round < SA_SETTLE_ROUNDS && left; round++) {
+		nap(SA_SETTLE_SPACING_NS);
+		for (size_t i = 0; i < n; i++) {
+			struct gaps again;
+
+			if (u[i].done)
+				continue;
+			err = reread_port(cur->port[u[i].port], u[i].port, reread, ctx, &tmp);
+			free(tmp.drops);
+			if (err)
+				goto cleanup;
+			gaps_of(&tmp, m, &again);
+			for (int j = 0; j < GAP_MAX; j++)
+				if (again.g[j] < u[i].least.g[j])
+					u[i].least.g[j] = again.g[j];
+			/* SYNs lost never come back: a SYN gap below what had
+			 * lasted is a hook caught between two increments. */
+			for (int j = GAP_NIC_TC; j <= GAP_AT_LISTENER; j++)
+				if (u[i].least.g[j] < u[i].before.g[j] &&
+				    u[i].seen.g[j] >= u[i].before.g[j])
+					u[i].least.g[j] = u[i].before.g[j];
+			/* Back to what had lasted before: nothing new lasts. */
+			if (!memcmp(&u[i].least, &u[i].before, sizeof(u[i].least))) {
+				u[i].done = true;
+				left--;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		settle_port(cur, prev, m, &u[i]);
+	err = n;
+cleanup:
+	free(u);
+	return err;
+}
