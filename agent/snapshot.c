@@ -180,21 +180,35 @@ int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
 	return sa_snapshot_diff(dst, src, &empty);
 }
 
-int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap)
+/* A lookup buffer for one entry of a stage's per-CPU port map. */
+static __u64 *port_vals(enum sa_stage_id stage, int *ncpu)
+{
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu < 0)
+		return NULL;
+	return calloc((size_t)*ncpu * sa_stage_ncounters[stage], sizeof(__u64));
+}
+
+/* Add every CPU's counters of one entry to the port's. */
+static void port_vals_add(struct sa_port_stats *ps, enum sa_stage_id stage,
+			  const __u64 *vals, int ncpu)
 {
 	unsigned int nfields = sa_stage_ncounters[stage];
 	enum sa_counter first = sa_stage_first[stage];
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 key, next, *prev = NULL;
-	__u64 *vals;
-	int err = 0;
 
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc((size_t)ncpu * nfields, sizeof(__u64));
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		for (unsigned int i = 0; i < nfields; i++)
+			ps->c[first + i] += vals[cpu * nfields + i];
+}
+
+int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap)
+{
+	__u32 key, next, *prev = NULL;
+	int ncpu, err = 0;
+	__u64 *vals = port_vals(stage, &ncpu);
+
 	if (!vals)
 		return -ENOMEM;
-
 	/* Entries are never deleted, so a plain get_next_key walk sees
 	 * every port exactly once. */
 	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
@@ -209,9 +223,7 @@ int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *sna
 			err = -ENOMEM;
 			break;
 		}
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			for (unsigned int i = 0; i < nfields; i++)
-				ps->c[first + i] += vals[cpu * nfields + i];
+		port_vals_add(ps, stage, vals, ncpu);
 	}
 	free(vals);
 	return err;
@@ -220,23 +232,15 @@ int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *sna
 int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
 		       struct sa_port_stats *ps)
 {
-	unsigned int nfields = sa_stage_ncounters[stage];
-	enum sa_counter first = sa_stage_first[stage];
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-	int err = 0;
+	int ncpu, err = 0;
+	__u64 *vals = port_vals(stage, &ncpu);
 
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc((size_t)ncpu * nfields, sizeof(__u64));
 	if (!vals)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(map_fd, &port, vals))
 		err = errno == ENOENT ? 0 : -errno;
 	else
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			for (unsigned int i = 0; i < nfields; i++)
-				ps->c[first + i] += vals[cpu * nfields + i];
+		port_vals_add(ps, stage, vals, ncpu);
 	free(vals);
 	return err;
 }
