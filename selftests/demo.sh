@@ -46,14 +46,18 @@ LAB_PIDS+=($!)
 wait $SA_PID
 echo
 cat <<'OUTRO'
-Read each port as a funnel, left to right:
-  nic_syn   SYNs the NIC saw (XDP)          tc_syn    SYNs after XDP (TC ingress)
-  stk_drop  freed by the stack before a socket, with the kernel's reason
-  listener  SYNs that reached the listening socket, and what it did with them:
-  queued    put in the SYN queue            cookie    answered with a SYN cookie
-  lst_drop  dropped by the listener (accept or SYN queue full)
-  estab     handshakes completed            accepted  taken by the application
-  synq      SYN-queue length now            acceptq   accept-queue length/backlog
+Read each port as a funnel, left to right (the names are the JSON keys):
+  nic_syn          SYNs the NIC saw (XDP)
+  tc_syn           SYNs after XDP (TC ingress)
+  stack_drops      freed by the stack before a socket, with the kernel's reason
+  listener_syn     SYNs that reached the listening socket, and what it did:
+  syn_queued       put in the SYN queue
+  syncookies_sent  answered with a SYN cookie
+  listen_drops     dropped by the listener (accept or SYN queue full)
+  established      handshakes completed   accepted  taken by the application
+  syn_queue_len, accept_queue_len/accept_backlog: the queues right now
+On a narrow terminal the columns that do not fit are folded under the row.
+'synacct counters' lists every quantity with its meaning and metric.
 The verdict under each port names the stage where SYNs are lost and why.
 Port 8080's application accepts too slowly for its backlog of 8; port 8443
 keeps up.  Try it yourself: sudo ./synacct --iface eth0
