@@ -4,7 +4,10 @@
 # lab.sh - a small lab for synacct's tests and demo: a server namespace and
 # a client namespace joined by a veth pair, real listeners and clients, and
 # TAP helpers.  Source it, call lab_init, and everything is torn down by a
-# trap on EXIT, even when a test fails.
+# trap on EXIT, even when a test fails.  A test file made of scenarios
+# defines each as a function and ends with lab_main (see "scenarios"
+# below): each scenario then runs in a lab of its own, alone or with the
+# others.
 #
 # Addresses come from the ranges reserved for testing (RFC 2544, RFC 3849):
 #   server 198.18.0.1/24 2001:db8::1/64     client 198.18.0.2/24 2001:db8::2/64
@@ -201,6 +204,145 @@ lab_require_hook() {
 		jq -r 'select(.type == "start") | .hooks[]')
 	grep -qxF "$1" <<<"$hooks" ||
 		t_skip_all "this kernel does not give synacct $1 (hooks: $(echo $hooks))"
+}
+
+# ---- scenarios ----
+#
+# A test file defines each scenario as a function sc_NAME, lists the names
+# in the order they run, and hands its arguments to lab_main:
+#
+#	LAB_SCENARIOS=(accept_overflow closed_port ...)
+#	lab_main "$@"
+#
+# Every scenario gets a fresh lab (lab_init before it, lab_teardown after
+# it), so none depends on what another left behind and any one runs alone:
+#
+#	selftests/t/30-funnel.t accept_overflow closed_port
+#
+# No argument runs them all in order; --list names them; an unknown name
+# is a usage error (exit 2) that lists the valid ones.  LAB_REQUIRE_HOOK,
+# if set, skips the whole file (saying why) when this kernel does not give
+# synacct that hook.
+
+lab_main() {
+	local prog name fn run=()
+
+	prog=$(basename "$0")
+	# Every scenario function is listed, and every listed name has one:
+	# a scenario cannot drop out of the run unnoticed.
+	for fn in $(declare -F | awk '$3 ~ /^sc_/ { print substr($3, 4) }'); do
+		[[ " ${LAB_SCENARIOS[*]} " == *" $fn "* ]] ||
+			{ echo "Bail out! $prog: sc_$fn is not in LAB_SCENARIOS"; exit 1; }
+	done
+	for name in "${LAB_SCENARIOS[@]}"; do
+		declare -F "sc_$name" >/dev/null ||
+			{ echo "Bail out! $prog: scenario $name has no function sc_$name"; exit 1; }
+	done
+	case ${1:-} in
+	-l | --list)
+		printf '%s\n' "${LAB_SCENARIOS[@]}"
+		exit 0 ;;
+	-h | --help)
+		echo "usage: $prog [--list] [SCENARIO...]  (no SCENARIO: all, in order)"
+		exit 0 ;;
+	esac
+	for name in "$@"; do
+		[[ " ${LAB_SCENARIOS[*]} " == *" $name "* ]] || {
+			echo "$prog: unknown scenario '$name'; valid: ${LAB_SCENARIOS[*]}" >&2
+			exit 2
+		}
+	done
+	if [ $# -gt 0 ]; then
+		run=("$@")
+	else
+		run=("${LAB_SCENARIOS[@]}")
+	fi
+	lab_require
+	for name in "${run[@]}"; do
+		echo "# scenario $name"
+		lab_init
+		if [ -n "${LAB_REQUIRE_HOOK:-}" ]; then
+			lab_require_hook "$LAB_REQUIRE_HOOK"
+			LAB_REQUIRE_HOOK=
+		fi
+		"sc_$name"
+		lab_teardown
+	done
+	t_done
+}
+
+# ---- the table ----
+#
+# table_cell FILE PORT NAME: a port's figure from the last table in FILE
+# (the summary, once synacct has exited), found by name: in the column
+# under the header NAME, or, when the column did not fit and was folded
+# under the row, as a "NAME VALUE" pair in the port's block.  Prints
+# nothing and fails when the port or the figure is not there.
+table_cell() {
+	awk -v port="$2" -v name="$3" '
+	# The table before issue #7 named some columns apart from the JSON
+	# key; the JSON key finds them too.
+	BEGIN {
+		alias["listener"] = "listener_syn"; alias["queued"] = "syn_queued"
+		alias["cookie"] = "syncookies_sent"; alias["lst_drop"] = "listen_drops"
+		alias["stk_drop"] = "stack_drops"; alias["estab"] = "established"
+		alias["synq"] = "syn_queue_len"; alias["acceptq"] = "accept_queue_len"
+	}
+	/^synacct (live|summary) / { n = 0; next }	# a new table starts
+	{ line[++n] = $0 }
+	END {
+		for (i = 1; i <= n; i++) {
+			split(line[i], f)
+			if (f[1] == "port") { hdr = i; break }
+		}
+		if (!hdr)
+			exit 1
+		ncol = split(line[hdr], h)
+		col = 0
+		for (c = 1; c <= ncol; c++)
+			if (h[c] == name || alias[h[c]] == name)
+				col = c
+		for (i = hdr + 1; i <= n; i++) {
+			split(line[i], f)
+			if (f[1] == port) { row = i; break }
+		}
+		if (!row)
+			exit 1
+		if (col) {
+			if (split(line[row], f) != ncol) {
+				printf "table_cell: port %s: %d cells under %d headers\n",
+					port, split(line[row], f), ncol > "/dev/stderr"
+				exit 1
+			}
+			print f[col]
+			exit 0
+		}
+		# Folded: the lines under the row, up to the next row or the
+		# first line that is not indented (the text after the table).
+		for (i = row + 1; i <= n; i++) {
+			if (line[i] !~ /^[ \t]/)
+				break
+			m = split(line[i], f)
+			if (f[1] ~ /^[0-9]+$/)
+				break
+			if (f[1] == "=>")	# the verdict, in words
+				continue
+			for (c = 1; c < m; c++)
+				if (f[c] == name) {
+					print f[c + 1]
+					exit 0
+				}
+		}
+		exit 1
+	}' "$1"
+}
+
+# table_ports FILE: the ports with a row in the last table in FILE.
+table_ports() {
+	awk '/^synacct (live|summary) / { n = 0; hdr = 0; delete p; next }
+	     $1 == "port" { hdr = 1; next }
+	     hdr && $1 ~ /^[0-9]+$/ { p[++n] = $1 }
+	     END { for (i = 1; i <= n; i++) print p[i] }' "$1"
 }
 
 # ---- kernel counters ----

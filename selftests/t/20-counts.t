@@ -1,10 +1,15 @@
 #!/bin/bash
 # Stage 1 and 2 counts are exact: nic_syn, tc_syn and synack_sent equal the
 # SYNs the client namespace sent (its TcpActiveOpens + TCPSynRetrans), for
-# IPv4 and IPv6; interval records add up to the summary; nothing stays
-# attached after synacct exits, whichever way it exits.
+# IPv4 and IPv6; interval records add up to the summary; the table carries
+# the JSON's figures; nothing stays attached after synacct exits, whichever
+# way it exits.  Each scenario runs in a lab of its own:
+#   selftests/t/20-counts.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
-lab_init
+
+LAB_SCENARIOS=(count_ipv4 count_ipv6 xdp_loader two_ifaces table_summary
+	table_scan ports_duration netns_path sigterm other_tc_filter
+	iface_deleted)
 
 # count_run FAMILY ADDR PORT N
 count_run() {
@@ -51,133 +56,172 @@ nothing_attached() {	# nothing_attached WHAT
 		"$1: the clsact qdisc synacct created is gone"
 }
 
-count_run IPv4 $SRV_IP4 8080 40
-nothing_attached "after SIGINT"
-count_run IPv6 $SRV_IP6 8443 40
+sc_count_ipv4() {
+	count_run IPv4 $SRV_IP4 8080 40
+	nothing_attached "after SIGINT"
+}
+
+sc_count_ipv6() {
+	count_run IPv6 $SRV_IP6 8443 40
+}
 
 # libxdp attached it, so xdp-loader sees it.
-synacct_start
-t_like "$(ip netns exec "$SRV" xdp-loader status "$SRV_IF" 2>&1)" "synacct_xdp" \
-	"xdp-loader status shows synacct_xdp on $SRV_IF"
-synacct_stop
+sc_xdp_loader() {
+	synacct_start
+	t_like "$(ip netns exec "$SRV" xdp-loader status "$SRV_IF" 2>&1)" "synacct_xdp" \
+		"xdp-loader status shows synacct_xdp on $SRV_IF"
+	synacct_stop
+}
 
 # Two interfaces at once: a second veth pair; per-port counts add up over
 # both, and both are cleaned up.
-ip link add sa-srv1 netns "$SRV" type veth peer name sa-cli1 netns "$CLI"
-ip -n "$SRV" addr add 198.18.1.1/24 dev sa-srv1
-ip -n "$CLI" addr add 198.18.1.2/24 dev sa-cli1
-ip -n "$SRV" link set sa-srv1 up
-ip -n "$CLI" link set sa-cli1 up
-lab_server 8090 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-synacct_start --iface sa-srv1
-lab_nstat "$CLI" >"$LAB_DIR/cli.0"
-lab_client --to $SRV_IP4 --port 8090 --count 10 >/dev/null
-lab_client --to 198.18.1.1 --port 8090 --count 15 >/dev/null
-lab_nstat "$CLI" >"$LAB_DIR/cli.1"
-synacct_stop
-lab_server_stop $srv $cnt
-t_is "$(jq -r 'select(.type == "summary") | .ifaces | join(",")' "$SA_OUT")" "$SRV_IF,sa-srv1" \
-	"two interfaces: both in the summary"
-t_is "$(summary nic_syn 8090),$(summary tc_syn 8090),$(summary synack_sent 8090)" \
-	"25,25,25" "two interfaces: nic_syn, tc_syn, synack_sent add up over both (10 + 15)"
-t_is "$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")" 25 "two interfaces: the clients sent 25 SYNs"
-t_is "$(ip -n "$SRV" -j link show dev sa-srv1 | jq '.[0].xdp // "none"')" '"none"' \
-	"two interfaces: no XDP left on the second"
-t_is "$(tc -n "$SRV" filter show dev sa-srv1 ingress)" "" "two interfaces: no TC filter left on the second"
-ip -n "$SRV" link del sa-srv1
+sc_two_ifaces() {
+	local srv cnt
+	ip link add sa-srv1 netns "$SRV" type veth peer name sa-cli1 netns "$CLI"
+	ip -n "$SRV" addr add 198.18.1.1/24 dev sa-srv1
+	ip -n "$CLI" addr add 198.18.1.2/24 dev sa-cli1
+	ip -n "$SRV" link set sa-srv1 up
+	ip -n "$CLI" link set sa-cli1 up
+	lab_server 8090 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	synacct_start --iface sa-srv1
+	lab_nstat "$CLI" >"$LAB_DIR/cli.0"
+	lab_client --to $SRV_IP4 --port 8090 --count 10 >/dev/null
+	lab_client --to 198.18.1.1 --port 8090 --count 15 >/dev/null
+	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+	synacct_stop
+	lab_server_stop $srv $cnt
+	t_is "$(jq -r 'select(.type == "summary") | .ifaces | join(",")' "$SA_OUT")" "$SRV_IF,sa-srv1" \
+		"two interfaces: both in the summary"
+	t_is "$(summary nic_syn 8090),$(summary tc_syn 8090),$(summary synack_sent 8090)" \
+		"25,25,25" "two interfaces: nic_syn, tc_syn, synack_sent add up over both (10 + 15)"
+	t_is "$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")" 25 "two interfaces: the clients sent 25 SYNs"
+	t_is "$(ip -n "$SRV" -j link show dev sa-srv1 | jq '.[0].xdp // "none"')" '"none"' \
+		"two interfaces: no XDP left on the second"
+	t_is "$(tc -n "$SRV" filter show dev sa-srv1 ingress)" "" "two interfaces: no TC filter left on the second"
+	ip -n "$SRV" link del sa-srv1
+}
+
+# table_start FILE [synacct options...]: synacct without --json, its table
+# to FILE; returns once the first live table is out.  TABLE_PID.
+table_start() {
+	local file=$1 i; shift
+	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" "$@" >"$file" 2>&1 &
+	TABLE_PID=$!
+	LAB_PIDS+=($TABLE_PID)
+	for ((i = 0; i < 50; i++)); do grep -q 'synacct live' "$file" && break; sleep 0.1; done
+}
 
 # The table people read carries the same figures as the JSON: a run
-# without --json, its summary row for the port parsed back.
-lab_server 8095 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports 8095 >"$LAB_DIR/table.txt" 2>&1 &
-tpid=$!
-for ((i = 0; i < 50; i++)); do grep -q 'synacct live' "$LAB_DIR/table.txt" && break; sleep 0.1; done
-lab_nstat "$CLI" >"$LAB_DIR/cli.0"
-lab_client --to $SRV_IP4 --port 8095 --count 12 >/dev/null
-lab_nstat "$CLI" >"$LAB_DIR/cli.1"
-kill -INT $tpid; wait $tpid
-lab_server_stop $srv $cnt
-sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
-row=$(sed -n '/^synacct summary/,$p' "$LAB_DIR/table.txt" | awk '$1 == 8095 { print $2, $3, $5, $6, $9, $10; exit }')
-t_is "$row" "$sent $sent $sent $sent $sent $sent" \
-	"table summary row: nic_syn tc_syn listener queued estab accepted == SYNs sent ($sent)"
-t_like "$(sed -n '/^synacct summary/,$p' "$LAB_DIR/table.txt")" "=> no loss" "table summary: verdict under the row"
-t_like "$(cat "$LAB_DIR/table.txt")" "per-port sums agree with them" "table summary: MIB cross-check line"
+# without --json, its summary row for the port read back by column name.
+sc_table_summary() {
+	local t=$LAB_DIR/table.txt srv cnt sent row c failed=$T_FAILED
+	lab_server 8095 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	table_start "$t" --ports 8095
+	lab_nstat "$CLI" >"$LAB_DIR/cli.0"
+	lab_client --to $SRV_IP4 --port 8095 --count 12 >/dev/null
+	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+	kill -INT $TABLE_PID; wait $TABLE_PID
+	lab_server_stop $srv $cnt
+	sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
+	row=$(for c in nic_syn tc_syn listener_syn syn_queued established accepted synack_sent; do
+		table_cell "$t" 8095 $c || echo "($c?)"; done | paste -sd' ')
+	t_is "$row" "$sent $sent $sent $sent $sent $sent $sent" \
+		"table summary: nic_syn tc_syn listener_syn syn_queued established accepted synack_sent == SYNs sent ($sent)"
+	row=$(for c in stack_drops listen_drops syncookies_sent; do
+		table_cell "$t" 8095 $c || echo "($c?)"; done | paste -sd' ')
+	t_is "$row" "0 0 0" "table summary: stack_drops listen_drops syncookies_sent == 0"
+	t_like "$(sed -n '/^synacct summary/,$p' "$t")" "=> no loss" "table summary: verdict under the row"
+	t_like "$(cat "$t")" "per-port sums agree with them" "table summary: MIB cross-check line"
+	[ "$T_FAILED" -eq "$failed" ] || t_diag "$t"
+}
 
 # After a scan of 100 closed ports the table keeps to the 50 busiest in
 # its summary and says how many more there are; interval records carry
 # only the ports that moved in their interval.
 scan() { lab_flood --to $SRV_IP4 --port 30000 --port-span 100 --count 100 --rate 2000 --src-net $SPOOF_NET4 >/dev/null; }
-"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --interval 0.5 >"$LAB_DIR/scan.txt" 2>&1 &
-tpid=$!
-for ((i = 0; i < 50; i++)); do grep -q 'synacct live' "$LAB_DIR/scan.txt" && break; sleep 0.1; done
-scan
-kill -INT $tpid; wait $tpid
-synacct_start --interval 0.5
-scan
-sleep 1.2
-synacct_stop
-summ=$(sed -n '/^synacct summary/,$p' "$LAB_DIR/scan.txt")
-t_is "$(echo "$summ" | awk '$1 >= 30000 && $1 < 30100' | wc -l)" 50 "table after a 100-port scan: 50 port rows"
-t_like "$summ" "\(\+50 more ports left out" "table: says 50 more ports are left out"
-t_is "$(jq -s '[.[] | select(.type == "summary") | .ports[] | select(.port >= 30000 and .port < 30100)] | length' "$SA_OUT")" \
-	100 "JSON summary: all 100 ports"
-t_is "$(jq -s '[.[] | select(.type == "interval")] | last | [.ports[] | select(.port >= 30000 and .port < 30100)] | length' "$SA_OUT")" \
-	0 "JSON interval after the scan: quiet ports are not repeated"
-t_is "$(jq -s '[.[] | select(.type == "interval") | .ports[] | select(.port >= 30000 and .port < 30100) | .nic_syn] | add' "$SA_OUT")" \
-	100 "JSON intervals: the scan's 100 SYNs, each once"
+sc_table_scan() {
+	local t=$LAB_DIR/scan.txt summ
+	table_start "$t" --interval 0.5
+	scan
+	kill -INT $TABLE_PID; wait $TABLE_PID
+	synacct_start --interval 0.5
+	scan
+	sleep 1.2
+	synacct_stop
+	summ=$(sed -n '/^synacct summary/,$p' "$t")
+	t_is "$(table_ports "$t" | awk '$1 >= 30000 && $1 < 30100' | wc -l)" 50 "table after a 100-port scan: 50 port rows"
+	t_like "$summ" "\(\+50 more ports left out" "table: says 50 more ports are left out"
+	t_is "$(jq -s '[.[] | select(.type == "summary") | .ports[] | select(.port >= 30000 and .port < 30100)] | length' "$SA_OUT")" \
+		100 "JSON summary: all 100 ports"
+	t_is "$(jq -s '[.[] | select(.type == "interval")] | last | [.ports[] | select(.port >= 30000 and .port < 30100)] | length' "$SA_OUT")" \
+		0 "JSON interval after the scan: quiet ports are not repeated"
+	t_is "$(jq -s '[.[] | select(.type == "interval") | .ports[] | select(.port >= 30000 and .port < 30100) | .nic_syn] | add' "$SA_OUT")" \
+		100 "JSON intervals: the scan's 100 SYNs, each once"
+}
 
 # --ports narrows the report; a listener shows even without SYNs.
-lab_server 9000 --accept all
-srv9000=$LAB_SERVER_PID
-synacct_start --ports 9000,9001-9002 --duration 1
-wait $SA_PID; SA_RC=$?
-t_is "$SA_RC" 0 "--duration: exits 0 by itself"
-t_is "$(jq -r 'select(.type == "summary") | [.ports[].port] | join(",")' "$SA_OUT")" "9000" \
-	"--ports: only the selected listener, none of the earlier ports"
-t_is "$(summary nic_syn 9000)" 0 "idle listener reported with nic_syn 0"
-nothing_attached "after --duration"
-kill "$srv9000"
+sc_ports_duration() {
+	lab_server 9000 --accept all
+	lab_server 9003 --accept all	# a listener outside the selection
+	synacct_start --ports 9000,9001-9002 --duration 1
+	wait $SA_PID; SA_RC=$?
+	t_is "$SA_RC" 0 "--duration: exits 0 by itself"
+	t_is "$(jq -r 'select(.type == "summary") | [.ports[].port] | join(",")' "$SA_OUT")" "9000" \
+		"--ports: only the selected listener"
+	t_is "$(summary nic_syn 9000)" 0 "idle listener reported with nic_syn 0"
+	nothing_attached "after --duration"
+}
 
 # A container-style namespace path: /proc/PID/ns/net of a process in it.
-lab_server 9010 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-out=$("$SYNACCT" --netns /proc/$srv/ns/net --iface "$SRV_IF" --json --duration 1 --ports 9010 2>&1)
-t_is "$?" 0 "--netns /proc/PID/ns/net: exit 0"
-t_is "$(echo "$out" | jq -r 'select(.type == "summary") | [.ports[] | "\(.port):\(.listeners)"] | join(",")')" \
-	"9010:1" "--netns /proc/PID/ns/net: sees that namespace's listener"
-lab_server_stop $srv $cnt
+sc_netns_path() {
+	local srv cnt out
+	lab_server 9010 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	out=$("$SYNACCT" --netns /proc/$srv/ns/net --iface "$SRV_IF" --json --duration 1 --ports 9010 2>&1)
+	t_is "$?" 0 "--netns /proc/PID/ns/net: exit 0"
+	t_is "$(echo "$out" | jq -r 'select(.type == "summary") | [.ports[] | "\(.port):\(.listeners)"] | join(",")')" \
+		"9010:1" "--netns /proc/PID/ns/net: sees that namespace's listener"
+	lab_server_stop $srv $cnt
+}
 
 # SIGTERM cleans up too.
-synacct_start
-kill -TERM $SA_PID; wait $SA_PID; SA_RC=$?
-t_is "$SA_RC" 0 "SIGTERM: exit 0"
-nothing_attached "after SIGTERM"
+sc_sigterm() {
+	synacct_start
+	kill -TERM $SA_PID; wait $SA_PID; SA_RC=$?
+	t_is "$SA_RC" 0 "SIGTERM: exit 0"
+	nothing_attached "after SIGTERM"
+}
 
 # Another tool's clsact qdisc and filter stay as they were.
-tc -n "$SRV" qdisc add dev "$SRV_IF" clsact
-tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 10 protocol all u32 match u32 0 0 classid 1:1
-before=$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)
-synacct_start
-t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c 'synacct_tc_in')" 1 \
-	"beside another tool's filter: synacct's filter attached"
-synacct_stop
-t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)" "$before" \
-	"another tool's TC filter is untouched"
-t_is "$(tc -n "$SRV" qdisc show dev "$SRV_IF" | grep -c clsact)" 1 \
-	"a clsact qdisc synacct did not create stays"
-tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+sc_other_tc_filter() {
+	local before
+	tc -n "$SRV" qdisc add dev "$SRV_IF" clsact
+	tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 10 protocol all u32 match u32 0 0 classid 1:1
+	before=$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)
+	synacct_start
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c 'synacct_tc_in')" 1 \
+		"beside another tool's filter: synacct's filter attached"
+	synacct_stop
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)" "$before" \
+		"another tool's TC filter is untouched"
+	t_is "$(tc -n "$SRV" qdisc show dev "$SRV_IF" | grep -c clsact)" 1 \
+		"a clsact qdisc synacct did not create stays"
+	tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+}
 
 # The interface disappears under synacct: one line, exit 1.
-synacct_start
-ip -n "$SRV" link del "$SRV_IF"
-for ((i = 0; i < 50; i++)); do kill -0 $SA_PID 2>/dev/null || break; sleep 0.1; done
-wait $SA_PID; SA_RC=$?
-t_is "$SA_RC" 1 "interface deleted: exit 1"
-t_like "$(cat "$SA_ERR")" "interface $SRV_IF disappeared" "interface deleted: says so"
-t_is "$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" 1 \
-	"interface deleted: the summary of what was counted is still printed"
+sc_iface_deleted() {
+	local i
+	synacct_start
+	ip -n "$SRV" link del "$SRV_IF"
+	for ((i = 0; i < 50; i++)); do kill -0 $SA_PID 2>/dev/null || break; sleep 0.1; done
+	wait $SA_PID; SA_RC=$?
+	t_is "$SA_RC" 1 "interface deleted: exit 1"
+	t_like "$(cat "$SA_ERR")" "interface $SRV_IF disappeared" "interface deleted: says so"
+	t_is "$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" 1 \
+		"interface deleted: the summary of what was counted is still printed"
+}
 
-t_done
+lab_main "$@"

@@ -3,188 +3,209 @@
 # lab set up and what the kernel says (sysctl, ss, nstat), every finding is
 # raised by the condition it names and by nothing else, and the exit status
 # says whether anything needs fixing (0 ok, 3 findings, 2 usage, 1 runtime).
+# Each scenario runs in a lab of its own:
+#   selftests/t/40-check.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
-lab_init
 
-# 1. A healthy namespace: cookies and timestamps on (the defaults of a new
+LAB_SCENARIOS=(healthy weak_settings backlog_clamped backlog_default
+	accept_queue_full syn_flood bad_input)
+
+# A healthy namespace: cookies and timestamps on (the defaults of a new
 # namespace), an IPv4-only listener and a dual-stack one, queues empty.
-name="healthy"
-lab_server 9001 --addr $SRV_IP4 --backlog 16 --accept all
-srv1=$LAB_SERVER_PID; cnt1=$LAB_SERVER_COUNT
-lab_server 9002 --backlog 64 --accept all
-srv2=$LAB_SERVER_PID; cnt2=$LAB_SERVER_COUNT
-synacct_check --json
-t_is "$CK_RC" 0 "$name: exit 0"
-t_is "$(ck '.type + " " + .netns + " " + .status')" "check $SRV ok" "$name: type, netns, status ok"
-t_is "$(ck '.listeners | length')" 2 "$name: two listeners"
-t_is "$(ck_listener 9001)" "$SRV_IP4 9001 ipv4 $srv1 lab_server 16 0 0 0" \
-	"$name: IPv4 listener: addr port family pid comm accept_backlog queues drops"
-t_is "$(ck_listener 9002)" ":: 9002 ipv6 $srv2 lab_server 64 0 0 0" \
-	"$name: dual-stack listener: addr port family pid comm accept_backlog queues drops"
-t_is "$(ck_findings)" "" "$name: no findings"
-t_is "$(ck '.settings | to_entries | map(.key + "=" + (.value.value | tostring) + "/" + .value.scope) | join(" ")')" \
-	"net.ipv4.tcp_syncookies=1/netns net.ipv4.tcp_max_syn_backlog=$(ip netns exec "$SRV" sysctl -n net.ipv4.tcp_max_syn_backlog)/netns net.core.somaxconn=4096/netns net.ipv4.tcp_abort_on_overflow=0/netns net.ipv4.tcp_synack_retries=5/netns net.ipv4.tcp_timestamps=1/netns net.core.netdev_max_backlog=$(sysctl -n net.core.netdev_max_backlog)/global" \
-	"$name: settings, values and scopes (netdev_max_backlog from the host)"
-t_is "$(ck '[.settings[] | select((.meaning | length) == 0)] | length')" 0 \
-	"$name: every setting has a meaning"
-t_is "$(ck '.settings."net.ipv4.tcp_synack_retries".meaning')" \
-	"SYN-ACK retransmissions: an unanswered request holds its SYN-queue slot about 63 s" \
-	"$name: tcp_synack_retries=5 means 63 s (1+2+4+8+16+32)"
+sc_healthy() {
+	local name="healthy" srv1 cnt1 srv2 cnt2
+	lab_server 9001 --addr $SRV_IP4 --backlog 16 --accept all
+	srv1=$LAB_SERVER_PID; cnt1=$LAB_SERVER_COUNT
+	lab_server 9002 --backlog 64 --accept all
+	srv2=$LAB_SERVER_PID; cnt2=$LAB_SERVER_COUNT
+	synacct_check --json
+	t_is "$CK_RC" 0 "$name: exit 0"
+	t_is "$(ck '.type + " " + .netns + " " + .status')" "check $SRV ok" "$name: type, netns, status ok"
+	t_is "$(ck '.listeners | length')" 2 "$name: two listeners"
+	t_is "$(ck_listener 9001)" "$SRV_IP4 9001 ipv4 $srv1 lab_server 16 0 0 0" \
+		"$name: IPv4 listener: addr port family pid comm accept_backlog queues drops"
+	t_is "$(ck_listener 9002)" ":: 9002 ipv6 $srv2 lab_server 64 0 0 0" \
+		"$name: dual-stack listener: addr port family pid comm accept_backlog queues drops"
+	t_is "$(ck_findings)" "" "$name: no findings"
+	t_is "$(ck '.settings | to_entries | map(.key + "=" + (.value.value | tostring) + "/" + .value.scope) | join(" ")')" \
+		"net.ipv4.tcp_syncookies=1/netns net.ipv4.tcp_max_syn_backlog=$(ip netns exec "$SRV" sysctl -n net.ipv4.tcp_max_syn_backlog)/netns net.core.somaxconn=4096/netns net.ipv4.tcp_abort_on_overflow=0/netns net.ipv4.tcp_synack_retries=5/netns net.ipv4.tcp_timestamps=1/netns net.core.netdev_max_backlog=$(sysctl -n net.core.netdev_max_backlog)/global" \
+		"$name: settings, values and scopes (netdev_max_backlog from the host)"
+	t_is "$(ck '[.settings[] | select((.meaning | length) == 0)] | length')" 0 \
+		"$name: every setting has a meaning"
+	t_is "$(ck '.settings."net.ipv4.tcp_synack_retries".meaning')" \
+		"SYN-ACK retransmissions: an unanswered request holds its SYN-queue slot about 63 s" \
+		"$name: tcp_synack_retries=5 means 63 s (1+2+4+8+16+32)"
 
-synacct_check
-t_is "$CK_RC" 0 "$name, text: exit 0"
-t_like "$CK_OUT" $'\nSettings\n.*\nListeners\n.*\nFindings\n  \\(none\\)\n\nStatus: ok$' \
-	"$name, text: Settings, Listeners, Findings (none), Status: ok"
-t_like "$CK_OUT" $'\n  198\\.18\\.0\\.1 +9001 +'"$srv1"$' +lab_server +16 +0 +0 +0\n' \
-	"$name, text: the IPv4 listener's row"
-t_like "$CK_OUT" $'\n  :: +9002 +'"$srv2"$' +lab_server +64 +0 +0 +0\n' \
-	"$name, text: the dual-stack listener's row"
+	synacct_check
+	t_is "$CK_RC" 0 "$name, text: exit 0"
+	t_like "$CK_OUT" $'\nSettings\n.*\nListeners\n.*\nFindings\n  \\(none\\)\n\nStatus: ok$' \
+		"$name, text: Settings, Listeners, Findings (none), Status: ok"
+	t_like "$CK_OUT" $'\n  198\\.18\\.0\\.1 +9001 +'"$srv1"$' +lab_server +16 +0 +0 +0\n' \
+		"$name, text: the IPv4 listener's row"
+	t_like "$CK_OUT" $'\n  :: +9002 +'"$srv2"$' +lab_server +64 +0 +0 +0\n' \
+		"$name, text: the dual-stack listener's row"
 
-synacct_check --json --ports 9001
-t_is "$(ck '[.listeners[].port] | map(tostring) | join(",")')" 9001 "--ports 9001: only that listener"
-synacct_check --json --ports 9100-9200
-t_is "$CK_RC,$(ck '.listeners | length'),$(ck_findings)" "0,0,info:no_listeners" \
-	"--ports with no listener: exit 0, no listeners, info no_listeners"
+	synacct_check --json --ports 9001
+	t_is "$(ck '[.listeners[].port] | map(tostring) | join(",")')" 9001 "--ports 9001: only that listener"
+	synacct_check --json --ports 9100-9200
+	t_is "$CK_RC,$(ck '.listeners | length'),$(ck_findings)" "0,0,info:no_listeners" \
+		"--ports with no listener: exit 0, no listeners, info no_listeners"
+	lab_server_stop $srv1 $cnt1
+	lab_server_stop $srv2 $cnt2
+}
 
-# 2. Settings that weaken the defences: one warning each, exit 3.
-name="weak settings"
-lab_sysctl "$SRV" net.ipv4.tcp_syncookies=0
-lab_sysctl "$SRV" net.ipv4.tcp_timestamps=0
-lab_sysctl "$SRV" net.ipv4.tcp_abort_on_overflow=1
-synacct_check --json --ports 9001
-t_is "$CK_RC" 3 "$name: exit 3"
-t_is "$(ck_findings)" "warning:syncookies_disabled warning:timestamps_off warning:abort_on_overflow" \
-	"$name: syncookies_disabled, timestamps_off, abort_on_overflow, all warnings"
-t_is "$(ck .status)" warning "$name: status warning"
-t_is "$(ck '.findings[] | select(.id == "syncookies_disabled") | .fix')" \
-	"ip netns exec $SRV sysctl -w net.ipv4.tcp_syncookies=1" "$name: syncookies_disabled: the fix names the namespace"
-t_is "$(ck '[.findings[] | select(.fix == "" or .message == "")] | length')" 0 "$name: every finding has a message and a fix"
-synacct_check --json --netns /run/netns/"$SRV" --ports 9001
-t_is "$(ck '.findings[] | select(.id == "timestamps_off") | .fix')" \
-	"nsenter --net=/run/netns/$SRV sysctl -w net.ipv4.tcp_timestamps=1" "$name: --netns PATH: the fix uses nsenter"
-lab_sysctl "$SRV" net.ipv4.tcp_timestamps=1
-lab_sysctl "$SRV" net.ipv4.tcp_abort_on_overflow=0
-lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
-synacct_check --json --ports 9001
-t_is "$CK_RC,$(ck_findings)" "3,warning:syncookies_always" "tcp_syncookies=2: exit 3, warning syncookies_always"
-lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
-lab_server_stop $srv1 $cnt1
-lab_server_stop $srv2 $cnt2
+# Settings that weaken the defences: one warning each, exit 3.
+sc_weak_settings() {
+	local name="weak settings" srv cnt
+	lab_server 9001 --addr $SRV_IP4 --backlog 16 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=0
+	lab_sysctl "$SRV" net.ipv4.tcp_timestamps=0
+	lab_sysctl "$SRV" net.ipv4.tcp_abort_on_overflow=1
+	synacct_check --json --ports 9001
+	t_is "$CK_RC" 3 "$name: exit 3"
+	t_is "$(ck_findings)" "warning:syncookies_disabled warning:timestamps_off warning:abort_on_overflow" \
+		"$name: syncookies_disabled, timestamps_off, abort_on_overflow, all warnings"
+	t_is "$(ck .status)" warning "$name: status warning"
+	t_is "$(ck '.findings[] | select(.id == "syncookies_disabled") | .fix')" \
+		"ip netns exec $SRV sysctl -w net.ipv4.tcp_syncookies=1" "$name: syncookies_disabled: the fix names the namespace"
+	t_is "$(ck '[.findings[] | select(.fix == "" or .message == "")] | length')" 0 "$name: every finding has a message and a fix"
+	synacct_check --json --netns /run/netns/"$SRV" --ports 9001
+	t_is "$(ck '.findings[] | select(.id == "timestamps_off") | .fix')" \
+		"nsenter --net=/run/netns/$SRV sysctl -w net.ipv4.tcp_timestamps=1" "$name: --netns PATH: the fix uses nsenter"
+	lab_sysctl "$SRV" net.ipv4.tcp_timestamps=1
+	lab_sysctl "$SRV" net.ipv4.tcp_abort_on_overflow=0
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
+	synacct_check --json --ports 9001
+	t_is "$CK_RC,$(ck_findings)" "3,warning:syncookies_always" "tcp_syncookies=2: exit 3, warning syncookies_always"
+	lab_server_stop $srv $cnt
+}
 
-# 3. A backlog cut by somaxconn: listen(100) with somaxconn 8 gives 8.
-name="backlog clamped"
-lab_sysctl "$SRV" net.core.somaxconn=8
-lab_server 9003 --backlog 100 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-synacct_check --json --ports 9003
-t_is "$CK_RC" 3 "$name: exit 3"
-t_is "$(ck '.settings."net.core.somaxconn".value')" 8 "$name: somaxconn 8 read in the namespace"
-t_is "$(ck_listener 9003 ipv6)" ":: 9003 ipv6 $srv lab_server 8 0 0 0" "$name: accept_backlog 8"
-t_is "$(ck_findings)" "warning:backlog_clamped:9003" "$name: warning backlog_clamped, port 9003"
-t_like "$(ck '.findings[0].message')" "^port 9003 \(::, lab_server pid $srv\): backlog 8 equals net.core.somaxconn" \
-	"$name: the message names the listener and its process"
-t_is "$(ck '.findings[0].fix')" \
-	"ip netns exec $SRV sysctl -w net.core.somaxconn=4096, then restart the service so it calls listen() again" \
-	"$name: fix: raise somaxconn, restart"
-lab_server_stop $srv $cnt
-lab_sysctl "$SRV" net.core.somaxconn=4096
+# A backlog cut by somaxconn: listen(100) with somaxconn 8 gives 8.
+sc_backlog_clamped() {
+	local name="backlog clamped" srv cnt
+	lab_sysctl "$SRV" net.core.somaxconn=8
+	lab_server 9003 --backlog 100 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	synacct_check --json --ports 9003
+	t_is "$CK_RC" 3 "$name: exit 3"
+	t_is "$(ck '.settings."net.core.somaxconn".value')" 8 "$name: somaxconn 8 read in the namespace"
+	t_is "$(ck_listener 9003 ipv6)" ":: 9003 ipv6 $srv lab_server 8 0 0 0" "$name: accept_backlog 8"
+	t_is "$(ck_findings)" "warning:backlog_clamped:9003" "$name: warning backlog_clamped, port 9003"
+	t_like "$(ck '.findings[0].message')" "^port 9003 \(::, lab_server pid $srv\): backlog 8 equals net.core.somaxconn" \
+		"$name: the message names the listener and its process"
+	t_is "$(ck '.findings[0].fix')" \
+		"ip netns exec $SRV sysctl -w net.core.somaxconn=4096, then restart the service so it calls listen() again" \
+		"$name: fix: raise somaxconn, restart"
+	lab_server_stop $srv $cnt
+}
 
 # At the default somaxconn a backlog equal to it is listen(SOMAXCONN): info.
-name="backlog at the default somaxconn"
-lab_server 9004 --backlog 5000 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-synacct_check --json --ports 9004
-t_is "$CK_RC,$(ck_findings),$(ck .status)" "0,info:backlog_clamped:9004,ok" "$name: exit 0, info backlog_clamped, status ok"
-t_is "$(ck_listener 9004)" ":: 9004 ipv6 $srv lab_server 4096 0 0 0" "$name: accept_backlog 4096"
-lab_server_stop $srv $cnt
-
-# 4. Accept queue full now: backlog 2 holds 3 (the kernel's test is
-# accept_queue_len > backlog), nobody accepts, 3 clients hold on.
-name="accept queue full"
-lab_server 9005 --backlog 2 --accept none
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-lab_bg "$CLI" "$SA_BIN/lab_client" --to $SRV_IP4 --port 9005 --count 3 --hold-ms 10000
-clients=$LAB_LAST_PID
-for ((i = 0; i < 50; i++)); do
-	[ "$(lab_ss_count "$SRV" established 9005)" -eq 3 ] && break
-	sleep 0.1
-done
-synacct_check --json --ports 9005
-t_is "$CK_RC" 3 "$name: exit 3"
-t_is "$(ck_listener 9005)" ":: 9005 ipv6 $srv lab_server 2 0 3 0" "$name: accept_queue_len 3, backlog 2"
-t_is "$(ck '.listeners[0].accept_queue_len')" "$(ip netns exec "$SRV" ss -Htln "( sport = :9005 )" | awk '{ print $2 }')" \
-	"$name: accept_queue_len == ss Recv-Q"
-t_is "$(ck_findings),$(ck .status)" "critical:accept_queue_full:9005,critical" "$name: critical accept_queue_full, port 9005"
-t_like "$(ck '.findings[0].message')" "accept queue full now \(3 waiting, backlog 2\)" "$name: message gives the queue"
-kill $clients; wait $clients 2>/dev/null
-lab_server_stop $srv $cnt
-
-# 5. SYN queue: 200 spoofed SYNs at backlog 16.  Without cookies 17 wait
-# half-open (the queue is full above the backlog) and 183 are dropped.
-for cookies in 0 1; do
-	name="SYN flood, tcp_syncookies=$cookies"
-	port=$((9010 + cookies))
-	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=$cookies
-	lab_server $port --backlog 16 --accept all
+sc_backlog_default() {
+	local name="backlog at the default somaxconn" srv cnt
+	lab_server 9004 --backlog 5000 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
-	out=$(lab_flood --to $SRV_IP4 --port $port --count 200 --src-net $SPOOF_NET4)
-	sleep 0.2
-	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
-	synacct_check --json --ports $port
-	synrecv=$(lab_ss_count "$SRV" syn-recv $port)
-	t_is "$out" "sent=200" "$name: the flood sent 200 SYNs"
-	t_is "$(ck '.listeners[0].syn_queue_len')" 17 "$name: syn_queue_len 17 (backlog 16 + 1)"
-	t_is "$(ck '.listeners[0].syn_queue_len')" "$synrecv" "$name: syn_queue_len == ss state syn-recv"
-	t_is "$(ck '.listeners[0].listener_drops')" \
-		"$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtListenDrops)" "$name: listener_drops == ListenDrops"
-	if [ $cookies = 0 ]; then
-		t_is "$(ck '.listeners[0].listener_drops')" 183 "$name: 183 dropped"
-		t_is "$CK_RC,$(ck_findings)" \
-			"3,warning:syncookies_disabled critical:syn_queue_full:$port info:listener_drops:$port" \
-			"$name: exit 3; syncookies_disabled, critical syn_queue_full, info listener_drops"
-		t_is "$(ck '.findings[] | select(.id == "syn_queue_full") | .fix')" \
-			"ip netns exec $SRV sysctl -w net.ipv4.tcp_syncookies=1" "$name: fix: turn cookies on"
-		# The same report as text.
-		synacct_check --ports $port
-		t_is "$CK_RC" 3 "$name, text: exit 3"
-		t_is "$(sed -n 's/^  \(info\|warning\|critical\) *\([a-z_]*\): .*/\1:\2/p' <<<"$CK_OUT" | paste -sd' ')" \
-			"warning:syncookies_disabled critical:syn_queue_full info:listener_drops" \
-			"$name, text: the same findings in the same order"
-		t_like "$CK_OUT" $'\n  :: +'"$port +$srv"$' +lab_server +16 +17 +0 +183\n' \
-			"$name, text: the listener's row: backlog 16, synq 17, drops 183"
-		t_like "$CK_OUT" $'\nStatus: critical$' "$name, text: Status: critical"
-	else
-		t_is "$(ck '.listeners[0].listener_drops')" 0 "$name: nothing dropped"
-		t_is "$CK_RC,$(ck_findings)" "3,warning:syn_queue_full:$port" \
-			"$name: exit 3; warning syn_queue_full (the overflow gets cookies)"
-	fi
+	synacct_check --json --ports 9004
+	t_is "$CK_RC,$(ck_findings),$(ck .status)" "0,info:backlog_clamped:9004,ok" "$name: exit 0, info backlog_clamped, status ok"
+	t_is "$(ck_listener 9004)" ":: 9004 ipv6 $srv lab_server 4096 0 0 0" "$name: accept_backlog 4096"
 	lab_server_stop $srv $cnt
-done
-lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+}
 
-# 6. Bad input: one line, the right exit status.
+# Accept queue full now: backlog 2 holds 3 (the kernel's test is
+# accept_queue_len > backlog), nobody accepts, 3 clients hold on.
+sc_accept_queue_full() {
+	local name="accept queue full" srv cnt clients i
+	lab_server 9005 --backlog 2 --accept none
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_bg "$CLI" "$SA_BIN/lab_client" --to $SRV_IP4 --port 9005 --count 3 --hold-ms 10000
+	clients=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		[ "$(lab_ss_count "$SRV" established 9005)" -eq 3 ] && break
+		sleep 0.1
+	done
+	synacct_check --json --ports 9005
+	t_is "$CK_RC" 3 "$name: exit 3"
+	t_is "$(ck_listener 9005)" ":: 9005 ipv6 $srv lab_server 2 0 3 0" "$name: accept_queue_len 3, backlog 2"
+	t_is "$(ck '.listeners[0].accept_queue_len')" "$(ip netns exec "$SRV" ss -Htln "( sport = :9005 )" | awk '{ print $2 }')" \
+		"$name: accept_queue_len == ss Recv-Q"
+	t_is "$(ck_findings),$(ck .status)" "critical:accept_queue_full:9005,critical" "$name: critical accept_queue_full, port 9005"
+	t_like "$(ck '.findings[0].message')" "accept queue full now \(3 waiting, backlog 2\)" "$name: message gives the queue"
+	kill $clients; wait $clients 2>/dev/null
+	lab_server_stop $srv $cnt
+}
+
+# SYN queue: 200 spoofed SYNs at backlog 16.  Without cookies 17 wait
+# half-open (the queue is full above the backlog) and 183 are dropped.
+sc_syn_flood() {
+	local cookies name port srv cnt out synrecv
+	for cookies in 0 1; do
+		name="SYN flood, tcp_syncookies=$cookies"
+		port=$((9010 + cookies))
+		lab_sysctl "$SRV" net.ipv4.tcp_syncookies=$cookies
+		lab_server $port --backlog 16 --accept all
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+		out=$(lab_flood --to $SRV_IP4 --port $port --count 200 --src-net $SPOOF_NET4)
+		sleep 0.2
+		lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+		synacct_check --json --ports $port
+		synrecv=$(lab_ss_count "$SRV" syn-recv $port)
+		t_is "$out" "sent=200" "$name: the flood sent 200 SYNs"
+		t_is "$(ck '.listeners[0].syn_queue_len')" 17 "$name: syn_queue_len 17 (backlog 16 + 1)"
+		t_is "$(ck '.listeners[0].syn_queue_len')" "$synrecv" "$name: syn_queue_len == ss state syn-recv"
+		t_is "$(ck '.listeners[0].listener_drops')" \
+			"$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtListenDrops)" "$name: listener_drops == ListenDrops"
+		if [ $cookies = 0 ]; then
+			t_is "$(ck '.listeners[0].listener_drops')" 183 "$name: 183 dropped"
+			t_is "$CK_RC,$(ck_findings)" \
+				"3,warning:syncookies_disabled critical:syn_queue_full:$port info:listener_drops:$port" \
+				"$name: exit 3; syncookies_disabled, critical syn_queue_full, info listener_drops"
+			t_is "$(ck '.findings[] | select(.id == "syn_queue_full") | .fix')" \
+				"ip netns exec $SRV sysctl -w net.ipv4.tcp_syncookies=1" "$name: fix: turn cookies on"
+			# The same report as text.
+			synacct_check --ports $port
+			t_is "$CK_RC" 3 "$name, text: exit 3"
+			t_is "$(sed -n 's/^  \(info\|warning\|critical\) *\([a-z_]*\): .*/\1:\2/p' <<<"$CK_OUT" | paste -sd' ')" \
+				"warning:syncookies_disabled critical:syn_queue_full info:listener_drops" \
+				"$name, text: the same findings in the same order"
+			t_like "$CK_OUT" $'\n  :: +'"$port +$srv"$' +lab_server +16 +17 +0 +183\n' \
+				"$name, text: the listener's row: backlog 16, synq 17, drops 183"
+			t_like "$CK_OUT" $'\nStatus: critical$' "$name, text: Status: critical"
+		else
+			t_is "$(ck '.listeners[0].listener_drops')" 0 "$name: nothing dropped"
+			t_is "$CK_RC,$(ck_findings)" "3,warning:syn_queue_full:$port" \
+				"$name: exit 3; warning syn_queue_full (the overflow gets cookies)"
+		fi
+		lab_server_stop $srv $cnt
+	done
+}
+
 run() {	# run ARGS...: OUT, ERR, RC of synacct check
 	OUT=$("$SYNACCT" check "$@" 2>"$LAB_DIR/err")
 	RC=$?
 	ERR=$(cat "$LAB_DIR/err")
 }
-run --netns sa-no-such-ns
-t_is "$RC" 2 "unknown namespace: exit 2"
-t_like "$ERR" "^synacct: network namespace 'sa-no-such-ns' not found" "unknown namespace: names it"
-run --netns /etc/hostname
-t_is "$RC" 2 "not a namespace: exit 2"
-for bad in "--ports 70000" "--ports ,80" "--ports 90-80" "--ports abc" "--bogus" "extra"; do
-	run --netns "$SRV" $bad
-	t_is "$RC" 2 "usage error '$bad': exit 2"
-done
-t_like "$ERR" "^synacct check: unexpected argument 'extra'" "usage error: names the subcommand and the argument"
-if command -v setpriv >/dev/null; then
-	OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		"$SYNACCT" check --netns "$SRV" 2>&1)
-	RC=$?
-	t_is "$RC" 1 "unprivileged: exit 1"
-	t_like "$OUT" "insufficient privileges" "unprivileged: says which privileges"
-fi
 
-t_done
+# Bad input: one line, the right exit status.
+sc_bad_input() {
+	local bad
+	run --netns sa-no-such-ns
+	t_is "$RC" 2 "unknown namespace: exit 2"
+	t_like "$ERR" "^synacct: network namespace 'sa-no-such-ns' not found" "unknown namespace: names it"
+	run --netns /etc/hostname
+	t_is "$RC" 2 "not a namespace: exit 2"
+	for bad in "--ports 70000" "--ports ,80" "--ports 90-80" "--ports abc" "--bogus" "extra"; do
+		run --netns "$SRV" $bad
+		t_is "$RC" 2 "usage error '$bad': exit 2"
+	done
+	t_like "$ERR" "^synacct check: unexpected argument 'extra'" "usage error: names the subcommand and the argument"
+	if command -v setpriv >/dev/null; then
+		OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+			"$SYNACCT" check --netns "$SRV" 2>&1)
+		RC=$?
+		t_is "$RC" 1 "unprivileged: exit 1"
+		t_like "$OUT" "insufficient privileges" "unprivileged: says which privileges"
+	fi
+}
+
+lab_main "$@"

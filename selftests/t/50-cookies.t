@@ -2,16 +2,20 @@
 # SYN cookies during a run: cookies sent, validated, what they encoded, and
 # which clients lost window scaling and SACK to them; exact against nstat
 # and against what the clients' own sockets show.
+# Each scenario runs in a lab of its own:
+#   selftests/t/50-cookies.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
-lab_init
-# Listener verdicts come from consume_skb's location (Linux 6.3+).
-lab_require_hook tp_btf/consume_skb
 
-# 1./2. A spoofed flood against backlog 16 with tcp_syncookies=1.
-lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+LAB_SCENARIOS=(flood_ipv4_mss1400_no_ts flood_ipv6_mss9000 forged_acks
+	always_ipv4_ts always_ipv6_no_ts)
+# Listener verdicts come from consume_skb's location (Linux 6.3+).
+LAB_REQUIRE_HOOK=tp_btf/consume_skb
+
+# A spoofed flood against backlog 16 with tcp_syncookies=1.
 flood_case() {	# flood_case FAMILY ADDR NET MSS TS_OPT WANT_MSS_KEY
 	local fam=$1 addr=$2 net=$3 mss=$4 tsopt=$5 key=$6 port=$((8000 + $1))
 	local name="cookie flood IPv$fam, MSS $mss${tsopt:+, no timestamps}"
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
 	lab_server $port --backlog 16 --accept all
 	local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT
 	scenario_begin --ports $port
@@ -34,38 +38,42 @@ flood_case() {	# flood_case FAMILY ADDR NET MSS TS_OPT WANT_MSS_KEY
 	t_is "$(summary cookie_mode $port)" true "$name: the listener was in cookie mode"
 	t_is "$(jq -r 'select(.type == "summary") | .tcp_syncookies' "$SA_OUT")" 1 "$name: tcp_syncookies reported"
 }
-flood_case 4 $SRV_IP4 $SPOOF_NET4 1400 --no-timestamps 1300
-flood_case 6 $SRV_IP6 $SPOOF_NET6 9000 "" 8940
+sc_flood_ipv4_mss1400_no_ts() { flood_case 4 $SRV_IP4 $SPOOF_NET4 1400 --no-timestamps 1300; }
+sc_flood_ipv6_mss9000() { flood_case 6 $SRV_IP6 $SPOOF_NET6 9000 "" 8940; }
 
 # Forged cookie ACKs: after a flood made the listener send cookies, bare
 # ACKs with random numbers fail the cookie check; each is counted on its
 # port, exactly.
-for fam in 4 6; do
-	name="forged cookie ACKs IPv$fam"
-	port=$((8050 + fam))
-	addr=$SRV_IP4; net=$SPOOF_NET4
-	[ $fam = 6 ] && addr=$SRV_IP6 && net=$SPOOF_NET6
-	lab_server $port --backlog 16 --accept all
-	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	scenario_begin --ports $port
-	lab_flood --to "$addr" --port $port --count 100 --src-net "$net" >/dev/null
-	lab_flood --to "$addr" --port $port --count 30 --src-net "$net" --ack >/dev/null
-	sleep 0.2
-	scenario_end
-	lab_server_stop $srv $cnt
-	check_funnel "$name" $port
-	t_is "$(srv_delta TcpExtSyncookiesFailed)" 30 "$name: the kernel failed 30 cookies"
-	t_is "$(summary syncookies_failed $port)" 30 "$name: syncookies_failed == 30 on the port"
-	t_is "$(summary syncookies_recv $port)" 0 "$name: none validated"
-done
+sc_forged_acks() {
+	local fam name port addr net srv cnt
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+	for fam in 4 6; do
+		name="forged cookie ACKs IPv$fam"
+		port=$((8050 + fam))
+		addr=$SRV_IP4; net=$SPOOF_NET4
+		[ $fam = 6 ] && addr=$SRV_IP6 && net=$SPOOF_NET6
+		lab_server $port --backlog 16 --accept all
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		scenario_begin --ports $port
+		lab_flood --to "$addr" --port $port --count 100 --src-net "$net" >/dev/null
+		lab_flood --to "$addr" --port $port --count 30 --src-net "$net" --ack >/dev/null
+		sleep 0.2
+		scenario_end
+		lab_server_stop $srv $cnt
+		check_funnel "$name" $port
+		t_is "$(srv_delta TcpExtSyncookiesFailed)" 30 "$name: the kernel failed 30 cookies"
+		t_is "$(summary syncookies_failed $port)" 30 "$name: syncookies_failed == 30 on the port"
+		t_is "$(summary syncookies_recv $port)" 0 "$name: none validated"
+	done
+}
 
-# 3./4. tcp_syncookies=2 with real clients: every handshake by cookie.  A
-# client without timestamps gets a cookie that cannot carry window scaling:
-# its own socket shows none, while a client with timestamps keeps it.
-lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
+# tcp_syncookies=2 with real clients: every handshake by cookie.  A client
+# without timestamps gets a cookie that cannot carry window scaling: its
+# own socket shows none, while a client with timestamps keeps it.
 always_case() {	# always_case FAMILY ADDR CLIENT_TIMESTAMPS
 	local fam=$1 addr=$2 ts=$3 port=$((8100 + $1))
 	local name="tcp_syncookies=2 IPv$fam, client timestamps=$ts"
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
 	lab_sysctl "$CLI" net.ipv4.tcp_timestamps=$ts
 	lab_server $port --accept all
 	local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT
@@ -95,9 +103,7 @@ always_case() {	# always_case FAMILY ADDR CLIENT_TIMESTAMPS
 		t_is "$wscale" 20 "$name: every client socket kept window scaling (ss -ti)"
 	fi
 }
-always_case 4 $SRV_IP4 1
-always_case 6 $SRV_IP6 0
-lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
-lab_sysctl "$CLI" net.ipv4.tcp_timestamps=1
+sc_always_ipv4_ts() { always_case 4 $SRV_IP4 1; }
+sc_always_ipv6_no_ts() { always_case 6 $SRV_IP6 0; }
 
-t_done
+lab_main "$@"
