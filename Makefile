@@ -1,7 +1,9 @@
 # synacct - where are my SYNs being lost?
 #
 #   make            build ./synacct (BPF objects embedded through skeletons)
-#   make test       run the self-tests (root; builds labs in namespaces)
+#   make unit       build and run the C unit tests (no root, no BPF)
+#   make test       run the unit tests, then the self-tests (root; builds
+#                   labs in namespaces)
 #   make demo       a self-contained lab that shows what synacct does
 #   make deps       install the Debian packages needed for all of the above
 #   make V=1        show full commands
@@ -53,7 +55,13 @@ SELFTEST_BINS := selftests/bin/test_parse selftests/bin/lab_server \
 	selftests/bin/lab_client selftests/bin/lab_synflood \
 	selftests/bin/xdp_pass.bpf.o
 
-.PHONY: all deps check-deps test demo clean
+# Unit tests (selftests/unit/): the agent's plain-C files under test,
+# compiled on their own, so they build without clang, bpftool or BTF.
+UNIT_SRCS := $(wildcard selftests/unit/*.c)
+UNIT_AGENT_SRCS := agent/ports.c agent/mib.c
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
+
+.PHONY: all deps check-deps unit test demo clean
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -118,7 +126,21 @@ selftests/bin/%: selftests/tools/%.c selftests/tools/lab_common.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-test: check-deps synacct $(SELFTEST_BINS)
+$(BUILD)/unit/%.o: %.c selftests/unit/tap.h $(USER_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+selftests/bin/unit: $(UNIT_OBJS)
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+# As root, 05-unit.t runs them as nobody: they must need no privilege.
+unit: selftests/bin/unit
+	$(Q)prove --exec /bin/bash selftests/t/05-unit.t
+
+test: check-deps unit synacct $(SELFTEST_BINS)
 	$(Q)prove -v --exec /bin/bash selftests/t/
 
 demo: check-deps synacct $(SELFTEST_BINS)

@@ -32,8 +32,12 @@ enum sa_mib_counter {
 extern const char *const sa_mib_names[SA_MIB_MAX];
 /* The current namespace's values (after setns, the watched one's). */
 int sa_mib_read(__u64 *mib);
+/* The parser behind it, for any FILE in that format (unit tests). */
+int sa_mib_parse(FILE *f, __u64 *mib);
 /* A sysctl of the current namespace by dotted name; -errno on failure. */
 int sa_sysctl_read(const char *name, long *value);
+/* The same under another root than /proc/sys (unit tests). */
+int sa_sysctl_read_at(const char *root, const char *name, long *value);
 /* net.ipv4.tcp_syncookies of the current namespace, or -1. */
 int sa_sysctl_syncookies(void);
 

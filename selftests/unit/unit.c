@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * unit.c - synacct's unit tests: the agent's parsers and arithmetic on
+ * fixed input, no BPF, no privileges (make unit runs them as nobody).
+ * Usage: unit [SUITE...]; fixtures are read from $SA_FIXTURES, else from
+ * selftests/unit/fixtures under the current directory.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "tap.h"
+
+int tap_num, tap_failed;
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} suites[] = {
+	{ "ports", suite_ports },
+	{ "mib", suite_mib },
+	{ "sysctl", suite_sysctl },
+};
+
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int a = 1; a < argc; a++) {
+		size_t i;
+
+		for (i = 0; i < N_SUITES; i++)
+			if (!strcmp(argv[a], suites[i].name))
+				break;
+		if (i == N_SUITES) {
+			fprintf(stderr, "unit: unknown suite '%s'; valid:", argv[a]);
+			for (i = 0; i < N_SUITES; i++)
+				fprintf(stderr, " %s", suites[i].name);
+			fputc('\n', stderr);
+			return 2;
+		}
+	}
+	for (size_t i = 0; i < N_SUITES; i++) {
+		bool run = argc == 1;
+
+		for (int a = 1; a < argc; a++)
+			run |= !strcmp(argv[a], suites[i].name);
+		if (!run)
+			continue;
+		diag("suite %s", suites[i].name);
+		suites[i].run();
+	}
+	printf("1..%d\n", tap_num);
+	return tap_failed ? 1 : 0;
+}
+
+/* Where the fixture files are. */
+const char *fixture_dir(void)
+{
+	const char *d = getenv("SA_FIXTURES");
+
+	return d && *d ? d : "selftests/unit/fixtures";
+}
