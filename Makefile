@@ -1,12 +1,16 @@
 # synacct - where are my SYNs being lost?
 #
-#   make            build ./synacct (BPF objects embedded through skeletons)
+#   make            build ./synacct (BPF objects embedded through skeletons);
+#                   names the Debian packages that are missing, if any
 #   make unit       build and run the C unit tests (no root, no BPF)
-#   make test       run the unit tests, then the self-tests (root; builds
-#                   labs in namespaces)
-#   make demo       a self-contained lab that shows what synacct does
+#   make test       install what is missing, run the unit tests, then the
+#                   self-tests (root; builds labs in namespaces)
+#   make demo       install what is missing, then a self-contained lab that
+#                   shows what synacct does
 #   make deps       install the Debian packages needed for all of the above
 #   make V=1        show full commands
+#   make CFLAGS=... your flags instead of -O2 -g (e.g. -fsanitize=address);
+#                   the project's warnings and include paths stay
 
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -14,12 +18,24 @@ CC      ?= gcc
 PKG_CONFIG ?= pkg-config
 
 BUILD   := build
-PKGS    := libbpf libxdp libelf zlib json-c libcap-ng
 
-# Debian packages for building, testing and the demo.
-DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev \
-	xdp-tools libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
-	iproute2 nftables jq perl util-linux procps tmux
+# ---- packages ----
+
+# pkg-config names of the libraries synacct links.
+PKGS    := libbpf libxdp libelf zlib json-c libcap-ng
+# Debian packages to build synacct, and the ones the tests and demo add.
+BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
+	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev
+TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux
+DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
+
+# missing_debs PACKAGES: the ones dpkg does not have installed (a shell
+# snippet that prints them).
+missing_debs = for p in $(1); do \
+	dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	grep -q '^install ok installed' || printf '%s ' $$p; done
+
+# ---- output ----
 
 ifeq ($(V),1)
 Q :=
@@ -29,27 +45,32 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# ---- flags ----
+
 ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/; s/ppc64le/powerpc/; s/s390x/s390/')
 
-BPF_SRCS  := xdp/nic.bpf.c tc/tc.bpf.c kprobe/stack.bpf.c \
-	kprobe/listeners.bpf.c
-BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
-SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
-BPF_HDRS  := include/synacct.h include/bpf/parse.h include/bpf/count.h $(BUILD)/vmlinux.h
-
-USER_SRCS := agent/main.c agent/options.c agent/log.c agent/netns.c agent/ports.c \
-	agent/counters.c agent/snapshot.c agent/mib.c agent/reconcile.c \
-	agent/settle.c agent/report.c agent/table.c agent/check.c agent/caps.c \
-	xdp/nic.c tc/tc.c kprobe/stack.c kprobe/listeners.c
-USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
-USER_HDRS := include/synacct.h $(wildcard agent/*.h)
-
+# CFLAGS and LDFLAGS are the user's (make CFLAGS=...); what the project
+# needs is in SA_CFLAGS and SA_LDLIBS, which come first and stay.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iagent -I$(BUILD) \
-	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+SA_CFLAGS := -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iagent -I$(BUILD) \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+SA_LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Dependency files next to each object: headers are found, not listed.
+DEPFLAGS = -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(BUILD)
+
+COMPILE = $(CC) $(SA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS)
+LINK    = $(CC) $(CFLAGS) $(LDFLAGS)
+
+# ---- sources ----
+
+BPF_SRCS  := $(wildcard xdp/*.bpf.c tc/*.bpf.c kprobe/*.bpf.c)
+BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
+
+USER_SRCS := $(filter-out %.bpf.c,$(wildcard agent/*.c xdp/*.c tc/*.c kprobe/*.c))
+USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 
 SELFTEST_BINS := selftests/bin/test_parse selftests/bin/lab_server \
 	selftests/bin/lab_client selftests/bin/lab_synflood \
@@ -61,91 +82,129 @@ UNIT_SRCS := $(wildcard selftests/unit/*.c)
 UNIT_AGENT_SRCS := agent/ports.c agent/mib.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
 
-.PHONY: all deps check-deps unit test demo clean
+.PHONY: all deps check-deps test demo clean
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
-.SECONDARY:
+.SECONDARY: $(BPF_OBJS)
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
-all: check-deps synacct
+all: synacct
 
-# Install what is missing; run automatically before all, test and demo.
+# ---- dependencies ----
+
+# Install what is missing (make deps; make test and make demo run it).
 deps:
-	$(Q)missing=$$(for p in $(DEB_PKGS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-		grep -q '^install ok installed' || echo $$p; done); \
+	$(Q)missing=$$(echo $$($(call missing_debs,$(DEB_PKGS)))); \
 	if [ -n "$$missing" ]; then \
-		echo "  DEPS     installing:" $$missing; \
+		echo "  DEPS     installing: $$missing"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
+# Plain make installs nothing: it names what is missing and how to get
+# it.  Where dpkg is not the package manager, pkg-config and the tools'
+# names say what to look for.  Every build step waits for this check.
 check-deps:
-	$(Q)for p in $(DEB_PKGS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-		grep -q '^install ok installed' || { $(MAKE) --no-print-directory deps; exit $$?; }; \
-	done
+	$(Q)if command -v dpkg-query >/dev/null; then \
+		missing=$$(echo $$($(call missing_debs,$(BUILD_DEB_PKGS)))); \
+		[ -z "$$missing" ] && exit 0; \
+		echo "synacct: missing Debian packages: $$missing" >&2; \
+		echo "  install them with: sudo apt-get install -y --no-install-recommends $$missing" >&2; \
+		echo "  (or: sudo make deps, which installs what the tests and demo need too)" >&2; \
+		exit 1; \
+	fi; \
+	missing=; \
+	for t in $(CC) $(CLANG) $(BPFTOOL) $(PKG_CONFIG); do \
+		command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	for p in $(PKGS); do \
+		$(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p.pc"; done; \
+	[ -z "$$missing" ] && exit 0; \
+	echo "synacct: missing:$$missing (install your distribution's packages for them)" >&2; \
+	exit 1
+
+# ---- BPF ----
 
 # vmlinux.h is generated from the build machine's BTF: CO-RE relocates
 # field offsets at load time, so it serves any BTF kernel (docs/design.md).
-$(BUILD)/vmlinux.h:
+$(BUILD)/vmlinux.h: | check-deps
 	$(Q)mkdir -p $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.bpf.o: */%.bpf.c $(BPF_HDRS)
+$(BUILD)/%.bpf.o: */%.bpf.c | $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(USER_HDRS) $(SKELS)
+# ---- the agent ----
+
+# The skeletons exist before the first compile; from then on each
+# object's .d file says which of them it includes.
+$(BUILD)/%.o: %.c | $(SKELS) check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(COMPILE) -c $< -o $@
 
 synacct: $(USER_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(LINK) $^ -o $@ $(SA_LDLIBS) $(LDLIBS)
 
-selftests/bin/test_parse: selftests/test_parse.c $(SKELS) include/synacct.h
+# ---- self-test tools ----
+
+selftests/bin/test_parse: selftests/test_parse.c | $(SKELS)
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
 
-selftests/bin/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c
+selftests/bin/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c | check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror \
+	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror $(DEPFLAGS) \
 		-I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
 
-selftests/bin/%: selftests/tools/%.c selftests/tools/lab_common.h
+selftests/bin/%: selftests/tools/%.c | check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS)
 
-$(BUILD)/unit/%.o: %.c selftests/unit/tap.h $(USER_HDRS)
+# ---- unit tests ----
+
+$(BUILD)/unit/%.o: %.c
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(COMPILE) -c $< -o $@
 
 selftests/bin/unit: $(UNIT_OBJS)
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@
+	$(Q)$(LINK) $^ -o $@
 
+.PHONY: unit
 # As root, 05-unit.t runs them as nobody: they must need no privilege.
 unit: selftests/bin/unit
 	$(Q)prove --exec /bin/bash selftests/t/05-unit.t
 
-test: check-deps unit synacct $(SELFTEST_BINS)
+# ---- test, demo ----
+
+# Packages first, then the build (in a second make, so that make -j
+# builds nothing before they are there).
+test: deps
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory synacct $(SELFTEST_BINS)
 	$(Q)prove -v --exec /bin/bash selftests/t/
 
-demo: check-deps synacct $(SELFTEST_BINS)
+demo: deps
+	$(Q)$(MAKE) --no-print-directory synacct $(SELFTEST_BINS)
 	$(Q)selftests/demo.sh
 
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(BUILD) synacct selftests/bin
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/unit/*/*.d \
+	$(BUILD)/unit/*/*/*.d selftests/bin/*.d)
