@@ -79,8 +79,13 @@ SELFTEST_BINS := selftests/bin/test_parse selftests/bin/lab_server \
 # Unit tests (selftests/unit/): the agent's plain-C files under test,
 # compiled on their own, so they build without clang, bpftool or BTF.
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
-UNIT_AGENT_SRCS := agent/ports.c agent/mib.c
+UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
+	agent/snapshot.c agent/reconcile.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
+# snapshot.c's map readers link libbpf (no BPF call is made).  The
+# agent's allocations can be made to fail (selftests/unit/alloc.c).
+UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null) \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 .PHONY: all deps check-deps test demo clean
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
@@ -182,7 +187,7 @@ $(BUILD)/unit/%.o: %.c
 selftests/bin/unit: $(UNIT_OBJS)
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,LD,$@)
-	$(Q)$(LINK) $^ -o $@
+	$(Q)$(LINK) $^ -o $@ $(UNIT_LDLIBS)
 
 .PHONY: unit
 # As root, 05-unit.t runs them as nobody: they must need no privilege.

@@ -65,9 +65,16 @@ static inline void __attribute__((format(printf, 1, 2))) diag(const char *fmt, .
 /* Where the fixture files are ($SA_FIXTURES, else selftests/unit/fixtures). */
 const char *fixture_dir(void);
 
+/* Make the agent's allocation after the next @n fail (0: the next one),
+ * once; -1: none fails.  alloc_count: allocations since (alloc.c). */
+void alloc_fail_after(long n);
+extern long alloc_count;
+
 /* The suites (one per file, run in this order by unit.c). */
 void suite_ports(void);
 void suite_mib(void);
 void suite_sysctl(void);
+void suite_snapshot(void);
+void suite_reconcile(void);
 
 #endif /* SA_TAP_H */

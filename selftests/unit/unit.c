@@ -18,6 +18,8 @@ static const struct {
 	{ "ports", suite_ports },
 	{ "mib", suite_mib },
 	{ "sysctl", suite_sysctl },
+	{ "snapshot", suite_snapshot },
+	{ "reconcile", suite_reconcile },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_reconcile.c - reconciliation (agent/reconcile.c) from hand-built
+ * port figures: every equation of the funnel (the gaps, negative ones
+ * included), every verdict word for word, which loss wins, what a stage
+ * that is off changes, the per-record view and the MIB cross-check.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "reconcile.h"
+#include "tap.h"
+
+/* enum skb_drop_reason values of Linux 6.18 (the code finds reasons by
+ * name, as the agent's BTF reading names them). */
+#define R_NOT_SPECIFIED		2
+#define R_NO_SOCKET		3
+#define R_TCP_CSUM		10
+#define R_NETFILTER_DROP	12
+#define R_CPU_BACKLOG		71
+#define R_UNNAMED		200
+
+static const struct sa_measured ALL = { .nic = true, .stack = true };
+
+/* One port's figures: counters by enum, drops by reason, gauges. */
+struct fig {
+	__u64 c[SA_C_MAX];
+	struct sa_drop_count drops[4];
+	__u32 n_drops;
+	__u64 backlog;
+};
+
+static struct sa_port_view view_of(const struct fig *f, struct sa_measured m,
+				   int tcp_syncookies)
+{
+	static struct sa_port_stats ps;
+	struct sa_port_view v = { .port = 8080 };
+
+	memset(&ps, 0, sizeof(ps));
+	memcpy(ps.c, f->c, sizeof(ps.c));
+	ps.drops = (struct sa_drop_count *)f->drops;
+	ps.n_drops = f->n_drops;
+	ps.g.accept_backlog = f->backlog;
+	sa_reconcile_port(&ps, m, tcp_syncookies, &v);
+	return v;
+}
+
+static const char *gaps(const struct sa_port_view *v)
+{
+	static char buf[128];
+
+	snprintf(buf, sizeof(buf), "%lld,%lld,%lld,%lld",
+		 (long long)v->unexplained_nic_to_tc, (long long)v->unexplained_tc_to_listener,
+		 (long long)v->unexplained_at_listener, (long long)v->unexplained_synack_sent);
+	return buf;
+}
+
+#define F(...) (struct fig){ __VA_ARGS__ }
+#define C(name) [SA_C_##name]
+
+/* A case: figures, what the stages measured, the gaps
+ * (nic_to_tc,tc_to_listener,at_listener,synack_sent) and the verdict. */
+static const struct rcase {
+	const char *what;
+	struct fig f;
+	struct sa_measured m;
+	const char *gaps;
+	const char *verdict;
+} cases[] = {
+	{ "healthy",
+	  F(.c = { C(nic_syn) = 100, C(tc_syn) = 100, C(listener_syn) = 100,
+		   C(syn_queued) = 100, C(established) = 100, C(synack_sent) = 100 }),
+	  ALL, "0,0,0,0", "no loss" },
+	{ "no SYNs", F(.c = { 0 }), ALL, "0,0,0,0", "no SYNs" },
+	{ "SYN cookies",
+	  F(.c = { C(nic_syn) = 200, C(tc_syn) = 200, C(listener_syn) = 200, C(syn_queued) = 17,
+		   C(syncookies_sent) = 183, C(synack_sent) = 200 }),
+	  ALL, "0,0,0,0", "no loss; 183 SYNs answered with SYN cookies" },
+	{ "retransmitted SYNs answered from their request sock",
+	  F(.c = { C(nic_syn) = 12, C(tc_syn) = 12, C(listener_syn) = 10, C(syn_to_request_sock) = 2,
+		   C(syn_queued) = 10, C(synack_sent) = 12, C(synack_retrans) = 2 }),
+	  ALL, "0,0,0,0", "no loss" },
+	{ "accept queue full (SYNs)",
+	  F(.c = { C(nic_syn) = 30, C(tc_syn) = 30, C(listener_syn) = 30, C(syn_queued) = 5,
+		   C(listen_drop_accept_queue_full) = 25, C(synack_sent) = 5 }, .backlog = 4),
+	  ALL, "0,0,0,0",
+	  "accept queue full (backlog 4): the application is not accepting fast enough; "
+	  "25 SYNs dropped at the listener" },
+	{ "accept queue full (handshake ACKs)",
+	  F(.c = { C(nic_syn) = 6, C(tc_syn) = 6, C(listener_syn) = 6, C(syn_queued) = 3,
+		   C(syncookies_sent) = 3, C(synack_sent) = 6, C(ack_dropped_accept_full) = 3 },
+	    .backlog = 2),
+	  ALL, "0,0,0,0",
+	  "accept queue full at handshake completion (backlog 2): the application is not "
+	  "accepting fast enough; 3 handshake ACKs dropped" },
+	{ "accept queue full (both)",
+	  F(.c = { C(nic_syn) = 30, C(tc_syn) = 30, C(listener_syn) = 30, C(syn_queued) = 10,
+		   C(listen_drop_accept_queue_full) = 20, C(synack_sent) = 10,
+		   C(ack_dropped_accept_full) = 4 }, .backlog = 4),
+	  ALL, "0,0,0,0",
+	  "accept queue full (backlog 4): the application is not accepting fast enough; "
+	  "20 SYNs dropped at the listener, 4 handshake ACKs dropped" },
+	{ "SYN queue full",
+	  F(.c = { C(nic_syn) = 200, C(tc_syn) = 200, C(listener_syn) = 200, C(syn_queued) = 17,
+		   C(listen_drop_syn_queue_full) = 183, C(synack_sent) = 17 }),
+	  ALL, "0,0,0,0",
+	  "SYN queue full without SYN cookies: 183 SYNs dropped at the listener; enable "
+	  "net.ipv4.tcp_syncookies or raise the backlog" },
+	{ "listener drop, other",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 10, C(syn_queued) = 7,
+		   C(listen_drop_other) = 3, C(synack_sent) = 7 }),
+	  ALL, "0,0,0,0", "listener dropped 3 SYNs (ListenDrops without a full queue)" },
+	{ "closed port",
+	  F(.c = { C(nic_syn) = 20, C(tc_syn) = 20 }, .drops = { { R_NO_SOCKET, 20 } }, .n_drops = 1),
+	  ALL, "0,0,0,0", "no listener: 20 SYNs to a closed port (NO_SOCKET)" },
+	{ "firewall",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10 }, .drops = { { R_NETFILTER_DROP, 10 } }, .n_drops = 1),
+	  ALL, "0,0,0,0", "firewall: netfilter dropped 10 SYNs (NETFILTER_DROP)" },
+	{ "bad checksum",
+	  F(.c = { C(nic_syn) = 50, C(tc_syn) = 50 }, .drops = { { R_TCP_CSUM, 50 } }, .n_drops = 1),
+	  ALL, "0,0,0,0",
+	  "bad TCP checksum: 50 SYNs dropped (TCP_CSUM); check the NIC's checksum offload or the path" },
+	{ "CPU backlog, between XDP and TC",
+	  F(.c = { C(nic_syn) = 100, C(tc_syn) = 60, C(listener_syn) = 60, C(syn_queued) = 60,
+		   C(synack_sent) = 60 }, .drops = { { R_CPU_BACKLOG, 40 } }, .n_drops = 1),
+	  ALL, "0,0,0,0",
+	  "CPU backlog full: 40 SYNs dropped between XDP and TC (CPU_BACKLOG); raise "
+	  "net.core.netdev_max_backlog" },
+	{ "another reason",
+	  F(.c = { C(nic_syn) = 4, C(tc_syn) = 4 }, .drops = { { R_NOT_SPECIFIED, 4 } }, .n_drops = 1),
+	  ALL, "0,0,0,0", "stack drop: 4 SYNs dropped before a socket (NOT_SPECIFIED)" },
+	{ "a reason this kernel's BTF did not name",
+	  F(.c = { C(nic_syn) = 4, C(tc_syn) = 4 }, .drops = { { R_UNNAMED, 4 } }, .n_drops = 1),
+	  ALL, "0,0,0,0", "stack drop: 4 SYNs dropped before a socket (REASON_200)" },
+	{ "unexplained between XDP and TC",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 7, C(listener_syn) = 7, C(syn_queued) = 7,
+		   C(synack_sent) = 7 }),
+	  ALL, "3,0,0,0", "3 SYNs unexplained between XDP and TC" },
+	{ "unexplained between TC and the listener",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 6, C(syn_queued) = 6,
+		   C(synack_sent) = 6 }),
+	  ALL, "0,4,0,0", "4 SYNs unexplained between TC and the listener" },
+	{ "unexplained at the listener",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 10, C(syn_queued) = 8,
+		   C(synack_sent) = 8 }),
+	  ALL, "0,0,2,0", "2 SYNs unexplained at the listener" },
+	{ "unclassified at the listener (a CPU without a MIB baseline)",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 10, C(syn_queued) = 7,
+		   C(listener_unclassified) = 3, C(synack_sent) = 7 }),
+	  ALL, "0,0,3,0", "3 SYNs unexplained at the listener" },
+	{ "SYN-ACKs lost on the way out (negative synack_sent gap)",
+	  F(.c = { C(nic_syn) = 5, C(tc_syn) = 5, C(listener_syn) = 5, C(syn_queued) = 5,
+		   C(synack_sent) = 2 }),
+	  ALL, "0,0,0,-3",
+	  "SYN-ACKs lost on the way out: 3 of them never reached TC egress (an output "
+	  "firewall rule, or a full qdisc?); clients retransmit their SYNs" },
+	{ "SYN-ACKs the stack did not account for",
+	  F(.c = { C(nic_syn) = 5, C(tc_syn) = 5, C(listener_syn) = 5, C(syn_queued) = 5,
+		   C(synack_sent) = 8 }),
+	  ALL, "0,0,0,3", "3 SYN-ACKs at TC egress that the stack did not account for" },
+	{ "negative gaps are not losses",
+	  F(.c = { C(nic_syn) = 5, C(tc_syn) = 8, C(listener_syn) = 7, C(syn_to_request_sock) = 2,
+		   C(syn_queued) = 9, C(synack_sent) = 9 }),
+	  ALL, "-3,-1,-2,0", "no loss" },
+	{ "the biggest loss names the stage",
+	  F(.c = { C(nic_syn) = 14, C(tc_syn) = 14, C(listener_syn) = 9,
+		   C(listen_drop_syn_queue_full) = 9 }, .drops = { { R_NO_SOCKET, 5 } }, .n_drops = 1),
+	  ALL, "0,0,0,0",
+	  "SYN queue full without SYN cookies: 9 SYNs dropped at the listener; enable "
+	  "net.ipv4.tcp_syncookies or raise the backlog" },
+	{ "a tie: the stage first on the SYN's path",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 5,
+		   C(listen_drop_accept_queue_full) = 5 }, .drops = { { R_NO_SOCKET, 5 } }, .n_drops = 1,
+	    .backlog = 1),
+	  ALL, "0,0,0,0", "no listener: 5 SYNs to a closed port (NO_SOCKET)" },
+	{ "XDP off: no nic_to_tc gap",
+	  F(.c = { C(nic_syn) = 0, C(tc_syn) = 10, C(listener_syn) = 10, C(syn_queued) = 10,
+		   C(synack_sent) = 10 }),
+	  { .nic = false, .stack = true }, "0,0,0,0", "no loss" },
+	{ "stack stage off: SYNs lost between XDP and TC",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 7, C(listener_syn) = 99 }),
+	  { .nic = true, .stack = false }, "3,0,0,0", "3 SYNs lost between XDP and TC" },
+	{ "stack stage off, nothing lost before TC",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 1 },
+	    .drops = { { R_NO_SOCKET, 10 } }, .n_drops = 1),
+	  { .nic = true, .stack = false }, "0,0,0,0", "stack stage off: no verdict beyond TC" },
+	{ "stack stage and XDP off",
+	  F(.c = { C(nic_syn) = 0, C(tc_syn) = 10 }),
+	  { .nic = false, .stack = false }, "0,0,0,0", "stack stage off: no verdict beyond TC" },
+};
+
+static void ports(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct rcase *k = &cases[i];
+		struct sa_port_view v = view_of(&k->f, k->m, 1);
+		__u64 drops = 0, pre_tc = 0;
+
+		is_str(gaps(&v), k->gaps, "%s: unexplained nic_to_tc,tc_to_listener,at_listener,synack_sent",
+		       k->what);
+		is_str(v.verdict, k->verdict, "%s: verdict", k->what);
+		for (__u32 d = 0; d < k->f.n_drops; d++) {
+			drops += k->f.drops[d].n;
+			if (k->f.drops[d].reason == R_CPU_BACKLOG)
+				pre_tc += k->f.drops[d].n;
+		}
+		ok(v.stack_drops == drops && v.pre_tc_drops == pre_tc &&
+		   v.listen_drops == k->f.c[SA_C_listen_drop_accept_queue_full] +
+				     k->f.c[SA_C_listen_drop_syn_queue_full] +
+				     k->f.c[SA_C_listen_drop_other],
+		   "%s: stack_drops %llu, of them before TC %llu, listen_drops %llu", k->what,
+		   (unsigned long long)v.stack_drops, (unsigned long long)v.pre_tc_drops,
+		   (unsigned long long)v.listen_drops);
+		ok(v.port == 8080 && v.ps != NULL, "%s: the view keeps its port and figures", k->what);
+	}
+}
+
+/* The funnel's equations, checked on every case above that has the stack
+ * stage: each gap is exactly what is left of its equation. */
+static void equations(void)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct rcase *k = &cases[i];
+		struct sa_port_view v = view_of(&k->f, k->m, 1);
+		const __u64 *c = k->f.c;
+		__s64 after_tc = (__s64)(v.stack_drops - v.pre_tc_drops);
+
+		if (!k->m.stack)
+			continue;
+		all &= (__s64)c[SA_C_nic_syn] * k->m.nic ==
+		       (__s64)c[SA_C_tc_syn] * k->m.nic + (__s64)v.pre_tc_drops * k->m.nic +
+		       v.unexplained_nic_to_tc;
+		all &= (__s64)c[SA_C_tc_syn] == (__s64)c[SA_C_listener_syn] +
+		       (__s64)c[SA_C_syn_to_request_sock] + after_tc + v.unexplained_tc_to_listener;
+		all &= (__s64)c[SA_C_listener_syn] == (__s64)c[SA_C_syn_queued] +
+		       (__s64)c[SA_C_syncookies_sent] + (__s64)v.listen_drops +
+		       v.unexplained_at_listener;
+		all &= (__s64)c[SA_C_synack_sent] == (__s64)c[SA_C_syn_queued] +
+		       (__s64)c[SA_C_syncookies_sent] + (__s64)c[SA_C_synack_retrans] +
+		       v.unexplained_synack_sent;
+		if (!all) {
+			diag("equations fail for '%s'", k->what);
+			break;
+		}
+	}
+	ok(all, "every case: nic = tc + drops before TC + gap; tc = listener + request sock + "
+	   "drops after TC + gap; listener = queued + cookies + listen drops + gap; "
+	   "synack_sent = queued + cookies + retrans + gap");
+}
+
+static void cookie_mode(void)
+{
+	struct fig none = F(.c = { C(tc_syn) = 3 });
+	struct fig sent = F(.c = { C(syncookies_sent) = 1 });
+
+	ok(!view_of(&none, ALL, 1).cookie_mode, "cookie_mode: no cookies sent, tcp_syncookies=1: off");
+	ok(!view_of(&none, ALL, -1).cookie_mode, "cookie_mode: tcp_syncookies unknown: off");
+	ok(view_of(&none, ALL, 2).cookie_mode, "cookie_mode: tcp_syncookies=2: on, cookies or not");
+	ok(view_of(&sent, ALL, 0).cookie_mode, "cookie_mode: a cookie sent: on, whatever the setting");
+}
+
+/* A snapshot for the record-level view. */
+static struct sa_snapshot *record(void)
+{
+	struct sa_snapshot *s = sa_snapshot_new();
+	struct sa_port_stats *p;
+
+	if (!s)
+		return NULL;
+	p = sa_snapshot_port(s, 80);		/* traffic */
+	p->c[SA_C_nic_syn] = p->c[SA_C_tc_syn] = p->c[SA_C_listener_syn] = 4;
+	p->c[SA_C_syn_queued] = p->c[SA_C_synack_sent] = p->c[SA_C_established] = 4;
+	p->c[SA_C_syncookies_sent] = 3;
+	p->c[SA_C_listen_drop_accept_queue_full] = 2;
+	p->c[SA_C_ack_dropped_accept_full] = 1;
+	p->c[SA_C_listen_drop_syn_queue_full] = 4;
+	p->c[SA_C_listen_drop_other] = 5;
+	p->c[SA_C_listener_syn] += 3 + 2 + 4 + 5;
+	p->c[SA_C_synack_sent] += 3;
+	p = sa_snapshot_port(s, 443);		/* an idle listener */
+	p->g.listeners = 1;
+	sa_snapshot_port(s, 8080);		/* an entry that never moved */
+	p = sa_snapshot_port(s, 9000);		/* traffic, not selected */
+	p->c[SA_C_tc_syn] = p->c[SA_C_established] = 2;
+	p->c[SA_C_syncookies_sent] = 1;
+	s->tcp_syncookies = 1;
+	/* The namespace's MIBs as the per-port sums make them. */
+	s->mib[SA_MIB_TcpExtSyncookiesSent] = 3 + 1;
+	s->mib[SA_MIB_TcpExtListenOverflows] = 2 + 1;
+	s->mib[SA_MIB_TcpExtTCPReqQFullDrop] = 4;
+	s->mib[SA_MIB_TcpExtListenDrops] = 2 + 4 + 5 + 1;
+	s->mib[SA_MIB_TcpPassiveOpens] = 4 + 2;
+	return s;
+}
+
+static const char *view_ports(const struct sa_view *v)
+{
+	static char buf[256];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < v->n_ports && off < sizeof(buf); i++)
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%u", i ? "," : "", v->ports[i].port);
+	return buf;
+}
+
+static void view(void)
+{
+	struct sa_snapshot *s = record();
+	struct sa_portset shown, all = { .any = true };
+	struct sa_view v;
+
+	if (!ok(s != NULL, "a snapshot"))
+		return;
+	sa_portset_parse(&shown, "80,443,8080");
+	is_int(sa_view_build(&v, s, ALL, &shown, false), 0, "sa_view_build, every shown port: 0");
+	is_str(view_ports(&v), "80,443,8080", "every shown port, in port order");
+	ok(v.n_ports == 3 && v.ports[0].ps == s->port[80], "a port's view points at its figures");
+	is_str(v.ports[1].verdict, "no SYNs", "the idle listener: no SYNs");
+	is_str(v.ports[0].verdict,
+	       "listener dropped 5 SYNs (ListenDrops without a full queue)",
+	       "port 80: the biggest of its losses (other 5 > syn queue 4 > accept queue 2 + 1)");
+	ok(v.snap == s && v.m.nic && v.m.stack, "the view keeps its snapshot and stages");
+	sa_view_free(&v);
+	is_int(v.n_ports, 0, "sa_view_free empties the view");
+
+	is_int(sa_view_build(&v, s, ALL, &shown, true), 0, "sa_view_build, active ports: 0");
+	is_str(view_ports(&v), "80,443", "active: ports that moved or have a listener");
+	sa_view_free(&v);
+	sa_view_build(&v, s, ALL, &all, true);
+	is_str(view_ports(&v), "80,443,9000", "every port, active: 80, 443, 9000");
+	ok(v.consistent && !v.inconsistent[0], "per-port sums agree with the MIBs: consistent");
+	sa_view_free(&v);
+
+	s->mib[SA_MIB_TcpPassiveOpens]++;
+	sa_view_build(&v, s, ALL, &all, true);
+	ok(!v.consistent, "one MIB off by one: not consistent");
+	is_str(v.inconsistent, "TcpPassiveOpens", "... and it is named");
+	sa_view_free(&v);
+
+	alloc_fail_after(0);
+	is_int(sa_view_build(&v, s, ALL, &all, true), -ENOMEM, "no memory for the view: -ENOMEM");
+	alloc_fail_after(-1);
+	is_int(v.n_ports, 0, "... and an empty view");
+	sa_view_free(&v);
+	sa_snapshot_free(s);
+}
+
+static void mib(void)
+{
+	static const char *const names[] = {
+		"TcpExtSyncookiesSent", "TcpExtListenOverflows", "TcpExtTCPReqQFullDrop",
+		"TcpExtListenDrops", "TcpPassiveOpens",
+	};
+	static const enum sa_mib_counter ids[] = {
+		SA_MIB_TcpExtSyncookiesSent, SA_MIB_TcpExtListenOverflows,
+		SA_MIB_TcpExtTCPReqQFullDrop, SA_MIB_TcpExtListenDrops, SA_MIB_TcpPassiveOpens,
+	};
+	struct sa_snapshot *s = record();
+	char bad[256], small[12];
+
+	if (!ok(s != NULL, "a snapshot"))
+		return;
+	ok(sa_reconcile_mib(s, bad, sizeof(bad)) && !bad[0],
+	   "sums over every port (9000 too) == MIBs: agree, nothing named");
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		const char *name = names[i];
+
+		s->mib[ids[i]] += 1;
+		ok(!sa_reconcile_mib(s, bad, sizeof(bad)), "%s one more than the sums: disagree", name);
+		ok(!strcmp(bad, name), "%s: named (%s)", name, bad);
+		s->mib[ids[i]] -= 2;
+		ok(!sa_reconcile_mib(s, bad, sizeof(bad)), "%s one less than the sums: disagree", name);
+		s->mib[ids[i]] += 1;
+	}
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		s->mib[ids[i]] = 0;
+	ok(!sa_reconcile_mib(s, bad, sizeof(bad)), "every MIB at 0: disagree");
+	is_str(bad, "TcpExtSyncookiesSent,TcpExtListenOverflows,TcpExtTCPReqQFullDrop,"
+	       "TcpExtListenDrops,TcpPassiveOpens", "... all five named, in order");
+	memset(small, 'x', sizeof(small));
+	sa_reconcile_mib(s, small, 8);
+	ok(strlen(small) < 8 && small[8] == 'x', "a short buffer: cut, not overrun ('%s')", small);
+	ok(!sa_reconcile_mib(s, NULL, 0), "no buffer: the answer alone");
+	sa_snapshot_free(s);
+}
+
+void suite_reconcile(void)
+{
+	/* Set before the first reconciliation: the CPU_BACKLOG id is
+	 * looked up once. */
+	sa_reason_names[R_NOT_SPECIFIED] = "NOT_SPECIFIED";
+	sa_reason_names[R_NO_SOCKET] = "NO_SOCKET";
+	sa_reason_names[R_TCP_CSUM] = "TCP_CSUM";
+	sa_reason_names[R_NETFILTER_DROP] = "NETFILTER_DROP";
+	sa_reason_names[R_CPU_BACKLOG] = "CPU_BACKLOG";
+	ports();
+	equations();
+	cookie_mode();
+	view();
+	mib();
+}

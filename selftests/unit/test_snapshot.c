@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_snapshot.c - snapshots and their difference (agent/snapshot.c):
+ * counters and drops subtract per port and per reason, ports new since
+ * the older reading count from zero, gauges are the newer reading,
+ * accepted is what left the accept queue, and a failed allocation leaves
+ * an empty result and says so.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "snapshot.h"
+#include "tap.h"
+
+#define NO_SOCKET 3
+#define NETFILTER_DROP 12
+
+static size_t n_ports(const struct sa_snapshot *s)
+{
+	size_t n = 0;
+
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+		n += s->port[p] != NULL;
+	return n;
+}
+
+/* Every counter of a port as "name=value" for the ones not zero. */
+static const char *counters_str(const struct sa_port_stats *ps)
+{
+	static char buf[1024];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < SA_C_MAX; i++)
+		if (ps->c[i])
+			off += snprintf(buf + off, sizeof(buf) - off, "%s%s=%llu",
+					off ? " " : "", sa_counters[i].name,
+					(unsigned long long)ps->c[i]);
+	return buf;
+}
+
+static void basics(void)
+{
+	struct sa_snapshot *s = sa_snapshot_new();
+	struct sa_port_stats *ps;
+	__u64 *n;
+
+	if (!ok(s != NULL, "sa_snapshot_new"))
+		return;
+	is_int(n_ports(s), 0, "a new snapshot has no port");
+	ok(sa_snapshot_get(s, 80) != NULL && sa_port_stats_zero(sa_snapshot_get(s, 80)),
+	   "sa_snapshot_get of a port never seen: zeroed figures");
+	is_int(n_ports(s), 0, "... and does not create it");
+	ok(sa_snapshot_get(s, SA_MAX_PORTS) != NULL &&
+	   sa_port_stats_zero(sa_snapshot_get(s, SA_MAX_PORTS)),
+	   "sa_snapshot_get past the last port: zeroed figures");
+	ok(sa_snapshot_port(s, SA_MAX_PORTS) == NULL, "sa_snapshot_port past the last port: NULL");
+	ps = sa_snapshot_port(s, 65535);
+	ok(ps != NULL && ps == sa_snapshot_port(s, 65535), "sa_snapshot_port 65535: created once");
+	ok(sa_port_stats_zero(ps), "a created port is zero");
+
+	n = sa_port_drop(ps, NO_SOCKET);
+	ok(n && *n == 0, "sa_port_drop: a new reason starts at 0");
+	ok(sa_port_stats_zero(ps), "a drop entry at 0 leaves the port zero");
+	*n = 4;
+	ok(sa_port_drop(ps, NO_SOCKET) == n, "sa_port_drop: the same reason, the same counter");
+	is_int(ps->n_drops, 1, "one entry per reason");
+	is_int(sa_port_drop_get(ps, NO_SOCKET), 4, "sa_port_drop_get: the value");
+	is_int(sa_port_drop_get(ps, NETFILTER_DROP), 0, "sa_port_drop_get: 0 for a reason never seen");
+	ok(!sa_port_stats_zero(ps), "a drop makes the port non-zero");
+	ps->drops[0].n = 0;
+	ps->c[SA_C_synack_retrans] = 1;
+	ok(!sa_port_stats_zero(ps), "any counter makes the port non-zero (synack_retrans)");
+
+	sa_snapshot_clear(s);
+	is_int(n_ports(s), 0, "sa_snapshot_clear: no port left");
+	sa_snapshot_free(s);
+	sa_snapshot_free(NULL);
+	ok(true, "sa_snapshot_free(NULL) is harmless");
+}
+
+/* Two readings of the same maps, b then a. */
+static void build(struct sa_snapshot *a, struct sa_snapshot *b)
+{
+	struct sa_port_stats *p;
+	struct sa_listener l = { .port = 80 };
+
+	/* Port 80 in both readings. */
+	p = sa_snapshot_port(b, 80);
+	p->c[SA_C_nic_syn] = 100;
+	p->c[SA_C_tc_syn] = 100;
+	p->c[SA_C_established] = 50;
+	*sa_port_drop(p, NO_SOCKET) = 7;
+	*sa_port_drop(p, NETFILTER_DROP) = 2;	/* only in the older reading */
+	p->g.accept_queue_len = 2;
+	p->g.accept_backlog = 128;
+	p->g.listeners = 1;
+
+	p = sa_snapshot_port(a, 80);
+	p->c[SA_C_nic_syn] = 130;
+	p->c[SA_C_tc_syn] = 129;
+	p->c[SA_C_established] = 70;
+	p->c[SA_C_syncookies_mss_7] = 3;
+	*sa_port_drop(p, NO_SOCKET) = 10;
+	*sa_port_drop(p, 71) = 1;		/* new since b */
+	p->g.accept_queue_len = 5;
+	p->g.accept_backlog = 4;
+	p->g.listeners = 2;
+	p->g.syn_queue_len = 9;
+	p->g.listener_drops = 11;
+
+	/* Port 443 only in the newer reading, 8080 only in the older one. */
+	p = sa_snapshot_port(a, 443);
+	p->c[SA_C_tc_syn] = 6;
+	p->c[SA_C_established] = 6;
+	p->g.accept_queue_len = 1;
+	p = sa_snapshot_port(b, 8080);
+	p->c[SA_C_tc_syn] = 9;
+
+	a->nic_unparsed = 5; b->nic_unparsed = 3;
+	a->tc_unparsed = 8; b->tc_unparsed = 8;
+	for (int i = 0; i < SA_MIB_MAX; i++) {
+		a->mib[i] = 1000 + i * 10;
+		b->mib[i] = 1000;
+	}
+	a->tcp_syncookies = 2;
+	b->tcp_syncookies = 1;
+	sa_snapshot_add_listener(a, &l);
+	l.port = 443;
+	sa_snapshot_add_listener(a, &l);
+	l.port = 9;
+	sa_snapshot_add_listener(b, &l);
+}
+
+static void diff(void)
+{
+	struct sa_snapshot *a = sa_snapshot_new(), *b = sa_snapshot_new();
+	struct sa_snapshot *d = sa_snapshot_new();
+	const struct sa_port_stats *p;
+	bool mib_ok = true;
+
+	if (!ok(a && b && d, "three snapshots"))
+		return;
+	build(a, b);
+	/* d holds a port from before: the difference replaces it. */
+	sa_snapshot_port(d, 22)->c[SA_C_nic_syn] = 1;
+
+	is_int(sa_snapshot_diff(d, a, b), 0, "sa_snapshot_diff: 0");
+	is_int(n_ports(d), 2, "the ports of the newer reading only (80, 443)");
+	ok(!d->port[22] && !d->port[8080], "neither what d held nor a port only in the older reading");
+
+	p = sa_snapshot_get(d, 80);
+	is_str(counters_str(p), "nic_syn=30 tc_syn=29 established=20 syncookies_mss_7=3",
+	       "port 80: every counter is newer - older");
+	is_int(p->n_drops, 2, "port 80: the reasons of the newer reading");
+	is_int(sa_port_drop_get(p, NO_SOCKET), 3, "port 80: NO_SOCKET 10 - 7");
+	is_int(sa_port_drop_get(p, 71), 1, "port 80: a reason new since the older reading counts from 0");
+	is_int(sa_port_drop_get(p, NETFILTER_DROP), 0,
+	       "port 80: a reason only in the older reading is not carried");
+	is_int(p->g.accept_queue_len, 5, "port 80: gauges are the newer reading (accept_queue_len)");
+	is_int(p->g.accept_backlog, 4, "port 80: accept_backlog, newer");
+	is_int(p->g.listeners, 2, "port 80: listeners, newer");
+	is_int(p->g.syn_queue_len, 9, "port 80: syn_queue_len, newer");
+	is_int(p->g.listener_drops, 11, "port 80: listener_drops, newer (cumulative, as read)");
+	is_int(p->accepted, 17, "port 80: accepted = established 20 - queue growth (5 - 2)");
+
+	p = sa_snapshot_get(d, 443);
+	is_str(counters_str(p), "tc_syn=6 established=6", "port 443: new since the older reading, counts from 0");
+	is_int(p->accepted, 5, "port 443: accepted = 6 - queue growth (1 - 0)");
+
+	is_int(d->nic_unparsed, 2, "nic_unparsed 5 - 3");
+	is_int(d->tc_unparsed, 0, "tc_unparsed 8 - 8");
+	for (int i = 0; i < SA_MIB_MAX; i++)
+		mib_ok &= d->mib[i] == (__u64)i * 10;
+	ok(mib_ok, "every MIB counter is newer - older");
+	is_int(d->tcp_syncookies, 2, "tcp_syncookies: the newer reading");
+	is_int(d->n_listeners, 2, "listeners: the newer reading's");
+	ok(d->n_listeners == 2 && d->listeners[0].port == 80 && d->listeners[1].port == 443,
+	   "listeners: 80, 443, in order");
+
+	/* The queue shrank: what left it was accepted too. */
+	sa_snapshot_port(b, 80)->g.accept_queue_len = 9;
+	sa_snapshot_diff(d, a, b);
+	is_int(sa_snapshot_get(d, 80)->accepted, 24, "accepted = 20 established + 4 the queue shrank by");
+	/* The queue grew by more than was established in the interval
+	 * (connections established before it, queued now): negative. */
+	sa_snapshot_port(b, 80)->g.accept_queue_len = 0;
+	sa_snapshot_port(a, 80)->c[SA_C_established] = 52;
+	sa_snapshot_diff(d, a, b);
+	is_int(sa_snapshot_get(d, 80)->accepted, -3, "accepted = 2 established - 5 queued: -3");
+
+	sa_snapshot_free(a);
+	sa_snapshot_free(b);
+	sa_snapshot_free(d);
+}
+
+static void copy(void)
+{
+	struct sa_snapshot *a = sa_snapshot_new(), *b = sa_snapshot_new();
+	struct sa_snapshot *c = sa_snapshot_new();
+
+	if (!ok(a && b && c, "three snapshots"))
+		return;
+	build(a, b);
+	is_int(sa_snapshot_copy(c, a), 0, "sa_snapshot_copy: 0");
+	is_str(counters_str(sa_snapshot_get(c, 80)), counters_str(sa_snapshot_get(a, 80)),
+	       "copy: port 80's counters");
+	is_int(sa_port_drop_get(sa_snapshot_get(c, 80), NO_SOCKET), 10, "copy: port 80's drops");
+	is_int(sa_snapshot_get(c, 80)->accepted, 65, "copy: accepted = established 70 - the queue (5)");
+	*sa_port_drop(sa_snapshot_port(a, 80), NO_SOCKET) = 99;
+	is_int(sa_port_drop_get(sa_snapshot_get(c, 80), NO_SOCKET), 10,
+	       "copy: the drops are the copy's own");
+	is_int(c->mib[SA_MIB_TcpPassiveOpens], a->mib[SA_MIB_TcpPassiveOpens], "copy: the MIBs");
+	is_int(c->n_listeners, 2, "copy: the listeners");
+	sa_snapshot_free(a);
+	sa_snapshot_free(b);
+	sa_snapshot_free(c);
+}
+
+/* Every allocation sa_snapshot_diff makes, made to fail in turn: it
+ * returns -ENOMEM and leaves nothing half made. */
+static void out_of_memory(void)
+{
+	struct sa_snapshot *a = sa_snapshot_new(), *b = sa_snapshot_new();
+	struct sa_snapshot *d = sa_snapshot_new();
+	long allocs;
+	bool all = true;
+
+	if (!ok(a && b && d, "three snapshots"))
+		return;
+	build(a, b);
+	alloc_fail_after(-1);
+	sa_snapshot_diff(d, a, b);
+	allocs = alloc_count;
+	diag("sa_snapshot_diff of 2 ports, 2 reasons, 2 listeners: %ld allocations", allocs);
+	ok(allocs >= 5, "the diff allocates (ports, drops, listeners): %ld", allocs);
+	for (long i = 0; i < allocs; i++) {
+		int err;
+
+		alloc_fail_after(i);
+		err = sa_snapshot_diff(d, a, b);
+		alloc_fail_after(-1);
+		if (err != -ENOMEM || n_ports(d) || d->n_listeners) {
+			all = false;
+			diag("allocation %ld failing: err %d, %zu ports, %zu listeners left",
+			     i, err, n_ports(d), d->n_listeners);
+		}
+	}
+	ok(all, "each of the %ld allocations failing: -ENOMEM, an empty result", allocs);
+	is_int(sa_snapshot_diff(d, a, b), 0, "with memory again: 0");
+	is_int(n_ports(d), 2, "... and both ports");
+	sa_snapshot_free(a);
+	sa_snapshot_free(b);
+	sa_snapshot_free(d);
+}
+
+void suite_snapshot(void)
+{
+	basics();
+	diff();
+	copy();
+	out_of_memory();
+}
