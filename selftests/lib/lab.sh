@@ -280,14 +280,6 @@ lab_main() {
 # nothing and fails when the port or the figure is not there.
 table_cell() {
 	awk -v port="$2" -v name="$3" '
-	# The table before issue #7 named some columns apart from the JSON
-	# key; the JSON key finds them too.
-	BEGIN {
-		alias["listener"] = "listener_syn"; alias["queued"] = "syn_queued"
-		alias["cookie"] = "syncookies_sent"; alias["lst_drop"] = "listen_drops"
-		alias["stk_drop"] = "stack_drops"; alias["estab"] = "established"
-		alias["synq"] = "syn_queue_len"; alias["acceptq"] = "accept_queue_len"
-	}
 	/^synacct (live|summary) / { n = 0; next }	# a new table starts
 	{ line[++n] = $0 }
 	END {
@@ -300,7 +292,7 @@ table_cell() {
 		ncol = split(line[hdr], h)
 		col = 0
 		for (c = 1; c <= ncol; c++)
-			if (h[c] == name || alias[h[c]] == name)
+			if (h[c] == name)
 				col = c
 		for (i = hdr + 1; i <= n; i++) {
 			split(line[i], f)
@@ -317,16 +309,15 @@ table_cell() {
 			print f[col]
 			exit 0
 		}
-		# Folded: the lines under the row, up to the next row or the
-		# first line that is not indented (the text after the table).
+		# Folded: the lines under the row, up to its verdict (last
+		# in the block, maybe over several lines), the next row or
+		# the first line that is not indented.
 		for (i = row + 1; i <= n; i++) {
 			if (line[i] !~ /^[ \t]/)
 				break
 			m = split(line[i], f)
-			if (f[1] ~ /^[0-9]+$/)
+			if (f[1] ~ /^[0-9]+$/ || f[1] == "=>")
 				break
-			if (f[1] == "=>")	# the verdict, in words
-				continue
 			for (c = 1; c < m; c++)
 				if (f[c] == name) {
 					print f[c + 1]

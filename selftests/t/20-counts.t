@@ -109,7 +109,7 @@ table_start() {
 	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" "$@" >"$file" 2>&1 &
 	TABLE_PID=$!
 	LAB_PIDS+=($TABLE_PID)
-	for ((i = 0; i < 50; i++)); do grep -q 'synacct live' "$file" && break; sleep 0.1; done
+	for ((i = 0; i < 50; i++)); do grep -qs 'synacct live' "$file" && break; sleep 0.1; done
 }
 
 # The table people read carries the same figures as the JSON: a run

@@ -18,14 +18,7 @@ pane() { tm capture-pane -p -J -t sa; }
 
 # figure FILE PORT NAME: NAME's value for PORT, from its column (found by
 # the header's name) or from a "NAME value" pair folded under the row.
-figure() {
-	awk -v port="$2" -v name="$3" '
-		$1 == "port" { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		$1 == port && !inblk { inblk = 1; if (name in col) { print $col[name]; done = 1; exit } next }
-		inblk && $1 ~ /^[0-9]+$/ && NF > 3 { exit }
-		inblk { for (i = 1; i < NF; i++) if ($i == name) { print $(i + 1); done = 1; exit } }
-	' "$1"
-}
+figure() { table_cell "$@"; }
 
 # widest FILE: the longest line.
 widest() { awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$1"; }
