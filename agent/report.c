@@ -122,6 +122,32 @@ static void json_counters(struct json_object *o, struct sa_measured m,
 	}
 }
 
+/* "198.18.0.1:80" or "[2001:db8::1]:80": where NAT sends a port. */
+void sa_nat_dest(const struct sa_nat *nat, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(nat->family == AF_INET ? AF_INET : AF_INET6, nat->to_addr,
+		  addr, sizeof(addr));
+	snprintf(buf, len, nat->family == AF_INET ? "%s:%u" : "[%s]:%u", addr,
+		 nat->to_port);
+}
+
+static struct json_object *json_nat(const struct sa_port_stats *ps)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	struct json_object *o;
+
+	if (!ps->has_nat)
+		return NULL;
+	inet_ntop(ps->nat.family == AF_INET ? AF_INET : AF_INET6, ps->nat.to_addr,
+		  addr, sizeof(addr));
+	o = json_object_new_object();
+	json_object_object_add(o, "to_addr", json_object_new_string(addr));
+	json_object_object_add(o, "to_port", json_object_new_int(ps->nat.to_port));
+	return o;
+}
+
 static struct json_object *json_port(const struct sa_report_ctx *rc,
 				     const struct sa_port_view *pv)
 {
@@ -130,6 +156,7 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	struct json_object *sd, *un;
 
 	json_object_object_add(o, "port", json_object_new_int(pv->port));
+	json_object_object_add(o, "nat", json_nat(ps));
 	json_counters(o, rc->m, ps, false);
 	if (!rc->m.stack) {
 		json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));

@@ -141,9 +141,14 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 	/* accepted is what left the accept queue: what entered it minus
 	 * its growth. */
 	po->g = pa->g;
+	po->nat = pa->nat;
+	po->has_nat = pa->has_nat;
+	po->gauges_lent = pa->gauges_lent;
 	po->accepted = (__s64)po->c[SA_C_established] -
 		       ((__s64)pa->g.accept_queue_len -
 			(pb ? (__s64)pb->g.accept_queue_len : 0));
+	if (pa->gauges_lent)
+		po->accepted = (__s64)po->c[SA_C_established];
 	return 0;
 }
 

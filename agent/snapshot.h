@@ -35,6 +35,12 @@ struct sa_port_stats {
 	/* Derived in a difference: established minus the accept queue's
 	 * growth, i.e. what the application took off the queue. */
 	__s64 accepted;
+	/* Where NAT in the namespace sends this (published) port's SYNs. */
+	struct sa_nat nat;
+	bool has_nat;
+	/* NAT sends another port's SYNs to this port's listener: that port
+	 * shows its gauges and the accept queue's growth (see stack.c). */
+	bool gauges_lent;
 };
 
 struct sa_snapshot {

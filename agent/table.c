@@ -254,6 +254,15 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 	}
 	wrap_newline(&w);
 
+	if (ps->has_nat) {
+		char dest[64];
+
+		sa_nat_dest(&ps->nat, dest, sizeof(dest));
+		snprintf(unit, sizeof(unit), "mapped to %s", dest);
+		wrap_start(&w, "");
+		wrap_unit(&w, unit, NULL);
+		wrap_newline(&w);
+	}
 	wrap_start(&w, "");
 	for (size_t c = 0; c < N_COLUMNS; c++) {
 		if (lo->in_row[c])

@@ -173,6 +173,18 @@ struct sa_drop_key {
 
 #define SA_MAX_DROP_KEYS (4 * SA_MAX_PORTS)	/* a port scan: every port x a few reasons */
 
+/*
+ * Where NAT in the watched namespace sent a port's SYNs (DNAT, REDIRECT):
+ * map nat_ports, keyed by the port the SYNs arrived for (the published
+ * port), the last mapping seen, from the conntrack entry's reply tuple.
+ * Every figure of those SYNs is counted under the published port.
+ */
+struct sa_nat {
+	__u32 to_port;
+	__u32 family;			/* AF_INET or AF_INET6 */
+	__u8 to_addr[16];		/* IPv4 in the first 4 */
+};
+
 /* One record per listening socket from the TCP iterator (iter/tcp). */
 struct sa_listener {
 	__u64 inode;			/* socket inode, to find its process */

@@ -381,6 +381,8 @@ static __always_inline bool rtx_match(const struct syn_info *si)
 	return m->port == si->dport && m->isn == si->seq;
 }
 
+#include "nat.bpf.h"
+
 #define STACK_INC(port, field) do {					\
 	struct sa_stack_counters *__c = sa_port_counters(stack_counters, \
 				(port), struct sa_stack_counters);	\
@@ -424,6 +426,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	have_delta = !mib_advance(net, d);
 	if (!watched(BPF_CORE_READ(skb, skb_iif)))
 		return 0;
+	nat_unmap_skb(skb, &si);
 
 	if (!is_syn(&si)) {
 		/* A handshake ACK that found the accept queue full: the
@@ -485,6 +488,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	if (!in_netns(net) || skb_tcp(skb, &si) || !is_syn(&si))
 		return 0;
 	iif = BPF_CORE_READ(skb, skb_iif);
+	nat_unmap_skb(skb, &si);
 
 	if (!at_listener) {
 		if (watched(iif) && rtx_match(&si))
@@ -524,6 +528,8 @@ int BPF_PROG(synacct_synack_retrans, const struct sock *sk,
 	if (!in_netns(BPF_CORE_READ(sk, __sk_common.skc_net.net)))
 		return 0;
 	port = BPF_CORE_READ(req, __req_common.skc_num);
+	port = nat_unmap_sk(&req->__req_common, BPF_CORE_READ(req, rsk_ops, family),
+			    port, false);
 	STACK_INC(port, synack_retrans);
 
 	m = bpf_map_lookup_elem(&rtx_mark, &zero);
@@ -560,6 +566,8 @@ int BPF_PROG(synacct_set_state, const struct sock *sk, const int oldstate,
 	if (!watched(BPF_CORE_READ(sk, sk_rx_dst_ifindex)))
 		return 0;
 	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	port = nat_unmap_sk(&sk->__sk_common, BPF_CORE_READ(sk, __sk_common.skc_family),
+			    port, true);
 	STACK_INC(port, established);
 	if (have_delta && d[SA_VMIB_COOKIES_RECV])
 		STACK_INC(port, syncookies_recv);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -33,6 +35,33 @@ struct stack_stage {
 	struct stack_bpf *skel;
 	bool classify;		/* per-CPU MIB baselines available */
 	bool listener_hook;	/* tcp_rcv_state_process found */
+	bool nat_hook;		/* netfilter programs and conntrack's BTF */
+	int nf_links[2];	/* LOCAL_IN, IPv4 and IPv6; -1 when not */
+};
+
+/* BPF_PROG_TYPE_NETFILTER (Linux 6.4), newer than this libbpf and the
+ * UAPI headers it is built with: the values and the link_create layout
+ * come from the kernel's include/uapi/linux/bpf.h. */
+#define SA_PROG_TYPE_NETFILTER	32
+#define SA_ATTACH_NETFILTER	45
+#define SA_NFPROTO_IPV4		2
+#define SA_NFPROTO_IPV6		10
+#define SA_NF_INET_LOCAL_IN	1
+/* Late at LOCAL_IN, after the filter and NAT chains, before conntrack
+ * confirms (NF_IP_PRI_LAST; IPv6 confirms at LAST - 1).  A BPF hook may
+ * not share its priority with another hook (EBUSY): try a few below. */
+#define SA_NF_PRI_LATE		(0x7fffffff - 2)
+#define SA_NF_PRI_TRIES		16
+
+struct sa_nf_link_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__u32 pf;
+	__u32 hooknum;
+	__s32 priority;
+	__u32 nf_flags;
 };
 
 static void stack_stage_close(void *priv);
@@ -187,6 +216,73 @@ static void find_listener_hook(struct stack_stage *st, const struct btf *btf)
 	st->skel->rodata->tcp_rcv_state_process_end = end;
 }
 
+/*
+ * NAT needs conntrack's types (built in, or the nf_conntrack module's BTF,
+ * which libbpf loads for CO-RE) and netfilter programs (Linux 6.4).
+ * Without them NATed ports show their SYNs split between the published
+ * and the target port, and the run says so.
+ */
+static void find_nat_hook(struct stack_stage *st, const struct btf *btf)
+{
+	struct bpf_program *prog = st->skel->progs.synacct_nat_in;
+	bool ct = btf__find_by_name_kind(btf, "nf_conn", BTF_KIND_STRUCT) > 0 ||
+		  access("/sys/kernel/btf/nf_conntrack", R_OK) == 0;
+	bool nf = btf__find_by_name_kind(btf, "bpf_nf_ctx", BTF_KIND_STRUCT) > 0;
+
+	st->nat_hook = ct && nf;
+	if (!st->nat_hook) {
+		sa_info("%s: SYNs that NAT (DNAT, REDIRECT) sends to another port "
+			"will show under both ports", !nf ?
+			"this kernel has no netfilter BPF programs (Linux 6.4+)" :
+			"conntrack's BTF not found (nf_conntrack not loaded?)");
+		bpf_program__set_autoload(prog, false);
+		return;
+	}
+	bpf_program__set_type(prog, SA_PROG_TYPE_NETFILTER);
+	bpf_program__set_expected_attach_type(prog, SA_ATTACH_NETFILTER);
+}
+
+/* A netfilter link for @prog_fd at LOCAL_IN of family @pf, in the
+ * caller's namespace; the hook goes when the fd is closed. */
+static int nf_link(int prog_fd, __u32 pf)
+{
+	union bpf_attr attr;
+	struct sa_nf_link_attr *nf = (void *)&attr;
+	int fd = -1;
+
+	_Static_assert(sizeof(*nf) <= sizeof(attr), "link_create fits bpf_attr");
+	for (int i = 0; i < SA_NF_PRI_TRIES; i++) {
+		memset(&attr, 0, sizeof(attr));
+		nf->prog_fd = prog_fd;
+		nf->attach_type = SA_ATTACH_NETFILTER;
+		nf->pf = pf;
+		nf->hooknum = SA_NF_INET_LOCAL_IN;
+		nf->priority = SA_NF_PRI_LATE - i;
+		fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+		if (fd >= 0 || errno != EBUSY)
+			break;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static int attach_nat(struct stack_stage *st)
+{
+	static const __u32 pf[2] = { SA_NFPROTO_IPV4, SA_NFPROTO_IPV6 };
+	int prog_fd = bpf_program__fd(st->skel->progs.synacct_nat_in);
+
+	for (int i = 0; i < 2; i++) {
+		int fd = nf_link(prog_fd, pf[i]);
+
+		if (fd < 0) {
+			sa_err("cannot attach the netfilter program (LOCAL_IN, %s): %s",
+			       i ? "IPv6" : "IPv4", strerror(-fd));
+			return fd;
+		}
+		st->nf_links[i] = fd;
+	}
+	return 0;
+}
+
 /* The indices of the verdict MIBs (SA_VERDICT_MIBS) in struct linux_mib:
  * the enum is anonymous, so they come from BTF by name. */
 static void find_verdict_mibs(struct stack_stage *st, const struct btf *btf)
@@ -221,6 +317,7 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	st->nf_links[0] = st->nf_links[1] = -1;
 
 	err = netns_cookie(&cookie);
 	if (err) {
@@ -248,6 +345,7 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	st->skel->rodata->n_watched = cfg->n_ifaces;
 	st->skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 	find_listener_hook(st, btf);
+	find_nat_hook(st, btf);
 	find_verdict_mibs(st, btf);
 	load_reason_names(btf);
 
@@ -278,6 +376,11 @@ static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 		sa_err("cannot attach the stack tracepoints: %s", strerror(-err));
 		return err;
 	}
+	if (st->nat_hook) {
+		err = attach_nat(st);
+		if (err)
+			return err;
+	}
 	err = prime_baselines(st);
 	if (err)
 		sa_err("cannot prime the per-CPU MIB baselines: %s", strerror(-err));
@@ -300,6 +403,8 @@ static int stack_stage_hooks(void *priv, const char **names, int max)
 	}
 	if (st->classify && n < max)
 		names[n++] = "mib_percpu";
+	if (st->nat_hook && n < max)
+		names[n++] = "netfilter/local_in";
 	return n;
 }
 
@@ -335,6 +440,40 @@ static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
 	return err;
 }
 
+/* Where NAT sent each published port (nat_ports): attributes, not
+ * counters; the port's entry is created so a mapping shows even before
+ * its first figure. */
+static int read_nat(struct stack_stage *st, struct sa_snapshot *snap)
+{
+	int fd = bpf_map__fd(st->skel->maps.nat_ports);
+	__u32 key, next, *prev = NULL;
+	struct sa_nat nat;
+
+	if (!st->nat_hook)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+
+		key = next;
+		prev = &key;
+		if (key >= SA_MAX_PORTS || bpf_map_lookup_elem(fd, &key, &nat))
+			continue;
+		ps = sa_snapshot_port(snap, key);
+		if (!ps)
+			return -ENOMEM;
+		ps->nat = nat;
+		ps->has_nat = true;
+		/* A local listener (REDIRECT, DNAT to this host): its queues
+		 * are the published port's; read after the listeners. */
+		if (nat.to_port != key && snap->port[nat.to_port] &&
+		    snap->port[nat.to_port]->g.listeners) {
+			ps->g = snap->port[nat.to_port]->g;
+			snap->port[nat.to_port]->gauges_lent = true;
+		}
+	}
+	return 0;
+}
+
 static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct stack_stage *st = priv;
@@ -344,6 +483,8 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 			       SA_STAGE_STACK, snap);
 	if (!err)
 		err = read_drops(st, snap);
+	if (!err)
+		err = read_nat(st, snap);
 	return err;
 }
 
@@ -379,6 +520,9 @@ static void stack_stage_close(void *priv)
 
 	if (!st)
 		return;
+	for (int i = 0; i < 2; i++)
+		if (st->nf_links[i] >= 0)
+			close(st->nf_links[i]);
 	stack_bpf__destroy(st->skel);
 	free(st);
 }
