@@ -14,7 +14,7 @@
  * program at LOCAL_IN, last before conntrack confirms, learns each NATed
  * SYN's flow (as the socket will see it) -> published port, in an LRU map
  * the other handlers look up.  Until NAT is seen (nat_seen), they pay one
- * load of a global.
+ * load of a global (and kfree_skb of a SYN one read of skb->_nfct).
  */
 #ifndef SYNACCT_NAT_BPF_H
 #define SYNACCT_NAT_BPF_H
@@ -103,14 +103,13 @@ static __always_inline void nat_unmap_skb(struct sk_buff *skb, struct syn_info *
 	__u32 *published;
 	__u16 port;
 
-	if (!nat_seen)
-		return;
+	/* Dropped before LOCAL_IN's program saw it: no nat_seen yet. */
 	port = ct_published_port(skb_ct(skb));
 	if (port) {
 		si->dport = port;
 		return;
 	}
-	if (skb_flow_key(skb, si, &k))
+	if (!nat_seen || skb_flow_key(skb, si, &k))
 		return;
 	published = bpf_map_lookup_elem(&nat_flows, &k);
 	if (published)
