@@ -6,11 +6,11 @@
  * The funnel, with what each stage loses:
  *   nic_syn      = tc_syn + drops between XDP and TC + unexplained.nic_to_tc
  *   tc_syn       = listener_syn + syn_to_request_sock + stack drops after TC
- *                  + unexplained.tc_to_listener
+ *                  + forwarded + unexplained.tc_to_listener
  *   listener_syn = syn_queued + syncookies_sent + listen_drops
  *                  + unexplained.at_listener
  *   synack_sent  = syn_queued + syncookies_sent + synack_retrans
- *                  (+ unexplained.synack_sent, a mismatch)
+ *                  + synack_forwarded (+ unexplained.synack_sent, a mismatch)
  * Every unexplained figure is computed, never assumed: a non-zero one means
  * a hook missed something, and says between which stages.
  */
@@ -97,11 +97,13 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		v->unexplained_nic_to_tc = C(nic_syn) - C(tc_syn) - (__s64)v->pre_tc_drops;
 	if (m.stack) {
 		v->unexplained_tc_to_listener = C(tc_syn) - C(listener_syn) -
-						C(syn_to_request_sock) - after_tc;
+						C(syn_to_request_sock) - after_tc -
+						C(forwarded);
 		v->unexplained_at_listener = C(listener_syn) - C(syn_queued) -
 					     C(syncookies_sent) - (__s64)v->listen_drops;
 		v->unexplained_synack_sent = C(synack_sent) - C(syn_queued) -
-					     C(syncookies_sent) - C(synack_retrans);
+					     C(syncookies_sent) - C(synack_retrans) -
+					     C(synack_forwarded);
 	}
 }
 
@@ -198,6 +200,11 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 		snprintf(v->verdict, sizeof(v->verdict),
 			 "no loss; %llu SYNs answered with SYN cookies",
 			 (unsigned long long)ps->c[SA_C_syncookies_sent]);
+	else if (C(forwarded))
+		snprintf(v->verdict, sizeof(v->verdict),
+			 "no loss here; %llu SYNs forwarded (this namespace does not "
+			 "see whether their server took them)",
+			 (unsigned long long)ps->c[SA_C_forwarded]);
 	else
 		snprintf(v->verdict, sizeof(v->verdict), "no loss");
 }

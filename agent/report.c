@@ -13,6 +13,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <json-c/json.h>
+#include <net/if.h>
 #include "report.h"
 #include "table.h"
 
@@ -133,6 +134,22 @@ void sa_nat_dest(const struct sa_nat *nat, char *buf, size_t len)
 		 nat->to_port);
 }
 
+/* The output interface of a port's forwarded SYNs, by name in the
+ * watched namespace (the agent is in it), "#IFINDEX" once it is gone;
+ * false when the port forwarded nothing. */
+bool sa_fwd_iface(const struct sa_port_stats *ps, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+
+	if (!ps->fwd_ifindex)
+		return false;
+	if (if_indextoname(ps->fwd_ifindex, name))
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "#%u", ps->fwd_ifindex);
+	return true;
+}
+
 static struct json_object *json_nat(const struct sa_port_stats *ps)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
@@ -154,9 +171,12 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	const struct sa_port_stats *ps = pv->ps;
 	struct json_object *o = json_object_new_object();
 	struct json_object *sd, *un;
+	char ifname[IF_NAMESIZE + 16];
 
 	json_object_object_add(o, "port", json_object_new_int(pv->port));
 	json_object_object_add(o, "nat", json_nat(ps));
+	json_object_object_add(o, "forwarded_via", sa_fwd_iface(ps, ifname, sizeof(ifname)) ?
+			       json_object_new_string(ifname) : NULL);
 	json_counters(o, rc->m, ps, false);
 	if (!rc->m.stack) {
 		json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));

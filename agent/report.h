@@ -47,5 +47,7 @@ struct json_object *sa_json_listener(const struct sa_listener *l);
 void sa_listener_addr(const struct sa_listener *l, char *buf, size_t len);
 /* Where NAT sends a published port: "198.18.0.1:80", "[2001:db8::1]:80". */
 void sa_nat_dest(const struct sa_nat *nat, char *buf, size_t len);
+/* Output interface of a port's forwarded SYNs; false: none. */
+bool sa_fwd_iface(const struct sa_port_stats *ps, char *buf, size_t len);
 
 #endif /* SYNACCT_REPORT_H */

@@ -144,6 +144,7 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 	po->nat = pa->nat;
 	po->has_nat = pa->has_nat;
 	po->gauges_lent = pa->gauges_lent;
+	po->fwd_ifindex = pa->fwd_ifindex;
 	po->accepted = (__s64)po->c[SA_C_established] -
 		       ((__s64)pa->g.accept_queue_len -
 			(pb ? (__s64)pb->g.accept_queue_len : 0));

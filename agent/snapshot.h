@@ -41,6 +41,8 @@ struct sa_port_stats {
 	/* NAT sends another port's SYNs to this port's listener: that port
 	 * shows its gauges and the accept queue's growth (see stack.c). */
 	bool gauges_lent;
+	/* Output interface of the port's last forwarded SYN, 0: none. */
+	__u32 fwd_ifindex;
 };
 
 struct sa_snapshot {

@@ -8,6 +8,7 @@
  * the terminal's height; the summary is printed once.
  */
 #define _GNU_SOURCE
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,13 +255,24 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 	}
 	wrap_newline(&w);
 
-	if (ps->has_nat) {
-		char dest[64];
+	if (ps->has_nat || ps->fwd_ifindex) {
+		char dest[64], ifname[IF_NAMESIZE + 16];
 
-		sa_nat_dest(&ps->nat, dest, sizeof(dest));
-		snprintf(unit, sizeof(unit), "mapped to %s", dest);
 		wrap_start(&w, "");
-		wrap_unit(&w, unit, NULL);
+		if (ps->has_nat) {
+			sa_nat_dest(&ps->nat, dest, sizeof(dest));
+			snprintf(unit, sizeof(unit), "mapped to %s", dest);
+			wrap_unit(&w, unit, NULL);
+		}
+		if (sa_fwd_iface(ps, ifname, sizeof(ifname))) {
+			/* An interface name is data: nothing a terminal acts on. */
+			for (char *p = ifname; *p; p++)
+				if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+					*p = '?';
+			snprintf(unit, sizeof(unit), "forwarded %llu via %s",
+				 (unsigned long long)ps->c[SA_C_forwarded], ifname);
+			wrap_unit(&w, unit, NULL);
+		}
 		wrap_newline(&w);
 	}
 	wrap_start(&w, "");
@@ -278,6 +290,11 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		snprintf(unit, sizeof(unit), "synack_retrans %llu",
 			 (unsigned long long)ps->c[SA_C_synack_retrans]);
 		wrap_unit(&w, unit, NULL);
+		if (ps->c[SA_C_synack_forwarded]) {
+			snprintf(unit, sizeof(unit), "synack_forwarded %llu",
+				 (unsigned long long)ps->c[SA_C_synack_forwarded]);
+			wrap_unit(&w, unit, NULL);
+		}
 	}
 	if (live && rc->now && rc->before) {
 		snprintf(unit, sizeof(unit), "now %.1f SYN/s", syn_rate(rc, pv->port));

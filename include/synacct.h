@@ -67,6 +67,8 @@
 	X(STACK, syncookies_mss_7, syncookies_mss, 8940, "cookies encoding MSS 8940 (IPv6)")
 
 #define SA_STACK_COUNTERS(X)						\
+	X(STACK, forwarded, , forwarded,				\
+	  "SYNs the namespace routed onward (past its FORWARD hook): an outcome, not a loss") \
 	X(STACK, listener_syn, , listener_syn,				\
 	  "SYNs consumed by a listening socket")			\
 	X(STACK, syn_queued, , syn_queued,				\
@@ -85,6 +87,8 @@
 	  "retransmitted SYNs answered from their existing request sock") \
 	X(STACK, synack_retrans, , synack_retrans,			\
 	  "SYN-ACK retransmissions (tcp_retransmit_synack)")		\
+	X(STACK, synack_forwarded, , synack_forwarded,			\
+	  "SYN-ACKs routed back through the namespace out of a watched interface") \
 	X(STACK, established, , established,				\
 	  "handshakes completed into the accept queue (SYN_RECV -> ESTABLISHED)") \
 	X(STACK, ack_dropped_accept_full, , ack_dropped_accept_full,	\

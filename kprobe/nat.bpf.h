@@ -153,6 +153,41 @@ static __always_inline __u32 nat_unmap_sk(const struct sock_common *skc, __u16 f
 	return p;
 }
 
+/* The reply tuple of @ct: the connection as its server sees it. */
+static __always_inline void ct_reply_key(struct nf_conn *ct, __u32 family,
+					 struct sa_flow_key *k)
+{
+	struct nf_conntrack_tuple *reply = &ct->tuplehash[1].tuple;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = family;
+	BPF_CORE_READ_INTO(&k->laddr, reply, src.u3);
+	BPF_CORE_READ_INTO(&k->raddr, reply, dst.u3);
+	if (family == SA_AF_INET) {
+		/* Only the first 4 bytes are the address. */
+		__builtin_memset(&k->laddr[4], 0, 12);
+		__builtin_memset(&k->raddr[4], 0, 12);
+	}
+	k->lport = bpf_ntohs(BPF_CORE_READ(reply, src.u.tcp.port));
+	k->rport = bpf_ntohs(BPF_CORE_READ(reply, dst.u.tcp.port));
+}
+
+/* Where NAT sends @published, for the agent; written only when it
+ * changed. */
+static __always_inline void nat_record(__u32 published, const struct sa_flow_key *k)
+{
+	struct sa_nat nat = {}, *old;
+
+	nat.to_port = k->lport;
+	nat.family = k->family;
+	__builtin_memcpy(nat.to_addr, k->laddr, sizeof(nat.to_addr));
+	old = bpf_map_lookup_elem(&nat_ports, &published);
+	if (!old || old->to_port != nat.to_port || old->family != nat.family ||
+	    ((__u64 *)old->to_addr)[0] != ((__u64 *)nat.to_addr)[0] ||
+	    ((__u64 *)old->to_addr)[1] != ((__u64 *)nat.to_addr)[1])
+		bpf_map_update_elem(&nat_ports, &published, &nat, BPF_ANY);
+}
+
 /*
  * LOCAL_IN, IPv4 and IPv6, last before conntrack confirms: SYNs that
  * DNAT or REDIRECT sent to this host, after every filter let them
@@ -163,9 +198,7 @@ SEC("netfilter")
 int synacct_nat_in(struct bpf_nf_ctx *ctx)
 {
 	struct sk_buff *skb = ctx->skb;
-	struct sa_flow_key k = {};
-	struct nf_conntrack_tuple *orig, *reply;
-	struct sa_nat nat = {}, *old;
+	struct sa_flow_key k;
 	struct syn_info si;
 	struct nf_conn *ct;
 	unsigned long nfct;
@@ -182,30 +215,10 @@ int synacct_nat_in(struct bpf_nf_ctx *ctx)
 	    skb_tcp(skb, &si) || !is_syn(&si))
 		return SA_NF_ACCEPT;
 
-	orig = &ct->tuplehash[0].tuple;
-	reply = &ct->tuplehash[1].tuple;
-	published = bpf_ntohs(BPF_CORE_READ(orig, dst.u.tcp.port));
-	/* The reply tuple is the connection as the socket sees it. */
-	k.family = si.family == 4 ? SA_AF_INET : SA_AF_INET6;
-	BPF_CORE_READ_INTO(&k.laddr, reply, src.u3);
-	BPF_CORE_READ_INTO(&k.raddr, reply, dst.u3);
-	if (k.family == SA_AF_INET) {
-		/* Only the first 4 bytes are the address. */
-		__builtin_memset(&k.laddr[4], 0, 12);
-		__builtin_memset(&k.raddr[4], 0, 12);
-	}
-	k.lport = bpf_ntohs(BPF_CORE_READ(reply, src.u.tcp.port));
-	k.rport = bpf_ntohs(BPF_CORE_READ(reply, dst.u.tcp.port));
+	published = bpf_ntohs(BPF_CORE_READ(ct, tuplehash[0].tuple.dst.u.tcp.port));
+	ct_reply_key(ct, si.family == 4 ? SA_AF_INET : SA_AF_INET6, &k);
 	bpf_map_update_elem(&nat_flows, &k, &published, BPF_ANY);
-
-	nat.to_port = k.lport;
-	nat.family = k.family;
-	__builtin_memcpy(nat.to_addr, k.laddr, sizeof(nat.to_addr));
-	old = bpf_map_lookup_elem(&nat_ports, &published);
-	if (!old || old->to_port != nat.to_port || old->family != nat.family ||
-	    ((__u64 *)old->to_addr)[0] != ((__u64 *)nat.to_addr)[0] ||
-	    ((__u64 *)old->to_addr)[1] != ((__u64 *)nat.to_addr)[1])
-		bpf_map_update_elem(&nat_ports, &published, &nat, BPF_ANY);
+	nat_record(published, &k);
 	nat_seen = 1;
 	return SA_NF_ACCEPT;
 }

@@ -382,6 +382,7 @@ static __always_inline bool rtx_match(const struct syn_info *si)
 }
 
 #include "nat.bpf.h"
+#include "forward.bpf.h"
 
 #define STACK_INC(port, field) do {					\
 	struct sa_stack_counters *__c = sa_port_counters(stack_counters, \

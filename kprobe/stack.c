@@ -36,7 +36,7 @@ struct stack_stage {
 	bool classify;		/* per-CPU MIB baselines available */
 	bool listener_hook;	/* tcp_rcv_state_process found */
 	bool nat_hook;		/* netfilter programs and conntrack's BTF */
-	int nf_links[2];	/* LOCAL_IN, IPv4 and IPv6; -1 when not */
+	int nf_links[4];	/* LOCAL_IN and FORWARD, IPv4 and IPv6; -1: none */
 };
 
 /* BPF_PROG_TYPE_NETFILTER (Linux 6.4), newer than this libbpf and the
@@ -47,6 +47,7 @@ struct stack_stage {
 #define SA_NFPROTO_IPV4		2
 #define SA_NFPROTO_IPV6		10
 #define SA_NF_INET_LOCAL_IN	1
+#define SA_NF_INET_FORWARD	2
 /* Late at LOCAL_IN, after the filter and NAT chains, before conntrack
  * confirms (NF_IP_PRI_LAST; IPv6 confirms at LAST - 1).  A BPF hook may
  * not share its priority with another hook (EBUSY): try a few below. */
@@ -224,7 +225,9 @@ static void find_listener_hook(struct stack_stage *st, const struct btf *btf)
  */
 static void find_nat_hook(struct stack_stage *st, const struct btf *btf)
 {
-	struct bpf_program *prog = st->skel->progs.synacct_nat_in;
+	struct bpf_program *progs[] = {
+		st->skel->progs.synacct_nat_in, st->skel->progs.synacct_forward,
+	};
 	bool ct = btf__find_by_name_kind(btf, "nf_conn", BTF_KIND_STRUCT) > 0 ||
 		  access("/sys/kernel/btf/nf_conntrack", R_OK) == 0;
 	bool nf = btf__find_by_name_kind(btf, "bpf_nf_ctx", BTF_KIND_STRUCT) > 0;
@@ -232,19 +235,22 @@ static void find_nat_hook(struct stack_stage *st, const struct btf *btf)
 	st->nat_hook = ct && nf;
 	if (!st->nat_hook) {
 		sa_info("%s: SYNs that NAT (DNAT, REDIRECT) sends to another port "
-			"will show under both ports", !nf ?
+			"will show under both ports, forwarded SYNs as unexplained", !nf ?
 			"this kernel has no netfilter BPF programs (Linux 6.4+)" :
 			"conntrack's BTF not found (nf_conntrack not loaded?)");
-		bpf_program__set_autoload(prog, false);
+		for (int i = 0; i < 2; i++)
+			bpf_program__set_autoload(progs[i], false);
 		return;
 	}
-	bpf_program__set_type(prog, SA_PROG_TYPE_NETFILTER);
-	bpf_program__set_expected_attach_type(prog, SA_ATTACH_NETFILTER);
+	for (int i = 0; i < 2; i++) {
+		bpf_program__set_type(progs[i], SA_PROG_TYPE_NETFILTER);
+		bpf_program__set_expected_attach_type(progs[i], SA_ATTACH_NETFILTER);
+	}
 }
 
-/* A netfilter link for @prog_fd at LOCAL_IN of family @pf, in the
- * caller's namespace; the hook goes when the fd is closed. */
-static int nf_link(int prog_fd, __u32 pf)
+/* A netfilter link for @prog_fd at @hook of family @pf, in the caller's
+ * namespace; the hook goes when the fd is closed. */
+static int nf_link(int prog_fd, __u32 pf, __u32 hook)
 {
 	union bpf_attr attr;
 	struct sa_nf_link_attr *nf = (void *)&attr;
@@ -256,7 +262,7 @@ static int nf_link(int prog_fd, __u32 pf)
 		nf->prog_fd = prog_fd;
 		nf->attach_type = SA_ATTACH_NETFILTER;
 		nf->pf = pf;
-		nf->hooknum = SA_NF_INET_LOCAL_IN;
+		nf->hooknum = hook;
 		nf->priority = SA_NF_PRI_LATE - i;
 		fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 		if (fd >= 0 || errno != EBUSY)
@@ -268,14 +274,19 @@ static int nf_link(int prog_fd, __u32 pf)
 static int attach_nat(struct stack_stage *st)
 {
 	static const __u32 pf[2] = { SA_NFPROTO_IPV4, SA_NFPROTO_IPV6 };
-	int prog_fd = bpf_program__fd(st->skel->progs.synacct_nat_in);
+	static const __u32 hook[2] = { SA_NF_INET_LOCAL_IN, SA_NF_INET_FORWARD };
+	int prog_fd[2] = {
+		bpf_program__fd(st->skel->progs.synacct_nat_in),
+		bpf_program__fd(st->skel->progs.synacct_forward),
+	};
 
-	for (int i = 0; i < 2; i++) {
-		int fd = nf_link(prog_fd, pf[i]);
+	for (int i = 0; i < 4; i++) {
+		int fd = nf_link(prog_fd[i / 2], pf[i % 2], hook[i / 2]);
 
 		if (fd < 0) {
-			sa_err("cannot attach the netfilter program (LOCAL_IN, %s): %s",
-			       i ? "IPv6" : "IPv4", strerror(-fd));
+			sa_err("cannot attach the netfilter program (%s, %s): %s",
+			       i / 2 ? "FORWARD" : "LOCAL_IN", i % 2 ? "IPv6" : "IPv4",
+			       strerror(-fd));
 			return fd;
 		}
 		st->nf_links[i] = fd;
@@ -317,7 +328,8 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	st->nf_links[0] = st->nf_links[1] = -1;
+	for (int i = 0; i < 4; i++)
+		st->nf_links[i] = -1;
 
 	err = netns_cookie(&cookie);
 	if (err) {
@@ -403,8 +415,10 @@ static int stack_stage_hooks(void *priv, const char **names, int max)
 	}
 	if (st->classify && n < max)
 		names[n++] = "mib_percpu";
-	if (st->nat_hook && n < max)
+	if (st->nat_hook && n + 1 < max) {
 		names[n++] = "netfilter/local_in";
+		names[n++] = "netfilter/forward";
+	}
 	return n;
 }
 
@@ -471,6 +485,21 @@ static int read_nat(struct stack_stage *st, struct sa_snapshot *snap)
 			snap->port[nat.to_port]->gauges_lent = true;
 		}
 	}
+	fd = bpf_map__fd(st->skel->maps.fwd_ifindex);
+	prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+		__u32 ifindex;
+
+		key = next;
+		prev = &key;
+		if (key >= SA_MAX_PORTS || bpf_map_lookup_elem(fd, &key, &ifindex))
+			continue;
+		ps = sa_snapshot_port(snap, key);
+		if (!ps)
+			return -ENOMEM;
+		ps->fwd_ifindex = ifindex;
+	}
 	return 0;
 }
 
@@ -520,7 +549,7 @@ static void stack_stage_close(void *priv)
 
 	if (!st)
 		return;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 4; i++)
 		if (st->nf_links[i] >= 0)
 			close(st->nf_links[i]);
 	stack_bpf__destroy(st->skel);
