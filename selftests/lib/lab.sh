@@ -478,3 +478,46 @@ ck_findings() {
 lab_ss_count() {
 	ip netns exec "$1" ss -Htn state "$2" "( sport = :$3 )" | wc -l
 }
+
+# ---- a container behind the server namespace ----
+
+CTR_IP4=198.18.2.2
+CTR_GW4=198.18.2.1
+CTR_IP6=2001:db8:2::2
+CTR_GW6=2001:db8:2::1
+CTR_HOST_IF=sa-h0
+CTR_IF=sa-c0
+
+# lab_container: a third namespace, CTR, routed from the server namespace
+# (which becomes the container host: forwarding on) through a veth pair,
+# Calico-style (no bridge).  CTR routes only the lab's client range back
+# through the host; no default route anywhere.
+lab_container() {
+	CTR=sa-$$-ctr
+	ip netns add "$CTR" && LAB_NS+=("$CTR") &&
+	ip link add "$CTR_HOST_IF" netns "$SRV" type veth peer name "$CTR_IF" netns "$CTR" &&
+	ip -n "$SRV" addr add $CTR_GW4/24 dev "$CTR_HOST_IF" &&
+	ip -n "$CTR" addr add $CTR_IP4/24 dev "$CTR_IF" &&
+	ip -n "$SRV" addr add $CTR_GW6/64 dev "$CTR_HOST_IF" nodad &&
+	ip -n "$CTR" addr add $CTR_IP6/64 dev "$CTR_IF" nodad &&
+	ip -n "$SRV" link set "$CTR_HOST_IF" up && ip -n "$CTR" link set "$CTR_IF" up &&
+	ip -n "$CTR" link set lo up &&
+	ip -n "$CTR" route add 198.18.0.0/24 via $CTR_GW4 &&
+	ip -n "$CTR" -6 route add 2001:db8::/64 via $CTR_GW6 &&
+	lab_sysctl "$SRV" net.ipv4.ip_forward=1 &&
+	lab_sysctl "$SRV" net.ipv6.conf.all.forwarding=1 ||
+		{ echo "Bail out! cannot build the container namespace"; exit 1; }
+	local hmac cmac
+	hmac=$(ip -n "$SRV" -j link show dev "$CTR_HOST_IF" | jq -r '.[0].address')
+	cmac=$(ip -n "$CTR" -j link show dev "$CTR_IF" | jq -r '.[0].address')
+	ip -n "$SRV" neigh replace $CTR_IP4 lladdr "$cmac" dev "$CTR_HOST_IF" nud permanent &&
+	ip -n "$SRV" neigh replace $CTR_IP6 lladdr "$cmac" dev "$CTR_HOST_IF" nud permanent &&
+	ip -n "$CTR" neigh replace $CTR_GW4 lladdr "$hmac" dev "$CTR_IF" nud permanent &&
+	ip -n "$CTR" neigh replace $CTR_GW6 lladdr "$hmac" dev "$CTR_IF" nud permanent ||
+		{ echo "Bail out! cannot set the container's neighbours"; exit 1; }
+}
+
+# ctr_server PORT [lab_server options...]: lab_server in the container.
+ctr_server() {
+	SRV=$CTR lab_server "$@"
+}

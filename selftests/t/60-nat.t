@@ -128,13 +128,9 @@ done
 nft_srv add rule inet sa_nat pre tcp dport 8700 redirect to :80
 lab_server 80 --accept all
 srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-synacct_start --ports 8700
-lab_client --to $SRV_IP4 --port 8700 --count 3 >/dev/null
-sleep 0.3
-synacct_stop
+TABLE=$(NO_COLOR=1 "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports 8700 --duration 3 2>&1 &
+	sleep 1.5; lab_client --to $SRV_IP4 --port 8700 --count 2 >/dev/null; wait)
 lab_server_stop $srv $cnt
-TABLE=$(NO_COLOR=1 "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports 8700 --duration 1.5 2>&1 &
-	sleep 0.5; lab_client --to $SRV_IP4 --port 8700 --count 2 >/dev/null; wait)
 t_like "$TABLE" "mapped to $SRV_IP4:80" "table: the published port is shown 'mapped to $SRV_IP4:80'"
 
 t_done

@@ -1,0 +1,158 @@
+#!/bin/bash
+# Forwarded SYNs are an outcome, not a loss: synacct on the host's
+# interface counts the SYNs the host routes on to a container namespace
+# (with and without DNAT, with and without conntrack), the SYN-ACKs that
+# come back, and names the kernel's reason for drops on the forward path
+# (a FORWARD-chain rule, no route).  Every figure == the clients' SYNs,
+# the container's nstat and the host's; nothing unexplained.
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init
+lab_require_hook tp_btf/consume_skb
+lab_require_hook netfilter/forward
+command -v nft >/dev/null || t_skip_all "nft not installed"
+lab_container
+
+addr_of() { [ "$1" = 4 ] && echo $SRV_IP4 || echo $SRV_IP6; }
+ctr_of() { [ "$1" = 4 ] && echo $CTR_IP4 || echo $CTR_IP6; }
+nft_srv() { ip netns exec "$SRV" nft "$@"; }
+ctr_delta() { nstat_delta "$LAB_DIR/ctr.0" "$LAB_DIR/ctr.1" "$1"; }
+
+# fwd_begin/fwd_end: scenario_begin/end plus the container's nstat.
+fwd_begin() { lab_nstat "$CTR" >"$LAB_DIR/ctr.0"; scenario_begin "$@"; }
+fwd_end() { scenario_end; lab_nstat "$CTR" >"$LAB_DIR/ctr.1"; }
+
+# fwd_checks NAME PORT CONNECTED: SYNs forwarded, SYN-ACKs back.
+fwd_checks() {
+	local name=$1 port=$2 sent
+	sent=$(cli_sent)
+	check_funnel "$name" $port
+	t_is "$(summary '[.nic_syn, .tc_syn, .forwarded] | join(",")' $port)" "$sent,$sent,$sent" \
+		"$name: nic_syn, tc_syn, forwarded == SYNs the clients sent"
+	t_is "$(summary listener_syn $port)" 0 "$name: no listener on the host took them"
+	t_is "$(summary forwarded_via $port)" "$CTR_HOST_IF" "$name: forwarded_via the container's veth"
+	t_is "$(ctr_delta TcpPassiveOpens)" "$3" "$name: the container's TcpPassiveOpens == connections made"
+	# Every SYN-ACK the container sent came back out of the watched
+	# interface: its first ones plus its retransmissions.
+	t_is "$(summary synack_forwarded $port)" \
+		"$(( $(ctr_delta TcpPassiveOpens) + $(ctr_delta TcpExtTCPSynRetrans) ))" \
+		"$name: synack_forwarded == the container's SYN-ACKs"
+	t_is "$(summary synack_sent $port)" "$(summary synack_forwarded $port)" \
+		"$name: synack_sent == synack_forwarded"
+	t_like "$(summary verdict $port)" "^no loss here; $sent SYNs forwarded" "$name: verdict"
+}
+
+# 1. Plain routing, before any NAT table: no conntrack in the host.
+for fam in 4 6; do
+	name="routed to the container, no NAT, no conntrack, IPv$fam"
+	port=$((8000 + fam))
+	if [ $fam = 4 ]; then
+		ip -n "$CLI" route add 198.18.2.0/24 via $SRV_IP4
+	else
+		ip -n "$CLI" -6 route add 2001:db8:2::/64 via $SRV_IP6
+	fi
+	ctr_server $port --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	fwd_begin --ports $port
+	out=$(lab_client --to "$(ctr_of $fam)" --port $port --count 20)
+	sleep 0.2
+	fwd_end
+	lab_server_stop $srv $cnt
+	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	fwd_checks "$name" $port 20
+	t_is "$(summary .nat $port)" null "$name: no NAT"
+done
+
+# 2. Docker-style published port: DNAT on the host, forwarded.
+nft_srv add table inet sa_nat &&
+nft_srv add chain inet sa_nat pre '{ type nat hook prerouting priority dstnat; }' ||
+	{ echo "Bail out! cannot create the nat table"; exit 1; }
+for fam in 4 6; do
+	name="DNAT :$((8080 + fam)) -> container :80, IPv$fam"
+	port=$((8080 + fam))
+	if [ $fam = 4 ]; then
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to $CTR_IP4:80
+	else
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[$CTR_IP6]:80"
+	fi
+	ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	fwd_begin --ports $port,80
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
+	sleep 0.2
+	fwd_end
+	lab_server_stop $srv $cnt
+	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	fwd_checks "$name" $port 20
+	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
+		"$name: nat: the container's address and port"
+	t_like "$(summary '[.tc_syn, .forwarded, .listener_syn] | join(",")' 80)" "^(0,0,0)?$" \
+		"$name: nothing counted under the target port (no row, or zeros)"
+done
+
+# 3. A FORWARD-chain drop after DNAT: NETFILTER_DROP under the published
+# port, == the rule's own counter.
+nft_srv add table inet sa_filter &&
+nft_srv add chain inet sa_filter fw '{ type filter hook forward priority filter; }' &&
+nft_srv add rule inet sa_filter fw tcp dport 81 counter drop ||
+	{ echo "Bail out! cannot create the forward filter"; exit 1; }
+rule_packets() {
+	nft_srv -j list chain inet sa_filter fw | jq '[.nftables[].rule? | select(.) | .expr[] | .counter? | select(.) | .packets] | add'
+}
+for fam in 4 6; do
+	name="DNAT :$((8180 + fam)) -> container :81, dropped in FORWARD, IPv$fam"
+	port=$((8180 + fam))
+	if [ $fam = 4 ]; then
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to $CTR_IP4:81
+	else
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[$CTR_IP6]:81"
+	fi
+	before=$(rule_packets)
+	fwd_begin --ports $port,81
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --timeout-ms 1500)
+	fwd_end
+	after=$(rule_packets)
+	sent=$(cli_sent)
+	check_funnel "$name" $port
+	t_is "$out" "connected=0 failed=5" "$name: every client timed out"
+	t_is "$(summary '[.nic_syn, .tc_syn, .stack_drops.NETFILTER_DROP] | join(",")' $port)" \
+		"$sent,$sent,$sent" "$name: nic_syn, tc_syn, stack_drops.NETFILTER_DROP == SYNs sent"
+	t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$((after - before))" \
+		"$name: NETFILTER_DROP == the FORWARD rule's counter"
+	t_is "$(summary forwarded $port)" 0 "$name: nothing forwarded"
+	t_like "$(summary verdict $port)" "NETFILTER_DROP" "$name: the verdict names the reason"
+done
+
+# 4. DNAT to an address the host has no route to: IP_INNOROUTES.
+for fam in 4 6; do
+	name="DNAT :$((8280 + fam)) to an unroutable address, IPv$fam"
+	port=$((8280 + fam))
+	if [ $fam = 4 ]; then
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to 198.18.9.9:80
+		mib=IpExtInNoRoutes
+	else
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[2001:db8:9::9]:80"
+		mib=Ip6InNoRoutes
+	fi
+	fwd_begin --ports $port
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --timeout-ms 1500)
+	fwd_end
+	sent=$(cli_sent)
+	check_funnel "$name" $port
+	t_is "$(summary '[.nic_syn, .tc_syn, .stack_drops.IP_INNOROUTES] | join(",")' $port)" \
+		"$sent,$sent,$sent" "$name: nic_syn, tc_syn, stack_drops.IP_INNOROUTES == SYNs sent"
+	t_is "$(summary stack_drops.IP_INNOROUTES $port)" "$(srv_delta $mib)" \
+		"$name: IP_INNOROUTES == the host's $mib"
+	t_is "$(summary forwarded $port)" 0 "$name: nothing forwarded"
+done
+
+# 5. The table says where the published port goes.
+ctr_server 80 --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+TABLE=$(NO_COLOR=1 "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports 8084 --duration 3 2>&1 &
+	sleep 1.5; lab_client --to $SRV_IP4 --port 8084 --count 2 >/dev/null; wait)
+lab_server_stop $srv $cnt
+t_like "$TABLE" "mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF" \
+	"table: 'mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF'"
+t_like "$TABLE" "synack_forwarded 2" "table: synack_forwarded 2"
+
+t_done
