@@ -78,7 +78,9 @@ int synacct_forward(struct bpf_nf_ctx *ctx)
 	struct syn_info si;
 	__u32 ctinfo;
 
-	nfct = BPF_CORE_READ(skb, _nfct);
+	/* A netfilter program's skb is a trusted pointer: a plain load, no
+	 * helper call, on every packet. */
+	nfct = skb->_nfct;
 	ctinfo = nfct & SA_NFCT_INFOMASK;
 	if (nfct && bpf_core_type_exists(struct nf_conn)) {
 		/* With conntrack: only a connection's first packets (not
