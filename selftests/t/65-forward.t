@@ -29,7 +29,7 @@ fwd_checks() {
 	t_is "$(summary '[.nic_syn, .tc_syn, .forwarded] | join(",")' $port)" "$sent,$sent,$sent" \
 		"$name: nic_syn, tc_syn, forwarded == SYNs the clients sent"
 	t_is "$(summary listener_syn $port)" 0 "$name: no listener on the host took them"
-	t_is "$(summary forwarded_via $port)" "$CTR_HOST_IF" "$name: forwarded_via the container's veth"
+	t_is "$(summary forwarded_via $port)" "$CTR_HOST_IF" "$name: forwarded_via the interface toward the container"
 	t_is "$(ctr_delta TcpPassiveOpens)" "$3" "$name: the container's TcpPassiveOpens == connections made"
 	# Every SYN-ACK the container sent came back out of the watched
 	# interface: its first ones plus its retransmissions.
@@ -145,7 +145,55 @@ for fam in 4 6; do
 	t_is "$(summary forwarded $port)" 0 "$name: nothing forwarded"
 done
 
-# 5. The table says where the published port goes.
+# 5. docker0-style: the container behind a bridge on the host; DNAT to
+# it, forwarded via the bridge.
+BR_IP4=198.18.3.1; BRC_IP4=198.18.3.2
+BR_IP6=2001:db8:3::1; BRC_IP6=2001:db8:3::2
+CTR2=sa-$$-ctr2
+ip netns add "$CTR2" && LAB_NS+=("$CTR2") &&
+ip -n "$SRV" link add sa-br0 type bridge &&
+ip link add sa-h1 netns "$SRV" type veth peer name sa-c1 netns "$CTR2" &&
+ip -n "$SRV" link set sa-h1 master sa-br0 &&
+ip -n "$SRV" addr add $BR_IP4/24 dev sa-br0 &&
+ip -n "$SRV" addr add $BR_IP6/64 dev sa-br0 nodad &&
+ip -n "$CTR2" addr add $BRC_IP4/24 dev sa-c1 &&
+ip -n "$CTR2" addr add $BRC_IP6/64 dev sa-c1 nodad &&
+ip -n "$SRV" link set sa-br0 up && ip -n "$SRV" link set sa-h1 up &&
+ip -n "$CTR2" link set sa-c1 up && ip -n "$CTR2" link set lo up &&
+ip -n "$CTR2" route add 198.18.0.0/24 via $BR_IP4 &&
+ip -n "$CTR2" -6 route add 2001:db8::/64 via $BR_IP6 ||
+	{ echo "Bail out! cannot build the bridged container"; exit 1; }
+brmac=$(ip -n "$SRV" -j link show dev sa-br0 | jq -r '.[0].address')
+c1mac=$(ip -n "$CTR2" -j link show dev sa-c1 | jq -r '.[0].address')
+ip -n "$SRV" neigh replace $BRC_IP4 lladdr "$c1mac" dev sa-br0 nud permanent &&
+ip -n "$SRV" neigh replace $BRC_IP6 lladdr "$c1mac" dev sa-br0 nud permanent &&
+ip -n "$CTR2" neigh replace $BR_IP4 lladdr "$brmac" dev sa-c1 nud permanent &&
+ip -n "$CTR2" neigh replace $BR_IP6 lladdr "$brmac" dev sa-c1 nud permanent ||
+	{ echo "Bail out! cannot set the bridged container's neighbours"; exit 1; }
+for fam in 4 6; do
+	name="bridge: DNAT :$((8380 + fam)) -> bridged container :80, IPv$fam"
+	port=$((8380 + fam))
+	if [ $fam = 4 ]; then
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to $BRC_IP4:80
+		dest=$BRC_IP4
+	else
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[$BRC_IP6]:80"
+		dest=$BRC_IP6
+	fi
+	CTR=$CTR2 ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	CTR=$CTR2 fwd_begin --ports $port
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
+	sleep 0.2
+	CTR=$CTR2 fwd_end
+	lab_server_stop $srv $cnt
+	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	CTR_HOST_IF=sa-br0 CTR=$CTR2 fwd_checks "$name" $port 20
+	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$dest 80" \
+		"$name: nat: the bridged container's address and port"
+done
+
+# 6. The table says where the published port goes.
 ctr_server 80 --accept all
 srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 TABLE=$(NO_COLOR=1 "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports 8084 --duration 3 2>&1 &
