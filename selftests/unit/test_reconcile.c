@@ -110,6 +110,20 @@ static const struct rcase {
 	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 10, C(syn_queued) = 7,
 		   C(listen_drop_other) = 3, C(synack_sent) = 7 }),
 	  ALL, "0,0,0,0", "listener dropped 3 SYNs (ListenDrops without a full queue)" },
+	{ "forwarded to a container, SYN-ACKs back through the host",
+	  F(.c = { C(nic_syn) = 20, C(tc_syn) = 20, C(forwarded) = 20, C(synack_sent) = 22,
+		   C(synack_forwarded) = 22 }),
+	  ALL, "0,0,0,0",
+	  "no loss here; 20 SYNs forwarded (this namespace does not see whether their server took them)" },
+	{ "forwarded and local at once, a forward-path drop",
+	  F(.c = { C(nic_syn) = 13, C(tc_syn) = 13, C(forwarded) = 5, C(listener_syn) = 6,
+		   C(syn_queued) = 6, C(synack_sent) = 11, C(synack_forwarded) = 5 },
+	    .drops = { { R_NETFILTER_DROP, 2 } }, .n_drops = 1),
+	  ALL, "0,0,0,0", "firewall: netfilter dropped 2 SYNs (NETFILTER_DROP)" },
+	{ "forwarded SYNs not counted as such: the gap says so",
+	  F(.c = { C(nic_syn) = 8, C(tc_syn) = 8, C(forwarded) = 3, C(synack_sent) = 8,
+		   C(synack_forwarded) = 3 }),
+	  ALL, "0,5,0,5", "5 SYNs unexplained between TC and the listener" },
 	{ "closed port",
 	  F(.c = { C(nic_syn) = 20, C(tc_syn) = 20 }, .drops = { { R_NO_SOCKET, 20 } }, .n_drops = 1),
 	  ALL, "0,0,0,0", "no listener: 20 SYNs to a closed port (NO_SOCKET)" },
@@ -233,21 +247,22 @@ static void equations(void)
 		       (__s64)c[SA_C_tc_syn] * k->m.nic + (__s64)v.pre_tc_drops * k->m.nic +
 		       v.unexplained_nic_to_tc;
 		all &= (__s64)c[SA_C_tc_syn] == (__s64)c[SA_C_listener_syn] +
-		       (__s64)c[SA_C_syn_to_request_sock] + after_tc + v.unexplained_tc_to_listener;
+		       (__s64)c[SA_C_syn_to_request_sock] + after_tc +
+		       (__s64)c[SA_C_forwarded] + v.unexplained_tc_to_listener;
 		all &= (__s64)c[SA_C_listener_syn] == (__s64)c[SA_C_syn_queued] +
 		       (__s64)c[SA_C_syncookies_sent] + (__s64)v.listen_drops +
 		       v.unexplained_at_listener;
 		all &= (__s64)c[SA_C_synack_sent] == (__s64)c[SA_C_syn_queued] +
 		       (__s64)c[SA_C_syncookies_sent] + (__s64)c[SA_C_synack_retrans] +
-		       v.unexplained_synack_sent;
+		       (__s64)c[SA_C_synack_forwarded] + v.unexplained_synack_sent;
 		if (!all) {
 			diag("equations fail for '%s'", k->what);
 			break;
 		}
 	}
 	ok(all, "every case: nic = tc + drops before TC + gap; tc = listener + request sock + "
-	   "drops after TC + gap; listener = queued + cookies + listen drops + gap; "
-	   "synack_sent = queued + cookies + retrans + gap");
+	   "drops after TC + forwarded + gap; listener = queued + cookies + listen drops + gap; "
+	   "synack_sent = queued + cookies + retrans + synack_forwarded + gap");
 }
 
 static void cookie_mode(void)

@@ -217,6 +217,47 @@ static void copy(void)
 	sa_snapshot_free(c);
 }
 
+/* NAT and forwarding attributes are the newer reading's, like gauges;
+ * a listener that lends its gauges to a published port (REDIRECT) puts
+ * its queue's growth there, so its own accepted is what it established. */
+static void nat(void)
+{
+	struct sa_snapshot *a = sa_snapshot_new(), *b = sa_snapshot_new();
+	struct sa_snapshot *d = sa_snapshot_new();
+	struct sa_port_stats *pub, *tgt;
+	const struct sa_port_stats *p;
+
+	if (!ok(a && b && d, "three snapshots"))
+		return;
+	pub = sa_snapshot_port(a, 8080);
+	tgt = sa_snapshot_port(a, 80);
+	pub->has_nat = true;
+	pub->nat = (struct sa_nat){ .to_port = 80, .family = 2, .to_addr = { 198, 18, 0, 1 } };
+	pub->fwd_ifindex = 7;
+	pub->c[SA_C_established] = 30;
+	pub->c[SA_C_forwarded] = 4;
+	pub->g.accept_queue_len = 5;	/* lent by port 80 */
+	tgt->g.accept_queue_len = 5;
+	tgt->c[SA_C_established] = 2;
+	tgt->gauges_lent = true;
+	sa_snapshot_port(b, 8080)->g.accept_queue_len = 1;
+	sa_snapshot_port(b, 80)->g.accept_queue_len = 1;
+
+	is_int(sa_snapshot_diff(d, a, b), 0, "nat: sa_snapshot_diff: 0");
+	p = sa_snapshot_get(d, 8080);
+	ok(p->has_nat && p->nat.to_port == 80 && p->nat.family == 2 && p->nat.to_addr[0] == 198 &&
+	   p->nat.to_addr[3] == 1, "nat: the published port keeps its mapping");
+	is_int(p->fwd_ifindex, 7, "nat: fwd_ifindex, the newer reading");
+	is_int(p->c[SA_C_forwarded], 4, "nat: forwarded is a counter (4 - 0)");
+	is_int(p->accepted, 26, "nat: published port: accepted = 30 established - growth (5 - 1)");
+	p = sa_snapshot_get(d, 80);
+	ok(!p->has_nat && p->gauges_lent, "nat: the target port has no mapping, lent its gauges");
+	is_int(p->accepted, 2, "nat: the lending port's accepted = its own established (2)");
+	sa_snapshot_free(a);
+	sa_snapshot_free(b);
+	sa_snapshot_free(d);
+}
+
 /* Every allocation sa_snapshot_diff makes, made to fail in turn: it
  * returns -ENOMEM and leaves nothing half made. */
 static void out_of_memory(void)
@@ -259,5 +300,6 @@ void suite_snapshot(void)
 	basics();
 	diff();
 	copy();
+	nat();
 	out_of_memory();
 }
