@@ -100,6 +100,9 @@ void sa_counters_markdown(FILE *f)
 	fprintf(f, "| `stack_drops.REASON` | stack | `stack_drops{port, reason}` | "
 		"`synacct_stack_drops_total{reason=\"REASON\"}` | SYNs freed before a "
 		"socket took them, by the kernel's drop reason |\n");
+	fprintf(f, "| `synack_drops.REASON` | stack | `synack_drops{port, reason}` | "
+		"`synacct_synack_drops_total{reason=\"REASON\"}` | SYN-ACKs dropped after "
+		"TC egress (qdisc, device, veth peer backlog), by the kernel's drop reason |\n");
 #define SA_GAUGE_MD(name, help) \
 	fprintf(f, "| `%s` | listeners | iter/tcp | `synacct_%s` | %s |\n", \
 		#name, #name, help);

@@ -94,6 +94,6 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	  "listener_syn - syn_queued - syncookies_sent - listen_drops")	\
 	X(unexplained_synack_sent, unexplained, synack_sent,		\
 	  "synacct_unexplained{gap=\"synack_sent\"}",			\
-	  "synack_sent - syn_queued - syncookies_sent - synack_retrans - synack_forwarded")
+	  "synack_sent - syn_queued - syncookies_sent - synack_retrans - synack_forwarded - synack_retrans_failed")
 
 #endif /* SYNACCT_COUNTERS_H */

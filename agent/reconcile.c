@@ -10,7 +10,13 @@
  *   listener_syn = syn_queued + syncookies_sent + listen_drops
  *                  + unexplained.at_listener
  *   synack_sent  = syn_queued + syncookies_sent + synack_retrans
- *                  + synack_forwarded (+ unexplained.synack_sent, a mismatch)
+ *                  + synack_forwarded + synack_retrans_failed
+ *                  (+ unexplained.synack_sent, a mismatch)
+ * synack_sent counts at TC egress; a SYN-ACK can still be dropped after it
+ * (qdisc, device, veth peer: synack_drops).  A first SYN-ACK dropped there
+ * was counted as queued or cookie, a retransmission dropped after the send
+ * returned as synack_retrans; one dropped before it returned failed, and
+ * the stack never counted it: synack_retrans_failed.
  * Every unexplained figure is computed, never assumed: a non-zero one means
  * a hook missed something, and says between which stages.
  */
@@ -84,6 +90,10 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 	__s64 after_tc;
 
 	for (__u32 i = 0; i < ps->n_drops; i++) {
+		if (ps->drops[i].reason & SA_DROP_SYNACK) {
+			v->synack_drops += ps->drops[i].n;
+			continue;
+		}
 		v->stack_drops += ps->drops[i].n;
 		if (reason_before_tc(ps->drops[i].reason))
 			v->pre_tc_drops += ps->drops[i].n;
@@ -103,8 +113,33 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 					     C(syncookies_sent) - (__s64)v->listen_drops;
 		v->unexplained_synack_sent = C(synack_sent) - C(syn_queued) -
 					     C(syncookies_sent) - C(synack_retrans) -
-					     C(synack_forwarded);
+					     C(synack_forwarded) - C(synack_retrans_failed);
 	}
+}
+
+/* SYN-ACKs dropped after TC egress, with the kernel's reasons, e.g.
+ * "QDISC_DROP 30, CPU_BACKLOG 2". */
+static void synack_losses(const struct sa_port_stats *ps, __u64 n,
+			  struct loss *best)
+{
+	char reasons[160] = "";
+	size_t used = 0;
+
+	if (!n)
+		return;
+	for (__u32 i = 0; i < ps->n_drops; i++) {
+		const struct sa_drop_count *d = &ps->drops[i];
+
+		if (!(d->reason & SA_DROP_SYNACK) || !d->n || used >= sizeof(reasons))
+			continue;
+		used += snprintf(reasons + used, sizeof(reasons) - used, "%s%s %llu",
+				 used ? ", " : "", sa_reason_name(d->reason & ~SA_DROP_SYNACK),
+				 (unsigned long long)d->n);
+	}
+	consider(best, n, "SYN-ACKs dropped after TC egress: %llu (%s) by the egress "
+		 "qdisc, the device or the veth peer's backlog; %llu were failed "
+		 "retransmissions; clients retransmit their SYNs", (unsigned long long)n,
+		 reasons, (unsigned long long)ps->c[SA_C_synack_retrans_failed]);
 }
 
 /* Losses at the listener: one cause (a full queue), named once. */
@@ -188,7 +223,9 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 		return;
 	}
 	for (__u32 i = 0; i < ps->n_drops; i++)
-		reason_loss(&best, ps->drops[i].reason, ps->drops[i].n);
+		if (!(ps->drops[i].reason & SA_DROP_SYNACK))
+			reason_loss(&best, ps->drops[i].reason, ps->drops[i].n);
+	synack_losses(ps, v->synack_drops, &best);
 	listener_losses(ps, &best);
 	unexplained_losses(v, &best);
 
@@ -222,6 +259,23 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 	verdict(ps, m, v);
 }
 
+/* When a stage lost counts to a full counter map, a port's gap is that,
+ * not unexplained: its verdict says so. */
+static void lost_counts(const struct sa_snapshot *s, struct sa_port_view *v)
+{
+	__u64 lost = sa_update_failed(s);
+
+	if (!lost || (!v->unexplained_nic_to_tc && !v->unexplained_tc_to_listener &&
+		      !v->unexplained_at_listener && !v->unexplained_synack_sent))
+		return;
+	snprintf(v->verdict, sizeof(v->verdict),
+		 "counter map full: %llu updates lost (nic %llu, tc %llu, stack %llu); "
+		 "this port's figures are incomplete", (unsigned long long)lost,
+		 (unsigned long long)s->nic_update_failed,
+		 (unsigned long long)s->tc_update_failed,
+		 (unsigned long long)s->stack_update_failed);
+}
+
 int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 		  struct sa_measured m, const struct sa_portset *shown,
 		  bool active)
@@ -247,6 +301,7 @@ int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 			continue;
 		pv->port = p;
 		sa_reconcile_port(ps, m, s->tcp_syncookies, pv);
+		lost_counts(s, pv);
 		v->n_ports++;
 	}
 	v->consistent = sa_reconcile_mib(s, v->inconsistent, sizeof(v->inconsistent));

@@ -32,6 +32,7 @@ struct sa_port_view {
 	__s64 unexplained_tc_to_listener;
 	__s64 unexplained_at_listener;
 	__s64 unexplained_synack_sent;
+	__u64 synack_drops;	/* SYN-ACKs dropped after TC egress, every reason */
 	bool cookie_mode;	/* cookies sent, or tcp_syncookies=2 */
 	char verdict[320];
 };

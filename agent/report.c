@@ -186,10 +186,17 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 
 	sd = json_object_new_object();
 	for (__u32 i = 0; i < ps->n_drops; i++)
-		if (ps->drops[i].n)
+		if (ps->drops[i].n && !(ps->drops[i].reason & SA_DROP_SYNACK))
 			json_object_object_add(sd, sa_reason_name(ps->drops[i].reason),
 					       ju64(ps->drops[i].n));
 	json_object_object_add(o, "stack_drops", sd);
+	sd = json_object_new_object();
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].n && (ps->drops[i].reason & SA_DROP_SYNACK))
+			json_object_object_add(sd, sa_reason_name(ps->drops[i].reason &
+								 ~SA_DROP_SYNACK),
+					       ju64(ps->drops[i].n));
+	json_object_object_add(o, "synack_drops", sd);
 
 	json_object_object_add(o, "cookie_mode", json_object_new_boolean(pv->cookie_mode));
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
@@ -254,6 +261,19 @@ static struct json_object *json_listeners(const struct sa_view *v)
 	return a;
 }
 
+/* Counts each stage lost to a full counter map: {"nic":0,"tc":0,"stack":0},
+ * null for a stage that is off. */
+static struct json_object *json_update_failed(const struct sa_report_ctx *rc,
+					      const struct sa_snapshot *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "nic", rc->m.nic ? ju64(s->nic_update_failed) : NULL);
+	json_object_object_add(o, "tc", ju64(s->tc_update_failed));
+	json_object_object_add(o, "stack", rc->m.stack ? ju64(s->stack_update_failed) : NULL);
+	return o;
+}
+
 static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
 			const struct sa_snapshot *s)
 {
@@ -263,6 +283,7 @@ static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
 			       json_object_new_uint64(s->nic_unparsed) : NULL);
 	json_object_object_add(o, "tc_unparsed",
 			       json_object_new_uint64(s->tc_unparsed));
+	json_object_object_add(o, "update_failed", json_update_failed(rc, s));
 }
 
 static void json_mib(struct json_object *o, const struct sa_report_ctx *rc,

@@ -47,6 +47,9 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	}
 	s->nic_unparsed = 0;
 	s->tc_unparsed = 0;
+	s->nic_update_failed = 0;
+	s->tc_update_failed = 0;
+	s->stack_update_failed = 0;
 	memset(s->mib, 0, sizeof(s->mib));
 	free(s->listeners);
 	s->listeners = NULL;
@@ -169,6 +172,9 @@ int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	}
 	out->nic_unparsed = a->nic_unparsed - b->nic_unparsed;
 	out->tc_unparsed = a->tc_unparsed - b->tc_unparsed;
+	out->nic_update_failed = a->nic_update_failed - b->nic_update_failed;
+	out->tc_update_failed = a->tc_update_failed - b->tc_update_failed;
+	out->stack_update_failed = a->stack_update_failed - b->stack_update_failed;
 	for (int i = 0; i < SA_MIB_MAX; i++)
 		out->mib[i] = a->mib[i] - b->mib[i];
 	out->tcp_syncookies = a->tcp_syncookies;
@@ -251,22 +257,26 @@ int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
 	return err;
 }
 
-int sa_read_unparsed(int map_fd, __u64 *out)
+int sa_read_prog_counters(int map_fd, __u64 *unparsed, __u64 *update_failed)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	struct sa_prog_counters *vals;
 	__u32 zero = 0;
-	__u64 *vals;
 	int err;
 
 	if (ncpu < 0)
 		return ncpu;
-	vals = calloc(ncpu, sizeof(__u64));
+	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
 	err = bpf_map_lookup_elem(map_fd, &zero, vals);
-	if (!err)
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			*out += vals[cpu];
+	if (!err) {
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			if (unparsed)
+				*unparsed += vals[cpu].unparsed;
+			*update_failed += vals[cpu].update_failed;
+		}
+	}
 	free(vals);
 	return err ? -errno : 0;
 }

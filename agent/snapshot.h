@@ -27,6 +27,10 @@ struct sa_drop_count {
 	__u64 n;
 };
 
+/* In sa_drop_count.reason: a SYN-ACK dropped after TC egress (map
+ * synack_drops, JSON synack_drops), not a SYN (stack_drops). */
+#define SA_DROP_SYNACK (1u << 31)
+
 struct sa_port_stats {
 	__u64 c[SA_C_MAX];
 	struct sa_drop_count *drops;	/* stack_drops by reason */
@@ -49,6 +53,10 @@ struct sa_snapshot {
 	struct sa_port_stats *port[SA_MAX_PORTS];
 	__u64 nic_unparsed;
 	__u64 tc_unparsed;
+	/* Counts each stage lost to a full counter map (update_failed). */
+	__u64 nic_update_failed;
+	__u64 tc_update_failed;
+	__u64 stack_update_failed;
 	__u64 mib[SA_MIB_MAX];
 	int tcp_syncookies;	/* the namespace's setting when read, -1 unknown */
 	/* Every listening socket when read (iter/tcp), per socket. */
@@ -81,8 +89,14 @@ int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *sna
 /* One port of such a map (missing: nothing added). */
 int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
 		       struct sa_port_stats *ps);
-/* Sum over CPUs of the one-entry per-CPU array parse_counters. */
-int sa_read_unparsed(int map_fd, __u64 *out);
+/* Add the sums over CPUs of the one-entry per-CPU array prog_counters
+ * (@unparsed may be NULL). */
+int sa_read_prog_counters(int map_fd, __u64 *unparsed, __u64 *update_failed);
+/* Counts lost to full counter maps in @s, every stage. */
+static inline __u64 sa_update_failed(const struct sa_snapshot *s)
+{
+	return s->nic_update_failed + s->tc_update_failed + s->stack_update_failed;
+}
 
 /* enum skb_drop_reason names without the SKB_DROP_REASON_ prefix, from
  * the running kernel's BTF (filled by the stack stage). */

@@ -51,6 +51,11 @@ extern const struct sa_stage_ops sa_tc_stage;		/* tc/tc.c */
 extern const struct sa_stage_ops sa_stack_stage;	/* kprobe/stack.c */
 extern const struct sa_stage_ops sa_listener_stage;	/* kprobe/listeners.c */
 
+/* The maps in which TC egress records the SYN-ACKs leaving
+ * (include/bpf/synack.h), for the stack stage to share; -ENOENT when the
+ * TC stage is not open (tc/tc.c). */
+int sa_tc_synack_maps(int *flight_fd, int *last_fd);
+
 /* The XDP attach mode in use, "native" or "skb" (xdp/nic.c). */
 const char *sa_nic_mode(void *nic);
 

@@ -301,10 +301,19 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		wrap_unit(&w, unit, NULL);
 	}
 	for (__u32 i = 0; i < ps->n_drops; i++) {
+		__u32 r = ps->drops[i].reason;
+
 		if (!ps->drops[i].n)
 			continue;
-		snprintf(unit, sizeof(unit), "%s %llu", sa_reason_name(ps->drops[i].reason),
+		snprintf(unit, sizeof(unit), "%s%s %llu",
+			 r & SA_DROP_SYNACK ? "synack_drops." : "",
+			 sa_reason_name(r & ~SA_DROP_SYNACK),
 			 (unsigned long long)ps->drops[i].n);
+		wrap_unit(&w, unit, NULL);
+	}
+	if (ps->c[SA_C_synack_retrans_failed]) {
+		snprintf(unit, sizeof(unit), "synack_retrans_failed %llu",
+			 (unsigned long long)ps->c[SA_C_synack_retrans_failed]);
 		wrap_unit(&w, unit, NULL);
 	}
 	wrap_newline(&w);
@@ -457,6 +466,12 @@ void sa_table_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 	printf("unparsed frames: nic %llu, tc %llu\n",
 	       (unsigned long long)v->snap->nic_unparsed,
 	       (unsigned long long)v->snap->tc_unparsed);
+	if (sa_update_failed(v->snap))
+		printf("counter map full: %llu updates lost (nic %llu, tc %llu, stack %llu)\n",
+		       (unsigned long long)sa_update_failed(v->snap),
+		       (unsigned long long)v->snap->nic_update_failed,
+		       (unsigned long long)v->snap->tc_update_failed,
+		       (unsigned long long)v->snap->stack_update_failed);
 	if (rc->m.stack) {
 		w.x = printf("namespace MIBs:");
 		for (int i = 0; i < SA_MIB_MAX; i++) {

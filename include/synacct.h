@@ -89,6 +89,8 @@
 	  "SYN-ACK retransmissions (tcp_retransmit_synack)")		\
 	X(STACK, synack_forwarded, , synack_forwarded,			\
 	  "SYN-ACKs routed back through the namespace out of a watched interface") \
+	X(STACK, synack_retrans_failed, , synack_retrans_failed,	\
+	  "SYN-ACK retransmissions dropped after TC egress before the send returned: failed, so not in synack_retrans") \
 	X(STACK, established, , established,				\
 	  "handshakes completed into the accept queue (SYN_RECV -> ESTABLISHED)") \
 	X(STACK, ack_dropped_accept_full, , ack_dropped_accept_full,	\
@@ -109,6 +111,7 @@
 	X(listen_drops, cause, 0)					\
 	X(syncookies_mss, mss, 1)					\
 	X(stack_drops, reason, 1)					\
+	X(synack_drops, reason, 1)					\
 	X(unexplained, gap, 0)
 
 /* The MSS table as the BPF side needs it, from the rows above. */
@@ -140,11 +143,13 @@ struct sa_stack_counters {
 	SA_STACK_COUNTERS(SA_STRUCT_FIELD)
 };
 
-/* Per-program counters that have no port: frames the shared parser could
- * not parse (truncated, IHL < 5, doff < 5).  Map parse_counters, a
- * one-entry per-CPU array in each of the XDP and TC objects. */
-struct sa_parse_counters {
-	__u64 unparsed;
+/* Per-program counters that have no port: map prog_counters, a one-entry
+ * per-CPU array in each of the XDP, TC and stack objects. */
+struct sa_prog_counters {
+	__u64 unparsed;		/* frames the shared parser could not parse
+				 * (truncated, IHL < 5, doff < 5) */
+	__u64 update_failed;	/* counts lost: a counter map entry could not
+				 * be created (map full, no memory) */
 };
 
 /*
@@ -188,6 +193,11 @@ struct sa_nat {
 	__u32 family;			/* AF_INET or AF_INET6 */
 	__u8 to_addr[16];		/* IPv4 in the first 4 */
 };
+/* SYN-ACKs dropped after TC egress: map synack_drops, the same key by
+ * source port.  A device that refuses a SYN-ACK without freeing it through
+ * kfree_skb (a veth whose peer's ring is full frees it as consumed) gives
+ * no reason: synacct files it under this one, named NETDEV_XMIT_DROP. */
+#define SA_REASON_XMIT_DROP 255
 
 /* One record per listening socket from the TCP iterator (iter/tcp). */
 struct sa_listener {

@@ -36,6 +36,7 @@
 #include "../include/synacct.h"
 #include "../include/bpf/parse.h"
 #include "../include/bpf/count.h"
+#include "../include/bpf/synack.h"
 
 #define SA_AF_INET	2
 #define SA_AF_INET6	10
@@ -63,6 +64,14 @@ struct {
 	__type(key, struct sa_drop_key);
 	__type(value, __u64);
 } stack_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SA_MAX_DROP_KEYS);
+	__type(key, struct sa_drop_key);
+	__type(value, __u64);
+} synack_drops SEC(".maps");
 
 struct mib_baseline {
 	__u64 v[SA_VMIB_N];
@@ -410,6 +419,88 @@ static __always_inline void count_cookie(const struct syn_info *si)
 		(&c->syncookies_mss_0)[slot]++;
 }
 
+/*
+ * A SYN-ACK that passed TC egress, freed before the device took it
+ * (tc/synack.h): count it by the listener's port and the kernel's reason.
+ * On a veth the skb may already be in the peer's namespace (its backlog
+ * was full), which is why it is recognised by its address and contents,
+ * not by the namespace it is freed in.  A retransmission the stack has not
+ * counted as sent yet is a failed one, unless tcp_retransmit_synack follows
+ * on this CPU (synack_rtx_sent).
+ */
+static __always_inline void synack_count_drop(const struct sa_synack_flight *f,
+					      __u64 addr, __u32 reason)
+{
+	struct sa_synack_last *last;
+	struct sa_drop_key key;
+	__u32 zero = 0;
+	__u64 *cnt;
+
+	key.port = f->port;
+	key.reason = reason;
+	cnt = sa_map_counters(synack_drops, &key, __u64);
+	if (cnt)
+		(*cnt)++;
+	if (f->retrans && !f->sent) {
+		STACK_INC(f->port, synack_retrans_failed);
+		last = bpf_map_lookup_elem(&synack_last, &zero);
+		if (last && last->skb == addr)
+			last->dropped = 1;
+	}
+	bpf_map_delete_elem(&synack_flight, &addr);
+}
+
+static __always_inline bool synack_dropped(struct sk_buff *skb, __u32 reason)
+{
+	struct sa_synack_flight *f;
+	__u64 addr = (__u64)skb;
+	struct syn_info si;
+
+	f = bpf_map_lookup_elem(&synack_flight, &addr);
+	if (!f)
+		return false;
+	/* Received by a stack already (the peer's: skb_iif is set on
+	 * receive, and zero until then): it left us, and whatever drops it
+	 * there is the receiver's business. */
+	if (BPF_CORE_READ(skb, skb_iif) ||
+	    skb_tcp(skb, &si) || si.sport != f->port || si.seq != f->seq ||
+	    (si.flags & (SA_TCP_SYN | SA_TCP_ACK)) != (SA_TCP_SYN | SA_TCP_ACK)) {
+		/* Delivered, or another skb at a recycled address: the
+		 * entry is stale. */
+		bpf_map_delete_elem(&synack_flight, &addr);
+		return false;
+	}
+	synack_count_drop(f, addr, reason);
+	return true;
+}
+
+/* tcp_retransmit_synack: the retransmission on this CPU went out, as far
+ * as the stack knows.  If it was dropped after TC egress already, that
+ * drop was not a failure after all; if not, a later drop will not be. */
+static __always_inline void synack_rtx_sent(const struct request_sock *req,
+					    __u32 port)
+{
+	struct sa_synack_last *last;
+	struct sa_synack_flight *f;
+	struct sa_stack_counters *c;
+	__u32 zero = 0;
+
+	last = bpf_map_lookup_elem(&synack_last, &zero);
+	if (!last || !last->skb || last->port != port ||
+	    last->seq != BPF_CORE_READ((struct tcp_request_sock *)req, snt_isn))
+		return;
+	if (last->dropped) {
+		c = bpf_map_lookup_elem(&stack_counters, &port);
+		if (c && c->synack_retrans_failed)
+			c->synack_retrans_failed--;
+	} else {
+		f = bpf_map_lookup_elem(&synack_flight, &last->skb);
+		if (f)
+			f->sent = 1;
+	}
+	last->skb = 0;
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason)	/* rx_sk (6.11+) not needed */
@@ -420,6 +511,8 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	__u64 d[SA_VMIB_N], *cnt;
 	bool have_delta;
 
+	if (synack_dropped(skb, reason))
+		return 0;
 	if (!in_netns(net) || skb_tcp(skb, &si))
 		return 0;
 	/* Drops may come with MIB updates (ListenOverflows on the ACK
@@ -452,13 +545,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	}
 	key.port = si.dport;
 	key.reason = reason;
-	cnt = bpf_map_lookup_elem(&stack_drops, &key);
-	if (!cnt) {
-		__u64 zero = 0;
-
-		bpf_map_update_elem(&stack_drops, &key, &zero, BPF_NOEXIST);
-		cnt = bpf_map_lookup_elem(&stack_drops, &key);
-	}
+	cnt = sa_map_counters(stack_drops, &key, __u64);
 	if (cnt)
 		(*cnt)++;
 	return 0;
@@ -532,6 +619,7 @@ int BPF_PROG(synacct_synack_retrans, const struct sock *sk,
 	port = nat_unmap_sk(&req->__req_common, BPF_CORE_READ(req, rsk_ops, family),
 			    port, false);
 	STACK_INC(port, synack_retrans);
+	synack_rtx_sent(req, port);
 
 	m = bpf_map_lookup_elem(&rtx_mark, &zero);
 	if (m) {
@@ -542,6 +630,31 @@ int BPF_PROG(synacct_synack_retrans, const struct sock *sk,
 		 * cleared by the next consume or free that checks it. */
 		m->pending = 1;
 	}
+	return 0;
+}
+
+/* A watched device took an skb (or refused it, rc NET_XMIT_DROP): a
+ * tracked SYN-ACK's way through this host ends here.  NETDEV_TX_BUSY
+ * means it goes back to the qdisc, still ours. */
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(synacct_dev_xmit, struct sk_buff *skb, int rc,
+	     struct net_device *dev, unsigned int len)
+{
+	struct sa_synack_flight *f;
+	__u64 addr = (__u64)skb;
+
+	if (rc == NETDEV_TX_BUSY || !watched(dev->ifindex) ||
+	    !in_netns(dev->nd_net.net))
+		return 0;
+	f = bpf_map_lookup_elem(&synack_flight, &addr);
+	if (!f)
+		return 0;
+	/* Refused and freed as "consumed" (a veth whose peer's ring is
+	 * full): the only drop after TC egress that kfree_skb does not see. */
+	if (rc != NETDEV_TX_OK)
+		synack_count_drop(f, addr, SA_REASON_XMIT_DROP);
+	else
+		bpf_map_delete_elem(&synack_flight, &addr);
 	return 0;
 }
 

@@ -174,6 +174,8 @@ static void load_reason_names(const struct btf *btf)
 		free(sa_reason_names[val]);
 		sa_reason_names[val] = strdup(name);
 	}
+	if (!sa_reason_names[SA_REASON_XMIT_DROP])
+		sa_reason_names[SA_REASON_XMIT_DROP] = strdup("NETDEV_XMIT_DROP");
 }
 
 /*
@@ -317,6 +319,52 @@ static void find_verdict_mibs(struct stack_stage *st, const struct btf *btf)
 	}
 }
 
+/*
+ * For tests only: SYNACCT_TEST_STACK_MAP_ENTRIES=N loads stack_counters and
+ * stack_drops with room for N entries, so that a scan of more ports than
+ * that fills them and the counts lost show as update_failed
+ * (selftests/t/62-losses.t).  Not an option: nobody wants it in production.
+ */
+static int test_map_entries(struct stack_bpf *skel)
+{
+	const char *v = getenv("SYNACCT_TEST_STACK_MAP_ENTRIES");
+	unsigned long n;
+	char *end;
+	int err;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > SA_MAX_DROP_KEYS) {
+		sa_err("invalid SYNACCT_TEST_STACK_MAP_ENTRIES: expected a number "
+		       "from 1 to %u", SA_MAX_DROP_KEYS);
+		return -EINVAL;
+	}
+	err = bpf_map__set_max_entries(skel->maps.stack_counters, n);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.stack_drops, n);
+	return err;
+}
+
+/* SYN-ACKs dropped after TC egress: TC egress records them in maps of its
+ * own object; the stack object's handlers use the same maps.  Without the
+ * TC stage they stay the stack object's own, empty. */
+static int share_synack_maps(struct stack_bpf *skel)
+{
+	int flight, last, err;
+
+	if (sa_tc_synack_maps(&flight, &last))
+		return 0;
+	err = bpf_map__reuse_fd(skel->maps.synack_flight, flight);
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.synack_last, last);
+	if (err)
+		sa_err("cannot share the SYN-ACK maps with the stack programs: %s",
+		       strerror(-err));
+	return err;
+}
+
 static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = cfg->btf);
@@ -360,6 +408,11 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	find_nat_hook(st, btf);
 	find_verdict_mibs(st, btf);
 	load_reason_names(btf);
+	err = test_map_entries(st->skel);
+	if (!err)
+		err = share_synack_maps(st->skel);
+	if (err)
+		goto cleanup;
 
 	err = stack_bpf__load(st->skel);
 	if (err) {
@@ -404,6 +457,7 @@ static int stack_stage_hooks(void *priv, const char **names, int max)
 	static const char *const all[] = {
 		"tp_btf/kfree_skb", "tp_btf/consume_skb",
 		"tp_btf/tcp_retransmit_synack", "tp_btf/inet_sock_set_state",
+		"tp_btf/net_dev_xmit",
 	};
 	struct stack_stage *st = priv;
 	int n = 0;
@@ -422,9 +476,10 @@ static int stack_stage_hooks(void *priv, const char **names, int max)
 	return n;
 }
 
-static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
+/* stack_drops, or synack_drops with @flag SA_DROP_SYNACK: every
+ * {port, reason} entry into the snapshot's ports. */
+static int read_drops(int fd, __u32 flag, struct sa_snapshot *snap)
 {
-	int fd = bpf_map__fd(st->skel->maps.stack_drops);
 	int ncpu = libbpf_num_possible_cpus();
 	struct sa_drop_key key, next, *prev = NULL;
 	__u64 *vals;
@@ -442,7 +497,7 @@ static int read_drops(struct stack_stage *st, struct sa_snapshot *snap)
 		if (bpf_map_lookup_elem(fd, &key, vals) || key.reason >= SA_MAX_REASONS)
 			continue;
 		ps = sa_snapshot_port(snap, key.port);
-		cnt = ps ? sa_port_drop(ps, key.reason) : NULL;
+		cnt = ps ? sa_port_drop(ps, key.reason | flag) : NULL;
 		if (!cnt) {
 			err = -ENOMEM;
 			break;
@@ -511,7 +566,13 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 	err = sa_read_port_map(bpf_map__fd(st->skel->maps.stack_counters),
 			       SA_STAGE_STACK, snap);
 	if (!err)
-		err = read_drops(st, snap);
+		err = read_drops(bpf_map__fd(st->skel->maps.stack_drops), 0, snap);
+	if (!err)
+		err = read_drops(bpf_map__fd(st->skel->maps.synack_drops),
+				 SA_DROP_SYNACK, snap);
+	if (!err)
+		err = sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
+					    NULL, &snap->stack_update_failed);
 	if (!err)
 		err = read_nat(st, snap);
 	return err;
@@ -521,6 +582,7 @@ static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *p
 {
 	struct stack_stage *st = priv;
 	int fd = bpf_map__fd(st->skel->maps.stack_drops);
+	int synack_fd = bpf_map__fd(st->skel->maps.synack_drops);
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
 	int err;
@@ -530,9 +592,10 @@ static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *p
 	if (!vals)
 		return -ENOMEM;
 	for (__u32 i = 0; i < ps->n_drops; i++) {
-		struct sa_drop_key key = { .port = port, .reason = ps->drops[i].reason };
+		__u32 r = ps->drops[i].reason;
+		struct sa_drop_key key = { .port = port, .reason = r & ~SA_DROP_SYNACK };
 
-		if (bpf_map_lookup_elem(fd, &key, vals))
+		if (bpf_map_lookup_elem(r & SA_DROP_SYNACK ? synack_fd : fd, &key, vals))
 			continue;
 		for (int cpu = 0; cpu < ncpu; cpu++)
 			ps->drops[i].n += vals[cpu];

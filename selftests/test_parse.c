@@ -38,6 +38,7 @@
 #define MAX_FIELDS	2
 _Static_assert(NFIELDS(struct sa_nic_counters) <= MAX_FIELDS, "fields");
 _Static_assert(NFIELDS(struct sa_tc_counters) <= MAX_FIELDS, "fields");
+_Static_assert(NFIELDS(struct sa_prog_counters) <= MAX_FIELDS, "fields");
 _Static_assert(FIELD(struct sa_tc_counters, synack_sent) == 1, "field names");
 
 #define FRAME_MAX	512
@@ -374,7 +375,7 @@ struct prog_ut {
 	const char *name;
 	int prog_fd;
 	int counters_fd;	/* per-port PERCPU_HASH */
-	int parse_fd;		/* parse_counters PERCPU_ARRAY */
+	int parse_fd;		/* prog_counters PERCPU_ARRAY */
 	unsigned int nfields;	/* __u64s in a counters value */
 	const char *fields[MAX_FIELDS];	/* their names, in order */
 	unsigned int field;	/* the one this program adds to */
@@ -433,7 +434,13 @@ static int take_snapshot(const struct prog_ut *p, __u32 port,
 	}
 	if (err != -ENOENT)
 		return err;
-	return add_percpu(p->parse_fd, &zero, 1, &s->unparsed);
+	{
+		__u64 pc[NFIELDS(struct sa_prog_counters)] = {};
+
+		err = add_percpu(p->parse_fd, &zero, NFIELDS(struct sa_prog_counters), pc);
+		s->unparsed = pc[FIELD(struct sa_prog_counters, unparsed)];
+		return err;
+	}
 }
 
 /* ---- one assertion group: one frame through one program ---- */
@@ -634,7 +641,7 @@ int main(int argc, char **argv)
 			.name = "xdp",
 			.prog_fd = bpf_program__fd(nic->progs.synacct_xdp),
 			.counters_fd = bpf_map__fd(nic->maps.nic_counters),
-			.parse_fd = bpf_map__fd(nic->maps.parse_counters),
+			.parse_fd = bpf_map__fd(nic->maps.prog_counters),
 			.nfields = NFIELDS(struct sa_nic_counters),
 			.fields = { "nic_syn" },
 			.field = FIELD(struct sa_nic_counters, nic_syn),
@@ -646,7 +653,7 @@ int main(int argc, char **argv)
 			.name = "tc ingress",
 			.prog_fd = bpf_program__fd(tc->progs.synacct_tc_in),
 			.counters_fd = bpf_map__fd(tc->maps.tc_counters),
-			.parse_fd = bpf_map__fd(tc->maps.parse_counters),
+			.parse_fd = bpf_map__fd(tc->maps.prog_counters),
 			.nfields = NFIELDS(struct sa_tc_counters),
 			.fields = { "tc_syn", "synack_sent" },
 			.field = FIELD(struct sa_tc_counters, tc_syn),
@@ -661,7 +668,7 @@ int main(int argc, char **argv)
 			.name = "tc egress",
 			.prog_fd = bpf_program__fd(tc->progs.synacct_tc_eg),
 			.counters_fd = bpf_map__fd(tc->maps.tc_counters),
-			.parse_fd = bpf_map__fd(tc->maps.parse_counters),
+			.parse_fd = bpf_map__fd(tc->maps.prog_counters),
 			.nfields = NFIELDS(struct sa_tc_counters),
 			.fields = { "tc_syn", "synack_sent" },
 			.field = FIELD(struct sa_tc_counters, synack_sent),

@@ -13,9 +13,11 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "../include/synacct.h"
 #include "../include/bpf/parse.h"
 #include "../include/bpf/count.h"
+#include "../include/bpf/synack.h"
 
 #define SA_TC_ACT_UNSPEC (-1)
 /* Enough linear bytes for two VLAN tags, IPv6 with extension headers and
@@ -23,7 +25,8 @@
 #define SA_PULL_LEN 256
 
 SA_PORT_MAP(tc_counters, struct sa_tc_counters);
-SA_PARSE_MAP(parse_counters);
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 /* Parse @skb; pull headers into the linear area first if they are not
  * there (the parser needs direct packet access). */
@@ -55,7 +58,7 @@ int synacct_tc_in(struct __sk_buff *skb)
 
 	ret = sa_parse_skb(skb, &pkt);
 	if (ret == SA_PARSE_BAD) {
-		sa_count_unparsed(&parse_counters);
+		sa_count_unparsed();
 		return SA_TC_ACT_UNSPEC;
 	}
 	if (ret != SA_PARSE_TCP || !sa_is_syn(&pkt))
@@ -65,6 +68,39 @@ int synacct_tc_in(struct __sk_buff *skb)
 	if (c)
 		c->tc_syn++;
 	return SA_TC_ACT_UNSPEC;
+}
+
+/*
+ * Remember a SYN-ACK leaving, so that the stack object can count it if it
+ * is dropped after this hook (tc/synack.h).  A retransmission is a SYN-ACK
+ * whose request sock already sent one: tcp_make_synack stamps the first
+ * one's send time into snt_synack, later ones carry a later time.
+ */
+static __always_inline void synack_track(struct __sk_buff *ctx,
+					 const struct sa_pkt *pkt)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	struct sa_synack_flight f = { .port = pkt->sport, .seq = pkt->seq };
+	struct sa_synack_last *last;
+	struct sock *sk;
+	__u64 addr = (__u64)skb;
+	__u32 zero = 0;
+
+	/* Cookie SYN-ACKs have no socket: never retransmitted. */
+	sk = BPF_CORE_READ(skb, sk);
+	if (sk && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_NEW_SYN_RECV)
+		f.retrans = BPF_CORE_READ((struct tcp_request_sock *)sk, snt_synack) !=
+			    (__u64)BPF_CORE_READ(skb, tstamp) / 1000;
+	bpf_map_update_elem(&synack_flight, &addr, &f, BPF_ANY);
+	if (!f.retrans)
+		return;
+	last = bpf_map_lookup_elem(&synack_last, &zero);
+	if (last) {
+		last->skb = addr;
+		last->port = f.port;
+		last->seq = f.seq;
+		last->dropped = 0;
+	}
 }
 
 SEC("tc")
@@ -80,6 +116,7 @@ int synacct_tc_eg(struct __sk_buff *skb)
 	c = sa_port_counters(tc_counters, pkt.sport, struct sa_tc_counters);
 	if (c)
 		c->synack_sent++;
+	synack_track(skb, &pkt);
 	return SA_TC_ACT_UNSPEC;
 }
 

@@ -44,6 +44,18 @@ struct tc_stage {
 	int n_links;
 };
 
+/* The open TC stage, whose SYN-ACK maps the stack stage shares. */
+static struct tc_stage *synack_owner;
+
+int sa_tc_synack_maps(int *flight_fd, int *last_fd)
+{
+	if (!synack_owner)
+		return -ENOENT;
+	*flight_fd = bpf_map__fd(synack_owner->skel->maps.synack_flight);
+	*last_fd = bpf_map__fd(synack_owner->skel->maps.synack_last);
+	return 0;
+}
+
 static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = cfg->btf);
@@ -62,6 +74,7 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		free(st);
 		return err;
 	}
+	synack_owner = st;
 	*out = st;
 	return 0;
 }
@@ -161,8 +174,8 @@ static int tc_stage_read(void *priv, struct sa_snapshot *snap)
 			       SA_STAGE_TC, snap);
 	if (err)
 		return err;
-	return sa_read_unparsed(bpf_map__fd(st->skel->maps.parse_counters),
-				&snap->tc_unparsed);
+	return sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
+				     &snap->tc_unparsed, &snap->tc_update_failed);
 }
 
 static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
@@ -201,6 +214,8 @@ static void tc_stage_close(void *priv)
 			bpf_tc_hook_destroy(&hook);
 		}
 	}
+	if (synack_owner == st)
+		synack_owner = NULL;
 	tc_bpf__destroy(st->skel);
 	free(st);
 }

@@ -14,7 +14,6 @@
 #include "../include/bpf/count.h"
 
 SA_PORT_MAP(nic_counters, struct sa_nic_counters);
-SA_PARSE_MAP(parse_counters);
 
 SEC("xdp")
 int synacct_xdp(struct xdp_md *ctx)
@@ -27,7 +26,7 @@ int synacct_xdp(struct xdp_md *ctx)
 
 	ret = sa_parse(data, data_end, &pkt);
 	if (ret == SA_PARSE_BAD) {
-		sa_count_unparsed(&parse_counters);
+		sa_count_unparsed();
 		return XDP_PASS;
 	}
 	if (ret != SA_PARSE_TCP || !sa_is_syn(&pkt))

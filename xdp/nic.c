@@ -184,8 +184,8 @@ static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 			       SA_STAGE_NIC, snap);
 	if (err)
 		return err;
-	return sa_read_unparsed(bpf_map__fd(st->skel->maps.parse_counters),
-				&snap->nic_unparsed);
+	return sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
+				     &snap->nic_unparsed, &snap->nic_update_failed);
 }
 
 static int nic_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)

@@ -35,6 +35,7 @@ enum sa_parse_result {
 struct sa_pkt {
 	__u16 sport;		/* host byte order */
 	__u16 dport;
+	__u32 seq;		/* host byte order */
 	__u8 flags;		/* TCP flags byte 13: CWR..FIN */
 	__u8 family;		/* 4 or 6 */
 };
@@ -74,6 +75,7 @@ static __always_inline int sa_parse_tcphdr(void *cur, void *data_end,
 		return SA_PARSE_BAD;
 	pkt->sport = bpf_ntohs(th->source);
 	pkt->dport = bpf_ntohs(th->dest);
+	pkt->seq = bpf_ntohl(th->seq);
 	pkt->flags = th->flags;
 	return SA_PARSE_TCP;
 }

@@ -27,7 +27,7 @@ for key in nic_syn tc_syn synack_sent listener_syn syn_queued syncookies_sent \
 	syncookies_recv syncookies_failed syncookies_no_ts accepted listeners \
 	syn_queue_len accept_queue_len accept_backlog listener_drops \
 	unexplained.nic_to_tc unexplained.tc_to_listener unexplained.at_listener \
-	unexplained.synack_sent; do
+	unexplained.synack_sent synack_retrans_failed; do
 	grep -qF "| \`$key\` |" <<<"$gen"
 	ok $? "quantity $key has a row"
 done

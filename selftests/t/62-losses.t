@@ -1,0 +1,149 @@
+#!/bin/bash
+# Counts synacct itself could lose, and SYN-ACKs lost after TC egress:
+# every figure equals what the lab did and what the kernel counted, with
+# nothing left to read as "unexplained".
+#   selftests/t/62-losses.t [--list] [SCENARIO...]
+. "$(dirname "$0")/../lib/lab.sh"
+
+LAB_SCENARIOS=(map_full synack_backlog_ipv4 synack_backlog_ipv6
+	synack_backlog_pfifo synack_qdisc_drop)
+LAB_REQUIRE_HOOK=tp_btf/consume_skb
+
+# A counter map that fills up.  The stack stage is loaded with room for 64
+# entries (SYNACCT_TEST_STACK_MAP_ENTRIES, for tests only) and a scan sends
+# 3 SYNs to each of 200 closed ports: stack_drops keeps 64 ports, and the
+# other 136 x 3 drops are counted as lost, not as unexplained.
+sc_map_full() {
+	local name="counter map full" entries=64 ports=200 per_port=3 out lost
+	lost=$(( (ports - entries) * per_port ))
+	SA_WRAP="env SYNACCT_TEST_STACK_MAP_ENTRIES=$entries" scenario_begin --interval 0.5
+	out=$(lab_flood --to $SRV_IP4 --port 30000 --port-span $ports --count $((ports * per_port)) \
+		--rate 5000 --src-net $SPOOF_NET4)
+	sleep 0.7
+	scenario_end
+	t_is "$SA_RC" 0 "$name: synacct exits 0"
+	t_is "$out" "sent=$((ports * per_port))" "$name: $((ports * per_port)) SYNs sent"
+	t_is "$(srv_delta TcpOutRsts)" $((ports * per_port)) "$name: the kernel reset every one (TcpOutRsts)"
+	t_is "$(jq -r 'select(.type == "summary") | .update_failed | [.nic, .tc, .stack] | join(",")' "$SA_OUT")" \
+		"0,0,$lost" "$name: update_failed.stack == (ports scanned - entries) x SYNs per port"
+	t_is "$(jq -s '[.[] | select(.type == "interval") | .update_failed.stack] | add' "$SA_OUT")" \
+		"$lost" "$name: interval records add up to the same"
+	t_is "$(jq -r 'select(.type == "summary") | [.ports[] | select(.port >= 30000 and .port < 30000 + '$ports')] |
+		[length, (map(.nic_syn) | add), (map(.tc_syn) | add), (map(.stack_drops.NO_SOCKET // 0) | add),
+		 (map(select(.stack_drops.NO_SOCKET == '$per_port')) | length)] | join(",")' "$SA_OUT")" \
+		"$ports,$((ports * per_port)),$((ports * per_port)),$((entries * per_port)),$entries" \
+		"$name: every SYN at the NIC and TC; $entries ports with their NO_SOCKET drops"
+	t_is "$(jq -r 'select(.type == "summary") | [.ports[] | select(.port >= 30000 and .port < 30000 + '$ports') |
+		select(.verdict | test("^counter map full: '$lost' updates lost"))] | length' "$SA_OUT")" \
+		"$((ports - entries))" "$name: the $((ports - entries)) ports without their drops say so"
+	t_is "$(jq -s '[.[] | select(.type == "summary" or .type == "interval") | .ports[] | .verdict |
+		select(test("unexplained"))] | length' "$SA_OUT")" \
+		0 "$name: no verdict of any record says unexplained"
+}
+
+# SYN-ACKs dropped after TC egress, into the peer's backlog.  A SYN flood
+# queues N request socks at once; a second later their timers fire
+# together and retransmit N SYN-ACKs in one burst.  Over a veth without a
+# qdisc each goes straight into the client CPU's backlog, which holds
+# net.core.netdev_max_backlog (host-wide: read, never changed here): the
+# rest are dropped there (CPU_BACKLOG, the skb already in the client's
+# namespace), the server veth counts them as tx_dropped and the client veth
+# as rx_dropped, and each retransmission dropped so fails (no
+# TCPSynRetrans).  Behind a qdisc on the server veth the same drops happen
+# after the qdisc said "sent": the stack counts them as retransmitted.
+
+link_stat() {	# link_stat NS IFACE tx|rx FIELD
+	ip -n "$1" -s -j link show dev "$2" | jq ".[0].stats64.$3.$4"
+}
+
+burst_scenario() {	# burst_scenario NAME PORT FAMILY QDISC
+	local name=$1 port=$2 fam=$3 qdisc=$4 to=$SRV_IP4 src=$SPOOF_NET4
+	local max_backlog n srv cnt tx0 rx0 out queued drops
+	max_backlog=$(cat /proc/sys/net/core/netdev_max_backlog)
+	n=$((max_backlog * 6))
+	if [ "$n" -gt 12000 ]; then
+		echo "ok $((T_NUM += 1)) - # SKIP net.core.netdev_max_backlog is $max_backlog: a burst that overflows it loses SYNs before XDP"
+		return
+	fi
+	[ "$fam" = 6 ] && to=$SRV_IP6 src=$SPOOF_NET6
+	lab_sysctl "$SRV" net.core.somaxconn=65535
+	lab_sysctl "$SRV" net.ipv4.tcp_max_syn_backlog=65535
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+	[ "$qdisc" = noqueue ] || ip netns exec "$SRV" tc qdisc add dev "$SRV_IF" root $qdisc
+	lab_server $port --backlog 65535 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	tx0=$(link_stat "$SRV" "$SRV_IF" tx dropped)
+	rx0=$(link_stat "$CLI" "$CLI_IF" rx dropped)
+	scenario_begin --ports $port --interval 0.5
+	out=$(lab_flood --to $to --port $port --count $n --src-net $src)
+	sleep 1.8	# every request sock's first retransmission (1 s), not its second (3 s)
+	lab_server_stop $srv $cnt
+	sleep 0.2
+	scenario_end
+	check_funnel "$name" $port
+	t_is "$out" "sent=$n" "$name: the flood sent $n SYNs"
+	# An unpaced flood may lose SYNs in the server veth's ring, before
+	# any hook: what arrived is the reference from here on.
+	queued=$(summary syn_queued $port)
+	t_is "$(summary nic_syn $port),$(summary listener_syn $port)" "$queued,$queued" \
+		"$name: every SYN that arrived made a request sock ($queued)"
+	drops=$(summary '.synack_drops.CPU_BACKLOG // 0' $port)
+	t_ok $(( drops > 0 ? 0 : 1 )) "$name: the burst overflowed the client's backlog ($drops SYN-ACKs)"
+	t_is "$(summary '[.synack_drops[]] | add // 0' $port)" "$drops" "$name: every SYN-ACK dropped was CPU_BACKLOG"
+	t_is "$drops" "$(( $(link_stat "$SRV" "$SRV_IF" tx dropped) - tx0 ))" \
+		"$name: CPU_BACKLOG == the server veth's tx_dropped"
+	t_is "$drops" "$(( $(link_stat "$CLI" "$CLI_IF" rx dropped) - rx0 ))" \
+		"$name: CPU_BACKLOG == the client veth's rx_dropped"
+	t_is "$(summary synack_retrans $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
+		"$name: synack_retrans == TCPSynRetrans"
+	t_is "$(( $(summary synack_retrans $port) + $(summary synack_retrans_failed $port) ))" "$queued" \
+		"$name: each request sock retransmitted once: synack_retrans + synack_retrans_failed == syn_queued"
+	if [ "$qdisc" = noqueue ]; then
+		t_is "$(summary synack_retrans_failed $port)" "$drops" \
+			"$name: every SYN-ACK dropped was a retransmission that failed"
+	else
+		t_is "$(summary synack_retrans_failed $port)" 0 \
+			"$name: behind a qdisc no retransmission failed (the qdisc said sent)"
+	fi
+	t_like "$(summary verdict $port)" "^SYN-ACKs dropped after TC egress: $drops \(CPU_BACKLOG $drops\)" \
+		"$name: verdict"
+}
+
+sc_synack_backlog_ipv4() { burst_scenario "SYN-ACK burst into the peer's backlog, IPv4" 8701 4 noqueue; }
+sc_synack_backlog_ipv6() { burst_scenario "SYN-ACK burst into the peer's backlog, IPv6" 8702 6 noqueue; }
+sc_synack_backlog_pfifo() { burst_scenario "SYN-ACK burst behind a pfifo qdisc, IPv4" 8703 4 "pfifo limit 100000"; }
+
+# A qdisc that drops: tbf at 1 Mbit/s with a 3000-byte queue on the server
+# veth, under a paced flood.  Only SYN-ACKs leave the server (IPv6 is off
+# on its veth: no ND or MLD packets in the queue), so the qdisc's own
+# counters are the ground truth: its drops are synacct's QDISC_DROP, its
+# drops + packets are synack_sent.
+sc_synack_qdisc_drop() {
+	local name="tbf qdisc drops SYN-ACKs" port=8704 srv cnt out tbf drops
+	lab_sysctl "$SRV" net.ipv6.conf.$SRV_IF.disable_ipv6=1
+	ip netns exec "$SRV" tc qdisc add dev "$SRV_IF" root tbf rate 1mbit burst 2000 limit 3000
+	lab_server $port --backlog 128 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin --ports $port --interval 0.5
+	out=$(lab_flood --to $SRV_IP4 --port $port --count 3000 --rate 5000 --src-net $SPOOF_NET4)
+	sleep 2.5	# first retransmissions at 1 s, second at 3 s: some of each dropped
+	lab_server_stop $srv $cnt
+	sleep 0.3	# the queue drains (3000 bytes at 1 Mbit/s: 24 ms)
+	scenario_end
+	tbf=$(ip netns exec "$SRV" tc -s -j qdisc show dev "$SRV_IF" |
+		jq -r '.[] | select(.kind == "tbf") | "\(.drops) \(.packets)"')
+	check_funnel "$name" $port
+	t_is "$out" "sent=3000" "$name: the flood sent 3000 SYNs"
+	drops=$(summary '.synack_drops.QDISC_DROP // 0' $port)
+	t_ok $(( drops > 0 ? 0 : 1 )) "$name: the qdisc overflowed ($drops SYN-ACKs)"
+	t_is "$drops" "${tbf% *}" "$name: QDISC_DROP == the tbf qdisc's drops"
+	t_is "$(summary '[.synack_drops[]] | add // 0' $port)" "$drops" "$name: every SYN-ACK dropped was QDISC_DROP"
+	t_is "$(summary synack_sent $port)" "$(( ${tbf% *} + ${tbf#* } ))" \
+		"$name: synack_sent == the qdisc's packets + drops"
+	t_is "$(summary synack_retrans $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
+		"$name: synack_retrans == TCPSynRetrans"
+	t_like "$(summary verdict $port)" "^SYN-ACKs dropped after TC egress: $drops \(QDISC_DROP $drops\)" \
+		"$name: verdict"
+}
+
+lab_main "$@"
