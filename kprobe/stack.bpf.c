@@ -456,14 +456,17 @@ static __always_inline bool synack_dropped(struct sk_buff *skb, __u32 reason)
 	__u64 addr = (__u64)skb;
 	struct syn_info si;
 
+	/* A received skb (skb_iif is set on receive, zero until then) is
+	 * not one of our SYN-ACKs on its way out: most drops are of those,
+	 * and need no lookup.  A SYN-ACK of ours received by the peer's
+	 * stack left us; whatever drops it there is the receiver's
+	 * business. */
+	if (skb->skb_iif)
+		return false;
 	f = bpf_map_lookup_elem(&synack_flight, &addr);
 	if (!f)
 		return false;
-	/* Received by a stack already (the peer's: skb_iif is set on
-	 * receive, and zero until then): it left us, and whatever drops it
-	 * there is the receiver's business. */
-	if (BPF_CORE_READ(skb, skb_iif) ||
-	    skb_tcp(skb, &si) || si.sport != f->port || si.seq != f->seq ||
+	if (skb_tcp(skb, &si) || si.sport != f->port || si.seq != f->seq ||
 	    (si.flags & (SA_TCP_SYN | SA_TCP_ACK)) != (SA_TCP_SYN | SA_TCP_ACK)) {
 		/* Delivered, or another skb at a recycled address: the
 		 * entry is stale. */
