@@ -194,9 +194,9 @@ struct sa_nat {
 	__u8 to_addr[16];		/* IPv4 in the first 4 */
 };
 /* SYN-ACKs dropped after TC egress: map synack_drops, the same key by
- * source port.  A device that refuses a SYN-ACK without freeing it through
- * kfree_skb (a veth whose peer's ring is full frees it as consumed) gives
- * no reason: synacct files it under this one, named NETDEV_XMIT_DROP. */
+ * source port.  A driver that refuses a SYN-ACK (NET_XMIT_DROP) but frees
+ * it as consumed, not through kfree_skb, gives no reason: synacct files it
+ * under this one, named NETDEV_XMIT_DROP. */
 #define SA_REASON_XMIT_DROP 255
 
 /* One record per listening socket from the TCP iterator (iter/tcp). */

@@ -652,8 +652,9 @@ int BPF_PROG(synacct_dev_xmit, struct sk_buff *skb, int rc,
 	f = bpf_map_lookup_elem(&synack_flight, &addr);
 	if (!f)
 		return 0;
-	/* Refused and freed as "consumed" (a veth whose peer's ring is
-	 * full): the only drop after TC egress that kfree_skb does not see. */
+	/* Refused, and not freed through kfree_skb (that would have
+	 * counted it and ended the record): a driver that frees what it
+	 * refuses as consumed. */
 	if (rc != NETDEV_TX_OK)
 		synack_count_drop(f, addr, SA_REASON_XMIT_DROP);
 	else
