@@ -26,8 +26,6 @@
 
 SA_PORT_MAP(tc_counters, struct sa_tc_counters);
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
-
 /* Parse @skb; pull headers into the linear area first if they are not
  * there (the parser needs direct packet access). */
 static __always_inline int sa_parse_skb(struct __sk_buff *skb,
@@ -79,11 +77,15 @@ int synacct_tc_in(struct __sk_buff *skb)
 static __always_inline void synack_track(struct __sk_buff *ctx,
 					 const struct sa_pkt *pkt)
 {
-	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	struct sa_synack_flight f = { .port = pkt->sport, .seq = pkt->seq };
+	/* A TC program's context is the kernel's sk_buff itself (the
+	 * verifier rewrites __sk_buff fields into it): its address is the
+	 * skb's, and its fields are read as such (bpf_cast_to_kern_ctx would
+	 * need Linux 6.3). */
+	__u64 addr = (__u64)ctx;
+	struct sk_buff *skb = (struct sk_buff *)addr;
 	struct sa_synack_last *last;
 	struct sock *sk;
-	__u64 addr = (__u64)skb;
 	__u32 zero = 0;
 
 	/* Cookie SYN-ACKs have no socket: never retransmitted. */
