@@ -516,6 +516,11 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 
 	if (synack_dropped(skb, reason))
 		return 0;
+	/* Only received packets are ours to count, or move the MIB
+	 * baseline: a SYN-ACK an output rule drops while its SYN is being
+	 * processed must not take that SYN's delta (its SyncookiesSent). */
+	if (!skb->skb_iif)
+		return 0;
 	if (!in_netns(net) || skb_tcp(skb, &si))
 		return 0;
 	/* Drops may come with MIB updates (ListenOverflows on the ACK

@@ -6,7 +6,8 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(map_full synack_backlog_ipv4 synack_backlog_ipv6
-	synack_backlog_pfifo synack_peer_ring synack_qdisc_drop)
+	synack_backlog_pfifo synack_peer_ring synack_qdisc_drop
+	synack_output_drop_cookies)
 LAB_REQUIRE_HOOK=tp_btf/consume_skb
 
 # A counter map that fills up.  The stack stage is loaded with room for 64
@@ -170,6 +171,45 @@ sc_synack_qdisc_drop() {
 		"$name: synack_retrans == TCPSynRetrans"
 	t_like "$(summary verdict $port)" "^SYN-ACKs dropped after TC egress: $drops \(QDISC_DROP $drops\)" \
 		"$name: verdict"
+}
+
+# SYN-ACKs dropped before TC egress, by an output rule, while every SYN is
+# answered with a cookie (tcp_syncookies=2).  The kernel counts the cookie
+# (SyncookiesSent) before it sends the SYN-ACK, and the rule frees the
+# SYN-ACK while the SYN is still being processed: that free must not take
+# the SYN's MIB delta, or the cookie reads as queued.
+sc_synack_output_drop_cookies() {
+	local name="SYN-ACKs dropped on output, cookies" port=8971 srv cnt out dropped
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
+	lab_server $port --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	ip netns exec "$SRV" nft -f - <<NFT
+table inet synacct_test {
+	chain output {
+		type filter hook output priority 0; policy accept;
+		tcp sport $port tcp flags & (syn | ack) == syn | ack counter drop
+	}
+}
+NFT
+	scenario_begin --ports $port
+	out=$(lab_flood --to $SRV_IP4 --port $port --count 50 --rate 2000 --src-net $SPOOF_NET4)
+	sleep 0.3
+	scenario_end
+	lab_server_stop $srv $cnt
+	dropped=$(ip netns exec "$SRV" nft -j list ruleset |
+		jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add')
+	t_is "$out" "sent=50" "$name: the flood sent 50 SYNs"
+	t_is "$(summary nic_syn $port),$(summary listener_syn $port)" "50,50" "$name: 50 SYNs at the NIC and the listener"
+	t_is "$(summary syncookies_sent $port),$(summary syn_queued $port)" "50,0" \
+		"$name: every SYN answered with a cookie, none read as queued"
+	t_is "$(summary syncookies_sent $port)" "$(srv_delta TcpExtSyncookiesSent)" \
+		"$name: syncookies_sent == SyncookiesSent"
+	t_is "$(jq -r 'select(.type == "summary") | .consistent' "$SA_OUT")" true \
+		"$name: per-port sums agree with the namespace MIBs"
+	t_is "$dropped" 50 "$name: the rule dropped 50 SYN-ACKs"
+	t_is "$(summary synack_sent $port),$(summary unexplained.synack_sent $port)" "0,-$dropped" \
+		"$name: none reached TC egress: unexplained.synack_sent == -(the rule's counter)"
+	t_like "$(summary verdict $port)" "^SYN-ACKs lost on the way out: $dropped " "$name: verdict"
 }
 
 lab_main "$@"
