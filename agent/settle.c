@@ -137,10 +137,11 @@ int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 			if (u[i].done)
 				continue;
 			err = reread_port(cur->port[u[i].port], u[i].port, reread, ctx, &tmp);
+			if (!err)
+				gaps_of(&tmp, m, &again);
 			free(tmp.drops);
 			if (err)
 				goto cleanup;
-			gaps_of(&tmp, m, &again);
 			for (int j = 0; j < GAP_MAX; j++)
 				if (again.g[j] < u[i].least.g[j])
 					u[i].least.g[j] = again.g[j];
