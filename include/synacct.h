@@ -167,6 +167,10 @@ enum sa_verdict_mib {
 	SA_VMIB_N
 };
 
+/* The stack programs read the MIB counters they need from one window of
+ * this many counters of struct linux_mib (kprobe/stack.bpf.c). */
+#define SA_MIB_WIN 24
+
 /* SYNs freed (not consumed) before a socket took them: map stack_drops,
  * key {port, reason}, the kernel's enum skb_drop_reason value (its name
  * comes from the running kernel's BTF, never from a compiled-in table). */

@@ -315,6 +315,17 @@ static void find_verdict_mibs(struct stack_stage *st, const struct btf *btf)
 			st->classify = false;
 		st->skel->rodata->mib_idx[i] = v < 0 ? 0 : v;
 	}
+	/* One read for the counters that sit close together (stack.bpf.c). */
+	{
+		long long max = btf_enum_value(btf, "__LINUX_MIB_MAX");
+		__u32 lo = st->skel->rodata->mib_idx[0];
+
+		for (int i = 1; i < SA_VMIB_N; i++)
+			if (st->skel->rodata->mib_idx[i] < lo)
+				lo = st->skel->rodata->mib_idx[i];
+		st->skel->rodata->mib_win_lo = lo;
+		st->skel->rodata->mib_win_ok = max > 0 && lo + SA_MIB_WIN <= max;
+	}
 }
 
 static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
