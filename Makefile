@@ -145,6 +145,10 @@ $(BUILD)/vmlinux.h: | check-deps
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+# The slot maps (include/bpf/count.h) hand out slots with atomic
+# fetch-and-add and compare-and-swap, which need BPF ISA v3 (Linux 5.12+).
+$(BUILD)/nic.bpf.o $(BUILD)/tc.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 $(BUILD)/%.bpf.o: */%.bpf.c | $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "stage.h"
+#include "../xdp/slot_read.h"
 #include "tc.skel.h"
 
 /* "SA" in hex, so `tc filter show` makes the owner recognisable. */
@@ -157,8 +158,10 @@ static int tc_stage_read(void *priv, struct sa_snapshot *snap)
 	struct tc_stage *st = priv;
 	int err;
 
-	err = sa_read_port_map(bpf_map__fd(st->skel->maps.tc_counters),
-			       SA_STAGE_TC, snap);
+	struct sa_slot_fds f = sa_slot_fds(st->skel->maps.tc_counters_slot, st->skel->maps.tc_counters_port,
+			    st->skel->maps.tc_counters, st->skel->maps.tc_counters_more);
+
+	err = sa_read_slot_maps(&f, SA_STAGE_TC, snap);
 	if (err)
 		return err;
 	return sa_read_unparsed(bpf_map__fd(st->skel->maps.parse_counters),
@@ -169,8 +172,10 @@ static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct tc_stage *st = priv;
 
-	return sa_read_port_entry(bpf_map__fd(st->skel->maps.tc_counters),
-				  SA_STAGE_TC, port, ps);
+	struct sa_slot_fds f = sa_slot_fds(st->skel->maps.tc_counters_slot, st->skel->maps.tc_counters_port,
+			    st->skel->maps.tc_counters, st->skel->maps.tc_counters_more);
+
+	return sa_read_slot_entry(&f, SA_STAGE_TC, port, ps);
 }
 
 static int tc_stage_hooks(void *priv, const char **names, int max)

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "stage.h"
+#include "slot_read.h"
 #include "nic.skel.h"
 
 struct nic_link {
@@ -283,8 +284,10 @@ static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 	struct nic_stage *st = priv;
 	int err;
 
-	err = sa_read_port_map(bpf_map__fd(st->skel->maps.nic_counters),
-			       SA_STAGE_NIC, snap);
+	struct sa_slot_fds f = sa_slot_fds(st->skel->maps.nic_counters_slot, st->skel->maps.nic_counters_port,
+			    st->skel->maps.nic_counters, st->skel->maps.nic_counters_more);
+
+	err = sa_read_slot_maps(&f, SA_STAGE_NIC, snap);
 	if (err)
 		return err;
 	return sa_read_unparsed(bpf_map__fd(st->skel->maps.parse_counters),
@@ -295,8 +298,10 @@ static int nic_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct nic_stage *st = priv;
 
-	return sa_read_port_entry(bpf_map__fd(st->skel->maps.nic_counters),
-				  SA_STAGE_NIC, port, ps);
+	struct sa_slot_fds f = sa_slot_fds(st->skel->maps.nic_counters_slot, st->skel->maps.nic_counters_port,
+			    st->skel->maps.nic_counters, st->skel->maps.nic_counters_more);
+
+	return sa_read_slot_entry(&f, SA_STAGE_NIC, port, ps);
 }
 
 static int nic_stage_hooks(void *priv, const char **names, int max)
