@@ -371,6 +371,10 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	find_nat_hook(st, btf);
 	find_verdict_mibs(st, btf);
 	load_reason_names(btf);
+	/* libbpf parses the kernel's BTF again for each object it loads:
+	 * one copy at a time keeps the agent's peak RSS down. */
+	btf__free(btf);
+	btf = NULL;
 
 	err = stack_bpf__load(st->skel);
 	if (err) {
@@ -378,7 +382,6 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		       cfg->verbose ? "" : " (run with -v for the verifier log)");
 		goto cleanup;
 	}
-	btf__free(btf);
 	*out = st;
 	return 0;
 
