@@ -156,7 +156,7 @@ synacct_stop
 for tp in kfree_skb consume_skb; do
 	read -r runs ns < <(bpf_delta "$LAB_DIR/t0" "$LAB_DIR/t1" "$ids" 1 | awk -v n="synacct_$tp" '$1 == n { print $2, $3 }')
 	read -r eruns ens < <(bpf_delta "$LAB_DIR/t0" "$LAB_DIR/t1" "$eids" 1 | awk -v n="bench_empty_$tp" '$1 == n { print $2, $3 }')
-	row "tp_btf/$tp on bulk-TCP skbs (not SYNs), ns per run ($runs runs; without = empty program, same runs)" \
+	row "tp_btf/$tp during bulk TCP, ns per run ($runs runs, every one on the host; without = empty program, same runs)" \
 		"$(fmt "$(awk -v r="$eruns" -v t="$ens" 'BEGIN { print r ? t / r : 0 }')" 1)" \
 		"$(fmt "$(awk -v r="$runs" -v t="$ns" 'BEGIN { print r ? t / r : 0 }')" 1)" \
 		"+$(fmt "$(awk -v r="$runs" -v t="$ns" -v er="$eruns" -v et="$ens" 'BEGIN { print (r ? t / r : 0) - (er ? et / er : 0) }')" 1) ns" \
@@ -206,7 +206,7 @@ for ((i = 0; i < PAIRS; i++)); do
 	TD_PID=$!
 	LAB_PIDS+=($TD_PID)
 	for ((k = 0; k < 50; k++)); do
-		grep -q 'listening on' "$LAB_DIR/tcpdump.err" && break
+		grep -qs 'listening on' "$LAB_DIR/tcpdump.err" && break
 		sleep 0.1
 	done
 	# The tcpdump process itself, not ip netns exec: its own CPU time.
