@@ -48,7 +48,7 @@
  */
 #define SA_NIC_COUNTERS(X)						\
 	X(NIC, nic_syn, , nic_syn,					\
-	  "SYNs (SYN set, ACK clear) seen by XDP at the driver, per destination port")
+	  "SYNs (SYN set, ACK clear) seen by XDP (at the driver in native mode; generic, the default, runs on the skb just before TC), per destination port")
 
 #define SA_TC_COUNTERS(X)						\
 	X(TC, tc_syn, , tc_syn,						\
