@@ -153,13 +153,18 @@ static int tc_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	return err;
 }
 
+/* The counters' slot maps (include/bpf/count.h). */
+static struct sa_slot_fds tc_fds(struct tc_stage *st)
+{
+	return sa_slot_fds(st->skel->maps.tc_counters_slot, st->skel->maps.tc_counters_port,
+			   st->skel->maps.tc_counters, st->skel->maps.tc_counters_more);
+}
+
 static int tc_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct tc_stage *st = priv;
+	struct sa_slot_fds f = tc_fds(st);
 	int err;
-
-	struct sa_slot_fds f = sa_slot_fds(st->skel->maps.tc_counters_slot, st->skel->maps.tc_counters_port,
-			    st->skel->maps.tc_counters, st->skel->maps.tc_counters_more);
 
 	err = sa_read_slot_maps(&f, SA_STAGE_TC, snap);
 	if (err)
@@ -171,9 +176,7 @@ static int tc_stage_read(void *priv, struct sa_snapshot *snap)
 static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct tc_stage *st = priv;
-
-	struct sa_slot_fds f = sa_slot_fds(st->skel->maps.tc_counters_slot, st->skel->maps.tc_counters_port,
-			    st->skel->maps.tc_counters, st->skel->maps.tc_counters_more);
+	struct sa_slot_fds f = tc_fds(st);
 
 	return sa_read_slot_entry(&f, SA_STAGE_TC, port, ps);
 }

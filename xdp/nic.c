@@ -22,7 +22,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "stage.h"
-#include "slot_read.h"
+#include "../xdp/slot_read.h"
 #include "nic.skel.h"
 
 struct nic_link {
@@ -279,13 +279,18 @@ const char *sa_nic_mode(void *priv)
 	return st->links[0].mode == XDP_MODE_SKB ? "skb" : "native";
 }
 
+/* The counters' slot maps (include/bpf/count.h). */
+static struct sa_slot_fds nic_fds(struct nic_stage *st)
+{
+	return sa_slot_fds(st->skel->maps.nic_counters_slot, st->skel->maps.nic_counters_port,
+			   st->skel->maps.nic_counters, st->skel->maps.nic_counters_more);
+}
+
 static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct nic_stage *st = priv;
+	struct sa_slot_fds f = nic_fds(st);
 	int err;
-
-	struct sa_slot_fds f = sa_slot_fds(st->skel->maps.nic_counters_slot, st->skel->maps.nic_counters_port,
-			    st->skel->maps.nic_counters, st->skel->maps.nic_counters_more);
 
 	err = sa_read_slot_maps(&f, SA_STAGE_NIC, snap);
 	if (err)
@@ -297,9 +302,7 @@ static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 static int nic_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct nic_stage *st = priv;
-
-	struct sa_slot_fds f = sa_slot_fds(st->skel->maps.nic_counters_slot, st->skel->maps.nic_counters_port,
-			    st->skel->maps.nic_counters, st->skel->maps.nic_counters_more);
+	struct sa_slot_fds f = nic_fds(st);
 
 	return sa_read_slot_entry(&f, SA_STAGE_NIC, port, ps);
 }
