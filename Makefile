@@ -238,7 +238,7 @@ bench: deps
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
-	$(Q)$(MAKE) --no-print-directory synacct $(SELFTEST_BINS) $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory -s synacct $(SELFTEST_BINS) $(BENCH_BINS) >&2
 	$(Q)selftests/bench/bench.sh
 
 clean:

@@ -274,7 +274,7 @@ say "BPF_PROG_TEST_RUN: synacct vs empty programs"
 while read -r hook frame ns ens; do
 	case $frame in syn) target="<= 1.5x" ;; synack) [ "$hook" = tc_egress ] && target="<= 1.5x" || target="<= 1.1x" ;; *) target="<= 1.1x" ;; esac
 	[ "$hook" = tc_egress ] && [ "$frame" = syn ] && target="<= 1.1x"
-	row "$hook per packet, $frame frame, ns (BPF_PROG_TEST_RUN, min of 7; without = empty program)" \
+	row "$hook per packet, $frame frame, ns (BPF_PROG_TEST_RUN, min of 15; without = empty program)" \
 		"$ens" "$ns" "$(ratio "$ns" "$ens")" "$target"
 done < <("$HELPER" testrun "$SA_ROOT/build/nic.bpf.o" "$SA_ROOT/build/tc.bpf.o" "$EMPTY")
 
