@@ -120,6 +120,9 @@ static __always_inline bool watched(__u32 ifindex)
  * one, with no read at all. */
 __u64 watched_net;
 __u64 watched_mib;
+/* Its loopback device: the device of every local input route in it
+ * (ip_route_input_slow), which cannot move to another namespace. */
+__u64 watched_lo;
 
 /* @net may come from a probe read (not a BTF pointer): read it the same way. */
 static __always_inline bool in_netns(struct net *net)
@@ -130,6 +133,7 @@ static __always_inline bool in_netns(struct net *net)
 		return addr == watched_net;
 	if (!net || BPF_CORE_READ(net, net_cookie) != netns_cookie)
 		return false;
+	watched_lo = (__u64)BPF_CORE_READ(net, loopback_dev);
 	watched_net = addr;
 	return true;
 }
@@ -451,7 +455,11 @@ static __always_inline struct net *skb_net(struct sk_buff *skb)
 	if (!refdst)
 		return NULL;
 	dst = (struct dst_entry *)refdst;
-	return BPF_CORE_READ(dst, dev, nd_net.net);
+	dev = BPF_CORE_READ(dst, dev);
+	/* A local route of the watched namespace: no second read. */
+	if (watched_lo && (__u64)dev == watched_lo)
+		return (struct net *)watched_net;
+	return BPF_CORE_READ(dev, nd_net.net);
 }
 
 static __always_inline bool is_syn(const struct syn_info *si)
