@@ -32,12 +32,8 @@ say() { echo "bench: $*" >&2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
 fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { printf "%.*f", d, v }'; }
 
-# bpf_stats is global: put it back as it was.
-STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-bench_teardown() {
-	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null
-	lab_teardown
-}
+# Run-time statistics are on only while `bench_helper hold` runs
+# (BPF_ENABLE_STATS, held by its descriptor; the sysctl is left alone).
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (sudo make bench)" >&2; exit 2; }
 for t in iperf3 tcpdump bpftool /usr/bin/time "$HELPER" "$EMPTY"; do
@@ -45,7 +41,6 @@ for t in iperf3 tcpdump bpftool /usr/bin/time "$HELPER" "$EMPTY"; do
 		{ echo "bench: $t is missing: run it through 'sudo make bench'" >&2; exit 1; }
 done
 lab_init
-trap bench_teardown EXIT
 # Cookies for every SYN: the listener never fills, every SYN is answered.
 lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
 SRV_MAC=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq -r '.[0].address')
@@ -147,11 +142,9 @@ lab_wait_file "$LAB_DIR/hold"; sleep 0.3
 synacct_start
 ids=$(pid_prog_ids $SA_PID)
 eids=$(awk '{ print $2 }' "$LAB_DIR/hold" | jq -s -c .)
-sysctl -qw kernel.bpf_stats_enabled=1
 bpf_snap "$LAB_DIR/t0"
 IPERF_S=2 iperf >/dev/null
 bpf_snap "$LAB_DIR/t1"
-sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 synacct_stop
 for tp in kfree_skb consume_skb; do
 	read -r runs ns < <(bpf_delta "$LAB_DIR/t0" "$LAB_DIR/t1" "$ids" 1 | awk -v n="synacct_$tp" '$1 == n { print $2, $3 }')
@@ -247,11 +240,9 @@ lab_wait_file "$LAB_DIR/hold"; sleep 0.3
 synacct_start
 ids=$(pid_prog_ids $SA_PID)
 eids=$(awk '{ print $2 }' "$LAB_DIR/hold" | jq -s -c .)
-sysctl -qw kernel.bpf_stats_enabled=1
 bpf_snap "$LAB_DIR/f0"
 flood "$FLOOD_N"
 bpf_snap "$LAB_DIR/f1"
-sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 synacct_stop
 kill -TERM $HOLD_PID; wait $HOLD_PID 2>/dev/null
 bpf_delta "$LAB_DIR/f0" "$LAB_DIR/f1" "$eids" "$FLOOD_N" >"$LAB_DIR/floor"

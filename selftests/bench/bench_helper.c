@@ -10,9 +10,12 @@
  *       HOOK FRAME synacct_ns EMPTY_ns
  *
  *   bench_helper hold EMPTY_OBJ
- *     attaches the empty tp_btf programs (kfree_skb, consume_skb) and
- *     prints their ids, then waits for SIGTERM: the floor for the per-SYN
- *     figures of synacct's tracepoint programs under the same flood.
+ *     turns on BPF run-time statistics (BPF_ENABLE_STATS: held by a file
+ *     descriptor, counted by the kernel, so the kernel.bpf_stats_enabled
+ *     sysctl is left alone), attaches the empty tp_btf programs (kfree_skb,
+ *     consume_skb) and prints their ids, then waits for SIGTERM: the floor
+ *     for the per-SYN figures of synacct's tracepoint programs under the
+ *     same flood.
  *
  *   bench_helper listen PORT N
  *     N listening TCP sockets on ports PORT .. PORT+N-1 (IPv4 and IPv6),
@@ -205,10 +208,16 @@ static int hold(const char *empty_path)
 	static const char *const names[] = { "bench_empty_kfree_skb", "bench_empty_consume_skb" };
 	struct bpf_object *obj = load(empty_path, true);
 	struct bpf_link *links[2] = {};
-	int err = 1;
+	int err = 1, stats_fd;
 
 	if (!obj)
 		return 1;
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0) {
+		fprintf(stderr, "bench_helper: BPF_ENABLE_STATS: %s\n", strerror(-stats_fd));
+		bpf_object__close(obj);
+		return 1;
+	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	for (int i = 0; i < 2; i++) {
@@ -232,6 +241,7 @@ cleanup:
 	for (int i = 0; i < 2; i++)
 		bpf_link__destroy(links[i]);
 	bpf_object__close(obj);
+	close(stats_fd);
 	return err;
 }
 
