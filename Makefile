@@ -7,6 +7,9 @@
 #                   self-tests (root; builds labs in namespaces)
 #   make demo       install what is missing, then a self-contained lab that
 #                   shows what synacct does
+#   make bench      install what is missing, then the benchmarks (root,
+#                   ~2-3 min, not part of make test): one table, see
+#                   docs/performance.md
 #   make deps       install the Debian packages needed for all of the above
 #   make V=1        show full commands
 #   make CFLAGS=... your flags instead of -O2 -g (e.g. -fsanitize=address);
@@ -28,6 +31,8 @@ BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
+# Only make bench needs these: the tools it compares synacct with.
+BENCH_DEB_PKGS := iperf3 tcpdump time
 
 # missing_debs PACKAGES: the ones dpkg does not have installed (a shell
 # snippet that prints them).
@@ -87,7 +92,9 @@ UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
 UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null) \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
-.PHONY: all deps check-deps test demo clean
+BENCH_BINS := selftests/bin/bench_helper selftests/bin/bench_empty.bpf.o
+
+.PHONY: all deps check-deps test demo bench clean
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
 .SECONDARY: $(BPF_OBJS)
 # A recipe that fails leaves no half-written target behind.
@@ -138,6 +145,10 @@ $(BUILD)/vmlinux.h: | check-deps
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+# The slot maps (include/bpf/count.h) hand out slots with atomic
+# fetch-and-add and compare-and-swap, which need BPF ISA v3 (Linux 5.12+).
+$(BUILD)/nic.bpf.o $(BUILD)/tc.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 $(BUILD)/%.bpf.o: */%.bpf.c | $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -171,6 +182,17 @@ selftests/bin/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c | check-deps
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror $(DEPFLAGS) \
 		-I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
+
+selftests/bin/bench_empty.bpf.o: selftests/bpf/bench_empty.bpf.c | check-deps
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror $(DEPFLAGS) \
+		-I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
+
+selftests/bin/bench_helper: selftests/bench/bench_helper.c | check-deps
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
 
 selftests/bin/%: selftests/tools/%.c | check-deps
 	$(Q)mkdir -p $(dir $@)
@@ -206,6 +228,18 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory synacct $(SELFTEST_BINS)
 	$(Q)selftests/demo.sh
+
+# Benchmarks measure, they do not pass or fail: see docs/performance.md.
+bench: deps
+	$(Q)missing=$$(echo $$($(call missing_debs,$(BENCH_DEB_PKGS)))); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing: $$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	$(Q)$(MAKE) --no-print-directory -s synacct $(SELFTEST_BINS) $(BENCH_BINS) >&2
+	$(Q)selftests/bench/bench.sh
 
 clean:
 	$(call msg,CLEAN,)

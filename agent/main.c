@@ -74,7 +74,7 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
 	{ "no-xdp", OPT_NO_XDP, NULL, 0, "Do not attach XDP (nic_syn is then null)", 0 },
 	{ "no-stack", OPT_NO_STACK, NULL, 0, "Do not attach the stack-side tracepoints (stack figures are then null)", 0 },
-	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "native (default, falls back to skb) or skb", 0 },
+	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "auto (default: generic XDP, which never reconfigures the device), native (falls back to skb) or skb", 0 },
 	{ 0 }
 };
 
@@ -120,12 +120,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->no_stack = true;
 		break;
 	case OPT_XDP_MODE:
-		if (!strcmp(arg, "skb"))
-			o->xdp_mode = SA_XDP_SKB;
-		else if (!strcmp(arg, "native"))
-			o->xdp_mode = SA_XDP_NATIVE;
-		else
-			argp_error(state, "invalid --xdp-mode '%s': native or skb", arg);
+		if (sa_xdp_mode_parse(arg, &o->xdp_mode))
+			argp_error(state, "invalid --xdp-mode '%s': auto, native or skb", arg);
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -193,6 +189,7 @@ struct sa_watch {
 	bool enabled[ST_MAX];
 	void *stage[ST_MAX];
 	const char *hooks[SA_MAX_HOOKS];
+	struct sa_xdp_link xdp_links[SA_MAX_IFACES];
 	int n_hooks;
 	struct sa_report_ctx rc;
 	/* start, the previous and the current reading, and a difference */
@@ -473,6 +470,8 @@ static void setup_report(struct sa_watch *w)
 	rc->m.nic = w->stage[ST_NIC] != NULL;
 	rc->m.stack = w->stage[ST_STACK] != NULL;
 	rc->xdp_mode = w->stage[ST_NIC] ? sa_nic_mode(w->stage[ST_NIC]) : "none";
+	rc->xdp_links = w->xdp_links;
+	rc->n_xdp_links = sa_nic_links(w->stage[ST_NIC], w->xdp_links, SA_MAX_IFACES);
 	rc->hooks = w->hooks;
 	rc->n_hooks = w->n_hooks;
 	rc->interval_s = w->o.interval_s;

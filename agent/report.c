@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include <net/if.h>
 #include "report.h"
+#include "stage.h"
 #include "table.h"
 
 void sa_select_ports(const struct sa_portset *sel, const struct sa_snapshot *s,
@@ -79,6 +80,22 @@ static struct json_object *json_header(const struct sa_report_ctx *rc,
 		json_object_array_add(ifs, json_object_new_string(rc->ifaces[i]));
 	json_object_object_add(o, "ifaces", ifs);
 	return o;
+}
+
+/* Per interface: the XDP mode it got and why ([] with --no-xdp). */
+static struct json_object *json_xdp_links(const struct sa_report_ctx *rc)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 0; i < rc->n_xdp_links; i++) {
+		struct json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "iface", json_object_new_string(rc->xdp_links[i].iface));
+		json_object_object_add(l, "mode", json_object_new_string(rc->xdp_links[i].mode));
+		json_object_object_add(l, "reason", json_object_new_string(rc->xdp_links[i].reason));
+		json_object_array_add(a, l);
+	}
+	return a;
 }
 
 static struct json_object *json_hooks(const struct sa_report_ctx *rc)
@@ -348,6 +365,7 @@ void sa_report_start(const struct sa_report_ctx *rc)
 		return;
 	o = json_header(rc, "start");
 	json_object_object_add(o, "hooks", json_hooks(rc));
+	json_object_object_add(o, "xdp", json_xdp_links(rc));
 	json_object_object_add(o, "xdp_mode", json_object_new_string(rc->xdp_mode));
 	json_emit(o);
 }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include "reconcile.h"
 
+struct sa_xdp_link;
+
 struct sa_report_ctx {
 	const char *netns;
 	const char *const *ifaces;
@@ -21,6 +23,8 @@ struct sa_report_ctx {
 	int width;		/* table width; 0: unlimited (not a terminal) */
 	struct sa_measured m;
 	const char *xdp_mode;	/* "native", "skb" or "none" */
+	const struct sa_xdp_link *xdp_links;	/* per interface, for the start record */
+	int n_xdp_links;
 	const char *const *hooks;
 	int n_hooks;
 	double interval_s;

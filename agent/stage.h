@@ -14,9 +14,18 @@
 struct sa_snapshot;
 struct sa_port_stats;
 
+/* --xdp-mode; auto (the default) chooses per interface (xdp/nic.c). */
 enum sa_xdp_mode {
+	SA_XDP_AUTO,		/* generic (skb) XDP, saying why per interface */
 	SA_XDP_NATIVE,		/* native, falling back to skb */
 	SA_XDP_SKB,
+};
+
+/* The mode an interface got, and why (the start record's "xdp"). */
+struct sa_xdp_link {
+	const char *iface;
+	const char *mode;	/* "native" or "skb" */
+	const char *reason;
 };
 
 /* What a stage is told when it is opened. */
@@ -58,6 +67,10 @@ int sa_tc_synack_maps(int *flight_fd, int *last_fd);
 
 /* The XDP attach mode in use, "native" or "skb" (xdp/nic.c). */
 const char *sa_nic_mode(void *nic);
+/* Each interface's mode and why; returns how many. */
+int sa_nic_links(void *nic, struct sa_xdp_link *out, int max);
+/* "auto", "native" or "skb"; -EINVAL otherwise. */
+int sa_xdp_mode_parse(const char *arg, enum sa_xdp_mode *out);
 
 /* The listeners of the caller's namespace, one record each, from the TCP
  * iterator (kprobe/listeners.c): also used by `synacct check`. */

@@ -48,7 +48,7 @@
  */
 #define SA_NIC_COUNTERS(X)						\
 	X(NIC, nic_syn, , nic_syn,					\
-	  "SYNs (SYN set, ACK clear) seen by XDP at the driver, per destination port")
+	  "SYNs (SYN set, ACK clear) seen by XDP (at the driver in native mode; generic, the default, runs on the skb just before TC), per destination port")
 
 #define SA_TC_COUNTERS(X)						\
 	X(TC, tc_syn, , tc_syn,						\
@@ -120,6 +120,11 @@
 
 #define SA_STRUCT_FIELD(stage, name, group, key, help) __u64 name;
 
+/* XDP and TC count into per-CPU arrays of SA_SLOTS slots, one per port
+ * that saw traffic, and into a per-port hash beyond (xdp/count.h). */
+#define SA_SLOTS	1024
+#define SA_SLOT_HASH	0xffffffffU
+
 /* Stage 1, XDP on the watched interface(s): map nic_counters. */
 struct sa_nic_counters {
 	SA_NIC_COUNTERS(SA_STRUCT_FIELD)
@@ -171,6 +176,10 @@ enum sa_verdict_mib {
 #undef SA_VERDICT_MIB_ENUM
 	SA_VMIB_N
 };
+
+/* The stack programs read the MIB counters they need from one window of
+ * this many counters of struct linux_mib (kprobe/stack.bpf.c). */
+#define SA_MIB_WIN 24
 
 /* SYNs freed (not consumed) before a socket took them: map stack_drops,
  * key {port, reason}, the kernel's enum skb_drop_reason value (its name

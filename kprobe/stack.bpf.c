@@ -52,6 +52,12 @@ const volatile __u32 n_watched;
 /* Indices of the MIB counters in struct linux_mib, from the running
  * kernel's BTF (the enum is anonymous, so CO-RE cannot relocate it). */
 const volatile __u32 mib_idx[SA_VMIB_N];
+/* The MIB counters are read in one go from a window of SA_MIB_WIN counters
+ * starting at mib_win_lo (set by the agent when the window stays inside
+ * struct linux_mib), the ones outside it one by one: fewer helper calls
+ * on every SYN a listener consumes. */
+const volatile __u32 mib_win_lo;
+const volatile __u32 mib_win_ok;
 /* Possible CPUs, for priming every CPU's baseline. */
 const volatile __u32 nr_cpus;
 
@@ -115,9 +121,30 @@ static __always_inline bool watched(__u32 ifindex)
 	return false;
 }
 
+/* The watched namespace's struct net and its per-CPU MIB pointer, learned
+ * from the first event in it.  The agent holds a reference to that
+ * namespace (it runs in it) for as long as these programs run, so its
+ * struct net cannot be freed and its address cannot be reused: once it is
+ * known, a namespace is the watched one exactly when its address is this
+ * one, with no read at all. */
+__u64 watched_net;
+__u64 watched_mib;
+/* Its loopback device: the device of every local input route in it
+ * (ip_route_input_slow), which cannot move to another namespace. */
+__u64 watched_lo;
+
+/* @net may come from a probe read (not a BTF pointer): read it the same way. */
 static __always_inline bool in_netns(struct net *net)
 {
-	return net && BPF_CORE_READ(net, net_cookie) == netns_cookie;
+	__u64 addr = (__u64)net;
+
+	if (watched_net)
+		return addr == watched_net;
+	if (!net || BPF_CORE_READ(net, net_cookie) != netns_cookie)
+		return false;
+	watched_lo = (__u64)BPF_CORE_READ(net, loopback_dev);
+	watched_net = addr;
+	return true;
 }
 
 /*
@@ -148,7 +175,10 @@ static __always_inline int cpu_offset_of(__u32 cpu, __u64 *off)
 	__u64 map_addr, val_addr, pptr;
 	__u32 zero = 0;
 
-	co = bpf_map_lookup_percpu_elem(&cpu_offset, &zero, cpu);
+	/* This CPU's through the inlined lookup, another's through the helper. */
+	co = cpu == bpf_get_smp_processor_id() ?
+	     bpf_map_lookup_elem(&cpu_offset, &zero) :
+	     bpf_map_lookup_percpu_elem(&cpu_offset, &zero, cpu);
 	if (!co)
 		return -1;
 	if (co->valid) {
@@ -171,16 +201,29 @@ static __always_inline int cpu_offset_of(__u32 cpu, __u64 *off)
 /* @cpu's value of the namespace's MIB counters. */
 static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v)
 {
+	__u64 win[SA_MIB_WIN];
 	unsigned long base;
 	__u64 off;
 
 	if (cpu_offset_of(cpu, &off))
 		return -1;
-	base = (unsigned long)BPF_CORE_READ(net, mib.net_statistics) + off;
-	for (int i = 0; i < SA_VMIB_N; i++)
-		if (bpf_probe_read_kernel(&v[i], sizeof(v[i]),
-					  (void *)(base + mib_idx[i] * sizeof(unsigned long))))
+	/* Constant for the namespace's lifetime: read once (see watched_net). */
+	if (!watched_mib)
+		watched_mib = (__u64)BPF_CORE_READ(net, mib.net_statistics);
+	base = watched_mib + off;
+	if (mib_win_ok &&
+	    bpf_probe_read_kernel(win, sizeof(win),
+				  (void *)(base + mib_win_lo * sizeof(unsigned long))))
+		return -1;
+	for (int i = 0; i < SA_VMIB_N; i++) {
+		__u32 w = mib_idx[i] - mib_win_lo;
+
+		if (mib_win_ok && w < SA_MIB_WIN)
+			v[i] = win[w];
+		else if (bpf_probe_read_kernel(&v[i], sizeof(v[i]),
+					       (void *)(base + mib_idx[i] * sizeof(unsigned long))))
 			return -1;
+	}
 	return 0;
 }
 
@@ -212,44 +255,69 @@ struct syn_info {
 	__u8 flags;
 	__u8 family;		/* 4 or 6 */
 	__u8 doff;		/* TCP header length / 4 */
+	bool have_opt;		/* opt holds the 40 bytes after the TCP header */
 	unsigned char *th;	/* the TCP header, in the skb */
+	unsigned char opt[40];
 };
 
 /* The TCP header of an IPv4/IPv6 skb in the stack.  Headers are read from
  * the network header (set from __netif_receive_skb_core on), walking the
- * same IPv6 extension headers as the XDP/TC parser. */
+ * same IPv6 extension headers as the XDP/TC parser.  @skb is a tp_btf
+ * argument: its fields are read directly; the packet bytes in one probe
+ * read when there are no IP options or extension headers. */
 static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nhoff = BPF_CORE_READ(skb, network_header);
-	__u16 proto = BPF_CORE_READ(skb, protocol);
-	struct sa_tcphdr th;
+	unsigned char *head = skb->head;
+	__u16 nhoff = skb->network_header;
+	__u16 proto = skb->protocol;
+	struct sa_tcphdr *th;
 	unsigned char *nh;
 	__u32 thoff;
+	/* The option bytes come with the headers, for SYNs' cookie figures:
+	 * one read.  They are inside the skb's head even when the TCP header
+	 * has no options: skb_shared_info follows the data. */
+	union {
+		struct {
+			struct iphdr iph;
+			struct sa_tcphdr th;
+			unsigned char opt[40];
+		} v4;
+		struct {
+			struct ipv6hdr ip6h;
+			struct sa_tcphdr th;
+			unsigned char opt[40];
+		} v6;
+	} h;
+	struct sa_tcphdr th_far;
 
+	/* Cheapest test first: most skbs freed on a host are not IP. */
+	if (proto != bpf_htons(SA_ETH_P_IP) && proto != bpf_htons(SA_ETH_P_IPV6))
+		return -1;
 	if (nhoff == (__u16)~0U)
-		nh = BPF_CORE_READ(skb, data);
+		nh = skb->data;
 	else
 		nh = head + nhoff;
 
 	if (proto == bpf_htons(SA_ETH_P_IP)) {
-		struct iphdr iph;
-
-		if (bpf_probe_read_kernel(&iph, sizeof(iph), nh))
+		if (bpf_probe_read_kernel(&h.v4, sizeof(h.v4), nh))
 			return -1;
-		if (iph.version != 4 || iph.ihl < 5 || iph.protocol != SA_IPPROTO_TCP ||
-		    (iph.frag_off & bpf_htons(0x1fff)))
+		if (h.v4.iph.version != 4 || h.v4.iph.ihl < 5 ||
+		    h.v4.iph.protocol != SA_IPPROTO_TCP ||
+		    (h.v4.iph.frag_off & bpf_htons(0x1fff)))
 			return -1;
-		thoff = iph.ihl * 4;
+		thoff = h.v4.iph.ihl * 4;
+		th = &h.v4.th;
 		si->family = 4;
-	} else if (proto == bpf_htons(SA_ETH_P_IPV6)) {
-		struct ipv6hdr ip6h;
+		if (thoff == sizeof(h.v4.iph))
+			__builtin_memcpy(si->opt, h.v4.opt, sizeof(si->opt));
+	} else {
 		__u8 nexthdr;
 
-		if (bpf_probe_read_kernel(&ip6h, sizeof(ip6h), nh))
+		if (bpf_probe_read_kernel(&h.v6, sizeof(h.v6), nh))
 			return -1;
-		nexthdr = ip6h.nexthdr;
-		thoff = sizeof(ip6h);
+		nexthdr = h.v6.ip6h.nexthdr;
+		thoff = sizeof(h.v6.ip6h);
+		th = &h.v6.th;
 		/* The same extension headers as include/bpf/parse.h walks. */
 		for (int i = 0; i < SA_MAX_EXTHDR && nexthdr != SA_IPPROTO_TCP; i++) {
 			struct ipv6_opt_hdr eh;
@@ -264,16 +332,21 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 		if (nexthdr != SA_IPPROTO_TCP)
 			return -1;
 		si->family = 6;
-	} else {
-		return -1;
+		if (thoff == sizeof(h.v6.ip6h))
+			__builtin_memcpy(si->opt, h.v6.opt, sizeof(si->opt));
 	}
-	if (bpf_probe_read_kernel(&th, sizeof(th), nh + thoff))
-		return -1;
-	si->sport = bpf_ntohs(th.source);
-	si->dport = bpf_ntohs(th.dest);
-	si->seq = bpf_ntohl(th.seq);
-	si->flags = th.flags;
-	si->doff = th.res_doff >> 4;
+	/* IP options or extension headers: the TCP header is further on. */
+	si->have_opt = thoff == (si->family == 4 ? sizeof(h.v4.iph) : sizeof(h.v6.ip6h));
+	if (!si->have_opt) {
+		if (bpf_probe_read_kernel(&th_far, sizeof(th_far), nh + thoff))
+			return -1;
+		th = &th_far;
+	}
+	si->sport = bpf_ntohs(th->source);
+	si->dport = bpf_ntohs(th->dest);
+	si->seq = bpf_ntohl(th->seq);
+	si->flags = th->flags;
+	si->doff = th->res_doff >> 4;
 	si->th = nh + thoff;
 	return 0;
 }
@@ -323,13 +396,35 @@ static __always_inline void syn_options(const struct syn_info *si, __u16 *mss,
 {
 	struct opt_walk w = {};
 	__u32 len = si->doff * 4;
+	const unsigned char *o = si->opt;
 
 	*mss = 0;
 	*has_ts = false;
-	if (len <= 20 || len > 60 ||
-	    bpf_probe_read_kernel(w.opt, 40, si->th + 20))
+	if (len <= 20 || len > 60)
 		return;
+	if (si->have_opt)
+		__builtin_memcpy(w.opt, si->opt, sizeof(si->opt));
+	else if (bpf_probe_read_kernel(w.opt, 40, si->th + 20))
+		return;
+	else
+		o = w.opt;
 	w.len = len - 20;
+	/* The layouts Linux itself sends (tcp_options_write), recognised
+	 * whole, so the result is what the walk would give: MSS, SACK_PERM,
+	 * TIMESTAMP, NOP, WSCALE; or MSS, NOP, NOP, SACK_PERM, NOP, WSCALE. */
+	if (o[0] == 2 && o[1] == 4) {
+		if (w.len == 20 && o[4] == 4 && o[5] == 2 && o[6] == 8 && o[7] == 10 &&
+		    o[16] == 1 && o[17] == 3 && o[18] == 3) {
+			*mss = (o[2] << 8) | o[3];
+			*has_ts = true;
+			return;
+		}
+		if (w.len == 12 && o[4] == 1 && o[5] == 1 && o[6] == 4 && o[7] == 2 &&
+		    o[8] == 1 && o[9] == 3 && o[10] == 3) {
+			*mss = (o[2] << 8) | o[3];
+			return;
+		}
+	}
 	bpf_loop(40, opt_step, &w, 0);
 	*mss = w.mss;
 	*has_ts = w.has_ts;
@@ -359,17 +454,21 @@ static __always_inline __u32 cookie_mss_slot(__u8 family, __u16 mss)
  * namespace. */
 static __always_inline struct net *skb_net(struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev = skb->dev;
 	unsigned long refdst;
 	struct dst_entry *dst;
 
 	if (dev)
-		return BPF_CORE_READ(dev, nd_net.net);
-	refdst = BPF_CORE_READ(skb, _skb_refdst) & ~1UL;	/* SKB_DST_NOREF */
+		return dev->nd_net.net;
+	refdst = skb->_skb_refdst & ~1UL;	/* SKB_DST_NOREF */
 	if (!refdst)
 		return NULL;
 	dst = (struct dst_entry *)refdst;
-	return BPF_CORE_READ(dst, dev, nd_net.net);
+	dev = BPF_CORE_READ(dst, dev);
+	/* A local route of the watched namespace: no second read. */
+	if (watched_lo && (__u64)dev == watched_lo)
+		return (struct net *)watched_net;
+	return BPF_CORE_READ(dev, nd_net.net);
 }
 
 static __always_inline bool is_syn(const struct syn_info *si)
@@ -400,16 +499,13 @@ static __always_inline bool rtx_match(const struct syn_info *si)
 		__c->field++;						\
 } while (0)
 
-static __always_inline void count_cookie(const struct syn_info *si)
+static __always_inline void count_cookie(struct sa_stack_counters *c,
+					 const struct syn_info *si)
 {
-	struct sa_stack_counters *c;
 	bool has_ts;
 	__u16 mss;
 	__u32 slot;
 
-	c = sa_port_counters(stack_counters, si->dport, struct sa_stack_counters);
-	if (!c)
-		return;
 	c->syncookies_sent++;
 	syn_options(si, &mss, &has_ts);
 	if (!has_ts)
@@ -526,7 +622,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	/* Drops may come with MIB updates (ListenOverflows on the ACK
 	 * path): move the baseline, and see what moved. */
 	have_delta = !mib_advance(net, d);
-	if (!watched(BPF_CORE_READ(skb, skb_iif)))
+	if (!watched(skb->skb_iif))
 		return 0;
 	nat_unmap_skb(skb, &si);
 
@@ -567,6 +663,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	__u32 iif;
 	__u64 d[SA_VMIB_N];
 	bool at_listener;
+	struct sa_stack_counters *c;
 	__u32 zero = 0;
 	int err;
 	struct rtx_mark *m;
@@ -583,7 +680,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	net = skb_net(skb);
 	if (!in_netns(net) || skb_tcp(skb, &si) || !is_syn(&si))
 		return 0;
-	iif = BPF_CORE_READ(skb, skb_iif);
+	iif = skb->skb_iif;
 	nat_unmap_skb(skb, &si);
 
 	if (!at_listener) {
@@ -598,19 +695,23 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	if (!watched(iif))
 		return 0;
 
-	STACK_INC(si.dport, listener_syn);
+	/* One lookup for the SYN and its verdict. */
+	c = sa_port_counters(stack_counters, si.dport, struct sa_stack_counters);
+	if (!c)
+		return 0;
+	c->listener_syn++;
 	if (err)
-		STACK_INC(si.dport, listener_unclassified);
+		c->listener_unclassified++;
 	else if (d[SA_VMIB_COOKIES])
-		count_cookie(&si);
+		count_cookie(c, &si);
 	else if (d[SA_VMIB_OVERFLOWS])
-		STACK_INC(si.dport, listen_drop_accept_queue_full);
+		c->listen_drop_accept_queue_full++;
 	else if (d[SA_VMIB_REQQFULLDROP])
-		STACK_INC(si.dport, listen_drop_syn_queue_full);
+		c->listen_drop_syn_queue_full++;
 	else if (d[SA_VMIB_LISTENDROPS])
-		STACK_INC(si.dport, listen_drop_other);
+		c->listen_drop_other++;
 	else
-		STACK_INC(si.dport, syn_queued);
+		c->syn_queued++;
 	return 0;
 }
 

@@ -317,6 +317,17 @@ static void find_verdict_mibs(struct stack_stage *st, const struct btf *btf)
 			st->classify = false;
 		st->skel->rodata->mib_idx[i] = v < 0 ? 0 : v;
 	}
+	/* One read for the counters that sit close together (stack.bpf.c). */
+	{
+		long long max = btf_enum_value(btf, "__LINUX_MIB_MAX");
+		__u32 lo = st->skel->rodata->mib_idx[0];
+
+		for (int i = 1; i < SA_VMIB_N; i++)
+			if (st->skel->rodata->mib_idx[i] < lo)
+				lo = st->skel->rodata->mib_idx[i];
+		st->skel->rodata->mib_win_lo = lo;
+		st->skel->rodata->mib_win_ok = max > 0 && lo + SA_MIB_WIN <= max;
+	}
 }
 
 /*
@@ -413,6 +424,10 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		err = share_synack_maps(st->skel);
 	if (err)
 		goto cleanup;
+	/* libbpf parses the kernel's BTF again for each object it loads:
+	 * one copy at a time keeps the agent's peak RSS down. */
+	btf__free(btf);
+	btf = NULL;
 
 	err = stack_bpf__load(st->skel);
 	if (err) {
@@ -420,7 +435,6 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		       cfg->verbose ? "" : " (run with -v for the verifier log)");
 		goto cleanup;
 	}
-	btf__free(btf);
 	*out = st;
 	return 0;
 

@@ -31,6 +31,7 @@
 #include "synacct.h"
 #include "nic.skel.h"
 #include "tc.skel.h"
+#include "../xdp/slots.h"
 
 /* Counter values are read as arrays of __u64, one per field. */
 #define NFIELDS(type)	(sizeof(type) / sizeof(__u64))
@@ -374,7 +375,7 @@ enum counts { COUNTS_SYN, COUNTS_SYNACK };
 struct prog_ut {
 	const char *name;
 	int prog_fd;
-	int counters_fd;	/* per-port PERCPU_HASH */
+	struct sa_slot_fds counters;	/* the slot maps (include/bpf/count.h) */
 	int parse_fd;		/* prog_counters PERCPU_ARRAY */
 	unsigned int nfields;	/* __u64s in a counters value */
 	const char *fields[MAX_FIELDS];	/* their names, in order */
@@ -415,24 +416,29 @@ static int add_percpu(int fd, const void *key, unsigned int nfields,
 	return 0;
 }
 
+static int add_total(__u32 port, const __u64 *sum, void *ctx)
+{
+	struct snapshot *s = ctx;
+
+	(void)port;
+	for (unsigned int f = 0; f < MAX_FIELDS; f++)
+		s->total[f] += sum[f];
+	return 0;
+}
+
 static int take_snapshot(const struct prog_ut *p, __u32 port,
 			 struct snapshot *s)
 {
-	__u32 key, zero = 0;
+	__u32 zero = 0;
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	err = add_percpu(p->counters_fd, &port, p->nfields, s->port);
+	err = sa_slot_read_port(&p->counters, port, p->nfields, s->port);
 	if (err)
 		return err;
 	/* The total catches a count that went to the wrong port. */
-	for (err = bpf_map_get_next_key(p->counters_fd, NULL, &key); !err;
-	     err = bpf_map_get_next_key(p->counters_fd, &key, &key)) {
-		err = add_percpu(p->counters_fd, &key, p->nfields, s->total);
-		if (err)
-			return err;
-	}
-	if (err != -ENOENT)
+	err = sa_slot_foreach(&p->counters, p->nfields, add_total, s);
+	if (err)
 		return err;
 	{
 		__u64 pc[NFIELDS(struct sa_prog_counters)] = {};
@@ -640,7 +646,10 @@ int main(int argc, char **argv)
 		{
 			.name = "xdp",
 			.prog_fd = bpf_program__fd(nic->progs.synacct_xdp),
-			.counters_fd = bpf_map__fd(nic->maps.nic_counters),
+			.counters = sa_slot_fds(nic->maps.nic_counters_slot,
+						nic->maps.nic_counters_port,
+						nic->maps.nic_counters,
+						nic->maps.nic_counters_more),
 			.parse_fd = bpf_map__fd(nic->maps.prog_counters),
 			.nfields = NFIELDS(struct sa_nic_counters),
 			.fields = { "nic_syn" },
@@ -652,7 +661,10 @@ int main(int argc, char **argv)
 		}, {
 			.name = "tc ingress",
 			.prog_fd = bpf_program__fd(tc->progs.synacct_tc_in),
-			.counters_fd = bpf_map__fd(tc->maps.tc_counters),
+			.counters = sa_slot_fds(tc->maps.tc_counters_slot,
+						tc->maps.tc_counters_port,
+						tc->maps.tc_counters,
+						tc->maps.tc_counters_more),
 			.parse_fd = bpf_map__fd(tc->maps.prog_counters),
 			.nfields = NFIELDS(struct sa_tc_counters),
 			.fields = { "tc_syn", "synack_sent" },
@@ -667,7 +679,10 @@ int main(int argc, char **argv)
 			 * the host's own. */
 			.name = "tc egress",
 			.prog_fd = bpf_program__fd(tc->progs.synacct_tc_eg),
-			.counters_fd = bpf_map__fd(tc->maps.tc_counters),
+			.counters = sa_slot_fds(tc->maps.tc_counters_slot,
+						tc->maps.tc_counters_port,
+						tc->maps.tc_counters,
+						tc->maps.tc_counters_more),
 			.parse_fd = bpf_map__fd(tc->maps.prog_counters),
 			.nfields = NFIELDS(struct sa_tc_counters),
 			.fields = { "tc_syn", "synack_sent" },

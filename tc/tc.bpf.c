@@ -24,7 +24,7 @@
  * a TCP header with options. */
 #define SA_PULL_LEN 256
 
-SA_PORT_MAP(tc_counters, struct sa_tc_counters);
+SA_SLOT_MAPS(tc_counters, struct sa_tc_counters);
 
 /* Parse @skb; pull headers into the linear area first if they are not
  * there (the parser needs direct packet access). */
@@ -62,7 +62,7 @@ int synacct_tc_in(struct __sk_buff *skb)
 	if (ret != SA_PARSE_TCP || !sa_is_syn(&pkt))
 		return SA_TC_ACT_UNSPEC;
 
-	c = sa_port_counters(tc_counters, pkt.dport, struct sa_tc_counters);
+	c = sa_slot_counters(tc_counters, pkt.dport, struct sa_tc_counters);
 	if (c)
 		c->tc_syn++;
 	return SA_TC_ACT_UNSPEC;
@@ -115,7 +115,7 @@ int synacct_tc_eg(struct __sk_buff *skb)
 	if (sa_parse_skb(skb, &pkt) != SA_PARSE_TCP || !sa_is_synack(&pkt))
 		return SA_TC_ACT_UNSPEC;
 
-	c = sa_port_counters(tc_counters, pkt.sport, struct sa_tc_counters);
+	c = sa_slot_counters(tc_counters, pkt.sport, struct sa_tc_counters);
 	if (c)
 		c->synack_sent++;
 	synack_track(skb, &pkt);

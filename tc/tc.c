@@ -17,6 +17,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "stage.h"
+#include "../xdp/slot_read.h"
 #include "tc.skel.h"
 
 /* "SA" in hex, so `tc filter show` makes the owner recognisable. */
@@ -165,13 +166,20 @@ static int tc_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	return err;
 }
 
+/* The counters' slot maps (include/bpf/count.h). */
+static struct sa_slot_fds tc_fds(struct tc_stage *st)
+{
+	return sa_slot_fds(st->skel->maps.tc_counters_slot, st->skel->maps.tc_counters_port,
+			   st->skel->maps.tc_counters, st->skel->maps.tc_counters_more);
+}
+
 static int tc_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct tc_stage *st = priv;
+	struct sa_slot_fds f = tc_fds(st);
 	int err;
 
-	err = sa_read_port_map(bpf_map__fd(st->skel->maps.tc_counters),
-			       SA_STAGE_TC, snap);
+	err = sa_read_slot_maps(&f, SA_STAGE_TC, snap);
 	if (err)
 		return err;
 	return sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
@@ -181,9 +189,9 @@ static int tc_stage_read(void *priv, struct sa_snapshot *snap)
 static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct tc_stage *st = priv;
+	struct sa_slot_fds f = tc_fds(st);
 
-	return sa_read_port_entry(bpf_map__fd(st->skel->maps.tc_counters),
-				  SA_STAGE_TC, port, ps);
+	return sa_read_slot_entry(&f, SA_STAGE_TC, port, ps);
 }
 
 static int tc_stage_hooks(void *priv, const char **names, int max)

@@ -13,7 +13,7 @@
 #include "../include/bpf/parse.h"
 #include "../include/bpf/count.h"
 
-SA_PORT_MAP(nic_counters, struct sa_nic_counters);
+SA_SLOT_MAPS(nic_counters, struct sa_nic_counters);
 
 SEC("xdp")
 int synacct_xdp(struct xdp_md *ctx)
@@ -32,7 +32,7 @@ int synacct_xdp(struct xdp_md *ctx)
 	if (ret != SA_PARSE_TCP || !sa_is_syn(&pkt))
 		return XDP_PASS;
 
-	c = sa_port_counters(nic_counters, pkt.dport, struct sa_nic_counters);
+	c = sa_slot_counters(nic_counters, pkt.dport, struct sa_nic_counters);
 	if (c)
 		c->nic_syn++;
 	return XDP_PASS;

@@ -12,18 +12,24 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "log.h"
 #include "snapshot.h"
 #include "stage.h"
+#include "../xdp/slot_read.h"
 #include "nic.skel.h"
 
 struct nic_link {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	enum xdp_attach_mode mode;
+	char reason[160];	/* why this mode, for the start record and -v */
 };
 
 struct nic_stage {
@@ -106,8 +112,84 @@ static __u32 xdp_prog_present(int ifindex, char *name, size_t namelen)
 	return id;
 }
 
+int sa_xdp_mode_parse(const char *arg, enum sa_xdp_mode *out)
+{
+	static const char *const names[] = {
+		[SA_XDP_AUTO] = "auto", [SA_XDP_NATIVE] = "native", [SA_XDP_SKB] = "skb",
+	};
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(arg, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* The driver's name and whether it sits on a bus (PCI, USB, platform...):
+ * software devices (veth, bridge, bond, vxlan, tun...) report no bus. */
+static int iface_driver(const char *ifname, char *drv, size_t len, bool *on_bus)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	snprintf(drv, len, "%.*s", (int)sizeof(info.driver), info.driver);
+	*on_bus = info.bus_info[0] && strcmp(info.bus_info, "N/A");
+	return 0;
+}
+
+/*
+ * auto picks generic (skb) XDP everywhere; docs/design.md has the reasons.
+ * On veth and other software devices native XDP reroutes every frame
+ * through the driver's XDP path (veth: its own NAPI ring), which slows
+ * bulk traffic and changes timing.  On NICs a native attach makes many
+ * drivers rebuild their rings (ixgbe, i40e, mlx5, igc...): frames are lost
+ * while they do.  Generic XDP sees the same frames after the driver built
+ * the skb: nothing is lost to synacct but the frames the driver itself
+ * drops, which it counts (rx_missed/rx_dropped).
+ */
+static enum xdp_attach_mode choose_mode(const char *ifname, enum sa_xdp_mode req,
+					char *reason, size_t len)
+{
+	char drv[sizeof(((struct ethtool_drvinfo *)0)->driver) + 1] = "?";
+	bool on_bus = false;
+
+	if (req == SA_XDP_NATIVE) {
+		snprintf(reason, len, "native requested (--xdp-mode native)");
+		return XDP_MODE_NATIVE;
+	}
+	if (req == SA_XDP_SKB) {
+		snprintf(reason, len, "skb requested (--xdp-mode skb)");
+		return XDP_MODE_SKB;
+	}
+	if (iface_driver(ifname, drv, sizeof(drv), &on_bus))
+		snprintf(reason, len, "auto: driver unknown; generic XDP never "
+			 "reconfigures the device");
+	else if (!on_bus)
+		snprintf(reason, len, "auto: %s is a software device; native XDP "
+			 "would move every frame onto its XDP path and slow it",
+			 drv);
+	else
+		snprintf(reason, len, "auto: NIC driver %s; a native attach can "
+			 "make the driver rebuild its rings (frames lost); "
+			 "--xdp-mode native to choose it", drv);
+	return XDP_MODE_SKB;
+}
+
 static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
-			  bool force_skb)
+			  enum sa_xdp_mode req, bool verbose)
 {
 	struct nic_link *l;
 	char other[BPF_OBJ_NAME_LEN + 1];
@@ -138,11 +220,14 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 	l = &st->links[st->n_links];
 	l->ifindex = ifindex;
 	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
-	l->mode = force_skb ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	l->mode = choose_mode(ifname, req, l->reason, sizeof(l->reason));
 	err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
 	if (err && l->mode == XDP_MODE_NATIVE) {
 		sa_info("native XDP not available on %s (%s); using SKB mode",
 			ifname, strerror(-err));
+		snprintf(l->reason, sizeof(l->reason),
+			 "native requested, but the driver refused it (%s)",
+			 strerror(-err));
 		l->mode = XDP_MODE_SKB;
 		err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
 	}
@@ -151,8 +236,27 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 		       strerror(-err));
 		return err;
 	}
+	if (verbose)
+		sa_info("xdp on %s: %s mode: %s", ifname,
+			l->mode == XDP_MODE_SKB ? "skb" : "native", l->reason);
 	st->n_links++;
 	return 0;
+}
+
+int sa_nic_links(void *priv, struct sa_xdp_link *out, int max)
+{
+	struct nic_stage *st = priv;
+	int n;
+
+	if (!st)
+		return 0;
+	n = st->n_links < max ? st->n_links : max;
+	for (int i = 0; i < n; i++) {
+		out[i].iface = st->links[i].ifname;
+		out[i].mode = st->links[i].mode == XDP_MODE_SKB ? "skb" : "native";
+		out[i].reason = st->links[i].reason;
+	}
+	return n;
 }
 
 static int nic_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
@@ -162,7 +266,7 @@ static int nic_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 
 	for (int i = 0; i < cfg->n_ifaces && !err; i++)
 		err = nic_attach_one(st, cfg->ifindex[i], cfg->ifname[i],
-				     cfg->xdp_mode == SA_XDP_SKB);
+				     cfg->xdp_mode, cfg->verbose);
 	return err;
 }
 
@@ -175,13 +279,20 @@ const char *sa_nic_mode(void *priv)
 	return st->links[0].mode == XDP_MODE_SKB ? "skb" : "native";
 }
 
+/* The counters' slot maps (include/bpf/count.h). */
+static struct sa_slot_fds nic_fds(struct nic_stage *st)
+{
+	return sa_slot_fds(st->skel->maps.nic_counters_slot, st->skel->maps.nic_counters_port,
+			   st->skel->maps.nic_counters, st->skel->maps.nic_counters_more);
+}
+
 static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct nic_stage *st = priv;
+	struct sa_slot_fds f = nic_fds(st);
 	int err;
 
-	err = sa_read_port_map(bpf_map__fd(st->skel->maps.nic_counters),
-			       SA_STAGE_NIC, snap);
+	err = sa_read_slot_maps(&f, SA_STAGE_NIC, snap);
 	if (err)
 		return err;
 	return sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
@@ -191,9 +302,9 @@ static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 static int nic_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct nic_stage *st = priv;
+	struct sa_slot_fds f = nic_fds(st);
 
-	return sa_read_port_entry(bpf_map__fd(st->skel->maps.nic_counters),
-				  SA_STAGE_NIC, port, ps);
+	return sa_read_slot_entry(&f, SA_STAGE_NIC, port, ps);
 }
 
 static int nic_stage_hooks(void *priv, const char **names, int max)

@@ -74,4 +74,75 @@ static __always_inline void sa_count_update_failed(void)
 	} name SEC(".maps")
 
 
+/*
+ * The packet path's counters (XDP, TC): a hash lookup per SYN costs as
+ * much as the rest of the program, so the first SA_SLOTS ports that see
+ * traffic get a slot in a per-CPU array, found through a plain array
+ * indexed by port (both lookups are inlined by the verifier); later ports
+ * fall back to the per-CPU hash.  SA_SLOT_MAPS(name, type) defines:
+ *   name_slot  ARRAY[65536] port -> slot (0: none yet, SA_SLOT_HASH: in name_more)
+ *   name_port  ARRAY[SA_SLOTS + 1] slot -> port + 1 (0: unused); entry 0
+ *              is the next slot to hand out
+ *   name       PERCPU_ARRAY[SA_SLOTS + 1] the counters, by slot
+ *   name_more  PERCPU_HASH by port, as SA_PORT_MAP
+ * A slot's port is written before the slot is published (compare and swap
+ * on name_slot), so a reader that finds a slot finds its port; a slot lost
+ * to a race keeps its port and counts nothing.  xdp/slots.h reads them.
+ */
+#define SA_SLOT_MAPS(name, val_type)					\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY);			\
+		__uint(max_entries, SA_MAX_PORTS);			\
+		__type(key, __u32);					\
+		__type(value, __u32);					\
+	} name##_slot SEC(".maps");					\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY);			\
+		__uint(max_entries, SA_SLOTS + 1);			\
+		__type(key, __u32);					\
+		__type(value, __u32);					\
+	} name##_port SEC(".maps");					\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
+		__uint(max_entries, SA_SLOTS + 1);			\
+		__type(key, __u32);					\
+		__type(value, val_type);				\
+	} name SEC(".maps");						\
+	SA_PORT_MAP(name##_more, val_type)
+
+/* First SYN for @port: hand out a slot, or send the port to the hash. */
+static __always_inline __u32 sa_slot_claim(void *port_map, __u32 *slot, __u32 port)
+{
+	__u32 zero = 0, *next, *owner, s = SA_SLOT_HASH, old;
+
+	next = bpf_map_lookup_elem(port_map, &zero);
+	if (next) {
+		s = __sync_fetch_and_add(next, 1) + 1;
+		owner = s <= SA_SLOTS ? bpf_map_lookup_elem(port_map, &s) : NULL;
+		if (owner)
+			*owner = port + 1;
+		else
+			s = SA_SLOT_HASH;
+	}
+	old = __sync_val_compare_and_swap(slot, 0, s);
+	return old ? old : s;
+}
+
+/* This CPU's counters for @port in the slot maps @name. */
+#define sa_slot_counters(name, port, type) ({				\
+	__u32 __port = (port), __s;					\
+	__u32 *__slot = bpf_map_lookup_elem(&name##_slot, &__port);	\
+	type *__v = NULL;						\
+	if (__slot) {							\
+		__s = *(volatile __u32 *)__slot;			\
+		if (!__s)						\
+			__s = sa_slot_claim(&name##_port, __slot, __port); \
+		if (__s != SA_SLOT_HASH)				\
+			__v = bpf_map_lookup_elem(&name, &__s);		\
+		else							\
+			__v = sa_port_counters(name##_more, __port, type); \
+	}								\
+	__v;								\
+})
+
 #endif /* SYNACCT_COUNT_H */

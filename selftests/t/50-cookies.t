@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(flood_ipv4_mss1400_no_ts flood_ipv6_mss9000 forged_acks
-	always_ipv4_ts always_ipv6_no_ts)
+	always_ipv4_ts always_ipv6_no_ts packet_flood)
 # Listener verdicts come from consume_skb's location (Linux 6.3+).
 LAB_REQUIRE_HOOK=tp_btf/consume_skb
 
@@ -39,6 +39,34 @@ flood_case() {	# flood_case FAMILY ADDR NET MSS TS_OPT WANT_MSS_KEY
 	t_is "$(jq -r 'select(.type == "summary") | .tcp_syncookies' "$SA_OUT")" 1 "$name: tcp_syncookies reported"
 }
 sc_flood_ipv4_mss1400_no_ts() { flood_case 4 $SRV_IP4 $SPOOF_NET4 1400 --no-timestamps 1300; }
+
+# The benchmark's flood (lab_synflood --packet: AF_PACKET frames, qdisc
+# bypass, sendmmsg batches), more SYNs than --src-net has addresses
+# (--reuse-sources), IPv4 and IPv6, with tcp_syncookies=2: every SYN is
+# answered with a cookie and every one is counted at every stage.
+sc_packet_flood() {
+	local smac fam addr net n port name
+	smac=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq -r '.[0].address')
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
+	for fam in 4 6; do
+		if [ $fam = 4 ]; then addr=$SRV_IP4 net=198.19.0.0/24 n=70000
+		else addr=$SRV_IP6 net=2001:db8:ff::/120 n=5000; fi
+		port=$((8100 + fam))
+		name="packet flood IPv$fam, $n SYNs"
+		lab_server $port --backlog 16 --accept none
+		local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT
+		scenario_begin --ports $port
+		t_is "$(lab_flood --to "$addr" --port $port --count $n --src-net "$net" --reuse-sources \
+			--packet "$CLI_IF" --dst-mac "$smac")" "sent=$n" "$name: all sent"
+		sleep 0.2
+		scenario_end
+		lab_server_stop $srv $cnt
+		check_funnel "$name" $port
+		t_is "$(summary '[.nic_syn, .tc_syn, .listener_syn, .syncookies_sent, .synack_sent] | join(",")' $port)" \
+			"$n,$n,$n,$n,$n" "$name: nic_syn, tc_syn, listener_syn, syncookies_sent, synack_sent"
+		t_is "$(srv_delta TcpExtSyncookiesSent)" $n "$name: SyncookiesSent (nstat)"
+	done
+}
 sc_flood_ipv6_mss9000() { flood_case 6 $SRV_IP6 $SPOOF_NET6 9000 "" 8940; }
 
 # Forged cookie ACKs: after a flood made the listener send cookies, bare

@@ -18,6 +18,12 @@
  *   default:          MSS, SACK_PERM, TIMESTAMP, NOP, WSCALE     (20 bytes)
  *   --no-timestamps:  MSS, NOP, NOP, SACK_PERM, NOP, WSCALE      (12 bytes)
  *
+ * --packet IFACE sends the same packets as Ethernet frames on an AF_PACKET
+ * socket with PACKET_QDISC_BYPASS, in batches of sendmmsg: no routing, no
+ * qdisc, one system call per batch, so the receiving kernel, not this
+ * generator, sets the pace (make bench needs >= 200 000 SYN/s).  The frames
+ * go to --dst-mac (the lab has permanent neighbours, nothing to resolve).
+ *
  * Test traffic stays in the lab: it refuses targets and source networks
  * outside 198.18.0.0/15 and 2001:db8::/32, and refuses to run in a network
  * namespace with a default route (see "Test traffic" in the kernel notes).
@@ -39,6 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <linux/if_packet.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -91,7 +101,13 @@ struct flood_opts {
 	bool ack;
 	bool hbh;
 	unsigned long port_span;	/* --port-span: ports P .. P+N-1 in turn */
+	const char *packet_if;	/* --packet: AF_PACKET on this interface */
+	uint8_t dst_mac[ETH_ALEN];
+	bool have_dst_mac;
+	bool reuse_sources;	/* --reuse-sources: wrap around --src-net */
 };
+
+#define BATCH 64		/* frames per sendmmsg in --packet mode */
 
 static void usage(void)
 {
@@ -111,6 +127,10 @@ static void usage(void)
 	       "                   forged SYN-cookie ACKs, after a flood made cookies\n"
 	       "  --mss M          MSS option value (default 1460)\n"
 	       "  --no-timestamps  leave out the TIMESTAMP option\n"
+	       "  --packet IFACE   send Ethernet frames on IFACE (AF_PACKET, qdisc bypass,\n"
+	       "                   sendmmsg batches): as fast as the receiver takes them\n"
+	       "  --dst-mac MAC    destination MAC for --packet (the target's interface)\n"
+	       "  --reuse-sources  wrap around --src-net when --count exceeds its size\n"
 	       "\n"
 	       "Prints \"sent=N\".  Needs CAP_NET_RAW.  Refuses to run in a network\n"
 	       "namespace with a default route.\n"
@@ -197,7 +217,8 @@ static void parse_src_net(const char *arg, struct flood_opts *o)
 static void parse_args(int argc, char **argv, struct flood_opts *o)
 {
 	enum { OPT_TO = 0x100, OPT_PORT, OPT_COUNT, OPT_SRC_NET, OPT_RATE,
-	       OPT_BAD_CSUM, OPT_MSS, OPT_NO_TS, OPT_ACK, OPT_HBH, OPT_PORT_SPAN };
+	       OPT_BAD_CSUM, OPT_MSS, OPT_NO_TS, OPT_ACK, OPT_HBH, OPT_PORT_SPAN,
+	       OPT_PACKET, OPT_DST_MAC, OPT_REUSE };
 	static const struct option longopts[] = {
 		{ "to",			required_argument, NULL, OPT_TO },
 		{ "port",		required_argument, NULL, OPT_PORT },
@@ -210,6 +231,9 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 		{ "ack",		no_argument,	   NULL, OPT_ACK },
 		{ "hbh",		no_argument,	   NULL, OPT_HBH },
 		{ "port-span",		required_argument, NULL, OPT_PORT_SPAN },
+		{ "packet",		required_argument, NULL, OPT_PACKET },
+		{ "dst-mac",		required_argument, NULL, OPT_DST_MAC },
+		{ "reuse-sources",	no_argument,	   NULL, OPT_REUSE },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ 0 }
 	};
@@ -261,6 +285,27 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 			if (!parse_uint(optarg, 1, 65535, &o->port_span))
 				usage_error("--port-span: '%s' is not a number from 1 to 65535", optarg);
 			break;
+		case OPT_PACKET:
+			if (!*optarg || strlen(optarg) >= IF_NAMESIZE)
+				usage_error("--packet: '%s' is not an interface name", optarg);
+			o->packet_if = optarg;
+			break;
+		case OPT_DST_MAC: {
+			unsigned int m[ETH_ALEN];
+			char end;
+
+			if (sscanf(optarg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2],
+				   &m[3], &m[4], &m[5], &end) != ETH_ALEN)
+				usage_error("--dst-mac: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)",
+					    optarg);
+			for (int k = 0; k < ETH_ALEN; k++)
+				o->dst_mac[k] = m[k];
+			o->have_dst_mac = true;
+			break;
+		}
+		case OPT_REUSE:
+			o->reuse_sources = true;
+			break;
 		case 'h':
 			usage();
 			exit(0);
@@ -290,8 +335,10 @@ static void parse_args(int argc, char **argv, struct flood_opts *o)
 			"and 2001:db8::/32\n", o->to);
 		exit(1);
 	}
+	if (!!o->packet_if != o->have_dst_mac)
+		usage_error("--packet and --dst-mac go together");
 	parse_src_net(src_net, o);
-	if (o->count > o->src_count)
+	if (o->count > o->src_count && !o->reuse_sources)
 		usage_error("--count %lu is more than the %llu source addresses in %s",
 			    o->count, (unsigned long long)o->src_count, src_net);
 }
@@ -541,6 +588,70 @@ static int send_packet(int fd, const void *pkt, size_t len,
 	}
 }
 
+/* --packet: frames straight to the device, skipping routing and qdisc. */
+static int open_packet(const struct flood_opts *o, uint8_t *src_mac)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct ifreq ifr = { 0 };
+	int fd, one = 1;
+
+	/* Protocol 0: this socket receives nothing. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, PROG ": packet socket: %s%s\n", strerror(errno),
+			errno == EPERM ? " (needs CAP_NET_RAW: run as root)" : "");
+		return -1;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->packet_if);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
+		fprintf(stderr, PROG ": --packet %s: no such interface in this network "
+			"namespace\n", o->packet_if);
+		goto fail;
+	}
+	sll.sll_ifindex = ifr.ifr_ifindex;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		fprintf(stderr, PROG ": --packet %s: cannot read its MAC address: %s\n",
+			o->packet_if, strerror(errno));
+		goto fail;
+	}
+	memcpy(src_mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		fprintf(stderr, PROG ": --packet %s: %s\n", o->packet_if, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Sends frames [0, n) of a batch; waits out a full device for up to a
+ * second, as send_packet does. */
+static int send_batch(int fd, struct mmsghdr *msgs, unsigned int n)
+{
+	const struct timespec ms = { .tv_nsec = 1000000 };
+	unsigned int done = 0;
+	int tries = 1000;
+
+	while (done < n) {
+		int r = sendmmsg(fd, msgs + done, n - done, 0);
+
+		if (r > 0) {
+			done += r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == ENOBUFS || errno == EAGAIN) && --tries > 0) {
+			nanosleep(&ms, NULL);
+			continue;
+		}
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct flood_opts o;
@@ -553,6 +664,11 @@ int main(int argc, char **argv)
 		struct syn6 v6;
 		uint8_t raw[sizeof(struct syn6) + 8];	/* room for --hbh */
 	} pkt;
+	static uint8_t frames[BATCH][sizeof(struct ether_header) + sizeof(pkt)];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	uint8_t src_mac[ETH_ALEN];
+	unsigned int nb = 0;
 	unsigned long i;
 	uint64_t start;
 	uint32_t ts_off;
@@ -567,9 +683,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rnd_seed();
-	fd = open_raw(o.family);
+	fd = o.packet_if ? open_packet(&o, src_mac) : open_raw(o.family);
 	if (fd < 0)
 		return 1;
+	memset(msgs, 0, sizeof(msgs));
+	for (unsigned int k = 0; k < BATCH; k++) {
+		struct ether_header *eh = (struct ether_header *)frames[k];
+
+		memcpy(eh->ether_dhost, o.dst_mac, ETH_ALEN);
+		memcpy(eh->ether_shost, src_mac, ETH_ALEN);
+		eh->ether_type = htons(o.family == AF_INET ? ETHERTYPE_IP : ETHERTYPE_IPV6);
+		iov[k].iov_base = frames[k];
+		msgs[k].msg_hdr.msg_iov = &iov[k];
+		msgs[k].msg_hdr.msg_iovlen = 1;
+	}
 
 	/* Raw sockets take the destination port as a protocol: leave it 0. */
 	if (o.family == AF_INET) {
@@ -598,19 +725,34 @@ int main(int argc, char **argv)
 			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 				;
 		}
+		uint64_t si = i % o.src_count;	/* wraps only with --reuse-sources */
+
 		if (o.family == AF_INET) {
-			struct in_addr src = { htonl(ntohl(o.src_first.v4.s_addr) + i) };
+			struct in_addr src = { htonl(ntohl(o.src_first.v4.s_addr) + si) };
 
 			len = build_syn4(&pkt.v4, &o, src, dport, tsval);
 		} else {
 			struct in6_addr src = o.src_first.v6;
 
-			in6_add(&src, i);
+			in6_add(&src, si);
 			len = build_syn6(&pkt.v6, &o, &src, dport, tsval);
 			if (o.hbh)
 				len = add_hbh(pkt.raw, len);
 		}
-		if (send_packet(fd, &pkt, len, (struct sockaddr *)&ss, sslen)) {
+		if (o.packet_if) {
+			/* Paced floods go frame by frame, fast ones in batches. */
+			memcpy(frames[nb] + sizeof(struct ether_header), &pkt, len);
+			iov[nb].iov_len = sizeof(struct ether_header) + len;
+			if (++nb < BATCH && !o.rate && i + 1 < o.count)
+				continue;
+			if (send_batch(fd, msgs, nb)) {
+				fprintf(stderr, PROG ": sendmmsg on %s failed after %lu packets: %s\n",
+					o.packet_if, i + 1 - nb, strerror(errno));
+				close(fd);
+				return 1;
+			}
+			nb = 0;
+		} else if (send_packet(fd, &pkt, len, (struct sockaddr *)&ss, sslen)) {
 			fprintf(stderr, PROG ": sendto %s failed after %lu packets: %s\n",
 				o.to, i, strerror(errno));
 			close(fd);

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_helper.c - what make bench needs that no Debian tool does:
+ *
+ *   bench_helper testrun NIC_OBJ TC_OBJ EMPTY_OBJ
+ *     synacct's XDP and TC programs against empty programs at the same hook,
+ *     on the same frames, in one run: BPF_PROG_TEST_RUN with many repeats
+ *     (the kernel's own per-run average), alternating synacct and empty,
+ *     the minimum of several rounds.  One line per frame and hook:
+ *       HOOK FRAME synacct_ns EMPTY_ns
+ *
+ *   bench_helper hold EMPTY_OBJ
+ *     turns on BPF run-time statistics (BPF_ENABLE_STATS: held by a file
+ *     descriptor, counted by the kernel, so the kernel.bpf_stats_enabled
+ *     sysctl is left alone), attaches the empty tp_btf programs (kfree_skb,
+ *     consume_skb) and prints their ids, then waits for SIGTERM: the floor
+ *     for the per-SYN figures of synacct's tracepoint programs under the
+ *     same flood.
+ *
+ *   bench_helper listen PORT N
+ *     N listening TCP sockets on ports PORT .. PORT+N-1 (IPv4 and IPv6),
+ *     prints "ready", waits for SIGTERM: a host with many listeners.
+ *
+ * Exit status: 0 ok, 1 runtime failure, 2 usage error.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+/* Many short rounds: the minimum is the run least disturbed by the rest
+ * of the machine (TEST_RUN's clock keeps running if the VM is descheduled). */
+#define REPEAT	100000
+#define ROUNDS	15
+
+struct frame {
+	const char *name;
+	unsigned char data[128];
+	size_t len;
+};
+
+/* An IPv4 frame to 198.18.0.1:8080 with @flags and @optlen bytes of TCP
+ * options laid out as Linux's own SYN (MSS, SACK_PERM, TS, NOP, WSCALE);
+ * UDP when @udp. */
+static void build(struct frame *f, const char *name, int udp, __u8 flags, int optlen)
+{
+	struct ethhdr *eth = (void *)f->data;
+	struct iphdr *ip = (void *)(eth + 1);
+	static const unsigned char opts[20] = {
+		2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+	};
+	size_t l4;
+
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	eth->h_proto = htons(ETH_P_IP);
+	memset(eth->h_dest, 0x02, ETH_ALEN);
+	memset(eth->h_source, 0x04, ETH_ALEN);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->saddr = htonl(0xc6130001);	/* 198.19.0.1 */
+	ip->daddr = htonl(0xc6120001);	/* 198.18.0.1 */
+	if (udp) {
+		struct udphdr *uh = (void *)(ip + 1);
+
+		ip->protocol = IPPROTO_UDP;
+		uh->source = htons(40000);
+		uh->dest = htons(53);
+		uh->len = htons(sizeof(*uh) + 32);
+		l4 = sizeof(*uh) + 32;
+	} else {
+		struct tcphdr *th = (void *)(ip + 1);
+
+		ip->protocol = IPPROTO_TCP;
+		th->source = htons(40000);
+		th->dest = htons(8080);
+		th->seq = htonl(12345);
+		th->doff = (sizeof(*th) + optlen) / 4;
+		((__u8 *)th)[13] = flags;
+		th->window = htons(64240);
+		memcpy(th + 1, opts, optlen);
+		l4 = sizeof(*th) + optlen + (udp ? 0 : 32 * !(flags & 0x02));
+	}
+	ip->tot_len = htons(sizeof(*ip) + l4);
+	f->len = sizeof(*eth) + sizeof(*ip) + l4;
+}
+
+static int prog_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+
+	return p ? bpf_program__fd(p) : -1;
+}
+
+static struct bpf_object *load(const char *path, bool tracing_too)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+
+	if (!obj) {
+		fprintf(stderr, "bench_helper: cannot open %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	/* testrun needs only the packet programs. */
+	bpf_object__for_each_program(p, obj)
+		if (!tracing_too && bpf_program__type(p) == BPF_PROG_TYPE_TRACING)
+			bpf_program__set_autoload(p, false);
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "bench_helper: cannot load %s: %s\n", path, strerror(errno));
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* Average ns per run of @fd on @f, over REPEAT runs. */
+static int run_ns(int fd, const struct frame *f, __u32 *ns)
+{
+	unsigned char out[256];
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = f->data, .data_size_in = f->len,
+		.data_out = out, .data_size_out = sizeof(out),
+		.repeat = REPEAT);
+	int err = bpf_prog_test_run_opts(fd, &o);
+
+	if (err)
+		return err;
+	*ns = o.duration;
+	return 0;
+}
+
+static int testrun(const char *nic_path, const char *tc_path, const char *empty_path)
+{
+	struct bpf_object *nic = load(nic_path, false), *tc = load(tc_path, false);
+	struct bpf_object *empty = load(empty_path, false);
+	struct frame frames[4];
+	struct {
+		const char *hook;
+		int fd, empty_fd;
+	} hooks[3];
+	int err = 1;
+
+	if (!nic || !tc || !empty)
+		goto cleanup;
+	build(&frames[0], "syn", 0, 0x02, 20);
+	build(&frames[1], "tcp_ack", 0, 0x10, 0);
+	build(&frames[2], "udp", 1, 0, 0);
+	build(&frames[3], "synack", 0, 0x12, 20);
+	hooks[0].hook = "xdp";
+	hooks[0].fd = prog_fd(nic, "synacct_xdp");
+	hooks[0].empty_fd = prog_fd(empty, "bench_empty_xdp");
+	hooks[1].hook = "tc_ingress";
+	hooks[1].fd = prog_fd(tc, "synacct_tc_in");
+	hooks[1].empty_fd = prog_fd(empty, "bench_empty_tc");
+	hooks[2].hook = "tc_egress";
+	hooks[2].fd = prog_fd(tc, "synacct_tc_eg");
+	hooks[2].empty_fd = prog_fd(empty, "bench_empty_tc");
+
+	for (int h = 0; h < 3; h++) {
+		for (int i = 0; i < 4; i++) {
+			__u32 best = ~0U, best_empty = ~0U, ns;
+
+			/* Alternate, so that both see the same machine. */
+			for (int r = 0; r < ROUNDS; r++) {
+				if (run_ns(hooks[h].fd, &frames[i], &ns))
+					goto fail;
+				best = ns < best ? ns : best;
+				if (run_ns(hooks[h].empty_fd, &frames[i], &ns))
+					goto fail;
+				best_empty = ns < best_empty ? ns : best_empty;
+			}
+			printf("%s %s %u %u\n", hooks[h].hook, frames[i].name, best, best_empty);
+		}
+	}
+	err = 0;
+	goto cleanup;
+fail:
+	fprintf(stderr, "bench_helper: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+cleanup:
+	bpf_object__close(nic);
+	bpf_object__close(tc);
+	bpf_object__close(empty);
+	return err;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int hold(const char *empty_path)
+{
+	static const char *const names[] = { "bench_empty_kfree_skb", "bench_empty_consume_skb" };
+	struct bpf_object *obj = load(empty_path, true);
+	struct bpf_link *links[2] = {};
+	int err = 1, stats_fd;
+
+	if (!obj)
+		return 1;
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0) {
+		fprintf(stderr, "bench_helper: BPF_ENABLE_STATS: %s\n", strerror(-stats_fd));
+		bpf_object__close(obj);
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	for (int i = 0; i < 2; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(obj, names[i]);
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		links[i] = p ? bpf_program__attach(p) : NULL;
+		if (!links[i]) {
+			fprintf(stderr, "bench_helper: cannot attach %s: %s\n", names[i], strerror(errno));
+			goto cleanup;
+		}
+		bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len);
+		printf("%s %u\n", names[i], info.id);
+	}
+	fflush(stdout);
+	while (!stop)
+		pause();
+	err = 0;
+cleanup:
+	for (int i = 0; i < 2; i++)
+		bpf_link__destroy(links[i]);
+	bpf_object__close(obj);
+	close(stats_fd);
+	return err;
+}
+
+static int listen_many(const char *port_s, const char *n_s)
+{
+	long port = strtol(port_s, NULL, 10), n = strtol(n_s, NULL, 10);
+	int *fds, err = 1, i;
+
+	if (port < 1 || n < 1 || port + n - 1 > 65535) {
+		fprintf(stderr, "bench_helper: listen: ports %s + %s out of range\n", port_s, n_s);
+		return 2;
+	}
+	fds = calloc(n, sizeof(*fds));
+	if (!fds)
+		return 1;
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	for (i = 0; i < n; i++) {
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port + i) };
+		int zero = 0, one = 1;
+
+		fds[i] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0 ||
+		    setsockopt(fds[i], IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
+		    setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(fds[i], (struct sockaddr *)&a, sizeof(a)) || listen(fds[i], 128)) {
+			fprintf(stderr, "bench_helper: listen on port %ld: %s\n", port + i,
+				strerror(errno));
+			goto cleanup;
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop)
+		pause();
+	err = 0;
+cleanup:
+	for (int k = 0; k < n && k <= i; k++)
+		if (fds[k] > 0)
+			close(fds[k]);
+	free(fds);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(NULL);
+	if (argc == 5 && !strcmp(argv[1], "testrun"))
+		return testrun(argv[2], argv[3], argv[4]);
+	if (argc == 3 && !strcmp(argv[1], "hold"))
+		return hold(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "listen"))
+		return listen_many(argv[2], argv[3]);
+	fprintf(stderr, "usage: bench_helper testrun NIC_OBJ TC_OBJ EMPTY_OBJ | "
+		"hold EMPTY_OBJ | listen PORT N\n");
+	return 2;
+}
