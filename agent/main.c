@@ -468,6 +468,7 @@ static void setup_report(struct sa_watch *w)
 	rc->color = rc->tty && !getenv("NO_COLOR");
 	sa_term_size(&rc->width, &(int){ 0 });
 	rc->m.nic = w->stage[ST_NIC] != NULL;
+	rc->m.nic_native = rc->m.nic && !strcmp(sa_nic_mode(w->stage[ST_NIC]), "native");
 	rc->m.stack = w->stage[ST_STACK] != NULL;
 	rc->xdp_mode = w->stage[ST_NIC] ? sa_nic_mode(w->stage[ST_NIC]) : "none";
 	rc->xdp_links = w->xdp_links;

@@ -27,8 +27,8 @@
 #include <string.h>
 #include "reconcile.h"
 
-/* Drop reasons that happen after XDP but before TC ingress: the per-CPU
- * backlog (RPS / netif_rx) is the only queue between the two hooks. */
+/* Drop reasons that happen before TC ingress: the per-CPU backlog (RPS /
+ * netif_rx), after native XDP but before generic XDP. */
 static bool reason_before_tc(__u32 reason)
 {
 	static int cpu_backlog = -2;
@@ -61,7 +61,7 @@ static void consider(struct loss *best, __u64 n, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void reason_loss(struct loss *best, __u32 r, __u64 n)
+static void reason_loss(struct loss *best, __u32 r, __u64 n, struct sa_measured m)
 {
 	const char *name = sa_reason_name(r);
 
@@ -75,8 +75,9 @@ static void reason_loss(struct loss *best, __u32 r, __u64 n)
 		consider(best, n, "bad TCP checksum: %llu SYNs dropped (TCP_CSUM); "
 			 "check the NIC's checksum offload or the path", (unsigned long long)n);
 	else if (!strcmp(name, "CPU_BACKLOG"))
-		consider(best, n, "CPU backlog full: %llu SYNs dropped between XDP and TC "
-			 "(CPU_BACKLOG); raise net.core.netdev_max_backlog", (unsigned long long)n);
+		consider(best, n, "CPU backlog full: %llu SYNs dropped %s (CPU_BACKLOG); "
+			 "raise net.core.netdev_max_backlog", (unsigned long long)n,
+			 m.nic_native ? "between XDP and TC" : "before XDP and TC");
 	else
 		consider(best, n, "stack drop: %llu SYNs dropped before a socket (%s)",
 			 (unsigned long long)n, name);
@@ -104,7 +105,8 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 	after_tc = (__s64)(v->stack_drops - v->pre_tc_drops);
 
 	if (m.nic)
-		v->unexplained_nic_to_tc = C(nic_syn) - C(tc_syn) - (__s64)v->pre_tc_drops;
+		v->unexplained_nic_to_tc = C(nic_syn) - C(tc_syn) -
+					   (m.nic_native ? (__s64)v->pre_tc_drops : 0);
 	if (m.stack) {
 		v->unexplained_tc_to_listener = C(tc_syn) - C(listener_syn) -
 						C(syn_to_request_sock) - after_tc -
@@ -224,7 +226,7 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 	}
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		if (!(ps->drops[i].reason & SA_DROP_SYNACK))
-			reason_loss(&best, ps->drops[i].reason, ps->drops[i].n);
+			reason_loss(&best, ps->drops[i].reason, ps->drops[i].n, m);
 	synack_losses(ps, v->synack_drops, &best);
 	listener_losses(ps, &best);
 	unexplained_losses(v, &best);

@@ -18,6 +18,10 @@
 /* Which stages measured the figures: one that is off reads as null. */
 struct sa_measured {
 	bool nic;		/* XDP attached */
+	/* Native XDP runs in the driver, before the per-CPU backlog; generic
+	 * XDP runs after it, just before TC, so a CPU_BACKLOG drop comes
+	 * before both hooks and is in neither nic_syn nor tc_syn. */
+	bool nic_native;
 	bool stack;		/* stack stage attached */
 };
 

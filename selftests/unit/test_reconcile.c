@@ -22,6 +22,8 @@
 #define R_UNNAMED		200
 
 static const struct sa_measured ALL = { .nic = true, .stack = true };
+/* Native XDP: the per-CPU backlog lies between XDP and TC. */
+static const struct sa_measured NATIVE = { .nic = true, .nic_native = true, .stack = true };
 
 /* One port's figures: counters by enum, drops by reason, gauges. */
 struct fig {
@@ -138,8 +140,14 @@ static const struct rcase {
 	{ "CPU backlog, between XDP and TC",
 	  F(.c = { C(nic_syn) = 100, C(tc_syn) = 60, C(listener_syn) = 60, C(syn_queued) = 60,
 		   C(synack_sent) = 60 }, .drops = { { R_CPU_BACKLOG, 40 } }, .n_drops = 1),
-	  ALL, "0,0,0,0",
+	  NATIVE, "0,0,0,0",
 	  "CPU backlog full: 40 SYNs dropped between XDP and TC (CPU_BACKLOG); raise "
+	  "net.core.netdev_max_backlog" },
+	{ "CPU backlog, before generic XDP and TC",
+	  F(.c = { C(nic_syn) = 60, C(tc_syn) = 60, C(listener_syn) = 60, C(syn_queued) = 60,
+		   C(synack_sent) = 60 }, .drops = { { R_CPU_BACKLOG, 40 } }, .n_drops = 1),
+	  ALL, "0,0,0,0",
+	  "CPU backlog full: 40 SYNs dropped before XDP and TC (CPU_BACKLOG); raise "
 	  "net.core.netdev_max_backlog" },
 	{ "another reason",
 	  F(.c = { C(nic_syn) = 4, C(tc_syn) = 4 }, .drops = { { R_NOT_SPECIFIED, 4 } }, .n_drops = 1),
@@ -260,7 +268,7 @@ static void equations(void)
 		if (!k->m.stack)
 			continue;
 		all &= (__s64)c[SA_C_nic_syn] * k->m.nic ==
-		       (__s64)c[SA_C_tc_syn] * k->m.nic + (__s64)v.pre_tc_drops * k->m.nic +
+		       (__s64)c[SA_C_tc_syn] * k->m.nic + (__s64)v.pre_tc_drops * k->m.nic_native +
 		       v.unexplained_nic_to_tc;
 		all &= (__s64)c[SA_C_tc_syn] == (__s64)c[SA_C_listener_syn] +
 		       (__s64)c[SA_C_syn_to_request_sock] + after_tc +
@@ -277,7 +285,7 @@ static void equations(void)
 			break;
 		}
 	}
-	ok(all, "every case: nic = tc + drops before TC + gap; tc = listener + request sock + "
+	ok(all, "every case: nic = tc + drops between native XDP and TC + gap; tc = listener + request sock + "
 	   "drops after TC + forwarded + gap; listener = queued + cookies + listen drops + gap; "
 	   "synack_sent = queued + cookies + retrans + synack_forwarded + failed retrans + gap");
 }
