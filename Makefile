@@ -25,11 +25,13 @@ BUILD   := build
 # ---- packages ----
 
 # pkg-config names of the libraries synacct links.
-PKGS    := libbpf libxdp libelf zlib json-c libcap-ng
+PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd
 # Debian packages to build synacct, and the ones the tests and demo add.
 BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
-	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev
-TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux
+	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
+	libmicrohttpd-dev
+TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
+	curl prometheus
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time

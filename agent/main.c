@@ -21,6 +21,7 @@
 #include "counters.h"
 #include "log.h"
 #include "options.h"
+#include "prom.h"
 #include "reconcile.h"
 #include "report.h"
 #include "settle.h"
@@ -87,6 +88,7 @@ struct sa_watch_opts {
 	bool no_xdp;
 	bool no_stack;
 	enum sa_xdp_mode xdp_mode;
+	struct sa_prom_opts prom;
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -96,6 +98,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &o->common;
+		state->child_inputs[1] = &o->prom;
 		break;
 	case 'i':
 		if (o->n_ifaces >= SA_MAX_IFACES)
@@ -196,6 +199,7 @@ struct sa_watch {
 	struct sa_snapshot *base, *prev, *cur, *diff;
 	struct sa_portset listeners, shown;
 	struct sa_view view;	/* the last record's, kept for a redraw */
+	struct sa_prom *prom;	/* --metrics */
 };
 
 static int stages_open(struct sa_watch *w)
@@ -320,6 +324,8 @@ static int report(struct sa_watch *w, const struct sa_snapshot *s, bool active,
 		sa_err("out of memory");
 		return err;
 	}
+	if (w->o.prom.quiet)
+		return 0;
 	if (summary)
 		sa_report_summary(&w->rc, &w->view, elapsed_s);
 	else
@@ -342,6 +348,8 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
+	if (!err)
+		err = sa_prom_update(w->prom, &w->rc, w->cur, &w->o.common.ports, &w->listeners);
 	if (!err)
 		err = sa_snapshot_diff(w->diff, w->cur, w->o.common.json ? w->prev : w->base);
 	if (err)
@@ -506,7 +514,9 @@ static void watch_free(struct sa_watch *w)
 int sa_watch_main(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
-		{ &sa_common_argp, 0, NULL, 0 }, { 0 }
+		{ &sa_common_argp, 0, NULL, 0 },
+		{ &sa_prom_argp, 0, "Metrics and running as a daemon:", 0 },
+		{ 0 }
 	};
 	static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
 	struct sa_watch *w = calloc(1, sizeof(*w));
@@ -522,11 +532,15 @@ int sa_watch_main(int argc, char **argv)
 		err = sa_check_privileges(&w->o.common, true, "synacct");
 	if (!err)
 		err = check_btf(w->o.common.btf);
+	/* The metrics socket lives where synacct was started, not in --netns. */
+	if (!err)
+		err = sa_prom_listen(&w->prom, &w->o.prom);
 	if (!err)
 		err = sa_enter_netns(&w->o.common);
 	if (!err)
 		err = resolve_ifaces(w);
 	if (err) {
+		sa_prom_stop(w->prom);
 		watch_free(w);
 		return err;
 	}
@@ -545,11 +559,18 @@ int sa_watch_main(int argc, char **argv)
 
 	if (read_settled(w, w->base, w->prev) || sa_snapshot_copy(w->prev, w->base))
 		goto cleanup;
-	sa_report_start(&w->rc);
+	if (w->prom &&
+	    (listening_ports(w->base, &w->listeners) ||
+	     sa_prom_update(w->prom, &w->rc, w->base, &w->o.common.ports, &w->listeners) ||
+	     sa_prom_start(w->prom)))
+		goto cleanup;
+	if (!w->o.prom.quiet)
+		sa_report_start(&w->rc);
 	err = run(w);
 	exit_code = err || ferror(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
 
 cleanup:
+	sa_prom_stop(w->prom);
 	stages_close(w);
 	watch_free(w);
 	return exit_code;

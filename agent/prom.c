@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prom.c - /metrics in the Prometheus text format, served by
+ * libmicrohttpd from a thread of its own.
+ *
+ * The main loop renders the page after each reading of the maps and swaps
+ * it in under a mutex; the server thread only copies the last page out,
+ * so it never touches a snapshot the main loop is changing.  Values are
+ * the totals the BPF maps hold (not since this process started), so with
+ * pinned maps they never go backwards across a restart.
+ *
+ * Names come from the counter table (include/synacct.h, counters.h):
+ * synacct_<key>_total for a counter, synacct_<group>_total{<label>=<key>}
+ * for a group, synacct_<name> for a gauge.  Cardinality is bounded: ports
+ * with a listener, the --ports selection and the first --metrics-top
+ * ports by SYNs have their own port label, for the life of the process;
+ * every other port adds into port="other".  Never a source address.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include "log.h"
+#include "prom.h"
+
+#define SA_PROM_OTHER SA_MAX_PORTS	/* the row of port="other" */
+
+extern const char *argp_program_version;
+
+/* ---- options ---- */
+
+enum {
+	OPT_METRICS = 0x300,
+	OPT_METRICS_TOP,
+};
+
+static const struct argp_option prom_options[] = {
+	{ "metrics", OPT_METRICS, "ADDR:PORT", 0, "Serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults to 127.0.0.1; the socket stays in the namespace synacct was started in)", 0 },
+	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Ports with their own label besides listening ports and --ports: the first N by SYNs (default 100); the rest add into port=\"other\"", 0 },
+	{ "quiet", 'q', NULL, 0, "No table and no JSON (a daemon serving --metrics)", 0 },
+	{ 0 }
+};
+
+int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1";
+	const char *colon = strrchr(spec, ':'), *port_s = spec;
+	char *end;
+	long port;
+
+	if (colon) {
+		size_t hl = colon - spec;
+
+		port_s = colon + 1;
+		if (hl) {
+			/* [v6]:port, or a v4 address / name-less host */
+			if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
+				spec++;
+				hl -= 2;
+			}
+			if (hl >= sizeof(host))
+				return -EINVAL;
+			memcpy(host, spec, hl);
+			host[hl] = '\0';
+		}
+	}
+	errno = 0;
+	port = strtol(port_s, &end, 10);
+	if (errno || end == port_s || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		*len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		*len = sizeof(*in6);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static error_t prom_parse(int key, char *arg, struct argp_state *state)
+{
+	struct sa_prom_opts *o = state->input;
+	char *end;
+	long n;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		o->top = SA_PROM_DEFAULT_TOP;
+		break;
+	case OPT_METRICS:
+		if (sa_prom_parse_addr(arg, &o->addr, &o->addrlen))
+			argp_error(state, "invalid --metrics '%s': expected ADDR:PORT, "
+				   "[ADDR6]:PORT or PORT, e.g. 127.0.0.1:9464", arg);
+		o->listen = arg;
+		break;
+	case OPT_METRICS_TOP:
+		errno = 0;
+		n = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || n < 0 || n > SA_MAX_PORTS)
+			argp_error(state, "invalid --metrics-top '%s': expected a number "
+				   "of ports, 0 to %d", arg, SA_MAX_PORTS);
+		o->top = n;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp sa_prom_argp = {
+	prom_options, prom_parse, NULL, NULL, NULL, NULL, NULL
+};
+
+/* ---- the server ---- */
+
+struct sa_prom {
+	int fd;
+	char where[INET6_ADDRSTRLEN + 16];
+	struct MHD_Daemon *d;
+	pthread_mutex_t lock;
+	char *page;		/* the last rendering; NULL before the first */
+	size_t len;
+	/* Ports with a label of their own, kept once given. */
+	struct sa_portset labeled;
+	unsigned int top, n_top;
+	bool other_shown;
+};
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned int status,
+			      const char *type, const char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version,
+			      const char *upload, size_t *upload_size, void **req)
+{
+	static const char text[] = "text/plain; charset=utf-8";
+	struct sa_prom *p = cls;
+	enum MHD_Result ret;
+
+	(void)version; (void)upload; (void)upload_size; (void)req;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
+	if (!strcmp(url, "/"))
+		return answer(c, MHD_HTTP_OK, text, "synacct: metrics at /metrics\n", 29);
+	if (strcmp(url, "/metrics"))
+		return answer(c, MHD_HTTP_NOT_FOUND, text, "not found: try /metrics\n", 24);
+
+	pthread_mutex_lock(&p->lock);
+	if (p->page)
+		ret = answer(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+			     p->page, p->len);
+	else
+		ret = answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, text,
+			     "no reading yet\n", 15);
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&o->addr;
+	struct sa_prom *p;
+	char host[INET6_ADDRSTRLEN];
+	int one = 1, port;
+
+	*out = NULL;
+	if (!o->listen)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		sa_err("out of memory");
+		return SA_EXIT_RUNTIME;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	p->top = o->top;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+		snprintf(p->where, sizeof(p->where), "%s:%d", host, port);
+	} else {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof(host));
+		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+		snprintf(p->where, sizeof(p->where), "[%s]:%d", host, port);
+	}
+	p->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd < 0 ||
+	    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(p->fd, sa, o->addrlen) || listen(p->fd, 64)) {
+		sa_err("cannot listen for --metrics on %s: %s%s", p->where, strerror(errno),
+		       errno == EADDRINUSE ? " (another process has it: pick another port)" :
+		       errno == EADDRNOTAVAIL ? " (no interface has that address here)" : "");
+		if (p->fd >= 0)
+			close(p->fd);
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return SA_EXIT_RUNTIME;
+	}
+	*out = p;
+	return 0;
+}
+
+int sa_prom_start(struct sa_prom *p)
+{
+	sigset_t block, old;
+
+	if (!p)
+		return 0;
+	/* Signals are the main loop's: the server thread inherits a mask
+	 * that blocks them, so they always interrupt the main loop's sleep. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+				0, NULL, NULL, handle, p,
+				MHD_OPTION_LISTEN_SOCKET, p->fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!p->d) {
+		sa_err("cannot serve --metrics on %s (libmicrohttpd failed to start)", p->where);
+		return -EIO;
+	}
+	return 0;
+}
+
+void sa_prom_stop(struct sa_prom *p)
+{
+	if (!p)
+		return;
+	if (p->d)
+		MHD_stop_daemon(p->d);	/* closes the listening socket */
+	else
+		close(p->fd);
+	pthread_mutex_destroy(&p->lock);
+	free(p->page);
+	free(p);
+}
+
+/* ---- rendering ---- */
+
+/* A label value: Prometheus' escapes for \, " and newline; anything not
+ * printable ASCII (a namespace path is untrusted) becomes '?' so the page
+ * is always valid UTF-8. */
+static void put_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch == '\\' || ch == '"')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else
+			fputc(ch >= 0x20 && ch < 0x7f ? ch : '?', f);
+	}
+}
+
+/* HELP text: \ and newline escaped; the table's "... " (of the SYNs at
+ * the listener, the row above) spelled out. */
+static void put_help(FILE *f, const char *s)
+{
+	if (!strncmp(s, "... ", 4)) {
+		fputs("SYNs at the listener ", f);
+		s += 4;
+	}
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *suffix,
+		   const char *type, const char *help)
+{
+	fprintf(f, "# HELP synacct_%s%s ", name, suffix);
+	put_help(f, help);
+	fprintf(f, "\n# TYPE synacct_%s%s %s\n", name, suffix, type);
+}
+
+struct row {
+	__u32 port;			/* SA_PROM_OTHER: port="other" */
+	const struct sa_port_stats *ps;
+};
+
+static void sample_start(FILE *f, const char *name, const char *suffix,
+			 const struct row *r)
+{
+	if (r->port == SA_PROM_OTHER)
+		fprintf(f, "synacct_%s%s{port=\"other\"", name, suffix);
+	else
+		fprintf(f, "synacct_%s%s{port=\"%u\"", name, suffix, r->port);
+}
+
+static void sample_u64(FILE *f, const char *name, const char *suffix,
+		       const struct row *r, const char *label, const char *value,
+		       __u64 v)
+{
+	sample_start(f, name, suffix, r);
+	if (label) {
+		fprintf(f, ",%s=\"", label);
+		put_label(f, value);
+		fputc('"', f);
+	}
+	fprintf(f, "} %llu\n", (unsigned long long)v);
+}
+
+static bool stage_measured(struct sa_measured m, enum sa_stage_id stage)
+{
+	return stage == SA_STAGE_NIC ? m.nic : stage == SA_STAGE_STACK ? m.stack : true;
+}
+
+/* Accepted since the maps were created: what entered the accept queue
+ * minus what is in it now (never below 0: sockets queued before the maps
+ * existed were never counted in). */
+static __u64 accepted_total(const struct sa_port_stats *ps)
+{
+	__u64 in = ps->c[SA_C_established], queued = ps->g.accept_queue_len;
+
+	return in > queued ? in - queued : 0;
+}
+
+/* The help of a derived figure whose key is @key, or NULL. */
+static const char *derived_help(const char *key)
+{
+#define SA_DERIVED_HELP(name, group, k, help) if (!strcmp(#group, "") && !strcmp(#k, key)) return help;
+	SA_DERIVED(SA_DERIVED_HELP)
+#undef SA_DERIVED_HELP
+	return NULL;
+}
+
+/* Counters of the table: top level, then each group as one family. */
+static void render_counters(FILE *f, struct sa_measured m, const struct row *rows,
+			    size_t n)
+{
+	const char *done[SA_C_MAX];
+	int n_done = 0;
+
+	for (int i = 0; i < SA_C_MAX; i++) {
+		const struct sa_counter_def *d = &sa_counters[i];
+
+		if (!sa_counter_top_level(i) || !stage_measured(m, d->stage))
+			continue;
+		family(f, d->key, "_total", "counter", d->help);
+		for (size_t r = 0; r < n; r++)
+			sample_u64(f, d->key, "_total", &rows[r], NULL, NULL, rows[r].ps->c[i]);
+	}
+
+	for (int i = 0; i < SA_C_MAX; i++) {
+		const struct sa_counter_def *d = &sa_counters[i];
+		const char *label = sa_group_label(d->group);
+		const char *help = derived_help(d->group);
+		char buf[1024];
+		bool seen = false;
+
+		if (sa_counter_top_level(i) || !label || !stage_measured(m, d->stage))
+			continue;
+		for (int k = 0; k < n_done; k++)
+			seen |= !strcmp(done[k], d->group);
+		if (seen)
+			continue;
+		done[n_done++] = d->group;
+		if (!help) {
+			/* No figure sums the group: its rows say what it holds. */
+			size_t used = snprintf(buf, sizeof(buf), "by %s:", label);
+
+			for (int j = i; j < SA_C_MAX && used < sizeof(buf); j++)
+				if (!strcmp(sa_counters[j].group, d->group))
+					used += snprintf(buf + used, sizeof(buf) - used,
+							 "%s %s", j == i ? "" : ";",
+							 sa_counters[j].help);
+			help = buf;
+		}
+		family(f, d->group, "_total", "counter", help);
+		for (size_t r = 0; r < n; r++) {
+			/* Keys that repeat in a group (MSS 1440 for IPv4 and
+			 * IPv6) are one label value: their rows add up. */
+			for (int j = i; j < SA_C_MAX; j++) {
+				__u64 v = 0;
+				bool first = true;
+
+				if (strcmp(sa_counters[j].group, d->group))
+					continue;
+				for (int k = i; k < j && first; k++)
+					if (!strcmp(sa_counters[k].group, d->group) &&
+					    !strcmp(sa_counters[k].key, sa_counters[j].key))
+						first = false;
+				if (!first)
+					continue;
+				for (int k = j; k < SA_C_MAX; k++)
+					if (!strcmp(sa_counters[k].group, d->group) &&
+					    !strcmp(sa_counters[k].key, sa_counters[j].key))
+						v += rows[r].ps->c[k];
+				if (v || !sa_group_sparse(d->group))
+					sample_u64(f, d->group, "_total", &rows[r], label,
+						   sa_counters[j].key, v);
+			}
+		}
+	}
+}
+
+/* An unexplained figure of the view by its key (SA_DERIVED). */
+static __s64 gap_value(const struct sa_port_view *v, const char *key)
+{
+	if (!strcmp(key, "nic_to_tc"))
+		return v->unexplained_nic_to_tc;
+	if (!strcmp(key, "tc_to_listener"))
+		return v->unexplained_tc_to_listener;
+	if (!strcmp(key, "at_listener"))
+		return v->unexplained_at_listener;
+	return v->unexplained_synack_sent;
+}
+
+/* The figures the reconciler derives, the stack's drops by reason, and
+ * the listeners' gauges. */
+static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies,
+			 const struct row *rows, size_t n)
+{
+	const char *reason_label = sa_group_label("stack_drops");
+	const char *gap_label = sa_group_label("unexplained");
+	char help[1024];
+	size_t used;
+
+	family(f, "stack_drops", "_total", "counter", derived_help("stack_drops"));
+	for (size_t r = 0; r < n; r++)
+		for (__u32 i = 0; i < rows[r].ps->n_drops; i++)
+			if (rows[r].ps->drops[i].n)
+				sample_u64(f, "stack_drops", "_total", &rows[r], reason_label,
+					   sa_reason_name(rows[r].ps->drops[i].reason),
+					   rows[r].ps->drops[i].n);
+
+	family(f, "accepted", "_total", "counter", derived_help("accepted"));
+	for (size_t r = 0; r < n; r++)
+		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
+			   accepted_total(rows[r].ps));
+
+#define SA_GAUGE_PROM(name, h)						\
+	family(f, #name, "", "gauge", h);				\
+	for (size_t r = 0; r < n; r++)					\
+		sample_u64(f, #name, "", &rows[r], NULL, NULL, rows[r].ps->g.name);
+	SA_GAUGES(SA_GAUGE_PROM)
+#undef SA_GAUGE_PROM
+
+	family(f, "cookie_mode", "", "gauge",
+	       "1 while the port answers with SYN cookies (cookies sent, or tcp_syncookies=2)");
+	for (size_t r = 0; r < n; r++) {
+		struct sa_port_view v = { .port = rows[r].port };
+
+		sa_reconcile_port(rows[r].ps, rc->m, syncookies, &v);
+		sample_u64(f, "cookie_mode", "", &rows[r], NULL, NULL, v.cookie_mode);
+	}
+
+	used = snprintf(help, sizeof(help),
+			"SYNs no stage accounts for, by %s (signed; 0 when the funnel adds up):",
+			gap_label);
+#define SA_GAP_HELP(name, group, key, h)				\
+	if (!strcmp(#group, "unexplained") && used < sizeof(help))	\
+		used += snprintf(help + used, sizeof(help) - used, " %s = %s;", #key, h);
+	SA_DERIVED(SA_GAP_HELP)
+#undef SA_GAP_HELP
+	family(f, "unexplained", "", "gauge", help);
+	for (size_t r = 0; r < n; r++) {
+		struct sa_port_view v = { .port = rows[r].port };
+
+		sa_reconcile_port(rows[r].ps, rc->m, syncookies, &v);
+#define SA_GAP_SAMPLE(name, group, key, h)				\
+		if (!strcmp(#group, "unexplained") &&			\
+		    (rc->m.nic || strcmp(#key, "nic_to_tc"))) {		\
+			sample_start(f, "unexplained", "", &rows[r]);	\
+			fprintf(f, ",%s=\"%s\"} %lld\n", gap_label, #key,	\
+				(long long)gap_value(&v, #key));	\
+		}
+		SA_DERIVED(SA_GAP_SAMPLE)
+#undef SA_GAP_SAMPLE
+	}
+}
+
+/* What has no port: the parsers' failures, the namespace's MIBs and
+ * setting, the hooks. */
+static void render_host(FILE *f, const struct sa_report_ctx *rc,
+			const struct sa_snapshot *abs)
+{
+	char ifaces[SA_MAX_IFACES * 17] = "";
+
+	if (rc->m.nic) {
+		family(f, "nic_unparsed", "_total", "counter",
+		       "frames XDP could not parse (truncated, IHL < 5, doff < 5)");
+		fprintf(f, "synacct_nic_unparsed_total %llu\n", (unsigned long long)abs->nic_unparsed);
+	}
+	family(f, "tc_unparsed", "_total", "counter",
+	       "frames TC ingress could not parse (truncated, IHL < 5, doff < 5)");
+	fprintf(f, "synacct_tc_unparsed_total %llu\n", (unsigned long long)abs->tc_unparsed);
+
+	family(f, "mib", "_total", "counter",
+	       "the watched namespace's own TCP counters, by nstat name (since the namespace was created)");
+	for (int i = 0; i < SA_MIB_MAX; i++)
+		fprintf(f, "synacct_mib_total{counter=\"%s\"} %llu\n", sa_mib_names[i],
+			(unsigned long long)abs->mib[i]);
+
+	if (abs->tcp_syncookies >= 0) {
+		family(f, "tcp_syncookies", "", "gauge",
+		       "net.ipv4.tcp_syncookies of the watched namespace (0 off, 1 on overflow, 2 always)");
+		fprintf(f, "synacct_tcp_syncookies %d\n", abs->tcp_syncookies);
+	}
+
+	family(f, "hooks_info", "", "gauge", "the hooks synacct counts with, one series each");
+	for (int i = 0; i < rc->n_hooks; i++) {
+		fputs("synacct_hooks_info{hook=\"", f);
+		put_label(f, rc->hooks[i]);
+		fputs("\"} 1\n", f);
+	}
+
+	for (int i = 0; i < rc->n_ifaces; i++) {
+		if (i)
+			strcat(ifaces, ",");
+		strncat(ifaces, rc->ifaces[i], 16);
+	}
+	family(f, "info", "", "gauge", "what this synacct watches: version, namespace, interfaces, XDP mode");
+	fputs("synacct_info{version=\"", f);
+	put_label(f, argp_program_version);
+	fputs("\",netns=\"", f);
+	put_label(f, rc->netns ? rc->netns : "");
+	fputs("\",ifaces=\"", f);
+	put_label(f, ifaces);
+	fputs("\",xdp_mode=\"", f);
+	put_label(f, rc->xdp_mode);
+	fputs("\"} 1\n", f);
+}
+
+static __u64 port_syns(const struct sa_port_stats *ps)
+{
+	__u64 n = ps->c[SA_C_nic_syn];
+
+	if (ps->c[SA_C_tc_syn] > n)
+		n = ps->c[SA_C_tc_syn];
+	if (ps->c[SA_C_listener_syn] > n)
+		n = ps->c[SA_C_listener_syn];
+	return n;
+}
+
+struct cand {
+	__u64 syns;
+	__u32 port;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->syns != y->syns)
+		return x->syns > y->syns ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+/* Give labels to listening ports, --ports and the busiest ports up to
+ * --metrics-top; labels once given are kept, so a port's series never
+ * moves back into "other". */
+static int choose_ports(struct sa_prom *p, const struct sa_snapshot *abs,
+			const struct sa_portset *sel, const struct sa_portset *listeners)
+{
+	struct cand *c = NULL;
+	size_t n = 0, cap = 0;
+
+	for (__u32 port = 0; port < SA_MAX_PORTS; port++) {
+		const struct sa_port_stats *ps = abs->port[port];
+		bool seen = ps && !sa_port_stats_zero(ps);
+
+		if (!sa_portset_has(sel, port) || sa_portset_has(&p->labeled, port))
+			continue;
+		if (sa_portset_has(listeners, port) || (seen && !sel->any)) {
+			sa_portset_add(&p->labeled, port);
+			continue;
+		}
+		if (!seen || p->n_top >= p->top)
+			continue;
+		if (n == cap) {
+			struct cand *nc = realloc(c, (cap = cap ? 2 * cap : 256) * sizeof(*c));
+
+			if (!nc) {
+				free(c);
+				return -ENOMEM;
+			}
+			c = nc;
+		}
+		c[n++] = (struct cand){ port_syns(ps), port };
+	}
+	qsort(c, n, sizeof(*c), cand_cmp);
+	for (size_t i = 0; i < n && p->n_top < p->top; i++, p->n_top++)
+		sa_portset_add(&p->labeled, c[i].port);
+	free(c);
+	return 0;
+}
+
+static int add_into(struct sa_port_stats *sum, const struct sa_port_stats *ps)
+{
+	for (int i = 0; i < SA_C_MAX; i++)
+		sum->c[i] += ps->c[i];
+	for (__u32 i = 0; i < ps->n_drops; i++) {
+		__u64 *n = sa_port_drop(sum, ps->drops[i].reason);
+
+		if (!n)
+			return -ENOMEM;
+		*n += ps->drops[i].n;
+	}
+#define SA_GAUGE_ADD(name, help) sum->g.name += ps->g.name;
+	SA_GAUGES(SA_GAUGE_ADD)
+#undef SA_GAUGE_ADD
+	return 0;
+}
+
+static const struct sa_port_stats zero_stats;
+
+int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
+		   const struct sa_snapshot *abs, const struct sa_portset *sel,
+		   const struct sa_portset *listeners)
+{
+	struct sa_port_stats other = { 0 };
+	struct row *rows = NULL;
+	size_t n = 0, cap = 0, len = 0;
+	char *page = NULL;
+	FILE *f = NULL;
+	int err;
+
+	if (!p)
+		return 0;
+	err = choose_ports(p, abs, sel, listeners);
+	for (__u32 port = 0; port < SA_MAX_PORTS && !err; port++) {
+		const struct sa_port_stats *ps = abs->port[port];
+
+		if (!sa_portset_has(sel, port))
+			continue;
+		if (!sa_portset_has(&p->labeled, port)) {
+			if (ps && !sa_port_stats_zero(ps)) {
+				err = add_into(&other, ps);
+				p->other_shown = true;
+			}
+			continue;
+		}
+		if (n == cap) {
+			struct row *nr = realloc(rows, (cap = cap ? 2 * cap : 256) * sizeof(*rows));
+
+			if (!nr) {
+				err = -ENOMEM;
+				break;
+			}
+			rows = nr;
+		}
+		rows[n++] = (struct row){ port, ps ? ps : &zero_stats };
+	}
+	/* "other", once it has counted something, stays: its counters only
+	 * grow (but drop when one of its ports gets a label of its own). */
+	if (!err && p->other_shown) {
+		struct row *nr = realloc(rows, (n + 1) * sizeof(*rows));
+
+		if (nr) {
+			rows = nr;
+			rows[n++] = (struct row){ SA_PROM_OTHER, &other };
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	if (!err) {
+		f = open_memstream(&page, &len);
+		if (!f)
+			err = -errno;
+	}
+	if (!err) {
+		render_counters(f, rc->m, rows, n);
+		if (rc->m.stack)
+			render_stack(f, rc, abs->tcp_syncookies, rows, n);
+		render_host(f, rc, abs);
+		if (fclose(f))
+			err = -ENOMEM;
+	}
+	free(rows);
+	free(other.drops);
+	if (err) {
+		free(page);
+		sa_err("cannot render the metrics: %s", strerror(-err));
+		return err;
+	}
+	pthread_mutex_lock(&p->lock);
+	free(p->page);
+	p->page = page;
+	p->len = len;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}

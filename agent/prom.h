@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * prom.h - /metrics in the Prometheus text format (libmicrohttpd): the
+ * totals held in the BPF maps, per port, named from the counter table
+ * (synacct_<JSON key>[_total]).  docs/metrics.md lists every family.
+ */
+#ifndef SYNACCT_PROM_H
+#define SYNACCT_PROM_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include "report.h"
+
+#define SA_PROM_DEFAULT_TOP 100
+
+struct sa_prom_opts {
+	const char *listen;		/* --metrics as given; NULL: no metrics */
+	struct sockaddr_storage addr;	/* ... parsed */
+	socklen_t addrlen;
+	unsigned int top;		/* --metrics-top */
+	bool quiet;			/* --quiet: no table, no JSON */
+};
+
+/* The argp child with --metrics, --metrics-top and --quiet; its input is
+ * a struct sa_prom_opts. */
+extern const struct argp sa_prom_argp;
+
+/* "ADDR:PORT", "[ADDR6]:PORT", ":PORT" or "PORT" (127.0.0.1); -EINVAL. */
+int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len);
+
+struct sa_prom;
+
+/* Create the listening socket in the caller's network namespace: call it
+ * before entering --netns, so that the endpoint stays reachable from
+ * where synacct was started.  0, or the exit status after the error. */
+int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o);
+/* Serve /metrics from a thread of its own; until the first update it
+ * answers 503. */
+int sa_prom_start(struct sa_prom *p);
+/* Render @abs (a reading of the maps: absolute totals) into the page the
+ * server hands out; @sel is --ports, @listeners the listening ports. */
+int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
+		   const struct sa_snapshot *abs, const struct sa_portset *sel,
+		   const struct sa_portset *listeners);
+/* Stop serving and free; NULL is a no-op. */
+void sa_prom_stop(struct sa_prom *p);
+
+#endif /* SYNACCT_PROM_H */

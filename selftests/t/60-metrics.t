@@ -1,0 +1,119 @@
+#!/bin/bash
+# /metrics: usage errors; the endpoint stays in the namespace synacct was
+# started in; the page is clean under promtool and lists exactly the
+# families of docs/metrics.md; bounded cardinality (--metrics-top, "other")
+# with exact sums; then a real Prometheus scrapes synacct during an
+# accept-queue overflow and its HTTP API, its alert rules and the console
+# template give the figures the lab's ground truth and nstat give.
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init
+command -v prometheus >/dev/null && command -v promtool >/dev/null ||
+	t_skip_all "Debian's prometheus package is not installed (make deps installs it)"
+command -v curl >/dev/null || t_skip_all "curl is not installed (make deps installs it)"
+
+# free_port: a TCP port nothing listens on in this (the host's) namespace.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		[ -z "$(ss -Hltn "sport = :$p")" ] && { echo $p; return; }
+	done
+}
+
+# metric FILE NAME LABELS: the value of one series of a scraped page
+# (LABELS exactly as printed, e.g. port="8080",cause="other").
+metric() {
+	awk -v s="$2{$3} " 'index($0, s) == 1 { print $NF; f = 1 } END { if (!f) print "none" }' "$1"
+}
+
+# metric_sum FILE NAME: the sum over every series of a family.
+metric_sum() {
+	awk -v n="$2" 'index($1, n "{") == 1 { s += $2 } END { print s + 0 }' "$1"
+}
+
+# wait_http URL: until it answers 200 (5 s).
+wait_http() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+MP=$(free_port)
+MURL=http://127.0.0.1:$MP/metrics
+
+# ---- usage and runtime errors ----
+
+for bad in abc 127.0.0.1:0 127.0.0.1:65536 localhost:9464 '[::1]9464' 1.2.3.4.5:80; do
+	err=$("$SYNACCT" --iface lo --metrics "$bad" 2>&1 >/dev/null); rc=$?
+	t_is "$rc" 2 "--metrics '$bad': usage error, exit 2"
+	t_like "$err" "invalid --metrics '.*': expected ADDR:PORT" "--metrics '$bad': says what is expected"
+done
+err=$("$SYNACCT" --iface lo --metrics-top -1 2>&1 >/dev/null); rc=$?
+t_is "$rc" 2 "--metrics-top -1: usage error, exit 2"
+
+# ---- the endpoint: --netns, default address, --quiet, the page ----
+
+lab_server 8080 --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --metrics ":$MP" --metrics-top 10 \
+	--quiet --interval 0.2 >"$LAB_DIR/quiet.out" 2>"$LAB_DIR/quiet.err" &
+SA_PID=$!; LAB_PIDS+=($SA_PID)
+wait_http "$MURL"; t_is $? 0 "--netns $SRV --metrics :$MP answers on 127.0.0.1 from the host"
+t_is "$(ss -Hltn "sport = :$MP" | awk '{ print $4 }')" "127.0.0.1:$MP" \
+	"':PORT' binds 127.0.0.1 in the namespace synacct was started in"
+t_is "$(ip netns exec "$SRV" ss -Hltn "sport = :$MP" | wc -l)" 0 \
+	"... and nothing listens on it inside --netns"
+
+err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --metrics "127.0.0.1:$MP" --quiet 2>&1 >/dev/null); rc=$?
+t_is "$rc" 1 "a second synacct on the same --metrics port: runtime error, exit 1"
+t_is "$err" "synacct: cannot listen for --metrics on 127.0.0.1:$MP: Address already in use (another process has it: pick another port)" \
+	"... saying which address is taken"
+t_is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MP/nope")" 404 "/nope: 404"
+t_is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$MURL")" 405 "POST /metrics: 405"
+t_like "$(curl -sI "$MURL" | tr -d '\r' | grep -i '^content-type')" \
+	"text/plain; version=0.0.4" "Content-Type of the text format 0.0.4"
+
+# A scan: 600 spoofed SYNs over 60 closed ports, 10 each; 10 of them get
+# a label, the other 50 add into port="other".
+out=$(lab_flood --to $SRV_IP4 --port 9000 --port-span 60 --count 600 --src-net $SPOOF_NET4)
+t_is "$out" "sent=600" "the scan sent 600 SYNs"
+sleep 0.6	# three readings after the last SYN
+curl -sf "$MURL" >"$LAB_DIR/page"
+lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+kill -INT $SA_PID; wait $SA_PID; rc=$?
+lab_server_stop $srv $cnt
+t_is "$rc" 0 "--quiet synacct exits 0 on SIGINT"
+t_is "$(cat "$LAB_DIR/quiet.out")" "" "--quiet writes nothing on stdout"
+t_is "$(cat "$LAB_DIR/quiet.err")" "" "... nor on stderr"
+t_is "$(ss -Hltn "sport = :$MP" | wc -l)" 0 "the metrics socket is closed on exit"
+
+out=$(promtool check metrics <"$LAB_DIR/page" 2>&1); rc=$?
+t_is "$rc:$out" "0:" "promtool check metrics: clean (no error, no lint)"
+grep -o '^# TYPE [a-z_]* [a-z]*' "$LAB_DIR/page" | awk '{ print $3, $4 }' >"$LAB_DIR/families.page"
+sed -n 's/^| `\(synacct_[a-z_]*\)` | \([a-z]*\) |.*/\1 \2/p' "$SA_ROOT/docs/metrics.md" >"$LAB_DIR/families.doc"
+t_is "$(diff "$LAB_DIR/families.doc" "$LAB_DIR/families.page" && echo same)" same \
+	"docs/metrics.md lists exactly the families of the page, names and types, in order"
+t_is "$(wc -l <"$LAB_DIR/families.page")" 30 "30 families"
+
+t_is "$(metric_sum "$LAB_DIR/page" synacct_nic_syn_total)" 600 "sum of nic_syn_total over every series == 600 SYNs sent"
+t_is "$(metric_sum "$LAB_DIR/page" synacct_tc_syn_total)" 600 "sum of tc_syn_total == 600"
+t_is "$(metric "$LAB_DIR/page" synacct_stack_drops_total 'port="other",reason="NO_SOCKET"')" 500 \
+	"port=\"other\": the 50 ports without a label, 500 SYNs, NO_SOCKET"
+t_is "$(metric_sum "$LAB_DIR/page" synacct_stack_drops_total)" "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpOutRsts)" \
+	"sum of stack_drops_total == the RSTs the server sent (nstat TcpOutRsts)"
+t_is "$(grep -c '^synacct_nic_syn_total{port="90[0-5][0-9]"} 10$' "$LAB_DIR/page")" 10 \
+	"--metrics-top 10: ten scanned ports with a label, 10 SYNs each"
+t_is "$(grep '^synacct_nic_syn_total{' "$LAB_DIR/page" | wc -l)" 12 \
+	"nic_syn_total has 12 series: the listener's port, the top 10, other"
+t_is "$(metric "$LAB_DIR/page" synacct_nic_syn_total 'port="8080"'),$(metric "$LAB_DIR/page" synacct_listeners 'port="8080"')" \
+	"0,1" "the listening port 8080 has its series (0 SYNs, 1 listener)"
+t_is "$(grep -c 'addr\|198\.1[89]' "$LAB_DIR/page")" 0 "no address anywhere on the page"
+t_is "$(metric "$LAB_DIR/page" synacct_info "version=\"synacct 0.1\",netns=\"$SRV\",ifaces=\"$SRV_IF\",xdp_mode=\"native\"")" 1 \
+	"synacct_info names the namespace, interface and XDP mode"
+t_is "$(metric "$LAB_DIR/page" synacct_hooks_info 'hook="tc_ingress"')" 1 "synacct_hooks_info has tc_ingress"
+
+t_done
