@@ -116,4 +116,123 @@ t_is "$(metric "$LAB_DIR/page" synacct_info "version=\"synacct 0.1\",netns=\"$SR
 	"synacct_info names the namespace, interface and XDP mode"
 t_is "$(metric "$LAB_DIR/page" synacct_hooks_info 'hook="tc_ingress"')" 1 "synacct_hooks_info has tc_ingress"
 
+# ---- alert rules ----
+
+out=$(promtool check rules "$SA_ROOT/configs/synacct-alerts.yml" 2>&1); rc=$?
+t_is "$rc" 0 "promtool check rules configs/synacct-alerts.yml"
+t_like "$out" "SUCCESS: 7 rules found" "... 7 rules"
+out=$(promtool test rules "$SA_ROOT/selftests/prometheus/synacct-alerts.test.yml" 2>&1); rc=$?
+t_is "$rc" 0 "promtool test rules: every alert fires for the port that means it, and only then"
+[ $rc = 0 ] || echo "$out" | sed 's/^/# /'
+
+# ---- a real Prometheus ----
+
+PP=$(free_port)
+PURL=http://127.0.0.1:$PP
+mkdir -p "$LAB_DIR/tsdb" "$LAB_DIR/consolelib"
+cp "$SA_ROOT/configs/synacct-alerts.yml" "$LAB_DIR/"
+cat >"$LAB_DIR/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [ synacct-alerts.yml ]
+scrape_configs:
+  - job_name: synacct
+    static_configs:
+      - targets: [ "127.0.0.1:$MP" ]
+EOF
+prometheus --config.file="$LAB_DIR/prometheus.yml" --storage.tsdb.path="$LAB_DIR/tsdb" \
+	--web.listen-address="127.0.0.1:$PP" \
+	--web.console.templates="$SA_ROOT/configs/consoles" \
+	--web.console.libraries="$LAB_DIR/consolelib" >"$LAB_DIR/prometheus.log" 2>&1 &
+PROM_PID=$!; LAB_PIDS+=($PROM_PID)
+for ((i = 0; i < 100; i++)); do
+	curl -sf -o /dev/null "$PURL/-/ready" && break
+	sleep 0.1
+done
+t_is "$(curl -s -o /dev/null -w '%{http_code}' "$PURL/-/ready")" 200 "Prometheus is ready"
+
+# pq EXPR: an instant query's single value ("none" without a result).
+pq() {
+	curl -sfG "$PURL/api/v1/query" --data-urlencode "query=$1" |
+		jq -r 'if .data.result | length == 1 then .data.result[0].value[1] else "none" end'
+}
+
+name="accept queue overflow"
+port=8101
+lab_server $port --backlog 4 --accept none
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+scenario_begin --metrics "127.0.0.1:$MP" --interval 0.5
+# The port's series from before the first SYN: increase() in the alert
+# rules counts from the first sample Prometheus has.
+for ((i = 0; i < 50; i++)); do
+	[ "$(pq "synacct_listener_syn_total{port=\"$port\"}")" = 0 ] && break
+	sleep 0.1
+done
+t_is "$(pq "synacct_listener_syn_total{port=\"$port\"}")" 0 "$name: Prometheus has the listening port's series before the first SYN"
+out=$(lab_client --to $SRV_IP4 --port $port --count 30 --timeout-ms 2500)
+connected=${out#connected=}; connected=${connected%% *}
+# A sample Prometheus took after synacct's first reading after the clients.
+t_end=$(date +%s.%N)
+for ((i = 0; i < 100; i++)); do
+	ts=$(pq "timestamp(synacct_listener_syn_total{port=\"$port\"})")
+	[ "$ts" != none ] && awk -v a="$ts" -v b="$t_end" 'BEGIN { exit !(a > b + 0.6) }' && break
+	sleep 0.1
+done
+t_is "$(pq "up{job=\"synacct\"}")" 1 "$name: Prometheus scrapes synacct (up == 1)"
+declare -A P
+for f in nic_syn tc_syn listener_syn syn_queued established synack_sent accepted syncookies_sent; do
+	P[$f]=$(pq "synacct_${f}_total{port=\"$port\"}")
+done
+for c in accept_queue_full syn_queue_full other; do
+	P[$c]=$(pq "synacct_listen_drops_total{port=\"$port\",cause=\"$c\"}")
+done
+P[aq]=$(pq "synacct_accept_queue_len{port=\"$port\"}")/$(pq "synacct_accept_backlog{port=\"$port\"}")
+P[unexplained]=$(pq "sum(abs(synacct_unexplained{port=\"$port\"}))")
+P[mib_overflows]=$(pq 'synacct_mib_total{counter="TcpExtListenOverflows"}')
+P[mib_passive]=$(pq 'synacct_mib_total{counter="TcpPassiveOpens"}')
+alerts=$(curl -sf "$PURL/api/v1/alerts" | jq -r --arg p $port \
+	'[.data.alerts[] | select(.labels.port == $p) | .labels.alertname] | sort | join(",")')
+console=$(curl -sf "$PURL/consoles/synacct.html")
+scenario_end
+lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED
+sent=$(cli_sent)
+check_funnel "$name" $port
+
+t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
+t_is "${P[nic_syn]},${P[tc_syn]},${P[listener_syn]}" "$sent,$sent,$sent" \
+	"$name: Prometheus: nic_syn, tc_syn, listener_syn == SYNs the clients sent (their nstat)"
+t_is "${P[accept_queue_full]}" "$((sent - connected))" \
+	"$name: Prometheus: listen_drops{cause=accept_queue_full} == SYNs sent - connections made"
+t_is "${P[accept_queue_full]}" "$(srv_delta TcpExtListenOverflows)" \
+	"$name: Prometheus: listen_drops{cause=accept_queue_full} == ListenOverflows (nstat)"
+t_is "${P[syn_queue_full]},${P[other]},${P[syncookies_sent]}" "0,0,0" \
+	"$name: Prometheus: no other cause, no cookies"
+t_is "${P[established]},${P[syn_queued]}" "$connected,$connected" \
+	"$name: Prometheus: established, syn_queued == connections made"
+t_is "${P[established]}" "$(srv_delta TcpPassiveOpens)" "$name: Prometheus: established == PassiveOpens (nstat)"
+t_is "${P[synack_sent]}" "$connected" "$name: Prometheus: synack_sent == connections made"
+t_is "${P[accepted]}" "$accepted" "$name: Prometheus: accepted == what the server accepted (0)"
+t_is "${P[aq]}" "5/4" "$name: Prometheus: accept queue 5/4"
+t_is "${P[unexplained]}" 0 "$name: Prometheus: nothing unexplained"
+t_is "${P[mib_overflows]},${P[mib_passive]}" \
+	"$(nstat_get "$LAB_DIR/srv.1" TcpExtListenOverflows),$(nstat_get "$LAB_DIR/srv.1" TcpPassiveOpens)" \
+	"$name: Prometheus: synacct_mib_total == the namespace's nstat (absolute)"
+t_is "$(summary listen_drops.accept_queue_full $port),$(summary nic_syn $port),$(summary established $port)" \
+	"${P[accept_queue_full]},${P[nic_syn]},${P[established]}" \
+	"$name: Prometheus == synacct's own JSON summary"
+t_is "$alerts" "SynacctAcceptQueueFull,SynacctListenerLosingSyns" \
+	"$name: alerts pending for port $port: accept queue full, losing SYNs at the listener"
+
+# The console's row for the port, cell by cell.
+row=$(tr -d '\n' <<<"$console" | grep -o "<tr class=\"port\" data-instance=\"127.0.0.1:$MP\" data-port=\"$port\">.*" | sed 's#</tr>.*##')
+cell() { sed -n "s#.*<td class=\"$1[a-z ]*\">\([^<]*\)</td>.*#\1#p" <<<"$row"; }
+t_is "$(cell nic_syn),$(cell tc_syn),$(cell listener_syn)" "$sent,$sent,$sent" \
+	"$name: console synacct.html: nic_syn, tc_syn, listener_syn == SYNs sent"
+t_is "$(cell accept_queue_full),$(cell syn_queue_full),$(cell syn_queued),$(cell established)" \
+	"$((sent - connected)),0,$connected,$connected" \
+	"$name: console: accept_queue_full, syn_queue_full, syn_queued, established"
+t_is "$(cell accept_queue),$(cell accepted),$(cell unexplained)" "5/4,$accepted,0" \
+	"$name: console: accept queue 5/4, accepted, unexplained"
+
 t_done
