@@ -25,11 +25,11 @@ BUILD   := build
 # ---- packages ----
 
 # pkg-config names of the libraries synacct links.
-PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd
+PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd inih
 # Debian packages to build synacct, and the ones the tests and demo add.
 BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
-	libmicrohttpd-dev
+	libmicrohttpd-dev libinih-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
 	curl prometheus
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)

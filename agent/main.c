@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "config.h"
 #include "counters.h"
 #include "log.h"
 #include "options.h"
@@ -130,7 +131,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
-		if (!o->n_ifaces)
+		/* A config entry checked alone names no interface. */
+		if (!o->n_ifaces && !sa_config_checking)
 			argp_error(state, "no interface given: use --iface IFACE");
 		break;
 	default:
@@ -516,6 +518,7 @@ int sa_watch_main(int argc, char **argv)
 	static const struct argp_child children[] = {
 		{ &sa_common_argp, 0, NULL, 0 },
 		{ &sa_prom_argp, 0, "Metrics and running as a daemon:", 0 },
+		{ &sa_config_argp, 0, NULL, 0 },
 		{ 0 }
 	};
 	static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
@@ -527,7 +530,9 @@ int sa_watch_main(int argc, char **argv)
 		return SA_EXIT_RUNTIME;
 	}
 	w->o.interval_s = 1.0;
-	err = sa_parse_args(&argp, argc, argv, &w->o);
+	err = sa_config_load(&argp, sizeof(w->o), &argc, &argv);
+	if (!err)
+		err = sa_parse_args(&argp, argc, argv, &w->o);
 	if (!err)
 		err = sa_check_privileges(&w->o.common, true, "synacct");
 	if (!err)

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - --config FILE (INI, inih).
+ *
+ * A key is a long option's name, found by walking the command's argp
+ * tree, so an option added anywhere is a key without a line here.  Each
+ * entry is checked alone through argp (the same parsers, the same
+ * messages, with FILE:LINE in front), then the file's entries go in
+ * front of the command line, minus the keys the command line gives.
+ *
+ * SIGHUP does not reload the file: every option (namespace, interfaces,
+ * hooks, metrics address) is bound when synacct attaches; restart it
+ * (with --pin the counts continue).  docs/deploy.md says so.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <ini.h>
+#include "config.h"
+#include "log.h"
+
+enum {
+	OPT_CONFIG = 0x400,
+};
+
+bool sa_config_checking;
+static FILE *check_errs;	/* argp's messages while checking an entry */
+
+static const struct argp_option config_options[] = {
+	{ "config", OPT_CONFIG, "FILE", 0, "Read options from an INI file (key = long option name, e.g. iface = eth0); the command line overrides it", 0 },
+	{ 0 }
+};
+
+static error_t config_parse(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		/* Every parser shares the state: argp_error of any of them
+		 * writes here while an entry is checked. */
+		if (sa_config_checking)
+			state->err_stream = check_errs;
+		return 0;
+	case OPT_CONFIG:
+		return 0;	/* read before parsing, by sa_config_load */
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp sa_config_argp = {
+	config_options, config_parse, NULL, NULL, NULL, NULL, NULL
+};
+
+/* ---- the argp tree ---- */
+
+static bool is_option(const struct argp_option *o)
+{
+	return o->name && !(o->flags & OPTION_DOC) && o->key != OPT_CONFIG;
+}
+
+static const struct argp_option *find_exact(const struct argp *a, const char *name,
+					    size_t len)
+{
+	for (const struct argp_option *o = a->options; o && (o->name || o->key || o->doc); o++)
+		if (o->name && strlen(o->name) == len && !strncmp(o->name, name, len))
+			return o;
+	for (const struct argp_child *c = a->children; c && c->argp; c++) {
+		const struct argp_option *o = find_exact(c->argp, name, len);
+
+		if (o)
+			return o;
+	}
+	return NULL;
+}
+
+static const struct argp_option *find_prefix(const struct argp *a, const char *name,
+					     size_t len)
+{
+	for (const struct argp_option *o = a->options; o && (o->name || o->key || o->doc); o++)
+		if (o->name && !strncmp(o->name, name, len))
+			return o;
+	for (const struct argp_child *c = a->children; c && c->argp; c++) {
+		const struct argp_option *o = find_prefix(c->argp, name, len);
+
+		if (o)
+			return o;
+	}
+	return NULL;
+}
+
+/* The option named @name (@len chars), or with @prefix, one it
+ * abbreviates (argp takes unique prefixes on the command line). */
+static const struct argp_option *find_long(const struct argp *a, const char *name,
+					   size_t len, bool prefix)
+{
+	const struct argp_option *o = find_exact(a, name, len);
+
+	return o || !prefix || !len ? o : find_prefix(a, name, len);
+}
+
+static const struct argp_option *find_short(const struct argp *a, int key)
+{
+	for (const struct argp_option *o = a->options; o && (o->name || o->key || o->doc); o++)
+		if (o->key == key && !(o->flags & OPTION_DOC))
+			return o;
+	for (const struct argp_child *c = a->children; c && c->argp; c++) {
+		const struct argp_option *o = find_short(c->argp, key);
+
+		if (o)
+			return o;
+	}
+	return NULL;
+}
+
+/* Does the command line give option @opt (long, =value, abbreviated,
+ * short, or inside a cluster of short options)? */
+static bool cmdline_gives(const struct argp *root, int argc, char **argv,
+			  const struct argp_option *opt)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (!strcmp(s, "--"))
+			return false;
+		if (!strncmp(s, "--", 2)) {
+			size_t len = strcspn(s + 2, "=");
+			const struct argp_option *o = find_long(root, s + 2, len, true);
+
+			if (o == opt)
+				return true;
+			if (o && o->arg && !(o->flags & OPTION_ARG_OPTIONAL) && !s[2 + len])
+				i++;	/* its argument */
+			continue;
+		}
+		if (s[0] != '-' || !s[1])
+			continue;
+		for (const char *c = s + 1; *c; c++) {
+			const struct argp_option *o = find_short(root, (unsigned char)*c);
+
+			if (o == opt)
+				return true;
+			if (o && o->arg) {
+				if (!c[1])
+					i++;
+				break;
+			}
+		}
+	}
+	return false;
+}
+
+/* ---- the file ---- */
+
+struct config {
+	const char *file;
+	FILE *f;
+	int line;		/* the line being parsed */
+	const struct argp *root;
+	size_t input_size;
+	int argc;
+	char **argv;		/* the command line */
+	char **entries;		/* "--key=value" / "--key" */
+	int n_entries;
+	char err[512];		/* the first error */
+};
+
+static void fail(struct config *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(struct config *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->err[0])
+		return;
+	n = snprintf(c->err, sizeof(c->err), "%s:%d: ", c->file, c->line);
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, sizeof(c->err) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* inih reads through this to know the line of each entry. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct config *c = stream;
+	char *r = fgets(str, num, c->f);
+
+	if (r) {
+		const char *s = r + strspn(r, " \t");
+
+		c->line++;
+		/* A section with no keys never reaches the handler. */
+		if (*s == '[' && strncmp(s, "[synacct]", 9))
+			fail(c, "unknown section %.*s: keys go before any section or in [synacct]",
+			     (int)strcspn(s, "\r\n"), s);
+	}
+	return r;
+}
+
+/* Check one entry alone, through the command's own argp parsers; their
+ * message (argp_error) is kept for fail(). */
+static int check_entry(struct config *c, char *entry)
+{
+	char *args[] = { c->argv[0], entry, NULL };
+	char *msg = NULL, *nl;
+	size_t len = 0;
+	void *scratch = calloc(1, c->input_size);
+	int err = 0;
+
+	check_errs = open_memstream(&msg, &len);
+	if (!scratch || !check_errs) {
+		fail(c, "out of memory");
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	sa_config_checking = true;
+	argp_parse(c->root, 2, args, ARGP_NO_EXIT, NULL, scratch);
+	sa_config_checking = false;
+	fflush(check_errs);
+	if (len) {
+		/* "synacct: invalid --xdp-mode 'x': ...\nTry ..." */
+		const char *m = strncmp(msg, "synacct: ", 9) ? msg : msg + 9;
+
+		nl = strchr(m, '\n');
+		if (nl)
+			*nl = '\0';
+		fail(c, "%s", m);
+		err = -EINVAL;
+	}
+cleanup:
+	if (check_errs)
+		fclose(check_errs);
+	check_errs = NULL;
+	free(msg);
+	free(scratch);
+	return err;
+}
+
+static int parse_bool(const char *v)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+		if (!strcasecmp(v, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct config *c = user;
+	const struct argp_option *o;
+	char *entry, **v;
+	int b;
+
+	if (c->err[0])
+		return 1;
+	if (section[0] && strcmp(section, "synacct"))
+		return 0;	/* said by read_line */
+	o = find_long(c->root, name, strlen(name), false);
+	if (!o || !is_option(o)) {
+		fail(c, "unknown key '%s': keys are the long options of synacct --help",
+		     name);
+		return 0;
+	}
+	if (o->arg) {
+		if (asprintf(&entry, "--%s=%s", name, value) < 0)
+			entry = NULL;
+	} else {
+		b = parse_bool(value);
+		if (b < 0) {
+			fail(c, "invalid value '%s' for %s: expected yes or no", value, name);
+			return 0;
+		}
+		if (!b)
+			return 1;	/* the default */
+		if (asprintf(&entry, "--%s", name) < 0)
+			entry = NULL;
+	}
+	if (!entry) {
+		fail(c, "out of memory");
+		return 0;
+	}
+	if (check_entry(c, entry)) {
+		free(entry);
+		return 0;
+	}
+	/* The command line overrides the file, key by key. */
+	if (cmdline_gives(c->root, c->argc, c->argv, o)) {
+		free(entry);
+		return 1;
+	}
+	v = realloc(c->entries, (c->n_entries + 1) * sizeof(*v));
+	if (!v) {
+		free(entry);
+		fail(c, "out of memory");
+		return 0;
+	}
+	c->entries = v;
+	c->entries[c->n_entries++] = entry;
+	return 1;
+}
+
+/* The FILE of --config FILE / --config=FILE (or an abbreviation), NULL. */
+static const char *config_arg(const struct argp *root, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		size_t len;
+
+		if (!strcmp(s, "--"))
+			break;
+		if (strncmp(s, "--", 2))
+			continue;
+		len = strcspn(s + 2, "=");
+		if (len < 2 || strncmp("config", s + 2, len) ||
+		    find_long(root, s + 2, len, true)->key != OPT_CONFIG)
+			continue;
+		if (s[2 + len] == '=')
+			return s + 3 + len;
+		return i + 1 < argc ? argv[i + 1] : NULL;
+	}
+	return NULL;
+}
+
+int sa_config_load(const struct argp *root, size_t input_size, int *argc, char ***argv)
+{
+	struct config c = {
+		.root = root, .input_size = input_size, .argc = *argc, .argv = *argv,
+	};
+	char **nargv;
+	int ret;
+
+	c.file = config_arg(root, *argc, *argv);
+	if (!c.file)
+		return 0;	/* none, or --config without FILE: argp says so */
+	c.f = fopen(c.file, "r");
+	if (!c.f) {
+		sa_err("cannot read config file %s: %s", c.file, strerror(errno));
+		return SA_EXIT_USAGE;
+	}
+	ret = ini_parse_stream(read_line, &c, on_entry, &c);
+	fclose(c.f);
+	if (ret && !c.err[0])
+		snprintf(c.err, sizeof(c.err), "%s:%d: not an INI line: expected key = value",
+			 c.file, ret);
+	if (c.err[0]) {
+		sa_err("%s", c.err);
+		for (int i = 0; i < c.n_entries; i++)
+			free(c.entries[i]);
+		free(c.entries);
+		return SA_EXIT_USAGE;
+	}
+	/* argv[0], the file's entries, then the command line. */
+	nargv = calloc(*argc + c.n_entries + 1, sizeof(*nargv));
+	if (!nargv) {
+		sa_err("out of memory");
+		return SA_EXIT_RUNTIME;
+	}
+	nargv[0] = (*argv)[0];
+	memcpy(nargv + 1, c.entries, c.n_entries * sizeof(*nargv));
+	memcpy(nargv + 1 + c.n_entries, *argv + 1, (*argc - 1) * sizeof(*nargv));
+	free(c.entries);
+	*argc += c.n_entries;
+	*argv = nargv;	/* kept for the life of the process: options point into it */
+	return 0;
+}
