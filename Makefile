@@ -11,6 +11,8 @@
 #                   ~2-3 min, not part of make test): one table, see
 #                   docs/performance.md
 #   make deps       install the Debian packages needed for all of the above
+#   make install    install binary, man page, config, unit, alert rules
+#                   (PREFIX=/usr/local, DESTDIR for staging)
 #   make V=1        show full commands
 #   make CFLAGS=... your flags instead of -O2 -g (e.g. -fsanitize=address);
 #                   the project's warnings and include paths stay
@@ -31,7 +33,7 @@ BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
 	libmicrohttpd-dev libinih-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
-	curl prometheus
+	curl prometheus strace
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time
@@ -96,7 +98,14 @@ UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null) \
 
 BENCH_BINS := selftests/bin/bench_helper selftests/bin/bench_empty.bpf.o
 
-.PHONY: all deps check-deps test demo bench clean
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/synacct
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+
+.PHONY: all deps check-deps test demo bench clean install uninstall
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
 .SECONDARY: $(BPF_OBJS)
 # A recipe that fails leaves no half-written target behind.
@@ -242,6 +251,29 @@ bench: deps
 	fi
 	$(Q)$(MAKE) --no-print-directory -s synacct $(SELFTEST_BINS) $(BENCH_BINS) >&2
 	$(Q)selftests/bench/bench.sh
+
+# The unit names the binary and config where they are installed; an
+# existing config is the administrator's and is left as it is.
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 synacct $(DESTDIR)$(SBINDIR)/synacct
+	$(Q)install -D -m 0644 docs/synacct.8 $(DESTDIR)$(MANDIR)/man8/synacct.8
+	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/synacct
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/synacct/synacct.conf ] || \
+		install -m 0644 configs/synacct.conf $(DESTDIR)$(SYSCONFDIR)/synacct/synacct.conf
+	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	$(Q)sed -e 's#/usr/local/sbin/synacct#$(SBINDIR)/synacct#g' \
+		-e 's#/etc/synacct/#$(SYSCONFDIR)/synacct/#g' \
+		configs/synacct.service >$(DESTDIR)$(UNITDIR)/synacct.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/synacct.service
+	$(Q)install -D -m 0644 configs/synacct-alerts.yml $(DESTDIR)$(DATADIR)/synacct-alerts.yml
+	$(Q)install -D -m 0644 configs/consoles/synacct.html $(DESTDIR)$(DATADIR)/consoles/synacct.html
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/synacct $(DESTDIR)$(MANDIR)/man8/synacct.8 \
+		$(DESTDIR)$(UNITDIR)/synacct.service $(DESTDIR)$(DATADIR)/synacct-alerts.yml \
+		$(DESTDIR)$(DATADIR)/consoles/synacct.html
+	$(Q)rmdir $(DESTDIR)$(DATADIR)/consoles $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 clean:
 	$(call msg,CLEAN,)
