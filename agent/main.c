@@ -22,6 +22,7 @@
 #include "counters.h"
 #include "log.h"
 #include "options.h"
+#include "pin.h"
 #include "prom.h"
 #include "reconcile.h"
 #include "report.h"
@@ -49,6 +50,7 @@ static int counters_main(int argc, char **argv)
 static const struct sa_command commands[] = {
 	{ "check", sa_check_main, "audit a namespace's SYN defences once; attaches nothing" },
 	{ "counters", counters_main, "list every quantity: JSON key, stage, map field, metric" },
+	{ "detach", sa_detach_main, "remove what --pin left attached and pinned" },
 };
 
 static const char doc[] =
@@ -202,6 +204,7 @@ struct sa_watch {
 	struct sa_portset listeners, shown;
 	struct sa_view view;	/* the last record's, kept for a redraw */
 	struct sa_prom *prom;	/* --metrics */
+	char pin_dir[512];	/* --pin */
 };
 
 static int stages_open(struct sa_watch *w)
@@ -558,6 +561,22 @@ int sa_watch_main(int argc, char **argv)
 	w->enabled[ST_NIC] = !w->o.no_xdp;
 	w->enabled[ST_TC] = true;
 	w->enabled[ST_STACK] = w->enabled[ST_LISTENERS] = !w->o.no_stack;
+	if (w->o.prom.pin) {
+		bool reuse;
+
+		if (sa_pin_dir(w->pin_dir, sizeof(w->pin_dir), w->o.ifaces, w->o.n_ifaces)) {
+			sa_err("interface names too long for a bpffs path");
+			goto cleanup;
+		}
+		exit_code = sa_pin_prepare(w->pin_dir, w->o.common.netns, w->o.ifaces,
+					   w->o.n_ifaces, &reuse);
+		if (exit_code)
+			goto cleanup;
+		exit_code = SA_EXIT_RUNTIME;
+		w->cfg.pin_dir = w->pin_dir;
+		if (w->o.common.verbose)
+			sa_info("%s pinned state in %s", reuse ? "continuing the" : "new", w->pin_dir);
+	}
 	if (snapshots_new(w) || stages_open(w))
 		goto cleanup;
 	setup_report(w);

@@ -39,12 +39,14 @@ extern const char *argp_program_version;
 enum {
 	OPT_METRICS = 0x300,
 	OPT_METRICS_TOP,
+	OPT_PIN,
 };
 
 static const struct argp_option prom_options[] = {
 	{ "metrics", OPT_METRICS, "ADDR:PORT", 0, "Serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults to 127.0.0.1; the socket stays in the namespace synacct was started in)", 0 },
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Ports with their own label besides listening ports and --ports: the first N by SYNs (default 100); the rest add into port=\"other\"", 0 },
 	{ "quiet", 'q', NULL, 0, "No table and no JSON (a daemon serving --metrics)", 0 },
+	{ "pin", OPT_PIN, NULL, 0, "Keep programs and counters in bpffs (" "/sys/fs/bpf/synacct/NETNS/IFACE" "): they stay attached and counting after synacct exits, and a restarted synacct continues the same totals; 'synacct detach' removes them", 0 },
 	{ 0 }
 };
 
@@ -118,6 +120,9 @@ static error_t prom_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'q':
 		o->quiet = true;
+		break;
+	case OPT_PIN:
+		o->pin = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -20,6 +20,7 @@ struct sa_prom_opts {
 	socklen_t addrlen;
 	unsigned int top;		/* --metrics-top */
 	bool quiet;			/* --quiet: no table, no JSON */
+	bool pin;			/* --pin (agent/pin.h) */
 };
 
 /* The argp child with --metrics, --metrics-top and --quiet; its input is

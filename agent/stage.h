@@ -36,6 +36,9 @@ struct sa_stage_cfg {
 	const char *ifname[SA_MAX_IFACES];
 	int n_ifaces;
 	enum sa_xdp_mode xdp_mode;
+	/* --pin (agent/pin.h): maps and links live in this bpffs directory,
+	 * and close leaves every program attached; NULL: no pinning. */
+	const char *pin_dir;
 };
 
 struct sa_stage_ops {

@@ -21,6 +21,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
+#include "pin.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "stack.skel.h"
@@ -33,6 +34,11 @@
 
 struct stack_stage {
 	struct stack_bpf *skel;
+	const char *pin_dir;	/* --pin */
+	/* --pin: links a pinned synacct left, still counting, held here. */
+	struct bpf_link *kept[8];
+	int n_kept;
+	bool nf_kept;		/* ... and netfilter links (nf_links) */
 	bool classify;		/* per-CPU MIB baselines available */
 	bool listener_hook;	/* tcp_rcv_state_process found */
 	bool nat_hook;		/* netfilter programs and conntrack's BTF */
@@ -283,8 +289,20 @@ static int attach_nat(struct stack_stage *st)
 	};
 
 	for (int i = 0; i < 4; i++) {
-		int fd = nf_link(prog_fd[i / 2], pf[i % 2], hook[i / 2]);
+		char path[512] = "";
+		int fd;
 
+		/* --pin: a pinned synacct's netfilter link still counts. */
+		if (st->pin_dir) {
+			snprintf(path, sizeof(path), "%s/link_netfilter_%d", st->pin_dir, i);
+			fd = bpf_obj_get(path);
+			if (fd >= 0) {
+				st->nf_links[i] = fd;
+				st->nf_kept = true;
+				continue;
+			}
+		}
+		fd = nf_link(prog_fd[i / 2], pf[i % 2], hook[i / 2]);
 		if (fd < 0) {
 			sa_err("cannot attach the netfilter program (%s, %s): %s",
 			       i / 2 ? "FORWARD" : "LOCAL_IN", i % 2 ? "IPv6" : "IPv4",
@@ -292,6 +310,12 @@ static int attach_nat(struct stack_stage *st)
 			return fd;
 		}
 		st->nf_links[i] = fd;
+		if (path[0] && bpf_obj_pin(fd, path)) {
+			fd = -errno;
+			sa_err("cannot pin the netfilter link in %s: %s", st->pin_dir,
+			       strerror(-fd));
+			return fd;
+		}
 	}
 	return 0;
 }
@@ -428,6 +452,14 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	 * one copy at a time keeps the agent's peak RSS down. */
 	btf__free(btf);
 	btf = NULL;
+	st->pin_dir = cfg->pin_dir;
+	if (st->pin_dir) {
+		err = sa_pin_maps(st->skel->obj, st->pin_dir, "stack");
+		if (err) {
+			sa_err("cannot pin the stack maps: %s", strerror(-err));
+			goto cleanup;
+		}
+	}
 
 	err = stack_bpf__load(st->skel);
 	if (err) {
@@ -444,13 +476,64 @@ cleanup:
 	return err;
 }
 
+/* --pin: each program whose link a pinned synacct left is not attached
+ * again (it would count twice): its link, still counting into the
+ * pinned maps, is held instead. */
+static int pin_links_keep(struct stack_stage *st)
+{
+	const struct bpf_object_skeleton *s = st->skel->skeleton;
+	char path[512];
+
+	for (int i = 0; st->pin_dir && i < s->prog_cnt; i++) {
+		struct bpf_program *prog = *s->progs[i].prog;
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		snprintf(path, sizeof(path), "%s/link_%s", st->pin_dir, bpf_program__name(prog));
+		link = bpf_link__open(path);
+		if (libbpf_get_error(link))
+			continue;
+		if (st->n_kept >= (int)(sizeof(st->kept) / sizeof(st->kept[0]))) {
+			bpf_link__destroy(link);
+			return -E2BIG;
+		}
+		st->kept[st->n_kept++] = link;
+		bpf_program__set_autoattach(prog, false);
+	}
+	return 0;
+}
+
+/* --pin: the links attached now outlive this process. */
+static int pin_links_new(struct stack_stage *st)
+{
+	const struct bpf_object_skeleton *s = st->skel->skeleton;
+	char path[512];
+	int err;
+
+	for (int i = 0; st->pin_dir && i < s->prog_cnt; i++) {
+		struct bpf_link *link = *s->progs[i].link;
+
+		if (!link)
+			continue;
+		snprintf(path, sizeof(path), "%s/link_%s", st->pin_dir,
+			 bpf_program__name(*s->progs[i].prog));
+		err = bpf_link__pin(link, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 {
 	struct stack_stage *st = priv;
 	int err;
 
 	(void)cfg;
-	err = stack_bpf__attach(st->skel);
+	err = pin_links_keep(st);
+	if (!err)
+		err = stack_bpf__attach(st->skel);
 	if (err) {
 		sa_err("cannot attach the stack tracepoints: %s", strerror(-err));
 		return err;
@@ -460,6 +543,15 @@ static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 		if (err)
 			return err;
 	}
+	err = pin_links_new(st);
+	if (err) {
+		sa_err("cannot pin the stack tracepoints' links in %s: %s", st->pin_dir,
+		       strerror(-err));
+		return err;
+	}
+	/* The pinned programs' baselines are primed and kept up already. */
+	if (st->n_kept || st->nf_kept)
+		return 0;
 	err = prime_baselines(st);
 	if (err)
 		sa_err("cannot prime the per-CPU MIB baselines: %s", strerror(-err));
@@ -629,6 +721,9 @@ static void stack_stage_close(void *priv)
 	for (int i = 0; i < 4; i++)
 		if (st->nf_links[i] >= 0)
 			close(st->nf_links[i]);
+	/* Closing a pinned link's fd leaves it attached. */
+	for (int i = 0; i < st->n_kept; i++)
+		bpf_link__destroy(st->kept[i]);
 	stack_bpf__destroy(st->skel);
 	free(st);
 }

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
+#include "pin.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "../xdp/slot_read.h"
@@ -43,6 +45,8 @@ struct tc_stage {
 	struct tc_bpf *skel;
 	struct tc_link links[SA_MAX_IFACES];
 	int n_links;
+	bool pinned;		/* --pin: filters replace, and stay on close */
+	const char *pin_dir;
 };
 
 /* The open TC stage, whose SYN-ACK maps the stack stage shares. */
@@ -68,8 +72,14 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		return -ENOMEM;
 
 	st->skel = tc_bpf__open_opts(&oo);
-	if (!st->skel || tc_bpf__load(st->skel)) {
-		err = -errno;
+	st->pinned = cfg->pin_dir != NULL;
+	st->pin_dir = cfg->pin_dir;
+	err = st->skel ? 0 : -errno;
+	if (!err && st->pinned)
+		err = sa_pin_maps(st->skel->obj, cfg->pin_dir, "tc");
+	if (!err)
+		err = tc_bpf__load(st->skel);
+	if (err) {
 		sa_err("cannot load the TC programs: %s", strerror(-err));
 		tc_bpf__destroy(st->skel);
 		free(st);
@@ -81,7 +91,7 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 }
 
 static int tc_filter_add(struct tc_filter *f, int ifindex,
-			 enum bpf_tc_attach_point where, int prog_fd)
+			 enum bpf_tc_attach_point where, int prog_fd, bool pinned)
 {
 	int err;
 
@@ -93,8 +103,12 @@ static int tc_filter_add(struct tc_filter *f, int ifindex,
 	f->opts.handle = SA_TC_HANDLE;
 	f->opts.priority = SA_TC_PRIO;
 	f->opts.prog_fd = prog_fd;
+	/* --pin: take the place of a pinned synacct's filter in one step
+	 * (its program counts into the same pinned map until then). */
+	if (pinned)
+		f->opts.flags = BPF_TC_F_REPLACE;
 	err = bpf_tc_attach(&f->hook, &f->opts);
-	if (err == -EINVAL || err == -EEXIST) {
+	if (!pinned && (err == -EINVAL || err == -EEXIST)) {
 		/* Priority 1 is taken by a filter of another kind (or by a
 		 * synacct left over): let the kernel pick a free one. */
 		f->opts.priority = 0;
@@ -123,6 +137,28 @@ static void tc_filter_del(struct tc_filter *f, const char *ifname)
 	f->attached = false;
 }
 
+/* --pin: the qdisc outlives this process; a pinned marker tells `synacct
+ * detach` that synacct created it, so it removes it (and only then). */
+static void qdisc_mark_path(char *buf, size_t len, const char *dir, const char *ifname)
+{
+	snprintf(buf, len, "%s/tc_created_clsact_%s", dir, ifname);
+}
+
+static int qdisc_mark(const char *dir, const char *ifname)
+{
+	char path[512];
+	int fd, err = 0;
+
+	qdisc_mark_path(path, sizeof(path), dir, ifname);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "synacct_mark", 4, 4, 1, NULL);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path) && errno != EEXIST)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
@@ -145,12 +181,20 @@ static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 	}
 	l->created_qdisc = !err;
 	st->n_links++;	/* from here on, close undoes what was done */
+	if (l->created_qdisc && st->pinned) {
+		err = qdisc_mark(st->pin_dir, ifname);
+		if (err) {
+			sa_err("cannot pin in %s that synacct created the clsact qdisc of %s: %s",
+			       st->pin_dir, ifname, strerror(-err));
+			return err;
+		}
+	}
 
 	err = tc_filter_add(&l->in, ifindex, BPF_TC_INGRESS,
-			    bpf_program__fd(st->skel->progs.synacct_tc_in));
+			    bpf_program__fd(st->skel->progs.synacct_tc_in), st->pinned);
 	if (!err)
 		err = tc_filter_add(&l->eg, ifindex, BPF_TC_EGRESS,
-				    bpf_program__fd(st->skel->progs.synacct_tc_eg));
+				    bpf_program__fd(st->skel->progs.synacct_tc_eg), st->pinned);
 	if (err)
 		sa_err("cannot attach TC filter to %s: %s", ifname,
 		       strerror(-err));
@@ -211,7 +255,7 @@ static void tc_stage_close(void *priv)
 
 	if (!st)
 		return;
-	for (int i = st->n_links - 1; i >= 0; i--) {
+	for (int i = st->pinned ? -1 : st->n_links - 1; i >= 0; i--) {
 		struct tc_link *l = &st->links[i];
 
 		tc_filter_del(&l->eg, l->ifname);
@@ -226,6 +270,36 @@ static void tc_stage_close(void *priv)
 		synack_owner = NULL;
 	tc_bpf__destroy(st->skel);
 	free(st);
+}
+
+int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
+{
+	char mark[512];
+	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	int ret = 0;
+
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where[i]);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
+		int err = bpf_tc_detach(&hook, &opts);
+
+		if (err && err != -ENOENT && err != -EINVAL) {
+			sa_err("cannot remove synacct's TC filter from %s: %s", ifname,
+			       strerror(-err));
+			ret = err;
+		}
+	}
+	qdisc_mark_path(mark, sizeof(mark), dir, ifname);
+	if (!ret && !access(mark, F_OK)) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		ret = bpf_tc_hook_destroy(&hook);
+		if (ret)
+			sa_err("cannot remove the clsact qdisc synacct created on %s: %s",
+			       ifname, strerror(-ret));
+	}
+	return ret;
 }
 
 const struct sa_stage_ops sa_tc_stage = {

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "log.h"
+#include "pin.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "../xdp/slot_read.h"
@@ -37,6 +38,7 @@ struct nic_stage {
 	struct xdp_program *prog;
 	struct nic_link links[SA_MAX_IFACES];
 	int n_links;
+	bool pinned;		/* --pin: leave the program attached on close */
 };
 
 static int libxdp_quiet(enum libxdp_print_level level, const char *fmt,
@@ -67,6 +69,14 @@ static int nic_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	libxdp_set_print(cfg->verbose ? libxdp_verbose : libxdp_quiet);
 
 	st->skel = nic_bpf__open_opts(&oo);
+	st->pinned = cfg->pin_dir != NULL;
+	if (st->skel && st->pinned) {
+		err = sa_pin_maps(st->skel->obj, cfg->pin_dir, "xdp");
+		if (err) {
+			sa_err("cannot pin the XDP maps: %s", strerror(-err));
+			goto cleanup;
+		}
+	}
 	if (!st->skel || nic_bpf__load(st->skel)) {
 		err = -errno;
 		sa_err("cannot load the XDP program: %s", strerror(-err));
@@ -188,16 +198,66 @@ static enum xdp_attach_mode choose_mode(const char *ifname, enum sa_xdp_mode req
 	return XDP_MODE_SKB;
 }
 
+/* synacct's XDP program on @ifindex, alone or in libxdp's dispatcher
+ * (a pinned synacct's, still counting), or NULL; @mode its mode. */
+static struct xdp_program *ours_attached(int ifindex, enum xdp_attach_mode *mode)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p, *found = NULL;
+
+	if (libxdp_get_error(mp))
+		return NULL;
+	*mode = xdp_multiprog__attach_mode(mp);
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), "synacct_xdp"))
+			found = xdp_program__from_id(xdp_program__id(p));
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
+	     p = xdp_multiprog__next_prog(p, mp))
+		if (!strcmp(xdp_program__name(p), "synacct_xdp"))
+			found = xdp_program__from_id(xdp_program__id(p));
+	xdp_multiprog__close(mp);
+	return libxdp_get_error(found) ? NULL : found;
+}
+
+int sa_nic_detach_pinned(int ifindex, const char *ifname)
+{
+	enum xdp_attach_mode mode;
+	struct xdp_program *p = ours_attached(ifindex, &mode);
+	int err;
+
+	if (!p)
+		return 0;
+	err = xdp_program__detach(p, ifindex, mode, 0);
+	xdp_program__close(p);
+	if (err)
+		sa_err("cannot detach synacct's XDP program from %s: %s", ifname, strerror(-err));
+	return err;
+}
+
 static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 			  enum sa_xdp_mode req, bool verbose)
 {
 	struct nic_link *l;
 	char other[BPF_OBJ_NAME_LEN + 1];
+	struct xdp_program *kept;
+	enum xdp_attach_mode mode;
 	__u32 id;
 	int err;
 
 	if (st->n_links >= SA_MAX_IFACES)
 		return -E2BIG;
+	/* --pin: a pinned synacct's program still counts into the pinned
+	 * map this one reads; it stays, and no SYN goes uncounted. */
+	if (st->pinned && (kept = ours_attached(ifindex, &mode))) {
+		xdp_program__close(kept);
+		l = &st->links[st->n_links++];
+		l->ifindex = ifindex;
+		snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+		l->mode = mode;
+		return 0;
+	}
 	id = xdp_prog_present(ifindex, other, sizeof(other));
 	if (id && !strcmp(other, "synacct_xdp")) {
 		/* Our own program: a synacct that could not clean up
@@ -321,7 +381,7 @@ static void nic_stage_close(void *priv)
 
 	if (!st)
 		return;
-	for (int i = st->n_links - 1; i >= 0; i--) {
+	for (int i = st->pinned ? -1 : st->n_links - 1; i >= 0; i--) {
 		struct nic_link *l = &st->links[i];
 		int err = xdp_program__detach(st->prog, l->ifindex, l->mode, 0);
 

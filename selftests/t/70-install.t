@@ -16,14 +16,14 @@ for f in usr/sbin/synacct:755 usr/share/man/man8/synacct.8:644 etc/synacct/synac
 	usr/share/synacct/consoles/synacct.html:644; do
 	t_is "$(stat -c %a "$INST/${f%:*}" 2>&1)" "${f#*:}" "installed /${f%:*}, mode ${f#*:}"
 done
-t_is "$(grep '^ExecStart=' "$UNIT")" "ExecStart=/usr/sbin/synacct --config /etc/synacct/synacct.conf" \
+t_is "$(grep '^ExecStart=' "$UNIT")" "ExecStart=/usr/sbin/synacct --config /etc/synacct/synacct.conf --pin" \
 	"the unit runs the installed binary with the installed config"
 echo "# mine" >>"$INST/etc/synacct/synacct.conf"
 make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >/dev/null 2>&1
 t_is "$(tail -1 "$INST/etc/synacct/synacct.conf")" "# mine" "a second install keeps the administrator's config"
 make -s -C "$SA_ROOT" install DESTDIR="$LAB_DIR/local" >/dev/null 2>&1
 t_is "$(grep '^ExecStart=' "$LAB_DIR/local/usr/local/lib/systemd/system/synacct.service")" \
-	"ExecStart=/usr/local/sbin/synacct --config /etc/synacct/synacct.conf" "default PREFIX=/usr/local"
+	"ExecStart=/usr/local/sbin/synacct --config /etc/synacct/synacct.conf --pin" "default PREFIX=/usr/local"
 
 # systemd-analyze verify: the staged unit, its binary path made to point
 # into the staging root (verify checks that the command exists).

@@ -1,0 +1,131 @@
+#!/bin/bash
+# --pin: a flood runs across a kill -9 and a restart, and the totals are
+# every SYN sent (== nstat): the programs counted while no synacct ran.
+# State pinned by an incompatible synacct is refused, naming `synacct
+# detach`; `synacct detach` removes everything --pin left.
+#
+# The test gets a bpffs of its own: a private mount namespace with a fresh
+# bpffs on /sys/fs/bpf, gone with the test (and the host's untouched).
+if [ -z "$SA_PIN_PRIVATE" ]; then
+	export SA_PIN_PRIVATE=1
+	exec unshare -m --propagation private /bin/bash "$0" "$@"
+fi
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init
+mount -t bpf bpf /sys/fs/bpf || t_skip_all "cannot mount bpffs"
+lab_require_hook tp_btf/consume_skb
+
+MP=$((20000 + RANDOM % 30000))
+MURL=http://127.0.0.1:$MP/metrics
+NSINO=$(ip netns exec "$SRV" stat -L -c %i /proc/self/ns/net)
+DIR=/sys/fs/bpf/synacct/$NSINO/$SRV_IF
+port=9100
+
+# metric NAME LABELS: one series from a fresh scrape ("none" if absent).
+metric() {
+	curl -sf "$MURL" | awk -v s="$1{$2} " 'index($0, s) == 1 { print $NF; f = 1 } END { if (!f) print "none" }'
+}
+wait_http() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		curl -sf -o /dev/null "$MURL" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+start_quiet() {	# start_quiet: a --pin synacct serving metrics; its PID in QPID
+	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --metrics "127.0.0.1:$MP" --quiet \
+		--interval 0.2 2>"$LAB_DIR/q.err" &
+	QPID=$!; LAB_PIDS+=($QPID)
+	wait_http
+}
+
+err=$("$SYNACCT" detach 2>&1 >/dev/null); rc=$?
+t_is "$rc" 2 "synacct detach without --iface: usage error"
+err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1 >/dev/null); rc=$?
+t_is "$rc:$err" "1:synacct: nothing pinned for $SRV_IF in this namespace (no $DIR)" "synacct detach with nothing pinned: exit 1, says so"
+
+# ---- a flood across kill -9 and a restart ----
+
+lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+start_quiet; t_is $? 0 "synacct --pin serves metrics"
+t_is "$(ls "$DIR" | tr '\n' ' ')" \
+	"link_synacct_consume_skb link_synacct_kfree_skb link_synacct_prime link_synacct_set_state link_synacct_synack_retrans meta stack_cpu_offset stack_mib_baseline stack_rtx_mark stack_stack_counters stack_stack_drops tc_created_clsact_$SRV_IF tc_parse_counters tc_tc_counters xdp_nic_counters xdp_parse_counters " \
+	"pinned under /sys/fs/bpf/synacct/<netns inode>/<iface>: maps, links, layout"
+lab_flood --to $SRV_IP4 --port $port --count 3000 --rate 1000 --src-net $SPOOF_NET4 >"$LAB_DIR/flood.out" &
+flood=$!; LAB_PIDS+=($flood)
+sleep 0.8
+kill -KILL $QPID; wait $QPID 2>/dev/null
+t_is "$(kill -0 $QPID 2>/dev/null; echo $?)" 1 "synacct killed with SIGKILL mid-flood"
+sleep 0.5	# no synacct runs; the flood goes on
+synacct_start --pin --metrics "127.0.0.1:$MP" --interval 0.2
+t_is $? 0 "synacct --pin restarted"
+kill -0 $flood 2>/dev/null
+t_is $? 0 "... while the flood is still running"
+wait $flood
+t_is "$(cat "$LAB_DIR/flood.out")" "sent=3000" "the flood sent 3000 SYNs"
+sleep 0.6
+nic=$(metric synacct_nic_syn_total "port=\"$port\"")
+tc=$(metric synacct_tc_syn_total "port=\"$port\"")
+drops=$(metric synacct_stack_drops_total "port=\"$port\",reason=\"NO_SOCKET\"")
+unexpl=$(curl -sf "$MURL" | awk -v s="synacct_unexplained{port=\"$port\"," 'index($0, s) == 1 { n += ($NF < 0 ? -$NF : $NF) } END { print n + 0 }')
+synacct_stop
+lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+t_is "$SA_RC" 0 "the restarted synacct exits 0 on SIGINT"
+t_is "$nic,$tc,$drops" "3000,3000,3000" \
+	"/metrics after kill -9 and restart: nic_syn, tc_syn, stack_drops{NO_SOCKET} == 3000 sent"
+t_is "$drops" "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpOutRsts)" \
+	"stack_drops{NO_SOCKET} == the RSTs the server sent (nstat TcpOutRsts): 0 SYNs lost"
+t_is "$unexpl" 0 "nothing unexplained across the restart"
+since=$(summary nic_syn $port)
+t_is "$([ "$since" -lt 3000 ] && echo yes)" yes "the restarted synacct's own summary counts only since its start ($since)"
+
+# ---- after a clean exit the programs stay and count ----
+
+t_is "$(ip netns exec "$SRV" ip -j link show dev "$SRV_IF" | jq -r '.[0].xdp != null')" true "after exit: XDP still attached"
+t_is "$(ip netns exec "$SRV" tc filter show dev "$SRV_IF" ingress | grep -c 'handle 0x5a synacct_tc_in')" 1 \
+	"after exit: synacct's TC filter still there, once"
+out=$(lab_flood --to $SRV_IP4 --port $port --count 100 --src-net $SPOOF_NET4)
+start_quiet
+t_is "$(metric synacct_nic_syn_total "port=\"$port\""),$(metric synacct_stack_drops_total "port=\"$port\",reason=\"NO_SOCKET\"")" \
+	"3100,3100" "100 more SYNs while no synacct ran: counted by XDP and the stack's pinned links"
+t_is "$(ip netns exec "$SRV" tc filter show dev "$SRV_IF" ingress | grep -c 'handle 0x5a synacct_tc_in')" 1 \
+	"a restart replaces synacct's TC filter, never adds a second"
+kill -TERM $QPID; wait $QPID
+
+# ---- synacct detach ----
+
+err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+t_is "$rc:$err" "0:" "synacct detach: exit 0"
+t_is "$(ip netns exec "$SRV" ip -j link show dev "$SRV_IF" | jq -r '.[0].xdp != null')" false "no XDP program left"
+t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 \
+	"no TC filter, and the clsact qdisc synacct created is gone"
+t_is "$(ls /sys/fs/bpf/synacct/)" "" "nothing left in /sys/fs/bpf/synacct"
+
+# With the service's capabilities only (configs/synacct.service).
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$SA_ROOT/configs/synacct.service" | tr 'A-Z ' 'a-z,' | sed 's/cap_/+/g')
+setpriv --no-new-privs --inh-caps=-all --bounding-set=-all,$caps \
+	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.3 >/dev/null 2>"$LAB_DIR/caps.err"
+# (libbpf's lines: libxdp's dispatcher cannot load on this kernel, with
+# or without capabilities; it falls back to attaching the program alone.)
+t_is "$?:$(grep -v '^libbpf: ' "$LAB_DIR/caps.err")" "0:" "--pin with only the unit's capabilities ($caps): exit 0, no error of synacct's"
+t_is "$(ls "$DIR" | wc -l)" 16 "... and pinned its 16 objects"
+"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+
+# ---- state of an incompatible synacct ----
+
+start_quiet; kill -TERM $QPID; wait $QPID
+bpftool map update pinned "$DIR/meta" key 0 0 0 0 value 1 0 0 0 0 0 0 0
+err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin -d 0.2 2>&1 >/dev/null); rc=$?
+t_is "$rc" 1 "state pinned by an incompatible synacct: exit 1"
+t_like "$err" "^synacct: $DIR was pinned by an incompatible synacct \(layout 1, this one [0-9a-f]+\): remove it with 'synacct detach --netns $SRV --iface $SRV_IF', then start again$" \
+	"... the message names synacct detach"
+"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+t_is "$?:$(ls /sys/fs/bpf/synacct/)" "0:" "synacct detach removes it too"
+mkdir -p "$DIR"
+err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin -d 0.2 2>&1 >/dev/null); rc=$?
+t_like "$rc:$err" "^1:synacct: $DIR holds no synacct state that this synacct knows \(no meta\): remove it with 'synacct detach" \
+	"a directory without synacct's layout: refused, naming synacct detach"
+rmdir "$DIR" "$(dirname "$DIR")"
+
+t_done
