@@ -365,7 +365,7 @@ static __u64 accepted_total(const struct sa_port_stats *ps)
 /* The help of a derived figure whose key is @key, or NULL. */
 static const char *derived_help(const char *key)
 {
-#define SA_DERIVED_HELP(name, group, k, help) if (!strcmp(#group, "") && !strcmp(#k, key)) return help;
+#define SA_DERIVED_HELP(name, group, k, metric, help) if (!strcmp(#group, "") && !strcmp(#k, key)) return help;
 	SA_DERIVED(SA_DERIVED_HELP)
 #undef SA_DERIVED_HELP
 	return NULL;
@@ -391,7 +391,7 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 	for (int i = 0; i < SA_C_MAX; i++) {
 		const struct sa_counter_def *d = &sa_counters[i];
 		const char *label = sa_group_label(d->group);
-		const char *help = derived_help(d->group);
+		const char *help = NULL;
 		char buf[1024];
 		bool seen = false;
 
@@ -402,8 +402,8 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 		if (seen)
 			continue;
 		done[n_done++] = d->group;
-		if (!help) {
-			/* No figure sums the group: its rows say what it holds. */
+		{
+			/* The group's rows say what it holds. */
 			size_t used = snprintf(buf, sizeof(buf), "by %s:", label);
 
 			for (int j = i; j < SA_C_MAX && used < sizeof(buf); j++)
@@ -463,7 +463,8 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 	char help[1024];
 	size_t used;
 
-	family(f, "stack_drops", "_total", "counter", derived_help("stack_drops"));
+	family(f, "stack_drops", "_total", "counter",
+	       "SYNs freed before a socket took them, by the kernel's drop reason");
 	for (size_t r = 0; r < n; r++)
 		for (__u32 i = 0; i < rows[r].ps->n_drops; i++)
 			if (rows[r].ps->drops[i].n)
@@ -495,7 +496,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 	used = snprintf(help, sizeof(help),
 			"SYNs no stage accounts for, by %s (signed; 0 when the funnel adds up):",
 			gap_label);
-#define SA_GAP_HELP(name, group, key, h)				\
+#define SA_GAP_HELP(name, group, key, metric, h)				\
 	if (!strcmp(#group, "unexplained") && used < sizeof(help))	\
 		used += snprintf(help + used, sizeof(help) - used, " %s = %s;", #key, h);
 	SA_DERIVED(SA_GAP_HELP)
@@ -505,7 +506,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 		struct sa_port_view v = { .port = rows[r].port };
 
 		sa_reconcile_port(rows[r].ps, rc->m, syncookies, &v);
-#define SA_GAP_SAMPLE(name, group, key, h)				\
+#define SA_GAP_SAMPLE(name, group, key, metric, h)				\
 		if (!strcmp(#group, "unexplained") &&			\
 		    (rc->m.nic || strcmp(#key, "nic_to_tc"))) {		\
 			sample_start(f, "unexplained", "", &rows[r]);	\

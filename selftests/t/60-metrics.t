@@ -98,6 +98,9 @@ sed -n 's/^| `\(synacct_[a-z_]*\)` | \([a-z]*\) |.*/\1 \2/p' "$SA_ROOT/docs/metr
 t_is "$(diff "$LAB_DIR/families.doc" "$LAB_DIR/families.page" && echo same)" same \
 	"docs/metrics.md lists exactly the families of the page, names and types, in order"
 t_is "$(wc -l <"$LAB_DIR/families.page")" 30 "30 families"
+"$SYNACCT" counters | grep -o 'synacct_[a-z_]*' | sort -u >"$LAB_DIR/families.counters"
+t_is "$(awk '{ print $1 }' "$LAB_DIR/families.page" | sort | comm -13 - "$LAB_DIR/families.counters" | tr '\n' ' ')" "" \
+	"every metric 'synacct counters' (docs/design.md) names is a family of the page"
 
 t_is "$(metric_sum "$LAB_DIR/page" synacct_nic_syn_total)" 600 "sum of nic_syn_total over every series == 600 SYNs sent"
 t_is "$(metric_sum "$LAB_DIR/page" synacct_tc_syn_total)" 600 "sum of tc_syn_total == 600"
