@@ -236,12 +236,32 @@ int sa_nic_detach_pinned(int ifindex, const char *ifname)
 	return err;
 }
 
+/* Whether @prog counts into @map_fd: a pinned synacct's program does;
+ * one a synacct without --pin left (killed) has a map of its own. */
+static bool prog_uses_map(struct xdp_program *prog, int map_fd)
+{
+	struct bpf_prog_info info = {};
+	struct bpf_map_info minfo = {};
+	__u32 len = sizeof(info), mlen = sizeof(minfo), ids[16];
+
+	if (bpf_obj_get_info_by_fd(map_fd, &minfo, &mlen))
+		return false;
+	info.nr_map_ids = 16;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(xdp_program__fd(prog), &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++)
+		if (ids[i] == minfo.id)
+			return true;
+	return false;
+}
+
 static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 			  enum sa_xdp_mode req, bool verbose)
 {
 	struct nic_link *l;
 	char other[BPF_OBJ_NAME_LEN + 1];
-	struct xdp_program *kept;
+	struct xdp_program *kept = NULL;
 	enum xdp_attach_mode mode;
 	__u32 id;
 	int err;
@@ -250,7 +270,8 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 		return -E2BIG;
 	/* --pin: a pinned synacct's program still counts into the pinned
 	 * map this one reads; it stays, and no SYN goes uncounted. */
-	if (st->pinned && (kept = ours_attached(ifindex, &mode))) {
+	if (st->pinned && (kept = ours_attached(ifindex, &mode)) &&
+	    prog_uses_map(kept, bpf_map__fd(st->skel->maps.nic_counters))) {
 		xdp_program__close(kept);
 		l = &st->links[st->n_links++];
 		l->ifindex = ifindex;
@@ -258,6 +279,8 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 		l->mode = mode;
 		return 0;
 	}
+	if (st->pinned && kept)
+		xdp_program__close(kept);	/* not the pinned one: refused below */
 	id = xdp_prog_present(ifindex, other, sizeof(other));
 	if (id && !strcmp(other, "synacct_xdp")) {
 		/* Our own program: a synacct that could not clean up

@@ -128,4 +128,31 @@ t_like "$rc:$err" "^1:synacct: $DIR holds no synacct state that this synacct kno
 	"a directory without synacct's layout: refused, naming synacct detach"
 rmdir "$DIR" "$(dirname "$DIR")"
 
+# ---- a program that counts elsewhere is never taken for the pinned one ----
+
+# A synacct without --pin killed: its XDP program stays, counting into a
+# map no one reads.  A --pin synacct must not read zeros from a fresh
+# pinned map beside it: it refuses (exit 1), or it replaces the program
+# and counts.
+"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json -d 30 >/dev/null 2>&1 &
+stale=$!; LAB_PIDS+=($stale)
+sleep 1; kill -KILL $stale; wait $stale 2>/dev/null
+"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --metrics "127.0.0.1:$MP" --quiet \
+	--interval 0.2 2>"$LAB_DIR/stale.err" &
+QPID=$!; LAB_PIDS+=($QPID)
+if wait_http; then
+	lab_flood --to $SRV_IP4 --port 9200 --count 50 --src-net $SPOOF_NET4 >/dev/null
+	sleep 0.6
+	t_is "$(metric synacct_nic_syn_total 'port="9200"')" 50 \
+		"--pin beside a killed synacct's XDP program: replaced it, and counts (50 SYNs)"
+	kill -TERM $QPID; wait $QPID
+else
+	wait $QPID; rc=$?
+	t_like "$rc:$(grep -v '^lib' "$LAB_DIR/stale.err")" "^1:synacct: interface $SRV_IF already has synacct's XDP program" \
+		"--pin beside a killed synacct's XDP program: refused, saying so"
+fi
+"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+t_is "$?:$(ip netns exec "$SRV" ip -j link show dev "$SRV_IF" | jq -r '.[0].xdp != null')" "0:false" \
+	"synacct detach removes synacct's XDP program, the killed one's too"
+
 t_done
