@@ -63,7 +63,9 @@ static const char doc[] =
 "    'synacct check --help').\n"
 "  synacct counters\n"
 "    lists every quantity synacct reports: JSON key, stage, BPF map field,\n"
-"    Prometheus metric.\n\n"
+"    Prometheus metric.\n"
+"  synacct detach [--netns NAME|PATH] --iface IFACE...\n"
+"    removes what --pin left attached and pinned.\n\n"
 "Exit status: 0 ok, 1 runtime failure, 2 usage error.";
 
 enum {
