@@ -294,14 +294,9 @@ static void put_label(FILE *f, const char *s)
 	}
 }
 
-/* HELP text: \ and newline escaped; the table's "... " (of the SYNs at
- * the listener, the row above) spelled out. */
+/* HELP text: \ and newline escaped. */
 static void put_help(FILE *f, const char *s)
 {
-	if (!strncmp(s, "... ", 4)) {
-		fputs("SYNs at the listener ", f);
-		s += 4;
-	}
 	for (; *s; s++) {
 		if (*s == '\\')
 			fputs("\\\\", f);

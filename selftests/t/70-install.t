@@ -75,7 +75,10 @@ run_caps() {
 	ERR=$(cat "$LAB_DIR/caps.err")
 	HOOKS=$(jq -r 'select(.type == "start") | .hooks | join(",")' "$LAB_DIR/caps.out" 2>/dev/null)
 }
-ALL_HOOKS=xdp,tc_ingress,tc_egress,tp_btf/kfree_skb,tp_btf/consume_skb,tp_btf/tcp_retransmit_synack,tp_btf/inet_sock_set_state,mib_percpu,iter/tcp
+# Every hook synacct uses here, from a run with every capability.
+ALL_HOOKS=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json -d 0.1 2>/dev/null |
+	jq -r 'select(.type == "start") | .hooks | join(",")')
+t_like "$ALL_HOOKS" "^xdp,.*tp_btf/consume_skb,.*iter/tcp$" "the hooks of an unrestricted run: $ALL_HOOKS"
 run_caps $CAPS
 t_is "$RC:$ERR" "0:" "with the unit's capabilities only: exit 0, no message"
 t_is "$HOOKS" "$ALL_HOOKS" "... every hook"
