@@ -57,7 +57,7 @@ static __u64 layout_hash(void)
 	snprintf(buf, sizeof(buf), "%zu/%zu/%zu/%zu/%zu/%d/%d",
 		 sizeof(struct sa_nic_counters), sizeof(struct sa_tc_counters),
 		 sizeof(struct sa_stack_counters), sizeof(struct sa_drop_key),
-		 sizeof(struct sa_parse_counters), SA_MAX_PORTS, SA_MAX_IFACES);
+		 sizeof(struct sa_prog_counters), SA_MAX_PORTS, SA_MAX_IFACES);
 	MIX(buf);
 #undef MIX
 	return h;

@@ -458,13 +458,26 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 	char help[1024];
 	size_t used;
 
+	/* One map holds both, apart by SA_DROP_SYNACK in the reason. */
 	family(f, "stack_drops", "_total", "counter",
 	       "SYNs freed before a socket took them, by the kernel's drop reason");
 	for (size_t r = 0; r < n; r++)
 		for (__u32 i = 0; i < rows[r].ps->n_drops; i++)
-			if (rows[r].ps->drops[i].n)
+			if (rows[r].ps->drops[i].n &&
+			    !(rows[r].ps->drops[i].reason & SA_DROP_SYNACK))
 				sample_u64(f, "stack_drops", "_total", &rows[r], reason_label,
 					   sa_reason_name(rows[r].ps->drops[i].reason),
+					   rows[r].ps->drops[i].n);
+	family(f, "synack_drops", "_total", "counter",
+	       "SYN-ACKs dropped after TC egress saw them, by the kernel's drop reason");
+	for (size_t r = 0; r < n; r++)
+		for (__u32 i = 0; i < rows[r].ps->n_drops; i++)
+			if (rows[r].ps->drops[i].n &&
+			    (rows[r].ps->drops[i].reason & SA_DROP_SYNACK))
+				sample_u64(f, "synack_drops", "_total", &rows[r],
+					   sa_group_label("synack_drops"),
+					   sa_reason_name(rows[r].ps->drops[i].reason &
+							  ~SA_DROP_SYNACK),
 					   rows[r].ps->drops[i].n);
 
 	family(f, "accepted", "_total", "counter", derived_help("accepted"));
@@ -528,6 +541,17 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 	family(f, "tc_unparsed", "_total", "counter",
 	       "frames TC ingress could not parse (truncated, IHL < 5, doff < 5)");
 	fprintf(f, "synacct_tc_unparsed_total %llu\n", (unsigned long long)abs->tc_unparsed);
+
+	family(f, "update_failed", "_total", "counter",
+	       "counts lost: a counter map entry could not be created (the map was full), by stage");
+	if (rc->m.nic)
+		fprintf(f, "synacct_update_failed_total{stage=\"nic\"} %llu\n",
+			(unsigned long long)abs->nic_update_failed);
+	fprintf(f, "synacct_update_failed_total{stage=\"tc\"} %llu\n",
+		(unsigned long long)abs->tc_update_failed);
+	if (rc->m.stack)
+		fprintf(f, "synacct_update_failed_total{stage=\"stack\"} %llu\n",
+			(unsigned long long)abs->stack_update_failed);
 
 	family(f, "mib", "_total", "counter",
 	       "the watched namespace's own TCP counters, by nstat name (since the namespace was created)");
