@@ -89,10 +89,13 @@ static void detach_hint(char *buf, size_t len, const char *netns,
 		used += snprintf(buf + used, len - used, " --iface %s", ifnames[i]);
 }
 
+/* `synacct detach ...` for this namespace and these interfaces. */
+static char hint[256];
+
 int sa_pin_prepare(const char *dir, const char *netns, const char *const *ifnames,
 		   int n, bool *reuse)
 {
-	char path[512], hint[256];
+	char path[512];
 	__u64 want = layout_hash(), have = 0;
 	struct statfs fs;
 	__u32 zero = 0;
@@ -143,12 +146,32 @@ int sa_pin_maps(struct bpf_object *obj, const char *dir, const char *prefix)
 	int err;
 
 	bpf_object__for_each_map(map, obj) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
 		/* .rodata, .bss: each load's own; the programs keep theirs.
 		 * A map shared with another stage's object (fd set before
 		 * load) is pinned by that stage. */
 		if (bpf_map__is_internal(map) || bpf_map__fd(map) >= 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s_%s", dir, prefix, bpf_map__name(map));
+		/* A map of another layout (an older or newer synacct): refuse
+		 * it with the way out, rather than libbpf's EINVAL. */
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			err = bpf_obj_get_info_by_fd(fd, &info, &len);
+			close(fd);
+			if (!err && (info.type != bpf_map__type(map) ||
+				     info.key_size != bpf_map__key_size(map) ||
+				     info.value_size != bpf_map__value_size(map) ||
+				     info.max_entries != bpf_map__max_entries(map))) {
+				sa_err("%s was pinned by an incompatible synacct (another "
+				       "layout of map %s): remove it with '%s', then start "
+				       "again", dir, bpf_map__name(map), hint);
+				return -EINVAL;
+			}
+		}
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
 			return err;

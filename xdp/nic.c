@@ -277,6 +277,8 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 		l->ifindex = ifindex;
 		snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
 		l->mode = mode;
+		snprintf(l->reason, sizeof(l->reason),
+			 "--pin: the pinned synacct's program, kept (it never stopped counting)");
 		return 0;
 	}
 	if (st->pinned && kept)

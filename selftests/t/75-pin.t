@@ -50,7 +50,7 @@ t_is "$rc:$err" "1:synacct: nothing pinned for $SRV_IF in this namespace (no $DI
 lab_nstat "$SRV" >"$LAB_DIR/srv.0"
 start_quiet; t_is $? 0 "synacct --pin serves metrics"
 t_is "$(ls "$DIR" | tr '\n' ' ')" \
-	"link_netfilter_0 link_netfilter_1 link_netfilter_2 link_netfilter_3 link_synacct_consume_skb link_synacct_dev_xmit link_synacct_kfree_skb link_synacct_prime link_synacct_set_state link_synacct_synack_retrans meta stack_cpu_offset stack_fwd_ifindex stack_mib_baseline stack_nat_flows stack_nat_ports stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_drops stack_synack_drops tc_created_clsact_$SRV_IF tc_prog_counters tc_synack_flight tc_synack_last tc_tc_counters xdp_nic_counters xdp_prog_counters " \
+	"link_netfilter_0 link_netfilter_1 link_netfilter_2 link_netfilter_3 link_synacct_consume_skb link_synacct_dev_xmit link_synacct_kfree_skb link_synacct_prime link_synacct_set_state link_synacct_synack_retrans meta stack_cpu_offset stack_fwd_ifindex stack_mib_baseline stack_nat_flows stack_nat_ports stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_drops stack_synack_drops tc_created_clsact_$SRV_IF tc_prog_counters tc_synack_flight tc_synack_last tc_tc_counters tc_tc_counters_more tc_tc_counters_port tc_tc_counters_slot xdp_nic_counters xdp_nic_counters_more xdp_nic_counters_port xdp_nic_counters_slot xdp_prog_counters " \
 	"pinned under /sys/fs/bpf/synacct/<netns inode>/<iface>: maps, links, layout"
 lab_flood --to $SRV_IP4 --port $port --count 3000 --rate 1000 --src-net $SPOOF_NET4 >"$LAB_DIR/flood.out" &
 flood=$!; LAB_PIDS+=($flood)
@@ -109,7 +109,7 @@ setpriv --no-new-privs --inh-caps=-all --bounding-set=-all,$caps \
 # (libbpf's lines: libxdp's dispatcher cannot load on this kernel, with
 # or without capabilities; it falls back to attaching the program alone.)
 t_is "$?:$(grep -v '^libbpf: ' "$LAB_DIR/caps.err")" "0:" "--pin with only the unit's capabilities ($caps): exit 0, no error of synacct's"
-t_is "$(ls "$DIR" | wc -l)" 28 "... and pinned its 28 objects"
+t_is "$(ls "$DIR" | wc -l)" 34 "... and pinned its 34 objects"
 "$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
 
 # ---- state of an incompatible synacct ----
@@ -122,6 +122,16 @@ t_like "$err" "^synacct: $DIR was pinned by an incompatible synacct \(layout 1, 
 	"... the message names synacct detach"
 "$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
 t_is "$?:$(ls /sys/fs/bpf/synacct/)" "0:" "synacct detach removes it too"
+# Same layout hash, but a map of another shape (an older build's).
+start_quiet; kill -TERM $QPID; wait $QPID
+rm "$DIR/tc_tc_counters"
+bpftool map create "$DIR/tc_tc_counters" type hash key 4 value 8 entries 16 name tc_counters
+err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin -d 0.2 2>&1 >/dev/null); rc=$?
+t_is "$rc" 1 "a pinned map of another shape: exit 1"
+t_like "$err" "^synacct: $DIR was pinned by an incompatible synacct \(another layout of map tc_counters\): remove it with 'synacct detach --netns $SRV --iface $SRV_IF', then start again" \
+	"... the message names the map and synacct detach"
+"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+t_is "$?:$(ls /sys/fs/bpf/synacct/)" "0:" "... and synacct detach removes it"
 mkdir -p "$DIR"
 err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin -d 0.2 2>&1 >/dev/null); rc=$?
 t_like "$rc:$err" "^1:synacct: $DIR holds no synacct state that this synacct knows \(no meta\): remove it with 'synacct detach" \
