@@ -34,11 +34,14 @@ void sa_info(const char *fmt, ...)
 }
 
 static bool libbpf_verbose;
+static bool libbpf_muted;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
 	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	if (libbpf_muted && !libbpf_verbose)
 		return 0;
 	if (level == LIBBPF_INFO && !libbpf_verbose)
 		return 0;
@@ -49,4 +52,9 @@ void sa_log_libbpf(bool verbose)
 {
 	libbpf_verbose = verbose;
 	libbpf_set_print(libbpf_print);
+}
+
+void sa_log_libbpf_mute(bool mute)
+{
+	libbpf_muted = mute;
 }

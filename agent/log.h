@@ -19,5 +19,8 @@ void sa_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Route libbpf's messages: warnings always, debug output with @verbose. */
 void sa_log_libbpf(bool verbose);
+/* Hold back libbpf's warnings (not with -v) around a call whose failures
+ * the caller handles and reports itself. */
+void sa_log_libbpf_mute(bool mute);
 
 #endif /* SYNACCT_LOG_H */

@@ -306,6 +306,11 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 	l->ifindex = ifindex;
 	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
 	l->mode = choose_mode(ifname, req, l->reason, sizeof(l->reason));
+	/* Where bpffs is mounted, libxdp first tries its multi-program
+	 * dispatcher, which kernels in lockdown refuse (freplace), and falls
+	 * back to attaching the program alone: libbpf's warnings about that
+	 * load ("try raising ulimit -l") would only mislead.  -v shows them. */
+	sa_log_libbpf_mute(true);
 	err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
 	if (err && l->mode == XDP_MODE_NATIVE) {
 		sa_info("native XDP not available on %s (%s); using SKB mode",
@@ -316,6 +321,7 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 		l->mode = XDP_MODE_SKB;
 		err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
 	}
+	sa_log_libbpf_mute(false);
 	if (err) {
 		sa_err("cannot attach XDP program to %s: %s", ifname,
 		       strerror(-err));
