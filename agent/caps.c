@@ -13,10 +13,11 @@
 /*
  * Loading BPF programs that read kernel memory needs CAP_BPF and
  * CAP_PERFMON; attaching XDP and TC needs CAP_NET_ADMIN (@net_admin);
- * entering another namespace needs CAP_SYS_ADMIN (@setns), which also
- * covers CAP_BPF and CAP_PERFMON.
+ * entering another namespace, and libxdp reading a program's BTF by id,
+ * need CAP_SYS_ADMIN (@sys_admin), which also covers CAP_BPF and
+ * CAP_PERFMON.
  */
-bool sa_have_privileges(bool net_admin, bool setns)
+bool sa_have_privileges(bool net_admin, bool sys_admin)
 {
 	if (capng_get_caps_process())
 		return geteuid() == 0;
@@ -24,7 +25,7 @@ bool sa_have_privileges(bool net_admin, bool setns)
 		return false;
 	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN))
 		return true;
-	return !setns &&
+	return !sys_admin &&
 	       capng_have_capability(CAPNG_EFFECTIVE, CAP_BPF) &&
 	       capng_have_capability(CAPNG_EFFECTIVE, CAP_PERFMON);
 }

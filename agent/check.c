@@ -630,7 +630,7 @@ int sa_check_main(int argc, char **argv)
 	c.netns = o.common.netns;
 	c.ll.ports = &o.common.ports;
 
-	err = sa_check_privileges(&o.common, false, "synacct check");
+	err = sa_check_privileges(&o.common, false, false, "synacct check");
 	if (err)
 		return err;
 	if (read_settings(c.set, true))

@@ -539,7 +539,7 @@ int sa_watch_main(int argc, char **argv)
 	if (!err)
 		err = sa_parse_args(&argp, argc, argv, &w->o);
 	if (!err)
-		err = sa_check_privileges(&w->o.common, true, "synacct");
+		err = sa_check_privileges(&w->o.common, true, !w->o.no_xdp, "synacct");
 	if (!err)
 		err = check_btf(w->o.common.btf);
 	/* The metrics socket lives where synacct was started, not in --netns. */

@@ -12,7 +12,8 @@
 /* An `ip netns` name or a path such as /proc/PID/ns/net; -ENOENT when
  * there is no such namespace, with the reason in @err. */
 int sa_netns_enter(const char *name_or_path, char *err, size_t errlen);
-/* XDP/TC need @net_admin, --netns @setns (agent/caps.c). */
-bool sa_have_privileges(bool net_admin, bool setns);
+/* XDP/TC need @net_admin; --netns and libxdp need @sys_admin
+ * (agent/caps.c). */
+bool sa_have_privileges(bool net_admin, bool sys_admin);
 
 #endif /* SYNACCT_NETNS_H */

@@ -68,11 +68,18 @@ int sa_parse_args(const struct argp *argp, int argc, char **argv, void *input)
 	return argp_parse(argp, argc, argv, 0, NULL, input) ? SA_EXIT_USAGE : 0;
 }
 
-int sa_check_privileges(const struct sa_common_opts *o, bool attach, const char *who)
+int sa_check_privileges(const struct sa_common_opts *o, bool attach, bool xdp,
+			const char *who)
 {
-	if (sa_have_privileges(attach, o->netns != NULL))
+	/* libxdp reads the XDP program's BTF by id, which the kernel allows
+	 * only with CAP_SYS_ADMIN (without it libxdp 1.3 crashes). */
+	if (sa_have_privileges(attach, o->netns != NULL || xdp))
 		return 0;
-	if (attach)
+	if (attach && xdp)
+		sa_err("insufficient privileges: %s needs root, or CAP_SYS_ADMIN and "
+		       "CAP_NET_ADMIN (with --no-xdp and no --netns: CAP_BPF, CAP_PERFMON "
+		       "and CAP_NET_ADMIN)", who);
+	else if (attach)
 		sa_err("insufficient privileges: %s needs root, or CAP_BPF, "
 		       "CAP_PERFMON and CAP_NET_ADMIN (plus CAP_SYS_ADMIN for --netns)", who);
 	else

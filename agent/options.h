@@ -29,10 +29,11 @@ extern const struct argp sa_common_argp;
  * errors exit 2.  Returns 0 or SA_EXIT_USAGE. */
 int sa_parse_args(const struct argp *argp, int argc, char **argv, void *input);
 
-/* Privileges for a command that attaches (@attach: XDP/TC) or only reads
- * (BPF iterator); @who names the command in the message.  0, or the exit
+/* Privileges for a command that attaches (@attach: TC, and XDP with @xdp)
+ * or only reads (BPF iterator); @who names the command in the message.  0, or the exit
  * status after the one-line error. */
-int sa_check_privileges(const struct sa_common_opts *o, bool attach, const char *who);
+int sa_check_privileges(const struct sa_common_opts *o, bool attach, bool xdp,
+			const char *who);
 /* Enter --netns if given: 0, or the exit status after the error. */
 int sa_enter_netns(const struct sa_common_opts *o);
 /* Parse seconds for --interval/--duration-like options: positive, finite,

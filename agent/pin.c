@@ -271,7 +271,7 @@ int sa_detach_main(int argc, char **argv)
 
 	err = sa_parse_args(&argp, argc, argv, &o);
 	if (!err)
-		err = sa_check_privileges(&o.common, true, "synacct detach");
+		err = sa_check_privileges(&o.common, true, true, "synacct detach");
 	if (!err)
 		err = sa_enter_netns(&o.common);
 	if (err)
