@@ -299,7 +299,10 @@ int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 
 		if (!sa_portset_has(shown, p))
 			continue;
-		if (active && sa_port_stats_zero(ps) && !ps->g.listeners)
+		/* An interval shows what moved in it: an idle listener's
+		 * port only when its queues did (a host with a thousand
+		 * listeners would otherwise repeat them all every second). */
+		if (active && sa_port_stats_zero(ps) && !ps->gauges_moved)
 			continue;
 		pv->port = p;
 		sa_reconcile_port(ps, m, s->tcp_syncookies, pv);

@@ -57,8 +57,8 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		       struct sa_port_view *v);
 void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 		       int tcp_syncookies, struct sa_port_view *v);
-/* Reconcile the ports of @s in @shown (with @active, only those that moved
- * in @s or have a listener).  -ENOMEM leaves @v empty. */
+/* Reconcile the ports of @s in @shown (with @active, only those whose
+ * figures or queues moved in @s).  -ENOMEM leaves @v empty. */
 int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 		  struct sa_measured m, const struct sa_portset *shown,
 		  bool active);

@@ -144,6 +144,8 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 	/* accepted is what left the accept queue: what entered it minus
 	 * its growth. */
 	po->g = pa->g;
+	po->gauges_moved = pb ? memcmp(&pa->g, &pb->g, sizeof(pa->g)) != 0 :
+				pa->g.listeners != 0;
 	po->nat = pa->nat;
 	po->has_nat = pa->has_nat;
 	po->gauges_lent = pa->gauges_lent;

@@ -47,6 +47,9 @@ struct sa_port_stats {
 	bool gauges_lent;
 	/* Output interface of the port's last forwarded SYN, 0: none. */
 	__u32 fwd_ifindex;
+	/* In a difference: the gauges are not what they were in the older
+	 * reading (a queue moved, a listener came or went). */
+	bool gauges_moved;
 };
 
 struct sa_snapshot {

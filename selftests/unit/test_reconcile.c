@@ -319,9 +319,11 @@ static struct sa_snapshot *record(void)
 	p->c[SA_C_listen_drop_other] = 5;
 	p->c[SA_C_listener_syn] += 3 + 2 + 4 + 5;
 	p->c[SA_C_synack_sent] += 3;
-	p = sa_snapshot_port(s, 443);		/* an idle listener */
+	p = sa_snapshot_port(s, 443);		/* an idle listener whose queue moved */
 	p->g.listeners = 1;
-	sa_snapshot_port(s, 8080);		/* an entry that never moved */
+	p->gauges_moved = true;
+	p = sa_snapshot_port(s, 8080);		/* an idle listener, queues as before */
+	p->g.listeners = 1;
 	p = sa_snapshot_port(s, 9000);		/* traffic, not selected */
 	p->c[SA_C_tc_syn] = p->c[SA_C_established] = 2;
 	p->c[SA_C_syncookies_sent] = 1;
@@ -367,7 +369,7 @@ static void view(void)
 	is_int(v.n_ports, 0, "sa_view_free empties the view");
 
 	is_int(sa_view_build(&v, s, ALL, &shown, true), 0, "sa_view_build, active ports: 0");
-	is_str(view_ports(&v), "80,443", "active: ports that moved or have a listener");
+	is_str(view_ports(&v), "80,443", "active: ports whose figures or queues moved, not an idle listener (8080)");
 	sa_view_free(&v);
 	sa_view_build(&v, s, ALL, &all, true);
 	is_str(view_ports(&v), "80,443,9000", "every port, active: 80, 443, 9000");

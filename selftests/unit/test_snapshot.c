@@ -163,10 +163,12 @@ static void diff(void)
 	is_int(p->g.syn_queue_len, 9, "port 80: syn_queue_len, newer");
 	is_int(p->g.listener_drops, 11, "port 80: listener_drops, newer (cumulative, as read)");
 	is_int(p->accepted, 17, "port 80: accepted = established 20 - queue growth (5 - 2)");
+	ok(p->gauges_moved, "port 80: its gauges moved");
 
 	p = sa_snapshot_get(d, 443);
 	is_str(counters_str(p), "tc_syn=6 established=6", "port 443: new since the older reading, counts from 0");
 	is_int(p->accepted, 5, "port 443: accepted = 6 - queue growth (1 - 0)");
+	ok(!p->gauges_moved, "port 443: no listener in either reading: its gauges did not move");
 
 	is_int(d->nic_unparsed, 2, "nic_unparsed 5 - 3");
 	is_int(d->tc_unparsed, 0, "tc_unparsed 8 - 8");
