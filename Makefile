@@ -16,13 +16,33 @@
 #   make V=1        show full commands
 #   make CFLAGS=... your flags instead of -O2 -g (e.g. -fsanitize=address);
 #                   the project's warnings and include paths stay
+#   make SANITIZE=1 test
+#                   the same tests, with synacct, the unit tests and the lab
+#                   tools built with ASan + UBSan into build-san/ (any
+#                   sanitizer report fails the run)
+#   make test TESTS=selftests/t/20-counts.t   one test file
 
 CLANG   ?= clang
 BPFTOOL ?= bpftool
 CC      ?= gcc
 PKG_CONFIG ?= pkg-config
 
+# SANITIZE=1: ASan + UBSan, every report fatal, built apart from the
+# normal build so the two never mix.  clang: with gcc's separate libubsan,
+# UBSan ignores log_path and a report could go unseen in a test's stderr.
+ifeq ($(SANITIZE),1)
+CC      := $(CLANG)
+BUILD   := build-san
+OUT     := build-san/
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+else
 BUILD   := build
+OUT     :=
+SAN_FLAGS :=
+endif
+SYNACCT_BIN := $(OUT)synacct
+ST      := $(OUT)selftests/bin
 
 # ---- packages ----
 
@@ -33,7 +53,7 @@ BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
 	libmicrohttpd-dev libinih-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
-	curl prometheus strace
+	curl prometheus strace python3
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time
@@ -61,7 +81,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/; s/ppc64le/power
 # CFLAGS and LDFLAGS are the user's (make CFLAGS=...); what the project
 # needs is in SA_CFLAGS and SA_LDLIBS, which come first and stay.
 CFLAGS  ?= -O2 -g
-SA_CFLAGS := -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iagent -I$(BUILD) \
+SA_CFLAGS := $(SAN_FLAGS) -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iagent -I$(BUILD) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 SA_LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # Dependency files next to each object: headers are found, not listed.
@@ -70,7 +90,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(BUILD)
 
 COMPILE = $(CC) $(SA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS)
-LINK    = $(CC) $(CFLAGS) $(LDFLAGS)
+LINK    = $(CC) $(SAN_FLAGS) $(CFLAGS) $(LDFLAGS)
 
 # ---- sources ----
 
@@ -81,15 +101,15 @@ SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 USER_SRCS := $(filter-out %.bpf.c,$(wildcard agent/*.c xdp/*.c tc/*.c kprobe/*.c))
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 
-SELFTEST_BINS := selftests/bin/test_parse selftests/bin/lab_server \
-	selftests/bin/lab_client selftests/bin/lab_synflood \
-	selftests/bin/xdp_pass.bpf.o
+SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
+	$(ST)/lab_server $(ST)/lab_client $(ST)/lab_synflood \
+	$(ST)/xdp_pass.bpf.o
 
 # Unit tests (selftests/unit/): the agent's plain-C files under test,
 # compiled on their own, so they build without clang, bpftool or BTF.
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
 UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
-	agent/snapshot.c agent/reconcile.c
+	agent/snapshot.c agent/reconcile.c kprobe/reasons.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
 # snapshot.c's map readers link libbpf (no BPF call is made).  The
 # agent's allocations can be made to fail (selftests/unit/alloc.c).
@@ -112,7 +132,7 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
-all: synacct
+all: $(SYNACCT_BIN)
 
 # ---- dependencies ----
 
@@ -177,18 +197,23 @@ $(BUILD)/%.o: %.c | $(SKELS) check-deps
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) -c $< -o $@
 
-synacct: $(USER_OBJS)
+$(SYNACCT_BIN): $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(LINK) $^ -o $@ $(SA_LDLIBS) $(LDLIBS)
 
 # ---- self-test tools ----
 
-selftests/bin/test_parse: selftests/test_parse.c | $(SKELS)
+$(ST)/test_parse $(ST)/test_fuzz: $(ST)/test_%: selftests/test_%.c | $(SKELS)
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
 
-selftests/bin/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c | check-deps
+$(ST)/test_reasons: selftests/test_reasons.c kprobe/reasons.c | check-deps
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(COMPILE) $^ -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
+
+$(ST)/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c | check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror $(DEPFLAGS) \
@@ -205,7 +230,7 @@ selftests/bin/bench_helper: selftests/bench/bench_helper.c | check-deps
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
 
-selftests/bin/%: selftests/tools/%.c | check-deps
+$(ST)/%: selftests/tools/%.c | check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS)
@@ -217,27 +242,54 @@ $(BUILD)/unit/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) -c $< -o $@
 
-selftests/bin/unit: $(UNIT_OBJS)
+$(ST)/unit: $(UNIT_OBJS)
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,LD,$@)
 	$(Q)$(LINK) $^ -o $@ $(UNIT_LDLIBS)
 
 .PHONY: unit
 # As root, 05-unit.t runs them as nobody: they must need no privilege.
-unit: selftests/bin/unit
-	$(Q)prove --exec /bin/bash selftests/t/05-unit.t
+unit: $(ST)/unit
+ifeq ($(SANITIZE),1)
+	$(Q)mkdir -p -m 1777 $(SAN_LOGS)
+endif
+	$(Q)$(SAN_ENV) prove --exec /bin/bash selftests/t/05-unit.t
 
 # ---- test, demo ----
 
 # Packages first, then the build (in a second make, so that make -j
 # builds nothing before they are there).
+# make test TESTS=selftests/t/20-counts.t: one file, same set-up.
+TESTS ?= selftests/t/
+
+ifeq ($(SANITIZE),1)
+# Reports go to files (a test that looks at neither an exit status nor
+# stderr would miss them there): any file at the end fails the run.  The
+# directory is world-writable for the tests that drop privileges.
+SAN_LOGS := $(abspath $(BUILD))/san-logs
+SAN_ENV := SYNACCT=$(abspath $(SYNACCT_BIN)) SA_BIN=$(abspath $(ST)) SA_SANITIZED=1 \
+	ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1:log_path=$(SAN_LOGS)/asan \
+	LSAN_OPTIONS=suppressions=$(abspath selftests/lsan.supp) \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOGS)/ubsan
+SAN_CHECK = if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
+		echo "sanitizer reports ($(SAN_LOGS)):"; cat $(SAN_LOGS)/*; exit 1; \
+	fi; echo "sanitizers: 0 reports"
+else
+SAN_ENV :=
+SAN_CHECK := true
+endif
+
 test: deps
+ifeq ($(SANITIZE),1)
+	$(Q)rm -rf $(SAN_LOGS) && mkdir -p -m 1777 $(SAN_LOGS)
+endif
 	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory synacct $(SELFTEST_BINS)
-	$(Q)prove -v --exec /bin/bash selftests/t/
+	$(Q)$(MAKE) --no-print-directory $(SYNACCT_BIN) $(SELFTEST_BINS)
+	$(Q)$(SAN_ENV) prove -v --exec /bin/bash $(TESTS); rc=$$?; \
+	$(SAN_CHECK); exit $$rc
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory synacct $(SELFTEST_BINS)
+	$(Q)$(MAKE) --no-print-directory $(SYNACCT_BIN) $(SELFTEST_BINS)
 	$(Q)selftests/demo.sh
 
 # Benchmarks measure, they do not pass or fail: see docs/performance.md.
@@ -277,7 +329,7 @@ uninstall:
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf $(BUILD) synacct selftests/bin
+	$(Q)rm -rf build build-san synacct selftests/bin
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/unit/*/*.d \
-	$(BUILD)/unit/*/*/*.d selftests/bin/*.d)
+	$(BUILD)/unit/*/*/*.d $(ST)/*.d)

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
+#include "escape.h"
 #include "log.h"
 #include "mib.h"
 #include "options.h"
@@ -315,12 +317,16 @@ static struct sa_finding *finding_add(struct sa_check *c, enum sa_severity sev,
 static void fix_sysctl(const struct sa_check *c, char *buf, size_t len,
 		       const char *name, long value, const char *then)
 {
-	char prefix[300] = "";
+	char prefix[SA_ESC_SIZE(PATH_MAX) + 32] = "";
+	char q[SA_ESC_SIZE(PATH_MAX)];
 
+	/* The name is whatever the namespace's creator chose: quoted. */
 	if (c->netns && strchr(c->netns, '/'))
-		snprintf(prefix, sizeof(prefix), "nsenter --net=%s ", c->netns);
+		snprintf(prefix, sizeof(prefix), "nsenter --net=%s ",
+			 sa_shell_str(c->netns, q, sizeof(q)));
 	else if (c->netns)
-		snprintf(prefix, sizeof(prefix), "ip netns exec %s ", c->netns);
+		snprintf(prefix, sizeof(prefix), "ip netns exec %s ",
+			 sa_shell_str(c->netns, q, sizeof(q)));
 	snprintf(buf, len, "%ssysctl -w %s=%ld%s", prefix, name, value, then);
 }
 
@@ -329,20 +335,25 @@ static void fix_sysctl(const struct sa_check *c, char *buf, size_t len,
 static void fix_watch(const struct sa_check *c, char *buf, size_t len,
 		      const char *why, __u32 port)
 {
+	char q[SA_ESC_SIZE(PATH_MAX)];
+
 	snprintf(buf, len, "%s: synacct%s%s --iface IFACE --ports %u", why,
-		 c->netns ? " --netns " : "", c->netns ? c->netns : "", port);
+		 c->netns ? " --netns " : "",
+		 c->netns ? sa_shell_str(c->netns, q, sizeof(q)) : "", port);
 }
 
 /* "port 80 (0.0.0.0, nginx pid 812)" */
 static void listener_name(const struct sa_check_listener *cl, char *buf,
 			  size_t len)
 {
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], comm[SA_ESC_SIZE(sizeof(cl->comm))];
 
+	/* Any process names itself: escaped once here, so that messages
+	 * are safe for the terminal and valid UTF-8 for JSON alike. */
 	sa_listener_addr(&cl->l, addr, sizeof(addr));
 	if (cl->pid)
 		snprintf(buf, len, "port %u (%s, %s pid %d)", cl->l.port, addr,
-			 cl->comm, cl->pid);
+			 sa_tty_str(cl->comm, comm, sizeof(comm)), cl->pid);
 	else
 		snprintf(buf, len, "port %u (%s)", cl->l.port, addr);
 }
@@ -483,8 +494,11 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 	struct json_object *ls = json_object_new_array();
 	struct json_object *fs = json_object_new_array();
 
+	char q[SA_ESC_SIZE(PATH_MAX)];
+
 	json_object_object_add(o, "type", json_object_new_string("check"));
-	json_object_object_add(o, "netns", c->netns ? json_object_new_string(c->netns) : NULL);
+	json_object_object_add(o, "netns", c->netns ? json_object_new_string(
+			       sa_json_str(c->netns, q, sizeof(q))) : NULL);
 	for (int i = 0; i < SET_MAX; i++) {
 		struct json_object *s = json_object_new_object();
 		char meaning[256] = "";
@@ -506,7 +520,8 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 		struct json_object *l = sa_json_listener(&cl->l);
 
 		json_object_object_add(l, "pid", cl->pid ? json_object_new_int(cl->pid) : NULL);
-		json_object_object_add(l, "comm", cl->pid ? json_object_new_string(cl->comm) : NULL);
+		json_object_object_add(l, "comm", cl->pid ? json_object_new_string(
+				       sa_json_str(cl->comm, q, sizeof(q))) : NULL);
 		json_object_array_add(ls, l);
 	}
 	json_object_object_add(o, "listeners", ls);
@@ -538,8 +553,10 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 
 static void print_text(const struct sa_check *c, enum sa_severity worst)
 {
+	char q[SA_ESC_SIZE(PATH_MAX)];
+
 	printf("synacct check  netns %s\n\nSettings\n",
-	       c->netns ? c->netns : "(current)");
+	       c->netns ? sa_tty_str(c->netns, q, sizeof(q)) : "(current)");
 	for (int i = 0; i < SET_MAX; i++) {
 		char meaning[256];
 
@@ -561,7 +578,7 @@ static void print_text(const struct sa_check *c, enum sa_severity worst)
 		if (cl->pid)
 			snprintf(pid, sizeof(pid), "%d", cl->pid);
 		printf("  %-39s %5u %8s %-16s %7u %7u %7u %7u\n", addr, cl->l.port, pid,
-		       cl->pid ? cl->comm : "-", cl->l.accept_backlog,
+		       cl->pid ? sa_tty_str(cl->comm, q, sizeof(q)) : "-", cl->l.accept_backlog,
 		       cl->l.syn_queue_len, cl->l.accept_queue_len, cl->l.listener_drops);
 	}
 	if (!c->ll.n)
@@ -649,7 +666,8 @@ int sa_check_main(int argc, char **argv)
 		sa_err("cannot list the TCP listeners: %s", strerror(-err));
 		goto cleanup;
 	}
-	qsort(c.ll.v, c.ll.n, sizeof(*c.ll.v), listener_cmp);
+	if (c.ll.n)	/* qsort(NULL, 0) is undefined behaviour */
+		qsort(c.ll.v, c.ll.n, sizeof(*c.ll.v), listener_cmp);
 	find_owners(&c.ll);
 
 	worst = evaluate(&c);

@@ -5,14 +5,19 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <bpf/libbpf.h>
+#include "escape.h"
 #include "log.h"
 
+/* Messages quote names others chose (interfaces, namespaces): the whole
+ * line is escaped for the terminal. */
 static void vmsg(const char *fmt, va_list ap)
 {
-	fputs("synacct: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[1024], safe[SA_ESC_SIZE(sizeof(line))];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "synacct: %s\n", sa_tty_str(line, safe, sizeof(safe)));
 }
 
 void sa_err(const char *fmt, ...)
@@ -44,6 +49,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	if (libbpf_muted && !libbpf_verbose)
 		return 0;
 	if (level == LIBBPF_INFO && !libbpf_verbose)
+		return 0;
+	/* The kernel's extack text comes with an error synacct reports in
+	 * its own one line (or expects: clsact that already exists). */
+	if (!libbpf_verbose && strstr(fmt, "Kernel error message"))
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "claim.h"
 #include "config.h"
 #include "counters.h"
 #include "log.h"
@@ -460,12 +461,14 @@ static int check_btf(const char *btf)
 static void setup_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct sigaction sw = { .sa_handler = on_winch };
+	struct sigaction sw = { .sa_handler = on_winch }, old_hup;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* Started under nohup (SIGHUP ignored): stay deaf to it. */
+	if (!sigaction(SIGHUP, NULL, &old_hup) && old_hup.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 	sigemptyset(&sw.sa_mask);
 	sigaction(SIGWINCH, &sw, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -549,8 +552,13 @@ int sa_watch_main(int argc, char **argv)
 		err = sa_enter_netns(&w->o.common);
 	if (!err)
 		err = resolve_ifaces(w);
+	/* One synacct per interface; a killed one's leftovers go first. */
+	for (int i = 0; !err && i < w->cfg.n_ifaces; i++)
+		if (sa_iface_claim(w->cfg.ifindex[i], w->cfg.ifname[i]))
+			err = SA_EXIT_RUNTIME;
 	if (err) {
 		sa_prom_stop(w->prom);
+		sa_iface_release_all();
 		watch_free(w);
 		return err;
 	}
@@ -598,6 +606,7 @@ int sa_watch_main(int argc, char **argv)
 cleanup:
 	sa_prom_stop(w->prom);
 	stages_close(w);
+	sa_iface_release_all();
 	watch_free(w);
 	return exit_code;
 }

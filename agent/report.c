@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <json-c/json.h>
 #include <net/if.h>
+#include "escape.h"
 #include "report.h"
 #include "stage.h"
 #include "table.h"
@@ -74,10 +75,14 @@ static struct json_object *json_header(const struct sa_report_ctx *rc,
 	now_iso8601(ts, sizeof(ts));
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "time", json_object_new_string(ts));
-	json_object_object_add(o, "netns", rc->netns ?
-			       json_object_new_string(rc->netns) : NULL);
+	char q[SA_ESC_SIZE(4096)];
+
+	/* Names others chose: valid UTF-8 whatever their bytes. */
+	json_object_object_add(o, "netns", rc->netns ? json_object_new_string(
+			       sa_json_str(rc->netns, q, sizeof(q))) : NULL);
 	for (int i = 0; i < rc->n_ifaces; i++)
-		json_object_array_add(ifs, json_object_new_string(rc->ifaces[i]));
+		json_object_array_add(ifs, json_object_new_string(
+				      sa_json_str(rc->ifaces[i], q, sizeof(q))));
 	json_object_object_add(o, "ifaces", ifs);
 	return o;
 }
@@ -188,12 +193,12 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	const struct sa_port_stats *ps = pv->ps;
 	struct json_object *o = json_object_new_object();
 	struct json_object *sd, *un;
-	char ifname[IF_NAMESIZE + 16];
+	char ifname[IF_NAMESIZE + 16], q[SA_ESC_SIZE(IF_NAMESIZE + 16)];
 
 	json_object_object_add(o, "port", json_object_new_int(pv->port));
 	json_object_object_add(o, "nat", json_nat(ps));
 	json_object_object_add(o, "forwarded_via", sa_fwd_iface(ps, ifname, sizeof(ifname)) ?
-			       json_object_new_string(ifname) : NULL);
+			       json_object_new_string(sa_json_str(ifname, q, sizeof(q))) : NULL);
 	json_counters(o, rc->m, ps, false);
 	if (!rc->m.stack) {
 		json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));

@@ -19,6 +19,8 @@ const char *sa_reason_name(__u32 reason)
 
 	if (reason < SA_MAX_REASONS && sa_reason_names[reason])
 		return sa_reason_names[reason];
+	if (reason >= SA_MAX_REASONS)
+		return sa_subsys_reason_name(reason);
 	snprintf(buf, sizeof(buf), "REASON_%u", reason);
 	return buf;
 }

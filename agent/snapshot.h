@@ -107,5 +107,11 @@ static inline __u64 sa_update_failed(const struct sa_snapshot *s)
 extern char *sa_reason_names[SA_MAX_REASONS];
 const char *sa_reason_name(__u32 reason);
 int sa_reason_id(const char *name);
+/* Subsystem drop reasons (>= 1 << 16: mac80211, openvswitch), named from
+ * the subsystems' BTF enums (kprobe/reasons.c). */
+struct btf;
+int sa_subsys_reasons_load(const struct btf *btf);
+int sa_subsys_reasons_load_modules(const struct btf *vmlinux);
+const char *sa_subsys_reason_name(__u32 reason);
 
 #endif /* SYNACCT_SNAPSHOT_H */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include "escape.h"
 #include "table.h"
 
 /* Ports in the table, most SYNs first when there are more: a screenful
@@ -256,7 +257,7 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 	wrap_newline(&w);
 
 	if (ps->has_nat || ps->fwd_ifindex) {
-		char dest[64], ifname[IF_NAMESIZE + 16];
+		char dest[64], ifname[IF_NAMESIZE + 16], q[SA_ESC_SIZE(IF_NAMESIZE + 16)];
 
 		wrap_start(&w, "");
 		if (ps->has_nat) {
@@ -266,11 +267,9 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		}
 		if (sa_fwd_iface(ps, ifname, sizeof(ifname))) {
 			/* An interface name is data: nothing a terminal acts on. */
-			for (char *p = ifname; *p; p++)
-				if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-					*p = '?';
 			snprintf(unit, sizeof(unit), "forwarded %llu via %s",
-				 (unsigned long long)ps->c[SA_C_forwarded], ifname);
+				 (unsigned long long)ps->c[SA_C_forwarded],
+				 sa_tty_str(ifname, q, sizeof(q)));
 			wrap_unit(&w, unit, NULL);
 		}
 		wrap_newline(&w);
@@ -416,13 +415,16 @@ static void print_title(const struct sa_report_ctx *rc, const char *what,
 			double elapsed_s, int cols)
 {
 	struct wrap w = { .f = stdout, .width = cols };
-	char unit[128];
+	char unit[SA_ESC_SIZE(256) + 16], q[SA_ESC_SIZE(256)];
 
+	/* Whoever created the namespace or interface named it: escaped. */
 	w.x = printf("synacct %s", what);
-	snprintf(unit, sizeof(unit), "netns %s", rc->netns ? rc->netns : "(current)");
+	snprintf(unit, sizeof(unit), "netns %s",
+		 rc->netns ? sa_tty_str(rc->netns, q, sizeof(q)) : "(current)");
 	wrap_unit(&w, unit, NULL);
 	for (int i = 0; i < rc->n_ifaces; i++) {
-		snprintf(unit, sizeof(unit), "iface %s", rc->ifaces[i]);
+		snprintf(unit, sizeof(unit), "iface %s",
+			 sa_tty_str(rc->ifaces[i], q, sizeof(q)));
 		wrap_unit(&w, unit, NULL);
 	}
 	snprintf(unit, sizeof(unit), "(xdp %s)", rc->m.nic ? rc->xdp_mode : "off");

@@ -52,8 +52,17 @@ int sa_listeners_read(struct sa_listeners *ls,
 	fd = bpf_iter_create(bpf_link__fd(ls->skel->links.synacct_listeners));
 	if (fd < 0)
 		return -errno;
-	while (!err && (n = read(fd, &l, sizeof(l))) == sizeof(l))
+	while (!err) {
+		n = read(fd, &l, sizeof(l));
+		/* EAGAIN: the kernel stops a read after a million sockets
+		 * without output (MAX_ITER_OBJECTS) and keeps its place: read
+		 * on, it makes progress each time. */
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n != sizeof(l))
+			break;
 		err = fn(&l, ctx);
+	}
 	if (!err && n < 0)
 		err = -errno;
 	close(fd);

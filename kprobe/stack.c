@@ -443,6 +443,12 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	find_nat_hook(st, btf);
 	find_verdict_mibs(st, btf);
 	load_reason_names(btf);
+	/* Subsystem reasons: their enums are in the modules' BTF, which
+	 * only the running kernel's BTF can be the base of. */
+	if (sa_subsys_reasons_load(btf) ||
+	    (!cfg->btf && sa_subsys_reasons_load_modules(btf)))
+		sa_info("cannot read the subsystem drop reasons' names: they show "
+			"as SUBSYSTEM_CODE");
 	err = test_map_entries(st->skel);
 	if (!err)
 		err = share_synack_maps(st->skel);
@@ -600,7 +606,7 @@ static int read_drops(int fd, __u32 flag, struct sa_snapshot *snap)
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals) || key.reason >= SA_MAX_REASONS)
+		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
 		ps = sa_snapshot_port(snap, key.port);
 		cnt = ps ? sa_port_drop(ps, key.reason | flag) : NULL;

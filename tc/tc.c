@@ -5,16 +5,23 @@
  *
  * Other tools' qdiscs and filters stay as they are: synacct adds its own
  * two filters (handle SA_TC_HANDLE), removes exactly those on exit, and
- * removes the clsact qdisc only if it created it.
+ * removes the clsact qdisc only if it created it and nothing else is on
+ * it by then.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "claim.h"
 #include "log.h"
 #include "pin.h"
 #include "snapshot.h"
@@ -90,9 +97,10 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	return 0;
 }
 
-static int tc_filter_add(struct tc_filter *f, int ifindex,
+static int tc_filter_add(struct tc_filter *f, int ifindex, const char *ifname,
 			 enum bpf_tc_attach_point where, int prog_fd, bool pinned)
 {
+	const char *hook = where == BPF_TC_INGRESS ? "ingress" : "egress";
 	int err;
 
 	memset(f, 0, sizeof(*f));
@@ -108,15 +116,214 @@ static int tc_filter_add(struct tc_filter *f, int ifindex,
 	if (pinned)
 		f->opts.flags = BPF_TC_F_REPLACE;
 	err = bpf_tc_attach(&f->hook, &f->opts);
-	if (!pinned && (err == -EINVAL || err == -EEXIST)) {
-		/* Priority 1 is taken by a filter of another kind (or by a
-		 * synacct left over): let the kernel pick a free one. */
-		f->opts.priority = 0;
-		err = bpf_tc_attach(&f->hook, &f->opts);
-	}
+	/* Priority 1 is where synacct counts SYNs before any other filter
+	 * can drop them: it never moves behind them, even if the kernel
+	 * would pick a free priority.  A synacct left over from a killed
+	 * run was removed by the claim; what is there now is not synacct's. */
+	if (err == -EEXIST)
+		sa_err("TC %s filter priority %d handle 0x%x on %s is taken by another "
+		       "tool's filter; synacct counts first, at priority %d, and does "
+		       "not move behind other filters: remove that filter (tc filter "
+		       "show dev %s %s)", hook, SA_TC_PRIO, SA_TC_HANDLE, ifname,
+		       SA_TC_PRIO, ifname, hook);
+	else if (err == -EINVAL)
+		sa_err("TC %s priority %d on %s holds another tool's filter of another "
+		       "kind or protocol; synacct counts first, at priority %d, and does "
+		       "not move behind other filters: move that filter to another "
+		       "priority (tc filter show dev %s %s)", hook, SA_TC_PRIO, ifname,
+		       SA_TC_PRIO, ifname, hook);
+	else if (err)
+		sa_err("cannot attach TC %s filter to %s: %s", hook, ifname,
+		       strerror(-err));
 	if (err)
 		return err;
 	f->attached = true;
+	return 0;
+}
+
+/*
+ * Every filter on one clsact hook, as the kernel lists them (`tc filter
+ * show`): an RTM_GETTFILTER dump over netlink, since libbpf can only ask
+ * about one handle and priority at a time.  @fn gets each record; a record
+ * with handle 0 stands for a priority (a tcf_proto) itself.
+ */
+struct tc_filter_rec {
+	__u32 prio;
+	__u32 handle;
+	char kind[16];
+	__u32 bpf_id;		/* cls_bpf: the program's id, else 0 */
+};
+
+static void tc_parse_rec(struct tcmsg *t, int len, struct tc_filter_rec *r)
+{
+	struct rtattr *a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+
+	memset(r, 0, sizeof(*r));
+	r->prio = TC_H_MAJ(t->tcm_info) >> 16;
+	r->handle = t->tcm_handle;
+	len -= NLMSG_ALIGN(sizeof(*t));
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == TCA_KIND) {
+			snprintf(r->kind, sizeof(r->kind), "%.*s",
+				 (int)RTA_PAYLOAD(a), (char *)RTA_DATA(a));
+		} else if (a->rta_type == TCA_OPTIONS) {
+			struct rtattr *o = RTA_DATA(a);
+			int olen = RTA_PAYLOAD(a);
+
+			for (; RTA_OK(o, olen); o = RTA_NEXT(o, olen))
+				if (o->rta_type == TCA_BPF_ID &&
+				    RTA_PAYLOAD(o) >= sizeof(__u32))
+					memcpy(&r->bpf_id, RTA_DATA(o), sizeof(__u32));
+		}
+	}
+}
+
+static int tc_filter_dump(int ifindex, enum bpf_tc_attach_point where,
+			  int (*fn)(const struct tc_filter_rec *r, void *ctx),
+			  void *ctx)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg t;
+	} req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		.nh.nlmsg_type = RTM_GETTFILTER,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.nh.nlmsg_seq = 1,
+		.t.tcm_family = AF_UNSPEC,
+		.t.tcm_ifindex = ifindex,
+		.t.tcm_parent = TC_H_MAKE(TC_H_CLSACT, where == BPF_TC_INGRESS ?
+					  TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
+	};
+	char *buf = NULL;
+	int fd, err = 0;
+	bool done = false;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(32768);
+	if (!buf) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	while (!done && !err) {
+		ssize_t n = recv(fd, buf, 32768, 0);
+		struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+
+		if (n < 0) {
+			err = errno == EINTR ? 0 : -errno;
+			continue;
+		}
+		if (n == 0)
+			break;
+		for (; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+			struct tc_filter_rec r;
+
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				err = e->error;
+				break;
+			}
+			if (nh->nlmsg_type != RTM_NEWTFILTER ||
+			    nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct tcmsg)))
+				continue;
+			tc_parse_rec(NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN, &r);
+			err = fn(&r, ctx);
+			if (err)
+				break;
+		}
+	}
+cleanup:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+static int tc_count_rec(const struct tc_filter_rec *r, void *ctx)
+{
+	(void)r;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Filters left on the clsact qdisc of @ifindex, both hooks; -errno if the
+ * kernel could not say (then the qdisc must stay). */
+static int tc_filters_left(int ifindex)
+{
+	int n = 0, err;
+
+	err = tc_filter_dump(ifindex, BPF_TC_INGRESS, tc_count_rec, &n);
+	if (!err)
+		err = tc_filter_dump(ifindex, BPF_TC_EGRESS, tc_count_rec, &n);
+	return err ? err : n;
+}
+
+struct tc_stale {
+	bool found;
+};
+
+/* synacct's filter, as only synacct makes it: cls_bpf at priority 1,
+ * handle 0x5a, running one of synacct's two TC programs. */
+static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
+{
+	struct tc_stale *st = ctx;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE ||
+	    strcmp(r->kind, "bpf") || !r->bpf_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(r->bpf_id);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    (!strcmp(info.name, "synacct_tc_in") || !strcmp(info.name, "synacct_tc_eg")))
+		st->found = true;
+	close(fd);
+	return 0;
+}
+
+/* Removes the TC filters a synacct that could not detach (SIGKILL) left on
+ * @ifindex; the caller holds the interface's claim (agent/claim.c).  A
+ * filter at synacct's priority and handle that is not synacct's stays:
+ * attaching then fails and says so. */
+int tc_remove_stale(int ifindex, int *removed)
+{
+	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	int err;
+
+	*removed = 0;
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = where[i]);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE,
+			    .priority = SA_TC_PRIO);
+		struct tc_stale st = {};
+
+		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
+		/* No clsact qdisc: nothing to remove. */
+		if (err == -EINVAL || err == -ENOENT || err == -ENODEV)
+			return 0;
+		if (err)
+			return err;
+		if (!st.found)
+			continue;
+		err = bpf_tc_detach(&hook, &opts);
+		if (err && err != -ENOENT)
+			return err;
+		(*removed)++;
+	}
 	return 0;
 }
 
@@ -179,7 +386,10 @@ static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 		       strerror(-err));
 		return err;
 	}
-	l->created_qdisc = !err;
+	/* A qdisc that a killed synacct created is this run's to remove. */
+	l->created_qdisc = !err || sa_iface_clsact_inherited(ifindex);
+	if (!err)
+		sa_iface_note_clsact(ifindex);
 	st->n_links++;	/* from here on, close undoes what was done */
 	if (l->created_qdisc && st->pinned) {
 		err = qdisc_mark(st->pin_dir, ifname);
@@ -190,14 +400,11 @@ static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 		}
 	}
 
-	err = tc_filter_add(&l->in, ifindex, BPF_TC_INGRESS,
+	err = tc_filter_add(&l->in, ifindex, ifname, BPF_TC_INGRESS,
 			    bpf_program__fd(st->skel->progs.synacct_tc_in), st->pinned);
 	if (!err)
-		err = tc_filter_add(&l->eg, ifindex, BPF_TC_EGRESS,
+		err = tc_filter_add(&l->eg, ifindex, ifname, BPF_TC_EGRESS,
 				    bpf_program__fd(st->skel->progs.synacct_tc_eg), st->pinned);
-	if (err)
-		sa_err("cannot attach TC filter to %s: %s", ifname,
-		       strerror(-err));
 	return err;
 }
 
@@ -260,7 +467,10 @@ static void tc_stage_close(void *priv)
 
 		tc_filter_del(&l->eg, l->ifname);
 		tc_filter_del(&l->in, l->ifname);
-		if (l->created_qdisc) {
+		/* Destroying clsact takes every filter on it: another tool may
+		 * have added one since synacct created it (a firewall rule
+		 * during an incident), so the qdisc goes only when empty. */
+		if (l->created_qdisc && tc_filters_left(l->ifindex) == 0) {
 			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
 				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 			bpf_tc_hook_destroy(&hook);

@@ -18,7 +18,9 @@
 #include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
+#include "claim.h"
 #include "log.h"
 #include "pin.h"
 #include "snapshot.h"
@@ -254,6 +256,47 @@ static bool prog_uses_map(struct xdp_program *prog, int map_fd)
 		if (ids[i] == minfo.id)
 			return true;
 	return false;
+}
+
+/* A synacct that could not detach (SIGKILL) left its program on
+ * @ifindex: remove it, in each mode it is attached in.  The caller holds
+ * the interface's claim (agent/claim.c), so no live synacct owns it.  The
+ * replace flag with the old program makes the kernel detach exactly the
+ * program looked at, never one attached meanwhile. */
+int nic_remove_stale(int ifindex, __u32 *removed)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	static const __u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
+	int err;
+
+	*removed = 0;
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err == -ENODEV ? 0 : err;
+	for (int i = 0; i < 2; i++) {
+		__u32 id = i == 0 ? q.drv_prog_id : q.skb_prog_id;
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!id)
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;	/* gone meanwhile */
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    !strcmp(info.name, "synacct_xdp")) {
+			LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = fd);
+
+			err = bpf_xdp_detach(ifindex, modes[i], &ao);
+			if (!err)
+				*removed = id;
+		}
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,

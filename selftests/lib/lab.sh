@@ -17,7 +17,7 @@
 
 SA_ROOT=${SA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SYNACCT=${SYNACCT:-$SA_ROOT/synacct}
-SA_BIN=$SA_ROOT/selftests/bin
+SA_BIN=${SA_BIN:-$SA_ROOT/selftests/bin}
 
 SRV_IP4=198.18.0.1
 CLI_IP4=198.18.0.2

@@ -4,7 +4,7 @@
 # run as root, they are run as user nobody with every capability dropped.
 # Arguments are suite names (selftests/bin/unit ports mib ...).
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$root/selftests/bin/unit
+bin=${SA_BIN:-$root/selftests/bin}/unit
 fixtures=$root/selftests/unit/fixtures
 [ -x "$bin" ] || { echo "Bail out! $bin not built (make unit)"; exit 1; }
 [ "$(id -u)" -eq 0 ] || exec env SA_FIXTURES="$fixtures" "$bin" "$@"

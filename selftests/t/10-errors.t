@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(usage missing_btf unprivileged xdp_slot_taken
-	second_synacct no_xdp)
+	second_synacct second_synacct_other_run tc_prio_taken not_ethernet no_xdp)
 
 run() {	# run ARGS...: OUT, ERR, RC of synacct
 	OUT=$("$SYNACCT" "$@" 2>"$LAB_DIR/err")
@@ -33,10 +33,15 @@ sc_usage() {
 	t_like "$ERR" "not a network namespace" "a file that is not a namespace: says so"
 
 	for bad in "--ports 70000" "--ports 80-" "--ports ,80" "--ports 90-80" "--interval 0" \
-		   "--interval abc" "--duration -1" "--xdp-mode hw" "--bogus"; do
+		   "--interval abc" "--interval 1e-300" "--interval 0.009" "--duration -1" \
+		   "--xdp-mode hw" "--bogus"; do
 		run --iface "$SRV_IF" --netns "$SRV" $bad
 		t_is "$RC" 2 "usage error '$bad': exit 2"
 	done
+	# An interval too short to read the maps in would only spin.
+	run --iface "$SRV_IF" --netns "$SRV" --interval 1e-300
+	t_like "$ERR" "^synacct: invalid interval '1e-300': expected seconds, at least 0.01" \
+		"--interval 1e-300: says the minimum"
 }
 
 sc_missing_btf() {
@@ -73,8 +78,9 @@ sc_xdp_slot_taken() {
 	ip -n "$SRV" link set dev "$SRV_IF" xdp off
 }
 
-# A second synacct on the same interface: told that synacct is already
-# there, and the first one keeps running undisturbed.
+# A second synacct on the same interface: told that a running synacct
+# (its lock) is there, with or without --no-xdp, and the first one keeps
+# running undisturbed.
 sc_second_synacct() {
 	local first i
 	"$SYNACCT" --iface "$SRV_IF" --netns "$SRV" --duration 3 --json >"$LAB_DIR/first.json" 2>&1 &
@@ -82,10 +88,75 @@ sc_second_synacct() {
 	for ((i = 0; i < 50; i++)); do grep -q '"start"' "$LAB_DIR/first.json" && break; sleep 0.1; done
 	run --iface "$SRV_IF" --netns "$SRV" --duration 1
 	t_is "$RC" 1 "second synacct on the interface: exit 1"
-	t_like "$ERR" "already has synacct's XDP program .*another synacct is watching it" \
-		"second synacct: says synacct is already there"
+	t_like "$ERR" "^synacct: interface $SRV_IF is already watched by a running synacct \(pid $first, lock /run/synacct/net[0-9]+-if[0-9]+\.lock\): stop that one first" \
+		"second synacct: one line naming the running one"
+	t_is "$(echo "$ERR" | wc -l)" 1 "second synacct: exactly one line"
+	# --no-xdp does not get around it: the TC filters are just as much
+	# the first one's.
+	run --iface "$SRV_IF" --netns "$SRV" --duration 1 --no-xdp
+	t_is "$RC" 1 "second synacct with --no-xdp: exit 1"
+	t_like "$ERR" "already watched by a running synacct" "second synacct with --no-xdp: refused too"
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c 'synacct_tc_in')" 1 \
+		"second synacct: the first one's ingress filter is still there, once"
 	wait $first
 	t_is "$?" 0 "the first synacct ran to the end undisturbed"
+}
+
+# A running synacct whose lock is not in this /run (a container with its
+# own /run): the lock is free here, but its programs are held by a live
+# process, so they are not a dead run's leftovers: refused, and the first
+# one runs on undisturbed.
+sc_second_synacct_other_run() {
+	local first i
+	mkdir -p /run/synacct
+	unshare --mount --propagation private sh -c 'mount -t tmpfs sa-private-run /run/synacct && exec "$0" "$@"' \
+		"$SYNACCT" --iface "$SRV_IF" --netns "$SRV" --duration 3 --json >"$LAB_DIR/first.json" 2>&1 &
+	first=$!
+	for ((i = 0; i < 50; i++)); do grep -q '"start"' "$LAB_DIR/first.json" && break; sleep 0.1; done
+	run --iface "$SRV_IF" --netns "$SRV" --duration 1
+	t_is "$RC" 1 "synacct under another /run watching: exit 1"
+	t_like "$ERR" "^synacct: interface $SRV_IF carries synacct's programs and a running process holds them \(pid $first\), though not under this host's lock" \
+		"synacct under another /run watching: names the process holding its programs"
+	t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq -r '.[0].xdp.prog.name')" synacct_xdp \
+		"synacct under another /run watching: its XDP program stays"
+	wait $first
+	t_is "$?" 0 "the synacct under another /run ran to the end undisturbed"
+}
+
+# Priority 1 taken by another tool's filter: synacct never falls back to
+# another priority behind it; it says so, attaches nothing, and leaves
+# the other filter alone.
+sc_tc_prio_taken() {
+	local before
+	tc -n "$SRV" qdisc add dev "$SRV_IF" clsact
+	tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 1 protocol ip u32 match u32 0 0 classid 1:1
+	before=$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)
+	run --iface "$SRV_IF" --netns "$SRV" --duration 1
+	t_is "$RC" 1 "TC priority 1 taken: exit 1"
+	t_like "$ERR" "^synacct: TC ingress priority 1 on $SRV_IF holds another tool's filter .*does not move behind other filters" \
+		"TC priority 1 taken: one line saying why and what to do"
+	t_is "$(echo "$ERR" | wc -l)" 1 "TC priority 1 taken: exactly one line"
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)" "$before" \
+		"TC priority 1 taken: the other filter is untouched, no synacct filter at any priority"
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" egress)" "" "TC priority 1 taken: no egress filter left"
+	t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp // "none"')" '"none"' \
+		"TC priority 1 taken: no XDP program left"
+	tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+}
+
+# An interface without an Ethernet header (tun: link type none) would be
+# misparsed: refused in one line, nothing attached.
+sc_not_ethernet() {
+	ip -n "$SRV" tuntap add dev sa-tun0 mode tun
+	ip -n "$SRV" link set sa-tun0 up
+	run --iface sa-tun0 --netns "$SRV" --duration 1
+	t_is "$RC" 1 "tun interface: exit 1"
+	t_like "$ERR" "^synacct: interface sa-tun0 is not an Ethernet device \(link type none: tun or WireGuard\): synacct parses Ethernet frames" \
+		"tun interface: one line saying why"
+	t_is "$(echo "$ERR" | wc -l)" 1 "tun interface: exactly one line"
+	t_is "$(ip -n "$SRV" -j link show dev sa-tun0 | jq '.[0].xdp // "none"'),$(tc -n "$SRV" qdisc show dev sa-tun0 | grep -c clsact)" \
+		'"none",0' "tun interface: no XDP program, no clsact qdisc"
+	ip -n "$SRV" link del sa-tun0
 }
 
 # --no-xdp works beside another tool's program, and reports nic_syn as null.

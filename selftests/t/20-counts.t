@@ -8,8 +8,8 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(count_ipv4 count_ipv6 xdp_loader quiet_with_bpffs two_ifaces table_summary
-	table_scan ports_duration netns_path sigterm other_tc_filter
-	iface_deleted)
+	table_scan ports_duration netns_path sigterm sighup other_tc_filter
+	foreign_filter_during_run sigkill_restart iface_deleted)
 
 # count_run FAMILY ADDR PORT N
 count_run() {
@@ -232,6 +232,94 @@ sc_iface_deleted() {
 	t_like "$(cat "$SA_ERR")" "interface $SRV_IF disappeared" "interface deleted: says so"
 	t_is "$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" 1 \
 		"interface deleted: the summary of what was counted is still printed"
+}
+
+# SIGHUP stops a run started from a shell (the terminal went away), but a
+# run started under nohup inherits SIGHUP ignored and keeps it so: it
+# writes further interval records after the SIGHUP, then stops on SIGINT
+# with its summary.
+intervals() { jq -s '[.[] | select(.type == "interval")] | length' "$SA_OUT" 2>/dev/null || echo 0; }
+sc_sighup() {
+	local n i
+	SA_WRAP=nohup synacct_start --interval 0.2
+	kill -HUP $SA_PID
+	n=$(intervals)
+	for ((i = 0; i < 100; i++)); do [ "$(intervals)" -ge $((n + 2)) ] && break; sleep 0.1; done
+	t_ok "$( [ "$(intervals)" -ge $((n + 2)) ] && kill -0 $SA_PID 2>/dev/null; echo $?)" \
+		"under nohup: still running and reporting after SIGHUP"
+	synacct_stop
+	t_is "$SA_RC,$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" "0,1" \
+		"under nohup: SIGINT then ends it, exit 0, one summary"
+	synacct_start --interval 0.2
+	kill -HUP $SA_PID; wait $SA_PID; SA_RC=$?
+	t_is "$SA_RC,$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" "0,1" \
+		"from a shell: SIGHUP stops it, exit 0, one summary"
+	nothing_attached "after SIGHUP"
+}
+
+# Filters another tool adds during the run, on the clsact qdisc synacct
+# created, survive synacct's exit, and so does the qdisc they sit on; on
+# either hook.
+sc_foreign_filter_during_run() {
+	local hook before
+	for hook in ingress egress; do
+		synacct_start
+		tc -n "$SRV" filter add dev "$SRV_IF" $hook prio 10 protocol all u32 match u32 0 0 classid 1:1
+		before=$(tc -n "$SRV" filter show dev "$SRV_IF" $hook | grep -v ' pref 1 ')
+		t_like "$before" "pref 10 u32" "foreign $hook filter added during the run"
+		synacct_stop
+		t_is "$SA_RC" 0 "foreign $hook filter: synacct exits 0"
+		t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" $hook)" "$before" \
+			"a $hook filter added during the run survives synacct's exit"
+		t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress; tc -n "$SRV" filter show dev "$SRV_IF" egress)" \
+			"$before" "foreign $hook filter: synacct's own filters are gone, nothing else is"
+		t_is "$(tc -n "$SRV" qdisc show dev "$SRV_IF" | grep -c clsact)" 1 \
+			"foreign $hook filter: the clsact qdisc under it stays"
+		tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+	done
+}
+
+# SIGKILL leaves synacct's XDP program and TC filters attached (nothing
+# can run after it); the next synacct recognises them as a dead run's,
+# replaces them saying so in one line, counts exactly, and leaves nothing
+# behind, not even the clsact qdisc the killed run created.  Two kills in
+# a row must not pile filters up.
+sc_sigkill_restart() {
+	local srv cnt sent passive lock
+	lab_server 8100 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	synacct_start
+	kill -KILL $SA_PID; wait $SA_PID 2>/dev/null
+	t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq -r '.[0].xdp.prog.name')" synacct_xdp \
+		"after SIGKILL: synacct's XDP program is still attached"
+	synacct_start
+	t_like "$(cat "$SA_ERR")" "^synacct: interface $SRV_IF: replacing what a synacct that is no longer running \(pid [0-9]+\) left attached \(XDP program id [0-9]+, 2 TC filters\)$" \
+		"restart after SIGKILL: one line saying what it replaced"
+	kill -KILL $SA_PID; wait $SA_PID 2>/dev/null
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c 'synacct_tc_in'),$(tc -n "$SRV" filter show dev "$SRV_IF" egress | grep -c 'synacct_tc_eg')" \
+		"1,1" "after two SIGKILLs: one synacct filter per hook, no pile-up"
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c 'pref 1 bpf.*handle 0x5a')" 1 \
+		"after two SIGKILLs: the filter is still at priority 1"
+	synacct_start --interval 0.5
+	t_is "$(wc -l <"$SA_ERR")" 1 "restart after the second SIGKILL: exactly one line on stderr"
+	t_like "$(cat "$SA_ERR")" "replacing what a synacct that is no longer running" \
+		"restart after the second SIGKILL: says it replaced the stale attachment"
+	lab_nstat "$CLI" >"$LAB_DIR/cli.0"
+	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+	lab_client --to $SRV_IP4 --port 8100 --count 30 --parallel 4 >/dev/null
+	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+	synacct_stop
+	lab_server_stop $srv $cnt
+	sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
+	passive=$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpPassiveOpens)
+	t_is "$SA_RC" 0 "restart after SIGKILL: exits 0 on SIGINT"
+	t_is "$sent" 30 "restart after SIGKILL: the client sent 30 SYNs (nstat)"
+	t_is "$(summary nic_syn 8100),$(summary tc_syn 8100),$(summary synack_sent 8100)" \
+		"$sent,$sent,$passive" "restart after SIGKILL: nic_syn, tc_syn == SYNs sent, synack_sent == TcpPassiveOpens"
+	nothing_attached "after a SIGKILL and a restart"
+	lock=/run/synacct/net$(stat -L -c %i "/run/netns/$SRV")-if$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].ifindex').lock
+	t_is "$(ls "$lock" 2>/dev/null)" "" "after a SIGKILL and a restart: the restart removed its lock file"
 }
 
 lab_main "$@"

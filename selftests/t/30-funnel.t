@@ -368,7 +368,13 @@ sc_port_scan() {
 	scenario_end
 	# Records are written port by port; built as one JSON tree, a record
 	# for 20000 ports took synacct's peak RSS to ~98 MB (28 MB streamed).
-	t_ok $(( hwm < 65536 ? 0 : 1 )) "$name: synacct's peak RSS stays under 64 MB (${hwm} kB)"
+	# ASan's shadow memory and quarantine make RSS meaningless in the
+	# sanitizer build (make SANITIZE=1): the bound holds in the normal one.
+	if [ -n "$SA_SANITIZED" ]; then
+		echo "ok $((++T_NUM)) - $name: synacct's peak RSS # SKIP sanitizer build (${hwm} kB)"
+	else
+		t_ok $(( hwm < 65536 ? 0 : 1 )) "$name: synacct's peak RSS stays under 64 MB (${hwm} kB)"
+	fi
 	t_is "$out" "sent=20000" "$name: 20000 SYNs sent"
 	t_is "$(jq -r 'select(.type == "summary") | [.ports[] | select(.port >= 20000 and .port < 40000)] |
 		[length, (map(.nic_syn) | add), (map(.stack_drops.NO_SOCKET // 0) | add),

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(healthy weak_settings backlog_clamped backlog_default
-	accept_queue_full syn_flood bad_input)
+	accept_queue_full syn_flood hostile_names bad_input)
 
 # A healthy namespace: cookies and timestamps on (the defaults of a new
 # namespace), an IPv4-only listener and a dual-stack one, queues empty.
@@ -47,6 +47,9 @@ sc_healthy() {
 
 	synacct_check --json --ports 9001
 	t_is "$(ck '[.listeners[].port] | map(tostring) | join(",")')" 9001 "--ports 9001: only that listener"
+	synacct_check --json --ports 1
+	t_is "$CK_RC,$(ck '.listeners | length'),$(ck_findings)" "0,0,info:no_listeners" \
+		"--ports 1, no listener there: exit 0, no listeners (nothing to sort)"
 	synacct_check --json --ports 9100-9200
 	t_is "$CK_RC,$(ck '.listeners | length'),$(ck_findings)" "0,0,info:no_listeners" \
 		"--ports with no listener: exit 0, no listeners, info no_listeners"
@@ -178,6 +181,87 @@ sc_syn_flood() {
 		fi
 		lab_server_stop $srv $cnt
 	done
+}
+
+# Hostile names: a listener that names itself with escape sequences,
+# a bidi override and invalid UTF-8 (any user can, through
+# /proc/self/comm), in a namespace whose name does the same and holds
+# shell syntax.  Nothing reaches the terminal raw, the JSON is valid UTF-8
+# for a strict parser, and the printed fix, run by a shell, does exactly
+# what it says in exactly that namespace.
+sc_hostile_names() {
+	local name HNS COMM hpid fix out
+	name="hostile names"
+	HNS=$'sa-'$$$'-\x1b[2J x\'";$(false)\xff'
+	ip netns add "$HNS" && LAB_NS+=("$HNS")
+	ip -n "$HNS" link set lo up
+	lab_sysctl "$HNS" net.core.somaxconn=8
+	lab_sysctl "$HNS" net.ipv4.tcp_syncookies=0
+	COMM='\x1b[2J\xff\xc3(\xe2\x80\xaeok\\'	# 13 bytes, as a Python bytes literal
+	lab_bg "$HNS" python3 -c '
+import socket, sys, time
+open("/proc/self/comm", "wb").write(b"'"$COMM"'")
+s = socket.socket()
+s.bind(("127.0.0.1", 9060))
+s.listen(4096)
+open(sys.argv[1], "w").write("ready")
+time.sleep(120)' "$LAB_DIR/hostile.ready"
+	hpid=$LAB_LAST_PID
+	lab_wait_file "$LAB_DIR/hostile.ready" || echo "# the hostile listener did not start"
+	t_is "$(od -An -tx1 /proc/$hpid/comm | tr -d ' \n')" "1b5b324affc328e280ae6f6b5c0a" \
+		"$name: the listener's comm is the hostile 13 bytes"
+
+	CK_OUT=$("$SYNACCT" check --netns "$HNS" 2>"$LAB_DIR/check.err"); CK_RC=$?
+	printf '%s' "$CK_OUT" >"$LAB_DIR/hostile.txt"
+	t_is "$CK_RC" 3 "$name, text: exit 3 (syncookies off, backlog clamped)"
+	t_is "$(tr -d '\n\t\040-\176' <"$LAB_DIR/hostile.txt" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1 && echo valid)" valid \
+		"$name, text: valid UTF-8"
+	t_is "$(LC_ALL=C tr -d '\n\040-\176' <"$LAB_DIR/hostile.txt" | wc -c)" 0 \
+		"$name, text: nothing but printable ASCII and newlines (no ESC, no raw bidi, no invalid bytes)"
+	t_like "$CK_OUT" $'^synacct check  netns sa-'$$$'-\\\\x1b\\[2J x\'";\\$\\(false\\)\\\\xff\n' \
+		"$name, text: the namespace's name escaped in the header"
+	t_like "$CK_OUT" $'\n  127\\.0\\.0\\.1 +9060 +'"$hpid"' +\\x1b\[2J\\xff\\xc3\(\\xe2\\x80\\xaeok\\\\ +8 ' \
+		"$name, text: the process name escaped in the listener row"
+	t_like "$CK_OUT" 'backlog_clamped: port 9060 \(127\.0\.0\.1, \\x1b\[2J\\xff\\xc3\(\\xe2\\x80\\xaeok\\\\ pid '"$hpid"'\)' \
+		"$name, text: the process name escaped in the finding"
+
+	CK_OUT=$("$SYNACCT" check --netns "$HNS" --json 2>"$LAB_DIR/check.err"); CK_RC=$?
+	printf '%s' "$CK_OUT" >"$LAB_DIR/hostile.json"
+	t_is "$(python3 - "$LAB_DIR/hostile.json" "$HNS" "$hpid" <<'PY'
+import json, os, sys
+raw = open(sys.argv[1], "rb").read()
+doc = json.loads(raw.decode("utf-8", errors="strict"))  # strict: raw controls rejected too
+ns = os.fsencode(sys.argv[2]).decode("utf-8", errors="backslashreplace")
+(l,) = [l for l in doc["listeners"] if l["port"] == 9060]
+fix = [f["fix"] for f in doc["findings"] if f["id"] == "syncookies_disabled"][0]
+print(doc["netns"] == ns, l["pid"] == int(sys.argv[3]),
+      l["comm"] == "\x1b[2J\\xff\\xc3(\u202eok\\", fix.isascii() and fix.isprintable())
+PY
+	)" "True True True True" \
+		"$name, JSON: strict parser reads it; netns and comm are the names with invalid bytes as \\xNN; the fix is printable ASCII"
+	fix=$(ck '.findings[] | select(.id == "syncookies_disabled") | .fix')
+	t_like "$fix" "^ip netns exec \\\$'sa-$$-\\\\x1b\\[2J x\\\\'\";\\\$\\(false\\)\\\\xff' sysctl -w net.ipv4.tcp_syncookies=1$" \
+		"$name: the fix quotes the namespace for the shell (\$'...')"
+	bash -c "$fix" >/dev/null 2>&1
+	t_is "$?,$(ip netns exec "$HNS" sysctl -n net.ipv4.tcp_syncookies),$(ip netns exec "$SRV" sysctl -n net.ipv4.tcp_syncookies)" "0,1,1" \
+		"$name: the fix, run by bash, sets tcp_syncookies=1 in exactly that namespace"
+
+	# The monitor prints the same names: the table header, the JSON records
+	# and its error lines.
+	out=$("$SYNACCT" --netns "$HNS" --iface lo --no-xdp --no-stack --duration 0.2 2>&1)
+	t_like "$out" $'\nsynacct summary  netns sa-'$$$'-\\\\x1b\\[2J x\'";\\$\\(false\\)\\\\xff  iface lo' \
+		"$name: table header escapes the namespace"
+	"$SYNACCT" --netns "$HNS" --iface lo --no-xdp --no-stack --duration 0.2 --json >"$LAB_DIR/hostile-run.json" 2>&1
+	t_is "$(python3 -c '
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1], "rb").read().decode("utf-8", "strict").splitlines()]
+print(recs[0]["type"], recs[-1]["type"], all(r["netns"].endswith("\\xff") and "\x1b" in r["netns"] for r in recs))' "$LAB_DIR/hostile-run.json")" \
+		"start summary True" "$name: JSON records (start ... summary) are valid UTF-8 with the namespace's name"
+	out=$("$SYNACCT" --netns "$HNS" --iface nope0 2>&1)
+	t_is "$(LC_ALL=C tr -d '\n\040-\176' <<<"$out" | wc -c)" 0 "$name: error line is printable ASCII"
+	t_like "$out" $'^synacct: interface nope0 not found in network namespace sa-'$$$'-\\\\x1b\\[2J' \
+		"$name: error line names the namespace, escaped"
+	kill "$hpid"
 }
 
 run() {	# run ARGS...: OUT, ERR, RC of synacct check

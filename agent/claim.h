@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * claim.h - one synacct per interface (agent/claim.c): a lock held for the
+ * run; under it, what a dead run left attached is removed.
+ */
+#ifndef SYNACCT_CLAIM_H
+#define SYNACCT_CLAIM_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+/* Claim @ifindex before anything is attached to it: refuses (said on
+ * stderr) a non-Ethernet interface (-EPROTONOSUPPORT) or one a live
+ * synacct watches (-EBUSY). */
+int sa_iface_claim(int ifindex, const char *ifname);
+/* The clsact qdisc on @ifindex was created by the dead run replaced. */
+bool sa_iface_clsact_inherited(int ifindex);
+/* This run created the clsact qdisc on @ifindex: recorded for a next run. */
+void sa_iface_note_clsact(int ifindex);
+void sa_iface_release_all(void);
+
+/* What a dead run left, removed by the stages' own code; only under the
+ * interface's claim.  The XDP program's id (0: none), the number of TC
+ * filters. */
+int nic_remove_stale(int ifindex, __u32 *removed);	/* xdp/nic.c */
+int tc_remove_stale(int ifindex, int *removed);		/* tc/tc.c */
+
+#endif /* SYNACCT_CLAIM_H */

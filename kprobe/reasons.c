@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * reasons.c - names of the subsystem drop reasons, the kfree_skb reasons
+ * at or above 1 << 16 (SKB_DROP_REASON_SUBSYS_SHIFT): the upper 16 bits
+ * name a subsystem (enum skb_drop_reason_subsys: mac80211, openvswitch),
+ * the lower its own code, defined by the subsystem in its own enum
+ * (ovs_drop_reason, mac80211_drop_reason).  Those enums live in the
+ * subsystem's BTF, a module's when it is a module: every enum named
+ * *_drop_reason in vmlinux and the loaded modules' BTF is read.  A reason
+ * whose enum is not found is named after its subsystem and code.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "snapshot.h"
+
+#define SUBSYS_SHIFT	16
+#define SUBSYS_PREFIX	"SKB_DROP_REASON_SUBSYS_"
+
+struct subsys_reason {
+	__u32 val;
+	char *name;
+};
+
+static struct subsys_reason *reasons;
+static size_t n_reasons, cap_reasons;
+static char *subsys_names[64];	/* by subsystem id, from vmlinux */
+
+static int add_reason(__u32 val, const char *name)
+{
+	for (size_t i = 0; i < n_reasons; i++)
+		if (reasons[i].val == val)
+			return 0;
+	if (n_reasons == cap_reasons) {
+		size_t cap = cap_reasons ? cap_reasons * 2 : 64;
+		void *v = reallocarray(reasons, cap, sizeof(*reasons));
+
+		if (!v)
+			return -ENOMEM;
+		reasons = v;
+		cap_reasons = cap;
+	}
+	reasons[n_reasons].name = strdup(name);
+	if (!reasons[n_reasons].name)
+		return -ENOMEM;
+	reasons[n_reasons++].val = val;
+	return 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Reads the subsystem ids (vmlinux) and every subsystem reason enum in
+ * @btf; only the types @btf adds to its base are walked. */
+int sa_subsys_reasons_load(const struct btf *btf)
+{
+	const struct btf *base = btf__base_btf(btf);
+	__u32 first = base ? btf__type_cnt(base) : 1;
+	__u32 n = btf__type_cnt(btf);
+	int err;
+
+	for (__u32 id = first; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *tname = btf__name_by_offset(btf, t->name_off);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t) || !tname)
+			continue;
+		e = btf_enum(t);
+		if (!strcmp(tname, "skb_drop_reason_subsys")) {
+			for (int i = 0; i < btf_vlen(t); i++, e++) {
+				const char *name = btf__name_by_offset(btf, e->name_off);
+				__u32 v = e->val;
+
+				if (!name || v >= 64 || strncmp(name, SUBSYS_PREFIX, strlen(SUBSYS_PREFIX)))
+					continue;
+				free(subsys_names[v]);
+				subsys_names[v] = strdup(name + strlen(SUBSYS_PREFIX));
+			}
+			continue;
+		}
+		/* The core enum is read by stack.c. */
+		if (!has_suffix(tname, "_drop_reason") || !strcmp(tname, "skb_drop_reason"))
+			continue;
+		for (int i = 0; i < btf_vlen(t); i++, e++) {
+			const char *name = btf__name_by_offset(btf, e->name_off);
+			__u32 v = e->val;
+
+			/* __OVS_DROP_REASON and the like mark a range. */
+			if (!name || name[0] == '_' || (v >> SUBSYS_SHIFT) == 0)
+				continue;
+			err = add_reason(v, name);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* The loaded modules' BTF, split on the running kernel's @vmlinux. */
+int sa_subsys_reasons_load_modules(const struct btf *vmlinux)
+{
+	struct dirent *de;
+	DIR *d = opendir("/sys/kernel/btf");
+	int err = 0;
+
+	if (!d)
+		return 0;
+	while (!err && (de = readdir(d))) {
+		char path[300];
+		struct btf *mod;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", de->d_name);
+		mod = btf__parse_split(path, (struct btf *)vmlinux);
+		if (!mod)
+			continue;
+		err = sa_subsys_reasons_load(mod);
+		btf__free(mod);
+	}
+	closedir(d);
+	return err;
+}
+
+const char *sa_subsys_reason_name(__u32 reason)
+{
+	static char buf[64];
+	__u32 sub = reason >> SUBSYS_SHIFT;
+
+	for (size_t i = 0; i < n_reasons; i++)
+		if (reasons[i].val == reason)
+			return reasons[i].name;
+	if (sub < 64 && subsys_names[sub])
+		snprintf(buf, sizeof(buf), "%s_%u", subsys_names[sub],
+			 reason & ((1u << SUBSYS_SHIFT) - 1));
+	else
+		snprintf(buf, sizeof(buf), "SUBSYS_%u_%u", sub,
+			 reason & ((1u << SUBSYS_SHIFT) - 1));
+	return buf;
+}
