@@ -17,6 +17,8 @@
  * interface without an Ethernet header is refused here too.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -154,12 +156,69 @@ static int check_link_type(const char *ifname)
 	return -EPROTONOSUPPORT;
 }
 
+/*
+ * A process other than this one with a descriptor for BPF program @prog_id
+ * (what a live synacct's skeleton holds), found as /proc/PID/fd/N ->
+ * anon_inode:bpf-prog with "prog_id: ID" in its fdinfo; 0 if none.  The
+ * lock is the rule; this catches a live synacct that took its lock under
+ * another /run (a container's), as long as its processes are visible.
+ */
+int sa_prog_holder(__u32 prog_id)
+{
+	struct dirent *pe, *fe;
+	int holder = 0;
+	DIR *proc;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (!holder && (pe = readdir(proc))) {
+		char path[300];
+		DIR *fds;
+		int pid;
+
+		if (!isdigit((unsigned char)pe->d_name[0]))
+			continue;
+		pid = atoi(pe->d_name);
+		if (pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!holder && (fe = readdir(fds))) {
+			char link[64], line[128];
+			unsigned int id;
+			ssize_t n;
+			FILE *f;
+
+			n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, "anon_inode:bpf-prog"))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fe->d_name);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			while (fgets(line, sizeof(line), f))
+				if (sscanf(line, "prog_id: %u", &id) == 1 && id == prog_id)
+					holder = pid;
+			fclose(f);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return holder;
+}
+
 int sa_iface_claim(int ifindex, const char *ifname)
 {
 	struct sa_claim *c;
 	struct stat ns;
 	char stale[160] = "";
-	int pid, err, n_tc = 0;
+	int pid, err, n_tc = 0, holder = 0;
 	bool clsact;
 	__u32 xdp_id = 0;
 
@@ -214,9 +273,16 @@ int sa_iface_claim(int ifindex, const char *ifname)
 	n_claims++;	/* from here on, release undoes it */
 
 	read_owner(c->fd, &pid, &clsact);
-	err = nic_remove_stale(ifindex, &xdp_id);
+	err = nic_remove_stale(ifindex, &xdp_id, &holder);
 	if (!err)
-		err = tc_remove_stale(ifindex, &n_tc);
+		err = tc_remove_stale(ifindex, &n_tc, &holder);
+	if (err == -EBUSY) {
+		sa_err("interface %s carries synacct's programs and a running process "
+		       "holds them (pid %d), though not under this host's lock %s: "
+		       "another synacct (in a container?) watches it; stop that one "
+		       "first", ifname, holder, c->path);
+		return err;
+	}
 	if (err) {
 		sa_err("cannot remove what a synacct that is no longer running left "
 		       "on %s: %s", ifname, strerror(-err));

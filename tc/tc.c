@@ -270,6 +270,7 @@ static int tc_filters_left(int ifindex)
 
 struct tc_stale {
 	bool found;
+	__u32 prog_id;
 };
 
 /* synacct's filter, as only synacct makes it: cls_bpf at priority 1,
@@ -288,8 +289,10 @@ static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
 	if (fd < 0)
 		return 0;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    (!strcmp(info.name, "synacct_tc_in") || !strcmp(info.name, "synacct_tc_eg")))
+	    (!strcmp(info.name, "synacct_tc_in") || !strcmp(info.name, "synacct_tc_eg"))) {
 		st->found = true;
+		st->prog_id = r->bpf_id;
+	}
 	close(fd);
 	return 0;
 }
@@ -298,7 +301,7 @@ static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
  * @ifindex; the caller holds the interface's claim (agent/claim.c).  A
  * filter at synacct's priority and handle that is not synacct's stays:
  * attaching then fails and says so. */
-int tc_remove_stale(int ifindex, int *removed)
+int tc_remove_stale(int ifindex, int *removed, int *holder)
 {
 	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
 	int err;
@@ -319,6 +322,9 @@ int tc_remove_stale(int ifindex, int *removed)
 			return err;
 		if (!st.found)
 			continue;
+		*holder = sa_prog_holder(st.prog_id);
+		if (*holder)
+			return -EBUSY;
 		err = bpf_tc_detach(&hook, &opts);
 		if (err && err != -ENOENT)
 			return err;

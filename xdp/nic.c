@@ -263,7 +263,7 @@ static bool prog_uses_map(struct xdp_program *prog, int map_fd)
  * the interface's claim (agent/claim.c), so no live synacct owns it.  The
  * replace flag with the old program makes the kernel detach exactly the
  * program looked at, never one attached meanwhile. */
-int nic_remove_stale(int ifindex, __u32 *removed)
+int nic_remove_stale(int ifindex, __u32 *removed, int *holder)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	static const __u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
@@ -288,7 +288,8 @@ int nic_remove_stale(int ifindex, __u32 *removed)
 		    !strcmp(info.name, "synacct_xdp")) {
 			LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = fd);
 
-			err = bpf_xdp_detach(ifindex, modes[i], &ao);
+			*holder = sa_prog_holder(id);
+			err = *holder ? -EBUSY : bpf_xdp_detach(ifindex, modes[i], &ao);
 			if (!err)
 				*removed = id;
 		}
