@@ -208,10 +208,10 @@ $(ST)/test_parse $(ST)/test_fuzz: $(ST)/test_%: selftests/test_%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
 
-$(ST)/test_reasons: selftests/test_reasons.c kprobe/reasons.c | check-deps
+$(ST)/test_reasons: $(BUILD)/selftests/test_reasons.o $(BUILD)/kprobe/reasons.o
 	$(Q)mkdir -p $(dir $@)
-	$(call msg,CC,$@)
-	$(Q)$(COMPILE) $^ -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(LINK) $(filter %.o,$^) -o $@ $(SA_LDLIBS) $(LDLIBS)
 
 $(ST)/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c | check-deps
 	$(Q)mkdir -p $(dir $@)

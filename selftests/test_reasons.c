@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <linux/types.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "snapshot.h"
