@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include <sys/stat.h>
 #include "claim.h"
 #include "log.h"
+#include "pin.h"
 #include "stage.h"
 
 #define SA_RUN_DIR "/run/synacct"
@@ -213,6 +215,32 @@ int sa_prog_holder(__u32 prog_id)
 	return holder;
 }
 
+/* A --pin synacct's state for @ifname in this namespace (pin.h): its
+ * programs are meant to stay attached and count while no agent runs;
+ * the pin code keeps or refuses them, `synacct detach` removes them. */
+static bool pinned_here(const struct stat *ns, const char *ifname)
+{
+	char dir[128];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), SA_PIN_ROOT "/%llu", (unsigned long long)ns->st_ino);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		char *save, *name, set[NAME_MAX + 1];
+
+		snprintf(set, sizeof(set), "%s", de->d_name);
+		for (name = strtok_r(set, "+", &save); name && !found;
+		     name = strtok_r(NULL, "+", &save))
+			found = !strcmp(name, ifname);
+	}
+	closedir(d);
+	return found;
+}
+
 int sa_iface_claim(int ifindex, const char *ifname)
 {
 	struct sa_claim *c;
@@ -273,6 +301,10 @@ int sa_iface_claim(int ifindex, const char *ifname)
 	n_claims++;	/* from here on, release undoes it */
 
 	read_owner(c->fd, &pid, &clsact);
+	if (pinned_here(&ns, ifname)) {
+		write_owner(c, false);
+		return 0;
+	}
 	err = nic_remove_stale(ifindex, &xdp_id, &holder);
 	if (!err)
 		err = tc_remove_stale(ifindex, &n_tc, &holder);

@@ -37,6 +37,7 @@
 #include "synacct.h"
 #include "nic.skel.h"
 #include "tc.skel.h"
+#include "../xdp/slots.h"
 
 /* Counter values are read as arrays of __u64, one per field. */
 #define NFIELDS(type)	(sizeof(type) / sizeof(__u64))
@@ -44,6 +45,7 @@
 #define MAX_FIELDS	8
 _Static_assert(NFIELDS(struct sa_nic_counters) <= MAX_FIELDS, "fields");
 _Static_assert(NFIELDS(struct sa_tc_counters) <= MAX_FIELDS, "fields");
+_Static_assert(NFIELDS(struct sa_prog_counters) <= MAX_FIELDS, "fields");
 
 #define FRAME_MAX	600
 #define MIN_FRAME	14	/* test_run takes nothing shorter */
@@ -321,8 +323,8 @@ static const char *const prog_names[N_PROGS] = { "xdp", "tc ingress", "tc egress
 
 struct prog_ut {
 	int fd;
-	int counters_fd;
-	int parse_fd;		/* -1: does not count unparsed */
+	struct sa_slot_fds counters;	/* the slot maps (include/bpf/count.h) */
+	int parse_fd;		/* prog_counters; -1: does not count unparsed */
 	unsigned int nfields;
 	unsigned int field;
 	bool by_sport;
@@ -349,6 +351,26 @@ static int read_sum(int fd, __u32 key, unsigned int nfields, unsigned int field,
 	for (int c = 0; c < ncpus; c++)
 		*out += percpu[c * nfields + field];
 	return 0;
+}
+
+/* One counter of @port, summed over CPUs, from the slot maps. */
+static int read_port(const struct prog_ut *p, __u32 port, __u64 *out)
+{
+	__u64 sum[MAX_FIELDS] = {};
+	int err = sa_slot_read_port(&p->counters, port, p->nfields, sum);
+
+	*out = sum[p->field];
+	return err;
+}
+
+static int read_unparsed(const struct prog_ut *p, __u64 *out)
+{
+	__u64 v = 0;
+	int err = read_sum(p->parse_fd, 0, NFIELDS(struct sa_prog_counters),
+			   FIELD(struct sa_prog_counters, unparsed), &v);
+
+	*out = v;
+	return err;
 }
 
 struct expect {
@@ -407,11 +429,11 @@ static int run_frame(const struct prog_ut *progs, const uint8_t *f, size_t n,
 			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
 		if (r.result == REF_TCP)
-			err = read_sum(p->counters_fd, port, p->nfields, p->field, &c0);
+			err = read_port(p, port, &c0);
 		else
 			err = 0;
 		if (!err && p->parse_fd >= 0)
-			err = read_sum(p->parse_fd, 0, 1, 0, &u0);
+			err = read_unparsed(p, &u0);
 		if (err)
 			return err;
 		err = bpf_prog_test_run_opts(p->fd, &opts);
@@ -421,9 +443,9 @@ static int run_frame(const struct prog_ut *progs, const uint8_t *f, size_t n,
 		}
 		runs[i]++;
 		if (!err && r.result == REF_TCP)
-			err = read_sum(p->counters_fd, port, p->nfields, p->field, &c1);
+			err = read_port(p, port, &c1);
 		if (!err && p->parse_fd >= 0)
-			err = read_sum(p->parse_fd, 0, 1, 0, &u1);
+			err = read_unparsed(p, &u1);
 		if (!err && (opts.data_size_out != n || memcmp(out, f, n)))
 			frames_changed++;
 		if (err || opts.retval != p->retval || c1 - c0 != (__u64)counts ||
@@ -457,7 +479,7 @@ static unsigned long compare_maps(const struct prog_ut *p, int i)
 	__u64 got;
 
 	for (__u32 port = 0; port < SA_MAX_PORTS; port++) {
-		if (read_sum(p->counters_fd, port, p->nfields, p->field, &got))
+		if (read_port(p, port, &got))
 			return ~0UL;
 		if (got != expected[i].port[port]) {
 			if (bad++ < 5)
@@ -467,7 +489,7 @@ static unsigned long compare_maps(const struct prog_ut *p, int i)
 		}
 	}
 	if (p->parse_fd >= 0) {
-		if (read_sum(p->parse_fd, 0, 1, 0, &got))
+		if (read_unparsed(p, &got))
 			return ~0UL;
 		if (got != expected[i].unparsed) {
 			bad++;
@@ -546,23 +568,32 @@ int main(int argc, char **argv)
 	const struct prog_ut progs[N_PROGS] = {
 		[P_XDP] = {
 			.fd = bpf_program__fd(nic->progs.synacct_xdp),
-			.counters_fd = bpf_map__fd(nic->maps.nic_counters),
-			.parse_fd = bpf_map__fd(nic->maps.parse_counters),
+			.counters = sa_slot_fds(nic->maps.nic_counters_slot,
+						nic->maps.nic_counters_port,
+						nic->maps.nic_counters,
+						nic->maps.nic_counters_more),
+			.parse_fd = bpf_map__fd(nic->maps.prog_counters),
 			.nfields = NFIELDS(struct sa_nic_counters),
 			.field = FIELD(struct sa_nic_counters, nic_syn),
 			.retval = XDP_PASS,
 		},
 		[P_TC_IN] = {
 			.fd = bpf_program__fd(tc->progs.synacct_tc_in),
-			.counters_fd = bpf_map__fd(tc->maps.tc_counters),
-			.parse_fd = bpf_map__fd(tc->maps.parse_counters),
+			.counters = sa_slot_fds(tc->maps.tc_counters_slot,
+						tc->maps.tc_counters_port,
+						tc->maps.tc_counters,
+						tc->maps.tc_counters_more),
+			.parse_fd = bpf_map__fd(tc->maps.prog_counters),
 			.nfields = NFIELDS(struct sa_tc_counters),
 			.field = FIELD(struct sa_tc_counters, tc_syn), .is_skb = true,
 			.retval = (__u32)TC_ACT_UNSPEC,
 		},
 		[P_TC_EG] = {
 			.fd = bpf_program__fd(tc->progs.synacct_tc_eg),
-			.counters_fd = bpf_map__fd(tc->maps.tc_counters),
+			.counters = sa_slot_fds(tc->maps.tc_counters_slot,
+						tc->maps.tc_counters_port,
+						tc->maps.tc_counters,
+						tc->maps.tc_counters_more),
 			.parse_fd = -1,
 			.nfields = NFIELDS(struct sa_tc_counters),
 			.field = FIELD(struct sa_tc_counters, synack_sent),
