@@ -646,7 +646,8 @@ static int choose_ports(struct sa_prom *p, const struct sa_snapshot *abs,
 		}
 		c[n++] = (struct cand){ port_syns(ps), port };
 	}
-	qsort(c, n, sizeof(*c), cand_cmp);
+	if (n)	/* qsort(NULL, 0) is undefined behaviour */
+		qsort(c, n, sizeof(*c), cand_cmp);
 	for (size_t i = 0; i < n && p->n_top < p->top; i++, p->n_top++)
 		sa_portset_add(&p->labeled, c[i].port);
 	free(c);
