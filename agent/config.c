@@ -333,6 +333,9 @@ static const char *config_arg(const struct argp *root, int argc, char **argv)
 	return NULL;
 }
 
+/* The argument vector with the file's entries (sa_config_load). */
+static char **config_argv;
+
 int sa_config_load(const struct argp *root, size_t input_size, int *argc, char ***argv)
 {
 	struct config c = {
@@ -373,5 +376,8 @@ int sa_config_load(const struct argp *root, size_t input_size, int *argc, char *
 	free(c.entries);
 	*argc += c.n_entries;
 	*argv = nargv;	/* kept for the life of the process: options point into it */
+	/* ... and reachable from here for as long, so that LeakSanitizer
+	 * (make SANITIZE=1) does not take it for a leak at exit. */
+	config_argv = nargv;
 	return 0;
 }
