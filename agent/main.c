@@ -73,6 +73,7 @@ enum {
 	OPT_NO_XDP = 0x100,
 	OPT_XDP_MODE,
 	OPT_NO_STACK,
+	OPT_LISTENER_HOOK,
 };
 
 static const struct argp_option options[] = {
@@ -82,6 +83,7 @@ static const struct argp_option options[] = {
 	{ "no-xdp", OPT_NO_XDP, NULL, 0, "Do not attach XDP (nic_syn is then null)", 0 },
 	{ "no-stack", OPT_NO_STACK, NULL, 0, "Do not attach the stack-side tracepoints (stack figures are then null)", 0 },
 	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "auto (default: generic XDP, which never reconfigures the device), native (falls back to skb) or skb", 0 },
+	{ "listener-hook", OPT_LISTENER_HOOK, "HOOK", 0, "Where listener verdicts come from: auto (default), consume_skb (6.3+), fexit or kprobe (on tcp_conn_request)", 0 },
 	{ 0 }
 };
 
@@ -95,6 +97,7 @@ struct sa_watch_opts {
 	bool no_stack;
 	enum sa_xdp_mode xdp_mode;
 	struct sa_prom_opts prom;
+	const char *listener_hook;
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -131,6 +134,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_XDP_MODE:
 		if (sa_xdp_mode_parse(arg, &o->xdp_mode))
 			argp_error(state, "invalid --xdp-mode '%s': auto, native or skb", arg);
+		break;
+	case OPT_LISTENER_HOOK:
+		if (strcmp(arg, "auto") && strcmp(arg, "consume_skb") &&
+		    strcmp(arg, "fexit") && strcmp(arg, "kprobe"))
+			argp_error(state, "invalid --listener-hook '%s': auto, consume_skb, fexit or kprobe", arg);
+		o->listener_hook = arg;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -568,6 +577,7 @@ int sa_watch_main(int argc, char **argv)
 	w->cfg.btf = w->o.common.btf;
 	w->cfg.verbose = w->o.common.verbose;
 	w->cfg.xdp_mode = w->o.xdp_mode;
+	w->cfg.listener_hook = w->o.listener_hook;
 	w->enabled[ST_NIC] = !w->o.no_xdp;
 	w->enabled[ST_TC] = true;
 	w->enabled[ST_STACK] = w->enabled[ST_LISTENERS] = !w->o.no_stack;

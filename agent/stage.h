@@ -39,6 +39,8 @@ struct sa_stage_cfg {
 	/* --pin (agent/pin.h): maps and links live in this bpffs directory,
 	 * and close leaves every program attached; NULL: no pinning. */
 	const char *pin_dir;
+	/* --listener-hook: auto (or NULL), consume_skb, fexit or kprobe. */
+	const char *listener_hook;
 };
 
 struct sa_stage_ops {

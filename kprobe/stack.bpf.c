@@ -8,6 +8,8 @@
  *                             handshake ACKs dropped with TCP_LISTEN_OVERFLOW
  *   skb:consume_skb           SYNs consumed by a listener in
  *                             tcp_rcv_state_process (queued, cookie or dropped)
+ *                             (Linux 6.3+; before, fexit or kprobe on
+ *                             tcp_conn_request, where the kernel allows them)
  *   tcp:tcp_retransmit_synack SYN-ACK retransmissions
  *   sock:inet_sock_set_state  handshakes completed (SYN_RECV -> ESTABLISHED)
  *   tcp:tcp_destroy_sock      priming the per-CPU MIB baselines (see below)
@@ -713,6 +715,101 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	else
 		c->syn_queued++;
 	return 0;
+}
+
+/*
+ * Listener verdicts where consume_skb has no location (before Linux 6.3):
+ * tcp_conn_request handles every SYN a listener takes (tcp_v4_conn_request
+ * and tcp_v6_conn_request both call it) and bumps the MIB counters that
+ * say what became of it; the SYN is consumed right after, with nothing in
+ * between that moves those counters, so the classification is the
+ * consume_skb handler's.  User space loads one form (stack.c):
+ *   fexit/tcp_conn_request   classifies at the return, with typed arguments;
+ *   kprobe/tcp_conn_request  marks the skb on this CPU, and the one-argument
+ *                            consume_skb program below classifies it when
+ *                            it is consumed (a kprobe's pointers are not
+ *                            typed, so the skb is read where they are).
+ * Both end in listener_verdict().
+ */
+static __always_inline int listener_verdict(struct net *net, struct sk_buff *skb)
+{
+	struct sa_stack_counters *c;
+	struct syn_info si;
+	__u64 d[SA_VMIB_N];
+	__u32 iif;
+	int err;
+
+	if (!in_netns(net) || skb_tcp(skb, &si) || !is_syn(&si))
+		return 0;
+	iif = skb->skb_iif;
+	nat_unmap_skb(skb, &si);
+	/* Every SYN a listener in this namespace handled moves the
+	 * baseline, watched interface or not. */
+	err = mib_advance(net, d);
+	if (!watched(iif))
+		return 0;
+
+	c = sa_port_counters(stack_counters, si.dport, struct sa_stack_counters);
+	if (!c)
+		return 0;
+	c->listener_syn++;
+	if (err)
+		c->listener_unclassified++;
+	else if (d[SA_VMIB_COOKIES])
+		count_cookie(c, &si);
+	else if (d[SA_VMIB_OVERFLOWS])
+		c->listen_drop_accept_queue_full++;
+	else if (d[SA_VMIB_REQQFULLDROP])
+		c->listen_drop_syn_queue_full++;
+	else if (d[SA_VMIB_LISTENDROPS])
+		c->listen_drop_other++;
+	else
+		c->syn_queued++;
+	return 0;
+}
+
+SEC("fexit/tcp_conn_request")
+int BPF_PROG(synacct_conn_request_fexit, struct request_sock_ops *rsk_ops,
+	     const struct tcp_request_sock_ops *af_ops, struct sock *sk,
+	     struct sk_buff *skb, int ret)
+{
+	return listener_verdict(sk->__sk_common.skc_net.net, skb);
+}
+
+/* The skb tcp_conn_request took last on this CPU (kprobe form). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_request_skb SEC(".maps");
+
+SEC("kprobe/tcp_conn_request")
+int BPF_KPROBE(synacct_conn_request_kprobe, struct request_sock_ops *rsk_ops,
+	       const struct tcp_request_sock_ops *af_ops, struct sock *sk,
+	       struct sk_buff *skb)
+{
+	__u32 zero = 0;
+	__u64 *mark;
+
+	mark = bpf_map_lookup_elem(&conn_request_skb, &zero);
+	if (mark)
+		*mark = (__u64)skb;
+	return 0;
+}
+
+/* consume_skb's first argument only: it has no location before 6.3. */
+SEC("tp_btf/consume_skb")
+int BPF_PROG(synacct_conn_request_consumed, struct sk_buff *skb)
+{
+	__u32 zero = 0;
+	__u64 *mark;
+
+	mark = bpf_map_lookup_elem(&conn_request_skb, &zero);
+	if (!mark || *mark != (__u64)skb)
+		return 0;
+	*mark = 0;
+	return listener_verdict(skb_net(skb), skb);
 }
 
 SEC("tp_btf/tcp_retransmit_synack")

@@ -32,6 +32,19 @@
 
 #define REASON_PREFIX "SKB_DROP_REASON_"
 
+/* Where the listener's verdict on a SYN is taken, best first. */
+enum listener_hook {
+	LH_NONE,
+	LH_CONSUME_SKB,		/* tp_btf/consume_skb with its location (6.3+) */
+	LH_FEXIT,		/* fexit/tcp_conn_request */
+	LH_KPROBE,		/* kprobe on tcp_conn_request, consume_skb */
+};
+
+static const char *const listener_hook_names[] = {
+	[LH_NONE] = "none", [LH_CONSUME_SKB] = "consume_skb",
+	[LH_FEXIT] = "fexit", [LH_KPROBE] = "kprobe",
+};
+
 struct stack_stage {
 	struct stack_bpf *skel;
 	const char *pin_dir;	/* --pin */
@@ -40,7 +53,7 @@ struct stack_stage {
 	int n_kept;
 	bool nf_kept;		/* ... and netfilter links (nf_links) */
 	bool classify;		/* per-CPU MIB baselines available */
-	bool listener_hook;	/* tcp_rcv_state_process found */
+	enum listener_hook listener_hook;
 	bool nat_hook;		/* netfilter programs and conntrack's BTF */
 	int nf_links[4];	/* LOCAL_IN and FORWARD, IPv4 and IPv6; -1: none */
 };
@@ -204,25 +217,116 @@ static int prime_baselines(struct stack_stage *st)
 	return fd < 0 ? -errno : 0;
 }
 
-/* Which SYNs a listener consumed is known from consume_skb's location, an
- * argument since Linux 6.3, inside tcp_rcv_state_process (kallsyms). */
-static void find_listener_hook(struct stack_stage *st, const struct btf *btf)
+/* Can this kernel load an fexit program on @func?  Lockdown refuses
+ * tracing programs at load (EPERM); so does a kernel without BPF
+ * trampolines.  A two-instruction program, as bcc's libbpf-tools probe. */
+static bool fexit_can_load(const char *func)
 {
-	__u64 start = 0, end = 0;
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = BPF_TRACE_FEXIT);
+	struct btf *vmlinux;
+	int id, fd;
 
-	st->listener_hook = tp_nargs(btf, "consume_skb") >= 2;
-	if (!st->listener_hook)
-		sa_info("this kernel's consume_skb tracepoint has no location "
-			"(Linux 6.3+): SYNs reaching listeners will show as unexplained");
-	else if (kallsyms_range("tcp_rcv_state_process", &start, &end)) {
-		st->listener_hook = false;
-		sa_info("tcp_rcv_state_process not in /proc/kallsyms (kptr_restrict?): "
-			"SYNs reaching listeners will show as unexplained");
+	/* The kernel's own BTF, whatever --btf says: attach ids are its. */
+	vmlinux = btf__load_vmlinux_btf();
+	if (libbpf_get_error(vmlinux))
+		return false;
+	id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
+	btf__free(vmlinux);
+	if (id <= 0)
+		return false;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Does this kernel have kprobes (CONFIG_KPROBES: the kprobe PMU) and
+ * @func to put one on? */
+static bool kprobe_can_attach(const char *func)
+{
+	__u64 start, end;
+
+	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) &&
+	       !kallsyms_range(func, &start, &end);
+}
+
+/*
+ * Where to take the listener's verdict: consume_skb's location (6.3+) is
+ * a tracepoint and works under lockdown; before 6.3, fexit or a kprobe on
+ * tcp_conn_request where the kernel allows them.  Without any, SYNs that
+ * reach listeners show as unexplained.  --listener-hook (@want, NULL or
+ * "auto": the best there is) asks for one, and it is an error when the
+ * kernel does not give it.  Loads only the chosen programs.
+ */
+static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
+			      const char *want_name)
+{
+	const char *why[LH_KPROBE + 1] = {};
+	bool ok[LH_KPROBE + 1] = {};
+	__u64 start = 0, end = 0;
+	int want = -1;
+
+	for (int h = LH_CONSUME_SKB; h <= LH_KPROBE; h++)
+		if (want_name && !strcmp(want_name, listener_hook_names[h]))
+			want = h;
+	if (want_name && want < 0 && strcmp(want_name, "auto")) {
+		sa_err("unknown listener hook '%s': auto, consume_skb, fexit or kprobe", want_name);
+		return -EINVAL;
 	}
-	if (!st->listener_hook)
-		bpf_program__set_autoload(st->skel->progs.synacct_consume_skb, false);
+
+	if (tp_nargs(btf, "consume_skb") < 2)
+		why[LH_CONSUME_SKB] = "its consume_skb tracepoint has no location (Linux 6.3+)";
+	else if (kallsyms_range("tcp_rcv_state_process", &start, &end))
+		why[LH_CONSUME_SKB] = "tcp_rcv_state_process is not in /proc/kallsyms (kptr_restrict?)";
+	else
+		ok[LH_CONSUME_SKB] = true;
+	if (want < 0 ? !ok[LH_CONSUME_SKB] : want == LH_FEXIT) {
+		ok[LH_FEXIT] = fexit_can_load("tcp_conn_request");
+		if (!ok[LH_FEXIT])
+			why[LH_FEXIT] = "it refuses an fexit program on tcp_conn_request (lockdown?)";
+	}
+	if (want < 0 ? !ok[LH_CONSUME_SKB] && !ok[LH_FEXIT] : want == LH_KPROBE) {
+		ok[LH_KPROBE] = kprobe_can_attach("tcp_conn_request");
+		if (!ok[LH_KPROBE])
+			why[LH_KPROBE] = "it has no kprobes, or no tcp_conn_request in /proc/kallsyms";
+	}
+
+	st->listener_hook = LH_NONE;
+	if (want >= 0) {
+		if (!ok[want]) {
+			sa_err("--listener-hook %s: this kernel cannot give it: %s; "
+			       "use --listener-hook auto", listener_hook_names[want], why[want]);
+			return -EOPNOTSUPP;
+		}
+		st->listener_hook = want;
+	} else {
+		for (int h = LH_KPROBE; h >= LH_CONSUME_SKB; h--)
+			if (ok[h])
+				st->listener_hook = h;
+		if (st->listener_hook == LH_NONE)
+			sa_info("this kernel gives no listener verdicts: %s, and %s, and %s: "
+				"SYNs reaching listeners will show as unexplained",
+				why[LH_CONSUME_SKB], why[LH_FEXIT], why[LH_KPROBE]);
+	}
+	bpf_program__set_autoload(st->skel->progs.synacct_consume_skb,
+				  st->listener_hook == LH_CONSUME_SKB);
+	bpf_program__set_autoload(st->skel->progs.synacct_conn_request_fexit,
+				  st->listener_hook == LH_FEXIT);
+	bpf_program__set_autoload(st->skel->progs.synacct_conn_request_kprobe,
+				  st->listener_hook == LH_KPROBE);
+	bpf_program__set_autoload(st->skel->progs.synacct_conn_request_consumed,
+				  st->listener_hook == LH_KPROBE);
 	st->skel->rodata->tcp_rcv_state_process_start = start;
 	st->skel->rodata->tcp_rcv_state_process_end = end;
+	return 0;
 }
 
 /*
@@ -439,7 +543,9 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		st->skel->rodata->watched_ifindex[i] = cfg->ifindex[i];
 	st->skel->rodata->n_watched = cfg->n_ifaces;
 	st->skel->rodata->nr_cpus = libbpf_num_possible_cpus();
-	find_listener_hook(st, btf);
+	err = find_listener_hook(st, btf, cfg->listener_hook);
+	if (err)
+		goto cleanup;
 	find_nat_hook(st, btf);
 	find_verdict_mibs(st, btf);
 	load_reason_names(btf);
@@ -541,7 +647,7 @@ static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	if (!err)
 		err = stack_bpf__attach(st->skel);
 	if (err) {
-		sa_err("cannot attach the stack tracepoints: %s", strerror(-err));
+		sa_err("cannot attach the stack programs: %s", strerror(-err));
 		return err;
 	}
 	if (st->nat_hook) {
@@ -566,25 +672,30 @@ static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 
 static int stack_stage_hooks(void *priv, const char **names, int max)
 {
-	static const char *const all[] = {
-		"tp_btf/kfree_skb", "tp_btf/consume_skb",
-		"tp_btf/tcp_retransmit_synack", "tp_btf/inet_sock_set_state",
-		"tp_btf/net_dev_xmit",
-	};
 	struct stack_stage *st = priv;
-	int n = 0;
+	const char *all[12];
+	int n = 0, k = 0;
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++) {
-		if (i == 1 && !st->listener_hook)
-			continue;
+	all[k++] = "tp_btf/kfree_skb";
+	if (st->listener_hook == LH_CONSUME_SKB)
+		all[k++] = "tp_btf/consume_skb";
+	else if (st->listener_hook == LH_FEXIT)
+		all[k++] = "fexit/tcp_conn_request";
+	else if (st->listener_hook == LH_KPROBE) {
+		all[k++] = "kprobe/tcp_conn_request";
+		all[k++] = "tp_btf/consume_skb";
+	}
+	all[k++] = "tp_btf/tcp_retransmit_synack";
+	all[k++] = "tp_btf/inet_sock_set_state";
+	all[k++] = "tp_btf/net_dev_xmit";
+	if (st->classify)
+		all[k++] = "mib_percpu";
+	if (st->nat_hook) {
+		all[k++] = "netfilter/local_in";
+		all[k++] = "netfilter/forward";
+	}
+	for (int i = 0; i < k && n < max; i++)
 		names[n++] = all[i];
-	}
-	if (st->classify && n < max)
-		names[n++] = "mib_percpu";
-	if (st->nat_hook && n + 1 < max) {
-		names[n++] = "netfilter/local_in";
-		names[n++] = "netfilter/forward";
-	}
 	return n;
 }
 

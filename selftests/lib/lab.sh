@@ -195,16 +195,27 @@ lab_flood() {	# lab_flood lab_synflood-options...
 	ip netns exec "$CLI" "$SA_BIN/lab_synflood" "$@"
 }
 
-# lab_require_hook HOOK: skip the whole file, saying why, when this kernel
-# does not give synacct HOOK (as listed in its "hooks", e.g.
+# lab_require_hook HOOK...: skip the whole file, saying why, when this
+# kernel gives synacct none of the HOOKs (as listed in its "hooks", e.g.
 # tp_btf/consume_skb, which needs Linux 6.3).  Call after lab_init.
 lab_require_hook() {
-	local hooks
-	hooks=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --no-xdp --json --duration 0.1 2>/dev/null |
+	local hooks h
+	hooks=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --no-xdp --json --duration 0.1 \
+		${SA_LISTENER_HOOK:+--listener-hook "$SA_LISTENER_HOOK"} 2>/dev/null |
 		jq -r 'select(.type == "start") | .hooks[]')
-	grep -qxF "$1" <<<"$hooks" ||
-		t_skip_all "this kernel does not give synacct $1 (hooks: $(echo $hooks))"
+	# A hook asked for by name must be there: no skipping past it.
+	if [ -n "${SA_LISTENER_HOOK:-}" ] && ! grep -qE "^$SA_LISTENER_HOOK/|/$SA_LISTENER_HOOK\$" <<<"$hooks"; then
+		echo "Bail out! synacct --listener-hook $SA_LISTENER_HOOK did not run (hooks: $(echo $hooks))"
+		exit 1
+	fi
+	for h; do
+		grep -qxF "$h" <<<"$hooks" && return 0
+	done
+	t_skip_all "this kernel gives synacct none of $* (hooks: $(echo $hooks))"
 }
+
+# Hooks that give listener verdicts (kprobe/stack.c, find_listener_hook).
+LISTENER_HOOKS="tp_btf/consume_skb fexit/tcp_conn_request kprobe/tcp_conn_request"
 
 # ---- scenarios ----
 #
@@ -221,8 +232,8 @@ lab_require_hook() {
 #
 # No argument runs them all in order; --list names them; an unknown name
 # is a usage error (exit 2) that lists the valid ones.  LAB_REQUIRE_HOOK,
-# if set, skips the whole file (saying why) when this kernel does not give
-# synacct that hook.
+# if set, skips the whole file (saying why) when this kernel gives synacct
+# none of the hooks it lists.
 
 lab_main() {
 	local prog name fn run=()
@@ -262,7 +273,7 @@ lab_main() {
 		echo "# scenario $name"
 		lab_init
 		if [ -n "${LAB_REQUIRE_HOOK:-}" ]; then
-			lab_require_hook "$LAB_REQUIRE_HOOK"
+			lab_require_hook $LAB_REQUIRE_HOOK
 			LAB_REQUIRE_HOOK=
 		fi
 		"sc_$name"
@@ -362,7 +373,9 @@ cli_syns_sent() {	# BEFORE AFTER
 
 # synacct_start [synacct options...]: run it on the server side of the lab
 # with --json; returns once its programs are attached ("start" record).
-# SA_WRAP, if set, is a command to run it under (e.g. "taskset -c 0").
+# SA_WRAP, if set, is a command to run it under (e.g. "taskset -c 0");
+# SA_LISTENER_HOOK, if set, its --listener-hook (selftests/vm runs the
+# funnel once more with kprobe where the kernel has kprobes).
 synacct_start() {
 	SA_OUT=$LAB_DIR/synacct.json
 	SA_ERR=$LAB_DIR/synacct.err
@@ -370,7 +383,8 @@ synacct_start() {
 	# remove the last run's output first, or its "start" record would
 	# end the wait below before this synacct has attached anything.
 	rm -f "$SA_OUT" "$SA_ERR"
-	$SA_WRAP "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json "$@" >"$SA_OUT" 2>"$SA_ERR" &
+	$SA_WRAP "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json \
+		${SA_LISTENER_HOOK:+--listener-hook "$SA_LISTENER_HOOK"} "$@" >"$SA_OUT" 2>"$SA_ERR" &
 	SA_PID=$!
 	LAB_PIDS+=($SA_PID)
 	local i

@@ -5,7 +5,7 @@
 #   selftests/t/10-errors.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(usage missing_btf unprivileged xdp_slot_taken
+LAB_SCENARIOS=(usage missing_btf listener_hook unprivileged xdp_slot_taken
 	second_synacct second_synacct_other_run tc_prio_taken not_ethernet no_xdp)
 
 run() {	# run ARGS...: OUT, ERR, RC of synacct
@@ -34,7 +34,7 @@ sc_usage() {
 
 	for bad in "--ports 70000" "--ports 80-" "--ports ,80" "--ports 90-80" "--interval 0" \
 		   "--interval abc" "--interval 1e-300" "--interval 0.009" "--duration -1" \
-		   "--xdp-mode hw" "--bogus"; do
+		   "--xdp-mode hw" "--listener-hook tracepoint" "--bogus"; do
 		run --iface "$SRV_IF" --netns "$SRV" $bad
 		t_is "$RC" 2 "usage error '$bad': exit 2"
 	done
@@ -48,6 +48,21 @@ sc_missing_btf() {
 	run --iface "$SRV_IF" --netns "$SRV" --btf /nonexistent/vmlinux --duration 1
 	t_is "$RC" 1 "missing BTF: exit 1"
 	t_like "$ERR" "cannot read BTF file /nonexistent/vmlinux" "missing BTF: names the file"
+}
+
+# --listener-hook kprobe: used where the kernel has kprobes, refused with
+# the reason where it has not (this project's 6.18 under lockdown).
+sc_listener_hook() {
+	run --iface "$SRV_IF" --netns "$SRV" --no-xdp --json --duration 0.1 --listener-hook kprobe
+	if [ -e /sys/bus/event_source/devices/kprobe/type ]; then
+		t_is "$RC" 0 "--listener-hook kprobe on a kernel with kprobes: exit 0"
+		t_is "$(echo "$OUT" | jq -r 'select(.type == "start") | [.hooks[] | select(endswith("tcp_conn_request") or . == "tp_btf/consume_skb")] | join(",")')" \
+			"kprobe/tcp_conn_request,tp_btf/consume_skb" "--listener-hook kprobe: hooks name the kprobe and consume_skb"
+	else
+		t_is "$RC" 1 "--listener-hook kprobe on a kernel without kprobes: exit 1"
+		t_like "$ERR" "^synacct: --listener-hook kprobe: this kernel cannot give it: it has no kprobes" \
+			"--listener-hook kprobe without kprobes: says why"
+	fi
 }
 
 sc_unprivileged() {

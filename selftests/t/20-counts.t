@@ -189,7 +189,7 @@ sc_netns_path() {
 	local srv cnt out
 	lab_server 9010 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	out=$("$SYNACCT" --netns /proc/$srv/ns/net --iface "$SRV_IF" --json --duration 1 --ports 9010 2>&1)
+	out=$("$SYNACCT" --netns /proc/$srv/ns/net --iface "$SRV_IF" --json --duration 1 --ports 9010 2>"$LAB_DIR/err")
 	t_is "$?" 0 "--netns /proc/PID/ns/net: exit 0"
 	t_is "$(echo "$out" | jq -r 'select(.type == "summary") | [.ports[] | "\(.port):\(.listeners)"] | join(",")')" \
 		"9010:1" "--netns /proc/PID/ns/net: sees that namespace's listener"

@@ -10,8 +10,9 @@ LAB_SCENARIOS=(accept_overflow syn_flood_no_cookies syn_flood_cookies
 	syncookies_always closed_port nft_input_drop bad_checksum
 	ack_accept_full two_ports healthy_server ipv6_hop_by_hop
 	synack_output_drop port_scan cpu_split)
-# Listener verdicts come from consume_skb's location (Linux 6.3+).
-LAB_REQUIRE_HOOK=tp_btf/consume_skb
+# Listener verdicts: consume_skb's location (Linux 6.3+), or fexit or a
+# kprobe on tcp_conn_request where the kernel allows them.
+LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 
 FAMILIES="4 6"
 addr_of() { [ "$1" = 4 ] && echo $SRV_IP4 || echo $SRV_IP6; }

@@ -8,8 +8,9 @@
 
 LAB_SCENARIOS=(flood_ipv4_mss1400_no_ts flood_ipv6_mss9000 forged_acks
 	always_ipv4_ts always_ipv6_no_ts packet_flood)
-# Listener verdicts come from consume_skb's location (Linux 6.3+).
-LAB_REQUIRE_HOOK=tp_btf/consume_skb
+# Listener verdicts: consume_skb's location (Linux 6.3+), or fexit or a
+# kprobe on tcp_conn_request where the kernel allows them.
+LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 
 # A spoofed flood against backlog 16 with tcp_syncookies=1.
 flood_case() {	# flood_case FAMILY ADDR NET MSS TS_OPT WANT_MSS_KEY
