@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <linux/bpf.h>
@@ -504,11 +505,90 @@ static int share_synack_maps(struct stack_bpf *skel)
 	return err;
 }
 
+/* An interface name for the terminal: names may hold any byte but '/',
+ * ':' and whitespace, so anything else unprintable is shown as \xNN. */
+static const char *name_esc(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < size; in++) {
+		unsigned char c = *in;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = c;
+		else
+			o += snprintf(out + o, size - o, "\\x%02x", c);
+	}
+	out[o] = 0;
+	return out;
+}
+
+/*
+ * The VLAN devices stacked on the watched interfaces, VLANs on VLANs
+ * included: a tagged SYN reaches the stack on its VLAN device (skb_iif,
+ * the socket's rx ifindex), not on the interface XDP and TC watch.  They
+ * join the stack stage's interfaces only; XDP and TC already count the
+ * tagged frame on the interface below.  From /proc/net/vlan/config, which
+ * is the caller's namespace's and exists once 8021q is loaded; devices
+ * made after start are not seen.
+ */
+static int add_vlan_devices(int *ifindex, int n, bool verbose)
+{
+	char line[256], name[IF_NAMESIZE + 1], lower[IF_NAMESIZE + 1];
+	char e1[4 * IF_NAMESIZE + 1], e2[4 * IF_NAMESIZE + 1];
+	bool added = true;
+	unsigned int vid;
+	FILE *f;
+
+	f = fopen("/proc/net/vlan/config", "re");
+	if (!f)
+		return n;	/* no 802.1Q in this kernel or namespace */
+	while (added) {
+		added = false;
+		rewind(f);
+		while (fgets(line, sizeof(line), f)) {
+			int dev, low, i;
+
+			/* "NAME | VID | LOWER"; names hold no whitespace. */
+			if (sscanf(line, "%16s | %u | %16s",
+				   name, &vid, lower) != 3)
+				continue;
+			dev = if_nametoindex(name);
+			low = if_nametoindex(lower);
+			if (!dev || !low)
+				continue;
+			for (i = 0; i < n && ifindex[i] != low; i++)
+				;
+			if (i == n)
+				continue;
+			for (i = 0; i < n && ifindex[i] != dev; i++)
+				;
+			if (i < n)
+				continue;
+			if (n == SA_MAX_IFACES) {
+				sa_info("VLAN device %s (on %s) not watched by the stack stage: "
+					"at most %d interfaces", name_esc(name, e1, sizeof(e1)),
+					name_esc(lower, e2, sizeof(e2)), SA_MAX_IFACES);
+				continue;
+			}
+			ifindex[n++] = dev;
+			added = true;
+			if (verbose)
+				sa_info("stack stage also watches VLAN %u device %s (on %s)",
+					vid, name_esc(name, e1, sizeof(e1)),
+					name_esc(lower, e2, sizeof(e2)));
+		}
+	}
+	fclose(f);
+	return n;
+}
+
 static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = cfg->btf);
 	struct stack_stage *st;
 	struct btf *btf = NULL;
+	int watched[SA_MAX_IFACES], n_watched;
 	__u64 cookie;
 	int err;
 
@@ -540,8 +620,11 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	}
 	st->skel->rodata->netns_cookie = cookie;
 	for (int i = 0; i < cfg->n_ifaces; i++)
-		st->skel->rodata->watched_ifindex[i] = cfg->ifindex[i];
-	st->skel->rodata->n_watched = cfg->n_ifaces;
+		watched[i] = cfg->ifindex[i];
+	n_watched = add_vlan_devices(watched, cfg->n_ifaces, cfg->verbose);
+	for (int i = 0; i < n_watched; i++)
+		st->skel->rodata->watched_ifindex[i] = watched[i];
+	st->skel->rodata->n_watched = n_watched;
 	st->skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 	err = find_listener_hook(st, btf, cfg->listener_hook);
 	if (err)
