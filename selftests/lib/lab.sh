@@ -428,9 +428,28 @@ scenario_begin() {
 	synacct_start "$@"
 }
 
-# scenario_end: stop synacct, then read the kernel counters again.  The
-# lab is quiet outside the scenario, so both windows see the same events.
+# lab_settle NS: wait (at most 5 s) until NS's listener counters stop
+# moving.  Packets a client sent as it exited (a FIN to a full accept
+# queue) may still be on their way through the stack when the client is
+# gone; on a slow machine (QEMU TCG) long enough to fall between synacct's
+# last reading and the test's.
+lab_settle() {
+	local prev cur i
+	prev=$(lab_nstat "$1" | grep -E "$LAB_SETTLE_RE")
+	for ((i = 0; i < 25; i++)); do
+		sleep 0.2
+		cur=$(lab_nstat "$1" | grep -E "$LAB_SETTLE_RE")
+		[ "$cur" == "$prev" ] && return 0
+		prev=$cur
+	done
+}
+LAB_SETTLE_RE='^(TcpExtListenOverflows|TcpExtListenDrops|TcpExtSyncookies[A-Za-z]*|TcpExtTCPReqQFullDrop|TcpExtTCPSynRetrans|TcpPassiveOpens) '
+
+# scenario_end: let the lab settle, stop synacct, then read the kernel
+# counters again.  The lab is quiet outside the scenario, so both windows
+# see the same events.
 scenario_end() {
+	lab_settle "$SRV"
 	synacct_stop
 	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
 	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
