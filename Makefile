@@ -10,6 +10,9 @@
 #   make bench      install what is missing, then the benchmarks (root,
 #                   ~2-3 min, not part of make test): one table, see
 #                   docs/performance.md
+#   make test-kernels  install what is missing, then the self-tests on
+#                   Debian 12's 6.1 and 6.12 kernels under QEMU TCG (root;
+#                   KERNELS=, VM_TESTS=: see selftests/vm/kernels.sh)
 #   make deps       install the Debian packages needed for all of the above
 #   make install    install binary, man page, config, unit, alert rules
 #                   (PREFIX=/usr/local, DESTDIR for staging)
@@ -57,6 +60,9 @@ TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time
+# make test-kernels: QEMU, the initramfs tools, and the user space it
+# copies into the guest.
+VM_DEB_PKGS    := qemu-system-x86 cpio kmod coreutils findutils diffutils mawk
 
 # missing_debs PACKAGES: the ones dpkg does not have installed (a shell
 # snippet that prints them).
@@ -287,6 +293,20 @@ endif
 	$(Q)$(MAKE) --no-print-directory $(SYNACCT_BIN) $(SELFTEST_BINS)
 	$(Q)$(SAN_ENV) prove -v --exec /bin/bash $(TESTS); rc=$$?; \
 	$(SAN_CHECK); exit $$rc
+
+# The lab suite on other kernels, each booted under QEMU with an initramfs
+# made from this machine's user space (selftests/vm/).
+.PHONY: test-kernels
+test-kernels: deps
+	$(Q)missing=$$(echo $$($(call missing_debs,$(VM_DEB_PKGS)))); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing: $$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	$(Q)$(MAKE) --no-print-directory synacct $(SELFTEST_BINS)
+	$(Q)selftests/vm/kernels.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(SYNACCT_BIN) $(SELFTEST_BINS)

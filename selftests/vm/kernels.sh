@@ -1,0 +1,319 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kernels.sh - the lab suite on other kernels: Debian's own kernel packages,
+# booted under QEMU (TCG: no KVM on the project's machines) with an
+# initramfs that holds synacct, the lab tools, the test scripts, the user
+# space they need (copied from this machine with their libraries) and the
+# kernel's modules.  The guest's /init (selftests/vm/init) runs the tests
+# and writes their TAP to a second serial port, which this script streams
+# and counts.  Ends with one line per kernel:
+#
+#   kernel <uname -r>: <passed>/<total> ok, <skipped> skipped
+#
+# counting test points (a skipped point is ok and skipped; a file skipped
+# whole counts as one skipped and adds nothing to the total).
+# Exit 0 only when every kernel ran every test file to its plan with no
+# failure.  Run through `sudo make test-kernels` (which builds synacct and
+# installs qemu-system-x86, cpio, kmod and the tests' packages).
+#
+# Environment:
+#   KERNELS    linux-image package names (default: the newest Debian 12
+#              6.1 and 6.12 cloud kernels apt knows)
+#   VM_TESTS   test files to run, names under selftests/t; FILE@HOOK runs
+#              FILE with synacct --listener-hook HOOK (default: every file
+#              that touches the kernel, then the funnel and cookie files
+#              with kprobe)
+#   VM_TIMEOUT seconds one kernel may take before it is stopped (3600)
+#   VM_MEM     guest memory in MB (2048)
+# Everything is cached under build/vm: the .deb files, the unpacked kernels,
+# the initramfs images, and each run's TAP and console log.
+
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+SA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VM=$SA_ROOT/build/vm
+VM_TIMEOUT=${VM_TIMEOUT:-3600}
+VM_MEM=${VM_MEM:-2048}
+# Modules the lab needs; nf_tables' expressions and everything else under
+# the net/ trees come along so the guest's modprobe can autoload them.
+VM_MODULES="veth nf_tables sch_ingress cls_bpf 8021q"
+VM_MODULE_DIRS="kernel/net kernel/drivers/net/veth* kernel/lib kernel/crypto"
+
+die() { echo "kernels.sh: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (run: sudo make test-kernels)"
+for cmd in qemu-system-x86_64 cpio depmod modprobe dpkg-deb apt-get; do
+	command -v $cmd >/dev/null || die "$cmd not found (run: sudo make test-kernels, which installs it)"
+done
+[ -x "$SA_ROOT/synacct" ] && [ -x "$SA_ROOT/selftests/bin/lab_server" ] ||
+	die "synacct and selftests/bin not built (run: sudo make test-kernels)"
+
+# apt's lists, fresh once per run: the newest kernel changes with each
+# Debian point release and security update.
+APT_UPDATED=
+apt_update_once() {
+	[ -n "$APT_UPDATED" ] && return 0
+	APT_UPDATED=1
+	echo "# apt-get update"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+		echo "# apt-get update failed; going on with the lists apt has"
+}
+
+# The newest package whose name matches @1, by version.
+newest() {
+	apt-cache search --names-only "$1" | awk '{ print $1 }' | sort -V | tail -n 1
+}
+
+if [ -z "${KERNELS:-}" ]; then
+	apt_update_once
+	KERNELS="$(newest '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$') $(newest '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64$')"
+	[ -n "${KERNELS// /}" ] || die "no Debian 12 cloud kernel known to apt (run apt-get update, or set KERNELS)"
+fi
+# 02-docs.t, 02-lab.t and 05-unit.t do not touch the kernel (docs against
+# the code, the lab's table reader on fixtures, C unit tests): make test
+# runs them.
+VM_HOST_ONLY="02-docs.t 02-lab.t 05-unit.t"
+if [ -z "${VM_TESTS:-}" ]; then
+	VM_TESTS="$(cd "$SA_ROOT/selftests/t" && ls *.t | grep -vxF "$(tr ' ' '\n' <<<"$VM_HOST_ONLY")" | tr '\n' ' ')"
+	# Automatic choice takes fexit on 6.1 and consume_skb on 6.12: the
+	# kprobe form runs on both too.
+	VM_TESTS+="30-funnel.t@kprobe 50-cookies.t@kprobe"
+fi
+for t in $VM_TESTS; do
+	[ -f "$SA_ROOT/selftests/t/${t%@*}" ] || die "no test file selftests/t/${t%@*} (VM_TESTS)"
+done
+
+mkdir -p "$VM/debs" || exit 1
+
+# ---- the kernels ----
+
+# fetch_kernel PKG: download and unpack it once; sets KDIR and KVER.
+fetch_kernel() {
+	local pkg=$1 deb
+	deb=$(ls "$VM/debs/${pkg}_"*.deb 2>/dev/null | head -n 1)
+	if [ -z "$deb" ]; then
+		apt_update_once
+		echo "# downloading $pkg"
+		(cd "$VM/debs" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed') ||
+			die "cannot download $pkg (apt-get update? is the name right?)"
+		deb=$(ls "$VM/debs/${pkg}_"*.deb 2>/dev/null | head -n 1)
+		[ -n "$deb" ] || die "apt-get download $pkg left no .deb"
+	fi
+	KDIR=$VM/kernel/$pkg
+	if [ ! -d "$KDIR/lib/modules" ]; then
+		rm -rf "$KDIR" && mkdir -p "$KDIR" && dpkg-deb -x "$deb" "$KDIR" ||
+			die "cannot unpack $deb"
+	fi
+	KVER=$(ls "$KDIR/lib/modules" | head -n 1)
+	[ -n "$KVER" ] && [ -f "$KDIR/boot/vmlinuz-$KVER" ] || die "$deb holds no kernel"
+}
+
+# ---- the user space (shared by every kernel) ----
+
+# copy_path PATH: PATH into $R with its directory canonicalised (/lib is a
+# link to usr/lib on Debian 12), following symlinks to what they name.
+copy_path() {
+	local p=$1 dir dest
+	dir=$(readlink -f "$(dirname "$p")") || return 1
+	p=$dir/$(basename "$p")
+	dest=$R$p
+	[ -e "$dest" ] || [ -L "$dest" ] && return 0
+	mkdir -p "$R$dir" && cp -a "$p" "$dest" || return 1
+	# Follow a link one step at a time: alternatives chain through /etc.
+	if [ -L "$p" ]; then
+		local to
+		to=$(readlink "$p")
+		case $to in /*) ;; *) to=$dir/$to ;; esac
+		copy_path "$to"
+	fi
+}
+
+# copy_bin PATH...: executables and every library they load.
+copy_bin() {
+	local f lib
+	for f; do
+		copy_path "$f" || die "cannot copy $f"
+		for lib in $(ldd "$f" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }'); do
+			copy_path "$lib" || die "cannot copy $lib (for $f)"
+		done
+	done
+}
+
+# Executables of the Debian packages the tests call.
+pkg_bins() {
+	dpkg -L "$@" 2>/dev/null | grep -E '^/(usr/)?s?bin/[^/]+$' | while read -r f; do
+		[ -f "$f" ] && [ -x "$f" ] && echo "$f"
+	done
+}
+
+build_userspace() {
+	local out=$VM/userspace.cpio.gz f
+	R=$VM/userspace
+	rm -rf "$R" && mkdir -p "$R" || exit 1
+	for d in bin sbin lib lib64; do
+		ln -s usr/$d "$R/$d"
+	done
+	mkdir -p "$R"/{usr/bin,usr/sbin,usr/lib,usr/lib64,dev,proc,sys,tmp,run,etc,root,var} &&
+	ln -s ../run "$R/var/run" && mknod -m 600 "$R/dev/console" c 5 1 &&
+	mknod -m 666 "$R/dev/null" c 1 3 || die "cannot lay out $R"
+
+	copy_bin $(pkg_bins bash coreutils grep sed mawk findutils procps iproute2 \
+		nftables jq kmod diffutils xdp-tools tmux) \
+		/usr/bin/awk /usr/bin/mount /usr/bin/umount /usr/bin/setpriv \
+		/usr/bin/taskset /usr/bin/nsenter /usr/bin/unshare /usr/bin/flock
+	# libxdp's dispatcher, for kernels where it can load one.
+	for f in $(dpkg -L libxdp1 xdp-tools | grep '\.o$'); do
+		copy_path "$f" || die "cannot copy $f"
+	done
+	# tmux (25-table.t) needs a terminal description.
+	for f in /usr/share/terminfo/x/xterm /usr/share/terminfo/x/xterm-256color \
+		 /usr/share/terminfo/t/tmux /usr/share/terminfo/t/tmux-256color \
+		 /usr/share/terminfo/s/screen /usr/share/terminfo/d/dumb \
+		 /lib/terminfo/x/xterm /lib/terminfo/x/xterm-256color /lib/terminfo/s/screen \
+		 /lib/terminfo/t/tmux /lib/terminfo/t/tmux-256color /lib/terminfo/d/dumb; do
+		[ -e "$f" ] && copy_path "$f"
+	done
+	# What the tests read from /etc; no user database beyond root.
+	for f in /etc/protocols /etc/services /etc/ethertypes; do
+		[ -f "$f" ] && copy_path "$f"
+	done
+	echo synacct-vm >"$R/etc/hostname"
+	printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$R/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
+
+	# synacct, its tests and lab tools, at the same relative places.
+	mkdir -p "$R/synacct/selftests" &&
+	cp "$SA_ROOT/synacct" "$R/synacct/" &&
+	cp -r "$SA_ROOT/selftests/t" "$SA_ROOT/selftests/lib" "$SA_ROOT/selftests/bin" \
+		"$R/synacct/selftests/" &&
+	copy_bin "$SA_ROOT/synacct" "$SA_ROOT"/selftests/bin/lab_* "$SA_ROOT/selftests/bin/test_parse" ||
+		die "cannot copy synacct and its tests"
+	# copy_bin placed them under their host path too; the guest uses /synacct.
+	rm -rf "$R${SA_ROOT}"
+	echo "$VM_TESTS" >"$R/synacct/vm-tests"
+	install -m 755 "$SA_ROOT/selftests/vm/init" "$R/init" || die "cannot install /init"
+
+	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp" && mv "$out.tmp" "$out" ||
+		die "cannot build $out"
+}
+
+# build_modules: the kernel's modules the lab needs, as a cpio to append
+# to the user space (an initramfs may be several archives in a row).
+build_modules() {
+	local out=$VM/modules-$KVER.cpio.gz src=$KDIR/lib/modules/$KVER d
+	R=$VM/modules-$KVER
+	rm -rf "$R" && mkdir -p "$R/usr/lib/modules/$KVER" || exit 1
+	cp "$src"/modules.order "$src"/modules.builtin* "$R/usr/lib/modules/$KVER/" || exit 1
+	for d in $VM_MODULE_DIRS; do
+		for p in "$src"/$d; do
+			[ -e "$p" ] || continue
+			mkdir -p "$R/usr/lib/modules/$KVER/$(dirname "${p#$src/}")" &&
+			cp -a "$p" "$R/usr/lib/modules/$KVER/${p#$src/}" || exit 1
+		done
+	done
+	depmod -b "$R/usr" "$KVER" || die "depmod failed for $KVER"
+	for m in $VM_MODULES; do
+		modprobe -d "$R/usr" -S "$KVER" --show-depends "$m" >/dev/null 2>&1 ||
+			die "module $m not found for $KVER"
+	done
+	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp" && mv "$out.tmp" "$out" ||
+		die "cannot build $out"
+	echo "$VM_MODULES" | tr -s ' \t\n' ' ' >"$VM/modules-$KVER.list"
+	INITRD=$VM/initrd-$KVER.gz
+	cat "$VM/userspace.cpio.gz" "$out" >"$INITRD"
+}
+
+# ---- running ----
+
+# The guest's TAP, as it arrives: echo it, and count.  Markers from
+# selftests/vm/init frame each file; a file passes when it ran to its plan
+# with every test ok (or skipped) and exited 0.
+tap_count() {
+	# mawk reads a pipe in blocks unless told it is interactive.
+	mawk -W interactive -v summary="$1" '
+	function file_end(rc, secs,    total) {
+		if (!in_file)
+			return
+		total = seen > plan ? seen : plan
+		if (skip_all) {
+			skipped++
+			res = "skipped: " skip_all
+		} else if (!have_plan || seen != plan || failed || rc != 0 || bailed) {
+			bad = 1
+			res = sprintf("FAILED (%d/%d ok, exit %s%s)", ok, total, rc,
+				      have_plan ? "" : ", no plan")
+		} else {
+			res = sprintf("ok (%d tests)", total)
+		}
+		all_ok += ok; all_total += skip_all ? 0 : total
+		printf "# %s .. %s, %s s\n", file, res, secs
+		fflush()
+		in_file = 0
+	}
+	{ sub(/\r$/, "") }
+	/^# synacct-vm: uname / { uname = $4 }
+	/^# synacct-vm: begin / {
+		file_end("?", "?")
+		file = $4; in_file = 1; seen = ok = failed = plan = have_plan = bailed = 0
+		skip_all = ""
+	}
+	/^# synacct-vm: end / {
+		rc = $5; sub(/^rc=/, "", rc); secs = $6; sub(/s$/, "", secs)
+		file_end(rc, secs); next
+	}
+	/^# synacct-vm: done/ { done = 1 }
+	{ print; fflush() }
+	!in_file { next }
+	/^ok [0-9]+/ { seen++; ok++; if ($0 ~ /# *SKIP/) skipped++ }
+	/^not ok [0-9]+/ { seen++; if ($0 !~ /# *TODO/) failed++; else ok++ }
+	/^1\.\.[0-9]+/ {
+		have_plan = 1; plan = substr($1, 4) + 0
+		if (plan == 0) { skip_all = $0; sub(/^1\.\.0 *# *(SKIP|skip) */, "", skip_all)
+				 if (skip_all == "") skip_all = "no tests" }
+	}
+	/^Bail out!/ { bailed = 1 }
+	END {
+		file_end("?", "?")
+		if (!done) { bad = 1; print "# the guest did not finish (see its console log)" }
+		if (uname == "") uname = "(did not boot)"
+		printf "kernel %s: %d/%d ok, %d skipped\n", uname, all_ok, all_total, skipped > summary
+		exit bad
+	}'
+}
+
+# run_kernel: boot it, stream the TAP; 0 when everything passed.
+run_kernel() {
+	local dir=$VM/run-$KVER start rc
+	mkdir -p "$dir" && rm -f "$dir"/* || exit 1
+	echo "# kernel $KVER: booting under QEMU TCG (console: ${dir#$SA_ROOT/}/console.log)"
+	start=$(date +%s)
+	# ttyS0 carries the kernel's console to a file, ttyS1 the TAP.
+	timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m "$VM_MEM" -smp 2 \
+		-nodefaults -no-reboot -display none -monitor none \
+		-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 synacct.modules=$(tr ' ' , <"$VM/modules-$KVER.list")" \
+		-serial "file:$dir/console.log" -serial stdio </dev/null |
+		tee "$dir/tap.raw" | tap_count "$dir/summary"
+	rc=$?
+	echo "# kernel $KVER: $(( $(date +%s) - start )) s under TCG"
+	SUMMARIES+=("$(cat "$dir/summary" 2>/dev/null || echo "kernel $KVER: did not run")")
+	return $rc
+}
+
+SUMMARIES=()
+fail=0
+echo "# kernels: $KERNELS"
+echo "# tests: $VM_TESTS"
+echo "# building the guest's user space"
+build_userspace
+for pkg in $KERNELS; do
+	fetch_kernel "$pkg"
+	build_modules
+	run_kernel || fail=1
+done
+for s in "${SUMMARIES[@]}"; do
+	echo "$s"
+done
+exit $fail
