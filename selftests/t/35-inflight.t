@@ -5,7 +5,8 @@
 # intervals add up to the summary, and the summary equals what was sent.
 . "$(dirname "$0")/../lib/lab.sh"
 lab_init
-lab_require_hook tp_btf/consume_skb
+# Listener verdicts: consume_skb (6.3+), or fexit or a kprobe before.
+lab_require_hook $LISTENER_HOOKS
 
 FIELDS="nic_syn tc_syn listener_syn syncookies_sent syn_queued synack_sent established"
 

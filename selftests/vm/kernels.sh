@@ -167,7 +167,9 @@ build_userspace() {
 	for f in $(dpkg -L libxdp1 xdp-tools | grep '\.o$'); do
 		copy_path "$f" || die "cannot copy $f"
 	done
-	# tmux (25-table.t) needs a terminal description.
+	# tmux (25-table.t) needs a UTF-8 locale and a terminal description.
+	[ -d /usr/lib/locale/C.utf8 ] && { mkdir -p "$R/usr/lib/locale" &&
+		cp -a /usr/lib/locale/C.utf8 "$R/usr/lib/locale/" || die "cannot copy the C.utf8 locale"; }
 	for f in /usr/share/terminfo/x/xterm /usr/share/terminfo/x/xterm-256color \
 		 /usr/share/terminfo/t/tmux /usr/share/terminfo/t/tmux-256color \
 		 /usr/share/terminfo/s/screen /usr/share/terminfo/d/dumb \

@@ -5,7 +5,7 @@
 # follows them into the stack on the VLAN device, with nothing unexplained.
 # Needs 802.1Q (8021q), which the cloud kernels of selftests/vm have; skips,
 # saying why, where there is none.  Each scenario runs in a lab of its own:
-#   selftests/t/62-vlan.t [--list] [SCENARIO...]
+#   selftests/t/63-vlan.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(names_vlan funnel)
