@@ -286,7 +286,7 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 	if (tp_nargs(btf, "consume_skb") < 2)
 		why[LH_CONSUME_SKB] = "its consume_skb tracepoint has no location (Linux 6.3+)";
 	else if (kallsyms_range("tcp_rcv_state_process", &start, &end))
-		why[LH_CONSUME_SKB] = "tcp_rcv_state_process is not in /proc/kallsyms (kptr_restrict?)";
+		why[LH_CONSUME_SKB] = "tcp_rcv_state_process not in /proc/kallsyms (kptr_restrict?)";
 	else
 		ok[LH_CONSUME_SKB] = true;
 	if (want < 0 ? !ok[LH_CONSUME_SKB] : want == LH_FEXIT) {
@@ -325,6 +325,9 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 				  st->listener_hook == LH_KPROBE);
 	bpf_program__set_autoload(st->skel->progs.synacct_conn_request_consumed,
 				  st->listener_hook == LH_KPROBE);
+	/* Its map only with it: nothing unused is created, or pinned. */
+	bpf_map__set_autocreate(st->skel->maps.conn_request_skb,
+				st->listener_hook == LH_KPROBE);
 	st->skel->rodata->tcp_rcv_state_process_start = start;
 	st->skel->rodata->tcp_rcv_state_process_end = end;
 	return 0;
