@@ -71,10 +71,10 @@ if [ -z "${KERNELS:-}" ]; then
 	KERNELS="$(newest '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$') $(newest '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64$')"
 	[ -n "${KERNELS// /}" ] || die "no Debian 12 cloud kernel known to apt (run apt-get update, or set KERNELS)"
 fi
-# 02-docs.t, 02-lab.t and 05-unit.t do not touch the kernel (docs against
-# the code, the lab's table reader on fixtures, C unit tests): make test
-# runs them.
-VM_HOST_ONLY="02-docs.t 02-lab.t 05-unit.t"
+# These are not about the kernel (docs against the code, the lab's table
+# reader on fixtures, C unit tests, the Prometheus page with a real
+# Prometheus, the config file, make install): make test runs them.
+VM_HOST_ONLY="02-docs.t 02-lab.t 05-unit.t 60-metrics.t 65-config.t 70-install.t"
 if [ -z "${VM_TESTS:-}" ]; then
 	VM_TESTS="$(cd "$SA_ROOT/selftests/t" && ls *.t | grep -vxF "$(tr ' ' '\n' <<<"$VM_HOST_ONLY")" | tr '\n' ' ')"
 	# Automatic choice takes fexit on 6.1 and consume_skb on 6.12: the
