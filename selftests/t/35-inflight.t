@@ -3,10 +3,13 @@
 # sub-second intervals, no interval record shows an unexplained figure
 # (SYNs caught between two hooks settle into the next interval), the
 # intervals add up to the summary, and the summary equals what was sent.
+# Each scenario runs in a lab of its own:
+#   selftests/t/35-inflight.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
-lab_init
+
+LAB_SCENARIOS=(cookie_flood_ipv4 cookie_flood_ipv6 sustained_connections)
 # Listener verdicts: consume_skb (6.3+), or fexit or a kprobe before.
-lab_require_hook $LISTENER_HOOKS
+LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 
 FIELDS="nic_syn tc_syn listener_syn syncookies_sent syn_queued synack_sent established"
 
@@ -27,13 +30,12 @@ inflight_checks() {
 		"$sent,$sent,$sent" "$name: nic_syn, tc_syn, listener_syn == SYNs sent"
 }
 
-# 1. Every SYN answered with a cookie (tcp_syncookies=2), 8000 SYN/s for
+# Every SYN answered with a cookie (tcp_syncookies=2), 8000 SYN/s for
 # 3 s, read every 0.2 s.
-for fam in 4 6; do
-	name="paced cookie flood IPv$fam"
-	port=$((8500 + fam))
+cookie_flood() {	# cookie_flood FAMILY
+	local fam=$1 name="paced cookie flood IPv$1" port=$((8500 + $1)) addr net srv cnt
 	addr=$SRV_IP4 net=$SPOOF_NET4
-	[ $fam = 6 ] && addr=$SRV_IP6 net=$SPOOF_NET6
+	[ "$fam" = 6 ] && addr=$SRV_IP6 net=$SPOOF_NET6
 	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
 	lab_server $port --backlog 128 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
@@ -46,23 +48,27 @@ for fam in 4 6; do
 	t_is "$(summary syncookies_sent $port)" "$(srv_delta TcpExtSyncookiesSent)" \
 		"$name: syncookies_sent == SyncookiesSent"
 	t_is "$(summary synack_sent $port)" 24000 "$name: a SYN-ACK for every SYN"
-done
-lab_sysctl "$SRV" net.ipv4.tcp_syncookies=1
+}
 
-# 2. Real clients completing handshakes into a listener that accepts,
-# read every 0.1 s.
-name="sustained connections, interval 0.1"
-port=8510
-lab_server $port --backlog 4096 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-scenario_begin --interval 0.1
-out=$(lab_client --to $SRV_IP4 --port $port --count 3000 --parallel 16 --hold-ms 10 --timeout-ms 3000)
-sleep 0.3
-scenario_end
-lab_server_stop $srv $cnt
-sent=$(cli_sent)
-inflight_checks "$name" $port "$sent"
-t_is "$(summary established $port)" "$(srv_delta TcpPassiveOpens)" "$name: established == PassiveOpens"
-t_is "$(summary accepted $port)" "$LAB_ACCEPTED" "$name: accepted == what the server accepted"
+sc_cookie_flood_ipv4() { cookie_flood 4; }
+sc_cookie_flood_ipv6() { cookie_flood 6; }
 
-t_done
+# Real clients completing handshakes into a listener that accepts, read
+# every 0.1 s.
+sc_sustained_connections() {
+	local name="sustained connections, interval 0.1" port=8510 srv cnt sent
+	lab_server $port --backlog 4096 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin --interval 0.1
+	lab_client --to $SRV_IP4 --port $port --count 3000 --parallel 16 --hold-ms 10 \
+		--timeout-ms 3000 >/dev/null
+	sleep 0.3
+	scenario_end
+	lab_server_stop $srv $cnt
+	sent=$(cli_sent)
+	inflight_checks "$name" $port "$sent"
+	t_is "$(summary established $port)" "$(srv_delta TcpPassiveOpens)" "$name: established == PassiveOpens"
+	t_is "$(summary accepted $port)" "$LAB_ACCEPTED" "$name: accepted == what the server accepted"
+}
+
+lab_main "$@"
