@@ -553,6 +553,14 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 		fprintf(f, "synacct_update_failed_total{stage=\"stack\"} %llu\n",
 			(unsigned long long)abs->stack_update_failed);
 
+	if (rc->m.stack) {
+		family(f, "missed_runs", "_total", "counter",
+		       "runs of the stack stage's tracing programs the kernel skipped "
+		       "(fired again on a CPU where the program was running)");
+		fprintf(f, "synacct_missed_runs_total %llu\n",
+			(unsigned long long)abs->missed_runs);
+	}
+
 	family(f, "mib", "_total", "counter",
 	       "the watched namespace's own TCP counters, by nstat name (since the namespace was created)");
 	for (int i = 0; i < SA_MIB_MAX; i++)

@@ -267,8 +267,18 @@ static void lost_counts(const struct sa_snapshot *s, struct sa_port_view *v)
 {
 	__u64 lost = sa_update_failed(s);
 
-	if (!lost || (!v->unexplained_nic_to_tc && !v->unexplained_tc_to_listener &&
-		      !v->unexplained_at_listener && !v->unexplained_synack_sent))
+	if (!v->unexplained_nic_to_tc && !v->unexplained_tc_to_listener &&
+	    !v->unexplained_at_listener && !v->unexplained_synack_sent)
+		return;
+	if (!lost && s->missed_runs) {
+		snprintf(v->verdict, sizeof(v->verdict),
+			 "synacct's stack programs missed %llu runs (the kernel skips a "
+			 "tracing program that fires again on a CPU where it is running); "
+			 "this port's figures may be incomplete",
+			 (unsigned long long)s->missed_runs);
+		return;
+	}
+	if (!lost)
 		return;
 	snprintf(v->verdict, sizeof(v->verdict),
 		 "counter map full: %llu updates lost (nic %llu, tc %llu, stack %llu); "

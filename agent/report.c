@@ -306,6 +306,7 @@ static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
 	json_object_object_add(o, "tc_unparsed",
 			       json_object_new_uint64(s->tc_unparsed));
 	json_object_object_add(o, "update_failed", json_update_failed(rc, s));
+	json_object_object_add(o, "missed_runs", rc->m.stack ? ju64(s->missed_runs) : NULL);
 }
 
 static void json_mib(struct json_object *o, const struct sa_report_ctx *rc,

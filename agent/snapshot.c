@@ -52,6 +52,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	s->nic_update_failed = 0;
 	s->tc_update_failed = 0;
 	s->stack_update_failed = 0;
+	s->missed_runs = 0;
 	memset(s->mib, 0, sizeof(s->mib));
 	free(s->listeners);
 	s->listeners = NULL;
@@ -179,6 +180,7 @@ int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	out->nic_update_failed = a->nic_update_failed - b->nic_update_failed;
 	out->tc_update_failed = a->tc_update_failed - b->tc_update_failed;
 	out->stack_update_failed = a->stack_update_failed - b->stack_update_failed;
+	out->missed_runs = a->missed_runs - b->missed_runs;
 	for (int i = 0; i < SA_MIB_MAX; i++)
 		out->mib[i] = a->mib[i] - b->mib[i];
 	out->tcp_syncookies = a->tcp_syncookies;
@@ -283,4 +285,22 @@ int sa_read_prog_counters(int map_fd, __u64 *unparsed, __u64 *update_failed)
 	}
 	free(vals);
 	return err ? -errno : 0;
+}
+
+int sa_read_missed_runs(const struct bpf_object *obj, __u64 *out)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)	/* not loaded on this kernel */
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*out += info.recursion_misses;
+	}
+	return 0;
 }

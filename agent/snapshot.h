@@ -60,6 +60,10 @@ struct sa_snapshot {
 	__u64 nic_update_failed;
 	__u64 tc_update_failed;
 	__u64 stack_update_failed;
+	/* Runs of the stack stage's tracing programs the kernel skipped: a
+	 * program that fires again on a CPU where it is still running (an
+	 * interrupt on top of it) is not run (bpf_prog_info.recursion_misses). */
+	__u64 missed_runs;
 	__u64 mib[SA_MIB_MAX];
 	int tcp_syncookies;	/* the namespace's setting when read, -1 unknown */
 	/* Every listening socket when read (iter/tcp), per socket. */
@@ -95,6 +99,9 @@ int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
 /* Add the sums over CPUs of the one-entry per-CPU array prog_counters
  * (@unparsed may be NULL). */
 int sa_read_prog_counters(int map_fd, __u64 *unparsed, __u64 *update_failed);
+/* Add the recursion_misses of every loaded program of @obj to @out. */
+struct bpf_object;
+int sa_read_missed_runs(const struct bpf_object *obj, __u64 *out);
 /* Counts lost to full counter maps in @s, every stage. */
 static inline __u64 sa_update_failed(const struct sa_snapshot *s)
 {

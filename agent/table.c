@@ -474,6 +474,9 @@ void sa_table_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 		       (unsigned long long)v->snap->nic_update_failed,
 		       (unsigned long long)v->snap->tc_update_failed,
 		       (unsigned long long)v->snap->stack_update_failed);
+	if (v->snap->missed_runs)
+		printf("stack programs missed %llu runs (fired again on a busy CPU): "
+		       "counts may be incomplete\n", (unsigned long long)v->snap->missed_runs);
 	if (rc->m.stack) {
 		w.x = printf("namespace MIBs:");
 		for (int i = 0; i < SA_MIB_MAX; i++) {

@@ -883,6 +883,8 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 		err = sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
 					    NULL, &snap->stack_update_failed);
 	if (!err)
+		err = sa_read_missed_runs(st->skel->obj, &snap->missed_runs);
+	if (!err)
 		err = read_nat(st, snap);
 	return err;
 }

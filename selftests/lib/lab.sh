@@ -473,6 +473,8 @@ check_funnel() {
 		"0,0,0,0" "$name: nothing unexplained (nic_to_tc, tc_to_listener, at_listener, synack_sent)"
 	t_is "$(jq -r 'select(.type == "summary") | .consistent' "$SA_OUT")" true \
 		"$name: per-port sums agree with the namespace MIBs"
+	t_is "$(jq -r 'select(.type == "summary") | [.missed_runs, .update_failed.stack] | join(",")' "$SA_OUT")" \
+		"0,0" "$name: no count lost (missed program runs, failed map updates)"
 	t_is "$(jq -r 'select(.type == "summary") | [.mib.TcpExtListenOverflows, .mib.TcpExtListenDrops, .mib.TcpExtSyncookiesSent, .mib.TcpExtTCPReqQFullDrop, .mib.TcpPassiveOpens] | join(",")' "$SA_OUT")" \
 		"$(srv_delta TcpExtListenOverflows),$(srv_delta TcpExtListenDrops),$(srv_delta TcpExtSyncookiesSent),$(srv_delta TcpExtTCPReqQFullDrop),$(srv_delta TcpPassiveOpens)" \
 		"$name: summary mib == nstat deltas in the server namespace"
