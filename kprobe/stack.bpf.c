@@ -657,6 +657,31 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	return 0;
 }
 
+/* A SYN a listener took, and its verdict from this CPU's MIB difference
+ * @d (@err: no baseline yet): one counter lookup for both. */
+static __always_inline void count_verdict(const struct syn_info *si, int err,
+					  const __u64 *d)
+{
+	struct sa_stack_counters *c;
+
+	c = sa_port_counters(stack_counters, si->dport, struct sa_stack_counters);
+	if (!c)
+		return;
+	c->listener_syn++;
+	if (err)
+		c->listener_unclassified++;
+	else if (d[SA_VMIB_COOKIES])
+		count_cookie(c, si);
+	else if (d[SA_VMIB_OVERFLOWS])
+		c->listen_drop_accept_queue_full++;
+	else if (d[SA_VMIB_REQQFULLDROP])
+		c->listen_drop_syn_queue_full++;
+	else if (d[SA_VMIB_LISTENDROPS])
+		c->listen_drop_other++;
+	else
+		c->syn_queued++;
+}
+
 SEC("tp_btf/consume_skb")
 int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 {
@@ -665,7 +690,6 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	__u32 iif;
 	__u64 d[SA_VMIB_N];
 	bool at_listener;
-	struct sa_stack_counters *c;
 	__u32 zero = 0;
 	int err;
 	struct rtx_mark *m;
@@ -697,23 +721,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	if (!watched(iif))
 		return 0;
 
-	/* One lookup for the SYN and its verdict. */
-	c = sa_port_counters(stack_counters, si.dport, struct sa_stack_counters);
-	if (!c)
-		return 0;
-	c->listener_syn++;
-	if (err)
-		c->listener_unclassified++;
-	else if (d[SA_VMIB_COOKIES])
-		count_cookie(c, &si);
-	else if (d[SA_VMIB_OVERFLOWS])
-		c->listen_drop_accept_queue_full++;
-	else if (d[SA_VMIB_REQQFULLDROP])
-		c->listen_drop_syn_queue_full++;
-	else if (d[SA_VMIB_LISTENDROPS])
-		c->listen_drop_other++;
-	else
-		c->syn_queued++;
+	count_verdict(&si, err, d);
 	return 0;
 }
 
@@ -733,7 +741,6 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
  */
 static __always_inline int listener_verdict(struct net *net, struct sk_buff *skb)
 {
-	struct sa_stack_counters *c;
 	struct syn_info si;
 	__u64 d[SA_VMIB_N];
 	__u32 iif;
@@ -749,22 +756,7 @@ static __always_inline int listener_verdict(struct net *net, struct sk_buff *skb
 	if (!watched(iif))
 		return 0;
 
-	c = sa_port_counters(stack_counters, si.dport, struct sa_stack_counters);
-	if (!c)
-		return 0;
-	c->listener_syn++;
-	if (err)
-		c->listener_unclassified++;
-	else if (d[SA_VMIB_COOKIES])
-		count_cookie(c, &si);
-	else if (d[SA_VMIB_OVERFLOWS])
-		c->listen_drop_accept_queue_full++;
-	else if (d[SA_VMIB_REQQFULLDROP])
-		c->listen_drop_syn_queue_full++;
-	else if (d[SA_VMIB_LISTENDROPS])
-		c->listen_drop_other++;
-	else
-		c->syn_queued++;
+	count_verdict(&si, err, d);
 	return 0;
 }
 

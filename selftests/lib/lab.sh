@@ -284,6 +284,28 @@ lab_main() {
 
 # ---- the table ----
 #
+# lab_table_run PORT: synacct's table, not JSON, around two clients: started,
+# then the clients once it has attached (its first table), then SIGINT;
+# TABLE holds what it printed.  No fixed sleeps: a slow machine (a VM
+# under TCG) takes seconds to attach.
+lab_table_run() {
+	local tpid i
+	NO_COLOR=1 "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports "$1" --interval 0.5 \
+		>"$LAB_DIR/table.out" 2>&1 &
+	tpid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^synacct live' "$LAB_DIR/table.out" 2>/dev/null && break
+		kill -0 $tpid 2>/dev/null || break
+		sleep 0.1
+	done
+	lab_client --to $SRV_IP4 --port "$1" --count 2 >/dev/null
+	lab_settle "$SRV"
+	kill -INT $tpid 2>/dev/null
+	wait $tpid
+	TABLE=$(cat "$LAB_DIR/table.out")
+}
+
+#
 # table_cell FILE PORT NAME: a port's figure from the last table in FILE
 # (the summary, once synacct has exited), found by name: in the column
 # under the header NAME, or, when the column did not fit and was folded

@@ -124,32 +124,11 @@ for fam in 4 6; do
 	t_like "$(summary verdict $pub)" "NETFILTER_DROP" "$name: verdict names the reason"
 done
 
-# table_run PORT: synacct's table, not JSON, around two clients: started,
-# then the clients once it has attached (its first table), then SIGINT;
-# TABLE holds what it printed.  No fixed sleeps: a slow machine (a VM
-# under TCG) takes seconds to attach.
-table_run() {
-	local tpid i
-	NO_COLOR=1 "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports "$1" --interval 0.5 \
-		>"$LAB_DIR/table.out" 2>&1 &
-	tpid=$!
-	for ((i = 0; i < 300; i++)); do
-		grep -q '^synacct live' "$LAB_DIR/table.out" 2>/dev/null && break
-		kill -0 $tpid 2>/dev/null || break
-		sleep 0.1
-	done
-	lab_client --to $SRV_IP4 --port "$1" --count 2 >/dev/null
-	lab_settle "$SRV"
-	kill -INT $tpid 2>/dev/null
-	wait $tpid
-	TABLE=$(cat "$LAB_DIR/table.out")
-}
-
 # 4. The table: the published port's row says where it is mapped.
 nft_srv add rule inet sa_nat pre tcp dport 8700 redirect to :80
 lab_server 80 --accept all
 srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-table_run 8700
+lab_table_run 8700
 lab_server_stop $srv $cnt
 t_like "$TABLE" "mapped to $SRV_IP4:80" "table: the published port is shown 'mapped to $SRV_IP4:80'"
 

@@ -193,31 +193,10 @@ for fam in 4 6; do
 		"$name: nat: the bridged container's address and port"
 done
 
-# table_run PORT: synacct's table, not JSON, around two clients: started,
-# then the clients once it has attached (its first table), then SIGINT;
-# TABLE holds what it printed.  No fixed sleeps: a slow machine (a VM
-# under TCG) takes seconds to attach.
-table_run() {
-	local tpid i
-	NO_COLOR=1 "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --ports "$1" --interval 0.5 \
-		>"$LAB_DIR/table.out" 2>&1 &
-	tpid=$!
-	for ((i = 0; i < 300; i++)); do
-		grep -q '^synacct live' "$LAB_DIR/table.out" 2>/dev/null && break
-		kill -0 $tpid 2>/dev/null || break
-		sleep 0.1
-	done
-	lab_client --to $SRV_IP4 --port "$1" --count 2 >/dev/null
-	lab_settle "$SRV"
-	kill -INT $tpid 2>/dev/null
-	wait $tpid
-	TABLE=$(cat "$LAB_DIR/table.out")
-}
-
 # 6. The table says where the published port goes.
 ctr_server 80 --accept all
 srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-table_run 8084
+lab_table_run 8084
 lab_server_stop $srv $cnt
 t_like "$TABLE" "mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF" \
 	"table: 'mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF'"
