@@ -308,6 +308,15 @@ row "agent CPU at a 1 s interval with 1000 listeners, % of one CPU: live table" 
 row "same, --json (each interval record carries every listener's port)" "" "$AGENT_CPU" "" "<= 1"
 row "attach time, ms (start to the start record; $XDP_MODE)" "" "$ATTACH_MS" "" "-"
 
+# ---- soak: a minute under a flood, RSS and open fds flat ----
+
+SOAK_S=${BENCH_SOAK_S:-60}
+say "soak: ${SOAK_S} s under a flood (selftests/bench/soak.sh)"
+SOAK_OUT=$("$SA_ROOT/selftests/bench/soak.sh" "$SOAK_S" 2>&1)
+SOAK_LINE=$(grep -m1 '^# [0-9]* s at' <<<"$SOAK_OUT" | sed 's/^# //')
+SOAK_FAIL=$(grep -m1 '^not ok' <<<"$SOAK_OUT")
+row "soak: ${SOAK_LINE:-no result}" "" "${SOAK_FAIL:-flat, every SYN counted}" "" "RSS and fds flat"
+
 # ---- the table ----
 
 echo "synacct bench  $(date -u +%Y-%m-%dT%H:%MZ)"
