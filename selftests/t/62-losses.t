@@ -63,7 +63,7 @@ link_stat() {	# link_stat NS IFACE tx|rx FIELD
 
 burst_scenario() {	# burst_scenario NAME PORT FAMILY QDISC REASON [peer_xdp]
 	local name=$1 port=$2 fam=$3 qdisc=$4 reason=$5 peer=${6:-} to=$SRV_IP4 src=$SPOOF_NET4
-	local max_backlog n srv cnt tx0 rx0 out queued drops try
+	local max_backlog n srv cnt tx0 rx0 out queued drops try dropped
 	max_backlog=$(cat /proc/sys/net/core/netdev_max_backlog)
 	n=$((max_backlog * 6))
 	if [ "$n" -gt 12000 ]; then
@@ -92,12 +92,22 @@ burst_scenario() {	# burst_scenario NAME PORT FAMILY QDISC REASON [peer_xdp]
 		lab_server_stop $srv $cnt
 		sleep 0.2
 		scenario_end
-		[ "$(summary '[.synack_drops[]] | add // 0' $port)" -gt 0 ] && break
+		dropped=$(summary '[.synack_drops[]] | add // 0' $port)
+		[ "${dropped:-0}" -gt 0 ] && break
+		[ $try -lt 3 ] || break
 		echo "# flood $try: no SYN-ACK dropped (the machine was slow?), again on port $((port + 100))"
 		port=$((port + 100))
 	done
 	check_funnel "$name" $port
 	t_is "$out" "sent=$n" "$name: the flood sent $n SYNs"
+	# A machine too slow to burst (a VM under TCG) never overflows the
+	# path: the funnel above still held; what needs the overflow is
+	# skipped, saying why, rather than asserted on nothing.
+	if [ "${dropped:-0}" -eq 0 ]; then
+		t_skip "$name: SYN-ACKs dropped on the way into the client" \
+			"3 floods did not overflow it on this machine"
+		return
+	fi
 	# An unpaced flood may lose SYNs in the server veth's ring, before
 	# any hook: what arrived is the reference from here on.
 	queued=$(summary syn_queued $port)
