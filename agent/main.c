@@ -110,14 +110,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		state->child_inputs[1] = &o->prom;
 		break;
 	case 'i':
-		if (o->n_ifaces >= SA_MAX_IFACES)
-			argp_error(state, "at most %d interfaces", SA_MAX_IFACES);
-		if (!*arg || strlen(arg) >= IF_NAMESIZE)
-			argp_error(state, "invalid interface name '%s'", arg);
-		for (int i = 0; i < o->n_ifaces; i++)
-			if (!strcmp(o->ifaces[i], arg))
-				argp_error(state, "interface %s given twice", arg);
-		o->ifaces[o->n_ifaces++] = arg;
+		sa_parse_iface(arg, state, o->ifaces, &o->n_ifaces);
 		break;
 	case 'I':
 		o->interval_s = sa_parse_seconds(arg, state, "interval", SA_MIN_INTERVAL_S);

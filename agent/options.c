@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
@@ -115,4 +116,17 @@ double sa_parse_seconds(const char *arg, struct argp_state *state,
 		argp_error(state, "invalid %s '%s': expected seconds, at least %g "
 			   "and at most a year", what, arg, min);
 	return v;
+}
+
+void sa_parse_iface(const char *arg, struct argp_state *state,
+		    const char **ifaces, int *n_ifaces)
+{
+	if (*n_ifaces >= SA_MAX_IFACES)
+		argp_error(state, "at most %d interfaces", SA_MAX_IFACES);
+	if (!*arg || strlen(arg) >= IF_NAMESIZE)
+		argp_error(state, "invalid interface name '%s'", arg);
+	for (int i = 0; i < *n_ifaces; i++)
+		if (!strcmp(ifaces[i], arg))
+			argp_error(state, "interface %s given twice", arg);
+	ifaces[(*n_ifaces)++] = arg;
 }

@@ -38,6 +38,10 @@ int sa_check_privileges(const struct sa_common_opts *o, bool attach, bool xdp,
 int sa_enter_netns(const struct sa_common_opts *o);
 /* Parse seconds for --interval/--duration-like options: positive, finite,
  * at least @min, at most a year; argp_error otherwise. */
+/* --iface IFACE (repeatable): a valid name, not given twice, at most
+ * SA_MAX_IFACES; added to @ifaces; argp_error otherwise. */
+void sa_parse_iface(const char *arg, struct argp_state *state,
+		    const char **ifaces, int *n_ifaces);
 double sa_parse_seconds(const char *arg, struct argp_state *state,
 			const char *what, double min);
 

@@ -204,11 +204,7 @@ static error_t detach_parse(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &o->common;
 		break;
 	case 'i':
-		if (o->n_ifaces >= SA_MAX_IFACES)
-			argp_error(state, "at most %d interfaces", SA_MAX_IFACES);
-		if (!*arg || strlen(arg) >= IF_NAMESIZE)
-			argp_error(state, "invalid interface name '%s'", arg);
-		o->ifaces[o->n_ifaces++] = arg;
+		sa_parse_iface(arg, state, o->ifaces, &o->n_ifaces);
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);

@@ -375,6 +375,20 @@ table_ports() {
 	     END { for (i = 1; i <= n; i++) print p[i] }' "$1"
 }
 
+# lab_drop_synacks_out PORT: an nftables output rule in the server
+# namespace that counts and drops every SYN-ACK from PORT (table inet
+# synacct_test, which the caller deletes).
+lab_drop_synacks_out() {
+	ip netns exec "$SRV" nft -f - <<NFT
+table inet synacct_test {
+	chain output {
+		type filter hook output priority 0; policy accept;
+		tcp sport $1 tcp flags & (syn | ack) == syn | ack counter drop
+	}
+}
+NFT
+}
+
 # ---- kernel counters ----
 
 # lab_nstat NS: every MIB counter of NS as "Name value" lines (absolute).

@@ -333,14 +333,7 @@ sc_synack_output_drop() {
 	local name="SYN-ACKs dropped on output" port=8970 srv cnt cl dropped sent
 	lab_server $port --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	ip netns exec "$SRV" nft -f - <<NFT
-table inet synacct_test {
-	chain output {
-		type filter hook output priority 0; policy accept;
-		tcp sport $port tcp flags & (syn | ack) == syn | ack counter drop
-	}
-}
-NFT
+	lab_drop_synacks_out $port
 	scenario_begin --ports $port
 	lab_client --to $SRV_IP4 --port $port --count 5 --timeout-ms 6000 >"$LAB_DIR/out" &
 	cl=$!

@@ -193,14 +193,7 @@ sc_synack_output_drop_cookies() {
 	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
 	lab_server $port --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	ip netns exec "$SRV" nft -f - <<NFT
-table inet synacct_test {
-	chain output {
-		type filter hook output priority 0; policy accept;
-		tcp sport $port tcp flags & (syn | ack) == syn | ack counter drop
-	}
-}
-NFT
+	lab_drop_synacks_out $port
 	scenario_begin --ports $port
 	out=$(lab_flood --to $SRV_IP4 --port $port --count 50 --rate 2000 --src-net $SPOOF_NET4)
 	sleep 0.3
