@@ -132,16 +132,23 @@ row "same, mean of each side" "$(mean "${off[@]}")" "$(mean "${on[@]}")" \
 row "same, with --xdp-mode native (for contrast; one run)" "" "$(fmt "$(best "${nat[@]}")" 2)" \
 	"$(ratio "$(best "${nat[@]}")" "$(best "${off[@]}")")" "-"
 
+# hold_and_start: run-time statistics on and empty programs at synacct's
+# tracepoints (bench_helper hold, the floor), then synacct; ids and eids
+# are their program ids.
+hold_and_start() {
+	"$HELPER" hold "$EMPTY" >"$LAB_DIR/hold" &
+	HOLD_PID=$!
+	LAB_PIDS+=($HOLD_PID)
+	lab_wait_file "$LAB_DIR/hold"; sleep 0.3
+	synacct_start
+	ids=$(pid_prog_ids $SA_PID)
+	eids=$(awk '{ print $2 }' "$LAB_DIR/hold" | jq -s -c .)
+}
+
 # The global tracepoints on skbs that are not SYNs: bulk TCP, with empty
 # programs at the same tracepoints in the same run as the floor.
 say "tracepoints on non-SYN skbs: iperf3 2s with bpf_stats"
-"$HELPER" hold "$EMPTY" >"$LAB_DIR/hold" &
-HOLD_PID=$!
-LAB_PIDS+=($HOLD_PID)
-lab_wait_file "$LAB_DIR/hold"; sleep 0.3
-synacct_start
-ids=$(pid_prog_ids $SA_PID)
-eids=$(awk '{ print $2 }' "$LAB_DIR/hold" | jq -s -c .)
+hold_and_start
 bpf_snap "$LAB_DIR/t0"
 IPERF_S=2 iperf >/dev/null
 bpf_snap "$LAB_DIR/t1"
@@ -233,13 +240,7 @@ row "flood rate with synacct attached, one generator, SYN/s" "" "$SA_RATE" "" "-
 # BPF time per SYN: bpf_stats, synacct and the empty tracepoint programs
 # in the same flood.
 say "BPF time per SYN: $FLOOD_N SYNs with bpf_stats"
-"$HELPER" hold "$EMPTY" >"$LAB_DIR/hold" &
-HOLD_PID=$!
-LAB_PIDS+=($HOLD_PID)
-lab_wait_file "$LAB_DIR/hold"; sleep 0.3
-synacct_start
-ids=$(pid_prog_ids $SA_PID)
-eids=$(awk '{ print $2 }' "$LAB_DIR/hold" | jq -s -c .)
+hold_and_start
 bpf_snap "$LAB_DIR/f0"
 flood "$FLOOD_N"
 bpf_snap "$LAB_DIR/f1"
@@ -305,7 +306,7 @@ SCAN_PORTS=$(jq -r --argjson lo $SCAN_BASE 'select(.type == "summary") | [.ports
 row "agent peak RSS (VmHWM), MiB: 1000 listening ports" "" "$RSS_LISTEN" "" "<= 20"
 row "agent peak RSS, MiB: after a 20000-port scan (ports each counted once: $SCAN_PORTS)" "" "$RSS_SCAN" "" "<= 20"
 row "agent CPU at a 1 s interval with 1000 listeners, % of one CPU: live table" "" "$AGENT_CPU_TABLE" "" "<= 1"
-row "same, --json (each interval record carries every listener's port)" "" "$AGENT_CPU" "" "<= 1"
+row "same, --json (interval records carry the ports that moved)" "" "$AGENT_CPU" "" "<= 1"
 row "attach time, ms (start to the start record; $XDP_MODE)" "" "$ATTACH_MS" "" "-"
 
 # ---- soak: a minute under a flood, RSS and open fds flat ----
