@@ -193,7 +193,7 @@ sc_hostile_names() {
 	local name HNS COMM hpid fix out
 	name="hostile names"
 	HNS=$'sa-'$$$'-\x1b[2J x\'";$(false)\xff'
-	ip netns add "$HNS" && LAB_NS+=("$HNS")
+	lab_netns_add "$HNS"
 	ip -n "$HNS" link set lo up
 	lab_sysctl "$HNS" net.core.somaxconn=8
 	lab_sysctl "$HNS" net.ipv4.tcp_syncookies=0

@@ -63,7 +63,7 @@ link_stat() {	# link_stat NS IFACE tx|rx FIELD
 
 burst_scenario() {	# burst_scenario NAME PORT FAMILY QDISC REASON [peer_xdp]
 	local name=$1 port=$2 fam=$3 qdisc=$4 reason=$5 peer=${6:-} to=$SRV_IP4 src=$SPOOF_NET4
-	local max_backlog n srv cnt tx0 rx0 out queued drops try dropped
+	local max_backlog n srv cnt tx0 txp0 rx0 out queued drops try dropped
 	max_backlog=$(cat /proc/sys/net/core/netdev_max_backlog)
 	n=$((max_backlog * 6))
 	if [ "$n" -gt 12000 ]; then
@@ -85,6 +85,7 @@ burst_scenario() {	# burst_scenario NAME PORT FAMILY QDISC REASON [peer_xdp]
 		lab_server $port --backlog 65535 --accept all
 		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 		tx0=$(link_stat "$SRV" "$SRV_IF" tx dropped)
+		txp0=$(link_stat "$SRV" "$SRV_IF" tx packets)
 		rx0=$(link_stat "$CLI" "$CLI_IF" rx dropped)
 		scenario_begin --ports $port --interval 0.5
 		out=$(lab_flood --to $to --port $port --count $n --src-net $src)
@@ -118,6 +119,9 @@ burst_scenario() {	# burst_scenario NAME PORT FAMILY QDISC REASON [peer_xdp]
 	t_is "$(summary '[.synack_drops[]] | add // 0' $port)" "$drops" "$name: every SYN-ACK dropped was $reason"
 	t_is "$drops" "$(( $(link_stat "$SRV" "$SRV_IF" tx dropped) - tx0 ))" \
 		"$name: $reason == the server veth's tx_dropped"
+	t_is "$(( $(link_stat "$SRV" "$SRV_IF" tx packets) - txp0 + $(link_stat "$SRV" "$SRV_IF" tx dropped) - tx0 ))" \
+		"$(summary synack_sent $port)" \
+		"$name: the server veth sent nothing but SYN-ACKs (tx packets + dropped == synack_sent)"
 	if [ -z "$peer" ]; then
 		t_is "$drops" "$(( $(link_stat "$CLI" "$CLI_IF" rx dropped) - rx0 ))" \
 			"$name: $reason == the client veth's rx_dropped"

@@ -150,7 +150,7 @@ done
 BR_IP4=198.18.3.1; BRC_IP4=198.18.3.2
 BR_IP6=2001:db8:3::1; BRC_IP6=2001:db8:3::2
 CTR2=sa-$$-ctr2
-ip netns add "$CTR2" && LAB_NS+=("$CTR2") &&
+lab_netns_add "$CTR2" &&
 ip -n "$SRV" link add sa-br0 type bridge &&
 ip link add sa-h1 netns "$SRV" type veth peer name sa-c1 netns "$CTR2" &&
 ip -n "$SRV" link set sa-h1 master sa-br0 &&
