@@ -526,7 +526,7 @@ static __always_inline void count_cookie(struct sa_stack_counters *c,
  * counted as sent yet is a failed one, unless tcp_retransmit_synack follows
  * on this CPU (synack_rtx_sent).
  */
-static __always_inline void synack_count_drop(const struct sa_synack_flight *f,
+static __always_inline void synack_count_drop(struct sa_synack_flight *f,
 					      __u64 addr, __u32 reason)
 {
 	struct sa_synack_last *last;
@@ -545,7 +545,7 @@ static __always_inline void synack_count_drop(const struct sa_synack_flight *f,
 		if (last && last->skb == addr)
 			last->dropped = 1;
 	}
-	bpf_map_delete_elem(&synack_flight, &addr);
+	sa_synack_forget(f, addr);
 }
 
 static __always_inline bool synack_dropped(struct sk_buff *skb, __u32 reason)
@@ -561,14 +561,14 @@ static __always_inline bool synack_dropped(struct sk_buff *skb, __u32 reason)
 	 * business. */
 	if (skb->skb_iif)
 		return false;
-	f = bpf_map_lookup_elem(&synack_flight, &addr);
+	f = sa_synack_find(addr);
 	if (!f)
 		return false;
 	if (skb_tcp(skb, &si) || si.sport != f->port || si.seq != f->seq ||
 	    (si.flags & (SA_TCP_SYN | SA_TCP_ACK)) != (SA_TCP_SYN | SA_TCP_ACK)) {
 		/* Delivered, or another skb at a recycled address: the
 		 * entry is stale. */
-		bpf_map_delete_elem(&synack_flight, &addr);
+		sa_synack_forget(f, addr);
 		return false;
 	}
 	synack_count_drop(f, addr, reason);
@@ -595,7 +595,7 @@ static __always_inline void synack_rtx_sent(const struct request_sock *req,
 		if (c && c->synack_retrans_failed)
 			c->synack_retrans_failed--;
 	} else {
-		f = bpf_map_lookup_elem(&synack_flight, &last->skb);
+		f = sa_synack_find(last->skb);
 		if (f)
 			f->sent = 1;
 	}
@@ -844,7 +844,7 @@ int BPF_PROG(synacct_dev_xmit, struct sk_buff *skb, int rc,
 	if (rc == NETDEV_TX_BUSY || !watched(dev->ifindex) ||
 	    !in_netns(dev->nd_net.net))
 		return 0;
-	f = bpf_map_lookup_elem(&synack_flight, &addr);
+	f = sa_synack_find(addr);
 	if (!f)
 		return 0;
 	/* Refused, and not freed through kfree_skb (that would have
@@ -853,7 +853,7 @@ int BPF_PROG(synacct_dev_xmit, struct sk_buff *skb, int rc,
 	if (rc != NETDEV_TX_OK)
 		synack_count_drop(f, addr, SA_REASON_XMIT_DROP);
 	else
-		bpf_map_delete_elem(&synack_flight, &addr);
+		sa_synack_forget(f, addr);
 	return 0;
 }
 

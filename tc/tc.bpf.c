@@ -68,39 +68,75 @@ int synacct_tc_in(struct __sk_buff *skb)
 	return SA_TC_ACT_UNSPEC;
 }
 
+/* A slot for the SYN-ACK at @addr leaving at @now: a free one, its own
+ * (an earlier skb at this address left unseen), or a stale one. */
+static __always_inline struct sa_synack_flight *synack_claim(__u64 addr, __u64 now)
+{
+	struct sa_synack_bucket *b = sa_synack_bucket(addr);
+	struct sa_synack_flight *f;
+	__u64 old;
+
+	if (!b)
+		return NULL;
+	for (int i = 0; i < SA_SYNACK_WAYS; i++) {
+		f = &b->slot[i];
+		old = f->skb;
+		if (old && old != addr &&
+		    (__s64)(now - f->since) < (__s64)SA_SYNACK_STALE_NS)
+			continue;
+		/* Another CPU may claim the same slot at the same time. */
+		if (__sync_val_compare_and_swap(&f->skb, old, addr) == old)
+			return f;
+	}
+	return NULL;
+}
+
 /*
  * Remember a SYN-ACK leaving, so that the stack object can count it if it
- * is dropped after this hook (tc/synack.h).  A retransmission is a SYN-ACK
- * whose request sock already sent one: tcp_make_synack stamps the first
- * one's send time into snt_synack, later ones carry a later time.
+ * is dropped after this hook (include/bpf/synack.h).  A retransmission is
+ * a SYN-ACK whose request sock already sent one: tcp_make_synack stamps
+ * the first one's send time into snt_synack, later ones carry a later
+ * time.
  */
 static __always_inline void synack_track(struct __sk_buff *ctx,
 					 const struct sa_pkt *pkt)
 {
-	struct sa_synack_flight f = { .port = pkt->sport, .seq = pkt->seq };
 	/* A TC program's context is the kernel's sk_buff itself (the
 	 * verifier rewrites __sk_buff fields into it): its address is the
 	 * skb's, and its fields are read as such (bpf_cast_to_kern_ctx would
 	 * need Linux 6.3). */
 	__u64 addr = (__u64)ctx;
 	struct sk_buff *skb = (struct sk_buff *)addr;
+	/* tcp_make_synack stamps every SYN-ACK with the monotonic clock. */
+	__u64 now = ctx->tstamp ?: bpf_ktime_get_ns();
+	struct sa_synack_flight *f;
 	struct sa_synack_last *last;
 	struct sock *sk;
 	__u32 zero = 0;
+	__u8 retrans = 0;
 
 	/* Cookie SYN-ACKs have no socket: never retransmitted. */
 	sk = BPF_CORE_READ(skb, sk);
 	if (sk && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_NEW_SYN_RECV)
-		f.retrans = BPF_CORE_READ((struct tcp_request_sock *)sk, snt_synack) !=
-			    (__u64)BPF_CORE_READ(skb, tstamp) / 1000;
-	bpf_map_update_elem(&synack_flight, &addr, &f, BPF_ANY);
-	if (!f.retrans)
+		retrans = BPF_CORE_READ((struct tcp_request_sock *)sk, snt_synack) !=
+			  ctx->tstamp / 1000;
+	f = synack_claim(addr, now);
+	if (!f) {
+		sa_count_update_failed();
+		return;
+	}
+	f->since = now;
+	f->port = pkt->sport;
+	f->seq = pkt->seq;
+	f->retrans = retrans;
+	f->sent = 0;
+	if (!retrans)
 		return;
 	last = bpf_map_lookup_elem(&synack_last, &zero);
 	if (last) {
 		last->skb = addr;
-		last->port = f.port;
-		last->seq = f.seq;
+		last->port = pkt->sport;
+		last->seq = pkt->seq;
 		last->dropped = 0;
 	}
 }

@@ -17,23 +17,71 @@
 /* One SYN-ACK in flight, keyed by its skb's address: the skb is the same
  * from TC egress to the driver (on a veth, into the peer's backlog). */
 struct sa_synack_flight {
+	__u64 skb;		/* 0: a free slot */
+	__u64 since;		/* when it passed TC egress (coarse ns) */
 	__u32 port;		/* source port: the listener's */
 	__u32 seq;		/* its sequence number, to recognise the skb */
 	__u8 retrans;		/* not the request sock's first SYN-ACK */
 	__u8 sent;		/* the stack counted this retransmission */
 };
 
-/* Enough for every SYN-ACK a qdisc can hold; a stale entry (an skb that
- * left by a path we do not see) is evicted, and never matches another
- * SYN-ACK's skb: the port and sequence number must match too. */
-#define SA_SYNACK_FLIGHT_ENTRIES 16384
+/*
+ * A fixed table of buckets, each holding a few SYN-ACKs, indexed by a hash
+ * of the skb's address: no hash map update on the way out (an LRU hash
+ * update and delete cost about 250 ns per SYN-ACK), only an array lookup
+ * and a compare-and-swap.  A SYN-ACK spends microseconds here, or as long
+ * as a qdisc holds it; an entry older than SA_SYNACK_STALE_NS left by a
+ * path no hook sees and is reused.  A bucket whose every slot is younger
+ * than that is a count that cannot be kept: update_failed, said out loud.
+ */
+#define SA_SYNACK_BUCKETS 4096		/* a power of two */
+#define SA_SYNACK_WAYS 4
+#define SA_SYNACK_STALE_NS 2000000000ULL
+
+struct sa_synack_bucket {
+	struct sa_synack_flight slot[SA_SYNACK_WAYS];
+};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SA_SYNACK_FLIGHT_ENTRIES);
-	__type(key, __u64);
-	__type(value, struct sa_synack_flight);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SA_SYNACK_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct sa_synack_bucket);
 } synack_flight SEC(".maps");
+
+static __always_inline struct sa_synack_bucket *sa_synack_bucket(__u64 addr)
+{
+	__u64 a = 0;
+	__u32 i;
+
+	/* The verifier lets no arithmetic touch an skb pointer (a TC
+	 * context, a BTF pointer): copy its value into a plain number. */
+	bpf_probe_read_kernel(&a, sizeof(a), &addr);
+	/* Fibonacci hashing: skbs come from one slab, at addresses a
+	 * multiple of the object size apart. */
+	i = (a * 0x9E3779B97F4A7C15ULL) >> 52;
+	return bpf_map_lookup_elem(&synack_flight, &i);
+}
+
+/* The entry for the SYN-ACK at @addr, or NULL. */
+static __always_inline struct sa_synack_flight *sa_synack_find(__u64 addr)
+{
+	struct sa_synack_bucket *b = sa_synack_bucket(addr);
+
+	if (!b)
+		return NULL;
+	for (int i = 0; i < SA_SYNACK_WAYS; i++)
+		if (b->slot[i].skb == addr)
+			return &b->slot[i];
+	return NULL;
+}
+
+/* Free @f, if it still holds @addr. */
+static __always_inline void sa_synack_forget(struct sa_synack_flight *f,
+					     __u64 addr)
+{
+	__sync_val_compare_and_swap(&f->skb, addr, 0);
+}
 
 /* The last retransmitted SYN-ACK to pass TC egress on this CPU.  TC egress
  * runs inside the retransmission's dev_queue_xmit, so when

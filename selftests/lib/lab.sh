@@ -118,13 +118,21 @@ lab_teardown() {
 	LAB_DIR=
 }
 
-# lab_netns_add NS: a namespace whose interfaces stay quiet.  IPv6 sends
-# router solicitations on every new link for as long as it runs (4 s,
-# then doubling): a frame the tests did not send, dropped beside their
-# SYN-ACKs when a burst fills a ring.  None here.
+# lab_netns_add NS: a namespace whose interfaces stay quiet, so that the
+# only frames on the lab's wires are the tests' own (a burst that fills a
+# ring must drop SYN-ACKs, nothing else).  IPv6 would otherwise send, on
+# each new link: router solicitations for as long as it runs (4 s, then
+# doubling), duplicate address detection for a link-local address, and
+# multicast listener reports spread over seconds.  Here: no solicitations,
+# no link-local address (the lab's routes and neighbours use the global
+# ones), and the reports for the global addresses within a millisecond of
+# the link coming up.
 lab_netns_add() {
 	ip netns add "$1" && LAB_NS+=("$1") &&
-	lab_sysctl "$1" net.ipv6.conf.default.router_solicitations=0
+	lab_sysctl "$1" net.ipv6.conf.default.router_solicitations=0 &&
+	lab_sysctl "$1" net.ipv6.conf.default.addr_gen_mode=1 &&
+	lab_sysctl "$1" net.ipv6.conf.default.mldv2_unsolicited_report_interval=1 &&
+	lab_sysctl "$1" net.ipv6.conf.default.mldv1_unsolicited_report_interval=1
 }
 
 # lab_init: two namespaces, one veth pair, addresses, routes back for the
@@ -157,6 +165,22 @@ lab_init() {
 	ip -n "$CLI" neigh replace $SRV_IP4 lladdr "$smac" dev "$CLI_IF" nud permanent &&
 	ip -n "$CLI" neigh replace $SRV_IP6 lladdr "$smac" dev "$CLI_IF" nud permanent ||
 		{ echo "Bail out! cannot set the lab's neighbours"; exit 1; }
+	lab_quiet "$SRV" "$SRV_IF" "$CLI" "$CLI_IF"
+}
+
+# lab_quiet NS IFACE...: wait until the links' own start-up frames (the
+# multicast listener reports lab_netns_add leaves) are out: no frame sent
+# on any of them for 60 ms.  Tests compare device counters with what they
+# sent.
+lab_quiet() {
+	local i same=0 now last=
+	for ((i = 0; i < 100 && same < 3; i++)); do
+		now=$(while [ $# -gt 0 ]; do ip -n "$1" -s -j link show dev "$2"; shift 2; done |
+			jq -r '.[0].stats64.tx.packets' | paste -sd,)
+		[ "$now" = "$last" ] && same=$((same + 1)) || same=0
+		last=$now
+		sleep 0.02
+	done
 }
 
 lab_sysctl() {	# lab_sysctl NS KEY=VALUE
@@ -607,6 +631,7 @@ lab_container() {
 	ip -n "$CTR" neigh replace $CTR_GW4 lladdr "$hmac" dev "$CTR_IF" nud permanent &&
 	ip -n "$CTR" neigh replace $CTR_GW6 lladdr "$hmac" dev "$CTR_IF" nud permanent ||
 		{ echo "Bail out! cannot set the container's neighbours"; exit 1; }
+	lab_quiet "$SRV" "$CTR_HOST_IF" "$CTR" "$CTR_IF"
 }
 
 # ctr_server PORT [lab_server options...]: lab_server in the container.

@@ -5,7 +5,7 @@
 # the figures equal the lab's ground truth and the namespace's nstat.
 . "$(dirname "$0")/../lib/lab.sh"
 lab_init
-lab_require_hook tp_btf/consume_skb
+lab_require_hook $LISTENER_HOOKS
 lab_require_hook netfilter/local_in
 command -v nft >/dev/null || t_skip_all "nft not installed"
 

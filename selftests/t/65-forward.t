@@ -7,7 +7,7 @@
 # the container's nstat and the host's; nothing unexplained.
 . "$(dirname "$0")/../lib/lab.sh"
 lab_init
-lab_require_hook tp_btf/consume_skb
+lab_require_hook $LISTENER_HOOKS
 lab_require_hook netfilter/forward
 command -v nft >/dev/null || t_skip_all "nft not installed"
 lab_container
