@@ -106,20 +106,22 @@ static __always_inline void synack_track(struct __sk_buff *ctx,
 	 * skb's, and its fields are read as such (bpf_cast_to_kern_ctx would
 	 * need Linux 6.3). */
 	__u64 addr = (__u64)ctx;
-	struct sk_buff *skb = (struct sk_buff *)addr;
 	/* tcp_make_synack stamps every SYN-ACK with the monotonic clock. */
 	__u64 now = ctx->tstamp ?: bpf_ktime_get_ns();
+	struct tcp_request_sock *req = NULL;
 	struct sa_synack_flight *f;
 	struct sa_synack_last *last;
-	struct sock *sk;
+	struct bpf_sock *sk;
 	__u32 zero = 0;
 	__u8 retrans = 0;
 
-	/* Cookie SYN-ACKs have no socket: never retransmitted. */
-	sk = BPF_CORE_READ(skb, sk);
-	if (sk && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_NEW_SYN_RECV)
-		retrans = BPF_CORE_READ((struct tcp_request_sock *)sk, snt_synack) !=
-			  ctx->tstamp / 1000;
+	/* Cookie SYN-ACKs have no socket: never retransmitted.  Read
+	 * through the context and a BTF pointer, not bpf_probe_read. */
+	sk = ctx->sk;
+	if (sk && sk->state == TCP_NEW_SYN_RECV)
+		req = bpf_skc_to_tcp_request_sock(sk);
+	if (req)
+		retrans = req->snt_synack != ctx->tstamp / 1000;
 	f = synack_claim(addr, now);
 	if (!f) {
 		sa_count_update_failed();
