@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <net/if.h>
 #include <microhttpd.h>
 #include "log.h"
 #include "prom.h"
@@ -526,6 +527,35 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 	}
 }
 
+/* Where a port's SYNs go when they are not for a local listener (JSON
+ * "nat" and "forwarded_via"): info series, one per port that has them. */
+static void render_paths(FILE *f, const struct row *rows, size_t n)
+{
+	char addr[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE + 16];
+
+	family(f, "nat_info", "", "gauge",
+	       "1 for a port whose SYNs NAT in the watched namespace sends to to_addr:to_port "
+	       "(conntrack's reply tuple); the port's figures are the published port's");
+	for (size_t r = 0; r < n; r++) {
+		const struct sa_port_stats *ps = rows[r].ps;
+
+		if (rows[r].port == SA_PROM_OTHER || !ps->has_nat)
+			continue;
+		if (!inet_ntop(ps->nat.family == AF_INET ? AF_INET : AF_INET6,
+			       ps->nat.to_addr, addr, sizeof(addr)))
+			snprintf(addr, sizeof(addr), "?");
+		sample_start(f, "nat_info", "", &rows[r]);
+		fprintf(f, ",to_addr=\"%s\",to_port=\"%u\"} 1\n", addr, ps->nat.to_port);
+	}
+	family(f, "forwarded_via_info", "", "gauge",
+	       "1 for a port whose SYNs the namespace routes on: the interface its last "
+	       "forwarded SYN left by");
+	for (size_t r = 0; r < n; r++)
+		if (rows[r].port != SA_PROM_OTHER &&
+		    sa_fwd_iface(rows[r].ps, ifname, sizeof(ifname)))
+			sample_u64(f, "forwarded_via_info", "", &rows[r], "iface", ifname, 1);
+}
+
 /* What has no port: the parsers' failures, the namespace's MIBs and
  * setting, the hooks. */
 static void render_host(FILE *f, const struct sa_report_ctx *rc,
@@ -737,8 +767,10 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 	}
 	if (!err) {
 		render_counters(f, rc->m, rows, n);
-		if (rc->m.stack)
+		if (rc->m.stack) {
 			render_stack(f, rc, abs->tcp_syncookies, rows, n);
+			render_paths(f, rows, n);
+		}
 		render_host(f, rc, abs);
 		if (fclose(f))
 			err = -ENOMEM;

@@ -337,9 +337,11 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
  * NAT needs conntrack's types (built in, or the nf_conntrack module's BTF,
  * which libbpf loads for CO-RE) and netfilter programs (Linux 6.4).
  * Without them NATed ports show their SYNs split between the published
- * and the target port, and the run says so.
+ * and the target port; the start record's hooks (no netfilter/...) and
+ * -v say why.  Not said unasked: a host without NAT loses nothing, and an
+ * error must stay the one line on stderr.
  */
-static void find_nat_hook(struct stack_stage *st, const struct btf *btf)
+static void find_nat_hook(struct stack_stage *st, const struct btf *btf, bool verbose)
 {
 	struct bpf_program *progs[] = {
 		st->skel->progs.synacct_nat_in, st->skel->progs.synacct_forward,
@@ -350,10 +352,11 @@ static void find_nat_hook(struct stack_stage *st, const struct btf *btf)
 
 	st->nat_hook = ct && nf;
 	if (!st->nat_hook) {
-		sa_info("%s: SYNs that NAT (DNAT, REDIRECT) sends to another port "
-			"will show under both ports, forwarded SYNs as unexplained", !nf ?
-			"this kernel has no netfilter BPF programs (Linux 6.4+)" :
-			"conntrack's BTF not found (nf_conntrack not loaded?)");
+		if (verbose)
+			sa_info("%s: SYNs that NAT (DNAT, REDIRECT) sends to another port "
+				"will show under both ports, forwarded SYNs as unexplained", !nf ?
+				"this kernel has no netfilter BPF programs (Linux 6.4+)" :
+				"conntrack's BTF not found (nf_conntrack not loaded?)");
 		for (int i = 0; i < 2; i++)
 			bpf_program__set_autoload(progs[i], false);
 		return;
@@ -632,7 +635,7 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	err = find_listener_hook(st, btf, cfg->listener_hook);
 	if (err)
 		goto cleanup;
-	find_nat_hook(st, btf);
+	find_nat_hook(st, btf, cfg->verbose);
 	find_verdict_mibs(st, btf);
 	load_reason_names(btf);
 	/* Subsystem reasons: their enums are in the modules' BTF, which

@@ -124,7 +124,7 @@ sc_second_synacct() {
 sc_second_synacct_other_run() {
 	local first i
 	mkdir -p /run/synacct
-	unshare --mount --propagation private sh -c 'mount -t tmpfs sa-private-run /run/synacct && exec "$0" "$@"' \
+	unshare --mount --propagation private bash -c 'mount -t tmpfs sa-private-run /run/synacct && exec "$0" "$@"' \
 		"$SYNACCT" --iface "$SRV_IF" --netns "$SRV" --duration 3 --json >"$LAB_DIR/first.json" 2>&1 &
 	first=$!
 	for ((i = 0; i < 50; i++)); do grep -q '"start"' "$LAB_DIR/first.json" && break; sleep 0.1; done

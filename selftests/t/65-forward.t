@@ -10,6 +10,7 @@ lab_init
 lab_require_hook $LISTENER_HOOKS
 lab_require_hook netfilter/forward
 command -v nft >/dev/null || t_skip_all "nft not installed"
+CURL=$(command -v curl)
 lab_container
 
 addr_of() { [ "$1" = 4 ] && echo $SRV_IP4 || echo $SRV_IP6; }
@@ -76,15 +77,31 @@ for fam in 4 6; do
 	fi
 	ctr_server 80 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	fwd_begin --ports $port,80
+	mport=$((19460 + fam))
+	fwd_begin --ports $port,80 --interval 0.2 ${CURL:+--metrics 127.0.0.1:$mport}
 	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
-	sleep 0.2
+	sleep 0.5	# an interval after the last SYN: the page has it
+	[ -z "$CURL" ] || $CURL -sf "http://127.0.0.1:$mport/metrics" >"$LAB_DIR/page"
 	fwd_end
 	lab_server_stop $srv $cnt
 	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
 	fwd_checks "$name" $port 20
 	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
 		"$name: nat: the container's address and port"
+	if [ -n "$CURL" ]; then
+		t_is "$(grep -E '^synacct_(nat|forwarded_via)_info' "$LAB_DIR/page")" \
+			"synacct_nat_info{port=\"$port\",to_addr=\"$(ctr_of $fam)\",to_port=\"80\"} 1
+synacct_forwarded_via_info{port=\"$port\",iface=\"$CTR_HOST_IF\"} 1" \
+			"$name: /metrics: the mapping and the interface, as in JSON"
+		t_is "$(grep -c "^synacct_nic_syn_total{port=\"$port\"} $(cli_sent)\$" "$LAB_DIR/page")" 1 \
+			"$name: /metrics: nic_syn of the published port == SYNs sent"
+		if command -v promtool >/dev/null; then
+			t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
+				"$name: /metrics: clean under promtool check metrics"
+		fi
+	else
+		t_skip "$name: /metrics" "curl is not installed"
+	fi
 	t_like "$(summary '[.tc_syn, .forwarded, .listener_syn] | join(",")' 80)" "^(0,0,0)?$" \
 		"$name: nothing counted under the target port (no row, or zeros)"
 done
