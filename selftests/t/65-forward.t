@@ -1,7 +1,8 @@
 #!/bin/bash
 # Forwarded SYNs are an outcome, not a loss: synacct on the host's
 # interface counts the SYNs the host routes on to a container namespace
-# (with and without DNAT, with and without conntrack), the SYN-ACKs that
+# (with and without DNAT, with and without conntrack, behind a bridge, a
+# Kubernetes NodePort with masquerade), the SYN-ACKs that
 # come back, and names the kernel's reason for drops on the forward path
 # (a FORWARD-chain rule, no route).  Every figure == the clients' SYNs,
 # the container's nstat and the host's; nothing unexplained.
@@ -210,7 +211,40 @@ for fam in 4 6; do
 		"$name: nat: the bridged container's address and port"
 done
 
-# 6. The table says where the published port goes.
+# 6. Kubernetes NodePort: DNAT from a node port to the pod's address, and
+# masquerade toward the pod (kube-proxy's externalTrafficPolicy=Cluster):
+# the pod sees the host as the client, and its SYN-ACKs come back to the
+# host, which undoes both translations.
+nft_srv add chain inet sa_nat post '{ type nat hook postrouting priority srcnat; }' ||
+	{ echo "Bail out! cannot create the postrouting chain"; exit 1; }
+for fam in 4 6; do
+	name="NodePort :$((30080 + fam)) -> pod :80, masquerade, IPv$fam"
+	port=$((30080 + fam))
+	if [ $fam = 4 ]; then
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to $CTR_IP4:80
+		nft_srv add rule inet sa_nat post ip daddr $CTR_IP4 tcp dport 80 counter masquerade
+	else
+		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[$CTR_IP6]:80"
+		nft_srv add rule inet sa_nat post ip6 daddr $CTR_IP6 tcp dport 80 counter masquerade
+	fi
+	ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	fwd_begin --ports $port
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
+	sleep 0.2
+	fwd_end
+	lab_server_stop $srv $cnt
+	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	fwd_checks "$name" $port 20
+	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
+		"$name: nat: the pod's address and port"
+	# NAT rules see a connection's first packet only: one per client.
+	t_is "$(nft_srv -j list chain inet sa_nat post |
+		jq '[.nftables[].rule? | select(.) | .expr[] | .counter? | select(.) | .packets] | last')" 20 \
+		"$name: masquerade applied to each of the 20 connections (the rule's counter)"
+done
+
+# 7. The table says where the published port goes.
 ctr_server 80 --accept all
 srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 lab_table_run 8084
