@@ -163,6 +163,8 @@ build_userspace() {
 		nftables jq kmod diffutils xdp-tools tmux) \
 		/usr/bin/awk /usr/bin/mount /usr/bin/umount /usr/bin/setpriv \
 		/usr/bin/taskset /usr/bin/nsenter /usr/bin/unshare /usr/bin/flock
+	# sh -c in the tests (unshare, su): bash stands in for dash.
+	[ -e "$R/usr/bin/sh" ] || ln -s bash "$R/usr/bin/sh" || die "cannot link sh"
 	# libxdp's dispatcher, for kernels where it can load one.
 	for f in $(dpkg -L libxdp1 xdp-tools | grep '\.o$'); do
 		copy_path "$f" || die "cannot copy $f"
