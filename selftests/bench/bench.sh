@@ -201,6 +201,15 @@ for ((i = 0; i < PAIRS; i++)); do
 	[ "$(summary listener_syn $PORT)" = "$FLOOD_N" ] && lst_ok=$((lst_ok + 1))
 	SA_RATE=$(awk -v n="$FLOOD_N" -v w="$FLOOD_WALL" 'BEGIN { printf "%.0f", n / w }')
 
+	# The same without XDP: what generic XDP itself costs (it copies a
+	# frame without XDP_PACKET_HEADROOM before running the program).
+	synacct_start --no-xdp
+	o0=$(proc_cpu_s $SA_PID)
+	flood "$FLOOD_N"
+	o1=$(proc_cpu_s $SA_PID)
+	synacct_stop
+	cpu[noxdp]+="$(awk -v c="$FLOOD_CPU_S" -v o=$o0 -v p=$o1 -v n="$FLOOD_N" 'BEGIN { print (c + p - o) / n * 1e9 }') "
+
 	ip netns exec "$SRV" tcpdump -i "$SRV_IF" -w /dev/null -n \
 		"tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn" 2>"$LAB_DIR/tcpdump.err" &
 	TD_PID=$!
@@ -229,6 +238,9 @@ row "host CPU per SYN under the flood, ns, lowest of $PAIRS rounds (generator + 
 	"$(low "${cpu[none]}")" "$(low "${cpu[synacct]}")" "$(ratio "$(low "${cpu[synacct]}")" "$(low "${cpu[none]}")")" "<= 1.05x"
 row "same, medians" "$(med "${cpu[none]}")" "$(med "${cpu[synacct]}")" \
 	"$(ratio "$(med "${cpu[synacct]}")" "$(med "${cpu[none]}")")" "-"
+row "same, synacct --no-xdp (TC, stack and listeners only; lowest; median)" \
+	"$(low "${cpu[none]}")" "$(low "${cpu[noxdp]}"); $(med "${cpu[noxdp]}")" \
+	"$(ratio "$(low "${cpu[noxdp]}")" "$(low "${cpu[none]}")")" "-"
 row "same, tcpdump -w /dev/null with a SYN-only filter instead of synacct (lowest; median)" \
 	"$(low "${cpu[none]}")" "tcpdump: $(low "${cpu[tcpdump]}"); $(med "${cpu[tcpdump]}")" \
 	"$(ratio "$(low "${cpu[tcpdump]}")" "$(low "${cpu[none]}")")" "synacct below tcpdump"

@@ -13,7 +13,7 @@ fi
 . "$(dirname "$0")/../lib/lab.sh"
 lab_init
 mount -t bpf bpf /sys/fs/bpf || t_skip_all "cannot mount bpffs"
-lab_require_hook tp_btf/consume_skb
+lab_require_hook $LISTENER_HOOKS
 
 MP=$((20000 + RANDOM % 30000))
 MURL=http://127.0.0.1:$MP/metrics
