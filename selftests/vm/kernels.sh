@@ -39,7 +39,7 @@ VM_MEM=${VM_MEM:-2048}
 # Modules the lab needs; nf_tables' expressions and everything else under
 # the net/ trees come along so the guest's modprobe can autoload them.
 VM_MODULES="veth nf_tables sch_ingress cls_bpf 8021q tun"
-VM_MODULE_DIRS="kernel/net kernel/drivers/net/veth* kernel/lib kernel/crypto"
+VM_MODULE_DIRS="kernel/net kernel/drivers/net/veth* kernel/drivers/net/tun* kernel/lib kernel/crypto"
 
 die() { echo "kernels.sh: $*" >&2; exit 1; }
 
