@@ -20,10 +20,16 @@
 #include <time.h>
 #include "settle.h"
 
-/* Re-readings of a port whose gaps moved, this far apart: longer than a
- * softirq's batch, short enough to stay within one interval. */
-#define SA_SETTLE_ROUNDS	8
+/* Re-readings of a port whose gaps moved: the first after a softirq's
+ * batch, then twice as far apart each time, up to 4 ms (about 50 ms in
+ * all).  Under a steady flood some SYN may be in flight at any moment:
+ * on a slow machine (QEMU TCG, where a SYN takes a hundred microseconds
+ * from hook to hook) a few readings close together can all catch one,
+ * readings spread out are far less likely to.  A port whose gap closes
+ * is done at once: only a lasting loss costs all the rounds. */
+#define SA_SETTLE_ROUNDS	16
 #define SA_SETTLE_SPACING_NS	500000
+#define SA_SETTLE_SPACING_MAX_NS 4000000
 
 enum { GAP_NIC_TC, GAP_TC_LISTENER, GAP_AT_LISTENER, GAP_SYNACK, GAP_MAX };
 
@@ -130,7 +136,9 @@ int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 
 	left = n;
 	for (int round = 0; round < SA_SETTLE_ROUNDS && left; round++) {
-		nap(SA_SETTLE_SPACING_NS);
+		long spacing = SA_SETTLE_SPACING_NS << (round < 3 ? round : 3);
+
+		nap(spacing < SA_SETTLE_SPACING_MAX_NS ? spacing : SA_SETTLE_SPACING_MAX_NS);
 		for (size_t i = 0; i < n; i++) {
 			struct gaps again;
 

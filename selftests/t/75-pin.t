@@ -14,6 +14,30 @@ fi
 lab_init
 mount -t bpf bpf /sys/fs/bpf || t_skip_all "cannot mount bpffs"
 lab_require_hook $LISTENER_HOOKS
+for tool in curl bpftool; do
+	command -v $tool >/dev/null || t_skip_all "$tool is not installed"
+done
+
+# What --pin leaves: the maps, and a link per stack program this kernel
+# attaches (its listener verdict hook; netfilter links for NAT, 6.4+).
+HOOKS=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --no-xdp --json --duration 0.1 2>/dev/null |
+	jq -r 'select(.type == "start") | .hooks[]')
+PINS=$({
+	grep -qx netfilter/local_in <<<"$HOOKS" && printf 'link_netfilter_%s\n' 0 1 2 3
+	grep -qx tp_btf/consume_skb <<<"$HOOKS" && echo link_synacct_consume_skb
+	grep -qx fexit/tcp_conn_request <<<"$HOOKS" && echo link_synacct_conn_request_fexit
+	grep -qx kprobe/tcp_conn_request <<<"$HOOKS" &&
+		printf '%s\n' link_synacct_conn_request_kprobe link_synacct_conn_request_consumed
+	printf '%s\n' link_synacct_dev_xmit link_synacct_kfree_skb link_synacct_prime \
+		link_synacct_set_state link_synacct_synack_retrans meta \
+		stack_cpu_offset stack_fwd_ifindex stack_mib_baseline stack_nat_flows stack_nat_ports \
+		stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_drops stack_synack_drops \
+		tc_created_clsact_$SRV_IF tc_prog_counters tc_synack_flight tc_synack_last \
+		tc_tc_counters tc_tc_counters_more tc_tc_counters_port tc_tc_counters_slot \
+		xdp_nic_counters xdp_nic_counters_more xdp_nic_counters_port xdp_nic_counters_slot \
+		xdp_prog_counters
+} | LC_ALL=C sort | tr '\n' ' ')
+N_PINS=$(wc -w <<<"$PINS")
 
 MP=$((20000 + RANDOM % 30000))
 MURL=http://127.0.0.1:$MP/metrics
@@ -49,9 +73,8 @@ t_is "$rc:$err" "1:synacct: nothing pinned for $SRV_IF in this namespace (no $DI
 
 lab_nstat "$SRV" >"$LAB_DIR/srv.0"
 start_quiet; t_is $? 0 "synacct --pin serves metrics"
-t_is "$(ls "$DIR" | tr '\n' ' ')" \
-	"link_netfilter_0 link_netfilter_1 link_netfilter_2 link_netfilter_3 link_synacct_consume_skb link_synacct_dev_xmit link_synacct_kfree_skb link_synacct_prime link_synacct_set_state link_synacct_synack_retrans meta stack_cpu_offset stack_fwd_ifindex stack_mib_baseline stack_nat_flows stack_nat_ports stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_drops stack_synack_drops tc_created_clsact_$SRV_IF tc_prog_counters tc_synack_flight tc_synack_last tc_tc_counters tc_tc_counters_more tc_tc_counters_port tc_tc_counters_slot xdp_nic_counters xdp_nic_counters_more xdp_nic_counters_port xdp_nic_counters_slot xdp_prog_counters " \
-	"pinned under /sys/fs/bpf/synacct/<netns inode>/<iface>: maps, links, layout"
+t_is "$(ls "$DIR" | LC_ALL=C sort | tr '\n' ' ')" "$PINS" \
+	"pinned under /sys/fs/bpf/synacct/<netns inode>/<iface>: maps, links, layout ($N_PINS)"
 lab_flood --to $SRV_IP4 --port $port --count 3000 --rate 1000 --src-net $SPOOF_NET4 >"$LAB_DIR/flood.out" &
 flood=$!; LAB_PIDS+=($flood)
 sleep 0.8
@@ -109,7 +132,7 @@ setpriv --no-new-privs --inh-caps=-all --bounding-set=-all,$caps \
 # (libbpf's lines: libxdp's dispatcher cannot load on this kernel, with
 # or without capabilities; it falls back to attaching the program alone.)
 t_is "$?:$(grep -v '^libbpf: ' "$LAB_DIR/caps.err")" "0:" "--pin with only the unit's capabilities ($caps): exit 0, no error of synacct's"
-t_is "$(ls "$DIR" | wc -l)" 34 "... and pinned its 34 objects"
+t_is "$(ls "$DIR" | wc -l)" $N_PINS "... and pinned its $N_PINS objects"
 "$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
 
 # ---- state of an incompatible synacct ----

@@ -162,7 +162,8 @@ build_userspace() {
 	copy_bin $(pkg_bins bash coreutils grep sed mawk findutils procps iproute2 \
 		nftables jq kmod diffutils xdp-tools tmux) \
 		/usr/bin/awk /usr/bin/mount /usr/bin/umount /usr/bin/setpriv \
-		/usr/bin/taskset /usr/bin/nsenter /usr/bin/unshare /usr/bin/flock
+		/usr/bin/taskset /usr/bin/nsenter /usr/bin/unshare /usr/bin/flock \
+		$(command -v curl bpftool)
 	# sh -c in the tests (unshare, su): bash stands in for dash.
 	[ -e "$R/usr/bin/sh" ] || ln -s bash "$R/usr/bin/sh" || die "cannot link sh"
 	# libxdp's dispatcher, for kernels where it can load one.
@@ -192,6 +193,7 @@ build_userspace() {
 	cp "$SA_ROOT/synacct" "$R/synacct/" &&
 	cp -r "$SA_ROOT/selftests/t" "$SA_ROOT/selftests/lib" "$SA_ROOT/selftests/bin" \
 		"$R/synacct/selftests/" &&
+	cp -r "$SA_ROOT/configs" "$R/synacct/" &&
 	copy_bin "$SA_ROOT/synacct" "$SA_ROOT"/selftests/bin/lab_* "$SA_ROOT/selftests/bin/test_parse" ||
 		die "cannot copy synacct and its tests"
 	# copy_bin placed them under their host path too; the guest uses /synacct.
