@@ -75,7 +75,9 @@ lab_nstat "$SRV" >"$LAB_DIR/srv.0"
 start_quiet; t_is $? 0 "synacct --pin serves metrics"
 t_is "$(ls "$DIR" | LC_ALL=C sort | tr '\n' ' ')" "$PINS" \
 	"pinned under /sys/fs/bpf/synacct/<netns inode>/<iface>: maps, links, layout ($N_PINS)"
-lab_flood --to $SRV_IP4 --port $port --count 3000 --rate 1000 --src-net $SPOOF_NET4 >"$LAB_DIR/flood.out" &
+# 7.5 s of flood: a slow machine (QEMU TCG) takes seconds to restart
+# synacct, which must be back before the flood ends.
+lab_flood --to $SRV_IP4 --port $port --count 3000 --rate 400 --src-net $SPOOF_NET4 >"$LAB_DIR/flood.out" &
 flood=$!; LAB_PIDS+=($flood)
 sleep 0.8
 kill -KILL $QPID; wait $QPID 2>/dev/null
@@ -101,7 +103,8 @@ t_is "$drops" "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpOutRsts)" \
 	"stack_drops{NO_SOCKET} == the RSTs the server sent (nstat TcpOutRsts): 0 SYNs lost"
 t_is "$unexpl" 0 "nothing unexplained across the restart"
 since=$(summary nic_syn $port)
-t_is "$([ "$since" -lt 3000 ] && echo yes)" yes "the restarted synacct's own summary counts only since its start ($since)"
+t_is "$([ "${since:-0}" -gt 0 ] && [ "$since" -lt 3000 ] && echo yes)" yes \
+	"the restarted synacct's own summary counts only since its start, some but not all ($since)"
 
 # ---- after a clean exit the programs stay and count ----
 
