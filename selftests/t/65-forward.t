@@ -17,6 +17,13 @@ lab_container
 addr_of() { [ "$1" = 4 ] && echo $SRV_IP4 || echo $SRV_IP6; }
 ctr_of() { [ "$1" = 4 ] && echo $CTR_IP4 || echo $CTR_IP6; }
 nft_srv() { ip netns exec "$SRV" nft "$@"; }
+dnat_to() {	# dnat_to FAMILY PORT ADDR TOPORT: the host DNATs PORT to ADDR:TOPORT
+	if [ "$1" = 4 ]; then
+		nft_srv add rule inet sa_nat pre tcp dport "$2" dnat ip to "$3:$4"
+	else
+		nft_srv add rule inet sa_nat pre tcp dport "$2" dnat ip6 to "[$3]:$4"
+	fi
+}
 ctr_delta() { nstat_delta "$LAB_DIR/ctr.0" "$LAB_DIR/ctr.1" "$1"; }
 
 # fwd_begin/fwd_end: scenario_begin/end plus the container's nstat.
@@ -71,11 +78,7 @@ nft_srv add chain inet sa_nat pre '{ type nat hook prerouting priority dstnat; }
 for fam in 4 6; do
 	name="DNAT :$((8080 + fam)) -> container :80, IPv$fam"
 	port=$((8080 + fam))
-	if [ $fam = 4 ]; then
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to $CTR_IP4:80
-	else
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[$CTR_IP6]:80"
-	fi
+	dnat_to $fam $port "$(ctr_of $fam)" 80
 	ctr_server 80 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 	mport=$((19460 + fam))
@@ -119,11 +122,7 @@ rule_packets() {
 for fam in 4 6; do
 	name="DNAT :$((8180 + fam)) -> container :81, dropped in FORWARD, IPv$fam"
 	port=$((8180 + fam))
-	if [ $fam = 4 ]; then
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to $CTR_IP4:81
-	else
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[$CTR_IP6]:81"
-	fi
+	dnat_to $fam $port "$(ctr_of $fam)" 81
 	before=$(rule_packets)
 	fwd_begin --ports $port,81
 	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --timeout-ms 1500)
@@ -191,13 +190,8 @@ ip -n "$CTR2" neigh replace $BR_IP6 lladdr "$brmac" dev sa-c1 nud permanent ||
 for fam in 4 6; do
 	name="bridge: DNAT :$((8380 + fam)) -> bridged container :80, IPv$fam"
 	port=$((8380 + fam))
-	if [ $fam = 4 ]; then
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to $BRC_IP4:80
-		dest=$BRC_IP4
-	else
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[$BRC_IP6]:80"
-		dest=$BRC_IP6
-	fi
+	dest=$([ $fam = 4 ] && echo $BRC_IP4 || echo $BRC_IP6)
+	dnat_to $fam $port $dest 80
 	CTR=$CTR2 ctr_server 80 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 	CTR=$CTR2 fwd_begin --ports $port
@@ -220,11 +214,10 @@ nft_srv add chain inet sa_nat post '{ type nat hook postrouting priority srcnat;
 for fam in 4 6; do
 	name="NodePort :$((30080 + fam)) -> pod :80, masquerade, IPv$fam"
 	port=$((30080 + fam))
+	dnat_to $fam $port "$(ctr_of $fam)" 80
 	if [ $fam = 4 ]; then
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to $CTR_IP4:80
 		nft_srv add rule inet sa_nat post ip daddr $CTR_IP4 tcp dport 80 counter masquerade
 	else
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[$CTR_IP6]:80"
 		nft_srv add rule inet sa_nat post ip6 daddr $CTR_IP6 tcp dport 80 counter masquerade
 	fi
 	ctr_server 80 --accept all
