@@ -20,12 +20,15 @@ const unsigned int sa_stage_ncounters[SA_STAGE_MAX] = {
 	[SA_STAGE_NIC] = 0 SA_NIC_COUNTERS(SA_ONE),
 	[SA_STAGE_TC] = 0 SA_TC_COUNTERS(SA_ONE),
 	[SA_STAGE_STACK] = 0 SA_STACK_COUNTERS(SA_ONE),
+	[SA_STAGE_CONTAINER] = 0 SA_CONTAINER_COUNTERS(SA_ONE),
 };
 
 const enum sa_counter sa_stage_first[SA_STAGE_MAX] = {
 	[SA_STAGE_NIC] = 0,
 	[SA_STAGE_TC] = 0 SA_NIC_COUNTERS(SA_ONE),
 	[SA_STAGE_STACK] = 0 SA_NIC_COUNTERS(SA_ONE) SA_TC_COUNTERS(SA_ONE),
+	[SA_STAGE_CONTAINER] = 0 SA_NIC_COUNTERS(SA_ONE) SA_TC_COUNTERS(SA_ONE)
+			       SA_STACK_COUNTERS(SA_ONE),
 };
 
 _Static_assert(sizeof(struct sa_nic_counters) == (0 SA_NIC_COUNTERS(SA_ONE)) * sizeof(__u64),
@@ -34,6 +37,8 @@ _Static_assert(sizeof(struct sa_tc_counters) == (0 SA_TC_COUNTERS(SA_ONE)) * siz
 	       "tc_counters: one __u64 per table row");
 _Static_assert(sizeof(struct sa_stack_counters) == (0 SA_STACK_COUNTERS(SA_ONE)) * sizeof(__u64),
 	       "stack_counters: one __u64 per table row");
+_Static_assert(sizeof(struct sa_container_counters) == (0 SA_CONTAINER_COUNTERS(SA_ONE)) * sizeof(__u64),
+	       "follow_counters: one __u64 per table row");
 _Static_assert((0 SA_COOKIE_MSS_COUNTERS(SA_ONE)) == SA_COOKIE_MSS_N,
 	       "one syncookies_mss counter per msstab slot");
 _Static_assert(offsetof(struct sa_stack_counters, syncookies_mss_7) -
@@ -46,6 +51,7 @@ const char *const sa_stage_names[SA_STAGE_MAX] = {
 	[SA_STAGE_NIC] = "nic",
 	[SA_STAGE_TC] = "tc",
 	[SA_STAGE_STACK] = "stack",
+	[SA_STAGE_CONTAINER] = "container",
 };
 
 const char *sa_group_label(const char *group)

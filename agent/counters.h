@@ -18,6 +18,7 @@ enum sa_stage_id {
 	SA_STAGE_NIC,
 	SA_STAGE_TC,
 	SA_STAGE_STACK,
+	SA_STAGE_CONTAINER,
 	SA_STAGE_MAX
 };
 
@@ -94,6 +95,14 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	  "listener_syn - syn_queued - syncookies_sent - listen_drops")	\
 	X(unexplained_synack_sent, unexplained, synack_sent,		\
 	  "synacct_unexplained{gap=\"synack_sent\"}",			\
-	  "synack_sent - syn_queued - syncookies_sent - synack_retrans - synack_forwarded - synack_retrans_failed")
+	  "synack_sent - syn_queued - syncookies_sent - synack_retrans - synack_forwarded - synack_retrans_failed") \
+	X(unexplained_to_container, unexplained, to_container,		\
+	  "synacct_unexplained{gap=\"to_container\"}",			\
+	  "forwarded - container.listener_syn - container.syn_to_request_sock - container.stack_drops, for a port whose SYNs reach a namespace followed all along (else 0)") \
+	X(unexplained_at_container_listener, unexplained, at_container_listener, \
+	  "synacct_unexplained{gap=\"at_container_listener\"}",		\
+	  "container.listener_syn - its syn_queued - syncookies_sent - listen drops") \
+	X(ct_accepted, container, accepted, "synacct_container_accepted_total", \
+	  "connections the application in the followed namespace took off its accept queue")
 
 #endif /* SYNACCT_COUNTERS_H */

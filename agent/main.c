@@ -21,6 +21,7 @@
 #include "claim.h"
 #include "config.h"
 #include "counters.h"
+#include "follow.h"
 #include "log.h"
 #include "options.h"
 #include "pin.h"
@@ -74,6 +75,7 @@ enum {
 	OPT_XDP_MODE,
 	OPT_NO_STACK,
 	OPT_LISTENER_HOOK,
+	OPT_NO_FOLLOW,
 };
 
 static const struct argp_option options[] = {
@@ -84,6 +86,7 @@ static const struct argp_option options[] = {
 	{ "no-stack", OPT_NO_STACK, NULL, 0, "Do not attach the stack-side tracepoints (stack figures are then null)", 0 },
 	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "auto (default: generic XDP, which never reconfigures the device), native (falls back to skb) or skb", 0 },
 	{ "listener-hook", OPT_LISTENER_HOOK, "HOOK", 0, "Where listener verdicts come from: auto (default), consume_skb (6.3+), fexit or kprobe (on tcp_conn_request)", 0 },
+	{ "no-follow", OPT_NO_FOLLOW, NULL, 0, "Do not follow forwarded SYNs into the namespaces that receive them (containers behind a veth or bridge); \"container\" is then null", 0 },
 	{ 0 }
 };
 
@@ -95,6 +98,7 @@ struct sa_watch_opts {
 	double duration_s;
 	bool no_xdp;
 	bool no_stack;
+	bool no_follow;
 	enum sa_xdp_mode xdp_mode;
 	struct sa_prom_opts prom;
 	const char *listener_hook;
@@ -123,6 +127,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_STACK:
 		o->no_stack = true;
+		break;
+	case OPT_NO_FOLLOW:
+		o->no_follow = true;
 		break;
 	case OPT_XDP_MODE:
 		if (sa_xdp_mode_parse(arg, &o->xdp_mode))
@@ -209,6 +216,8 @@ struct sa_watch {
 	struct sa_portset listeners, shown;
 	struct sa_view view;	/* the last record's, kept for a redraw */
 	struct sa_prom *prom;	/* --metrics */
+	struct sa_follow *follow;	/* NULL: --no-follow, or nothing to follow with */
+	unsigned long gen;	/* readings so far */
 	char pin_dir[512];	/* --pin */
 };
 
@@ -248,9 +257,12 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
 	int err = 0;
 
 	sa_snapshot_clear(snap);
+	snap->gen = ++w->gen;
 	for (int i = ST_MAX - 1; i >= 0 && !err; i--)
 		if (w->stage[i])
 			err = stage_ops[i]->read(w->stage[i], snap);
+	if (!err)
+		err = sa_follow_fill(w->follow, snap);
 	if (!err)
 		err = sa_mib_read(snap->mib);
 	snap->tcp_syncookies = sa_sysctl_syncookies();
@@ -355,6 +367,10 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	struct sa_snapshot *tmp;
 	int err;
 
+	/* Namespaces that appeared since: followed from the next reading. */
+	err = sa_follow_scan(w->follow, w->gen + 1);
+	if (err)
+		sa_err("cannot look for namespaces to follow: %s", strerror(-err));
 	err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
@@ -490,6 +506,7 @@ static void setup_report(struct sa_watch *w)
 	rc->m.nic = w->stage[ST_NIC] != NULL;
 	rc->m.nic_native = rc->m.nic && !strcmp(sa_nic_mode(w->stage[ST_NIC]), "native");
 	rc->m.stack = w->stage[ST_STACK] != NULL;
+	rc->m.follow = w->follow != NULL;
 	rc->xdp_mode = w->stage[ST_NIC] ? sa_nic_mode(w->stage[ST_NIC]) : "none";
 	rc->xdp_links = w->xdp_links;
 	rc->n_xdp_links = sa_nic_links(w->stage[ST_NIC], w->xdp_links, SA_MAX_IFACES);
@@ -499,6 +516,24 @@ static void setup_report(struct sa_watch *w)
 	if (w->o.common.verbose)
 		for (int i = 0; i < w->n_hooks; i++)
 			sa_info("hook: %s", w->hooks[i]);
+}
+
+/* Follow forwarded SYNs, from before the first reading: every namespace
+ * already behind a link is followed before its first SYN. */
+static int follow_open(struct sa_watch *w)
+{
+	int err;
+
+	if (w->o.no_follow || !w->stage[ST_STACK] ||
+	    !sa_stack_can_follow(w->stage[ST_STACK]))
+		return 0;
+	err = sa_follow_open(&w->follow, w->stage[ST_STACK], w->cfg.btf, w->cfg.verbose);
+	if (!err)
+		err = sa_follow_scan(w->follow, w->gen + 1);
+	if (err)
+		sa_err("cannot follow forwarded SYNs: %s (--no-follow does without)",
+		       strerror(-err));
+	return err;
 }
 
 static int snapshots_new(struct sa_watch *w)
@@ -571,6 +606,7 @@ int sa_watch_main(int argc, char **argv)
 	w->cfg.verbose = w->o.common.verbose;
 	w->cfg.xdp_mode = w->o.xdp_mode;
 	w->cfg.listener_hook = w->o.listener_hook;
+	w->cfg.follow = !w->o.no_follow;
 	w->enabled[ST_NIC] = !w->o.no_xdp;
 	w->enabled[ST_TC] = true;
 	w->enabled[ST_STACK] = w->enabled[ST_LISTENERS] = !w->o.no_stack;
@@ -590,7 +626,7 @@ int sa_watch_main(int argc, char **argv)
 		if (w->o.common.verbose)
 			sa_info("%s pinned state in %s", reuse ? "continuing the" : "new", w->pin_dir);
 	}
-	if (snapshots_new(w) || stages_open(w))
+	if (snapshots_new(w) || stages_open(w) || follow_open(w))
 		goto cleanup;
 	setup_report(w);
 
@@ -608,6 +644,7 @@ int sa_watch_main(int argc, char **argv)
 
 cleanup:
 	sa_prom_stop(w->prom);
+	sa_follow_close(w->follow);
 	stages_close(w);
 	sa_iface_release_all();
 	watch_free(w);

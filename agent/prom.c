@@ -345,7 +345,8 @@ static void sample_u64(FILE *f, const char *name, const char *suffix,
 
 static bool stage_measured(struct sa_measured m, enum sa_stage_id stage)
 {
-	return stage == SA_STAGE_NIC ? m.nic : stage == SA_STAGE_STACK ? m.stack : true;
+	return stage == SA_STAGE_NIC ? m.nic : stage == SA_STAGE_STACK ? m.stack :
+	       stage == SA_STAGE_CONTAINER ? m.stack && m.follow : true;
 }
 
 /* Accepted since the maps were created: what entered the accept queue
@@ -356,6 +357,15 @@ static __u64 accepted_total(const struct sa_port_stats *ps)
 	__u64 in = ps->c[SA_C_established], queued = ps->g.accept_queue_len;
 
 	return in > queued ? in - queued : 0;
+}
+
+/* The help of a derived figure of @group whose key is @key, or NULL. */
+static const char *derived_help_group(const char *group, const char *key)
+{
+#define SA_DERIVED_HELP(name, g, k, metric, help) if (!strcmp(#g, group) && !strcmp(#k, key)) return help;
+	SA_DERIVED(SA_DERIVED_HELP)
+#undef SA_DERIVED_HELP
+	return NULL;
 }
 
 /* The help of a derived figure whose key is @key, or NULL. */
@@ -411,6 +421,10 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 		}
 		family(f, d->group, "_total", "counter", help);
 		for (size_t r = 0; r < n; r++) {
+			/* Only ports whose SYNs reach a followed namespace
+			 * have figures there. */
+			if (d->stage == SA_STAGE_CONTAINER && !rows[r].ps->follow_cookie)
+				continue;
 			/* Keys that repeat in a group (MSS 1440 for IPv4 and
 			 * IPv6) are one label value: their rows add up. */
 			for (int j = i; j < SA_C_MAX; j++) {
@@ -446,6 +460,10 @@ static __s64 gap_value(const struct sa_port_view *v, const char *key)
 		return v->unexplained_tc_to_listener;
 	if (!strcmp(key, "at_listener"))
 		return v->unexplained_at_listener;
+	if (!strcmp(key, "to_container"))
+		return v->unexplained_to_container;
+	if (!strcmp(key, "at_container_listener"))
+		return v->unexplained_at_container_listener;
 	return v->unexplained_synack_sent;
 }
 
@@ -529,7 +547,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 
 /* Where a port's SYNs go when they are not for a local listener (JSON
  * "nat" and "forwarded_via"): info series, one per port that has them. */
-static void render_paths(FILE *f, const struct row *rows, size_t n)
+static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, size_t n)
 {
 	char addr[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE + 16];
 
@@ -547,6 +565,36 @@ static void render_paths(FILE *f, const struct row *rows, size_t n)
 		sample_start(f, "nat_info", "", &rows[r]);
 		fprintf(f, ",to_addr=\"%s\",to_port=\"%u\"} 1\n", addr, ps->nat.to_port);
 	}
+	if (!m.follow)
+		goto forwarded;
+	family(f, "container_info", "", "gauge",
+	       "1 for a port whose forwarded SYNs reach a followed namespace: its name "
+	       "(ip netns name, or pid:PID and cgroup) and the port they are sent to there");
+	for (size_t r = 0; r < n; r++) {
+		const struct sa_port_stats *ps = rows[r].ps;
+
+		if (rows[r].port == SA_PROM_OTHER || !ps->follow_cookie)
+			continue;
+		sample_start(f, "container_info", "", &rows[r]);
+		fputs(",netns=\"", f);
+		put_label(f, ps->follow_netns ? ps->follow_netns : "?");
+		fprintf(f, "\",to_port=\"%u\"} 1\n", ps->follow_port);
+	}
+	family(f, "container_accepted", "_total", "counter", derived_help_group("container", "accepted"));
+	for (size_t r = 0; r < n; r++)
+		if (rows[r].ps->follow_cookie)
+			sample_u64(f, "container_accepted", "_total", &rows[r], NULL, NULL,
+				   rows[r].ps->c[SA_C_ct_established] > rows[r].ps->cg.accept_queue_len ?
+				   rows[r].ps->c[SA_C_ct_established] - rows[r].ps->cg.accept_queue_len : 0);
+#define SA_CT_GAUGE_PROM(name, h)					\
+	family(f, "container_" #name, "", "gauge", h " (in the followed namespace)"); \
+	for (size_t r = 0; r < n; r++)					\
+		if (rows[r].ps->follow_cookie)				\
+			sample_u64(f, "container_" #name, "", &rows[r], NULL, NULL, \
+				   rows[r].ps->cg.name);
+	SA_GAUGES(SA_CT_GAUGE_PROM)
+#undef SA_CT_GAUGE_PROM
+forwarded:
 	family(f, "forwarded_via_info", "", "gauge",
 	       "1 for a port whose SYNs the namespace routes on: the interface its last "
 	       "forwarded SYN left by");
@@ -769,7 +817,7 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 		render_counters(f, rc->m, rows, n);
 		if (rc->m.stack) {
 			render_stack(f, rc, abs->tcp_syncookies, rows, n);
-			render_paths(f, rows, n);
+			render_paths(f, rc->m, rows, n);
 		}
 		render_host(f, rc, abs);
 		if (fclose(f))

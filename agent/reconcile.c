@@ -17,6 +17,11 @@
  * was counted as queued or cookie, a retransmission dropped after the send
  * returned as synack_retrans; one dropped before it returned failed, and
  * the stack never counted it: synack_retrans_failed.
+ * and where forwarded SYNs reach a followed namespace (a container's):
+ *   forwarded    = container.listener_syn + container.syn_to_request_sock
+ *                  + container.stack_drops + unexplained.to_container
+ *   container.listener_syn = its syn_queued + syncookies_sent + listen drops
+ *                  + unexplained.at_container_listener
  * Every unexplained figure is computed, never assumed: a non-zero one means
  * a hook missed something, and says between which stages.
  */
@@ -117,6 +122,18 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 					     C(syncookies_sent) - C(synack_retrans) -
 					     C(synack_forwarded) - C(synack_retrans_failed);
 	}
+	v->ct_listen_drops = ps->c[SA_C_ct_accept_queue_full] +
+			     ps->c[SA_C_ct_syn_queue_full] +
+			     ps->c[SA_C_ct_listen_drop_other];
+	/* Forwarded SYNs before their namespace was followed were never
+	 * counted there: a gap only when it was followed all along. */
+	if (m.stack && ps->follow_whole) {
+		v->unexplained_to_container = C(forwarded) - C(ct_listener_syn) -
+					      C(ct_syn_to_request_sock) - C(ct_stack_drops);
+		v->unexplained_at_container_listener = C(ct_listener_syn) - C(ct_syn_queued) -
+						       C(ct_syncookies_sent) -
+						       (__s64)v->ct_listen_drops;
+	}
 }
 
 /* SYN-ACKs dropped after TC egress, with the kernel's reasons, e.g.
@@ -181,6 +198,36 @@ static void listener_losses(const struct sa_port_stats *ps, struct loss *best)
 		 (unsigned long long)ps->c[SA_C_listen_drop_other]);
 }
 
+/* Losses in the namespace forwarded SYNs reach, named after it. */
+static void container_losses(const struct sa_port_stats *ps, struct loss *best)
+{
+	const char *ns = ps->follow_netns ? ps->follow_netns : "?";
+	__u64 aq_syn = ps->c[SA_C_ct_accept_queue_full];
+	__u64 aq_ack = ps->c[SA_C_ct_ack_dropped_accept_full];
+
+	if (!ps->follow_cookie)
+		return;
+	consider(best, aq_syn + aq_ack,
+		 "accept queue full in namespace %s (port %u, backlog %llu): the "
+		 "application there is not accepting fast enough; %llu forwarded SYNs "
+		 "dropped at its listener, %llu handshake ACKs dropped", ns,
+		 ps->follow_port, (unsigned long long)ps->cg.accept_backlog,
+		 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
+	consider(best, ps->c[SA_C_ct_syn_queue_full],
+		 "SYN queue full without SYN cookies in namespace %s (port %u): %llu "
+		 "forwarded SYNs dropped at its listener; enable net.ipv4.tcp_syncookies "
+		 "there or raise the backlog", ns, ps->follow_port,
+		 (unsigned long long)ps->c[SA_C_ct_syn_queue_full]);
+	consider(best, ps->c[SA_C_ct_listen_drop_other],
+		 "the listener in namespace %s (port %u) dropped %llu forwarded SYNs "
+		 "(ListenDrops without a full queue)", ns, ps->follow_port,
+		 (unsigned long long)ps->c[SA_C_ct_listen_drop_other]);
+	consider(best, ps->c[SA_C_ct_stack_drops],
+		 "%llu forwarded SYNs dropped in namespace %s before a socket took "
+		 "them (no listener on port %u there, or a firewall rule)",
+		 (unsigned long long)ps->c[SA_C_ct_stack_drops], ns, ps->follow_port);
+}
+
 /* Unexplained figures are losses too, and name the stage gap. */
 static void unexplained_losses(const struct sa_port_view *v, struct loss *best)
 {
@@ -196,6 +243,16 @@ static void unexplained_losses(const struct sa_port_view *v, struct loss *best)
 		consider(best, v->unexplained_at_listener,
 			 "%lld SYNs unexplained at the listener",
 			 (long long)v->unexplained_at_listener);
+	if (v->unexplained_to_container > 0)
+		consider(best, v->unexplained_to_container,
+			 "%lld forwarded SYNs unexplained between this namespace and %s",
+			 (long long)v->unexplained_to_container,
+			 v->ps->follow_netns ? v->ps->follow_netns : "the one they reach");
+	if (v->unexplained_at_container_listener > 0)
+		consider(best, v->unexplained_at_container_listener,
+			 "%lld forwarded SYNs unexplained at the listener in %s",
+			 (long long)v->unexplained_at_container_listener,
+			 v->ps->follow_netns ? v->ps->follow_netns : "the namespace they reach");
 	/* SYN-ACKs the stack sent (queued, cookie, retransmitted) that TC
 	 * egress never saw were dropped on their way out. */
 	if (v->unexplained_synack_sent < 0)
@@ -229,6 +286,7 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 			reason_loss(&best, ps->drops[i].reason, ps->drops[i].n, m);
 	synack_losses(ps, v->synack_drops, &best);
 	listener_losses(ps, &best);
+	container_losses(ps, &best);
 	unexplained_losses(v, &best);
 
 	if (best.n)
@@ -239,6 +297,14 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 		snprintf(v->verdict, sizeof(v->verdict),
 			 "no loss; %llu SYNs answered with SYN cookies",
 			 (unsigned long long)ps->c[SA_C_syncookies_sent]);
+	else if (C(forwarded) && ps->follow_cookie)
+		snprintf(v->verdict, sizeof(v->verdict),
+			 "no loss; %llu SYNs forwarded to namespace %s (port %u), "
+			 "%llu of them queued there, %llu answered with cookies",
+			 (unsigned long long)ps->c[SA_C_forwarded],
+			 ps->follow_netns ? ps->follow_netns : "?", ps->follow_port,
+			 (unsigned long long)ps->c[SA_C_ct_syn_queued],
+			 (unsigned long long)ps->c[SA_C_ct_syncookies_sent]);
 	else if (C(forwarded))
 		snprintf(v->verdict, sizeof(v->verdict),
 			 "no loss here; %llu SYNs forwarded (this namespace does not "
@@ -268,7 +334,8 @@ static void lost_counts(const struct sa_snapshot *s, struct sa_port_view *v)
 	__u64 lost = sa_update_failed(s);
 
 	if (!v->unexplained_nic_to_tc && !v->unexplained_tc_to_listener &&
-	    !v->unexplained_at_listener && !v->unexplained_synack_sent)
+	    !v->unexplained_at_listener && !v->unexplained_synack_sent &&
+	    !v->unexplained_to_container && !v->unexplained_at_container_listener)
 		return;
 	if (!lost && s->missed_runs) {
 		snprintf(v->verdict, sizeof(v->verdict),

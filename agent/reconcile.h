@@ -23,6 +23,7 @@ struct sa_measured {
 	 * before both hooks and is in neither nic_syn nor tc_syn. */
 	bool nic_native;
 	bool stack;		/* stack stage attached */
+	bool follow;		/* forwarded SYNs followed (not --no-follow) */
 };
 
 struct sa_port_view {
@@ -36,6 +37,11 @@ struct sa_port_view {
 	__s64 unexplained_tc_to_listener;
 	__s64 unexplained_at_listener;
 	__s64 unexplained_synack_sent;
+	/* In the namespace forwarded SYNs reach (follow.h); 0 when none
+	 * is followed. */
+	__s64 unexplained_to_container;
+	__s64 unexplained_at_container_listener;
+	__u64 ct_listen_drops;	/* every cause, there */
 	__u64 synack_drops;	/* SYN-ACKs dropped after TC egress, every reason */
 	bool cookie_mode;	/* cookies sent, or tcp_syncookies=2 */
 	char verdict[320];

@@ -53,6 +53,8 @@ static bool counter_measured(struct sa_measured m, enum sa_counter c)
 		return m.nic;
 	case SA_STAGE_STACK:
 		return m.stack;
+	case SA_STAGE_CONTAINER:
+		return m.stack && m.follow;
 	default:
 		return true;
 	}
@@ -140,7 +142,7 @@ static void json_counters(struct json_object *o, struct sa_measured m,
 			json_object_object_add(o, d->key, counter_measured(m, i) ?
 					       ju64(ps->c[i]) : NULL);
 		else if (grouped && !sa_counter_top_level(i) &&
-			 strcmp(d->group, "hidden"))
+			 strcmp(d->group, "hidden") && d->stage != SA_STAGE_CONTAINER)
 			json_group_add(o, d->group, d->key, ps->c[i]);
 	}
 }
@@ -187,6 +189,32 @@ static struct json_object *json_nat(const struct sa_port_stats *ps)
 	return o;
 }
 
+/* The listener stage in the namespace the port's forwarded SYNs reach,
+ * or null: none followed (or --no-follow). */
+static struct json_object *json_container(const struct sa_report_ctx *rc,
+					  const struct sa_port_stats *ps)
+{
+	char q[SA_ESC_SIZE(320)];
+	struct json_object *o;
+
+	if (!rc->m.follow || !ps->follow_cookie)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "netns", json_object_new_string(
+			       sa_json_str(ps->follow_netns ? ps->follow_netns : "?", q, sizeof(q))));
+	json_object_object_add(o, "port", json_object_new_int(ps->follow_port));
+	for (int i = 0; i < SA_C_MAX; i++)
+		if (sa_counters[i].stage == SA_STAGE_CONTAINER &&
+		    !strcmp(sa_counters[i].group, "container"))
+			json_object_object_add(o, sa_counters[i].key, ju64(ps->c[i]));
+	json_object_object_add(o, "accepted", json_object_new_int64(ps->ct_accepted));
+#define SA_GAUGE_JSON(name, help) \
+	json_object_object_add(o, #name, ju64(ps->cg.name));
+	SA_GAUGES(SA_GAUGE_JSON)
+#undef SA_GAUGE_JSON
+	return o;
+}
+
 static struct json_object *json_port(const struct sa_report_ctx *rc,
 				     const struct sa_port_view *pv)
 {
@@ -219,6 +247,7 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 								 ~SA_DROP_SYNACK),
 					       ju64(ps->drops[i].n));
 	json_object_object_add(o, "synack_drops", sd);
+	json_object_object_add(o, "container", json_container(rc, ps));
 
 	json_object_object_add(o, "cookie_mode", json_object_new_boolean(pv->cookie_mode));
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
@@ -236,6 +265,10 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 			       json_object_new_int64(pv->unexplained_at_listener));
 	json_object_object_add(un, "synack_sent",
 			       json_object_new_int64(pv->unexplained_synack_sent));
+	json_object_object_add(un, "to_container",
+			       json_object_new_int64(pv->unexplained_to_container));
+	json_object_object_add(un, "at_container_listener",
+			       json_object_new_int64(pv->unexplained_at_container_listener));
 	json_object_object_add(o, "unexplained", un);
 	json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));
 	return o;

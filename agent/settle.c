@@ -31,7 +31,7 @@
 #define SA_SETTLE_SPACING_NS	500000
 #define SA_SETTLE_SPACING_MAX_NS 4000000
 
-enum { GAP_NIC_TC, GAP_TC_LISTENER, GAP_AT_LISTENER, GAP_SYNACK, GAP_MAX };
+enum { GAP_NIC_TC, GAP_TC_LISTENER, GAP_AT_LISTENER, GAP_TO_CONTAINER, GAP_SYNACK, GAP_MAX };
 
 struct gaps {
 	__s64 g[GAP_MAX];
@@ -46,6 +46,7 @@ static void gaps_of(const struct sa_port_stats *ps, struct sa_measured m,
 	out->g[GAP_NIC_TC] = v.unexplained_nic_to_tc;
 	out->g[GAP_TC_LISTENER] = v.unexplained_tc_to_listener;
 	out->g[GAP_AT_LISTENER] = v.unexplained_at_listener;
+	out->g[GAP_TO_CONTAINER] = v.unexplained_to_container;
 	out->g[GAP_SYNACK] = v.unexplained_synack_sent;
 }
 
@@ -62,6 +63,9 @@ static int reread_port(const struct sa_port_stats *ps, __u32 port,
 		       sa_reread_fn reread, void *ctx, struct sa_port_stats *tmp)
 {
 	memset(tmp, 0, sizeof(*tmp));
+	/* Which gaps the port has (a followed namespace's). */
+	tmp->follow_cookie = ps->follow_cookie;
+	tmp->follow_whole = ps->follow_whole;
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		if (!sa_port_drop(tmp, ps->drops[i].reason))
 			return -ENOMEM;
@@ -93,9 +97,13 @@ static void settle_port(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 	 * it; a SYN-ACK counted at TC egress before its SYN's verdict. */
 	if (m.nic)
 		take_off(ps, before, SA_C_nic_syn,
-			 x[GAP_NIC_TC] + x[GAP_TC_LISTENER] + x[GAP_AT_LISTENER]);
-	take_off(ps, before, SA_C_tc_syn, x[GAP_TC_LISTENER] + x[GAP_AT_LISTENER]);
+			 x[GAP_NIC_TC] + x[GAP_TC_LISTENER] + x[GAP_AT_LISTENER] +
+			 x[GAP_TO_CONTAINER]);
+	take_off(ps, before, SA_C_tc_syn,
+		 x[GAP_TC_LISTENER] + x[GAP_AT_LISTENER] + x[GAP_TO_CONTAINER]);
 	take_off(ps, before, SA_C_listener_syn, x[GAP_AT_LISTENER]);
+	/* Forwarded, not yet at the container's listener. */
+	take_off(ps, before, SA_C_forwarded, x[GAP_TO_CONTAINER]);
 	take_off(ps, before, SA_C_synack_sent, x[GAP_SYNACK]);
 }
 
@@ -155,7 +163,7 @@ int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 					u[i].least.g[j] = again.g[j];
 			/* SYNs lost never come back: a SYN gap below what had
 			 * lasted is a hook caught between two increments. */
-			for (int j = GAP_NIC_TC; j <= GAP_AT_LISTENER; j++)
+			for (int j = GAP_NIC_TC; j <= GAP_TO_CONTAINER; j++)
 				if (u[i].least.g[j] < u[i].before.g[j] &&
 				    u[i].seen.g[j] >= u[i].before.g[j])
 					u[i].least.g[j] = u[i].before.g[j];

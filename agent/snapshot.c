@@ -132,7 +132,7 @@ bool sa_port_stats_zero(const struct sa_port_stats *ps)
 /* One port of a difference: counters and drops subtract, gauges are the
  * newer reading. */
 static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
-		     const struct sa_port_stats *pb)
+		     const struct sa_port_stats *pb, unsigned long b_gen)
 {
 	for (int i = 0; i < SA_C_MAX; i++)
 		po->c[i] = pa->c[i] - (pb ? pb->c[i] : 0);
@@ -153,6 +153,15 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 	po->has_nat = pa->has_nat;
 	po->gauges_lent = pa->gauges_lent;
 	po->fwd_ifindex = pa->fwd_ifindex;
+	po->follow_cookie = pa->follow_cookie;
+	po->follow_netns = pa->follow_netns;
+	po->follow_port = pa->follow_port;
+	po->follow_since = pa->follow_since;
+	po->follow_whole = pa->follow_cookie && pa->follow_since && pa->follow_since <= b_gen;
+	po->cg = pa->cg;
+	po->ct_accepted = (__s64)po->c[SA_C_ct_established] -
+			  ((__s64)pa->cg.accept_queue_len -
+			   (pb ? (__s64)pb->cg.accept_queue_len : 0));
 	po->accepted = (__s64)po->c[SA_C_established] -
 		       ((__s64)pa->g.accept_queue_len -
 			(pb ? (__s64)pb->g.accept_queue_len : 0));
@@ -173,7 +182,7 @@ int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 		if (!a->port[p])
 			continue;
 		po = sa_snapshot_port(out, p);
-		err = po ? port_diff(po, a->port[p], b->port[p]) : -ENOMEM;
+		err = po ? port_diff(po, a->port[p], b->port[p], b->gen) : -ENOMEM;
 	}
 	out->nic_unparsed = a->nic_unparsed - b->nic_unparsed;
 	out->tc_unparsed = a->tc_unparsed - b->tc_unparsed;
@@ -184,6 +193,7 @@ int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	for (int i = 0; i < SA_MIB_MAX; i++)
 		out->mib[i] = a->mib[i] - b->mib[i];
 	out->tcp_syncookies = a->tcp_syncookies;
+	out->gen = a->gen;
 	for (size_t i = 0; i < a->n_listeners && !err; i++)
 		err = sa_snapshot_add_listener(out, &a->listeners[i]);
 	if (err)

@@ -47,6 +47,20 @@ struct sa_port_stats {
 	bool gauges_lent;
 	/* Output interface of the port's last forwarded SYN, 0: none. */
 	__u32 fwd_ifindex;
+	/* The namespace its forwarded SYNs last reached (its cookie,
+	 * agent/follow.c), 0: none followed; its name, and the listener's gauges there on
+	 * the port the SYNs were sent to. */
+	__u64 follow_cookie;
+	const char *follow_netns;
+	__u32 follow_port;
+	/* The first reading its namespace was followed for; in a
+	 * difference, whether it was followed all along (only then are
+	 * forwarded SYNs it does not show unexplained). */
+	unsigned long follow_since;
+	bool follow_whole;
+	struct sa_listener_gauges cg;
+	/* In a difference: what the application there took off the queue. */
+	__s64 ct_accepted;
 	/* In a difference: the gauges are not what they were in the older
 	 * reading (a queue moved, a listener came or went). */
 	bool gauges_moved;
@@ -54,6 +68,7 @@ struct sa_port_stats {
 
 struct sa_snapshot {
 	struct sa_port_stats *port[SA_MAX_PORTS];
+	unsigned long gen;	/* which reading this is: 1, 2, ... */
 	__u64 nic_unparsed;
 	__u64 tc_unparsed;
 	/* Counts each stage lost to a full counter map (update_failed). */

@@ -41,6 +41,9 @@ struct sa_stage_cfg {
 	const char *pin_dir;
 	/* --listener-hook: auto (or NULL), consume_skb, fexit or kprobe. */
 	const char *listener_hook;
+	/* Follow forwarded SYNs into the namespaces they reach (not
+	 * --no-follow; agent/follow.c). */
+	bool follow;
 };
 
 struct sa_stage_ops {
@@ -69,6 +72,12 @@ extern const struct sa_stage_ops sa_listener_stage;	/* kprobe/listeners.c */
  * (include/bpf/synack.h), for the stack stage to share; -ENOENT when the
  * TC stage is not open (tc/tc.c). */
 int sa_tc_synack_maps(int *flight_fd, int *last_fd);
+
+/* Follow forwarded SYNs into the caller's current namespace, whose
+ * cookie is @cookie; -EOPNOTSUPP without the netfilter hooks or with
+ * --no-follow (kprobe/stack.c). */
+int sa_stack_follow_here(void *stack, __u64 cookie);
+bool sa_stack_can_follow(void *stack);
 
 /* The XDP attach mode in use, "native" or "skb" (xdp/nic.c). */
 const char *sa_nic_mode(void *nic);

@@ -274,6 +274,33 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		}
 		wrap_newline(&w);
 	}
+	if (rc->m.follow && ps->follow_cookie) {
+		char q[SA_ESC_SIZE(320)];
+
+		/* The listener stage where the forwarded SYNs went. */
+		wrap_start(&w, "");
+		snprintf(unit, sizeof(unit), "in netns %.60s port %u:",
+			 sa_tty_str(ps->follow_netns ? ps->follow_netns : "?", q, sizeof(q)),
+			 ps->follow_port);
+		wrap_unit(&w, unit, NULL);
+		for (int i = 0; i < SA_C_MAX; i++) {
+			if (sa_counters[i].stage != SA_STAGE_CONTAINER ||
+			    strcmp(sa_counters[i].group, "container") ||
+			    (!ps->c[i] && i != SA_C_ct_listener_syn && i != SA_C_ct_syn_queued &&
+			     i != SA_C_ct_established))
+				continue;
+			snprintf(unit, sizeof(unit), "%s %llu", sa_counters[i].key,
+				 (unsigned long long)ps->c[i]);
+			wrap_unit(&w, unit, NULL);
+		}
+		snprintf(unit, sizeof(unit), "accepted %lld", (long long)ps->ct_accepted);
+		wrap_unit(&w, unit, NULL);
+		snprintf(unit, sizeof(unit), "accept_queue %llu/%llu",
+			 (unsigned long long)ps->cg.accept_queue_len,
+			 (unsigned long long)ps->cg.accept_backlog);
+		wrap_unit(&w, unit, NULL);
+		wrap_newline(&w);
+	}
 	wrap_start(&w, "");
 	for (size_t c = 0; c < N_COLUMNS; c++) {
 		if (lo->in_row[c])

@@ -103,7 +103,42 @@
 	  "cookies sent to clients without TCP timestamps: no window scaling, no SACK") \
 	SA_COOKIE_MSS_COUNTERS(X)
 
-#define SA_COUNTERS(X) SA_NIC_COUNTERS(X) SA_TC_COUNTERS(X) SA_STACK_COUNTERS(X)
+/*
+ * The listener stage of forwarded SYNs in the namespace they were
+ * forwarded to (a container's, found from the output device), counted
+ * under the port the client asked for on the watched interface
+ * (kprobe/follow.bpf.h).  The same quantities as the stack stage's rows
+ * of the same key, measured there; JSON object "container", metric
+ * synacct_container_total{counter=KEY}.
+ */
+#define SA_CONTAINER_COUNTERS(X)					\
+	X(CONTAINER, ct_listener_syn, container, listener_syn,		\
+	  "forwarded SYNs consumed by a listening socket in the namespace they were forwarded to") \
+	X(CONTAINER, ct_syn_queued, container, syn_queued,		\
+	  "of those, queued (request sock created)")			\
+	X(CONTAINER, ct_syncookies_sent, container, syncookies_sent,	\
+	  "of those, answered with a SYN cookie")			\
+	X(CONTAINER, ct_accept_queue_full, container, accept_queue_full, \
+	  "of those, dropped: accept queue full (ListenOverflows)")	\
+	X(CONTAINER, ct_syn_queue_full, container, syn_queue_full,	\
+	  "of those, dropped: SYN queue full, no cookies (TCPReqQFullDrop)") \
+	X(CONTAINER, ct_listen_drop_other, container, listen_drop_other, \
+	  "of those, dropped for another reason (ListenDrops only)")	\
+	X(CONTAINER, ct_unclassified, hidden, ct_unclassified,		\
+	  "forwarded SYNs at a listener on a CPU with no MIB baseline yet (shows as unexplained.at_container_listener)") \
+	X(CONTAINER, ct_syn_to_request_sock, container, syn_to_request_sock, \
+	  "forwarded retransmitted SYNs answered from their request sock there") \
+	X(CONTAINER, ct_stack_drops, container, stack_drops,		\
+	  "forwarded SYNs freed in that namespace before a socket took them (any reason)") \
+	X(CONTAINER, ct_established, container, established,		\
+	  "handshakes of forwarded SYNs completed into the accept queue there") \
+	X(CONTAINER, ct_ack_dropped_accept_full, container, ack_dropped_accept_full, \
+	  "handshake ACKs dropped there because the accept queue was full") \
+	X(CONTAINER, ct_syncookies_recv, container, syncookies_recv,	\
+	  "cookie ACKs validated there (SyncookiesRecv)")
+
+#define SA_COUNTERS(X) SA_NIC_COUNTERS(X) SA_TC_COUNTERS(X) SA_STACK_COUNTERS(X) \
+	SA_CONTAINER_COUNTERS(X)
 
 /* The label of each group's metric family; sparse: only the keys that
  * are not zero are printed (a port sees one or two MSS values). */
@@ -112,7 +147,8 @@
 	X(syncookies_mss, mss, 1)					\
 	X(stack_drops, reason, 1)					\
 	X(synack_drops, reason, 1)					\
-	X(unexplained, gap, 0)
+	X(unexplained, gap, 0)					\
+	X(container, counter, 0)
 
 /* The MSS table as the BPF side needs it, from the rows above. */
 #define SA_MSS_VALUE(stage, name, group, key, help) key,
@@ -147,6 +183,15 @@ struct sa_tc_counters {
 struct sa_stack_counters {
 	SA_STACK_COUNTERS(SA_STRUCT_FIELD)
 };
+
+/* The namespaces forwarded SYNs are followed into (kprobe/follow.bpf.h):
+ * map follow_counters, by the port the client asked for. */
+struct sa_container_counters {
+	SA_CONTAINER_COUNTERS(SA_STRUCT_FIELD)
+};
+/* Namespaces followed at most: each costs the agent a file descriptor
+ * and an iterator read per interval. */
+#define SA_MAX_FOLLOW 64
 
 /* Per-program counters that have no port: map prog_counters, a one-entry
  * per-CPU array in each of the XDP, TC and stack objects. */

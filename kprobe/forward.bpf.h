@@ -2,7 +2,7 @@
 /*
  * forward.bpf.h - SYNs the watched namespace routes onward (to a
  * container's veth, a bridge, another host): an outcome, not a loss.
- * Included by stack.bpf.c after nat.bpf.h.
+ * Included by stack.bpf.c after nat.bpf.h and follow.bpf.h.
  *
  * A netfilter program at FORWARD, IPv4 and IPv6, late (after the filter
  * chains: a SYN a FORWARD rule drops is a kfree_skb with its reason, not
@@ -46,6 +46,7 @@ static __always_inline void fwd_syn(struct sk_buff *skb, const struct nf_hook_st
 	c = sa_port_counters(stack_counters, port, struct sa_stack_counters);
 	if (c)
 		c->forwarded++;
+	follow_learn(skb, si, port);
 	out = BPF_CORE_READ(state, out, ifindex);
 	old = bpf_map_lookup_elem(&fwd_ifindex, &port);
 	if (!old || *old != out)

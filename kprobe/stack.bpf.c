@@ -13,6 +13,8 @@
  *   tcp:tcp_retransmit_synack SYN-ACK retransmissions
  *   sock:inet_sock_set_state  handshakes completed (SYN_RECV -> ESTABLISHED)
  *   tcp:tcp_destroy_sock      priming the per-CPU MIB baselines (see below)
+ * and the same events in the namespaces forwarded SYNs are followed into
+ * (follow.bpf.h).
  *
  * Tracepoints are global: every event is filtered to the watched network
  * namespace (net_cookie) and, where the skb tells it, to the watched
@@ -100,6 +102,7 @@ struct rtx_mark {
 	__u32 isn;
 	__u32 port;
 	__u32 pending;
+	__u32 follow;		/* in a followed namespace (follow.bpf.h) */
 };
 
 struct {
@@ -200,8 +203,9 @@ static __always_inline int cpu_offset_of(__u32 cpu, __u64 *off)
 	return 0;
 }
 
-/* @cpu's value of the namespace's MIB counters. */
-static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v)
+/* @cpu's value of the MIB counters at @mib (a namespace's
+ * mib.net_statistics). */
+static __always_inline int read_mibs_at(__u64 mib, __u32 cpu, __u64 *v)
 {
 	__u64 win[SA_MIB_WIN];
 	unsigned long base;
@@ -209,10 +213,7 @@ static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v)
 
 	if (cpu_offset_of(cpu, &off))
 		return -1;
-	/* Constant for the namespace's lifetime: read once (see watched_net). */
-	if (!watched_mib)
-		watched_mib = (__u64)BPF_CORE_READ(net, mib.net_statistics);
-	base = watched_mib + off;
+	base = mib + off;
 	if (mib_win_ok &&
 	    bpf_probe_read_kernel(win, sizeof(win),
 				  (void *)(base + mib_win_lo * sizeof(unsigned long))))
@@ -227,6 +228,15 @@ static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v)
 			return -1;
 	}
 	return 0;
+}
+
+/* @cpu's value of the watched namespace's MIB counters. */
+static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v)
+{
+	/* Constant for the namespace's lifetime: read once (see watched_net). */
+	if (!watched_mib)
+		watched_mib = (__u64)BPF_CORE_READ(net, mib.net_statistics);
+	return read_mibs_at(watched_mib, cpu, v);
 }
 
 /* Move this CPU's baseline to now; with @delta, say what changed. */
@@ -478,8 +488,9 @@ static __always_inline bool is_syn(const struct syn_info *si)
 	return (si->flags & (SA_TCP_SYN | SA_TCP_ACK)) == SA_TCP_SYN;
 }
 
-/* Was this SYN a retransmission that its request sock answered? */
-static __always_inline bool rtx_match(const struct syn_info *si)
+/* Was this SYN (counted under @port) a retransmission that its request
+ * sock answered?  @follow: in a followed namespace. */
+static __always_inline bool rtx_match(const struct syn_info *si, __u32 port, bool follow)
 {
 	struct rtx_mark *m;
 	__u32 zero = 0;
@@ -488,10 +499,11 @@ static __always_inline bool rtx_match(const struct syn_info *si)
 	if (!m || !m->pending)
 		return false;
 	m->pending = 0;
-	return m->port == si->dport && m->isn == si->seq;
+	return m->port == port && m->isn == si->seq && m->follow == follow;
 }
 
 #include "nat.bpf.h"
+#include "follow.bpf.h"
 #include "forward.bpf.h"
 
 #define STACK_INC(port, field) do {					\
@@ -619,7 +631,14 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	 * processed must not take that SYN's delta (its SyncookiesSent). */
 	if (!skb->skb_iif)
 		return 0;
-	if (!in_netns(net) || skb_tcp(skb, &si))
+	if (!in_netns(net)) {
+		struct follow_base *b = follow_base_of(net);
+
+		if (b)
+			follow_free(b, skb);
+		return 0;
+	}
+	if (skb_tcp(skb, &si))
 		return 0;
 	/* Drops may come with MIB updates (ListenOverflows on the ACK
 	 * path): move the baseline, and see what moved. */
@@ -645,7 +664,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 			STACK_INC(si.dport, syncookies_failed);
 		return 0;
 	}
-	if (rtx_match(&si)) {
+	if (rtx_match(&si, si.dport, false)) {
 		STACK_INC(si.dport, syn_to_request_sock);
 		return 0;
 	}
@@ -704,13 +723,22 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 			return 0;
 	}
 	net = skb_net(skb);
-	if (!in_netns(net) || skb_tcp(skb, &si) || !is_syn(&si))
+	if (!in_netns(net)) {
+		struct follow_base *b = follow_base_of(net);
+
+		if (b && at_listener)
+			follow_listener(b, skb);
+		else if (b)
+			follow_rtx_consumed(skb);
+		return 0;
+	}
+	if (skb_tcp(skb, &si) || !is_syn(&si))
 		return 0;
 	iif = skb->skb_iif;
 	nat_unmap_skb(skb, &si);
 
 	if (!at_listener) {
-		if (watched(iif) && rtx_match(&si))
+		if (watched(iif) && rtx_match(&si, si.dport, false))
 			STACK_INC(si.dport, syn_to_request_sock);
 		return 0;
 	}
@@ -746,7 +774,14 @@ static __always_inline int listener_verdict(struct net *net, struct sk_buff *skb
 	__u32 iif;
 	int err;
 
-	if (!in_netns(net) || skb_tcp(skb, &si) || !is_syn(&si))
+	if (!in_netns(net)) {
+		struct follow_base *b = follow_base_of(net);
+
+		if (b)
+			follow_listener(b, skb);
+		return 0;
+	}
+	if (skb_tcp(skb, &si) || !is_syn(&si))
 		return 0;
 	iif = skb->skb_iif;
 	nat_unmap_skb(skb, &si);
@@ -811,8 +846,13 @@ int BPF_PROG(synacct_synack_retrans, const struct sock *sk,
 	struct rtx_mark *m;
 	__u32 zero = 0, port;
 
-	if (!in_netns(BPF_CORE_READ(sk, __sk_common.skc_net.net)))
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+
+	if (!in_netns(net)) {
+		if (follow_base_of(net))
+			follow_synack_retrans(req);
 		return 0;
+	}
 	port = BPF_CORE_READ(req, __req_common.skc_num);
 	port = nat_unmap_sk(&req->__req_common, BPF_CORE_READ(req, rsk_ops, family),
 			    port, false);
@@ -823,6 +863,7 @@ int BPF_PROG(synacct_synack_retrans, const struct sock *sk,
 	if (m) {
 		m->isn = BPF_CORE_READ((struct tcp_request_sock *)req, rcv_isn);
 		m->port = port;
+		m->follow = 0;
 		/* Only a retransmission inside packet processing (softirq
 		 * receiving a SYN) can belong to a SYN; a timer's mark is
 		 * cleared by the next consume or free that checks it. */
@@ -871,8 +912,13 @@ int BPF_PROG(synacct_set_state, const struct sock *sk, const int oldstate,
 	if (BPF_CORE_READ(sk, sk_protocol) != SA_IPPROTO_TCP)
 		return 0;
 	net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
-	if (!in_netns(net))
+	if (!in_netns(net)) {
+		struct follow_base *b = follow_base_of(net);
+
+		if (b)
+			follow_established(b, sk);
 		return 0;
+	}
 	/* The handshake's ACK may have carried a cookie, validated on this
 	 * CPU just before the child was created. */
 	have_delta = !mib_advance(net, d);
@@ -914,11 +960,13 @@ int BPF_PROG(synacct_prime, struct sock *sk)
 {
 	struct prime_ctx pc;
 
-	if (!priming)
-		return 0;
 	pc.net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
-	if (in_netns(pc.net))
-		bpf_loop(nr_cpus, prime_cpu, &pc, 0);
+	if (priming) {
+		if (in_netns(pc.net))
+			bpf_loop(nr_cpus, prime_cpu, &pc, 0);
+	} else if (follow_on) {
+		follow_prime(pc.net);
+	}
 	return 0;
 }
 

@@ -632,6 +632,7 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		st->skel->rodata->watched_ifindex[i] = watched[i];
 	st->skel->rodata->n_watched = n_watched;
 	st->skel->rodata->nr_cpus = libbpf_num_possible_cpus();
+	st->skel->rodata->follow_on = cfg->follow;
 	err = find_listener_hook(st, btf, cfg->listener_hook);
 	if (err)
 		goto cleanup;
@@ -870,13 +871,41 @@ static int read_nat(struct stack_stage *st, struct sa_snapshot *snap)
 	return 0;
 }
 
+/* Which followed namespace each port's SYNs reached (follow_port_ns). */
+static int read_follow(struct stack_stage *st, struct sa_snapshot *snap)
+{
+	int fd = bpf_map__fd(st->skel->maps.follow_port_ns);
+	__u32 key, next, *prev = NULL;
+	__u64 cookie;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+
+		key = next;
+		prev = &key;
+		if (key >= SA_MAX_PORTS || bpf_map_lookup_elem(fd, &key, &cookie))
+			continue;
+		ps = sa_snapshot_port(snap, key);
+		if (!ps)
+			return -ENOMEM;
+		ps->follow_cookie = cookie;
+	}
+	return 0;
+}
+
 static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct stack_stage *st = priv;
 	int err;
 
-	err = sa_read_port_map(bpf_map__fd(st->skel->maps.stack_counters),
-			       SA_STAGE_STACK, snap);
+	/* The namespaces SYNs are forwarded to are downstream: first. */
+	err = sa_read_port_map(bpf_map__fd(st->skel->maps.container_counters),
+			       SA_STAGE_CONTAINER, snap);
+	if (!err)
+		err = read_follow(st, snap);
+	if (!err)
+		err = sa_read_port_map(bpf_map__fd(st->skel->maps.stack_counters),
+				       SA_STAGE_STACK, snap);
 	if (!err)
 		err = read_drops(bpf_map__fd(st->skel->maps.stack_drops), 0, snap);
 	if (!err)
@@ -892,6 +921,42 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 	return err;
 }
 
+/*
+ * Follow forwarded SYNs into the namespace the caller is in now (the
+ * agent enters it), whose cookie is @cookie: closing a socket there
+ * creates its per-CPU MIB baselines (follow.bpf.h), as prime_baselines
+ * does for the watched one.
+ */
+bool sa_stack_can_follow(void *priv)
+{
+	struct stack_stage *st = priv;
+
+	return st && st->nat_hook && st->skel->rodata->follow_on;
+}
+
+int sa_stack_follow_here(void *priv, __u64 cookie)
+{
+	struct stack_stage *st = priv;
+	int ctl, fd, err = 0;
+	__u32 zero = 0;
+	__u64 none = 0;
+
+	if (!sa_stack_can_follow(st))
+		return -EOPNOTSUPP;
+	ctl = bpf_map__fd(st->skel->maps.follow_ctl);
+	if (bpf_map_update_elem(ctl, &zero, &cookie, BPF_ANY))
+		return -errno;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		err = -errno;
+	else
+		close(fd);
+	bpf_map_update_elem(ctl, &zero, &none, BPF_ANY);
+	return err;
+}
+
 static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct stack_stage *st = priv;
@@ -901,7 +966,12 @@ static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *p
 	__u64 *vals;
 	int err;
 
-	/* The drops first: they are downstream of the listener's counts. */
+	/* The namespace SYNs are forwarded to, then the drops: downstream
+	 * of the listener's counts. */
+	err = sa_read_port_entry(bpf_map__fd(st->skel->maps.container_counters),
+				 SA_STAGE_CONTAINER, port, ps);
+	if (err)
+		return err;
 	vals = calloc(ncpu, sizeof(__u64));
 	if (!vals)
 		return -ENOMEM;

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * follow.c - follow forwarded SYNs into the namespaces that receive them.
+ *
+ * Which namespaces: those at the other end of this namespace's links (a
+ * veth whose peer is in another namespace: IFLA_LINK_NETNSID), whether
+ * the SYN leaves through the veth itself (routed, Calico-style) or
+ * through a bridge it is a port of (docker0-style).  All of them are
+ * followed from the start, before the first SYN (a namespace followed
+ * later would miss the SYNs before), and new ones at each reading, up to
+ * SA_MAX_FOLLOW; which SYNs count there is decided by flow in BPF
+ * (kprobe/follow.bpf.h), so following a namespace no SYN reaches costs
+ * nothing but a file descriptor.
+ *
+ * A namespace id is only a number in this namespace: the namespace itself
+ * is found by asking the kernel for the id of each candidate (RTM_GETNSID
+ * with NETNSA_FD): the named ones in /run/netns (their `ip netns` name),
+ * then every process's /proc/PID/ns/net (named by its cgroup, where a
+ * container engine puts the container's id, else pid:PID).  The agent
+ * holds each followed namespace open, enters it to prime the baselines
+ * and to read its listeners' queues (iter/tcp reads the namespace of
+ * whoever creates the iterator), and returns to the watched one.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/netlink.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
+#include "follow.h"
+#include "log.h"
+#include "stage.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+struct followed {
+	__u64 cookie;
+	int fd;
+	int nsid;
+	unsigned long since;	/* the first reading it was followed for */
+	char name[320];
+};
+
+struct sa_follow {
+	void *stack;
+	struct sa_listeners *ls;
+	int home;		/* the watched namespace */
+	int nl;			/* rtnetlink, in the watched namespace */
+	bool verbose;
+	bool full_said;
+	struct followed ns[SA_MAX_FOLLOW];
+	int n;
+	/* Namespace ids already looked for and not found (a namespace no
+	 * process holds any more), so each is searched for once. */
+	int missing[64];
+	int n_missing;
+};
+
+static __u32 nl_seq;
+
+/* Send @req, then hand every reply message to @fn until NLMSG_DONE (a
+ * dump) or the first reply (a request). */
+static int nl_talk(int nl, struct nlmsghdr *req,
+		   int (*fn)(struct nlmsghdr *h, void *ctx), void *ctx)
+{
+	char buf[32768];
+	bool dump = req->nlmsg_flags & NLM_F_DUMP;
+	__u32 seq = ++nl_seq;
+	int err = 0;
+
+	req->nlmsg_seq = seq;
+	if (send(nl, req, req->nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t len = recv(nl, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return err;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+
+				return e->error;
+			}
+			if (!err)
+				err = fn(h, ctx);
+			if (!dump)
+				return err;
+		}
+	}
+}
+
+struct peers {
+	int nsid[SA_MAX_FOLLOW * 4];
+	int n;
+};
+
+static int link_peer(struct nlmsghdr *h, void *ctx)
+{
+	struct peers *p = ctx;
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	int len = IFLA_PAYLOAD(h);
+	struct rtattr *a;
+
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		int id;
+
+		if (a->rta_type != IFLA_LINK_NETNSID ||
+		    RTA_PAYLOAD(a) < sizeof(int))
+			continue;
+		memcpy(&id, RTA_DATA(a), sizeof(id));
+		for (int i = 0; i < p->n; i++)
+			if (p->nsid[i] == id)
+				return 0;
+		if (id >= 0 && p->n < (int)(sizeof(p->nsid) / sizeof(p->nsid[0])))
+			p->nsid[p->n++] = id;
+	}
+	return 0;
+}
+
+/* The ids of the namespaces at the other end of this namespace's links. */
+static int peer_namespaces(int nl, struct peers *p)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg ifi;
+	} req = {
+		.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.h.nlmsg_type = RTM_GETLINK,
+		.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+	};
+
+	p->n = 0;
+	return nl_talk(nl, &req.h, link_peer, p);
+}
+
+static int nsid_reply(struct nlmsghdr *h, void *ctx)
+{
+	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(struct rtgenmsg));
+	struct rtattr *a = (struct rtattr *)((char *)NLMSG_DATA(h) +
+					     NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == NETNSA_NSID && RTA_PAYLOAD(a) >= sizeof(int))
+			memcpy(ctx, RTA_DATA(a), sizeof(int));
+	return 0;
+}
+
+/* The id this namespace gives the namespace of @fd; -1: none. */
+static int nsid_of(int nl, int fd)
+{
+	struct {
+		struct nlmsghdr h;
+		struct rtgenmsg g;
+		char pad[3];
+		struct rtattr a;
+		__u32 fd;
+	} req = {
+		.h.nlmsg_len = sizeof(req),
+		.h.nlmsg_type = RTM_GETNSID,
+		.h.nlmsg_flags = NLM_F_REQUEST,
+		.g.rtgen_family = AF_UNSPEC,
+		.a.rta_len = RTA_LENGTH(sizeof(__u32)),
+		.a.rta_type = NETNSA_FD,
+		.fd = fd,
+	};
+	int id = -1;
+
+	if (nl_talk(nl, &req.h, nsid_reply, &id))
+		return -1;
+	return id;
+}
+
+/* A container engine's name for a process: its cgroup, when not the
+ * root one. */
+static void proc_name(const char *pid, char *out, size_t len)
+{
+	char path[300], line[512], *p;
+	FILE *f;
+
+	snprintf(out, len, "pid:%.16s", pid);
+	snprintf(path, sizeof(path), "/proc/%s/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	/* cgroup v2: "0::/system.slice/docker-<id>.scope" */
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "::");
+		if (!p)
+			continue;
+		p += 2;
+		p[strcspn(p, "\n")] = '\0';
+		if (strcmp(p, "/") && strcmp(p, "/init.scope") &&
+		    strncmp(p, "/user.slice", 11))
+			snprintf(out, len, "pid:%.16s %.256s", pid, p);
+		break;
+	}
+	fclose(f);
+}
+
+/* Open the namespace whose id here is @nsid, and name it; -ENOENT when
+ * no named namespace and no process has it. */
+static int find_namespace(struct sa_follow *f, int nsid, char *name, size_t len)
+{
+	const char *dirs[] = { "/run/netns", "/proc" };
+	struct dirent *de;
+	char path[600];
+	int fd = -ENOENT;
+
+	for (int d = 0; d < 2 && fd < 0; d++) {
+		DIR *dir = opendir(dirs[d]);
+
+		if (!dir)
+			continue;
+		while (fd < 0 && (de = readdir(dir))) {
+			int cand;
+
+			if (de->d_name[0] == '.' ||
+			    (d == 1 && (de->d_name[0] < '1' || de->d_name[0] > '9')))
+				continue;
+			snprintf(path, sizeof(path), d ? "/proc/%s/ns/net" : "%s/%s",
+				 d ? de->d_name : dirs[0], d ? "" : de->d_name);
+			cand = open(path, O_RDONLY | O_CLOEXEC);
+			if (cand < 0)
+				continue;
+			if (nsid_of(f->nl, cand) != nsid) {
+				close(cand);
+				continue;
+			}
+			fd = cand;
+			if (d)
+				proc_name(de->d_name, name, len);
+			else
+				snprintf(name, len, "%.256s", de->d_name);
+		}
+		closedir(dir);
+	}
+	return fd;
+}
+
+static int netns_cookie_here(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (s < 0)
+		s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	close(s);
+	return err;
+}
+
+/* Enter @fd's namespace, learn its cookie and start counting there. */
+static int follow_one(struct sa_follow *f, int fd, __u64 *cookie)
+{
+	int err;
+
+	if (setns(fd, CLONE_NEWNET))
+		return -errno;
+	err = netns_cookie_here(cookie);
+	if (!err)
+		err = sa_stack_follow_here(f->stack, *cookie);
+	if (setns(f->home, CLONE_NEWNET)) {
+		/* Stuck in another namespace: nothing read from now on
+		 * would be the watched one's. */
+		sa_err("cannot return to the watched network namespace: %s",
+		       strerror(errno));
+		exit(1);
+	}
+	return err;
+}
+
+int sa_follow_scan(struct sa_follow *f, unsigned long gen)
+{
+	struct peers p;
+	int err;
+
+	if (!f)
+		return 0;
+	err = peer_namespaces(f->nl, &p);
+	if (err)
+		return err;
+	for (int i = 0; i < p.n; i++) {
+		struct followed *e;
+		bool known = false;
+		int fd;
+
+		for (int j = 0; j < f->n && !known; j++)
+			known = f->ns[j].nsid == p.nsid[i];
+		for (int j = 0; j < f->n_missing && !known; j++)
+			known = f->missing[j] == p.nsid[i];
+		if (known)
+			continue;
+		if (f->n == SA_MAX_FOLLOW) {
+			if (!f->full_said)
+				sa_info("following %d namespaces, the most synacct follows; "
+					"SYNs forwarded to others count as forwarded only",
+					SA_MAX_FOLLOW);
+			f->full_said = true;
+			break;
+		}
+		e = &f->ns[f->n];
+		fd = find_namespace(f, p.nsid[i], e->name, sizeof(e->name));
+		if (fd < 0) {
+			if (f->n_missing < (int)(sizeof(f->missing) / sizeof(f->missing[0])))
+				f->missing[f->n_missing++] = p.nsid[i];
+			continue;
+		}
+		err = follow_one(f, fd, &e->cookie);
+		if (err) {
+			close(fd);
+			sa_err("cannot follow SYNs into namespace %s: %s", e->name,
+			       strerror(-err));
+			return err;
+		}
+		e->fd = fd;
+		e->nsid = p.nsid[i];
+		e->since = gen;
+		f->n++;
+		if (f->verbose)
+			sa_info("following forwarded SYNs into namespace %s", e->name);
+	}
+	return 0;
+}
+
+struct fill_ctx {
+	struct sa_port_stats *ps[64];	/* the ports whose SYNs reach it */
+	int n;
+};
+
+static int add_gauges(const struct sa_listener *l, void *ctx)
+{
+	struct fill_ctx *c = ctx;
+
+	for (int i = 0; i < c->n; i++) {
+		struct sa_port_stats *ps = c->ps[i];
+
+		if (ps->follow_port != l->port)
+			continue;
+		ps->cg.listeners++;
+		ps->cg.syn_queue_len += l->syn_queue_len;
+		ps->cg.accept_queue_len += l->accept_queue_len;
+		ps->cg.accept_backlog += l->accept_backlog;
+		ps->cg.listener_drops += l->listener_drops;
+	}
+	return 0;
+}
+
+int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
+{
+	int err = 0;
+
+	if (!f || !f->n)
+		return 0;
+	for (int i = 0; i < f->n && !err; i++) {
+		struct fill_ctx c = { .n = 0 };
+
+		for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+			struct sa_port_stats *ps = snap->port[p];
+
+			if (!ps || !ps->follow_cookie || ps->follow_cookie != f->ns[i].cookie)
+				continue;
+			ps->follow_netns = f->ns[i].name;
+			ps->follow_since = f->ns[i].since;
+			ps->follow_port = ps->has_nat ? ps->nat.to_port : p;
+			/* A reading's own gaps, for settling (a difference
+			 * decides again, snapshot.c). */
+			ps->follow_whole = true;
+			/* Queues for the first 64 ports (a published
+			 * port each): the counters for all. */
+			if (c.n < (int)(sizeof(c.ps) / sizeof(c.ps[0])))
+				c.ps[c.n++] = ps;
+		}
+		if (!c.n)
+			continue;
+		if (setns(f->ns[i].fd, CLONE_NEWNET))
+			return -errno;
+		err = sa_listeners_read(f->ls, add_gauges, &c);
+		if (setns(f->home, CLONE_NEWNET)) {
+			sa_err("cannot return to the watched network namespace: %s",
+			       strerror(errno));
+			exit(1);
+		}
+	}
+	return err;
+}
+
+int sa_follow_count(const struct sa_follow *f)
+{
+	return f ? f->n : 0;
+}
+
+int sa_follow_open(struct sa_follow **out, void *stack, const char *btf, bool verbose)
+{
+	struct sa_follow *f = calloc(1, sizeof(*f));
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	f->stack = stack;
+	f->verbose = verbose;
+	f->nl = -1;
+	f->home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (f->home < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	f->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (f->nl < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = sa_listeners_open(&f->ls, btf);
+	if (err)
+		goto cleanup;
+	*out = f;
+	return 0;
+
+cleanup:
+	sa_follow_close(f);
+	return err;
+}
+
+void sa_follow_close(struct sa_follow *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < f->n; i++)
+		close(f->ns[i].fd);
+	if (f->ls)
+		sa_listeners_close(f->ls);
+	if (f->nl >= 0)
+		close(f->nl);
+	if (f->home >= 0)
+		close(f->home);
+	free(f);
+}
