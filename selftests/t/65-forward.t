@@ -30,7 +30,29 @@ ctr_delta() { nstat_delta "$LAB_DIR/ctr.0" "$LAB_DIR/ctr.1" "$1"; }
 fwd_begin() { lab_nstat "$CTR" >"$LAB_DIR/ctr.0"; scenario_begin "$@"; }
 fwd_end() { scenario_end; lab_nstat "$CTR" >"$LAB_DIR/ctr.1"; }
 
-# fwd_checks NAME PORT CONNECTED: SYNs forwarded, SYN-ACKs back.
+# ct_checks NAME PORT: the container's figures, as the host's synacct
+# follows the forwarded SYNs there, == its own nstat; nothing unexplained
+# on the way.
+ct_checks() {
+	local name=$1 port=$2
+	t_is "$(summary '.unexplained | [.to_container, .at_container_listener] | join(",")' $port)" \
+		"0,0" "$name: nothing unexplained on the way to the container, or at its listener"
+	t_is "$(summary container.netns $port)" "$CTR" "$name: container.netns names the namespace"
+	t_is "$(summary container.established $port)" "$(ctr_delta TcpPassiveOpens)" \
+		"$name: container.established == the container's TcpPassiveOpens"
+	t_is "$(summary '.container | .accept_queue_full + .ack_dropped_accept_full' $port)" \
+		"$(ctr_delta TcpExtListenOverflows)" \
+		"$name: container accept_queue_full + ack_dropped_accept_full == its ListenOverflows"
+	t_is "$(summary '.container | .accept_queue_full + .syn_queue_full + .listen_drop_other + .ack_dropped_accept_full' $port)" \
+		"$(ctr_delta TcpExtListenDrops)" "$name: container listen drops == its ListenDrops"
+	t_is "$(summary container.syn_queue_full $port)" "$(ctr_delta TcpExtTCPReqQFullDrop)" \
+		"$name: container.syn_queue_full == its TCPReqQFullDrop"
+	t_is "$(summary container.syncookies_sent $port)" "$(ctr_delta TcpExtSyncookiesSent)" \
+		"$name: container.syncookies_sent == its SyncookiesSent"
+}
+
+# fwd_checks NAME PORT CONNECTED [TO_PORT]: SYNs forwarded, SYN-ACKs back,
+# and followed into the container: all queued there, all accepted.
 fwd_checks() {
 	local name=$1 port=$2 sent
 	sent=$(cli_sent)
@@ -47,7 +69,12 @@ fwd_checks() {
 		"$name: synack_forwarded == the container's SYN-ACKs"
 	t_is "$(summary synack_sent $port)" "$(summary synack_forwarded $port)" \
 		"$name: synack_sent == synack_forwarded"
-	t_like "$(summary verdict $port)" "^no loss here; $sent SYNs forwarded" "$name: verdict"
+	t_like "$(summary verdict $port)" "^no loss; $sent SYNs forwarded to namespace $CTR \(port ${4:-$port}\)" \
+		"$name: verdict"
+	ct_checks "$name" $port
+	t_is "$(summary '.container | [.port, .listener_syn, .syn_queued, .established, .accepted, .stack_drops] | join(",")' $port)" \
+		"${4:-$port},$sent,$sent,$3,$3,0" \
+		"$name: container port, listener_syn, syn_queued == SYNs sent; established, accepted == connections"
 }
 
 # 1. Plain routing, before any NAT table: no conntrack in the host.
@@ -89,7 +116,7 @@ for fam in 4 6; do
 	fwd_end
 	lab_server_stop $srv $cnt
 	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-	fwd_checks "$name" $port 20
+	fwd_checks "$name" $port 20 80
 	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
 		"$name: nat: the container's address and port"
 	if [ -n "$CURL" ]; then
@@ -99,6 +126,12 @@ synacct_forwarded_via_info{port=\"$port\",iface=\"$CTR_HOST_IF\"} 1" \
 			"$name: /metrics: the mapping and the interface, as in JSON"
 		t_is "$(grep -c "^synacct_nic_syn_total{port=\"$port\"} $(cli_sent)\$" "$LAB_DIR/page")" 1 \
 			"$name: /metrics: nic_syn of the published port == SYNs sent"
+		t_is "$(grep -E "^synacct_container_(info\{port=\"$port\"|total\{port=\"$port\",counter=\"(listener_syn|syn_queued|established)\")" "$LAB_DIR/page")" \
+			"synacct_container_total{port=\"$port\",counter=\"listener_syn\"} $(cli_sent)
+synacct_container_total{port=\"$port\",counter=\"syn_queued\"} $(cli_sent)
+synacct_container_total{port=\"$port\",counter=\"established\"} 20
+synacct_container_info{port=\"$port\",netns=\"$CTR\",to_port=\"80\"} 1" \
+			"$name: /metrics: the container's figures and its name, as in JSON"
 		if command -v promtool >/dev/null; then
 			t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
 				"$name: /metrics: clean under promtool check metrics"
@@ -200,7 +233,7 @@ for fam in 4 6; do
 	CTR=$CTR2 fwd_end
 	lab_server_stop $srv $cnt
 	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-	CTR_HOST_IF=sa-br0 CTR=$CTR2 fwd_checks "$name" $port 20
+	CTR_HOST_IF=sa-br0 CTR=$CTR2 fwd_checks "$name" $port 20 80
 	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$dest 80" \
 		"$name: nat: the bridged container's address and port"
 done
@@ -228,7 +261,7 @@ for fam in 4 6; do
 	fwd_end
 	lab_server_stop $srv $cnt
 	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-	fwd_checks "$name" $port 20
+	fwd_checks "$name" $port 20 80
 	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
 		"$name: nat: the pod's address and port"
 	# NAT rules see a connection's first packet only: one per client.
@@ -237,7 +270,94 @@ for fam in 4 6; do
 		"$name: masquerade applied to each of the 20 connections (the rule's counter)"
 done
 
-# 7. The table says where the published port goes.
+# 7. Inside the container, seen from the host: its accept queue and its
+# SYN queue overflow; the host's synacct names the namespace and the
+# cause, each figure == the container's nstat.
+for fam in 4 6; do
+	name="DNAT :$((8480 + fam)) -> container :83, accept queue overflow there, IPv$fam"
+	port=$((8480 + fam))
+	dnat_to $fam $port "$(ctr_of $fam)" 83
+	ctr_server 83 --backlog 4 --accept none
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	fwd_begin --ports $port
+	# As in 30-funnel.t: five one at a time fill the queue, 25 find it full.
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --parallel 1)
+	connected=${out#connected=}; connected=${connected%% *}
+	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 25 --timeout-ms 2500)
+	fwd_end
+	lab_server_stop $srv $cnt
+	out=${out#connected=}; connected=$((connected + ${out%% *}))
+	sent=$(cli_sent)
+	check_funnel "$name" $port
+	ct_checks "$name" $port
+	t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
+	t_is "$(summary '[.nic_syn, .forwarded, .container.listener_syn] | join(",")' $port)" \
+		"$sent,$sent,$sent" "$name: nic_syn, forwarded, container.listener_syn == SYNs sent"
+	t_is "$(summary container.accept_queue_full $port)" "$((sent - connected))" \
+		"$name: container.accept_queue_full == SYNs sent - connections made"
+	t_is "$(summary '.container | [.syn_queued, .established, .accepted, .accept_queue_len, .accept_backlog] | join(",")' $port)" \
+		"$connected,$connected,0,5,4" \
+		"$name: container syn_queued, established == 5, accepted 0, accept queue 5/4"
+	t_like "$(summary verdict $port)" "^accept queue full in namespace $CTR \(port 83, backlog 4\)" \
+		"$name: verdict names the container's namespace"
+done
+
+# The flood's spoofed sources are routed back through the host (a SYN
+# whose SYN-ACK has no route is dropped at the listener).
+spoof_of() { [ "$1" = 4 ] && echo $SPOOF_NET4 || echo $SPOOF_NET6; }
+ip -n "$CTR" route add $SPOOF_NET4 via $CTR_GW4 &&
+ip -n "$CTR" -6 route add $SPOOF_NET6 via $CTR_GW6 ||
+	{ echo "Bail out! cannot route the spoofed sources in the container"; exit 1; }
+for cookies in 0 1; do
+	lab_sysctl "$CTR" net.ipv4.tcp_syncookies=$cookies
+	for fam in 4 6; do
+		name="DNAT :$((8580 + 10 * cookies + fam)) -> container :84, SYN flood there, tcp_syncookies=$cookies, IPv$fam"
+		port=$((8580 + 10 * cookies + fam))
+		dnat_to $fam $port "$(ctr_of $fam)" 84
+		ctr_server 84 --backlog 16 --accept all
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		fwd_begin --ports $port
+		out=$(lab_flood --to "$(addr_of $fam)" --port $port --count 200 --src-net "$(spoof_of $fam)")
+		sleep 0.2
+		fwd_end
+		lab_server_stop $srv $cnt
+		check_funnel "$name" $port
+		ct_checks "$name" $port
+		t_is "$out" "sent=200" "$name: the flood sent 200 SYNs"
+		t_is "$(summary '[.nic_syn, .forwarded, .container.listener_syn] | join(",")' $port)" \
+			"200,200,200" "$name: nic_syn, forwarded, container.listener_syn == 200"
+		queued=$(summary container.syn_queued $port)
+		t_is "$queued" "$(summary container.syn_queue_len $port)" \
+			"$name: container.syn_queued == its SYN queue length (iterator there)"
+		if [ $cookies = 0 ]; then
+			t_is "$(summary container.syn_queue_full $port)" "$((200 - queued))" \
+				"$name: container.syn_queue_full == 200 - syn_queued"
+			t_like "$(summary verdict $port)" "^SYN queue full without SYN cookies in namespace $CTR \(port 84\)" \
+				"$name: verdict names the container's namespace"
+		else
+			t_is "$(summary container.syncookies_sent $port)" "$((200 - queued))" \
+				"$name: container.syncookies_sent == 200 - syn_queued"
+			t_like "$(summary verdict $port)" "^no loss; 200 SYNs forwarded to namespace $CTR \(port 84\), $queued of them queued there, $((200 - queued)) answered with cookies" \
+				"$name: verdict"
+		fi
+	done
+done
+
+# 8. --no-follow: the host alone, as before following.
+ctr_server 80 --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+name="DNAT :8084 -> container :80, --no-follow"
+fwd_begin --ports 8084 --no-follow
+out=$(lab_client --to "$SRV_IP4" --port 8084 --count 5)
+sleep 0.2
+fwd_end
+lab_server_stop $srv $cnt
+t_is "$(summary forwarded 8084),$(summary container 8084)" "$(cli_sent),null" \
+	"$name: forwarded == SYNs sent; container null"
+t_like "$(summary verdict 8084)" "^no loss here; $(cli_sent) SYNs forwarded \(this namespace does not" \
+	"$name: verdict"
+
+# 9. The table says where the published port goes.
 ctr_server 80 --accept all
 srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 lab_table_run 8084
@@ -245,5 +365,7 @@ lab_server_stop $srv $cnt
 t_like "$TABLE" "mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF" \
 	"table: 'mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF'"
 t_like "$TABLE" "synack_forwarded 2" "table: synack_forwarded 2"
+t_like "$TABLE" "in netns $CTR port 80:  listener_syn 2  syn_queued 2  established 2" \
+	"table: 'in netns $CTR port 80:  listener_syn 2  syn_queued 2  established 2'"
 
 t_done
