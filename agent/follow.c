@@ -3,7 +3,8 @@
  * follow.c - follow forwarded SYNs into the namespaces that receive them.
  *
  * Which namespaces: those at the other end of this namespace's links (a
- * veth whose peer is in another namespace: IFLA_LINK_NETNSID), whether
+ * veth whose peer is in another namespace: IFLA_LINK_NETNSID), except the
+ * watched interfaces (the clients are behind those), whether
  * the SYN leaves through the veth itself (routed, Calico-style) or
  * through a bridge it is a port of (docker0-style).  All of them are
  * followed from the start, before the first SYN (a namespace followed
@@ -58,6 +59,8 @@ struct sa_follow {
 	int nl;			/* rtnetlink, in the watched namespace */
 	bool verbose;
 	bool full_said;
+	int watched[SA_MAX_IFACES];
+	int n_watched;
 	struct followed ns[SA_MAX_FOLLOW];
 	int n;
 	/* Namespace ids already looked for and not found (a namespace no
@@ -110,6 +113,8 @@ static int nl_talk(int nl, struct nlmsghdr *req,
 }
 
 struct peers {
+	const int *skip;	/* the watched interfaces */
+	int n_skip;
 	int nsid[SA_MAX_FOLLOW * 4];
 	int n;
 };
@@ -123,6 +128,11 @@ static int link_peer(struct nlmsghdr *h, void *ctx)
 
 	if (h->nlmsg_type != RTM_NEWLINK)
 		return 0;
+	/* SYNs arrive from behind a watched interface: that is where the
+	 * clients are, not the servers. */
+	for (int i = 0; i < p->n_skip; i++)
+		if (p->skip[i] == ifi->ifi_index)
+			return 0;
 	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		int id;
 
@@ -296,7 +306,7 @@ static int follow_one(struct sa_follow *f, int fd, __u64 *cookie)
 
 int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 {
-	struct peers p;
+	struct peers p = { .skip = f->watched, .n_skip = f->n_watched };
 	int err;
 
 	if (!f)
@@ -414,13 +424,18 @@ int sa_follow_count(const struct sa_follow *f)
 	return f ? f->n : 0;
 }
 
-int sa_follow_open(struct sa_follow **out, void *stack, const char *btf, bool verbose)
+int sa_follow_open(struct sa_follow **out, void *stack, const struct sa_stage_cfg *cfg)
 {
 	struct sa_follow *f = calloc(1, sizeof(*f));
+	const char *btf = cfg->btf;
+	bool verbose = cfg->verbose;
 	int err;
 
 	if (!f)
 		return -ENOMEM;
+	for (int i = 0; i < cfg->n_ifaces; i++)
+		f->watched[i] = cfg->ifindex[i];
+	f->n_watched = cfg->n_ifaces;
 	f->stack = stack;
 	f->verbose = verbose;
 	f->nl = -1;

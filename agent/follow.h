@@ -13,9 +13,11 @@
 
 struct sa_follow;
 
-/* @stack: the stack stage (kprobe/stack.c); @btf as for the stages.
- * Call in the watched namespace; the agent stays in it. */
-int sa_follow_open(struct sa_follow **out, void *stack, const char *btf, bool verbose);
+struct sa_stage_cfg;
+
+/* @stack: the stack stage (kprobe/stack.c); @cfg as the stages were
+ * given it.  Call in the watched namespace; the agent stays in it. */
+int sa_follow_open(struct sa_follow **out, void *stack, const struct sa_stage_cfg *cfg);
 /* Follow the namespaces behind this namespace's links that are not
  * followed yet (at most SA_MAX_FOLLOW); @gen: the reading that follows. */
 int sa_follow_scan(struct sa_follow *f, unsigned long gen);

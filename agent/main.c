@@ -527,7 +527,7 @@ static int follow_open(struct sa_watch *w)
 	if (w->o.no_follow || !w->stage[ST_STACK] ||
 	    !sa_stack_can_follow(w->stage[ST_STACK]))
 		return 0;
-	err = sa_follow_open(&w->follow, w->stage[ST_STACK], w->cfg.btf, w->cfg.verbose);
+	err = sa_follow_open(&w->follow, w->stage[ST_STACK], &w->cfg);
 	if (!err)
 		err = sa_follow_scan(w->follow, w->gen + 1);
 	if (err)

@@ -255,6 +255,83 @@ static void ports(void)
 	}
 }
 
+/* Forwarded SYNs followed into a container's namespace (follow.h). */
+static void containers(void)
+{
+	static const struct {
+		const char *what;
+		struct fig f;
+		bool whole;		/* followed since before the record began */
+		const char *gaps;	/* to_container,at_container_listener */
+		const char *verdict;
+	} cc[] = {
+		{ "followed, every SYN queued there",
+		  F(.c = { C(nic_syn) = 20, C(tc_syn) = 20, C(forwarded) = 20, C(synack_sent) = 20,
+			   C(synack_forwarded) = 20, C(ct_listener_syn) = 20, C(ct_syn_queued) = 20,
+			   C(ct_established) = 20 }),
+		  true, "0,0",
+		  "no loss; 20 SYNs forwarded to namespace web1 (port 80), 20 of them queued "
+		  "there, 0 answered with cookies" },
+		{ "the container's accept queue full",
+		  F(.c = { C(nic_syn) = 30, C(tc_syn) = 30, C(forwarded) = 30, C(synack_sent) = 5,
+			   C(synack_forwarded) = 5, C(ct_listener_syn) = 30, C(ct_syn_queued) = 5,
+			   C(ct_accept_queue_full) = 25, C(ct_established) = 5 }),
+		  true, "0,0",
+		  "accept queue full in namespace web1 (port 80, backlog 4): the application "
+		  "there is not accepting fast enough; 25 forwarded SYNs dropped at its "
+		  "listener, 0 handshake ACKs dropped" },
+		{ "the container's SYN queue full",
+		  F(.c = { C(nic_syn) = 200, C(tc_syn) = 200, C(forwarded) = 200, C(synack_sent) = 16,
+			   C(synack_forwarded) = 16, C(ct_listener_syn) = 200, C(ct_syn_queued) = 16,
+			   C(ct_syn_queue_full) = 184 }),
+		  true, "0,0",
+		  "SYN queue full without SYN cookies in namespace web1 (port 80): 184 forwarded "
+		  "SYNs dropped at its listener; enable net.ipv4.tcp_syncookies there or raise "
+		  "the backlog" },
+		{ "no listener in the container",
+		  F(.c = { C(nic_syn) = 5, C(tc_syn) = 5, C(forwarded) = 5, C(ct_stack_drops) = 5 }),
+		  true, "0,0",
+		  "5 forwarded SYNs dropped in namespace web1 before a socket took them (no "
+		  "listener on port 80 there, or a firewall rule)" },
+		{ "forwarded SYNs that never reached the container",
+		  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(forwarded) = 10, C(synack_sent) = 7,
+			   C(synack_forwarded) = 7, C(ct_listener_syn) = 7, C(ct_syn_queued) = 7 }),
+		  true, "3,0", "3 forwarded SYNs unexplained between this namespace and web1" },
+		{ "the same, the namespace followed during the record: no gap",
+		  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(forwarded) = 10, C(synack_sent) = 7,
+			   C(synack_forwarded) = 7, C(ct_listener_syn) = 7, C(ct_syn_queued) = 7 }),
+		  false, "0,0",
+		  "no loss; 10 SYNs forwarded to namespace web1 (port 80), 7 of them queued "
+		  "there, 0 answered with cookies" },
+		{ "unclassified at the container's listener",
+		  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(forwarded) = 10, C(synack_sent) = 8,
+			   C(synack_forwarded) = 8, C(ct_listener_syn) = 10, C(ct_syn_queued) = 8,
+			   C(ct_unclassified) = 2 }),
+		  true, "0,2", "2 forwarded SYNs unexplained at the listener in web1" },
+	};
+
+	for (size_t i = 0; i < sizeof(cc) / sizeof(cc[0]); i++) {
+		static struct sa_port_stats ps;
+		struct sa_port_view v = { .port = 8080 };
+		char g[64];
+
+		memset(&ps, 0, sizeof(ps));
+		memcpy(ps.c, cc[i].f.c, sizeof(ps.c));
+		ps.follow_cookie = 4242;
+		ps.follow_netns = "web1";
+		ps.follow_port = 80;
+		ps.follow_whole = cc[i].whole;
+		ps.cg.accept_backlog = 4;
+		sa_reconcile_port(&ps, ALL, 1, &v);
+		snprintf(g, sizeof(g), "%lld,%lld", (long long)v.unexplained_to_container,
+			 (long long)v.unexplained_at_container_listener);
+		is_str(g, cc[i].gaps, "%s: unexplained to_container,at_container_listener",
+		       cc[i].what);
+		is_str(v.verdict, cc[i].verdict, "%s: verdict", cc[i].what);
+		is_str(gaps(&v), "0,0,0,0", "%s: the host's own gaps", cc[i].what);
+	}
+}
+
 /* The funnel's equations, checked on every case above that has the stack
  * stage: each gap is exactly what is left of its equation. */
 static void equations(void)
@@ -483,6 +560,7 @@ void suite_reconcile(void)
 	sa_reason_names[R_CPU_BACKLOG] = "CPU_BACKLOG";
 	sa_reason_names[R_QDISC_DROP] = "QDISC_DROP";
 	ports();
+	containers();
 	equations();
 	cookie_mode();
 	view();
