@@ -46,9 +46,12 @@
 
 struct followed {
 	__u64 cookie;
-	int fd;
+	int fd;			/* -1: no longer followed, its name kept */
 	int nsid;
 	unsigned long since;	/* the first reading it was followed for */
+	dev_t dev;		/* the namespace's nsfs inode */
+	ino_t ino;
+	char path[300];		/* where it was found: still there? */
 	char name[320];
 };
 
@@ -61,8 +64,11 @@ struct sa_follow {
 	bool full_said;
 	int watched[SA_MAX_IFACES];
 	int n_watched;
-	struct followed ns[SA_MAX_FOLLOW];
+	/* Followed namespaces, then those no longer followed (their names
+	 * still label their ports' figures): SA_MAX_FOLLOW of each. */
+	struct followed ns[2 * SA_MAX_FOLLOW];
 	int n;
+	int n_live;
 	/* Namespace ids already looked for and not found (a namespace no
 	 * process holds any more), so each is searched for once. */
 	int missing[64];
@@ -229,9 +235,11 @@ static void proc_name(const char *pid, char *out, size_t len)
 	fclose(f);
 }
 
-/* Open the namespace whose id here is @nsid, and name it; -ENOENT when
- * no named namespace and no process has it. */
-static int find_namespace(struct sa_follow *f, int nsid, char *name, size_t len)
+/* Open the namespace whose id here is @nsid, and name it (and say where
+ * it was found, @where); -ENOENT when no named namespace and no process
+ * has it. */
+static int find_namespace(struct sa_follow *f, int nsid, char *name, size_t len,
+			  char *where, size_t where_len)
 {
 	const char *dirs[] = { "/run/netns", "/proc" };
 	struct dirent *de;
@@ -259,6 +267,7 @@ static int find_namespace(struct sa_follow *f, int nsid, char *name, size_t len)
 				continue;
 			}
 			fd = cand;
+			snprintf(where, where_len, "%.290s", path);
 			if (d)
 				proc_name(de->d_name, name, len);
 			else
@@ -304,28 +313,106 @@ static int follow_one(struct sa_follow *f, int fd, __u64 *cookie)
 	return err;
 }
 
+static bool same_ns(const char *path, const struct followed *e)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_dev == e->dev && st.st_ino == e->ino;
+}
+
+/* Is the namespace still there without us: its name, or a process in it?
+ * Holding it open after its container is gone would keep it, and its
+ * veth and addresses, alive. */
+static bool still_held(struct followed *e)
+{
+	char path[300];
+	struct dirent *de;
+	bool held = false;
+	DIR *dir;
+
+	if (same_ns(e->path, e))
+		return true;
+	dir = opendir("/proc");
+	while (dir && !held && (de = readdir(dir))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/ns/net", de->d_name);
+		if (same_ns(path, e) && !strstr(path, "/self/")) {
+			snprintf(e->path, sizeof(e->path), "%s", path);
+			held = getpid() != atoi(de->d_name);
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return held;
+}
+
+/* Stop following @e: close it, forget it in BPF; its name stays. */
+static void unfollow(struct sa_follow *f, struct followed *e)
+{
+	if (f->verbose)
+		sa_info("no longer following namespace %s", e->name);
+	sa_stack_unfollow(f->stack, e->cookie);
+	close(e->fd);
+	e->fd = -1;
+	e->nsid = -1;
+	f->n_live--;
+}
+
+/* A slot for a new namespace: a free one, or the oldest no longer
+ * followed. */
+static struct followed *new_slot(struct sa_follow *f)
+{
+	int n_max = sizeof(f->ns) / sizeof(f->ns[0]);
+
+	if (f->n < n_max)
+		return &f->ns[f->n++];
+	for (int i = 0; i < f->n; i++) {
+		if (f->ns[i].fd >= 0)
+			continue;
+		memmove(&f->ns[i], &f->ns[i + 1], (f->n - i - 1) * sizeof(f->ns[0]));
+		return &f->ns[f->n - 1];
+	}
+	return NULL;
+}
+
 int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 {
-	struct peers p = { .skip = f->watched, .n_skip = f->n_watched };
+	struct peers p = { 0 };
+	struct followed e;
 	int err;
 
 	if (!f)
 		return 0;
+	p.skip = f->watched;
+	p.n_skip = f->n_watched;
 	err = peer_namespaces(f->nl, &p);
 	if (err)
 		return err;
+	/* Gone: no link of ours leads there, or nothing but us holds it. */
+	for (int j = 0; j < f->n; j++) {
+		bool linked = false;
+
+		if (f->ns[j].fd < 0)
+			continue;
+		for (int i = 0; i < p.n && !linked; i++)
+			linked = p.nsid[i] == f->ns[j].nsid;
+		if (!linked || !still_held(&f->ns[j]))
+			unfollow(f, &f->ns[j]);
+	}
 	for (int i = 0; i < p.n; i++) {
-		struct followed *e;
+		struct followed *slot;
+		struct stat st;
 		bool known = false;
 		int fd;
 
 		for (int j = 0; j < f->n && !known; j++)
-			known = f->ns[j].nsid == p.nsid[i];
+			known = f->ns[j].fd >= 0 && f->ns[j].nsid == p.nsid[i];
 		for (int j = 0; j < f->n_missing && !known; j++)
 			known = f->missing[j] == p.nsid[i];
 		if (known)
 			continue;
-		if (f->n == SA_MAX_FOLLOW) {
+		if (f->n_live == SA_MAX_FOLLOW) {
 			if (!f->full_said)
 				sa_info("following %d namespaces, the most synacct follows; "
 					"SYNs forwarded to others count as forwarded only",
@@ -333,26 +420,38 @@ int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 			f->full_said = true;
 			break;
 		}
-		e = &f->ns[f->n];
-		fd = find_namespace(f, p.nsid[i], e->name, sizeof(e->name));
+		memset(&e, 0, sizeof(e));
+		fd = find_namespace(f, p.nsid[i], e.name, sizeof(e.name), e.path, sizeof(e.path));
 		if (fd < 0) {
 			if (f->n_missing < (int)(sizeof(f->missing) / sizeof(f->missing[0])))
 				f->missing[f->n_missing++] = p.nsid[i];
 			continue;
 		}
-		err = follow_one(f, fd, &e->cookie);
+		err = fstat(fd, &st) ? -errno : follow_one(f, fd, &e.cookie);
 		if (err) {
 			close(fd);
-			sa_err("cannot follow SYNs into namespace %s: %s", e->name,
+			sa_err("cannot follow SYNs into namespace %s: %s", e.name,
 			       strerror(-err));
 			return err;
 		}
-		e->fd = fd;
-		e->nsid = p.nsid[i];
-		e->since = gen;
-		f->n++;
+		e.dev = st.st_dev;
+		e.ino = st.st_ino;
+		e.fd = fd;
+		e.nsid = p.nsid[i];
+		e.since = gen;
+		slot = new_slot(f);
+		if (!slot) {	/* cannot happen: at most SA_MAX_FOLLOW live */
+			close(fd);
+			continue;
+		}
+		/* Followed again (its link came back): a new record of it. */
+		for (int j = 0; j < f->n; j++)
+			if (&f->ns[j] != slot && f->ns[j].fd < 0 && f->ns[j].cookie == e.cookie)
+				f->ns[j].cookie = 0;
+		*slot = e;
+		f->n_live++;
 		if (f->verbose)
-			sa_info("following forwarded SYNs into namespace %s", e->name);
+			sa_info("following forwarded SYNs into namespace %s", e.name);
 	}
 	return 0;
 }
@@ -405,7 +504,7 @@ int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
 			if (c.n < (int)(sizeof(c.ps) / sizeof(c.ps[0])))
 				c.ps[c.n++] = ps;
 		}
-		if (!c.n)
+		if (!c.n || f->ns[i].fd < 0)
 			continue;
 		if (setns(f->ns[i].fd, CLONE_NEWNET))
 			return -errno;
@@ -421,7 +520,7 @@ int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
 
 int sa_follow_count(const struct sa_follow *f)
 {
-	return f ? f->n : 0;
+	return f ? f->n_live : 0;
 }
 
 int sa_follow_open(struct sa_follow **out, void *stack, const struct sa_stage_cfg *cfg)
@@ -465,7 +564,8 @@ void sa_follow_close(struct sa_follow *f)
 	if (!f)
 		return;
 	for (int i = 0; i < f->n; i++)
-		close(f->ns[i].fd);
+		if (f->ns[i].fd >= 0)
+			close(f->ns[i].fd);
 	if (f->ls)
 		sa_listeners_close(f->ls);
 	if (f->nl >= 0)

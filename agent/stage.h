@@ -78,6 +78,7 @@ int sa_tc_synack_maps(int *flight_fd, int *last_fd);
  * --no-follow (kprobe/stack.c). */
 int sa_stack_follow_here(void *stack, __u64 cookie);
 bool sa_stack_can_follow(void *stack);
+void sa_stack_unfollow(void *stack, __u64 cookie);
 
 /* The XDP attach mode in use, "native" or "skb" (xdp/nic.c). */
 const char *sa_nic_mode(void *nic);

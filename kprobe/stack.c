@@ -957,6 +957,32 @@ int sa_stack_follow_here(void *priv, __u64 cookie)
 	return err;
 }
 
+/* Stop following the namespace whose cookie is @cookie. */
+void sa_stack_unfollow(void *priv, __u64 cookie)
+{
+	struct stack_stage *st = priv;
+	int fd, ncpu = libbpf_num_possible_cpus();
+	__u64 key, *prev = NULL;
+	void *vals;
+
+	if (!sa_stack_can_follow(st))
+		return;
+	fd = bpf_map__fd(st->skel->maps.follow_ns);
+	vals = calloc(ncpu, bpf_map__value_size(st->skel->maps.follow_ns));
+	if (!vals)
+		return;
+	/* The value's first field is the cookie, in every CPU's copy;
+	 * a per-CPU value is laid out 8-byte aligned per CPU. */
+	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
+		if (!bpf_map_lookup_elem(fd, &key, vals) && *(__u64 *)vals == cookie) {
+			bpf_map_delete_elem(fd, &key);
+			break;
+		}
+		prev = &key;
+	}
+	free(vals);
+}
+
 static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct stack_stage *st = priv;

@@ -357,7 +357,61 @@ t_is "$(summary forwarded 8084),$(summary container 8084)" "$(cli_sent),null" \
 t_like "$(summary verdict 8084)" "^no loss here; $(cli_sent) SYNs forwarded \(this namespace does not" \
 	"$name: verdict"
 
-# 9. The table says where the published port goes.
+# 9. A container no `ip netns` name knows (Docker's, Podman's): found by
+# its process and named pid:PID; let go when it is gone, so that synacct
+# never keeps a dead container's namespace (and its veth) alive.
+CTR3=sa-$$-ctr3
+lab_netns_add "$CTR3" &&
+ip link add sa-h3 netns "$SRV" type veth peer name sa-c3 netns "$CTR3" &&
+ip -n "$SRV" addr add 198.18.4.1/24 dev sa-h3 &&
+ip -n "$CTR3" addr add 198.18.4.2/24 dev sa-c3 &&
+ip -n "$SRV" link set sa-h3 up && ip -n "$CTR3" link set sa-c3 up &&
+ip -n "$CTR3" link set lo up &&
+ip -n "$CTR3" route add 198.18.0.0/24 via 198.18.4.1 ||
+	{ echo "Bail out! cannot build the unnamed container"; exit 1; }
+h3mac=$(ip -n "$SRV" -j link show dev sa-h3 | jq -r '.[0].address')
+c3mac=$(ip -n "$CTR3" -j link show dev sa-c3 | jq -r '.[0].address')
+ip -n "$SRV" neigh replace 198.18.4.2 lladdr "$c3mac" dev sa-h3 nud permanent &&
+ip -n "$CTR3" neigh replace 198.18.4.1 lladdr "$h3mac" dev sa-c3 nud permanent ||
+	{ echo "Bail out! cannot set the unnamed container's neighbours"; exit 1; }
+lab_quiet "$SRV" sa-h3 "$CTR3" sa-c3
+dnat_to 4 8684 198.18.4.2 80
+CTR=$CTR3 ctr_server 80 --accept all
+srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+ctr3_ns=/proc/$srv/ns/net
+ip netns del "$CTR3"	# only the server holds it now
+pid_nstat() { nsenter --net="$ctr3_ns" nstat -saz 2>/dev/null | awk 'NR > 1 && NF >= 2 { print $1, $2 }'; }
+name="DNAT :8684 -> a container known only by its process"
+pid_nstat >"$LAB_DIR/ctr3.0"
+scenario_begin --ports 8684 --interval 0.2
+out=$(lab_client --to "$SRV_IP4" --port 8684 --count 20)
+sleep 0.2
+lab_settle "$SRV"
+pid_nstat >"$LAB_DIR/ctr3.1"
+lab_server_stop $srv $cnt
+# Its last process is gone: synacct lets the namespace go, and with it
+# the veth pair (the host's end disappears).
+for ((i = 0; i < 30; i++)); do
+	ip -n "$SRV" link show sa-h3 >/dev/null 2>&1 || break
+	sleep 0.1
+done
+veth_gone=$(ip -n "$SRV" link show sa-h3 >/dev/null 2>&1 && echo still there || echo gone)
+synacct_stop
+lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+check_funnel "$name" 8684
+t_like "$(summary container.netns 8684)" "^pid:$srv( |\$)" "$name: container.netns is pid:PID of its process"
+t_is "$(summary '.container | [.listener_syn, .syn_queued, .established] | join(",")' 8684)" \
+	"$(cli_sent),$(cli_sent),20" "$name: container listener_syn, syn_queued == SYNs sent; established 20"
+t_is "$(summary container.established 8684)" \
+	"$(nstat_delta "$LAB_DIR/ctr3.0" "$LAB_DIR/ctr3.1" TcpPassiveOpens)" \
+	"$name: container.established == its TcpPassiveOpens"
+t_is "$(summary '.unexplained | [.to_container, .at_container_listener] | join(",")' 8684)" \
+	"0,0" "$name: nothing unexplained on the way or there"
+t_is "$veth_gone" gone "$name: when its last process exits, the namespace and its veth go (synacct let go)"
+
+# 10. The table says where the published port goes.
 ctr_server 80 --accept all
 srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 lab_table_run 8084
