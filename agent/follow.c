@@ -38,11 +38,8 @@
 #include <linux/rtnetlink.h>
 #include "follow.h"
 #include "log.h"
+#include "netns.h"
 #include "stage.h"
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
 
 struct followed {
 	__u64 cookie;
@@ -278,21 +275,6 @@ static int find_namespace(struct sa_follow *f, int nsid, char *name, size_t len,
 	return fd;
 }
 
-static int netns_cookie_here(__u64 *cookie)
-{
-	socklen_t len = sizeof(*cookie);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err = 0;
-
-	if (s < 0)
-		s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
-		err = -errno;
-	close(s);
-	return err;
-}
-
 /* Enter @fd's namespace, learn its cookie and start counting there. */
 static int follow_one(struct sa_follow *f, int fd, __u64 *cookie)
 {
@@ -300,7 +282,7 @@ static int follow_one(struct sa_follow *f, int fd, __u64 *cookie)
 
 	if (setns(fd, CLONE_NEWNET))
 		return -errno;
-	err = netns_cookie_here(cookie);
+	err = sa_netns_cookie(cookie);
 	if (!err)
 		err = sa_stack_follow_here(f->stack, *cookie);
 	if (setns(f->home, CLONE_NEWNET)) {

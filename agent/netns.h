@@ -12,6 +12,9 @@
 /* An `ip netns` name or a path such as /proc/PID/ns/net; -ENOENT when
  * there is no such namespace, with the reason in @err. */
 int sa_netns_enter(const char *name_or_path, char *err, size_t errlen);
+/* The cookie of the caller's network namespace (SO_NETNS_COOKIE, Linux
+ * 5.14), as BPF sees it in net->net_cookie. */
+int sa_netns_cookie(unsigned long long *cookie);
 /* XDP/TC need @net_admin; --netns and libxdp need @sys_admin
  * (agent/caps.c). */
 bool sa_have_privileges(bool net_admin, bool sys_admin);

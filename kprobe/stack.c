@@ -23,13 +23,10 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "pin.h"
+#include "netns.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "stack.skel.h"
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
 
 #define REASON_PREFIX "SKB_DROP_REASON_"
 
@@ -86,22 +83,6 @@ struct sa_nf_link_attr {
 };
 
 static void stack_stage_close(void *priv);
-
-static int netns_cookie(__u64 *cookie)
-{
-	socklen_t len = sizeof(*cookie);
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
-		err = -errno;
-	close(fd);
-	return err;
-}
 
 /*
  * [start, end) of kernel function @name: the consume_skb tracepoint's
@@ -604,7 +585,7 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	for (int i = 0; i < 4; i++)
 		st->nf_links[i] = -1;
 
-	err = netns_cookie(&cookie);
+	err = sa_netns_cookie(&cookie);
 	if (err) {
 		sa_err("cannot read the network namespace cookie (SO_NETNS_COOKIE, "
 		       "Linux 5.14+): %s", strerror(-err));
