@@ -38,6 +38,7 @@
 #include <linux/rtnetlink.h>
 #include "follow.h"
 #include "log.h"
+#include "netlink.h"
 #include "netns.h"
 #include "stage.h"
 
@@ -71,49 +72,6 @@ struct sa_follow {
 	int missing[64];
 	int n_missing;
 };
-
-static __u32 nl_seq;
-
-/* Send @req, then hand every reply message to @fn until NLMSG_DONE (a
- * dump) or the first reply (a request). */
-static int nl_talk(int nl, struct nlmsghdr *req,
-		   int (*fn)(struct nlmsghdr *h, void *ctx), void *ctx)
-{
-	char buf[32768];
-	bool dump = req->nlmsg_flags & NLM_F_DUMP;
-	__u32 seq = ++nl_seq;
-	int err = 0;
-
-	req->nlmsg_seq = seq;
-	if (send(nl, req, req->nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t len = recv(nl, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
-
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return err;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(h);
-
-				return e->error;
-			}
-			if (!err)
-				err = fn(h, ctx);
-			if (!dump)
-				return err;
-		}
-	}
-}
 
 struct peers {
 	const int *skip;	/* the watched interfaces */
@@ -165,7 +123,7 @@ static int peer_namespaces(int nl, struct peers *p)
 	};
 
 	p->n = 0;
-	return nl_talk(nl, &req.h, link_peer, p);
+	return sa_nl_talk(nl, &req.h, link_peer, p);
 }
 
 static int nsid_reply(struct nlmsghdr *h, void *ctx)
@@ -200,7 +158,7 @@ static int nsid_of(int nl, int fd)
 	};
 	int id = -1;
 
-	if (nl_talk(nl, &req.h, nsid_reply, &id))
+	if (sa_nl_talk(nl, &req.h, nsid_reply, &id))
 		return -1;
 	return id;
 }

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "claim.h"
 #include "log.h"
+#include "netlink.h"
 #include "pin.h"
 #include "snapshot.h"
 #include "stage.h"
@@ -178,6 +179,23 @@ static void tc_parse_rec(struct tcmsg *t, int len, struct tc_filter_rec *r)
 	}
 }
 
+struct tc_dump_ctx {
+	int (*fn)(const struct tc_filter_rec *r, void *ctx);
+	void *ctx;
+};
+
+static int tc_dump_one(struct nlmsghdr *nh, void *ctx)
+{
+	struct tc_dump_ctx *dc = ctx;
+	struct tc_filter_rec r;
+
+	if (nh->nlmsg_type != RTM_NEWTFILTER ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct tcmsg)))
+		return 0;
+	tc_parse_rec(NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN, &r);
+	return dc->fn(&r, dc->ctx);
+}
+
 static int tc_filter_dump(int ifindex, enum bpf_tc_attach_point where,
 			  int (*fn)(const struct tc_filter_rec *r, void *ctx),
 			  void *ctx)
@@ -189,62 +207,18 @@ static int tc_filter_dump(int ifindex, enum bpf_tc_attach_point where,
 		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
 		.nh.nlmsg_type = RTM_GETTFILTER,
 		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		.nh.nlmsg_seq = 1,
 		.t.tcm_family = AF_UNSPEC,
 		.t.tcm_ifindex = ifindex,
 		.t.tcm_parent = TC_H_MAKE(TC_H_CLSACT, where == BPF_TC_INGRESS ?
 					  TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
 	};
-	char *buf = NULL;
-	int fd, err = 0;
-	bool done = false;
+	struct tc_dump_ctx dc = { fn, ctx };
+	int fd, err;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(32768);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	while (!done && !err) {
-		ssize_t n = recv(fd, buf, 32768, 0);
-		struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-
-		if (n < 0) {
-			err = errno == EINTR ? 0 : -errno;
-			continue;
-		}
-		if (n == 0)
-			break;
-		for (; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
-			struct tc_filter_rec r;
-
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				err = e->error;
-				break;
-			}
-			if (nh->nlmsg_type != RTM_NEWTFILTER ||
-			    nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct tcmsg)))
-				continue;
-			tc_parse_rec(NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN, &r);
-			err = fn(&r, ctx);
-			if (err)
-				break;
-		}
-	}
-cleanup:
-	free(buf);
+	err = sa_nl_talk(fd, &req.nh, tc_dump_one, &dc);
 	close(fd);
 	return err;
 }
