@@ -408,13 +408,15 @@ static int add_gauges(const struct sa_listener *l, void *ctx)
 	for (int i = 0; i < c->n; i++) {
 		struct sa_port_stats *ps = c->ps[i];
 
-		if (ps->follow_port != l->port)
+		struct sa_listener_gauges *g = &ps->follow->cg;
+
+		if (ps->follow->port != l->port)
 			continue;
-		ps->cg.listeners++;
-		ps->cg.syn_queue_len += l->syn_queue_len;
-		ps->cg.accept_queue_len += l->accept_queue_len;
-		ps->cg.accept_backlog += l->accept_backlog;
-		ps->cg.listener_drops += l->listener_drops;
+		g->listeners++;
+		g->syn_queue_len += l->syn_queue_len;
+		g->accept_queue_len += l->accept_queue_len;
+		g->accept_backlog += l->accept_backlog;
+		g->listener_drops += l->listener_drops;
 	}
 	return 0;
 }
@@ -431,14 +433,14 @@ int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
 		for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
 			struct sa_port_stats *ps = snap->port[p];
 
-			if (!ps || !ps->follow_cookie || ps->follow_cookie != f->ns[i].cookie)
+			if (!ps || !ps->follow || ps->follow->cookie != f->ns[i].cookie)
 				continue;
-			ps->follow_netns = f->ns[i].name;
-			ps->follow_since = f->ns[i].since;
-			ps->follow_port = ps->has_nat ? ps->nat.to_port : p;
+			ps->follow->netns = f->ns[i].name;
+			ps->follow->since = f->ns[i].since;
+			ps->follow->port = ps->has_nat ? ps->nat.to_port : p;
 			/* A reading's own gaps, for settling (a difference
 			 * decides again, snapshot.c). */
-			ps->follow_whole = true;
+			ps->follow->whole = true;
 			/* Queues for the first 64 ports (a published
 			 * port each): the counters for all. */
 			if (c.n < (int)(sizeof(c.ps) / sizeof(c.ps[0])))

@@ -423,7 +423,7 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 		for (size_t r = 0; r < n; r++) {
 			/* Only ports whose SYNs reach a followed namespace
 			 * have figures there. */
-			if (d->stage == SA_STAGE_CONTAINER && !rows[r].ps->follow_cookie)
+			if (d->stage == SA_STAGE_CONTAINER && !sa_follow_of(rows[r].ps)->cookie)
 				continue;
 			/* Keys that repeat in a group (MSS 1440 for IPv4 and
 			 * IPv6) are one label value: their rows add up. */
@@ -573,25 +573,25 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 	for (size_t r = 0; r < n; r++) {
 		const struct sa_port_stats *ps = rows[r].ps;
 
-		if (rows[r].port == SA_PROM_OTHER || !ps->follow_cookie)
+		if (rows[r].port == SA_PROM_OTHER || !sa_follow_of(ps)->cookie)
 			continue;
 		sample_start(f, "container_info", "", &rows[r]);
 		fputs(",netns=\"", f);
-		put_label(f, ps->follow_netns ? ps->follow_netns : "?");
-		fprintf(f, "\",to_port=\"%u\"} 1\n", ps->follow_port);
+		put_label(f, sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?");
+		fprintf(f, "\",to_port=\"%u\"} 1\n", sa_follow_of(ps)->port);
 	}
 	family(f, "container_accepted", "_total", "counter", derived_help_group("container", "accepted"));
 	for (size_t r = 0; r < n; r++)
-		if (rows[r].ps->follow_cookie)
+		if (sa_follow_of(rows[r].ps)->cookie)
 			sample_u64(f, "container_accepted", "_total", &rows[r], NULL, NULL,
-				   rows[r].ps->c[SA_C_ct_established] > rows[r].ps->cg.accept_queue_len ?
-				   rows[r].ps->c[SA_C_ct_established] - rows[r].ps->cg.accept_queue_len : 0);
+				   rows[r].ps->c[SA_C_ct_established] > sa_follow_of(rows[r].ps)->cg.accept_queue_len ?
+				   rows[r].ps->c[SA_C_ct_established] - sa_follow_of(rows[r].ps)->cg.accept_queue_len : 0);
 #define SA_CT_GAUGE_PROM(name, h)					\
 	family(f, "container_" #name, "", "gauge", h " (in the followed namespace)"); \
 	for (size_t r = 0; r < n; r++)					\
-		if (rows[r].ps->follow_cookie)				\
+		if (sa_follow_of(rows[r].ps)->cookie)				\
 			sample_u64(f, "container_" #name, "", &rows[r], NULL, NULL, \
-				   rows[r].ps->cg.name);
+				   sa_follow_of(rows[r].ps)->cg.name);
 	SA_GAUGES(SA_CT_GAUGE_PROM)
 #undef SA_CT_GAUGE_PROM
 forwarded:

@@ -127,7 +127,7 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 			     ps->c[SA_C_ct_listen_drop_other];
 	/* Forwarded SYNs before their namespace was followed were never
 	 * counted there: a gap only when it was followed all along. */
-	if (m.stack && ps->follow_whole) {
+	if (m.stack && sa_follow_of(ps)->whole) {
 		v->unexplained_to_container = C(forwarded) - C(ct_listener_syn) -
 					      C(ct_syn_to_request_sock) - C(ct_stack_drops);
 		v->unexplained_at_container_listener = C(ct_listener_syn) - C(ct_syn_queued) -
@@ -201,31 +201,31 @@ static void listener_losses(const struct sa_port_stats *ps, struct loss *best)
 /* Losses in the namespace forwarded SYNs reach, named after it. */
 static void container_losses(const struct sa_port_stats *ps, struct loss *best)
 {
-	const char *ns = ps->follow_netns ? ps->follow_netns : "?";
+	const char *ns = sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?";
 	__u64 aq_syn = ps->c[SA_C_ct_accept_queue_full];
 	__u64 aq_ack = ps->c[SA_C_ct_ack_dropped_accept_full];
 
-	if (!ps->follow_cookie)
+	if (!sa_follow_of(ps)->cookie)
 		return;
 	consider(best, aq_syn + aq_ack,
 		 "accept queue full in namespace %s (port %u, backlog %llu): the "
 		 "application there is not accepting fast enough; %llu forwarded SYNs "
 		 "dropped at its listener, %llu handshake ACKs dropped", ns,
-		 ps->follow_port, (unsigned long long)ps->cg.accept_backlog,
+		 sa_follow_of(ps)->port, (unsigned long long)sa_follow_of(ps)->cg.accept_backlog,
 		 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
 	consider(best, ps->c[SA_C_ct_syn_queue_full],
 		 "SYN queue full without SYN cookies in namespace %s (port %u): %llu "
 		 "forwarded SYNs dropped at its listener; enable net.ipv4.tcp_syncookies "
-		 "there or raise the backlog", ns, ps->follow_port,
+		 "there or raise the backlog", ns, sa_follow_of(ps)->port,
 		 (unsigned long long)ps->c[SA_C_ct_syn_queue_full]);
 	consider(best, ps->c[SA_C_ct_listen_drop_other],
 		 "the listener in namespace %s (port %u) dropped %llu forwarded SYNs "
-		 "(ListenDrops without a full queue)", ns, ps->follow_port,
+		 "(ListenDrops without a full queue)", ns, sa_follow_of(ps)->port,
 		 (unsigned long long)ps->c[SA_C_ct_listen_drop_other]);
 	consider(best, ps->c[SA_C_ct_stack_drops],
 		 "%llu forwarded SYNs dropped in namespace %s before a socket took "
 		 "them (no listener on port %u there, or a firewall rule)",
-		 (unsigned long long)ps->c[SA_C_ct_stack_drops], ns, ps->follow_port);
+		 (unsigned long long)ps->c[SA_C_ct_stack_drops], ns, sa_follow_of(ps)->port);
 }
 
 /* Unexplained figures are losses too, and name the stage gap. */
@@ -247,12 +247,12 @@ static void unexplained_losses(const struct sa_port_view *v, struct loss *best)
 		consider(best, v->unexplained_to_container,
 			 "%lld forwarded SYNs unexplained between this namespace and %s",
 			 (long long)v->unexplained_to_container,
-			 v->ps->follow_netns ? v->ps->follow_netns : "the one they reach");
+			 sa_follow_of(v->ps)->netns ? sa_follow_of(v->ps)->netns : "the one they reach");
 	if (v->unexplained_at_container_listener > 0)
 		consider(best, v->unexplained_at_container_listener,
 			 "%lld forwarded SYNs unexplained at the listener in %s",
 			 (long long)v->unexplained_at_container_listener,
-			 v->ps->follow_netns ? v->ps->follow_netns : "the namespace they reach");
+			 sa_follow_of(v->ps)->netns ? sa_follow_of(v->ps)->netns : "the namespace they reach");
 	/* SYN-ACKs the stack sent (queued, cookie, retransmitted) that TC
 	 * egress never saw were dropped on their way out. */
 	if (v->unexplained_synack_sent < 0)
@@ -297,12 +297,12 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 		snprintf(v->verdict, sizeof(v->verdict),
 			 "no loss; %llu SYNs answered with SYN cookies",
 			 (unsigned long long)ps->c[SA_C_syncookies_sent]);
-	else if (C(forwarded) && ps->follow_cookie)
+	else if (C(forwarded) && sa_follow_of(ps)->cookie)
 		snprintf(v->verdict, sizeof(v->verdict),
 			 "no loss; %llu SYNs forwarded to namespace %s (port %u), "
 			 "%llu of them queued there, %llu answered with cookies",
 			 (unsigned long long)ps->c[SA_C_forwarded],
-			 ps->follow_netns ? ps->follow_netns : "?", ps->follow_port,
+			 sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?", sa_follow_of(ps)->port,
 			 (unsigned long long)ps->c[SA_C_ct_syn_queued],
 			 (unsigned long long)ps->c[SA_C_ct_syncookies_sent]);
 	else if (C(forwarded))

@@ -197,19 +197,19 @@ static struct json_object *json_container(const struct sa_report_ctx *rc,
 	char q[SA_ESC_SIZE(320)];
 	struct json_object *o;
 
-	if (!rc->m.follow || !ps->follow_cookie)
+	if (!rc->m.follow || !sa_follow_of(ps)->cookie)
 		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "netns", json_object_new_string(
-			       sa_json_str(ps->follow_netns ? ps->follow_netns : "?", q, sizeof(q))));
-	json_object_object_add(o, "port", json_object_new_int(ps->follow_port));
+			       sa_json_str(sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?", q, sizeof(q))));
+	json_object_object_add(o, "port", json_object_new_int(sa_follow_of(ps)->port));
 	for (int i = 0; i < SA_C_MAX; i++)
 		if (sa_counters[i].stage == SA_STAGE_CONTAINER &&
 		    !strcmp(sa_counters[i].group, "container"))
 			json_object_object_add(o, sa_counters[i].key, ju64(ps->c[i]));
-	json_object_object_add(o, "accepted", json_object_new_int64(ps->ct_accepted));
+	json_object_object_add(o, "accepted", json_object_new_int64(sa_follow_of(ps)->accepted));
 #define SA_GAUGE_JSON(name, help) \
-	json_object_object_add(o, #name, ju64(ps->cg.name));
+	json_object_object_add(o, #name, ju64(sa_follow_of(ps)->cg.name));
 	SA_GAUGES(SA_GAUGE_JSON)
 #undef SA_GAUGE_JSON
 	return o;

@@ -63,9 +63,9 @@ static int reread_port(const struct sa_port_stats *ps, __u32 port,
 		       sa_reread_fn reread, void *ctx, struct sa_port_stats *tmp)
 {
 	memset(tmp, 0, sizeof(*tmp));
-	/* Which gaps the port has (a followed namespace's). */
-	tmp->follow_cookie = ps->follow_cookie;
-	tmp->follow_whole = ps->follow_whole;
+	/* Which gaps the port has (a followed namespace's): shared, read
+	 * only. */
+	tmp->follow = ps->follow;
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		if (!sa_port_drop(tmp, ps->drops[i].reason))
 			return -ENOMEM;

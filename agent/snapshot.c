@@ -44,6 +44,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 		if (!s->port[p])
 			continue;
 		free(s->port[p]->drops);
+		free(s->port[p]->follow);
 		free(s->port[p]);
 		s->port[p] = NULL;
 	}
@@ -80,6 +81,14 @@ void sa_snapshot_free(struct sa_snapshot *s)
 }
 
 static const struct sa_port_stats sa_zero_stats;
+const struct sa_port_follow sa_no_follow;
+
+struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps)
+{
+	if (!ps->follow)
+		ps->follow = calloc(1, sizeof(*ps->follow));
+	return ps->follow;
+}
 
 const struct sa_port_stats *sa_snapshot_get(const struct sa_snapshot *s, __u32 port)
 {
@@ -153,15 +162,17 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 	po->has_nat = pa->has_nat;
 	po->gauges_lent = pa->gauges_lent;
 	po->fwd_ifindex = pa->fwd_ifindex;
-	po->follow_cookie = pa->follow_cookie;
-	po->follow_netns = pa->follow_netns;
-	po->follow_port = pa->follow_port;
-	po->follow_since = pa->follow_since;
-	po->follow_whole = pa->follow_cookie && pa->follow_since && pa->follow_since <= b_gen;
-	po->cg = pa->cg;
-	po->ct_accepted = (__s64)po->c[SA_C_ct_established] -
-			  ((__s64)pa->cg.accept_queue_len -
-			   (pb ? (__s64)pb->cg.accept_queue_len : 0));
+	if (pa->follow) {
+		struct sa_port_follow *fo = sa_port_follow(po);
+
+		if (!fo)
+			return -ENOMEM;
+		*fo = *pa->follow;
+		fo->whole = fo->cookie && fo->since && fo->since <= b_gen;
+		fo->accepted = (__s64)po->c[SA_C_ct_established] -
+			       ((__s64)fo->cg.accept_queue_len -
+				(__s64)sa_follow_of(pb ? pb : &sa_zero_stats)->cg.accept_queue_len);
+	}
 	po->accepted = (__s64)po->c[SA_C_established] -
 		       ((__s64)pa->g.accept_queue_len -
 			(pb ? (__s64)pb->g.accept_queue_len : 0));

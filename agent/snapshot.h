@@ -47,24 +47,37 @@ struct sa_port_stats {
 	bool gauges_lent;
 	/* Output interface of the port's last forwarded SYN, 0: none. */
 	__u32 fwd_ifindex;
-	/* The namespace its forwarded SYNs last reached (its cookie,
-	 * agent/follow.c), 0: none followed; its name, and the listener's gauges there on
-	 * the port the SYNs were sent to. */
-	__u64 follow_cookie;
-	const char *follow_netns;
-	__u32 follow_port;
-	/* The first reading its namespace was followed for; in a
-	 * difference, whether it was followed all along (only then are
-	 * forwarded SYNs it does not show unexplained). */
-	unsigned long follow_since;
-	bool follow_whole;
-	struct sa_listener_gauges cg;
-	/* In a difference: what the application there took off the queue. */
-	__s64 ct_accepted;
+	/* Where its forwarded SYNs are followed to (follow.h); NULL: not
+	 * followed (most ports), read through sa_follow_of(). */
+	struct sa_port_follow *follow;
 	/* In a difference: the gauges are not what they were in the older
 	 * reading (a queue moved, a listener came or went). */
 	bool gauges_moved;
 };
+
+/* A port whose forwarded SYNs reach a followed namespace (a container's). */
+struct sa_port_follow {
+	__u64 cookie;		/* the namespace's */
+	const char *netns;	/* its name (agent/follow.c) */
+	__u32 port;		/* where the SYNs are sent there */
+	/* The first reading it was followed for; in a difference, whether
+	 * it was followed all along (only then are forwarded SYNs it does
+	 * not show unexplained). */
+	unsigned long since;
+	bool whole;
+	struct sa_listener_gauges cg;	/* that listener's, there */
+	__s64 accepted;		/* in a difference: taken off its queue */
+};
+
+extern const struct sa_port_follow sa_no_follow;
+
+static inline const struct sa_port_follow *sa_follow_of(const struct sa_port_stats *ps)
+{
+	return ps->follow ? ps->follow : &sa_no_follow;
+}
+
+/* The port's follow record, created zeroed; NULL without memory. */
+struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps);
 
 struct sa_snapshot {
 	struct sa_port_stats *port[SA_MAX_PORTS];

@@ -274,14 +274,14 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		}
 		wrap_newline(&w);
 	}
-	if (rc->m.follow && ps->follow_cookie) {
+	if (rc->m.follow && sa_follow_of(ps)->cookie) {
 		char q[SA_ESC_SIZE(320)];
 
 		/* The listener stage where the forwarded SYNs went. */
 		wrap_start(&w, "");
 		snprintf(unit, sizeof(unit), "in netns %.60s port %u:",
-			 sa_tty_str(ps->follow_netns ? ps->follow_netns : "?", q, sizeof(q)),
-			 ps->follow_port);
+			 sa_tty_str(sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?", q, sizeof(q)),
+			 sa_follow_of(ps)->port);
 		wrap_unit(&w, unit, NULL);
 		for (int i = 0; i < SA_C_MAX; i++) {
 			if (sa_counters[i].stage != SA_STAGE_CONTAINER ||
@@ -293,11 +293,11 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 				 (unsigned long long)ps->c[i]);
 			wrap_unit(&w, unit, NULL);
 		}
-		snprintf(unit, sizeof(unit), "accepted %lld", (long long)ps->ct_accepted);
+		snprintf(unit, sizeof(unit), "accepted %lld", (long long)sa_follow_of(ps)->accepted);
 		wrap_unit(&w, unit, NULL);
 		snprintf(unit, sizeof(unit), "accept_queue %llu/%llu",
-			 (unsigned long long)ps->cg.accept_queue_len,
-			 (unsigned long long)ps->cg.accept_backlog);
+			 (unsigned long long)sa_follow_of(ps)->cg.accept_queue_len,
+			 (unsigned long long)sa_follow_of(ps)->cg.accept_backlog);
 		wrap_unit(&w, unit, NULL);
 		wrap_newline(&w);
 	}

@@ -867,9 +867,9 @@ static int read_follow(struct stack_stage *st, struct sa_snapshot *snap)
 		if (key >= SA_MAX_PORTS || bpf_map_lookup_elem(fd, &key, &cookie))
 			continue;
 		ps = sa_snapshot_port(snap, key);
-		if (!ps)
+		if (!ps || !sa_port_follow(ps))
 			return -ENOMEM;
-		ps->follow_cookie = cookie;
+		ps->follow->cookie = cookie;
 	}
 	return 0;
 }

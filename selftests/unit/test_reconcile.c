@@ -312,16 +312,15 @@ static void containers(void)
 
 	for (size_t i = 0; i < sizeof(cc) / sizeof(cc[0]); i++) {
 		static struct sa_port_stats ps;
+		static struct sa_port_follow fo;
 		struct sa_port_view v = { .port = 8080 };
 		char g[64];
 
 		memset(&ps, 0, sizeof(ps));
 		memcpy(ps.c, cc[i].f.c, sizeof(ps.c));
-		ps.follow_cookie = 4242;
-		ps.follow_netns = "web1";
-		ps.follow_port = 80;
-		ps.follow_whole = cc[i].whole;
-		ps.cg.accept_backlog = 4;
+		fo = (struct sa_port_follow){ .cookie = 4242, .netns = "web1", .port = 80,
+					      .whole = cc[i].whole, .cg.accept_backlog = 4 };
+		ps.follow = &fo;
 		sa_reconcile_port(&ps, ALL, 1, &v);
 		snprintf(g, sizeof(g), "%lld,%lld", (long long)v.unexplained_to_container,
 			 (long long)v.unexplained_at_container_listener);
