@@ -377,7 +377,8 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	if (!err)
 		err = sa_prom_update(w->prom, &w->rc, w->cur, &w->o.common.ports, &w->listeners);
 	if (!err)
-		err = sa_snapshot_diff(w->diff, w->cur, w->o.common.json ? w->prev : w->base);
+		err = w->o.common.json ? sa_snapshot_diff_moved(w->diff, w->cur, w->prev) :
+					 sa_snapshot_diff(w->diff, w->cur, w->base);
 	if (err)
 		return err;
 	w->rc.now = w->cur;

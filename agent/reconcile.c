@@ -45,6 +45,10 @@ static bool reason_before_tc(__u32 reason)
 
 #define C(name) ((__s64)ps->c[SA_C_##name])
 
+/* A port's verdict is written here, and sa_port_view.verdict points at
+ * it until the next port's; a view keeps its own copies. */
+static __thread char verdict_buf[320];
+
 /* A loss candidate for the verdict: the biggest one names the stage. */
 struct loss {
 	__u64 n;
@@ -273,11 +277,11 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 
 	if (!m.stack) {
 		if (m.nic && C(nic_syn) > C(tc_syn))
-			snprintf(v->verdict, sizeof(v->verdict),
+			snprintf(verdict_buf, sizeof(verdict_buf),
 				 "%lld SYNs lost between XDP and TC",
 				 (long long)(C(nic_syn) - C(tc_syn)));
 		else
-			snprintf(v->verdict, sizeof(v->verdict),
+			snprintf(verdict_buf, sizeof(verdict_buf),
 				 "stack stage off: no verdict beyond TC");
 		return;
 	}
@@ -290,15 +294,15 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 	unexplained_losses(v, &best);
 
 	if (best.n)
-		snprintf(v->verdict, sizeof(v->verdict), "%s", best.text);
+		snprintf(verdict_buf, sizeof(verdict_buf), "%s", best.text);
 	else if (!C(nic_syn) && !C(tc_syn) && !C(listener_syn))
-		snprintf(v->verdict, sizeof(v->verdict), "no SYNs");
+		snprintf(verdict_buf, sizeof(verdict_buf), "no SYNs");
 	else if (C(syncookies_sent))
-		snprintf(v->verdict, sizeof(v->verdict),
+		snprintf(verdict_buf, sizeof(verdict_buf),
 			 "no loss; %llu SYNs answered with SYN cookies",
 			 (unsigned long long)ps->c[SA_C_syncookies_sent]);
 	else if (C(forwarded) && sa_follow_of(ps)->cookie)
-		snprintf(v->verdict, sizeof(v->verdict),
+		snprintf(verdict_buf, sizeof(verdict_buf),
 			 "no loss; %llu SYNs forwarded to namespace %s (port %u), "
 			 "%llu of them queued there, %llu answered with cookies",
 			 (unsigned long long)ps->c[SA_C_forwarded],
@@ -306,12 +310,12 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 			 (unsigned long long)ps->c[SA_C_ct_syn_queued],
 			 (unsigned long long)ps->c[SA_C_ct_syncookies_sent]);
 	else if (C(forwarded))
-		snprintf(v->verdict, sizeof(v->verdict),
+		snprintf(verdict_buf, sizeof(verdict_buf),
 			 "no loss here; %llu SYNs forwarded (this namespace does not "
 			 "see whether their server took them)",
 			 (unsigned long long)ps->c[SA_C_forwarded]);
 	else
-		snprintf(v->verdict, sizeof(v->verdict), "no loss");
+		snprintf(verdict_buf, sizeof(verdict_buf), "no loss");
 }
 
 void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
@@ -322,6 +326,7 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 	memset(v, 0, sizeof(*v));
 	v->port = port;
 	v->ps = ps;
+	v->verdict = verdict_buf;
 	v->cookie_mode = ps->c[SA_C_syncookies_sent] > 0 || tcp_syncookies == 2;
 	sa_reconcile_gaps(ps, m, v);
 	verdict(ps, m, v);
@@ -338,7 +343,7 @@ static void lost_counts(const struct sa_snapshot *s, struct sa_port_view *v)
 	    !v->unexplained_to_container && !v->unexplained_at_container_listener)
 		return;
 	if (!lost && s->missed_runs) {
-		snprintf(v->verdict, sizeof(v->verdict),
+		snprintf(verdict_buf, sizeof(verdict_buf),
 			 "synacct's stack programs missed %llu runs (the kernel skips a "
 			 "tracing program that fires again on a CPU where it is running); "
 			 "this port's figures may be incomplete",
@@ -347,12 +352,35 @@ static void lost_counts(const struct sa_snapshot *s, struct sa_port_view *v)
 	}
 	if (!lost)
 		return;
-	snprintf(v->verdict, sizeof(v->verdict),
+	snprintf(verdict_buf, sizeof(verdict_buf),
 		 "counter map full: %llu updates lost (nic %llu, tc %llu, stack %llu); "
 		 "this port's figures are incomplete", (unsigned long long)lost,
 		 (unsigned long long)s->nic_update_failed,
 		 (unsigned long long)s->tc_update_failed,
 		 (unsigned long long)s->stack_update_failed);
+}
+
+/* The view's copy of @text: the last one kept when they are the same
+ * (ports come in order, and neighbours mostly say the same), else a new
+ * one.  NULL without memory. */
+static const char *keep_verdict(struct sa_view *v, const char *text)
+{
+	char **grown, *copy;
+
+	if (v->n_verdicts && !strcmp(v->verdicts[v->n_verdicts - 1], text))
+		return v->verdicts[v->n_verdicts - 1];
+	for (size_t i = 0; i < v->n_verdicts && i < 8; i++)
+		if (!strcmp(v->verdicts[i], text))
+			return v->verdicts[i];
+	grown = realloc(v->verdicts, (v->n_verdicts + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	v->verdicts = grown;
+	copy = strdup(text);
+	if (!copy)
+		return NULL;
+	v->verdicts[v->n_verdicts++] = copy;
+	return copy;
 }
 
 int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
@@ -384,6 +412,11 @@ int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 		pv->port = p;
 		sa_reconcile_port(ps, m, s->tcp_syncookies, pv);
 		lost_counts(s, pv);
+		pv->verdict = keep_verdict(v, pv->verdict);
+		if (!pv->verdict) {
+			sa_view_free(v);
+			return -ENOMEM;
+		}
 		v->n_ports++;
 	}
 	v->consistent = sa_reconcile_mib(s, v->inconsistent, sizeof(v->inconsistent));
@@ -392,6 +425,9 @@ int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 
 void sa_view_free(struct sa_view *v)
 {
+	for (size_t i = 0; i < v->n_verdicts; i++)
+		free(v->verdicts[i]);
+	free(v->verdicts);
 	free(v->ports);
 	memset(v, 0, sizeof(*v));
 }

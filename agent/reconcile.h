@@ -44,7 +44,9 @@ struct sa_port_view {
 	__u64 ct_listen_drops;	/* every cause, there */
 	__u64 synack_drops;	/* SYN-ACKs dropped after TC egress, every reason */
 	bool cookie_mode;	/* cookies sent, or tcp_syncookies=2 */
-	char verdict[320];
+	/* From sa_reconcile_port: valid until its next call on this thread;
+	 * in a view (sa_view_build), the view's own copy. */
+	const char *verdict;
 };
 
 /* One record's reconciled ports, in port order. */
@@ -53,6 +55,10 @@ struct sa_view {
 	struct sa_measured m;
 	struct sa_port_view *ports;
 	size_t n_ports;
+	/* The distinct verdicts the ports point at, owned by the view: a
+	 * port scan's thousands of ports say the same few sentences. */
+	char **verdicts;
+	size_t n_verdicts;
 	/* Per-port sums against the namespace MIBs (totals only). */
 	bool consistent;
 	char inconsistent[256];	/* the nstat names that disagree */

@@ -181,8 +181,22 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 	return 0;
 }
 
-int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
-		     const struct sa_snapshot *b)
+/* Did anything of the port change from @pb to @pa: a counter, a drop, a
+ * gauge? */
+static bool port_moved(const struct sa_port_stats *pa, const struct sa_port_stats *pb)
+{
+	if (!pb)
+		return !sa_port_stats_zero(pa) || pa->g.listeners;
+	if (memcmp(pa->c, pb->c, sizeof(pa->c)) || memcmp(&pa->g, &pb->g, sizeof(pa->g)))
+		return true;
+	for (__u32 i = 0; i < pa->n_drops; i++)
+		if (pa->drops[i].n != sa_port_drop_get(pb, pa->drops[i].reason))
+			return true;
+	return false;
+}
+
+static int snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
+			 const struct sa_snapshot *b, bool moved_only)
 {
 	int err = 0;
 
@@ -190,7 +204,7 @@ int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	for (__u32 p = 0; p < SA_MAX_PORTS && !err; p++) {
 		struct sa_port_stats *po;
 
-		if (!a->port[p])
+		if (!a->port[p] || (moved_only && !port_moved(a->port[p], b->port[p])))
 			continue;
 		po = sa_snapshot_port(out, p);
 		err = po ? port_diff(po, a->port[p], b->port[p], b->gen) : -ENOMEM;
@@ -210,6 +224,18 @@ int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	if (err)
 		sa_snapshot_clear(out);
 	return err;
+}
+
+int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
+		     const struct sa_snapshot *b)
+{
+	return snapshot_diff(out, a, b, false);
+}
+
+int sa_snapshot_diff_moved(struct sa_snapshot *out, const struct sa_snapshot *a,
+			   const struct sa_snapshot *b)
+{
+	return snapshot_diff(out, a, b, true);
 }
 
 int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)

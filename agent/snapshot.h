@@ -115,6 +115,11 @@ bool sa_port_stats_zero(const struct sa_port_stats *ps);
  * -ENOMEM, with @out cleared, when memory runs out. */
 int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 		     const struct sa_snapshot *b);
+/* The same, with only the ports whose counters, drops or gauges moved
+ * (an interval record: after a port scan, the next intervals do not
+ * carry a zero entry for every port scanned). */
+int sa_snapshot_diff_moved(struct sa_snapshot *out, const struct sa_snapshot *a,
+			   const struct sa_snapshot *b);
 int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src);
 int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l);
 
