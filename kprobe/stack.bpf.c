@@ -463,7 +463,7 @@ static __always_inline __u32 cookie_mss_slot(__u8 family, __u16 mss)
 /* The namespace an input skb is in.  By the time TCP consumes a SYN,
  * skb->dev is gone (the field is reused), but the input route is still
  * attached, and its device (loopback for local delivery) is in the same
- * namespace. */
+ * namespace; unless the SYN went through the listener's backlog (below). */
 static __always_inline struct net *skb_net(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
@@ -473,8 +473,16 @@ static __always_inline struct net *skb_net(struct sk_buff *skb)
 	if (dev)
 		return dev->nd_net.net;
 	refdst = skb->_skb_refdst & ~1UL;	/* SKB_DST_NOREF */
-	if (!refdst)
-		return NULL;
+	if (!refdst) {
+		/* A segment that waited in its socket's backlog while a task
+		 * owned the socket (an accept(), synacct's own iterator): TCP
+		 * dropped its route there (tcp_add_backlog), and that task
+		 * processes the backlog at release_sock, in its own context:
+		 * the socket's namespace is the task's. */
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		return BPF_CORE_READ(task, nsproxy, net_ns);
+	}
 	dst = (struct dst_entry *)refdst;
 	dev = BPF_CORE_READ(dst, dev);
 	/* A local route of the watched namespace: no second read. */
