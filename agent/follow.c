@@ -53,6 +53,12 @@ struct followed {
 	char name[320];
 };
 
+/* The ports of one namespace, while a reading is filled in. */
+struct fill_ctx {
+	struct sa_port_stats *ps[64];
+	int n;
+};
+
 struct sa_follow {
 	void *stack;
 	struct sa_listeners *ls;
@@ -65,6 +71,7 @@ struct sa_follow {
 	/* Followed namespaces, then those no longer followed (their names
 	 * still label their ports' figures): SA_MAX_FOLLOW of each. */
 	struct followed ns[2 * SA_MAX_FOLLOW];
+	struct fill_ctx fill[2 * SA_MAX_FOLLOW];	/* by ns[] index */
 	int n;
 	int n_live;
 	/* Namespace ids already looked for and not found (a namespace no
@@ -396,28 +403,13 @@ int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 	return 0;
 }
 
-struct fill_ctx {
-	struct sa_port_stats *ps[64];	/* the ports whose SYNs reach it */
-	int n;
-};
-
 static int add_gauges(const struct sa_listener *l, void *ctx)
 {
 	struct fill_ctx *c = ctx;
 
-	for (int i = 0; i < c->n; i++) {
-		struct sa_port_stats *ps = c->ps[i];
-
-		struct sa_listener_gauges *g = &ps->follow->cg;
-
-		if (ps->follow->port != l->port)
-			continue;
-		g->listeners++;
-		g->syn_queue_len += l->syn_queue_len;
-		g->accept_queue_len += l->accept_queue_len;
-		g->accept_backlog += l->accept_backlog;
-		g->listener_drops += l->listener_drops;
-	}
+	for (int i = 0; i < c->n; i++)
+		if (c->ps[i]->follow->port == l->port)
+			sa_gauges_add(&c->ps[i]->follow->cg, l);
 	return 0;
 }
 
@@ -427,30 +419,40 @@ int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
 
 	if (!f || !f->n)
 		return 0;
+	for (int i = 0; i < f->n; i++)
+		f->fill[i].n = 0;
+	/* One pass over the ports: name each followed one's namespace and
+	 * gather them by namespace. */
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		struct sa_port_stats *ps = snap->port[p];
+		struct fill_ctx *c;
+		int i;
+
+		if (!ps || !ps->follow)
+			continue;
+		for (i = 0; i < f->n && f->ns[i].cookie != ps->follow->cookie; i++)
+			;
+		if (i == f->n)
+			continue;
+		ps->follow->netns = f->ns[i].name;
+		ps->follow->since = f->ns[i].since;
+		ps->follow->port = ps->has_nat ? ps->nat.to_port : p;
+		/* A reading's own gaps, for settling (a difference decides
+		 * again, snapshot.c). */
+		ps->follow->whole = true;
+		/* Queues for the first 64 ports (a published port each) of
+		 * a namespace: the counters for all. */
+		c = &f->fill[i];
+		if (c->n < (int)(sizeof(c->ps) / sizeof(c->ps[0])))
+			c->ps[c->n++] = ps;
+	}
+	/* Then each namespace that has ports, once: its listeners' queues. */
 	for (int i = 0; i < f->n && !err; i++) {
-		struct fill_ctx c = { .n = 0 };
-
-		for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
-			struct sa_port_stats *ps = snap->port[p];
-
-			if (!ps || !ps->follow || ps->follow->cookie != f->ns[i].cookie)
-				continue;
-			ps->follow->netns = f->ns[i].name;
-			ps->follow->since = f->ns[i].since;
-			ps->follow->port = ps->has_nat ? ps->nat.to_port : p;
-			/* A reading's own gaps, for settling (a difference
-			 * decides again, snapshot.c). */
-			ps->follow->whole = true;
-			/* Queues for the first 64 ports (a published
-			 * port each): the counters for all. */
-			if (c.n < (int)(sizeof(c.ps) / sizeof(c.ps[0])))
-				c.ps[c.n++] = ps;
-		}
-		if (!c.n || f->ns[i].fd < 0)
+		if (!f->fill[i].n || f->ns[i].fd < 0)
 			continue;
 		if (setns(f->ns[i].fd, CLONE_NEWNET))
 			return -errno;
-		err = sa_listeners_read(f->ls, add_gauges, &c);
+		err = sa_listeners_read(f->ls, add_gauges, &f->fill[i]);
 		if (setns(f->home, CLONE_NEWNET)) {
 			sa_err("cannot return to the watched network namespace: %s",
 			       strerror(errno));

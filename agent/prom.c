@@ -352,26 +352,16 @@ static bool stage_measured(struct sa_measured m, enum sa_stage_id stage)
 /* Accepted since the maps were created: what entered the accept queue
  * minus what is in it now (never below 0: sockets queued before the maps
  * existed were never counted in). */
-static __u64 accepted_total(const struct sa_port_stats *ps)
+static __u64 accepted_total(__u64 established, const struct sa_listener_gauges *g)
 {
-	__u64 in = ps->c[SA_C_established], queued = ps->g.accept_queue_len;
-
-	return in > queued ? in - queued : 0;
+	return established > g->accept_queue_len ? established - g->accept_queue_len : 0;
 }
 
-/* The help of a derived figure of @group whose key is @key, or NULL. */
-static const char *derived_help_group(const char *group, const char *key)
+/* The help of a derived figure of @group ("": top level) whose key is
+ * @key, or NULL. */
+static const char *derived_help(const char *group, const char *key)
 {
 #define SA_DERIVED_HELP(name, g, k, metric, help) if (!strcmp(#g, group) && !strcmp(#k, key)) return help;
-	SA_DERIVED(SA_DERIVED_HELP)
-#undef SA_DERIVED_HELP
-	return NULL;
-}
-
-/* The help of a derived figure whose key is @key, or NULL. */
-static const char *derived_help(const char *key)
-{
-#define SA_DERIVED_HELP(name, group, k, metric, help) if (!strcmp(#group, "") && !strcmp(#k, key)) return help;
 	SA_DERIVED(SA_DERIVED_HELP)
 #undef SA_DERIVED_HELP
 	return NULL;
@@ -499,10 +489,10 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 							  ~SA_DROP_SYNACK),
 					   rows[r].ps->drops[i].n);
 
-	family(f, "accepted", "_total", "counter", derived_help("accepted"));
+	family(f, "accepted", "_total", "counter", derived_help("", "accepted"));
 	for (size_t r = 0; r < n; r++)
 		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
-			   accepted_total(rows[r].ps));
+			   accepted_total(rows[r].ps->c[SA_C_established], &rows[r].ps->g));
 
 #define SA_GAUGE_PROM(name, h)						\
 	family(f, #name, "", "gauge", h);				\
@@ -580,12 +570,12 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 		put_label(f, sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?");
 		fprintf(f, "\",to_port=\"%u\"} 1\n", sa_follow_of(ps)->port);
 	}
-	family(f, "container_accepted", "_total", "counter", derived_help_group("container", "accepted"));
+	family(f, "container_accepted", "_total", "counter", derived_help("container", "accepted"));
 	for (size_t r = 0; r < n; r++)
 		if (sa_follow_of(rows[r].ps)->cookie)
 			sample_u64(f, "container_accepted", "_total", &rows[r], NULL, NULL,
-				   rows[r].ps->c[SA_C_ct_established] > sa_follow_of(rows[r].ps)->cg.accept_queue_len ?
-				   rows[r].ps->c[SA_C_ct_established] - sa_follow_of(rows[r].ps)->cg.accept_queue_len : 0);
+				   accepted_total(rows[r].ps->c[SA_C_ct_established],
+						  &sa_follow_of(rows[r].ps)->cg));
 #define SA_CT_GAUGE_PROM(name, h)					\
 	family(f, "container_" #name, "", "gauge", h " (in the followed namespace)"); \
 	for (size_t r = 0; r < n; r++)					\

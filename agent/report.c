@@ -189,6 +189,15 @@ static struct json_object *json_nat(const struct sa_port_stats *ps)
 	return o;
 }
 
+/* A listener's gauges (SA_GAUGES) into @o. */
+static void json_gauges(struct json_object *o, const struct sa_listener_gauges *g)
+{
+#define SA_GAUGE_JSON(name, help) \
+	json_object_object_add(o, #name, ju64(g->name));
+	SA_GAUGES(SA_GAUGE_JSON)
+#undef SA_GAUGE_JSON
+}
+
 /* The listener stage in the namespace the port's forwarded SYNs reach,
  * or null: none followed (or --no-follow). */
 static struct json_object *json_container(const struct sa_report_ctx *rc,
@@ -208,10 +217,7 @@ static struct json_object *json_container(const struct sa_report_ctx *rc,
 		    !strcmp(sa_counters[i].group, "container"))
 			json_object_object_add(o, sa_counters[i].key, ju64(ps->c[i]));
 	json_object_object_add(o, "accepted", json_object_new_int64(sa_follow_of(ps)->accepted));
-#define SA_GAUGE_JSON(name, help) \
-	json_object_object_add(o, #name, ju64(sa_follow_of(ps)->cg.name));
-	SA_GAUGES(SA_GAUGE_JSON)
-#undef SA_GAUGE_JSON
+	json_gauges(o, &sa_follow_of(ps)->cg);
 	return o;
 }
 
@@ -251,10 +257,7 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 
 	json_object_object_add(o, "cookie_mode", json_object_new_boolean(pv->cookie_mode));
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
-#define SA_GAUGE_JSON(name, help) \
-	json_object_object_add(o, #name, ju64(ps->g.name));
-	SA_GAUGES(SA_GAUGE_JSON)
-#undef SA_GAUGE_JSON
+	json_gauges(o, &ps->g);
 
 	un = json_object_new_object();
 	json_object_object_add(un, "nic_to_tc", rc->m.nic ?

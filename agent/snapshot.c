@@ -60,6 +60,15 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	s->n_listeners = 0;
 }
 
+void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l)
+{
+	g->listeners++;
+	g->syn_queue_len += l->syn_queue_len;
+	g->accept_queue_len += l->accept_queue_len;
+	g->accept_backlog += l->accept_backlog;
+	g->listener_drops += l->listener_drops;
+}
+
 int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l)
 {
 	struct sa_listener *v;

@@ -122,6 +122,8 @@ int sa_snapshot_diff_moved(struct sa_snapshot *out, const struct sa_snapshot *a,
 			   const struct sa_snapshot *b);
 int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src);
 int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l);
+/* Add one listening socket's state to a port's gauges. */
+void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l);
 
 /* Read a stage's per-CPU hash keyed by port (its counters, in table
  * order), summing the CPUs into the snapshot. */

@@ -124,11 +124,7 @@ static int add_listener(const struct sa_listener *l, void *ctx)
 
 	if (!ps)
 		return -ENOMEM;
-	ps->g.listeners++;
-	ps->g.syn_queue_len += l->syn_queue_len;
-	ps->g.accept_queue_len += l->accept_queue_len;
-	ps->g.accept_backlog += l->accept_backlog;
-	ps->g.listener_drops += l->listener_drops;
+	sa_gauges_add(&ps->g, l);
 	return sa_snapshot_add_listener(ctx, l);
 }
 

@@ -185,18 +185,29 @@ static void load_reason_names(const struct btf *btf)
  * reads every CPU's current values.  Until a CPU has a baseline, SYNs
  * consumed on it are counted as listener_unclassified.
  */
-static int prime_baselines(struct stack_stage *st)
+/* Open and close a TCP socket in the caller's namespace: its
+ * tcp_destroy_sock is what the priming program waits for. */
+static int destroy_a_socket(void)
 {
 	int fd;
 
-	st->skel->bss->priming = 1;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int prime_baselines(struct stack_stage *st)
+{
+	int err;
+
+	st->skel->bss->priming = 1;
+	err = destroy_a_socket();
 	st->skel->bss->priming = 0;
-	return fd < 0 ? -errno : 0;
+	return err;
 }
 
 /* Can this kernel load an fexit program on @func?  Lockdown refuses
@@ -902,12 +913,6 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 	return err;
 }
 
-/*
- * Follow forwarded SYNs into the namespace the caller is in now (the
- * agent enters it), whose cookie is @cookie: closing a socket there
- * creates its per-CPU MIB baselines (follow.bpf.h), as prime_baselines
- * does for the watched one.
- */
 bool sa_stack_can_follow(void *priv)
 {
 	struct stack_stage *st = priv;
@@ -915,25 +920,25 @@ bool sa_stack_can_follow(void *priv)
 	return st && st->nat_hook && st->skel->rodata->follow_on;
 }
 
+/*
+ * Follow forwarded SYNs into the namespace the caller is in now (the
+ * agent enters it), whose cookie is @cookie: closing a socket there
+ * creates its per-CPU MIB baselines (follow.bpf.h), as prime_baselines
+ * does for the watched one.
+ */
 int sa_stack_follow_here(void *priv, __u64 cookie)
 {
 	struct stack_stage *st = priv;
-	int ctl, fd, err = 0;
 	__u32 zero = 0;
 	__u64 none = 0;
+	int ctl, err;
 
 	if (!sa_stack_can_follow(st))
 		return -EOPNOTSUPP;
 	ctl = bpf_map__fd(st->skel->maps.follow_ctl);
 	if (bpf_map_update_elem(ctl, &zero, &cookie, BPF_ANY))
 		return -errno;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		err = -errno;
-	else
-		close(fd);
+	err = destroy_a_socket();
 	bpf_map_update_elem(ctl, &zero, &none, BPF_ANY);
 	return err;
 }
