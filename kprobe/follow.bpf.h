@@ -92,23 +92,29 @@ volatile __u32 follow_active;
 		__c->field++;						\
 } while (0)
 
+/* The flow of an skb that skb_tcp() parsed into @si, as its server sees
+ * it: its destination, and @isn (its SYN's sequence). */
+static __always_inline int follow_key_skb(struct sk_buff *skb, const struct syn_info *si,
+					  __u32 isn, struct sa_follow_key *k)
+{
+	unsigned char *nh = skb->head + skb->network_header;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = si->family == 4 ? SA_AF_INET : SA_AF_INET6;
+	k->lport = si->dport;
+	k->isn = isn;
+	return bpf_probe_read_kernel(k->laddr, si->family == 4 ? 4 : 16,
+				     nh + (si->family == 4 ? 16 : 24));
+}
+
 /* FORWARD: remember a SYN the watched namespace routes onward. */
 static __always_inline void follow_learn(struct sk_buff *skb, const struct syn_info *si,
 					 __u32 published)
 {
-	struct sa_follow_key k = {};
-	unsigned char *nh;
+	struct sa_follow_key k;
 
-	if (!follow_on)
-		return;
-	nh = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
-	k.family = si->family == 4 ? SA_AF_INET : SA_AF_INET6;
-	if (bpf_probe_read_kernel(k.laddr, si->family == 4 ? 4 : 16,
-				  nh + (si->family == 4 ? 16 : 24)))
-		return;
-	k.lport = si->dport;
-	k.isn = si->seq;
-	bpf_map_update_elem(&follow_flows, &k, &published, BPF_ANY);
+	if (follow_on && !follow_key_skb(skb, si, si->seq, &k))
+		bpf_map_update_elem(&follow_flows, &k, &published, BPF_ANY);
 }
 
 /* The published port of a followed skb (@isn: its SYN's sequence), 0 if
@@ -116,16 +122,11 @@ static __always_inline void follow_learn(struct sk_buff *skb, const struct syn_i
 static __always_inline __u32 follow_port_skb(struct sk_buff *skb, const struct syn_info *si,
 					     __u32 isn)
 {
-	struct sa_follow_key k = {};
-	unsigned char *nh = skb->head + skb->network_header;
+	struct sa_follow_key k;
 	__u32 *published;
 
-	k.family = si->family == 4 ? SA_AF_INET : SA_AF_INET6;
-	if (bpf_probe_read_kernel(k.laddr, si->family == 4 ? 4 : 16,
-				  nh + (si->family == 4 ? 16 : 24)))
+	if (follow_key_skb(skb, si, isn, &k))
 		return 0;
-	k.lport = si->dport;
-	k.isn = isn;
 	published = bpf_map_lookup_elem(&follow_flows, &k);
 	return published ? *published : 0;
 }
