@@ -284,10 +284,10 @@ static bool still_held(struct followed *e)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%.16s/ns/net", de->d_name);
-		if (same_ns(path, e) && !strstr(path, "/self/")) {
+		/* (synacct's own threads are in other namespaces then) */
+		held = same_ns(path, e);
+		if (held)
 			snprintf(e->path, sizeof(e->path), "%s", path);
-			held = getpid() != atoi(de->d_name);
-		}
 	}
 	if (dir)
 		closedir(dir);
