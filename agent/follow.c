@@ -336,6 +336,16 @@ int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 	err = peer_namespaces(f->nl, &p);
 	if (err)
 		return err;
+	/* A namespace id no link has any more is free to be given to a new
+	 * namespace: look for it again then. */
+	for (int j = 0; j < f->n_missing; j++) {
+		bool linked = false;
+
+		for (int i = 0; i < p.n && !linked; i++)
+			linked = p.nsid[i] == f->missing[j];
+		if (!linked)
+			f->missing[j--] = f->missing[--f->n_missing];
+	}
 	/* Gone: no link of ours leads there, or nothing but us holds it. */
 	for (int j = 0; j < f->n; j++) {
 		bool linked = false;
