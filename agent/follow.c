@@ -446,7 +446,7 @@ int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
 			continue;
 		ps->follow->netns = f->ns[i].name;
 		ps->follow->since = f->ns[i].since;
-		ps->follow->port = ps->has_nat ? ps->nat.to_port : p;
+		ps->follow->port = ps->nat ? ps->nat->to_port : p;
 		/* A reading's own gaps, for settling (a difference decides
 		 * again, snapshot.c). */
 		ps->follow->whole = true;

@@ -214,7 +214,8 @@ struct sa_watch {
 	/* start, the previous and the current reading, and a difference */
 	struct sa_snapshot *base, *prev, *cur, *diff;
 	struct sa_portset listeners, shown;
-	struct sa_view view;	/* the last record's, kept for a redraw */
+	struct sa_view view;	/* the record being written */
+	__u32 *syn_delta;	/* per port: tc_syn over the last interval */
 	struct sa_prom *prom;	/* --metrics */
 	struct sa_follow *follow;	/* NULL: --no-follow, or nothing to follow with */
 	unsigned long gen;	/* readings so far */
@@ -359,12 +360,54 @@ static int report(struct sa_watch *w, const struct sa_snapshot *s, bool active,
 	return 0;
 }
 
+/* The live table's SYN rates: each port's tc_syn over the interval, kept
+ * so that the older reading can go before the totals are made. */
+static int note_rates(struct sa_watch *w)
+{
+	if (!w->rc.tty || w->o.common.json)
+		return 0;
+	if (!w->syn_delta) {
+		w->syn_delta = calloc(SA_MAX_PORTS, sizeof(*w->syn_delta));
+		if (!w->syn_delta)
+			return -ENOMEM;
+	}
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+		w->syn_delta[p] = w->cur->port[p] ?
+			sa_c(w->cur->port[p], SA_C_tc_syn) -
+			sa_c(sa_snapshot_get(w->prev, p), SA_C_tc_syn) : 0;
+	w->rc.syn_delta = w->syn_delta;
+	return 0;
+}
+
+/* The table's totals from the latest reading @now, reported. */
+static int report_totals(struct sa_watch *w, const struct sa_snapshot *now,
+			 bool summary, double elapsed_s)
+{
+	int err = sa_snapshot_diff(w->diff, now, w->base);
+
+	if (err == -ENOMEM)
+		sa_err("cannot compute the totals: out of memory");
+	if (!err)
+		err = report(w, w->diff, false, summary, elapsed_s);
+	return err;
+}
+
+/* A record, once written, is done with: a port scan's thousands of
+ * ports are held by the latest reading alone between intervals.  (A
+ * resized live table is redrawn from that reading, redraw().) */
+static void report_done(struct sa_watch *w)
+{
+	sa_view_free(&w->view);
+	sa_snapshot_clear(w->diff);
+}
+
 /* One interval: read, then the interval's deltas (JSON) or the totals
- * (table); only the one needed is made, so that a scan of every port
- * costs three snapshots, not five. */
+ * (table).  The older reading goes as soon as nothing needs it, so that
+ * after a scan of every port no more than two snapshots hold them all. */
 static int tick(struct sa_watch *w, double elapsed_s)
 {
 	struct sa_snapshot *tmp;
+	bool json = w->o.common.json;
 	int err;
 
 	/* Namespaces that appeared since: followed from the next reading. */
@@ -377,16 +420,29 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	if (!err)
 		err = sa_prom_update(w->prom, &w->rc, w->cur, &w->o.common.ports, &w->listeners);
 	if (!err)
-		err = w->o.common.json ? sa_snapshot_diff_moved(w->diff, w->cur, w->prev) :
-					 sa_snapshot_diff(w->diff, w->cur, w->base);
-	if (err)
-		return err;
-	w->rc.now = w->cur;
-	w->rc.before = w->prev;
-	err = report(w, w->diff, w->o.common.json, false, elapsed_s);
+		err = json ? sa_snapshot_diff_moved(w->diff, w->cur, w->prev) : note_rates(w);
+	if (err == -ENOMEM)
+		sa_err("cannot compute the interval: out of memory");
+	sa_snapshot_clear(w->prev);
+	if (!err)
+		err = json ? report(w, w->diff, true, false, elapsed_s) :
+			     report_totals(w, w->cur, false, elapsed_s);
+	report_done(w);
 	tmp = w->prev;
 	w->prev = w->cur;
 	w->cur = tmp;
+	return err;
+}
+
+/* A resized terminal: the last table again, from the latest reading. */
+static int redraw(struct sa_watch *w, double elapsed_s)
+{
+	int err;
+
+	if (w->o.common.json || !w->prev->gen)
+		return 0;
+	err = report_totals(w, w->prev, false, elapsed_s);
+	report_done(w);
 	return err;
 }
 
@@ -395,14 +451,14 @@ static int summary(struct sa_watch *w, double elapsed_s)
 {
 	int err;
 
-	sa_view_free(&w->view);
 	err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
+	/* The last reading is the last: the one before it has served. */
+	sa_snapshot_clear(w->prev);
 	if (!err)
-		err = sa_snapshot_diff(w->diff, w->cur, w->base);
-	if (!err)
-		err = report(w, w->diff, false, true, elapsed_s);
+		err = report_totals(w, w->cur, true, elapsed_s);
+	report_done(w);
 	return err;
 }
 
@@ -423,8 +479,9 @@ static int run(struct sa_watch *w)
 			/* A resized terminal: redraw the last table now. */
 			winch = 0;
 			sa_term_size(&w->rc.width, &(int){ 0 });
-			if (w->view.snap && !w->o.common.json)
-				sa_report_interval(&w->rc, &w->view, now_s() - t0);
+			err = redraw(w, now_s() - t0);
+			if (err)
+				return err;
 			next -= interval;
 			continue;
 		}
@@ -556,6 +613,7 @@ static void watch_free(struct sa_watch *w)
 	sa_snapshot_free(w->prev);
 	sa_snapshot_free(w->cur);
 	sa_snapshot_free(w->diff);
+	free(w->syn_delta);
 	free(w);
 }
 
@@ -631,8 +689,12 @@ int sa_watch_main(int argc, char **argv)
 		goto cleanup;
 	setup_report(w);
 
-	if (read_settled(w, w->base, w->prev) || sa_snapshot_copy(w->prev, w->base))
+	if (read_settled(w, w->base, w->prev))
 		goto cleanup;
+	if (sa_snapshot_copy(w->prev, w->base)) {
+		sa_err("cannot keep the first reading: out of memory");
+		goto cleanup;
+	}
 	if (w->prom &&
 	    (listening_ports(w->base, &w->listeners) ||
 	     sa_prom_update(w->prom, &w->rc, w->base, &w->o.common.ports, &w->listeners) ||

@@ -381,7 +381,7 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 			continue;
 		family(f, d->key, "_total", "counter", d->help);
 		for (size_t r = 0; r < n; r++)
-			sample_u64(f, d->key, "_total", &rows[r], NULL, NULL, rows[r].ps->c[i]);
+			sample_u64(f, d->key, "_total", &rows[r], NULL, NULL, sa_c(rows[r].ps, i));
 	}
 
 	for (int i = 0; i < SA_C_MAX; i++) {
@@ -432,7 +432,7 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 				for (int k = j; k < SA_C_MAX; k++)
 					if (!strcmp(sa_counters[k].group, d->group) &&
 					    !strcmp(sa_counters[k].key, sa_counters[j].key))
-						v += rows[r].ps->c[k];
+						v += sa_c(rows[r].ps, k);
 				if (v || !sa_group_sparse(d->group))
 					sample_u64(f, d->group, "_total", &rows[r], label,
 						   sa_counters[j].key, v);
@@ -492,7 +492,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 	family(f, "accepted", "_total", "counter", derived_help("", "accepted"));
 	for (size_t r = 0; r < n; r++)
 		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
-			   accepted_total(rows[r].ps->c[SA_C_established], &rows[r].ps->g));
+			   accepted_total(sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
 
 #define SA_GAUGE_PROM(name, h)						\
 	family(f, #name, "", "gauge", h);				\
@@ -547,13 +547,13 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 	for (size_t r = 0; r < n; r++) {
 		const struct sa_port_stats *ps = rows[r].ps;
 
-		if (rows[r].port == SA_PROM_OTHER || !ps->has_nat)
+		if (rows[r].port == SA_PROM_OTHER || !ps->nat)
 			continue;
-		if (!inet_ntop(ps->nat.family == AF_INET ? AF_INET : AF_INET6,
-			       ps->nat.to_addr, addr, sizeof(addr)))
+		if (!inet_ntop(ps->nat->family == AF_INET ? AF_INET : AF_INET6,
+			       ps->nat->to_addr, addr, sizeof(addr)))
 			snprintf(addr, sizeof(addr), "?");
 		sample_start(f, "nat_info", "", &rows[r]);
-		fprintf(f, ",to_addr=\"%s\",to_port=\"%u\"} 1\n", addr, ps->nat.to_port);
+		fprintf(f, ",to_addr=\"%s\",to_port=\"%u\"} 1\n", addr, ps->nat->to_port);
 	}
 	if (!m.follow)
 		goto forwarded;
@@ -574,7 +574,7 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 	for (size_t r = 0; r < n; r++)
 		if (sa_follow_of(rows[r].ps)->cookie)
 			sample_u64(f, "container_accepted", "_total", &rows[r], NULL, NULL,
-				   accepted_total(rows[r].ps->c[SA_C_ct_established],
+				   accepted_total(sa_c(rows[r].ps, SA_C_ct_established),
 						  &sa_follow_of(rows[r].ps)->cg));
 #define SA_CT_GAUGE_PROM(name, h)					\
 	family(f, "container_" #name, "", "gauge", h " (in the followed namespace)"); \
@@ -667,12 +667,12 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 
 static __u64 port_syns(const struct sa_port_stats *ps)
 {
-	__u64 n = ps->c[SA_C_nic_syn];
+	__u64 n = sa_c(ps, SA_C_nic_syn);
 
-	if (ps->c[SA_C_tc_syn] > n)
-		n = ps->c[SA_C_tc_syn];
-	if (ps->c[SA_C_listener_syn] > n)
-		n = ps->c[SA_C_listener_syn];
+	if (sa_c(ps, SA_C_tc_syn) > n)
+		n = sa_c(ps, SA_C_tc_syn);
+	if (sa_c(ps, SA_C_listener_syn) > n)
+		n = sa_c(ps, SA_C_listener_syn);
 	return n;
 }
 
@@ -732,8 +732,9 @@ static int choose_ports(struct sa_prom *p, const struct sa_snapshot *abs,
 
 static int add_into(struct sa_port_stats *sum, const struct sa_port_stats *ps)
 {
-	for (int i = 0; i < SA_C_MAX; i++)
-		sum->c[i] += ps->c[i];
+	for (__u64 held = ps->c.held; held; held &= held - 1)
+		if (sa_c_add(sum, __builtin_ctzll(held), sa_c(ps, __builtin_ctzll(held))))
+			return -ENOMEM;
 	for (__u32 i = 0; i < ps->n_drops; i++) {
 		__u64 *n = sa_port_drop(sum, ps->drops[i].reason);
 

@@ -43,7 +43,7 @@ static bool reason_before_tc(__u32 reason)
 	return cpu_backlog >= 0 && reason == (__u32)cpu_backlog;
 }
 
-#define C(name) ((__s64)ps->c[SA_C_##name])
+#define C(name) ((__s64)sa_c(ps, SA_C_##name))
 
 /* A port's verdict is written here, and sa_port_view.verdict points at
  * it until the next port's; a view keeps its own copies. */
@@ -108,9 +108,9 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		if (reason_before_tc(ps->drops[i].reason))
 			v->pre_tc_drops += ps->drops[i].n;
 	}
-	v->listen_drops = ps->c[SA_C_listen_drop_accept_queue_full] +
-			  ps->c[SA_C_listen_drop_syn_queue_full] +
-			  ps->c[SA_C_listen_drop_other];
+	v->listen_drops = sa_c(ps, SA_C_listen_drop_accept_queue_full) +
+			  sa_c(ps, SA_C_listen_drop_syn_queue_full) +
+			  sa_c(ps, SA_C_listen_drop_other);
 	after_tc = (__s64)(v->stack_drops - v->pre_tc_drops);
 
 	if (m.nic)
@@ -126,9 +126,9 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 					     C(syncookies_sent) - C(synack_retrans) -
 					     C(synack_forwarded) - C(synack_retrans_failed);
 	}
-	v->ct_listen_drops = ps->c[SA_C_ct_accept_queue_full] +
-			     ps->c[SA_C_ct_syn_queue_full] +
-			     ps->c[SA_C_ct_listen_drop_other];
+	v->ct_listen_drops = sa_c(ps, SA_C_ct_accept_queue_full) +
+			     sa_c(ps, SA_C_ct_syn_queue_full) +
+			     sa_c(ps, SA_C_ct_listen_drop_other);
 	/* Forwarded SYNs before their namespace was followed were never
 	 * counted there: a gap only when it was followed all along. */
 	if (m.stack && sa_follow_of(ps)->whole) {
@@ -162,14 +162,14 @@ static void synack_losses(const struct sa_port_stats *ps, __u64 n,
 	consider(best, n, "SYN-ACKs dropped after TC egress: %llu (%s) by the egress "
 		 "qdisc, the device or the veth peer's backlog; %llu were failed "
 		 "retransmissions; clients retransmit their SYNs", (unsigned long long)n,
-		 reasons, (unsigned long long)ps->c[SA_C_synack_retrans_failed]);
+		 reasons, (unsigned long long)sa_c(ps, SA_C_synack_retrans_failed));
 }
 
 /* Losses at the listener: one cause (a full queue), named once. */
 static void listener_losses(const struct sa_port_stats *ps, struct loss *best)
 {
-	__u64 aq_syn = ps->c[SA_C_listen_drop_accept_queue_full];
-	__u64 aq_ack = ps->c[SA_C_ack_dropped_accept_full];
+	__u64 aq_syn = sa_c(ps, SA_C_listen_drop_accept_queue_full);
+	__u64 aq_ack = sa_c(ps, SA_C_ack_dropped_accept_full);
 
 	/* One cause, two symptoms: SYNs dropped at the listener and
 	 * handshake ACKs dropped at completion (counted per packet, so
@@ -193,21 +193,21 @@ static void listener_losses(const struct sa_port_stats *ps, struct loss *best)
 			 "application is not accepting fast enough; %llu handshake ACKs "
 			 "dropped", (unsigned long long)ps->g.accept_backlog,
 			 (unsigned long long)aq_ack);
-	consider(best, ps->c[SA_C_listen_drop_syn_queue_full],
+	consider(best, sa_c(ps, SA_C_listen_drop_syn_queue_full),
 		 "SYN queue full without SYN cookies: %llu SYNs dropped at the "
 		 "listener; enable net.ipv4.tcp_syncookies or raise the backlog",
-		 (unsigned long long)ps->c[SA_C_listen_drop_syn_queue_full]);
-	consider(best, ps->c[SA_C_listen_drop_other],
+		 (unsigned long long)sa_c(ps, SA_C_listen_drop_syn_queue_full));
+	consider(best, sa_c(ps, SA_C_listen_drop_other),
 		 "listener dropped %llu SYNs (ListenDrops without a full queue)",
-		 (unsigned long long)ps->c[SA_C_listen_drop_other]);
+		 (unsigned long long)sa_c(ps, SA_C_listen_drop_other));
 }
 
 /* Losses in the namespace forwarded SYNs reach, named after it. */
 static void container_losses(const struct sa_port_stats *ps, struct loss *best)
 {
 	const char *ns = sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?";
-	__u64 aq_syn = ps->c[SA_C_ct_accept_queue_full];
-	__u64 aq_ack = ps->c[SA_C_ct_ack_dropped_accept_full];
+	__u64 aq_syn = sa_c(ps, SA_C_ct_accept_queue_full);
+	__u64 aq_ack = sa_c(ps, SA_C_ct_ack_dropped_accept_full);
 
 	if (!sa_follow_of(ps)->cookie)
 		return;
@@ -217,19 +217,19 @@ static void container_losses(const struct sa_port_stats *ps, struct loss *best)
 		 "dropped at its listener, %llu handshake ACKs dropped", ns,
 		 sa_follow_of(ps)->port, (unsigned long long)sa_follow_of(ps)->cg.accept_backlog,
 		 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
-	consider(best, ps->c[SA_C_ct_syn_queue_full],
+	consider(best, sa_c(ps, SA_C_ct_syn_queue_full),
 		 "SYN queue full without SYN cookies in namespace %s (port %u): %llu "
 		 "forwarded SYNs dropped at its listener; enable net.ipv4.tcp_syncookies "
 		 "there or raise the backlog", ns, sa_follow_of(ps)->port,
-		 (unsigned long long)ps->c[SA_C_ct_syn_queue_full]);
-	consider(best, ps->c[SA_C_ct_listen_drop_other],
+		 (unsigned long long)sa_c(ps, SA_C_ct_syn_queue_full));
+	consider(best, sa_c(ps, SA_C_ct_listen_drop_other),
 		 "the listener in namespace %s (port %u) dropped %llu forwarded SYNs "
 		 "(ListenDrops without a full queue)", ns, sa_follow_of(ps)->port,
-		 (unsigned long long)ps->c[SA_C_ct_listen_drop_other]);
-	consider(best, ps->c[SA_C_ct_stack_drops],
+		 (unsigned long long)sa_c(ps, SA_C_ct_listen_drop_other));
+	consider(best, sa_c(ps, SA_C_ct_stack_drops),
 		 "%llu forwarded SYNs dropped in namespace %s before a socket took "
 		 "them (no listener on port %u there, or a firewall rule)",
-		 (unsigned long long)ps->c[SA_C_ct_stack_drops], ns, sa_follow_of(ps)->port);
+		 (unsigned long long)sa_c(ps, SA_C_ct_stack_drops), ns, sa_follow_of(ps)->port);
 }
 
 /* Unexplained figures are losses too, and name the stage gap. */
@@ -300,20 +300,20 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 	else if (C(syncookies_sent))
 		snprintf(verdict_buf, sizeof(verdict_buf),
 			 "no loss; %llu SYNs answered with SYN cookies",
-			 (unsigned long long)ps->c[SA_C_syncookies_sent]);
+			 (unsigned long long)sa_c(ps, SA_C_syncookies_sent));
 	else if (C(forwarded) && sa_follow_of(ps)->cookie)
 		snprintf(verdict_buf, sizeof(verdict_buf),
 			 "no loss; %llu SYNs forwarded to namespace %s (port %u), "
 			 "%llu of them queued there, %llu answered with cookies",
-			 (unsigned long long)ps->c[SA_C_forwarded],
+			 (unsigned long long)sa_c(ps, SA_C_forwarded),
 			 sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?", sa_follow_of(ps)->port,
-			 (unsigned long long)ps->c[SA_C_ct_syn_queued],
-			 (unsigned long long)ps->c[SA_C_ct_syncookies_sent]);
+			 (unsigned long long)sa_c(ps, SA_C_ct_syn_queued),
+			 (unsigned long long)sa_c(ps, SA_C_ct_syncookies_sent));
 	else if (C(forwarded))
 		snprintf(verdict_buf, sizeof(verdict_buf),
 			 "no loss here; %llu SYNs forwarded (this namespace does not "
 			 "see whether their server took them)",
-			 (unsigned long long)ps->c[SA_C_forwarded]);
+			 (unsigned long long)sa_c(ps, SA_C_forwarded));
 	else
 		snprintf(verdict_buf, sizeof(verdict_buf), "no loss");
 }
@@ -327,7 +327,7 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 	v->port = port;
 	v->ps = ps;
 	v->verdict = verdict_buf;
-	v->cookie_mode = ps->c[SA_C_syncookies_sent] > 0 || tcp_syncookies == 2;
+	v->cookie_mode = sa_c(ps, SA_C_syncookies_sent) > 0 || tcp_syncookies == 2;
 	sa_reconcile_gaps(ps, m, v);
 	verdict(ps, m, v);
 }
@@ -449,7 +449,7 @@ bool sa_reconcile_mib(const struct sa_snapshot *total, char *bad, size_t badlen)
 		if (!ps)
 			continue;
 		for (int i = 0; i < SA_C_MAX; i++)
-			sum[i] += ps->c[i];
+			sum[i] += sa_c(ps, i);
 	}
 	checks[0] = (typeof(checks[0])){ "TcpExtSyncookiesSent",
 		sum[SA_C_syncookies_sent], total->mib[SA_MIB_TcpExtSyncookiesSent] };

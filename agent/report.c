@@ -140,10 +140,10 @@ static void json_counters(struct json_object *o, struct sa_measured m,
 
 		if (sa_counter_top_level(i) && !grouped)
 			json_object_object_add(o, d->key, counter_measured(m, i) ?
-					       ju64(ps->c[i]) : NULL);
+					       ju64(sa_c(ps, i)) : NULL);
 		else if (grouped && !sa_counter_top_level(i) &&
 			 strcmp(d->group, "hidden") && d->stage != SA_STAGE_CONTAINER)
-			json_group_add(o, d->group, d->key, ps->c[i]);
+			json_group_add(o, d->group, d->key, sa_c(ps, i));
 	}
 }
 
@@ -179,13 +179,13 @@ static struct json_object *json_nat(const struct sa_port_stats *ps)
 	char addr[INET6_ADDRSTRLEN] = "?";
 	struct json_object *o;
 
-	if (!ps->has_nat)
+	if (!ps->nat)
 		return NULL;
-	inet_ntop(ps->nat.family == AF_INET ? AF_INET : AF_INET6, ps->nat.to_addr,
+	inet_ntop(ps->nat->family == AF_INET ? AF_INET : AF_INET6, ps->nat->to_addr,
 		  addr, sizeof(addr));
 	o = json_object_new_object();
 	json_object_object_add(o, "to_addr", json_object_new_string(addr));
-	json_object_object_add(o, "to_port", json_object_new_int(ps->nat.to_port));
+	json_object_object_add(o, "to_port", json_object_new_int(ps->nat->to_port));
 	return o;
 }
 
@@ -215,7 +215,7 @@ static struct json_object *json_container(const struct sa_report_ctx *rc,
 	for (int i = 0; i < SA_C_MAX; i++)
 		if (sa_counters[i].stage == SA_STAGE_CONTAINER &&
 		    !strcmp(sa_counters[i].group, "container"))
-			json_object_object_add(o, sa_counters[i].key, ju64(ps->c[i]));
+			json_object_object_add(o, sa_counters[i].key, ju64(sa_c(ps, i)));
 	json_object_object_add(o, "accepted", json_object_new_int64(sa_follow_of(ps)->accepted));
 	json_gauges(o, &sa_follow_of(ps)->cg);
 	return o;

@@ -28,8 +28,9 @@ struct sa_report_ctx {
 	const char *const *hooks;
 	int n_hooks;
 	double interval_s;
-	/* The last two readings, for SYN rates in the live table. */
-	const struct sa_snapshot *now, *before;
+	/* Per port, tc_syn over the last interval: the live table's SYN
+	 * rates (NULL: none). */
+	const __u32 *syn_delta;
 };
 
 /* Which ports a record shows: the --ports selection, narrowed to ports

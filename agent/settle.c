@@ -77,11 +77,12 @@ static int reread_port(const struct sa_port_stats *ps, __u32 port,
 static void take_off(struct sa_port_stats *ps, const struct sa_port_stats *before,
 		     enum sa_counter c, __s64 x)
 {
-	__u64 floor = before ? before->c[c] : 0;
+	__u64 floor = before ? sa_c(before, c) : 0, now = sa_c(ps, c);
 
 	if (x <= 0)
 		return;
-	ps->c[c] = ps->c[c] - floor > (__u64)x ? ps->c[c] - x : floor;
+	/* Never more than it held: no room is ever needed. */
+	(void)sa_c_set(ps, c, now - floor > (__u64)x ? now - x : floor);
 }
 
 static void settle_port(struct sa_snapshot *cur, const struct sa_snapshot *prev,
@@ -156,6 +157,7 @@ int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 			if (!err)
 				gaps_of(&tmp, m, &again);
 			free(tmp.drops);
+			free(tmp.c.heap);
 			if (err)
 				goto cleanup;
 			for (int j = 0; j < GAP_MAX; j++)

@@ -43,8 +43,10 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
 		if (!s->port[p])
 			continue;
+		free(s->port[p]->c.heap);
 		free(s->port[p]->drops);
 		free(s->port[p]->follow);
+		free(s->port[p]->nat);
 		free(s->port[p]);
 		s->port[p] = NULL;
 	}
@@ -92,6 +94,13 @@ void sa_snapshot_free(struct sa_snapshot *s)
 static const struct sa_port_stats sa_zero_stats;
 const struct sa_port_follow sa_no_follow;
 
+struct sa_nat *sa_port_nat(struct sa_port_stats *ps)
+{
+	if (!ps->nat)
+		ps->nat = calloc(1, sizeof(*ps->nat));
+	return ps->nat;
+}
+
 struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps)
 {
 	if (!ps->follow)
@@ -111,6 +120,65 @@ struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port)
 	if (!s->port[port])
 		s->port[port] = calloc(1, sizeof(struct sa_port_stats));
 	return s->port[port];
+}
+
+_Static_assert(SA_C_MAX <= 64, "sa_counts.held has a bit per counter");
+
+/* Room for @n held counters: inline, then a heap array of twice as many
+ * each time.  The heap never shrinks, so it always holds at least
+ * room(held) and needs no size of its own. */
+static unsigned int room(unsigned int n)
+{
+	unsigned int r = SA_COUNTS_INLINE;
+
+	while (r < n)
+		r *= 2;
+	return r < SA_C_MAX ? r : SA_C_MAX;
+}
+
+static int counts_grow(struct sa_counts *k)
+{
+	unsigned int n = sa_counts_n(k);
+	__u64 *v;
+
+	if (room(n + 1) == room(n) && (k->heap || n < SA_COUNTS_INLINE))
+		return 0;
+	v = realloc(k->heap, room(n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (!k->heap)
+		memcpy(v, k->inl, sizeof(k->inl));
+	k->heap = v;
+	return 0;
+}
+
+int sa_c_set(struct sa_port_stats *ps, enum sa_counter c, __u64 val)
+{
+	struct sa_counts *k = &ps->c;
+	__u64 bit = 1ULL << c, *v;
+	unsigned int i = __builtin_popcountll(k->held & (bit - 1)), n = sa_counts_n(k);
+	int err;
+
+	if (k->held & bit) {
+		v = k->heap ? k->heap : k->inl;
+		if (val) {
+			v[i] = val;
+			return 0;
+		}
+		memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof(*v));
+		k->held &= ~bit;
+		return 0;
+	}
+	if (!val)
+		return 0;
+	err = counts_grow(k);
+	if (err)
+		return err;
+	v = k->heap ? k->heap : k->inl;
+	memmove(&v[i + 1], &v[i], (n - i) * sizeof(*v));
+	v[i] = val;
+	k->held |= bit;
+	return 0;
 }
 
 __u64 *sa_port_drop(struct sa_port_stats *ps, __u32 reason)
@@ -138,9 +206,8 @@ __u64 sa_port_drop_get(const struct sa_port_stats *ps, __u32 reason)
 
 bool sa_port_stats_zero(const struct sa_port_stats *ps)
 {
-	for (int i = 0; i < SA_C_MAX; i++)
-		if (ps->c[i])
-			return false;
+	if (ps->c.held)
+		return false;
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		if (ps->drops[i].n)
 			return false;
@@ -152,8 +219,15 @@ bool sa_port_stats_zero(const struct sa_port_stats *ps)
 static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 		     const struct sa_port_stats *pb, unsigned long b_gen)
 {
-	for (int i = 0; i < SA_C_MAX; i++)
-		po->c[i] = pa->c[i] - (pb ? pb->c[i] : 0);
+	__u64 held = pa->c.held | (pb ? pb->c.held : 0);
+
+	/* In counter order: each set appends. */
+	for (; held; held &= held - 1) {
+		enum sa_counter c = __builtin_ctzll(held);
+
+		if (sa_c_set(po, c, sa_c(pa, c) - (pb ? sa_c(pb, c) : 0)))
+			return -ENOMEM;
+	}
 	for (__u32 i = 0; i < pa->n_drops; i++) {
 		__u64 *n = sa_port_drop(po, pa->drops[i].reason);
 
@@ -167,8 +241,11 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 	po->g = pa->g;
 	po->gauges_moved = pb ? memcmp(&pa->g, &pb->g, sizeof(pa->g)) != 0 :
 				pa->g.listeners != 0;
-	po->nat = pa->nat;
-	po->has_nat = pa->has_nat;
+	if (pa->nat) {
+		if (!sa_port_nat(po))
+			return -ENOMEM;
+		*po->nat = *pa->nat;
+	}
 	po->gauges_lent = pa->gauges_lent;
 	po->fwd_ifindex = pa->fwd_ifindex;
 	if (pa->follow) {
@@ -178,15 +255,15 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 			return -ENOMEM;
 		*fo = *pa->follow;
 		fo->whole = fo->cookie && fo->since && fo->since <= b_gen;
-		fo->accepted = (__s64)po->c[SA_C_ct_established] -
+		fo->accepted = (__s64)sa_c(po, SA_C_ct_established) -
 			       ((__s64)fo->cg.accept_queue_len -
 				(__s64)sa_follow_of(pb ? pb : &sa_zero_stats)->cg.accept_queue_len);
 	}
-	po->accepted = (__s64)po->c[SA_C_established] -
+	po->accepted = (__s64)sa_c(po, SA_C_established) -
 		       ((__s64)pa->g.accept_queue_len -
 			(pb ? (__s64)pb->g.accept_queue_len : 0));
 	if (pa->gauges_lent)
-		po->accepted = (__s64)po->c[SA_C_established];
+		po->accepted = (__s64)sa_c(po, SA_C_established);
 	return 0;
 }
 
@@ -196,7 +273,10 @@ static bool port_moved(const struct sa_port_stats *pa, const struct sa_port_stat
 {
 	if (!pb)
 		return !sa_port_stats_zero(pa) || pa->g.listeners;
-	if (memcmp(pa->c, pb->c, sizeof(pa->c)) || memcmp(&pa->g, &pb->g, sizeof(pa->g)))
+	/* Held means not zero: equal counters hold the same set. */
+	if (pa->c.held != pb->c.held ||
+	    memcmp(sa_counts_vals(&pa->c), sa_counts_vals(&pb->c), sa_counts_n(&pa->c) * sizeof(__u64)) ||
+	    memcmp(&pa->g, &pb->g, sizeof(pa->g)))
 		return true;
 	for (__u32 i = 0; i < pa->n_drops; i++)
 		if (pa->drops[i].n != sa_port_drop_get(pb, pa->drops[i].reason))
@@ -264,15 +344,21 @@ static __u64 *port_vals(enum sa_stage_id stage, int *ncpu)
 }
 
 /* Add every CPU's counters of one entry to the port's. */
-static void port_vals_add(struct sa_port_stats *ps, enum sa_stage_id stage,
-			  const __u64 *vals, int ncpu)
+static int port_vals_add(struct sa_port_stats *ps, enum sa_stage_id stage,
+			 const __u64 *vals, int ncpu)
 {
 	unsigned int nfields = sa_stage_ncounters[stage];
 	enum sa_counter first = sa_stage_first[stage];
 
-	for (int cpu = 0; cpu < ncpu; cpu++)
-		for (unsigned int i = 0; i < nfields; i++)
-			ps->c[first + i] += vals[cpu * nfields + i];
+	for (unsigned int i = 0; i < nfields; i++) {
+		__u64 sum = 0;
+
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			sum += vals[cpu * nfields + i];
+		if (sa_c_add(ps, first + i, sum))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap)
@@ -293,11 +379,9 @@ int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *sna
 		if (bpf_map_lookup_elem(map_fd, &key, vals))
 			continue;
 		ps = sa_snapshot_port(snap, key);
-		if (!ps) {
-			err = -ENOMEM;
+		err = ps ? port_vals_add(ps, stage, vals, ncpu) : -ENOMEM;
+		if (err)
 			break;
-		}
-		port_vals_add(ps, stage, vals, ncpu);
 	}
 	free(vals);
 	return err;
@@ -314,7 +398,7 @@ int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
 	if (bpf_map_lookup_elem(map_fd, &port, vals))
 		err = errno == ENOENT ? 0 : -errno;
 	else
-		port_vals_add(ps, stage, vals, ncpu);
+		err = port_vals_add(ps, stage, vals, ncpu);
 	free(vals);
 	return err;
 }

@@ -31,25 +31,36 @@ struct sa_drop_count {
  * synack_drops, JSON synack_drops), not a SYN (stack_drops). */
 #define SA_DROP_SYNACK (1u << 31)
 
+/* A port's counters, sparse: only those not zero are held, packed in
+ * counter order.  A port scan touches every port with two of the forty
+ * (nic_syn, tc_syn), so those fit inline; a listening port's spill to
+ * the heap.  Read with sa_c(), written with sa_c_set() and sa_c_add(). */
+#define SA_COUNTS_INLINE 2
+struct sa_counts {
+	__u64 held;		/* bit c: counter c is held (not zero) */
+	__u64 *heap;		/* the values when more than inline; else NULL */
+	__u64 inl[SA_COUNTS_INLINE];
+};
+
 struct sa_port_stats {
-	__u64 c[SA_C_MAX];
+	struct sa_counts c;
 	struct sa_drop_count *drops;	/* stack_drops by reason */
 	__u32 n_drops;
+	/* Output interface of the port's last forwarded SYN, 0: none. */
+	__u32 fwd_ifindex;
 	struct sa_listener_gauges g;
 	/* Derived in a difference: established minus the accept queue's
 	 * growth, i.e. what the application took off the queue. */
 	__s64 accepted;
-	/* Where NAT in the namespace sends this (published) port's SYNs. */
-	struct sa_nat nat;
-	bool has_nat;
-	/* NAT sends another port's SYNs to this port's listener: that port
-	 * shows its gauges and the accept queue's growth (see stack.c). */
-	bool gauges_lent;
-	/* Output interface of the port's last forwarded SYN, 0: none. */
-	__u32 fwd_ifindex;
+	/* Where NAT in the namespace sends this (published) port's SYNs;
+	 * NULL: nowhere (most ports). */
+	struct sa_nat *nat;
 	/* Where its forwarded SYNs are followed to (follow.h); NULL: not
 	 * followed (most ports), read through sa_follow_of(). */
 	struct sa_port_follow *follow;
+	/* NAT sends another port's SYNs to this port's listener: that port
+	 * shows its gauges and the accept queue's growth (see stack.c). */
+	bool gauges_lent;
 	/* In a difference: the gauges are not what they were in the older
 	 * reading (a queue moved, a listener came or went). */
 	bool gauges_moved;
@@ -75,6 +86,37 @@ static inline const struct sa_port_follow *sa_follow_of(const struct sa_port_sta
 {
 	return ps->follow ? ps->follow : &sa_no_follow;
 }
+
+static inline const __u64 *sa_counts_vals(const struct sa_counts *k)
+{
+	return k->heap ? k->heap : k->inl;
+}
+
+static inline unsigned int sa_counts_n(const struct sa_counts *k)
+{
+	return __builtin_popcountll(k->held);
+}
+
+/* Counter @c of the port, 0 when not held. */
+static inline __u64 sa_c(const struct sa_port_stats *ps, enum sa_counter c)
+{
+	__u64 bit = 1ULL << c;
+
+	if (!(ps->c.held & bit))
+		return 0;
+	return sa_counts_vals(&ps->c)[__builtin_popcountll(ps->c.held & (bit - 1))];
+}
+
+/* Set counter @c (0 lets it go); -ENOMEM when it needs room there is not. */
+int sa_c_set(struct sa_port_stats *ps, enum sa_counter c, __u64 v);
+
+static inline int sa_c_add(struct sa_port_stats *ps, enum sa_counter c, __u64 v)
+{
+	return v ? sa_c_set(ps, c, sa_c(ps, c) + v) : 0;
+}
+
+/* The port's NAT mapping, created zeroed; NULL without memory. */
+struct sa_nat *sa_port_nat(struct sa_port_stats *ps);
 
 /* The port's follow record, created zeroed; NULL without memory. */
 struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps);

@@ -55,7 +55,7 @@ struct column {
 
 static void cell_counter(const struct sa_port_view *pv, int c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%llu", (unsigned long long)pv->ps->c[c]);
+	snprintf(buf, len, "%llu", (unsigned long long)sa_c(pv->ps, c));
 }
 
 static void cell_derived(const struct sa_port_view *pv, int which, char *buf, size_t len)
@@ -234,8 +234,7 @@ static void print_header(FILE *f, const struct layout *lo, bool color)
 
 static double syn_rate(const struct sa_report_ctx *rc, __u32 port)
 {
-	return (sa_snapshot_get(rc->now, port)->c[SA_C_tc_syn] -
-		sa_snapshot_get(rc->before, port)->c[SA_C_tc_syn]) / rc->interval_s;
+	return rc->syn_delta[port] / rc->interval_s;
 }
 
 /* One port: its row, then what is folded under it.  Returns the lines. */
@@ -256,19 +255,19 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 	}
 	wrap_newline(&w);
 
-	if (ps->has_nat || ps->fwd_ifindex) {
+	if (ps->nat || ps->fwd_ifindex) {
 		char dest[64], ifname[IF_NAMESIZE + 16], q[SA_ESC_SIZE(IF_NAMESIZE + 16)];
 
 		wrap_start(&w, "");
-		if (ps->has_nat) {
-			sa_nat_dest(&ps->nat, dest, sizeof(dest));
+		if (ps->nat) {
+			sa_nat_dest(ps->nat, dest, sizeof(dest));
 			snprintf(unit, sizeof(unit), "mapped to %s", dest);
 			wrap_unit(&w, unit, NULL);
 		}
 		if (sa_fwd_iface(ps, ifname, sizeof(ifname))) {
 			/* An interface name is data: nothing a terminal acts on. */
 			snprintf(unit, sizeof(unit), "forwarded %llu via %s",
-				 (unsigned long long)ps->c[SA_C_forwarded],
+				 (unsigned long long)sa_c(ps, SA_C_forwarded),
 				 sa_tty_str(ifname, q, sizeof(q)));
 			wrap_unit(&w, unit, NULL);
 		}
@@ -286,11 +285,11 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		for (int i = 0; i < SA_C_MAX; i++) {
 			if (sa_counters[i].stage != SA_STAGE_CONTAINER ||
 			    strcmp(sa_counters[i].group, "container") ||
-			    (!ps->c[i] && i != SA_C_ct_listener_syn && i != SA_C_ct_syn_queued &&
+			    (!sa_c(ps, i) && i != SA_C_ct_listener_syn && i != SA_C_ct_syn_queued &&
 			     i != SA_C_ct_established))
 				continue;
 			snprintf(unit, sizeof(unit), "%s %llu", sa_counters[i].key,
-				 (unsigned long long)ps->c[i]);
+				 (unsigned long long)sa_c(ps, i));
 			wrap_unit(&w, unit, NULL);
 		}
 		snprintf(unit, sizeof(unit), "accepted %lld", (long long)sa_follow_of(ps)->accepted);
@@ -310,19 +309,19 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		wrap_unit(&w, unit, NULL);
 	}
 	snprintf(unit, sizeof(unit), "synack_sent %llu",
-		 (unsigned long long)ps->c[SA_C_synack_sent]);
+		 (unsigned long long)sa_c(ps, SA_C_synack_sent));
 	wrap_unit(&w, unit, NULL);
 	if (rc->m.stack) {
 		snprintf(unit, sizeof(unit), "synack_retrans %llu",
-			 (unsigned long long)ps->c[SA_C_synack_retrans]);
+			 (unsigned long long)sa_c(ps, SA_C_synack_retrans));
 		wrap_unit(&w, unit, NULL);
-		if (ps->c[SA_C_synack_forwarded]) {
+		if (sa_c(ps, SA_C_synack_forwarded)) {
 			snprintf(unit, sizeof(unit), "synack_forwarded %llu",
-				 (unsigned long long)ps->c[SA_C_synack_forwarded]);
+				 (unsigned long long)sa_c(ps, SA_C_synack_forwarded));
 			wrap_unit(&w, unit, NULL);
 		}
 	}
-	if (live && rc->now && rc->before) {
+	if (live && rc->syn_delta) {
 		snprintf(unit, sizeof(unit), "now %.1f SYN/s", syn_rate(rc, pv->port));
 		wrap_unit(&w, unit, NULL);
 	}
@@ -337,23 +336,23 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 			 (unsigned long long)ps->drops[i].n);
 		wrap_unit(&w, unit, NULL);
 	}
-	if (ps->c[SA_C_synack_retrans_failed]) {
+	if (sa_c(ps, SA_C_synack_retrans_failed)) {
 		snprintf(unit, sizeof(unit), "synack_retrans_failed %llu",
-			 (unsigned long long)ps->c[SA_C_synack_retrans_failed]);
+			 (unsigned long long)sa_c(ps, SA_C_synack_retrans_failed));
 		wrap_unit(&w, unit, NULL);
 	}
 	wrap_newline(&w);
 
-	if (ps->c[SA_C_syncookies_sent] || ps->c[SA_C_syncookies_recv] ||
-	    ps->c[SA_C_syncookies_failed]) {
+	if (sa_c(ps, SA_C_syncookies_sent) || sa_c(ps, SA_C_syncookies_recv) ||
+	    sa_c(ps, SA_C_syncookies_failed)) {
 		char line[256];
 
 		snprintf(line, sizeof(line), "cookies: sent %llu, ACKs validated %llu, "
 			 "failed %llu, sent to clients without timestamps %llu",
-			 (unsigned long long)ps->c[SA_C_syncookies_sent],
-			 (unsigned long long)ps->c[SA_C_syncookies_recv],
-			 (unsigned long long)ps->c[SA_C_syncookies_failed],
-			 (unsigned long long)ps->c[SA_C_syncookies_no_ts]);
+			 (unsigned long long)sa_c(ps, SA_C_syncookies_sent),
+			 (unsigned long long)sa_c(ps, SA_C_syncookies_recv),
+			 (unsigned long long)sa_c(ps, SA_C_syncookies_failed),
+			 (unsigned long long)sa_c(ps, SA_C_syncookies_no_ts));
 		wrap_start(&w, "");
 		wrap_words(&w, line, NULL);
 		wrap_newline(&w);
@@ -372,7 +371,7 @@ static int by_syns_desc(const void *a, const void *b)
 {
 	const struct sa_port_view *x = &rank_view->ports[*(const size_t *)a];
 	const struct sa_port_view *y = &rank_view->ports[*(const size_t *)b];
-	__u64 sx = x->ps->c[SA_C_tc_syn], sy = y->ps->c[SA_C_tc_syn];
+	__u64 sx = sa_c(x->ps, SA_C_tc_syn), sy = sa_c(y->ps, SA_C_tc_syn);
 
 	if (sx != sy)
 		return sx > sy ? -1 : 1;

@@ -833,10 +833,9 @@ static int read_nat(struct stack_stage *st, struct sa_snapshot *snap)
 		if (key >= SA_MAX_PORTS || bpf_map_lookup_elem(fd, &key, &nat))
 			continue;
 		ps = sa_snapshot_port(snap, key);
-		if (!ps)
+		if (!ps || !sa_port_nat(ps))
 			return -ENOMEM;
-		ps->nat = nat;
-		ps->has_nat = true;
+		*ps->nat = nat;
 		/* A local listener (REDIRECT, DNAT to this host): its queues
 		 * are the published port's; read after the listeners. */
 		if (nat.to_port != key && snap->port[nat.to_port] &&

@@ -20,7 +20,8 @@ static int slot_add(__u32 port, const __u64 *sum, void *ctx)
 	if (!ps)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < sa_stage_ncounters[c->stage]; i++)
-		ps->c[first + i] += sum[i];
+		if (sa_c_add(ps, first + i, sum[i]))
+			return -ENOMEM;
 	return 0;
 }
 
@@ -46,6 +47,7 @@ int sa_read_slot_entry(const struct sa_slot_fds *f, enum sa_stage_id stage,
 	if (err)
 		return err;
 	for (unsigned int i = 0; i < n; i++)
-		ps->c[first + i] += sum[i];
+		if (sa_c_add(ps, first + i, sum[i]))
+			return -ENOMEM;
 	return 0;
 }

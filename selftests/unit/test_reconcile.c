@@ -35,14 +35,23 @@ struct fig {
 	__u64 backlog;
 };
 
+/* @ps, cleared, holding counters @c (its heap from the last use freed). */
+static void counts_of(struct sa_port_stats *ps, const __u64 *c)
+{
+	free(ps->c.heap);
+	memset(ps, 0, sizeof(*ps));
+	for (int i = 0; i < SA_C_MAX; i++)
+		if (sa_c_set(ps, i, c[i]))
+			abort();
+}
+
 static struct sa_port_view view_of(const struct fig *f, struct sa_measured m,
 				   int tcp_syncookies)
 {
 	static struct sa_port_stats ps;
 	struct sa_port_view v = { .port = 8080 };
 
-	memset(&ps, 0, sizeof(ps));
-	memcpy(ps.c, f->c, sizeof(ps.c));
+	counts_of(&ps, f->c);
 	ps.drops = (struct sa_drop_count *)f->drops;
 	ps.n_drops = f->n_drops;
 	ps.g.accept_backlog = f->backlog;
@@ -316,8 +325,7 @@ static void containers(void)
 		struct sa_port_view v = { .port = 8080 };
 		char g[64];
 
-		memset(&ps, 0, sizeof(ps));
-		memcpy(ps.c, cc[i].f.c, sizeof(ps.c));
+		counts_of(&ps, cc[i].f.c);
 		fo = (struct sa_port_follow){ .cookie = 4242, .netns = "web1", .port = 80,
 					      .whole = cc[i].whole, .cg.accept_backlog = 4 };
 		ps.follow = &fo;
@@ -388,23 +396,28 @@ static struct sa_snapshot *record(void)
 	if (!s)
 		return NULL;
 	p = sa_snapshot_port(s, 80);		/* traffic */
-	p->c[SA_C_nic_syn] = p->c[SA_C_tc_syn] = p->c[SA_C_listener_syn] = 4;
-	p->c[SA_C_syn_queued] = p->c[SA_C_synack_sent] = p->c[SA_C_established] = 4;
-	p->c[SA_C_syncookies_sent] = 3;
-	p->c[SA_C_listen_drop_accept_queue_full] = 2;
-	p->c[SA_C_ack_dropped_accept_full] = 1;
-	p->c[SA_C_listen_drop_syn_queue_full] = 4;
-	p->c[SA_C_listen_drop_other] = 5;
-	p->c[SA_C_listener_syn] += 3 + 2 + 4 + 5;
-	p->c[SA_C_synack_sent] += 3;
+	sa_c_set(p, SA_C_nic_syn, 4);
+	sa_c_set(p, SA_C_tc_syn, 4);
+	sa_c_set(p, SA_C_listener_syn, 4);
+	sa_c_set(p, SA_C_syn_queued, 4);
+	sa_c_set(p, SA_C_synack_sent, 4);
+	sa_c_set(p, SA_C_established, 4);
+	sa_c_set(p, SA_C_syncookies_sent, 3);
+	sa_c_set(p, SA_C_listen_drop_accept_queue_full, 2);
+	sa_c_set(p, SA_C_ack_dropped_accept_full, 1);
+	sa_c_set(p, SA_C_listen_drop_syn_queue_full, 4);
+	sa_c_set(p, SA_C_listen_drop_other, 5);
+	sa_c_add(p, SA_C_listener_syn, 3 + 2 + 4 + 5);
+	sa_c_add(p, SA_C_synack_sent, 3);
 	p = sa_snapshot_port(s, 443);		/* an idle listener whose queue moved */
 	p->g.listeners = 1;
 	p->gauges_moved = true;
 	p = sa_snapshot_port(s, 8080);		/* an idle listener, queues as before */
 	p->g.listeners = 1;
 	p = sa_snapshot_port(s, 9000);		/* traffic, not selected */
-	p->c[SA_C_tc_syn] = p->c[SA_C_established] = 2;
-	p->c[SA_C_syncookies_sent] = 1;
+	sa_c_set(p, SA_C_tc_syn, 2);
+	sa_c_set(p, SA_C_established, 2);
+	sa_c_set(p, SA_C_syncookies_sent, 1);
 	s->tcp_syncookies = 1;
 	/* The namespace's MIBs as the per-port sums make them. */
 	s->mib[SA_MIB_TcpExtSyncookiesSent] = 3 + 1;
@@ -481,8 +494,10 @@ static void lost(void)
 		return;
 	a = sa_snapshot_port(s, 7000);
 	b = sa_snapshot_port(s, 7001);
-	a->c[SA_C_nic_syn] = a->c[SA_C_tc_syn] = 3;
-	b->c[SA_C_nic_syn] = b->c[SA_C_tc_syn] = 3;
+	sa_c_set(a, SA_C_nic_syn, 3);
+	sa_c_set(a, SA_C_tc_syn, 3);
+	sa_c_set(b, SA_C_nic_syn, 3);
+	sa_c_set(b, SA_C_tc_syn, 3);
 	*sa_port_drop(b, R_NO_SOCKET) = 3;
 	sa_view_build(&v, s, ALL, &all, true);
 	is_str(v.ports[0].verdict, "3 SYNs unexplained between TC and the listener",

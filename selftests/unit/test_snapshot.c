@@ -32,10 +32,10 @@ static const char *counters_str(const struct sa_port_stats *ps)
 
 	buf[0] = '\0';
 	for (int i = 0; i < SA_C_MAX; i++)
-		if (ps->c[i])
+		if (sa_c(ps, i))
 			off += snprintf(buf + off, sizeof(buf) - off, "%s%s=%llu",
 					off ? " " : "", sa_counters[i].name,
-					(unsigned long long)ps->c[i]);
+					(unsigned long long)sa_c(ps, i));
 	return buf;
 }
 
@@ -69,7 +69,7 @@ static void basics(void)
 	is_int(sa_port_drop_get(ps, NETFILTER_DROP), 0, "sa_port_drop_get: 0 for a reason never seen");
 	ok(!sa_port_stats_zero(ps), "a drop makes the port non-zero");
 	ps->drops[0].n = 0;
-	ps->c[SA_C_synack_retrans] = 1;
+	sa_c_set(ps, SA_C_synack_retrans, 1);
 	ok(!sa_port_stats_zero(ps), "any counter makes the port non-zero (synack_retrans)");
 
 	sa_snapshot_clear(s);
@@ -87,9 +87,9 @@ static void build(struct sa_snapshot *a, struct sa_snapshot *b)
 
 	/* Port 80 in both readings. */
 	p = sa_snapshot_port(b, 80);
-	p->c[SA_C_nic_syn] = 100;
-	p->c[SA_C_tc_syn] = 100;
-	p->c[SA_C_established] = 50;
+	sa_c_set(p, SA_C_nic_syn, 100);
+	sa_c_set(p, SA_C_tc_syn, 100);
+	sa_c_set(p, SA_C_established, 50);
 	*sa_port_drop(p, NO_SOCKET) = 7;
 	*sa_port_drop(p, NETFILTER_DROP) = 2;	/* only in the older reading */
 	p->g.accept_queue_len = 2;
@@ -97,10 +97,10 @@ static void build(struct sa_snapshot *a, struct sa_snapshot *b)
 	p->g.listeners = 1;
 
 	p = sa_snapshot_port(a, 80);
-	p->c[SA_C_nic_syn] = 130;
-	p->c[SA_C_tc_syn] = 129;
-	p->c[SA_C_established] = 70;
-	p->c[SA_C_syncookies_mss_7] = 3;
+	sa_c_set(p, SA_C_nic_syn, 130);
+	sa_c_set(p, SA_C_tc_syn, 129);
+	sa_c_set(p, SA_C_established, 70);
+	sa_c_set(p, SA_C_syncookies_mss_7, 3);
 	*sa_port_drop(p, NO_SOCKET) = 10;
 	*sa_port_drop(p, 71) = 1;		/* new since b */
 	p->g.accept_queue_len = 5;
@@ -111,11 +111,11 @@ static void build(struct sa_snapshot *a, struct sa_snapshot *b)
 
 	/* Port 443 only in the newer reading, 8080 only in the older one. */
 	p = sa_snapshot_port(a, 443);
-	p->c[SA_C_tc_syn] = 6;
-	p->c[SA_C_established] = 6;
+	sa_c_set(p, SA_C_tc_syn, 6);
+	sa_c_set(p, SA_C_established, 6);
 	p->g.accept_queue_len = 1;
 	p = sa_snapshot_port(b, 8080);
-	p->c[SA_C_tc_syn] = 9;
+	sa_c_set(p, SA_C_tc_syn, 9);
 
 	a->nic_unparsed = 5; b->nic_unparsed = 3;
 	a->tc_unparsed = 8; b->tc_unparsed = 8;
@@ -143,7 +143,7 @@ static void diff(void)
 		return;
 	build(a, b);
 	/* d holds a port from before: the difference replaces it. */
-	sa_snapshot_port(d, 22)->c[SA_C_nic_syn] = 1;
+	sa_c_set(sa_snapshot_port(d, 22), SA_C_nic_syn, 1);
 
 	is_int(sa_snapshot_diff(d, a, b), 0, "sa_snapshot_diff: 0");
 	is_int(n_ports(d), 2, "the ports of the newer reading only (80, 443)");
@@ -187,7 +187,7 @@ static void diff(void)
 	/* The queue grew by more than was established in the interval
 	 * (connections established before it, queued now): negative. */
 	sa_snapshot_port(b, 80)->g.accept_queue_len = 0;
-	sa_snapshot_port(a, 80)->c[SA_C_established] = 52;
+	sa_c_set(sa_snapshot_port(a, 80), SA_C_established, 52);
 	sa_snapshot_diff(d, a, b);
 	is_int(sa_snapshot_get(d, 80)->accepted, -3, "accepted = 2 established - 5 queued: -3");
 
@@ -233,27 +233,27 @@ static void nat(void)
 		return;
 	pub = sa_snapshot_port(a, 8080);
 	tgt = sa_snapshot_port(a, 80);
-	pub->has_nat = true;
-	pub->nat = (struct sa_nat){ .to_port = 80, .family = 2, .to_addr = { 198, 18, 0, 1 } };
+	*sa_port_nat(pub) = (struct sa_nat){ .to_port = 80, .family = 2,
+					     .to_addr = { 198, 18, 0, 1 } };
 	pub->fwd_ifindex = 7;
-	pub->c[SA_C_established] = 30;
-	pub->c[SA_C_forwarded] = 4;
+	sa_c_set(pub, SA_C_established, 30);
+	sa_c_set(pub, SA_C_forwarded, 4);
 	pub->g.accept_queue_len = 5;	/* lent by port 80 */
 	tgt->g.accept_queue_len = 5;
-	tgt->c[SA_C_established] = 2;
+	sa_c_set(tgt, SA_C_established, 2);
 	tgt->gauges_lent = true;
 	sa_snapshot_port(b, 8080)->g.accept_queue_len = 1;
 	sa_snapshot_port(b, 80)->g.accept_queue_len = 1;
 
 	is_int(sa_snapshot_diff(d, a, b), 0, "nat: sa_snapshot_diff: 0");
 	p = sa_snapshot_get(d, 8080);
-	ok(p->has_nat && p->nat.to_port == 80 && p->nat.family == 2 && p->nat.to_addr[0] == 198 &&
-	   p->nat.to_addr[3] == 1, "nat: the published port keeps its mapping");
+	ok(p->nat && p->nat->to_port == 80 && p->nat->family == 2 && p->nat->to_addr[0] == 198 &&
+	   p->nat->to_addr[3] == 1, "nat: the published port keeps its mapping");
 	is_int(p->fwd_ifindex, 7, "nat: fwd_ifindex, the newer reading");
-	is_int(p->c[SA_C_forwarded], 4, "nat: forwarded is a counter (4 - 0)");
+	is_int(sa_c(p, SA_C_forwarded), 4, "nat: forwarded is a counter (4 - 0)");
 	is_int(p->accepted, 26, "nat: published port: accepted = 30 established - growth (5 - 1)");
 	p = sa_snapshot_get(d, 80);
-	ok(!p->has_nat && p->gauges_lent, "nat: the target port has no mapping, lent its gauges");
+	ok(!p->nat && p->gauges_lent, "nat: the target port has no mapping, lent its gauges");
 	is_int(p->accepted, 2, "nat: the lending port's accepted = its own established (2)");
 	sa_snapshot_free(a);
 	sa_snapshot_free(b);
@@ -262,6 +262,63 @@ static void nat(void)
 
 /* Every allocation sa_snapshot_diff makes, made to fail in turn: it
  * returns -ENOMEM and leaves nothing half made. */
+/* The sparse counters against a plain array: set in a scrambled order,
+ * overwritten, let go (set to 0), added to; inline up to two, then a
+ * heap array; a failed allocation leaves the counters as they were. */
+static void counts(void)
+{
+	struct sa_port_stats ps = { 0 };
+	__u64 want[SA_C_MAX] = { 0 };
+	bool same = true;
+	long allocs;
+	int err = 0;
+
+	alloc_fail_after(-1);
+	err |= sa_c_set(&ps, SA_C_tc_syn, 7);
+	err |= sa_c_set(&ps, SA_C_nic_syn, 9);
+	want[SA_C_tc_syn] = 7;
+	want[SA_C_nic_syn] = 9;
+	allocs = alloc_count;
+	ok(!err && !ps.c.heap && sa_counts_n(&ps.c) == 2, "two counters are held inline");
+	is_int(allocs, 0, "... with no allocation");
+	for (int k = 0; k < 3 * SA_C_MAX; k++) {
+		int c = (k * 17 + 5) % SA_C_MAX;	/* every counter, scrambled */
+		__u64 v = k % 5 == 0 ? 0 : 1000 + k;
+
+		err |= sa_c_set(&ps, c, v);
+		want[c] = v;
+		if (k % 7 == 0) {
+			err |= sa_c_add(&ps, c, 3);
+			want[c] += 3;
+		}
+	}
+	for (int c = 0; c < SA_C_MAX; c++)
+		same &= sa_c(&ps, c) == want[c] &&
+			!!(ps.c.held & (1ULL << c)) == (want[c] != 0);
+	ok(!err && same, "set, overwrite, let go and add in any order: as a plain array");
+	{
+		int nonzero = 0;
+
+		for (int c = 0; c < SA_C_MAX; c++)
+			nonzero += want[c] != 0;
+		is_int(sa_counts_n(&ps.c), nonzero, "held: the ones not zero (%d)", nonzero);
+	}
+	for (int c = 0; c < SA_C_MAX; c++)
+		err |= sa_c_set(&ps, c, 0);
+	ok(!err && !ps.c.held && sa_port_stats_zero(&ps), "all let go: zero");
+	free(ps.c.heap);
+
+	memset(&ps, 0, sizeof(ps));
+	sa_c_set(&ps, SA_C_nic_syn, 1);
+	sa_c_set(&ps, SA_C_tc_syn, 2);
+	alloc_fail_after(0);
+	err = sa_c_set(&ps, SA_C_established, 3);
+	alloc_fail_after(-1);
+	ok(err == -ENOMEM && sa_counts_n(&ps.c) == 2 && sa_c(&ps, SA_C_tc_syn) == 2 &&
+	   !sa_c(&ps, SA_C_established), "a third without memory: -ENOMEM, the two kept");
+	free(ps.c.heap);
+}
+
 static void out_of_memory(void)
 {
 	struct sa_snapshot *a = sa_snapshot_new(), *b = sa_snapshot_new();
@@ -303,5 +360,6 @@ void suite_snapshot(void)
 	diff();
 	copy();
 	nat();
+	counts();
 	out_of_memory();
 }
