@@ -110,6 +110,7 @@ lab_teardown() {
 		wait "$pid" 2>/dev/null
 	done
 	LAB_PIDS=()
+	[ -z "$LAB_DIR" ] || [ -z "${LAB_TEARDOWN:-}" ] || "$LAB_TEARDOWN"
 	for ns in "${LAB_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -269,12 +270,23 @@ LISTENER_HOOKS="tp_btf/consume_skb fexit/tcp_conn_request kprobe/tcp_conn_reques
 #	selftests/t/30-funnel.t accept_overflow closed_port
 #
 # No argument runs them all in order; --list names them; an unknown name
-# is a usage error (exit 2) that lists the valid ones.  LAB_REQUIRE_HOOK,
-# if set, skips the whole file (saying why) when this kernel gives synacct
-# none of the hooks it lists.
+# is a usage error (exit 2) that lists the valid ones.  What a file needs
+# is checked once, in the first scenario's lab, before any test:
+#
+#	LAB_REQUIRE_HOOK	skips the whole file (saying why) when this
+#				kernel gives synacct none of the hooks it
+#				lists; an array of such lists needs one hook
+#				of each, e.g. ("$LISTENER_HOOKS" netfilter/forward)
+#	LAB_REQUIRE		a function that may skip the whole file
+#				(t_skip_all), e.g. when a tool is missing
+#
+# LAB_TEARDOWN names a function every teardown runs (after the lab's
+# processes are stopped, before its namespaces and LAB_DIR go), for what
+# a file's scenarios start that lab_teardown does not know (a tmux
+# server, a bpffs mount); it runs on every path, a failed scenario's too.
 
 lab_main() {
-	local prog name fn run=()
+	local prog name fn hooks checked= run=()
 
 	prog=$(basename "$0")
 	# Every scenario function is listed, and every listed name has one:
@@ -310,9 +322,12 @@ lab_main() {
 	for name in "${run[@]}"; do
 		echo "# scenario $name"
 		lab_init
-		if [ -n "${LAB_REQUIRE_HOOK:-}" ]; then
-			lab_require_hook $LAB_REQUIRE_HOOK
-			LAB_REQUIRE_HOOK=
+		if [ -z "$checked" ]; then
+			for hooks in "${LAB_REQUIRE_HOOK[@]}"; do
+				lab_require_hook $hooks
+			done
+			[ -z "${LAB_REQUIRE:-}" ] || "$LAB_REQUIRE"
+			checked=1
 		fi
 		"sc_$name"
 		lab_teardown

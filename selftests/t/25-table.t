@@ -3,14 +3,20 @@
 # and 200x50 no line wraps, the funnel stays in order left to right, what
 # does not fit is folded under the row, the figures equal the lab's ground
 # truth, a resized terminal is redrawn at once, and colour follows NO_COLOR.
+# Each scenario runs in a lab of its own:
+#   selftests/t/25-table.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
-lab_init
-command -v tmux >/dev/null || t_skip_all "tmux is not installed (make deps)"
 
-TMUX_SOCK=$LAB_DIR/tmux.sock
-tm() { tmux -S "$TMUX_SOCK" "$@"; }
+LAB_SCENARIOS=(narrow resize loss_verdict no_color)
+LAB_REQUIRE=require_tmux
+LAB_TEARDOWN=tm_kill
+
+require_tmux() {
+	command -v tmux >/dev/null || t_skip_all "tmux is not installed (make deps)"
+}
+
+tm() { tmux -S "$LAB_DIR/tmux.sock" "$@"; }
 tm_kill() { tm kill-server 2>/dev/null; }
-trap 'tm_kill; lab_teardown' EXIT
 
 # pane: the screen as shown, lines that wrapped joined back (-J), so a
 # line longer than the terminal is one long line here.
@@ -41,64 +47,95 @@ run_table() {	# run_table COLS ROWS [env...]
 	wait_for '^synacct live' || { echo "# no table:"; pane | t_diag; }
 }
 
-# Traffic: an overflowing accept queue (a loss verdict), a healthy port.
-lab_server 8301 --backlog 2 --accept none
-srv1=$LAB_SERVER_PID; cnt1=$LAB_SERVER_COUNT
-lab_server 8302 --accept all
-srv2=$LAB_SERVER_PID; cnt2=$LAB_SERVER_COUNT
+# servers: the table's two ports, an overflowing accept queue (a loss
+# verdict) and a healthy port.
+servers() {
+	lab_server 8301 --backlog 2 --accept none
+	lab_server 8302 --accept all
+}
 
-run_table 80 24
-lab_nstat "$CLI" >"$LAB_DIR/cli.0"
-lab_client --to $SRV_IP4 --port 8302 --count 7 >/dev/null
-lab_nstat "$CLI" >"$LAB_DIR/cli.1"
-sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
-sleep 0.8
-pane >"$LAB_DIR/80.txt"
-t_ok $(( $(widest "$LAB_DIR/80.txt") <= 80 ? 0 : 1 )) \
-	"80x24: no line wraps (widest $(widest "$LAB_DIR/80.txt"))"
-t_like "$(grep -m1 '^ *port ' "$LAB_DIR/80.txt")" "port +nic_syn +tc_syn +stack_drops +listener_syn" \
-	"80x24: the header starts with the funnel, left to right"
-t_is "$(figure "$LAB_DIR/80.txt" 8302 nic_syn),$(figure "$LAB_DIR/80.txt" 8302 tc_syn),$(figure "$LAB_DIR/80.txt" 8302 listener_syn)" \
-	"$sent,$sent,$sent" "80x24: nic_syn, tc_syn, listener_syn in the row == SYNs sent"
-t_is "$(figure "$LAB_DIR/80.txt" 8302 established),$(figure "$LAB_DIR/80.txt" 8302 accepted)" \
-	"$sent,$sent" "80x24: established and accepted, folded under the row == SYNs sent"
-t_ok $(grep -q '^ *port .*established' "$LAB_DIR/80.txt"; echo $((! $?))) \
-	"80x24: established does not fit the row, so it is folded"
-t_is "$(( $(pane | wc -l) <= 24 ? 1 : 0 ))" 1 "80x24: the table keeps to the terminal's height"
+# healthy_clients: 7 clients to the healthy port; SENT, the SYNs they sent.
+healthy_clients() {
+	lab_nstat "$CLI" >"$LAB_DIR/cli.0"
+	lab_client --to $SRV_IP4 --port 8302 --count 7 >/dev/null
+	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+	SENT=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
+}
+
+# overflow_clients: 8 clients to the port whose accept queue is full.
+overflow_clients() {
+	lab_client --to $SRV_IP4 --port 8301 --count 8 --timeout-ms 300 >/dev/null
+}
+
+sc_narrow() {
+	servers
+	run_table 80 24
+	healthy_clients
+	sleep 0.8
+	pane >"$LAB_DIR/80.txt"
+	t_ok $(( $(widest "$LAB_DIR/80.txt") <= 80 ? 0 : 1 )) \
+		"80x24: no line wraps (widest $(widest "$LAB_DIR/80.txt"))"
+	t_like "$(grep -m1 '^ *port ' "$LAB_DIR/80.txt")" "port +nic_syn +tc_syn +stack_drops +listener_syn" \
+		"80x24: the header starts with the funnel, left to right"
+	t_is "$(figure "$LAB_DIR/80.txt" 8302 nic_syn),$(figure "$LAB_DIR/80.txt" 8302 tc_syn),$(figure "$LAB_DIR/80.txt" 8302 listener_syn)" \
+		"$SENT,$SENT,$SENT" "80x24: nic_syn, tc_syn, listener_syn in the row == SYNs sent"
+	t_is "$(figure "$LAB_DIR/80.txt" 8302 established),$(figure "$LAB_DIR/80.txt" 8302 accepted)" \
+		"$SENT,$SENT" "80x24: established and accepted, folded under the row == SYNs sent"
+	t_ok $(grep -q '^ *port .*established' "$LAB_DIR/80.txt"; echo $((! $?))) \
+		"80x24: established does not fit the row, so it is folded"
+	t_is "$(( $(pane | wc -l) <= 24 ? 1 : 0 ))" 1 "80x24: the table keeps to the terminal's height"
+	tm_kill
+}
 
 # Resize: the table is redrawn for the new size without waiting.
-tm resize-window -t sa -x 200 -y 50
-# Redrawn at once, but a slow machine (QEMU TCG) may be caught between
-# the new header and the rows under it: wait for the port's row.
-for ((i = 0; i < 50; i++)); do
-	sleep 0.1
-	pane >"$LAB_DIR/200.txt"
-	grep -q '^ *port .*accept_backlog$' "$LAB_DIR/200.txt" &&
-		[ -n "$(figure "$LAB_DIR/200.txt" 8302 accepted 2>/dev/null)" ] && break
-done
-t_ok $(( $(widest "$LAB_DIR/200.txt") <= 200 ? 0 : 1 )) "200x50 after SIGWINCH: no line wraps"
-t_like "$(grep -m1 '^ *port ' "$LAB_DIR/200.txt")" "established +accepted +syn_queue_len +accept_queue_len +accept_backlog$" \
-	"200x50: every column fits the row"
-t_is "$(figure "$LAB_DIR/200.txt" 8302 established),$(figure "$LAB_DIR/200.txt" 8302 accepted)" \
-	"$sent,$sent" "200x50: established and accepted in their columns == SYNs sent"
+sc_resize() {
+	local i
+	servers
+	run_table 80 24
+	healthy_clients
+	sleep 0.8
+	tm resize-window -t sa -x 200 -y 50
+	# Redrawn at once, but a slow machine (QEMU TCG) may be caught between
+	# the new header and the rows under it: wait for the port's row.
+	for ((i = 0; i < 50; i++)); do
+		sleep 0.1
+		pane >"$LAB_DIR/200.txt"
+		grep -q '^ *port .*accept_backlog$' "$LAB_DIR/200.txt" &&
+			[ -n "$(figure "$LAB_DIR/200.txt" 8302 accepted 2>/dev/null)" ] && break
+	done
+	t_ok $(( $(widest "$LAB_DIR/200.txt") <= 200 ? 0 : 1 )) "200x50 after SIGWINCH: no line wraps"
+	t_like "$(grep -m1 '^ *port ' "$LAB_DIR/200.txt")" "established +accepted +syn_queue_len +accept_queue_len +accept_backlog$" \
+		"200x50: every column fits the row"
+	t_is "$(figure "$LAB_DIR/200.txt" 8302 established),$(figure "$LAB_DIR/200.txt" 8302 accepted)" \
+		"$SENT,$SENT" "200x50: established and accepted in their columns == SYNs sent"
+	tm_kill
+}
 
-# The overflowing port: its verdict, in red on a terminal.
-lab_client --to $SRV_IP4 --port 8301 --count 8 --timeout-ms 300 >/dev/null
-sleep 0.8
-t_like "$(pane)" "=> accept queue full \(backlog 2\)" "the verdict under the overflowing port"
-t_like "$(tm capture-pane -p -e -t sa)" $'\e\\[31m(=> )?accept queue full' "a loss verdict is red on a terminal"
-tm send-keys -t sa C-c
-sleep 0.5
-t_like "$(pane)" "^synacct summary|synacct summary" "Ctrl-C: the summary follows"
-t_ok $(( $(tm capture-pane -p -J -S - -t sa | widest /dev/stdin) <= 200 ? 0 : 1 )) "the summary does not wrap either"
+# The overflowing port: its verdict, in red on a terminal; Ctrl-C.
+sc_loss_verdict() {
+	servers
+	run_table 200 50
+	overflow_clients
+	sleep 0.8
+	t_like "$(pane)" "=> accept queue full \(backlog 2\)" "the verdict under the overflowing port"
+	t_like "$(tm capture-pane -p -e -t sa)" $'\e\\[31m(=> )?accept queue full' "a loss verdict is red on a terminal"
+	tm send-keys -t sa C-c
+	sleep 0.5
+	t_like "$(pane)" "^synacct summary|synacct summary" "Ctrl-C: the summary follows"
+	t_ok $(( $(tm capture-pane -p -J -S - -t sa | widest /dev/stdin) <= 200 ? 0 : 1 )) "the summary does not wrap either"
+	tm_kill
+}
 
-run_table 80 24 NO_COLOR=1
-sleep 0.5
-t_is "$(tm capture-pane -p -e -t sa | grep -c $'\e\\[3[0-9]m')" 0 "NO_COLOR: no colour"
-tm send-keys -t sa C-c
-sleep 0.3
-tm_kill
+# NO_COLOR: the same loss verdict, without colour.
+sc_no_color() {
+	servers
+	run_table 80 24 NO_COLOR=1
+	overflow_clients
+	wait_for 'accept queue full' || { echo "# no verdict:"; pane | t_diag; }
+	t_is "$(tm capture-pane -p -e -t sa | grep -c $'\e\\[3[0-9]m')" 0 "NO_COLOR: no colour"
+	tm send-keys -t sa C-c
+	sleep 0.3
+	tm_kill
+}
 
-lab_server_stop $srv1 $cnt1
-lab_server_stop $srv2 $cnt2
-t_done
+lab_main "$@"

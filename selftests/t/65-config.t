@@ -2,31 +2,37 @@
 # --config FILE: every long option is a key (the example config has them
 # all), the command line overrides the file key by key, and an unknown
 # key, a bad value, a stray line or section stop synacct with FILE:LINE,
-# exit 2, before anything is attached.
+# exit 2, before anything is attached.  Each scenario runs in a lab of
+# its own:
+#   selftests/t/65-config.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
-lab_init
+
+LAB_SCENARIOS=(keys bad_files file_run example_config)
 EXAMPLE=$SA_ROOT/configs/synacct.conf
 
 # Keys: the long options of --help but argp's own and --config itself.
-"$SYNACCT" --help | grep -o -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u |
-	grep -vx 'help\|usage\|version\|config' >"$LAB_DIR/options"
-sed -n 's/^#\{0,1\}\([a-z][a-z-]*\) = .*/\1/p' "$EXAMPLE" | sort -u >"$LAB_DIR/keys"
-t_is "$(diff "$LAB_DIR/options" "$LAB_DIR/keys" && echo same)" same \
-	"configs/synacct.conf has a key for every long option of --help ($(wc -l <"$LAB_DIR/options"))"
-while read -r key; do
-	[ "$key" = iface ] && continue
-	out=$(printf 'iface = %s\n%s = x\n' "$SRV_IF" "$key" >"$LAB_DIR/one.conf"
-	      "$SYNACCT" --config "$LAB_DIR/one.conf" 2>&1 >/dev/null)
-	case $key in
-	# Any string parses; what it names is looked up after parsing.
-	btf) want="synacct: cannot read BTF file x: No such file or directory" ;;
-	netns) want="synacct: network namespace 'x' not found (no /run/netns/x); list them with 'ip netns list'" ;;
-	*) want="synacct: $LAB_DIR/one.conf:2: *" ;;
-	esac
-	[[ $out == $want ]] || echo "# key $key: '$out'"
-done <"$LAB_DIR/options" >"$LAB_DIR/keycheck"
-t_is "$(cat "$LAB_DIR/keycheck")" "" \
-	"every key reaches its option's parser: 'x' is refused on line 2 (btf, netns: when looked up)"
+sc_keys() {
+	local key out want
+	"$SYNACCT" --help | grep -o -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u |
+		grep -vx 'help\|usage\|version\|config' >"$LAB_DIR/options"
+	sed -n 's/^#\{0,1\}\([a-z][a-z-]*\) = .*/\1/p' "$EXAMPLE" | sort -u >"$LAB_DIR/keys"
+	t_is "$(diff "$LAB_DIR/options" "$LAB_DIR/keys" && echo same)" same \
+		"configs/synacct.conf has a key for every long option of --help ($(wc -l <"$LAB_DIR/options"))"
+	while read -r key; do
+		[ "$key" = iface ] && continue
+		out=$(printf 'iface = %s\n%s = x\n' "$SRV_IF" "$key" >"$LAB_DIR/one.conf"
+		      "$SYNACCT" --config "$LAB_DIR/one.conf" 2>&1 >/dev/null)
+		case $key in
+		# Any string parses; what it names is looked up after parsing.
+		btf) want="synacct: cannot read BTF file x: No such file or directory" ;;
+		netns) want="synacct: network namespace 'x' not found (no /run/netns/x); list them with 'ip netns list'" ;;
+		*) want="synacct: $LAB_DIR/one.conf:2: *" ;;
+		esac
+		[[ $out == $want ]] || echo "# key $key: '$out'"
+	done <"$LAB_DIR/options" >"$LAB_DIR/keycheck"
+	t_is "$(cat "$LAB_DIR/keycheck")" "" \
+		"every key reaches its option's parser: 'x' is refused on line 2 (btf, netns: when looked up)"
+}
 
 # bad FILE-CONTENT MESSAGE DESCRIPTION
 bad() {
@@ -36,20 +42,26 @@ bad() {
 	t_is "$rc" 2 "$3: exit 2"
 	t_is "$err" "synacct: $LAB_DIR/bad.conf:$2" "$3: the message names file:line"
 }
-bad "iface = $SRV_IF\nfoo = 1\n" "2: unknown key 'foo': keys are the long options of synacct --help" "unknown key"
-bad "iface = $SRV_IF\n\nxdp-mode = fast\n" "3: invalid --xdp-mode 'fast': auto, native or skb" "bad value"
-bad "# c\niface = $SRV_IF\ninterval = 0\n" "3: invalid interval '0': expected seconds, at least 0.01 and at most a year" "interval 0"
-bad "iface = $SRV_IF\njson = maybe\n" "2: invalid value 'maybe' for json: expected yes or no" "a flag that is not yes or no"
-bad "iface = $SRV_IF\nports = 80,x\n" "2: invalid port list '80,x': expected e.g. 80,443,8000-8100" "bad port list"
-bad "[synacct]\niface = $SRV_IF\n[other]\n" "3: unknown section [other]: keys go before any section or in [synacct]" "unknown section, even empty"
-bad "iface = $SRV_IF\njust words\n" "2: not an INI line: expected key = value" "not an INI line"
-bad "iface = $SRV_IF\nconfig = /etc/x\n" "2: unknown key 'config': keys are the long options of synacct --help" "config in a config"
-err=$("$SYNACCT" --config "$LAB_DIR/nope.conf" 2>&1 >/dev/null); rc=$?
-t_is "$rc:$err" "2:synacct: cannot read config file $LAB_DIR/nope.conf: No such file or directory" "a missing file: exit 2"
-t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 "nothing was attached"
+
+sc_bad_files() {
+	local err rc
+	bad "iface = $SRV_IF\nfoo = 1\n" "2: unknown key 'foo': keys are the long options of synacct --help" "unknown key"
+	bad "iface = $SRV_IF\n\nxdp-mode = fast\n" "3: invalid --xdp-mode 'fast': auto, native or skb" "bad value"
+	bad "# c\niface = $SRV_IF\ninterval = 0\n" "3: invalid interval '0': expected seconds, at least 0.01 and at most a year" "interval 0"
+	bad "iface = $SRV_IF\njson = maybe\n" "2: invalid value 'maybe' for json: expected yes or no" "a flag that is not yes or no"
+	bad "iface = $SRV_IF\nports = 80,x\n" "2: invalid port list '80,x': expected e.g. 80,443,8000-8100" "bad port list"
+	bad "[synacct]\niface = $SRV_IF\n[other]\n" "3: unknown section [other]: keys go before any section or in [synacct]" "unknown section, even empty"
+	bad "iface = $SRV_IF\njust words\n" "2: not an INI line: expected key = value" "not an INI line"
+	bad "iface = $SRV_IF\nconfig = /etc/x\n" "2: unknown key 'config': keys are the long options of synacct --help" "config in a config"
+	err=$("$SYNACCT" --config "$LAB_DIR/nope.conf" 2>&1 >/dev/null); rc=$?
+	t_is "$rc:$err" "2:synacct: cannot read config file $LAB_DIR/nope.conf: No such file or directory" "a missing file: exit 2"
+	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 "nothing was attached"
+}
 
 # The file alone: namespace, interface, JSON, duration.
-cat >"$LAB_DIR/run.conf" <<EOF
+sc_file_run() {
+	local t0 out rc ms
+	cat >"$LAB_DIR/run.conf" <<EOC
 [synacct]
 netns = $SRV
 iface = lo
@@ -57,31 +69,35 @@ json = yes
 interval = 0.2
 duration = 30
 no-xdp = no
-EOF
-t0=$(date +%s%N)
-out=$("$SYNACCT" --config "$LAB_DIR/run.conf" --iface "$SRV_IF" -d 0.5 2>"$LAB_DIR/run.err"); rc=$?
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-t_is "$rc" 0 "config file run exits 0"
-t_is "$(jq -r 'select(.type == "start") | [.netns, (.ifaces | join(","))] | join(" ")' <<<"$out")" \
-	"$SRV $SRV_IF" "netns from the file; --iface on the command line replaces the file's iface"
-t_is "$(jq -r 'select(.type == "summary") | .duration_s < 5' <<<"$out")" true \
-	"-d 0.5 overrides duration = 30 (ran ${ms} ms)"
-t_is "$(jq -s '[.[] | select(.type == "interval")] | length >= 2' <<<"$out")" true \
-	"interval = 0.2 from the file: several interval records in 0.5 s"
+EOC
+	t0=$(date +%s%N)
+	out=$("$SYNACCT" --config "$LAB_DIR/run.conf" --iface "$SRV_IF" -d 0.5 2>"$LAB_DIR/run.err"); rc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	t_is "$rc" 0 "config file run exits 0"
+	t_is "$(jq -r 'select(.type == "start") | [.netns, (.ifaces | join(","))] | join(" ")' <<<"$out")" \
+		"$SRV $SRV_IF" "netns from the file; --iface on the command line replaces the file's iface"
+	t_is "$(jq -r 'select(.type == "summary") | .duration_s < 5' <<<"$out")" true \
+		"-d 0.5 overrides duration = 30 (ran ${ms} ms)"
+	t_is "$(jq -s '[.[] | select(.type == "interval")] | length >= 2' <<<"$out")" true \
+		"interval = 0.2 from the file: several interval records in 0.5 s"
+}
 
 # The example config, with the host-specific keys overridden.
-MP=$((20000 + RANDOM % 30000))
-"$SYNACCT" --config "$EXAMPLE" --netns "$SRV" --iface "$SRV_IF" --metrics "127.0.0.1:$MP" \
-	--duration 30 >"$LAB_DIR/ex.out" 2>"$LAB_DIR/ex.err" &
-pid=$!; LAB_PIDS+=($pid)
-for ((i = 0; i < 50; i++)); do
-	curl -sf -o /dev/null "http://127.0.0.1:$MP/metrics" && break
-	sleep 0.1
-done
-t_like "$(curl -sf "http://127.0.0.1:$MP/metrics" | grep '^synacct_info')" "ifaces=\"$SRV_IF\"" \
-	"the example config serves /metrics (address from the command line)"
-kill -TERM $pid; wait $pid; rc=$?
-t_is "$rc" 0 "... and exits 0 on SIGTERM"
-t_is "$(cat "$LAB_DIR/ex.out")" "" "... quiet = yes: nothing on stdout"
+sc_example_config() {
+	local mp pid i rc
+	mp=$((20000 + RANDOM % 30000))
+	"$SYNACCT" --config "$EXAMPLE" --netns "$SRV" --iface "$SRV_IF" --metrics "127.0.0.1:$mp" \
+		--duration 30 >"$LAB_DIR/ex.out" 2>"$LAB_DIR/ex.err" &
+	pid=$!; LAB_PIDS+=($pid)
+	for ((i = 0; i < 50; i++)); do
+		curl -sf -o /dev/null "http://127.0.0.1:$mp/metrics" && break
+		sleep 0.1
+	done
+	t_like "$(curl -sf "http://127.0.0.1:$mp/metrics" | grep '^synacct_info')" "ifaces=\"$SRV_IF\"" \
+		"the example config serves /metrics (address from the command line)"
+	kill -TERM $pid; wait $pid; rc=$?
+	t_is "$rc" 0 "... and exits 0 on SIGTERM"
+	t_is "$(cat "$LAB_DIR/ex.out")" "" "... quiet = yes: nothing on stdout"
+}
 
-t_done
+lab_main "$@"

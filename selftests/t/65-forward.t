@@ -5,14 +5,21 @@
 # Kubernetes NodePort with masquerade), the SYN-ACKs that
 # come back, and names the kernel's reason for drops on the forward path
 # (a FORWARD-chain rule, no route).  Every figure == the clients' SYNs,
-# the container's nstat and the host's; nothing unexplained.
+# the container's nstat and the host's; nothing unexplained.  Each
+# scenario runs in a lab of its own, with its own container namespace:
+#   selftests/t/65-forward.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
-lab_init
-lab_require_hook $LISTENER_HOOKS
-lab_require_hook netfilter/forward
-command -v nft >/dev/null || t_skip_all "nft not installed"
+
+LAB_SCENARIOS=(routed dnat forward_drop no_route bridge nodeport
+	container_accept_overflow container_syn_flood_no_cookies
+	container_syn_flood_cookies no_follow unnamed_container table)
+LAB_REQUIRE_HOOK=("$LISTENER_HOOKS" netfilter/forward)
+LAB_REQUIRE=require_nft
+
+require_nft() {
+	command -v nft >/dev/null || t_skip_all "nft not installed"
+}
 CURL=$(command -v curl)
-lab_container
 
 addr_of() { [ "$1" = 4 ] && echo $SRV_IP4 || echo $SRV_IP6; }
 ctr_of() { [ "$1" = 4 ] && echo $CTR_IP4 || echo $CTR_IP6; }
@@ -24,6 +31,14 @@ dnat_to() {	# dnat_to FAMILY PORT ADDR TOPORT: the host DNATs PORT to ADDR:TOPOR
 		nft_srv add rule inet sa_nat pre tcp dport "$2" dnat ip6 to "[$3]:$4"
 	fi
 }
+# nat_table: the host's nat table, with its prerouting chain.
+nat_table() {
+	nft_srv add table inet sa_nat &&
+	nft_srv add chain inet sa_nat pre '{ type nat hook prerouting priority dstnat; }' ||
+		{ echo "Bail out! cannot create the nat table"; exit 1; }
+}
+# pid_nstat NETNS-FILE: every MIB counter of a namespace no name knows.
+pid_nstat() { nsenter --net="$1" nstat -saz 2>/dev/null | awk 'NR > 1 && NF >= 2 { print $1, $2 }'; }
 ctr_delta() { nstat_delta "$LAB_DIR/ctr.0" "$LAB_DIR/ctr.1" "$1"; }
 
 # fwd_begin/fwd_end: scenario_begin/end plus the container's nstat.
@@ -77,238 +92,273 @@ fwd_checks() {
 		"$name: container port, listener_syn, syn_queued == SYNs sent; established, accepted == connections"
 }
 
-# 1. Plain routing, before any NAT table: no conntrack in the host.
-for fam in 4 6; do
-	name="routed to the container, no NAT, no conntrack, IPv$fam"
-	port=$((8000 + fam))
-	if [ $fam = 4 ]; then
-		ip -n "$CLI" route add 198.18.2.0/24 via $SRV_IP4
-	else
-		ip -n "$CLI" -6 route add 2001:db8:2::/64 via $SRV_IP6
-	fi
-	ctr_server $port --accept all
-	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	fwd_begin --ports $port
-	out=$(lab_client --to "$(ctr_of $fam)" --port $port --count 20)
-	sleep 0.2
-	fwd_end
-	lab_server_stop $srv $cnt
-	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-	fwd_checks "$name" $port 20
-	t_is "$(summary .nat $port)" null "$name: no NAT"
-done
+# 1. Plain routing, no NAT table: no conntrack in the host.
+sc_routed() {
+	local fam name port srv cnt out
+	lab_container
+	for fam in 4 6; do
+		name="routed to the container, no NAT, no conntrack, IPv$fam"
+		port=$((8000 + fam))
+		if [ $fam = 4 ]; then
+			ip -n "$CLI" route add 198.18.2.0/24 via $SRV_IP4
+		else
+			ip -n "$CLI" -6 route add 2001:db8:2::/64 via $SRV_IP6
+		fi
+		ctr_server $port --accept all
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		fwd_begin --ports $port
+		out=$(lab_client --to "$(ctr_of $fam)" --port $port --count 20)
+		sleep 0.2
+		fwd_end
+		lab_server_stop $srv $cnt
+		t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+		fwd_checks "$name" $port 20
+		t_is "$(summary .nat $port)" null "$name: no NAT"
+	done
+}
 
 # 2. Docker-style published port: DNAT on the host, forwarded.
-nft_srv add table inet sa_nat &&
-nft_srv add chain inet sa_nat pre '{ type nat hook prerouting priority dstnat; }' ||
-	{ echo "Bail out! cannot create the nat table"; exit 1; }
-for fam in 4 6; do
-	name="DNAT :$((8080 + fam)) -> container :80, IPv$fam"
-	port=$((8080 + fam))
-	dnat_to $fam $port "$(ctr_of $fam)" 80
-	ctr_server 80 --accept all
-	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	mport=$((19460 + fam))
-	fwd_begin --ports $port,80 --interval 0.2 ${CURL:+--metrics 127.0.0.1:$mport}
-	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
-	sleep 0.5	# an interval after the last SYN: the page has it
-	[ -z "$CURL" ] || $CURL -sf "http://127.0.0.1:$mport/metrics" >"$LAB_DIR/page"
-	fwd_end
-	lab_server_stop $srv $cnt
-	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-	fwd_checks "$name" $port 20 80
-	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
-		"$name: nat: the container's address and port"
-	if [ -n "$CURL" ]; then
-		t_is "$(grep -E '^synacct_(nat|forwarded_via)_info' "$LAB_DIR/page")" \
-			"synacct_nat_info{port=\"$port\",to_addr=\"$(ctr_of $fam)\",to_port=\"80\"} 1
+sc_dnat() {
+	local fam name port srv cnt mport out
+	lab_container
+	nat_table
+	for fam in 4 6; do
+		name="DNAT :$((8080 + fam)) -> container :80, IPv$fam"
+		port=$((8080 + fam))
+		dnat_to $fam $port "$(ctr_of $fam)" 80
+		ctr_server 80 --accept all
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		mport=$((19460 + fam))
+		fwd_begin --ports $port,80 --interval 0.2 ${CURL:+--metrics 127.0.0.1:$mport}
+		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
+		sleep 0.5	# an interval after the last SYN: the page has it
+		[ -z "$CURL" ] || $CURL -sf "http://127.0.0.1:$mport/metrics" >"$LAB_DIR/page"
+		fwd_end
+		lab_server_stop $srv $cnt
+		t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+		fwd_checks "$name" $port 20 80
+		t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
+			"$name: nat: the container's address and port"
+		if [ -n "$CURL" ]; then
+			t_is "$(grep -E '^synacct_(nat|forwarded_via)_info' "$LAB_DIR/page")" \
+				"synacct_nat_info{port=\"$port\",to_addr=\"$(ctr_of $fam)\",to_port=\"80\"} 1
 synacct_forwarded_via_info{port=\"$port\",iface=\"$CTR_HOST_IF\"} 1" \
-			"$name: /metrics: the mapping and the interface, as in JSON"
-		t_is "$(grep -c "^synacct_nic_syn_total{port=\"$port\"} $(cli_sent)\$" "$LAB_DIR/page")" 1 \
-			"$name: /metrics: nic_syn of the published port == SYNs sent"
-		t_is "$(grep -E "^synacct_container_(info\{port=\"$port\"|total\{port=\"$port\",counter=\"(listener_syn|syn_queued|established)\")" "$LAB_DIR/page")" \
-			"synacct_container_total{port=\"$port\",counter=\"listener_syn\"} $(cli_sent)
+				"$name: /metrics: the mapping and the interface, as in JSON"
+			t_is "$(grep -c "^synacct_nic_syn_total{port=\"$port\"} $(cli_sent)\$" "$LAB_DIR/page")" 1 \
+				"$name: /metrics: nic_syn of the published port == SYNs sent"
+			t_is "$(grep -E "^synacct_container_(info\{port=\"$port\"|total\{port=\"$port\",counter=\"(listener_syn|syn_queued|established)\")" "$LAB_DIR/page")" \
+				"synacct_container_total{port=\"$port\",counter=\"listener_syn\"} $(cli_sent)
 synacct_container_total{port=\"$port\",counter=\"syn_queued\"} $(cli_sent)
 synacct_container_total{port=\"$port\",counter=\"established\"} 20
 synacct_container_info{port=\"$port\",netns=\"$CTR\",to_port=\"80\"} 1" \
-			"$name: /metrics: the container's figures and its name, as in JSON"
-		if command -v promtool >/dev/null; then
-			t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
-				"$name: /metrics: clean under promtool check metrics"
+				"$name: /metrics: the container's figures and its name, as in JSON"
+			if command -v promtool >/dev/null; then
+				t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
+					"$name: /metrics: clean under promtool check metrics"
+			fi
+		else
+			t_skip "$name: /metrics" "curl is not installed"
 		fi
-	else
-		t_skip "$name: /metrics" "curl is not installed"
-	fi
-	t_like "$(summary '[.tc_syn, .forwarded, .listener_syn] | join(",")' 80)" "^(0,0,0)?$" \
-		"$name: nothing counted under the target port (no row, or zeros)"
-done
+		t_like "$(summary '[.tc_syn, .forwarded, .listener_syn] | join(",")' 80)" "^(0,0,0)?$" \
+			"$name: nothing counted under the target port (no row, or zeros)"
+	done
+}
 
 # 3. A FORWARD-chain drop after DNAT: NETFILTER_DROP under the published
 # port, == the rule's own counter.
-nft_srv add table inet sa_filter &&
-nft_srv add chain inet sa_filter fw '{ type filter hook forward priority filter; }' &&
-nft_srv add rule inet sa_filter fw tcp dport 81 counter drop ||
-	{ echo "Bail out! cannot create the forward filter"; exit 1; }
 rule_packets() {
 	nft_srv -j list chain inet sa_filter fw | jq '[.nftables[].rule? | select(.) | .expr[] | .counter? | select(.) | .packets] | add'
 }
-for fam in 4 6; do
-	name="DNAT :$((8180 + fam)) -> container :81, dropped in FORWARD, IPv$fam"
-	port=$((8180 + fam))
-	dnat_to $fam $port "$(ctr_of $fam)" 81
-	before=$(rule_packets)
-	fwd_begin --ports $port,81
-	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --timeout-ms 1500)
-	fwd_end
-	after=$(rule_packets)
-	sent=$(cli_sent)
-	check_funnel "$name" $port
-	t_is "$out" "connected=0 failed=5" "$name: every client timed out"
-	t_is "$(summary '[.nic_syn, .tc_syn, .stack_drops.NETFILTER_DROP] | join(",")' $port)" \
-		"$sent,$sent,$sent" "$name: nic_syn, tc_syn, stack_drops.NETFILTER_DROP == SYNs sent"
-	t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$((after - before))" \
-		"$name: NETFILTER_DROP == the FORWARD rule's counter"
-	t_is "$(summary forwarded $port)" 0 "$name: nothing forwarded"
-	t_like "$(summary verdict $port)" "NETFILTER_DROP" "$name: the verdict names the reason"
-done
+sc_forward_drop() {
+	local fam name port before after out sent
+	lab_container
+	nat_table
+	nft_srv add table inet sa_filter &&
+	nft_srv add chain inet sa_filter fw '{ type filter hook forward priority filter; }' &&
+	nft_srv add rule inet sa_filter fw tcp dport 81 counter drop ||
+		{ echo "Bail out! cannot create the forward filter"; exit 1; }
+	for fam in 4 6; do
+		name="DNAT :$((8180 + fam)) -> container :81, dropped in FORWARD, IPv$fam"
+		port=$((8180 + fam))
+		dnat_to $fam $port "$(ctr_of $fam)" 81
+		before=$(rule_packets)
+		fwd_begin --ports $port,81
+		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --timeout-ms 1500)
+		fwd_end
+		after=$(rule_packets)
+		sent=$(cli_sent)
+		check_funnel "$name" $port
+		t_is "$out" "connected=0 failed=5" "$name: every client timed out"
+		t_is "$(summary '[.nic_syn, .tc_syn, .stack_drops.NETFILTER_DROP] | join(",")' $port)" \
+			"$sent,$sent,$sent" "$name: nic_syn, tc_syn, stack_drops.NETFILTER_DROP == SYNs sent"
+		t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$((after - before))" \
+			"$name: NETFILTER_DROP == the FORWARD rule's counter"
+		t_is "$(summary forwarded $port)" 0 "$name: nothing forwarded"
+		t_like "$(summary verdict $port)" "NETFILTER_DROP" "$name: the verdict names the reason"
+	done
+}
 
 # 4. DNAT to an address the host has no route to: IP_INNOROUTES.
-for fam in 4 6; do
-	name="DNAT :$((8280 + fam)) to an unroutable address, IPv$fam"
-	port=$((8280 + fam))
-	if [ $fam = 4 ]; then
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to 198.18.9.9:80
-		mib=IpExtInNoRoutes
-	else
-		nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[2001:db8:9::9]:80"
-		mib=Ip6InNoRoutes
-	fi
-	fwd_begin --ports $port
-	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --timeout-ms 1500)
-	fwd_end
-	sent=$(cli_sent)
-	check_funnel "$name" $port
-	t_is "$(summary '[.nic_syn, .tc_syn, .stack_drops.IP_INNOROUTES] | join(",")' $port)" \
-		"$sent,$sent,$sent" "$name: nic_syn, tc_syn, stack_drops.IP_INNOROUTES == SYNs sent"
-	t_is "$(summary stack_drops.IP_INNOROUTES $port)" "$(srv_delta $mib)" \
-		"$name: IP_INNOROUTES == the host's $mib"
-	t_is "$(summary forwarded $port)" 0 "$name: nothing forwarded"
-done
+sc_no_route() {
+	local fam name port mib out sent
+	lab_container
+	nat_table
+	for fam in 4 6; do
+		name="DNAT :$((8280 + fam)) to an unroutable address, IPv$fam"
+		port=$((8280 + fam))
+		if [ $fam = 4 ]; then
+			nft_srv add rule inet sa_nat pre tcp dport $port dnat ip to 198.18.9.9:80
+			mib=IpExtInNoRoutes
+		else
+			nft_srv add rule inet sa_nat pre tcp dport $port dnat ip6 to "[2001:db8:9::9]:80"
+			mib=Ip6InNoRoutes
+		fi
+		fwd_begin --ports $port
+		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --timeout-ms 1500)
+		fwd_end
+		sent=$(cli_sent)
+		check_funnel "$name" $port
+		t_is "$(summary '[.nic_syn, .tc_syn, .stack_drops.IP_INNOROUTES] | join(",")' $port)" \
+			"$sent,$sent,$sent" "$name: nic_syn, tc_syn, stack_drops.IP_INNOROUTES == SYNs sent"
+		t_is "$(summary stack_drops.IP_INNOROUTES $port)" "$(srv_delta $mib)" \
+			"$name: IP_INNOROUTES == the host's $mib"
+		t_is "$(summary forwarded $port)" 0 "$name: nothing forwarded"
+	done
+}
 
 # 5. docker0-style: the container behind a bridge on the host; DNAT to
 # it, forwarded via the bridge.
 BR_IP4=198.18.3.1; BRC_IP4=198.18.3.2
 BR_IP6=2001:db8:3::1; BRC_IP6=2001:db8:3::2
-CTR2=sa-$$-ctr2
-lab_netns_add "$CTR2" &&
-ip -n "$SRV" link add sa-br0 type bridge &&
-ip link add sa-h1 netns "$SRV" type veth peer name sa-c1 netns "$CTR2" &&
-ip -n "$SRV" link set sa-h1 master sa-br0 &&
-ip -n "$SRV" addr add $BR_IP4/24 dev sa-br0 &&
-ip -n "$SRV" addr add $BR_IP6/64 dev sa-br0 nodad &&
-ip -n "$CTR2" addr add $BRC_IP4/24 dev sa-c1 &&
-ip -n "$CTR2" addr add $BRC_IP6/64 dev sa-c1 nodad &&
-ip -n "$SRV" link set sa-br0 up && ip -n "$SRV" link set sa-h1 up &&
-ip -n "$CTR2" link set sa-c1 up && ip -n "$CTR2" link set lo up &&
-ip -n "$CTR2" route add 198.18.0.0/24 via $BR_IP4 &&
-ip -n "$CTR2" -6 route add 2001:db8::/64 via $BR_IP6 ||
-	{ echo "Bail out! cannot build the bridged container"; exit 1; }
-brmac=$(ip -n "$SRV" -j link show dev sa-br0 | jq -r '.[0].address')
-c1mac=$(ip -n "$CTR2" -j link show dev sa-c1 | jq -r '.[0].address')
-ip -n "$SRV" neigh replace $BRC_IP4 lladdr "$c1mac" dev sa-br0 nud permanent &&
-ip -n "$SRV" neigh replace $BRC_IP6 lladdr "$c1mac" dev sa-br0 nud permanent &&
-ip -n "$CTR2" neigh replace $BR_IP4 lladdr "$brmac" dev sa-c1 nud permanent &&
-ip -n "$CTR2" neigh replace $BR_IP6 lladdr "$brmac" dev sa-c1 nud permanent ||
-	{ echo "Bail out! cannot set the bridged container's neighbours"; exit 1; }
-for fam in 4 6; do
-	name="bridge: DNAT :$((8380 + fam)) -> bridged container :80, IPv$fam"
-	port=$((8380 + fam))
-	dest=$([ $fam = 4 ] && echo $BRC_IP4 || echo $BRC_IP6)
-	dnat_to $fam $port $dest 80
-	CTR=$CTR2 ctr_server 80 --accept all
-	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	CTR=$CTR2 fwd_begin --ports $port
-	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
-	sleep 0.2
-	CTR=$CTR2 fwd_end
-	lab_server_stop $srv $cnt
-	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-	CTR_HOST_IF=sa-br0 CTR=$CTR2 fwd_checks "$name" $port 20 80
-	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$dest 80" \
-		"$name: nat: the bridged container's address and port"
-done
+sc_bridge() {
+	local CTR2 brmac c1mac fam name port dest srv cnt out
+	lab_container
+	nat_table
+	CTR2=sa-$$-ctr2
+	lab_netns_add "$CTR2" &&
+	ip -n "$SRV" link add sa-br0 type bridge &&
+	ip link add sa-h1 netns "$SRV" type veth peer name sa-c1 netns "$CTR2" &&
+	ip -n "$SRV" link set sa-h1 master sa-br0 &&
+	ip -n "$SRV" addr add $BR_IP4/24 dev sa-br0 &&
+	ip -n "$SRV" addr add $BR_IP6/64 dev sa-br0 nodad &&
+	ip -n "$CTR2" addr add $BRC_IP4/24 dev sa-c1 &&
+	ip -n "$CTR2" addr add $BRC_IP6/64 dev sa-c1 nodad &&
+	ip -n "$SRV" link set sa-br0 up && ip -n "$SRV" link set sa-h1 up &&
+	ip -n "$CTR2" link set sa-c1 up && ip -n "$CTR2" link set lo up &&
+	ip -n "$CTR2" route add 198.18.0.0/24 via $BR_IP4 &&
+	ip -n "$CTR2" -6 route add 2001:db8::/64 via $BR_IP6 ||
+		{ echo "Bail out! cannot build the bridged container"; exit 1; }
+	brmac=$(ip -n "$SRV" -j link show dev sa-br0 | jq -r '.[0].address')
+	c1mac=$(ip -n "$CTR2" -j link show dev sa-c1 | jq -r '.[0].address')
+	ip -n "$SRV" neigh replace $BRC_IP4 lladdr "$c1mac" dev sa-br0 nud permanent &&
+	ip -n "$SRV" neigh replace $BRC_IP6 lladdr "$c1mac" dev sa-br0 nud permanent &&
+	ip -n "$CTR2" neigh replace $BR_IP4 lladdr "$brmac" dev sa-c1 nud permanent &&
+	ip -n "$CTR2" neigh replace $BR_IP6 lladdr "$brmac" dev sa-c1 nud permanent ||
+		{ echo "Bail out! cannot set the bridged container's neighbours"; exit 1; }
+	for fam in 4 6; do
+		name="bridge: DNAT :$((8380 + fam)) -> bridged container :80, IPv$fam"
+		port=$((8380 + fam))
+		dest=$([ $fam = 4 ] && echo $BRC_IP4 || echo $BRC_IP6)
+		dnat_to $fam $port $dest 80
+		CTR=$CTR2 ctr_server 80 --accept all
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		CTR=$CTR2 fwd_begin --ports $port
+		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
+		sleep 0.2
+		CTR=$CTR2 fwd_end
+		lab_server_stop $srv $cnt
+		t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+		CTR_HOST_IF=sa-br0 CTR=$CTR2 fwd_checks "$name" $port 20 80
+		t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$dest 80" \
+			"$name: nat: the bridged container's address and port"
+	done
+}
 
 # 6. Kubernetes NodePort: DNAT from a node port to the pod's address, and
 # masquerade toward the pod (kube-proxy's externalTrafficPolicy=Cluster):
 # the pod sees the host as the client, and its SYN-ACKs come back to the
 # host, which undoes both translations.
-nft_srv add chain inet sa_nat post '{ type nat hook postrouting priority srcnat; }' ||
-	{ echo "Bail out! cannot create the postrouting chain"; exit 1; }
-for fam in 4 6; do
-	name="NodePort :$((30080 + fam)) -> pod :80, masquerade, IPv$fam"
-	port=$((30080 + fam))
-	dnat_to $fam $port "$(ctr_of $fam)" 80
-	if [ $fam = 4 ]; then
-		nft_srv add rule inet sa_nat post ip daddr $CTR_IP4 tcp dport 80 counter masquerade
-	else
-		nft_srv add rule inet sa_nat post ip6 daddr $CTR_IP6 tcp dport 80 counter masquerade
-	fi
-	ctr_server 80 --accept all
-	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	fwd_begin --ports $port
-	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
-	sleep 0.2
-	fwd_end
-	lab_server_stop $srv $cnt
-	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-	fwd_checks "$name" $port 20 80
-	t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
-		"$name: nat: the pod's address and port"
-	# NAT rules see a connection's first packet only: one per client.
-	t_is "$(nft_srv -j list chain inet sa_nat post |
-		jq '[.nftables[].rule? | select(.) | .expr[] | .counter? | select(.) | .packets] | last')" 20 \
-		"$name: masquerade applied to each of the 20 connections (the rule's counter)"
-done
+sc_nodeport() {
+	local fam name port srv cnt out
+	lab_container
+	nat_table
+	nft_srv add chain inet sa_nat post '{ type nat hook postrouting priority srcnat; }' ||
+		{ echo "Bail out! cannot create the postrouting chain"; exit 1; }
+	for fam in 4 6; do
+		name="NodePort :$((30080 + fam)) -> pod :80, masquerade, IPv$fam"
+		port=$((30080 + fam))
+		dnat_to $fam $port "$(ctr_of $fam)" 80
+		if [ $fam = 4 ]; then
+			nft_srv add rule inet sa_nat post ip daddr $CTR_IP4 tcp dport 80 counter masquerade
+		else
+			nft_srv add rule inet sa_nat post ip6 daddr $CTR_IP6 tcp dport 80 counter masquerade
+		fi
+		ctr_server 80 --accept all
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		fwd_begin --ports $port
+		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
+		sleep 0.2
+		fwd_end
+		lab_server_stop $srv $cnt
+		t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+		fwd_checks "$name" $port 20 80
+		t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
+			"$name: nat: the pod's address and port"
+		# NAT rules see a connection's first packet only: one per client.
+		t_is "$(nft_srv -j list chain inet sa_nat post |
+			jq '[.nftables[].rule? | select(.) | .expr[] | .counter? | select(.) | .packets] | last')" 20 \
+			"$name: masquerade applied to each of the 20 connections (the rule's counter)"
+	done
+}
 
 # 7. Inside the container, seen from the host: its accept queue and its
 # SYN queue overflow; the host's synacct names the namespace and the
 # cause, each figure == the container's nstat.
-for fam in 4 6; do
-	name="DNAT :$((8480 + fam)) -> container :83, accept queue overflow there, IPv$fam"
-	port=$((8480 + fam))
-	dnat_to $fam $port "$(ctr_of $fam)" 83
-	ctr_server 83 --backlog 4 --accept none
-	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	fwd_begin --ports $port
-	# As in 30-funnel.t: five one at a time fill the queue, 25 find it full.
-	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --parallel 1)
-	connected=${out#connected=}; connected=${connected%% *}
-	out=$(lab_client --to "$(addr_of $fam)" --port $port --count 25 --timeout-ms 2500)
-	fwd_end
-	lab_server_stop $srv $cnt
-	out=${out#connected=}; connected=$((connected + ${out%% *}))
-	sent=$(cli_sent)
-	check_funnel "$name" $port
-	ct_checks "$name" $port
-	t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
-	t_is "$(summary '[.nic_syn, .forwarded, .container.listener_syn] | join(",")' $port)" \
-		"$sent,$sent,$sent" "$name: nic_syn, forwarded, container.listener_syn == SYNs sent"
-	t_is "$(summary container.accept_queue_full $port)" "$((sent - connected))" \
-		"$name: container.accept_queue_full == SYNs sent - connections made"
-	t_is "$(summary '.container | [.syn_queued, .established, .accepted, .accept_queue_len, .accept_backlog] | join(",")' $port)" \
-		"$connected,$connected,0,5,4" \
-		"$name: container syn_queued, established == 5, accepted 0, accept queue 5/4"
-	t_like "$(summary verdict $port)" "^accept queue full in namespace $CTR \(port 83, backlog 4\)" \
-		"$name: verdict names the container's namespace"
-done
+sc_container_accept_overflow() {
+	local fam name port srv cnt out connected sent
+	lab_container
+	nat_table
+	for fam in 4 6; do
+		name="DNAT :$((8480 + fam)) -> container :83, accept queue overflow there, IPv$fam"
+		port=$((8480 + fam))
+		dnat_to $fam $port "$(ctr_of $fam)" 83
+		ctr_server 83 --backlog 4 --accept none
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		fwd_begin --ports $port
+		# As in 30-funnel.t: five one at a time fill the queue, 25 find it full.
+		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --parallel 1)
+		connected=${out#connected=}; connected=${connected%% *}
+		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 25 --timeout-ms 2500)
+		fwd_end
+		lab_server_stop $srv $cnt
+		out=${out#connected=}; connected=$((connected + ${out%% *}))
+		sent=$(cli_sent)
+		check_funnel "$name" $port
+		ct_checks "$name" $port
+		t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
+		t_is "$(summary '[.nic_syn, .forwarded, .container.listener_syn] | join(",")' $port)" \
+			"$sent,$sent,$sent" "$name: nic_syn, forwarded, container.listener_syn == SYNs sent"
+		t_is "$(summary container.accept_queue_full $port)" "$((sent - connected))" \
+			"$name: container.accept_queue_full == SYNs sent - connections made"
+		t_is "$(summary '.container | [.syn_queued, .established, .accepted, .accept_queue_len, .accept_backlog] | join(",")' $port)" \
+			"$connected,$connected,0,5,4" \
+			"$name: container syn_queued, established == 5, accepted 0, accept queue 5/4"
+		t_like "$(summary verdict $port)" "^accept queue full in namespace $CTR \(port 83, backlog 4\)" \
+			"$name: verdict names the container's namespace"
+	done
+}
 
+# A SYN flood inside the container, with and without SYN cookies there.
 # The flood's spoofed sources are routed back through the host (a SYN
 # whose SYN-ACK has no route is dropped at the listener).
 spoof_of() { [ "$1" = 4 ] && echo $SPOOF_NET4 || echo $SPOOF_NET6; }
-ip -n "$CTR" route add $SPOOF_NET4 via $CTR_GW4 &&
-ip -n "$CTR" -6 route add $SPOOF_NET6 via $CTR_GW6 ||
-	{ echo "Bail out! cannot route the spoofed sources in the container"; exit 1; }
-for cookies in 0 1; do
+container_syn_flood() {	# container_syn_flood TCP_SYNCOOKIES
+	local cookies=$1 fam name port srv cnt out queued
+	lab_container
+	nat_table
+	ip -n "$CTR" route add $SPOOF_NET4 via $CTR_GW4 &&
+	ip -n "$CTR" -6 route add $SPOOF_NET6 via $CTR_GW6 ||
+		{ echo "Bail out! cannot route the spoofed sources in the container"; exit 1; }
 	lab_sysctl "$CTR" net.ipv4.tcp_syncookies=$cookies
 	for fam in 4 6; do
 		name="DNAT :$((8580 + 10 * cookies + fam)) -> container :84, SYN flood there, tcp_syncookies=$cookies, IPv$fam"
@@ -341,85 +391,103 @@ for cookies in 0 1; do
 				"$name: verdict"
 		fi
 	done
-done
+}
+sc_container_syn_flood_no_cookies() { container_syn_flood 0; }
+sc_container_syn_flood_cookies() { container_syn_flood 1; }
 
 # 8. --no-follow: the host alone, as before following.
-ctr_server 80 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-name="DNAT :8084 -> container :80, --no-follow"
-fwd_begin --ports 8084 --no-follow
-out=$(lab_client --to "$SRV_IP4" --port 8084 --count 5)
-sleep 0.2
-fwd_end
-lab_server_stop $srv $cnt
-t_is "$(summary forwarded 8084),$(summary container 8084)" "$(cli_sent),null" \
-	"$name: forwarded == SYNs sent; container null"
-t_like "$(summary verdict 8084)" "^no loss here; $(cli_sent) SYNs forwarded \(this namespace does not" \
-	"$name: verdict"
+sc_no_follow() {
+	local srv cnt name out
+	lab_container
+	nat_table
+	dnat_to 4 8084 "$CTR_IP4" 80
+	ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	name="DNAT :8084 -> container :80, --no-follow"
+	fwd_begin --ports 8084 --no-follow
+	out=$(lab_client --to "$SRV_IP4" --port 8084 --count 5)
+	sleep 0.2
+	fwd_end
+	lab_server_stop $srv $cnt
+	t_is "$(summary forwarded 8084),$(summary container 8084)" "$(cli_sent),null" \
+		"$name: forwarded == SYNs sent; container null"
+	t_like "$(summary verdict 8084)" "^no loss here; $(cli_sent) SYNs forwarded \(this namespace does not" \
+		"$name: verdict"
+}
 
 # 9. A container no `ip netns` name knows (Docker's, Podman's): found by
 # its process and named pid:PID; let go when it is gone, so that synacct
 # never keeps a dead container's namespace (and its veth) alive.
-CTR3=sa-$$-ctr3
-lab_netns_add "$CTR3" &&
-ip link add sa-h3 netns "$SRV" type veth peer name sa-c3 netns "$CTR3" &&
-ip -n "$SRV" addr add 198.18.4.1/24 dev sa-h3 &&
-ip -n "$CTR3" addr add 198.18.4.2/24 dev sa-c3 &&
-ip -n "$SRV" link set sa-h3 up && ip -n "$CTR3" link set sa-c3 up &&
-ip -n "$CTR3" link set lo up &&
-ip -n "$CTR3" route add 198.18.0.0/24 via 198.18.4.1 ||
-	{ echo "Bail out! cannot build the unnamed container"; exit 1; }
-h3mac=$(ip -n "$SRV" -j link show dev sa-h3 | jq -r '.[0].address')
-c3mac=$(ip -n "$CTR3" -j link show dev sa-c3 | jq -r '.[0].address')
-ip -n "$SRV" neigh replace 198.18.4.2 lladdr "$c3mac" dev sa-h3 nud permanent &&
-ip -n "$CTR3" neigh replace 198.18.4.1 lladdr "$h3mac" dev sa-c3 nud permanent ||
-	{ echo "Bail out! cannot set the unnamed container's neighbours"; exit 1; }
-lab_quiet "$SRV" sa-h3 "$CTR3" sa-c3
-dnat_to 4 8684 198.18.4.2 80
-CTR=$CTR3 ctr_server 80 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-ctr3_ns=/proc/$srv/ns/net
-ip netns del "$CTR3"	# only the server holds it now
-pid_nstat() { nsenter --net="$ctr3_ns" nstat -saz 2>/dev/null | awk 'NR > 1 && NF >= 2 { print $1, $2 }'; }
-name="DNAT :8684 -> a container known only by its process"
-pid_nstat >"$LAB_DIR/ctr3.0"
-scenario_begin --ports 8684 --interval 0.2
-out=$(lab_client --to "$SRV_IP4" --port 8684 --count 20)
-sleep 0.2
-lab_settle "$SRV"
-pid_nstat >"$LAB_DIR/ctr3.1"
-lab_server_stop $srv $cnt
-# Its last process is gone: synacct lets the namespace go, and with it
-# the veth pair (the host's end disappears).
-for ((i = 0; i < 30; i++)); do
-	ip -n "$SRV" link show sa-h3 >/dev/null 2>&1 || break
-	sleep 0.1
-done
-veth_gone=$(ip -n "$SRV" link show sa-h3 >/dev/null 2>&1 && echo still there || echo gone)
-synacct_stop
-lab_nstat "$SRV" >"$LAB_DIR/srv.1"
-lab_nstat "$CLI" >"$LAB_DIR/cli.1"
-t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-check_funnel "$name" 8684
-t_like "$(summary container.netns 8684)" "^pid:$srv( |\$)" "$name: container.netns is pid:PID of its process"
-t_is "$(summary '.container | [.listener_syn, .syn_queued, .established] | join(",")' 8684)" \
-	"$(cli_sent),$(cli_sent),20" "$name: container listener_syn, syn_queued == SYNs sent; established 20"
-t_is "$(summary container.established 8684)" \
-	"$(nstat_delta "$LAB_DIR/ctr3.0" "$LAB_DIR/ctr3.1" TcpPassiveOpens)" \
-	"$name: container.established == its TcpPassiveOpens"
-t_is "$(summary '.unexplained | [.to_container, .at_container_listener] | join(",")' 8684)" \
-	"0,0" "$name: nothing unexplained on the way or there"
-t_is "$veth_gone" gone "$name: when its last process exits, the namespace and its veth go (synacct let go)"
+sc_unnamed_container() {
+	local CTR3 h3mac c3mac srv cnt ctr3_ns name out i veth_gone
+	lab_container
+	nat_table
+	CTR3=sa-$$-ctr3
+	lab_netns_add "$CTR3" &&
+	ip link add sa-h3 netns "$SRV" type veth peer name sa-c3 netns "$CTR3" &&
+	ip -n "$SRV" addr add 198.18.4.1/24 dev sa-h3 &&
+	ip -n "$CTR3" addr add 198.18.4.2/24 dev sa-c3 &&
+	ip -n "$SRV" link set sa-h3 up && ip -n "$CTR3" link set sa-c3 up &&
+	ip -n "$CTR3" link set lo up &&
+	ip -n "$CTR3" route add 198.18.0.0/24 via 198.18.4.1 ||
+		{ echo "Bail out! cannot build the unnamed container"; exit 1; }
+	h3mac=$(ip -n "$SRV" -j link show dev sa-h3 | jq -r '.[0].address')
+	c3mac=$(ip -n "$CTR3" -j link show dev sa-c3 | jq -r '.[0].address')
+	ip -n "$SRV" neigh replace 198.18.4.2 lladdr "$c3mac" dev sa-h3 nud permanent &&
+	ip -n "$CTR3" neigh replace 198.18.4.1 lladdr "$h3mac" dev sa-c3 nud permanent ||
+		{ echo "Bail out! cannot set the unnamed container's neighbours"; exit 1; }
+	lab_quiet "$SRV" sa-h3 "$CTR3" sa-c3
+	dnat_to 4 8684 198.18.4.2 80
+	CTR=$CTR3 ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	ctr3_ns=/proc/$srv/ns/net
+	ip netns del "$CTR3"	# only the server holds it now
+	name="DNAT :8684 -> a container known only by its process"
+	pid_nstat "$ctr3_ns" >"$LAB_DIR/ctr3.0"
+	scenario_begin --ports 8684 --interval 0.2
+	out=$(lab_client --to "$SRV_IP4" --port 8684 --count 20)
+	sleep 0.2
+	lab_settle "$SRV"
+	pid_nstat "$ctr3_ns" >"$LAB_DIR/ctr3.1"
+	lab_server_stop $srv $cnt
+	# Its last process is gone: synacct lets the namespace go, and with it
+	# the veth pair (the host's end disappears).
+	for ((i = 0; i < 30; i++)); do
+		ip -n "$SRV" link show sa-h3 >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	veth_gone=$(ip -n "$SRV" link show sa-h3 >/dev/null 2>&1 && echo still there || echo gone)
+	synacct_stop
+	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	check_funnel "$name" 8684
+	t_like "$(summary container.netns 8684)" "^pid:$srv( |\$)" "$name: container.netns is pid:PID of its process"
+	t_is "$(summary '.container | [.listener_syn, .syn_queued, .established] | join(",")' 8684)" \
+		"$(cli_sent),$(cli_sent),20" "$name: container listener_syn, syn_queued == SYNs sent; established 20"
+	t_is "$(summary container.established 8684)" \
+		"$(nstat_delta "$LAB_DIR/ctr3.0" "$LAB_DIR/ctr3.1" TcpPassiveOpens)" \
+		"$name: container.established == its TcpPassiveOpens"
+	t_is "$(summary '.unexplained | [.to_container, .at_container_listener] | join(",")' 8684)" \
+		"0,0" "$name: nothing unexplained on the way or there"
+	t_is "$veth_gone" gone "$name: when its last process exits, the namespace and its veth go (synacct let go)"
+}
 
 # 10. The table says where the published port goes.
-ctr_server 80 --accept all
-srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-lab_table_run 8084
-lab_server_stop $srv $cnt
-t_like "$TABLE" "mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF" \
-	"table: 'mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF'"
-t_like "$TABLE" "synack_forwarded 2" "table: synack_forwarded 2"
-t_like "$TABLE" "in netns $CTR port 80:  listener_syn 2  syn_queued 2  established 2" \
-	"table: 'in netns $CTR port 80:  listener_syn 2  syn_queued 2  established 2'"
+sc_table() {
+	local srv cnt
+	lab_container
+	nat_table
+	dnat_to 4 8084 "$CTR_IP4" 80
+	ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_table_run 8084
+	lab_server_stop $srv $cnt
+	t_like "$TABLE" "mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF" \
+		"table: 'mapped to $CTR_IP4:80  forwarded 2 via $CTR_HOST_IF'"
+	t_like "$TABLE" "synack_forwarded 2" "table: synack_forwarded 2"
+	t_like "$TABLE" "in netns $CTR port 80:  listener_syn 2  syn_queued 2  established 2" \
+		"table: 'in netns $CTR port 80:  listener_syn 2  syn_queued 2  established 2'"
+}
 
-t_done
+lab_main "$@"

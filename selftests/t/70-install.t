@@ -2,44 +2,67 @@
 # make install (PREFIX, DESTDIR) and the systemd unit: the files land where
 # they should, the unit is clean under systemd-analyze verify, and synacct
 # runs with exactly the unit's capabilities and system calls (measured:
-# each capability left out costs what the unit's comment says).
+# each capability left out costs what the unit's comment says).  Each
+# scenario runs in a lab of its own (and installs into it):
+#   selftests/t/70-install.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
-lab_init
-command -v setpriv >/dev/null || t_skip_all "setpriv (util-linux) is not installed"
 
-INST=$LAB_DIR/root
-make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >"$LAB_DIR/make.out" 2>&1
-t_is $? 0 "make install DESTDIR=... PREFIX=/usr"
-UNIT=$INST/usr/lib/systemd/system/synacct.service
-for f in usr/sbin/synacct:755 usr/share/man/man8/synacct.8:644 etc/synacct/synacct.conf:644 \
-	usr/lib/systemd/system/synacct.service:644 usr/share/synacct/synacct-alerts.yml:644 \
-	usr/share/synacct/consoles/synacct.html:644; do
-	t_is "$(stat -c %a "$INST/${f%:*}" 2>&1)" "${f#*:}" "installed /${f%:*}, mode ${f#*:}"
-done
-t_is "$(grep '^ExecStart=' "$UNIT")" "ExecStart=/usr/sbin/synacct --config /etc/synacct/synacct.conf --pin" \
-	"the unit runs the installed binary with the installed config"
-echo "# mine" >>"$INST/etc/synacct/synacct.conf"
-make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >/dev/null 2>&1
-t_is "$(tail -1 "$INST/etc/synacct/synacct.conf")" "# mine" "a second install keeps the administrator's config"
-make -s -C "$SA_ROOT" install DESTDIR="$LAB_DIR/local" >/dev/null 2>&1
-t_is "$(grep '^ExecStart=' "$LAB_DIR/local/usr/local/lib/systemd/system/synacct.service")" \
-	"ExecStart=/usr/local/sbin/synacct --config /etc/synacct/synacct.conf --pin" "default PREFIX=/usr/local"
+LAB_SCENARIOS=(install unit_verify capabilities syscalls)
+LAB_REQUIRE=require_setpriv
+
+require_setpriv() {
+	command -v setpriv >/dev/null || t_skip_all "setpriv (util-linux) is not installed"
+}
+
+# stage_install: make install DESTDIR=INST PREFIX=/usr, INST in the lab's
+# directory; UNIT, the staged unit.  Fails with make's status.
+stage_install() {
+	INST=$LAB_DIR/root
+	UNIT=$INST/usr/lib/systemd/system/synacct.service
+	make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >"$LAB_DIR/make.out" 2>&1
+}
+
+# staged: stage_install for the scenarios that test the staged tree.
+staged() {
+	stage_install || { t_diag "$LAB_DIR/make.out"; echo "Bail out! make install DESTDIR=... failed"; exit 1; }
+}
+
+sc_install() {
+	local f
+	stage_install
+	t_is $? 0 "make install DESTDIR=... PREFIX=/usr"
+	for f in usr/sbin/synacct:755 usr/share/man/man8/synacct.8:644 etc/synacct/synacct.conf:644 \
+		usr/lib/systemd/system/synacct.service:644 usr/share/synacct/synacct-alerts.yml:644 \
+		usr/share/synacct/consoles/synacct.html:644; do
+		t_is "$(stat -c %a "$INST/${f%:*}" 2>&1)" "${f#*:}" "installed /${f%:*}, mode ${f#*:}"
+	done
+	t_is "$(grep '^ExecStart=' "$UNIT")" "ExecStart=/usr/sbin/synacct --config /etc/synacct/synacct.conf --pin" \
+		"the unit runs the installed binary with the installed config"
+	echo "# mine" >>"$INST/etc/synacct/synacct.conf"
+	make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >/dev/null 2>&1
+	t_is "$(tail -1 "$INST/etc/synacct/synacct.conf")" "# mine" "a second install keeps the administrator's config"
+	make -s -C "$SA_ROOT" install DESTDIR="$LAB_DIR/local" >/dev/null 2>&1
+	t_is "$(grep '^ExecStart=' "$LAB_DIR/local/usr/local/lib/systemd/system/synacct.service")" \
+		"ExecStart=/usr/local/sbin/synacct --config /etc/synacct/synacct.conf --pin" "default PREFIX=/usr/local"
+}
 
 # systemd-analyze verify: the staged unit, its binary path made to point
 # into the staging root (verify checks that the command exists).
-if command -v systemd-analyze >/dev/null; then
-	mkdir -p "$LAB_DIR/verify"
-	sed "s#=/usr/sbin/synacct#=$INST/usr/sbin/synacct#" "$UNIT" >"$LAB_DIR/verify/synacct.service"
-	out=$(MANPATH=$INST/usr/share/man systemd-analyze verify "$LAB_DIR/verify/synacct.service" 2>&1); rc=$?
-	t_is "$rc:$out" "0:" "systemd-analyze verify: clean"
-else
-	T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze is not installed (Debian: systemd)"
-fi
+sc_unit_verify() {
+	local out rc
+	staged
+	if command -v systemd-analyze >/dev/null; then
+		mkdir -p "$LAB_DIR/verify"
+		sed "s#=/usr/sbin/synacct#=$INST/usr/sbin/synacct#" "$UNIT" >"$LAB_DIR/verify/synacct.service"
+		out=$(MANPATH=$INST/usr/share/man systemd-analyze verify "$LAB_DIR/verify/synacct.service" 2>&1); rc=$?
+		t_is "$rc:$out" "0:" "systemd-analyze verify: clean"
+	else
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze is not installed (Debian: systemd)"
+	fi
+}
 
 # ---- capabilities ----
 
-CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
-t_is "$CAPS" "CAP_SYS_ADMIN CAP_NET_ADMIN CAP_SYSLOG" "the unit's capabilities"
 # bounding CAPS...: the setpriv --bounding-set argument for exactly CAPS.
 bounding() {
 	local c s=-all
@@ -49,9 +72,6 @@ bounding() {
 	done
 	echo "$s"
 }
-lab_server 8080 --accept all
-MP=$((20000 + RANDOM % 30000))
-sed '/^quiet/d' "$INST/etc/synacct/synacct.conf" >"$LAB_DIR/loud.conf"
 # run_caps [--netns] CAPS...: the installed synacct with the installed
 # config (but JSON), only CAPS and no new privileges, 0.5 s.  Without
 # --netns it starts inside the server namespace, as a service on a host
@@ -75,71 +95,90 @@ run_caps() {
 	ERR=$(cat "$LAB_DIR/caps.err")
 	HOOKS=$(jq -r 'select(.type == "start") | .hooks | join(",")' "$LAB_DIR/caps.out" 2>/dev/null)
 }
-# Every hook synacct uses here, from a run with every capability.
-ALL_HOOKS=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json -d 0.1 2>/dev/null |
-	jq -r 'select(.type == "start") | .hooks | join(",")')
-t_like "$ALL_HOOKS" "^xdp(_skb)?,.*tp_btf/consume_skb,.*iter/tcp$" "the hooks of an unrestricted run: $ALL_HOOKS"
-run_caps $CAPS
-t_is "$RC:$ERR" "0:" "with the unit's capabilities only: exit 0, no message"
-t_is "$HOOKS" "$ALL_HOOKS" "... every hook"
-run_caps --netns $CAPS
-t_is "$RC:$ERR" "0:" "... with --netns too"
-t_is "$HOOKS" "$ALL_HOOKS" "... every hook"
-run_caps ${CAPS/CAP_SYSLOG/}
-t_is "$RC" 0 "without CAP_SYSLOG: runs"
-t_like "$ERR" "tcp_rcv_state_process not in /proc/kallsyms" "... but cannot read kallsyms addresses"
-t_is "$HOOKS" "${ALL_HOOKS/tp_btf\/consume_skb,/}" "... and goes without tp_btf/consume_skb (the listener's verdicts)"
-for drop in CAP_NET_ADMIN CAP_SYS_ADMIN; do
-	run_caps ${CAPS/$drop/}
-	t_is "$RC" 1 "without $drop: exit 1"
-	t_like "$ERR" "^synacct: insufficient privileges" "... saying which privileges it needs"
-done
-run_caps --netns CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYSLOG
-t_like "$RC:$ERR" "^1:synacct: insufficient privileges: .*CAP_SYS_ADMIN" "CAP_BPF and CAP_PERFMON instead of CAP_SYS_ADMIN: --netns refused, saying why"
-# libxdp reads the program's BTF by id, which needs CAP_SYS_ADMIN: without
-# it, a refusal in one line (libxdp 1.3 would crash instead).
-run_caps CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYSLOG
-t_like "$RC:$ERR" "^1:synacct: insufficient privileges: synacct needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN \(with --no-xdp" \
-	"XDP without CAP_SYS_ADMIN: refused in one line, not a crash"
-sed -i 's/^#no-xdp = no/no-xdp = yes/' "$LAB_DIR/loud.conf"
-run_caps CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYSLOG
-t_is "$RC:$ERR" "0:" "no-xdp = yes: CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYSLOG are enough"
-t_is "$HOOKS" "${ALL_HOOKS#*,}" "... every hook but XDP"
-t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 "nothing left attached"
+
+sc_capabilities() {
+	local CAPS ALL_HOOKS MP drop
+	staged
+	CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
+	t_is "$CAPS" "CAP_SYS_ADMIN CAP_NET_ADMIN CAP_SYSLOG" "the unit's capabilities"
+	lab_server 8080 --accept all
+	MP=$((20000 + RANDOM % 30000))
+	sed '/^quiet/d' "$INST/etc/synacct/synacct.conf" >"$LAB_DIR/loud.conf"
+	# Every hook synacct uses here, from a run with every capability.
+	ALL_HOOKS=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json -d 0.1 2>/dev/null |
+		jq -r 'select(.type == "start") | .hooks | join(",")')
+	t_like "$ALL_HOOKS" "^xdp(_skb)?,.*tp_btf/consume_skb,.*iter/tcp$" "the hooks of an unrestricted run: $ALL_HOOKS"
+	run_caps $CAPS
+	t_is "$RC:$ERR" "0:" "with the unit's capabilities only: exit 0, no message"
+	t_is "$HOOKS" "$ALL_HOOKS" "... every hook"
+	run_caps --netns $CAPS
+	t_is "$RC:$ERR" "0:" "... with --netns too"
+	t_is "$HOOKS" "$ALL_HOOKS" "... every hook"
+	run_caps ${CAPS/CAP_SYSLOG/}
+	t_is "$RC" 0 "without CAP_SYSLOG: runs"
+	t_like "$ERR" "tcp_rcv_state_process not in /proc/kallsyms" "... but cannot read kallsyms addresses"
+	t_is "$HOOKS" "${ALL_HOOKS/tp_btf\/consume_skb,/}" "... and goes without tp_btf/consume_skb (the listener's verdicts)"
+	for drop in CAP_NET_ADMIN CAP_SYS_ADMIN; do
+		run_caps ${CAPS/$drop/}
+		t_is "$RC" 1 "without $drop: exit 1"
+		t_like "$ERR" "^synacct: insufficient privileges" "... saying which privileges it needs"
+	done
+	run_caps --netns CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYSLOG
+	t_like "$RC:$ERR" "^1:synacct: insufficient privileges: .*CAP_SYS_ADMIN" "CAP_BPF and CAP_PERFMON instead of CAP_SYS_ADMIN: --netns refused, saying why"
+	# libxdp reads the program's BTF by id, which needs CAP_SYS_ADMIN: without
+	# it, a refusal in one line (libxdp 1.3 would crash instead).
+	run_caps CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYSLOG
+	t_like "$RC:$ERR" "^1:synacct: insufficient privileges: synacct needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN \(with --no-xdp" \
+		"XDP without CAP_SYS_ADMIN: refused in one line, not a crash"
+	sed -i 's/^#no-xdp = no/no-xdp = yes/' "$LAB_DIR/loud.conf"
+	run_caps CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYSLOG
+	t_is "$RC:$ERR" "0:" "no-xdp = yes: CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYSLOG are enough"
+	t_is "$HOOKS" "${ALL_HOOKS#*,}" "... every hook but XDP"
+	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 "nothing left attached"
+}
 
 # ---- system calls: all in the unit's SystemCallFilter ----
 
-if command -v systemd-analyze >/dev/null && command -v strace >/dev/null; then
-	# The filter's groups expanded: "@group name" lines of every group.
-	systemd-analyze syscall-filter 2>/dev/null | awk '/^@/ { g = $1; next } /^ *#/ { next } NF { print g, $1 }' \
-		>"$LAB_DIR/groups"
-	expand() {	# expand NAME...: syscall names, groups expanded
-		local n
-		for n in "$@"; do
-			case $n in
-			@*) expand $(awk -v g="$n" '$1 == g { print $2 }' "$LAB_DIR/groups") ;;
-			*) echo "$n" ;;
-			esac
-		done
-	}
-	expand $(sed -n 's/^SystemCallFilter=//p' "$UNIT") | sort -u >"$LAB_DIR/allowed"
-	strace -f -qq -o "$LAB_DIR/strace" \
-		"$INST/usr/sbin/synacct" --config "$INST/etc/synacct/synacct.conf" \
-		--netns "$SRV" --iface "$SRV_IF" --metrics "127.0.0.1:$MP" -d 0.5 >/dev/null 2>&1 &
-	st=$!
-	for ((i = 0; i < 50; i++)); do
-		curl -sf -o /dev/null "http://127.0.0.1:$MP/metrics" && break
-		sleep 0.1
+# expand NAME...: syscall names, the groups of LAB_DIR/groups ("@group
+# name" lines) expanded.
+expand() {
+	local n
+	for n in "$@"; do
+		case $n in
+		@*) expand $(awk -v g="$n" '$1 == g { print $2 }' "$LAB_DIR/groups") ;;
+		*) echo "$n" ;;
+		esac
 	done
-	wait $st
-	# "PID name(args" lines; the exec is strace's, before the filter applies.
-	sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p' "$LAB_DIR/strace" | grep -vx execve | sort -u >"$LAB_DIR/used"
-	t_is "$(comm -23 "$LAB_DIR/used" "$LAB_DIR/allowed" | tr '\n' ' ')" "" \
-		"every system call synacct made ($(wc -l <"$LAB_DIR/used") kinds, a scrape included) is in the unit's SystemCallFilter"
-	t_like "$(tr '\n' ' ' <"$LAB_DIR/used")" "^accept.* bpf .*setns " \
-		"... accept (the scrape), bpf and setns among them (tp_btf needs no perf_event_open)"
-else
-	T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze or strace is not installed"
-fi
+}
 
-t_done
+sc_syscalls() {
+	local MP st i
+	if command -v systemd-analyze >/dev/null && command -v strace >/dev/null; then
+		staged
+		lab_server 8080 --accept all
+		MP=$((20000 + RANDOM % 30000))
+		# The filter's groups expanded: "@group name" lines of every group.
+		systemd-analyze syscall-filter 2>/dev/null | awk '/^@/ { g = $1; next } /^ *#/ { next } NF { print g, $1 }' \
+			>"$LAB_DIR/groups"
+		expand $(sed -n 's/^SystemCallFilter=//p' "$UNIT") | sort -u >"$LAB_DIR/allowed"
+		strace -f -qq -o "$LAB_DIR/strace" \
+			"$INST/usr/sbin/synacct" --config "$INST/etc/synacct/synacct.conf" \
+			--netns "$SRV" --iface "$SRV_IF" --metrics "127.0.0.1:$MP" -d 0.5 >/dev/null 2>&1 &
+		st=$!
+		for ((i = 0; i < 50; i++)); do
+			curl -sf -o /dev/null "http://127.0.0.1:$MP/metrics" && break
+			sleep 0.1
+		done
+		wait $st
+		# "PID name(args" lines; the exec is strace's, before the filter applies.
+		sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p' "$LAB_DIR/strace" | grep -vx execve | sort -u >"$LAB_DIR/used"
+		t_is "$(comm -23 "$LAB_DIR/used" "$LAB_DIR/allowed" | tr '\n' ' ')" "" \
+			"every system call synacct made ($(wc -l <"$LAB_DIR/used") kinds, a scrape included) is in the unit's SystemCallFilter"
+		t_like "$(tr '\n' ' ' <"$LAB_DIR/used")" "^accept.* bpf .*setns " \
+			"... accept (the scrape), bpf and setns among them (tp_btf needs no perf_event_open)"
+	else
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze or strace is not installed"
+	fi
+}
+
+lab_main "$@"
