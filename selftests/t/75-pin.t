@@ -122,12 +122,34 @@ kill -TERM $QPID; wait $QPID
 
 # ---- synacct detach ----
 
+# Another tool's filter, added while synacct is pinned (a firewall rule
+# during an incident), lives on the clsact qdisc synacct created:
+# destroying the qdisc would take it along.
+tcf() { ip netns exec "$SRV" tc filter show dev "$SRV_IF" "$1"; }
+# (Classic BPF in cls_bpf, built in: this kernel loads no modules.)
+ip netns exec "$SRV" tc filter add dev "$SRV_IF" ingress prio 7 bpf bytecode '1,6 0 0 0,'
 err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
-t_is "$rc:$err" "0:" "synacct detach: exit 0"
+t_is "$rc:$err" "0:synacct: left the clsact qdisc synacct created on $SRV_IF: other tools' filters are on it (tc filter show dev $SRV_IF ingress; ... egress)" \
+	"synacct detach beside another tool's filter: exit 0, says why the qdisc stays"
 t_is "$(ip netns exec "$SRV" ip -j link show dev "$SRV_IF" | jq -r '.[0].xdp != null')" false "no XDP program left"
-t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 \
-	"no TC filter, and the clsact qdisc synacct created is gone"
+t_is "$(tcf ingress | grep -c synacct_tc),$(tcf egress | grep -c synacct_tc)" "0,0" \
+	"synacct's TC filters are gone, ingress and egress"
+t_is "$(tcf ingress | grep -c "pref 7 bpf chain 0 handle 0x1 .*bytecode '1,6 0 0 0'")" 1 "the other tool's filter survives"
+t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 1 \
+	"... and so does the clsact qdisc it sits on"
 t_is "$(ls /sys/fs/bpf/synacct/)" "" "nothing left in /sys/fs/bpf/synacct"
+ip netns exec "$SRV" tc qdisc del dev "$SRV_IF" clsact
+
+# A filter at synacct's own priority and handle that is not synacct's
+# (cls_bpf again: same kind, another program) is not synacct's to delete.
+start_quiet; kill -TERM $QPID; wait $QPID
+ip netns exec "$SRV" tc filter del dev "$SRV_IF" ingress prio 1 handle 0x5a bpf
+ip netns exec "$SRV" tc filter add dev "$SRV_IF" ingress prio 1 handle 0x5a bpf \
+	bytecode '1,6 0 0 0,'
+"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>/dev/null
+t_is "$?,$(tcf ingress | grep -c 'handle 0x5a.*bytecode'),$(tcf egress | grep -c synacct_tc)" "0,1,0" \
+	"synacct detach: another tool's cls_bpf filter at priority 1 handle 0x5a stays; synacct's egress filter goes"
+ip netns exec "$SRV" tc qdisc del dev "$SRV_IF" clsact
 
 # With the service's capabilities only (configs/synacct.service).
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$SA_ROOT/configs/synacct.service" | tr 'A-Z ' 'a-z,' | sed 's/cap_/+/g')
@@ -137,7 +159,10 @@ setpriv --no-new-privs --inh-caps=-all --bounding-set=-all,$caps \
 # or without capabilities; it falls back to attaching the program alone.)
 t_is "$?:$(grep -v '^libbpf: ' "$LAB_DIR/caps.err")" "0:" "--pin with only the unit's capabilities ($caps): exit 0, no error of synacct's"
 t_is "$(ls "$DIR" | wc -l)" $N_PINS "... and pinned its $N_PINS objects"
-"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+t_is "$rc:$err" "0:" "synacct detach: exit 0"
+t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 \
+	"no TC filter, and the clsact qdisc synacct created is gone"
 
 # ---- state of an incompatible synacct ----
 
