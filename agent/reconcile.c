@@ -47,12 +47,16 @@ static bool reason_before_tc(__u32 reason)
 
 /* A port's verdict is written here, and sa_port_view.verdict points at
  * it until the next port's; a view keeps its own copies. */
-static __thread char verdict_buf[320];
+/* Room for the longest text and a followed namespace's escaped name, so
+ * that a verdict is never cut (in the middle of a UTF-8 sequence). */
+#define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX)
+
+static __thread char verdict_buf[VERDICT_LEN];
 
 /* A loss candidate for the verdict: the biggest one names the stage. */
 struct loss {
 	__u64 n;
-	char text[256];
+	char text[VERDICT_LEN];
 };
 
 static void consider(struct loss *best, __u64 n, const char *fmt, ...)
