@@ -115,7 +115,7 @@ SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
 # compiled on their own, so they build without clang, bpftool or BTF.
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
 UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
-	agent/snapshot.c agent/reconcile.c kprobe/reasons.c
+	agent/snapshot.c agent/reconcile.c agent/escape.c kprobe/reasons.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
 # snapshot.c's map readers link libbpf (no BPF call is made).  The
 # agent's allocations can be made to fail (selftests/unit/alloc.c).

@@ -21,6 +21,7 @@ const unsigned int sa_stage_ncounters[SA_STAGE_MAX] = {
 	[SA_STAGE_TC] = 0 SA_TC_COUNTERS(SA_ONE),
 	[SA_STAGE_STACK] = 0 SA_STACK_COUNTERS(SA_ONE),
 	[SA_STAGE_CONTAINER] = 0 SA_CONTAINER_COUNTERS(SA_ONE),
+	[SA_STAGE_LOST] = 0 SA_LOST_COUNTERS(SA_ONE),
 };
 
 const enum sa_counter sa_stage_first[SA_STAGE_MAX] = {
@@ -29,6 +30,8 @@ const enum sa_counter sa_stage_first[SA_STAGE_MAX] = {
 	[SA_STAGE_STACK] = 0 SA_NIC_COUNTERS(SA_ONE) SA_TC_COUNTERS(SA_ONE),
 	[SA_STAGE_CONTAINER] = 0 SA_NIC_COUNTERS(SA_ONE) SA_TC_COUNTERS(SA_ONE)
 			       SA_STACK_COUNTERS(SA_ONE),
+	[SA_STAGE_LOST] = 0 SA_NIC_COUNTERS(SA_ONE) SA_TC_COUNTERS(SA_ONE)
+			  SA_STACK_COUNTERS(SA_ONE) SA_CONTAINER_COUNTERS(SA_ONE),
 };
 
 _Static_assert(sizeof(struct sa_nic_counters) == (0 SA_NIC_COUNTERS(SA_ONE)) * sizeof(__u64),
@@ -39,6 +42,8 @@ _Static_assert(sizeof(struct sa_stack_counters) == (0 SA_STACK_COUNTERS(SA_ONE))
 	       "stack_counters: one __u64 per table row");
 _Static_assert(sizeof(struct sa_container_counters) == (0 SA_CONTAINER_COUNTERS(SA_ONE)) * sizeof(__u64),
 	       "follow_counters: one __u64 per table row");
+_Static_assert(sizeof(struct sa_lost_counters) == (0 SA_LOST_COUNTERS(SA_ONE)) * sizeof(__u64),
+	       "counts_lost: one __u64 per table row");
 _Static_assert((0 SA_COOKIE_MSS_COUNTERS(SA_ONE)) == SA_COOKIE_MSS_N,
 	       "one syncookies_mss counter per msstab slot");
 _Static_assert(offsetof(struct sa_stack_counters, syncookies_mss_7) -
@@ -52,6 +57,7 @@ const char *const sa_stage_names[SA_STAGE_MAX] = {
 	[SA_STAGE_TC] = "tc",
 	[SA_STAGE_STACK] = "stack",
 	[SA_STAGE_CONTAINER] = "container",
+	[SA_STAGE_LOST] = "lost",
 };
 
 const char *sa_group_label(const char *group)
@@ -97,6 +103,13 @@ void sa_counters_markdown(FILE *f)
 
 		if (sa_counter_metric(i, metric, sizeof(metric)) < 0)
 			continue;
+		/* Counted by every object, each in a map of its own. */
+		if (d->stage == SA_STAGE_LOST) {
+			fprintf(f, "| `%s` | nic, tc, stack | `counts_lost.%s` (each "
+				"object's, added) | `%s` | %s |\n", d->key, d->name,
+				metric, d->help);
+			continue;
+		}
 		fprintf(f, "| `%s%s%s` | %s | `%s_counters.%s` | `%s` | %s |\n",
 			sa_counter_top_level(i) ? "" : d->group,
 			sa_counter_top_level(i) ? "" : ".", d->key,

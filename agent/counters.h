@@ -19,6 +19,7 @@ enum sa_stage_id {
 	SA_STAGE_TC,
 	SA_STAGE_STACK,
 	SA_STAGE_CONTAINER,
+	SA_STAGE_LOST,		/* counts_lost, added over the objects */
 	SA_STAGE_MAX
 };
 

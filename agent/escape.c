@@ -152,7 +152,9 @@ const char *sa_shell_str(const char *s, char *buf, size_t len)
 	if (!len)
 		return "";
 	buf[0] = '\0';
-	if (*s && strspn(s, safe) == strlen(s)) {
+	/* A leading '-' stays quoted: a word that reads as an option at a
+	 * glance is shown as the name it is. */
+	if (*s && *s != '-' && strspn(s, safe) == strlen(s)) {
 		put(&o, s, strlen(s));
 		return buf;
 	}

@@ -20,7 +20,7 @@ const char *sa_tty_str(const char *s, char *buf, size_t len);
  * invalid bytes as the text \xNN, so the document stays valid UTF-8. */
 const char *sa_json_str(const char *s, char *buf, size_t len);
 /* For a shell command line: as is when made only of characters the shell
- * never interprets, else single-quoted, or $'...' with \xNN when it holds
+ * never interprets (and not starting with '-'), else single-quoted, or $'...' with \xNN when it holds
  * anything but printable ASCII.  The result is printable ASCII. */
 const char *sa_shell_str(const char *s, char *buf, size_t len);
 

@@ -36,11 +36,15 @@
 #include <linux/netlink.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
+#include "escape.h"
 #include "follow.h"
 #include "log.h"
 #include "netlink.h"
 #include "netns.h"
 #include "stage.h"
+
+_Static_assert(SA_NETNS_NAME_MAX >= SA_ESC_SIZE(SA_NETNS_NAME_RAW),
+	       "an escaped namespace name fits");
 
 struct followed {
 	__u64 cookie;
@@ -50,7 +54,12 @@ struct followed {
 	dev_t dev;		/* the namespace's nsfs inode */
 	ino_t ino;
 	char path[300];		/* where it was found: still there? */
-	char name[320];
+	/* Its name as found ("pid:%.16s %.256s" at most), for stderr
+	 * (log.c escapes it there), and escaped as it entered (escape.h
+	 * sa_tty_str) for everything else: verdicts, table, JSON, metrics.
+	 * Whoever creates a namespace or a cgroup names it. */
+	char raw[SA_NETNS_NAME_RAW];
+	char name[SA_NETNS_NAME_MAX];
 };
 
 /* The ports of one namespace, while a reading is filled in. */
@@ -298,7 +307,7 @@ static bool still_held(struct followed *e)
 static void unfollow(struct sa_follow *f, struct followed *e)
 {
 	if (f->verbose)
-		sa_info("no longer following namespace %s", e->name);
+		sa_info("no longer following namespace %s", e->raw);
 	sa_stack_unfollow(f->stack, e->cookie);
 	close(e->fd);
 	e->fd = -1;
@@ -378,7 +387,7 @@ int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 			break;
 		}
 		memset(&e, 0, sizeof(e));
-		fd = find_namespace(f, p.nsid[i], e.name, sizeof(e.name), e.path, sizeof(e.path));
+		fd = find_namespace(f, p.nsid[i], e.raw, sizeof(e.raw), e.path, sizeof(e.path));
 		if (fd < 0) {
 			if (f->n_missing < (int)(sizeof(f->missing) / sizeof(f->missing[0])))
 				f->missing[f->n_missing++] = p.nsid[i];
@@ -387,10 +396,11 @@ int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 		err = fstat(fd, &st) ? -errno : follow_one(f, fd, &e.cookie);
 		if (err) {
 			close(fd);
-			sa_err("cannot follow SYNs into namespace %s: %s", e.name,
+			sa_err("cannot follow SYNs into namespace %s: %s", e.raw,
 			       strerror(-err));
 			return err;
 		}
+		sa_tty_str(e.raw, e.name, sizeof(e.name));
 		e.dev = st.st_dev;
 		e.ino = st.st_ino;
 		e.fd = fd;
@@ -408,7 +418,7 @@ int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 		*slot = e;
 		f->n_live++;
 		if (f->verbose)
-			sa_info("following forwarded SYNs into namespace %s", e.name);
+			sa_info("following forwarded SYNs into namespace %s", e.raw);
 	}
 	return 0;
 }

@@ -47,12 +47,16 @@ static bool reason_before_tc(__u32 reason)
 
 /* A port's verdict is written here, and sa_port_view.verdict points at
  * it until the next port's; a view keeps its own copies. */
-static __thread char verdict_buf[320];
+/* Room for the longest text and a followed namespace's escaped name, so
+ * that a verdict is never cut (in the middle of a UTF-8 sequence). */
+#define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX)
+
+static __thread char verdict_buf[VERDICT_LEN];
 
 /* A loss candidate for the verdict: the biggest one names the stage. */
 struct loss {
 	__u64 n;
-	char text[256];
+	char text[VERDICT_LEN];
 };
 
 static void consider(struct loss *best, __u64 n, const char *fmt, ...)
@@ -92,8 +96,19 @@ static void reason_loss(struct loss *best, __u32 r, __u64 n, struct sa_measured 
 			 (unsigned long long)n, name);
 }
 
+/* A gap no larger than the counts the port lost is those counts; beyond
+ * them, the rest is unexplained.  One lost count moves a gap by one at
+ * most (a lost tc_syn moves two gaps, each by one): each gap is set
+ * against the whole of counts_lost. */
+static __s64 beyond_lost(__s64 gap, __u64 lost)
+{
+	if (gap > 0)
+		return (__u64)gap > lost ? gap - (__s64)lost : 0;
+	return (__u64)-gap > lost ? gap + (__s64)lost : 0;
+}
+
 /* The stage gaps: each unexplained figure is what is left of one
- * equation of the funnel. */
+ * equation of the funnel, once the port's lost counts are set off. */
 void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		       struct sa_port_view *v)
 {
@@ -137,6 +152,17 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		v->unexplained_at_container_listener = C(ct_listener_syn) - C(ct_syn_queued) -
 						       C(ct_syncookies_sent) -
 						       (__s64)v->ct_listen_drops;
+	}
+	if (sa_c(ps, SA_C_counts_lost)) {
+		__u64 lost = sa_c(ps, SA_C_counts_lost);
+
+		v->unexplained_nic_to_tc = beyond_lost(v->unexplained_nic_to_tc, lost);
+		v->unexplained_tc_to_listener = beyond_lost(v->unexplained_tc_to_listener, lost);
+		v->unexplained_at_listener = beyond_lost(v->unexplained_at_listener, lost);
+		v->unexplained_synack_sent = beyond_lost(v->unexplained_synack_sent, lost);
+		v->unexplained_to_container = beyond_lost(v->unexplained_to_container, lost);
+		v->unexplained_at_container_listener =
+			beyond_lost(v->unexplained_at_container_listener, lost);
 	}
 }
 
@@ -292,6 +318,10 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 	listener_losses(ps, &best);
 	container_losses(ps, &best);
 	unexplained_losses(v, &best);
+	consider(&best, sa_c(ps, SA_C_counts_lost),
+		 "counter map full: %llu counts of this port lost (a map entry could "
+		 "not be created); its figures are incomplete by as much",
+		 (unsigned long long)sa_c(ps, SA_C_counts_lost));
 
 	if (best.n)
 		snprintf(verdict_buf, sizeof(verdict_buf), "%s", best.text);
@@ -332,32 +362,22 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 	verdict(ps, m, v);
 }
 
-/* When a stage lost counts to a full counter map, a port's gap is that,
- * not unexplained: its verdict says so. */
-static void lost_counts(const struct sa_snapshot *s, struct sa_port_view *v)
+/* Runs of the stack's programs the kernel skipped have no port: a gap
+ * left in a record that has them may be those.  (Counts lost to a full
+ * map have their port, counts_lost, and are set off in the gaps.) */
+static void missed_runs(const struct sa_snapshot *s, struct sa_port_view *v)
 {
-	__u64 lost = sa_update_failed(s);
-
 	if (!v->unexplained_nic_to_tc && !v->unexplained_tc_to_listener &&
 	    !v->unexplained_at_listener && !v->unexplained_synack_sent &&
 	    !v->unexplained_to_container && !v->unexplained_at_container_listener)
 		return;
-	if (!lost && s->missed_runs) {
-		snprintf(verdict_buf, sizeof(verdict_buf),
-			 "synacct's stack programs missed %llu runs (the kernel skips a "
-			 "tracing program that fires again on a CPU where it is running); "
-			 "this port's figures may be incomplete",
-			 (unsigned long long)s->missed_runs);
-		return;
-	}
-	if (!lost)
+	if (!s->missed_runs)
 		return;
 	snprintf(verdict_buf, sizeof(verdict_buf),
-		 "counter map full: %llu updates lost (nic %llu, tc %llu, stack %llu); "
-		 "this port's figures are incomplete", (unsigned long long)lost,
-		 (unsigned long long)s->nic_update_failed,
-		 (unsigned long long)s->tc_update_failed,
-		 (unsigned long long)s->stack_update_failed);
+		 "synacct's stack programs missed %llu runs (the kernel skips a "
+		 "tracing program that fires again on a CPU where it is running); "
+		 "this port's figures may be incomplete",
+		 (unsigned long long)s->missed_runs);
 }
 
 /* The view's copy of @text: the last one kept when they are the same
@@ -411,7 +431,7 @@ int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 			continue;
 		pv->port = p;
 		sa_reconcile_port(ps, m, s->tcp_syncookies, pv);
-		lost_counts(s, pv);
+		missed_runs(s, pv);
 		pv->verdict = keep_verdict(v, pv->verdict);
 		if (!pv->verdict) {
 			sa_view_free(v);

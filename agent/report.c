@@ -203,14 +203,14 @@ static void json_gauges(struct json_object *o, const struct sa_listener_gauges *
 static struct json_object *json_container(const struct sa_report_ctx *rc,
 					  const struct sa_port_stats *ps)
 {
-	char q[SA_ESC_SIZE(320)];
 	struct json_object *o;
 
 	if (!rc->m.follow || !sa_follow_of(ps)->cookie)
 		return NULL;
 	o = json_object_new_object();
+	/* Escaped where it entered (follow.c): the name the verdicts use. */
 	json_object_object_add(o, "netns", json_object_new_string(
-			       sa_json_str(sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?", q, sizeof(q))));
+			       sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?"));
 	json_object_object_add(o, "port", json_object_new_int(sa_follow_of(ps)->port));
 	for (int i = 0; i < SA_C_MAX; i++)
 		if (sa_counters[i].stage == SA_STAGE_CONTAINER &&

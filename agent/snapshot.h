@@ -66,10 +66,17 @@ struct sa_port_stats {
 	bool gauges_moved;
 };
 
+/* A followed namespace's name: as found, at most this long ("pid:PID
+ * cgroup"), then escaped for display (escape.h: 4 bytes a byte at most). */
+#define SA_NETNS_NAME_RAW	280
+#define SA_NETNS_NAME_MAX	(4 * SA_NETNS_NAME_RAW + 4)
+
 /* A port whose forwarded SYNs reach a followed namespace (a container's). */
 struct sa_port_follow {
 	__u64 cookie;		/* the namespace's */
-	const char *netns;	/* its name (agent/follow.c) */
+	/* Its name, escaped where it entered (agent/follow.c): safe for a
+	 * terminal, valid UTF-8 for JSON. */
+	const char *netns;
 	__u32 port;		/* where the SYNs are sent there */
 	/* The first reading it was followed for; in a difference, whether
 	 * it was followed all along (only then are forwarded SYNs it does

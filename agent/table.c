@@ -274,12 +274,11 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		wrap_newline(&w);
 	}
 	if (rc->m.follow && sa_follow_of(ps)->cookie) {
-		char q[SA_ESC_SIZE(320)];
-
-		/* The listener stage where the forwarded SYNs went. */
+		/* The listener stage where the forwarded SYNs went (its
+		 * name was escaped where it entered, follow.c). */
 		wrap_start(&w, "");
 		snprintf(unit, sizeof(unit), "in netns %.60s port %u:",
-			 sa_tty_str(sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?", q, sizeof(q)),
+			 sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?",
 			 sa_follow_of(ps)->port);
 		wrap_unit(&w, unit, NULL);
 		for (int i = 0; i < SA_C_MAX; i++) {

@@ -36,8 +36,9 @@
  *
  *   X(stage, name, group, key, help)
  *
- *   stage  NIC, TC or STACK: the map it lives in (nic_counters,
- *          tc_counters, stack_counters), one struct field per row
+ *   stage  NIC, TC, STACK, CONTAINER or LOST: the map it lives in
+ *          (nic_counters, tc_counters, stack_counters,
+ *          container_counters, counts_lost), one struct field per row
  *   name   the struct field and the agent's SA_C_<name>
  *   group  empty: a top-level JSON key and metric synacct_<key>_total;
  *          otherwise the JSON object the key is nested in and the metric
@@ -137,8 +138,20 @@
 	X(CONTAINER, ct_syncookies_recv, container, syncookies_recv,	\
 	  "cookie ACKs validated there (SyncookiesRecv)")
 
+/*
+ * Counts lost, per port: every BPF object (XDP, TC, stack) counts in its
+ * own map counts_lost, by the port the lost count was for, each count it
+ * could not keep (a full map, no memory for an entry); the agent adds the
+ * three.  A gap of a port no larger than this is explained by it
+ * (agent/reconcile.c), never unexplained.  The total of each object is
+ * prog_counters.update_failed.
+ */
+#define SA_LOST_COUNTERS(X)						\
+	X(LOST, counts_lost, , counts_lost,				\
+	  "counts of this port lost: a map entry could not be created (the map was full, or no memory); its figures are incomplete by as much")
+
 #define SA_COUNTERS(X) SA_NIC_COUNTERS(X) SA_TC_COUNTERS(X) SA_STACK_COUNTERS(X) \
-	SA_CONTAINER_COUNTERS(X)
+	SA_CONTAINER_COUNTERS(X) SA_LOST_COUNTERS(X)
 
 /* The label of each group's metric family; sparse: only the keys that
  * are not zero are printed (a port sees one or two MSS values). */
@@ -189,6 +202,11 @@ struct sa_stack_counters {
 struct sa_container_counters {
 	SA_CONTAINER_COUNTERS(SA_STRUCT_FIELD)
 };
+/* Counts lost (include/bpf/count.h): map counts_lost of each object. */
+struct sa_lost_counters {
+	SA_LOST_COUNTERS(SA_STRUCT_FIELD)
+};
+
 /* Namespaces followed at most: each costs the agent a file descriptor
  * and an iterator read per interval. */
 #define SA_MAX_FOLLOW 64
@@ -198,8 +216,9 @@ struct sa_container_counters {
 struct sa_prog_counters {
 	__u64 unparsed;		/* frames the shared parser could not parse
 				 * (truncated, IHL < 5, doff < 5) */
-	__u64 update_failed;	/* counts lost: a counter map entry could not
-				 * be created (map full, no memory) */
+	__u64 update_failed;	/* counts lost: a map entry could not be
+				 * created (map full, no memory); per port
+				 * in counts_lost */
 };
 
 /*

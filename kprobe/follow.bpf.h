@@ -113,8 +113,10 @@ static __always_inline void follow_learn(struct sk_buff *skb, const struct syn_i
 {
 	struct sa_follow_key k;
 
-	if (follow_on && !follow_key_skb(skb, si, si->seq, &k))
-		bpf_map_update_elem(&follow_flows, &k, &published, BPF_ANY);
+	/* Without its flow, the SYN is not seen where it went. */
+	if (follow_on && !follow_key_skb(skb, si, si->seq, &k) &&
+	    bpf_map_update_elem(&follow_flows, &k, &published, BPF_ANY))
+		sa_count_update_failed(published);
 }
 
 /* The published port of a followed skb (@isn: its SYN's sequence), 0 if
@@ -227,8 +229,9 @@ static __always_inline void follow_listener(struct follow_base *b, struct sk_buf
 		c->ct_syn_queued++;
 	cookie = b->cookie;
 	old = bpf_map_lookup_elem(&follow_port_ns, &port);
-	if (!old || *old != cookie)
-		bpf_map_update_elem(&follow_port_ns, &port, &cookie, BPF_ANY);
+	if ((!old || *old != cookie) &&
+	    bpf_map_update_elem(&follow_port_ns, &port, &cookie, BPF_ANY))
+		sa_count_update_failed(port);
 }
 
 /* A received TCP skb freed in a followed namespace: a forwarded SYN
@@ -355,8 +358,10 @@ static __always_inline void follow_prime(struct net *net)
 	if (pc.cookie != *want)
 		return;
 	pc.mib = (__u64)BPF_CORE_READ(net, mib.net_statistics);
-	if (bpf_map_update_elem(&follow_ns, &pc.addr, &init, BPF_ANY))
+	if (bpf_map_update_elem(&follow_ns, &pc.addr, &init, BPF_ANY)) {
+		sa_count_update_failed_noport();
 		return;
+	}
 	bpf_loop(nr_cpus, follow_prime_cpu, &pc, 0);
 	follow_active = 1;
 }

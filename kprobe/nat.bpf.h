@@ -184,8 +184,10 @@ static __always_inline void nat_record(__u32 published, const struct sa_flow_key
 	old = bpf_map_lookup_elem(&nat_ports, &published);
 	if (!old || old->to_port != nat.to_port || old->family != nat.family ||
 	    ((__u64 *)old->to_addr)[0] != ((__u64 *)nat.to_addr)[0] ||
-	    ((__u64 *)old->to_addr)[1] != ((__u64 *)nat.to_addr)[1])
-		bpf_map_update_elem(&nat_ports, &published, &nat, BPF_ANY);
+	    ((__u64 *)old->to_addr)[1] != ((__u64 *)nat.to_addr)[1]) {
+		if (bpf_map_update_elem(&nat_ports, &published, &nat, BPF_ANY))
+			sa_count_update_failed(published);
+	}
 }
 
 /*
@@ -219,7 +221,10 @@ int synacct_nat_in(struct bpf_nf_ctx *ctx)
 
 	published = bpf_ntohs(BPF_CORE_READ(ct, tuplehash[0].tuple.dst.u.tcp.port));
 	ct_reply_key(ct, si.family == 4 ? SA_AF_INET : SA_AF_INET6, &k);
-	bpf_map_update_elem(&nat_flows, &k, &published, BPF_ANY);
+	/* Without its flow, the SYN's later events count under the port NAT
+	 * sent it to: a count of the published port lost. */
+	if (bpf_map_update_elem(&nat_flows, &k, &published, BPF_ANY))
+		sa_count_update_failed(published);
 	nat_record(published, &k);
 	nat_seen = 1;
 	return SA_NF_ACCEPT;

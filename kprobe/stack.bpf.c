@@ -556,7 +556,7 @@ static __always_inline void synack_count_drop(struct sa_synack_flight *f,
 
 	key.port = f->port;
 	key.reason = reason;
-	cnt = sa_map_counters(synack_drops, &key, __u64);
+	cnt = sa_map_counters(synack_drops, &key, __u64, key.port);
 	if (cnt)
 		(*cnt)++;
 	if (f->retrans && !f->sent) {
@@ -678,7 +678,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	}
 	key.port = si.dport;
 	key.reason = reason;
-	cnt = sa_map_counters(stack_drops, &key, __u64);
+	cnt = sa_map_counters(stack_drops, &key, __u64, key.port);
 	if (cnt)
 		(*cnt)++;
 	return 0;

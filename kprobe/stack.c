@@ -903,6 +903,9 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 		err = read_drops(bpf_map__fd(st->skel->maps.synack_drops),
 				 SA_DROP_SYNACK, snap);
 	if (!err)
+		err = sa_read_port_map(bpf_map__fd(st->skel->maps.counts_lost),
+				       SA_STAGE_LOST, snap);
+	if (!err)
 		err = sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
 					    NULL, &snap->stack_update_failed);
 	if (!err)
@@ -998,6 +1001,9 @@ static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *p
 	free(vals);
 	err = sa_read_port_entry(bpf_map__fd(st->skel->maps.stack_counters),
 				 SA_STAGE_STACK, port, ps);
+	if (!err)
+		err = sa_read_port_entry(bpf_map__fd(st->skel->maps.counts_lost),
+					 SA_STAGE_LOST, port, ps);
 	return err;
 }
 

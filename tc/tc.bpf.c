@@ -124,7 +124,7 @@ static __always_inline void synack_track(struct __sk_buff *ctx,
 		retrans = req->snt_synack != ctx->tstamp / 1000;
 	f = synack_claim(addr, now);
 	if (!f) {
-		sa_count_update_failed();
+		sa_count_update_failed(pkt->sport);
 		return;
 	}
 	f->since = now;

@@ -411,6 +411,9 @@ static int tc_stage_read(void *priv, struct sa_snapshot *snap)
 	int err;
 
 	err = sa_read_slot_maps(&f, SA_STAGE_TC, snap);
+	if (!err)
+		err = sa_read_port_map(bpf_map__fd(st->skel->maps.counts_lost),
+				       SA_STAGE_LOST, snap);
 	if (err)
 		return err;
 	return sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
@@ -421,8 +424,13 @@ static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct tc_stage *st = priv;
 	struct sa_slot_fds f = tc_fds(st);
+	int err;
 
-	return sa_read_slot_entry(&f, SA_STAGE_TC, port, ps);
+	err = sa_read_slot_entry(&f, SA_STAGE_TC, port, ps);
+	if (!err)
+		err = sa_read_port_entry(bpf_map__fd(st->skel->maps.counts_lost),
+					 SA_STAGE_LOST, port, ps);
+	return err;
 }
 
 static int tc_stage_hooks(void *priv, const char **names, int max)
@@ -462,25 +470,46 @@ static void tc_stage_close(void *priv)
 	free(st);
 }
 
+/*
+ * `synacct detach`: what a pinned synacct left on @ifindex goes, and
+ * nothing else.  A filter at synacct's priority and handle is deleted only
+ * if it runs synacct's program (as tc_remove_stale checks); the clsact
+ * qdisc, which takes every filter on it along, only if synacct created it
+ * (the pinned marker) and no other tool's filter is on it now.
+ */
 int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
 {
-	char mark[512];
 	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
-	int ret = 0;
+	char mark[512];
+	int ret = 0, left;
 
 	for (int i = 0; i < 2; i++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where[i]);
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
-		int err = bpf_tc_detach(&hook, &opts);
+		struct tc_stale st = {};
+		int err;
 
-		if (err && err != -ENOENT && err != -EINVAL) {
+		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
+		/* No clsact qdisc: no filter of synacct's either. */
+		if (err == -EINVAL || err == -ENOENT || err == -ENODEV)
+			return 0;
+		if (!err && st.found)
+			err = bpf_tc_detach(&hook, &opts);
+		if (err && err != -ENOENT) {
 			sa_err("cannot remove synacct's TC filter from %s: %s", ifname,
 			       strerror(-err));
 			ret = err;
 		}
 	}
 	qdisc_mark_path(mark, sizeof(mark), dir, ifname);
-	if (!ret && !access(mark, F_OK)) {
+	if (ret || access(mark, F_OK))
+		return ret;
+	left = tc_filters_left(ifindex);
+	if (left > 0) {
+		sa_info("left the clsact qdisc synacct created on %s: other tools' "
+			"filters are on it (tc filter show dev %s ingress; ... egress)",
+			ifname, ifname);
+	} else if (left == 0) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
@@ -488,6 +517,10 @@ int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
 		if (ret)
 			sa_err("cannot remove the clsact qdisc synacct created on %s: %s",
 			       ifname, strerror(-ret));
+	} else {
+		sa_err("left the clsact qdisc synacct created on %s: cannot list its "
+		       "filters (%s)", ifname, strerror(-left));
+		ret = left;
 	}
 	return ret;
 }

@@ -428,6 +428,9 @@ static int nic_stage_read(void *priv, struct sa_snapshot *snap)
 	int err;
 
 	err = sa_read_slot_maps(&f, SA_STAGE_NIC, snap);
+	if (!err)
+		err = sa_read_port_map(bpf_map__fd(st->skel->maps.counts_lost),
+				       SA_STAGE_LOST, snap);
 	if (err)
 		return err;
 	return sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
@@ -438,8 +441,13 @@ static int nic_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct nic_stage *st = priv;
 	struct sa_slot_fds f = nic_fds(st);
+	int err;
 
-	return sa_read_slot_entry(&f, SA_STAGE_NIC, port, ps);
+	err = sa_read_slot_entry(&f, SA_STAGE_NIC, port, ps);
+	if (!err)
+		err = sa_read_port_entry(bpf_map__fd(st->skel->maps.counts_lost),
+					 SA_STAGE_LOST, port, ps);
+	return err;
 }
 
 static int nic_stage_hooks(void *priv, const char **names, int max)

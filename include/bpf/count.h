@@ -17,6 +17,17 @@
 /* Every object that counts per port defines its own prog_counters. */
 SA_PROG_MAP(prog_counters);
 
+/* Counts lost, by the port they were for (include/synacct.h,
+ * SA_LOST_COUNTERS).  Not preallocated: it costs nothing until a count is
+ * lost, and never fills (one entry per port at most). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SA_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct sa_lost_counters);
+} counts_lost SEC(".maps");
+
 static __always_inline void sa_count_unparsed(void)
 {
 	__u32 zero = 0;
@@ -26,9 +37,9 @@ static __always_inline void sa_count_unparsed(void)
 		pc->unparsed++;
 }
 
-/* A count that could not be kept: said out loud by the agent ("counter
- * map full"), never left to read as an unexplained gap. */
-static __always_inline void sa_count_update_failed(void)
+/* A map update that failed with no port to blame (a followed
+ * namespace's entry): the object's total only. */
+static __always_inline void sa_count_update_failed_noport(void)
 {
 	__u32 zero = 0;
 	struct sa_prog_counters *pc = bpf_map_lookup_elem(&prog_counters, &zero);
@@ -37,13 +48,30 @@ static __always_inline void sa_count_update_failed(void)
 		pc->update_failed++;
 }
 
-/* Return this CPU's counters for @key in the per-CPU hash @map, creating
- * the entry on first use.  If two CPUs race to create it, BPF_NOEXIST
+/* A count of @port that could not be kept: said out loud by the agent
+ * ("counter map full"), and the port's gaps up to it never read as
+ * unexplained.  Only on the failure path: nothing on the packet path. */
+static __always_inline void sa_count_update_failed(__u32 port)
+{
+	struct sa_lost_counters *l, zero = {};
+
+	sa_count_update_failed_noport();
+	l = bpf_map_lookup_elem(&counts_lost, &port);
+	if (!l) {
+		bpf_map_update_elem(&counts_lost, &port, &zero, BPF_NOEXIST);
+		l = bpf_map_lookup_elem(&counts_lost, &port);
+	}
+	if (l)
+		l->counts_lost++;
+}
+
+/* Return this CPU's counters for @key (a count of @port) in the per-CPU
+ * hash @map, creating the entry on first use.  If two CPUs race to create it, BPF_NOEXIST
  * loses on one of them and the second lookup finds the winner's entry.
  * When the entry cannot be created (the map is full: a scan wider than
  * its max_entries, or no memory for a non-preallocated entry), the count
  * is lost and counted as such. */
-#define sa_map_counters(map, key, type) ({				\
+#define sa_map_counters(map, key, type, port) ({			\
 	type *__val = bpf_map_lookup_elem(&(map), (key));		\
 	if (!__val) {							\
 		type __zero;						\
@@ -51,14 +79,14 @@ static __always_inline void sa_count_update_failed(void)
 		bpf_map_update_elem(&(map), (key), &__zero, BPF_NOEXIST); \
 		__val = bpf_map_lookup_elem(&(map), (key));		\
 		if (!__val)						\
-			sa_count_update_failed();			\
+			sa_count_update_failed(port);			\
 	}								\
 	__val;								\
 })
 
 #define sa_port_counters(map, port, type) ({				\
 	__u32 __key = (port);						\
-	sa_map_counters(map, &__key, type);				\
+	sa_map_counters(map, &__key, type, __key);			\
 })
 
 /* Not preallocated: a per-CPU hash sized for every port would take

@@ -31,6 +31,7 @@ CLI_IF=sa-cli0
 LAB_PIDS=()
 LAB_NS=()
 LAB_DIR=
+declare -A LAB_HOST_SYSCTL=()	# key -> the value to put back (lab_host_sysctl)
 T_NUM=0
 T_FAILED=0
 T_SKIPPED=0
@@ -102,7 +103,7 @@ lab_require() {
 }
 
 lab_teardown() {
-	local pid ns
+	local pid ns key
 	for pid in "${LAB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -115,6 +116,10 @@ lab_teardown() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	LAB_NS=()
+	for key in "${!LAB_HOST_SYSCTL[@]}"; do
+		sysctl -qw "$key=${LAB_HOST_SYSCTL[$key]}" >/dev/null
+	done
+	LAB_HOST_SYSCTL=()
 	[ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
 	LAB_DIR=
 }
@@ -186,6 +191,15 @@ lab_quiet() {
 
 lab_sysctl() {	# lab_sysctl NS KEY=VALUE
 	ip netns exec "$1" sysctl -qw "$2" >/dev/null
+}
+
+# lab_host_sysctl KEY=VALUE: a setting the kernel keeps host-wide, with no
+# copy per namespace (net.core.netdev_max_backlog), for this lab only:
+# lab_teardown puts the value found first back, on every exit path.
+lab_host_sysctl() {
+	local key=${1%%=*}
+	[ -n "${LAB_HOST_SYSCTL[$key]+set}" ] || LAB_HOST_SYSCTL[$key]=$(sysctl -n "$key")
+	sysctl -qw "$1" >/dev/null
 }
 
 # lab_bg NS CMD...: run in the background in NS, remember the PID.

@@ -12,7 +12,8 @@
 
 LAB_SCENARIOS=(routed dnat forward_drop no_route bridge nodeport
 	container_accept_overflow container_syn_flood_no_cookies
-	container_syn_flood_cookies no_follow unnamed_container table)
+	container_syn_flood_cookies no_follow unnamed_container table
+	hostile_name)
 LAB_REQUIRE_HOOK=("$LISTENER_HOOKS" netfilter/forward)
 LAB_REQUIRE=require_nft
 
@@ -488,6 +489,77 @@ sc_table() {
 	t_like "$TABLE" "synack_forwarded 2" "table: synack_forwarded 2"
 	t_like "$TABLE" "in netns $CTR port 80:  listener_syn 2  syn_queued 2  established 2" \
 		"table: 'in netns $CTR port 80:  listener_syn 2  syn_queued 2  established 2'"
+}
+
+# A followed namespace with a hostile name: whoever creates a
+# namespace names it, and ip accepts any byte but '/' and NUL.  Terminal
+# sequences (clear screen, a window title), a BEL, shell syntax, quotes,
+# a byte that is not UTF-8, a backslash, a C1 control (U+009B, CSI) and a
+# newline: escaped where the name enters (follow.c), so the table shows
+# it visibly, the JSON stays valid UTF-8, the verdict and /metrics carry
+# the same escaped name.
+sc_hostile_name() {
+	local srv cnt out name h4mac c4mac label
+	lab_container	# the host forwards
+	nat_table
+	CTR4=sa-$$$'-\e[2J\e]0;x\a$(id);\'"\xff\\\xc2\x9b\n-'
+	SHOWN="sa-$$-\\x1b[2J\\x1b]0;x\\x07\$(id);'\"\\xff\\\\\\xc2\\x9b\\x0a-"
+	lab_netns_add "$CTR4" &&
+	ip link add sa-h4 netns "$SRV" type veth peer name sa-c4 netns "$CTR4" &&
+	ip -n "$SRV" addr add 198.18.5.1/24 dev sa-h4 &&
+	ip -n "$CTR4" addr add 198.18.5.2/24 dev sa-c4 &&
+	ip -n "$SRV" link set sa-h4 up && ip -n "$CTR4" link set sa-c4 up &&
+	ip -n "$CTR4" link set lo up &&
+	ip -n "$CTR4" route add 198.18.0.0/24 via 198.18.5.1 ||
+		{ echo "Bail out! cannot build the hostile-named container"; exit 1; }
+	h4mac=$(ip -n "$SRV" -j link show dev sa-h4 | jq -r '.[0].address')
+	c4mac=$(ip -n "$CTR4" -j link show dev sa-c4 | jq -r '.[0].address')
+	ip -n "$SRV" neigh replace 198.18.5.2 lladdr "$c4mac" dev sa-h4 nud permanent &&
+	ip -n "$CTR4" neigh replace 198.18.5.1 lladdr "$h4mac" dev sa-c4 nud permanent ||
+		{ echo "Bail out! cannot set the hostile-named container's neighbours"; exit 1; }
+	lab_quiet "$SRV" sa-h4 "$CTR4" sa-c4
+	dnat_to 4 8784 198.18.5.2 80
+	name="DNAT :8784 -> a namespace with a hostile name"
+	CTR=$CTR4 ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	CTR=$CTR4 fwd_begin --ports 8784 --interval 0.2 ${CURL:+--metrics 127.0.0.1:19470}
+	out=$(lab_client --to "$SRV_IP4" --port 8784 --count 20)
+	sleep 0.5	# an interval after the last SYN: the page has it
+	[ -z "$CURL" ] || $CURL -sf "http://127.0.0.1:19470/metrics" >"$LAB_DIR/page4"
+	CTR=$CTR4 fwd_end
+	lab_server_stop $srv $cnt
+	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	t_is "$(python3 -c '
+	import json, sys
+	n = 0
+	for line in open(sys.argv[1], encoding="utf-8", errors="strict"):
+	    json.loads(line)
+	    n += 1
+	print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record is valid UTF-8 and parses (strict)"
+	t_is "$(summary container.netns 8784)" "$SHOWN" "$name: container.netns is the name escaped (\\xNN, a backslash doubled)"
+	t_is "$(summary container.established 8784)" 20 "$name: followed there: container.established == 20 connections"
+	t_is "$(summary verdict 8784)" \
+		"no loss; $(cli_sent) SYNs forwarded to namespace $SHOWN (port 80), $(cli_sent) of them queued there, 0 answered with cookies" \
+		"$name: the verdict names it escaped"
+	t_is "$(LC_ALL=C grep -c $'\e\\|\a\\|\xff\\|\xc2\x9b' "$SA_OUT")" 0 "$name: no ESC, BEL, invalid byte or C1 control in the JSON"
+	if [ -n "$CURL" ]; then
+		label=${SHOWN//\\/\\\\}; label=${label//\"/\\\"}
+		t_is "$(grep -F -c "synacct_container_info{port=\"8784\",netns=\"$label\",to_port=\"80\"} 1" "$LAB_DIR/page4")" 1 \
+			"$name: /metrics: the same escaped name (label-escaped)"
+		t_is "$(LC_ALL=C grep -c $'\e\\|\a\\|\xff\\|\xc2\x9b' "$LAB_DIR/page4")" 0 "$name: /metrics: no ESC, BEL, invalid byte or C1 control"
+		if command -v promtool >/dev/null; then
+			t_is "$(promtool check metrics <"$LAB_DIR/page4" 2>&1; echo "rc=$?")" "rc=0" \
+				"$name: /metrics: clean under promtool check metrics"
+		fi
+	else
+		t_skip "$name: /metrics" "curl is not installed"
+	fi
+	CTR=$CTR4 ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_table_run 8784
+	lab_server_stop $srv $cnt
+	t_is "$(LC_ALL=C grep -c $'\e\\|\a\\|\xff\\|\xc2\x9b' <<<"$TABLE")" 0 "$name: table: no ESC, BEL, invalid byte or C1 control"
+	t_is "$(grep -F -c "in netns $SHOWN port 80:" <<<"$TABLE")" 1 "$name: table: 'in netns <escaped name> port 80:'"
 }
 
 lab_main "$@"

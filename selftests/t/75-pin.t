@@ -14,7 +14,7 @@ if [ -z "$SA_PIN_PRIVATE" ]; then
 fi
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(detach_usage restart_mid_flood detach service_capabilities
+LAB_SCENARIOS=(detach_usage restart_mid_flood detach foreign_filters service_capabilities
 	incompatible_layout incompatible_map foreign_dir killed_unpinned_xdp)
 LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 LAB_REQUIRE=require_pin
@@ -62,12 +62,12 @@ expected_pins() {
 			printf '%s\n' link_synacct_conn_request_kprobe link_synacct_conn_request_consumed
 		printf '%s\n' link_synacct_dev_xmit link_synacct_kfree_skb link_synacct_prime \
 			link_synacct_set_state link_synacct_synack_retrans meta \
-			stack_container_counters stack_cpu_offset stack_follow_ctl stack_follow_flows stack_follow_ns \
+			stack_container_counters stack_counts_lost stack_cpu_offset stack_follow_ctl stack_follow_flows stack_follow_ns \
 			stack_follow_port_ns stack_fwd_ifindex stack_mib_baseline stack_nat_flows stack_nat_ports \
 			stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_drops stack_synack_drops \
-			tc_created_clsact_$SRV_IF tc_prog_counters tc_synack_flight tc_synack_last \
+			tc_counts_lost tc_created_clsact_$SRV_IF tc_prog_counters tc_synack_flight tc_synack_last \
 			tc_tc_counters tc_tc_counters_more tc_tc_counters_port tc_tc_counters_slot \
-			xdp_nic_counters xdp_nic_counters_more xdp_nic_counters_port xdp_nic_counters_slot \
+			xdp_counts_lost xdp_nic_counters xdp_nic_counters_more xdp_nic_counters_port xdp_nic_counters_slot \
 			xdp_prog_counters
 	} | LC_ALL=C sort | tr '\n' ' ')
 	N_PINS=$(wc -w <<<"$PINS")
@@ -171,6 +171,40 @@ sc_detach() {
 	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 \
 		"no TC filter, and the clsact qdisc synacct created is gone"
 	t_is "$(ls /sys/fs/bpf/synacct/)" "" "nothing left in /sys/fs/bpf/synacct"
+}
+
+# Another tool's filter, added while synacct is pinned (a firewall rule
+# during an incident), lives on the clsact qdisc synacct created:
+# destroying the qdisc would take it along.  And a filter at synacct's
+# own priority and handle that is not synacct's (cls_bpf again: same
+# kind, another program) is not synacct's to delete.  (Classic BPF in
+# cls_bpf, built in: this kernel loads no modules.)
+tcf() { ip netns exec "$SRV" tc filter show dev "$SRV_IF" "$1"; }
+sc_foreign_filters() {
+	local err rc
+	pin_init
+	start_quiet; kill -TERM $QPID; wait $QPID
+	ip netns exec "$SRV" tc filter add dev "$SRV_IF" ingress prio 7 bpf bytecode '1,6 0 0 0,'
+	err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+	t_is "$rc:$err" "0:synacct: left the clsact qdisc synacct created on $SRV_IF: other tools' filters are on it (tc filter show dev $SRV_IF ingress; ... egress)" \
+		"synacct detach beside another tool's filter: exit 0, says why the qdisc stays"
+	t_is "$(ip netns exec "$SRV" ip -j link show dev "$SRV_IF" | jq -r '.[0].xdp != null')" false "no XDP program left"
+	t_is "$(tcf ingress | grep -c synacct_tc),$(tcf egress | grep -c synacct_tc)" "0,0" \
+		"synacct's TC filters are gone, ingress and egress"
+	t_is "$(tcf ingress | grep -c "pref 7 bpf chain 0 handle 0x1 .*bytecode '1,6 0 0 0'")" 1 "the other tool's filter survives"
+	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 1 \
+		"... and so does the clsact qdisc it sits on"
+	t_is "$(ls /sys/fs/bpf/synacct/)" "" "nothing left in /sys/fs/bpf/synacct"
+	ip netns exec "$SRV" tc qdisc del dev "$SRV_IF" clsact
+
+	start_quiet; kill -TERM $QPID; wait $QPID
+	ip netns exec "$SRV" tc filter del dev "$SRV_IF" ingress prio 1 handle 0x5a bpf
+	ip netns exec "$SRV" tc filter add dev "$SRV_IF" ingress prio 1 handle 0x5a bpf \
+		bytecode '1,6 0 0 0,'
+	"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>/dev/null
+	t_is "$?,$(tcf ingress | grep -c 'handle 0x5a.*bytecode'),$(tcf egress | grep -c synacct_tc)" "0,1,0" \
+		"synacct detach: another tool's cls_bpf filter at priority 1 handle 0x5a stays; synacct's egress filter goes"
+	ip netns exec "$SRV" tc qdisc del dev "$SRV_IF" clsact
 }
 
 # With the service's capabilities only (configs/synacct.service).
