@@ -530,12 +530,12 @@ sc_hostile_name() {
 	lab_server_stop $srv $cnt
 	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
 	t_is "$(python3 -c '
-	import json, sys
-	n = 0
-	for line in open(sys.argv[1], encoding="utf-8", errors="strict"):
-	    json.loads(line)
-	    n += 1
-	print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record is valid UTF-8 and parses (strict)"
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding="utf-8", errors="strict"):
+    json.loads(line)
+    n += 1
+print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record is valid UTF-8 and parses (strict)"
 	t_is "$(summary container.netns 8784)" "$SHOWN" "$name: container.netns is the name escaped (\\xNN, a backslash doubled)"
 	t_is "$(summary container.established 8784)" 20 "$name: followed there: container.established == 20 connections"
 	t_is "$(summary verdict 8784)" \
