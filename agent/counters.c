@@ -52,6 +52,18 @@ _Static_assert(offsetof(struct sa_stack_counters, syncookies_mss_7) -
 	       "syncookies_mss_* are consecutive (the BPF side indexes them)");
 #undef SA_ONE
 
+const char *const sa_derived_keys[SA_D_MAX] = {
+#define SA_DERIVED_KEY(name, group, key, metric, help) #key,
+	SA_DERIVED(SA_DERIVED_KEY)
+#undef SA_DERIVED_KEY
+};
+
+const char *const sa_gauge_keys[SA_G_MAX] = {
+#define SA_GAUGE_KEY(name, help) #name,
+	SA_GAUGES(SA_GAUGE_KEY)
+#undef SA_GAUGE_KEY
+};
+
 const char *const sa_stage_names[SA_STAGE_MAX] = {
 	[SA_STAGE_NIC] = "nic",
 	[SA_STAGE_TC] = "tc",

@@ -85,6 +85,13 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	  "the table's stack_drops column: SYNs freed before a socket, every reason") \
 	X(listen_drops_total, , listen_drops, "sum(synacct_listen_drops_total)", \
 	  "the table's listen_drops column: SYNs dropped at the listener, every cause") \
+	SA_UNEXPLAINED(X)						\
+	X(ct_accepted, container, accepted, "synacct_container_accepted_total", \
+	  "connections the application in the followed namespace took off its accept queue")
+
+/* The gaps of the funnel's equations (JSON unexplained.<key>, metric
+ * synacct_unexplained{gap="<key>"}); name is the sa_port_view field. */
+#define SA_UNEXPLAINED(X)						\
 	X(unexplained_nic_to_tc, unexplained, nic_to_tc,		\
 	  "synacct_unexplained{gap=\"nic_to_tc\"}",			\
 	  "nic_syn - tc_syn - drops between XDP and TC")		\
@@ -102,8 +109,23 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	  "forwarded - container.listener_syn - container.syn_to_request_sock - container.stack_drops, for a port whose SYNs reach a namespace followed all along (else 0)") \
 	X(unexplained_at_container_listener, unexplained, at_container_listener, \
 	  "synacct_unexplained{gap=\"at_container_listener\"}",		\
-	  "container.listener_syn - its syn_queued - syncookies_sent - listen drops") \
-	X(ct_accepted, container, accepted, "synacct_container_accepted_total", \
-	  "connections the application in the followed namespace took off its accept queue")
+	  "container.listener_syn - its syn_queued - syncookies_sent - listen drops")
+
+enum sa_derived {
+#define SA_DERIVED_ENUM(name, group, key, metric, help) SA_D_##name,
+	SA_DERIVED(SA_DERIVED_ENUM)
+#undef SA_DERIVED_ENUM
+	SA_D_MAX
+};
+/* Each derived figure's JSON key (within its group). */
+extern const char *const sa_derived_keys[SA_D_MAX];
+
+enum sa_gauge {
+#define SA_GAUGE_ENUM(name, help) SA_G_##name,
+	SA_GAUGES(SA_GAUGE_ENUM)
+#undef SA_GAUGE_ENUM
+	SA_G_MAX
+};
+extern const char *const sa_gauge_keys[SA_G_MAX];
 
 #endif /* SYNACCT_COUNTERS_H */

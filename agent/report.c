@@ -259,19 +259,13 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
 	json_gauges(o, &ps->g);
 
+	/* Every gap of SA_UNEXPLAINED; the one XDP closes is null without it. */
 	un = json_object_new_object();
-	json_object_object_add(un, "nic_to_tc", rc->m.nic ?
-			       json_object_new_int64(pv->unexplained_nic_to_tc) : NULL);
-	json_object_object_add(un, "tc_to_listener",
-			       json_object_new_int64(pv->unexplained_tc_to_listener));
-	json_object_object_add(un, "at_listener",
-			       json_object_new_int64(pv->unexplained_at_listener));
-	json_object_object_add(un, "synack_sent",
-			       json_object_new_int64(pv->unexplained_synack_sent));
-	json_object_object_add(un, "to_container",
-			       json_object_new_int64(pv->unexplained_to_container));
-	json_object_object_add(un, "at_container_listener",
-			       json_object_new_int64(pv->unexplained_at_container_listener));
+#define SA_GAP_JSON(name, group, key, metric, help)			\
+	json_object_object_add(un, #key, SA_D_##name != SA_D_unexplained_nic_to_tc || rc->m.nic ? \
+			       json_object_new_int64(pv->name) : NULL);
+	SA_UNEXPLAINED(SA_GAP_JSON)
+#undef SA_GAP_JSON
 	json_object_object_add(o, "unexplained", un);
 	json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));
 	return o;

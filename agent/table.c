@@ -45,50 +45,65 @@ void sa_term_size(int *cols, int *rows)
 
 enum col_needs { NEEDS_NONE, NEEDS_NIC, NEEDS_STACK };
 
+/* A column is a counter, a derived figure or a gauge, by its enum in
+ * counters.h: its header is that quantity's JSON key. */
+enum col_kind { COL_COUNTER, COL_DERIVED, COL_GAUGE };
+
 struct column {
-	const char *name;	/* the JSON key */
+	enum col_kind kind;
+	int which;		/* enum sa_counter, sa_derived or sa_gauge */
 	enum col_needs needs;
-	/* The cell's text; signed figures may be negative. */
-	void (*cell)(const struct sa_port_view *pv, int which, char *buf, size_t len);
-	int which;
 };
 
-static void cell_counter(const struct sa_port_view *pv, int c, char *buf, size_t len)
+static const char *col_name(const struct column *col)
 {
-	snprintf(buf, len, "%llu", (unsigned long long)sa_c(pv->ps, c));
+	switch (col->kind) {
+	case COL_COUNTER:
+		return sa_counters[col->which].key;
+	case COL_DERIVED:
+		return sa_derived_keys[col->which];
+	default:
+		return sa_gauge_keys[col->which];
+	}
 }
 
-static void cell_derived(const struct sa_port_view *pv, int which, char *buf, size_t len)
+static long long derived_value(const struct sa_port_view *pv, enum sa_derived d)
 {
-	long long v = which == 0 ? (long long)pv->stack_drops :
-		      which == 1 ? (long long)pv->listen_drops : pv->ps->accepted;
-
-	snprintf(buf, len, "%lld", v);
+	switch (d) {
+	case SA_D_stack_drops_total:
+		return pv->stack_drops;
+	case SA_D_listen_drops_total:
+		return pv->listen_drops;
+	default:
+		return pv->ps->accepted;
+	}
 }
 
-static void cell_gauge(const struct sa_port_view *pv, int which, char *buf, size_t len)
+static unsigned long long gauge_value(const struct sa_listener_gauges *g, enum sa_gauge which)
 {
-	const struct sa_listener_gauges *g = &pv->ps->g;
-	unsigned long long v = which == 0 ? g->syn_queue_len :
-			       which == 1 ? g->accept_queue_len : g->accept_backlog;
-
-	snprintf(buf, len, "%llu", v);
+	switch (which) {
+#define SA_GAUGE_CASE(name, help) case SA_G_##name: return g->name;
+	SA_GAUGES(SA_GAUGE_CASE)
+#undef SA_GAUGE_CASE
+	default:
+		return 0;
+	}
 }
 
 /* The funnel, left to right. */
 static const struct column columns[] = {
-	{ "nic_syn", NEEDS_NIC, cell_counter, SA_C_nic_syn },
-	{ "tc_syn", NEEDS_NONE, cell_counter, SA_C_tc_syn },
-	{ "stack_drops", NEEDS_STACK, cell_derived, 0 },
-	{ "listener_syn", NEEDS_STACK, cell_counter, SA_C_listener_syn },
-	{ "syn_queued", NEEDS_STACK, cell_counter, SA_C_syn_queued },
-	{ "syncookies_sent", NEEDS_STACK, cell_counter, SA_C_syncookies_sent },
-	{ "listen_drops", NEEDS_STACK, cell_derived, 1 },
-	{ "established", NEEDS_STACK, cell_counter, SA_C_established },
-	{ "accepted", NEEDS_STACK, cell_derived, 2 },
-	{ "syn_queue_len", NEEDS_STACK, cell_gauge, 0 },
-	{ "accept_queue_len", NEEDS_STACK, cell_gauge, 1 },
-	{ "accept_backlog", NEEDS_STACK, cell_gauge, 2 },
+	{ COL_COUNTER, SA_C_nic_syn, NEEDS_NIC },
+	{ COL_COUNTER, SA_C_tc_syn, NEEDS_NONE },
+	{ COL_DERIVED, SA_D_stack_drops_total, NEEDS_STACK },
+	{ COL_COUNTER, SA_C_listener_syn, NEEDS_STACK },
+	{ COL_COUNTER, SA_C_syn_queued, NEEDS_STACK },
+	{ COL_COUNTER, SA_C_syncookies_sent, NEEDS_STACK },
+	{ COL_DERIVED, SA_D_listen_drops_total, NEEDS_STACK },
+	{ COL_COUNTER, SA_C_established, NEEDS_STACK },
+	{ COL_DERIVED, SA_D_accepted, NEEDS_STACK },
+	{ COL_GAUGE, SA_G_syn_queue_len, NEEDS_STACK },
+	{ COL_GAUGE, SA_G_accept_queue_len, NEEDS_STACK },
+	{ COL_GAUGE, SA_G_accept_backlog, NEEDS_STACK },
 };
 #define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -98,8 +113,12 @@ static void cell_text(const struct sa_report_ctx *rc, const struct column *col,
 	if ((col->needs == NEEDS_NIC && !rc->m.nic) ||
 	    (col->needs == NEEDS_STACK && !rc->m.stack))
 		snprintf(buf, len, "-");
+	else if (col->kind == COL_COUNTER)
+		snprintf(buf, len, "%llu", (unsigned long long)sa_c(pv->ps, col->which));
+	else if (col->kind == COL_DERIVED)
+		snprintf(buf, len, "%lld", derived_value(pv, col->which));
 	else
-		col->cell(pv, col->which, buf, len);
+		snprintf(buf, len, "%llu", gauge_value(&pv->ps->g, col->which));
 }
 
 /* ---- text that wraps between words ---- */
@@ -202,7 +221,7 @@ static void layout_make(const struct sa_report_ctx *rc, const struct sa_view *v,
 	lo->port_width = 5;
 	x = lo->port_width;
 	for (size_t c = 0; c < N_COLUMNS; c++) {
-		lo->width[c] = strlen(columns[c].name);
+		lo->width[c] = strlen(col_name(&columns[c]));
 		for (size_t r = 0; r < n; r++) {
 			char buf[32];
 			int len;
@@ -228,7 +247,7 @@ static void print_header(FILE *f, const struct layout *lo, bool color)
 	fprintf(f, "%s%*s", color ? SA_BOLD : "", lo->port_width, "port");
 	for (size_t c = 0; c < N_COLUMNS; c++)
 		if (lo->in_row[c])
-			fprintf(f, " %*s", lo->width[c], columns[c].name);
+			fprintf(f, " %*s", lo->width[c], col_name(&columns[c]));
 	fprintf(f, "%s\n", color ? SA_RESET : "");
 }
 
@@ -237,92 +256,94 @@ static double syn_rate(const struct sa_report_ctx *rc, __u32 port)
 	return rc->syn_delta[port] / rc->interval_s;
 }
 
-/* One port: its row, then what is folded under it.  Returns the lines. */
-static int print_port(FILE *f, const struct sa_report_ctx *rc,
-		      const struct layout *lo, const struct sa_port_view *pv,
-		      int cols, bool live)
+/* Under a port's row: where NAT sends it, and where it is forwarded. */
+static void print_path(struct wrap *wp, const struct sa_port_stats *ps)
+{
+	char dest[64], ifname[IF_NAMESIZE + 16], q[SA_ESC_SIZE(IF_NAMESIZE + 16)];
+	char unit[128];
+
+	if (!ps->nat && !ps->fwd_ifindex)
+		return;
+	wrap_start(wp, "");
+	if (ps->nat) {
+		sa_nat_dest(ps->nat, dest, sizeof(dest));
+		snprintf(unit, sizeof(unit), "mapped to %s", dest);
+		wrap_unit(wp, unit, NULL);
+	}
+	if (sa_fwd_iface(ps, ifname, sizeof(ifname))) {
+		/* An interface name is data: nothing a terminal acts on. */
+		snprintf(unit, sizeof(unit), "forwarded %llu via %s",
+			 (unsigned long long)sa_c(ps, SA_C_forwarded),
+			 sa_tty_str(ifname, q, sizeof(q)));
+		wrap_unit(wp, unit, NULL);
+	}
+	wrap_newline(wp);
+}
+
+/* The listener stage in the namespace its forwarded SYNs go to. */
+static void print_container(struct wrap *wp, const struct sa_report_ctx *rc,
+			    const struct sa_port_stats *ps)
+{
+	char unit[128];
+
+	if (!rc->m.follow || !sa_follow_of(ps)->cookie)
+		return;
+	/* Its name was escaped where it entered (follow.c). */
+	wrap_start(wp, "");
+	snprintf(unit, sizeof(unit), "in netns %.60s port %u:",
+		 sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?",
+		 sa_follow_of(ps)->port);
+	wrap_unit(wp, unit, NULL);
+	for (int i = 0; i < SA_C_MAX; i++) {
+		if (sa_counters[i].stage != SA_STAGE_CONTAINER ||
+		    strcmp(sa_counters[i].group, "container") ||
+		    (!sa_c(ps, i) && i != SA_C_ct_listener_syn && i != SA_C_ct_syn_queued &&
+		     i != SA_C_ct_established))
+			continue;
+		snprintf(unit, sizeof(unit), "%s %llu", sa_counters[i].key,
+			 (unsigned long long)sa_c(ps, i));
+		wrap_unit(wp, unit, NULL);
+	}
+	snprintf(unit, sizeof(unit), "accepted %lld", (long long)sa_follow_of(ps)->accepted);
+	wrap_unit(wp, unit, NULL);
+	snprintf(unit, sizeof(unit), "accept_queue %llu/%llu",
+		 (unsigned long long)sa_follow_of(ps)->cg.accept_queue_len,
+		 (unsigned long long)sa_follow_of(ps)->cg.accept_backlog);
+	wrap_unit(wp, unit, NULL);
+	wrap_newline(wp);
+}
+
+/* The columns that did not fit, then the figures that have no column. */
+static void print_extras(struct wrap *wp, const struct sa_report_ctx *rc,
+			 const struct layout *lo, const struct sa_port_view *pv, bool live)
 {
 	const struct sa_port_stats *ps = pv->ps;
-	struct wrap w = { .f = f, .width = cols };
 	char buf[64], unit[128];
 
-	fprintf(f, "%*u", lo->port_width, pv->port);
-	for (size_t c = 0; c < N_COLUMNS; c++) {
-		if (!lo->in_row[c])
-			continue;
-		cell_text(rc, &columns[c], pv, buf, sizeof(buf));
-		fprintf(f, " %*s", lo->width[c], buf);
-	}
-	wrap_newline(&w);
-
-	if (ps->nat || ps->fwd_ifindex) {
-		char dest[64], ifname[IF_NAMESIZE + 16], q[SA_ESC_SIZE(IF_NAMESIZE + 16)];
-
-		wrap_start(&w, "");
-		if (ps->nat) {
-			sa_nat_dest(ps->nat, dest, sizeof(dest));
-			snprintf(unit, sizeof(unit), "mapped to %s", dest);
-			wrap_unit(&w, unit, NULL);
-		}
-		if (sa_fwd_iface(ps, ifname, sizeof(ifname))) {
-			/* An interface name is data: nothing a terminal acts on. */
-			snprintf(unit, sizeof(unit), "forwarded %llu via %s",
-				 (unsigned long long)sa_c(ps, SA_C_forwarded),
-				 sa_tty_str(ifname, q, sizeof(q)));
-			wrap_unit(&w, unit, NULL);
-		}
-		wrap_newline(&w);
-	}
-	if (rc->m.follow && sa_follow_of(ps)->cookie) {
-		/* The listener stage where the forwarded SYNs went (its
-		 * name was escaped where it entered, follow.c). */
-		wrap_start(&w, "");
-		snprintf(unit, sizeof(unit), "in netns %.60s port %u:",
-			 sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?",
-			 sa_follow_of(ps)->port);
-		wrap_unit(&w, unit, NULL);
-		for (int i = 0; i < SA_C_MAX; i++) {
-			if (sa_counters[i].stage != SA_STAGE_CONTAINER ||
-			    strcmp(sa_counters[i].group, "container") ||
-			    (!sa_c(ps, i) && i != SA_C_ct_listener_syn && i != SA_C_ct_syn_queued &&
-			     i != SA_C_ct_established))
-				continue;
-			snprintf(unit, sizeof(unit), "%s %llu", sa_counters[i].key,
-				 (unsigned long long)sa_c(ps, i));
-			wrap_unit(&w, unit, NULL);
-		}
-		snprintf(unit, sizeof(unit), "accepted %lld", (long long)sa_follow_of(ps)->accepted);
-		wrap_unit(&w, unit, NULL);
-		snprintf(unit, sizeof(unit), "accept_queue %llu/%llu",
-			 (unsigned long long)sa_follow_of(ps)->cg.accept_queue_len,
-			 (unsigned long long)sa_follow_of(ps)->cg.accept_backlog);
-		wrap_unit(&w, unit, NULL);
-		wrap_newline(&w);
-	}
-	wrap_start(&w, "");
+	wrap_start(wp, "");
 	for (size_t c = 0; c < N_COLUMNS; c++) {
 		if (lo->in_row[c])
 			continue;
 		cell_text(rc, &columns[c], pv, buf, sizeof(buf));
-		snprintf(unit, sizeof(unit), "%s %s", columns[c].name, buf);
-		wrap_unit(&w, unit, NULL);
+		snprintf(unit, sizeof(unit), "%s %s", col_name(&columns[c]), buf);
+		wrap_unit(wp, unit, NULL);
 	}
 	snprintf(unit, sizeof(unit), "synack_sent %llu",
 		 (unsigned long long)sa_c(ps, SA_C_synack_sent));
-	wrap_unit(&w, unit, NULL);
+	wrap_unit(wp, unit, NULL);
 	if (rc->m.stack) {
 		snprintf(unit, sizeof(unit), "synack_retrans %llu",
 			 (unsigned long long)sa_c(ps, SA_C_synack_retrans));
-		wrap_unit(&w, unit, NULL);
+		wrap_unit(wp, unit, NULL);
 		if (sa_c(ps, SA_C_synack_forwarded)) {
 			snprintf(unit, sizeof(unit), "synack_forwarded %llu",
 				 (unsigned long long)sa_c(ps, SA_C_synack_forwarded));
-			wrap_unit(&w, unit, NULL);
+			wrap_unit(wp, unit, NULL);
 		}
 	}
 	if (live && rc->syn_delta) {
 		snprintf(unit, sizeof(unit), "now %.1f SYN/s", syn_rate(rc, pv->port));
-		wrap_unit(&w, unit, NULL);
+		wrap_unit(wp, unit, NULL);
 	}
 	for (__u32 i = 0; i < ps->n_drops; i++) {
 		__u32 r = ps->drops[i].reason;
@@ -333,29 +354,54 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 			 r & SA_DROP_SYNACK ? "synack_drops." : "",
 			 sa_reason_name(r & ~SA_DROP_SYNACK),
 			 (unsigned long long)ps->drops[i].n);
-		wrap_unit(&w, unit, NULL);
+		wrap_unit(wp, unit, NULL);
 	}
 	if (sa_c(ps, SA_C_synack_retrans_failed)) {
 		snprintf(unit, sizeof(unit), "synack_retrans_failed %llu",
 			 (unsigned long long)sa_c(ps, SA_C_synack_retrans_failed));
-		wrap_unit(&w, unit, NULL);
+		wrap_unit(wp, unit, NULL);
+	}
+	wrap_newline(wp);
+}
+
+static void print_cookies(struct wrap *wp, const struct sa_port_stats *ps)
+{
+	char line[256];
+
+	if (!sa_c(ps, SA_C_syncookies_sent) && !sa_c(ps, SA_C_syncookies_recv) &&
+	    !sa_c(ps, SA_C_syncookies_failed))
+		return;
+	snprintf(line, sizeof(line), "cookies: sent %llu, ACKs validated %llu, "
+		 "failed %llu, sent to clients without timestamps %llu",
+		 (unsigned long long)sa_c(ps, SA_C_syncookies_sent),
+		 (unsigned long long)sa_c(ps, SA_C_syncookies_recv),
+		 (unsigned long long)sa_c(ps, SA_C_syncookies_failed),
+		 (unsigned long long)sa_c(ps, SA_C_syncookies_no_ts));
+	wrap_start(wp, "");
+	wrap_words(wp, line, NULL);
+	wrap_newline(wp);
+}
+
+/* One port: its row, then what is folded under it.  Returns the lines. */
+static int print_port(FILE *f, const struct sa_report_ctx *rc,
+		      const struct layout *lo, const struct sa_port_view *pv,
+		      int cols, bool live)
+{
+	struct wrap w = { .f = f, .width = cols };
+	char buf[64];
+
+	fprintf(f, "%*u", lo->port_width, pv->port);
+	for (size_t c = 0; c < N_COLUMNS; c++) {
+		if (!lo->in_row[c])
+			continue;
+		cell_text(rc, &columns[c], pv, buf, sizeof(buf));
+		fprintf(f, " %*s", lo->width[c], buf);
 	}
 	wrap_newline(&w);
-
-	if (sa_c(ps, SA_C_syncookies_sent) || sa_c(ps, SA_C_syncookies_recv) ||
-	    sa_c(ps, SA_C_syncookies_failed)) {
-		char line[256];
-
-		snprintf(line, sizeof(line), "cookies: sent %llu, ACKs validated %llu, "
-			 "failed %llu, sent to clients without timestamps %llu",
-			 (unsigned long long)sa_c(ps, SA_C_syncookies_sent),
-			 (unsigned long long)sa_c(ps, SA_C_syncookies_recv),
-			 (unsigned long long)sa_c(ps, SA_C_syncookies_failed),
-			 (unsigned long long)sa_c(ps, SA_C_syncookies_no_ts));
-		wrap_start(&w, "");
-		wrap_words(&w, line, NULL);
-		wrap_newline(&w);
-	}
+	print_path(&w, pv->ps);
+	print_container(&w, rc, pv->ps);
+	print_extras(&w, rc, lo, pv, live);
+	print_cookies(&w, pv->ps);
 	wrap_start(&w, "=> ");
 	wrap_words(&w, pv->verdict, verdict_color(rc, pv->verdict));
 	wrap_newline(&w);
