@@ -50,25 +50,63 @@ static int counters_main(int argc, char **argv)
 }
 
 static const struct sa_command commands[] = {
-	{ "check", sa_check_main, "audit a namespace's SYN defences once; attaches nothing" },
-	{ "counters", counters_main, "list every quantity: JSON key, stage, map field, metric" },
-	{ "detach", sa_detach_main, "remove what --pin left attached and pinned" },
+	{ "check", sa_check_main, "[--netns NAME|PATH] [--ports LIST] [--json]",
+	  "audits the namespace's SYN defences once and attaches nothing (see "
+	  "'synacct check --help')" },
+	{ "counters", counters_main, "[--markdown]",
+	  "lists every quantity synacct reports: JSON key, stage, BPF map field, "
+	  "Prometheus metric" },
+	{ "detach", sa_detach_main, "[--netns NAME|PATH] --iface IFACE... | --pin-dir DIR",
+	  "removes what --pin left attached and pinned" },
 };
 
+/* --help's text before the options; the subcommands from commands[]. */
 static const char doc[] =
 "synacct -- where are my SYNs being lost?\n\n"
 "Counts TCP SYNs per destination port at each stage of their path -- the NIC "
 "(XDP), TC ingress, the TCP stack, the listener's SYN and accept queues -- "
-"and says where they are lost and why.\n\n"
-"  synacct check [--netns NAME|PATH] [--ports LIST] [--json]\n"
-"    audits the namespace's SYN defences once and attaches nothing (see\n"
-"    'synacct check --help').\n"
-"  synacct counters\n"
-"    lists every quantity synacct reports: JSON key, stage, BPF map field,\n"
-"    Prometheus metric.\n"
-"  synacct detach [--netns NAME|PATH] --iface IFACE...\n"
-"    removes what --pin left attached and pinned.\n\n"
-"Exit status: 0 ok, 1 runtime failure, 2 usage error.";
+"and says where they are lost and why."
+"\vExit status: 0 ok, 1 runtime failure, 2 usage error.";
+
+static char *help_filter(int key, const char *text, void *input)
+{
+	char *out = NULL, *more;
+	size_t len;
+	FILE *f;
+
+	(void)input;
+	if (key != ARGP_KEY_HELP_PRE_DOC || !text)
+		return (char *)text;
+	f = open_memstream(&out, &len);
+	if (!f)
+		return (char *)text;
+	fprintf(f, "%s\n\n", text);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *s = commands[i].summary;
+		int x = 4;
+
+		fprintf(f, "  synacct %s %s\n   ", commands[i].name, commands[i].usage);
+		/* Indented under its usage line, wrapped before argp would. */
+		while (*s) {
+			int n = strcspn(s, " ");
+
+			if (x + 1 + n > 76) {
+				fprintf(f, "\n   ");
+				x = 4;
+			}
+			x += fprintf(f, " %.*s", n, s);
+			s += n + (s[n] == ' ');
+		}
+		fprintf(f, ".\n");
+	}
+	if (fclose(f))
+		return (char *)text;
+	/* argp wraps the text itself; drop the last newline it would add to. */
+	more = out;
+	if (len && more[len - 1] == '\n')
+		more[len - 1] = '\0';
+	return more;
+}
 
 enum {
 	OPT_NO_XDP = 0x100,
@@ -625,7 +663,8 @@ int sa_watch_main(int argc, char **argv)
 		{ &sa_config_argp, 0, NULL, 0 },
 		{ 0 }
 	};
-	static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
+	static const struct argp argp = { options, parse_opt, NULL, doc, children,
+					  help_filter, NULL };
 	struct sa_watch *w = calloc(1, sizeof(*w));
 	int exit_code = SA_EXIT_RUNTIME, err;
 

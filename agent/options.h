@@ -50,7 +50,8 @@ double sa_parse_seconds(const char *arg, struct argp_state *state,
 struct sa_command {
 	const char *name;
 	int (*main)(int argc, char **argv);
-	const char *summary;
+	const char *usage;	/* its arguments, for --help */
+	const char *summary;	/* what it does, for --help */
 };
 
 int sa_watch_main(int argc, char **argv);	/* agent/main.c: the default */

@@ -84,6 +84,15 @@ sc_narrow() {
 	t_ok $(grep -q '^ *port .*established' "$LAB_DIR/80.txt"; echo $((! $?))) \
 		"80x24: established does not fit the row, so it is folded"
 	t_is "$(( $(pane | wc -l) <= 24 ? 1 : 0 ))" 1 "80x24: the table keeps to the terminal's height"
+	# The summary at 80 columns: folded like the live table, not wrapped.
+	tm send-keys -t sa C-c
+	wait_for 'synacct summary' || { echo "# no summary:"; pane | t_diag; }
+	sleep 0.3
+	tm capture-pane -p -J -S - -t sa | sed -n '/synacct summary/,$p' >"$LAB_DIR/80-summary.txt"
+	t_ok $(( $(widest "$LAB_DIR/80-summary.txt") <= 80 ? 0 : 1 )) \
+		"80x24: the summary does not wrap either (widest $(widest "$LAB_DIR/80-summary.txt"))"
+	t_is "$(figure "$LAB_DIR/80-summary.txt" 8302 tc_syn),$(figure "$LAB_DIR/80-summary.txt" 8302 established)" \
+		"$SENT,$SENT" "80x24: the summary's tc_syn, and established folded under its row == SYNs sent"
 	tm_kill
 }
 
