@@ -184,7 +184,7 @@ $(BUILD)/vmlinux.h: | check-deps
 
 # The slot maps (include/bpf/count.h) hand out slots with atomic
 # fetch-and-add and compare-and-swap, which need BPF ISA v3 (Linux 5.12+).
-$(BUILD)/nic.bpf.o $(BUILD)/tc.bpf.o: BPF_CFLAGS += -mcpu=v3
+$(BUILD)/nic.bpf.o $(BUILD)/tc.bpf.o $(BUILD)/stack.bpf.o: BPF_CFLAGS += -mcpu=v3
 
 $(BUILD)/%.bpf.o: */%.bpf.c | $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)

@@ -170,7 +170,7 @@
 #define SA_STRUCT_FIELD(stage, name, group, key, help) __u64 name;
 
 /* XDP and TC count into per-CPU arrays of SA_SLOTS slots, one per port
- * that saw traffic, and into a per-port hash beyond (xdp/count.h). */
+ * that saw traffic, and into a per-port hash beyond (include/bpf/count.h). */
 #define SA_SLOTS	1024
 #define SA_SLOT_HASH	0xffffffffU
 

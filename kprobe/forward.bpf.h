@@ -43,7 +43,7 @@ static __always_inline void fwd_syn(struct sk_buff *skb, const struct nf_hook_st
 		ct_reply_key(ct, si->family == 4 ? SA_AF_INET : SA_AF_INET6, &k);
 		nat_record(port, &k);
 	}
-	c = sa_port_counters(stack_counters, port, struct sa_stack_counters);
+	c = sa_slot_counters(stack_counters, port, struct sa_stack_counters);
 	if (c)
 		c->forwarded++;
 	follow_learn(skb, si, port);
@@ -66,7 +66,7 @@ static __always_inline void fwd_synack(const struct nf_hook_state *state,
 	if (bpf_core_type_exists(struct nf_conn) && ct &&
 	    (BPF_CORE_READ(ct, status) & SA_IPS_DST_NAT))
 		port = bpf_ntohs(BPF_CORE_READ(ct, tuplehash[0].tuple.dst.u.tcp.port));
-	c = sa_port_counters(stack_counters, port, struct sa_stack_counters);
+	c = sa_slot_counters(stack_counters, port, struct sa_stack_counters);
 	if (c)
 		c->synack_forwarded++;
 }

@@ -60,7 +60,9 @@ static __always_inline struct nf_conn *skb_ct(struct sk_buff *skb)
 {
 	if (!bpf_core_type_exists(struct nf_conn))
 		return NULL;
-	return (struct nf_conn *)(BPF_CORE_READ(skb, _nfct) & ~SA_NFCT_INFOMASK);
+	/* @skb is a tracing program's typed argument: a plain load, not a
+	 * probe read (this runs for every SYN a listener consumes). */
+	return (struct nf_conn *)(skb->_nfct & ~SA_NFCT_INFOMASK);
 }
 
 /* The published port of a DNATed entry, or 0. */

@@ -65,7 +65,7 @@ const volatile __u32 mib_win_ok;
 /* Possible CPUs, for priming every CPU's baseline. */
 const volatile __u32 nr_cpus;
 
-SA_PORT_MAP(stack_counters, struct sa_stack_counters);
+SA_SLOT_MAPS(stack_counters, struct sa_stack_counters);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -515,7 +515,7 @@ static __always_inline bool rtx_match(const struct syn_info *si, __u32 port, boo
 #include "forward.bpf.h"
 
 #define STACK_INC(port, field) do {					\
-	struct sa_stack_counters *__c = sa_port_counters(stack_counters, \
+	struct sa_stack_counters *__c = sa_slot_counters(stack_counters, \
 				(port), struct sa_stack_counters);	\
 	if (__c)							\
 		__c->field++;						\
@@ -611,7 +611,7 @@ static __always_inline void synack_rtx_sent(const struct request_sock *req,
 	    last->seq != BPF_CORE_READ((struct tcp_request_sock *)req, snt_isn))
 		return;
 	if (last->dropped) {
-		c = bpf_map_lookup_elem(&stack_counters, &port);
+		c = sa_slot_lookup(stack_counters, port, struct sa_stack_counters);
 		if (c && c->synack_retrans_failed)
 			c->synack_retrans_failed--;
 	} else {
@@ -691,7 +691,7 @@ static __always_inline void count_verdict(const struct syn_info *si, int err,
 {
 	struct sa_stack_counters *c;
 
-	c = sa_port_counters(stack_counters, si->dport, struct sa_stack_counters);
+	c = sa_slot_counters(stack_counters, si->dport, struct sa_stack_counters);
 	if (!c)
 		return;
 	c->listener_syn++;

@@ -27,6 +27,7 @@
 #include "snapshot.h"
 #include "stage.h"
 #include "stack.skel.h"
+#include "../agent/slot_read.h"
 
 #define REASON_PREFIX "SKB_DROP_REASON_"
 
@@ -479,7 +480,13 @@ static int test_map_entries(struct stack_bpf *skel)
 		       "from 1 to %u", SA_MAX_DROP_KEYS);
 		return -EINVAL;
 	}
-	err = bpf_map__set_max_entries(skel->maps.stack_counters, n);
+	/* No slots (count.h): every port in the per-port hash, as big as
+	 * said. */
+	err = bpf_map__set_max_entries(skel->maps.stack_counters_port, 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.stack_counters, 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.stack_counters_more, n);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.stack_drops, n);
 	return err;
@@ -884,6 +891,14 @@ static int read_follow(struct stack_stage *st, struct sa_snapshot *snap)
 	return 0;
 }
 
+/* The stack's per-port counters' slot maps (include/bpf/count.h). */
+static struct sa_slot_fds stack_fds(struct stack_stage *st)
+{
+	return sa_slot_fds(st->skel->maps.stack_counters_slot,
+			   st->skel->maps.stack_counters_port,
+			   st->skel->maps.stack_counters, st->skel->maps.stack_counters_more);
+}
+
 static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct stack_stage *st = priv;
@@ -894,9 +909,11 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 			       SA_STAGE_CONTAINER, snap);
 	if (!err)
 		err = read_follow(st, snap);
-	if (!err)
-		err = sa_read_port_map(bpf_map__fd(st->skel->maps.stack_counters),
-				       SA_STAGE_STACK, snap);
+	if (!err) {
+		struct sa_slot_fds f = stack_fds(st);
+
+		err = sa_read_slot_maps(&f, SA_STAGE_STACK, snap);
+	}
 	if (!err)
 		err = read_drops(bpf_map__fd(st->skel->maps.stack_drops), 0, snap);
 	if (!err)
@@ -999,8 +1016,11 @@ static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *p
 			ps->drops[i].n += vals[cpu];
 	}
 	free(vals);
-	err = sa_read_port_entry(bpf_map__fd(st->skel->maps.stack_counters),
-				 SA_STAGE_STACK, port, ps);
+	{
+		struct sa_slot_fds f = stack_fds(st);
+
+		err = sa_read_slot_entry(&f, SA_STAGE_STACK, port, ps);
+	}
 	if (!err)
 		err = sa_read_port_entry(bpf_map__fd(st->skel->maps.counts_lost),
 					 SA_STAGE_LOST, port, ps);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_fuzz.c - differential fuzz test of the shared parser (xdp/parse.h)
+ * test_fuzz.c - differential fuzz test of the shared parser (include/bpf/parse.h)
  * through the XDP program and both TC programs, with BPF_PROG_TEST_RUN.
  *
  * Random frames (Ethernet, 0-3 VLAN tags of either TPID, IPv4 with any
@@ -37,7 +37,7 @@
 #include "synacct.h"
 #include "nic.skel.h"
 #include "tc.skel.h"
-#include "../xdp/slots.h"
+#include "../agent/slots.h"
 
 /* Counter values are read as arrays of __u64, one per field. */
 #define NFIELDS(type)	(sizeof(type) / sizeof(__u64))

@@ -27,7 +27,7 @@
 #include "pin.h"
 #include "snapshot.h"
 #include "stage.h"
-#include "../xdp/slot_read.h"
+#include "../agent/slot_read.h"
 #include "tc.skel.h"
 
 /* "SA" in hex, so `tc filter show` makes the owner recognisable. */

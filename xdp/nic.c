@@ -25,7 +25,7 @@
 #include "pin.h"
 #include "snapshot.h"
 #include "stage.h"
-#include "../xdp/slot_read.h"
+#include "../agent/slot_read.h"
 #include "nic.skel.h"
 
 struct nic_link {

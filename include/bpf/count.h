@@ -103,8 +103,8 @@ static __always_inline void sa_count_update_failed(__u32 port)
 
 
 /*
- * The packet path's counters (XDP, TC): a hash lookup per SYN costs as
- * much as the rest of the program, so the first SA_SLOTS ports that see
+ * The per-SYN counters (XDP, TC, the stack's): a hash lookup per SYN costs
+ * as much as the rest of the program, so the first SA_SLOTS ports that see
  * traffic get a slot in a per-CPU array, found through a plain array
  * indexed by port (both lookups are inlined by the verifier); later ports
  * fall back to the per-CPU hash.  SA_SLOT_MAPS(name, type) defines:
@@ -169,6 +169,21 @@ static __always_inline __u32 sa_slot_claim(void *port_map, __u32 *slot, __u32 po
 			__v = bpf_map_lookup_elem(&name, &__s);		\
 		else							\
 			__v = sa_port_counters(name##_more, __port, type); \
+	}								\
+	__v;								\
+})
+
+/* The same, without creating anything: NULL if @port has no counters. */
+#define sa_slot_lookup(name, port, type) ({				\
+	__u32 __port = (port), __s;					\
+	__u32 *__slot = bpf_map_lookup_elem(&name##_slot, &__port);	\
+	type *__v = NULL;						\
+	if (__slot) {							\
+		__s = *(volatile __u32 *)__slot;			\
+		if (__s == SA_SLOT_HASH)				\
+			__v = bpf_map_lookup_elem(&name##_more, &__port); \
+		else if (__s)						\
+			__v = bpf_map_lookup_elem(&name, &__s);		\
 	}								\
 	__v;								\
 })

@@ -64,7 +64,8 @@ expected_pins() {
 			link_synacct_set_state link_synacct_synack_retrans meta \
 			stack_container_counters stack_counts_lost stack_cpu_offset stack_follow_ctl stack_follow_flows stack_follow_ns \
 			stack_follow_port_ns stack_fwd_ifindex stack_mib_baseline stack_nat_flows stack_nat_ports \
-			stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_drops stack_synack_drops \
+			stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_counters_more \
+			stack_stack_counters_port stack_stack_counters_slot stack_stack_drops stack_synack_drops \
 			tc_counts_lost tc_created_clsact_$SRV_IF tc_prog_counters tc_synack_flight tc_synack_last \
 			tc_tc_counters tc_tc_counters_more tc_tc_counters_port tc_tc_counters_slot \
 			xdp_counts_lost xdp_nic_counters xdp_nic_counters_more xdp_nic_counters_port xdp_nic_counters_slot \

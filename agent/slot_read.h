@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * slot_read.h - the agent's readers of the XDP and TC slot maps
- * (include/bpf/count.h, xdp/slots.h) into snapshots, as snapshot.h's
+ * slot_read.h - the agent's readers of the XDP, TC and stack slot maps
+ * (include/bpf/count.h, agent/slots.h) into snapshots, as snapshot.h's
  * sa_read_port_map / sa_read_port_entry do for a plain per-port hash.
  */
 #ifndef SYNACCT_SLOT_READ_H

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slot_read.c - XDP and TC counters, read from their slot maps into the
- * agent's snapshots (see xdp/slot_read.h).
+ * slot_read.c - XDP, TC and stack counters, read from their slot maps into
+ * the agent's snapshots (see agent/slot_read.h).
  */
 #include <errno.h>
 #include "slot_read.h"
+
+_Static_assert(SA_C_MAX <= SA_SLOT_MAX_FIELDS, "a stage's counters fit the readers' buffers");
 
 struct slot_add_ctx {
 	struct sa_snapshot *snap;
@@ -38,7 +40,7 @@ int sa_read_slot_entry(const struct sa_slot_fds *f, enum sa_stage_id stage,
 {
 	unsigned int n = sa_stage_ncounters[stage];
 	enum sa_counter first = sa_stage_first[stage];
-	__u64 sum[8];
+	__u64 sum[SA_SLOT_MAX_FIELDS];
 	int err;
 
 	if (n > sizeof(sum) / sizeof(sum[0]))

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * slots.h - user space's side of xdp/count.h's slot maps: read every
- * port's counters, summed over CPUs, from the slots and the overflow hash.
- * Shared by the agent (xdp/nic.c, tc/tc.c) and selftests/test_parse.c.
+ * slots.h - user space's side of include/bpf/count.h's slot maps: read
+ * every port's counters, summed over CPUs, from the slots and the overflow
+ * hash.  Shared by the agent (xdp/nic.c, tc/tc.c, kprobe/stack.c) and the
+ * parser tests (selftests/test_parse.c, test_fuzz.c).
  */
 #ifndef SYNACCT_SLOTS_H
 #define SYNACCT_SLOTS_H
@@ -13,6 +14,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "synacct.h"
+
+/* Counters per slot at most (the stack's are the most). */
+#define SA_SLOT_MAX_FIELDS 64
 
 struct sa_slot_fds {
 	int slot;	/* name_slot: port -> slot */
@@ -77,7 +81,7 @@ static inline int sa_slot_foreach(const struct sa_slot_fds *f, unsigned int nfie
 {
 	int ncpus = libbpf_num_possible_cpus();
 	__u32 zero = 0, next = 0, key, nkey, *prev = NULL;
-	__u64 *buf, sum[8];
+	__u64 *buf, sum[SA_SLOT_MAX_FIELDS];
 	int err = 0;
 
 	if (ncpus < 0)
