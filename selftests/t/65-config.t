@@ -43,6 +43,11 @@ bad "iface = $SRV_IF\njson = maybe\n" "2: invalid value 'maybe' for json: expect
 bad "iface = $SRV_IF\nports = 80,x\n" "2: invalid port list '80,x': expected e.g. 80,443,8000-8100" "bad port list"
 bad "[synacct]\niface = $SRV_IF\n[other]\n" "3: unknown section [other]: keys go before any section or in [synacct]" "unknown section, even empty"
 bad "iface = $SRV_IF\njust words\n" "2: not an INI line: expected key = value" "not an INI line"
+# inih would join an indented line to the value above it.
+bad "iface = $SRV_IF\ninterval = 1\n  duration = 5\n" "3: indented line: start it at the beginning of the line (an indented line would continue the value above)" "an indented key"
+bad "[synacct]\niface = $SRV_IF\n\t[other]\n" "3: indented line: start it at the beginning of the line (an indented line would continue the value above)" "an indented section"
+bad "iface = $SRV_IF\ninterval = 1\n# c\ninterval = 2\n" "4: interval given twice (first on line 2): it takes one value" "a key given twice"
+bad "iface = $SRV_IF\njson = yes\njson = no\n" "3: json given twice (first on line 2): it takes one value" "a flag given twice"
 bad "iface = $SRV_IF\nconfig = /etc/x\n" "2: unknown key 'config': keys are the long options of synacct --help" "config in a config"
 err=$("$SYNACCT" --config "$LAB_DIR/nope.conf" 2>&1 >/dev/null); rc=$?
 t_is "$rc:$err" "2:synacct: cannot read config file $LAB_DIR/nope.conf: No such file or directory" "a missing file: exit 2"
@@ -68,6 +73,13 @@ t_is "$(jq -r 'select(.type == "summary") | .duration_s < 5' <<<"$out")" true \
 	"-d 0.5 overrides duration = 30 (ran ${ms} ms)"
 t_is "$(jq -s '[.[] | select(.type == "interval")] | length >= 2' <<<"$out")" true \
 	"interval = 0.2 from the file: several interval records in 0.5 s"
+
+# iface repeats (one interface each time); an indented comment is a comment.
+printf 'netns = %s\niface = %s\n    # the namespace loopback too\niface = lo\n' "$SRV" "$SRV_IF" >"$LAB_DIR/two.conf"
+out=$("$SYNACCT" --config "$LAB_DIR/two.conf" --json -d 0.3 2>"$LAB_DIR/two.err"); rc=$?
+t_is "$rc:$(cat "$LAB_DIR/two.err")" "0:" "iface twice and an indented comment: accepted"
+t_is "$(jq -r 'select(.type == "start") | .ifaces | join(",")' <<<"$out")" "$SRV_IF,lo" \
+	"... both interfaces watched, in order"
 
 # The example config, with the host-specific keys overridden.
 MP=$((20000 + RANDOM % 30000))
