@@ -126,7 +126,7 @@ t_is "$(metric "$LAB_DIR/page" synacct_hooks_info 'hook="tc_ingress"')" 1 "synac
 
 out=$(promtool check rules "$SA_ROOT/configs/synacct-alerts.yml" 2>&1); rc=$?
 t_is "$rc" 0 "promtool check rules configs/synacct-alerts.yml"
-t_like "$out" "SUCCESS: 7 rules found" "... 7 rules"
+t_like "$out" "SUCCESS: 9 rules found" "... 9 rules"
 out=$(promtool test rules "$SA_ROOT/selftests/prometheus/synacct-alerts.test.yml" 2>&1); rc=$?
 t_is "$rc" 0 "promtool test rules: every alert fires for the port that means it, and only then"
 [ $rc = 0 ] || echo "$out" | sed 's/^/# /'

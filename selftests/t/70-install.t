@@ -18,6 +18,17 @@ for f in usr/sbin/synacct:755 usr/share/man/man8/synacct.8:644 etc/synacct/synac
 done
 t_is "$(grep '^ExecStart=' "$UNIT")" "ExecStart=/usr/sbin/synacct --config /etc/synacct/synacct.conf --pin" \
 	"the unit runs the installed binary with the installed config"
+# The installed alert rules: Prometheus loads them, and they are the ones
+# promtool test rules checks in 60-metrics.t.
+if command -v promtool >/dev/null; then
+	out=$(promtool check rules "$INST/usr/share/synacct/synacct-alerts.yml" 2>&1); rc=$?
+	t_like "$rc:$out" "^0:.*SUCCESS: 9 rules found" "promtool check rules: the installed alert rules load (9 rules)"
+	cmp -s "$INST/usr/share/synacct/synacct-alerts.yml" "$SA_ROOT/configs/synacct-alerts.yml"
+	t_is $? 0 "... and are configs/synacct-alerts.yml, which promtool test rules checks (60-metrics.t)"
+else
+	T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP promtool is not installed (Debian: prometheus)"
+	T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP promtool is not installed (Debian: prometheus)"
+fi
 echo "# mine" >>"$INST/etc/synacct/synacct.conf"
 make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >/dev/null 2>&1
 t_is "$(tail -1 "$INST/etc/synacct/synacct.conf")" "# mine" "a second install keeps the administrator's config"
