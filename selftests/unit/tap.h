@@ -76,5 +76,6 @@ void suite_mib(void);
 void suite_sysctl(void);
 void suite_snapshot(void);
 void suite_reconcile(void);
+void suite_prom(void);
 
 #endif /* SA_TAP_H */

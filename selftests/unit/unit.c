@@ -20,6 +20,7 @@ static const struct {
 	{ "sysctl", suite_sysctl },
 	{ "snapshot", suite_snapshot },
 	{ "reconcile", suite_reconcile },
+	{ "prom", suite_prom },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))
