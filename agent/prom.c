@@ -47,7 +47,7 @@ static const struct argp_option prom_options[] = {
 	{ "metrics", OPT_METRICS, "ADDR:PORT", 0, "Serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults to 127.0.0.1; the socket stays in the namespace synacct was started in)", 0 },
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Ports with their own label besides listening ports and --ports: the first N by SYNs (default 100); the rest add into port=\"other\"", 0 },
 	{ "quiet", 'q', NULL, 0, "No table and no JSON (a daemon serving --metrics)", 0 },
-	{ "pin", OPT_PIN, NULL, 0, "Keep programs and counters in bpffs (" "/sys/fs/bpf/synacct/NETNS/IFACE" "): they stay attached and counting after synacct exits, and a restarted synacct continues the same totals; 'synacct detach' removes them", 0 },
+	{ "pin", OPT_PIN, NULL, 0, "Keep programs and counters in bpffs (" "/sys/fs/bpf/synacct/NETNS-INODE/IFACE" "): they stay attached and counting after synacct exits, and a restarted synacct continues the same totals; 'synacct detach' removes them", 0 },
 	{ 0 }
 };
 
