@@ -7,8 +7,9 @@
 lab_init
 EXAMPLE=$SA_ROOT/configs/synacct.conf
 
-# Keys: the long options of --help but argp's own and --config itself.
-"$SYNACCT" --help | grep -o -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u |
+# Keys: the long options of --help (its option rows, not the commands'
+# usage lines above them) but argp's own and --config itself.
+"$SYNACCT" --help | sed -n 's/^ *\(-[a-zA-Z?], \)\{0,1\}--\([a-z][a-z-]*\).*/\2/p' | sort -u |
 	grep -vx 'help\|usage\|version\|config' >"$LAB_DIR/options"
 sed -n 's/^#\{0,1\}\([a-z][a-z-]*\) = .*/\1/p' "$EXAMPLE" | sort -u >"$LAB_DIR/keys"
 t_is "$(diff "$LAB_DIR/options" "$LAB_DIR/keys" && echo same)" same \
