@@ -66,7 +66,7 @@ static const char doc[] =
 "  synacct counters\n"
 "    lists every quantity synacct reports: JSON key, stage, BPF map field,\n"
 "    Prometheus metric.\n"
-"  synacct detach [--netns NAME|PATH] --iface IFACE...\n"
+"  synacct detach [--netns NAME|PATH] --iface IFACE... | --pin-dir DIR\n"
 "    removes what --pin left attached and pinned.\n\n"
 "Exit status: 0 ok, 1 runtime failure, 2 usage error.";
 
