@@ -115,11 +115,13 @@ SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
 # compiled on their own, so they build without clang, bpftool or BTF.
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
 UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
-	agent/snapshot.c agent/reconcile.c agent/escape.c kprobe/reasons.c
+	agent/snapshot.c agent/reconcile.c kprobe/reasons.c \
+	agent/prom.c agent/report.c agent/table.c agent/escape.c agent/log.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
-# snapshot.c's map readers link libbpf (no BPF call is made).  The
-# agent's allocations can be made to fail (selftests/unit/alloc.c).
-UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null) \
+# snapshot.c's map readers link libbpf (no BPF call is made), prom.c
+# libmicrohttpd (it serves nothing) and report.c json-c.  The agent's
+# allocations can be made to fail (selftests/unit/alloc.c).
+UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf libmicrohttpd json-c 2>/dev/null) -lpthread \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 BENCH_BINS := selftests/bin/bench_helper selftests/bin/bench_empty.bpf.o

@@ -217,7 +217,8 @@ int sa_prog_holder(__u32 prog_id)
 
 /* A --pin synacct's state for @ifname in this namespace (pin.h): its
  * programs are meant to stay attached and count while no agent runs;
- * the pin code keeps or refuses them, `synacct detach` removes them. */
+ * the pin code keeps or refuses them, `synacct detach` removes them.
+ * State a namespace that had this inode before left is not this one's. */
 static bool pinned_here(const struct stat *ns, const char *ifname)
 {
 	char dir[128];
@@ -232,10 +233,14 @@ static bool pinned_here(const struct stat *ns, const char *ifname)
 	while (!found && (de = readdir(d))) {
 		char *save, *name, set[NAME_MAX + 1];
 
+		char path[sizeof(dir) + NAME_MAX + 1];
+
 		snprintf(set, sizeof(set), "%s", de->d_name);
 		for (name = strtok_r(set, "+", &save); name && !found;
 		     name = strtok_r(NULL, "+", &save))
 			found = !strcmp(name, ifname);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		found = found && sa_pin_ours(path);
 	}
 	closedir(d);
 	return found;

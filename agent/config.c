@@ -166,6 +166,12 @@ struct config {
 	char **argv;		/* the command line */
 	char **entries;		/* "--key=value" / "--key" */
 	int n_entries;
+	/* Keys given so far and where: an option takes one value. */
+	struct {
+		const struct argp_option *o;
+		int line;
+	} seen[64];
+	int n_seen;
 	char err[512];		/* the first error */
 };
 
@@ -195,8 +201,14 @@ static char *read_line(char *str, int num, void *stream)
 		const char *s = r + strspn(r, " \t");
 
 		c->line++;
+		/* inih joins an indented line to the value above it (a
+		 * continuation): a key indented by mistake would vanish into
+		 * that value. */
+		if (s > r && *s && !strchr("\r\n;#", *s))
+			fail(c, "indented line: start it at the beginning of the line "
+			     "(an indented line would continue the value above)");
 		/* A section with no keys never reaches the handler. */
-		if (*s == '[' && strncmp(s, "[synacct]", 9))
+		else if (*s == '[' && strncmp(s, "[synacct]", 9))
 			fail(c, "unknown section %.*s: keys go before any section or in [synacct]",
 			     (int)strcspn(s, "\r\n"), s);
 	}
@@ -256,6 +268,27 @@ static int parse_bool(const char *v)
 	return -1;
 }
 
+/* Options that add a value each time they are given; any other keeps
+ * only its last, which in a file hides a mistake. */
+static bool repeatable(const struct argp_option *o)
+{
+	return !strcmp(o->name, "iface");
+}
+
+/* Has the file given @o before?  Says where if so. */
+static bool already_given(struct config *c, const struct argp_option *o)
+{
+	for (int i = 0; i < c->n_seen; i++)
+		if (c->seen[i].o == o) {
+			fail(c, "%s given twice (first on line %d): it takes one value",
+			     o->name, c->seen[i].line);
+			return true;
+		}
+	if (c->n_seen < (int)(sizeof(c->seen) / sizeof(c->seen[0])))
+		c->seen[c->n_seen++] = (typeof(c->seen[0])){ o, c->line };
+	return false;
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct config *c = user;
@@ -273,6 +306,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		     name);
 		return 0;
 	}
+	if (!repeatable(o) && already_given(c, o))
+		return 0;
 	if (o->arg) {
 		if (asprintf(&entry, "--%s=%s", name, value) < 0)
 			entry = NULL;

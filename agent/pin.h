@@ -4,7 +4,9 @@
  * interface set live in bpffs, under /sys/fs/bpf/synacct/<netns inode>/
  * <iface>[+<iface>...]/, so they outlive the agent: a synacct killed and
  * started again continues the same totals, and the programs count while
- * no agent runs.  `synacct detach` removes them.
+ * no agent runs.  The meta map holds the namespace's cookie: an inode is
+ * reused once its namespace is gone, a cookie never.  `synacct detach`
+ * removes them (--pin-dir: by directory, its namespace gone or not).
  */
 #ifndef SYNACCT_PIN_H
 #define SYNACCT_PIN_H
@@ -26,6 +28,8 @@ int sa_pin_dir(char *buf, size_t len, const char *const *ifnames, int n);
  */
 int sa_pin_prepare(const char *dir, const char *netns, const char *const *ifnames,
 		   int n, bool *reuse);
+/* Was @dir pinned in the current network namespace (its cookie)? */
+bool sa_pin_ours(const char *dir);
 /* Before load: each map of @obj is pinned as <dir>/<prefix>_<map>, or
  * reuses the one pinned there (libbpf checks its layout). */
 int sa_pin_maps(struct bpf_object *obj, const char *dir, const char *prefix);

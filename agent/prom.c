@@ -47,7 +47,7 @@ static const struct argp_option prom_options[] = {
 	{ "metrics", OPT_METRICS, "ADDR:PORT", 0, "Serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults to 127.0.0.1; the socket stays in the namespace synacct was started in)", 0 },
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Ports with their own label besides listening ports and --ports: the first N by SYNs (default 100); the rest add into port=\"other\"", 0 },
 	{ "quiet", 'q', NULL, 0, "No table and no JSON (a daemon serving --metrics)", 0 },
-	{ "pin", OPT_PIN, NULL, 0, "Keep programs and counters in bpffs (" "/sys/fs/bpf/synacct/NETNS/IFACE" "): they stay attached and counting after synacct exits, and a restarted synacct continues the same totals; 'synacct detach' removes them", 0 },
+	{ "pin", OPT_PIN, NULL, 0, "Keep programs and counters in bpffs (" "/sys/fs/bpf/synacct/NETNS-INODE/IFACE" "): they stay attached and counting after synacct exits, and a restarted synacct continues the same totals; 'synacct detach' removes them", 0 },
 	{ 0 }
 };
 
@@ -137,6 +137,11 @@ const struct argp sa_prom_argp = {
 
 /* ---- the server ---- */
 
+/* What the page last served for a port's accepted counters. */
+struct served {
+	__u64 accepted, ct_accepted;
+};
+
 struct sa_prom {
 	int fd;
 	char where[INET6_ADDRSTRLEN + 16];
@@ -148,6 +153,7 @@ struct sa_prom {
 	struct sa_portset labeled;
 	unsigned int top, n_top;
 	bool other_shown;
+	struct served *served;	/* per port, and [SA_PROM_OTHER] */
 };
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned int status,
@@ -207,6 +213,13 @@ int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o)
 		sa_err("out of memory");
 		return SA_EXIT_RUNTIME;
 	}
+	/* Pages of it are touched only for ports with a label. */
+	p->served = calloc(SA_PROM_OTHER + 1, sizeof(*p->served));
+	if (!p->served) {
+		free(p);
+		sa_err("out of memory");
+		return SA_EXIT_RUNTIME;
+	}
 	pthread_mutex_init(&p->lock, NULL);
 	p->top = o->top;
 	if (sa->sa_family == AF_INET) {
@@ -228,6 +241,7 @@ int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o)
 		if (p->fd >= 0)
 			close(p->fd);
 		pthread_mutex_destroy(&p->lock);
+		free(p->served);
 		free(p);
 		return SA_EXIT_RUNTIME;
 	}
@@ -273,7 +287,18 @@ void sa_prom_stop(struct sa_prom *p)
 		close(p->fd);
 	pthread_mutex_destroy(&p->lock);
 	free(p->page);
+	free(p->served);
 	free(p);
+}
+
+char *sa_prom_page(struct sa_prom *p)
+{
+	char *page;
+
+	pthread_mutex_lock(&p->lock);
+	page = p->page ? strdup(p->page) : NULL;
+	pthread_mutex_unlock(&p->lock);
+	return page;
 }
 
 /* ---- rendering ---- */
@@ -319,6 +344,7 @@ static void family(FILE *f, const char *name, const char *suffix,
 struct row {
 	__u32 port;			/* SA_PROM_OTHER: port="other" */
 	const struct sa_port_stats *ps;
+	struct served *served;
 };
 
 static void sample_start(FILE *f, const char *name, const char *suffix,
@@ -351,10 +377,18 @@ static bool stage_measured(struct sa_measured m, enum sa_stage_id stage)
 
 /* Accepted since the maps were created: what entered the accept queue
  * minus what is in it now (never below 0: sockets queued before the maps
- * existed were never counted in). */
-static __u64 accepted_total(__u64 established, const struct sa_listener_gauges *g)
+ * existed were never counted in).  The queue is read before the
+ * counters: a connection completed in between is in established but not
+ * yet in the queue, and the next reading gives one less.  A counter must
+ * not go back, so the page serves the most it has served (@last). */
+static __u64 accepted_total(__u64 *last, __u64 established,
+			    const struct sa_listener_gauges *g)
 {
-	return established > g->accept_queue_len ? established - g->accept_queue_len : 0;
+	__u64 v = established > g->accept_queue_len ? established - g->accept_queue_len : 0;
+
+	if (v > *last)
+		*last = v;
+	return *last;
 }
 
 /* The help of a derived figure of @group ("": top level) whose key is
@@ -492,7 +526,8 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 	family(f, "accepted", "_total", "counter", derived_help("", "accepted"));
 	for (size_t r = 0; r < n; r++)
 		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
-			   accepted_total(sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
+			   accepted_total(&rows[r].served->accepted,
+					  sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
 
 #define SA_GAUGE_PROM(name, h)						\
 	family(f, #name, "", "gauge", h);				\
@@ -574,7 +609,8 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 	for (size_t r = 0; r < n; r++)
 		if (sa_follow_of(rows[r].ps)->cookie)
 			sample_u64(f, "container_accepted", "_total", &rows[r], NULL, NULL,
-				   accepted_total(sa_c(rows[r].ps, SA_C_ct_established),
+				   accepted_total(&rows[r].served->ct_accepted,
+						  sa_c(rows[r].ps, SA_C_ct_established),
 						  &sa_follow_of(rows[r].ps)->cg));
 #define SA_CT_GAUGE_PROM(name, h)					\
 	family(f, "container_" #name, "", "gauge", h " (in the followed namespace)"); \
@@ -690,6 +726,16 @@ static int cand_cmp(const void *a, const void *b)
 	return x->port < y->port ? -1 : x->port > y->port;
 }
 
+/* A port gets a label of its own.  One that has counted something was
+ * in "other", which drops by its figures (a reset Prometheus sees once):
+ * "other"'s accepted starts again from what it is now. */
+static void label(struct sa_prom *p, __u32 port, bool seen)
+{
+	sa_portset_add(&p->labeled, port);
+	if (seen)
+		p->served[SA_PROM_OTHER] = (struct served){ 0 };
+}
+
 /* Give labels to listening ports, --ports and the busiest ports up to
  * --metrics-top; labels once given are kept, so a port's series never
  * moves back into "other". */
@@ -706,7 +752,7 @@ static int choose_ports(struct sa_prom *p, const struct sa_snapshot *abs,
 		if (!sa_portset_has(sel, port) || sa_portset_has(&p->labeled, port))
 			continue;
 		if (sa_portset_has(listeners, port) || (seen && !sel->any)) {
-			sa_portset_add(&p->labeled, port);
+			label(p, port, seen);
 			continue;
 		}
 		if (!seen || p->n_top >= p->top)
@@ -725,7 +771,7 @@ static int choose_ports(struct sa_prom *p, const struct sa_snapshot *abs,
 	if (n)	/* qsort(NULL, 0) is undefined behaviour */
 		qsort(c, n, sizeof(*c), cand_cmp);
 	for (size_t i = 0; i < n && p->n_top < p->top; i++, p->n_top++)
-		sa_portset_add(&p->labeled, c[i].port);
+		label(p, c[i].port, true);
 	free(c);
 	return 0;
 }
@@ -785,7 +831,7 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 			}
 			rows = nr;
 		}
-		rows[n++] = (struct row){ port, ps ? ps : &zero_stats };
+		rows[n++] = (struct row){ port, ps ? ps : &zero_stats, &p->served[port] };
 	}
 	/* "other", once it has counted something, stays: its counters only
 	 * grow (but drop when one of its ports gets a label of its own). */
@@ -794,7 +840,8 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 
 		if (nr) {
 			rows = nr;
-			rows[n++] = (struct row){ SA_PROM_OTHER, &other };
+			rows[n++] = (struct row){ SA_PROM_OTHER, &other,
+						  &p->served[SA_PROM_OTHER] };
 		} else {
 			err = -ENOMEM;
 		}
@@ -815,6 +862,7 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 			err = -ENOMEM;
 	}
 	free(rows);
+	free(other.c.heap);
 	free(other.drops);
 	if (err) {
 		free(page);

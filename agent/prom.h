@@ -44,6 +44,8 @@ int sa_prom_start(struct sa_prom *p);
 int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 		   const struct sa_snapshot *abs, const struct sa_portset *sel,
 		   const struct sa_portset *listeners);
+/* A copy of the page as last rendered (free it), NULL before the first. */
+char *sa_prom_page(struct sa_prom *p);
 /* Stop serving and free; NULL is a no-op. */
 void sa_prom_stop(struct sa_prom *p);
 

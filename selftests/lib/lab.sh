@@ -667,3 +667,20 @@ lab_container() {
 ctr_server() {
 	SRV=$CTR lab_server "$@"
 }
+
+# ---- JSON and /metrics ----
+
+# json_metrics_check RECORD PAGE: every number of a JSON record (a file
+# holding one record, e.g. the summary) against the series of a /metrics
+# page of the same run, by the naming rules of docs/metrics.md, whose
+# exclusions are the only numbers allowed no series.  Prints a line per
+# number without its series or with another value, then "checked N"
+# (selftests/lib/json-metrics.awk).
+json_metrics_check() {
+	jq -r 'paths(numbers) as $p |
+		[($p | map(if type == "number" then "[]" else "." + . end) | join("")),
+		 (getpath($p) | tostring),
+		 (if $p[0] == "ports" then getpath(["ports", $p[1], "port"]) | tostring else "" end)] |
+		@tsv' "$1" |
+		awk -f "$SA_ROOT/selftests/lib/json-metrics.awk" "$SA_ROOT/docs/metrics.md" "$2" -
+}

@@ -1,7 +1,8 @@
 #!/bin/bash
 # /metrics: usage errors; the endpoint stays in the namespace synacct was
 # started in; the page is clean under promtool and lists exactly the
-# families of docs/metrics.md; bounded cardinality (--metrics-top, "other")
+# families of docs/metrics.md; every number of a JSON summary has its
+# series on the page of the same run; bounded cardinality (--metrics-top, "other")
 # with exact sums; then a real Prometheus scrapes synacct during an
 # accept-queue overflow and its HTTP API, its alert rules and the console
 # template give the figures the lab's ground truth and nstat give.  Each
@@ -159,7 +160,7 @@ sc_alert_rules() {
 	local out rc
 	out=$(promtool check rules "$SA_ROOT/configs/synacct-alerts.yml" 2>&1); rc=$?
 	t_is "$rc" 0 "promtool check rules configs/synacct-alerts.yml"
-	t_like "$out" "SUCCESS: 7 rules found" "... 7 rules"
+	t_like "$out" "SUCCESS: 9 rules found" "... 9 rules"
 	out=$(promtool test rules "$SA_ROOT/selftests/prometheus/synacct-alerts.test.yml" 2>&1); rc=$?
 	t_is "$rc" 0 "promtool test rules: every alert fires for the port that means it, and only then"
 	[ $rc = 0 ] || echo "$out" | sed 's/^/# /'
@@ -214,6 +215,9 @@ sc_prometheus() {
 		sleep 0.1
 	done
 	t_is "$(pq "synacct_listener_syn_total{port=\"$port\"}")" 0 "$name: Prometheus has the listening port's series before the first SYN"
+	# SYNs to a closed port too: the summary then has stack_drops by reason.
+	out=$(lab_flood --to $SRV_IP4 --port 8199 --count 10 --src-net $SPOOF_NET4)
+	t_is "$out" "sent=10" "$name: 10 SYNs to the closed port 8199"
 	out=$(lab_client --to $SRV_IP4 --port $port --count 30 --timeout-ms 2500)
 	connected=${out#connected=}; connected=${connected%% *}
 	# A sample Prometheus took after synacct's first reading after the clients.
@@ -237,6 +241,9 @@ sc_prometheus() {
 	alerts=$(curl -sf "$PURL/api/v1/alerts" | jq -r --arg p $port \
 		'[.data.alerts[] | select(.labels.port == $p) | .labels.alertname] | sort | join(",")')
 	console=$(curl -sf "$PURL/consoles/synacct.html")
+	# synacct's own page once the lab is quiet and read again (two intervals).
+	lab_settle "$SRV"; sleep 1.1
+	curl -sf "$MURL" >"$LAB_DIR/page.run"
 	scenario_end
 	lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED
 	sent=$(cli_sent)
@@ -264,6 +271,15 @@ sc_prometheus() {
 	t_is "$(summary listen_drops.accept_queue_full $port),$(summary nic_syn $port),$(summary established $port)" \
 		"${P[accept_queue_full]},${P[nic_syn]},${P[established]}" \
 		"$name: Prometheus == synacct's own JSON summary"
+	# Every number of the summary record has its series on the page of the
+	# same run, with the same value (new maps: the totals are the run's);
+	# only the exclusions docs/metrics.md lists have none.
+	jq -c 'select(.type == "summary")' "$SA_OUT" >"$LAB_DIR/summary.json"
+	out=$(json_metrics_check "$LAB_DIR/summary.json" "$LAB_DIR/page.run")
+	t_is "$(grep -v '^checked ' <<<"$out")" "" \
+		"$name: every number of the summary has its series on the page, same value ($(sed -n 's/^checked //p' <<<"$out") numbers; docs/metrics.md's exclusions only)"
+	t_is "$(summary '.stack_drops.NO_SOCKET' 8199),$(grep -c '^synacct_stack_drops_total{port="8199",reason="NO_SOCKET"} 10$' "$LAB_DIR/page.run")" \
+		"10,1" "$name: ... stack_drops.NO_SOCKET of port 8199 among them, 10 on both"
 	t_is "$alerts" "SynacctAcceptQueueFull,SynacctListenerLosingSyns" \
 		"$name: alerts pending for port $port: accept queue full, losing SYNs at the listener"
 

@@ -7,13 +7,14 @@
 #   selftests/t/65-config.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(keys bad_files file_run example_config)
+LAB_SCENARIOS=(keys bad_files file_run iface_twice example_config)
 EXAMPLE=$SA_ROOT/configs/synacct.conf
 
-# Keys: the long options of --help but argp's own and --config itself.
+# Keys: the long options of --help (its option rows, not the commands'
+# usage lines above them) but argp's own and --config itself.
 sc_keys() {
 	local key out want
-	"$SYNACCT" --help | grep -o -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u |
+	"$SYNACCT" --help | sed -n 's/^ *\(-[a-zA-Z?], \)\{0,1\}--\([a-z][a-z-]*\).*/\2/p' | sort -u |
 		grep -vx 'help\|usage\|version\|config' >"$LAB_DIR/options"
 	sed -n 's/^#\{0,1\}\([a-z][a-z-]*\) = .*/\1/p' "$EXAMPLE" | sort -u >"$LAB_DIR/keys"
 	t_is "$(diff "$LAB_DIR/options" "$LAB_DIR/keys" && echo same)" same \
@@ -52,6 +53,11 @@ sc_bad_files() {
 	bad "iface = $SRV_IF\nports = 80,x\n" "2: invalid port list '80,x': expected e.g. 80,443,8000-8100" "bad port list"
 	bad "[synacct]\niface = $SRV_IF\n[other]\n" "3: unknown section [other]: keys go before any section or in [synacct]" "unknown section, even empty"
 	bad "iface = $SRV_IF\njust words\n" "2: not an INI line: expected key = value" "not an INI line"
+	# inih would join an indented line to the value above it.
+	bad "iface = $SRV_IF\ninterval = 1\n  duration = 5\n" "3: indented line: start it at the beginning of the line (an indented line would continue the value above)" "an indented key"
+	bad "[synacct]\niface = $SRV_IF\n\t[other]\n" "3: indented line: start it at the beginning of the line (an indented line would continue the value above)" "an indented section"
+	bad "iface = $SRV_IF\ninterval = 1\n# c\ninterval = 2\n" "4: interval given twice (first on line 2): it takes one value" "a key given twice"
+	bad "iface = $SRV_IF\njson = yes\njson = no\n" "3: json given twice (first on line 2): it takes one value" "a flag given twice"
 	bad "iface = $SRV_IF\nconfig = /etc/x\n" "2: unknown key 'config': keys are the long options of synacct --help" "config in a config"
 	err=$("$SYNACCT" --config "$LAB_DIR/nope.conf" 2>&1 >/dev/null); rc=$?
 	t_is "$rc:$err" "2:synacct: cannot read config file $LAB_DIR/nope.conf: No such file or directory" "a missing file: exit 2"
@@ -80,6 +86,16 @@ EOC
 		"-d 0.5 overrides duration = 30 (ran ${ms} ms)"
 	t_is "$(jq -s '[.[] | select(.type == "interval")] | length >= 2' <<<"$out")" true \
 		"interval = 0.2 from the file: several interval records in 0.5 s"
+}
+
+# iface repeats (one interface each time); an indented comment is a comment.
+sc_iface_twice() {
+	local out rc
+	printf 'netns = %s\niface = %s\n    # the namespace loopback too\niface = lo\n' "$SRV" "$SRV_IF" >"$LAB_DIR/two.conf"
+	out=$("$SYNACCT" --config "$LAB_DIR/two.conf" --json -d 0.3 2>"$LAB_DIR/two.err"); rc=$?
+	t_is "$rc:$(cat "$LAB_DIR/two.err")" "0:" "iface twice and an indented comment: accepted"
+	t_is "$(jq -r 'select(.type == "start") | .ifaces | join(",")' <<<"$out")" "$SRV_IF,lo" \
+		"... both interfaces watched, in order"
 }
 
 # The example config, with the host-specific keys overridden.

@@ -153,6 +153,12 @@ synacct_container_total{port=\"$port\",counter=\"syn_queued\"} $(cli_sent)
 synacct_container_total{port=\"$port\",counter=\"established\"} 20
 synacct_container_info{port=\"$port\",netns=\"$CTR\",to_port=\"80\"} 1" \
 				"$name: /metrics: the container's figures and its name, as in JSON"
+			# Every number of the summary (the container's, NAT's
+			# included) has its series, with its value (60-metrics.t).
+			jq -c 'select(.type == "summary")' "$SA_OUT" >"$LAB_DIR/summary.json"
+			out=$(json_metrics_check "$LAB_DIR/summary.json" "$LAB_DIR/page")
+			t_is "$(grep -v '^checked ' <<<"$out")" "" \
+				"$name: /metrics: every number of the summary has its series, same value ($(sed -n 's/^checked //p' <<<"$out") numbers)"
 			if command -v promtool >/dev/null; then
 				t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
 					"$name: /metrics: clean under promtool check metrics"
@@ -529,6 +535,7 @@ sc_hostile_name() {
 	CTR=$CTR4 fwd_end
 	lab_server_stop $srv $cnt
 	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	# (Python's lines start at the margin: it refuses an indented block.)
 	t_is "$(python3 -c '
 import json, sys
 n = 0

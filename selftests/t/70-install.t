@@ -1,8 +1,10 @@
 #!/bin/bash
 # make install (PREFIX, DESTDIR) and the systemd unit: the files land where
-# they should, the unit is clean under systemd-analyze verify, and synacct
-# runs with exactly the unit's capabilities and system calls (measured:
-# each capability left out costs what the unit's comment says).  Each
+# they should, the unit is clean under systemd-analyze verify, its sandbox
+# keeps the capabilities it names (systemd-analyze security) and gives
+# synacct its lock directory, and synacct runs with exactly the unit's
+# capabilities and system calls (measured: each capability left out costs
+# what the unit's comment says).  Each
 # scenario runs in a lab of its own (and installs into it):
 #   selftests/t/70-install.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
@@ -28,7 +30,7 @@ staged() {
 }
 
 sc_install() {
-	local f
+	local f out rc
 	stage_install
 	t_is $? 0 "make install DESTDIR=... PREFIX=/usr"
 	for f in usr/sbin/synacct:755 usr/share/man/man8/synacct.8:644 etc/synacct/synacct.conf:644 \
@@ -38,6 +40,17 @@ sc_install() {
 	done
 	t_is "$(grep '^ExecStart=' "$UNIT")" "ExecStart=/usr/sbin/synacct --config /etc/synacct/synacct.conf --pin" \
 		"the unit runs the installed binary with the installed config"
+	# The installed alert rules: Prometheus loads them, and they are the ones
+	# promtool test rules checks in 60-metrics.t.
+	if command -v promtool >/dev/null; then
+		out=$(promtool check rules "$INST/usr/share/synacct/synacct-alerts.yml" 2>&1); rc=$?
+		t_like "$rc:$out" "^0:.*SUCCESS: 9 rules found" "promtool check rules: the installed alert rules load (9 rules)"
+		cmp -s "$INST/usr/share/synacct/synacct-alerts.yml" "$SA_ROOT/configs/synacct-alerts.yml"
+		t_is $? 0 "... and are configs/synacct-alerts.yml, which promtool test rules checks (60-metrics.t)"
+	else
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP promtool is not installed (Debian: prometheus)"
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP promtool is not installed (Debian: prometheus)"
+	fi
 	echo "# mine" >>"$INST/etc/synacct/synacct.conf"
 	make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >/dev/null 2>&1
 	t_is "$(tail -1 "$INST/etc/synacct/synacct.conf")" "# mine" "a second install keeps the administrator's config"
@@ -49,7 +62,7 @@ sc_install() {
 # systemd-analyze verify: the staged unit, its binary path made to point
 # into the staging root (verify checks that the command exists).
 sc_unit_verify() {
-	local out rc
+	local out rc kept rundir
 	staged
 	if command -v systemd-analyze >/dev/null; then
 		mkdir -p "$LAB_DIR/verify"
@@ -59,6 +72,29 @@ sc_unit_verify() {
 	else
 		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze is not installed (Debian: systemd)"
 	fi
+
+	# The sandbox as systemd applies it: systemd-analyze security reads the
+	# unit offline and evaluates the bounding set that results (not just
+	# CapabilityBoundingSet=: ProtectKernelLogs=, for one, takes CAP_SYSLOG
+	# out, and with it the listener's verdicts).
+	if command -v systemd-analyze >/dev/null &&
+		systemd-analyze security --offline=yes --json=short "$LAB_DIR/verify/synacct.service" \
+			>"$LAB_DIR/security.json" 2>"$LAB_DIR/security.err"; then
+		kept=$(jq -r '[.[] | select(.name | test("^CapabilityBoundingSet=~CAP_(SYS_ADMIN|NET_ADMIN|SYSLOG)$")) |
+			select(.set == false) | .name | sub(".*~"; "")] | sort | join(" ")' "$LAB_DIR/security.json")
+		t_is "$kept" "CAP_NET_ADMIN CAP_SYSLOG CAP_SYS_ADMIN" \
+			"systemd-analyze security --offline: the sandbox keeps CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_SYSLOG in the bounding set"
+		t_is "$(jq -r '.[] | select(.name == "ProtectSystem=") | .description' "$LAB_DIR/security.json")" \
+			"Service has strict read-only access to the OS file hierarchy" "... and /run is read-only (ProtectSystem=strict)"
+	else
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze security --offline is not available (systemd 250+)"
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze security --offline is not available (systemd 250+)"
+	fi
+	# ... so systemd must make the directory of synacct's interface locks
+	# (agent/claim.c), which synacct cannot make under a read-only /run.
+	rundir=$(sed -n 's/^#define SA_RUN_DIR "\(.*\)"$/\1/p' "$SA_ROOT/agent/claim.c")
+	t_is "/run/$(sed -n 's/^RuntimeDirectory=//p' "$UNIT")" "$rundir" \
+		"RuntimeDirectory= is synacct's lock directory ($rundir)"
 }
 
 # ---- capabilities ----

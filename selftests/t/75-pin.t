@@ -2,7 +2,10 @@
 # --pin: a flood runs across a kill -9 and a restart, and the totals are
 # every SYN sent (== nstat): the programs counted while no synacct ran.
 # State pinned by an incompatible synacct is refused, naming `synacct
-# detach`; `synacct detach` removes everything --pin left.
+# detach`; `synacct detach` removes everything --pin left.  State pinned
+# under this namespace's inode by another namespace (its cookie) is
+# replaced; `synacct detach --pin-dir` removes what a deleted namespace
+# left.
 #
 # Each scenario gets a bpffs of its own: a private mount namespace (the
 # host's bpffs untouched) with a fresh bpffs on /sys/fs/bpf, unmounted by
@@ -15,7 +18,8 @@ fi
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(detach_usage restart_mid_flood detach foreign_filters service_capabilities
-	incompatible_layout incompatible_map foreign_dir killed_unpinned_xdp)
+	incompatible_layout incompatible_map foreign_dir killed_unpinned_xdp reused_inode
+	gone_netns)
 LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 LAB_REQUIRE=require_pin
 LAB_TEARDOWN=pin_teardown
@@ -220,7 +224,11 @@ sc_service_capabilities() {
 	# or without capabilities; it falls back to attaching the program alone.)
 	t_is "$?:$(grep -v '^libbpf: ' "$LAB_DIR/caps.err")" "0:" "--pin with only the unit's capabilities ($caps): exit 0, no error of synacct's"
 	t_is "$(ls "$DIR" | wc -l)" $N_PINS "... and pinned its $N_PINS objects"
-	"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+	"$SYNACCT" detach --pin-dir "$DIR/"
+	t_is "$?:$(ip netns exec "$SRV" ip -j link show dev "$SRV_IF" | jq -r '.[0].xdp != null')" "0:false" \
+		"synacct detach --pin-dir DIR/ (its namespace alive): exit 0, no XDP program left"
+	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact),$(ls /sys/fs/bpf/synacct/)" "0," \
+		"... no TC filter nor clsact qdisc, nothing left in /sys/fs/bpf/synacct"
 }
 
 # ---- state of an incompatible synacct ----
@@ -293,6 +301,91 @@ sc_killed_unpinned_xdp() {
 	"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
 	t_is "$?:$(ip netns exec "$SRV" ip -j link show dev "$SRV_IF" | jq -r '.[0].xdp != null')" "0:false" \
 		"synacct detach removes synacct's XDP program, the killed one's too"
+}
+
+# ---- a namespace that had this inode before ----
+
+# ids ATTR PIN...: the program (prog_id) or map (id) ids of pins.
+ids() {
+	local attr=$1 f kind=link
+	shift
+	[ "$attr" = id ] && kind=map
+	for f in "$@"; do
+		bpftool $kind show pinned "$f" -j 2>/dev/null | jq -r ".$attr"
+	done | sort -n | tr '\n' ' '
+}
+# alive KIND ID...: those of the ids the kernel still has (at most 3 s
+# for the last references to go).
+alive() {
+	local kind=$1 i id left
+	shift
+	for ((i = 0; i < 30; i++)); do
+		left=$(for id in "$@"; do bpftool $kind show id $id >/dev/null 2>&1 && echo $id; done | tr '\n' ' ')
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	echo "$left"
+}
+
+# The kernel gives a dead namespace's inode to a new one; the directory
+# is named by the inode, the meta map holds the cookie (never reused).
+# Here the namespace lives on and its meta says another cookie: what a
+# restart in a new namespace with the old one's inode sees.
+sc_reused_inode() {
+	local old_progs
+	pin_init
+	start_quiet
+	lab_flood --to $SRV_IP4 --port 9300 --count 20 --src-net $SPOOF_NET4 >/dev/null
+	sleep 0.6
+	t_is "$(metric synacct_nic_syn_total 'port="9300"')" 20 "pinned: 20 SYNs to port 9300"
+	kill -TERM $QPID; wait $QPID
+	old_progs=$(ids prog_id "$DIR"/link_*)
+	bpftool map update pinned "$DIR/meta" key 1 0 0 0 value 1 0 0 0 0 0 0 0
+	start_quiet
+	t_is "$?:$(grep -c 'pinned in a network namespace' "$LAB_DIR/q.err")" "0:1" \
+		"--pin over state of another namespace's cookie: starts, and says so once"
+	t_like "$(grep 'pinned in a network namespace' "$LAB_DIR/q.err")" \
+		"^synacct: $DIR was pinned in a network namespace that no longer exists \(cookie 1; this one, which has its inode now, is [0-9]+\): removing its programs and counters, counting afresh$" \
+		"... naming the cookies, and what it does"
+	lab_flood --to $SRV_IP4 --port 9300 --count 10 --src-net $SPOOF_NET4 >/dev/null
+	sleep 0.6
+	t_is "$(metric synacct_nic_syn_total 'port="9300"'),$(metric synacct_stack_drops_total 'port="9300",reason="NO_SOCKET"')" "10,10" \
+		"... counts afresh: 10 SYNs, not 30 (new maps, new stack links)"
+	t_is "$(alive prog $old_progs)" "" "... the old stack links' programs are gone ($(wc -w <<<"$old_progs"))"
+	kill -TERM $QPID; wait $QPID
+	"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+}
+
+# ---- pinned state of a namespace that is gone ----
+
+# Pinned in a namespace that is then deleted: its interface took XDP and
+# TC along, the stack's links keep running (tracepoints are global), and
+# no --netns can name it any more: synacct detach --pin-dir can.
+sc_gone_netns() {
+	local gone gdir g_links g_progs g_maps err rc
+	pin_init
+	expected_pins
+	gone=sa-$$-gone
+	lab_netns_add "$gone" && ip -n "$gone" link add sa-gone0 type veth peer name sa-gone1 &&
+		ip -n "$gone" link set sa-gone0 up && ip -n "$gone" link set sa-gone1 up ||
+		{ echo "Bail out! cannot make namespace $gone"; exit 1; }
+	gdir=/sys/fs/bpf/synacct/$(ip netns exec "$gone" stat -L -c %i /proc/self/ns/net)/sa-gone0
+	"$SYNACCT" --netns "$gone" --iface sa-gone0 --pin --json -d 0.3 >/dev/null 2>"$LAB_DIR/gone.err"
+	t_is "$?:$(grep -v '^libbpf: ' "$LAB_DIR/gone.err")" "0:" "--pin in namespace $gone, exits"
+	g_links=$(cd "$gdir" && ls link_* | wc -l)
+	g_progs=$(ids prog_id "$gdir"/link_*)
+	g_maps=$(ids id $(ls -d "$gdir"/* | grep -v '/link_'))
+	t_is "$(wc -w <<<"$g_progs"),$(wc -w <<<"$g_maps")" "$g_links,$((N_PINS - g_links))" \
+		"... left its links' programs and its maps pinned in $gdir"
+	ip netns del "$gone"
+	err=$("$SYNACCT" detach --netns "$gone" --iface sa-gone0 2>&1); rc=$?
+	t_like "$rc:$err" "^2:synacct: network namespace '$gone' not found" "namespace deleted: detach --netns cannot name it"
+	t_is "$(alive prog $g_progs | wc -w)" "$g_links" "... while its $g_links stack links still run"
+	err=$("$SYNACCT" detach --pin-dir "$gdir" 2>&1); rc=$?
+	t_is "$rc:$err" "0:" "synacct detach --pin-dir of the gone namespace: exit 0"
+	t_is "$(ls /sys/fs/bpf/synacct/)" "" "... nothing left in /sys/fs/bpf/synacct"
+	t_is "$(alive prog $g_progs)" "" "... none of its programs left in the kernel (bpftool prog show id)"
+	t_is "$(alive map $g_maps)" "" "... none of its maps"
 }
 
 lab_main "$@"

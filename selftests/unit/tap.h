@@ -77,5 +77,6 @@ void suite_sysctl(void);
 void suite_snapshot(void);
 void suite_reconcile(void);
 void suite_escape(void);
+void suite_prom(void);
 
 #endif /* SA_TAP_H */

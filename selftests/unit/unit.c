@@ -21,6 +21,7 @@ static const struct {
 	{ "snapshot", suite_snapshot },
 	{ "reconcile", suite_reconcile },
 	{ "escape", suite_escape },
+	{ "prom", suite_prom },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_prom.c - the /metrics page (agent/prom.c) rendered from hand-made
+ * readings: synacct_accepted_total is established minus the accept queue,
+ * read a moment apart, and a reading that gives less than the last must
+ * not take the counter back (per port, for the container's too); the
+ * "other" row starts again when one of its ports gets a label of its own.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "prom.h"
+#include "tap.h"
+
+/* main.c's, which the unit tests do not link. */
+const char *argp_program_version = "synacct unit";
+
+/* The value of series @s ("name{labels}") on @page, or -1 if absent. */
+static long long value_of(const char *page, const char *s)
+{
+	size_t len = strlen(s);
+
+	for (const char *l = page; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, s, len) && l[len] == ' ')
+			return strtoll(l + len + 1, NULL, 10);
+	return -1;
+}
+
+struct fixture {
+	struct sa_prom *p;
+	struct sa_report_ctx rc;
+	struct sa_snapshot *s;
+	struct sa_portset sel, listeners;
+	char *page;
+};
+
+/* Render @f's snapshot; the page in f->page. */
+static bool render(struct fixture *f)
+{
+	free(f->page);
+	f->page = NULL;
+	if (sa_prom_update(f->p, &f->rc, f->s, &f->sel, &f->listeners))
+		return false;
+	f->page = sa_prom_page(f->p);
+	return f->page != NULL;
+}
+
+static void set(struct sa_port_stats *ps, __u64 established, __u64 queue)
+{
+	if (sa_c_set(ps, SA_C_established, established))
+		diag("out of memory");	/* the values checked then differ */
+	ps->g.accept_queue_len = queue;
+}
+
+void suite_prom(void)
+{
+	static const char *const hooks[] = { "xdp", "iter/tcp" };
+	static const char *const ifaces[] = { "eth0" };
+	struct sa_prom_opts o = { .listen = "127.0.0.1:0", .top = 0 };
+	struct sockaddr_in *in = (struct sockaddr_in *)&o.addr;
+	struct fixture f = {
+		.rc = { .ifaces = ifaces, .n_ifaces = 1, .hooks = hooks, .n_hooks = 2,
+			.xdp_mode = "skb",
+			.m = { .nic = true, .stack = true, .follow = true } },
+	};
+	struct sa_port_stats *web, *ctr, *a, *b;
+	struct sa_port_follow *fw;
+
+	/* Any free port of the loopback: the page is read, not served. */
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	o.addrlen = sizeof(*in);
+	f.s = sa_snapshot_new();
+	if (!ok(f.s && sa_prom_listen(&f.p, &o) == 0 && f.p, "a metrics endpoint on 127.0.0.1"))
+		goto cleanup;
+	f.sel.any = true;
+	sa_portset_parse(&f.listeners, "8080,8081");
+	ok(sa_prom_page(f.p) == NULL, "no page before the first reading");
+
+	web = sa_snapshot_port(f.s, 8080);
+	ctr = sa_snapshot_port(f.s, 8081);
+	fw = sa_port_follow(ctr);
+	if (!ok(web && ctr && fw, "ports 8080, 8081 (followed into a container)"))
+		goto cleanup;
+	fw->cookie = 1;
+	fw->netns = "ctr";
+	fw->port = 80;
+
+	set(web, 10, 3);
+	sa_c_set(ctr, SA_C_ct_established, 6);
+	fw->cg.accept_queue_len = 1;
+	if (!ok(render(&f), "render a reading"))
+		goto cleanup;
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 7,
+	       "accepted: established 10 - accept queue 3");
+	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 5,
+	       "container accepted: established 6 - accept queue 1");
+
+	/* The queue read before the counters: one connection completed in
+	 * between shows in the queue only now. */
+	set(web, 10, 4);
+	fw->cg.accept_queue_len = 2;
+	render(&f);
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 7,
+	       "a reading giving 10 - 4 = 6: accepted stays 7, never back");
+	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 5,
+	       "... the container's too (6 - 2 = 4: stays 5)");
+	is_int(value_of(f.page, "synacct_accept_queue_len{port=\"8080\"}"), 4,
+	       "... while the queue gauge is the reading's, 4");
+
+	set(web, 13, 4);
+	sa_c_set(ctr, SA_C_ct_established, 9);
+	render(&f);
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 9,
+	       "then established 13 - queue 4: accepted 9, up again");
+	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 7,
+	       "... the container's 9 - 2 = 7");
+
+	/* Ports without a label add into "other" (--metrics-top 0). */
+	a = sa_snapshot_port(f.s, 9000);
+	b = sa_snapshot_port(f.s, 9001);
+	if (!ok(a && b, "ports 9000, 9001"))
+		goto cleanup;
+	set(a, 5, 0);
+	set(b, 3, 0);
+	/* Three counters: "other" holds them on the heap (snapshot.h). */
+	sa_c_set(a, SA_C_nic_syn, 20);
+	sa_c_set(a, SA_C_tc_syn, 20);
+	sa_c_set(b, SA_C_nic_syn, 4);
+	render(&f);
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"other\"}"), 8,
+	       "other: 9000 and 9001, 5 + 3");
+	is_int(value_of(f.page, "synacct_nic_syn_total{port=\"other\"}"), 24,
+	       "... nic_syn 20 + 4");
+	/* 9001 gets a listener, and a label: "other" is 9000 alone, a reset
+	 * Prometheus sees once, not a counter held at 8. */
+	sa_portset_add(&f.listeners, 9001);
+	set(a, 6, 0);
+	render(&f);
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"9001\"}"), 3,
+	       "9001 with a label of its own: 3");
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"other\"}"), 6,
+	       "other drops to 9000's 6 (a reset), not held at 8");
+	set(a, 6, 1);
+	render(&f);
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"other\"}"), 6,
+	       "... and from there never back (6 - 1 = 5: stays 6)");
+
+cleanup:
+	free(f.page);
+	sa_prom_stop(f.p);
+	sa_snapshot_free(f.s);
+}
