@@ -345,6 +345,7 @@ struct row {
 	__u32 port;			/* SA_PROM_OTHER: port="other" */
 	const struct sa_port_stats *ps;
 	struct served *served;
+	struct sa_port_view v;		/* reconciled once, for its gaps */
 };
 
 static void sample_start(FILE *f, const char *name, const char *suffix,
@@ -475,25 +476,9 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 	}
 }
 
-/* An unexplained figure of the view by its key (SA_DERIVED). */
-static __s64 gap_value(const struct sa_port_view *v, const char *key)
-{
-	if (!strcmp(key, "nic_to_tc"))
-		return v->unexplained_nic_to_tc;
-	if (!strcmp(key, "tc_to_listener"))
-		return v->unexplained_tc_to_listener;
-	if (!strcmp(key, "at_listener"))
-		return v->unexplained_at_listener;
-	if (!strcmp(key, "to_container"))
-		return v->unexplained_to_container;
-	if (!strcmp(key, "at_container_listener"))
-		return v->unexplained_at_container_listener;
-	return v->unexplained_synack_sent;
-}
-
 /* The figures the reconciler derives, the stack's drops by reason, and
  * the listeners' gauges. */
-static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies,
+static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 			 const struct row *rows, size_t n)
 {
 	const char *reason_label = sa_group_label("stack_drops");
@@ -538,34 +523,27 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc, int syncookies
 
 	family(f, "cookie_mode", "", "gauge",
 	       "1 while the port answers with SYN cookies (cookies sent, or tcp_syncookies=2)");
-	for (size_t r = 0; r < n; r++) {
-		struct sa_port_view v = { .port = rows[r].port };
-
-		sa_reconcile_port(rows[r].ps, rc->m, syncookies, &v);
-		sample_u64(f, "cookie_mode", "", &rows[r], NULL, NULL, v.cookie_mode);
-	}
+	for (size_t r = 0; r < n; r++)
+		sample_u64(f, "cookie_mode", "", &rows[r], NULL, NULL, rows[r].v.cookie_mode);
 
 	used = snprintf(help, sizeof(help),
 			"SYNs no stage accounts for, by %s (signed; 0 when the funnel adds up):",
 			gap_label);
 #define SA_GAP_HELP(name, group, key, metric, h)				\
-	if (!strcmp(#group, "unexplained") && used < sizeof(help))	\
+	if (used < sizeof(help))					\
 		used += snprintf(help + used, sizeof(help) - used, " %s = %s;", #key, h);
-	SA_DERIVED(SA_GAP_HELP)
+	SA_UNEXPLAINED(SA_GAP_HELP)
 #undef SA_GAP_HELP
 	family(f, "unexplained", "", "gauge", help);
+	/* Every gap of SA_UNEXPLAINED; the one XDP closes only with it. */
 	for (size_t r = 0; r < n; r++) {
-		struct sa_port_view v = { .port = rows[r].port };
-
-		sa_reconcile_port(rows[r].ps, rc->m, syncookies, &v);
 #define SA_GAP_SAMPLE(name, group, key, metric, h)				\
-		if (!strcmp(#group, "unexplained") &&			\
-		    (rc->m.nic || strcmp(#key, "nic_to_tc"))) {		\
+		if (SA_D_##name != SA_D_unexplained_nic_to_tc || rc->m.nic) {	\
 			sample_start(f, "unexplained", "", &rows[r]);	\
 			fprintf(f, ",%s=\"%s\"} %lld\n", gap_label, #key,	\
-				(long long)gap_value(&v, #key));	\
+				(long long)rows[r].v.name);		\
 		}
-		SA_DERIVED(SA_GAP_SAMPLE)
+		SA_UNEXPLAINED(SA_GAP_SAMPLE)
 #undef SA_GAP_SAMPLE
 	}
 }
@@ -831,7 +809,8 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 			}
 			rows = nr;
 		}
-		rows[n++] = (struct row){ port, ps ? ps : &zero_stats, &p->served[port] };
+		rows[n++] = (struct row){ port, ps ? ps : &zero_stats, &p->served[port],
+					  { .port = port } };
 	}
 	/* "other", once it has counted something, stays: its counters only
 	 * grow (but drop when one of its ports gets a label of its own). */
@@ -841,11 +820,14 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 		if (nr) {
 			rows = nr;
 			rows[n++] = (struct row){ SA_PROM_OTHER, &other,
-						  &p->served[SA_PROM_OTHER] };
+						  &p->served[SA_PROM_OTHER], { 0 } };
 		} else {
 			err = -ENOMEM;
 		}
 	}
+	/* Reconciled once per row: the gaps and cookie mode. */
+	for (size_t r = 0; r < n && !err && rc->m.stack; r++)
+		sa_reconcile_port(rows[r].ps, rc->m, abs->tcp_syncookies, &rows[r].v);
 	if (!err) {
 		f = open_memstream(&page, &len);
 		if (!f)
@@ -854,7 +836,7 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 	if (!err) {
 		render_counters(f, rc->m, rows, n);
 		if (rc->m.stack) {
-			render_stack(f, rc, abs->tcp_syncookies, rows, n);
+			render_stack(f, rc, rows, n);
 			render_paths(f, rc->m, rows, n);
 		}
 		render_host(f, rc, abs);
