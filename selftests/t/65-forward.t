@@ -42,6 +42,27 @@ nat_table() {
 pid_nstat() { nsenter --net="$1" nstat -saz 2>/dev/null | awk 'NR > 1 && NF >= 2 { print $1, $2 }'; }
 ctr_delta() { nstat_delta "$LAB_DIR/ctr.0" "$LAB_DIR/ctr.1" "$1"; }
 
+# routed_container NS N WHAT: a second container, namespace NS behind the
+# veth pair sa-hN (the host's end) / sa-cN, at 198.18.(N+1).2/24, routed
+# through the host, with fixed neighbours and no chatter of its own.
+routed_container() {
+	local ns=$1 n=$2 what=$3 net=198.18.$(($2 + 1)) hmac cmac
+	lab_netns_add "$ns" &&
+	ip link add sa-h$n netns "$SRV" type veth peer name sa-c$n netns "$ns" &&
+	ip -n "$SRV" addr add $net.1/24 dev sa-h$n &&
+	ip -n "$ns" addr add $net.2/24 dev sa-c$n &&
+	ip -n "$SRV" link set sa-h$n up && ip -n "$ns" link set sa-c$n up &&
+	ip -n "$ns" link set lo up &&
+	ip -n "$ns" route add 198.18.0.0/24 via $net.1 ||
+		{ echo "Bail out! cannot build $what"; exit 1; }
+	hmac=$(ip -n "$SRV" -j link show dev sa-h$n | jq -r '.[0].address')
+	cmac=$(ip -n "$ns" -j link show dev sa-c$n | jq -r '.[0].address')
+	ip -n "$SRV" neigh replace $net.2 lladdr "$cmac" dev sa-h$n nud permanent &&
+	ip -n "$ns" neigh replace $net.1 lladdr "$hmac" dev sa-c$n nud permanent ||
+		{ echo "Bail out! cannot set $what's neighbours"; exit 1; }
+	lab_quiet "$SRV" sa-h$n "$ns" sa-c$n
+}
+
 # fwd_begin/fwd_end: scenario_begin/end plus the container's nstat.
 fwd_begin() { lab_nstat "$CTR" >"$LAB_DIR/ctr.0"; scenario_begin "$@"; }
 fwd_end() { scenario_end; lab_nstat "$CTR" >"$LAB_DIR/ctr.1"; }
@@ -426,24 +447,11 @@ sc_no_follow() {
 # its process and named pid:PID; let go when it is gone, so that synacct
 # never keeps a dead container's namespace (and its veth) alive.
 sc_unnamed_container() {
-	local CTR3 h3mac c3mac srv cnt ctr3_ns name out i veth_gone
+	local CTR3 srv cnt ctr3_ns name out i veth_gone
 	lab_container
 	nat_table
 	CTR3=sa-$$-ctr3
-	lab_netns_add "$CTR3" &&
-	ip link add sa-h3 netns "$SRV" type veth peer name sa-c3 netns "$CTR3" &&
-	ip -n "$SRV" addr add 198.18.4.1/24 dev sa-h3 &&
-	ip -n "$CTR3" addr add 198.18.4.2/24 dev sa-c3 &&
-	ip -n "$SRV" link set sa-h3 up && ip -n "$CTR3" link set sa-c3 up &&
-	ip -n "$CTR3" link set lo up &&
-	ip -n "$CTR3" route add 198.18.0.0/24 via 198.18.4.1 ||
-		{ echo "Bail out! cannot build the unnamed container"; exit 1; }
-	h3mac=$(ip -n "$SRV" -j link show dev sa-h3 | jq -r '.[0].address')
-	c3mac=$(ip -n "$CTR3" -j link show dev sa-c3 | jq -r '.[0].address')
-	ip -n "$SRV" neigh replace 198.18.4.2 lladdr "$c3mac" dev sa-h3 nud permanent &&
-	ip -n "$CTR3" neigh replace 198.18.4.1 lladdr "$h3mac" dev sa-c3 nud permanent ||
-		{ echo "Bail out! cannot set the unnamed container's neighbours"; exit 1; }
-	lab_quiet "$SRV" sa-h3 "$CTR3" sa-c3
+	routed_container "$CTR3" 3 "the unnamed container"
 	dnat_to 4 8684 198.18.4.2 80
 	CTR=$CTR3 ctr_server 80 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
@@ -505,25 +513,12 @@ sc_table() {
 # it visibly, the JSON stays valid UTF-8, the verdict and /metrics carry
 # the same escaped name.
 sc_hostile_name() {
-	local srv cnt out name h4mac c4mac label
+	local srv cnt out name label
 	lab_container	# the host forwards
 	nat_table
 	CTR4=sa-$$$'-\e[2J\e]0;x\a$(id);\'"\xff\\\xc2\x9b\n-'
 	SHOWN="sa-$$-\\x1b[2J\\x1b]0;x\\x07\$(id);'\"\\xff\\\\\\xc2\\x9b\\x0a-"
-	lab_netns_add "$CTR4" &&
-	ip link add sa-h4 netns "$SRV" type veth peer name sa-c4 netns "$CTR4" &&
-	ip -n "$SRV" addr add 198.18.5.1/24 dev sa-h4 &&
-	ip -n "$CTR4" addr add 198.18.5.2/24 dev sa-c4 &&
-	ip -n "$SRV" link set sa-h4 up && ip -n "$CTR4" link set sa-c4 up &&
-	ip -n "$CTR4" link set lo up &&
-	ip -n "$CTR4" route add 198.18.0.0/24 via 198.18.5.1 ||
-		{ echo "Bail out! cannot build the hostile-named container"; exit 1; }
-	h4mac=$(ip -n "$SRV" -j link show dev sa-h4 | jq -r '.[0].address')
-	c4mac=$(ip -n "$CTR4" -j link show dev sa-c4 | jq -r '.[0].address')
-	ip -n "$SRV" neigh replace 198.18.5.2 lladdr "$c4mac" dev sa-h4 nud permanent &&
-	ip -n "$CTR4" neigh replace 198.18.5.1 lladdr "$h4mac" dev sa-c4 nud permanent ||
-		{ echo "Bail out! cannot set the hostile-named container's neighbours"; exit 1; }
-	lab_quiet "$SRV" sa-h4 "$CTR4" sa-c4
+	routed_container "$CTR4" 4 "the hostile-named container"
 	dnat_to 4 8784 198.18.5.2 80
 	name="DNAT :8784 -> a namespace with a hostile name"
 	CTR=$CTR4 ctr_server 80 --accept all
