@@ -178,3 +178,17 @@ const char *sa_shell_str(const char *s, char *buf, size_t len)
 		snprintf(buf, len, "NAME");
 	return buf;
 }
+
+int sa_utf8_cut(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return (int)n;
+	/* s[max] is the first byte left out: back off while it continues a
+	 * character (10xxxxxx), i.e. the cut is inside one. */
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}

@@ -23,5 +23,8 @@ const char *sa_json_str(const char *s, char *buf, size_t len);
  * never interprets (and not starting with '-'), else single-quoted, or $'...' with \xNN when it holds
  * anything but printable ASCII.  The result is printable ASCII. */
 const char *sa_shell_str(const char *s, char *buf, size_t len);
+/* How many bytes of @s to print to show at most @max of them without
+ * cutting a UTF-8 character in two (for a "%.*s" that shortens a name). */
+int sa_utf8_cut(const char *s, size_t max);
 
 #endif /* SYNACCT_ESCAPE_H */

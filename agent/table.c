@@ -284,15 +284,16 @@ static void print_path(struct wrap *wp, const struct sa_port_stats *ps)
 static void print_container(struct wrap *wp, const struct sa_report_ctx *rc,
 			    const struct sa_port_stats *ps)
 {
+	const char *netns;
 	char unit[128];
 
 	if (!rc->m.follow || !sa_follow_of(ps)->cookie)
 		return;
 	/* Its name was escaped where it entered (follow.c). */
 	wrap_start(wp, "");
-	snprintf(unit, sizeof(unit), "in netns %.60s port %u:",
-		 sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?",
-		 sa_follow_of(ps)->port);
+	netns = sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?";
+	snprintf(unit, sizeof(unit), "in netns %.*s port %u:",
+		 sa_utf8_cut(netns, 60), netns, sa_follow_of(ps)->port);
 	wrap_unit(wp, unit, NULL);
 	for (int i = 0; i < SA_C_MAX; i++) {
 		if (sa_counters[i].stage != SA_STAGE_CONTAINER ||

@@ -98,6 +98,8 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	return 0;
 }
 
+static bool tc_place_foreign(int ifindex, enum bpf_tc_attach_point where);
+
 static int tc_filter_add(struct tc_filter *f, int ifindex, const char *ifname,
 			 enum bpf_tc_attach_point where, int prog_fd, bool pinned)
 {
@@ -113,8 +115,9 @@ static int tc_filter_add(struct tc_filter *f, int ifindex, const char *ifname,
 	f->opts.priority = SA_TC_PRIO;
 	f->opts.prog_fd = prog_fd;
 	/* --pin: take the place of a pinned synacct's filter in one step
-	 * (its program counts into the same pinned map until then). */
-	if (pinned)
+	 * (its program counts into the same pinned map until then); never
+	 * another tool's that sits at synacct's priority and handle. */
+	if (pinned && !tc_place_foreign(ifindex, where))
 		f->opts.flags = BPF_TC_F_REPLACE;
 	err = bpf_tc_attach(&f->hook, &f->opts);
 	/* Priority 1 is where synacct counts SYNs before any other filter
@@ -269,6 +272,32 @@ static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
 	}
 	close(fd);
 	return 0;
+}
+
+/* Is synacct's place on this hook (priority 1, handle 0x5a) taken by a
+ * filter that is not synacct's? */
+struct tc_place {
+	bool taken, ours;
+};
+
+static int tc_find_place(const struct tc_filter_rec *r, void *ctx)
+{
+	struct tc_place *pl = ctx;
+	struct tc_stale st = {};
+
+	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE)
+		return 0;
+	pl->taken = true;
+	tc_find_stale(r, &st);
+	pl->ours |= st.found;
+	return 0;
+}
+
+static bool tc_place_foreign(int ifindex, enum bpf_tc_attach_point where)
+{
+	struct tc_place pl = {};
+
+	return !tc_filter_dump(ifindex, where, tc_find_place, &pl) && pl.taken && !pl.ours;
 }
 
 /* Removes the TC filters a synacct that could not detach (SIGKILL) left on

@@ -206,6 +206,12 @@ sc_foreign_filters() {
 	ip netns exec "$SRV" tc filter del dev "$SRV_IF" ingress prio 1 handle 0x5a bpf
 	ip netns exec "$SRV" tc filter add dev "$SRV_IF" ingress prio 1 handle 0x5a bpf \
 		bytecode '1,6 0 0 0,'
+	# A --pin restart takes the place of synacct's own filter, never of
+	# another tool's there.
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.2 2>&1 >/dev/null); rc=$?
+	t_like "$rc:$err" "^1:synacct: TC ingress filter priority 1 handle 0x5a on $SRV_IF is taken by another tool's filter" \
+		"--pin restart beside another tool's filter at synacct's place: exit 1, says so, replaces nothing"
+	t_is "$(tcf ingress | grep -c 'handle 0x5a.*bytecode')" 1 "... and that filter is still there"
 	"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>/dev/null
 	t_is "$?,$(tcf ingress | grep -c 'handle 0x5a.*bytecode'),$(tcf egress | grep -c synacct_tc)" "0,1,0" \
 		"synacct detach: another tool's cls_bpf filter at priority 1 handle 0x5a stays; synacct's egress filter goes"

@@ -67,9 +67,23 @@ static void shell(void)
 	is_str(sa_shell_str("a b c d e", buf, 8), "NAME", "shell: no room for the quoted word: a placeholder, never half of it");
 }
 
+/* A name shortened for the table keeps whole characters. */
+static void cut(void)
+{
+	is_int(sa_utf8_cut("abc", 60), 3, "cut: shorter than the limit: all of it");
+	is_int(sa_utf8_cut("abcdef", 4), 4, "cut: ASCII at the limit");
+	is_int(sa_utf8_cut("ab\xc3\xa9", 3), 2, "cut: not inside a 2-byte character");
+	is_int(sa_utf8_cut("ab\xc3\xa9", 4), 4, "cut: a 2-byte character that fits");
+	is_int(sa_utf8_cut("a\xe2\x82\xac!", 2), 1, "cut: not inside a 3-byte character (1 of 3)");
+	is_int(sa_utf8_cut("a\xe2\x82\xac!", 3), 1, "cut: not inside a 3-byte character (2 of 3)");
+	is_int(sa_utf8_cut("a\xf0\x9f\x98\x80", 4), 1, "cut: not inside a 4-byte character");
+	is_int(sa_utf8_cut("\x80\x80\x80", 2), 0, "cut: only continuation bytes: nothing (an escaped name has none)");
+}
+
 void suite_escape(void)
 {
 	tty();
 	json();
 	shell();
+	cut();
 }
