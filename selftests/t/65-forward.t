@@ -531,13 +531,17 @@ sc_hostile_name() {
 	lab_server_stop $srv $cnt
 	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
 	# (Python's lines start at the margin: it refuses an indented block.)
-	t_is "$(python3 -c '
+	if command -v python3 >/dev/null; then
+		t_is "$(python3 -c '
 import json, sys
 n = 0
 for line in open(sys.argv[1], encoding="utf-8", errors="strict"):
     json.loads(line)
     n += 1
 print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record is valid UTF-8 and parses (strict)"
+	else
+		t_skip "$name: strict UTF-8 JSON" "python3 is not installed (the strict reader is Python)"
+	fi
 	t_is "$(summary container.netns 8784)" "$SHOWN" "$name: container.netns is the name escaped (\\xNN, a backslash doubled)"
 	t_is "$(summary container.established 8784)" 20 "$name: followed there: container.established == 20 connections"
 	t_is "$(summary verdict 8784)" \
@@ -561,7 +565,9 @@ print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record i
 	lab_table_run 8784
 	lab_server_stop $srv $cnt
 	t_is "$(LC_ALL=C grep -c $'\e\\|\a\\|\xff\\|\xc2\x9b' <<<"$TABLE")" 0 "$name: table: no ESC, BEL, invalid byte or C1 control"
-	t_is "$(grep -F -c "in netns $SHOWN port 80:" <<<"$TABLE")" 1 "$name: table: 'in netns <escaped name> port 80:'"
+	# The summary's (a slow machine's live intervals may show it too).
+	t_is "$(sed -n '/^synacct summary/,$p' <<<"$TABLE" | grep -F -c "in netns $SHOWN port 80:")" 1 \
+		"$name: table summary: 'in netns <escaped name> port 80:'"
 }
 
 lab_main "$@"
