@@ -844,8 +844,7 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 			err = -ENOMEM;
 	}
 	free(rows);
-	free(other.c.heap);
-	free(other.drops);
+	sa_port_stats_release(&other);
 	if (err) {
 		free(page);
 		sa_err("cannot render the metrics: %s", strerror(-err));

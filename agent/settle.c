@@ -156,8 +156,8 @@ int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 			err = reread_port(cur->port[u[i].port], u[i].port, reread, ctx, &tmp);
 			if (!err)
 				gaps_of(&tmp, m, &again);
-			free(tmp.drops);
-			free(tmp.c.heap);
+			tmp.follow = NULL;	/* the port's, lent */
+			sa_port_stats_release(&tmp);
 			if (err)
 				goto cleanup;
 			for (int j = 0; j < GAP_MAX; j++)

@@ -33,6 +33,15 @@ int sa_reason_id(const char *name)
 	return -1;
 }
 
+void sa_port_stats_release(struct sa_port_stats *ps)
+{
+	free(ps->c.heap);
+	free(ps->drops);
+	free(ps->follow);
+	free(ps->nat);
+	memset(ps, 0, sizeof(*ps));
+}
+
 struct sa_snapshot *sa_snapshot_new(void)
 {
 	return calloc(1, sizeof(struct sa_snapshot));
@@ -43,10 +52,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
 		if (!s->port[p])
 			continue;
-		free(s->port[p]->c.heap);
-		free(s->port[p]->drops);
-		free(s->port[p]->follow);
-		free(s->port[p]->nat);
+		sa_port_stats_release(s->port[p]);
 		free(s->port[p]);
 		s->port[p] = NULL;
 	}

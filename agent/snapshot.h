@@ -122,6 +122,10 @@ static inline int sa_c_add(struct sa_port_stats *ps, enum sa_counter c, __u64 v)
 	return v ? sa_c_set(ps, c, sa_c(ps, c) + v) : 0;
 }
 
+/* Free what the entry holds (counters, drops, follow record, NAT
+ * mapping), leaving it zeroed; the entry itself is the caller's. */
+void sa_port_stats_release(struct sa_port_stats *ps);
+
 /* The port's NAT mapping, created zeroed; NULL without memory. */
 struct sa_nat *sa_port_nat(struct sa_port_stats *ps);
 

@@ -306,9 +306,8 @@ static void counts(void)
 	for (int c = 0; c < SA_C_MAX; c++)
 		err |= sa_c_set(&ps, c, 0);
 	ok(!err && !ps.c.held && sa_port_stats_zero(&ps), "all let go: zero");
-	free(ps.c.heap);
+	sa_port_stats_release(&ps);
 
-	memset(&ps, 0, sizeof(ps));
 	sa_c_set(&ps, SA_C_nic_syn, 1);
 	sa_c_set(&ps, SA_C_tc_syn, 2);
 	alloc_fail_after(0);
@@ -316,7 +315,7 @@ static void counts(void)
 	alloc_fail_after(-1);
 	ok(err == -ENOMEM && sa_counts_n(&ps.c) == 2 && sa_c(&ps, SA_C_tc_syn) == 2 &&
 	   !sa_c(&ps, SA_C_established), "a third without memory: -ENOMEM, the two kept");
-	free(ps.c.heap);
+	sa_port_stats_release(&ps);
 }
 
 static void out_of_memory(void)
