@@ -562,9 +562,7 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 
 		if (rows[r].port == SA_PROM_OTHER || !ps->nat)
 			continue;
-		if (!inet_ntop(ps->nat->family == AF_INET ? AF_INET : AF_INET6,
-			       ps->nat->to_addr, addr, sizeof(addr)))
-			snprintf(addr, sizeof(addr), "?");
+		sa_nat_addr(ps->nat, addr, sizeof(addr));
 		sample_start(f, "nat_info", "", &rows[r]);
 		fprintf(f, ",to_addr=\"%s\",to_port=\"%u\"} 1\n", addr, ps->nat->to_port);
 	}

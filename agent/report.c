@@ -148,12 +148,17 @@ static void json_counters(struct json_object *o, struct sa_measured m,
 }
 
 /* "198.18.0.1:80" or "[2001:db8::1]:80": where NAT sends a port. */
+void sa_nat_addr(const struct sa_nat *nat, char *buf, size_t len)
+{
+	if (!inet_ntop(nat->family == AF_INET ? AF_INET : AF_INET6, nat->to_addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
 void sa_nat_dest(const struct sa_nat *nat, char *buf, size_t len)
 {
-	char addr[INET6_ADDRSTRLEN] = "?";
+	char addr[INET6_ADDRSTRLEN];
 
-	inet_ntop(nat->family == AF_INET ? AF_INET : AF_INET6, nat->to_addr,
-		  addr, sizeof(addr));
+	sa_nat_addr(nat, addr, sizeof(addr));
 	snprintf(buf, len, nat->family == AF_INET ? "%s:%u" : "[%s]:%u", addr,
 		 nat->to_port);
 }
@@ -176,13 +181,12 @@ bool sa_fwd_iface(const struct sa_port_stats *ps, char *buf, size_t len)
 
 static struct json_object *json_nat(const struct sa_port_stats *ps)
 {
-	char addr[INET6_ADDRSTRLEN] = "?";
+	char addr[INET6_ADDRSTRLEN];
 	struct json_object *o;
 
 	if (!ps->nat)
 		return NULL;
-	inet_ntop(ps->nat->family == AF_INET ? AF_INET : AF_INET6, ps->nat->to_addr,
-		  addr, sizeof(addr));
+	sa_nat_addr(ps->nat, addr, sizeof(addr));
 	o = json_object_new_object();
 	json_object_object_add(o, "to_addr", json_object_new_string(addr));
 	json_object_object_add(o, "to_port", json_object_new_int(ps->nat->to_port));

@@ -50,6 +50,9 @@ void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 struct json_object;
 struct json_object *sa_json_listener(const struct sa_listener *l);
 void sa_listener_addr(const struct sa_listener *l, char *buf, size_t len);
+/* The address NAT sends a published port to ("?" if it cannot be
+ * written); @len at least INET6_ADDRSTRLEN. */
+void sa_nat_addr(const struct sa_nat *nat, char *buf, size_t len);
 /* Where NAT sends a published port: "198.18.0.1:80", "[2001:db8::1]:80". */
 void sa_nat_dest(const struct sa_nat *nat, char *buf, size_t len);
 /* Output interface of a port's forwarded SYNs; false: none. */
