@@ -535,10 +535,10 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 	SA_UNEXPLAINED(SA_GAP_HELP)
 #undef SA_GAP_HELP
 	family(f, "unexplained", "", "gauge", help);
-	/* Every gap of SA_UNEXPLAINED; the one XDP closes only with it. */
+	/* Every gap of SA_UNEXPLAINED that is measured. */
 	for (size_t r = 0; r < n; r++) {
 #define SA_GAP_SAMPLE(name, group, key, metric, h)				\
-		if (SA_D_##name != SA_D_unexplained_nic_to_tc || rc->m.nic) {	\
+		if (sa_gap_measured(SA_D_##name, rc->m)) {		\
 			sample_start(f, "unexplained", "", &rows[r]);	\
 			fprintf(f, ",%s=\"%s\"} %lld\n", gap_label, #key,	\
 				(long long)rows[r].v.name);		\

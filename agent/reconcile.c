@@ -46,9 +46,9 @@ static bool reason_before_tc(__u32 reason)
 #define C(name) ((__s64)sa_c(ps, SA_C_##name))
 
 /* A port's verdict is written here, and sa_port_view.verdict points at
- * it until the next port's; a view keeps its own copies. */
-/* Room for the longest text and a followed namespace's escaped name, so
- * that a verdict is never cut (in the middle of a UTF-8 sequence). */
+ * it until the next port's; a view keeps its own copies.  Room for the
+ * longest text and a followed namespace's escaped name, so that a
+ * verdict is never cut (in the middle of a UTF-8 sequence). */
 #define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX)
 
 static __thread char verdict_buf[VERDICT_LEN];
@@ -153,17 +153,11 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 						       C(ct_syncookies_sent) -
 						       (__s64)v->ct_listen_drops;
 	}
-	if (sa_c(ps, SA_C_counts_lost)) {
-		__u64 lost = sa_c(ps, SA_C_counts_lost);
-
-		v->unexplained_nic_to_tc = beyond_lost(v->unexplained_nic_to_tc, lost);
-		v->unexplained_tc_to_listener = beyond_lost(v->unexplained_tc_to_listener, lost);
-		v->unexplained_at_listener = beyond_lost(v->unexplained_at_listener, lost);
-		v->unexplained_synack_sent = beyond_lost(v->unexplained_synack_sent, lost);
-		v->unexplained_to_container = beyond_lost(v->unexplained_to_container, lost);
-		v->unexplained_at_container_listener =
-			beyond_lost(v->unexplained_at_container_listener, lost);
-	}
+	/* Every gap of SA_UNEXPLAINED. */
+#define SA_GAP_LOST(name, group, key, metric, help)			\
+	v->name = beyond_lost(v->name, sa_c(ps, SA_C_counts_lost));
+	SA_UNEXPLAINED(SA_GAP_LOST)
+#undef SA_GAP_LOST
 }
 
 /* SYN-ACKs dropped after TC egress, with the kernel's reasons, e.g.

@@ -26,6 +26,13 @@ struct sa_measured {
 	bool follow;		/* forwarded SYNs followed (not --no-follow) */
 };
 
+/* Is gap @d (one of SA_UNEXPLAINED) a figure with these stages?  The gap
+ * between XDP and TC needs XDP; the others are always reported. */
+static inline bool sa_gap_measured(enum sa_derived d, struct sa_measured m)
+{
+	return d != SA_D_unexplained_nic_to_tc || m.nic;
+}
+
 struct sa_port_view {
 	__u32 port;
 	const struct sa_port_stats *ps;	/* the figures (inside the snapshot) */

@@ -263,10 +263,10 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
 	json_gauges(o, &ps->g);
 
-	/* Every gap of SA_UNEXPLAINED; the one XDP closes is null without it. */
+	/* Every gap of SA_UNEXPLAINED; null when not measured. */
 	un = json_object_new_object();
 #define SA_GAP_JSON(name, group, key, metric, help)			\
-	json_object_object_add(un, #key, SA_D_##name != SA_D_unexplained_nic_to_tc || rc->m.nic ? \
+	json_object_object_add(un, #key, sa_gap_measured(SA_D_##name, rc->m) ? \
 			       json_object_new_int64(pv->name) : NULL);
 	SA_UNEXPLAINED(SA_GAP_JSON)
 #undef SA_GAP_JSON
