@@ -246,7 +246,8 @@ static int tc_filters_left(int ifindex)
 }
 
 struct tc_stale {
-	bool found;
+	bool taken;	/* a filter sits at synacct's priority and handle */
+	bool found;	/* ... and it is synacct's */
 	__u32 prog_id;
 };
 
@@ -259,8 +260,10 @@ static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
 	__u32 len = sizeof(info);
 	int fd;
 
-	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE ||
-	    strcmp(r->kind, "bpf") || !r->bpf_id)
+	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE)
+		return 0;
+	st->taken = true;
+	if (strcmp(r->kind, "bpf") || !r->bpf_id)
 		return 0;
 	fd = bpf_prog_get_fd_by_id(r->bpf_id);
 	if (fd < 0)
@@ -276,28 +279,17 @@ static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
 
 /* Is synacct's place on this hook (priority 1, handle 0x5a) taken by a
  * filter that is not synacct's? */
-struct tc_place {
-	bool taken, ours;
-};
-
-static int tc_find_place(const struct tc_filter_rec *r, void *ctx)
-{
-	struct tc_place *pl = ctx;
-	struct tc_stale st = {};
-
-	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE)
-		return 0;
-	pl->taken = true;
-	tc_find_stale(r, &st);
-	pl->ours |= st.found;
-	return 0;
-}
-
 static bool tc_place_foreign(int ifindex, enum bpf_tc_attach_point where)
 {
-	struct tc_place pl = {};
+	struct tc_stale st = {};
 
-	return !tc_filter_dump(ifindex, where, tc_find_place, &pl) && pl.taken && !pl.ours;
+	return !tc_filter_dump(ifindex, where, tc_find_stale, &st) && st.taken && !st.found;
+}
+
+/* What a filter dump answers when the interface has no clsact qdisc. */
+static bool no_clsact(int err)
+{
+	return err == -EINVAL || err == -ENOENT || err == -ENODEV;
 }
 
 /* Removes the TC filters a synacct that could not detach (SIGKILL) left on
@@ -319,7 +311,7 @@ int tc_remove_stale(int ifindex, int *removed, int *holder)
 
 		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
 		/* No clsact qdisc: nothing to remove. */
-		if (err == -EINVAL || err == -ENOENT || err == -ENODEV)
+		if (no_clsact(err))
 			return 0;
 		if (err)
 			return err;
@@ -520,7 +512,7 @@ int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
 
 		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
 		/* No clsact qdisc: no filter of synacct's either. */
-		if (err == -EINVAL || err == -ENOENT || err == -ENODEV)
+		if (no_clsact(err))
 			return 0;
 		if (!err && st.found)
 			err = bpf_tc_detach(&hook, &opts);
