@@ -17,6 +17,22 @@
 /* Every object that counts per port defines its own prog_counters. */
 SA_PROG_MAP(prog_counters);
 
+/* This CPU's entry for @key in the per-CPU hash @map, created zeroed on
+ * first use; NULL when it cannot be created (the map is full, or no
+ * memory for a non-preallocated entry).  If two CPUs race to create it,
+ * BPF_NOEXIST loses on one of them and the second lookup finds the
+ * winner's entry. */
+#define sa_map_lookup_or_init(map, key, type) ({			\
+	type *__val = bpf_map_lookup_elem(&(map), (key));		\
+	if (!__val) {							\
+		type __zero;						\
+		__builtin_memset(&__zero, 0, sizeof(__zero));		\
+		bpf_map_update_elem(&(map), (key), &__zero, BPF_NOEXIST); \
+		__val = bpf_map_lookup_elem(&(map), (key));		\
+	}								\
+	__val;								\
+})
+
 /* Counts lost, by the port they were for (include/synacct.h,
  * SA_LOST_COUNTERS).  Not preallocated: it costs nothing until a count is
  * lost, and never fills (one entry per port at most). */
@@ -53,35 +69,22 @@ static __always_inline void sa_count_update_failed_noport(void)
  * unexplained.  Only on the failure path: nothing on the packet path. */
 static __always_inline void sa_count_update_failed(__u32 port)
 {
-	struct sa_lost_counters *l, zero = {};
+	struct sa_lost_counters *l;
 
 	sa_count_update_failed_noport();
-	l = bpf_map_lookup_elem(&counts_lost, &port);
-	if (!l) {
-		bpf_map_update_elem(&counts_lost, &port, &zero, BPF_NOEXIST);
-		l = bpf_map_lookup_elem(&counts_lost, &port);
-	}
+	l = sa_map_lookup_or_init(counts_lost, &port, struct sa_lost_counters);
 	if (l)
 		l->counts_lost++;
 }
 
-/* Return this CPU's counters for @key (a count of @port) in the per-CPU
- * hash @map, creating the entry on first use.  If two CPUs race to create it, BPF_NOEXIST
- * loses on one of them and the second lookup finds the winner's entry.
- * When the entry cannot be created (the map is full: a scan wider than
- * its max_entries, or no memory for a non-preallocated entry), the count
- * is lost and counted as such. */
+/* This CPU's counters for @key (a count of @port) in the per-CPU hash
+ * @map, created on first use; when the entry cannot be created (a scan
+ * wider than its max_entries), the count is lost and counted as such. */
 #define sa_map_counters(map, key, type, port) ({			\
-	type *__val = bpf_map_lookup_elem(&(map), (key));		\
-	if (!__val) {							\
-		type __zero;						\
-		__builtin_memset(&__zero, 0, sizeof(__zero));		\
-		bpf_map_update_elem(&(map), (key), &__zero, BPF_NOEXIST); \
-		__val = bpf_map_lookup_elem(&(map), (key));		\
-		if (!__val)						\
-			sa_count_update_failed(port);			\
-	}								\
-	__val;								\
+	type *__cnt = sa_map_lookup_or_init(map, key, type);		\
+	if (!__cnt)							\
+		sa_count_update_failed(port);				\
+	__cnt;								\
 })
 
 #define sa_port_counters(map, port, type) ({				\
