@@ -114,9 +114,25 @@ fwd_checks() {
 		"$name: container port, listener_syn, syn_queued == SYNs sent; established, accepted == connections"
 }
 
+# fwd_clients NAME PORT ADDR SERVER_PORT [TO_PORT]: a server on
+# SERVER_PORT in $CTR, 20 clients to ADDR:PORT while synacct watches
+# PORT, then fwd_checks.
+fwd_clients() {
+	local name=$1 port=$2 addr=$3 srv cnt out
+	ctr_server $4 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	fwd_begin --ports $port
+	out=$(lab_client --to "$addr" --port $port --count 20)
+	sleep 0.2
+	fwd_end
+	lab_server_stop $srv $cnt
+	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	fwd_checks "$name" $port 20 ${5:-}
+}
+
 # 1. Plain routing, no NAT table: no conntrack in the host.
 sc_routed() {
-	local fam name port srv cnt out
+	local fam name port
 	lab_container
 	for fam in 4 6; do
 		name="routed to the container, no NAT, no conntrack, IPv$fam"
@@ -126,15 +142,7 @@ sc_routed() {
 		else
 			ip -n "$CLI" -6 route add 2001:db8:2::/64 via $SRV_IP6
 		fi
-		ctr_server $port --accept all
-		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-		fwd_begin --ports $port
-		out=$(lab_client --to "$(ctr_of $fam)" --port $port --count 20)
-		sleep 0.2
-		fwd_end
-		lab_server_stop $srv $cnt
-		t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-		fwd_checks "$name" $port 20
+		fwd_clients "$name" $port "$(ctr_of $fam)" $port
 		t_is "$(summary .nat $port)" null "$name: no NAT"
 	done
 }
@@ -259,7 +267,7 @@ sc_no_route() {
 BR_IP4=198.18.3.1; BRC_IP4=198.18.3.2
 BR_IP6=2001:db8:3::1; BRC_IP6=2001:db8:3::2
 sc_bridge() {
-	local CTR2 brmac c1mac fam name port dest srv cnt out
+	local CTR2 brmac c1mac fam name port dest
 	lab_container
 	nat_table
 	CTR2=sa-$$-ctr2
@@ -288,15 +296,7 @@ sc_bridge() {
 		port=$((8380 + fam))
 		dest=$([ $fam = 4 ] && echo $BRC_IP4 || echo $BRC_IP6)
 		dnat_to $fam $port $dest 80
-		CTR=$CTR2 ctr_server 80 --accept all
-		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-		CTR=$CTR2 fwd_begin --ports $port
-		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
-		sleep 0.2
-		CTR=$CTR2 fwd_end
-		lab_server_stop $srv $cnt
-		t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-		CTR_HOST_IF=sa-br0 CTR=$CTR2 fwd_checks "$name" $port 20 80
+		CTR=$CTR2 CTR_HOST_IF=sa-br0 fwd_clients "$name" $port "$(addr_of $fam)" 80 80
 		t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$dest 80" \
 			"$name: nat: the bridged container's address and port"
 	done
@@ -307,7 +307,7 @@ sc_bridge() {
 # the pod sees the host as the client, and its SYN-ACKs come back to the
 # host, which undoes both translations.
 sc_nodeport() {
-	local fam name port srv cnt out
+	local fam name port
 	lab_container
 	nat_table
 	nft_srv add chain inet sa_nat post '{ type nat hook postrouting priority srcnat; }' ||
@@ -321,15 +321,7 @@ sc_nodeport() {
 		else
 			nft_srv add rule inet sa_nat post ip6 daddr $CTR_IP6 tcp dport 80 counter masquerade
 		fi
-		ctr_server 80 --accept all
-		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-		fwd_begin --ports $port
-		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
-		sleep 0.2
-		fwd_end
-		lab_server_stop $srv $cnt
-		t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
-		fwd_checks "$name" $port 20 80
+		fwd_clients "$name" $port "$(addr_of $fam)" 80 80
 		t_is "$(summary '.nat | "\(.to_addr) \(.to_port)"' $port)" "$(ctr_of $fam) 80" \
 			"$name: nat: the pod's address and port"
 		# NAT rules see a connection's first packet only: one per client.
