@@ -51,6 +51,10 @@ const volatile __u64 netns_cookie;
 /* tcp_rcv_state_process [start, end): where a listener consumes a SYN. */
 const volatile __u64 tcp_rcv_state_process_start;
 const volatile __u64 tcp_rcv_state_process_end;
+/* sk_stream_kill_queues [start, end): where a closing stream socket's
+ * queues are purged (0, 0: not known). */
+const volatile __u64 stream_purge_start;
+const volatile __u64 stream_purge_end;
 const volatile __u32 watched_ifindex[SA_MAX_IFACES];
 const volatile __u32 n_watched;
 /* Indices of the MIB counters in struct linux_mib, from the running
@@ -622,16 +626,57 @@ static __always_inline void synack_rtx_sent(const struct request_sock *req,
 	last->skb = 0;
 }
 
+/*
+ * Drops that concern neither a SYN nor a listener, decided from the
+ * tracepoint's arguments alone, before the skb is read: most drops on a
+ * busy host are of established flows, and each read of a cold skb costs
+ * more than the rest of the test (docs/performance.md).
+ *
+ * The reasons only a connection past its handshake gives, for segments
+ * after the SYN: sequence and data checks (tcp_validate_incoming,
+ * tcp_data_queue), which every SYN at such a socket leaves earlier, as
+ * TCP_INVALID_SYN.  Never a SYN, never a SYN-ACK on its way out, never
+ * with a listener's MIB counters moved since the last event (a child's
+ * first segment moves them before the child exists, and its state change
+ * moves the baseline: inet_sock_set_state).  Resolved against the running
+ * kernel's enum: a reason it does not have is not compared.
+ *
+ * And sk_stream_kill_queues: a TCP socket's receive and error queues at its
+ * end.  Data of an established connection; the one SYN that can be there
+ * is a Fast Open SYN's clone, whose original the listener already took.
+ */
+#define SA_ESTABLISHED_REASONS(X)					\
+	X(TCP_OLD_DATA) X(TCP_OLD_SEQUENCE) X(TCP_OVERWINDOW)		\
+	X(TCP_ZEROWINDOW) X(TCP_OFOMERGE) X(TCP_OFO_DROP)		\
+	X(TCP_OFO_QUEUE_PRUNE)
+
+static __always_inline bool past_handshake(__u32 reason, void *location)
+{
+	__u64 loc = (__u64)location;
+
+#define SA_REASON_IS(name)						\
+	if (bpf_core_enum_value_exists(enum skb_drop_reason,		\
+				       SKB_DROP_REASON_##name) &&		\
+	    reason == bpf_core_enum_value(enum skb_drop_reason,		\
+					  SKB_DROP_REASON_##name))	\
+		return true;
+	SA_ESTABLISHED_REASONS(SA_REASON_IS)
+#undef SA_REASON_IS
+	return loc >= stream_purge_start && loc < stream_purge_end;
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason)	/* rx_sk (6.11+) not needed */
 {
-	struct net *net = skb_net(skb);
 	struct syn_info si;
 	struct sa_drop_key key;
 	__u64 d[SA_VMIB_N], *cnt;
 	bool have_delta;
+	struct net *net;
 
+	if (past_handshake(reason, location))
+		return 0;
 	if (synack_dropped(skb, reason))
 		return 0;
 	/* Only received packets are ours to count, or move the MIB
@@ -639,6 +684,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	 * processed must not take that SYN's delta (its SyncookiesSent). */
 	if (!skb->skb_iif)
 		return 0;
+	net = skb_net(skb);
 	if (!in_netns(net)) {
 		struct follow_base *b = follow_base_of(net);
 

@@ -86,31 +86,51 @@ struct sa_nf_link_attr {
 static void stack_stage_close(void *priv);
 
 /*
- * [start, end) of kernel function @name: the consume_skb tracepoint's
- * location is a return address inside the caller, not its start.  The end
- * is the nearest symbol address above the start; kallsyms is not sorted on
- * every kernel, so that takes a second pass once the start is known.
+ * [start, end) of kernel functions @name[0..n): a tracepoint's location is
+ * a return address inside the caller, not its start.  The end is the
+ * nearest symbol address above the start; kallsyms is not sorted on every
+ * kernel, so that takes a second pass once the starts are known (one pair
+ * of passes for all: the file is large).  0 when every one was found.
  */
-static int kallsyms_range(const char *name, __u64 *start, __u64 *end)
+static int kallsyms_ranges(const char *const *name, int n, __u64 *start, __u64 *end)
 {
 	char line[512], sym[256];
 	unsigned long long addr;
+	int found = 0;
 	FILE *f;
 
-	*start = *end = 0;
+	for (int i = 0; i < n; i++)
+		start[i] = end[i] = 0;
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return -errno;
-	while (!*start && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %*c %255s", &addr, sym) == 2 && !strcmp(sym, name))
-			*start = addr;
+	while (found < n && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %*c %255s", &addr, sym) != 2 || !addr)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (!start[i] && !strcmp(sym, name[i])) {
+				start[i] = addr;
+				found++;
+			}
+	}
 	rewind(f);
-	while (*start && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx", &addr) == 1 && addr > *start &&
-		    (!*end || addr < *end))
-			*end = addr;
+	while (found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx", &addr) != 1)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (start[i] && addr > start[i] && (!end[i] || addr < end[i]))
+				end[i] = addr;
+	}
 	fclose(f);
-	return *start && *end ? 0 : -ENOENT;
+	for (int i = 0; i < n; i++)
+		if (!start[i] || !end[i])
+			return -ENOENT;
+	return 0;
+}
+
+static int kallsyms_range(const char *name, __u64 *start, __u64 *end)
+{
+	return kallsyms_ranges(&name, 1, start, end);
 }
 
 /* Number of arguments of tracepoint @tp in @btf (its btf_trace_ typedef),
@@ -265,7 +285,12 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 {
 	const char *why[LH_KPROBE + 1] = {};
 	bool ok[LH_KPROBE + 1] = {};
-	__u64 start = 0, end = 0;
+	/* Code ranges the programs test a location against: a listener's
+	 * SYN (consume_skb), and where a stream socket's queues are purged,
+	 * which kfree_skb leaves alone (stack.bpf.c, past_handshake). */
+	static const char *const code[] = { "tcp_rcv_state_process",
+					     "sk_stream_kill_queues" };
+	__u64 start[2], end[2];
 	int want = -1;
 
 	for (int h = LH_CONSUME_SKB; h <= LH_KPROBE; h++)
@@ -276,9 +301,10 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 		return -EINVAL;
 	}
 
+	kallsyms_ranges(code, 2, start, end);
 	if (tp_nargs(btf, "consume_skb") < 2)
 		why[LH_CONSUME_SKB] = "its consume_skb tracepoint has no location (Linux 6.3+)";
-	else if (kallsyms_range("tcp_rcv_state_process", &start, &end))
+	else if (!start[0] || !end[0])
 		why[LH_CONSUME_SKB] = "tcp_rcv_state_process not in /proc/kallsyms (kptr_restrict?)";
 	else
 		ok[LH_CONSUME_SKB] = true;
@@ -321,8 +347,12 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 	/* Its map only with it: nothing unused is created, or pinned. */
 	bpf_map__set_autocreate(st->skel->maps.conn_request_skb,
 				st->listener_hook == LH_KPROBE);
-	st->skel->rodata->tcp_rcv_state_process_start = start;
-	st->skel->rodata->tcp_rcv_state_process_end = end;
+	st->skel->rodata->tcp_rcv_state_process_start = start[0];
+	st->skel->rodata->tcp_rcv_state_process_end = end[0];
+	if (start[1] && end[1]) {
+		st->skel->rodata->stream_purge_start = start[1];
+		st->skel->rodata->stream_purge_end = end[1];
+	}
 	return 0;
 }
 
