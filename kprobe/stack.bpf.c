@@ -665,6 +665,31 @@ static __always_inline bool past_handshake(__u32 reason, void *location)
 	return loc >= stream_purge_start && loc < stream_purge_end;
 }
 
+/*
+ * A copy of a SYN that a socket queued, freed with the socket's queue: a
+ * Fast Open SYN's data sits in its child's receive queue as a clone of the
+ * SYN (tcp_fastopen_add_skb), owned by the child, and goes when the child
+ * does (tcp_disconnect of a child nobody accepted, sk_stream_kill_queues).
+ * The SYN itself reached the listener and was counted there.  A SYN in
+ * flight is owned by no socket, or by a listener (bpf_sk_assign, TPROXY)
+ * or the TIME_WAIT or established socket early demux found: those are
+ * counted.  Purges give QUEUE_PURGE, or NOT_SPECIFIED on kernels before it.
+ */
+static __always_inline bool queued_copy(struct sk_buff *skb, __u32 reason)
+{
+	struct sock *sk = skb->sk;
+	int state;
+
+	if (!sk)
+		return false;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) ?
+	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) :
+	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED))
+		return false;
+	state = sk->__sk_common.skc_state;
+	return state != TCP_LISTEN && state != TCP_NEW_SYN_RECV && state != TCP_TIME_WAIT;
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason)	/* rx_sk (6.11+) not needed */
@@ -682,7 +707,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 	/* Only received packets are ours to count, or move the MIB
 	 * baseline: a SYN-ACK an output rule drops while its SYN is being
 	 * processed must not take that SYN's delta (its SyncookiesSent). */
-	if (!skb->skb_iif)
+	if (!skb->skb_iif || queued_copy(skb, reason))
 		return 0;
 	net = skb_net(skb);
 	if (!in_netns(net)) {

@@ -9,7 +9,7 @@
 LAB_SCENARIOS=(accept_overflow syn_flood_no_cookies syn_flood_cookies
 	syncookies_always closed_port nft_input_drop bad_checksum
 	ack_accept_full two_ports healthy_server ipv6_hop_by_hop
-	synack_output_drop port_scan cpu_split)
+	synack_output_drop port_scan cpu_split fastopen)
 # Listener verdicts: consume_skb's location (Linux 6.3+), or fexit or a
 # kprobe on tcp_conn_request where the kernel allows them.
 LAB_REQUIRE_HOOK=$LISTENER_HOOKS
@@ -409,6 +409,39 @@ sc_cpu_split() {
 	check_funnel "$name" $port
 	t_is "$(summary listener_syn $port),$(summary syn_queued $port),$(summary established $port),$LAB_ACCEPTED" \
 		"50,50,50,50" "$name: 50 SYNs reached the listener, were queued, established, accepted"
+}
+
+# TCP Fast Open: each SYN carries data, which the kernel queues on the
+# child as a clone of the SYN (tcp_fastopen_add_skb).  Nobody accepts;
+# stopping the server purges the children, and with them those clones:
+# copies a socket held, not SYNs lost (counted once, at the listener).
+sc_fastopen() {
+	local fam name port srv cnt out sent
+	# Server: Fast Open with no cookie asked; client: send without one.
+	lab_sysctl "$SRV" net.ipv4.tcp_fastopen=0x202
+	lab_sysctl "$CLI" net.ipv4.tcp_fastopen=0x5
+	for fam in $FAMILIES; do
+		name="Fast Open IPv$fam"
+		port=$((8970 + fam))
+		lab_server $port --backlog 64 --accept none --fastopen 64
+		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		scenario_begin --ports $port
+		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 10 --fastopen --send 100)
+		# The server goes while synacct watches: its children's queues
+		# are purged now.
+		lab_server_stop $srv $cnt
+		scenario_end
+		sent=$(cli_sent)
+		check_funnel "$name" $port
+		t_is "$out" "connected=10 failed=0" "$name: 10 clients sent their data in the SYN"
+		t_is "$(srv_delta TcpExtTCPFastOpenPassive)" 10 "$name: the server took 10 Fast Open SYNs (nstat)"
+		t_is "$(summary nic_syn $port),$(summary tc_syn $port),$(summary listener_syn $port),$(summary syn_queued $port)" \
+			"$sent,$sent,$sent,$sent" "$name: nic = tc = listener = queued = SYNs sent"
+		t_is "$(summary '.stack_drops | add // 0' $port)" 0 \
+			"$name: the purged copies are not stack drops"
+		t_is "$(summary established $port)" "$(srv_delta TcpPassiveOpens)" "$name: established == PassiveOpens"
+		t_is "$LAB_ACCEPTED" 0 "$name: the server accepted none"
+	done
 }
 
 lab_main "$@"

@@ -7,7 +7,9 @@
  * Opens --count connections, at most --parallel at a time, each with a
  * non-blocking connect() and --timeout-ms to establish; an established
  * connection optionally sends --send bytes, stays open --hold-ms, then
- * closes.  One summary line on stdout, "connected=X failed=Y"; exit 0 even
+ * closes.  With --fastopen the SYN carries the first --send bytes (TCP Fast
+ * Open; connect(2) returns at once, so "connected" counts clients that
+ * got to send).  One summary line on stdout, "connected=X failed=Y"; exit 0 even
  * when some failed, because the tests assert on those numbers.
  *
  * Test traffic stays in the lab: the client refuses targets outside
@@ -23,6 +25,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -48,12 +51,13 @@ struct client_opts {
 	unsigned long timeout_ms;
 	unsigned long hold_ms;
 	unsigned long send_bytes;
+	bool fastopen;
 };
 
 static void usage(void)
 {
 	printf("usage: " PROG " --to ADDR --port P --count N [--parallel K] [--timeout-ms T]\n"
-	       "                  [--hold-ms H] [--send BYTES]\n"
+	       "                  [--hold-ms H] [--send BYTES] [--fastopen]\n"
 	       "\n"
 	       "  --to ADDR        server, an IPv4 or IPv6 literal in 198.18.0.0/15 or 2001:db8::/32\n"
 	       "  --port P         server port (1-65535)\n"
@@ -62,6 +66,7 @@ static void usage(void)
 	       "  --timeout-ms T   time allowed to establish each connection (default 3000)\n"
 	       "  --hold-ms H      keep each established connection open H ms (default 0)\n"
 	       "  --send BYTES     write BYTES bytes on each established connection (default 0)\n"
+	       "  --fastopen       TCP Fast Open: the SYN carries the first bytes of --send\n"
 	       "\n"
 	       "Prints \"connected=X failed=Y\".  Refuses to run in a network namespace\n"
 	       "with a default route.\n"
@@ -71,7 +76,7 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct client_opts *o)
 {
 	enum { OPT_TO = 0x100, OPT_PORT, OPT_COUNT, OPT_PARALLEL, OPT_TIMEOUT,
-	       OPT_HOLD, OPT_SEND };
+	       OPT_HOLD, OPT_SEND, OPT_FASTOPEN };
 	static const struct option longopts[] = {
 		{ "to",		required_argument, NULL, OPT_TO },
 		{ "port",	required_argument, NULL, OPT_PORT },
@@ -80,6 +85,7 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
 		{ "timeout-ms",	required_argument, NULL, OPT_TIMEOUT },
 		{ "hold-ms",	required_argument, NULL, OPT_HOLD },
 		{ "send",	required_argument, NULL, OPT_SEND },
+		{ "fastopen",	no_argument,	   NULL, OPT_FASTOPEN },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ 0 }
 	};
@@ -120,6 +126,9 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
 				usage_error("--send: '%s' is not a number of bytes", optarg);
 			o->send_bytes = v;
 			break;
+		case OPT_FASTOPEN:
+			o->fastopen = true;
+			break;
 		case 'h':
 			usage();
 			exit(0);
@@ -130,6 +139,8 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
 	lab_no_arguments(argc, argv);
 	if (!o->to || !port || !o->count)
 		usage_error("--to, --port and --count are required");
+	if (o->fastopen && !o->send_bytes)
+		usage_error("--fastopen needs --send: the SYN leaves with the first bytes");
 
 	memset(&o->ss, 0, sizeof(o->ss));
 	if (inet_pton(AF_INET, o->to, &sin->sin_addr) == 1) {
@@ -227,6 +238,7 @@ static void conn_send(struct run *r, struct conn *c, uint64_t now)
 static int conn_start(struct run *r, struct conn *c, uint64_t now)
 {
 	const struct client_opts *o = r->o;
+	int one = 1;
 
 	c->fd = socket(o->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
@@ -235,6 +247,12 @@ static int conn_start(struct run *r, struct conn *c, uint64_t now)
 		return -1;
 	}
 	r->started++;
+	/* The SYN waits for the first write, and carries it. */
+	if (o->fastopen &&
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one))) {
+		fprintf(stderr, PROG ": TCP_FASTOPEN_CONNECT: %s\n", strerror(errno));
+		return -1;
+	}
 	if (!connect(c->fd, (const struct sockaddr *)&o->ss, o->sslen)) {
 		conn_established(r, c, now);
 	} else if (errno == EINPROGRESS) {

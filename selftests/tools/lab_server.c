@@ -14,7 +14,7 @@
  * written to --count-file and the server exits 0.
  *
  *   lab_server --port P [--addr ADDR] [--backlog N] [--accept all|none|slow:MS]
- *              [--ready-file F] [--count-file F]
+ *              [--fastopen QLEN] [--ready-file F] [--count-file F]
  *
  * Exit status: 0 stopped by a signal, 1 runtime failure, 2 usage error.
  */
@@ -25,6 +25,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -52,6 +53,7 @@ struct server_opts {
 	unsigned int backlog;
 	enum accept_mode mode;
 	unsigned int slow_ms;
+	unsigned int fastopen;		/* TCP_FASTOPEN queue length, 0: off */
 	const char *ready_file;
 	const char *count_file;
 };
@@ -59,12 +61,13 @@ struct server_opts {
 static void usage(void)
 {
 	printf("usage: " PROG " --port P [--addr ADDR] [--backlog N] [--accept MODE]\n"
-	       "                  [--ready-file F] [--count-file F]\n"
+	       "                  [--fastopen QLEN] [--ready-file F] [--count-file F]\n"
 	       "\n"
 	       "  --port P        TCP port to listen on (1-65535)\n"
 	       "  --addr ADDR     address to bind (default :: with IPV6_V6ONLY=0: IPv4 and IPv6)\n"
 	       "  --backlog N     listen(2) backlog (default 128)\n"
 	       "  --accept MODE   all (default), none, or slow:MS (one accept every MS ms)\n"
+	       "  --fastopen QLEN take Fast Open SYNs (TCP_FASTOPEN, at most QLEN pending)\n"
 	       "  --ready-file F  written (\"ready\") once the socket listens\n"
 	       "  --count-file F  written with the accept count on SIGTERM/SIGINT\n"
 	       "\n"
@@ -95,12 +98,13 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len
 static void parse_args(int argc, char **argv, struct server_opts *o)
 {
 	enum { OPT_PORT = 0x100, OPT_ADDR, OPT_BACKLOG, OPT_ACCEPT,
-	       OPT_READY, OPT_COUNT };
+	       OPT_FASTOPEN, OPT_READY, OPT_COUNT };
 	static const struct option longopts[] = {
 		{ "port",	required_argument, NULL, OPT_PORT },
 		{ "addr",	required_argument, NULL, OPT_ADDR },
 		{ "backlog",	required_argument, NULL, OPT_BACKLOG },
 		{ "accept",	required_argument, NULL, OPT_ACCEPT },
+		{ "fastopen",	required_argument, NULL, OPT_FASTOPEN },
 		{ "ready-file",	required_argument, NULL, OPT_READY },
 		{ "count-file",	required_argument, NULL, OPT_COUNT },
 		{ "help",	no_argument,	   NULL, 'h' },
@@ -141,6 +145,11 @@ static void parse_args(int argc, char **argv, struct server_opts *o)
 			} else {
 				usage_error("--accept: '%s' is not all, none or slow:MS", optarg);
 			}
+			break;
+		case OPT_FASTOPEN:
+			if (!parse_uint(optarg, 1, 65535, &v))
+				usage_error("--fastopen: '%s' is not a queue length (1-65535)", optarg);
+			o->fastopen = v;
 			break;
 		case OPT_READY:
 			o->ready_file = optarg;
@@ -221,6 +230,9 @@ static int open_listener(const struct server_opts *o)
 		close(fd);
 		return -1;
 	}
+	if (o->fastopen &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &o->fastopen, sizeof(o->fastopen)))
+		goto fail;
 	if (listen(fd, (int)o->backlog))
 		goto fail;
 	return fd;
