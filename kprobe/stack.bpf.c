@@ -234,17 +234,44 @@ static __always_inline int read_mibs_at(__u64 mib, __u32 cpu, __u64 *v)
 	return 0;
 }
 
-/* @cpu's value of the watched namespace's MIB counters. */
-static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v)
+/* Linux 6.2+; only the consume_skb program calls it, and it loads on 6.3+
+ * only (stack.c), so older kernels never see the call. */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
+
+/*
+ * This CPU's value of the MIB counters at @mib, with plain loads: the
+ * address cast to struct linux_mib, read-only, whose loads the JIT guards
+ * like a probe read's copy but without its helper call (two of them per
+ * SYN otherwise, the window and TCPReqQFullDrop).  The indices are
+ * constants to the verifier (a frozen read-only map), so every load has a
+ * fixed offset.
+ */
+static __always_inline int read_mibs_here(__u64 mib, __u64 *v)
+{
+	const struct linux_mib *m;
+	__u64 off;
+
+	if (cpu_offset_of(bpf_get_smp_processor_id(), &off))
+		return -1;
+	m = bpf_rdonly_cast((void *)(mib + off), bpf_core_type_id_kernel(struct linux_mib));
+	for (int i = 0; i < SA_VMIB_N; i++)
+		v[i] = m->mibs[mib_idx[i]];
+	return 0;
+}
+
+/* @cpu's value of the watched namespace's MIB counters; @cast: this CPU's,
+ * read with plain loads (read_mibs_here). */
+static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v, bool cast)
 {
 	/* Constant for the namespace's lifetime: read once (see watched_net). */
 	if (!watched_mib)
 		watched_mib = (__u64)BPF_CORE_READ(net, mib.net_statistics);
-	return read_mibs_at(watched_mib, cpu, v);
+	return cast ? read_mibs_here(watched_mib, v) : read_mibs_at(watched_mib, cpu, v);
 }
 
-/* Move this CPU's baseline to now; with @delta, say what changed. */
-static __always_inline int mib_advance(struct net *net, __u64 *delta)
+/* Move this CPU's baseline to now; with @delta, say what changed.
+ * @cast: see read_mibs. */
+static __always_inline int mib_advance_as(struct net *net, __u64 *delta, bool cast)
 {
 	struct mib_baseline *b;
 	__u32 zero = 0;
@@ -252,7 +279,7 @@ static __always_inline int mib_advance(struct net *net, __u64 *delta)
 	int was_valid;
 
 	b = bpf_map_lookup_elem(&mib_baseline, &zero);
-	if (!b || read_mibs(net, bpf_get_smp_processor_id(), now))
+	if (!b || read_mibs(net, bpf_get_smp_processor_id(), now, cast))
 		return -1;
 	was_valid = b->valid;
 	for (int i = 0; i < SA_VMIB_N; i++) {
@@ -263,6 +290,8 @@ static __always_inline int mib_advance(struct net *net, __u64 *delta)
 	b->valid = 1;
 	return was_valid ? 0 : -1;
 }
+
+#define mib_advance(net, delta) mib_advance_as(net, delta, false)
 
 struct syn_info {
 	__u16 sport;
@@ -824,7 +853,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 
 	/* Every SYN consumed by a listener in this namespace moves the
 	 * baseline, watched interface or not. */
-	err = mib_advance(net, d);
+	err = mib_advance_as(net, d, true);
 	if (!watched(iif))
 		return 0;
 
@@ -1033,7 +1062,7 @@ static long prime_cpu(__u32 cpu, void *ctx)
 	__u32 zero = 0;
 
 	b = bpf_map_lookup_percpu_elem(&mib_baseline, &zero, cpu);
-	if (b && !b->valid && !read_mibs(pc->net, cpu, b->v))
+	if (b && !b->valid && !read_mibs(pc->net, cpu, b->v, false))
 		b->valid = 1;
 	return 0;
 }
