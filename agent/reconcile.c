@@ -49,7 +49,9 @@ static bool reason_before_tc(__u32 reason)
  * it until the next port's; a view keeps its own copies.  Room for the
  * longest text and a followed namespace's escaped name, so that a
  * verdict is never cut (in the middle of a UTF-8 sequence). */
-#define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX)
+#define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX + MISSED_LEN)
+/* What missed runs add to a verdict (missed_runs). */
+#define MISSED_LEN	160
 
 static __thread char verdict_buf[VERDICT_LEN];
 
@@ -357,19 +359,22 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 }
 
 /* Runs of the stack's programs the kernel skipped have no port: a gap
- * left in a record that has them may be those.  (Counts lost to a full
- * map have their port, counts_lost, and are set off in the gaps.) */
+ * left in a record that has them may be those, which the verdict adds to
+ * what it names.  (Counts lost to a full map have their port,
+ * counts_lost, and are set off in the gaps.) */
 static void missed_runs(const struct sa_snapshot *s, struct sa_port_view *v)
 {
+	size_t len = strlen(verdict_buf);
+
 	if (!v->unexplained_nic_to_tc && !v->unexplained_tc_to_listener &&
 	    !v->unexplained_at_listener && !v->unexplained_synack_sent &&
 	    !v->unexplained_to_container && !v->unexplained_at_container_listener)
 		return;
 	if (!s->missed_runs)
 		return;
-	snprintf(verdict_buf, sizeof(verdict_buf),
-		 "synacct's stack programs missed %llu runs (the kernel skips a "
-		 "tracing program that fires again on a CPU where it is running); "
+	snprintf(verdict_buf + len, sizeof(verdict_buf) - len,
+		 "; synacct's stack programs missed %llu runs (the kernel skips a "
+		 "tracing program that fires again on a CPU where it is running): "
 		 "this port's figures may be incomplete",
 		 (unsigned long long)s->missed_runs);
 }
