@@ -59,7 +59,7 @@ TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
 	curl prometheus strace python3
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
-BENCH_DEB_PKGS := iperf3 tcpdump time
+BENCH_DEB_PKGS := iperf3 tcpdump time linux-perf
 # make test-kernels: QEMU, the initramfs tools, and the user space it
 # copies into the guest.
 VM_DEB_PKGS    := qemu-system-x86 cpio kmod coreutils findutils diffutils mawk

@@ -36,7 +36,7 @@ fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { printf "%.*f", d, v }'; }
 # (BPF_ENABLE_STATS, held by its descriptor; the sysctl is left alone).
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (sudo make bench)" >&2; exit 2; }
-for t in iperf3 tcpdump bpftool /usr/bin/time "$HELPER" "$EMPTY"; do
+for t in iperf3 tcpdump perf bpftool /usr/bin/time "$HELPER" "$EMPTY"; do
 	command -v "$t" >/dev/null || [ -e "$t" ] ||
 		{ echo "bench: $t is missing: run it through 'sudo make bench'" >&2; exit 1; }
 done
@@ -285,6 +285,62 @@ row "tp_btf/kfree_skb on skbs outside the watched namespace (the flood's SYN-ACK
 	"$(awk -v r="$kruns" -v t="$kns" 'BEGIN { printf "%.1f", r ? t / r : 0 }')" \
 	"+$(awk -v r="$kruns" -v t="$kns" -v er="$eruns" -v et="$ens" 'BEGIN { printf "%.1f", (r ? t / r : 0) - (er ? et / er : 0) }') ns" \
 	"<= 40 ns (above empty)"
+
+# ---- where the added CPU goes: perf, system-wide, during the flood ----
+
+# profile NAME: a flood of PROF_N SYNs under `perf record -a` (cpu-clock:
+# a sample's period is the nanoseconds it stands for); NAME.syms holds
+# "ns symbol" per kernel symbol, summed over every CPU.
+PROF_N=${BENCH_PROF_N:-300000}
+profile() {
+	perf record -a -q -o "$LAB_DIR/$1.perf" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 0.5
+	flood "$PROF_N"
+	kill -INT $pid; wait $pid 2>/dev/null
+	perf report -i "$LAB_DIR/$1.perf" --no-children --sort sym -F period,sym \
+		--stdio -g none 2>/dev/null |
+		awk '$2 == "[k]" { s = $3; for (i = 4; i <= NF; i++) s = s " " $i; ns[s] += $1 }
+		     END { for (s in ns) print ns[s], s }' >"$LAB_DIR/$1.syms"
+}
+# The kernel's own parts of each hook, by symbol; the rest of the
+# difference (allocation, cache misses, more of everything) is "other".
+declare -A PROF_RE=(
+	[programs]='^bpf_prog_[0-9a-f]+_synacct_'
+	[helpers]='^(bpf_trace_run[0-9]|__bpf_trace_|copy_from_kernel_nofault|bpf_probe_read_kernel|bpf_map_lookup_percpu_elem|bpf_get_smp_processor_id|bpf_skc_to_|bpf_loop|bpf_ktime_get_ns|bpf_dispatcher_xdp|__bpf_prog_enter|__bpf_prog_exit|htab_|__htab_|bpf_ct_)'
+	[generic_xdp]='^(do_xdp_generic|bpf_prog_run_generic_xdp|netif_receive_generic_xdp|netif_skb_check_for_xdp|pskb_expand_head|skb_cow_data_for_xdp|skb_pp_cow_data)'
+	[tc]='^(tc_run|tcf_classify|__tcf_classify|cls_bpf_classify|sch_handle_ingress|sch_handle_egress|tcx_run)'
+	[netfilter]='^(nf_hook_slow|nf_hook_run_bpf)'
+)
+PROF_ORDER=(programs helpers generic_xdp tc netfilter)
+say "where the added CPU goes: perf record -a, floods of $PROF_N SYNs without and with synacct"
+profile off
+synacct_start || exit 1
+profile on
+synacct_stop
+# prof_ns NAME [REGEX]: ns per SYN of the symbols matching REGEX (all).
+prof_ns() {
+	awk -v re="${2:-.}" -v n="$PROF_N" '{ ns = $1; $1 = ""; sub(/^ /, "") }
+		$0 ~ re && $0 != "pv_native_safe_halt" && $0 !~ /^(default_idle|cpu_idle|intel_idle|acpi_idle|poll_idle|native_safe_halt)/ { t += ns }
+		END { printf "%.0f", t / n }' "$LAB_DIR/$1.syms"
+}
+p_off=$(prof_ns off) p_on=$(prof_ns on)
+row "CPU per SYN in the flood, every CPU, ns (perf record -a, cpu-clock, idle left out; $PROF_N SYNs)" \
+	"$p_off" "$p_on" "$(ratio "$p_on" "$p_off")" "-"
+rest=$((p_on - p_off))
+for c in "${PROF_ORDER[@]}"; do
+	d=$(( $(prof_ns on "${PROF_RE[$c]}") - $(prof_ns off "${PROF_RE[$c]}") ))
+	rest=$((rest - d))
+	case $c in
+	programs) what="synacct's BPF programs, their own code" ;;
+	helpers) what="BPF dispatch and helpers (tracepoint runners, probe reads, map helpers)" ;;
+	generic_xdp) what="generic XDP's path (the skb reallocated for XDP's 256 bytes of headroom: pskb_expand_head)" ;;
+	tc) what="the TC clsact path (tc_run, tcf_classify, cls_bpf)" ;;
+	netfilter) what="the netfilter hook (NAT stage)" ;;
+	esac
+	row "same, added per SYN: $what" "" "$d" "" "-"
+done
+row "same, added per SYN: the rest of the kernel (more allocation and freeing, cache misses)" "" "$rest" "" "-"
 
 # ---- XDP/TC per packet vs an empty program ----
 
