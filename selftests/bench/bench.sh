@@ -293,11 +293,11 @@ row "tp_btf/kfree_skb on skbs outside the watched namespace (the flood's SYN-ACK
 # "ns symbol" per kernel symbol, summed over every CPU.
 PROF_N=${BENCH_PROF_N:-300000}
 profile() {
-	perf record -a -q -o "$LAB_DIR/$1.perf" >/dev/null 2>&1 &
-	local pid=$!
-	sleep 0.5
-	flood "$PROF_N"
-	kill -INT $pid; wait $pid 2>/dev/null
+	# The flood is perf's workload: perf starts it once it records.
+	perf record -a -q -o "$LAB_DIR/$1.perf" -- ip netns exec "$CLI" taskset -c $((NCPU - 1)) \
+		"$SA_BIN/lab_synflood" --to $SRV_IP4 --port $PORT --count "$PROF_N" \
+		--src-net 198.19.0.0/16 --reuse-sources --packet "$CLI_IF" --dst-mac "$SRV_MAC" \
+		>/dev/null 2>&1
 	perf report -i "$LAB_DIR/$1.perf" --no-children --sort sym -F period,sym \
 		--stdio -g none 2>/dev/null |
 		awk '$2 == "[k]" { s = $3; for (i = 4; i <= NF; i++) s = s " " $i; ns[s] += $1 }
@@ -325,7 +325,7 @@ prof_ns() {
 		END { printf "%.0f", t / n }' "$LAB_DIR/$1.syms"
 }
 p_off=$(prof_ns off) p_on=$(prof_ns on)
-row "CPU per SYN in the flood, every CPU, ns (perf record -a, cpu-clock, idle left out; $PROF_N SYNs)" \
+row "kernel CPU per SYN in a flood, every CPU, ns (perf record -a, cpu-clock, kernel samples, idle left out; $PROF_N SYNs)" \
 	"$p_off" "$p_on" "$(ratio "$p_on" "$p_off")" "-"
 rest=$((p_on - p_off))
 for c in "${PROF_ORDER[@]}"; do
