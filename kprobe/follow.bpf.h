@@ -183,7 +183,7 @@ static __always_inline int follow_advance(struct follow_base *b, __u64 *delta)
 	__u64 now[SA_VMIB_N];
 	int was_valid;
 
-	if (read_mibs_at(b->mib, bpf_get_smp_processor_id(), now))
+	if (read_mibs_at(b->mib, bpf_get_smp_processor_id(), now, false))
 		return -1;
 	was_valid = b->valid;
 	for (int i = 0; i < SA_VMIB_N; i++) {
@@ -339,7 +339,7 @@ static long follow_prime_cpu(__u32 cpu, void *ctx)
 		return 0;
 	b->cookie = pc->cookie;
 	b->mib = pc->mib;
-	if (!read_mibs_at(b->mib, cpu, b->v))
+	if (!read_mibs_at(b->mib, cpu, b->v, false))
 		b->valid = 1;
 	return 0;
 }

@@ -207,10 +207,22 @@ static __always_inline int cpu_offset_of(__u32 cpu, __u64 *off)
 	return 0;
 }
 
-/* @cpu's value of the MIB counters at @mib (a namespace's
- * mib.net_statistics). */
-static __always_inline int read_mibs_at(__u64 mib, __u32 cpu, __u64 *v)
+/* Linux 6.2+; only the consume_skb program asks for it (@cast below), and
+ * that program loads on 6.3+ only (stack.c): older kernels never see the
+ * call. */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
+
+/*
+ * @cpu's value of the MIB counters at @mib (a namespace's
+ * mib.net_statistics).  @cast: with plain loads, the address cast to
+ * struct linux_mib, read-only, whose loads the JIT guards as a probe read
+ * does but without its helper call (two of them otherwise: the window and
+ * the counters outside it).  The indices are constants to the verifier (a
+ * frozen read-only map), so every load has a fixed offset.
+ */
+static __always_inline int read_mibs_at(__u64 mib, __u32 cpu, __u64 *v, bool cast)
 {
+	const struct linux_mib *m;
 	__u64 win[SA_MIB_WIN];
 	unsigned long base;
 	__u64 off;
@@ -218,6 +230,12 @@ static __always_inline int read_mibs_at(__u64 mib, __u32 cpu, __u64 *v)
 	if (cpu_offset_of(cpu, &off))
 		return -1;
 	base = mib + off;
+	if (cast) {
+		m = bpf_rdonly_cast((void *)base, bpf_core_type_id_kernel(struct linux_mib));
+		for (int i = 0; i < SA_VMIB_N; i++)
+			v[i] = m->mibs[mib_idx[i]];
+		return 0;
+	}
 	if (mib_win_ok &&
 	    bpf_probe_read_kernel(win, sizeof(win),
 				  (void *)(base + mib_win_lo * sizeof(unsigned long))))
@@ -234,44 +252,19 @@ static __always_inline int read_mibs_at(__u64 mib, __u32 cpu, __u64 *v)
 	return 0;
 }
 
-/* Linux 6.2+; only the consume_skb program calls it, and it loads on 6.3+
- * only (stack.c), so older kernels never see the call. */
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
-
-/*
- * This CPU's value of the MIB counters at @mib, with plain loads: the
- * address cast to struct linux_mib, read-only, whose loads the JIT guards
- * like a probe read's copy but without its helper call (two of them per
- * SYN otherwise, the window and TCPReqQFullDrop).  The indices are
- * constants to the verifier (a frozen read-only map), so every load has a
- * fixed offset.
- */
-static __always_inline int read_mibs_here(__u64 mib, __u64 *v)
-{
-	const struct linux_mib *m;
-	__u64 off;
-
-	if (cpu_offset_of(bpf_get_smp_processor_id(), &off))
-		return -1;
-	m = bpf_rdonly_cast((void *)(mib + off), bpf_core_type_id_kernel(struct linux_mib));
-	for (int i = 0; i < SA_VMIB_N; i++)
-		v[i] = m->mibs[mib_idx[i]];
-	return 0;
-}
-
-/* @cpu's value of the watched namespace's MIB counters; @cast: this CPU's,
- * read with plain loads (read_mibs_here). */
+/* @cpu's value of the watched namespace's MIB counters (@cast: see
+ * read_mibs_at). */
 static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v, bool cast)
 {
 	/* Constant for the namespace's lifetime: read once (see watched_net). */
 	if (!watched_mib)
 		watched_mib = (__u64)BPF_CORE_READ(net, mib.net_statistics);
-	return cast ? read_mibs_here(watched_mib, v) : read_mibs_at(watched_mib, cpu, v);
+	return read_mibs_at(watched_mib, cpu, v, cast);
 }
 
 /* Move this CPU's baseline to now; with @delta, say what changed.
- * @cast: see read_mibs. */
-static __always_inline int mib_advance_as(struct net *net, __u64 *delta, bool cast)
+ * @cast: see read_mibs_at. */
+static __always_inline int mib_advance(struct net *net, __u64 *delta, bool cast)
 {
 	struct mib_baseline *b;
 	__u32 zero = 0;
@@ -290,8 +283,6 @@ static __always_inline int mib_advance_as(struct net *net, __u64 *delta, bool ca
 	b->valid = 1;
 	return was_valid ? 0 : -1;
 }
-
-#define mib_advance(net, delta) mib_advance_as(net, delta, false)
 
 struct syn_info {
 	__u16 sport;
@@ -750,7 +741,7 @@ int BPF_PROG(synacct_kfree_skb, struct sk_buff *skb, void *location,
 		return 0;
 	/* Drops may come with MIB updates (ListenOverflows on the ACK
 	 * path): move the baseline, and see what moved. */
-	have_delta = !mib_advance(net, d);
+	have_delta = !mib_advance(net, d, false);
 	if (!watched(skb->skb_iif))
 		return 0;
 	nat_unmap_skb(skb, &si);
@@ -853,7 +844,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 
 	/* Every SYN consumed by a listener in this namespace moves the
 	 * baseline, watched interface or not. */
-	err = mib_advance_as(net, d, true);
+	err = mib_advance(net, d, true);
 	if (!watched(iif))
 		return 0;
 
@@ -895,7 +886,7 @@ static __always_inline int listener_verdict(struct net *net, struct sk_buff *skb
 	nat_unmap_skb(skb, &si);
 	/* Every SYN a listener in this namespace handled moves the
 	 * baseline, watched interface or not. */
-	err = mib_advance(net, d);
+	err = mib_advance(net, d, false);
 	if (!watched(iif))
 		return 0;
 
@@ -1037,7 +1028,7 @@ int BPF_PROG(synacct_set_state, const struct sock *sk, const int oldstate,
 	}
 	/* The handshake's ACK may have carried a cookie, validated on this
 	 * CPU just before the child was created. */
-	have_delta = !mib_advance(net, d);
+	have_delta = !mib_advance(net, d, false);
 	if (!watched(BPF_CORE_READ(sk, sk_rx_dst_ifindex)))
 		return 0;
 	port = BPF_CORE_READ(sk, __sk_common.skc_num);

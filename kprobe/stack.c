@@ -90,9 +90,10 @@ static void stack_stage_close(void *priv);
  * a return address inside the caller, not its start.  The end is the
  * nearest symbol address above the start; kallsyms is not sorted on every
  * kernel, so that takes a second pass once the starts are known (one pair
- * of passes for all: the file is large).  0 when every one was found.
+ * of passes for all: the file is large).  0, 0 for one not found (or
+ * no kallsyms at all, or its addresses hidden: kptr_restrict).
  */
-static int kallsyms_ranges(const char *const *name, int n, __u64 *start, __u64 *end)
+static void kallsyms_ranges(const char *const *name, int n, __u64 *start, __u64 *end)
 {
 	char line[512], sym[256];
 	unsigned long long addr;
@@ -103,7 +104,7 @@ static int kallsyms_ranges(const char *const *name, int n, __u64 *start, __u64 *
 		start[i] = end[i] = 0;
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
-		return -errno;
+		return;
 	while (found < n && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx %*c %255s", &addr, sym) != 2 || !addr)
 			continue;
@@ -122,15 +123,6 @@ static int kallsyms_ranges(const char *const *name, int n, __u64 *start, __u64 *
 				end[i] = addr;
 	}
 	fclose(f);
-	for (int i = 0; i < n; i++)
-		if (!start[i] || !end[i])
-			return -ENOENT;
-	return 0;
-}
-
-static int kallsyms_range(const char *name, __u64 *start, __u64 *end)
-{
-	return kallsyms_ranges(&name, 1, start, end);
 }
 
 /* Number of arguments of tracepoint @tp in @btf (its btf_trace_ typedef),
@@ -262,14 +254,11 @@ static bool fexit_can_load(const char *func)
 	return true;
 }
 
-/* Does this kernel have kprobes (CONFIG_KPROBES: the kprobe PMU) and
- * @func to put one on? */
-static bool kprobe_can_attach(const char *func)
+/* Does this kernel have kprobes (CONFIG_KPROBES: the kprobe PMU)?  The
+ * function to put one on must be in kallsyms too (the caller's @listed). */
+static bool kprobe_can_attach(bool listed)
 {
-	__u64 start, end;
-
-	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) &&
-	       !kallsyms_range(func, &start, &end);
+	return listed && !access("/sys/bus/event_source/devices/kprobe/type", F_OK);
 }
 
 /*
@@ -287,10 +276,12 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 	bool ok[LH_KPROBE + 1] = {};
 	/* Code ranges the programs test a location against: a listener's
 	 * SYN (consume_skb), and where a stream socket's queues are purged,
-	 * which kfree_skb leaves alone (stack.bpf.c, past_handshake). */
+	 * which kfree_skb leaves alone (stack.bpf.c, past_handshake); and the
+	 * function a kprobe would go on.  One read of kallsyms for all. */
 	static const char *const code[] = { "tcp_rcv_state_process",
-					     "sk_stream_kill_queues" };
-	__u64 start[2], end[2];
+					     "sk_stream_kill_queues",
+					     "tcp_conn_request" };
+	__u64 start[3], end[3];
 	int want = -1;
 
 	for (int h = LH_CONSUME_SKB; h <= LH_KPROBE; h++)
@@ -301,7 +292,7 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 		return -EINVAL;
 	}
 
-	kallsyms_ranges(code, 2, start, end);
+	kallsyms_ranges(code, 3, start, end);
 	if (tp_nargs(btf, "consume_skb") < 2)
 		why[LH_CONSUME_SKB] = "its consume_skb tracepoint has no location (Linux 6.3+)";
 	else if (!start[0] || !end[0])
@@ -314,7 +305,7 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 			why[LH_FEXIT] = "it refuses an fexit program on tcp_conn_request (lockdown?)";
 	}
 	if (want < 0 ? !ok[LH_CONSUME_SKB] && !ok[LH_FEXIT] : want == LH_KPROBE) {
-		ok[LH_KPROBE] = kprobe_can_attach("tcp_conn_request");
+		ok[LH_KPROBE] = kprobe_can_attach(start[2] && end[2]);
 		if (!ok[LH_KPROBE])
 			why[LH_KPROBE] = "it has no kprobes, or no tcp_conn_request in /proc/kallsyms";
 	}
@@ -349,10 +340,8 @@ static int find_listener_hook(struct stack_stage *st, const struct btf *btf,
 				st->listener_hook == LH_KPROBE);
 	st->skel->rodata->tcp_rcv_state_process_start = start[0];
 	st->skel->rodata->tcp_rcv_state_process_end = end[0];
-	if (start[1] && end[1]) {
-		st->skel->rodata->stream_purge_start = start[1];
-		st->skel->rodata->stream_purge_end = end[1];
-	}
+	st->skel->rodata->stream_purge_start = start[1];
+	st->skel->rodata->stream_purge_end = end[1];
 	return 0;
 }
 
