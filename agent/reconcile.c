@@ -49,9 +49,9 @@ static bool reason_before_tc(__u32 reason)
  * it until the next port's; a view keeps its own copies.  Room for the
  * longest text and a followed namespace's escaped name, so that a
  * verdict is never cut (in the middle of a UTF-8 sequence). */
-#define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX + MISSED_LEN)
 /* What missed runs add to a verdict (missed_runs). */
 #define MISSED_LEN	160
+#define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX + MISSED_LEN)
 
 static __thread char verdict_buf[VERDICT_LEN];
 
@@ -115,6 +115,7 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		       struct sa_port_view *v)
 {
 	__s64 after_tc;
+	__u64 lost;
 
 	for (__u32 i = 0; i < ps->n_drops; i++) {
 		if (ps->drops[i].reason & SA_DROP_SYNACK) {
@@ -156,8 +157,9 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 						       (__s64)v->ct_listen_drops;
 	}
 	/* Every gap of SA_UNEXPLAINED. */
+	lost = sa_c(ps, SA_C_counts_lost);
 #define SA_GAP_LOST(name, group, key, metric, help)			\
-	v->name = beyond_lost(v->name, sa_c(ps, SA_C_counts_lost));
+	v->name = beyond_lost(v->name, lost);
 	SA_UNEXPLAINED(SA_GAP_LOST)
 #undef SA_GAP_LOST
 }
@@ -364,14 +366,17 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
  * counts_lost, and are set off in the gaps.) */
 static void missed_runs(const struct sa_snapshot *s, struct sa_port_view *v)
 {
-	size_t len = strlen(verdict_buf);
+	bool gap = false;
+	size_t len;
 
-	if (!v->unexplained_nic_to_tc && !v->unexplained_tc_to_listener &&
-	    !v->unexplained_at_listener && !v->unexplained_synack_sent &&
-	    !v->unexplained_to_container && !v->unexplained_at_container_listener)
+	/* Any gap of SA_UNEXPLAINED. */
+#define SA_GAP_ANY(name, group, key, metric, help)			\
+	gap |= v->name != 0;
+	SA_UNEXPLAINED(SA_GAP_ANY)
+#undef SA_GAP_ANY
+	if (!gap || !s->missed_runs)
 		return;
-	if (!s->missed_runs)
-		return;
+	len = strlen(verdict_buf);
 	snprintf(verdict_buf + len, sizeof(verdict_buf) - len,
 		 "; synacct's stack programs missed %llu runs (the kernel skips a "
 		 "tracing program that fires again on a CPU where it is running): "
