@@ -157,14 +157,22 @@ bpf_snap "$LAB_DIR/t0"
 IPERF_S=2 iperf >/dev/null
 bpf_snap "$LAB_DIR/t1"
 synacct_stop
-for tp in kfree_skb consume_skb; do
-	read -r runs ns < <(bpf_delta "$LAB_DIR/t0" "$LAB_DIR/t1" "$ids" 1 | awk -v n="synacct_$tp" '$1 == n { print $2, $3 }')
-	read -r eruns ens < <(bpf_delta "$LAB_DIR/t0" "$LAB_DIR/t1" "$eids" 1 | awk -v n="bench_empty_$tp" '$1 == n { print $2, $3 }')
-	row "tp_btf/$tp during bulk TCP, ns per run ($runs runs, every one on the host; without = empty program, same runs)" \
+# tp_row TP BEFORE AFTER WHAT: synacct's program at tracepoint TP against
+# the empty one there, ns per run between two snapshots; WHAT names the
+# runs, with %s for their count.
+tp_row() {
+	local runs ns eruns ens
+	read -r runs ns < <(bpf_delta "$2" "$3" "$ids" 1 | awk -v n="synacct_$1" '$1 == n { print $2, $3 }')
+	read -r eruns ens < <(bpf_delta "$2" "$3" "$eids" 1 | awk -v n="bench_empty_$1" '$1 == n { print $2, $3 }')
+	# shellcheck disable=SC2059
+	row "tp_btf/$1 $(printf "$4" "${runs:-0}"), ns per run; without = empty program, same runs" \
 		"$(fmt "$(awk -v r="$eruns" -v t="$ens" 'BEGIN { print r ? t / r : 0 }')" 1)" \
 		"$(fmt "$(awk -v r="$runs" -v t="$ns" 'BEGIN { print r ? t / r : 0 }')" 1)" \
 		"+$(fmt "$(awk -v r="$runs" -v t="$ns" -v er="$eruns" -v et="$ens" 'BEGIN { print (r ? t / r : 0) - (er ? et / er : 0) }')" 1) ns" \
 		"<= 40 ns (above empty)"
+}
+for tp in kfree_skb consume_skb; do
+	tp_row $tp "$LAB_DIR/t0" "$LAB_DIR/t1" "during bulk TCP (%s runs, every one on the host)"
 done
 kill -TERM $HOLD_PID; wait $HOLD_PID 2>/dev/null
 
@@ -278,13 +286,8 @@ row "same, less bpf_stats' own cost (an empty tp_btf program in the same flood: 
 # kfree_skb's runs in this flood are the SYN-ACKs the client namespace
 # drops (no socket there): skbs outside the watched namespace, on a hot
 # path, beside an empty program at the same tracepoint.
-read -r kruns kns < <(bpf_delta "$LAB_DIR/f0" "$LAB_DIR/f1" "$ids" 1 | awk '$1 == "synacct_kfree_skb" { print $2, $3 }')
-read -r eruns ens < <(awk '$1 == "bench_empty_kfree_skb" { print $2 * '"$FLOOD_N"', $3 * '"$FLOOD_N"' }' "$LAB_DIR/floor")
-row "tp_btf/kfree_skb on skbs outside the watched namespace (the flood's SYN-ACKs, dropped by the client: ${kruns:-0} runs), ns per run; without = empty program, same runs" \
-	"$(awk -v r="$eruns" -v t="$ens" 'BEGIN { printf "%.1f", r ? t / r : 0 }')" \
-	"$(awk -v r="$kruns" -v t="$kns" 'BEGIN { printf "%.1f", r ? t / r : 0 }')" \
-	"+$(awk -v r="$kruns" -v t="$kns" -v er="$eruns" -v et="$ens" 'BEGIN { printf "%.1f", (r ? t / r : 0) - (er ? et / er : 0) }') ns" \
-	"<= 40 ns (above empty)"
+tp_row kfree_skb "$LAB_DIR/f0" "$LAB_DIR/f1" \
+	"on skbs outside the watched namespace (the flood's SYN-ACKs, dropped by the client: %s runs)"
 
 # ---- where the added CPU goes: perf, system-wide, during the flood ----
 

@@ -24,12 +24,12 @@
  * Exit status: 0 ok, 1 runtime failure, 2 usage error.
  */
 #include <errno.h>
-#include <stdbool.h>
-#include <time.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -52,9 +52,9 @@ struct frame {
 	size_t len;
 };
 
-/* An IPv4 frame to 198.18.0.1:8080 (a SYN-ACK from it) with @flags and @optlen bytes of TCP
- * options laid out as Linux's own SYN (MSS, SACK_PERM, TS, NOP, WSCALE);
- * UDP when @udp. */
+/* An IPv4 frame to 198.18.0.1:8080 (a SYN-ACK from it) with @flags and
+ * @optlen bytes of TCP options laid out as Linux's own SYN (MSS,
+ * SACK_PERM, TS, NOP, WSCALE); UDP when @udp. */
 static void build(struct frame *f, const char *name, int udp, __u8 flags, int optlen)
 {
 	struct ethhdr *eth = (void *)f->data;
@@ -164,6 +164,7 @@ static int testrun(const char *nic_path, const char *tc_path, const char *empty_
 	struct {
 		const char *hook;
 		int fd, empty_fd;
+		bool tc;	/* an skb: run_ns gives it a send time */
 	} hooks[3];
 	int err = 1;
 
@@ -176,12 +177,15 @@ static int testrun(const char *nic_path, const char *tc_path, const char *empty_
 	hooks[0].hook = "xdp";
 	hooks[0].fd = prog_fd(nic, "synacct_xdp");
 	hooks[0].empty_fd = prog_fd(empty, "bench_empty_xdp");
+	hooks[0].tc = false;
 	hooks[1].hook = "tc_ingress";
 	hooks[1].fd = prog_fd(tc, "synacct_tc_in");
 	hooks[1].empty_fd = prog_fd(empty, "bench_empty_tc");
+	hooks[1].tc = true;
 	hooks[2].hook = "tc_egress";
 	hooks[2].fd = prog_fd(tc, "synacct_tc_eg");
 	hooks[2].empty_fd = prog_fd(empty, "bench_empty_tc");
+	hooks[2].tc = true;
 
 	for (int h = 0; h < 3; h++) {
 		for (int i = 0; i < 4; i++) {
@@ -189,10 +193,10 @@ static int testrun(const char *nic_path, const char *tc_path, const char *empty_
 
 			/* Alternate, so that both see the same machine. */
 			for (int r = 0; r < ROUNDS; r++) {
-				if (run_ns(hooks[h].fd, &frames[i], h > 0, &ns))
+				if (run_ns(hooks[h].fd, &frames[i], hooks[h].tc, &ns))
 					goto fail;
 				best = ns < best ? ns : best;
-				if (run_ns(hooks[h].empty_fd, &frames[i], h > 0, &ns))
+				if (run_ns(hooks[h].empty_fd, &frames[i], hooks[h].tc, &ns))
 					goto fail;
 				best_empty = ns < best_empty ? ns : best_empty;
 			}

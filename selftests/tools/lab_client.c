@@ -251,6 +251,7 @@ static int conn_start(struct run *r, struct conn *c, uint64_t now)
 	if (o->fastopen &&
 	    setsockopt(c->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one))) {
 		fprintf(stderr, PROG ": TCP_FASTOPEN_CONNECT: %s\n", strerror(errno));
+		conn_close(c);
 		return -1;
 	}
 	if (!connect(c->fd, (const struct sockaddr *)&o->ss, o->sslen)) {
