@@ -16,7 +16,6 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -24,6 +23,7 @@
 #include "log.h"
 #include "pin.h"
 #include "netns.h"
+#include "nf_link.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "stack.skel.h"
@@ -55,32 +55,6 @@ struct stack_stage {
 	enum listener_hook listener_hook;
 	bool nat_hook;		/* netfilter programs and conntrack's BTF */
 	int nf_links[4];	/* LOCAL_IN and FORWARD, IPv4 and IPv6; -1: none */
-};
-
-/* BPF_PROG_TYPE_NETFILTER (Linux 6.4), newer than this libbpf and the
- * UAPI headers it is built with: the values and the link_create layout
- * come from the kernel's include/uapi/linux/bpf.h. */
-#define SA_PROG_TYPE_NETFILTER	32
-#define SA_ATTACH_NETFILTER	45
-#define SA_NFPROTO_IPV4		2
-#define SA_NFPROTO_IPV6		10
-#define SA_NF_INET_LOCAL_IN	1
-#define SA_NF_INET_FORWARD	2
-/* Late at LOCAL_IN, after the filter and NAT chains, before conntrack
- * confirms (NF_IP_PRI_LAST; IPv6 confirms at LAST - 1).  A BPF hook may
- * not share its priority with another hook (EBUSY): try a few below. */
-#define SA_NF_PRI_LATE		(0x7fffffff - 2)
-#define SA_NF_PRI_TRIES		16
-
-struct sa_nf_link_attr {
-	__u32 prog_fd;
-	__u32 target_fd;
-	__u32 attach_type;
-	__u32 flags;
-	__u32 pf;
-	__u32 hooknum;
-	__s32 priority;
-	__u32 nf_flags;
 };
 
 static void stack_stage_close(void *priv);
@@ -379,29 +353,6 @@ static void find_nat_hook(struct stack_stage *st, const struct btf *btf, bool ve
 	}
 }
 
-/* A netfilter link for @prog_fd at @hook of family @pf, in the caller's
- * namespace; the hook goes when the fd is closed. */
-static int nf_link(int prog_fd, __u32 pf, __u32 hook)
-{
-	union bpf_attr attr;
-	struct sa_nf_link_attr *nf = (void *)&attr;
-	int fd = -1;
-
-	_Static_assert(sizeof(*nf) <= sizeof(attr), "link_create fits bpf_attr");
-	for (int i = 0; i < SA_NF_PRI_TRIES; i++) {
-		memset(&attr, 0, sizeof(attr));
-		nf->prog_fd = prog_fd;
-		nf->attach_type = SA_ATTACH_NETFILTER;
-		nf->pf = pf;
-		nf->hooknum = hook;
-		nf->priority = SA_NF_PRI_LATE - i;
-		fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-		if (fd >= 0 || errno != EBUSY)
-			break;
-	}
-	return fd < 0 ? -errno : fd;
-}
-
 static int attach_nat(struct stack_stage *st)
 {
 	static const __u32 pf[2] = { SA_NFPROTO_IPV4, SA_NFPROTO_IPV6 };
@@ -425,7 +376,7 @@ static int attach_nat(struct stack_stage *st)
 				continue;
 			}
 		}
-		fd = nf_link(prog_fd[i / 2], pf[i % 2], hook[i / 2]);
+		fd = sa_nf_link(prog_fd[i / 2], pf[i % 2], hook[i / 2]);
 		if (fd < 0) {
 			sa_err("cannot attach the netfilter program (%s, %s): %s",
 			       i / 2 ? "FORWARD" : "LOCAL_IN", i % 2 ? "IPv6" : "IPv4",

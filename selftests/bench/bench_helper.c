@@ -17,6 +17,11 @@
  *     for the per-SYN figures of synacct's tracepoint programs under the
  *     same flood.
  *
+ *   bench_helper floor EMPTY_OBJ IFACE
+ *     attaches empty programs at every hook synacct uses, in the current
+ *     namespace (generic XDP and TC on IFACE, netfilter, tracepoints),
+ *     prints "ready", waits for SIGTERM: the cost of the hooks alone.
+ *
  *   bench_helper listen PORT N
  *     N listening TCP sockets on ports PORT .. PORT+N-1 (IPv4 and IPv6),
  *     prints "ready", waits for SIGTERM: a host with many listeners.
@@ -31,8 +36,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -40,6 +47,7 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "../../kprobe/nf_link.h"
 
 /* Many short rounds: the minimum is the run least disturbed by the rest
  * of the machine (TEST_RUN's clock keeps running if the VM is descheduled). */
@@ -107,7 +115,8 @@ static int prog_fd(struct bpf_object *obj, const char *name)
 	return p ? bpf_program__fd(p) : -1;
 }
 
-static struct bpf_object *load(const char *path, bool tracing_too)
+/* @hooks: every program; else only the packet programs (testrun). */
+static struct bpf_object *load(const char *path, bool hooks)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *p;
@@ -116,10 +125,16 @@ static struct bpf_object *load(const char *path, bool tracing_too)
 		fprintf(stderr, "bench_helper: cannot open %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
-	/* testrun needs only the packet programs. */
-	bpf_object__for_each_program(p, obj)
-		if (!tracing_too && bpf_program__type(p) == BPF_PROG_TYPE_TRACING)
+	bpf_object__for_each_program(p, obj) {
+		bool nf = !strcmp(bpf_program__name(p), "bench_empty_nf");
+
+		if (!hooks && (nf || bpf_program__type(p) == BPF_PROG_TYPE_TRACING))
 			bpf_program__set_autoload(p, false);
+		else if (nf) {
+			bpf_program__set_type(p, SA_PROG_TYPE_NETFILTER);
+			bpf_program__set_expected_attach_type(p, SA_ATTACH_NETFILTER);
+		}
+	}
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "bench_helper: cannot load %s: %s\n", path, strerror(errno));
 		bpf_object__close(obj);
@@ -264,6 +279,103 @@ cleanup:
 	return err;
 }
 
+/*
+ * Empty programs at every hook synacct attaches, the way the kernel runs
+ * them, in this namespace: generic XDP on @ifname, TC clsact ingress and
+ * egress, netfilter at LOCAL_IN and FORWARD (IPv4, IPv6), and the
+ * kfree_skb, consume_skb and net_dev_xmit tracepoints.  What any observer
+ * at those hooks costs before its first instruction.  XDP is attached
+ * directly, without libxdp's dispatcher: a floor, not synacct's setup.
+ */
+static int floor_hooks(const char *empty_path, const char *ifname)
+{
+	static const char *const tps[] = {
+		"bench_empty_kfree_skb", "bench_empty_consume_skb", "bench_empty_dev_xmit",
+	};
+	static const __u32 pf[2] = { SA_NFPROTO_IPV4, SA_NFPROTO_IPV6 };
+	static const __u32 nf_hook[2] = { SA_NF_INET_LOCAL_IN, SA_NF_INET_FORWARD };
+	struct bpf_object *obj = load(empty_path, true);
+	int ifindex = if_nametoindex(ifname), nf[4] = { -1, -1, -1, -1 };
+	LIBBPF_OPTS(bpf_tc_hook, tc, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	struct bpf_link *links[3] = {};
+	bool xdp = false, clsact = false;
+	const char *what = NULL;
+	int err = 1, e = 0;
+
+	if (!obj)
+		return 1;
+	if (!ifindex) {
+		fprintf(stderr, "bench_helper: floor: no interface %s\n", ifname);
+		goto cleanup;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+
+	what = "generic XDP";
+	e = bpf_xdp_attach(ifindex, prog_fd(obj, "bench_empty_xdp"),
+			   XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (e)
+		goto fail;
+	xdp = true;
+
+	what = "the clsact qdisc";
+	e = bpf_tc_hook_create(&tc);
+	if (e && e != -EEXIST)
+		goto fail;
+	clsact = !e;
+	what = "TC";
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_opts, o, .prog_fd = prog_fd(obj, "bench_empty_tc"));
+
+		tc.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		e = bpf_tc_attach(&tc, &o);
+		if (e)
+			goto fail;
+	}
+	tc.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+
+	what = "netfilter";
+	for (int i = 0; i < 4; i++) {
+		nf[i] = sa_nf_link(prog_fd(obj, "bench_empty_nf"), pf[i % 2], nf_hook[i / 2]);
+		if (nf[i] < 0) {
+			e = nf[i];
+			goto fail;
+		}
+	}
+
+	what = "a tracepoint";
+	for (int i = 0; i < 3; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(obj, tps[i]);
+
+		links[i] = p ? bpf_program__attach(p) : NULL;
+		if (!links[i]) {
+			e = -errno;
+			goto fail;
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop)
+		pause();
+	err = 0;
+	goto cleanup;
+fail:
+	fprintf(stderr, "bench_helper: floor: cannot attach %s: %s\n", what, strerror(-e));
+cleanup:
+	for (int i = 0; i < 3; i++)
+		bpf_link__destroy(links[i]);
+	for (int i = 0; i < 4; i++)
+		if (nf[i] >= 0)
+			close(nf[i]);
+	if (clsact)
+		bpf_tc_hook_destroy(&tc);
+	if (xdp)
+		bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	bpf_object__close(obj);
+	return err;
+}
+
 static int listen_many(const char *port_s, const char *n_s)
 {
 	long port = strtol(port_s, NULL, 10), n = strtol(n_s, NULL, 10);
@@ -312,9 +424,11 @@ int main(int argc, char **argv)
 		return testrun(argv[2], argv[3], argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return hold(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "floor"))
+		return floor_hooks(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "listen"))
 		return listen_many(argv[2], argv[3]);
 	fprintf(stderr, "usage: bench_helper testrun NIC_OBJ TC_OBJ EMPTY_OBJ | "
-		"hold EMPTY_OBJ | listen PORT N\n");
+		"hold EMPTY_OBJ | floor EMPTY_OBJ IFACE | listen PORT N\n");
 	return 2;
 }

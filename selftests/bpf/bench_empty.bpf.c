@@ -32,4 +32,19 @@ int bench_empty_consume_skb(void *ctx)
 	return 0;
 }
 
+SEC("tp_btf/net_dev_xmit")
+int bench_empty_dev_xmit(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/* A netfilter program (Linux 6.4): bench_helper sets its type. */
+SEC("netfilter")
+int bench_empty_nf(void *ctx)
+{
+	(void)ctx;
+	return 1;	/* NF_ACCEPT */
+}
+
 char LICENSE[] SEC("license") = "GPL";
