@@ -193,7 +193,20 @@ wait "${gen_pids[@]}"
 end=$(date +%s.%N)
 GEN_RATE=$(awk -v a="$start" -v b="$end" -v n=$((FLOOD_N * NCPU)) 'BEGIN { printf "%.0f", n / (b - a) }')
 
-# CPU per SYN: none / synacct / tcpdump, alternating, on one CPU.
+# hooks_flood KEY [HOOK,...]: a flood with empty programs at synacct's hooks
+# (bench_helper floor), its CPU per SYN appended to cpu[KEY].
+hooks_flood() {
+	rm -f "$LAB_DIR/hooks"
+	ip netns exec "$SRV" "$HELPER" floor "$EMPTY" "$SRV_IF" $2 >"$LAB_DIR/hooks" &
+	FL_PID=$!
+	LAB_PIDS+=($FL_PID)
+	lab_wait_file "$LAB_DIR/hooks" || { echo "bench: bench_helper floor did not start" >&2; exit 1; }
+	flood "$FLOOD_N"
+	kill -TERM $FL_PID; wait $FL_PID 2>/dev/null
+	cpu[$1]+="$(awk -v c="$FLOOD_CPU_S" -v n="$FLOOD_N" 'BEGIN { print c / n * 1e9 }') "
+}
+
+# CPU per SYN: none / empty hooks / synacct / tcpdump, alternating, on one CPU.
 say "flood CPU: $PAIRS rounds of $FLOOD_N SYNs each without, with empty programs at synacct's hooks, with synacct, with tcpdump"
 declare -A cpu sum_obs
 nic_ok=0 tc_ok=0 lst_ok=0
@@ -202,15 +215,10 @@ for ((i = 0; i < PAIRS; i++)); do
 	flood "$FLOOD_N"
 	cpu[none]+="$(awk -v c="$FLOOD_CPU_S" -v n="$FLOOD_N" 'BEGIN { print c / n * 1e9 }') "
 
-	# Empty programs at synacct's hooks: what the hooks alone cost.
-	rm -f "$LAB_DIR/hooks"
-	ip netns exec "$SRV" "$HELPER" floor "$EMPTY" "$SRV_IF" >"$LAB_DIR/hooks" &
-	FL_PID=$!
-	LAB_PIDS+=($FL_PID)
-	lab_wait_file "$LAB_DIR/hooks" || { echo "bench: bench_helper floor did not start" >&2; exit 1; }
-	flood "$FLOOD_N"
-	kill -TERM $FL_PID; wait $FL_PID 2>/dev/null
-	cpu[hooks]+="$(awk -v c="$FLOOD_CPU_S" -v n="$FLOOD_N" 'BEGIN { print c / n * 1e9 }') "
+	# Empty programs at synacct's hooks, and at those the issue names:
+	# what the hooks alone cost.
+	hooks_flood hooks
+	hooks_flood named xdp,tc,kfree_skb,consume_skb
 
 	synacct_start
 	o0=$(proc_cpu_s $SA_PID)
@@ -263,7 +271,10 @@ row "same, medians" "$(med "${cpu[none]}")" "$(med "${cpu[synacct]}")" \
 row "same, empty programs at synacct's hooks instead (generic XDP, TC ingress and egress, netfilter LOCAL_IN and FORWARD, kfree_skb, consume_skb, net_dev_xmit; lowest; median)" \
 	"$(low "${cpu[none]}")" "$(low "${cpu[hooks]}"); $(med "${cpu[hooks]}")" \
 	"$(ratio "$(low "${cpu[hooks]}")" "$(low "${cpu[none]}")")" "-"
-row "same, synacct against those empty programs (lowest)" \
+row "same, empty programs at the hooks issue #8 names only (generic XDP, TC ingress and egress, kfree_skb, consume_skb; lowest; median)" \
+	"$(low "${cpu[none]}")" "$(low "${cpu[named]}"); $(med "${cpu[named]}")" \
+	"$(ratio "$(low "${cpu[named]}")" "$(low "${cpu[none]}")")" "-"
+row "same, synacct against empty programs at all its hooks (lowest)" \
 	"$(low "${cpu[hooks]}")" "$(low "${cpu[synacct]}")" \
 	"$(ratio "$(low "${cpu[synacct]}")" "$(low "${cpu[hooks]}")")" "-"
 row "same, synacct --no-xdp (TC, stack and listeners only; lowest; median)" \

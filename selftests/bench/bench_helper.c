@@ -17,10 +17,11 @@
  *     for the per-SYN figures of synacct's tracepoint programs under the
  *     same flood.
  *
- *   bench_helper floor EMPTY_OBJ IFACE
- *     attaches empty programs at every hook synacct uses, in the current
- *     namespace (generic XDP and TC on IFACE, netfilter, tracepoints),
- *     prints "ready", waits for SIGTERM: the cost of the hooks alone.
+ *   bench_helper floor EMPTY_OBJ IFACE [HOOK,...]
+ *     attaches empty programs at every hook synacct uses (or those listed:
+ *     xdp, tc, nf, kfree_skb, consume_skb, net_dev_xmit), in the current
+ *     namespace (generic XDP and TC on IFACE), prints "ready", waits for
+ *     SIGTERM: the cost of the hooks alone.
  *
  *   bench_helper listen PORT N
  *     N listening TCP sockets on ports PORT .. PORT+N-1 (IPv4 and IPv6),
@@ -287,10 +288,23 @@ cleanup:
  * at those hooks costs before its first instruction.  XDP is attached
  * directly, without libxdp's dispatcher: a floor, not synacct's setup.
  */
-static int floor_hooks(const char *empty_path, const char *ifname)
+/* Is @hook in the comma-separated list @only (NULL: every hook)? */
+static bool wanted(const char *only, const char *hook)
 {
-	static const char *const tps[] = {
-		"bench_empty_kfree_skb", "bench_empty_consume_skb", "bench_empty_dev_xmit",
+	size_t n = strlen(hook);
+
+	for (const char *p = only; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, hook, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return !only;
+}
+
+static int floor_hooks(const char *empty_path, const char *ifname, const char *only)
+{
+	static const char *const tps[][2] = {
+		{ "kfree_skb", "bench_empty_kfree_skb" },
+		{ "consume_skb", "bench_empty_consume_skb" },
+		{ "net_dev_xmit", "bench_empty_dev_xmit" },
 	};
 	static const __u32 pf[2] = { SA_NFPROTO_IPV4, SA_NFPROTO_IPV6 };
 	static const __u32 nf_hook[2] = { SA_NF_INET_LOCAL_IN, SA_NF_INET_FORWARD };
@@ -299,7 +313,7 @@ static int floor_hooks(const char *empty_path, const char *ifname)
 	LIBBPF_OPTS(bpf_tc_hook, tc, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	struct bpf_link *links[3] = {};
-	bool xdp = false, clsact = false;
+	bool xdp = wanted(only, "xdp"), tc_too = wanted(only, "tc"), clsact = false;
 	const char *what = NULL;
 	int err = 1, e = 0;
 
@@ -313,19 +327,21 @@ static int floor_hooks(const char *empty_path, const char *ifname)
 	signal(SIGINT, on_signal);
 
 	what = "generic XDP";
-	e = bpf_xdp_attach(ifindex, prog_fd(obj, "bench_empty_xdp"),
-			   XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
-	if (e)
-		goto fail;
-	xdp = true;
+	if (xdp) {
+		e = bpf_xdp_attach(ifindex, prog_fd(obj, "bench_empty_xdp"),
+				   XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+		xdp = !e;
+		if (e)
+			goto fail;
+	}
 
 	what = "the clsact qdisc";
-	e = bpf_tc_hook_create(&tc);
+	e = tc_too ? bpf_tc_hook_create(&tc) : 0;
 	if (e && e != -EEXIST)
 		goto fail;
-	clsact = !e;
+	clsact = tc_too && !e;
 	what = "TC";
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2 && tc_too; i++) {
 		LIBBPF_OPTS(bpf_tc_opts, o, .prog_fd = prog_fd(obj, "bench_empty_tc"));
 
 		tc.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
@@ -336,7 +352,7 @@ static int floor_hooks(const char *empty_path, const char *ifname)
 	tc.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 
 	what = "netfilter";
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 4 && wanted(only, "nf"); i++) {
 		nf[i] = sa_nf_link(prog_fd(obj, "bench_empty_nf"), pf[i % 2], nf_hook[i / 2]);
 		if (nf[i] < 0) {
 			e = nf[i];
@@ -346,8 +362,10 @@ static int floor_hooks(const char *empty_path, const char *ifname)
 
 	what = "a tracepoint";
 	for (int i = 0; i < 3; i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(obj, tps[i]);
+		struct bpf_program *p = bpf_object__find_program_by_name(obj, tps[i][1]);
 
+		if (!wanted(only, tps[i][0]))
+			continue;
 		links[i] = p ? bpf_program__attach(p) : NULL;
 		if (!links[i]) {
 			e = -errno;
@@ -424,11 +442,11 @@ int main(int argc, char **argv)
 		return testrun(argv[2], argv[3], argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return hold(argv[2]);
-	if (argc == 4 && !strcmp(argv[1], "floor"))
-		return floor_hooks(argv[2], argv[3]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "floor"))
+		return floor_hooks(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && !strcmp(argv[1], "listen"))
 		return listen_many(argv[2], argv[3]);
 	fprintf(stderr, "usage: bench_helper testrun NIC_OBJ TC_OBJ EMPTY_OBJ | "
-		"hold EMPTY_OBJ | floor EMPTY_OBJ IFACE | listen PORT N\n");
+		"hold EMPTY_OBJ | floor EMPTY_OBJ IFACE [HOOK,...] | listen PORT N\n");
 	return 2;
 }
