@@ -219,6 +219,7 @@ for ((i = 0; i < PAIRS; i++)); do
 	# what the hooks alone cost.
 	hooks_flood hooks
 	hooks_flood named xdp,tc,kfree_skb,consume_skb
+	hooks_flood tcx xdp,tcx,nf,kfree_skb,consume_skb,net_dev_xmit
 
 	synacct_start
 	o0=$(proc_cpu_s $SA_PID)
@@ -274,6 +275,9 @@ row "same, empty programs at synacct's hooks instead (generic XDP, TC ingress an
 row "same, empty programs at the hooks issue #8 names only (generic XDP, TC ingress and egress, kfree_skb, consume_skb; lowest; median)" \
 	"$(low "${cpu[none]}")" "$(low "${cpu[named]}"); $(med "${cpu[named]}")" \
 	"$(ratio "$(low "${cpu[named]}")" "$(low "${cpu[none]}")")" "-"
+row "same, empty programs at all synacct's hooks, TC through TCX links (Linux 6.6+) instead of clsact (lowest; median)" \
+	"$(low "${cpu[none]}")" "$(low "${cpu[tcx]}"); $(med "${cpu[tcx]}")" \
+	"$(ratio "$(low "${cpu[tcx]}")" "$(low "${cpu[none]}")")" "-"
 row "same, synacct against empty programs at all its hooks (lowest)" \
 	"$(low "${cpu[hooks]}")" "$(low "${cpu[synacct]}")" \
 	"$(ratio "$(low "${cpu[synacct]}")" "$(low "${cpu[hooks]}")")" "-"

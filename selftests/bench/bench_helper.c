@@ -19,7 +19,8 @@
  *
  *   bench_helper floor EMPTY_OBJ IFACE [HOOK,...]
  *     attaches empty programs at every hook synacct uses (or those listed:
- *     xdp, tc, nf, kfree_skb, consume_skb, net_dev_xmit), in the current
+ *     xdp, tc, nf, kfree_skb, consume_skb, net_dev_xmit; or tcx: TC both
+ *     ways through TCX links, Linux 6.6+, instead of clsact), in the current
  *     namespace (generic XDP and TC on IFACE), prints "ready", waits for
  *     SIGTERM: the cost of the hooks alone.
  *
@@ -299,6 +300,23 @@ static bool wanted(const char *only, const char *hook)
 	return !only;
 }
 
+/* BPF_TCX_INGRESS, BPF_TCX_EGRESS (Linux 6.6), newer than these headers. */
+#define SA_ATTACH_TCX_INGRESS	46
+
+/* A TCX link for @prog_fd on @ifindex, ingress or @egress: the fd, or -errno. */
+static int tcx_link(int prog_fd, int ifindex, bool egress)
+{
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = prog_fd;
+	attr.link_create.target_fd = ifindex;
+	attr.link_create.attach_type = SA_ATTACH_TCX_INGRESS + egress;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
 static int floor_hooks(const char *empty_path, const char *ifname, const char *only)
 {
 	static const char *const tps[][2] = {
@@ -309,7 +327,7 @@ static int floor_hooks(const char *empty_path, const char *ifname, const char *o
 	static const __u32 pf[2] = { SA_NFPROTO_IPV4, SA_NFPROTO_IPV6 };
 	static const __u32 nf_hook[2] = { SA_NF_INET_LOCAL_IN, SA_NF_INET_FORWARD };
 	struct bpf_object *obj = load(empty_path, true);
-	int ifindex = if_nametoindex(ifname), nf[4] = { -1, -1, -1, -1 };
+	int ifindex = if_nametoindex(ifname), nf[4] = { -1, -1, -1, -1 }, tcx[2] = { -1, -1 };
 	LIBBPF_OPTS(bpf_tc_hook, tc, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	struct bpf_link *links[3] = {};
@@ -350,6 +368,14 @@ static int floor_hooks(const char *empty_path, const char *ifname, const char *o
 			goto fail;
 	}
 	tc.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	what = "TCX";
+	for (int i = 0; i < 2 && wanted(only, "tcx"); i++) {
+		tcx[i] = tcx_link(prog_fd(obj, "bench_empty_tc"), ifindex, i);
+		if (tcx[i] < 0) {
+			e = tcx[i];
+			goto fail;
+		}
+	}
 
 	what = "netfilter";
 	for (int i = 0; i < 4 && wanted(only, "nf"); i++) {
@@ -386,6 +412,9 @@ cleanup:
 	for (int i = 0; i < 4; i++)
 		if (nf[i] >= 0)
 			close(nf[i]);
+	for (int i = 0; i < 2; i++)
+		if (tcx[i] >= 0)
+			close(tcx[i]);
 	if (clsact)
 		bpf_tc_hook_destroy(&tc);
 	if (xdp)
