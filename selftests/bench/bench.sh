@@ -269,24 +269,20 @@ row "host CPU per SYN under the flood, ns, lowest of $PAIRS rounds (generator + 
 	"$(low "${cpu[none]}")" "$(low "${cpu[synacct]}")" "$(ratio "$(low "${cpu[synacct]}")" "$(low "${cpu[none]}")")" "<= 1.05x"
 row "same, medians" "$(med "${cpu[none]}")" "$(med "${cpu[synacct]}")" \
 	"$(ratio "$(med "${cpu[synacct]}")" "$(med "${cpu[none]}")")" "-"
-row "same, empty programs at synacct's hooks instead (generic XDP, TC ingress and egress, netfilter LOCAL_IN and FORWARD, kfree_skb, consume_skb, net_dev_xmit; lowest; median)" \
-	"$(low "${cpu[none]}")" "$(low "${cpu[hooks]}"); $(med "${cpu[hooks]}")" \
-	"$(ratio "$(low "${cpu[hooks]}")" "$(low "${cpu[none]}")")" "-"
-row "same, empty programs at the hooks issue #8 names only (generic XDP, TC ingress and egress, kfree_skb, consume_skb; lowest; median)" \
-	"$(low "${cpu[none]}")" "$(low "${cpu[named]}"); $(med "${cpu[named]}")" \
-	"$(ratio "$(low "${cpu[named]}")" "$(low "${cpu[none]}")")" "-"
-row "same, empty programs at all synacct's hooks, TC through TCX links (Linux 6.6+) instead of clsact (lowest; median)" \
-	"$(low "${cpu[none]}")" "$(low "${cpu[tcx]}"); $(med "${cpu[tcx]}")" \
-	"$(ratio "$(low "${cpu[tcx]}")" "$(low "${cpu[none]}")")" "-"
+# cpu_row KEY WHAT [PREFIX] [TARGET]: cpu[KEY] against cpu[none], lowest; median.
+cpu_row() {
+	row "same, $2 (lowest; median)" "$(low "${cpu[none]}")" \
+		"${3:-}$(low "${cpu[$1]}"); $(med "${cpu[$1]}")" \
+		"$(ratio "$(low "${cpu[$1]}")" "$(low "${cpu[none]}")")" "${4:--}"
+}
+cpu_row hooks "empty programs at synacct's hooks instead (generic XDP, TC ingress and egress, netfilter LOCAL_IN and FORWARD, kfree_skb, consume_skb, net_dev_xmit)"
+cpu_row named "empty programs at the hooks issue #8 names only (generic XDP, TC ingress and egress, kfree_skb, consume_skb)"
+cpu_row tcx "empty programs at all synacct's hooks, TC through TCX links (Linux 6.6+) instead of clsact"
 row "same, synacct against empty programs at all its hooks (lowest)" \
 	"$(low "${cpu[hooks]}")" "$(low "${cpu[synacct]}")" \
 	"$(ratio "$(low "${cpu[synacct]}")" "$(low "${cpu[hooks]}")")" "-"
-row "same, synacct --no-xdp (TC, stack and listeners only; lowest; median)" \
-	"$(low "${cpu[none]}")" "$(low "${cpu[noxdp]}"); $(med "${cpu[noxdp]}")" \
-	"$(ratio "$(low "${cpu[noxdp]}")" "$(low "${cpu[none]}")")" "-"
-row "same, tcpdump -w /dev/null with a SYN-only filter instead of synacct (lowest; median)" \
-	"$(low "${cpu[none]}")" "tcpdump: $(low "${cpu[tcpdump]}"); $(med "${cpu[tcpdump]}")" \
-	"$(ratio "$(low "${cpu[tcpdump]}")" "$(low "${cpu[none]}")")" "synacct below tcpdump"
+cpu_row noxdp "synacct --no-xdp (TC, stack and listeners only)"
+cpu_row tcpdump "tcpdump -w /dev/null with a SYN-only filter instead of synacct" "tcpdump: " "synacct below tcpdump"
 row "SYNs counted by synacct (nic_syn, tc_syn, listener_syn == sent), floods" \
 	"" "$nic_ok, $tc_ok, $lst_ok of $PAIRS" "" "all"
 row "tcpdump's own report per flood of $FLOOD_N SYNs" "" "${TD_STATS%; }" "" "-"

@@ -13,9 +13,9 @@
  *     turns on BPF run-time statistics (BPF_ENABLE_STATS: held by a file
  *     descriptor, counted by the kernel, so the kernel.bpf_stats_enabled
  *     sysctl is left alone), attaches the empty tp_btf programs (kfree_skb,
- *     consume_skb) and prints their ids, then waits for SIGTERM: the floor
- *     for the per-SYN figures of synacct's tracepoint programs under the
- *     same flood.
+ *     consume_skb), prints their ids and "ready", then waits for SIGTERM:
+ *     the floor for the per-SYN figures of synacct's tracepoint programs
+ *     under the same flood.
  *
  *   bench_helper floor EMPTY_OBJ IFACE [HOOK,...]
  *     attaches empty programs at every hook synacct uses (or those listed:
@@ -239,6 +239,16 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* Say "ready" (the caller has set up and printed what it had to) and wait
+ * for SIGTERM or SIGINT. */
+static void wait_for_stop(void)
+{
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop)
+		pause();
+}
+
 static int hold(const char *empty_path)
 {
 	static const char *const names[] = { "bench_empty_kfree_skb", "bench_empty_consume_skb" };
@@ -269,9 +279,7 @@ static int hold(const char *empty_path)
 		bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len);
 		printf("%s %u\n", names[i], info.id);
 	}
-	fflush(stdout);
-	while (!stop)
-		pause();
+	wait_for_stop();
 	err = 0;
 cleanup:
 	for (int i = 0; i < 2; i++)
@@ -398,10 +406,7 @@ static int floor_hooks(const char *empty_path, const char *ifname, const char *o
 			goto fail;
 		}
 	}
-	printf("ready\n");
-	fflush(stdout);
-	while (!stop)
-		pause();
+	wait_for_stop();
 	err = 0;
 	goto cleanup;
 fail:
@@ -451,10 +456,7 @@ static int listen_many(const char *port_s, const char *n_s)
 			goto cleanup;
 		}
 	}
-	printf("ready\n");
-	fflush(stdout);
-	while (!stop)
-		pause();
+	wait_for_stop();
 	err = 0;
 cleanup:
 	for (int k = 0; k < n && k <= i; k++)
