@@ -16,7 +16,7 @@ source "$SA_ROOT/selftests/lib/lab.sh"
 
 HELPER=$SA_BIN/bench_helper
 EMPTY=$SA_BIN/bench_empty.bpf.o
-PAIRS=${BENCH_PAIRS:-5}		# rounds of floods: without, with synacct, with tcpdump
+PAIRS=${BENCH_PAIRS:-7}		# rounds of floods: without, empty hooks, synacct, tcpdump...
 IPERF_PAIRS=${BENCH_IPERF_PAIRS:-6}	# with/without pairs of iperf3 runs
 IPERF_S=${BENCH_IPERF_S:-2}	# seconds per iperf3 run
 FLOOD_N=${BENCH_FLOOD_N:-200000}	# SYNs per flood
