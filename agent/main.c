@@ -598,6 +598,14 @@ static void setup_report(struct sa_watch *w)
 	rc->json = w->o.common.json;
 	rc->tty = isatty(STDOUT_FILENO);
 	rc->color = rc->tty && !getenv("NO_COLOR");
+	/* The live table redraws in place: one write per frame (every report
+	 * flushes at its end), or a terminal shows frames half drawn. */
+	if (rc->tty && !rc->json) {
+		static char frame[1 << 16];
+
+		fflush(stdout);
+		setvbuf(stdout, frame, _IOFBF, sizeof(frame));
+	}
 	sa_term_size(&rc->width, &(int){ 0 });
 	rc->m.nic = w->stage[ST_NIC] != NULL;
 	rc->m.nic_native = rc->m.nic && !strcmp(sa_nic_mode(w->stage[ST_NIC]), "native");
