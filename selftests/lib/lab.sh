@@ -572,8 +572,16 @@ summary_sum() {
 check_funnel() {
 	local name=$1 port=$2
 	t_is "$SA_RC" 0 "$name: synacct exits 0"
-	t_is "$(summary '.unexplained | [.nic_to_tc, .tc_to_listener, .at_listener, .synack_sent] | join(",")' "$port")" \
-		"0,0,0,0" "$name: nothing unexplained (nic_to_tc, tc_to_listener, at_listener, synack_sent)"
+	local gaps
+	gaps=$(summary '.unexplained | [.nic_to_tc, .tc_to_listener, .at_listener, .synack_sent] | join(",")' "$port")
+	t_is "$gaps" "0,0,0,0" "$name: nothing unexplained (nic_to_tc, tc_to_listener, at_listener, synack_sent)"
+	# What a gap is made of, for whoever reads a failed run's log.
+	[ "$gaps" = "0,0,0,0" ] || {
+		echo "# $name: port $port in the summary, and synacct's stderr:"
+		jq -c --argjson p "$port" 'select(.type == "summary") | (.ports[] | select(.port == $p)),
+			{missed_runs, update_failed}' "$SA_OUT" | t_diag
+		t_diag "$SA_ERR"
+	}
 	t_is "$(jq -r 'select(.type == "summary") | .consistent' "$SA_OUT")" true \
 		"$name: per-port sums agree with the namespace MIBs"
 	t_is "$(jq -r 'select(.type == "summary") | .update_failed.stack' "$SA_OUT")" \
