@@ -580,6 +580,9 @@ check_funnel() {
 		echo "# $name: port $port in the summary, and synacct's stderr:"
 		jq -c --argjson p "$port" 'select(.type == "summary") | (.ports[] | select(.port == $p)),
 			{missed_runs, update_failed}' "$SA_OUT" | t_diag
+		echo "# each interval: time, then the port's synack_sent, synack_retrans, synack_retrans_failed, unexplained"
+		jq -c --argjson p "$port" 'select(.type == "interval") | [.time] + (.ports[] | select(.port == $p) |
+			[.synack_sent, .synack_retrans, .synack_retrans_failed, .unexplained])' "$SA_OUT" | t_diag
 		t_diag "$SA_ERR"
 	}
 	t_is "$(jq -r 'select(.type == "summary") | .consistent' "$SA_OUT")" true \
