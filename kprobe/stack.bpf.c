@@ -583,11 +583,16 @@ static __always_inline void synack_count_drop(struct sa_synack_flight *f,
 	cnt = sa_map_counters(synack_drops, &key, __u64, key.port);
 	if (cnt)
 		(*cnt)++;
-	if (f->retrans && !f->sent) {
-		STACK_INC(f->port, synack_retrans_failed);
-		last = bpf_map_lookup_elem(&synack_last, &zero);
-		if (last && last->skb == addr)
-			last->dropped = 1;
+	if (f->retrans) {
+		/* Still inside its send on its CPU (marked there, for
+		 * tcp_retransmit_synack to take back), or never reported sent. */
+		last = bpf_map_lookup_percpu_elem(&synack_last, &zero, f->cpu);
+		/* + not |: the verifier allows no bitwise operation on an skb
+		 * pointer; its low bit is clear. */
+		if ((last && __sync_val_compare_and_swap(&last->skb, addr,
+							 addr + SA_SYNACK_LAST_DROPPED) == addr) ||
+		    !f->sent)
+			STACK_INC(f->port, synack_retrans_failed);
 	}
 	sa_synack_forget(f, addr);
 }
@@ -629,21 +634,28 @@ static __always_inline void synack_rtx_sent(const struct request_sock *req,
 	struct sa_synack_flight *f;
 	struct sa_stack_counters *c;
 	__u32 zero = 0;
+	__u64 skb;
 
 	last = bpf_map_lookup_elem(&synack_last, &zero);
 	if (!last || !last->skb || last->port != port ||
 	    last->seq != BPF_CORE_READ((struct tcp_request_sock *)req, snt_isn))
 		return;
-	if (last->dropped) {
-		c = sa_slot_lookup(stack_counters, port, struct sa_stack_counters);
-		if (c && c->synack_retrans_failed)
-			c->synack_retrans_failed--;
-	} else {
-		f = sa_synack_find(last->skb);
+	/* Sent before the record goes: a drop on another CPU that finds
+	 * the record unmarked then sees it sent. */
+	skb = last->skb;
+	if (!(skb & SA_SYNACK_LAST_DROPPED)) {
+		f = sa_synack_find(skb);
 		if (f)
 			f->sent = 1;
 	}
-	last->skb = 0;
+	skb = __sync_lock_test_and_set(&last->skb, 0);
+	if (skb & SA_SYNACK_LAST_DROPPED) {
+		/* The failure may have been counted on another CPU: this
+		 * CPU's copy may go below zero, the sum is what counts. */
+		c = sa_slot_lookup(stack_counters, port, struct sa_stack_counters);
+		if (c)
+			c->synack_retrans_failed--;
+	}
 }
 
 /*

@@ -132,14 +132,14 @@ static __always_inline void synack_track(struct __sk_buff *ctx,
 	f->seq = pkt->seq;
 	f->retrans = retrans;
 	f->sent = 0;
+	f->cpu = bpf_get_smp_processor_id();
 	if (!retrans)
 		return;
 	last = bpf_map_lookup_elem(&synack_last, &zero);
 	if (last) {
-		last->skb = addr;
 		last->port = pkt->sport;
 		last->seq = pkt->seq;
-		last->dropped = 0;
+		last->skb = addr;
 	}
 }
 

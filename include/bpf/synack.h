@@ -23,6 +23,7 @@ struct sa_synack_flight {
 	__u32 seq;		/* its sequence number, to recognise the skb */
 	__u8 retrans;		/* not the request sock's first SYN-ACK */
 	__u8 sent;		/* the stack counted this retransmission */
+	__u16 cpu;		/* where it passed TC egress: its synack_last */
 };
 
 /*
@@ -88,12 +89,17 @@ static __always_inline void sa_synack_forget(struct sa_synack_flight *f,
 /* The last retransmitted SYN-ACK to pass TC egress on this CPU.  TC egress
  * runs inside the retransmission's dev_queue_xmit, so when
  * tcp_retransmit_synack fires on this CPU for the same request sock, this
- * is the SYN-ACK it speaks of. */
+ * is the SYN-ACK it speaks of.  A drop on any CPU before that counts it
+ * as a failed retransmission and sets the address's low bit (skbs are
+ * aligned), in one compare-and-swap: tcp_retransmit_synack, if it still
+ * fires, takes the failure back.  The qdisc may be run, and the SYN-ACK
+ * dropped (a veth peer's backlog), by another CPU. */
+#define SA_SYNACK_LAST_DROPPED 1ULL
+
 struct sa_synack_last {
-	__u64 skb;
+	__u64 skb;		/* | SA_SYNACK_LAST_DROPPED */
 	__u32 port;
 	__u32 seq;
-	__u32 dropped;		/* counted as a failed retransmission */
 };
 
 struct {
