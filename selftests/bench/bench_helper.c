@@ -18,9 +18,9 @@
  *     under the same flood.
  *
  *   bench_helper floor EMPTY_OBJ IFACE [HOOK,...]
- *     attaches empty programs at every hook synacct uses (or those listed:
- *     xdp, tc, nf, kfree_skb, consume_skb, net_dev_xmit; or tcx: TC both
- *     ways through TCX links, Linux 6.6+, instead of clsact), in the current
+ *     attaches empty programs at every hook synacct uses (SYNACCT_HOOKS),
+ *     or those listed (xdp, tc, nf, kfree_skb, consume_skb, net_dev_xmit;
+ *     tcx: TC both ways through TCX links, Linux 6.6+), in the current
  *     namespace (generic XDP and TC on IFACE), prints "ready", waits for
  *     SIGTERM: the cost of the hooks alone.
  *
@@ -115,6 +115,19 @@ static int prog_fd(struct bpf_object *obj, const char *name)
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
 
 	return p ? bpf_program__fd(p) : -1;
+}
+
+/* @name's program in @obj, attached where its section says; NULL with
+ * errno set if it cannot be. */
+static struct bpf_link *attach_named(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+
+	if (!p) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return bpf_program__attach(p);
 }
 
 /* @hooks: every program; else only the packet programs (testrun). */
@@ -267,16 +280,15 @@ static int hold(const char *empty_path)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	for (int i = 0; i < 2; i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(obj, names[i]);
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
-		links[i] = p ? bpf_program__attach(p) : NULL;
+		links[i] = attach_named(obj, names[i]);
 		if (!links[i]) {
 			fprintf(stderr, "bench_helper: cannot attach %s: %s\n", names[i], strerror(errno));
 			goto cleanup;
 		}
-		bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len);
+		bpf_obj_get_info_by_fd(prog_fd(obj, names[i]), &info, &len);
 		printf("%s %u\n", names[i], info.id);
 	}
 	wait_for_stop();
@@ -297,7 +309,10 @@ cleanup:
  * at those hooks costs before its first instruction.  XDP is attached
  * directly, without libxdp's dispatcher: a floor, not synacct's setup.
  */
-/* Is @hook in the comma-separated list @only (NULL: every hook)? */
+/* The hooks synacct itself uses: floor's default (tcx is not one). */
+#define SYNACCT_HOOKS "xdp,tc,nf,kfree_skb,consume_skb,net_dev_xmit"
+
+/* Is @hook in the comma-separated list @only? */
 static bool wanted(const char *only, const char *hook)
 {
 	size_t n = strlen(hook);
@@ -305,8 +320,9 @@ static bool wanted(const char *only, const char *hook)
 	for (const char *p = only; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
 		if (!strncmp(p, hook, n) && (p[n] == ',' || !p[n]))
 			return true;
-	return !only;
+	return false;
 }
+
 
 /* BPF_TCX_INGRESS, BPF_TCX_EGRESS (Linux 6.6), newer than these headers. */
 #define SA_ATTACH_TCX_INGRESS	46
@@ -396,11 +412,9 @@ static int floor_hooks(const char *empty_path, const char *ifname, const char *o
 
 	what = "a tracepoint";
 	for (int i = 0; i < 3; i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(obj, tps[i][1]);
-
 		if (!wanted(only, tps[i][0]))
 			continue;
-		links[i] = p ? bpf_program__attach(p) : NULL;
+		links[i] = attach_named(obj, tps[i][1]);
 		if (!links[i]) {
 			e = -errno;
 			goto fail;
@@ -474,7 +488,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return hold(argv[2]);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "floor"))
-		return floor_hooks(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+		return floor_hooks(argv[2], argv[3], argc == 5 ? argv[4] : SYNACCT_HOOKS);
 	if (argc == 4 && !strcmp(argv[1], "listen"))
 		return listen_many(argv[2], argv[3]);
 	fprintf(stderr, "usage: bench_helper testrun NIC_OBJ TC_OBJ EMPTY_OBJ | "
