@@ -13,6 +13,7 @@
 #   make test-kernels  install what is missing, then the self-tests on
 #                   Debian 12's 6.1 and 6.12 kernels under QEMU TCG (root;
 #                   KERNELS=, VM_TESTS=: see selftests/vm/kernels.sh)
+#   make test-kernels-ci  the subset of it that .ci/run runs (6.1 only)
 #   make deps       install the Debian packages needed for all of the above
 #   make install    install binary, man page, config, unit, alert rules
 #                   (PREFIX=/usr/local, DESTDIR for staging)
@@ -309,6 +310,12 @@ test-kernels: deps
 	fi
 	$(Q)$(MAKE) --no-print-directory synacct $(SELFTEST_BINS)
 	$(Q)selftests/vm/kernels.sh
+
+# The part of it .ci/run runs: Debian 12's 6.1 only, the funnel (fexit
+# and kprobe listener forms), losses, pins and VLAN (kernels.sh, VM_SET).
+.PHONY: test-kernels-ci
+test-kernels-ci:
+	$(Q)$(MAKE) --no-print-directory test-kernels VM_SET=ci
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(SYNACCT_BIN) $(SELFTEST_BINS)
