@@ -21,12 +21,14 @@
 #   KERNELS    linux-image package names (default: the newest Debian 12
 #              6.1 and 6.12 cloud kernels apt knows)
 #   VM_TESTS   test files to run, names under selftests/t; FILE@HOOK runs
-#              FILE with synacct --listener-hook HOOK (default: every file
+#              FILE with synacct --listener-hook HOOK; FILE[@HOOK]:A,B only
+#              its scenarios A and B (default: every file
 #              that touches the kernel, then the funnel and cookie files
 #              with kprobe)
 #   VM_SET     ci: the subset .ci/run runs (make test-kernels-ci): Debian
 #              12's 6.1 only (kprobes allowed, no consume_skb), the
-#              funnel in its fexit and kprobe listener forms,
+#              funnel in its fexit form and its listener scenarios in the
+#              kprobe form,
 #              the losses, pin and VLAN files; KERNELS and VM_TESTS still
 #              override it
 #   VM_TIMEOUT seconds one kernel may take before it is stopped (3600;
@@ -78,7 +80,9 @@ if [ "${VM_SET:-}" = ci ]; then
 	# 6.1: the oldest kernel synacct supports, the one where the listener
 	# verdicts come from fexit or kprobe rather than consume_skb, and the
 	# only one where the VLAN file runs end to end (6.18 skips it).
-	VM_TESTS=${VM_TESTS:-30-funnel.t@fexit 30-funnel.t@kprobe 62-losses.t 75-pin.t 63-vlan.t}
+	# The kprobe form: the scenarios whose figures come from the listener
+	# verdicts it gives (fexit, the automatic choice on 6.1, runs them all).
+	VM_TESTS=${VM_TESTS:-30-funnel.t@fexit 30-funnel.t@kprobe:accept_overflow,syn_flood_no_cookies,syn_flood_cookies,ack_accept_full,fastopen 62-losses.t 75-pin.t 63-vlan.t}
 	if [ -z "${KERNELS:-}" ]; then
 		apt_update_once
 		KERNELS=$(newest '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$')
@@ -103,7 +107,14 @@ if [ -z "${VM_TESTS:-}" ]; then
 	VM_TESTS+="30-funnel.t@kprobe 50-cookies.t@kprobe"
 fi
 for t in $VM_TESTS; do
-	[ -f "$SA_ROOT/selftests/t/${t%@*}" ] || die "no test file selftests/t/${t%@*} (VM_TESTS)"
+	f=${t%%:*}; f=${f%@*}
+	[ -f "$SA_ROOT/selftests/t/$f" ] || die "no test file selftests/t/$f (VM_TESTS)"
+	case $t in *:*)
+		for sc in $(tr , ' ' <<<"${t#*:}"); do
+			bash "$SA_ROOT/selftests/t/$f" --list | grep -qxF "$sc" ||
+				die "$f has no scenario $sc (VM_TESTS)"
+		done ;;
+	esac
 done
 
 mkdir -p "$VM/debs" || exit 1
