@@ -740,8 +740,9 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void usage_error(const char *what)
 {
-	fprintf(stderr, "test_fuzz: %s; usage: test_fuzz [--seed N] [--frames N] [-v]\n",
-		what);
+	fprintf(stderr, "test_fuzz: %s; usage: test_fuzz [--seed N] [--frames N] [-v]\n"
+		"       test_fuzz --send IFACE --dst-mac MAC --port P [--jumbo] [--seed N] "
+		"[--frames N]\n", what);
 	exit(2);
 }
 
@@ -924,6 +925,220 @@ static int probe_nonlinear(int fd)
 	return test_run(fd, f, sizeof(f), 14, out, &out_len, &retval);
 }
 
+
+/* ---- --send: fuzzed SYNs through a lab veth, for the kernel to judge ---- */
+
+/*
+ * selftests/t/04-fuzz-lab.t sends these from the client namespace on an
+ * AF_PACKET socket, and compares synacct's counts on the server side with
+ * what the kernel's TCP made of them (TcpExtSyncookiesSent with cookies
+ * always on: one per SYN a listener accepted).  So that the kernel's
+ * verdict and the parser's rules cannot differ by design, every frame is
+ * well formed but for its mutation, checksums and lengths recomputed, and
+ * each mutation is one both call "not a SYN" or both "a SYN":
+ *   flags       any flags but FIN and RST (a listener discards SYN+FIN and
+ *               SYN+RST, which the parser's "SYN set, ACK clear" counts)
+ *   cut         the frame and its IP length end inside the TCP header or
+ *               its options (parser: unparsed; TCP: too short)
+ *   doff        a TCP data offset below 5 words (parser: unparsed; TCP:
+ *               bad segment)
+ *   ihl         an IPv4 IHL below 5 (parser: unparsed; IP: header error)
+ *   fragment    a non-first IPv4 fragment (neither sees a TCP header)
+ *   udp         protocol UDP
+ * IPv4 frames may carry NOP options, IPv6 frames up to DOC_MAX_EXTHDR
+ * hop-by-hop / destination-options headers, TCP headers any options;
+ * with --jumbo every frame carries data up to 8 KB, more than a page:
+ * AF_PACKET then builds an skb whose linear part is the Ethernet header
+ * alone (net/packet/af_packet.c, packet_alloc_skb), and TC must pull the
+ * headers in (tc/tc.bpf.c, bpf_skb_pull_data).  Frames beyond the parser's
+ * documented limits (VLAN tags, more extension headers), fragments the
+ * kernel reassembles, bad checksums are not sent: the kernel and the
+ * parser disagree on those by design (docs/design.md "Parser").
+ * Prints one line: sent=N syn=N bad=N other=N, by the reference parser.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+
+#define SEND_MAX 9000
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static void put16(uint8_t *p, unsigned int v)
+{
+	p[0] = v >> 8, p[1] = v;
+}
+
+/* One frame for --send; returns its length, counts its mutation. */
+static size_t gen_lab_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
+			    unsigned int port, bool jumbo, unsigned long *mutated)
+{
+	bool v6 = chance(50);
+	unsigned int mut = chance(40) ? 0 : 1 + below(6);
+	size_t l3 = 14, l4, tcplen, len, iplen, ipopt = 0;
+	unsigned int doff = 5 + below(11), payload, next_off, proto = 6;
+	uint32_t sum;
+
+	if (v6 && mut == 4)		/* no IHL in IPv6: a cut instead */
+		mut = 2;
+	if (v6 && mut == 5)
+		mut = 6;
+	mutated[mut]++;
+	memset(f, 0, 14 + 60 + 8 * DOC_MAX_EXTHDR + 60);
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	if (!v6) {
+		put16(f + 12, 0x0800);
+		ipopt = chance(30) ? 4 * (1 + below(4)) : 0;
+		f[l3] = 0x45 + ipopt / 4;
+		f[l3 + 8] = 64;
+		f[l3 + 9] = mut == 6 ? 17 : 6;
+		memset(f + l3 + 20, 1, ipopt);		/* NOP options */
+		/* 198.19.x.y, routed back to the client namespace */
+		f[l3 + 12] = 198, f[l3 + 13] = 19, f[l3 + 14] = rnd(), f[l3 + 15] = 1 + below(254);
+		f[l3 + 16] = 198, f[l3 + 17] = 18, f[l3 + 18] = 0, f[l3 + 19] = 1;
+		if (mut == 5)
+			put16(f + l3 + 6, 1 + below(0x1fff));
+		l4 = l3 + 20 + ipopt;
+	} else {
+		unsigned int n_ext = below(DOC_MAX_EXTHDR + 1);
+		uint8_t *next;
+
+		put16(f + 12, 0x86dd);
+		f[l3] = 0x60;
+		f[l3 + 7] = 64;
+		/* 2001:db8:ff::x from, 2001:db8::1 to */
+		put16(f + l3 + 8, 0x2001), put16(f + l3 + 10, 0xdb8), put16(f + l3 + 12, 0xff);
+		put16(f + l3 + 22, 1 + below(65535));
+		put16(f + l3 + 24, 0x2001), put16(f + l3 + 26, 0xdb8), f[l3 + 39] = 1;
+		next = f + l3 + 6;
+		l4 = l3 + 40;
+		/* Hop-by-hop first (RFC 8200), then destination options;
+		 * each 8 bytes of PadN. */
+		for (unsigned int i = 0; i < n_ext; i++) {
+			*next = i == 0 && chance(50) ? 0 : 60;
+			next = f + l4;
+			f[l4 + 2] = 1, f[l4 + 3] = 4;
+			l4 += 8;
+		}
+		*next = mut == 6 ? 17 : 6;
+	}
+	/* TCP: MSS then NOPs; random ports from, @port to. */
+	tcplen = doff * 4;
+	put16(f + l4, 1024 + below(60000));
+	put16(f + l4 + 2, port);
+	put16(f + l4 + 4, rnd()), put16(f + l4 + 6, rnd());
+	f[l4 + 12] = (mut == 3 ? below(5) : doff) << 4;
+	f[l4 + 13] = mut == 1 ? (uint8_t)rnd() & ~0x05 : 0x02;
+	put16(f + l4 + 14, 64240);
+	if (doff > 5) {
+		f[l4 + 20] = 2, f[l4 + 21] = 4;
+		put16(f + l4 + 22, 1460);
+		memset(f + l4 + 24, 1, tcplen - 24);
+	}
+	payload = jumbo ? 4200 + below(SEND_MAX - 4200 - (unsigned int)(l4 + tcplen)) : 0;
+	random_bytes(f + l4 + tcplen, payload);
+	len = l4 + tcplen + payload;
+	if (mut == 2)			/* cut inside the TCP header or options */
+		len = l4 + below(tcplen);
+	if (mut == 6)			/* UDP: 8 bytes of header, length right */
+		put16(f + l4 + 4, len - l4);
+	iplen = len - l3;
+	/* Lengths and checksums: the mutation is the frame's only fault. */
+	if (!v6) {
+		put16(f + l3 + 2, iplen);
+		if (mut == 4)
+			f[l3] = 0x40 | below(5);
+		sum = csum_add(0, f + l3, 20 + ipopt);
+		put16(f + l3 + 10, csum_fold(sum));
+		sum = csum_add(0, f + l3 + 12, 8);
+	} else {
+		put16(f + l3 + 4, len - (l3 + 40));
+		sum = csum_add(0, f + l3 + 8, 32);
+	}
+	proto = mut == 6 ? 17 : 6;
+	sum += proto + (unsigned int)(len - l4);
+	next_off = mut == 6 ? 6 : 16;
+	if (l4 + next_off + 2 <= len) {
+		f[l4 + next_off] = f[l4 + next_off + 1] = 0;
+		put16(f + l4 + next_off, csum_fold(csum_add(sum, f + l4, len - l4)));
+	}
+	return len;
+}
+
+static int send_frames(const char *ifname, const char *dst_mac, unsigned int port,
+		       unsigned long count, bool jumbo)
+{
+	static uint8_t f[SEND_MAX];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct ifreq ifr = { 0 };
+	unsigned long n_syn = 0, n_bad = 0, n_other = 0, mutated[7] = {};
+	uint8_t dmac[6], smac[6];
+	int fd, one = 1;
+
+	if (sscanf(dst_mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &dmac[0], &dmac[1], &dmac[2],
+		   &dmac[3], &dmac[4], &dmac[5]) != 6)
+		usage_error("--dst-mac takes a MAC address");
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFINDEX, &ifr)) {
+		fprintf(stderr, "test_fuzz: --send %s: %s\n", ifname, strerror(errno));
+		return 1;
+	}
+	sll.sll_ifindex = ifr.ifr_ifindex;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) ||
+	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		fprintf(stderr, "test_fuzz: --send %s: %s\n", ifname, strerror(errno));
+		return 1;
+	}
+	memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
+	for (unsigned long i = 0; i < count; i++) {
+		size_t len = gen_lab_frame(f, dmac, smac, port, jumbo, mutated);
+		struct ref r = ref_parse(f, len);
+
+		if (ref_beyond_limits(&r) || r.result == REF_OTHER)
+			n_other++;
+		else if (r.result == REF_BAD)
+			n_bad++;
+		else if ((r.flags & 0x12) == 0x02 && r.dport == port)
+			n_syn++;
+		else
+			n_other++;
+		while (send(fd, f, len, 0) < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN) {
+				fprintf(stderr, "test_fuzz: send: %s\n", strerror(errno));
+				return 1;
+			}
+			usleep(1000);
+		}
+		/* The peer's queue holds a few hundred: do not outrun it. */
+		if (i % 32 == 31)
+			usleep(2000);
+	}
+	close(fd);
+	printf("sent=%lu syn=%lu bad=%lu other=%lu plain=%lu flags=%lu cut=%lu doff=%lu "
+	       "ihl=%lu fragment=%lu udp=%lu\n", count, n_syn, n_bad, n_other, mutated[0],
+	       mutated[1], mutated[2], mutated[3], mutated[4], mutated[5], mutated[6]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n_frames = 100000, done = 0, sweeps = 0, n_full = 50000;
@@ -932,12 +1147,25 @@ int main(int argc, char **argv)
 	struct tc_bpf *tc = NULL;
 	static struct round rd;
 	int ret = 1, err;
+	const char *send_if = NULL, *dst_mac = NULL;
+	unsigned int port = 0;
+	bool jumbo = false;
 
 	for (int i = 1; i < argc; i++) {
 		char *end;
 
 		if (!strcmp(argv[i], "-v")) {
 			verbose = true;
+		} else if (!strcmp(argv[i], "--send") && i + 1 < argc) {
+			send_if = argv[++i];
+		} else if (!strcmp(argv[i], "--dst-mac") && i + 1 < argc) {
+			dst_mac = argv[++i];
+		} else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+			port = strtoul(argv[++i], &end, 0);
+			if (*end || !port || port > 65535)
+				usage_error("--port takes a port");
+		} else if (!strcmp(argv[i], "--jumbo")) {
+			jumbo = true;
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], &end, 0);
 			if (*end)
@@ -949,6 +1177,14 @@ int main(int argc, char **argv)
 		} else {
 			usage_error("unknown argument");
 		}
+	}
+	if (send_if) {
+		if (!dst_mac || !port)
+			usage_error("--send needs --dst-mac and --port");
+		/* stderr: stdout is the one result line. */
+		fprintf(stderr, "# seed %llu\n", (unsigned long long)seed);
+		rng_state = seed ? seed : 1;
+		return send_frames(send_if, dst_mac, port, n_frames, jumbo);
 	}
 	/* Printed before anything can fail, so a failure can be rerun. */
 	printf("# seed %llu (rerun: FUZZ_SEED=%llu, or %s --seed %llu --frames %lu)\n",
