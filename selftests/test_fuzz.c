@@ -741,7 +741,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage_error(const char *what)
 {
 	fprintf(stderr, "test_fuzz: %s; usage: test_fuzz [--seed N] [--frames N] [-v]\n"
-		"       test_fuzz --send IFACE --dst-mac MAC --port P [--jumbo] [--seed N] "
+		"       test_fuzz --send IFACE --dst-mac MAC --port P [--jumbo|--refuse] [--seed N] "
 		"[--frames N]\n", what);
 	exit(2);
 }
@@ -954,7 +954,12 @@ static int probe_nonlinear(int fd)
  * documented limits (VLAN tags, more extension headers), fragments the
  * kernel reassembles, bad checksums are not sent: the kernel and the
  * parser disagree on those by design (docs/design.md "Parser").
- * Prints one line: sent=N syn=N bad=N other=N, by the reference parser.
+ * --refuse sends SYNs the parser counts and the kernel refuses, each
+ * with one fault the kernel counts: a bad TCP checksum (TcpInCsumErrors),
+ * a bad IPv4 header checksum (IpInCsumErrors), an IP length longer than
+ * the frame (IpInTruncatedPkts, Ip6InTruncatedPkts).
+ * Prints one line: sent=N syn=N bad=N other=N, by the reference parser,
+ * then the count of each mutation and fault.
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -985,12 +990,17 @@ static void put16(uint8_t *p, unsigned int v)
 	p[0] = v >> 8, p[1] = v;
 }
 
-/* One frame for --send; returns its length, counts its mutation. */
+enum lab_fault { F_TCP_CSUM, F_IP_CSUM, F_IP_LEN, N_FAULTS };
+
+/* One frame for --send; returns its length, counts its mutation.  With
+ * --refuse (@refuse), a SYN with one fault the kernel refuses it for but
+ * the parser does not look at (@faults counts them, by kind and family). */
 static size_t gen_lab_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
-			    unsigned int port, bool jumbo, unsigned long *mutated)
+			    unsigned int port, bool jumbo, unsigned long *mutated,
+			    bool refuse, unsigned long (*faults)[2])
 {
 	bool v6 = chance(50);
-	unsigned int mut = chance(40) ? 0 : 1 + below(6);
+	unsigned int mut = chance(40) || refuse ? 0 : 1 + below(6);
 	size_t l3 = 14, l4, tcplen, len, iplen, ipopt = 0;
 	unsigned int doff = 5 + below(11), payload, next_off, proto = 6;
 	uint32_t sum;
@@ -1079,12 +1089,31 @@ static size_t gen_lab_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac
 		f[l4 + next_off] = f[l4 + next_off + 1] = 0;
 		put16(f + l4 + next_off, csum_fold(csum_add(sum, f + l4, len - l4)));
 	}
+	if (refuse) {
+		unsigned int fault = below(N_FAULTS);
+
+		if (v6 && fault == F_IP_CSUM)	/* no header checksum in IPv6 */
+			fault = F_TCP_CSUM;
+		faults[fault][v6]++;
+		if (fault == F_TCP_CSUM) {
+			f[l4 + 16] ^= 1 << below(8);
+		} else if (fault == F_IP_CSUM) {
+			f[l3 + 10] ^= 1 << below(8);
+		} else if (!v6) {		/* longer than the frame */
+			put16(f + l3 + 2, iplen + 1 + below(64));
+			f[l3 + 10] = f[l3 + 11] = 0;
+			put16(f + l3 + 10, csum_fold(csum_add(0, f + l3, 20 + ipopt)));
+		} else {
+			put16(f + l3 + 4, len - (l3 + 40) + 1 + below(64));
+		}
+	}
 	return len;
 }
 
 static int send_frames(const char *ifname, const char *dst_mac, unsigned int port,
-		       unsigned long count, bool jumbo)
+		       unsigned long count, bool jumbo, bool refuse)
 {
+	unsigned long faults[N_FAULTS][2] = {};
 	static uint8_t f[SEND_MAX];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct ifreq ifr = { 0 };
@@ -1110,7 +1139,7 @@ static int send_frames(const char *ifname, const char *dst_mac, unsigned int por
 	}
 	memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
 	for (unsigned long i = 0; i < count; i++) {
-		size_t len = gen_lab_frame(f, dmac, smac, port, jumbo, mutated);
+		size_t len = gen_lab_frame(f, dmac, smac, port, jumbo, mutated, refuse, faults);
 		struct ref r = ref_parse(f, len);
 
 		if (ref_beyond_limits(&r) || r.result == REF_OTHER)
@@ -1134,8 +1163,10 @@ static int send_frames(const char *ifname, const char *dst_mac, unsigned int por
 	}
 	close(fd);
 	printf("sent=%lu syn=%lu bad=%lu other=%lu plain=%lu flags=%lu cut=%lu doff=%lu "
-	       "ihl=%lu fragment=%lu udp=%lu\n", count, n_syn, n_bad, n_other, mutated[0],
-	       mutated[1], mutated[2], mutated[3], mutated[4], mutated[5], mutated[6]);
+	       "ihl=%lu fragment=%lu udp=%lu tcp_csum=%lu ip_csum=%lu ip_len=%lu ip6_len=%lu\n",
+	       count, n_syn, n_bad, n_other, mutated[0], mutated[1], mutated[2], mutated[3],
+	       mutated[4], mutated[5], mutated[6], faults[F_TCP_CSUM][0] + faults[F_TCP_CSUM][1],
+	       faults[F_IP_CSUM][0], faults[F_IP_LEN][0], faults[F_IP_LEN][1]);
 	return 0;
 }
 
@@ -1149,7 +1180,7 @@ int main(int argc, char **argv)
 	int ret = 1, err;
 	const char *send_if = NULL, *dst_mac = NULL;
 	unsigned int port = 0;
-	bool jumbo = false;
+	bool jumbo = false, refuse = false;
 
 	for (int i = 1; i < argc; i++) {
 		char *end;
@@ -1166,6 +1197,8 @@ int main(int argc, char **argv)
 				usage_error("--port takes a port");
 		} else if (!strcmp(argv[i], "--jumbo")) {
 			jumbo = true;
+		} else if (!strcmp(argv[i], "--refuse")) {
+			refuse = true;
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], &end, 0);
 			if (*end)
@@ -1184,7 +1217,7 @@ int main(int argc, char **argv)
 		/* stderr: stdout is the one result line. */
 		fprintf(stderr, "# seed %llu\n", (unsigned long long)seed);
 		rng_state = seed ? seed : 1;
-		return send_frames(send_if, dst_mac, port, n_frames, jumbo);
+		return send_frames(send_if, dst_mac, port, n_frames, jumbo, refuse);
 	}
 	/* Printed before anything can fail, so a failure can be rerun. */
 	printf("# seed %llu (rerun: FUZZ_SEED=%llu, or %s --seed %llu --frames %lu)\n",

@@ -10,12 +10,17 @@
 # every frame that is not a SYN to the kernel is not one to synacct.
 # jumbo: frames of 4-9 KB, which AF_PACKET sends as skbs whose linear part
 # is the Ethernet header alone; with --no-xdp, TC ingress sees them so and
-# must pull the headers in (bpf_skb_pull_data).  Seeds: a pinned one and a
-# random one, printed; FUZZ_SEED=N reruns with N.
+# must pull the headers in (bpf_skb_pull_data).  refused: SYNs the parser
+# counts and the kernel refuses, for a bad checksum or an IP length longer
+# than the frame; the walker must count each as a SYN drop with the reason
+# whose MIB counter the kernel moved (TCP_CSUM: TcpInCsumErrors, IP_CSUM:
+# IpExtInCsumErrors, PKT_TOO_SMALL: IpExtInTruncatedPkts and
+# Ip6InTruncatedPkts).  Seeds: a pinned one and random ones, printed;
+# FUZZ_SEED=N reruns with N.
 #   selftests/t/04-fuzz-lab.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(pinned_seed random_seed jumbo)
+LAB_SCENARIOS=(pinned_seed random_seed jumbo refused)
 PORT=8080
 FRAMES=${FUZZ_LAB_FRAMES:-3000}
 
@@ -23,14 +28,22 @@ dev_stat() {	# dev_stat NS IFACE rx|tx FIELD
 	ip -n "$1" -s -j link show dev "$2" | jq -r ".[0].stats64.$3.$4"
 }
 
-# fuzz_lab SEED [--jumbo] -- [synacct options]
+out_get() {	# out_get NAME: a count from test_fuzz --send's line
+	sed -E "s/(^|.* )$1=([0-9]+).*/\\2/" <<<"$out"
+}
+
+random_seed() {
+	echo "${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+}
+
+# fuzz_lab SEED [--jumbo|--refuse] -- [synacct options]
 fuzz_lab() {
-	local seed=$1 jumbo=$2; shift 3
-	local smac out sent syn bad k rx0 rx1 txd0 txd1 what=${jumbo:+jumbo }seed=$seed
+	local seed=$1 mode=$2; shift 3
+	local smac out sent syn bad k rx0 rx1 txd0 txd1 what=${mode:+${mode#--} }seed=$seed
 
 	echo "# seed $seed (rerun: FUZZ_SEED=$seed $0 ${FUNCNAME[1]#sc_})"
 	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
-	if [ -n "$jumbo" ]; then
+	if [ "$mode" = --jumbo ]; then
 		ip -n "$SRV" link set "$SRV_IF" mtu 9000 && ip -n "$CLI" link set "$CLI_IF" mtu 9000 ||
 			{ echo "Bail out! cannot set the lab's MTU"; exit 1; }
 	fi
@@ -42,10 +55,10 @@ fuzz_lab() {
 	rx0=$(dev_stat "$SRV" "$SRV_IF" rx packets)
 	txd0=$(dev_stat "$CLI" "$CLI_IF" tx dropped)
 	out=$(ip netns exec "$CLI" "$SA_BIN/test_fuzz" --send "$CLI_IF" --dst-mac "$smac" \
-		--port $PORT --frames "$FRAMES" --seed "$seed" $jumbo) ||
+		--port $PORT --frames "$FRAMES" --seed "$seed" $mode 2>/dev/null) ||
 		{ echo "Bail out! test_fuzz --send failed"; exit 1; }
 	echo "# $out"
-	LAB_SETTLE_RE='^(TcpExtSyncookiesSent|TcpInSegs|TcpInErrs|IpInReceives|IpInHdrErrors|TcpExtListenDrops) '
+	LAB_SETTLE_RE='^(TcpExtSyncookiesSent|TcpInSegs|TcpInErrs|IpInReceives|IpInHdrErrors|Ip6InReceives|TcpExtListenDrops) '
 	lab_settle "$SRV"
 	synacct_stop
 	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
@@ -53,20 +66,22 @@ fuzz_lab() {
 	txd1=$(dev_stat "$CLI" "$CLI_IF" tx dropped)
 	lab_server_stop "$srv" "$cnt"
 
-	sent=$(sed -E 's/.*sent=([0-9]+).*/\1/' <<<"$out")
-	syn=$(sed -E 's/.* syn=([0-9]+).*/\1/' <<<"$out")
-	bad=$(sed -E 's/.* bad=([0-9]+).*/\1/' <<<"$out")
+	sent=$(out_get sent) syn=$(out_get syn) bad=$(out_get bad)
 	k=$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtSyncookiesSent)
 	t_is "$SA_RC" 0 "$what: synacct exits 0 on SIGINT"
-	# At least: the client's stack may add a frame of its own.
+	# At least: the client's own stack may send a frame or two.
 	t_ok "$([ $((txd1 - txd0)) -eq 0 ] && [ $((rx1 - rx0)) -ge "$sent" ]; echo $?)" \
 		"$what: the server's veth received all $sent frames ($((rx1 - rx0)) in all), none dropped on the way"
+	if [ "$mode" = --refuse ]; then
+		refused_checks
+		return
+	fi
 	t_ok "$([ "$k" -gt $((sent / 4)) ] && [ $((sent - k)) -gt $((sent / 4)) ]; echo $?)" \
 		"$what: the kernel accepted $k of $sent frames as SYNs (a quarter at least, and refused a quarter at least)"
 	t_is "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtListenDrops)" 0 \
 		"$what: the listener dropped none (ListenDrops)"
 	t_is "$k" "$syn" "$what: the kernel's SYNs (SyncookiesSent) == the reference parser's"
-	if [ -z "$jumbo" ]; then
+	if [ "$mode" != --jumbo ]; then
 		t_is "$(summary nic_syn $PORT)" "$k" "$what: nic_syn == SYNs the kernel accepted"
 		t_is "$(jq -r 'select(.type == "summary") | .nic_unparsed' "$SA_OUT")" "$bad" \
 			"$what: nic_unparsed == frames the reference parser calls malformed"
@@ -84,16 +99,46 @@ fuzz_lab() {
 		"$what: no SYN drop counted at any port, no SYN at any other port"
 }
 
+# SYNs the kernel refused: every one a SYN drop, by the reason whose MIB
+# counter the kernel moved.
+refused_checks() {
+	local d="$LAB_DIR/srv.0 $LAB_DIR/srv.1" n_tcp n_ip n_len drops
+	n_tcp=$(nstat_delta $d TcpInCsumErrors)
+	n_ip=$(nstat_delta $d IpExtInCsumErrors)
+	n_len=$(( $(nstat_delta $d IpExtInTruncatedPkts) + $(nstat_delta $d Ip6InTruncatedPkts) ))
+	t_is "$syn" "$sent" "$what: every frame a SYN to the reference parser"
+	t_is "$k" 0 "$what: the kernel accepted none (SyncookiesSent)"
+	t_is "$n_tcp $n_ip $n_len" \
+		"$(out_get tcp_csum) $(out_get ip_csum) $(( $(out_get ip_len) + $(out_get ip6_len) ))" \
+		"$what: the kernel counted each fault sent (TcpInCsumErrors, IpExtInCsumErrors, In(6)TruncatedPkts)"
+	t_is "$(summary nic_syn $PORT) $(summary tc_syn $PORT)" "$sent $sent" \
+		"$what: nic_syn, tc_syn == frames sent"
+	t_is "$(summary listener_syn $PORT)" 0 "$what: listener_syn 0"
+	drops=$(jq -r --argjson p $PORT 'select(.type == "summary") | .ports[] | select(.port == $p) |
+		(.stack_drops // {}) | [.TCP_CSUM // 0, .IP_CSUM // 0, .PKT_TOO_SMALL // 0,
+		([to_entries[] | .value] | add // 0)] | map(tostring) | join(" ")' "$SA_OUT")
+	t_is "$drops" "$n_tcp $n_ip $n_len $sent" \
+		"$what: stack_drops TCP_CSUM, IP_CSUM, PKT_TOO_SMALL == the kernel's counters, all $sent in stack_drops"
+	t_is "$(jq -r --argjson p $PORT 'select(.type == "summary") | [.ports[] | select(.port != $p) |
+		(.nic_syn // 0) + (.tc_syn // 0) + (.listener_syn // 0) +
+		([(.stack_drops // {}) | to_entries[] | .value] | add // 0)] | add // 0' "$SA_OUT")" 0 \
+		"$what: nothing counted at any other port"
+}
+
 sc_pinned_seed() {
 	fuzz_lab "${FUZZ_SEED:-1919}" "" --
 }
 
 sc_random_seed() {
-	fuzz_lab "${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}" "" --
+	fuzz_lab "$(random_seed)" "" --
 }
 
 sc_jumbo() {
-	fuzz_lab "${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}" --jumbo -- --no-xdp
+	fuzz_lab "$(random_seed)" --jumbo -- --no-xdp
+}
+
+sc_refused() {
+	fuzz_lab "$(random_seed)" --refuse --
 }
 
 lab_main "$@"
