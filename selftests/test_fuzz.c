@@ -957,7 +957,8 @@ static int probe_nonlinear(int fd)
  * --refuse sends SYNs the parser counts and the kernel refuses, each
  * with one fault the kernel counts: a bad TCP checksum (TcpInCsumErrors),
  * a bad IPv4 header checksum (IpInCsumErrors), an IP length longer than
- * the frame (IpInTruncatedPkts, Ip6InTruncatedPkts).
+ * the frame (IpInTruncatedPkts, Ip6InTruncatedPkts), or FIN or RST set
+ * beside SYN (a listener discards those; no MIB counter).
  * Prints one line: sent=N syn=N bad=N other=N, by the reference parser,
  * then the count of each mutation and fault.
  */
@@ -990,7 +991,7 @@ static void put16(uint8_t *p, unsigned int v)
 	p[0] = v >> 8, p[1] = v;
 }
 
-enum lab_fault { F_TCP_CSUM, F_IP_CSUM, F_IP_LEN, N_FAULTS };
+enum lab_fault { F_TCP_CSUM, F_IP_CSUM, F_IP_LEN, F_FLAGS, N_FAULTS };
 
 /* One frame for --send; returns its length, counts its mutation.  With
  * --refuse (@refuse), a SYN with one fault the kernel refuses it for but
@@ -1099,6 +1100,16 @@ static size_t gen_lab_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac
 			f[l4 + 16] ^= 1 << below(8);
 		} else if (fault == F_IP_CSUM) {
 			f[l3 + 10] ^= 1 << below(8);
+		} else if (fault == F_FLAGS) {
+			/* SYN+FIN or SYN+RST: a listener discards it; "SYN
+			 * set, ACK clear" all the same.  Checksum kept right. */
+			unsigned int c = be16(f + l4 + 16) ^ 0xffff;
+			unsigned int add = chance(50) ? 0x01 : 0x04;
+
+			f[l4 + 13] |= add;
+			c += add;
+			c = (c & 0xffff) + (c >> 16);
+			put16(f + l4 + 16, ~c & 0xffff);
 		} else if (!v6) {		/* longer than the frame */
 			put16(f + l3 + 2, iplen + 1 + below(64));
 			f[l3 + 10] = f[l3 + 11] = 0;
@@ -1163,10 +1174,12 @@ static int send_frames(const char *ifname, const char *dst_mac, unsigned int por
 	}
 	close(fd);
 	printf("sent=%lu syn=%lu bad=%lu other=%lu plain=%lu flags=%lu cut=%lu doff=%lu "
-	       "ihl=%lu fragment=%lu udp=%lu tcp_csum=%lu ip_csum=%lu ip_len=%lu ip6_len=%lu\n",
+	       "ihl=%lu fragment=%lu udp=%lu tcp_csum=%lu ip_csum=%lu ip_len=%lu ip6_len=%lu "
+	       "syn_fin_rst=%lu\n",
 	       count, n_syn, n_bad, n_other, mutated[0], mutated[1], mutated[2], mutated[3],
 	       mutated[4], mutated[5], mutated[6], faults[F_TCP_CSUM][0] + faults[F_TCP_CSUM][1],
-	       faults[F_IP_CSUM][0], faults[F_IP_LEN][0], faults[F_IP_LEN][1]);
+	       faults[F_IP_CSUM][0], faults[F_IP_LEN][0], faults[F_IP_LEN][1],
+	       faults[F_FLAGS][0] + faults[F_FLAGS][1]);
 	return 0;
 }
 

@@ -11,11 +11,12 @@
 # jumbo: frames of 4-9 KB, which AF_PACKET sends as skbs whose linear part
 # is the Ethernet header alone; with --no-xdp, TC ingress sees them so and
 # must pull the headers in (bpf_skb_pull_data).  refused: SYNs the parser
-# counts and the kernel refuses, for a bad checksum or an IP length longer
-# than the frame; the walker must count each as a SYN drop with the reason
-# whose MIB counter the kernel moved (TCP_CSUM: TcpInCsumErrors, IP_CSUM:
-# IpExtInCsumErrors, PKT_TOO_SMALL: IpExtInTruncatedPkts and
-# Ip6InTruncatedPkts).  Seeds: a pinned one and random ones, printed;
+# counts and the kernel refuses, for a bad checksum, an IP length longer
+# than the frame, or FIN or RST beside SYN; the walker must count each as a
+# SYN drop with the reason whose MIB counter the kernel moved (TCP_CSUM:
+# TcpInCsumErrors, IP_CSUM: IpExtInCsumErrors, PKT_TOO_SMALL:
+# IpExtInTruncatedPkts and Ip6InTruncatedPkts; TCP_FLAGS and TCP_RESET,
+# with no counter: as many as sent).  Seeds: a pinned one and random ones, printed;
 # FUZZ_SEED=N reruns with N.
 #   selftests/t/04-fuzz-lab.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
@@ -116,9 +117,10 @@ refused_checks() {
 	t_is "$(summary listener_syn $PORT)" 0 "$what: listener_syn 0"
 	drops=$(jq -r --argjson p $PORT 'select(.type == "summary") | .ports[] | select(.port == $p) |
 		(.stack_drops // {}) | [.TCP_CSUM // 0, .IP_CSUM // 0, .PKT_TOO_SMALL // 0,
-		([to_entries[] | .value] | add // 0)] | map(tostring) | join(" ")' "$SA_OUT")
-	t_is "$drops" "$n_tcp $n_ip $n_len $sent" \
-		"$what: stack_drops TCP_CSUM, IP_CSUM, PKT_TOO_SMALL == the kernel's counters, all $sent in stack_drops"
+		(.TCP_FLAGS // 0) + (.TCP_RESET // 0), ([to_entries[] | .value] | add // 0)] |
+		map(tostring) | join(" ")' "$SA_OUT")
+	t_is "$drops" "$n_tcp $n_ip $n_len $(out_get syn_fin_rst) $sent" \
+		"$what: stack_drops TCP_CSUM, IP_CSUM, PKT_TOO_SMALL == the kernel's counters, TCP_FLAGS + TCP_RESET == SYN+FIN and SYN+RST sent, all $sent in stack_drops"
 	t_is "$(jq -r --argjson p $PORT 'select(.type == "summary") | [.ports[] | select(.port != $p) |
 		(.nic_syn // 0) + (.tc_syn // 0) + (.listener_syn // 0) +
 		([(.stack_drops // {}) | to_entries[] | .value] | add // 0)] | add // 0' "$SA_OUT")" 0 \
