@@ -325,6 +325,7 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 		} v6;
 	} h;
 	struct sa_tcphdr th_far;
+	__u64 nh_at, end;
 
 	/* Cheapest test first: most skbs freed on a host are not IP. */
 	if (proto != bpf_htons(SA_ETH_P_IP) && proto != bpf_htons(SA_ETH_P_IPV6))
@@ -333,6 +334,12 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 		nh = skb->data;
 	else
 		nh = head + nhoff;
+	/* Where the packet ends, from head (data moves as layers pull their
+	 * headers, data + len does not): a frame cut short is freed for it,
+	 * and the bytes past its end are whatever the buffer held before,
+	 * not a TCP header. */
+	nh_at = (__u64)nh - (__u64)head;
+	end = (__u64)skb->data - (__u64)head + skb->len;
 
 	if (proto == bpf_htons(SA_ETH_P_IP)) {
 		if (bpf_probe_read_kernel(&h.v4, sizeof(h.v4), nh))
@@ -371,6 +378,8 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 		if (thoff == sizeof(h.v6.ip6h))
 			__builtin_memcpy(si->opt, h.v6.opt, sizeof(si->opt));
 	}
+	if (nh_at + thoff + sizeof(struct sa_tcphdr) > end)
+		return -1;
 	/* IP options or extension headers: the TCP header is further on. */
 	si->have_opt = thoff == (si->family == 4 ? sizeof(h.v4.iph) : sizeof(h.v6.ip6h));
 	if (!si->have_opt) {
@@ -384,6 +393,10 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 	si->flags = th->flags;
 	si->doff = th->res_doff >> 4;
 	si->th = nh + thoff;
+	/* As include/bpf/parse.h: a data offset below 5 words, or options
+	 * cut short, is a malformed segment, not a SYN. */
+	if (si->doff < 5 || nh_at + thoff + si->doff * 4 > end)
+		return -1;
 	return 0;
 }
 
