@@ -3,7 +3,8 @@
  * slots.h - user space's side of include/bpf/count.h's slot maps: read
  * every port's counters, summed over CPUs, from the slots and the overflow
  * hash.  Shared by the agent (xdp/nic.c, tc/tc.c, kprobe/stack.c) and the
- * parser tests (selftests/test_parse.c, test_fuzz.c).
+ * parser tests (selftests/test_parse.c; test_fuzz.c reads the maps on its
+ * own, as an independent oracle).
  */
 #ifndef SYNACCT_SLOTS_H
 #define SYNACCT_SLOTS_H
