@@ -41,7 +41,20 @@ const char *argp_program_version = "synacct 0.1";
 /* `synacct counters`: every quantity, its stage, map field and metric. */
 static int counters_main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--markdown")) {
+	/* --help and --version as every other command has them: on stdout,
+	 * exit 0 (argp gives the others theirs). */
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-?"))) {
+		printf("Usage: synacct counters [--markdown]\n"
+		       "Lists every quantity synacct reports: its JSON key, stage, BPF map "
+		       "field,\nPrometheus metric and meaning (the table in "
+		       "docs/design.md).\n");
+		return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("%s\n", argp_program_version);
+		return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+	}
+	if (argc > 2 || (argc > 1 && strcmp(argv[1], "--markdown"))) {
 		sa_err("usage: synacct counters [--markdown]");
 		return SA_EXIT_USAGE;
 	}
