@@ -573,18 +573,6 @@ static int resolve_ifaces(struct sa_watch *w)
 	return 0;
 }
 
-static int check_btf(const char *btf)
-{
-	if (!access(btf ? btf : SA_DEFAULT_BTF, R_OK))
-		return 0;
-	if (btf)
-		sa_err("cannot read BTF file %s: %s", btf, strerror(errno));
-	else
-		sa_err("kernel has no BTF (%s is missing): synacct needs a kernel "
-		       "built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE", SA_DEFAULT_BTF);
-	return SA_EXIT_RUNTIME;
-}
-
 static void setup_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -697,10 +685,11 @@ int sa_watch_main(int argc, char **argv)
 	err = sa_config_load(&argp, sizeof(w->o), &argc, &argv);
 	if (!err)
 		err = sa_parse_args(&argp, argc, argv, &w->o);
+	sa_log_libbpf(w->o.common.verbose);
 	if (!err)
 		err = sa_check_privileges(&w->o.common, true, !w->o.no_xdp, "synacct");
 	if (!err)
-		err = check_btf(w->o.common.btf);
+		err = sa_check_btf(w->o.common.btf);
 	/* The metrics socket lives where synacct was started, not in --netns. */
 	if (!err)
 		err = sa_prom_listen(&w->prom, &w->o.prom);
@@ -719,7 +708,6 @@ int sa_watch_main(int argc, char **argv)
 		return err;
 	}
 	setup_signals();
-	sa_log_libbpf(w->o.common.verbose);
 
 	w->cfg.btf = w->o.common.btf;
 	w->cfg.verbose = w->o.common.verbose;
