@@ -179,6 +179,13 @@ sc_btf_file() {
 			"--btf $(basename "$bad"): one line naming the file"
 		nothing_attached "--btf $(basename "$bad")"
 	done
+	# BTF, but not the kernel's (a BPF object's own): the loader uses it,
+	# finds no kernel type in it and refuses; a synacct that left --btf
+	# unused would start.
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --btf "$SA_BIN/xdp_pass.bpf.o" --json --duration 0.5 2>&1 >/dev/null); rc=$?
+	t_is "$rc,$(tail -1 <<<"$err")" "1,synacct: cannot load the XDP program: Invalid argument" \
+		"--btf a BPF object's BTF (no kernel types): the loader used it and failed, exit 1"
+	nothing_attached "--btf a BPF object's BTF"
 	err=$("$SYNACCT" check --netns "$SRV" --btf "$LAB_DIR/random.btf" --json 2>&1 >/dev/null); rc=$?
 	t_is "$rc,$(wc -l <<<"$err")" "1,1" "synacct check --btf not BTF: exit 1, one line"
 	"$SYNACCT" check --netns "$SRV" --btf "$LAB_DIR/vmlinux.btf" --json >"$LAB_DIR/check.json" 2>&1; rc=$?
