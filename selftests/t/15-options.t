@@ -5,8 +5,9 @@
 # start record's "xdp", exact counts in each mode, native falling back to
 # skb on a device without native XDP); --btf with a copy of the kernel's
 # BTF (exact counts) and with a file that is not BTF; -v naming every hook;
-# --no-stack (NIC/TC exact, stack figures null, no verdict beyond TC);
-# --metrics-top by default, 0 and with --ports (series per family, "other"
+# --no-stack (NIC/TC exact, stack figures null, no verdict beyond TC, no
+# stack family on /metrics); SIGHUP with and without nohup (the counts
+# across it); --metrics-top by default, 0 and with --ports (series per family, "other"
 # with exact sums); IPv6 SYNs with destination options, routing headers
 # (type 0, 2, segment routing) and chains, raw and on real connections:
 # synacct against the listener's request socks (ss), nstat and accepts.
