@@ -650,6 +650,9 @@ int sa_check_main(int argc, char **argv)
 	err = sa_check_privileges(&o.common, false, false, "synacct check");
 	if (err)
 		return err;
+	err = sa_check_btf(o.common.btf);
+	if (err)
+		return err;
 	if (read_settings(c.set, true))
 		return SA_EXIT_RUNTIME;
 	err = sa_enter_netns(&o.common);

@@ -41,7 +41,20 @@ const char *argp_program_version = "synacct 0.1";
 /* `synacct counters`: every quantity, its stage, map field and metric. */
 static int counters_main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--markdown")) {
+	/* --help and --version as every other command has them: on stdout,
+	 * exit 0 (argp gives the others theirs). */
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-?"))) {
+		printf("Usage: synacct counters [--markdown]\n"
+		       "Lists every quantity synacct reports: its JSON key, stage, BPF map "
+		       "field,\nPrometheus metric and meaning (the table in "
+		       "docs/design.md).\n");
+		return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("%s\n", argp_program_version);
+		return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+	}
+	if (argc > 2 || (argc > 1 && strcmp(argv[1], "--markdown"))) {
 		sa_err("usage: synacct counters [--markdown]");
 		return SA_EXIT_USAGE;
 	}
@@ -560,18 +573,6 @@ static int resolve_ifaces(struct sa_watch *w)
 	return 0;
 }
 
-static int check_btf(const char *btf)
-{
-	if (!access(btf ? btf : SA_DEFAULT_BTF, R_OK))
-		return 0;
-	if (btf)
-		sa_err("cannot read BTF file %s: %s", btf, strerror(errno));
-	else
-		sa_err("kernel has no BTF (%s is missing): synacct needs a kernel "
-		       "built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE", SA_DEFAULT_BTF);
-	return SA_EXIT_RUNTIME;
-}
-
 static void setup_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -684,10 +685,11 @@ int sa_watch_main(int argc, char **argv)
 	err = sa_config_load(&argp, sizeof(w->o), &argc, &argv);
 	if (!err)
 		err = sa_parse_args(&argp, argc, argv, &w->o);
+	sa_log_libbpf(w->o.common.verbose);
 	if (!err)
 		err = sa_check_privileges(&w->o.common, true, !w->o.no_xdp, "synacct");
 	if (!err)
-		err = check_btf(w->o.common.btf);
+		err = sa_check_btf(w->o.common.btf);
 	/* The metrics socket lives where synacct was started, not in --netns. */
 	if (!err)
 		err = sa_prom_listen(&w->prom, &w->o.prom);
@@ -706,7 +708,6 @@ int sa_watch_main(int argc, char **argv)
 		return err;
 	}
 	setup_signals();
-	sa_log_libbpf(w->o.common.verbose);
 
 	w->cfg.btf = w->o.common.btf;
 	w->cfg.verbose = w->o.common.verbose;

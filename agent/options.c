@@ -9,6 +9,9 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include "log.h"
 #include "netns.h"
 #include "options.h"
@@ -87,6 +90,38 @@ int sa_check_privileges(const struct sa_common_opts *o, bool attach, bool xdp,
 		sa_err("insufficient privileges: %s needs root, or CAP_BPF "
 		       "and CAP_PERFMON (CAP_SYS_ADMIN with --netns)", who);
 	return SA_EXIT_RUNTIME;
+}
+
+int sa_check_btf(const char *btf)
+{
+	struct btf *b;
+	int err;
+
+	if (access(btf ? btf : SA_DEFAULT_BTF, R_OK)) {
+		if (btf)
+			sa_err("cannot read BTF file %s: %s", btf, strerror(errno));
+		else
+			sa_err("kernel has no BTF (%s is missing): synacct needs a kernel "
+			       "built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE",
+			       SA_DEFAULT_BTF);
+		return SA_EXIT_RUNTIME;
+	}
+	if (!btf)
+		return 0;
+	/* A file that is not BTF would fail each stage's load with libbpf's
+	 * bare error number ("Unknown error 4001"): say which file, once. */
+	sa_log_libbpf_mute(true);
+	b = btf__parse(btf, NULL);
+	err = libbpf_get_error(b);
+	sa_log_libbpf_mute(false);
+	if (err) {
+		sa_err("cannot use BTF file %s: it holds no BTF that libbpf can parse "
+		       "(error %d); give a kernel's BTF, such as a copy of %s",
+		       btf, err, SA_DEFAULT_BTF);
+		return SA_EXIT_RUNTIME;
+	}
+	btf__free(b);
+	return 0;
 }
 
 int sa_enter_netns(const struct sa_common_opts *o)

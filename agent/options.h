@@ -34,6 +34,9 @@ int sa_parse_args(const struct argp *argp, int argc, char **argv, void *input);
  * status after the one-line error. */
 int sa_check_privileges(const struct sa_common_opts *o, bool attach, bool xdp,
 			const char *who);
+/* --btf FILE (or the kernel's own BTF) is there and, if given, is BTF:
+ * 0, or the exit status after the error. */
+int sa_check_btf(const char *btf);
 /* Enter --netns if given: 0, or the exit status after the error. */
 int sa_enter_netns(const struct sa_common_opts *o);
 /* Parse seconds for --interval/--duration-like options: positive, finite,

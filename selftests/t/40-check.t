@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(healthy weak_settings backlog_clamped backlog_default
-	accept_queue_full syn_flood hostile_names bad_input)
+	accept_queue_full syn_flood hostile_names bad_input json_schema)
 
 # A healthy namespace: cookies and timestamps on (the defaults of a new
 # namespace), an IPv4-only listener and a dual-stack one, queues empty.
@@ -296,6 +296,89 @@ sc_bad_input() {
 		t_is "$RC" 1 "unprivileged: exit 1"
 		t_like "$OUT" "insufficient privileges" "unprivileged: says which privileges"
 	fi
+}
+
+# check_schema FILE: every violation of docs/check.md's JSON by a `check
+# --json` document, one per line; nothing when it conforms.  The names come
+# from docs/check.md itself (its sysctl table, the listener table's JSON
+# keys, the finding ids), the types from its text: a key missing, one the
+# docs do not have, or a value of another type is a line.
+check_schema() {
+	local doc=$SA_ROOT/docs/check.md settings lkeys ids
+	settings=$(sed -n 's/^| `\(net\.[a-z0-9_.]*\)` | \([a-z]*\) |.*/\1=\2/p' "$doc" | jq -Rn '[inputs | split("=") | {(.[0]): .[1]}] | add')
+	lkeys=$(sed -n '/^## Listeners/,/^## /p' "$doc" | grep '^| `' | cut -d'|' -f2 | grep -o '`[a-z_]*`' | tr -d '`' | jq -Rn '[inputs]')
+	ids=$(sed -n '/^## Findings/,/^## /p' "$doc" | grep '^| `' | cut -d'|' -f2 | grep -o '`[a-z_]*`' | tr -d '`' | jq -Rn '[inputs]')
+	jq -r --argjson S "$settings" --argjson L "$lkeys" --argjson F "$ids" '
+	def bad($what): "\($what)";
+	def isint: type == "number" and . == floor and . >= 0;
+	def keyset($want; $where): (($want - keys) | map("\($where): missing \(.)")[]),
+		((keys - $want) | map("\($where): not in docs/check.md: \(.)")[]);
+	# which listener keys may be null (no visible owner), and the types
+	def ltype($k): {addr: "string", port: "port", family: "family", pid: "int|null",
+		comm: "string|null", inode: "int", accept_backlog: "int", syn_queue_len: "int",
+		accept_queue_len: "int", listener_drops: "int"}[$k] // "undocumented type";
+	def conforms($t): if $t == "int" then isint elif $t == "int|null" then (. == null or isint)
+		elif $t == "string" then type == "string" and length > 0
+		elif $t == "string|null" then (. == null or type == "string")
+		elif $t == "port" then (isint and . >= 1 and . <= 65535)
+		elif $t == "family" then IN("ipv4", "ipv6") else false end;
+	keyset(["type", "netns", "settings", "listeners", "findings", "status"]; "top"),
+	(if .type != "check" then "type: \(.type)" else empty end),
+	(if (.netns | type) != "string" and .netns != null then "netns: \(.netns | type)" else empty end),
+	(if (.status | IN("ok", "warning", "critical")) | not then "status: \(.status)" else empty end),
+	(.settings | if type != "object" then "settings: \(type)" else
+		keyset($S | keys; "settings"),
+		(to_entries[] | .key as $k | .value |
+			keyset(["value", "meaning", "scope"]; "settings.\($k)"),
+			(if (.value | . == null or isint) | not then "settings.\($k).value: \(.value | tojson)" else empty end),
+			(if (.meaning | type) != "string" or .meaning == "" then "settings.\($k).meaning: \(.meaning | tojson)" else empty end),
+			(if .scope != $S[$k] then "settings.\($k).scope: \(.scope), docs: \($S[$k])" else empty end))
+		end),
+	(.listeners | if type != "array" then "listeners: \(type)" else
+		(to_entries[] | .key as $i | .value | keyset($L; "listeners[\($i)]"),
+			(to_entries[] | .key as $k | select(.value | conforms(ltype($k)) | not) |
+				"listeners[\($i)].\($k): \(.value | tojson) is not \(ltype($k))"))
+		end),
+	(.findings | if type != "array" then "findings: \(type)" else
+		(to_entries[] | .key as $i | .value |
+			(if has("port") then keyset(["severity", "id", "message", "fix", "port", "addr"]; "findings[\($i)]")
+			 else keyset(["severity", "id", "message", "fix"]; "findings[\($i)]") end),
+			(if (.severity | IN("info", "warning", "critical")) | not then "findings[\($i)].severity: \(.severity)" else empty end),
+			(if (.id | IN($F[])) | not then "findings[\($i)].id: \(.id) not in docs/check.md" else empty end),
+			(if (.message | type) != "string" or .message == "" then "findings[\($i)].message: \(.message | tojson)" else empty end),
+			(if (.fix | type) != "string" or .fix == "" then "findings[\($i)].fix: \(.fix | tojson)" else empty end),
+			(if has("port") and ((.port | conforms("port")) and (.addr | conforms("string")) | not) then
+				"findings[\($i)]: port \(.port | tojson), addr \(.addr | tojson)" else empty end))
+		end)' "$1"
+}
+
+# The JSON document against docs/check.md, key by key and type by type:
+# with listeners of both families and findings about settings and about
+# a listener, so that every shape is there to be checked.
+sc_json_schema() {
+	local name="check --json schema" srv1 cnt1 srv2 cnt2 out
+	lab_sysctl "$SRV" net.core.somaxconn=8
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=0
+	lab_server 9001 --addr $SRV_IP4 --backlog 4 --accept all
+	srv1=$LAB_SERVER_PID; cnt1=$LAB_SERVER_COUNT
+	lab_server 9002 --backlog 100 --accept all
+	srv2=$LAB_SERVER_PID; cnt2=$LAB_SERVER_COUNT
+	synacct_check --json
+	printf '%s\n' "$CK_OUT" >"$LAB_DIR/check.json"
+	t_is "$CK_RC" 3 "$name: exit 3 (warnings)"
+	t_is "$(ck '[(.settings | length), (.listeners | map(.family) | join("+")), (.findings | map(.id + (if has("port") then ":\(.port)" else "" end)) | join(" "))] | map(tostring) | join(" / ")')" \
+		"$(sed -n 's/^| `\(net\.[a-z0-9_.]*\)` |.*/\1/p' "$SA_ROOT/docs/check.md" | wc -l) / ipv4+ipv6 / syncookies_disabled backlog_clamped:9002" \
+		"$name: every documented setting, both families' listeners, a settings finding and a listener's"
+	out=$(check_schema "$LAB_DIR/check.json")
+	t_is "$out" "" "$name: every key docs/check.md documents, with its type, and no other"
+	synacct_check --json --netns "/run/netns/$SRV" --ports 1
+	printf '%s\n' "$CK_OUT" >"$LAB_DIR/check-empty.json"
+	t_is "$(ck '[(.listeners | length), (.findings | map(.id) | join(" "))] | map(tostring) | join(" / ")')" \
+		"0 / syncookies_disabled no_listeners" "$name, --netns PATH, no listener: no listeners, two findings"
+	out=$(check_schema "$LAB_DIR/check-empty.json")
+	t_is "$out" "" "$name, --netns PATH, no listener: conforms too"
+	lab_server_stop $srv1 $cnt1
+	lab_server_stop $srv2 $cnt2
 }
 
 lab_main "$@"
