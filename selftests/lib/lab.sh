@@ -776,21 +776,21 @@ lab_ss_listen() {
 	ip netns exec "$1" ss -Hlnt "( sport = :$2 )" | awk '{ print $2, $3 }'
 }
 
-# lab_wait_synack_retrans NS PORT BEFORE: wait (at most 5 s) until every
-# request sock on NS's PORT has had its first SYN-ACK retransmitted:
-# TCPSynRetrans since the nstat dump BEFORE >= the SYN-RECV sockets ss
-# lists.  The next ones come 2 s later (3 s after the SYN): until then no
-# SYN-ACK leaves, and what a counter read after synacct stops saw is what
-# synacct saw.  Fails if they did not come, or if there is no request
-# sock to wait for.
+# lab_wait_synack_retrans NS PORT BEFORE: wait until every request sock
+# on NS's PORT has had its first SYN-ACK retransmitted: TCPSynRetrans
+# since the nstat dump BEFORE >= the SYN-RECV sockets ss lists.  Those go
+# 1 s after their SYNs, the next ones 2 s later: until then no SYN-ACK
+# leaves, and what a counter read after synacct stops saw is what synacct
+# saw.  Call right after the flood.  Fails if they did not come within
+# 2.5 s, or if there is no request sock to wait for.
 lab_wait_synack_retrans() {
-	local i n r
-	for ((i = 0; i < 50; i++)); do
+	local n r end=$(( $(date +%s%N) + 2500000000 ))
+	while [ "$(date +%s%N)" -lt $end ]; do
 		n=$(lab_ss_count "$1" syn-recv "$2")
 		lab_nstat "$1" >"$LAB_DIR/rtx.nstat"
 		r=$(nstat_delta "$3" "$LAB_DIR/rtx.nstat" TcpExtTCPSynRetrans)
 		[ "$n" -gt 0 ] && [ "$r" -ge "$n" ] && return 0
-		sleep 0.1
+		sleep 0.05
 	done
 	return 1
 }
