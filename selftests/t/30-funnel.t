@@ -1,7 +1,10 @@
 #!/bin/bash
 # The funnel, scenario by scenario: every figure synacct reports equals the
 # lab's ground truth (SYNs sent, connections made and accepted) and the
-# server namespace's own counters (nstat), with nothing unexplained.
+# server namespace's own counters (nstat), with nothing unexplained; the
+# floods' also what the lab saw without synacct (lab.sh, "outside
+# oracles"): the server veth's rx packets, ss, and nft counters in the
+# client namespace of the SYNs it sent and the SYN-ACKs and RSTs it got.
 # Each scenario runs in a lab of its own:
 #   selftests/t/30-funnel.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"

@@ -5,7 +5,10 @@
 # Kubernetes NodePort with masquerade), the SYN-ACKs that
 # come back, and names the kernel's reason for drops on the forward path
 # (a FORWARD-chain rule, no route).  Every figure == the clients' SYNs,
-# the container's nstat and the host's; nothing unexplained.  Each
+# the container's nstat and the host's; nothing unexplained.  The
+# container's floods and overflow are also checked against ss in the
+# container, the veths' rx packets, and nft counters of the SYN-ACKs the
+# client namespace got back (lab.sh, "outside oracles").  Each
 # scenario runs in a lab of its own, with its own container namespace:
 #   selftests/t/65-forward.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
