@@ -159,7 +159,13 @@ lab_init() {
 	ip -n "$SRV" link set lo up && ip -n "$CLI" link set lo up &&
 	ip -n "$SRV" link set "$SRV_IF" up && ip -n "$CLI" link set "$CLI_IF" up &&
 	ip -n "$SRV" route add $SPOOF_NET4 via $CLI_IP4 &&
-	ip -n "$SRV" -6 route add $SPOOF_NET6 via $CLI_IP6 ||
+	ip -n "$SRV" -6 route add $SPOOF_NET6 via $CLI_IP6 &&
+	# Replies to spoofed sources die in the client namespace without a
+	# word: with no route there, IPv6 would answer each SYN-ACK with an
+	# ICMPv6 "no route" (rate limited: 12 for 200 SYN-ACKs), frames on
+	# the server's wire the tests did not send.
+	ip -n "$CLI" route add blackhole $SPOOF_NET4 &&
+	ip -n "$CLI" -6 route add blackhole $SPOOF_NET6 ||
 		{ echo "Bail out! cannot build the lab"; exit 1; }
 	# Permanent neighbours: no ARP or ND in the lab, so no SYN ever
 	# waits behind address resolution.
@@ -694,4 +700,97 @@ json_metrics_check() {
 		 (if $p[0] == "ports" then getpath(["ports", $p[1], "port"]) | tostring else "" end)] |
 		@tsv' "$1" |
 		awk -f "$SA_ROOT/selftests/lib/json-metrics.awk" "$SA_ROOT/docs/metrics.md" "$2" -
+}
+
+# ---- outside oracles ----
+#
+# Figures synacct did not compute, for its own to be checked against: the
+# devices' counters, nftables counters in the client's (or any lab)
+# namespace, ss.  The lab is quiet (lab_quiet, permanent neighbours): a
+# device counter moves only with the test's own frames.
+
+# nft matches for lab_oracle_count and lab_oracle_flows.
+LAB_SYN='tcp flags & (syn | ack) == syn'
+LAB_SYNACK='tcp flags & (syn | ack) == syn | ack'
+LAB_RST='tcp flags & rst == rst'
+
+# lab_link_stat NS IFACE rx|tx FIELD: a device counter (ip -s link:
+# packets, bytes, dropped, ...).
+lab_link_stat() {
+	ip -n "$1" -s -j link show dev "$2" | jq -r ".[0].stats64.$3.$4"
+}
+
+# lab_oracle NS: an nftables table of the lab's own in NS (inet
+# synacct_oracle), whose chains only count: "in" on prerouting (every
+# frame NS receives, for its own addresses or not: SYN-ACKs to a flood's
+# spoofed sources too), "out" on output (every packet NS sends, raw
+# sockets' included).  Before conntrack, accepting everything.
+lab_oracle() {
+	ip netns exec "$1" nft -f - <<NFT || { echo "Bail out! cannot create the oracle table in $1"; exit 1; }
+table inet synacct_oracle {
+	chain in { type filter hook prerouting priority -350; policy accept; }
+	chain out { type filter hook output priority -350; policy accept; }
+}
+NFT
+}
+
+# lab_oracle_count NS NAME in|out MATCH...: a named counter, NAME, of the
+# packets MATCH (an nft match, e.g. "tcp sport 80 tcp flags & (syn | ack)
+# == syn | ack") selects on that chain.
+lab_oracle_count() {
+	local ns=$1 name=$2 chain=$3; shift 3
+	ip netns exec "$ns" nft add counter inet synacct_oracle "$name" &&
+	ip netns exec "$ns" nft add rule inet synacct_oracle "$chain" "$@" counter name "$name" ||
+		{ echo "Bail out! cannot add the oracle counter $name in $ns"; exit 1; }
+}
+
+# lab_oracle_flows NS NAME in|out 4|6 MATCH...: a set, NAME, of the
+# distinct (destination address, destination port) of the packets MATCH
+# selects: e.g. how many flows got a SYN-ACK, however often each got one.
+lab_oracle_flows() {
+	local ns=$1 name=$2 chain=$3 fam=$4 ip=ip; shift 4
+	[ "$fam" = 6 ] && ip=ip6
+	ip netns exec "$ns" nft add set inet synacct_oracle "$name" \
+		"{ typeof $ip daddr . tcp dport; flags dynamic; size 262144; }" &&
+	ip netns exec "$ns" nft add rule inet synacct_oracle "$chain" meta nfproto ipv$fam "$@" \
+		add @"$name" "{ $ip daddr . tcp dport }" ||
+		{ echo "Bail out! cannot add the oracle set $name in $ns"; exit 1; }
+}
+
+# lab_oracle_get NS NAME: a counter's packets, or a set's element count.
+lab_oracle_get() {
+	ip netns exec "$1" nft -j list ruleset |
+		jq --arg n "$2" '[.nftables[] | (.counter? // empty | select(.name == $n) | .packets),
+			(.set? // empty | select(.name == $n) | .elem // [] | length)] | first // "none"'
+}
+
+# lab_oracle_del NS: the table goes (lab_teardown takes the namespace
+# anyway; for a scenario that goes on without it).
+lab_oracle_del() {
+	ip netns exec "$1" nft delete table inet synacct_oracle
+}
+
+# lab_ss_listen NS PORT: "Recv-Q Send-Q" of NS's listeners on PORT, one
+# line each: for a listener, the accept queue's length and its backlog.
+lab_ss_listen() {
+	ip netns exec "$1" ss -Hlnt "( sport = :$2 )" | awk '{ print $2, $3 }'
+}
+
+# lab_wait_synack_retrans NS PORT BEFORE: wait until every request sock
+# on NS's PORT has had its first SYN-ACK retransmitted: TCPSynRetrans
+# since the nstat dump BEFORE >= the SYN-RECV sockets ss lists.  Those go
+# 1 s after their SYNs, the next ones 2 s later: until then no SYN-ACK
+# leaves, and what a counter read after synacct stops saw is what synacct
+# saw.  Call right after the flood.  Fails if they did not come within
+# 2.5 s, or if there is no request sock to wait for.
+lab_wait_synack_retrans() {
+	local n r end=$(( $(date +%s%N) + 2500000000 ))
+	while [ "$(date +%s%N)" -lt $end ]; do
+		n=$(lab_ss_count "$1" syn-recv "$2")
+		lab_nstat "$1" >"$LAB_DIR/rtx.nstat"
+		r=$(nstat_delta "$3" "$LAB_DIR/rtx.nstat" TcpExtTCPSynRetrans)
+		[ "$n" -gt 0 ] && [ "$r" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	return 1
 }

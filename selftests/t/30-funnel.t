@@ -1,7 +1,10 @@
 #!/bin/bash
 # The funnel, scenario by scenario: every figure synacct reports equals the
 # lab's ground truth (SYNs sent, connections made and accepted) and the
-# server namespace's own counters (nstat), with nothing unexplained.
+# server namespace's own counters (nstat), with nothing unexplained; the
+# floods' also what the lab saw without synacct (lab.sh, "outside
+# oracles"): the server veth's rx packets, ss, and nft counters in the
+# client namespace of the SYNs it sent and the SYN-ACKs and RSTs it got.
 # Each scenario runs in a lab of its own:
 #   selftests/t/30-funnel.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
@@ -68,25 +71,44 @@ sc_accept_overflow() {
 }
 
 # A spoofed SYN flood against backlog 16, without and with cookies.
+# Outside oracles: the server veth's rx packets, ss's SYN-RECV sockets,
+# and in the client namespace, where the SYN-ACKs to the spoofed sources
+# come back and die, an nft counter of them and a set of the flows they
+# answered.  Synacct stops after every request sock's first SYN-ACK
+# retransmission (1 s after its SYN) and before the second (3 s): no
+# SYN-ACK leaves between its last reading and the counters'.
 syn_flood() {	# syn_flood TCP_SYNCOOKIES
-	local cookies=$1 fam name port srv cnt out queued
+	local cookies=$1 fam name port srv cnt out queued rx0 rx rtx synrecv synacks answered
 	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=$cookies
 	for fam in $FAMILIES; do
 		name="SYN flood, tcp_syncookies=$cookies, IPv$fam"
 		port=$((8200 + 10 * cookies + fam))
 		lab_server $port --backlog 16 --accept all
 		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		lab_oracle "$CLI"
+		lab_oracle_count "$CLI" synacks in "tcp sport $port $LAB_SYNACK"
+		lab_oracle_flows "$CLI" answered in $fam "tcp sport $port $LAB_SYNACK"
+		rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
 		scenario_begin
 		out=$(lab_flood --to "$(addr_of $fam)" --port $port --count 200 --src-net "$(spoof_of $fam)")
-		sleep 0.2
+		lab_wait_synack_retrans "$SRV" $port "$LAB_DIR/srv.0"; rtx=$?
 		scenario_end
+		synrecv=$(lab_ss_count "$SRV" syn-recv $port)
+		rx=$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))
+		synacks=$(lab_oracle_get "$CLI" synacks)
+		answered=$(lab_oracle_get "$CLI" answered)
+		lab_oracle_del "$CLI"
 		lab_server_stop $srv $cnt
 		check_funnel "$name" $port
 		t_is "$out" "sent=200" "$name: the flood sent 200 SYNs"
 		t_is "$(summary nic_syn $port),$(summary tc_syn $port),$(summary listener_syn $port)" \
 			"200,200,200" "$name: nic_syn, tc_syn, listener_syn == 200"
+		t_is "$(summary nic_syn $port)" "$rx" "$name: nic_syn == the server veth's rx packets (ip -s link)"
 		queued=$(summary syn_queued $port)
 		t_is "$queued" "$(summary syn_queue_len $port)" "$name: syn_queued == SYN queue length (iterator)"
+		t_is "$queued" "$synrecv" "$name: syn_queued == the SYN-RECV sockets ss lists in the server namespace"
+		t_is "$(( queued + $(summary syncookies_sent $port) ))" "$answered" \
+			"$name: syn_queued + syncookies_sent == flows the client namespace got a SYN-ACK for (nft set)"
 		if [ $cookies = 0 ]; then
 			t_is "$(summary listen_drops.syn_queue_full $port)" "$(srv_delta TcpExtTCPReqQFullDrop)" \
 				"$name: syn_queue_full == TCPReqQFullDrop"
@@ -102,9 +124,14 @@ syn_flood() {	# syn_flood TCP_SYNCOOKIES
 			t_is "$(summary '.listen_drops | [.[]] | add' $port)" 0 "$name: no listen drops"
 			t_like "$(summary verdict $port)" "^no loss; [0-9]+ SYNs answered with SYN cookies" "$name: verdict"
 		fi
+		t_is "$rtx" 0 "$name: every request sock's first SYN-ACK retransmission went out while synacct ran"
+		t_is "$(summary synack_retrans $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
+			"$name: synack_retrans == TCPSynRetrans"
 		t_is "$(summary synack_sent $port)" \
 			"$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) + $(summary synack_retrans $port) ))" \
 			"$name: synack_sent == queued + cookies + retransmits"
+		t_is "$(summary synack_sent $port)" "$synacks" \
+			"$name: synack_sent == SYN-ACKs the client namespace received (nft counter)"
 	done
 }
 sc_syn_flood_no_cookies() { syn_flood 0; }
@@ -240,13 +267,21 @@ NFT
 	t_like "$(summary verdict $port)" "^accept queue full at handshake completion \(backlog 2\)" "$name: verdict"
 }
 
-# Two ports, different faults, at once: figures stay per port.
+# Two ports, different faults, at once: figures stay per port, each
+# against nft counters in the client namespace: the SYNs it sent to each
+# port, the SYN-ACKs and RSTs it got back from each.
 sc_two_ports() {
 	local name="two ports" s1 c1 s2 c2 a2 p1 p2 p3 port
 	lab_server 8801 --backlog 4 --accept none
 	s1=$LAB_SERVER_PID; c1=$LAB_SERVER_COUNT
 	lab_server 8802 --accept all
 	s2=$LAB_SERVER_PID; c2=$LAB_SERVER_COUNT
+	lab_oracle "$CLI"
+	for port in 8801 8802 8803; do
+		lab_oracle_count "$CLI" syn_$port out "tcp dport $port $LAB_SYN"
+		lab_oracle_count "$CLI" synack_$port in "tcp sport $port $LAB_SYNACK"
+		lab_oracle_count "$CLI" rst_$port in "tcp sport $port $LAB_RST"
+	done
 	scenario_begin --ports 8801-8803
 	lab_client --to $SRV_IP4 --port 8801 --count 20 --timeout-ms 1500 >"$LAB_DIR/p1" &
 	p1=$!
@@ -268,6 +303,16 @@ sc_two_ports() {
 	t_is "$(summary stack_drops.NO_SOCKET 8803)" "$(summary nic_syn 8803)" "$name: port 8803 all NO_SOCKET"
 	t_is "$(( $(summary nic_syn 8801) + $(summary nic_syn 8802) + $(summary nic_syn 8803) ))" "$(cli_sent)" \
 		"$name: SYNs over the three ports == SYNs sent"
+	t_is "$(summary nic_syn 8801),$(summary nic_syn 8802),$(summary nic_syn 8803)" \
+		"$(lab_oracle_get "$CLI" syn_8801),$(lab_oracle_get "$CLI" syn_8802),$(lab_oracle_get "$CLI" syn_8803)" \
+		"$name: nic_syn of each port == the SYNs the client namespace sent to it (nft counters)"
+	# The clients of 8802 all connected: no SYN-ACK of theirs was
+	# retransmitted after synacct stopped (8801's still are).
+	t_is "$(summary synack_sent 8802),$(summary synack_sent 8803)" \
+		"$(lab_oracle_get "$CLI" synack_8802),$(lab_oracle_get "$CLI" synack_8803)" \
+		"$name: synack_sent of ports 8802, 8803 == the SYN-ACKs the client namespace got from each (nft counters)"
+	t_is "$(summary stack_drops.NO_SOCKET 8803)" "$(lab_oracle_get "$CLI" rst_8803)" \
+		"$name: port 8803's NO_SOCKET == the RSTs the client namespace got from it (nft counter)"
 	t_like "$(summary verdict 8801)" "^accept queue full" "$name: port 8801 verdict"
 	t_is "$(summary verdict 8802)" "no loss" "$name: port 8802 verdict"
 	t_like "$(summary verdict 8803)" "^no listener" "$name: port 8803 verdict"
@@ -334,6 +379,8 @@ sc_synack_output_drop() {
 	lab_server $port --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 	lab_drop_synacks_out $port
+	lab_oracle "$CLI"
+	lab_oracle_count "$CLI" synacks in "tcp sport $port $LAB_SYNACK"
 	scenario_begin --ports $port
 	lab_client --to $SRV_IP4 --port $port --count 5 --timeout-ms 6000 >"$LAB_DIR/out" &
 	cl=$!
@@ -358,6 +405,8 @@ sc_synack_output_drop() {
 		"$name: synack_retrans == TCPSynRetrans (retransmissions that went out)"
 	t_is "$(( -$(summary unexplained.synack_sent $port) + $(summary syn_queued $port) - $(summary established $port) + $(summary '.stack_drops.NOT_SPECIFIED // 0' $port) ))" \
 		"$dropped" "$name: the rule's counter == first SYN-ACKs lost + failed retransmissions"
+	t_is "$(summary synack_sent $port)" "$(lab_oracle_get "$CLI" synacks)" \
+		"$name: synack_sent == the SYN-ACKs that reached the client namespace (nft counter there)"
 	t_like "$(summary verdict $port)" "^SYN-ACKs lost on the way out" "$name: verdict"
 }
 

@@ -31,23 +31,32 @@ inflight_checks() {
 }
 
 # Every SYN answered with a cookie (tcp_syncookies=2), 8000 SYN/s for
-# 3 s, read every 0.2 s.
+# 3 s, read every 0.2 s.  Outside oracles: the server veth's rx packets,
+# and the SYN-ACKs the client namespace got back (an nft counter there;
+# cookies are never retransmitted, so none comes after synacct stops).
 cookie_flood() {	# cookie_flood FAMILY
-	local fam=$1 name="paced cookie flood IPv$1" port=$((8500 + $1)) addr net srv cnt
+	local fam=$1 name="paced cookie flood IPv$1" port=$((8500 + $1)) addr net srv cnt rx0 rx
 	addr=$SRV_IP4 net=$SPOOF_NET4
 	[ "$fam" = 6 ] && addr=$SRV_IP6 net=$SPOOF_NET6
 	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2
 	lab_server $port --backlog 128 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_oracle "$CLI"
+	lab_oracle_count "$CLI" synacks in "tcp sport $port $LAB_SYNACK"
+	rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
 	scenario_begin --interval 0.2
 	lab_flood --to "$addr" --port $port --count 24000 --rate 8000 --src-net "$net" >/dev/null
 	sleep 0.3
 	scenario_end
+	rx=$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))
 	lab_server_stop $srv $cnt
 	inflight_checks "$name" $port 24000
+	t_is "$(summary nic_syn $port)" "$rx" "$name: nic_syn == the server veth's rx packets (ip -s link)"
 	t_is "$(summary syncookies_sent $port)" "$(srv_delta TcpExtSyncookiesSent)" \
 		"$name: syncookies_sent == SyncookiesSent"
 	t_is "$(summary synack_sent $port)" 24000 "$name: a SYN-ACK for every SYN"
+	t_is "$(summary synack_sent $port)" "$(lab_oracle_get "$CLI" synacks)" \
+		"$name: synack_sent == the SYN-ACKs the client namespace received (nft counter)"
 }
 
 sc_cookie_flood_ipv4() { cookie_flood 4; }

@@ -55,17 +55,28 @@ sc_packet_flood() {
 		port=$((8100 + fam))
 		name="packet flood IPv$fam, $n SYNs"
 		lab_server $port --backlog 16 --accept none
-		local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT
+		local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT rx0 rx
+		lab_oracle "$CLI"
+		lab_oracle_count "$CLI" synacks in "tcp sport $port $LAB_SYNACK"
+		rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
 		scenario_begin --ports $port
 		t_is "$(lab_flood --to "$addr" --port $port --count $n --src-net "$net" --reuse-sources \
 			--packet "$CLI_IF" --dst-mac "$smac")" "sent=$n" "$name: all sent"
 		sleep 0.2
 		scenario_end
+		rx=$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))
 		lab_server_stop $srv $cnt
 		check_funnel "$name" $port
 		t_is "$(summary '[.nic_syn, .tc_syn, .listener_syn, .syncookies_sent, .synack_sent] | join(",")' $port)" \
 			"$n,$n,$n,$n,$n" "$name: nic_syn, tc_syn, listener_syn, syncookies_sent, synack_sent"
 		t_is "$(srv_delta TcpExtSyncookiesSent)" $n "$name: SyncookiesSent (nstat)"
+		# Outside oracles: the frames the server's veth received, the
+		# SYN-ACKs the client namespace got back (cookies: never
+		# retransmitted, none comes after synacct stops).
+		t_is "$(summary nic_syn $port)" "$rx" "$name: nic_syn == the server veth's rx packets (ip -s link)"
+		t_is "$(summary synack_sent $port)" "$(lab_oracle_get "$CLI" synacks)" \
+			"$name: synack_sent == the SYN-ACKs the client namespace received (nft counter)"
+		lab_oracle_del "$CLI"
 	done
 }
 sc_flood_ipv6_mss9000() { flood_case 6 $SRV_IP6 $SPOOF_NET6 9000 "" 8940; }

@@ -5,7 +5,10 @@
 # Kubernetes NodePort with masquerade), the SYN-ACKs that
 # come back, and names the kernel's reason for drops on the forward path
 # (a FORWARD-chain rule, no route).  Every figure == the clients' SYNs,
-# the container's nstat and the host's; nothing unexplained.  Each
+# the container's nstat and the host's; nothing unexplained.  The
+# container's floods and overflow are also checked against ss in the
+# container, the veths' rx packets, and nft counters of the SYN-ACKs the
+# client namespace got back (lab.sh, "outside oracles").  Each
 # scenario runs in a lab of its own, with its own container namespace:
 #   selftests/t/65-forward.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
@@ -335,7 +338,7 @@ sc_nodeport() {
 # SYN queue overflow; the host's synacct names the namespace and the
 # cause, each figure == the container's nstat.
 sc_container_accept_overflow() {
-	local fam name port srv cnt out connected sent
+	local fam name port srv cnt out connected sent listen
 	lab_container
 	nat_table
 	for fam in 4 6; do
@@ -350,11 +353,15 @@ sc_container_accept_overflow() {
 		connected=${out#connected=}; connected=${connected%% *}
 		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 25 --timeout-ms 2500)
 		fwd_end
+		listen=$(lab_ss_listen "$CTR" 83)
 		lab_server_stop $srv $cnt
 		out=${out#connected=}; connected=$((connected + ${out%% *}))
 		sent=$(cli_sent)
 		check_funnel "$name" $port
 		ct_checks "$name" $port
+		t_is "$(summary '.container | "\(.accept_queue_len) \(.accept_backlog)"' $port)" \
+			"$listen" \
+			"$name: the container's accept queue and backlog == its listener's Recv-Q, Send-Q (ss -lnt there)"
 		t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
 		t_is "$(summary '[.nic_syn, .forwarded, .container.listener_syn] | join(",")' $port)" \
 			"$sent,$sent,$sent" "$name: nic_syn, forwarded, container.listener_syn == SYNs sent"
@@ -370,10 +377,16 @@ sc_container_accept_overflow() {
 
 # A SYN flood inside the container, with and without SYN cookies there.
 # The flood's spoofed sources are routed back through the host (a SYN
-# whose SYN-ACK has no route is dropped at the listener).
+# whose SYN-ACK has no route is dropped at the listener).  Outside
+# oracles: the host's and the container's veth rx packets, ss in the
+# container (SYN-RECV sockets, the listener's queue), and in the client
+# namespace, where the SYN-ACKs come back and die, an nft counter of them
+# and a set of the flows they answered.  Synacct stops between the
+# container's first SYN-ACK retransmissions and its second (as in
+# 30-funnel.t): no SYN-ACK passes between its last reading and theirs.
 spoof_of() { [ "$1" = 4 ] && echo $SPOOF_NET4 || echo $SPOOF_NET6; }
 container_syn_flood() {	# container_syn_flood TCP_SYNCOOKIES
-	local cookies=$1 fam name port srv cnt out queued
+	local cookies=$1 fam name port srv cnt out queued rx0 crx0 rx crx rtx synrecv listen synacks answered
 	lab_container
 	nat_table
 	ip -n "$CTR" route add $SPOOF_NET4 via $CTR_GW4 &&
@@ -386,19 +399,38 @@ container_syn_flood() {	# container_syn_flood TCP_SYNCOOKIES
 		dnat_to $fam $port "$(ctr_of $fam)" 84
 		ctr_server 84 --backlog 16 --accept all
 		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+		lab_oracle "$CLI"
+		lab_oracle_count "$CLI" synacks in "tcp sport $port $LAB_SYNACK"
+		lab_oracle_flows "$CLI" answered in $fam "tcp sport $port $LAB_SYNACK"
+		rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
+		crx0=$(lab_link_stat "$CTR" "$CTR_IF" rx packets)
 		fwd_begin --ports $port
 		out=$(lab_flood --to "$(addr_of $fam)" --port $port --count 200 --src-net "$(spoof_of $fam)")
-		sleep 0.2
+		lab_wait_synack_retrans "$CTR" 84 "$LAB_DIR/ctr.0"; rtx=$?
 		fwd_end
+		synrecv=$(lab_ss_count "$CTR" syn-recv 84)
+		listen=$(lab_ss_listen "$CTR" 84)
+		rx=$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))
+		crx=$(( $(lab_link_stat "$CTR" "$CTR_IF" rx packets) - crx0 ))
+		synacks=$(lab_oracle_get "$CLI" synacks)
+		answered=$(lab_oracle_get "$CLI" answered)
+		lab_oracle_del "$CLI"
 		lab_server_stop $srv $cnt
 		check_funnel "$name" $port
 		ct_checks "$name" $port
 		t_is "$out" "sent=200" "$name: the flood sent 200 SYNs"
 		t_is "$(summary '[.nic_syn, .forwarded, .container.listener_syn] | join(",")' $port)" \
 			"200,200,200" "$name: nic_syn, forwarded, container.listener_syn == 200"
+		t_is "$(summary '[.nic_syn, .forwarded] | join(",")' $port)" "$rx,$crx" \
+			"$name: nic_syn == the host veth's rx packets, forwarded == the container veth's (ip -s link)"
 		queued=$(summary container.syn_queued $port)
 		t_is "$queued" "$(summary container.syn_queue_len $port)" \
 			"$name: container.syn_queued == its SYN queue length (iterator there)"
+		t_is "$queued" "$synrecv" "$name: container.syn_queued == the SYN-RECV sockets ss lists in the container"
+		t_is "$(summary '.container | "\(.accept_queue_len) \(.accept_backlog)"' $port)" "$listen" \
+			"$name: the container's accept queue and backlog == its listener's Recv-Q, Send-Q (ss -lnt there)"
+		t_is "$(( queued + $(summary container.syncookies_sent $port) ))" "$answered" \
+			"$name: container syn_queued + syncookies_sent == flows the client namespace got a SYN-ACK for (nft set)"
 		if [ $cookies = 0 ]; then
 			t_is "$(summary container.syn_queue_full $port)" "$((200 - queued))" \
 				"$name: container.syn_queue_full == 200 - syn_queued"
@@ -410,6 +442,12 @@ container_syn_flood() {	# container_syn_flood TCP_SYNCOOKIES
 			t_like "$(summary verdict $port)" "^no loss; 200 SYNs forwarded to namespace $CTR \(port 84\), $queued of them queued there, $((200 - queued)) answered with cookies" \
 				"$name: verdict"
 		fi
+		t_is "$rtx" 0 "$name: every request sock's first SYN-ACK retransmission went out while synacct ran"
+		t_is "$(summary synack_forwarded $port)" \
+			"$(( queued + $(summary container.syncookies_sent $port) + $(ctr_delta TcpExtTCPSynRetrans) ))" \
+			"$name: synack_forwarded == the container's SYN-ACKs (queued + cookies + its TCPSynRetrans)"
+		t_is "$(summary synack_sent $port),$(summary synack_forwarded $port)" "$synacks,$synacks" \
+			"$name: synack_sent, synack_forwarded == SYN-ACKs the client namespace received (nft counter)"
 	done
 }
 sc_container_syn_flood_no_cookies() { container_syn_flood 0; }

@@ -112,10 +112,11 @@ sc_detach_usage() {
 
 # The programs count while no synacct runs: killed, and after a clean exit.
 sc_restart_mid_flood() {
-	local flood nic tc drops unexpl since out
+	local flood nic tc drops unexpl since out rx0 rx
 	pin_init
 	expected_pins
 	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+	rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
 	start_quiet; t_is $? 0 "synacct --pin serves metrics"
 	t_is "$(ls "$DIR" | LC_ALL=C sort | tr '\n' ' ')" "$PINS" \
 		"pinned under /sys/fs/bpf/synacct/<netns inode>/<iface>: maps, links, layout ($N_PINS)"
@@ -140,9 +141,11 @@ sc_restart_mid_flood() {
 	unexpl=$(curl -sf "$MURL" | awk -v s="synacct_unexplained{port=\"$port\"," 'index($0, s) == 1 { n += ($NF < 0 ? -$NF : $NF) } END { print n + 0 }')
 	synacct_stop
 	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+	rx=$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))
 	t_is "$SA_RC" 0 "the restarted synacct exits 0 on SIGINT"
 	t_is "$nic,$tc,$drops" "3000,3000,3000" \
 		"/metrics after kill -9 and restart: nic_syn, tc_syn, stack_drops{NO_SOCKET} == 3000 sent"
+	t_is "$nic" "$rx" "nic_syn across kill -9 and restart == the server veth's rx packets (ip -s link)"
 	t_is "$drops" "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpOutRsts)" \
 		"stack_drops{NO_SOCKET} == the RSTs the server sent (nstat TcpOutRsts): 0 SYNs lost"
 	t_is "$unexpl" 0 "nothing unexplained across the restart"
@@ -159,6 +162,8 @@ sc_restart_mid_flood() {
 	start_quiet
 	t_is "$(metric synacct_nic_syn_total "port=\"$port\""),$(metric synacct_stack_drops_total "port=\"$port\",reason=\"NO_SOCKET\"")" \
 		"3100,3100" "100 more SYNs while no synacct ran: counted by XDP and the stack's pinned links"
+	t_is "$(metric synacct_nic_syn_total "port=\"$port\"")" "$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))" \
+		"... nic_syn == the server veth's rx packets since the first start (ip -s link)"
 	t_is "$(ip netns exec "$SRV" tc filter show dev "$SRV_IF" ingress | grep -c 'handle 0x5a synacct_tc_in')" 1 \
 		"a restart replaces synacct's TC filter, never adds a second"
 	kill -TERM $QPID; wait $QPID
