@@ -547,7 +547,7 @@ int main(int argc, char **argv)
 	rng_state = seed ? seed : 1;
 	libbpf_set_print(print_libbpf);
 	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root to load BPF programs\n");
+		printf("1..0 # SKIP root: loading BPF programs needs root\n");
 		return 0;
 	}
 	ncpus = libbpf_num_possible_cpus();

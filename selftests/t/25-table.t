@@ -12,7 +12,7 @@ LAB_REQUIRE=require_tmux
 LAB_TEARDOWN=tm_kill
 
 require_tmux() {
-	command -v tmux >/dev/null || t_skip_all "tmux is not installed (make deps)"
+	command -v tmux >/dev/null || t_skip_all "tool: tmux is not installed (make deps)"
 }
 
 tm() { tmux -S "$LAB_DIR/tmux.sock" "$@"; }

@@ -26,9 +26,9 @@ LAB_TEARDOWN=pin_teardown
 
 require_pin() {
 	local tool
-	mount -t bpf bpf /sys/fs/bpf && umount /sys/fs/bpf || t_skip_all "cannot mount bpffs"
+	mount -t bpf bpf /sys/fs/bpf && umount /sys/fs/bpf || t_skip_all "kernel: cannot mount bpffs (mount -t bpf)"
 	for tool in curl bpftool; do
-		command -v $tool >/dev/null || t_skip_all "$tool is not installed"
+		command -v $tool >/dev/null || t_skip_all "tool: $tool is not installed"
 	done
 }
 
