@@ -833,12 +833,22 @@ ctr_server() {
 # page of the same run, by the naming rules of docs/metrics.md, whose
 # exclusions are the only numbers allowed no series.  Prints a line per
 # number without its series or with another value, then "checked N"
-# (selftests/lib/json-metrics.awk).
+# (selftests/lib/json-metrics.awk); and a line when there was nothing to
+# check (an empty or missing record or page, a record with no number) or
+# jq or awk failed: callers want nothing but "checked N".
 json_metrics_check() {
-	jq -r 'paths(numbers) as $p |
-		[($p | map(if type == "number" then "[]" else "." + . end) | join("")),
-		 (getpath($p) | tostring),
-		 (if $p[0] == "ports" then getpath(["ports", $p[1], "port"]) | tostring else "" end)] |
-		@tsv' "$1" |
-		awk -f "$SA_ROOT/selftests/lib/json-metrics.awk" "$SA_ROOT/docs/metrics.md" "$2" -
+	local f
+	for f in "$1" "$2"; do
+		[ -s "$f" ] || echo "json_metrics_check: $f is empty or missing"
+	done
+	[ -s "$1" ] && [ -s "$2" ] || return 1
+	(
+		set -o pipefail
+		jq -r 'paths(numbers) as $p |
+			[($p | map(if type == "number" then "[]" else "." + . end) | join("")),
+			 (getpath($p) | tostring),
+			 (if $p[0] == "ports" then getpath(["ports", $p[1], "port"]) | tostring else "" end)] |
+			@tsv' "$1" |
+			awk -f "$SA_ROOT/selftests/lib/json-metrics.awk" "$SA_ROOT/docs/metrics.md" "$2" -
+	) || echo "json_metrics_check: jq or awk failed (exit $?)"
 }
