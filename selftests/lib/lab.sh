@@ -623,6 +623,8 @@ cli_syns_sent() {	# BEFORE AFTER
 
 # synacct_start [synacct options...]: run it on the server side of the lab
 # with --json; returns once its programs are attached ("start" record).
+# A synacct that exits or prints no start record within 10 s is "Bail
+# out!": its scenario's checks must not just drop out of the run.
 # SA_WRAP, if set, is a command to run it under (e.g. "taskset -c 0");
 # SA_LISTENER_HOOK, if set, its --listener-hook (selftests/vm runs the
 # funnel once more with kprobe where the kernel has kprobes).
@@ -644,7 +646,8 @@ synacct_start() {
 		sleep 0.1
 	done
 	echo "# synacct did not start:"; t_diag "$SA_ERR"
-	return 1
+	echo "Bail out! synacct did not start ($SYNACCT --netns $SRV --iface $SRV_IF --json $*)"
+	exit 1
 }
 
 # synacct_stop: SIGINT, wait; SA_RC holds its exit status.
