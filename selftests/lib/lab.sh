@@ -305,7 +305,7 @@ lab_kallsyms_has() {	# lab_kallsyms_has SYMBOL: listed, with an address
 # knows nothing about.  Prints the fact it decided on, one line, starting
 # "kernel: ".  Call with a lab (LAB_DIR).
 lab_kernel_has() {
-	local n id out
+	local n id out rc
 	case $1 in
 	tp_btf/consume_skb)
 		n=$(lab_tp_nargs consume_skb)
@@ -322,8 +322,9 @@ lab_kernel_has() {
 		id=$(lab_btf_id FUNC tcp_conn_request)
 		[ -n "$id" ] || { echo "kernel: BTF has no function tcp_conn_request"; return 1; }
 		out=$("$SA_BIN/lab_probe" fexit "$id")
+		rc=$?
 		out=${out#refused: }
-		case $? in
+		case $rc in
 		0) echo "kernel: loads an fexit program on tcp_conn_request" ;;
 		1) echo "kernel: refuses an fexit program on tcp_conn_request ($out; lockdown: $(lab_lockdown))"
 		   return 1 ;;
