@@ -383,10 +383,13 @@ lab_require_hook() {
 		try+=("$h")
 	done
 	[ ${#try[@]} -gt 0 ] || { echo "Bail out! --listener-hook $SA_LISTENER_HOOK is none of $*"; exit 1; }
+	# The dump first, its failure ending the file (in lab_kernel_has's
+	# $(...) it would read as a missing hook).
+	fact=$(lab_btf_raw) || { echo "$fact"; exit 1; }
 	for h in "${try[@]}"; do
 		fact=$(lab_kernel_has "$h")
 		rc=$?
-		[ $rc -eq 2 ] && { echo "Bail out! $fact"; exit 1; }
+		[ $rc -eq 2 ] || [[ $fact == *"Bail out!"* ]] && { echo "Bail out! ${fact#*Bail out! }"; exit 1; }
 		if [ $rc -eq 0 ]; then
 			want=$h
 			echo "# $h: ${fact#kernel: }"
