@@ -109,7 +109,7 @@ USER_SRCS := $(filter-out %.bpf.c,$(wildcard agent/*.c xdp/*.c tc/*.c kprobe/*.c
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 
 SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
-	$(ST)/lab_server $(ST)/lab_client $(ST)/lab_synflood \
+	$(ST)/lab_server $(ST)/lab_client $(ST)/lab_synflood $(ST)/lab_probe \
 	$(ST)/xdp_pass.bpf.o
 
 # Unit tests (selftests/unit/): the agent's plain-C files under test,

@@ -431,10 +431,26 @@ static int by_index(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* "(+N more ports left out ...)", wrapped at @cols like the rest; its lines. */
+static int print_left_out(FILE *f, size_t n, int cols)
+{
+	struct wrap w = { .f = f, .width = cols };
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "(+%zu more ports left out, those with the fewest SYNs: "
+		 "narrow with --ports, or --json for all of them)", n);
+	w.x = w.min = fprintf(f, "   ");
+	wrap_words(&w, msg, NULL);
+	wrap_newline(&w);
+	return w.lines;
+}
+
 /*
  * The ports' blocks, busiest first when they do not all fit: at most
  * @max_ports, and on a terminal of @max_lines lines only as many blocks
- * as fit (each is rendered first to count its lines).
+ * as fit (each is rendered first to count its lines), with room kept for
+ * the "left out" line as wrapped at @cols (for the most ports it could
+ * name: at 80 columns it takes two lines).
  */
 static void print_ports(const struct sa_report_ctx *rc, const struct sa_view *v,
 			size_t max_ports, int cols, int max_lines, bool live)
@@ -446,6 +462,19 @@ static void print_ports(const struct sa_report_ctx *rc, const struct sa_view *v,
 
 	if (!rows)
 		return;
+	if (max_lines) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (f) {
+			max_lines -= print_left_out(f, v->n_ports, cols);
+			fclose(f);
+		}
+		free(buf);
+		if (max_lines < 1)
+			max_lines = 1;
+	}
 	for (size_t i = 0; i < n; i++)
 		rows[i] = i;
 	if (n > max_ports) {
@@ -478,8 +507,7 @@ static void print_ports(const struct sa_report_ctx *rc, const struct sa_view *v,
 	if (!v->n_ports)
 		printf("   (no SYNs and no listeners on the selected ports yet)\n");
 	else if (v->n_ports > shown)
-		printf("   (+%zu more ports left out, those with the fewest SYNs: narrow "
-		       "with --ports, or --json for all of them)\n", v->n_ports - shown);
+		print_left_out(stdout, v->n_ports - shown, cols);
 	free(rows);
 }
 
@@ -517,8 +545,9 @@ void sa_table_live(const struct sa_report_ctx *rc, const struct sa_view *v,
 
 		sa_term_size(&c, &lines);
 		fputs("\033[H\033[2J", stdout);	/* redraw in place */
-		/* Leave the title, the "left out" line and the cursor's. */
-		lines = lines > 4 ? lines - 3 : 0;
+		/* Leave the title and the cursor's line (print_ports keeps
+		 * the "left out" line's). */
+		lines = lines > 4 ? lines - 2 : 0;
 	}
 	print_title(rc, "live", elapsed_s, cols);
 	print_ports(rc, v, SA_TABLE_LIVE_ROWS, cols, lines, true);

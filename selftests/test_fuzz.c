@@ -1245,7 +1245,7 @@ int main(int argc, char **argv)
 	rng_state = seed ? seed : 1;
 	libbpf_set_print(print_libbpf);
 	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root to load BPF programs\n");
+		printf("1..0 # SKIP root: loading BPF programs needs root\n");
 		return 0;
 	}
 	ncpus = libbpf_num_possible_cpus();
@@ -1301,7 +1301,7 @@ int main(int argc, char **argv)
 	nic = NULL, tc = NULL;
 	if (err == -EINVAL) {
 		testno++;
-		printf("ok %d # SKIP non-linear skbs: this kernel's BPF_PROG_TEST_RUN builds "
+		printf("ok %d # SKIP kernel: non-linear skbs: this kernel's BPF_PROG_TEST_RUN builds "
 		       "linear skbs only (a linear size in the context's data_end: EINVAL; "
 		       "Linux after 6.18 takes it); 04-fuzz-lab.t jumbo sends such skbs "
 		       "through a veth\n", testno);

@@ -465,7 +465,8 @@ static void check(struct diag *d, const char *what, long long got,
 			   "# %s: got %lld want %lld\n", what, got, want);
 }
 
-/* Newer kernels' skb test_run (net/bpf/test_run.c, 2026, also in stable)
+/* Newer kernels' skb test_run (net/bpf/test_run.c: upstream 12bec2bd4b76,
+ * "bpf: reject short IPv4/IPv6 inputs in bpf_prog_test_run_skb", 2026, also in stable)
  * refuses, with EINVAL, a frame whose Ethernet type is IPv4 or IPv6 but
  * that is too short for that header, so TC cannot be shown those cuts.
  * XDP still is, and the VLAN sweep shows TC the same parser paths. */
@@ -518,7 +519,8 @@ static int run_one(const struct prog_ut *p, size_t i, const __u8 *frame,
 		goto read_error;
 	err = bpf_prog_test_run_opts(p->prog_fd, &opts);
 	if (err == -EINVAL && skb_run_refuses(p, frame, len)) {
-		printf("ok %d - %s # SKIP skb test_run refuses a frame shorter than its IP header\n",
+		printf("ok %d - %s # SKIP kernel: bpf_prog_test_run_skb refuses (EINVAL) "
+		       "a frame shorter than its IP header (12bec2bd4b76, in stable kernels)\n",
 		       testno, desc);
 		return 0;
 	}
@@ -595,7 +597,7 @@ static int load_failed(const char *what)
 	int err = errno;
 
 	if (err == EPERM) {
-		printf("1..0 # SKIP loading %s: %s (needs CAP_BPF and CAP_NET_ADMIN)\n",
+		printf("1..0 # SKIP root: loading %s: %s (needs CAP_BPF and CAP_NET_ADMIN)\n",
 		       what, strerror(err));
 		return 0;
 	}
@@ -616,7 +618,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(print_libbpf);
 
 	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root to load BPF programs\n");
+		printf("1..0 # SKIP root: loading BPF programs needs root\n");
 		return 0;
 	}
 	ncpus = libbpf_num_possible_cpus();

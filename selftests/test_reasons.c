@@ -58,13 +58,13 @@ int main(void)
 	libbpf_set_print(NULL);
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux) {
-		printf("1..0 # SKIP no kernel BTF\n");
+		printf("1..0 # SKIP kernel: no vmlinux BTF (CONFIG_DEBUG_INFO_BTF off)\n");
 		return 0;
 	}
 	ovs = enum_val(vmlinux, "SKB_DROP_REASON_SUBSYS_OPENVSWITCH");
 	mac = enum_val(vmlinux, "SKB_DROP_REASON_SUBSYS_MAC80211_UNUSABLE");
 	if (ovs < 0 || mac < 0) {
-		printf("1..0 # SKIP this kernel has no subsystem drop reasons\n");
+		printf("1..0 # SKIP kernel: BTF has no subsystem drop reasons (SKB_DROP_REASON_SUBSYS_*)\n");
 		return 0;
 	}
 	base = (__u32)ovs << 16;

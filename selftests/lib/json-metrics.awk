@@ -16,10 +16,14 @@
 # started (docs/metrics.md).
 #
 # Output: "no metric: PATH = VALUE" or "value: PATH json VALUE page
-# VALUE" per number that fails, then "checked N".
+# VALUE" per number that fails, a line for an input that gave nothing to
+# check (no number in the record, no series on the page, no exclusion
+# list in docs/metrics.md: a check of nothing must not pass), then
+# "checked N".
 
 BEGIN { FS = "\t" }
-FNR == 1 { file++ }
+# Which input by name, not by count: an empty file has no first line.
+{ file = FILENAME == ARGV[1] ? 1 : FILENAME == ARGV[2] ? 2 : 3 }
 
 # ---- docs/metrics.md ----
 
@@ -174,4 +178,12 @@ file == 3 {
 			" page " s_value[found]
 }
 
-END { print "checked " checked + 0 }
+END {
+	if (!n_excl)
+		print "docs/metrics.md: no list under \"What a JSON record has and the page has not\""
+	if (!n_series)
+		print "the page has no synacct_ series"
+	if (!checked)
+		print "the record has no number to check"
+	print "checked " checked + 0
+}

@@ -73,13 +73,26 @@ t_like() {	# t_like STRING REGEX DESCRIPTION
 	fi
 }
 
+# A skip's reason starts with its cause, so that a runner can sum skips
+# up by cause: "kernel: <the fact read from the kernel>", "tool: <a
+# user-space tool this machine lacks>" or "root: <why>".  A skip is never
+# decided on synacct's output.
+T_SKIP_CAUSES='^(kernel|tool|root): '
+
+t_skip_cause() {	# t_skip_cause REASON: bail out on a reason with no cause
+	[[ $1 =~ $T_SKIP_CAUSES ]] ||
+		{ echo "Bail out! skip reason without a cause (kernel:, tool:, root:): '$1'"; exit 1; }
+}
+
 t_skip() {	# t_skip DESCRIPTION REASON: one check that cannot be made here
+	t_skip_cause "$2"
 	T_NUM=$((T_NUM + 1))
 	T_SKIPPED=$((T_SKIPPED + 1))
 	echo "ok $T_NUM - $1 # SKIP $2"
 }
 
-t_skip_all() {
+t_skip_all() {	# t_skip_all REASON: the whole file
+	t_skip_cause "$*"
 	echo "1..0 # SKIP $*"
 	exit 0
 }
@@ -97,9 +110,10 @@ t_diag() {
 # ---- lab ----
 
 lab_require() {
-	[ "$(id -u)" -eq 0 ] || t_skip_all "needs root (run: sudo make test)"
+	[ "$(id -u)" -eq 0 ] || t_skip_all "root: the lab needs root (run: sudo make test)"
 	[ -x "$SYNACCT" ] || { echo "Bail out! $SYNACCT not built"; exit 1; }
-	[ -r /sys/kernel/btf/vmlinux ] || t_skip_all "kernel has no BTF"
+	[ -r /sys/kernel/btf/vmlinux ] || t_skip_all "kernel: no /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF off)"
+	command -v bpftool >/dev/null || t_skip_all "tool: bpftool is not installed (the lab reads the kernel's BTF with it)"
 }
 
 lab_teardown() {
@@ -254,23 +268,158 @@ lab_flood() {	# lab_flood lab_synflood-options...
 	ip netns exec "$CLI" "$SA_BIN/lab_synflood" "$@"
 }
 
-# lab_require_hook HOOK...: skip the whole file, saying why, when this
-# kernel gives synacct none of the HOOKs (as listed in its "hooks", e.g.
-# tp_btf/consume_skb, which needs Linux 6.3).  Call after lab_init.
+# ---- what the kernel offers ----
+#
+# A file skips only on a fact read from the kernel, never on what synacct
+# printed: a synacct that cannot start would otherwise read as "this
+# kernel lacks the hook".  lab_kernel_has decides from BTF, kallsyms,
+# the kprobe PMU and a trial load; lab_require_hook then holds synacct to
+# what the kernel offers.
+
+# lab_btf_raw: the kernel's BTF as `bpftool btf dump ... format raw`,
+# dumped once per lab (LAB_DIR).
+lab_btf_raw() {
+	local f=$LAB_DIR/btf.raw
+	[ -s "$f" ] || bpftool btf dump file /sys/kernel/btf/vmlinux format raw >"$f" 2>/dev/null ||
+		{ echo "Bail out! bpftool cannot dump /sys/kernel/btf/vmlinux"; exit 1; }
+	echo "$f"
+}
+
+# lab_btf_id KIND NAME: the id of NAME of KIND (FUNC, STRUCT, TYPEDEF) in
+# the kernel's BTF; nothing when it has none.
+lab_btf_id() {
+	awk -v k="$1" -v n="'$2'" '$2 == k && $3 == n { gsub(/[][]/, "", $1); print $1; exit }' "$(lab_btf_raw)"
+}
+
+# lab_tp_nargs TRACEPOINT: the arguments of a BTF tracepoint (the typedef
+# btf_trace_TP is a pointer to a prototype whose first argument is the
+# tracepoint's data); -1 when the kernel has no such tracepoint.
+lab_tp_nargs() {
+	awk -v n="'btf_trace_$1'" '
+	$2 == "TYPEDEF" && $3 == n { split($4, a, "="); want = "[" a[2] "]"; next }
+	want != "" && $1 == want && $2 == "PTR" { split($4, a, "="); want = "[" a[2] "]"; next }
+	want != "" && $1 == want && $2 == "FUNC_PROTO" { sub(/vlen=/, "", $5); print $5 - 1; found = 1; exit }
+	END { if (!found) print -1 }' "$(lab_btf_raw)"
+}
+
+lab_kallsyms_has() {	# lab_kallsyms_has SYMBOL: listed, with an address
+	awk -v s="$1" '$3 == s && $1 !~ /^0+$/ { f = 1; exit } END { exit !f }' /proc/kallsyms
+}
+
+# lab_kernel_has HOOK: 0 when this kernel offers HOOK (a name as in
+# synacct's start record "hooks"), 1 when it does not, 2 for a hook it
+# knows nothing about.  Prints the fact it decided on, one line, starting
+# "kernel: ".  Call with a lab (LAB_DIR).
+lab_kernel_has() {
+	local n id out rc
+	case $1 in
+	tp_btf/consume_skb)
+		n=$(lab_tp_nargs consume_skb)
+		if [ "$n" -lt 2 ]; then
+			[ "$n" -lt 0 ] && echo "kernel: BTF has no btf_trace_consume_skb" ||
+				echo "kernel: BTF has no btf_trace_consume_skb with a location argument (Linux < 6.3)"
+			return 1
+		fi
+		lab_kallsyms_has tcp_rcv_state_process ||
+			{ echo "kernel: tcp_rcv_state_process has no address in /proc/kallsyms"; return 1; }
+		echo "kernel: BTF btf_trace_consume_skb has a location argument (Linux 6.3+)"
+		;;
+	fexit/tcp_conn_request)
+		id=$(lab_btf_id FUNC tcp_conn_request)
+		[ -n "$id" ] || { echo "kernel: BTF has no function tcp_conn_request"; return 1; }
+		out=$("$SA_BIN/lab_probe" fexit "$id")
+		rc=$?
+		out=${out#refused: }
+		case $rc in
+		0) echo "kernel: loads an fexit program on tcp_conn_request" ;;
+		1) echo "kernel: refuses an fexit program on tcp_conn_request ($out; lockdown: $(lab_lockdown))"
+		   return 1 ;;
+		*) echo "Bail out! $SA_BIN/lab_probe failed ($out)"; exit 1 ;;
+		esac
+		;;
+	kprobe/tcp_conn_request)
+		[ -e /sys/bus/event_source/devices/kprobe/type ] ||
+			{ echo "kernel: no kprobe PMU (/sys/bus/event_source/devices/kprobe: CONFIG_KPROBES off)"; return 1; }
+		lab_kallsyms_has tcp_conn_request ||
+			{ echo "kernel: tcp_conn_request has no address in /proc/kallsyms"; return 1; }
+		echo "kernel: has kprobes and tcp_conn_request in /proc/kallsyms"
+		;;
+	netfilter/local_in | netfilter/forward)
+		[ -n "$(lab_btf_id STRUCT bpf_nf_ctx)" ] ||
+			{ echo "kernel: BTF has no struct bpf_nf_ctx (no netfilter BPF programs, Linux < 6.4)"; return 1; }
+		[ -n "$(lab_btf_id STRUCT nf_conn)" ] || [ -r /sys/kernel/btf/nf_conntrack ] ||
+			{ modprobe -q nf_conntrack 2>/dev/null && [ -r /sys/kernel/btf/nf_conntrack ]; } ||
+			{ echo "kernel: no conntrack BTF (nf_conn not in vmlinux, no nf_conntrack module BTF)"; return 1; }
+		echo "kernel: BTF has struct bpf_nf_ctx and conntrack's types"
+		;;
+	*)
+		echo "kernel: lab_kernel_has knows no hook '$1'"
+		return 2 ;;
+	esac
+	return 0
+}
+
+# lab_lockdown: the kernel's lockdown mode, from securityfs (mounted in a
+# mount namespace of its own when the host has not mounted it).
+lab_lockdown() {
+	local f=/sys/kernel/security/lockdown m
+	if [ -r $f ]; then
+		m=$(cat $f)
+	else
+		m=$(unshare -m sh -c "mount -t securityfs securityfs /sys/kernel/security && cat $f" 2>/dev/null)
+	fi
+	m=$(sed -n 's/.*\[\(.*\)\].*/\1/p' <<<"$m")
+	echo "${m:-unknown}"
+}
+
+# lab_require_hook HOOK...: the first of the HOOKs this kernel offers
+# (lab_kernel_has) is LAB_HOOK, and synacct must attach it: a synacct
+# that does not start, prints no start record or lacks the hook is a
+# "Bail out!".  When the kernel offers none, the whole file skips, naming
+# the facts.  SA_LISTENER_HOOK (auto, consume_skb, fexit, kprobe) narrows
+# the listener hooks to the one asked for.  Call after lab_init.
 lab_require_hook() {
-	local hooks h
-	hooks=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --no-xdp --json --duration 0.1 \
-		${SA_LISTENER_HOOK:+--listener-hook "$SA_LISTENER_HOOK"} 2>/dev/null |
-		jq -r 'select(.type == "start") | .hooks[]')
-	# A hook asked for by name must be there: no skipping past it.
-	if [ -n "${SA_LISTENER_HOOK:-}" ] && ! grep -qE "^$SA_LISTENER_HOOK/|/$SA_LISTENER_HOOK\$" <<<"$hooks"; then
-		echo "Bail out! synacct --listener-hook $SA_LISTENER_HOOK did not run (hooks: $(echo $hooks))"
+	local h fact facts=() want= hooks out rc
+	local -a try=()
+	for h; do
+		if [ -n "${SA_LISTENER_HOOK:-}" ] && [ "$SA_LISTENER_HOOK" != auto ] &&
+		   [[ " $LISTENER_HOOKS " == *" $h "* ]] && [[ $h != */$SA_LISTENER_HOOK && $h != $SA_LISTENER_HOOK/* ]]; then
+			continue
+		fi
+		try+=("$h")
+	done
+	[ ${#try[@]} -gt 0 ] || { echo "Bail out! --listener-hook $SA_LISTENER_HOOK is none of $*"; exit 1; }
+	# The dump first, its failure ending the file (in lab_kernel_has's
+	# $(...) it would read as a missing hook).
+	fact=$(lab_btf_raw) || { echo "$fact"; exit 1; }
+	for h in "${try[@]}"; do
+		fact=$(lab_kernel_has "$h")
+		rc=$?
+		[ $rc -eq 2 ] || [[ $fact == *"Bail out!"* ]] && { echo "Bail out! ${fact#*Bail out! }"; exit 1; }
+		if [ $rc -eq 0 ]; then
+			want=$h
+			echo "# $h: ${fact#kernel: }"
+			break
+		fi
+		facts+=("${fact#kernel: }")
+	done
+	if [ -z "$want" ]; then
+		fact=$(printf '%s; ' "${facts[@]}")
+		t_skip_all "kernel: ${fact%; }"
+	fi
+	out=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --no-xdp --json --duration 0.1 \
+		${SA_LISTENER_HOOK:+--listener-hook "$SA_LISTENER_HOOK"} 2>"$LAB_DIR/hook.err")
+	rc=$?
+	hooks=$(jq -r 'select(.type == "start") | .hooks[]' <<<"$out" 2>/dev/null)
+	if [ $rc -ne 0 ] || ! grep -q '"type":"start"' <<<"$out"; then
+		echo "Bail out! synacct did not start (exit $rc, $(grep -c '"type":"start"' <<<"$out") start records): $(head -n 1 "$LAB_DIR/hook.err")"
 		exit 1
 	fi
-	for h; do
-		grep -qxF "$h" <<<"$hooks" && return 0
-	done
-	t_skip_all "this kernel gives synacct none of $* (hooks: $(echo $hooks))"
+	grep -qxF "$want" <<<"$hooks" || {
+		echo "Bail out! the kernel offers $want but synacct did not attach it (hooks: $(echo $hooks))"
+		exit 1
+	}
+	LAB_HOOK=$want
 }
 
 # Hooks that give listener verdicts (kprobe/stack.c, find_listener_hook).
@@ -293,9 +442,11 @@ LISTENER_HOOKS="tp_btf/consume_skb fexit/tcp_conn_request kprobe/tcp_conn_reques
 # is a usage error (exit 2) that lists the valid ones.  What a file needs
 # is checked once, in the first scenario's lab, before any test:
 #
-#	LAB_REQUIRE_HOOK	skips the whole file (saying why) when this
-#				kernel gives synacct none of the hooks it
-#				lists; an array of such lists needs one hook
+#	LAB_REQUIRE_HOOK	skips the whole file (naming the kernel fact)
+#				when this kernel offers none of the hooks it
+#				lists, and bails out when synacct does not
+#				start or does not attach the first the kernel
+#				offers; an array of such lists needs one hook
 #				of each, e.g. ("$LISTENER_HOOKS" netfilter/forward)
 #	LAB_REQUIRE		a function that may skip the whole file
 #				(t_skip_all), e.g. when a tool is missing
@@ -482,6 +633,8 @@ cli_syns_sent() {	# BEFORE AFTER
 
 # synacct_start [synacct options...]: run it on the server side of the lab
 # with --json; returns once its programs are attached ("start" record).
+# A synacct that exits or prints no start record within 10 s is "Bail
+# out!": its scenario's checks must not just drop out of the run.
 # SA_WRAP, if set, is a command to run it under (e.g. "taskset -c 0");
 # SA_LISTENER_HOOK, if set, its --listener-hook (selftests/vm runs the
 # funnel once more with kprobe where the kernel has kprobes).
@@ -503,7 +656,8 @@ synacct_start() {
 		sleep 0.1
 	done
 	echo "# synacct did not start:"; t_diag "$SA_ERR"
-	return 1
+	echo "Bail out! synacct did not start ($SYNACCT --netns $SRV --iface $SRV_IF --json $*)"
+	exit 1
 }
 
 # synacct_stop: SIGINT, wait; SA_RC holds its exit status.
@@ -692,14 +846,24 @@ ctr_server() {
 # page of the same run, by the naming rules of docs/metrics.md, whose
 # exclusions are the only numbers allowed no series.  Prints a line per
 # number without its series or with another value, then "checked N"
-# (selftests/lib/json-metrics.awk).
+# (selftests/lib/json-metrics.awk); and a line when there was nothing to
+# check (an empty or missing record or page, a record with no number) or
+# jq or awk failed: callers want nothing but "checked N".
 json_metrics_check() {
-	jq -r 'paths(numbers) as $p |
-		[($p | map(if type == "number" then "[]" else "." + . end) | join("")),
-		 (getpath($p) | tostring),
-		 (if $p[0] == "ports" then getpath(["ports", $p[1], "port"]) | tostring else "" end)] |
-		@tsv' "$1" |
-		awk -f "$SA_ROOT/selftests/lib/json-metrics.awk" "$SA_ROOT/docs/metrics.md" "$2" -
+	local f
+	for f in "$1" "$2"; do
+		[ -s "$f" ] || echo "json_metrics_check: $f is empty or missing"
+	done
+	[ -s "$1" ] && [ -s "$2" ] || return 1
+	(
+		set -o pipefail
+		jq -r 'paths(numbers) as $p |
+			[($p | map(if type == "number" then "[]" else "." + . end) | join("")),
+			 (getpath($p) | tostring),
+			 (if $p[0] == "ports" then getpath(["ports", $p[1], "port"]) | tostring else "" end)] |
+			@tsv' "$1" |
+			awk -f "$SA_ROOT/selftests/lib/json-metrics.awk" "$SA_ROOT/docs/metrics.md" "$2" -
+	) || echo "json_metrics_check: jq or awk failed (exit $?)"
 }
 
 # ---- outside oracles ----

@@ -5,7 +5,7 @@
 # (selftests/test_fuzz.c).  Two seeds: a pinned one, the same on every run,
 # and a random one, each printed first; rerun a failure with FUZZ_SEED=N
 # (that seed only).
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP root: loading BPF programs needs root"; exit 0; }
 bin="${SA_BIN:-$(dirname "$0")/../bin}/test_fuzz"
 frames="${FUZZ_FRAMES:-100000}"
 pinned=1919

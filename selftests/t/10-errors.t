@@ -174,17 +174,31 @@ sc_not_ethernet() {
 	ip -n "$SRV" link del sa-tun0
 }
 
-# --no-xdp works beside another tool's program, and reports nic_syn as null.
+# --no-xdp works beside another tool's program, and reports nic_syn as
+# null: on a port with a listener and traffic, where every other stage's
+# figure is a number equal to the SYNs the clients sent (a null with no
+# port at all, or with every figure null, proves nothing).
 sc_no_xdp() {
-	local other
+	local other port=8110 srv cnt sent
 	ip -n "$SRV" link set dev "$SRV_IF" xdp obj "$SA_BIN/xdp_pass.bpf.o" sec xdp
 	other=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')
-	run --iface "$SRV_IF" --netns "$SRV" --duration 1 --json --no-xdp
-	t_is "$RC" 0 "--no-xdp beside another XDP program: exit 0"
-	t_is "$(echo "$OUT" | jq -r 'select(.type == "summary") | [.hooks[] | select(startswith("xdp"))] | length')" \
+	lab_server $port --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin --ports $port --no-xdp
+	lab_client --to $SRV_IP4 --port $port --count 3 >/dev/null
+	scenario_end
+	lab_server_stop $srv $cnt
+	sent=$(cli_sent)
+	t_is "$SA_RC" 0 "--no-xdp beside another XDP program: exit 0"
+	t_is "$(jq -r 'select(.type == "summary") | [.hooks[] | select(startswith("xdp"))] | length' "$SA_OUT")" \
 		0 "--no-xdp: no xdp hook in the summary's hooks"
-	t_is "$(echo "$OUT" | jq -r 'select(.type == "summary") | [.ports[].nic_syn] | map(select(. != null)) | length')" \
-		0 "--no-xdp: nic_syn is null"
+	t_is "$(jq -r 'select(.type == "summary") | [.ports[] | .port] | join(",")' "$SA_OUT")" \
+		"$port" "--no-xdp: the summary has the port the clients used"
+	t_is "$(summary nic_syn $port)" null "--no-xdp: nic_syn is null"
+	t_is "$(summary '[.tc_syn, .listener_syn, .established] | map(type) | join(",")' $port)" \
+		"number,number,number" "--no-xdp: tc_syn, listener_syn, established are numbers"
+	t_is "$(summary tc_syn $port),$(summary listener_syn $port),$(summary established $port),$LAB_ACCEPTED" \
+		"$sent,$sent,3,3" "--no-xdp: tc_syn, listener_syn == SYNs sent ($sent); 3 established, 3 accepted"
 	t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')" "$other" \
 		"--no-xdp: the other program is untouched"
 	ip -n "$SRV" link set dev "$SRV_IF" xdp off

@@ -128,7 +128,7 @@ sc_xdp_modes() {
 # skb, saying why, where it has not.
 sc_xdp_native_fallback() {
 	ip -n "$SRV" link add sa-br0 type bridge 2>/dev/null ||
-		{ t_skip "--xdp-mode native falls back on a bridge" "this kernel has no bridge driver (ip link add type bridge failed)"; return; }
+		{ t_skip "--xdp-mode native falls back on a bridge" "kernel: this kernel has no bridge driver (ip link add type bridge failed)"; return; }
 	ip -n "$SRV" link set sa-br0 up
 	synacct_start --xdp-mode native --iface sa-br0 || { t_ok 1 "native with fallback: synacct starts"; return; }
 	t_is "$(jq -c 'select(.type == "start") | [.xdp[] | [.iface, .mode, .reason]]' "$SA_OUT")" \
@@ -440,7 +440,7 @@ ext6() { ip netns exec "$CLI" python3 "$EXT6" "$@"; }
 # guests of make test-kernels), or WHAT is skipped, saying so.
 have_python() {
 	command -v python3 >/dev/null && return 0
-	t_skip "$1" "python3 is not installed (lab_ext6.py builds the frames)"
+	t_skip "$1" "tool: python3 is not installed (lab_ext6.py builds the frames)"
 	return 1
 }
 

@@ -17,7 +17,7 @@ count_run() {
 	lab_server "$port" --accept all
 	local srv=$LAB_SERVER_PID cnt=$LAB_SERVER_COUNT
 
-	synacct_start --interval 0.5 || return 1
+	synacct_start --interval 0.5
 	lab_nstat "$CLI" >"$LAB_DIR/cli.0"
 	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
 	out=$(lab_client --to "$addr" --port "$port" --count "$n" --parallel 8)

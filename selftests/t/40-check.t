@@ -195,7 +195,7 @@ sc_hostile_names() {
 	# Escaping is synacct's own, not the kernel's: where there is no
 	# Python (the VM's initramfs) there is nothing to check it with.
 	if ! command -v python3 >/dev/null; then
-		t_skip "$name" "python3 is not installed (the hostile listener and the strict UTF-8 reader are Python)"
+		t_skip "$name" "tool: python3 is not installed (the hostile listener and the strict UTF-8 reader are Python)"
 		return
 	fi
 	HNS=$'sa-'$$$'-\x1b[2J x\'";$(false)\xff'

@@ -15,8 +15,8 @@ LAB_REQUIRE=require_tools
 
 require_tools() {
 	command -v prometheus >/dev/null && command -v promtool >/dev/null ||
-		t_skip_all "Debian's prometheus package is not installed (make deps installs it)"
-	command -v curl >/dev/null || t_skip_all "curl is not installed (make deps installs it)"
+		t_skip_all "tool: Debian's prometheus package is not installed (make deps installs it)"
+	command -v curl >/dev/null || t_skip_all "tool: curl is not installed (make deps installs it)"
 }
 
 # free_port: a TCP port nothing listens on in this (the host's) namespace.

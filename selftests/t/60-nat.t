@@ -12,7 +12,7 @@ LAB_REQUIRE_HOOK=("$LISTENER_HOOKS" netfilter/local_in)
 LAB_REQUIRE=require_nft
 
 require_nft() {
-	command -v nft >/dev/null || t_skip_all "nft not installed"
+	command -v nft >/dev/null || t_skip_all "tool: nft is not installed"
 }
 
 NAT4=198.18.1.1

@@ -24,7 +24,7 @@ VLAN_CLI_IP6=2001:db8:100::2
 vlan_init() {
 	local err smac cmac
 	if ! err=$(ip -n "$SRV" link add link "$SRV_IF" name "$SRV_VLAN" type vlan id $VID 2>&1); then
-		t_skip_all "this kernel has no 802.1Q VLAN devices (8021q): $err"
+		t_skip_all "kernel: no 802.1Q VLAN devices (8021q): $err"
 	fi
 	ip -n "$CLI" link add link "$CLI_IF" name "$CLI_VLAN" type vlan id $VID &&
 	ip -n "$SRV" addr add $VLAN_SRV_IP4/24 dev "$SRV_VLAN" &&

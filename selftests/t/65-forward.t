@@ -21,7 +21,7 @@ LAB_REQUIRE_HOOK=("$LISTENER_HOOKS" netfilter/forward)
 LAB_REQUIRE=require_nft
 
 require_nft() {
-	command -v nft >/dev/null || t_skip_all "nft not installed"
+	command -v nft >/dev/null || t_skip_all "tool: nft is not installed"
 }
 CURL=$(command -v curl)
 
@@ -196,7 +196,7 @@ synacct_container_info{port=\"$port\",netns=\"$CTR\",to_port=\"80\"} 1" \
 					"$name: /metrics: clean under promtool check metrics"
 			fi
 		else
-			t_skip "$name: /metrics" "curl is not installed"
+			t_skip "$name: /metrics" "tool: curl is not installed"
 		fi
 		t_like "$(summary '[.tc_syn, .forwarded, .listener_syn] | join(",")' 80)" "^(0,0,0)?$" \
 			"$name: nothing counted under the target port (no row, or zeros)"
@@ -570,7 +570,7 @@ for line in open(sys.argv[1], encoding="utf-8", errors="strict"):
     n += 1
 print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record is valid UTF-8 and parses (strict)"
 	else
-		t_skip "$name: strict UTF-8 JSON" "python3 is not installed (the strict reader is Python)"
+		t_skip "$name: strict UTF-8 JSON" "tool: python3 is not installed (the strict reader is Python)"
 	fi
 	t_is "$(summary container.netns 8784)" "$SHOWN" "$name: container.netns is the name escaped (\\xNN, a backslash doubled)"
 	t_is "$(summary container.established 8784)" 20 "$name: followed there: container.established == 20 connections"
@@ -588,7 +588,7 @@ print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record i
 				"$name: /metrics: clean under promtool check metrics"
 		fi
 	else
-		t_skip "$name: /metrics" "curl is not installed"
+		t_skip "$name: /metrics" "tool: curl is not installed"
 	fi
 	CTR=$CTR4 ctr_server 80 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT

@@ -13,7 +13,7 @@ LAB_SCENARIOS=(install unit_verify capabilities syscalls)
 LAB_REQUIRE=require_setpriv
 
 require_setpriv() {
-	command -v setpriv >/dev/null || t_skip_all "setpriv (util-linux) is not installed"
+	command -v setpriv >/dev/null || t_skip_all "tool: setpriv (util-linux) is not installed"
 }
 
 # stage_install: make install DESTDIR=INST PREFIX=/usr, INST in the lab's
@@ -48,8 +48,8 @@ sc_install() {
 		cmp -s "$INST/usr/share/synacct/synacct-alerts.yml" "$SA_ROOT/configs/synacct-alerts.yml"
 		t_is $? 0 "... and are configs/synacct-alerts.yml, which promtool test rules checks (60-metrics.t)"
 	else
-		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP promtool is not installed (Debian: prometheus)"
-		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP promtool is not installed (Debian: prometheus)"
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: promtool is not installed (Debian: prometheus)"
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: promtool is not installed (Debian: prometheus)"
 	fi
 	echo "# mine" >>"$INST/etc/synacct/synacct.conf"
 	make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >/dev/null 2>&1
@@ -70,7 +70,7 @@ sc_unit_verify() {
 		out=$(MANPATH=$INST/usr/share/man systemd-analyze verify "$LAB_DIR/verify/synacct.service" 2>&1); rc=$?
 		t_is "$rc:$out" "0:" "systemd-analyze verify: clean"
 	else
-		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze is not installed (Debian: systemd)"
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: systemd-analyze is not installed (Debian: systemd)"
 	fi
 
 	# The sandbox as systemd applies it: systemd-analyze security reads the
@@ -87,8 +87,8 @@ sc_unit_verify() {
 		t_is "$(jq -r '.[] | select(.name == "ProtectSystem=") | .description' "$LAB_DIR/security.json")" \
 			"Service has strict read-only access to the OS file hierarchy" "... and /run is read-only (ProtectSystem=strict)"
 	else
-		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze security --offline is not available (systemd 250+)"
-		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze security --offline is not available (systemd 250+)"
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: systemd-analyze security --offline is not available (systemd 250+)"
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: systemd-analyze security --offline is not available (systemd 250+)"
 	fi
 	# ... so systemd must make the directory of synacct's interface locks
 	# (agent/claim.c), which synacct cannot make under a read-only /run.
@@ -213,7 +213,7 @@ sc_syscalls() {
 		t_like "$(tr '\n' ' ' <"$LAB_DIR/used")" "^accept.* bpf .*setns " \
 			"... accept (the scrape), bpf and setns among them (tp_btf needs no perf_event_open)"
 	else
-		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP systemd-analyze or strace is not installed"
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: systemd-analyze or strace is not installed"
 	fi
 }
 

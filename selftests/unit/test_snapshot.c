@@ -205,7 +205,9 @@ static void copy(void)
 		return;
 	build(a, b);
 	is_int(sa_snapshot_copy(c, a), 0, "sa_snapshot_copy: 0");
-	is_str(counters_str(sa_snapshot_get(c, 80)), counters_str(sa_snapshot_get(a, 80)),
+	/* counters_str's buffer is static: the want is written out, not a
+	 * second call (which would compare the buffer with itself). */
+	is_str(counters_str(sa_snapshot_get(c, 80)), "nic_syn=130 tc_syn=129 established=70 syncookies_mss_7=3",
 	       "copy: port 80's counters");
 	is_int(sa_port_drop_get(sa_snapshot_get(c, 80), NO_SOCKET), 10, "copy: port 80's drops");
 	is_int(sa_snapshot_get(c, 80)->accepted, 65, "copy: accepted = established 70 - the queue (5)");

@@ -267,15 +267,19 @@ build_modules() {
 
 # The guest's TAP, as it arrives: echo it, and count.  Markers from
 # selftests/vm/init frame each file; a file passes when it ran to its plan
-# with every test ok (or skipped) and exited 0.
+# with every test ok (or skipped), exited 0 and left no namespace behind
+# (the end marker's left=N; a file skipped whole that left one fails too).
 tap_count() {
 	# mawk reads a pipe in blocks unless told it is interactive.
 	mawk -W interactive -v summary="$1" '
-	function file_end(rc, secs,    total) {
+	function file_end(rc, secs, left,    total) {
 		if (!in_file)
 			return
 		total = seen > plan ? seen : plan
-		if (skip_all) {
+		if (left + 0 > 0) {
+			bad = 1
+			res = sprintf("FAILED (left %d namespaces behind; %d/%d ok, exit %s)", left, ok, total, rc)
+		} else if (skip_all) {
 			skipped++
 			res = "skipped: " skip_all
 		} else if (!have_plan || seen != plan || failed || rc != 0 || bailed) {
@@ -285,7 +289,8 @@ tap_count() {
 		} else {
 			res = sprintf("ok (%d tests)", total)
 		}
-		all_ok += ok; all_total += skip_all ? 0 : total
+		# A file that left namespaces behind counts none of its tests ok.
+		all_ok += left + 0 > 0 ? 0 : ok; all_total += skip_all ? 0 : total
 		printf "# %s .. %s, %s s\n", file, res, secs
 		fflush()
 		in_file = 0
@@ -293,15 +298,19 @@ tap_count() {
 	{ sub(/\r$/, "") }
 	/^# synacct-vm: uname / { uname = $4 }
 	/^# synacct-vm: begin / {
-		file_end("?", "?")
+		file_end("?", "?", 0)
 		file = $4; in_file = 1; seen = ok = failed = plan = have_plan = bailed = 0
 		skip_all = ""
 	}
 	/^# synacct-vm: end / {
 		rc = $5; sub(/^rc=/, "", rc); secs = $6; sub(/s$/, "", secs)
-		file_end(rc, secs); next
+		left = $7; sub(/^left=/, "", left)
+		file_end(rc, secs, left); next
 	}
 	/^# synacct-vm: done/ { done = 1 }
+	# An older guest (no left=N on its end markers) says it on a line
+	# of its own, after the file ended.
+	/^# synacct-vm: .* left [0-9]+ namespaces behind/ { bad = 1 }
 	{ print; fflush() }
 	!in_file { next }
 	/^ok [0-9]+/ { seen++; ok++; if ($0 ~ /# *SKIP/) skipped++ }
@@ -313,7 +322,7 @@ tap_count() {
 	}
 	/^Bail out!/ { bailed = 1 }
 	END {
-		file_end("?", "?")
+		file_end("?", "?", 0)
 		if (!done) { bad = 1; print "# the guest did not finish (see its console log)" }
 		if (uname == "") uname = "(did not boot)"
 		printf "kernel %s: %d/%d ok, %d skipped\n", uname, all_ok, all_total, skipped > summary
