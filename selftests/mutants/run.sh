@@ -25,7 +25,7 @@
 
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-list=$root/selftests/mutants/mutants.txt
+list=${MUTANTS_LIST:-$root/selftests/mutants/mutants.txt}
 timeout=${MUTANT_TIMEOUT:-300}
 jobs=${MUTANT_JOBS:-2}
 # What the guards need: synacct, the lab tools, the BPF and C unit tests.
@@ -92,25 +92,30 @@ done
 work=$(mktemp -d /tmp/synacct-mutants.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
+# Built where each mutant will be built ($work/m), then moved aside: the
+# mutants' objects then differ from it only where their code does (debug
+# information and BTF name the directory).
 base=$work/base
-mkdir -p "$base"
+m=$work/m
+mkdir -p "$m"
 if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
 	(cd "$root" && git ls-files -z -co --exclude-standard |
-		tar --null -T - -cf - 2>/dev/null) | tar -xf - -C "$base" ||
+		tar --null -T - -cf - 2>/dev/null) | tar -xf - -C "$m" ||
 		{ echo "mutants: cannot copy the tree" >&2; exit 1; }
 else
 	(cd "$root" && tar --exclude=./build --exclude=./build-san --exclude=./synacct \
-		--exclude=./selftests/bin -cf - .) | tar -xf - -C "$base" ||
+		--exclude=./selftests/bin -cf - .) | tar -xf - -C "$m" ||
 		{ echo "mutants: cannot copy the tree" >&2; exit 1; }
 fi
 
 start=$(date +%s)
-echo "# building the unmutated tree in $base"
-if ! make -C "$base" -s -j"$jobs" "${targets[@]}" >"$work/base.build" 2>&1; then
+echo "# building the unmutated tree in $work"
+if ! make -C "$m" -s -j"$jobs" "${targets[@]}" >"$work/base.build" 2>&1; then
 	cat "$work/base.build"
 	echo "mutants: the unmutated tree does not build" >&2
 	exit 1
 fi
+mv "$m" "$base"
 # Later copies must be older than any change made to them.
 sleep 1
 
@@ -185,8 +190,45 @@ open(path, "w").write(new)
 EOF
 }
 
+# obj_sig OBJ OUT: what of OBJ a mutant must change, to OUT.  Debug
+# information is left out (a changed line count moves line numbers).  A
+# BPF object loses its BTF too, whose line info quotes the source lines:
+# its code, relocations, maps' and license's sections remain.  A host
+# object that embeds a skeleton (its .d names a .skel.h) is compared by
+# its code, relocations and every section but .rodata, where the BPF
+# object it embeds (with its DWARF's checksums of the source) lies: that
+# object is compared on its own.
+obj_sig() {
+	local secs
+	case $1 in
+	*.bpf.o)
+		llvm-objcopy --strip-debug --remove-section=.BTF --remove-section=.rel.BTF \
+			--remove-section=.BTF.ext --remove-section=.rel.BTF.ext "$1" "$2" ;;
+	*)
+		if grep -qs '\.skel\.h' "${1%.o}.d"; then
+			secs=$(objdump -h "$1" | awk '$1 ~ /^[0-9]+$/ && $2 != ".rodata" &&
+				$2 !~ /^\.(debug|comment|note)/ { printf "-j %s ", $2 }')
+			{ objdump -d -r "$1" | tail -n +3; objdump -s $secs "$1" | tail -n +3; } >"$2"
+		else
+			objcopy --strip-debug "$1" "$2"
+		fi ;;
+	esac
+}
+
+# code_changed: some object make rebuilt for the mutant differs from the
+# unmutated one (obj_sig).
+code_changed() {
+	local f rel
+	while IFS= read -r -d '' f; do
+		rel=${f#"$m"/}
+		cmp -s "$f" "$base/$rel" && continue
+		obj_sig "$f" "$work/new.sig" && obj_sig "$base/$rel" "$work/old.sig" &&
+			cmp -s "$work/new.sig" "$work/old.sig" || return 0
+	done < <(find "$m/build" -name '*.o' -print0)
+	return 1
+}
+
 declare -a R_RESULT=() R_BY=() R_FIRST=() R_TIME=()
-m=$work/m
 for i in "${sel[@]}"; do
 	id=${M_ID[i]}
 	t0=$(date +%s)
@@ -204,12 +246,8 @@ for i in "${sel[@]}"; do
 	if [ -z "$res" ] && ! make -C "$m" -s -j"$jobs" "${targets[@]}" >"$work/$id.build" 2>&1; then
 		res=error first="does not build: $(grep -m1 -E 'error' "$work/$id.build")"
 	fi
-	if [ -z "$res" ]; then
-		changed=
-		for t in "${targets[@]}"; do
-			cmp -s "$base/$t" "$m/$t" || changed+=" $t"
-		done
-		[ -n "$changed" ] || res=error first="no built file changed"
+	if [ -z "$res" ] && ! code_changed; then
+		res=error first="no object's code changed (the change is in a comment, or compiles to the same code)"
 	fi
 	if [ -z "$res" ]; then
 		res=survived
@@ -239,15 +277,16 @@ done
 
 killed=0 survived=0 errors=0
 echo
-printf '%-28s %-9s %s\n' mutant result "killed by (file scenario: first failing check)"
+printf '%-30s %-9s %s\n' mutant result "killed by (file scenario: first failing check)"
 for i in "${sel[@]}"; do
 	case ${R_RESULT[i]} in
 	killed) killed=$((killed + 1)) ;;
 	survived) survived=$((survived + 1)) ;;
 	*) errors=$((errors + 1)) ;;
 	esac
-	printf '%-28s %-9s %s\n' "${M_ID[i]}" "${R_RESULT[i]}" \
-		"${R_BY[i]}${R_FIRST[i]:+: ${R_FIRST[i]}}"
+	by=${R_BY[i]}
+	[ -n "$by" ] && [ -n "${R_FIRST[i]}" ] && by+=": "
+	printf '%-30s %-9s %s\n' "${M_ID[i]}" "${R_RESULT[i]}" "$by${R_FIRST[i]}"
 done
 echo
 echo "# ${#sel[@]} mutants: $killed killed, $survived survived, $errors errors;" \

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(healthy weak_settings backlog_clamped backlog_default
-	accept_queue_full syn_flood hostile_names bad_input)
+	accept_queue_full accept_queue_at_backlog syn_flood hostile_names bad_input)
 
 # A healthy namespace: cookies and timestamps on (the defaults of a new
 # namespace), an IPv4-only listener and a dual-stack one, queues empty.
@@ -133,6 +133,28 @@ sc_accept_queue_full() {
 		"$name: accept_queue_len == ss Recv-Q"
 	t_is "$(ck_findings),$(ck .status)" "critical:accept_queue_full:9005,critical" "$name: critical accept_queue_full, port 9005"
 	t_like "$(ck '.findings[0].message')" "accept queue full now \(3 waiting, backlog 2\)" "$name: message gives the queue"
+	kill $clients; wait $clients 2>/dev/null
+	lab_server_stop $srv $cnt
+}
+
+# An accept queue at its backlog is not full yet: backlog 2 holds 2
+# waiting with room for a third (the kernel's test is '>', not '>='), so
+# no finding.  2 clients hold on, nobody accepts.
+sc_accept_queue_at_backlog() {
+	local name="accept queue at its backlog" srv cnt clients i
+	lab_server 9006 --backlog 2 --accept none
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_bg "$CLI" "$SA_BIN/lab_client" --to $SRV_IP4 --port 9006 --count 2 --hold-ms 10000
+	clients=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		[ "$(lab_ss_count "$SRV" established 9006)" -eq 2 ] && break
+		sleep 0.1
+	done
+	synacct_check --json --ports 9006
+	t_is "$(ck_listener 9006)" ":: 9006 ipv6 $srv lab_server 2 0 2 0" "$name: accept_queue_len 2, backlog 2"
+	t_is "$(ck '.listeners[0].accept_queue_len')" "$(ip netns exec "$SRV" ss -Htln "( sport = :9006 )" | awk '{ print $2 }')" \
+		"$name: accept_queue_len == ss Recv-Q"
+	t_is "$CK_RC,$(ck_findings),$(ck .status)" "0,,ok" "$name: exit 0, no finding, status ok"
 	kill $clients; wait $clients 2>/dev/null
 	lab_server_stop $srv $cnt
 }
