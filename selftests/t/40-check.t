@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(healthy weak_settings backlog_clamped backlog_default
-	accept_queue_full accept_queue_at_backlog syn_flood hostile_names bad_input)
+	accept_queue_full accept_queue_at_backlog syn_flood syn_queue_at_backlog hostile_names bad_input)
 
 # A healthy namespace: cookies and timestamps on (the defaults of a new
 # namespace), an IPv4-only listener and a dual-stack one, queues empty.
@@ -203,6 +203,27 @@ sc_syn_flood() {
 		fi
 		lab_server_stop $srv $cnt
 	done
+}
+
+# A SYN queue at its backlog is not full yet: 16 spoofed SYNs at backlog
+# 16 wait half-open, and a 17th would still be queued (the kernel's test
+# is '>', not '>='): no finding, no cookie, nothing dropped.
+sc_syn_queue_at_backlog() {
+	local name="SYN queue at its backlog" port=9012 srv cnt out
+	lab_server $port --backlog 16 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+	out=$(lab_flood --to $SRV_IP4 --port $port --count 16 --src-net $SPOOF_NET4)
+	sleep 0.2
+	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+	synacct_check --json --ports $port
+	t_is "$out" "sent=16" "$name: the flood sent 16 SYNs"
+	t_is "$(ck '.listeners[0].syn_queue_len'),$(lab_ss_count "$SRV" syn-recv $port)" "16,16" \
+		"$name: syn_queue_len 16 == ss state syn-recv"
+	t_is "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtSyncookiesSent),$(ck '.listeners[0].listener_drops')" \
+		"0,0" "$name: no cookie sent (nstat), nothing dropped"
+	t_is "$CK_RC,$(ck_findings),$(ck .status)" "0,,ok" "$name: exit 0, no finding, status ok"
+	lab_server_stop $srv $cnt
 }
 
 # Hostile names: a listener that names itself with escape sequences,
