@@ -19,6 +19,9 @@
 # copy (MUTANTS_BASELINE=0 to leave that out): a guard that fails there
 # kills nothing.  The caller's tree is never written to.
 #
+# Environment: MUTANT_TIMEOUT (s, per guard), MUTANTS_BASELINE=0,
+# MUTANT_JOBS (make -j, 2), MUTANTS_LIST (another list file).
+#
 # Output: a TAP-like log, then a table: mutant -> killed by (file and
 # scenario, first failing check).  Exit 0 only when every mutant was
 # killed and every baseline guard passed.
@@ -277,7 +280,7 @@ done
 
 killed=0 survived=0 errors=0
 echo
-printf '%-30s %-9s %s\n' mutant result "killed by (file scenario: first failing check)"
+printf '%-35s %-9s %s\n' mutant result "killed by (file scenario: first failing check)"
 for i in "${sel[@]}"; do
 	case ${R_RESULT[i]} in
 	killed) killed=$((killed + 1)) ;;
@@ -286,7 +289,7 @@ for i in "${sel[@]}"; do
 	esac
 	by=${R_BY[i]}
 	[ -n "$by" ] && [ -n "${R_FIRST[i]}" ] && by+=": "
-	printf '%-30s %-9s %s\n' "${M_ID[i]}" "${R_RESULT[i]}" "$by${R_FIRST[i]}"
+	printf '%-35s %-9s %s\n' "${M_ID[i]}" "${R_RESULT[i]}" "$by${R_FIRST[i]}"
 done
 echo
 echo "# ${#sel[@]} mutants: $killed killed, $survived survived, $errors errors;" \
