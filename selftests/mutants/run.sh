@@ -253,12 +253,13 @@ for i in "${sel[@]}"; do
 		res=error first="no object's code changed (the change is in a comment, or compiles to the same code)"
 	fi
 	if [ -z "$res" ]; then
-		res=survived
+		res=survived ran=0
 		while IFS= read -r guard; do
 			[ -n "$guard" ] || continue
 			if [ "${MUTANTS_BASELINE:-1}" != 0 ] && [ -z "${BASE_OK[$guard]+x}" ]; then
 				continue	# fails unmutated: proves nothing
 			fi
+			ran=$((ran + 1))
 			run_guard "$m" "$guard" "$work/$id.log"
 			case $G_RESULT in
 			fail) res=killed by=$guard first=$G_FIRST; break ;;
@@ -266,6 +267,7 @@ for i in "${sel[@]}"; do
 			pass) [ "$res" = survived ] && by="passed: $guard${G_FIRST:+ ($G_FIRST)}" ;;
 			esac
 		done <<<"${M_GUARDS[i]}"
+		[ $ran -gt 0 ] || res=error first="every guard fails unmutated: nothing to kill it"
 	fi
 	R_RESULT[i]=$res R_BY[i]=$by R_FIRST[i]=$first R_TIME[i]=$(( $(date +%s) - t0 ))
 	case $res in
