@@ -10,6 +10,10 @@
 #   make bench      install what is missing, then the benchmarks (root,
 #                   ~2-3 min, not part of make test): one table, see
 #                   docs/performance.md
+#   make mutants    install what is missing, then break synacct on purpose,
+#                   one mutant at a time, and run the tests that guard each
+#                   (root, not part of make test; MUTANTS="id ..." for some:
+#                   see docs/testing.md)
 #   make test-kernels  install what is missing, then the self-tests on
 #                   Debian 12's 6.1 and 6.12 kernels under QEMU TCG (root;
 #                   KERNELS=, VM_TESTS=: see selftests/vm/kernels.sh)
@@ -134,7 +138,7 @@ DATADIR    ?= $(PREFIX)/share/synacct
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all deps check-deps test demo bench clean install uninstall
+.PHONY: all deps check-deps test demo bench mutants clean install uninstall
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
 .SECONDARY: $(BPF_OBJS)
 # A recipe that fails leaves no half-written target behind.
@@ -332,6 +336,12 @@ bench: deps
 	fi
 	$(Q)$(MAKE) --no-print-directory -s synacct $(SELFTEST_BINS) $(BENCH_BINS) >&2
 	$(Q)selftests/bench/bench.sh
+
+# Every check can fail: each mutant of selftests/mutants/mutants.txt is
+# built in a copy of the tree and must be killed by its guarding tests.
+MUTANTS ?=
+mutants: deps
+	$(Q)selftests/mutants/run.sh $(MUTANTS)
 
 # The unit names the binary and config where they are installed; an
 # existing config is the administrator's and is left as it is.

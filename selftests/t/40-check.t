@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(healthy weak_settings backlog_clamped backlog_default
-	accept_queue_full syn_flood hostile_names bad_input json_schema)
+	accept_queue_full accept_queue_at_backlog syn_flood syn_queue_at_backlog hostile_names bad_input json_schema)
 
 # A healthy namespace: cookies and timestamps on (the defaults of a new
 # namespace), an IPv4-only listener and a dual-stack one, queues empty.
@@ -137,6 +137,28 @@ sc_accept_queue_full() {
 	lab_server_stop $srv $cnt
 }
 
+# An accept queue at its backlog is not full yet: backlog 2 holds 2
+# waiting with room for a third (the kernel's test is '>', not '>='), so
+# no finding.  2 clients hold on, nobody accepts.
+sc_accept_queue_at_backlog() {
+	local name="accept queue at its backlog" srv cnt clients i
+	lab_server 9006 --backlog 2 --accept none
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_bg "$CLI" "$SA_BIN/lab_client" --to $SRV_IP4 --port 9006 --count 2 --hold-ms 10000
+	clients=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		[ "$(lab_ss_count "$SRV" established 9006)" -eq 2 ] && break
+		sleep 0.1
+	done
+	synacct_check --json --ports 9006
+	t_is "$(ck_listener 9006)" ":: 9006 ipv6 $srv lab_server 2 0 2 0" "$name: accept_queue_len 2, backlog 2"
+	t_is "$(ck '.listeners[0].accept_queue_len')" "$(ip netns exec "$SRV" ss -Htln "( sport = :9006 )" | awk '{ print $2 }')" \
+		"$name: accept_queue_len == ss Recv-Q"
+	t_is "$CK_RC,$(ck_findings),$(ck .status)" "0,,ok" "$name: exit 0, no finding, status ok"
+	kill $clients; wait $clients 2>/dev/null
+	lab_server_stop $srv $cnt
+}
+
 # SYN queue: 200 spoofed SYNs at backlog 16.  Without cookies 17 wait
 # half-open (the queue is full above the backlog) and 183 are dropped.
 sc_syn_flood() {
@@ -181,6 +203,27 @@ sc_syn_flood() {
 		fi
 		lab_server_stop $srv $cnt
 	done
+}
+
+# A SYN queue at its backlog is not full yet: 16 spoofed SYNs at backlog
+# 16 wait half-open, and a 17th would still be queued (the kernel's test
+# is '>', not '>='): no finding, no cookie, nothing dropped.
+sc_syn_queue_at_backlog() {
+	local name="SYN queue at its backlog" port=9012 srv cnt out
+	lab_server $port --backlog 16 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+	out=$(lab_flood --to $SRV_IP4 --port $port --count 16 --src-net $SPOOF_NET4)
+	sleep 0.2
+	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+	synacct_check --json --ports $port
+	t_is "$out" "sent=16" "$name: the flood sent 16 SYNs"
+	t_is "$(ck '.listeners[0].syn_queue_len'),$(lab_ss_count "$SRV" syn-recv $port)" "16,16" \
+		"$name: syn_queue_len 16 == ss state syn-recv"
+	t_is "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtSyncookiesSent),$(ck '.listeners[0].listener_drops')" \
+		"0,0" "$name: no cookie sent (nstat), nothing dropped"
+	t_is "$CK_RC,$(ck_findings),$(ck .status)" "0,,ok" "$name: exit 0, no finding, status ok"
+	lab_server_stop $srv $cnt
 }
 
 # Hostile names: a listener that names itself with escape sequences,

@@ -4,7 +4,9 @@
  * readings: synacct_accepted_total is established minus the accept queue,
  * read a moment apart, and a reading that gives less than the last must
  * not take the counter back (per port, for the container's too); the
- * "other" row starts again when one of its ports gets a label of its own.
+ * "other" row starts again when one of its ports gets a label of its own;
+ * the series of a labelled family (unexplained by gap, stack_drops by
+ * reason) carry their label.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,7 @@ void suite_prom(void)
 	};
 	struct sa_port_stats *web, *ctr, *a, *b;
 	struct sa_port_follow *fw;
+	__u64 *drop;
 
 	/* Any free port of the loopback: the page is read, not served. */
 	in->sin_family = AF_INET;
@@ -145,6 +148,23 @@ void suite_prom(void)
 	render(&f);
 	is_int(value_of(f.page, "synacct_accepted_total{port=\"other\"}"), 6,
 	       "... and from there never back (6 - 1 = 5: stays 6)");
+
+	/* A labelled family's series each carry their label: a gap by its
+	 * name, a drop by its reason (no names loaded here: REASON_<n>).
+	 * 10 SYNs at XDP, 7 at TC, 2 dropped after TC (reason 3). */
+	sa_c_set(web, SA_C_nic_syn, 10);
+	sa_c_set(web, SA_C_tc_syn, 7);
+	drop = sa_port_drop(web, 3);
+	if (!ok(drop != NULL, "a drop reason on 8080"))
+		goto cleanup;
+	*drop = 2;
+	render(&f);
+	is_int(value_of(f.page, "synacct_unexplained{port=\"8080\",gap=\"nic_to_tc\"}"), 3,
+	       "unexplained, gap=\"nic_to_tc\": 10 - 7");
+	is_int(value_of(f.page, "synacct_unexplained{port=\"8080\",gap=\"tc_to_listener\"}"), 5,
+	       "unexplained, gap=\"tc_to_listener\": 7 - 2 dropped");
+	is_int(value_of(f.page, "synacct_stack_drops_total{port=\"8080\",reason=\"REASON_3\"}"), 2,
+	       "stack_drops_total, reason=\"REASON_3\": 2");
 
 cleanup:
 	free(f.page);
