@@ -16,7 +16,7 @@
  * extension headers; the documented limits then say what each program
  * must count: nic_syn / tc_syn at the destination port for "SYN set, ACK
  * clear", synack_sent at the source port for SYN+ACK, unparsed for a
- * truncated or malformed frame, nothing for a frame beyond the limits.
+ * truncated or malformed frame and for a frame beyond the limits.
  *
  * Counters are read raw from the BPF maps (not through the agent's
  * reader), and the maps are checked whole against the test's own account:
@@ -86,11 +86,12 @@ static bool chance(unsigned int percent)
 
 /*
  * The limits docs/design.md ("Parser") states: up to two VLAN tags, up to
- * four hop-by-hop / routing / destination-options headers.  The reference
- * parser below walks what the frame is, any number of each; the limits
- * come in only as the expectation (ref_expect): a frame with more tags or
- * extension headers than documented is not looked into, so it is counted
- * neither as a SYN nor as unparsed, whatever lies behind.
+ * four hop-by-hop / routing / destination-options / atomic fragment
+ * headers.  The reference parser below walks what the frame is, any
+ * number of each; the limits come in only as the expectation
+ * (ref_beyond_limits): a frame with more tags, or a fifth header of those
+ * kinds (a fragment header, atomic or not, included), is one the parser
+ * cannot see into, so it is counted as unparsed, whatever lies behind.
  */
 #define DOC_MAX_VLAN	2
 #define DOC_MAX_EXTHDR	4
@@ -101,7 +102,8 @@ struct ref {
 	enum ref_result result;
 	unsigned int sport, dport, flags;
 	unsigned int tags;	/* VLAN TPIDs met, the last one maybe cut */
-	unsigned int exts;	/* IPv6 extension header types met */
+	unsigned int exts;	/* IPv6 extension headers met: hop-by-hop,
+				 * routing, destination options, fragment */
 };
 
 static unsigned int be16(const uint8_t *p)
@@ -169,18 +171,32 @@ static struct ref ref_parse(const uint8_t *f, size_t n)
 		next = f[off + 6];
 		off += 40;
 		/* Hop-by-hop, routing, destination options, each
-		 * (length + 1) * 8 bytes, however many; anything else but TCP
-		 * (a fragment header included) ends the walk. */
+		 * (length + 1) * 8 bytes, and fragment headers, 8 bytes,
+		 * however many; a fragment header with an offset or M set
+		 * (a real fragment: RFC 8200 4.5) and anything else but TCP
+		 * end the walk. */
 		for (;;) {
 			if (next == 6) {
 				ref_tcp(f, n, off, &r);
 				return r;
 			}
-			if (next != 0 && next != 43 && next != 60) {
+			if (next != 0 && next != 43 && next != 60 && next != 44) {
 				r.result = REF_OTHER;
 				return r;
 			}
 			r.exts++;
+			if (next == 44) {
+				if (off + 8 > n)
+					return r;
+				/* offset: 13 bits, then 2 reserved, then M */
+				if (be16(f + off + 2) & 0xfff9) {
+					r.result = REF_OTHER;
+					return r;
+				}
+				next = f[off];
+				off += 8;
+				continue;
+			}
 			if (off + 2 > n)
 				return r;
 			next = f[off];
@@ -191,7 +207,29 @@ static struct ref ref_parse(const uint8_t *f, size_t n)
 	return r;
 }
 
-/* Beyond a documented limit a frame is not looked into. */
+/* Whether the IPv6 frame @f has an atomic fragment header before TCP
+ * (for the tally of kinds only: ref_parse decides). */
+static bool ref_atomic(const uint8_t *f, size_t n)
+{
+	size_t off = 14;
+	unsigned int type = n >= 14 ? be16(f + 12) : 0, next;
+
+	while ((type == 0x8100 || type == 0x88a8) && off + 4 <= n)
+		type = be16(f + off + 2), off += 4;
+	if (type != 0x86dd || off + 40 > n)
+		return false;
+	next = f[off + 6];
+	off += 40;
+	while ((next == 0 || next == 43 || next == 60 || next == 44) && off + 8 <= n) {
+		if (next == 44)
+			return !(be16(f + off + 2) & 0xfff9);
+		next = f[off];
+		off += ((size_t)f[off + 1] + 1) * 8;
+	}
+	return false;
+}
+
+/* Beyond a documented limit a frame is not looked into: unparsed. */
 static bool ref_beyond_limits(const struct ref *r)
 {
 	return r->tags > DOC_MAX_VLAN || r->exts > DOC_MAX_EXTHDR;
@@ -202,6 +240,8 @@ static bool ref_beyond_limits(const struct ref *r)
 struct classes {
 	unsigned long syn, synack, other, bad, vlan, qinq, ip4_opts, ip4_frag,
 		      ip6_ext, ip6_frag, cut, flipped;
+	/* SYNs behind an atomic IPv6 fragment header, to be counted */
+	unsigned long syn_atomic;
 	/* beyond a documented limit: more tags, more extension headers,
 	 * and among them SYNs that are not to be counted */
 	unsigned long vlan_beyond, ext_beyond, syn_beyond;
@@ -326,6 +366,11 @@ static size_t gen_ipv6(uint8_t *f, size_t len)
 		*next = type;
 		random_bytes(e, sizeof(e));
 		e[1] = hl;
+		/* Half the fragment headers atomic (offset 0, M clear; the
+		 * reserved bits random): random bytes would make one in
+		 * 16 384. */
+		if (type == 44 && chance(50))
+			e[2] = 0, e[3] &= 0x06;
 		if (len + (hl + 1) * 8 > FRAME_MAX)
 			break;
 		len = put(f, len, e, (hl + 1) * 8);
@@ -543,7 +588,7 @@ static int run_frame(struct round *rd, const uint8_t *f, size_t n, unsigned long
 	struct ref r = ref_parse(f, n);
 	bool beyond = ref_beyond_limits(&r);
 	/* What the documented rules make of it. */
-	enum ref_result want = beyond ? REF_OTHER : r.result;
+	enum ref_result want = beyond ? REF_BAD : r.result;
 	bool syn = want == REF_TCP && (r.flags & 0x12) == 0x02;
 	bool synack = want == REF_TCP && (r.flags & 0x12) == 0x12;
 
@@ -558,6 +603,7 @@ static int run_frame(struct round *rd, const uint8_t *f, size_t n, unsigned long
 	seen.vlan_beyond += r.tags > DOC_MAX_VLAN;
 	seen.ext_beyond += r.exts > DOC_MAX_EXTHDR;
 	seen.syn_beyond += beyond && r.result == REF_TCP && (r.flags & 0x12) == 0x02;
+	seen.syn_atomic += syn && ref_atomic(f, n);
 
 	for (int i = 0; i < N_PROGS; i++) {
 		struct prog_ut *p = &rd->progs[i];
@@ -1270,17 +1316,19 @@ int main(int argc, char **argv)
 	       "unparsable %lu; vlan %lu, qinq or more %lu, ipv4 options %lu, ipv4 fragment "
 	       "fields %lu, ipv6 extension chains %lu, ipv6 fragment headers %lu, cut %lu, "
 	       "bit-flipped %lu; beyond the documented limits: more than %d tags %lu, more "
-	       "than %d extension headers %lu, SYNs among them %lu\n", done, sweeps, seen.syn,
+	       "than %d extension headers %lu, SYNs among them %lu; SYNs behind an atomic "
+	       "fragment %lu\n", done, sweeps, seen.syn,
 	       seen.synack, seen.other, seen.bad, seen.vlan, seen.qinq, seen.ip4_opts,
 	       seen.ip4_frag, seen.ip6_ext, seen.ip6_frag, seen.cut, seen.flipped,
 	       DOC_MAX_VLAN, seen.vlan_beyond, DOC_MAX_EXTHDR, seen.ext_beyond,
-	       seen.syn_beyond);
+	       seen.syn_beyond, seen.syn_atomic);
 	/* A generator that never makes a kind of frame tests nothing there. */
 	ok(seen.syn && seen.synack && seen.other && seen.bad && seen.vlan && seen.qinq &&
 	   seen.ip4_opts && seen.ip4_frag && seen.ip6_ext && seen.ip6_frag && seen.cut &&
 	   seen.flipped && seen.vlan_beyond && seen.ext_beyond && seen.syn_beyond &&
-	   done >= 100000, "%lu frames, every kind of frame among them (at least 100000), "
-	   "SYNs beyond the documented limits too", done);
+	   seen.syn_atomic && done >= 100000, "%lu frames, every kind of frame among them "
+	   "(at least 100000), SYNs beyond the documented limits and behind atomic "
+	   "fragments too", done);
 	report_round(&rd, done);
 	/* Every counter moved, each map overflowed its slots into its hash. */
 	ok(rd.total[P_XDP] > 1000 && rd.total[P_TC_IN] > 1000 && rd.total[P_TC_EG] > 1000 &&
