@@ -787,7 +787,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage_error(const char *what)
 {
 	fprintf(stderr, "test_fuzz: %s; usage: test_fuzz [--seed N] [--frames N] [-v]\n"
-		"       test_fuzz --send IFACE --dst-mac MAC --port P [--jumbo|--refuse] [--seed N] "
+		"       test_fuzz --send IFACE --dst-mac MAC --port P [--jumbo|--refuse|--limits] [--seed N] "
 		"[--frames N]\n", what);
 	exit(2);
 }
@@ -1172,14 +1172,124 @@ static size_t gen_lab_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac
 	return len;
 }
 
+/*
+ * --limits: SYNs at and beyond the parser's limits, all of them well
+ * formed, that the kernel takes whole (docs/design.md "Parser"):
+ *   ext     IPv6, hop-by-hop (or destination options) then destination
+ *           options, 0 to 2 * DOC_MAX_EXTHDR - 2 headers in all: past
+ *           DOC_MAX_EXTHDR, unparsed at XDP and TC, counted by the stack
+ *           (syn_beyond_parser)
+ *   atomic  one of those headers an atomic fragment header (offset 0, M
+ *           clear: RFC 6946), which the kernel takes as is
+ *   frag4   an IPv4 SYN in two fragments, the first (MF set) with the
+ *           whole TCP header: the parser counts the first, the kernel
+ *           reassembles both into one SYN
+ * Writes frames into @f (two for frag4: the second at @f + SEND_MAX,
+ * its length in *@len2); returns the first's length.
+ */
+static size_t gen_limits_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
+			       unsigned int port, size_t *len2, unsigned long *kinds)
+{
+	size_t l3 = 14, l4, tcplen, len, payload;
+	unsigned int doff = 5 + below(11);
+	uint32_t sum;
+
+	*len2 = 0;
+	memset(f, 0, 2 * SEND_MAX);
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	if (chance(75)) {
+		unsigned int n_ext = below(2 * DOC_MAX_EXTHDR - 1);
+		unsigned int frag_at = n_ext && chance(50) ? below(n_ext) : ~0U;
+		uint8_t *next;
+
+		put16(f + 12, 0x86dd);
+		f[l3] = 0x60;
+		f[l3 + 7] = 64;
+		put16(f + l3 + 8, 0x2001), put16(f + l3 + 10, 0xdb8), put16(f + l3 + 12, 0xff);
+		put16(f + l3 + 22, 1 + below(65535));
+		put16(f + l3 + 24, 0x2001), put16(f + l3 + 26, 0xdb8), f[l3 + 39] = 1;
+		next = f + l3 + 6;
+		l4 = l3 + 40;
+		for (unsigned int i = 0; i < n_ext; i++) {
+			if (i == frag_at) {
+				*next = 44;		/* offset 0, M clear */
+				put16(f + l4 + 4, rnd()), put16(f + l4 + 6, rnd());
+			} else {
+				*next = i == 0 && chance(50) ? 0 : 60;
+				f[l4 + 2] = 1, f[l4 + 3] = 4;	/* PadN */
+			}
+			next = f + l4;
+			l4 += 8;
+		}
+		*next = 6;
+		kinds[0] += n_ext > DOC_MAX_EXTHDR;
+		kinds[1] += frag_at != ~0U;
+	} else {
+		put16(f + 12, 0x0800);
+		f[l3] = 0x45;
+		f[l3 + 8] = 64;
+		f[l3 + 9] = 6;
+		f[l3 + 12] = 198, f[l3 + 13] = 19, f[l3 + 14] = rnd(), f[l3 + 15] = 1 + below(254);
+		f[l3 + 16] = 198, f[l3 + 17] = 18, f[l3 + 18] = 0, f[l3 + 19] = 1;
+		put16(f + l3 + 4, rnd());	/* identification */
+		l4 = l3 + 20;
+		kinds[2]++;
+	}
+	tcplen = doff * 4;
+	put16(f + l4, 1024 + below(60000));
+	put16(f + l4 + 2, port);
+	put16(f + l4 + 4, rnd()), put16(f + l4 + 6, rnd());
+	f[l4 + 12] = doff << 4;
+	f[l4 + 13] = 0x02;
+	put16(f + l4 + 14, 64240);
+	if (doff > 5) {
+		f[l4 + 20] = 2, f[l4 + 21] = 4;
+		put16(f + l4 + 22, 1460);
+		memset(f + l4 + 24, 1, tcplen - 24);
+	}
+	/* IPv4: data past the first fragment's 8-byte boundary after the
+	 * TCP header, for the second. */
+	payload = f[12] == 0x08 ? ((tcplen + 7) & ~7UL) - tcplen + 8 + below(32) : 0;
+	random_bytes(f + l4 + tcplen, payload);
+	len = l4 + tcplen + payload;
+	if (f[12] == 0x86) {
+		put16(f + l3 + 4, len - (l3 + 40));
+		sum = csum_add(0, f + l3 + 8, 32);
+	} else {
+		sum = csum_add(0, f + l3 + 12, 8);
+	}
+	sum += 6 + (unsigned int)(len - l4);
+	put16(f + l4 + 16, csum_fold(csum_add(sum, f + l4, len - l4)));
+	if (f[12] == 0x08) {
+		/* First fragment: the TCP header and data to an 8-byte
+		 * boundary, MF set; the second: the rest, at that offset. */
+		size_t first = (tcplen + 7) & ~7UL, rest = len - l4 - first;
+		uint8_t *g = f + SEND_MAX;
+
+		memcpy(g, f, l4);
+		memcpy(g + l4, f + l4 + first, rest);
+		put16(g + l3 + 2, 20 + rest);
+		put16(g + l3 + 6, first / 8);
+		put16(g + l3 + 10, csum_fold(csum_add(0, g + l3, 20)));
+		*len2 = l4 + rest;
+		len = l4 + first;
+		put16(f + l3 + 2, 20 + first);
+		put16(f + l3 + 6, 0x2000);
+		put16(f + l3 + 10, csum_fold(csum_add(0, f + l3, 20)));
+	}
+	return len;
+}
+
 static int send_frames(const char *ifname, const char *dst_mac, unsigned int port,
-		       unsigned long count, bool jumbo, bool refuse)
+		       unsigned long count, bool jumbo, bool refuse, bool limits)
 {
 	unsigned long faults[N_FAULTS][2] = {};
-	static uint8_t f[SEND_MAX];
+	static uint8_t f[2 * SEND_MAX];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct ifreq ifr = { 0 };
-	unsigned long n_syn = 0, n_bad = 0, n_other = 0, mutated[7] = {};
+	unsigned long n_syn = 0, n_bad = 0, n_other = 0, mutated[7] = {}, n_sent = 0;
+	unsigned long kinds[3] = {}, n_beyond = 0;
 	uint8_t dmac[6], smac[6];
 	int fd, one = 1;
 
@@ -1201,30 +1311,53 @@ static int send_frames(const char *ifname, const char *dst_mac, unsigned int por
 	}
 	memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
 	for (unsigned long i = 0; i < count; i++) {
-		size_t len = gen_lab_frame(f, dmac, smac, port, jumbo, mutated, refuse, faults);
-		struct ref r = ref_parse(f, len);
+		size_t len2 = 0, len = limits ?
+			gen_limits_frame(f, dmac, smac, port, &len2, kinds) :
+			gen_lab_frame(f, dmac, smac, port, jumbo, mutated, refuse, faults);
 
-		if (ref_beyond_limits(&r) || r.result == REF_OTHER)
-			n_other++;
-		else if (r.result == REF_BAD)
-			n_bad++;
-		else if ((r.flags & 0x12) == 0x02 && r.dport == port)
-			n_syn++;
-		else
-			n_other++;
-		while (send(fd, f, len, 0) < 0) {
-			if (errno != ENOBUFS && errno != EAGAIN) {
-				fprintf(stderr, "test_fuzz: send: %s\n", strerror(errno));
-				return 1;
+		for (int k = 0; k < 2; k++) {
+			const uint8_t *fr = k ? f + SEND_MAX : f;
+			size_t n = k ? len2 : len;
+			struct ref r;
+
+			if (!n)
+				break;
+			r = ref_parse(fr, n);
+			/* Beyond the limits: unparsed (bad), and a SYN
+			 * the reference sees behind them is "beyond". */
+			if (ref_beyond_limits(&r)) {
+				n_bad++;
+				n_beyond += r.result == REF_TCP && (r.flags & 0x12) == 0x02 &&
+					    r.dport == port;
+			} else if (r.result == REF_OTHER) {
+				n_other++;
+			} else if (r.result == REF_BAD) {
+				n_bad++;
+			} else if ((r.flags & 0x12) == 0x02 && r.dport == port) {
+				n_syn++;
+			} else {
+				n_other++;
 			}
-			usleep(1000);
+			while (send(fd, fr, n, 0) < 0) {
+				if (errno != ENOBUFS && errno != EAGAIN) {
+					fprintf(stderr, "test_fuzz: send: %s\n", strerror(errno));
+					return 1;
+				}
+				usleep(1000);
+			}
+			/* The peer's ring holds 256 frames (a veth with
+			 * XDP): do not outrun it, even on a busy machine. */
+			if (++n_sent % 16 == 0)
+				usleep(2000);
 		}
-		/* The peer's ring holds 256 frames (a veth with XDP): do not
-		 * outrun it, even on a busy machine. */
-		if (i % 16 == 15)
-			usleep(2000);
 	}
 	close(fd);
+	if (limits) {
+		printf("sent=%lu syn=%lu bad=%lu other=%lu beyond=%lu ext_beyond=%lu atomic=%lu "
+		       "frag4=%lu\n", n_sent, n_syn, n_bad, n_other, n_beyond, kinds[0],
+		       kinds[1], kinds[2]);
+		return 0;
+	}
 	printf("sent=%lu syn=%lu bad=%lu other=%lu plain=%lu flags=%lu cut=%lu doff=%lu "
 	       "ihl=%lu fragment=%lu udp=%lu tcp_csum=%lu ip_csum=%lu ip_len=%lu ip6_len=%lu "
 	       "syn_fin_rst=%lu\n",
@@ -1245,7 +1378,7 @@ int main(int argc, char **argv)
 	int ret = 1, err;
 	const char *send_if = NULL, *dst_mac = NULL;
 	unsigned int port = 0;
-	bool jumbo = false, refuse = false;
+	bool jumbo = false, refuse = false, limits = false;
 
 	for (int i = 1; i < argc; i++) {
 		char *end;
@@ -1264,6 +1397,8 @@ int main(int argc, char **argv)
 			jumbo = true;
 		} else if (!strcmp(argv[i], "--refuse")) {
 			refuse = true;
+		} else if (!strcmp(argv[i], "--limits")) {
+			limits = true;
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], &end, 0);
 			if (*end)
@@ -1282,7 +1417,7 @@ int main(int argc, char **argv)
 		/* stderr: stdout is the one result line. */
 		fprintf(stderr, "# seed %llu\n", (unsigned long long)seed);
 		rng_state = seed ? seed : 1;
-		return send_frames(send_if, dst_mac, port, n_frames, jumbo, refuse);
+		return send_frames(send_if, dst_mac, port, n_frames, jumbo, refuse, limits);
 	}
 	/* Printed before anything can fail, so a failure can be rerun. */
 	printf("# seed %llu (rerun: FUZZ_SEED=%llu, or %s --seed %llu --frames %lu)\n",

@@ -21,8 +21,7 @@
 #define SA_ETH_P_8021AD	0x88A8
 #define SA_IPPROTO_TCP	6
 
-#define SA_MAX_VLAN	2
-#define SA_MAX_EXTHDR	4
+/* SA_MAX_VLAN, SA_MAX_EXTHDR: include/synacct.h (the agent names them). */
 
 #define SA_TCP_FIN	0x01
 #define SA_TCP_SYN	0x02
