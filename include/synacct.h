@@ -223,7 +223,8 @@ struct sa_lost_counters {
  * per-CPU array in each of the XDP, TC and stack objects. */
 struct sa_prog_counters {
 	__u64 unparsed;		/* frames the shared parser could not parse
-				 * (truncated, IHL < 5, doff < 5) */
+				 * (truncated, IHL < 5, doff < 5, or headers
+				 * beyond SA_MAX_VLAN / SA_MAX_EXTHDR) */
 	__u64 update_failed;	/* counts lost: a map entry could not be
 				 * created (map full, no memory); per port
 				 * in counts_lost */
