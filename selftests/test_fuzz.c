@@ -1184,6 +1184,8 @@ static size_t gen_lab_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac
  *   frag4   an IPv4 SYN in two fragments, the first (MF set) with the
  *           whole TCP header: the parser counts the first, the kernel
  *           reassembles both into one SYN
+ *   vlan3   an IPv4 SYN behind three VLAN tags: unparsed at XDP and TC;
+ *           the kernel (no VLAN device for it) takes none
  * Writes frames into @f (two for frag4: the second at @f + SEND_MAX,
  * its length in *@len2); returns the first's length.
  */
@@ -1192,6 +1194,7 @@ static size_t gen_limits_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *s
 {
 	size_t l3 = 14, l4, tcplen, len, payload;
 	unsigned int doff = 5 + below(11);
+	bool v4 = false, vlan3 = false;
 	uint32_t sum;
 
 	*len2 = 0;
@@ -1226,7 +1229,19 @@ static size_t gen_limits_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *s
 		kinds[0] += n_ext > DOC_MAX_EXTHDR;
 		kinds[1] += frag_at != ~0U;
 	} else {
-		put16(f + 12, 0x0800);
+		v4 = true;
+		vlan3 = chance(25);
+		if (vlan3) {
+			/* 802.1ad, then two 802.1Q; VLAN ids 1-4094 */
+			put16(f + 12, 0x88a8);
+			for (int t = 0; t < 3; t++) {
+				put16(f + l3, 1 + below(4094));
+				put16(f + l3 + 2, t < 2 ? 0x8100 : 0x0800);
+				l3 += 4;
+			}
+		} else {
+			put16(f + 12, 0x0800);
+		}
 		f[l3] = 0x45;
 		f[l3 + 8] = 64;
 		f[l3 + 9] = 6;
@@ -1234,7 +1249,7 @@ static size_t gen_limits_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *s
 		f[l3 + 16] = 198, f[l3 + 17] = 18, f[l3 + 18] = 0, f[l3 + 19] = 1;
 		put16(f + l3 + 4, rnd());	/* identification */
 		l4 = l3 + 20;
-		kinds[2]++;
+		kinds[vlan3 ? 3 : 2]++;
 	}
 	tcplen = doff * 4;
 	put16(f + l4, 1024 + below(60000));
@@ -1250,10 +1265,10 @@ static size_t gen_limits_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *s
 	}
 	/* IPv4: data past the first fragment's 8-byte boundary after the
 	 * TCP header, for the second. */
-	payload = f[12] == 0x08 ? ((tcplen + 7) & ~7UL) - tcplen + 8 + below(32) : 0;
+	payload = v4 && !vlan3 ? ((tcplen + 7) & ~7UL) - tcplen + 8 + below(32) : 0;
 	random_bytes(f + l4 + tcplen, payload);
 	len = l4 + tcplen + payload;
-	if (f[12] == 0x86) {
+	if (!v4) {
 		put16(f + l3 + 4, len - (l3 + 40));
 		sum = csum_add(0, f + l3 + 8, 32);
 	} else {
@@ -1261,7 +1276,10 @@ static size_t gen_limits_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *s
 	}
 	sum += 6 + (unsigned int)(len - l4);
 	put16(f + l4 + 16, csum_fold(csum_add(sum, f + l4, len - l4)));
-	if (f[12] == 0x08) {
+	if (vlan3) {
+		put16(f + l3 + 2, len - l3);
+		put16(f + l3 + 10, csum_fold(csum_add(0, f + l3, 20)));
+	} else if (v4) {
 		/* First fragment: the TCP header and data to an 8-byte
 		 * boundary, MF set; the second: the rest, at that offset. */
 		size_t first = (tcplen + 7) & ~7UL, rest = len - l4 - first;
@@ -1289,7 +1307,7 @@ static int send_frames(const char *ifname, const char *dst_mac, unsigned int por
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct ifreq ifr = { 0 };
 	unsigned long n_syn = 0, n_bad = 0, n_other = 0, mutated[7] = {}, n_sent = 0;
-	unsigned long kinds[3] = {}, n_beyond = 0;
+	unsigned long kinds[4] = {}, n_beyond = 0;
 	uint8_t dmac[6], smac[6];
 	int fd, one = 1;
 
@@ -1324,10 +1342,12 @@ static int send_frames(const char *ifname, const char *dst_mac, unsigned int por
 				break;
 			r = ref_parse(fr, n);
 			/* Beyond the limits: unparsed (bad), and a SYN
-			 * the reference sees behind them is "beyond". */
+			 * the reference sees behind extension headers
+			 * (which the kernel takes) is "beyond". */
 			if (ref_beyond_limits(&r)) {
 				n_bad++;
-				n_beyond += r.result == REF_TCP && (r.flags & 0x12) == 0x02 &&
+				n_beyond += r.tags <= DOC_MAX_VLAN && r.result == REF_TCP &&
+					    (r.flags & 0x12) == 0x02 &&
 					    r.dport == port;
 			} else if (r.result == REF_OTHER) {
 				n_other++;
@@ -1354,8 +1374,8 @@ static int send_frames(const char *ifname, const char *dst_mac, unsigned int por
 	close(fd);
 	if (limits) {
 		printf("sent=%lu syn=%lu bad=%lu other=%lu beyond=%lu ext_beyond=%lu atomic=%lu "
-		       "frag4=%lu\n", n_sent, n_syn, n_bad, n_other, n_beyond, kinds[0],
-		       kinds[1], kinds[2]);
+		       "frag4=%lu vlan3=%lu\n", n_sent, n_syn, n_bad, n_other, n_beyond, kinds[0],
+		       kinds[1], kinds[2], kinds[3]);
 		return 0;
 	}
 	printf("sent=%lu syn=%lu bad=%lu other=%lu plain=%lu flags=%lu cut=%lu doff=%lu "

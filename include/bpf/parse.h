@@ -175,9 +175,12 @@ static __always_inline int sa_parse_ipv6(void *cur, void *data_end,
 	return SA_PARSE_OTHER;
 }
 
-/* Parse one Ethernet frame [data, data_end). */
-static __always_inline int sa_parse(void *data, void *data_end,
-				    struct sa_pkt *pkt)
+/* Parse one Ethernet frame [data, data_end).  @tags_out: VLAN tags the
+ * frame had that are no longer in its data (TC: the outermost one, which
+ * the stack moved into skb->vlan_tci before TC ingress), counted against
+ * SA_MAX_VLAN as if they were. */
+static __always_inline int sa_parse_tags(void *data, void *data_end,
+					 struct sa_pkt *pkt, __u32 tags_out)
 {
 	struct ethhdr *eth = data;
 	void *cur = eth + 1;
@@ -194,6 +197,8 @@ static __always_inline int sa_parse(void *data, void *data_end,
 
 		if (proto != SA_ETH_P_8021Q && proto != SA_ETH_P_8021AD)
 			break;
+		if (i + tags_out >= SA_MAX_VLAN)
+			break;		/* one tag too many: below */
 		if ((void *)(vh + 1) > data_end)
 			return SA_PARSE_BAD;
 		proto = bpf_ntohs(vh->proto);
@@ -208,6 +213,12 @@ static __always_inline int sa_parse(void *data, void *data_end,
 	if (proto == SA_ETH_P_IPV6)
 		return sa_parse_ipv6(cur, data_end, pkt);
 	return SA_PARSE_OTHER;
+}
+
+static __always_inline int sa_parse(void *data, void *data_end,
+				    struct sa_pkt *pkt)
+{
+	return sa_parse_tags(data, data_end, pkt, 0);
 }
 
 static __always_inline int sa_is_syn(const struct sa_pkt *pkt)
