@@ -72,6 +72,7 @@ struct frame_spec {
 	__u8 ext[MAX_EXTHDR + 2];
 	__u8 n_ext;		/* IPv6 extension headers, in order */
 	bool frag_atomic;	/* fragment headers: offset 0, M clear */
+	__u16 frag6;		/* else their offset/M field; 0: offset 0, M set */
 	bool udp;		/* UDP instead of TCP */
 	__u8 flags;		/* TCP flags */
 	bool tcp_opts;		/* MSS, SACK-permitted, TS, NOP, WS */
@@ -140,7 +141,16 @@ static const struct test_case cases[] = {
 	  .ext = { IP6_HOPOPTS, IP6_DSTOPTS, IP6_ROUTING, IP6_DSTOPTS,
 	  IP6_FRAGMENT }, .n_ext = 5, .frag_atomic = true, SYN_OPTS },
 	  false, 0, 0, 1 },
-	/* Real fragments are left to the stack to reassemble. */
+	/* The two reserved bits do not make a fragment (the kernel masks
+	 * offset and M only). */
+	{ "ipv6 atomic fragment, reserved bits set, syn", { .l3 = L3_IPV6,
+	  .ext = { IP6_FRAGMENT }, .n_ext = 1, .frag6 = 0x0006, SYN_OPTS },
+	  false, 1, 0, 0 },
+	/* Real fragments are left to the stack to reassemble: a first
+	 * (offset 0, M), a last (offset 1, M clear). */
+	{ "ipv6 last fragment syn", { .l3 = L3_IPV6,
+	  .ext = { IP6_FRAGMENT }, .n_ext = 1, .frag6 = 0x0008, SYN_OPTS },
+	  false, 0, 0, 0 },
 	{ "ipv6 fragment header syn", { .l3 = L3_IPV6,
 	  .ext = { IP6_FRAGMENT }, .n_ext = 1, SYN_OPTS }, false, 0, 0, 0 },
 	{ "ipv6 hbh+fragment header syn", { .l3 = L3_IPV6,
@@ -319,14 +329,16 @@ static void put_ipv4(struct builder *b, const struct frame_spec *s,
 
 /* Extension header sizes differ, so that the parser's length arithmetic
  * is exercised: hbh 8 bytes, routing 24, destination options 16. */
-static void put_ipv6_ext(struct builder *b, __u8 type, __u8 next, bool atomic)
+static void put_ipv6_ext(struct builder *b, __u8 type, __u8 next, bool atomic,
+			  __u16 frag6)
 {
 	__u8 hdrlen = type == IP6_ROUTING ? 2 : type == IP6_DSTOPTS ? 1 : 0;
 	__u8 *eh = push(b, NULL, (hdrlen + 1) * 8);
 
 	eh[0] = next;
 	if (type == IP6_FRAGMENT) {
-		eh[3] = atomic ? 0 : 1;	/* offset 0, more fragments or not */
+		/* offset 0 and M clear (atomic), as given, or offset 0, M */
+		put_be16(eh + 2, atomic ? 0 : frag6 ? frag6 : 1);
 		eh[7] = 42;		/* identification */
 		return;
 	}
@@ -354,7 +366,7 @@ static void put_ipv6(struct builder *b, const struct frame_spec *s,
 	for (i = 0; i < s->n_ext; i++)
 		put_ipv6_ext(b, s->ext[i],
 			     i + 1 < s->n_ext ? s->ext[i + 1] : l4,
-			     s->frag_atomic);
+			     s->frag_atomic, s->frag6);
 	put_l4(b, s, sport, dport);
 	ip6.payload_len = htons(b->buf + b->len - hdr - sizeof(ip6));
 	memcpy(hdr, &ip6, sizeof(ip6));
