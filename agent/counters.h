@@ -97,7 +97,7 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	  "nic_syn - tc_syn - drops between XDP and TC")		\
 	X(unexplained_tc_to_listener, unexplained, tc_to_listener,	\
 	  "synacct_unexplained{gap=\"tc_to_listener\"}",		\
-	  "tc_syn - listener_syn - syn_to_request_sock - stack drops after TC - forwarded") \
+	  "tc_syn + syn_beyond_parser - listener_syn - syn_to_request_sock - stack drops after TC - forwarded") \
 	X(unexplained_at_listener, unexplained, at_listener,		\
 	  "synacct_unexplained{gap=\"at_listener\"}",			\
 	  "listener_syn - syn_queued - syncookies_sent - listen_drops")	\

@@ -615,11 +615,11 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 
 	if (rc->m.nic) {
 		family(f, "nic_unparsed", "_total", "counter",
-		       "frames XDP could not parse (truncated, IHL < 5, doff < 5)");
+		       "frames XDP could not parse (truncated, IHL < 5, doff < 5, or headers beyond its limits: a third VLAN tag, a fifth IPv6 extension header)");
 		fprintf(f, "synacct_nic_unparsed_total %llu\n", (unsigned long long)abs->nic_unparsed);
 	}
 	family(f, "tc_unparsed", "_total", "counter",
-	       "frames TC ingress could not parse (truncated, IHL < 5, doff < 5)");
+	       "frames TC ingress could not parse (truncated, IHL < 5, doff < 5, or headers beyond its limits: a third VLAN tag, a fifth IPv6 extension header)");
 	fprintf(f, "synacct_tc_unparsed_total %llu\n", (unsigned long long)abs->tc_unparsed);
 
 	family(f, "update_failed", "_total", "counter",

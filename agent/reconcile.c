@@ -7,6 +7,8 @@
  *   nic_syn      = tc_syn + drops between XDP and TC + unexplained.nic_to_tc
  *   tc_syn       = listener_syn + syn_to_request_sock + stack drops after TC
  *                  + forwarded + unexplained.tc_to_listener
+ *                  - syn_beyond_parser (SYNs the stack saw behind more
+ *                  headers than the XDP/TC parser walks: unparsed there)
  *   listener_syn = syn_queued + syncookies_sent + listen_drops
  *                  + unexplained.at_listener
  *   synack_sent  = syn_queued + syncookies_sent + synack_retrans
@@ -51,7 +53,9 @@ static bool reason_before_tc(__u32 reason)
  * verdict is never cut (in the middle of a UTF-8 sequence). */
 /* What missed runs add to a verdict (missed_runs). */
 #define MISSED_LEN	160
-#define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX + MISSED_LEN)
+/* What SYNs beyond the parser's limits add (beyond_parser). */
+#define BEYOND_LEN	160
+#define VERDICT_LEN	(256 + SA_NETNS_NAME_MAX + MISSED_LEN + BEYOND_LEN)
 
 static __thread char verdict_buf[VERDICT_LEN];
 
@@ -135,9 +139,9 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		v->unexplained_nic_to_tc = C(nic_syn) - C(tc_syn) -
 					   (m.nic_native ? (__s64)v->pre_tc_drops : 0);
 	if (m.stack) {
-		v->unexplained_tc_to_listener = C(tc_syn) - C(listener_syn) -
-						C(syn_to_request_sock) - after_tc -
-						C(forwarded);
+		v->unexplained_tc_to_listener = C(tc_syn) + C(syn_beyond_parser) -
+						C(listener_syn) - C(syn_to_request_sock) -
+						after_tc - C(forwarded);
 		v->unexplained_at_listener = C(listener_syn) - C(syn_queued) -
 					     C(syncookies_sent) - (__s64)v->listen_drops;
 		v->unexplained_synack_sent = C(synack_sent) - C(syn_queued) -
@@ -294,6 +298,21 @@ static void unexplained_losses(const struct sa_port_view *v, struct loss *best)
 			 (long long)v->unexplained_synack_sent);
 }
 
+/* Not a loss, but SYNs XDP and TC did not count (unparsed there): said
+ * after the verdict, so that a port's nic_syn below the kernel's figure
+ * is explained. */
+static void beyond_parser(const struct sa_port_stats *ps)
+{
+	size_t len = strlen(verdict_buf);
+
+	if (!sa_c(ps, SA_C_syn_beyond_parser))
+		return;
+	snprintf(verdict_buf + len, sizeof(verdict_buf) - len,
+		 "; %llu SYNs beyond the XDP/TC parser's limits (more than %d IPv6 "
+		 "extension headers): counted from the stack on, unparsed at XDP and TC",
+		 (unsigned long long)sa_c(ps, SA_C_syn_beyond_parser), SA_MAX_EXTHDR);
+}
+
 static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 		    struct sa_port_view *v)
 {
@@ -344,6 +363,7 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 			 (unsigned long long)sa_c(ps, SA_C_forwarded));
 	else
 		snprintf(verdict_buf, sizeof(verdict_buf), "no loss");
+	beyond_parser(ps);
 }
 
 void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,

@@ -13,6 +13,12 @@
 /* Ports are the map key: one entry per destination (SYN) or source
  * (SYN-ACK) port.  65536 entries means a map can never be full. */
 #define SA_MAX_PORTS 65536
+/* The shared parser's limits (include/bpf/parse.h): VLAN tags, and IPv6
+ * hop-by-hop / routing / destination-options / atomic fragment headers.
+ * A frame beyond them is unparsed at XDP and TC; the stack side walks
+ * further and counts such SYNs in syn_beyond_parser. */
+#define SA_MAX_VLAN	2
+#define SA_MAX_EXTHDR	4
 /* Interfaces one synacct watches (XDP, TC and the stack stage's filter). */
 #define SA_MAX_IFACES 16
 
@@ -72,6 +78,8 @@
 	  "SYNs the namespace routed onward (past its FORWARD hook): an outcome, not a loss") \
 	X(STACK, listener_syn, , listener_syn,				\
 	  "SYNs consumed by a listening socket")			\
+	X(STACK, syn_beyond_parser, , syn_beyond_parser,		\
+	  "SYNs the stack counted (listener_syn, syn_to_request_sock, stack_drops, forwarded) behind more IPv6 extension headers than the XDP/TC parser walks: in nic_unparsed and tc_unparsed, not in nic_syn or tc_syn") \
 	X(STACK, syn_queued, , syn_queued,				\
 	  "SYNs at the listener that created a request sock (queued)")		\
 	X(STACK, syncookies_sent, , syncookies_sent,			\
@@ -215,7 +223,8 @@ struct sa_lost_counters {
  * per-CPU array in each of the XDP, TC and stack objects. */
 struct sa_prog_counters {
 	__u64 unparsed;		/* frames the shared parser could not parse
-				 * (truncated, IHL < 5, doff < 5) */
+				 * (truncated, IHL < 5, doff < 5, or headers
+				 * beyond SA_MAX_VLAN / SA_MAX_EXTHDR) */
 	__u64 update_failed;	/* counts lost: a map entry could not be
 				 * created (map full, no memory); per port
 				 * in counts_lost */

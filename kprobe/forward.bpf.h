@@ -44,8 +44,11 @@ static __always_inline void fwd_syn(struct sk_buff *skb, const struct nf_hook_st
 		nat_record(port, &k);
 	}
 	c = sa_slot_counters(stack_counters, port, struct sa_stack_counters);
-	if (c)
+	if (c) {
 		c->forwarded++;
+		if (si->beyond_parser)
+			c->syn_beyond_parser++;
+	}
 	follow_learn(skb, si, port);
 	out = BPF_CORE_READ(state, out, ifindex);
 	old = bpf_map_lookup_elem(&fwd_ifindex, &port);

@@ -291,14 +291,24 @@ struct syn_info {
 	__u8 flags;
 	__u8 family;		/* 4 or 6 */
 	__u8 doff;		/* TCP header length / 4 */
+	/* Behind more IPv6 extension headers than include/bpf/parse.h
+	 * walks: unparsed at XDP and TC, never in nic_syn / tc_syn. */
+	bool beyond_parser;
 	bool have_opt;		/* opt holds the 40 bytes after the TCP header */
 	unsigned char *th;	/* the TCP header, in the skb */
 	unsigned char opt[40];
 };
 
+/* IPv6 extension headers the stack side walks: twice as many as the
+ * XDP/TC parser (SA_MAX_EXTHDR), so that a SYN behind more than that
+ * one walks is still counted here, and said to be beyond it. */
+#define SA_STACK_MAX_EXTHDR	(2 * SA_MAX_EXTHDR)
+
 /* The TCP header of an IPv4/IPv6 skb in the stack.  Headers are read from
  * the network header (set from __netif_receive_skb_core on), walking the
- * same IPv6 extension headers as the XDP/TC parser.  @skb is a tp_btf
+ * same kinds of IPv6 extension headers as the XDP/TC parser (atomic
+ * fragments included), up to SA_STACK_MAX_EXTHDR of them: si->beyond_parser
+ * says there were more than the parser walks.  @skb is a tp_btf
  * argument: its fields are read directly; the packet bytes in one probe
  * read when there are no IP options or extension headers. */
 static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
@@ -330,6 +340,7 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 	/* Cheapest test first: most skbs freed on a host are not IP. */
 	if (proto != bpf_htons(SA_ETH_P_IP) && proto != bpf_htons(SA_ETH_P_IPV6))
 		return -1;
+	si->beyond_parser = false;
 	if (nhoff == (__u16)~0U)
 		nh = skb->data;
 	else
@@ -361,16 +372,27 @@ static __always_inline int skb_tcp(struct sk_buff *skb, struct syn_info *si)
 		nexthdr = h.v6.ip6h.nexthdr;
 		thoff = sizeof(h.v6.ip6h);
 		th = &h.v6.th;
-		/* The same extension headers as include/bpf/parse.h walks. */
-		for (int i = 0; i < SA_MAX_EXTHDR && nexthdr != SA_IPPROTO_TCP; i++) {
-			struct ipv6_opt_hdr eh;
+		/* The same extension headers as include/bpf/parse.h walks,
+		 * further. */
+		for (int i = 0; i < SA_STACK_MAX_EXTHDR && nexthdr != SA_IPPROTO_TCP; i++) {
+			struct sa_fraghdr eh;
 
-			if (nexthdr != 0 && nexthdr != 43 && nexthdr != 60)
+			if (!sa_ipv6_walked(nexthdr))
 				return -1;
 			if (bpf_probe_read_kernel(&eh, sizeof(eh), nh + thoff))
 				return -1;
+			/* A real fragment (offset or M set) is not a
+			 * segment; an atomic one is the whole packet. */
+			if (nexthdr == 44 &&
+			    (eh.frag_off & bpf_htons(SA_IP6_FRAG_OFFSET_M)))
+				return -1;
+			if (i == SA_MAX_EXTHDR)
+				si->beyond_parser = true;
+			/* A fragment header is 8 bytes; the others say
+			 * their length in 8 bytes, less one, where the
+			 * fragment header has its reserved byte. */
+			thoff += nexthdr == 44 ? sizeof(eh) : (eh.reserved + 1) * 8;
 			nexthdr = eh.nexthdr;
-			thoff += (eh.hdrlen + 1) * 8;
 		}
 		if (nexthdr != SA_IPPROTO_TCP)
 			return -1;
@@ -556,6 +578,14 @@ static __always_inline bool rtx_match(const struct syn_info *si, __u32 port, boo
 				(port), struct sa_stack_counters);	\
 	if (__c)							\
 		__c->field++;						\
+} while (0)
+
+/* A SYN counted in a stage of the tc_to_listener equation (listener_syn,
+ * syn_to_request_sock, stack_drops, forwarded) that XDP and TC could not
+ * parse: the agent sets it off against that gap (agent/reconcile.c). */
+#define BEYOND_PARSER_INC(si) do {					\
+	if ((si)->beyond_parser)					\
+		STACK_INC((si)->dport, syn_beyond_parser);		\
 } while (0)
 
 static __always_inline void count_cookie(struct sa_stack_counters *c,
@@ -787,6 +817,7 @@ static __noinline int kfree_skb_other(struct sk_buff *skb, __u32 reason)
 	}
 	if (rtx_match(&si, si.dport, false)) {
 		STACK_INC(si.dport, syn_to_request_sock);
+		BEYOND_PARSER_INC(&si);
 		return 0;
 	}
 	key.port = si.dport;
@@ -794,6 +825,7 @@ static __noinline int kfree_skb_other(struct sk_buff *skb, __u32 reason)
 	cnt = sa_map_counters(stack_drops, &key, __u64, key.port);
 	if (cnt)
 		(*cnt)++;
+	BEYOND_PARSER_INC(&si);
 	return 0;
 }
 
@@ -824,6 +856,8 @@ static __always_inline void count_verdict(const struct syn_info *si, int err,
 	if (!c)
 		return;
 	c->listener_syn++;
+	if (si->beyond_parser)
+		c->syn_beyond_parser++;
 	if (err)
 		c->listener_unclassified++;
 	else if (d[SA_VMIB_COOKIES])
@@ -875,8 +909,10 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	nat_unmap_skb(skb, &si);
 
 	if (!at_listener) {
-		if (watched(iif) && rtx_match(&si, si.dport, false))
+		if (watched(iif) && rtx_match(&si, si.dport, false)) {
 			STACK_INC(si.dport, syn_to_request_sock);
+			BEYOND_PARSER_INC(&si);
+		}
 		return 0;
 	}
 

@@ -16,7 +16,7 @@
  * extension headers; the documented limits then say what each program
  * must count: nic_syn / tc_syn at the destination port for "SYN set, ACK
  * clear", synack_sent at the source port for SYN+ACK, unparsed for a
- * truncated or malformed frame, nothing for a frame beyond the limits.
+ * truncated or malformed frame and for a frame beyond the limits.
  *
  * Counters are read raw from the BPF maps (not through the agent's
  * reader), and the maps are checked whole against the test's own account:
@@ -86,11 +86,12 @@ static bool chance(unsigned int percent)
 
 /*
  * The limits docs/design.md ("Parser") states: up to two VLAN tags, up to
- * four hop-by-hop / routing / destination-options headers.  The reference
- * parser below walks what the frame is, any number of each; the limits
- * come in only as the expectation (ref_expect): a frame with more tags or
- * extension headers than documented is not looked into, so it is counted
- * neither as a SYN nor as unparsed, whatever lies behind.
+ * four hop-by-hop / routing / destination-options / atomic fragment
+ * headers.  The reference parser below walks what the frame is, any
+ * number of each; the limits come in only as the expectation
+ * (ref_beyond_limits): a frame with more tags, or a fifth header of those
+ * kinds (a fragment header, atomic or not, included), is one the parser
+ * cannot see into, so it is counted as unparsed, whatever lies behind.
  */
 #define DOC_MAX_VLAN	2
 #define DOC_MAX_EXTHDR	4
@@ -101,7 +102,8 @@ struct ref {
 	enum ref_result result;
 	unsigned int sport, dport, flags;
 	unsigned int tags;	/* VLAN TPIDs met, the last one maybe cut */
-	unsigned int exts;	/* IPv6 extension header types met */
+	unsigned int exts;	/* IPv6 extension headers met: hop-by-hop,
+				 * routing, destination options, fragment */
 };
 
 static unsigned int be16(const uint8_t *p)
@@ -169,18 +171,32 @@ static struct ref ref_parse(const uint8_t *f, size_t n)
 		next = f[off + 6];
 		off += 40;
 		/* Hop-by-hop, routing, destination options, each
-		 * (length + 1) * 8 bytes, however many; anything else but TCP
-		 * (a fragment header included) ends the walk. */
+		 * (length + 1) * 8 bytes, and fragment headers, 8 bytes,
+		 * however many; a fragment header with an offset or M set
+		 * (a real fragment: RFC 8200 4.5) and anything else but TCP
+		 * end the walk. */
 		for (;;) {
 			if (next == 6) {
 				ref_tcp(f, n, off, &r);
 				return r;
 			}
-			if (next != 0 && next != 43 && next != 60) {
+			if (next != 0 && next != 43 && next != 60 && next != 44) {
 				r.result = REF_OTHER;
 				return r;
 			}
 			r.exts++;
+			if (next == 44) {
+				if (off + 8 > n)
+					return r;
+				/* offset: 13 bits, then 2 reserved, then M */
+				if (be16(f + off + 2) & 0xfff9) {
+					r.result = REF_OTHER;
+					return r;
+				}
+				next = f[off];
+				off += 8;
+				continue;
+			}
 			if (off + 2 > n)
 				return r;
 			next = f[off];
@@ -191,7 +207,29 @@ static struct ref ref_parse(const uint8_t *f, size_t n)
 	return r;
 }
 
-/* Beyond a documented limit a frame is not looked into. */
+/* Whether the IPv6 frame @f has an atomic fragment header before TCP
+ * (for the tally of kinds only: ref_parse decides). */
+static bool ref_atomic(const uint8_t *f, size_t n)
+{
+	size_t off = 14;
+	unsigned int type = n >= 14 ? be16(f + 12) : 0, next;
+
+	while ((type == 0x8100 || type == 0x88a8) && off + 4 <= n)
+		type = be16(f + off + 2), off += 4;
+	if (type != 0x86dd || off + 40 > n)
+		return false;
+	next = f[off + 6];
+	off += 40;
+	while ((next == 0 || next == 43 || next == 60 || next == 44) && off + 8 <= n) {
+		if (next == 44)
+			return !(be16(f + off + 2) & 0xfff9);
+		next = f[off];
+		off += ((size_t)f[off + 1] + 1) * 8;
+	}
+	return false;
+}
+
+/* Beyond a documented limit a frame is not looked into: unparsed. */
 static bool ref_beyond_limits(const struct ref *r)
 {
 	return r->tags > DOC_MAX_VLAN || r->exts > DOC_MAX_EXTHDR;
@@ -202,6 +240,8 @@ static bool ref_beyond_limits(const struct ref *r)
 struct classes {
 	unsigned long syn, synack, other, bad, vlan, qinq, ip4_opts, ip4_frag,
 		      ip6_ext, ip6_frag, cut, flipped;
+	/* SYNs behind an atomic IPv6 fragment header, to be counted */
+	unsigned long syn_atomic;
 	/* beyond a documented limit: more tags, more extension headers,
 	 * and among them SYNs that are not to be counted */
 	unsigned long vlan_beyond, ext_beyond, syn_beyond;
@@ -326,6 +366,11 @@ static size_t gen_ipv6(uint8_t *f, size_t len)
 		*next = type;
 		random_bytes(e, sizeof(e));
 		e[1] = hl;
+		/* Half the fragment headers atomic (offset 0, M clear; the
+		 * reserved bits random): random bytes would make one in
+		 * 16 384. */
+		if (type == 44 && chance(50))
+			e[2] = 0, e[3] &= 0x06;
 		if (len + (hl + 1) * 8 > FRAME_MAX)
 			break;
 		len = put(f, len, e, (hl + 1) * 8);
@@ -543,7 +588,7 @@ static int run_frame(struct round *rd, const uint8_t *f, size_t n, unsigned long
 	struct ref r = ref_parse(f, n);
 	bool beyond = ref_beyond_limits(&r);
 	/* What the documented rules make of it. */
-	enum ref_result want = beyond ? REF_OTHER : r.result;
+	enum ref_result want = beyond ? REF_BAD : r.result;
 	bool syn = want == REF_TCP && (r.flags & 0x12) == 0x02;
 	bool synack = want == REF_TCP && (r.flags & 0x12) == 0x12;
 
@@ -558,6 +603,7 @@ static int run_frame(struct round *rd, const uint8_t *f, size_t n, unsigned long
 	seen.vlan_beyond += r.tags > DOC_MAX_VLAN;
 	seen.ext_beyond += r.exts > DOC_MAX_EXTHDR;
 	seen.syn_beyond += beyond && r.result == REF_TCP && (r.flags & 0x12) == 0x02;
+	seen.syn_atomic += syn && ref_atomic(f, n);
 
 	for (int i = 0; i < N_PROGS; i++) {
 		struct prog_ut *p = &rd->progs[i];
@@ -741,7 +787,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage_error(const char *what)
 {
 	fprintf(stderr, "test_fuzz: %s; usage: test_fuzz [--seed N] [--frames N] [-v]\n"
-		"       test_fuzz --send IFACE --dst-mac MAC --port P [--jumbo|--refuse] [--seed N] "
+		"       test_fuzz --send IFACE --dst-mac MAC --port P [--jumbo|--refuse|--limits] [--seed N] "
 		"[--frames N]\n", what);
 	exit(2);
 }
@@ -1126,14 +1172,142 @@ static size_t gen_lab_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac
 	return len;
 }
 
+/*
+ * --limits: SYNs at and beyond the parser's limits, all of them well
+ * formed, that the kernel takes whole (docs/design.md "Parser"):
+ *   ext     IPv6, hop-by-hop (or destination options) then destination
+ *           options, 0 to 2 * DOC_MAX_EXTHDR - 2 headers in all: past
+ *           DOC_MAX_EXTHDR, unparsed at XDP and TC, counted by the stack
+ *           (syn_beyond_parser)
+ *   atomic  one of those headers an atomic fragment header (offset 0, M
+ *           clear: RFC 6946), which the kernel takes as is
+ *   frag4   an IPv4 SYN in two fragments, the first (MF set) with the
+ *           whole TCP header: the parser counts the first, the kernel
+ *           reassembles both into one SYN
+ *   vlan3   an IPv4 SYN behind three VLAN tags: unparsed at XDP and TC;
+ *           the kernel (no VLAN device for it) takes none
+ * Writes frames into @f (two for frag4: the second at @f + SEND_MAX,
+ * its length in *@len2); returns the first's length.
+ */
+static size_t gen_limits_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
+			       unsigned int port, size_t *len2, unsigned long *kinds)
+{
+	size_t l3 = 14, l4, tcplen, len, payload;
+	unsigned int doff = 5 + below(11);
+	bool v4 = false, vlan3 = false;
+	uint32_t sum;
+
+	*len2 = 0;
+	memset(f, 0, 2 * SEND_MAX);
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	if (chance(75)) {
+		unsigned int n_ext = below(2 * DOC_MAX_EXTHDR - 1);
+		unsigned int frag_at = n_ext && chance(50) ? below(n_ext) : ~0U;
+		uint8_t *next;
+
+		put16(f + 12, 0x86dd);
+		f[l3] = 0x60;
+		f[l3 + 7] = 64;
+		put16(f + l3 + 8, 0x2001), put16(f + l3 + 10, 0xdb8), put16(f + l3 + 12, 0xff);
+		put16(f + l3 + 22, 1 + below(65535));
+		put16(f + l3 + 24, 0x2001), put16(f + l3 + 26, 0xdb8), f[l3 + 39] = 1;
+		next = f + l3 + 6;
+		l4 = l3 + 40;
+		for (unsigned int i = 0; i < n_ext; i++) {
+			if (i == frag_at) {
+				*next = 44;		/* offset 0, M clear */
+				put16(f + l4 + 4, rnd()), put16(f + l4 + 6, rnd());
+			} else {
+				*next = i == 0 && chance(50) ? 0 : 60;
+				f[l4 + 2] = 1, f[l4 + 3] = 4;	/* PadN */
+			}
+			next = f + l4;
+			l4 += 8;
+		}
+		*next = 6;
+		kinds[0] += n_ext > DOC_MAX_EXTHDR;
+		kinds[1] += frag_at != ~0U;
+	} else {
+		v4 = true;
+		vlan3 = chance(25);
+		if (vlan3) {
+			/* 802.1ad, then two 802.1Q; VLAN ids 1-4094 */
+			put16(f + 12, 0x88a8);
+			for (int t = 0; t < 3; t++) {
+				put16(f + l3, 1 + below(4094));
+				put16(f + l3 + 2, t < 2 ? 0x8100 : 0x0800);
+				l3 += 4;
+			}
+		} else {
+			put16(f + 12, 0x0800);
+		}
+		f[l3] = 0x45;
+		f[l3 + 8] = 64;
+		f[l3 + 9] = 6;
+		f[l3 + 12] = 198, f[l3 + 13] = 19, f[l3 + 14] = rnd(), f[l3 + 15] = 1 + below(254);
+		f[l3 + 16] = 198, f[l3 + 17] = 18, f[l3 + 18] = 0, f[l3 + 19] = 1;
+		put16(f + l3 + 4, rnd());	/* identification */
+		l4 = l3 + 20;
+		kinds[vlan3 ? 3 : 2]++;
+	}
+	tcplen = doff * 4;
+	put16(f + l4, 1024 + below(60000));
+	put16(f + l4 + 2, port);
+	put16(f + l4 + 4, rnd()), put16(f + l4 + 6, rnd());
+	f[l4 + 12] = doff << 4;
+	f[l4 + 13] = 0x02;
+	put16(f + l4 + 14, 64240);
+	if (doff > 5) {
+		f[l4 + 20] = 2, f[l4 + 21] = 4;
+		put16(f + l4 + 22, 1460);
+		memset(f + l4 + 24, 1, tcplen - 24);
+	}
+	/* IPv4: data past the first fragment's 8-byte boundary after the
+	 * TCP header, for the second. */
+	payload = v4 && !vlan3 ? ((tcplen + 7) & ~7UL) - tcplen + 8 + below(32) : 0;
+	random_bytes(f + l4 + tcplen, payload);
+	len = l4 + tcplen + payload;
+	if (!v4) {
+		put16(f + l3 + 4, len - (l3 + 40));
+		sum = csum_add(0, f + l3 + 8, 32);
+	} else {
+		sum = csum_add(0, f + l3 + 12, 8);
+	}
+	sum += 6 + (unsigned int)(len - l4);
+	put16(f + l4 + 16, csum_fold(csum_add(sum, f + l4, len - l4)));
+	if (vlan3) {
+		put16(f + l3 + 2, len - l3);
+		put16(f + l3 + 10, csum_fold(csum_add(0, f + l3, 20)));
+	} else if (v4) {
+		/* First fragment: the TCP header and data to an 8-byte
+		 * boundary, MF set; the second: the rest, at that offset. */
+		size_t first = (tcplen + 7) & ~7UL, rest = len - l4 - first;
+		uint8_t *g = f + SEND_MAX;
+
+		memcpy(g, f, l4);
+		memcpy(g + l4, f + l4 + first, rest);
+		put16(g + l3 + 2, 20 + rest);
+		put16(g + l3 + 6, first / 8);
+		put16(g + l3 + 10, csum_fold(csum_add(0, g + l3, 20)));
+		*len2 = l4 + rest;
+		len = l4 + first;
+		put16(f + l3 + 2, 20 + first);
+		put16(f + l3 + 6, 0x2000);
+		put16(f + l3 + 10, csum_fold(csum_add(0, f + l3, 20)));
+	}
+	return len;
+}
+
 static int send_frames(const char *ifname, const char *dst_mac, unsigned int port,
-		       unsigned long count, bool jumbo, bool refuse)
+		       unsigned long count, bool jumbo, bool refuse, bool limits)
 {
 	unsigned long faults[N_FAULTS][2] = {};
-	static uint8_t f[SEND_MAX];
+	static uint8_t f[2 * SEND_MAX];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct ifreq ifr = { 0 };
-	unsigned long n_syn = 0, n_bad = 0, n_other = 0, mutated[7] = {};
+	unsigned long n_syn = 0, n_bad = 0, n_other = 0, mutated[7] = {}, n_sent = 0;
+	unsigned long kinds[4] = {}, n_beyond = 0;
 	uint8_t dmac[6], smac[6];
 	int fd, one = 1;
 
@@ -1155,30 +1329,55 @@ static int send_frames(const char *ifname, const char *dst_mac, unsigned int por
 	}
 	memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
 	for (unsigned long i = 0; i < count; i++) {
-		size_t len = gen_lab_frame(f, dmac, smac, port, jumbo, mutated, refuse, faults);
-		struct ref r = ref_parse(f, len);
+		size_t len2 = 0, len = limits ?
+			gen_limits_frame(f, dmac, smac, port, &len2, kinds) :
+			gen_lab_frame(f, dmac, smac, port, jumbo, mutated, refuse, faults);
 
-		if (ref_beyond_limits(&r) || r.result == REF_OTHER)
-			n_other++;
-		else if (r.result == REF_BAD)
-			n_bad++;
-		else if ((r.flags & 0x12) == 0x02 && r.dport == port)
-			n_syn++;
-		else
-			n_other++;
-		while (send(fd, f, len, 0) < 0) {
-			if (errno != ENOBUFS && errno != EAGAIN) {
-				fprintf(stderr, "test_fuzz: send: %s\n", strerror(errno));
-				return 1;
+		for (int k = 0; k < 2; k++) {
+			const uint8_t *fr = k ? f + SEND_MAX : f;
+			size_t n = k ? len2 : len;
+			struct ref r;
+
+			if (!n)
+				break;
+			r = ref_parse(fr, n);
+			/* Beyond the limits: unparsed (bad), and a SYN
+			 * the reference sees behind extension headers
+			 * (which the kernel takes) is "beyond". */
+			if (ref_beyond_limits(&r)) {
+				n_bad++;
+				n_beyond += r.tags <= DOC_MAX_VLAN && r.result == REF_TCP &&
+					    (r.flags & 0x12) == 0x02 &&
+					    r.dport == port;
+			} else if (r.result == REF_OTHER) {
+				n_other++;
+			} else if (r.result == REF_BAD) {
+				n_bad++;
+			} else if ((r.flags & 0x12) == 0x02 && r.dport == port) {
+				n_syn++;
+			} else {
+				n_other++;
 			}
-			usleep(1000);
+			while (send(fd, fr, n, 0) < 0) {
+				if (errno != ENOBUFS && errno != EAGAIN) {
+					fprintf(stderr, "test_fuzz: send: %s\n", strerror(errno));
+					return 1;
+				}
+				usleep(1000);
+			}
+			/* The peer's ring holds 256 frames (a veth with
+			 * XDP): do not outrun it, even on a busy machine. */
+			if (++n_sent % 16 == 0)
+				usleep(2000);
 		}
-		/* The peer's ring holds 256 frames (a veth with XDP): do not
-		 * outrun it, even on a busy machine. */
-		if (i % 16 == 15)
-			usleep(2000);
 	}
 	close(fd);
+	if (limits) {
+		printf("sent=%lu syn=%lu bad=%lu other=%lu beyond=%lu ext_beyond=%lu atomic=%lu "
+		       "frag4=%lu vlan3=%lu\n", n_sent, n_syn, n_bad, n_other, n_beyond, kinds[0],
+		       kinds[1], kinds[2], kinds[3]);
+		return 0;
+	}
 	printf("sent=%lu syn=%lu bad=%lu other=%lu plain=%lu flags=%lu cut=%lu doff=%lu "
 	       "ihl=%lu fragment=%lu udp=%lu tcp_csum=%lu ip_csum=%lu ip_len=%lu ip6_len=%lu "
 	       "syn_fin_rst=%lu\n",
@@ -1199,7 +1398,7 @@ int main(int argc, char **argv)
 	int ret = 1, err;
 	const char *send_if = NULL, *dst_mac = NULL;
 	unsigned int port = 0;
-	bool jumbo = false, refuse = false;
+	bool jumbo = false, refuse = false, limits = false;
 
 	for (int i = 1; i < argc; i++) {
 		char *end;
@@ -1218,6 +1417,8 @@ int main(int argc, char **argv)
 			jumbo = true;
 		} else if (!strcmp(argv[i], "--refuse")) {
 			refuse = true;
+		} else if (!strcmp(argv[i], "--limits")) {
+			limits = true;
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], &end, 0);
 			if (*end)
@@ -1236,7 +1437,7 @@ int main(int argc, char **argv)
 		/* stderr: stdout is the one result line. */
 		fprintf(stderr, "# seed %llu\n", (unsigned long long)seed);
 		rng_state = seed ? seed : 1;
-		return send_frames(send_if, dst_mac, port, n_frames, jumbo, refuse);
+		return send_frames(send_if, dst_mac, port, n_frames, jumbo, refuse, limits);
 	}
 	/* Printed before anything can fail, so a failure can be rerun. */
 	printf("# seed %llu (rerun: FUZZ_SEED=%llu, or %s --seed %llu --frames %lu)\n",
@@ -1270,17 +1471,19 @@ int main(int argc, char **argv)
 	       "unparsable %lu; vlan %lu, qinq or more %lu, ipv4 options %lu, ipv4 fragment "
 	       "fields %lu, ipv6 extension chains %lu, ipv6 fragment headers %lu, cut %lu, "
 	       "bit-flipped %lu; beyond the documented limits: more than %d tags %lu, more "
-	       "than %d extension headers %lu, SYNs among them %lu\n", done, sweeps, seen.syn,
+	       "than %d extension headers %lu, SYNs among them %lu; SYNs behind an atomic "
+	       "fragment %lu\n", done, sweeps, seen.syn,
 	       seen.synack, seen.other, seen.bad, seen.vlan, seen.qinq, seen.ip4_opts,
 	       seen.ip4_frag, seen.ip6_ext, seen.ip6_frag, seen.cut, seen.flipped,
 	       DOC_MAX_VLAN, seen.vlan_beyond, DOC_MAX_EXTHDR, seen.ext_beyond,
-	       seen.syn_beyond);
+	       seen.syn_beyond, seen.syn_atomic);
 	/* A generator that never makes a kind of frame tests nothing there. */
 	ok(seen.syn && seen.synack && seen.other && seen.bad && seen.vlan && seen.qinq &&
 	   seen.ip4_opts && seen.ip4_frag && seen.ip6_ext && seen.ip6_frag && seen.cut &&
 	   seen.flipped && seen.vlan_beyond && seen.ext_beyond && seen.syn_beyond &&
-	   done >= 100000, "%lu frames, every kind of frame among them (at least 100000), "
-	   "SYNs beyond the documented limits too", done);
+	   seen.syn_atomic && done >= 100000, "%lu frames, every kind of frame among them "
+	   "(at least 100000), SYNs beyond the documented limits and behind atomic "
+	   "fragments too", done);
 	report_round(&rd, done);
 	/* Every counter moved, each map overflowed its slots into its hash. */
 	ok(rd.total[P_XDP] > 1000 && rd.total[P_TC_IN] > 1000 && rd.total[P_TC_EG] > 1000 &&

@@ -69,8 +69,10 @@ struct frame_spec {
 	enum l3 l3;
 	__u8 ihl;		/* IPv4 header length, in words; 0: 5 */
 	__u16 frag_off;		/* IPv4 fragment offset field */
-	__u8 ext[MAX_EXTHDR + 1];
+	__u8 ext[MAX_EXTHDR + 2];
 	__u8 n_ext;		/* IPv6 extension headers, in order */
+	bool frag_atomic;	/* fragment headers: offset 0, M clear */
+	__u16 frag6;		/* else their offset/M field; 0: offset 0, M set */
 	bool udp;		/* UDP instead of TCP */
 	__u8 flags;		/* TCP flags */
 	bool tcp_opts;		/* MSS, SACK-permitted, TS, NOP, WS */
@@ -98,25 +100,57 @@ static const struct test_case cases[] = {
 	  false, 1, 0, 0 },
 	{ "qinq ipv4 syn", { QINQ, SYN_OPTS }, false, 1, 0, 0 },
 	{ "qinq ipv6 syn", { QINQ, .l3 = L3_IPV6, SYN_OPTS }, false, 1, 0, 0 },
-	/* The parser stops after MAX_VLAN tags: a frame it cannot see into,
-	 * but not a malformed one either. */
+	/* The parser stops after MAX_VLAN tags: a frame it cannot see
+	 * into, which it says: unparsed, never silently passed over. */
 	{ "three vlan tags, syn", { .vlan = { 0x88a8, 0x8100, 0x8100 },
-	  SYN_OPTS }, false, 0, 0, 0 },
+	  SYN_OPTS }, false, 0, 0, 1 },
+	{ "three vlan tags, arp", { .vlan = { 0x8100, 0x8100, 0x8100 },
+	  .l3 = L3_ARP }, false, 0, 0, 1 },
 	{ "ipv4 syn with 12 bytes of ip options", { .ihl = 8, SYN_OPTS },
 	  true, 1, 0, 0 },
 	{ "ipv6 hbh+routing+dstopts syn", { .l3 = L3_IPV6,
 	  .ext = { IP6_HOPOPTS, IP6_ROUTING, IP6_DSTOPTS }, .n_ext = 3,
 	  SYN_OPTS }, true, 1, 0, 0 },
 	/* The parser walks MAX_EXTHDR extension headers: that many are
-	 * seen through; one more is, like a third VLAN tag, neither counted
-	 * nor unparsed. */
+	 * seen through; one more is, like a third VLAN tag, unparsed. */
 	{ "ipv6 4 extension headers syn", { .l3 = L3_IPV6,
 	  .ext = { IP6_HOPOPTS, IP6_DSTOPTS, IP6_ROUTING, IP6_DSTOPTS },
 	  .n_ext = 4, SYN_OPTS }, false, 1, 0, 0 },
 	{ "ipv6 5 extension headers syn", { .l3 = L3_IPV6,
 	  .ext = { IP6_HOPOPTS, IP6_DSTOPTS, IP6_ROUTING, IP6_DSTOPTS,
-	  IP6_DSTOPTS }, .n_ext = 5, SYN_OPTS }, false, 0, 0, 0 },
-	/* Fragments are left to the stack to reassemble. */
+	  IP6_DSTOPTS }, .n_ext = 5, SYN_OPTS }, false, 0, 0, 1 },
+	{ "ipv6 6 extension headers syn", { .l3 = L3_IPV6,
+	  .ext = { IP6_HOPOPTS, IP6_DSTOPTS, IP6_ROUTING, IP6_DSTOPTS,
+	  IP6_DSTOPTS, IP6_DSTOPTS }, .n_ext = 6, SYN_OPTS }, false, 0, 0, 1 },
+	{ "ipv6 5 extension headers udp", { .l3 = L3_IPV6,
+	  .ext = { IP6_HOPOPTS, IP6_DSTOPTS, IP6_ROUTING, IP6_DSTOPTS,
+	  IP6_DSTOPTS }, .n_ext = 5, .udp = true }, false, 0, 0, 1 },
+	/* An atomic fragment (offset 0, M clear: RFC 6946) is the whole
+	 * packet, which the kernel takes as is: walked through, and it
+	 * counts among the extension headers. */
+	{ "ipv6 atomic fragment syn", { .l3 = L3_IPV6,
+	  .ext = { IP6_FRAGMENT }, .n_ext = 1, .frag_atomic = true,
+	  SYN_OPTS }, true, 1, 0, 0 },
+	{ "ipv6 hbh+atomic fragment+dstopts syn", { .l3 = L3_IPV6,
+	  .ext = { IP6_HOPOPTS, IP6_FRAGMENT, IP6_DSTOPTS }, .n_ext = 3,
+	  .frag_atomic = true, SYN_OPTS }, false, 1, 0, 0 },
+	{ "ipv6 atomic fragment syn+ack", { .l3 = L3_IPV6,
+	  .ext = { IP6_FRAGMENT }, .n_ext = 1, .frag_atomic = true,
+	  .flags = TCP_SYN | TCP_ACK, .tcp_opts = true }, false, 0, 1, 0 },
+	{ "ipv6 4 headers + atomic fragment syn", { .l3 = L3_IPV6,
+	  .ext = { IP6_HOPOPTS, IP6_DSTOPTS, IP6_ROUTING, IP6_DSTOPTS,
+	  IP6_FRAGMENT }, .n_ext = 5, .frag_atomic = true, SYN_OPTS },
+	  false, 0, 0, 1 },
+	/* The two reserved bits do not make a fragment (the kernel masks
+	 * offset and M only). */
+	{ "ipv6 atomic fragment, reserved bits set, syn", { .l3 = L3_IPV6,
+	  .ext = { IP6_FRAGMENT }, .n_ext = 1, .frag6 = 0x0006, SYN_OPTS },
+	  false, 1, 0, 0 },
+	/* Real fragments are left to the stack to reassemble: a first
+	 * (offset 0, M), a last (offset 1, M clear). */
+	{ "ipv6 last fragment syn", { .l3 = L3_IPV6,
+	  .ext = { IP6_FRAGMENT }, .n_ext = 1, .frag6 = 0x0008, SYN_OPTS },
+	  false, 0, 0, 0 },
 	{ "ipv6 fragment header syn", { .l3 = L3_IPV6,
 	  .ext = { IP6_FRAGMENT }, .n_ext = 1, SYN_OPTS }, false, 0, 0, 0 },
 	{ "ipv6 hbh+fragment header syn", { .l3 = L3_IPV6,
@@ -295,14 +329,16 @@ static void put_ipv4(struct builder *b, const struct frame_spec *s,
 
 /* Extension header sizes differ, so that the parser's length arithmetic
  * is exercised: hbh 8 bytes, routing 24, destination options 16. */
-static void put_ipv6_ext(struct builder *b, __u8 type, __u8 next)
+static void put_ipv6_ext(struct builder *b, __u8 type, __u8 next, bool atomic,
+			  __u16 frag6)
 {
 	__u8 hdrlen = type == IP6_ROUTING ? 2 : type == IP6_DSTOPTS ? 1 : 0;
 	__u8 *eh = push(b, NULL, (hdrlen + 1) * 8);
 
 	eh[0] = next;
 	if (type == IP6_FRAGMENT) {
-		eh[3] = 1;		/* offset 0, more fragments */
+		/* offset 0 and M clear (atomic), as given, or offset 0, M */
+		put_be16(eh + 2, atomic ? 0 : frag6 ? frag6 : 1);
 		eh[7] = 42;		/* identification */
 		return;
 	}
@@ -329,7 +365,8 @@ static void put_ipv6(struct builder *b, const struct frame_spec *s,
 
 	for (i = 0; i < s->n_ext; i++)
 		put_ipv6_ext(b, s->ext[i],
-			     i + 1 < s->n_ext ? s->ext[i + 1] : l4);
+			     i + 1 < s->n_ext ? s->ext[i + 1] : l4,
+			     s->frag_atomic, s->frag6);
 	put_l4(b, s, sport, dport);
 	ip6.payload_len = htons(b->buf + b->len - hdr - sizeof(ip6));
 	memcpy(hdr, &ip6, sizeof(ip6));

@@ -4,10 +4,13 @@
  * (xdp/nic.bpf.c) and the TC programs (tc/tc.bpf.c), so that nic_syn and
  * tc_syn are counted by exactly the same rules.
  *
- * It walks Ethernet, up to two VLAN tags (802.1Q, 802.1ad), IPv4 (with
- * options) or IPv6 (with up to SA_MAX_EXTHDR hop-by-hop / routing /
- * destination-options headers) down to the TCP header, and reports the
- * ports and flags.  Every read is bounds-checked against data_end.
+ * It walks Ethernet, up to SA_MAX_VLAN VLAN tags (802.1Q, 802.1ad), IPv4
+ * (with options) or IPv6 (with up to SA_MAX_EXTHDR hop-by-hop / routing /
+ * destination-options headers and atomic fragment headers) down to the TCP
+ * header, and reports the ports and flags.  Every read is bounds-checked
+ * against data_end.  A frame whose headers go on beyond those limits (a
+ * third tag, a fifth extension header) is one the parser could not parse:
+ * SA_PARSE_BAD, counted as unparsed, never silently passed over.
  */
 #ifndef SYNACCT_PARSE_H
 #define SYNACCT_PARSE_H
@@ -18,8 +21,7 @@
 #define SA_ETH_P_8021AD	0x88A8
 #define SA_IPPROTO_TCP	6
 
-#define SA_MAX_VLAN	2
-#define SA_MAX_EXTHDR	4
+/* SA_MAX_VLAN, SA_MAX_EXTHDR: include/synacct.h (the agent names them). */
 
 #define SA_TCP_FIN	0x01
 #define SA_TCP_SYN	0x02
@@ -27,7 +29,8 @@
 #define SA_TCP_ACK	0x10
 
 enum sa_parse_result {
-	SA_PARSE_BAD = -1,	/* truncated or malformed: counted as unparsed */
+	SA_PARSE_BAD = -1,	/* truncated, malformed, or headers beyond the
+				 * limits above: counted as unparsed */
 	SA_PARSE_OTHER = 0,	/* parsed, but not a TCP segment we can see */
 	SA_PARSE_TCP = 1,	/* pkt->sport/dport/flags are valid */
 };
@@ -57,6 +60,21 @@ struct sa_vlanhdr {
 	__be16 tci;
 	__be16 proto;
 };
+
+/* IPv6 fragment header (RFC 8200 4.5). */
+struct sa_fraghdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;	/* offset << 3 | 2 reserved bits | M */
+	__be32 identification;
+};
+#define SA_IP6_FRAG_OFFSET_M	0xfff9	/* the offset and M bits */
+
+/* The IPv6 headers the parser walks past (fragment: when atomic). */
+static __always_inline int sa_ipv6_walked(__u8 nexthdr)
+{
+	return nexthdr == 0 || nexthdr == 43 || nexthdr == 60 || nexthdr == 44;
+}
 
 static __always_inline int sa_parse_tcphdr(void *cur, void *data_end,
 					   struct sa_pkt *pkt)
@@ -128,20 +146,41 @@ static __always_inline int sa_parse_ipv6(void *cur, void *data_end,
 			nexthdr = eh->nexthdr;
 			cur += (eh->hdrlen + 1) * 8;
 			break;
+		case 44: {	/* fragment */
+			struct sa_fraghdr *fh = cur;
+
+			if ((void *)(fh + 1) > data_end)
+				return SA_PARSE_BAD;
+			/* Offset 0 and M clear: an atomic fragment (RFC
+			 * 6946), the whole packet, which the kernel takes
+			 * as is (ipv6_frag_rcv).  A real fragment is held
+			 * for reassembly: not a segment here. */
+			if (fh->frag_off & bpf_htons(SA_IP6_FRAG_OFFSET_M))
+				return SA_PARSE_OTHER;
+			nexthdr = fh->nexthdr;
+			cur = fh + 1;
+			break;
+		}
 		case SA_IPPROTO_TCP:
 			return sa_parse_tcphdr(cur, data_end, pkt);
-		default:	/* fragment (44) ends parsing, as does any other */
+		default:	/* any other header ends parsing */
 			return SA_PARSE_OTHER;
 		}
 	}
 	if (nexthdr == SA_IPPROTO_TCP)
 		return sa_parse_tcphdr(cur, data_end, pkt);
+	/* One more header the loop would have walked: beyond the limit. */
+	if (sa_ipv6_walked(nexthdr))
+		return SA_PARSE_BAD;
 	return SA_PARSE_OTHER;
 }
 
-/* Parse one Ethernet frame [data, data_end). */
-static __always_inline int sa_parse(void *data, void *data_end,
-				    struct sa_pkt *pkt)
+/* Parse one Ethernet frame [data, data_end).  @tags_out: VLAN tags the
+ * frame had that are no longer in its data (TC: the outermost one, which
+ * the stack moved into skb->vlan_tci before TC ingress), counted against
+ * SA_MAX_VLAN as if they were. */
+static __always_inline int sa_parse_tags(void *data, void *data_end,
+					 struct sa_pkt *pkt, __u32 tags_out)
 {
 	struct ethhdr *eth = data;
 	void *cur = eth + 1;
@@ -158,17 +197,28 @@ static __always_inline int sa_parse(void *data, void *data_end,
 
 		if (proto != SA_ETH_P_8021Q && proto != SA_ETH_P_8021AD)
 			break;
+		if (i + tags_out >= SA_MAX_VLAN)
+			break;		/* one tag too many: below */
 		if ((void *)(vh + 1) > data_end)
 			return SA_PARSE_BAD;
 		proto = bpf_ntohs(vh->proto);
 		cur = vh + 1;
 	}
+	/* A tag beyond SA_MAX_VLAN: not a frame the parser can see into. */
+	if (proto == SA_ETH_P_8021Q || proto == SA_ETH_P_8021AD)
+		return SA_PARSE_BAD;
 
 	if (proto == SA_ETH_P_IP)
 		return sa_parse_ipv4(cur, data_end, pkt);
 	if (proto == SA_ETH_P_IPV6)
 		return sa_parse_ipv6(cur, data_end, pkt);
 	return SA_PARSE_OTHER;
+}
+
+static __always_inline int sa_parse(void *data, void *data_end,
+				    struct sa_pkt *pkt)
+{
+	return sa_parse_tags(data, data_end, pkt, 0);
 }
 
 static __always_inline int sa_is_syn(const struct sa_pkt *pkt)

@@ -27,7 +27,7 @@ for key in nic_syn tc_syn synack_sent listener_syn syn_queued syncookies_sent \
 	syncookies_recv syncookies_failed syncookies_no_ts accepted listeners \
 	syn_queue_len accept_queue_len accept_backlog listener_drops \
 	unexplained.nic_to_tc unexplained.tc_to_listener unexplained.at_listener \
-	unexplained.synack_sent synack_retrans_failed forwarded synack_forwarded \
+	unexplained.synack_sent synack_retrans_failed forwarded synack_forwarded syn_beyond_parser \
 	unexplained.to_container unexplained.at_container_listener container.listener_syn \
 	container.syn_queued container.syncookies_sent container.accept_queue_full \
 	container.syn_queue_full container.listen_drop_other container.syn_to_request_sock \

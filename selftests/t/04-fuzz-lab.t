@@ -16,12 +16,21 @@
 # SYN drop with the reason whose MIB counter the kernel moved (TCP_CSUM:
 # TcpInCsumErrors, IP_CSUM: IpExtInCsumErrors, PKT_TOO_SMALL:
 # IpExtInTruncatedPkts and Ip6InTruncatedPkts; TCP_FLAGS and TCP_RESET,
-# with no counter: as many as sent).  Seeds: a pinned one and random ones, printed;
+# with no counter: as many as sent).  limits: SYNs at and beyond the
+# parser's limits that the kernel takes whole (test_fuzz --limits): IPv6
+# behind up to 6 extension headers, an atomic fragment header among them
+# for some, IPv4 SYNs in two fragments, and IPv4 SYNs behind three VLAN
+# tags (which the kernel, with no VLAN device, takes none of); the
+# kernel's count must be nic_syn + the SYNs behind more extension headers
+# than the parser walks (counted unparsed, with the three-tag ones:
+# never silently), listener_syn, and the reconciliation must explain the
+# SYNs beyond the parser (syn_beyond_parser), no gap unexplained.
+# Seeds: a pinned one and random ones, printed;
 # FUZZ_SEED=N reruns with N.
 #   selftests/t/04-fuzz-lab.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(pinned_seed random_seed jumbo refused)
+LAB_SCENARIOS=(pinned_seed random_seed jumbo refused limits)
 PORT=8080
 FRAMES=${FUZZ_LAB_FRAMES:-3000}
 
@@ -77,6 +86,10 @@ fuzz_lab() {
 		refused_checks
 		return
 	fi
+	if [ "$mode" = --limits ]; then
+		limits_checks
+		return
+	fi
 	t_ok "$([ "$k" -gt $((sent / 4)) ] && [ $((sent - k)) -gt $((sent / 4)) ]; echo $?)" \
 		"$what: the kernel accepted $k of $sent frames as SYNs (a quarter at least, and refused a quarter at least)"
 	t_is "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtListenDrops)" 0 \
@@ -127,6 +140,39 @@ refused_checks() {
 		"$what: nothing counted at any other port"
 }
 
+# SYNs at and beyond the parser's limits, all of which the kernel takes.
+limits_checks() {
+	local beyond u_nic u_tc
+	beyond=$(out_get beyond)
+	t_ok "$([ "$beyond" -gt 0 ] && [ "$(out_get atomic)" -gt 0 ] && [ "$(out_get frag4)" -gt 0 ] &&
+		[ "$(out_get vlan3)" -gt 0 ]; echo $?)" \
+		"$what: sent $beyond SYNs beyond the extension header limit, $(out_get atomic) behind an atomic fragment, $(out_get frag4) IPv4 SYNs in two fragments, $(out_get vlan3) behind three VLAN tags"
+	t_is "$k" "$((syn + beyond))" \
+		"$what: the kernel accepted every SYN (SyncookiesSent == $syn within the limits + $beyond beyond)"
+	t_is "$bad" "$((beyond + $(out_get vlan3)))" \
+		"$what: the only frames the reference calls unparsable are the SYNs beyond the limits"
+	t_is "$(summary nic_syn $PORT) $(summary tc_syn $PORT)" "$syn $syn" \
+		"$what: nic_syn, tc_syn == SYNs within the limits (atomic fragments and first IPv4 fragments counted)"
+	u_nic=$(jq -r 'select(.type == "summary") | .nic_unparsed' "$SA_OUT")
+	u_tc=$(jq -r 'select(.type == "summary") | .tc_unparsed' "$SA_OUT")
+	t_is "$u_nic $u_tc" "$bad $bad" \
+		"$what: nic_unparsed, tc_unparsed == SYNs beyond the limits (three tags, more than four extension headers)"
+	t_is "$(summary listener_syn $PORT)" "$k" "$what: listener_syn == SYNs the kernel accepted"
+	t_is "$(summary syncookies_sent $PORT)" "$k" "$what: syncookies_sent == SyncookiesSent"
+	t_is "$(summary syn_beyond_parser $PORT)" "$beyond" \
+		"$what: syn_beyond_parser == SYNs sent beyond the limits"
+	t_is "$(jq -r --argjson p $PORT 'select(.type == "summary") | .ports[] | select(.port == $p) |
+		"\(.unexplained | length) \([.unexplained[] | select(. != 0)] | length)"' "$SA_OUT")" "6 0" \
+		"$what: no gap unexplained (the six gaps all 0)"
+	t_is "$(summary '.verdict | capture("(?<n>[0-9]+) SYNs beyond the XDP/TC parser.s limits").n // "none"' $PORT)" \
+		"$beyond" "$what: the verdict says $beyond SYNs were beyond the parser's limits"
+	t_diag <<<"verdict: $(summary verdict $PORT)"
+	t_is "$(jq -r --argjson p $PORT 'select(.type == "summary") | [.ports[] |
+		((.stack_drops // {}) | to_entries[] | .value), (select(.port != $p) |
+		(.nic_syn // 0) + (.tc_syn // 0) + (.listener_syn // 0))] | add // 0' "$SA_OUT")" 0 \
+		"$what: no SYN drop counted at any port, no SYN at any other port"
+}
+
 sc_pinned_seed() {
 	fuzz_lab "${FUZZ_SEED:-1919}" "" --
 }
@@ -141,6 +187,10 @@ sc_jumbo() {
 
 sc_refused() {
 	fuzz_lab "$(random_seed)" --refuse --
+}
+
+sc_limits() {
+	fuzz_lab "$(random_seed)" --limits --
 }
 
 lab_main "$@"

@@ -251,6 +251,22 @@ static const struct rcase {
 	{ "stack stage off: SYNs lost between XDP and TC",
 	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 7, C(listener_syn) = 99 }),
 	  { .nic = true, .stack = false }, "3,0,0,0", "3 SYNs lost between XDP and TC" },
+	/* SYNs behind more IPv6 extension headers than XDP/TC parse: unparsed
+	 * there, counted from the stack on; said, never unexplained. */
+	{ "SYNs beyond the parser's limits",
+	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 13,
+		   C(syn_beyond_parser) = 5, C(syn_queued) = 13, C(synack_sent) = 13 },
+	    .drops = { { R_NO_SOCKET, 2 } }, .n_drops = 1),
+	  ALL, "0,0,0,0",
+	  "no listener: 2 SYNs to a closed port (NO_SOCKET); 5 SYNs beyond the XDP/TC "
+	  "parser's limits (more than 4 IPv6 extension headers): counted from the stack on, "
+	  "unparsed at XDP and TC" },
+	{ "SYNs beyond the parser's limits, nothing lost",
+	  F(.c = { C(nic_syn) = 0, C(tc_syn) = 0, C(listener_syn) = 4,
+		   C(syn_beyond_parser) = 4, C(syn_queued) = 4, C(synack_sent) = 4 }),
+	  ALL, "0,0,0,0",
+	  "no loss; 4 SYNs beyond the XDP/TC parser's limits (more than 4 IPv6 extension "
+	  "headers): counted from the stack on, unparsed at XDP and TC" },
 	{ "stack stage off, nothing lost before TC",
 	  F(.c = { C(nic_syn) = 10, C(tc_syn) = 10, C(listener_syn) = 1 },
 	    .drops = { { R_NO_SOCKET, 10 } }, .n_drops = 1),
@@ -380,7 +396,8 @@ static void equations(void)
 		all &= (__s64)c[SA_C_nic_syn] * k->m.nic ==
 		       (__s64)c[SA_C_tc_syn] * k->m.nic + (__s64)v.pre_tc_drops * k->m.nic_native +
 		       v.unexplained_nic_to_tc;
-		all &= (__s64)c[SA_C_tc_syn] == (__s64)c[SA_C_listener_syn] +
+		all &= (__s64)c[SA_C_tc_syn] + (__s64)c[SA_C_syn_beyond_parser] ==
+		       (__s64)c[SA_C_listener_syn] +
 		       (__s64)c[SA_C_syn_to_request_sock] + after_tc +
 		       (__s64)c[SA_C_forwarded] + v.unexplained_tc_to_listener;
 		all &= (__s64)c[SA_C_listener_syn] == (__s64)c[SA_C_syn_queued] +
@@ -395,7 +412,8 @@ static void equations(void)
 			break;
 		}
 	}
-	ok(all, "every case: nic = tc + drops between native XDP and TC + gap; tc = listener + request sock + "
+	ok(all, "every case: nic = tc + drops between native XDP and TC + gap; tc + beyond the parser = "
+	   "listener + request sock + "
 	   "drops after TC + forwarded + gap; listener = queued + cookies + listen drops + gap; "
 	   "synack_sent = queued + cookies + retrans + synack_forwarded + failed retrans + gap");
 }
