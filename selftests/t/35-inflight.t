@@ -41,7 +41,7 @@ cookie_flood() {	# cookie_flood FAMILY
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 	scenario_begin --interval 0.2
 	lab_flood --to "$addr" --port $port --count 24000 --rate 8000 --src-net "$net" >/dev/null
-	sleep 0.3
+	synacct_wait_quiet
 	scenario_end
 	lab_server_stop $srv $cnt
 	inflight_checks "$name" $port 24000
@@ -62,7 +62,7 @@ sc_sustained_connections() {
 	scenario_begin --interval 0.1
 	lab_client --to $SRV_IP4 --port $port --count 3000 --parallel 16 --hold-ms 10 \
 		--timeout-ms 3000 >/dev/null
-	sleep 0.3
+	synacct_wait_quiet
 	scenario_end
 	lab_server_stop $srv $cnt
 	sent=$(cli_sent)
