@@ -76,12 +76,17 @@ snapshot() {
 			done
 		done
 	} | sort >"$d/hooks"
-	# With whether a process holds it (a program or link descriptor:
-	# prog_id in its fdinfo): one held is a running program's, maybe
-	# another run's; one held by none is pinned or attached.
+	snapshot_progs "$d"
+}
+
+# snapshot_progs DIR: synacct's programs (and the lab's other_tool_xdp)
+# by id and name, each with whether a process holds it (a program or link
+# descriptor: prog_id in its fdinfo).  One held is a running synacct's,
+# maybe another run's; one held by none is pinned or attached.
+snapshot_progs() {
 	bpftool -j prog show 2>/dev/null | jq -r --arg held " $(grep -hs '^prog_id:' /proc/[0-9]*/fdinfo/* |
 		awk '{ print $2 }' | sort -un | tr '\n' ' ')" '.[] | select(.name // "" | test("^(synacct_|other_tool_xdp)")) |
-		.id as $id | "\($id) \(.name) \(if ($held | contains(" \($id) ")) then "held" else "" end)"' | sort >"$d/progs"
+		.id as $id | "\($id) \(.name) \(if ($held | contains(" \($id) ")) then "held" else "" end)"' | sort >"$1/progs"
 }
 
 # new KIND: lines of after/KIND that before/KIND does not have.
@@ -202,12 +207,16 @@ if [ -s "$LAB_HOST_SAVED" ]; then
 	exec {lk}>&-
 fi
 # A program is freed once its last holder is gone, which may take a
-# moment after the holder's exit.
-for ((i = 0; i < 30; i++)); do
-	snapshot "$st/after"
-	[ -z "$(awk 'NR == FNR { had[$1] = 1; next } !($1 in had) && $3 == ""' "$st/before/progs" "$st/after/progs")" ] && break
-	sleep 0.1
+# moment after the holder's exit; and one another run on this machine
+# pinned for a scenario (75-pin.t) is gone when that scenario ends: up to
+# 10 s for those to go.
+mkdir -p "$st/after"
+for ((i = 0; i < 50; i++)); do
+	snapshot_progs "$st/after"
+	[ -z "$(awk 'FILENAME == ARGV[1] { had[$1] = 1; next } !($1 in had) && $3 == ""' "$st/before/progs" "$st/after/progs")" ] && break
+	sleep 0.2
 done
+snapshot "$st/after"
 
 while read -r q; do
 	eval "ns=$q"
@@ -237,8 +246,8 @@ done < <(comm -13 "$st/before/sysctl" "$st/after/sysctl" |
 		$1 in b')
 while read -r l; do left+=("on a host interface: $l"); done < <(new hooks)
 while read -r id pname holders; do
-	[ -z "$holders" ] && left+=("BPF program $id $pname still loaded, held by no process (pinned or attached)")
-done < <(awk 'NR == FNR { had[$1] = 1; next } !($1 in had)' "$st/before/progs" "$st/after/progs")
+	[ -z "$holders" ] && left+=("BPF program $id $pname still loaded, held by no process (pinned or attached; another test run on this machine may have loaded it)")
+done < <(awk 'FILENAME == ARGV[1] { had[$1] = 1; next } !($1 in had)' "$st/before/progs" "$st/after/progs")
 
 # ---- its TAP, completed ----
 
