@@ -100,7 +100,7 @@ tagged() {
 	{
 		pgrep -g "$pid" 2>/dev/null
 		grep -lsz "^SA_RUN_TAG=$tag\$" /proc/[0-9]*/environ | cut -d/ -f3
-	} | grep -vxe "$$" -e "$BASHPID" | sort -un
+	} | grep -vx "$$" | sort -un
 }
 
 # ---- running the file ----
@@ -131,7 +131,8 @@ emit() {	# a line of the file's TAP: through, the trailing plan held back
 		scenario=${line#"# scenario "} ;;
 	ok\ [0-9]* | not\ ok\ [0-9]*)
 		tests=$((tests + 1))
-		last=$(awk '{ print ($1 == "not") ? $3 : $2 }' <<<"$line") ;;
+		read -r a b c _ <<<"$line"
+		if [ "$a" = not ]; then last=$c; else last=$b; fi ;;
 	1..0*)
 		plan=$line; return ;;
 	1..[0-9]*)
