@@ -29,6 +29,10 @@
 #                   tools built with ASan + UBSan into build-san/ (any
 #                   sanitizer report fails the run)
 #   make test TESTS=selftests/t/20-counts.t   one test file
+#                   (each file through selftests/lib/run-file.sh: a timeout,
+#                   SA_TEST_TIMEOUT=900 s, and a check of what it left
+#                   behind; whole-file skips against selftests/expected-skips;
+#                   a summary of the skips by cause at the end)
 
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -298,7 +302,7 @@ ifeq ($(SANITIZE),1)
 endif
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory $(SYNACCT_BIN) $(SELFTEST_BINS)
-	$(Q)$(SAN_ENV) prove -v --exec /bin/bash $(TESTS); rc=$$?; \
+	$(Q)$(SAN_ENV) selftests/run.sh $(TESTS); rc=$$?; \
 	$(SAN_CHECK); exit $$rc
 
 # The lab suite on other kernels, each booted under QEMU with an initramfs

@@ -130,10 +130,7 @@ lab_teardown() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	LAB_NS=()
-	for key in "${!LAB_HOST_SYSCTL[@]}"; do
-		sysctl -qw "$key=${LAB_HOST_SYSCTL[$key]}" >/dev/null
-	done
-	LAB_HOST_SYSCTL=()
+	lab_host_sysctl_restore
 	[ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
 	LAB_DIR=
 }
@@ -214,11 +211,20 @@ lab_sysctl() {	# lab_sysctl NS KEY=VALUE
 }
 
 # lab_host_sysctl KEY=VALUE: a setting the kernel keeps host-wide, with no
-# copy per namespace (net.core.netdev_max_backlog), for this lab only:
-# lab_teardown puts the value found first back, on every exit path.
+# copy per namespace (net.core.netdev_max_backlog), for this lab only.
+# Other test runs on the machine share it, so the first call takes an
+# exclusive lock (LAB_HOST_LOCK, flock) that is held until lab_teardown
+# has put the value found first back, on every exit path; the values to
+# put back are also in a file (LAB_HOST_SAVED), so that when this file is
+# killed with SIGKILL the next holder of the lock, or the suite's runner
+# (selftests/lib/run-file.sh), puts them back.
 lab_host_sysctl() {
 	local key=${1%%=*}
-	[ -n "${LAB_HOST_SYSCTL[$key]+set}" ] || LAB_HOST_SYSCTL[$key]=$(sysctl -n "$key")
+	lab_host_lock || { echo "Bail out! lab_host_sysctl $1: no lock on $LAB_HOST_LOCK in ${LAB_HOST_LOCK_WAIT}s"; exit 1; }
+	if [ -z "${LAB_HOST_SYSCTL[$key]+set}" ]; then
+		LAB_HOST_SYSCTL[$key]=$(sysctl -n "$key") || exit 1
+		printf '%s %s %s\n' "$$" "$key" "${LAB_HOST_SYSCTL[$key]}" >>"$LAB_HOST_SAVED"
+	fi
 	sysctl -qw "$1" >/dev/null
 }
 
@@ -424,6 +430,136 @@ lab_require_hook() {
 
 # Hooks that give listener verdicts (kprobe/stack.c, find_listener_hook).
 LISTENER_HOOKS="tp_btf/consume_skb fexit/tcp_conn_request kprobe/tcp_conn_request"
+
+# ---- host-wide state, synchronisation, ports ----
+#
+# What lab_host_sysctl and the suite's runner (selftests/lib/run-file.sh)
+# share: the lock on host-wide settings and the file of values to put back,
+# one line per setting: "PID KEY VALUE" (PID: the test file's shell).
+LAB_HOST_DIR=${LAB_HOST_DIR:-/run/synacct-test}
+LAB_HOST_LOCK=$LAB_HOST_DIR/host-sysctl.lock
+LAB_HOST_SAVED=$LAB_HOST_DIR/host-sysctl.saved
+LAB_HOST_LOCK_WAIT=${LAB_HOST_LOCK_WAIT:-300}
+LAB_HOST_LOCK_FD=
+
+# lab_host_lock: take the lock (once per lab; waits at most
+# LAB_HOST_LOCK_WAIT seconds).  Values another holder saved and did not
+# put back (it was killed) are put back first: they are the host's own.
+lab_host_lock() {
+	[ -n "$LAB_HOST_LOCK_FD" ] && return 0
+	mkdir -p "$LAB_HOST_DIR" || return 1
+	exec {LAB_HOST_LOCK_FD}>>"$LAB_HOST_LOCK" || return 1
+	flock -w "$LAB_HOST_LOCK_WAIT" "$LAB_HOST_LOCK_FD" || {
+		exec {LAB_HOST_LOCK_FD}>&-
+		LAB_HOST_LOCK_FD=
+		return 1
+	}
+	lab_host_saved_restore
+}
+
+# lab_host_saved_restore: put back every value of LAB_HOST_SAVED, the
+# first saved for each key winning, and remove the file.  Call with the
+# lock held.
+lab_host_saved_restore() {
+	local pid key val
+	[ -s "$LAB_HOST_SAVED" ] || { rm -f "$LAB_HOST_SAVED"; return 0; }
+	declare -A seen=()
+	while read -r pid key val; do
+		[ -n "$key" ] && [ -z "${seen[$key]+set}" ] || continue
+		seen[$key]=1
+		echo "# putting $key back to $val (saved by PID $pid, which did not)" >&2
+		sysctl -qw "$key=$val" >/dev/null
+	done <"$LAB_HOST_SAVED"
+	rm -f "$LAB_HOST_SAVED"
+}
+
+# lab_host_sysctl_restore: lab_teardown's part: the values found first
+# back, the saved file gone, then the lock released.
+lab_host_sysctl_restore() {
+	local key
+	for key in "${!LAB_HOST_SYSCTL[@]}"; do
+		sysctl -qw "$key=${LAB_HOST_SYSCTL[$key]}" >/dev/null
+	done
+	LAB_HOST_SYSCTL=()
+	[ -n "$LAB_HOST_LOCK_FD" ] || return 0
+	rm -f "$LAB_HOST_SAVED"
+	exec {LAB_HOST_LOCK_FD}>&-
+	LAB_HOST_LOCK_FD=
+}
+
+# lab_free_port [NS]: a TCP port nothing has bound in NS (default: the
+# host's namespace, where synacct's --metrics listens even with --netns),
+# below the ephemeral range so no connection's local port takes it
+# meanwhile; the kernel decides (a bind on the wildcard addresses, IPv4
+# and IPv6), not a list of listeners.  Each call gives another port.
+LAB_PORTS_GIVEN=" "
+lab_free_port() {
+	local lo p i
+	lo=$(sysctl -n net.ipv4.ip_local_port_range | awk '{ print $1 }')
+	[ "${lo:-0}" -gt 20100 ] || lo=32768
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % (lo - 20000)))
+		[[ $LAB_PORTS_GIVEN == *" $p "* ]] && continue
+		if ${1:+ip netns exec "$1"} python3 -c '
+import socket, sys
+p = int(sys.argv[1])
+for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    try:
+        s.bind((addr, p))
+    except OSError as e:
+        if fam == socket.AF_INET6 and e.errno == 97:	# no IPv6
+            continue
+        sys.exit(1)
+    finally:
+        s.close()
+' "$p" 2>/dev/null; then
+			LAB_PORTS_GIVEN+="$p "
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "Bail out! lab_free_port: no free port found in 200 tries" >&2
+	return 1
+}
+
+# lab_now: the time now as synacct's records print it (UTC, ms).
+lab_now() {
+	date -u +%Y-%m-%dT%H:%M:%S.%3NZ
+}
+
+# synacct_wait_record AFTER [SECONDS]: wait until $SA_OUT holds an
+# interval record read after AFTER (a lab_now taken after the last SYN
+# of the check, once the lab has settled).  A record's time is taken
+# after its counters are read, so it is the second record stamped after
+# AFTER that is sure to have been read after it.  Fails, saying so, after
+# SECONDS (default 10) or when synacct has exited.
+synacct_wait_record() {
+	local after=$1 limit=$((${2:-10} * 10)) i n
+	for ((i = 0; i < limit; i++)); do
+		# Not jq: a port scan's records are megabytes, read ten times
+		# a second.  Each record is a line that starts with its type
+		# and time (agent/report.c, json_header).
+		n=$(grep -o '^{"type":"interval","time":"[^"]*"' "$SA_OUT" 2>/dev/null |
+			cut -d'"' -f8 | awk -v t="$after" '$0 > t' | wc -l)
+		[ "$n" -ge 2 ] && return 0
+		kill -0 "$SA_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	t_ok 1 "synacct wrote an interval record read after $after within ${2:-10} s"
+	echo "#   $n stamped after it; synacct $(kill -0 "$SA_PID" 2>/dev/null && echo running || echo exited)"
+	return 1
+}
+
+# synacct_wait_quiet: once the lab has settled (lab_settle), wait for an
+# interval record read after that: the interval records then hold every
+# event the summary will (and a /metrics page served beside them too).
+synacct_wait_quiet() {
+	lab_settle "$SRV"
+	synacct_wait_record "$(lab_now)"
+}
 
 # ---- scenarios ----
 #

@@ -23,7 +23,7 @@ count_run() {
 	out=$(lab_client --to "$addr" --port "$port" --count "$n" --parallel 8)
 	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
 	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
-	sleep 0.6	# one more interval record, so they are checked too
+	synacct_wait_record "$(lab_now)"	# interval records read after the last SYN, so they are checked too
 	synacct_stop
 	local accepted
 	lab_server_stop "$srv" "$cnt"; accepted=$LAB_ACCEPTED
@@ -158,7 +158,7 @@ sc_table_scan() {
 	kill -INT $TABLE_PID; wait $TABLE_PID
 	synacct_start --interval 0.5
 	scan
-	sleep 1.2
+	synacct_wait_record "$(lab_now)"
 	synacct_stop
 	summ=$(sed -n '/^synacct summary/,$p' "$t")
 	t_is "$(table_ports "$t" | awk '$1 >= 30000 && $1 < 30100' | wc -l)" 50 "table after a 100-port scan: 50 port rows"

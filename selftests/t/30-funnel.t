@@ -330,7 +330,7 @@ sc_healthy_server() {
 		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 		scenario_begin --ports $port --interval 0.5
 		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 300 --parallel 30 --send 1000)
-		sleep 0.7	# one more interval record after the last connection
+		synacct_wait_quiet	# an interval record read after the last connection
 		scenario_end
 		lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED
 		sent=$(cli_sent)
@@ -420,7 +420,7 @@ sc_port_scan() {
 	# for tens of ms, and the veth's backlog (netdev_max_backlog, 1 000
 	# by default) must not overflow before any hook sees the SYNs.
 	out=$(lab_flood --to $SRV_IP4 --port 20000 --port-span 20000 --count 20000 --rate 10000 --src-net $SPOOF_NET4)
-	sleep 1.2	# an interval record after the last SYN
+	synacct_wait_record "$(lab_now)"	# an interval record read after the last SYN
 	hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$SA_PID/status)
 	scenario_end
 	# Records are written port by port; built as one JSON tree, a record

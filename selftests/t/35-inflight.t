@@ -46,7 +46,7 @@ cookie_flood() {	# cookie_flood FAMILY
 	rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
 	scenario_begin --interval 0.2
 	lab_flood --to "$addr" --port $port --count 24000 --rate 8000 --src-net "$net" >/dev/null
-	sleep 0.3
+	synacct_wait_quiet
 	scenario_end
 	rx=$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))
 	lab_server_stop $srv $cnt
@@ -71,7 +71,7 @@ sc_sustained_connections() {
 	scenario_begin --interval 0.1
 	lab_client --to $SRV_IP4 --port $port --count 3000 --parallel 16 --hold-ms 10 \
 		--timeout-ms 3000 >/dev/null
-	sleep 0.3
+	synacct_wait_quiet
 	scenario_end
 	lab_server_stop $srv $cnt
 	sent=$(cli_sent)

@@ -19,15 +19,6 @@ require_tools() {
 	command -v curl >/dev/null || t_skip_all "tool: curl is not installed (make deps installs it)"
 }
 
-# free_port: a TCP port nothing listens on in this (the host's) namespace.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		[ -z "$(ss -Hltn "sport = :$p")" ] && { echo $p; return; }
-	done
-}
-
 # metric FILE NAME LABELS: the value of one series of a scraped page
 # (LABELS exactly as printed, e.g. port="8080",cause="other").
 metric() {
@@ -51,7 +42,7 @@ wait_http() {
 
 # metrics_port: MP, a free port for synacct's --metrics; MURL, its page.
 metrics_port() {
-	MP=$(free_port)
+	MP=$(lab_free_port) || exit 1
 	MURL=http://127.0.0.1:$MP/metrics
 }
 
@@ -178,7 +169,7 @@ sc_prometheus() {
 	local name port srv cnt out connected t_end ts i f c alerts console accepted sent PP PURL
 	local -A P
 	metrics_port
-	PP=$(free_port)
+	PP=$(lab_free_port) || exit 1
 	PURL=http://127.0.0.1:$PP
 	mkdir -p "$LAB_DIR/tsdb" "$LAB_DIR/consolelib"
 	cp "$SA_ROOT/configs/synacct-alerts.yml" "$LAB_DIR/"
@@ -242,7 +233,7 @@ sc_prometheus() {
 		'[.data.alerts[] | select(.labels.port == $p) | .labels.alertname] | sort | join(",")')
 	console=$(curl -sf "$PURL/consoles/synacct.html")
 	# synacct's own page once the lab is quiet and read again (two intervals).
-	lab_settle "$SRV"; sleep 1.1
+	synacct_wait_quiet
 	curl -sf "$MURL" >"$LAB_DIR/page.run"
 	scenario_end
 	lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED

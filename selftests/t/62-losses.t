@@ -19,12 +19,12 @@ sc_map_full() {
 	local name="counter map full" entries=64 ports=200 per_port=3 out lost mport page
 	local sel='select(.port >= 30000 and .port < 30000 + '$ports')'
 	lost=$(( (ports - entries) * per_port ))
-	mport=$((19500 + RANDOM % 400))
+	mport=$(lab_free_port) || exit 1
 	SA_WRAP="env SYNACCT_TEST_STACK_MAP_ENTRIES=$entries" scenario_begin --interval 0.5 \
 		--metrics 127.0.0.1:$mport
 	out=$(lab_flood --to $SRV_IP4 --port 30000 --port-span $ports --count $((ports * per_port)) \
 		--rate 5000 --src-net $SPOOF_NET4)
-	sleep 0.7	# an interval after the last SYN: the page has it
+	synacct_wait_record "$(lab_now)"	# an interval read after the last SYN: the page has it
 	page=$(curl -sf "http://127.0.0.1:$mport/metrics")
 	scenario_end
 	t_is "$SA_RC" 0 "$name: synacct exits 0"

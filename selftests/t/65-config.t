@@ -107,7 +107,7 @@ sc_iface_twice() {
 # The example config, with the host-specific keys overridden.
 sc_example_config() {
 	local mp pid i rc
-	mp=$((20000 + RANDOM % 30000))
+	mp=$(lab_free_port) || exit 1
 	"$SYNACCT" --config "$EXAMPLE" --netns "$SRV" --iface "$SRV_IF" --metrics "127.0.0.1:$mp" \
 		--duration 30 >"$LAB_DIR/ex.out" 2>"$LAB_DIR/ex.err" &
 	pid=$!; LAB_PIDS+=($pid)

@@ -161,10 +161,10 @@ sc_dnat() {
 		dnat_to $fam $port "$(ctr_of $fam)" 80
 		ctr_server 80 --accept all
 		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-		mport=$((19460 + fam))
+		mport=$(lab_free_port) || exit 1
 		fwd_begin --ports $port,80 --interval 0.2 ${CURL:+--metrics 127.0.0.1:$mport}
 		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 20)
-		sleep 0.5	# an interval after the last SYN: the page has it
+		synacct_wait_record "$(lab_now)"	# an interval read after the last SYN: the page has it
 		[ -z "$CURL" ] || $CURL -sf "http://127.0.0.1:$mport/metrics" >"$LAB_DIR/page"
 		fwd_end
 		lab_server_stop $srv $cnt
@@ -543,7 +543,7 @@ sc_table() {
 # it visibly, the JSON stays valid UTF-8, the verdict and /metrics carry
 # the same escaped name.
 sc_hostile_name() {
-	local srv cnt out name label
+	local srv cnt out name label mport
 	lab_container	# the host forwards
 	nat_table
 	CTR4=sa-$$$'-\e[2J\e]0;x\a$(id);\'"\xff\\\xc2\x9b\n-'
@@ -553,10 +553,11 @@ sc_hostile_name() {
 	name="DNAT :8784 -> a namespace with a hostile name"
 	CTR=$CTR4 ctr_server 80 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	CTR=$CTR4 fwd_begin --ports 8784 --interval 0.2 ${CURL:+--metrics 127.0.0.1:19470}
+	mport=$(lab_free_port) || exit 1
+	CTR=$CTR4 fwd_begin --ports 8784 --interval 0.2 ${CURL:+--metrics 127.0.0.1:$mport}
 	out=$(lab_client --to "$SRV_IP4" --port 8784 --count 20)
-	sleep 0.5	# an interval after the last SYN: the page has it
-	[ -z "$CURL" ] || $CURL -sf "http://127.0.0.1:19470/metrics" >"$LAB_DIR/page4"
+	synacct_wait_record "$(lab_now)"	# an interval read after the last SYN: the page has it
+	[ -z "$CURL" ] || $CURL -sf "http://127.0.0.1:$mport/metrics" >"$LAB_DIR/page4"
 	CTR=$CTR4 fwd_end
 	lab_server_stop $srv $cnt
 	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"

@@ -138,7 +138,7 @@ sc_capabilities() {
 	CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
 	t_is "$CAPS" "CAP_SYS_ADMIN CAP_NET_ADMIN CAP_SYSLOG" "the unit's capabilities"
 	lab_server 8080 --accept all
-	MP=$((20000 + RANDOM % 30000))
+	MP=$(lab_free_port) || exit 1
 	sed '/^quiet/d' "$INST/etc/synacct/synacct.conf" >"$LAB_DIR/loud.conf"
 	# Every hook synacct uses here, from a run with every capability.
 	ALL_HOOKS=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json -d 0.1 2>/dev/null |
@@ -192,7 +192,7 @@ sc_syscalls() {
 	if command -v systemd-analyze >/dev/null && command -v strace >/dev/null; then
 		staged
 		lab_server 8080 --accept all
-		MP=$((20000 + RANDOM % 30000))
+		MP=$(lab_free_port) || exit 1
 		# The filter's groups expanded: "@group name" lines of every group.
 		systemd-analyze syscall-filter 2>/dev/null | awk '/^@/ { g = $1; next } /^ *#/ { next } NF { print g, $1 }' \
 			>"$LAB_DIR/groups"

@@ -37,7 +37,7 @@ require_pin() {
 pin_init() {
 	mount -t bpf bpf /sys/fs/bpf || { echo "Bail out! cannot mount bpffs"; exit 1; }
 	PIN_MOUNTED=1
-	MP=$((20000 + RANDOM % 30000))
+	MP=$(lab_free_port) || exit 1
 	MURL=http://127.0.0.1:$MP/metrics
 	NSINO=$(ip netns exec "$SRV" stat -L -c %i /proc/self/ns/net)
 	DIR=/sys/fs/bpf/synacct/$NSINO/$SRV_IF
@@ -136,7 +136,7 @@ sc_restart_mid_flood() {
 	t_is $? 0 "... while the flood is still running"
 	wait $flood
 	t_is "$(cat "$LAB_DIR/flood.out")" "sent=3000" "the flood sent 3000 SYNs"
-	sleep 0.6
+	synacct_wait_record "$(lab_now)"	# a reading after the last SYN: the page has it
 	nic=$(metric synacct_nic_syn_total "port=\"$port\"")
 	tc=$(metric synacct_tc_syn_total "port=\"$port\"")
 	drops=$(metric synacct_stack_drops_total "port=\"$port\",reason=\"NO_SOCKET\"")
