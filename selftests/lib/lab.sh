@@ -500,22 +500,7 @@ lab_free_port() {
 	for ((i = 0; i < 200; i++)); do
 		p=$((20000 + RANDOM % (lo - 20000)))
 		[[ $LAB_PORTS_GIVEN == *" $p "* ]] && continue
-		if ${1:+ip netns exec "$1"} python3 -c '
-import socket, sys
-p = int(sys.argv[1])
-for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    if fam == socket.AF_INET6:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    try:
-        s.bind((addr, p))
-    except OSError as e:
-        if fam == socket.AF_INET6 and e.errno == 97:	# no IPv6
-            continue
-        sys.exit(1)
-    finally:
-        s.close()
-' "$p" 2>/dev/null; then
+		if ${1:+ip netns exec "$1"} "$SA_BIN/lab_probe" bind "$p" >/dev/null 2>&1; then
 			LAB_PORTS_GIVEN+="$p "
 			echo "$p"
 			return 0

@@ -21,16 +21,6 @@ LAB_SCENARIOS=(help_version iface_limit xdp_modes xdp_native_fallback btf_file v
 
 EXT6=$SA_ROOT/selftests/tools/lab_ext6.py
 
-# A free TCP port in the host's namespace for --metrics (lab.sh's helper
-# where it has one).
-declare -F lab_free_port >/dev/null || lab_free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		[ -z "$(ss -Hltn "sport = :$p")" ] && { echo $p; return; }
-	done
-}
-
 nothing_attached() {	# nothing_attached WHAT [IFACE]
 	local ifc=${2:-$SRV_IF}
 	t_is "$(ip -n "$SRV" -j link show dev "$ifc" | jq -c '.[0].xdp // "none"'),$(tc -n "$SRV" filter show dev "$ifc" ingress; tc -n "$SRV" filter show dev "$ifc" egress)" \
