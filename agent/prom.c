@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <net/if.h>
@@ -675,6 +676,17 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 	fputs("\",xdp_mode=\"", f);
 	put_label(f, rc->xdp_mode);
 	fputs("\"} 1\n", f);
+
+	/* The page is rendered right after each reading: a scraper (or a
+	 * test) knows from this whether the figures include what happened
+	 * before a given moment, without sleeping an interval. */
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	family(f, "last_read_timestamp_seconds", "", "gauge",
+	       "when synacct read the counters this page shows (Unix time)");
+	fprintf(f, "synacct_last_read_timestamp_seconds %lld.%03ld\n",
+		(long long)now.tv_sec, now.tv_nsec / 1000000);
 }
 
 static __u64 port_syns(const struct sa_port_stats *ps)

@@ -538,6 +538,27 @@ synacct_wait_record() {
 	return 1
 }
 
+# metrics_wait_read URL AFTER [SECONDS]: wait until the /metrics page at
+# URL shows two readings made after AFTER (a `date +%s.%N` taken after the
+# last SYN of the check): synacct_last_read_timestamp_seconds is stamped
+# as the page is rendered, after its reading, so only the second of two
+# stamps past AFTER is sure to come from a reading begun after it.  For a
+# --quiet synacct, which writes no records.
+metrics_wait_read() {
+	local url=$1 after=$2 limit=$((${3:-10} * 10)) i t seen=
+	for ((i = 0; i < limit; i++)); do
+		t=$(curl -sf "$url" | awk '$1 == "synacct_last_read_timestamp_seconds" { print $2 }')
+		if [ -n "$t" ] && awk -v t="$t" -v a="$after" 'BEGIN { exit !(t > a) }'; then
+			[ -n "$seen" ] && [ "$t" != "$seen" ] && return 0
+			seen=$t
+		fi
+		sleep 0.1
+	done
+	t_ok 1 "$url shows two readings made after $after within ${3:-10} s"
+	echo "#   last reading: ${t:-none}"
+	return 1
+}
+
 # synacct_wait_quiet: once the lab has settled (lab_settle), wait for an
 # interval record read after that: the interval records then hold every
 # event the summary will (and a /metrics page served beside them too).

@@ -104,7 +104,7 @@ sc_scan_page() {
 	# a label, the other 50 add into port="other".
 	out=$(lab_flood --to $SRV_IP4 --port 9000 --port-span 60 --count 600 --src-net $SPOOF_NET4)
 	t_is "$out" "sent=600" "the scan sent 600 SYNs"
-	sleep 0.6	# three readings after the last SYN
+	metrics_wait_read "$MURL" "$(date +%s.%N)"
 	curl -sf "$MURL" >"$LAB_DIR/page"
 	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
 	kill -INT $SA_PID; wait $SA_PID; rc=$?

@@ -302,7 +302,7 @@ sc_killed_unpinned_xdp() {
 	QPID=$!; LAB_PIDS+=($QPID)
 	if wait_http; then
 		lab_flood --to $SRV_IP4 --port 9200 --count 50 --src-net $SPOOF_NET4 >/dev/null
-		sleep 0.6
+		metrics_wait_read "$MURL" "$(date +%s.%N)"
 		t_is "$(metric synacct_nic_syn_total 'port="9200"')" 50 \
 			"--pin beside a killed synacct's XDP program: replaced it, and counts (50 SYNs)"
 		kill -TERM $QPID; wait $QPID
@@ -349,7 +349,7 @@ sc_reused_inode() {
 	pin_init
 	start_quiet
 	lab_flood --to $SRV_IP4 --port 9300 --count 20 --src-net $SPOOF_NET4 >/dev/null
-	sleep 0.6
+	metrics_wait_read "$MURL" "$(date +%s.%N)"
 	t_is "$(metric synacct_nic_syn_total 'port="9300"')" 20 "pinned: 20 SYNs to port 9300"
 	kill -TERM $QPID; wait $QPID
 	old_progs=$(ids prog_id "$DIR"/link_*)
@@ -361,7 +361,7 @@ sc_reused_inode() {
 		"^synacct: $DIR was pinned in a network namespace that no longer exists \(cookie 1; this one, which has its inode now, is [0-9]+\): removing its programs and counters, counting afresh$" \
 		"... naming the cookies, and what it does"
 	lab_flood --to $SRV_IP4 --port 9300 --count 10 --src-net $SPOOF_NET4 >/dev/null
-	sleep 0.6
+	metrics_wait_read "$MURL" "$(date +%s.%N)"
 	t_is "$(metric synacct_nic_syn_total 'port="9300"'),$(metric synacct_stack_drops_total 'port="9300",reason="NO_SOCKET"')" "10,10" \
 		"... counts afresh: 10 SYNs, not 30 (new maps, new stack links)"
 	t_is "$(alive prog $old_progs)" "" "... the old stack links' programs are gone ($(wc -w <<<"$old_progs"))"
