@@ -1042,6 +1042,19 @@ static void put16(uint8_t *p, unsigned int v)
 	p[0] = v >> 8, p[1] = v;
 }
 
+/* put_ip6_header FRAME L3: EtherType IPv6 and an IPv6 header at L3, from
+ * 2001:db8:ff::x (routed back to the client namespace) to 2001:db8::1;
+ * next header and payload length are the caller's. */
+static void put_ip6_header(uint8_t *f, size_t l3)
+{
+	put16(f + 12, 0x86dd);
+	f[l3] = 0x60;
+	f[l3 + 7] = 64;
+	put16(f + l3 + 8, 0x2001), put16(f + l3 + 10, 0xdb8), put16(f + l3 + 12, 0xff);
+	put16(f + l3 + 22, 1 + below(65535));
+	put16(f + l3 + 24, 0x2001), put16(f + l3 + 26, 0xdb8), f[l3 + 39] = 1;
+}
+
 enum lab_fault { F_TCP_CSUM, F_IP_CSUM, F_IP_LEN, F_FLAGS, N_FAULTS };
 
 /* One frame for --send; returns its length, counts its mutation.  With
@@ -1082,13 +1095,7 @@ static size_t gen_lab_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac
 		unsigned int n_ext = below(DOC_MAX_EXTHDR + 1);
 		uint8_t *next;
 
-		put16(f + 12, 0x86dd);
-		f[l3] = 0x60;
-		f[l3 + 7] = 64;
-		/* 2001:db8:ff::x from, 2001:db8::1 to */
-		put16(f + l3 + 8, 0x2001), put16(f + l3 + 10, 0xdb8), put16(f + l3 + 12, 0xff);
-		put16(f + l3 + 22, 1 + below(65535));
-		put16(f + l3 + 24, 0x2001), put16(f + l3 + 26, 0xdb8), f[l3 + 39] = 1;
+		put_ip6_header(f, l3);
 		next = f + l3 + 6;
 		l4 = l3 + 40;
 		/* Hop-by-hop first (RFC 8200), then destination options;
@@ -1206,12 +1213,7 @@ static size_t gen_limits_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *s
 		unsigned int frag_at = n_ext && chance(50) ? below(n_ext) : ~0U;
 		uint8_t *next;
 
-		put16(f + 12, 0x86dd);
-		f[l3] = 0x60;
-		f[l3 + 7] = 64;
-		put16(f + l3 + 8, 0x2001), put16(f + l3 + 10, 0xdb8), put16(f + l3 + 12, 0xff);
-		put16(f + l3 + 22, 1 + below(65535));
-		put16(f + l3 + 24, 0x2001), put16(f + l3 + 26, 0xdb8), f[l3 + 39] = 1;
+		put_ip6_header(f, l3);
 		next = f + l3 + 6;
 		l4 = l3 + 40;
 		for (unsigned int i = 0; i < n_ext; i++) {

@@ -114,18 +114,26 @@ sc_backlog_default() {
 	lab_server_stop $srv $cnt
 }
 
+# wait_established PORT N: until N connections to PORT are established
+# on the server side (5 s at most; the checks that follow then fail).
+wait_established() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ "$(lab_ss_count "$SRV" established "$1")" -eq "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Accept queue full now: backlog 2 holds 3 (the kernel's test is
 # accept_queue_len > backlog), nobody accepts, 3 clients hold on.
 sc_accept_queue_full() {
-	local name="accept queue full" srv cnt clients i
+	local name="accept queue full" srv cnt clients
 	lab_server 9005 --backlog 2 --accept none
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 	lab_bg "$CLI" "$SA_BIN/lab_client" --to $SRV_IP4 --port 9005 --count 3 --hold-ms 10000
 	clients=$LAB_LAST_PID
-	for ((i = 0; i < 50; i++)); do
-		[ "$(lab_ss_count "$SRV" established 9005)" -eq 3 ] && break
-		sleep 0.1
-	done
+	wait_established 9005 3
 	synacct_check --json --ports 9005
 	t_is "$CK_RC" 3 "$name: exit 3"
 	t_is "$(ck_listener 9005)" ":: 9005 ipv6 $srv lab_server 2 0 3 0" "$name: accept_queue_len 3, backlog 2"
@@ -141,15 +149,12 @@ sc_accept_queue_full() {
 # waiting with room for a third (the kernel's test is '>', not '>='), so
 # no finding.  2 clients hold on, nobody accepts.
 sc_accept_queue_at_backlog() {
-	local name="accept queue at its backlog" srv cnt clients i
+	local name="accept queue at its backlog" srv cnt clients
 	lab_server 9006 --backlog 2 --accept none
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 	lab_bg "$CLI" "$SA_BIN/lab_client" --to $SRV_IP4 --port 9006 --count 2 --hold-ms 10000
 	clients=$LAB_LAST_PID
-	for ((i = 0; i < 50; i++)); do
-		[ "$(lab_ss_count "$SRV" established 9006)" -eq 2 ] && break
-		sleep 0.1
-	done
+	wait_established 9006 2
 	synacct_check --json --ports 9006
 	t_is "$(ck_listener 9006)" ":: 9006 ipv6 $srv lab_server 2 0 2 0" "$name: accept_queue_len 2, backlog 2"
 	t_is "$(ck '.listeners[0].accept_queue_len')" "$(ip netns exec "$SRV" ss -Htln "( sport = :9006 )" | awk '{ print $2 }')" \
