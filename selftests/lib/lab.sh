@@ -1070,6 +1070,27 @@ lab_oracle_get() {
 			(.set? // empty | select(.name == $n) | .elem // [] | length)] | first // "none"'
 }
 
+# lab_oracle_synacks NS NAME SENDER NSTAT: the SYN-ACKs counter NAME of
+# NS holds, less those SENDER (the namespace whose listener answers)
+# retransmitted after its nstat dump NSTAT was taken (scenario_end takes
+# it once synacct has stopped): the SYN-ACKs sent while synacct watched.
+# A request sock retransmits 1 s and 3 s after its SYN; on a slow machine
+# (QEMU TCG) the second can fall between synacct's stop and this read.
+# The counter is read between two equal readings of SENDER's
+# TcpExtTCPSynRetrans, 0.1 s after the first, so that no retransmission
+# is counted on one side and not the other.
+lab_oracle_synacks() {
+	local i a b got
+	for ((i = 0; i < 30; i++)); do
+		a=$(lab_nstat "$3" | awk '$1 == "TcpExtTCPSynRetrans" { v = $2 } END { print v + 0 }')
+		sleep 0.1
+		got=$(lab_oracle_get "$1" "$2")
+		b=$(lab_nstat "$3" | awk '$1 == "TcpExtTCPSynRetrans" { v = $2 } END { print v + 0 }')
+		[ "$a" = "$b" ] && { echo $(( got - (a - $(nstat_get "$4" TcpExtTCPSynRetrans)) )); return 0; }
+	done
+	echo "unsteady"
+}
+
 # lab_oracle_del NS: the table goes (lab_teardown takes the namespace
 # anyway; for a scenario that goes on without it).
 lab_oracle_del() {
