@@ -296,12 +296,17 @@ SAN_ENV :=
 SAN_CHECK := true
 endif
 
+# What the tests run: synacct, the lab tools, the BPF and C unit tests
+# (make mutants builds the same in its copies).
+.PHONY: test-bins
+test-bins: $(SYNACCT_BIN) $(SELFTEST_BINS) $(ST)/unit
+
 test: deps
 ifeq ($(SANITIZE),1)
 	$(Q)rm -rf $(SAN_LOGS) && mkdir -p -m 1777 $(SAN_LOGS)
 endif
 	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory $(SYNACCT_BIN) $(SELFTEST_BINS)
+	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)$(SAN_ENV) selftests/run.sh $(TESTS); rc=$$?; \
 	$(SAN_CHECK); exit $$rc
 

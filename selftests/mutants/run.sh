@@ -31,10 +31,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 list=${MUTANTS_LIST:-$root/selftests/mutants/mutants.txt}
 timeout=${MUTANT_TIMEOUT:-300}
 jobs=${MUTANT_JOBS:-2}
-# What the guards need: synacct, the lab tools, the BPF and C unit tests.
-targets=(synacct selftests/bin/test_parse selftests/bin/test_reasons
-	 selftests/bin/test_fuzz selftests/bin/lab_server selftests/bin/lab_client
-	 selftests/bin/lab_synflood selftests/bin/xdp_pass.bpf.o selftests/bin/unit)
+# What the guards need: what make test builds (the Makefile's test-bins:
+# synacct, the lab tools, the BPF and C unit tests), named in one place.
+targets=(test-bins)
 
 [ "$(id -u)" -eq 0 ] || { echo "mutants: needs root (run: sudo make mutants)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "mutants: needs python3" >&2; exit 2; }
