@@ -88,7 +88,7 @@ static int read_settings(struct sa_setting_val *v, bool global)
 			continue;
 		if (err) {
 			sa_err("cannot read sysctl %s: %s", settings_def[i].name,
-			       strerror(-err));
+			       sa_strerror(err));
 			return err;
 		}
 		v[i].have = true;
@@ -666,7 +666,7 @@ int sa_check_main(int argc, char **argv)
 		goto cleanup;
 	err = sa_listeners_read(ls, collect_listener, &c.ll);
 	if (err) {
-		sa_err("cannot list the TCP listeners: %s", strerror(-err));
+		sa_err("cannot list the TCP listeners: %s", sa_strerror(err));
 		goto cleanup;
 	}
 	if (c.ll.n)	/* qsort(NULL, 0) is undefined behaviour */

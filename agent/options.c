@@ -115,9 +115,12 @@ int sa_check_btf(const char *btf)
 	err = libbpf_get_error(b);
 	sa_log_libbpf_mute(false);
 	if (err) {
+		char msg[128];
+
+		libbpf_strerror(err, msg, sizeof(msg));
 		sa_err("cannot use BTF file %s: it holds no BTF that libbpf can parse "
-		       "(error %d); give a kernel's BTF, such as a copy of %s",
-		       btf, err, SA_DEFAULT_BTF);
+		       "(%s); give a kernel's BTF, such as a copy of %s",
+		       btf, msg, SA_DEFAULT_BTF);
 		return SA_EXIT_RUNTIME;
 	}
 	btf__free(b);
