@@ -223,6 +223,18 @@ void sa_parse_iface(const char *arg, struct argp_state *state,
 		argp_error(state, "at most %d interfaces", SA_MAX_IFACES);
 	if (!*arg || strlen(arg) >= IF_NAMESIZE)
 		argp_error(state, "invalid interface name '%s'", arg);
+	/* eth0:1 is an address label (an alias), not an interface: the
+	 * kernel refuses ':' in a name (dev_valid_name), and
+	 * if_nametoindex("eth0:junk") finds eth0, which synacct would then
+	 * watch under a name that is not its own. */
+	if (strchr(arg, ':') && arg[0] != ':')
+		argp_error(state, "invalid interface name '%s': a name with ':' is an alias "
+			   "(an address label), not an interface: give --iface %.*s", arg,
+			   (int)strcspn(arg, ":"), arg);
+	/* The other names the kernel never gives an interface. */
+	if (!strcmp(arg, ".") || !strcmp(arg, "..") || strpbrk(arg, ":/ \t\n\v\f\r"))
+		argp_error(state, "invalid interface name '%s': no interface has this name "
+			   "(one has no ':', '/' or white space, and is not . or ..)", arg);
 	for (int i = 0; i < *n_ifaces; i++)
 		if (!strcmp(ifaces[i], arg))
 			argp_error(state, "interface %s given twice", arg);
