@@ -67,7 +67,9 @@ int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t 
 		port_s = colon + 1;
 		if (hl) {
 			/* [v6]:port, or a v4 address / name-less host */
-			if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
+			bool bracketed = spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']';
+
+			if (bracketed) {
 				spec++;
 				hl -= 2;
 			}
@@ -75,6 +77,10 @@ int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t 
 				return -EINVAL;
 			memcpy(host, spec, hl);
 			host[hl] = '\0';
+			/* ::1:9465 could be [::1]:9465 or [::1:9465] on the
+			 * default port someone forgot: IPv6 in brackets only. */
+			if (!bracketed && strchr(host, ':'))
+				return -EDOM;
 		}
 	}
 	errno = 0;
@@ -107,9 +113,17 @@ static error_t prom_parse(int key, char *arg, struct argp_state *state)
 		o->top = SA_PROM_DEFAULT_TOP;
 		break;
 	case OPT_METRICS:
-		if (sa_prom_parse_addr(arg, &o->addr, &o->addrlen))
+		n = sa_prom_parse_addr(arg, &o->addr, &o->addrlen);
+		if (n == -EDOM) {
+			const char *c = strrchr(arg, ':');
+
+			argp_error(state, "invalid --metrics '%s': an IPv6 address goes in "
+				   "brackets, [ADDR6]:PORT: [%.*s]:%s", arg,
+				   (int)(c - arg), arg, c + 1);
+		} else if (n) {
 			argp_error(state, "invalid --metrics '%s': expected ADDR:PORT, "
 				   "[ADDR6]:PORT or PORT, e.g. 127.0.0.1:9464", arg);
+		}
 		o->listen = arg;
 		break;
 	case OPT_METRICS_TOP:
