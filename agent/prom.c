@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <net/if.h>
 #include <microhttpd.h>
+#include "escape.h"
 #include "log.h"
 #include "prom.h"
 
@@ -318,21 +319,43 @@ char *sa_prom_page(struct sa_prom *p)
 
 /* ---- rendering ---- */
 
-/* A label value: Prometheus' escapes for \, " and newline; anything not
- * printable ASCII (a namespace path is untrusted) becomes '?' so the page
- * is always valid UTF-8. */
-static void put_label(FILE *f, const char *s)
+/* A name sa_tty_str escaped already (a followed namespace's, follow.c):
+ * the exposition format's escaping only. */
+static void put_label_escaped(FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch == '\\' || ch == '"')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
+		if (*s == '\n') {	/* never after sa_tty_str; still */
 			fputs("\\n", f);
-		else
-			fputc(ch >= 0x20 && ch < 0x7f ? ch : '?', f);
+			continue;
+		}
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		fputc(*s, f);
 	}
+}
+
+/*
+ * A label value: the table's escaping (sa_tty_str: valid UTF-8 kept;
+ * C0, DEL and C1 controls, bidi and format controls and invalid bytes as
+ * the text \xNN; a backslash as \\, so that \xNN is never ambiguous),
+ * then the exposition format's (\\, \", \n).  Prometheus label values
+ * are UTF-8: the page stays valid UTF-8 and a name reads as in the table.
+ */
+static void put_label(FILE *f, const char *s)
+{
+	char stack[SA_ESC_SIZE(256)], *q = stack;
+	size_t n = SA_ESC_SIZE(strlen(s));
+
+	if (n > sizeof(stack)) {
+		q = malloc(n);
+		if (!q) {
+			fputs("?", f);
+			return;
+		}
+	}
+	put_label_escaped(f, sa_tty_str(s, q, n));
+	if (q != stack)
+		free(q);
 }
 
 /* HELP text: \ and newline escaped. */
@@ -593,7 +616,8 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 			continue;
 		sample_start(f, "container_info", "", &rows[r]);
 		fputs(",netns=\"", f);
-		put_label(f, sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?");
+		/* Escaped where it entered, as for the table and JSON. */
+		put_label_escaped(f, sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?");
 		fprintf(f, "\",to_port=\"%u\"} 1\n", sa_follow_of(ps)->port);
 	}
 	family(f, "container_accepted", "_total", "counter", derived_help("container", "accepted"));
