@@ -67,6 +67,21 @@ static struct json_object *ju64(__u64 v)
 
 /* ---- JSON ---- */
 
+/* A key read from outside (a drop reason's name, from the kernel's or a
+ * module's BTF) escaped as a value is; json-c copies the key. */
+static void add_escaped_key(struct json_object *o, const char *key, struct json_object *v)
+{
+	size_t n = SA_ESC_SIZE(strlen(key));
+	char *k = malloc(n);
+
+	if (!k) {
+		json_object_put(v);
+		return;
+	}
+	json_object_object_add(o, sa_json_str(key, k, n), v);
+	free(k);
+}
+
 struct json_object *sa_json_string(const char *s)
 {
 	char stack[SA_ESC_SIZE(256)], *q = stack;
@@ -260,15 +275,15 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	sd = json_object_new_object();
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		if (ps->drops[i].n && !(ps->drops[i].reason & SA_DROP_SYNACK))
-			json_object_object_add(sd, sa_reason_name(ps->drops[i].reason),
-					       ju64(ps->drops[i].n));
+			add_escaped_key(sd, sa_reason_name(ps->drops[i].reason),
+					ju64(ps->drops[i].n));
 	json_object_object_add(o, "stack_drops", sd);
 	sd = json_object_new_object();
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		if (ps->drops[i].n && (ps->drops[i].reason & SA_DROP_SYNACK))
-			json_object_object_add(sd, sa_reason_name(ps->drops[i].reason &
-								 ~SA_DROP_SYNACK),
-					       ju64(ps->drops[i].n));
+			add_escaped_key(sd, sa_reason_name(ps->drops[i].reason &
+							   ~SA_DROP_SYNACK),
+					ju64(ps->drops[i].n));
 	json_object_object_add(o, "synack_drops", sd);
 	json_object_object_add(o, "container", json_container(rc, ps));
 

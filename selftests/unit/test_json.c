@@ -3,7 +3,8 @@
  * test_json.c - every JSON record synacct writes (agent/report.c: start,
  * interval, summary) with hostile names in every string it carries (the
  * namespace, the interfaces, the XDP links' interface, mode and reason,
- * the hooks, a followed namespace's name): each line must be one JSON
+ * the hooks, a followed namespace's name, a drop reason's name as a
+ * key): each line must be one JSON
  * object that json-c's strict parser, validating UTF-8, reads back, and
  * the names must read as sa_json_str writes them (invalid bytes as the
  * text \xNN, valid UTF-8 and controls as they are: JSON escapes those).
@@ -142,7 +143,8 @@ void suite_json(void)
 	struct sa_view v = { 0 };
 	char esc[SA_ESC_SIZE(sizeof(HOSTILE))];
 	struct json_object *o;
-	char *out;
+	char *out, *reason3 = sa_reason_names[3];
+	__u64 *drop;
 
 	ps = s ? sa_snapshot_port(s, 8081) : NULL;
 	fw = ps ? sa_port_follow(ps) : NULL;
@@ -150,6 +152,12 @@ void suite_json(void)
 		goto cleanup;
 	sa_c_set(ps, SA_C_nic_syn, 3);
 	sa_c_set(ps, SA_C_tc_syn, 3);
+	/* A drop reason named by a module's BTF: a key of stack_drops. */
+	drop = sa_port_drop(ps, 3);
+	if (!ok(drop != NULL, "a drop reason on 8081"))
+		goto cleanup;
+	*drop = 2;
+	sa_reason_names[3] = (char *)HOSTILE;	/* put back at the end */
 	fw->cookie = 1;
 	/* follow.c keeps a followed namespace's name escaped for the table. */
 	fw->netns = sa_tty_str(HOSTILE, esc, sizeof(esc));
@@ -188,10 +196,21 @@ void suite_json(void)
 	is_str(str_at(o, "netns"), HOSTILE_JSON, "summary: netns");
 	is_str(str_at(o, "hooks.1"), HOSTILE_JSON, "summary: hooks[1]");
 	is_str(str_at(o, "ports.0.container.netns"), esc, "summary: ports[0].container.netns");
+	{
+		struct json_object *sd = NULL, *p = NULL;
+
+		if (json_object_object_get_ex(o, "ports", &p) &&
+		    json_object_is_type(p, json_type_array))
+			json_object_object_get_ex(json_object_array_get_idx(p, 0),
+						  "stack_drops", &sd);
+		ok(sd && json_object_object_get_ex(sd, HOSTILE_JSON, NULL),
+		   "summary: a drop reason's name, as a key, escaped too");
+	}
 	json_object_put(o);
 	free(out);
 
 cleanup:
+	sa_reason_names[3] = reason3;
 	sa_view_free(&v);
 	sa_snapshot_free(s);
 }
