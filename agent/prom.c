@@ -80,7 +80,7 @@ int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t 
 			host[hl] = '\0';
 			/* ::1:9465 could be [::1]:9465 or [::1:9465] on the
 			 * default port someone forgot: IPv6 in brackets only. */
-			if (!bracketed && strchr(host, ':'))
+			if (!bracketed && strchr(host, ':') && !strpbrk(host, "[]"))
 				return -EDOM;
 		}
 	}
