@@ -88,7 +88,7 @@ static int read_settings(struct sa_setting_val *v, bool global)
 			continue;
 		if (err) {
 			sa_err("cannot read sysctl %s: %s", settings_def[i].name,
-			       strerror(-err));
+			       sa_strerror(err));
 			return err;
 		}
 		v[i].have = true;
@@ -494,11 +494,8 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 	struct json_object *ls = json_object_new_array();
 	struct json_object *fs = json_object_new_array();
 
-	char q[SA_ESC_SIZE(PATH_MAX)];
-
-	json_object_object_add(o, "type", json_object_new_string("check"));
-	json_object_object_add(o, "netns", c->netns ? json_object_new_string(
-			       sa_json_str(c->netns, q, sizeof(q))) : NULL);
+	json_object_object_add(o, "type", sa_json_string("check"));
+	json_object_object_add(o, "netns", c->netns ? sa_json_string(c->netns) : NULL);
 	for (int i = 0; i < SET_MAX; i++) {
 		struct json_object *s = json_object_new_object();
 		char meaning[256] = "";
@@ -508,8 +505,8 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 		json_object_object_add(s, "value", c->set[i].have ?
 				       json_object_new_int64(c->set[i].value) : NULL);
 		json_object_object_add(s, "meaning", c->set[i].have ?
-				       json_object_new_string(meaning) : NULL);
-		json_object_object_add(s, "scope", json_object_new_string(
+				       sa_json_string(meaning) : NULL);
+		json_object_object_add(s, "scope", sa_json_string(
 				       settings_def[i].global ? "global" : "netns"));
 		json_object_object_add(set, settings_def[i].name, s);
 	}
@@ -520,8 +517,7 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 		struct json_object *l = sa_json_listener(&cl->l);
 
 		json_object_object_add(l, "pid", cl->pid ? json_object_new_int(cl->pid) : NULL);
-		json_object_object_add(l, "comm", cl->pid ? json_object_new_string(
-				       sa_json_str(cl->comm, q, sizeof(q))) : NULL);
+		json_object_object_add(l, "comm", cl->pid ? sa_json_string(cl->comm) : NULL);
 		json_object_array_add(ls, l);
 	}
 	json_object_object_add(o, "listeners", ls);
@@ -530,21 +526,21 @@ static void print_json(const struct sa_check *c, enum sa_severity worst)
 		const struct sa_finding *f = &c->f[i];
 		struct json_object *j = json_object_new_object();
 
-		json_object_object_add(j, "severity", json_object_new_string(severity_names[f->severity]));
-		json_object_object_add(j, "id", json_object_new_string(f->id));
+		json_object_object_add(j, "severity", sa_json_string(severity_names[f->severity]));
+		json_object_object_add(j, "id", sa_json_string(f->id));
 		if (f->listener) {
 			char addr[INET6_ADDRSTRLEN];
 
 			sa_listener_addr(&f->listener->l, addr, sizeof(addr));
 			json_object_object_add(j, "port", json_object_new_int(f->listener->l.port));
-			json_object_object_add(j, "addr", json_object_new_string(addr));
+			json_object_object_add(j, "addr", sa_json_string(addr));
 		}
-		json_object_object_add(j, "message", json_object_new_string(f->message));
-		json_object_object_add(j, "fix", json_object_new_string(f->fix));
+		json_object_object_add(j, "message", sa_json_string(f->message));
+		json_object_object_add(j, "fix", sa_json_string(f->fix));
 		json_object_array_add(fs, j);
 	}
 	json_object_object_add(o, "findings", fs);
-	json_object_object_add(o, "status", json_object_new_string(status_name(worst)));
+	json_object_object_add(o, "status", sa_json_string(status_name(worst)));
 
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -666,7 +662,7 @@ int sa_check_main(int argc, char **argv)
 		goto cleanup;
 	err = sa_listeners_read(ls, collect_listener, &c.ll);
 	if (err) {
-		sa_err("cannot list the TCP listeners: %s", strerror(-err));
+		sa_err("cannot list the TCP listeners: %s", sa_strerror(err));
 		goto cleanup;
 	}
 	if (c.ll.n)	/* qsort(NULL, 0) is undefined behaviour */

@@ -8,20 +8,35 @@
  * messages, with FILE:LINE in front), then the file's entries go in
  * front of the command line, minus the keys the command line gives.
  *
+ * Lines: inih reads a line through a reader into a buffer whose size is
+ * fixed when libinih is built (INI_MAX_LINE, 200 in Debian's; upstream
+ * inih has no run-time setting, Debian's ini_max_line is a patch), and
+ * cuts a longer line into pieces it parses as lines of their own: a
+ * comment's tail became a key.  So synacct reads the file itself (a
+ * regular file of at most SA_CONFIG_MAX_BYTES: sa_open_regular) and its
+ * reader hands inih exactly one line per call: a comment or a blank line
+ * of any length as an empty line, any other line whole if it fits the
+ * buffer inih gives (its size is the reader's argument, so the limit is
+ * the library's real one), else the error FILE:LINE "line too long".
+ * One call per line also keeps inih's line numbers true.
+ *
  * SIGHUP does not reload the file: every option (namespace, interfaces,
  * hooks, metrics address) is bound when synacct attaches; restart it
  * (with --pin the counts continue).  docs/deploy.md says so.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <ini.h>
 #include "config.h"
 #include "log.h"
+#include "options.h"
 
 enum {
 	OPT_CONFIG = 0x400,
@@ -158,7 +173,8 @@ static bool cmdline_gives(const struct argp *root, int argc, char **argv,
 
 struct config {
 	const char *file;
-	FILE *f;
+	char *text;		/* the file, read whole */
+	size_t len, pos;	/* its length, the next line's start */
 	int line;		/* the line being parsed */
 	const struct argp *root;
 	size_t input_size;
@@ -191,28 +207,95 @@ static void fail(struct config *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* inih reads through this to know the line of each entry. */
+/* inih reads through this, one line per call (see the top). */
 static char *read_line(char *str, int num, void *stream)
 {
 	struct config *c = stream;
-	char *r = fgets(str, num, c->f);
+	const char *r, *end, *s;
+	size_t n;
 
-	if (r) {
-		const char *s = r + strspn(r, " \t");
-
-		c->line++;
+	if (c->pos >= c->len || num < 2)
+		return NULL;
+	r = c->text + c->pos;
+	end = memchr(r, '\n', c->len - c->pos);
+	n = end ? (size_t)(end - r) : c->len - c->pos;
+	c->pos += n + (end != NULL);
+	c->line++;
+	if (n && r[n - 1] == '\r')
+		n--;
+	if (memchr(r, '\0', n)) {
+		fail(c, "a NUL byte: not a text file");
+		n = 0;
+	}
+	s = r + strspn(r, " \t");
+	if (s >= r + n || strchr(";#", *s)) {
+		/* A comment or blank line, whatever its length. */
+		n = 0;
+	} else if (s > r) {
 		/* inih joins an indented line to the value above it (a
 		 * continuation): a key indented by mistake would vanish into
 		 * that value. */
-		if (s > r && *s && !strchr("\r\n;#", *s))
-			fail(c, "indented line: start it at the beginning of the line "
-			     "(an indented line would continue the value above)");
+		fail(c, "indented line: start it at the beginning of the line "
+		     "(an indented line would continue the value above)");
+		n = 0;
+	} else if (n > (size_t)num - 2) {
+		/* The line, its '\n' and the NUL must fit: never cut. */
+		fail(c, "line too long (limit %d bytes; comments may be longer)", num - 2);
+		n = 0;
+	} else if (*s == '[' && (n < 9 || strncmp(s, "[synacct]", 9))) {
 		/* A section with no keys never reaches the handler. */
-		else if (*s == '[' && strncmp(s, "[synacct]", 9))
-			fail(c, "unknown section %.*s: keys go before any section or in [synacct]",
-			     (int)strcspn(s, "\r\n"), s);
+		fail(c, "unknown section %.*s: keys go before any section or in [synacct]",
+		     (int)n, s);
 	}
-	return r;
+	memcpy(str, r, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	return str;
+}
+
+/* Read FILE whole: a regular file, at most SA_CONFIG_MAX_BYTES (a config
+ * holds a few dozen keys: 1 MiB is plenty, and bounds what a wrong path
+ * costs). */
+static int read_file(struct config *c)
+{
+	long long size;
+	ssize_t r;
+	int fd = sa_open_regular(c->file, "config file", SA_CONFIG_MAX_BYTES, &size);
+
+	if (fd < 0)
+		return -1;
+	/* One byte more than its size: a file that grew past the limit
+	 * since fstat is still refused. */
+	c->text = malloc(SA_CONFIG_MAX_BYTES + 1);
+	if (!c->text) {
+		close(fd);
+		sa_err("out of memory");
+		return -1;
+	}
+	while (c->len <= SA_CONFIG_MAX_BYTES) {
+		r = read(fd, c->text + c->len, SA_CONFIG_MAX_BYTES + 1 - c->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			sa_err("cannot read config file %s: %s", c->file, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (!r)
+			break;
+		c->len += r;
+	}
+	close(fd);
+	if (c->len > SA_CONFIG_MAX_BYTES) {
+		sa_err("cannot read config file %s: more than the limit of %d bytes",
+		       c->file, SA_CONFIG_MAX_BYTES);
+		return -1;
+	}
+	/* inih skips a UTF-8 BOM on the first line: so does the reader, so
+	 * that a first line that is a comment stays one. */
+	if (c->len >= 3 && !memcmp(c->text, "\xef\xbb\xbf", 3))
+		c->pos = 3;
+	return 0;
 }
 
 /* Check one entry alone, through the command's own argp parsers; their
@@ -382,13 +465,12 @@ int sa_config_load(const struct argp *root, size_t input_size, int *argc, char *
 	c.file = config_arg(root, *argc, *argv);
 	if (!c.file)
 		return 0;	/* none, or --config without FILE: argp says so */
-	c.f = fopen(c.file, "r");
-	if (!c.f) {
-		sa_err("cannot read config file %s: %s", c.file, strerror(errno));
+	if (read_file(&c)) {
+		free(c.text);
 		return SA_EXIT_USAGE;
 	}
 	ret = ini_parse_stream(read_line, &c, on_entry, &c);
-	fclose(c.f);
+	free(c.text);
 	if (ret && !c.err[0])
 		snprintf(c.err, sizeof(c.err), "%s:%d: not an INI line: expected key = value",
 			 c.file, ret);

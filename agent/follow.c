@@ -397,7 +397,7 @@ int sa_follow_scan(struct sa_follow *f, unsigned long gen)
 		if (err) {
 			close(fd);
 			sa_err("cannot follow SYNs into namespace %s: %s", e.raw,
-			       strerror(-err));
+			       sa_strerror(err));
 			return err;
 		}
 		sa_tty_str(e.raw, e.name, sizeof(e.name));

@@ -20,6 +20,17 @@ static void vmsg(const char *fmt, va_list ap)
 	fprintf(stderr, "synacct: %s\n", sa_tty_str(line, safe, sizeof(safe)));
 }
 
+const char *sa_strerror(int err)
+{
+	/* A few buffers, so that two in one message do not clash. */
+	static __thread char buf[4][128];
+	static __thread unsigned int next;
+	char *b = buf[next++ % 4];
+
+	libbpf_strerror(err < 0 ? err : -err, b, 128);
+	return b;
+}
+
 void sa_err(const char *fmt, ...)
 {
 	va_list ap;

@@ -17,6 +17,11 @@
 void sa_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sa_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The message for error @err (negative or positive): an errno's, or
+ * libbpf's own for its codes from 4000 (LIBBPF_ERRNO__*), which
+ * strerror() calls "Unknown error 4001". */
+const char *sa_strerror(int err);
+
 /* Route libbpf's messages: warnings always, debug output with @verbose. */
 void sa_log_libbpf(bool verbose);
 /* Hold back libbpf's warnings (not with -v) around a call whose failures

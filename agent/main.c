@@ -319,7 +319,7 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
 		err = sa_mib_read(snap->mib);
 	snap->tcp_syncookies = sa_sysctl_syncookies();
 	if (err)
-		sa_err("cannot read counters: %s", strerror(-err));
+		sa_err("cannot read counters: %s", sa_strerror(err));
 	return err;
 }
 
@@ -345,7 +345,7 @@ static int read_settled(struct sa_watch *w, struct sa_snapshot *snap,
 	if (!err)
 		err = sa_settle(snap, prev, w->rc.m, reread_port, w);
 	if (err < 0) {
-		sa_err("cannot settle the counters: %s", strerror(-err));
+		sa_err("cannot settle the counters: %s", sa_strerror(err));
 		return err;
 	}
 	return 0;
@@ -360,7 +360,7 @@ static int listening_ports(const struct sa_snapshot *snap, struct sa_portset *ou
 	if (!snap->n_listeners) {
 		err = sa_listening_ports(out);
 		if (err)
-			sa_err("cannot list the listening ports: %s", strerror(-err));
+			sa_err("cannot list the listening ports: %s", sa_strerror(err));
 		return err;
 	}
 	memset(out, 0, sizeof(*out));
@@ -464,7 +464,7 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	/* Namespaces that appeared since: followed from the next reading. */
 	err = sa_follow_scan(w->follow, w->gen + 1);
 	if (err)
-		sa_err("cannot look for namespaces to follow: %s", strerror(-err));
+		sa_err("cannot look for namespaces to follow: %s", sa_strerror(err));
 	err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
@@ -637,7 +637,7 @@ static int follow_open(struct sa_watch *w)
 		err = sa_follow_scan(w->follow, w->gen + 1);
 	if (err)
 		sa_err("cannot follow forwarded SYNs: %s (--no-follow does without)",
-		       strerror(-err));
+		       sa_strerror(err));
 	return err;
 }
 

@@ -5,11 +5,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
@@ -92,11 +94,69 @@ int sa_check_privileges(const struct sa_common_opts *o, bool attach, bool xdp,
 	return SA_EXIT_RUNTIME;
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" :
+	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	       S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+int sa_open_regular(const char *path, const char *what, long long max, long long *size)
+{
+	struct stat st, fst;
+	int fd;
+
+	/* stat first: a device or FIFO is refused without being opened
+	 * (opening some devices does something). */
+	if (stat(path, &st)) {
+		sa_err("cannot read %s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sa_err("cannot read %s %s: it is %s; give a regular file", what, path,
+		       file_kind(st.st_mode));
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		sa_err("cannot read %s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	/* Replaced between the two? Judge what was opened. */
+	if (fstat(fd, &fst) || !S_ISREG(fst.st_mode)) {
+		sa_err("cannot read %s %s: it is %s; give a regular file", what, path,
+		       file_kind(fst.st_mode));
+		close(fd);
+		return -1;
+	}
+	if (fst.st_size > max) {
+		sa_err("cannot read %s %s: %lld bytes, more than the limit of %lld",
+		       what, path, (long long)fst.st_size, max);
+		close(fd);
+		return -1;
+	}
+	if (size)
+		*size = fst.st_size;
+	return fd;
+}
+
 int sa_check_btf(const char *btf)
 {
 	struct btf *b;
-	int err;
+	int err, fd;
 
+	/* libbpf opens the file itself (here and in each stage's load):
+	 * check first that it is a regular file of a sane size, so that a
+	 * FIFO does not block and a device is not read forever.  256 MiB:
+	 * a kernel's raw BTF is a few MB, a vmlinux ELF with BTF and no
+	 * DWARF some tens; libbpf reads it whole into memory.  A file
+	 * swapped after this check is its owner's (root's) doing. */
+	if (btf) {
+		fd = sa_open_regular(btf, "BTF file", SA_BTF_MAX_BYTES, NULL);
+		if (fd < 0)
+			return SA_EXIT_RUNTIME;
+		close(fd);
+	}
 	if (access(btf ? btf : SA_DEFAULT_BTF, R_OK)) {
 		if (btf)
 			sa_err("cannot read BTF file %s: %s", btf, strerror(errno));
@@ -115,9 +175,12 @@ int sa_check_btf(const char *btf)
 	err = libbpf_get_error(b);
 	sa_log_libbpf_mute(false);
 	if (err) {
+		char msg[128];
+
+		libbpf_strerror(err, msg, sizeof(msg));
 		sa_err("cannot use BTF file %s: it holds no BTF that libbpf can parse "
-		       "(error %d); give a kernel's BTF, such as a copy of %s",
-		       btf, err, SA_DEFAULT_BTF);
+		       "(%s); give a kernel's BTF, such as a copy of %s",
+		       btf, msg, SA_DEFAULT_BTF);
 		return SA_EXIT_RUNTIME;
 	}
 	btf__free(b);
@@ -160,6 +223,18 @@ void sa_parse_iface(const char *arg, struct argp_state *state,
 		argp_error(state, "at most %d interfaces", SA_MAX_IFACES);
 	if (!*arg || strlen(arg) >= IF_NAMESIZE)
 		argp_error(state, "invalid interface name '%s'", arg);
+	/* eth0:1 is an address label (an alias), not an interface: the
+	 * kernel refuses ':' in a name (dev_valid_name), and
+	 * if_nametoindex("eth0:junk") finds eth0, which synacct would then
+	 * watch under a name that is not its own. */
+	if (strchr(arg, ':') && arg[0] != ':')
+		argp_error(state, "invalid interface name '%s': a name with ':' is an alias "
+			   "(an address label), not an interface: give --iface %.*s", arg,
+			   (int)strcspn(arg, ":"), arg);
+	/* The other names the kernel never gives an interface. */
+	if (!strcmp(arg, ".") || !strcmp(arg, "..") || strpbrk(arg, ":/ \t\n\v\f\r"))
+		argp_error(state, "invalid interface name '%s': no interface has this name "
+			   "(one has no ':', '/' or white space, and is not . or ..)", arg);
 	for (int i = 0; i < *n_ifaces; i++)
 		if (!strcmp(ifaces[i], arg))
 			argp_error(state, "interface %s given twice", arg);

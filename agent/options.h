@@ -37,6 +37,21 @@ int sa_check_privileges(const struct sa_common_opts *o, bool attach, bool xdp,
 /* --btf FILE (or the kernel's own BTF) is there and, if given, is BTF:
  * 0, or the exit status after the error. */
 int sa_check_btf(const char *btf);
+
+/* Limits on the files synacct reads whole (sa_open_regular). */
+#define SA_CONFIG_MAX_BYTES	(1 << 20)
+#define SA_BTF_MAX_BYTES	(256 << 20)
+
+/*
+ * Open @path for reading if it is a regular file of at most @max bytes:
+ * never a FIFO (which would block), a device (/dev/zero never ends) or a
+ * directory (which reads as empty).  It is stat'ed before it is opened,
+ * so no device is ever opened, then opened O_NONBLOCK|O_NOCTTY|O_CLOEXEC
+ * and fstat'ed again (the same file, still regular).  The descriptor and
+ * its size in *@size, or -1 after the one-line error "cannot read @what
+ * @path: ...".
+ */
+int sa_open_regular(const char *path, const char *what, long long max, long long *size);
 /* Enter --netns if given: 0, or the exit status after the error. */
 int sa_enter_netns(const struct sa_common_opts *o);
 /* Parse seconds for --interval/--duration-like options: positive, finite,

@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <net/if.h>
 #include <microhttpd.h>
+#include "escape.h"
 #include "log.h"
 #include "prom.h"
 
@@ -67,7 +68,9 @@ int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t 
 		port_s = colon + 1;
 		if (hl) {
 			/* [v6]:port, or a v4 address / name-less host */
-			if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
+			bool bracketed = spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']';
+
+			if (bracketed) {
 				spec++;
 				hl -= 2;
 			}
@@ -75,6 +78,10 @@ int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t 
 				return -EINVAL;
 			memcpy(host, spec, hl);
 			host[hl] = '\0';
+			/* ::1:9465 could be [::1]:9465 or [::1:9465] on the
+			 * default port someone forgot: IPv6 in brackets only. */
+			if (!bracketed && strchr(host, ':') && !strpbrk(host, "[]"))
+				return -EDOM;
 		}
 	}
 	errno = 0;
@@ -107,9 +114,17 @@ static error_t prom_parse(int key, char *arg, struct argp_state *state)
 		o->top = SA_PROM_DEFAULT_TOP;
 		break;
 	case OPT_METRICS:
-		if (sa_prom_parse_addr(arg, &o->addr, &o->addrlen))
+		n = sa_prom_parse_addr(arg, &o->addr, &o->addrlen);
+		if (n == -EDOM) {
+			const char *c = strrchr(arg, ':');
+
+			argp_error(state, "invalid --metrics '%s': an IPv6 address goes in "
+				   "brackets, [ADDR6]:PORT: [%.*s]:%s", arg,
+				   (int)(c - arg), arg, c + 1);
+		} else if (n) {
 			argp_error(state, "invalid --metrics '%s': expected ADDR:PORT, "
 				   "[ADDR6]:PORT or PORT, e.g. 127.0.0.1:9464", arg);
+		}
 		o->listen = arg;
 		break;
 	case OPT_METRICS_TOP:
@@ -304,21 +319,43 @@ char *sa_prom_page(struct sa_prom *p)
 
 /* ---- rendering ---- */
 
-/* A label value: Prometheus' escapes for \, " and newline; anything not
- * printable ASCII (a namespace path is untrusted) becomes '?' so the page
- * is always valid UTF-8. */
-static void put_label(FILE *f, const char *s)
+/* A name sa_tty_str escaped already (a followed namespace's, follow.c):
+ * the exposition format's escaping only. */
+static void put_label_escaped(FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch == '\\' || ch == '"')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
+		if (*s == '\n') {	/* never after sa_tty_str; still */
 			fputs("\\n", f);
-		else
-			fputc(ch >= 0x20 && ch < 0x7f ? ch : '?', f);
+			continue;
+		}
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		fputc(*s, f);
 	}
+}
+
+/*
+ * A label value: the table's escaping (sa_tty_str: valid UTF-8 kept;
+ * C0, DEL and C1 controls, bidi and format controls and invalid bytes as
+ * the text \xNN; a backslash as \\, so that \xNN is never ambiguous),
+ * then the exposition format's (\\, \", \n).  Prometheus label values
+ * are UTF-8: the page stays valid UTF-8 and a name reads as in the table.
+ */
+static void put_label(FILE *f, const char *s)
+{
+	char stack[SA_ESC_SIZE(256)], *q = stack;
+	size_t n = SA_ESC_SIZE(strlen(s));
+
+	if (n > sizeof(stack)) {
+		q = malloc(n);
+		if (!q) {
+			fputs("?", f);
+			return;
+		}
+	}
+	put_label_escaped(f, sa_tty_str(s, q, n));
+	if (q != stack)
+		free(q);
 }
 
 /* HELP text: \ and newline escaped. */
@@ -579,7 +616,8 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 			continue;
 		sample_start(f, "container_info", "", &rows[r]);
 		fputs(",netns=\"", f);
-		put_label(f, sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?");
+		/* Escaped where it entered, as for the table and JSON. */
+		put_label_escaped(f, sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?");
 		fprintf(f, "\",to_port=\"%u\"} 1\n", sa_follow_of(ps)->port);
 	}
 	family(f, "container_accepted", "_total", "counter", derived_help("container", "accepted"));
@@ -857,7 +895,7 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 	sa_port_stats_release(&other);
 	if (err) {
 		free(page);
-		sa_err("cannot render the metrics: %s", strerror(-err));
+		sa_err("cannot render the metrics: %s", sa_strerror(err));
 		return err;
 	}
 	pthread_mutex_lock(&p->lock);

@@ -27,7 +27,8 @@ struct sa_prom_opts {
  * a struct sa_prom_opts. */
 extern const struct argp sa_prom_argp;
 
-/* "ADDR:PORT", "[ADDR6]:PORT", ":PORT" or "PORT" (127.0.0.1); -EINVAL. */
+/* "ADDR:PORT", "[ADDR6]:PORT", ":PORT" or "PORT" (127.0.0.1); -EINVAL, or
+ * -EDOM for an IPv6 address without brackets (::1:9465 is ambiguous). */
 int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len);
 
 struct sa_prom;

@@ -67,6 +67,38 @@ static struct json_object *ju64(__u64 v)
 
 /* ---- JSON ---- */
 
+/* A key read from outside (a drop reason's name, from the kernel's or a
+ * module's BTF) escaped as a value is; json-c copies the key. */
+static void add_escaped_key(struct json_object *o, const char *key, struct json_object *v)
+{
+	size_t n = SA_ESC_SIZE(strlen(key));
+	char *k = malloc(n);
+
+	if (!k) {
+		json_object_put(v);
+		return;
+	}
+	json_object_object_add(o, sa_json_str(key, k, n), v);
+	free(k);
+}
+
+struct json_object *sa_json_string(const char *s)
+{
+	char stack[SA_ESC_SIZE(256)], *q = stack;
+	size_t n = SA_ESC_SIZE(strlen(s));
+	struct json_object *o;
+
+	if (n > sizeof(stack)) {
+		q = malloc(n);
+		if (!q)
+			return NULL;	/* null in the record, never raw bytes */
+	}
+	o = json_object_new_string(sa_json_str(s, q, n));
+	if (q != stack)
+		free(q);
+	return o;
+}
+
 static struct json_object *json_header(const struct sa_report_ctx *rc,
 				       const char *type)
 {
@@ -75,16 +107,12 @@ static struct json_object *json_header(const struct sa_report_ctx *rc,
 	char ts[64];
 
 	now_iso8601(ts, sizeof(ts));
-	json_object_object_add(o, "type", json_object_new_string(type));
-	json_object_object_add(o, "time", json_object_new_string(ts));
-	char q[SA_ESC_SIZE(4096)];
-
+	json_object_object_add(o, "type", sa_json_string(type));
+	json_object_object_add(o, "time", sa_json_string(ts));
 	/* Names others chose: valid UTF-8 whatever their bytes. */
-	json_object_object_add(o, "netns", rc->netns ? json_object_new_string(
-			       sa_json_str(rc->netns, q, sizeof(q))) : NULL);
+	json_object_object_add(o, "netns", rc->netns ? sa_json_string(rc->netns) : NULL);
 	for (int i = 0; i < rc->n_ifaces; i++)
-		json_object_array_add(ifs, json_object_new_string(
-				      sa_json_str(rc->ifaces[i], q, sizeof(q))));
+		json_object_array_add(ifs, sa_json_string(rc->ifaces[i]));
 	json_object_object_add(o, "ifaces", ifs);
 	return o;
 }
@@ -97,9 +125,9 @@ static struct json_object *json_xdp_links(const struct sa_report_ctx *rc)
 	for (int i = 0; i < rc->n_xdp_links; i++) {
 		struct json_object *l = json_object_new_object();
 
-		json_object_object_add(l, "iface", json_object_new_string(rc->xdp_links[i].iface));
-		json_object_object_add(l, "mode", json_object_new_string(rc->xdp_links[i].mode));
-		json_object_object_add(l, "reason", json_object_new_string(rc->xdp_links[i].reason));
+		json_object_object_add(l, "iface", sa_json_string(rc->xdp_links[i].iface));
+		json_object_object_add(l, "mode", sa_json_string(rc->xdp_links[i].mode));
+		json_object_object_add(l, "reason", sa_json_string(rc->xdp_links[i].reason));
 		json_object_array_add(a, l);
 	}
 	return a;
@@ -110,7 +138,7 @@ static struct json_object *json_hooks(const struct sa_report_ctx *rc)
 	struct json_object *a = json_object_new_array();
 
 	for (int i = 0; i < rc->n_hooks; i++)
-		json_object_array_add(a, json_object_new_string(rc->hooks[i]));
+		json_object_array_add(a, sa_json_string(rc->hooks[i]));
 	return a;
 }
 
@@ -188,7 +216,7 @@ static struct json_object *json_nat(const struct sa_port_stats *ps)
 		return NULL;
 	sa_nat_addr(ps->nat, addr, sizeof(addr));
 	o = json_object_new_object();
-	json_object_object_add(o, "to_addr", json_object_new_string(addr));
+	json_object_object_add(o, "to_addr", sa_json_string(addr));
 	json_object_object_add(o, "to_port", json_object_new_int(ps->nat->to_port));
 	return o;
 }
@@ -213,7 +241,7 @@ static struct json_object *json_container(const struct sa_report_ctx *rc,
 		return NULL;
 	o = json_object_new_object();
 	/* Escaped where it entered (follow.c): the name the verdicts use. */
-	json_object_object_add(o, "netns", json_object_new_string(
+	json_object_object_add(o, "netns", sa_json_string(
 			       sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?"));
 	json_object_object_add(o, "port", json_object_new_int(sa_follow_of(ps)->port));
 	for (int i = 0; i < SA_C_MAX; i++)
@@ -231,15 +259,15 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	const struct sa_port_stats *ps = pv->ps;
 	struct json_object *o = json_object_new_object();
 	struct json_object *sd, *un;
-	char ifname[IF_NAMESIZE + 16], q[SA_ESC_SIZE(IF_NAMESIZE + 16)];
+	char ifname[IF_NAMESIZE + 16];
 
 	json_object_object_add(o, "port", json_object_new_int(pv->port));
 	json_object_object_add(o, "nat", json_nat(ps));
 	json_object_object_add(o, "forwarded_via", sa_fwd_iface(ps, ifname, sizeof(ifname)) ?
-			       json_object_new_string(sa_json_str(ifname, q, sizeof(q))) : NULL);
+			       sa_json_string(ifname) : NULL);
 	json_counters(o, rc->m, ps, false);
 	if (!rc->m.stack) {
-		json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));
+		json_object_object_add(o, "verdict", sa_json_string(pv->verdict));
 		return o;
 	}
 	json_counters(o, rc->m, ps, true);
@@ -247,15 +275,15 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	sd = json_object_new_object();
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		if (ps->drops[i].n && !(ps->drops[i].reason & SA_DROP_SYNACK))
-			json_object_object_add(sd, sa_reason_name(ps->drops[i].reason),
-					       ju64(ps->drops[i].n));
+			add_escaped_key(sd, sa_reason_name(ps->drops[i].reason),
+					ju64(ps->drops[i].n));
 	json_object_object_add(o, "stack_drops", sd);
 	sd = json_object_new_object();
 	for (__u32 i = 0; i < ps->n_drops; i++)
 		if (ps->drops[i].n && (ps->drops[i].reason & SA_DROP_SYNACK))
-			json_object_object_add(sd, sa_reason_name(ps->drops[i].reason &
-								 ~SA_DROP_SYNACK),
-					       ju64(ps->drops[i].n));
+			add_escaped_key(sd, sa_reason_name(ps->drops[i].reason &
+							   ~SA_DROP_SYNACK),
+					ju64(ps->drops[i].n));
 	json_object_object_add(o, "synack_drops", sd);
 	json_object_object_add(o, "container", json_container(rc, ps));
 
@@ -271,7 +299,7 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	SA_UNEXPLAINED(SA_GAP_JSON)
 #undef SA_GAP_JSON
 	json_object_object_add(o, "unexplained", un);
-	json_object_object_add(o, "verdict", json_object_new_string(pv->verdict));
+	json_object_object_add(o, "verdict", sa_json_string(pv->verdict));
 	return o;
 }
 
@@ -287,9 +315,9 @@ struct json_object *sa_json_listener(const struct sa_listener *l)
 	char addr[INET6_ADDRSTRLEN];
 
 	sa_listener_addr(l, addr, sizeof(addr));
-	json_object_object_add(o, "addr", json_object_new_string(addr));
+	json_object_object_add(o, "addr", sa_json_string(addr));
 	json_object_object_add(o, "port", json_object_new_int(l->port));
-	json_object_object_add(o, "family", json_object_new_string(
+	json_object_object_add(o, "family", sa_json_string(
 			       l->family == AF_INET ? "ipv4" : "ipv6"));
 	json_object_object_add(o, "inode", json_object_new_uint64(l->inode));
 	json_object_object_add(o, "accept_backlog", json_object_new_int64(l->accept_backlog));
@@ -356,7 +384,7 @@ static void json_mib(struct json_object *o, const struct sa_report_ctx *rc,
 	json_object_object_add(o, "consistent", json_object_new_boolean(v->consistent));
 	if (!v->consistent)
 		json_object_object_add(o, "inconsistent",
-				       json_object_new_string(v->inconsistent));
+				       sa_json_string(v->inconsistent));
 }
 
 #define SA_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -406,7 +434,7 @@ void sa_report_start(const struct sa_report_ctx *rc)
 	o = json_header(rc, "start");
 	json_object_object_add(o, "hooks", json_hooks(rc));
 	json_object_object_add(o, "xdp", json_xdp_links(rc));
-	json_object_object_add(o, "xdp_mode", json_object_new_string(rc->xdp_mode));
+	json_object_object_add(o, "xdp_mode", sa_json_string(rc->xdp_mode));
 	json_emit(o);
 }
 

@@ -49,6 +49,10 @@ void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
  * address as text. */
 struct json_object;
 struct json_object *sa_json_listener(const struct sa_listener *l);
+/* Every string a JSON record holds goes through this: sa_json_str's
+ * escaping (invalid UTF-8 as the text \xNN), so that the record is valid
+ * UTF-8 whatever bytes a name held (NULL when out of memory). */
+struct json_object *sa_json_string(const char *s);
 void sa_listener_addr(const struct sa_listener *l, char *buf, size_t len);
 /* The address NAT sends a published port to ("?" if it cannot be
  * written); @len at least INET6_ADDRSTRLEN. */

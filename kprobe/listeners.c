@@ -33,7 +33,7 @@ int sa_listeners_open(struct sa_listeners **out, const char *btf)
 	if (!ls->skel || listeners_bpf__load(ls->skel) ||
 	    listeners_bpf__attach(ls->skel)) {
 		err = -errno;
-		sa_err("cannot load the TCP listener iterator: %s", strerror(-err));
+		sa_err("cannot load the TCP listener iterator: %s", sa_strerror(err));
 		sa_listeners_close(ls);
 		return err;
 	}

@@ -380,14 +380,14 @@ static int attach_nat(struct stack_stage *st)
 		if (fd < 0) {
 			sa_err("cannot attach the netfilter program (%s, %s): %s",
 			       i / 2 ? "FORWARD" : "LOCAL_IN", i % 2 ? "IPv6" : "IPv4",
-			       strerror(-fd));
+			       sa_strerror(fd));
 			return fd;
 		}
 		st->nf_links[i] = fd;
 		if (path[0] && bpf_obj_pin(fd, path)) {
 			fd = -errno;
 			sa_err("cannot pin the netfilter link in %s: %s", st->pin_dir,
-			       strerror(-fd));
+			       sa_strerror(fd));
 			return fd;
 		}
 	}
@@ -476,7 +476,7 @@ static int share_synack_maps(struct stack_bpf *skel)
 		err = bpf_map__reuse_fd(skel->maps.synack_last, last);
 	if (err)
 		sa_err("cannot share the SYN-ACK maps with the stack programs: %s",
-		       strerror(-err));
+		       sa_strerror(err));
 	return err;
 }
 
@@ -576,21 +576,21 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	err = sa_netns_cookie(&cookie);
 	if (err) {
 		sa_err("cannot read the network namespace cookie (SO_NETNS_COOKIE, "
-		       "Linux 5.14+): %s", strerror(-err));
+		       "Linux 5.14+): %s", sa_strerror(err));
 		goto cleanup;
 	}
 	btf = cfg->btf ? btf__parse(cfg->btf, NULL) : btf__load_vmlinux_btf();
 	err = libbpf_get_error(btf);
 	if (err) {
 		btf = NULL;
-		sa_err("cannot read kernel BTF: %s", strerror(-err));
+		sa_err("cannot read kernel BTF: %s", sa_strerror(err));
 		goto cleanup;
 	}
 
 	st->skel = stack_bpf__open_opts(&oo);
 	if (!st->skel) {
 		err = -errno;
-		sa_err("cannot open the stack programs: %s", strerror(-err));
+		sa_err("cannot open the stack programs: %s", sa_strerror(err));
 		goto cleanup;
 	}
 	st->skel->rodata->netns_cookie = cookie;
@@ -627,14 +627,14 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	if (st->pin_dir) {
 		err = sa_pin_maps(st->skel->obj, st->pin_dir, "stack");
 		if (err) {
-			sa_err("cannot pin the stack maps: %s", strerror(-err));
+			sa_err("cannot pin the stack maps: %s", sa_strerror(err));
 			goto cleanup;
 		}
 	}
 
 	err = stack_bpf__load(st->skel);
 	if (err) {
-		sa_err("cannot load the stack programs: %s%s", strerror(-err),
+		sa_err("cannot load the stack programs: %s%s", sa_strerror(err),
 		       cfg->verbose ? "" : " (run with -v for the verifier log)");
 		goto cleanup;
 	}
@@ -706,7 +706,7 @@ static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	if (!err)
 		err = stack_bpf__attach(st->skel);
 	if (err) {
-		sa_err("cannot attach the stack programs: %s", strerror(-err));
+		sa_err("cannot attach the stack programs: %s", sa_strerror(err));
 		return err;
 	}
 	if (st->nat_hook) {
@@ -717,7 +717,7 @@ static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	err = pin_links_new(st);
 	if (err) {
 		sa_err("cannot pin the stack tracepoints' links in %s: %s", st->pin_dir,
-		       strerror(-err));
+		       sa_strerror(err));
 		return err;
 	}
 	/* The pinned programs' baselines are primed and kept up already. */
@@ -725,7 +725,7 @@ static int stack_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 		return 0;
 	err = prime_baselines(st);
 	if (err)
-		sa_err("cannot prime the per-CPU MIB baselines: %s", strerror(-err));
+		sa_err("cannot prime the per-CPU MIB baselines: %s", sa_strerror(err));
 	return err;
 }
 

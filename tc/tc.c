@@ -88,7 +88,7 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	if (!err)
 		err = tc_bpf__load(st->skel);
 	if (err) {
-		sa_err("cannot load the TC programs: %s", strerror(-err));
+		sa_err("cannot load the TC programs: %s", sa_strerror(err));
 		tc_bpf__destroy(st->skel);
 		free(st);
 		return err;
@@ -138,7 +138,7 @@ static int tc_filter_add(struct tc_filter *f, int ifindex, const char *ifname,
 		       SA_TC_PRIO, ifname, hook);
 	else if (err)
 		sa_err("cannot attach TC %s filter to %s: %s", hook, ifname,
-		       strerror(-err));
+		       sa_strerror(err));
 	if (err)
 		return err;
 	f->attached = true;
@@ -341,7 +341,7 @@ static void tc_filter_del(struct tc_filter *f, const char *ifname)
 	err = bpf_tc_detach(&f->hook, &f->opts);
 	if (err && err != -ENODEV && err != -ENOENT && err != -EINVAL)
 		sa_err("cannot remove synacct TC filter from %s: %s", ifname,
-		       strerror(-err));
+		       sa_strerror(err));
 	f->attached = false;
 }
 
@@ -384,7 +384,7 @@ static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		sa_err("cannot create clsact qdisc on %s: %s", ifname,
-		       strerror(-err));
+		       sa_strerror(err));
 		return err;
 	}
 	/* A qdisc that a killed synacct created is this run's to remove. */
@@ -396,7 +396,7 @@ static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 		err = qdisc_mark(st->pin_dir, ifname);
 		if (err) {
 			sa_err("cannot pin in %s that synacct created the clsact qdisc of %s: %s",
-			       st->pin_dir, ifname, strerror(-err));
+			       st->pin_dir, ifname, sa_strerror(err));
 			return err;
 		}
 	}
@@ -518,7 +518,7 @@ int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
 			err = bpf_tc_detach(&hook, &opts);
 		if (err && err != -ENOENT) {
 			sa_err("cannot remove synacct's TC filter from %s: %s", ifname,
-			       strerror(-err));
+			       sa_strerror(err));
 			ret = err;
 		}
 	}
@@ -537,10 +537,10 @@ int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
 		ret = bpf_tc_hook_destroy(&hook);
 		if (ret)
 			sa_err("cannot remove the clsact qdisc synacct created on %s: %s",
-			       ifname, strerror(-ret));
+			       ifname, sa_strerror(ret));
 	} else {
 		sa_err("left the clsact qdisc synacct created on %s: cannot list its "
-		       "filters (%s)", ifname, strerror(-left));
+		       "filters (%s)", ifname, sa_strerror(left));
 		ret = left;
 	}
 	return ret;

@@ -28,6 +28,18 @@
 #include "../agent/slot_read.h"
 #include "nic.skel.h"
 
+/* libxdp_strerror: libxdp's own codes, libbpf's (LIBBPF_ERRNO__*, from
+ * 4000, which strerror() calls "Unknown error 4001") and errno's. */
+static const char *xdp_strerror(int err)
+{
+	static __thread char buf[2][128];
+	static __thread unsigned int next;
+	char *b = buf[next++ % 2];
+
+	libxdp_strerror(err, b, 128);
+	return b;
+}
+
 struct nic_link {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
@@ -75,20 +87,20 @@ static int nic_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	if (st->skel && st->pinned) {
 		err = sa_pin_maps(st->skel->obj, cfg->pin_dir, "xdp");
 		if (err) {
-			sa_err("cannot pin the XDP maps: %s", strerror(-err));
+			sa_err("cannot pin the XDP maps: %s", sa_strerror(err));
 			goto cleanup;
 		}
 	}
 	if (!st->skel || nic_bpf__load(st->skel)) {
 		err = -errno;
-		sa_err("cannot load the XDP program: %s", strerror(-err));
+		sa_err("cannot load the XDP program: %s", sa_strerror(err));
 		goto cleanup;
 	}
 	st->prog = xdp_program__from_fd(bpf_program__fd(st->skel->progs.synacct_xdp));
 	err = libxdp_get_error(st->prog);
 	if (err) {
 		st->prog = NULL;
-		sa_err("libxdp cannot use the XDP program: %s", strerror(-err));
+		sa_err("libxdp cannot use the XDP program: %s", xdp_strerror(err));
 		goto cleanup;
 	}
 	*out = st;
@@ -234,7 +246,7 @@ int sa_nic_detach_pinned(int ifindex, const char *ifname)
 	err = xdp_program__detach(p, ifindex, mode, 0);
 	xdp_program__close(p);
 	if (err)
-		sa_err("cannot detach synacct's XDP program from %s: %s", ifname, strerror(-err));
+		sa_err("cannot detach synacct's XDP program from %s: %s", ifname, xdp_strerror(err));
 	return err;
 }
 
@@ -358,17 +370,17 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 	err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
 	if (err && l->mode == XDP_MODE_NATIVE) {
 		sa_info("native XDP not available on %s (%s); using SKB mode",
-			ifname, strerror(-err));
+			ifname, xdp_strerror(err));
 		snprintf(l->reason, sizeof(l->reason),
 			 "native requested, but the driver refused it (%s)",
-			 strerror(-err));
+			 xdp_strerror(err));
 		l->mode = XDP_MODE_SKB;
 		err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
 	}
 	sa_log_libbpf_mute(false);
 	if (err) {
 		sa_err("cannot attach XDP program to %s: %s", ifname,
-		       strerror(-err));
+		       xdp_strerror(err));
 		return err;
 	}
 	if (verbose)
@@ -471,7 +483,7 @@ static void nic_stage_close(void *priv)
 		/* A vanished interface took its program with it. */
 		if (err && err != -ENODEV)
 			sa_err("cannot detach XDP program from %s: %s",
-			       l->ifname, strerror(-err));
+			       l->ifname, xdp_strerror(err));
 	}
 	xdp_program__close(st->prog);
 	nic_bpf__destroy(st->skel);

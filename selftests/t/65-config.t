@@ -2,12 +2,13 @@
 # --config FILE: every long option is a key (the example config has them
 # all), the command line overrides the file key by key, and an unknown
 # key, a bad value, a stray line or section stop synacct with FILE:LINE,
-# exit 2, before anything is attached.  Each scenario runs in a lab of
-# its own:
+# exit 2, before anything is attached; lines of any length are read
+# whole or refused, never cut; only a regular file is read.  Each
+# scenario runs in a lab of its own:
 #   selftests/t/65-config.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(keys bad_files file_run iface_twice example_config)
+LAB_SCENARIOS=(keys bad_files file_run iface_twice example_config long_lines not_regular)
 EXAMPLE=$SA_ROOT/configs/synacct.conf
 
 # Keys: the long options of --help (its option rows, not the commands'
@@ -120,6 +121,96 @@ sc_example_config() {
 	kill -TERM $pid; wait $pid; rc=$?
 	t_is "$rc" 0 "... and exits 0 on SIGTERM"
 	t_is "$(cat "$LAB_DIR/ex.out")" "" "... quiet = yes: nothing on stdout"
+}
+
+# conf_run FILE [ARGS...]: synacct on FILE in the lab: OUT, ERR, RC.
+# Under `timeout 10`: a read that blocks or never ends is rc 124.
+conf_run() {
+	local f=$1
+	shift
+	OUT=$(timeout 10 "$SYNACCT" --config "$f" "$@" 2>"$LAB_DIR/conf.err"); RC=$?
+	ERR=$(cat "$LAB_DIR/conf.err")
+}
+
+# Lines longer than libinih's buffer (200 bytes in Debian's build): inih
+# read them in pieces, each parsed as a line, so a comment's tail was a
+# key and line numbers drifted.  A comment or blank line of any length is
+# one; any other line fits the buffer or is refused with FILE:LINE.
+sc_long_lines() {
+	local c n line
+	# inih read 199 bytes at a time: the rest of this comment was the
+	# line "json = yes", and synacct printed JSON.
+	c=$(printf '%*s' 198 '' | tr ' ' c)
+	printf 'netns = %s\niface = %s\n#%sjson = yes\n' "$SRV" "$SRV_IF" "$c" >"$LAB_DIR/long.conf"
+	conf_run "$LAB_DIR/long.conf" -d 0.3
+	t_is "$RC:$ERR" "0:" "a 209-character comment ending in 'json = yes': accepted"
+	t_is "$(grep -c '^{' <<<"$OUT")" 0 "... and a comment: no JSON record on stdout (the table)"
+	c=$(printf '%*s' 10000 '' | tr ' ' c)
+	printf 'netns = %s\niface = %s\n#%s json = yes\n' "$SRV" "$SRV_IF" "$c" >"$LAB_DIR/long1.conf"
+	conf_run "$LAB_DIR/long1.conf" -d 0.3
+	t_is "$RC:$ERR" "0:" "a 10000-character comment ending in ' json = yes': accepted"
+	t_is "$(grep -c '^{' <<<"$OUT")" 0 "... a comment: no JSON record on stdout"
+	# ... or a key no option has.
+	printf 'netns = %s\n;%s bogus = 1\n  ;%s\n\n%s\niface = %s\n' "$SRV" "$c" "$c" \
+		"$(printf '%*s' 5000 '')" "$SRV_IF" >"$LAB_DIR/long2.conf"
+	conf_run "$LAB_DIR/long2.conf" --json -d 0.3
+	t_is "$RC:$ERR" "0:" "long ';' comments (one indented) and a 5000-space blank line: accepted"
+	t_is "$(jq -r 'select(.type == "start") | .ifaces | join(",")' <<<"$OUT")" "$SRV_IF" \
+		"... the key after them (line 6) is read"
+	# A key line: refused whole, on its own line number (inih said
+	# "line 3" of this 2-line file).
+	printf 'iface = %s\nports = %s\n' "$SRV_IF" "$(seq -s, 1000 1100)" >"$LAB_DIR/ports.conf"
+	conf_run "$LAB_DIR/ports.conf" --netns "$SRV" -d 0.3
+	t_like "$RC:$ERR" "^2:synacct: $LAB_DIR/ports.conf:2: line too long \\(limit [0-9]+ bytes; comments may be longer\\)\$" \
+		"a 500-byte ports line: exit 2, FILE:2 'line too long (limit N bytes)'"
+	n=$(sed -n 's/.*limit \([0-9]*\) bytes.*/\1/p' <<<"$ERR")
+	# The limit is the real one: a line of exactly N bytes is read (an
+	# inline comment pads it), N + 1 is refused.
+	line="iface = $SRV_IF ;"
+	line+=$(printf '%*s' $(( ${n:-0} - ${#line} )) '' | tr ' ' x)
+	printf 'netns = %s\n%s\n' "$SRV" "$line" >"$LAB_DIR/exact.conf"
+	conf_run "$LAB_DIR/exact.conf" --json -d 0.3
+	t_is "$RC:$ERR:${#line}" "0::$n" "a key line of exactly the limit ($n bytes): accepted"
+	t_is "$(jq -r 'select(.type == "start") | .ifaces | join(",")' <<<"$OUT")" "$SRV_IF" \
+		"... its key read, the inline comment left out"
+	printf 'netns = %s\n%sx\n' "$SRV" "$line" >"$LAB_DIR/over.conf"
+	conf_run "$LAB_DIR/over.conf" -d 0.3
+	t_is "$RC:$ERR" "2:synacct: $LAB_DIR/over.conf:2: line too long (limit $n bytes; comments may be longer)" \
+		"one byte more: refused on line 2"
+	printf 'netns = %s\r\niface = %s\r\n' "$SRV" "$SRV_IF" >"$LAB_DIR/crlf.conf"
+	conf_run "$LAB_DIR/crlf.conf" --json -d 0.3
+	t_is "$RC:$ERR" "0:" "CRLF line ends: accepted"
+	printf 'iface = %s\njson = yes\0\n' "$SRV_IF" >"$LAB_DIR/nul.conf"
+	conf_run "$LAB_DIR/nul.conf" --netns "$SRV" -d 0.3
+	t_is "$RC:$ERR" "2:synacct: $LAB_DIR/nul.conf:2: a NUL byte: not a text file" \
+		"a NUL byte: refused with its line"
+	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 "nothing left attached"
+}
+
+# Only a regular file: a FIFO blocked synacct forever, /dev/zero spun at
+# 100 % CPU, a directory read as an empty file.  Each is refused at once
+# (under timeout 10: rc 124 is a hang), exit 2, without being opened.
+sc_not_regular() {
+	local f
+	mkfifo "$LAB_DIR/fifo.conf"
+	mkdir "$LAB_DIR/dir.conf"
+	truncate -s $(( (1 << 20) + 1 )) "$LAB_DIR/big.conf"
+	truncate -s $(( 1 << 20 )) "$LAB_DIR/max.conf"
+	for f in "$LAB_DIR/fifo.conf:a FIFO" "/dev/zero:a character device" \
+		 "$LAB_DIR/dir.conf:a directory"; do
+		conf_run "${f%%:*}" --netns "$SRV" --iface "$SRV_IF" -d 0.3
+		t_is "$RC:$ERR" "2:synacct: cannot read config file ${f%%:*}: it is ${f#*:}; give a regular file" \
+			"--config ${f#*:}: exit 2, one line"
+	done
+	conf_run "$LAB_DIR/big.conf" --netns "$SRV" --iface "$SRV_IF" -d 0.3
+	t_is "$RC:$ERR" "2:synacct: cannot read config file $LAB_DIR/big.conf: 1048577 bytes, more than the limit of 1048576" \
+		"--config of 1 MiB + 1 byte: exit 2, the limit named"
+	# Exactly 1 MiB (of NUL bytes): read, not refused for its size, then
+	# refused for its content.
+	conf_run "$LAB_DIR/max.conf" --netns "$SRV" --iface "$SRV_IF" -d 0.3
+	t_is "$RC:$ERR" "2:synacct: $LAB_DIR/max.conf:1: a NUL byte: not a text file" \
+		"--config of exactly 1 MiB: read, its content judged"
+	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 "nothing was attached"
 }
 
 lab_main "$@"

@@ -78,5 +78,6 @@ void suite_snapshot(void);
 void suite_reconcile(void);
 void suite_escape(void);
 void suite_prom(void);
+void suite_json(void);
 
 #endif /* SA_TAP_H */

@@ -8,9 +8,12 @@
  * the series of a labelled family (unexplained by gap, stack_drops by
  * reason) carry their label.
  */
+#include <errno.h>
+#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "escape.h"
 #include "prom.h"
 #include "tap.h"
 
@@ -26,6 +29,42 @@ static long long value_of(const char *page, const char *s)
 		if (!strncmp(l, s, len) && l[len] == ' ')
 			return strtoll(l + len + 1, NULL, 10);
 	return -1;
+}
+
+/* Is @s valid UTF-8?  glibc's iconv decides (it refuses invalid
+ * sequences with EILSEQ), not synacct's own escaper. */
+static bool valid_utf8(const char *s)
+{
+	iconv_t cd = iconv_open("UTF-8", "UTF-8");
+	size_t in = strlen(s), outlen = in;
+	char *out = malloc(outlen + 1), *ip = (char *)s, *op = out;
+	bool valid;
+
+	if (cd == (iconv_t)-1 || !out) {
+		diag("iconv_open UTF-8: %s", strerror(errno));
+		free(out);
+		return false;
+	}
+	valid = iconv(cd, &ip, &in, &op, &outlen) != (size_t)-1 && !in;
+	if (!valid)
+		diag("invalid UTF-8 at byte %zu: %.20s", (size_t)(ip - s), ip);
+	iconv_close(cd);
+	free(out);
+	return valid;
+}
+
+/* The line of @page that starts with @prefix, copied to @buf ("" if none). */
+static const char *line_of(const char *page, const char *prefix, char *buf, size_t len)
+{
+	size_t n = strlen(prefix);
+
+	buf[0] = '\0';
+	for (const char *l = page; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, prefix, n)) {
+			snprintf(buf, len, "%.*s", (int)strcspn(l, "\n"), l);
+			break;
+		}
+	return buf;
 }
 
 struct fixture {
@@ -170,6 +209,32 @@ void suite_prom(void)
 	is_int(value_of(f.page, "synacct_stack_drops_total{port=\"8080\",reason=\"NO_SOCKET\"}"), 2,
 	       "stack_drops_total, reason=\"NO_SOCKET\": 2");
 	sa_reason_names[3] = reason3;
+
+	/* Names others chose, hostile: invalid UTF-8, an escape sequence, a
+	 * quote, a backslash, a newline, and valid UTF-8 (é) that stays.
+	 * docs/metrics.md "Label values": the table's escaping (\xNN, \\),
+	 * then the exposition format's (\\, \"). */
+	{
+		static const char *const bad_ifaces[] = { "e0\xff\x1b" };
+		char line[1024], esc[SA_ESC_SIZE(64)];
+
+		f.rc.netns = "ns\xff\x1b[2J\"q\\b\nx\xc3\xa9";
+		f.rc.ifaces = bad_ifaces;
+		/* A followed namespace's name is escaped where it enters. */
+		fw->netns = sa_tty_str("ct\xfe\xc2\x9b", esc, sizeof(esc));
+		if (!ok(render(&f), "render with hostile names"))
+			goto cleanup;
+		ok(valid_utf8(f.page), "the page is valid UTF-8 (iconv)");
+		is_str(line_of(f.page, "synacct_info{", line, sizeof(line)),
+		       "synacct_info{version=\"synacct unit\","
+		       "netns=\"ns\\\\xff\\\\x1b[2J\\\"q\\\\\\\\b\\\\x0ax\xc3\xa9\","
+		       "ifaces=\"e0\\\\xff\\\\x1b\",xdp_mode=\"skb\"} 1",
+		       "synacct_info: \\xNN for invalid bytes and controls, \\\\ for \\, \\\" for \", é kept");
+		is_str(line_of(f.page, "synacct_container_info{", line, sizeof(line)),
+		       "synacct_container_info{port=\"8081\",netns=\"ct\\\\xfe\\\\xc2\\\\x9b\","
+		       "to_port=\"80\"} 1",
+		       "synacct_container_info: the followed namespace's name as the table shows it");
+	}
 
 cleanup:
 	free(f.page);

@@ -22,6 +22,7 @@ static const struct {
 	{ "reconcile", suite_reconcile },
 	{ "escape", suite_escape },
 	{ "prom", suite_prom },
+	{ "json", suite_json },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))

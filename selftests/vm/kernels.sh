@@ -98,8 +98,9 @@ if [ -z "${KERNELS:-}" ]; then
 fi
 # These are not about the kernel (docs against the code, the lab's table
 # reader on fixtures, C unit tests, the Prometheus page with a real
-# Prometheus, the config file, make install): make test runs them.
-VM_HOST_ONLY="02-docs.t 02-lab.t 05-unit.t 60-metrics.t 65-config.t 70-install.t"
+# Prometheus, the config file, what synacct accepts as input, make
+# install): make test runs them.
+VM_HOST_ONLY="02-docs.t 02-lab.t 05-unit.t 12-inputs.t 60-metrics.t 65-config.t 70-install.t"
 if [ -z "${VM_TESTS:-}" ]; then
 	VM_TESTS="$(cd "$SA_ROOT/selftests/t" && ls *.t | grep -vxF "$(tr ' ' '\n' <<<"$VM_HOST_ONLY")" | tr '\n' ' ')"
 	# Automatic choice takes fexit on 6.1 and consume_skb on 6.12: the
