@@ -34,7 +34,8 @@ jobs=${MUTANT_JOBS:-2}
 # What the guards need: synacct, the lab tools, the BPF and C unit tests.
 targets=(synacct selftests/bin/test_parse selftests/bin/test_reasons
 	 selftests/bin/test_fuzz selftests/bin/lab_server selftests/bin/lab_client
-	 selftests/bin/lab_synflood selftests/bin/xdp_pass.bpf.o selftests/bin/unit)
+	 selftests/bin/lab_synflood selftests/bin/lab_probe selftests/bin/xdp_pass.bpf.o
+	 selftests/bin/unit)
 
 [ "$(id -u)" -eq 0 ] || { echo "mutants: needs root (run: sudo make mutants)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "mutants: needs python3" >&2; exit 2; }
