@@ -32,6 +32,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <signal.h>
 #include "claim.h"
 #include "log.h"
 #include "pin.h"
@@ -219,31 +221,87 @@ int sa_prog_holder(__u32 prog_id)
  * programs are meant to stay attached and count while no agent runs;
  * the pin code keeps or refuses them, `synacct detach` removes them.
  * State a namespace that had this inode before left is not this one's. */
-static bool pinned_here(const struct stat *ns, const char *ifname)
+static bool pinned_here(const char *ifname)
 {
-	char dir[128];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
+	char dir[512];
 
-	snprintf(dir, sizeof(dir), SA_PIN_ROOT "/%llu", (unsigned long long)ns->st_ino);
-	d = opendir(dir);
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		char *save, *name, set[NAME_MAX + 1];
+	return sa_pin_holds(ifname, dir, sizeof(dir));
+}
 
-		char path[sizeof(dir) + NAME_MAX + 1];
+/* The PID holding the flock on @fd's file, as /proc/locks shows it (in
+ * this PID namespace; *seen), else what the file says (a PID in the
+ * holder's namespace, which may not be this one's). */
+static int lock_holder(int fd, bool *seen)
+{
+	char line[256];
+	struct stat st;
+	int pid = 0;
+	bool clsact;
+	FILE *f;
 
-		snprintf(set, sizeof(set), "%s", de->d_name);
-		for (name = strtok_r(set, "+", &save); name && !found;
-		     name = strtok_r(NULL, "+", &save))
-			found = !strcmp(name, ifname);
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		found = found && sa_pin_ours(path);
+	if (fstat(fd, &st))
+		return 0;
+	f = fopen("/proc/locks", "re");
+	while (f && !pid && fgets(line, sizeof(line), f)) {
+		unsigned int maj, min;
+		unsigned long ino;
+		int p;
+
+		if (sscanf(line, "%*d: FLOCK %*s %*s %d %x:%x:%lu", &p, &maj, &min, &ino) == 4 &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev) && ino == st.st_ino)
+			pid = p;
 	}
-	closedir(d);
-	return found;
+	if (f)
+		fclose(f);
+	*seen = pid > 0;
+	if (!pid)
+		read_owner(fd, &pid, &clsact);
+	return pid;
+}
+
+int sa_iface_lock(int ifindex, int *pid, bool stop)
+{
+	struct sa_claim *c;
+	struct stat ns;
+	bool seen = false;
+	int err, fd;
+
+	*pid = 0;
+	if (n_claims >= SA_MAX_IFACES)
+		return -E2BIG;
+	if (stat("/proc/self/ns/net", &ns))
+		return -errno;
+	c = &claims[n_claims];
+	memset(c, 0, sizeof(*c));
+	c->ifindex = ifindex;
+	c->fd = -1;
+	snprintf(c->path, sizeof(c->path), SA_RUN_DIR "/net%llu-if%d.lock",
+		 (unsigned long long)ns.st_ino, ifindex);
+	if (mkdir(SA_RUN_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	err = lock_file(c->path, &c->fd);
+	if (err == -EWOULDBLOCK) {
+		fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			*pid = lock_holder(fd, &seen);
+			close(fd);
+		}
+		err = -EBUSY;
+	}
+	/* --force: the holder is told (SIGUSR1: it says why on stderr,
+	 * exits 1, and releases the lock on its way out); only a PID the
+	 * kernel names as the holder is signalled. */
+	if (err == -EBUSY && stop && seen && !kill(*pid, SIGUSR1)) {
+		for (int i = 0; i < 100 && err == -EBUSY; i++) {
+			usleep(100 * 1000);
+			err = lock_file(c->path, &c->fd);
+			if (err == -EWOULDBLOCK)
+				err = -EBUSY;
+		}
+	}
+	if (!err)
+		n_claims++;	/* released (unlinked) by sa_iface_release_all */
+	return err;
 }
 
 int sa_iface_claim(int ifindex, const char *ifname)
@@ -306,7 +364,7 @@ int sa_iface_claim(int ifindex, const char *ifname)
 	n_claims++;	/* from here on, release undoes it */
 
 	read_owner(c->fd, &pid, &clsact);
-	if (pinned_here(&ns, ifname)) {
+	if (pinned_here(ifname)) {
 		write_owner(c, false);
 		return 0;
 	}

@@ -18,6 +18,11 @@ bool sa_iface_clsact_inherited(int ifindex);
 /* This run created the clsact qdisc on @ifindex: recorded for a next run. */
 void sa_iface_note_clsact(int ifindex);
 void sa_iface_release_all(void);
+/* `synacct detach`: takes @ifindex's lock (released by
+ * sa_iface_release_all) so no synacct starts meanwhile; -EBUSY with the
+ * live holder's pid in *pid.  @stop (--force): SIGUSR1 to the holder
+ * first, then up to 10 s for it to exit. */
+int sa_iface_lock(int ifindex, int *pid, bool stop);
 
 /* What a dead run left, removed by the stages' own code; only under the
  * interface's claim.  The XDP program's id (0: none), the number of TC

@@ -69,7 +69,7 @@ static const struct sa_command commands[] = {
 	{ "counters", counters_main, "[--markdown]",
 	  "lists every quantity synacct reports: JSON key, stage, BPF map field, "
 	  "Prometheus metric" },
-	{ "detach", sa_detach_main, "[--netns NAME|PATH] --iface IFACE... | --pin-dir DIR",
+	{ "detach", sa_detach_main, "[--force] [--netns NAME|PATH] --iface IFACE... | --pin-dir DIR",
 	  "removes what --pin left attached and pinned" },
 };
 
@@ -211,6 +211,18 @@ static volatile sig_atomic_t winch;
 
 static void on_signal(int sig)
 {
+	stop_signal = sig;
+}
+
+/* `synacct detach --force` (agent/pin.c) tells a running synacct with
+ * SIGUSR1 that it is about to remove its hooks: it stops rather than go
+ * on with frozen figures, saying so (run). */
+static volatile sig_atomic_t forced_by;
+
+static void on_force(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	forced_by = si->si_pid;
 	stop_signal = sig;
 }
 
@@ -550,6 +562,13 @@ static int run(struct sa_watch *w)
 			next = now_s();
 	}
 	err = summary(w, now_s() - t0);
+	if (stop_signal == SIGUSR1) {
+		/* The summary above is exact up to now; the hooks go next. */
+		sa_err("stopping: 'synacct detach --force' (pid %d) is removing this "
+		       "synacct's hooks; its figures would be frozen from here on",
+		       (int)forced_by);
+		return -ECANCELED;
+	}
 	return err ? err : check_ifaces(&w->cfg);
 }
 
@@ -577,10 +596,13 @@ static void setup_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction sw = { .sa_handler = on_winch }, old_hup;
+	struct sigaction sf = { .sa_sigaction = on_force, .sa_flags = SA_SIGINFO };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&sf.sa_mask);
+	sigaction(SIGUSR1, &sf, NULL);
 	/* Started under nohup (SIGHUP ignored): stay deaf to it. */
 	if (!sigaction(SIGHUP, NULL, &old_hup) && old_hup.sa_handler != SIG_IGN)
 		sigaction(SIGHUP, &sa, NULL);
@@ -701,6 +723,26 @@ int sa_watch_main(int argc, char **argv)
 	for (int i = 0; !err && i < w->cfg.n_ifaces; i++)
 		if (sa_iface_claim(w->cfg.ifindex[i], w->cfg.ifname[i]))
 			err = SA_EXIT_RUNTIME;
+	if (err) {
+		sa_prom_stop(w->prom);
+		sa_iface_release_all();
+		watch_free(w);
+		return err;
+	}
+	/* Without --pin, a pinned synacct's programs are not this run's
+	 * to replace, nor to count beside. */
+	for (int i = 0; !err && !w->o.prom.pin && i < w->cfg.n_ifaces; i++) {
+		char dir[512];
+
+		if (!sa_pin_holds(w->cfg.ifname[i], dir, sizeof(dir)))
+			continue;
+		sa_err("interface %s carries the programs of a synacct started with --pin "
+		       "(state in %s): start with --pin to continue its counts, or remove "
+		       "them with 'synacct detach%s%s --iface %s'", w->cfg.ifname[i], dir,
+		       w->o.common.netns ? " --netns " : "",
+		       w->o.common.netns ? w->o.common.netns : "", w->cfg.ifname[i]);
+		err = SA_EXIT_RUNTIME;
+	}
 	if (err) {
 		sa_prom_stop(w->prom);
 		sa_iface_release_all();

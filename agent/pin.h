@@ -30,9 +30,25 @@ int sa_pin_prepare(const char *dir, const char *netns, const char *const *ifname
 		   int n, bool *reuse);
 /* Was @dir pinned in the current network namespace (its cookie)? */
 bool sa_pin_ours(const char *dir);
-/* Before load: each map of @obj is pinned as <dir>/<prefix>_<map>, or
- * reuses the one pinned there (libbpf checks its layout). */
+/* Does pinned state of the current namespace (its cookie) name @ifname?
+ * Its directory in @dir. */
+bool sa_pin_holds(const char *ifname, char *dir, size_t len);
+/* Before load: each map of @obj reuses the one pinned as
+ * <dir>/<prefix>_<map> (its layout checked), or is pinned there by
+ * sa_pin_maps_commit after load. */
 int sa_pin_maps(struct bpf_object *obj, const char *dir, const char *prefix);
+int sa_pin_maps_commit(struct bpf_object *obj);
+/*
+ * Pins in the directory sa_pin_prepare made ready (or `synacct detach`
+ * works on), by name, never through a symbolic link (pin.c): the object
+ * pinned as @name (a new fd; -ENOENT, -ELOOP for a link, -EINVAL for what
+ * is not a pin); pin @fd as @name; whether @name is a pin; a pinned link.
+ */
+int sa_pin_get(const char *name);
+int sa_pin_add(int fd, const char *name);
+bool sa_pin_exists(const char *name);
+struct bpf_link;
+int sa_pin_link_open(const char *name, struct bpf_link **out);
 
 int sa_detach_main(int argc, char **argv);	/* `synacct detach` */
 

@@ -363,13 +363,13 @@ static int attach_nat(struct stack_stage *st)
 	};
 
 	for (int i = 0; i < 4; i++) {
-		char path[512] = "";
+		char path[64] = "";
 		int fd;
 
 		/* --pin: a pinned synacct's netfilter link still counts. */
 		if (st->pin_dir) {
-			snprintf(path, sizeof(path), "%s/link_netfilter_%d", st->pin_dir, i);
-			fd = bpf_obj_get(path);
+			snprintf(path, sizeof(path), "link_netfilter_%d", i);
+			fd = sa_pin_get(path);
 			if (fd >= 0) {
 				st->nf_links[i] = fd;
 				st->nf_kept = true;
@@ -384,8 +384,7 @@ static int attach_nat(struct stack_stage *st)
 			return fd;
 		}
 		st->nf_links[i] = fd;
-		if (path[0] && bpf_obj_pin(fd, path)) {
-			fd = -errno;
+		if (path[0] && (fd = sa_pin_add(fd, path))) {
 			sa_err("cannot pin the netfilter link in %s: %s", st->pin_dir,
 			       sa_strerror(fd));
 			return fd;
@@ -638,6 +637,14 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		       cfg->verbose ? "" : " (run with -v for the verifier log)");
 		goto cleanup;
 	}
+	if (st->pin_dir) {
+		err = sa_pin_maps_commit(st->skel->obj);
+		if (err) {
+			sa_err("cannot pin the stack maps in %s: %s", st->pin_dir,
+			       strerror(-err));
+			goto cleanup;
+		}
+	}
 	*out = st;
 	return 0;
 
@@ -661,9 +668,10 @@ static int pin_links_keep(struct stack_stage *st)
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		snprintf(path, sizeof(path), "%s/link_%s", st->pin_dir, bpf_program__name(prog));
-		link = bpf_link__open(path);
-		if (libbpf_get_error(link))
+		/* No pin: attached afresh (quietly: libbpf's bpf_link__open
+		 * would warn on every missing one). */
+		snprintf(path, sizeof(path), "link_%s", bpf_program__name(prog));
+		if (sa_pin_link_open(path, &link))
 			continue;
 		if (st->n_kept >= (int)(sizeof(st->kept) / sizeof(st->kept[0]))) {
 			bpf_link__destroy(link);
@@ -687,9 +695,8 @@ static int pin_links_new(struct stack_stage *st)
 
 		if (!link)
 			continue;
-		snprintf(path, sizeof(path), "%s/link_%s", st->pin_dir,
-			 bpf_program__name(*s->progs[i].prog));
-		err = bpf_link__pin(link, path);
+		snprintf(path, sizeof(path), "link_%s", bpf_program__name(*s->progs[i].prog));
+		err = sa_pin_add(bpf_link__fd(link), path);
 		if (err)
 			return err;
 	}

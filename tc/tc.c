@@ -87,6 +87,8 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		err = sa_pin_maps(st->skel->obj, cfg->pin_dir, "tc");
 	if (!err)
 		err = tc_bpf__load(st->skel);
+	if (!err && st->pinned)
+		err = sa_pin_maps_commit(st->skel->obj);
 	if (err) {
 		sa_err("cannot load the TC programs: %s", sa_strerror(err));
 		tc_bpf__destroy(st->skel);
@@ -347,24 +349,24 @@ static void tc_filter_del(struct tc_filter *f, const char *ifname)
 
 /* --pin: the qdisc outlives this process; a pinned marker tells `synacct
  * detach` that synacct created it, so it removes it (and only then). */
-static void qdisc_mark_path(char *buf, size_t len, const char *dir, const char *ifname)
+static void qdisc_mark_name(char *buf, size_t len, const char *ifname)
 {
-	snprintf(buf, len, "%s/tc_created_clsact_%s", dir, ifname);
+	snprintf(buf, len, "tc_created_clsact_%s", ifname);
 }
 
 static int qdisc_mark(const char *dir, const char *ifname)
 {
-	char path[512];
-	int fd, err = 0;
+	char name[64];
+	int fd, err;
 
-	qdisc_mark_path(path, sizeof(path), dir, ifname);
+	(void)dir;
+	qdisc_mark_name(name, sizeof(name), ifname);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "synacct_mark", 4, 4, 1, NULL);
 	if (fd < 0)
 		return -errno;
-	if (bpf_obj_pin(fd, path) && errno != EEXIST)
-		err = -errno;
+	err = sa_pin_add(fd, name);
 	close(fd);
-	return err;
+	return err == -EEXIST && sa_pin_exists(name) ? 0 : err;
 }
 
 static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
@@ -522,8 +524,9 @@ int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
 			ret = err;
 		}
 	}
-	qdisc_mark_path(mark, sizeof(mark), dir, ifname);
-	if (ret || access(mark, F_OK))
+	(void)dir;
+	qdisc_mark_name(mark, sizeof(mark), ifname);
+	if (ret || !sa_pin_exists(mark))
 		return ret;
 	left = tc_filters_left(ifindex);
 	if (left > 0) {

@@ -96,6 +96,13 @@ static int nic_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		sa_err("cannot load the XDP program: %s", sa_strerror(err));
 		goto cleanup;
 	}
+	if (st->pinned) {
+		err = sa_pin_maps_commit(st->skel->obj);
+		if (err) {
+			sa_err("cannot pin the XDP maps in %s: %s", cfg->pin_dir, strerror(-err));
+			goto cleanup;
+		}
+	}
 	st->prog = xdp_program__from_fd(bpf_program__fd(st->skel->progs.synacct_xdp));
 	err = libxdp_get_error(st->prog);
 	if (err) {

@@ -19,7 +19,8 @@ fi
 
 LAB_SCENARIOS=(detach_usage restart_mid_flood detach foreign_filters service_capabilities
 	incompatible_layout incompatible_map foreign_dir killed_unpinned_xdp reused_inode
-	gone_netns)
+	gone_netns symlink_foreign symlink_live moved_state detach_live quiet_start
+	unpinned_on_pinned)
 LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 LAB_REQUIRE=require_pin
 LAB_TEARDOWN=pin_teardown
@@ -274,14 +275,22 @@ sc_incompatible_map() {
 	t_is "$?:$(ls /sys/fs/bpf/synacct/)" "0:" "... and synacct detach removes it"
 }
 
-# A directory where synacct would pin, but not synacct's.
+# A directory where synacct would pin, but not synacct's (no meta map):
+# another tool's pins in it.  Neither --pin nor detach touches them.
 sc_foreign_dir() {
-	local err rc
+	local err rc before
 	pin_init
 	mkdir -p "$DIR"
+	bpftool map create "$DIR/their_map" type array key 4 value 8 entries 4 name their_map
+	before=$(pin_ids "$DIR")
 	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin -d 0.2 2>&1 >/dev/null); rc=$?
-	t_like "$rc:$err" "^1:synacct: $DIR holds no synacct state that this synacct knows \(no meta\): remove it with 'synacct detach" \
-		"a directory without synacct's layout: refused, naming synacct detach"
+	t_is "$rc:$err" "1:synacct: $DIR holds no synacct state (no meta): synacct removes only what it pinned; move it away, then start again" \
+		"a directory without synacct's meta: --pin refused, says so"
+	err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+	t_is "$rc:$err" "1:synacct: $DIR holds no synacct state (no meta): not removing it" \
+		"... synacct detach refuses it too"
+	t_is "$(pin_ids "$DIR")" "$before" "... the other tool's map still pinned there, same id (bpftool)"
+	rm "$DIR/their_map"
 	rmdir "$DIR" "$(dirname "$DIR")"
 }
 
@@ -399,6 +408,187 @@ sc_gone_netns() {
 	t_is "$(ls /sys/fs/bpf/synacct/)" "" "... nothing left in /sys/fs/bpf/synacct"
 	t_is "$(alive prog $g_progs)" "" "... none of its programs left in the kernel (bpftool prog show id)"
 	t_is "$(alive map $g_maps)" "" "... none of its maps"
+}
+
+# ---- nothing under the pin root follows a link ----
+
+# pin_ids DIR: "name:id" of each pin in DIR (bpftool's map, link or
+# program id), sorted: the kernel's view of what is pinned there.
+pin_ids() {
+	local f id
+	for f in "$1"/*; do
+		[ -e "$f" ] || continue
+		id=$(bpftool map show pinned "$f" -j 2>/dev/null | jq -r '.id // empty')
+		[ -n "$id" ] || id=link$(bpftool link show pinned "$f" -j 2>/dev/null | jq -r '.id // empty')
+		echo "${f##*/}:$id"
+	done | LC_ALL=C sort | tr '\n' ' '
+}
+xdp_id() {	# xdp_id NS IFACE: the XDP program id on IFACE, "none"
+	ip -n "$1" -j link show dev "$2" | jq -r '.[0].xdp.prog.id // "none"'
+}
+
+# other_pinned: a second namespace, OTHER, with an interface of the same
+# name as the lab's ($SRV_IF), where a --pin synacct ran and exited: its
+# state in ODIR (OINO its inode), its pins in OPINS, the programs of its
+# links in OPROGS, its XDP program in OXDP.  What a planted link or a
+# moved directory would make synacct take for the lab's own.
+other_pinned() {
+	OTHER=sa-$$-other
+	lab_netns_add "$OTHER" && ip -n "$OTHER" link add "$SRV_IF" type veth peer name sa-oth1 &&
+		ip -n "$OTHER" link set "$SRV_IF" up && ip -n "$OTHER" link set sa-oth1 up ||
+		{ echo "Bail out! cannot make namespace $OTHER"; exit 1; }
+	OINO=$(ip netns exec "$OTHER" stat -L -c %i /proc/self/ns/net)
+	ODIR=/sys/fs/bpf/synacct/$OINO/$SRV_IF
+	"$SYNACCT" --netns "$OTHER" --iface "$SRV_IF" --pin --json -d 0.3 >/dev/null 2>"$LAB_DIR/other.err" ||
+		{ t_diag "$LAB_DIR/other.err"; echo "Bail out! --pin in $OTHER failed"; exit 1; }
+	OPINS=$(pin_ids "$ODIR")
+	OPROGS=$(ids prog_id "$ODIR"/link_*)
+	OXDP=$(xdp_id "$OTHER" "$SRV_IF")
+}
+# other_intact WHAT: OTHER's state is all there: the pins and their ids,
+# its links' programs in the kernel, its XDP program.
+other_intact() {
+	local dir=${2:-$ODIR}
+	t_is "$(pin_ids "$dir")" "$OPINS" "$1: the other namespace's $(wc -w <<<"$OPINS") pins all there, same ids (bpftool)"
+	t_is "$(alive prog $OPROGS | wc -w),$(xdp_id "$OTHER" "$SRV_IF")" "$(wc -w <<<"$OPROGS"),$OXDP" \
+		"$1: its links' programs still in the kernel, its XDP program ($OXDP) still attached"
+}
+
+# Another tool's directory linked in as the lab's state directory, and
+# as the lab namespace's directory: synacct follows neither.
+sc_symlink_foreign() {
+	local err rc before want
+	pin_init
+	mkdir -p /sys/fs/bpf/other/"$SRV_IF" "$(dirname "$DIR")"
+	bpftool map create /sys/fs/bpf/other/"$SRV_IF"/their_map type array key 4 value 8 entries 4 name their_map
+	bpftool map create /sys/fs/bpf/other/"$SRV_IF"/their_hash type hash key 4 value 8 entries 16 name their_hash
+	before=$(pin_ids /sys/fs/bpf/other/"$SRV_IF")
+	ln -s /sys/fs/bpf/other/"$SRV_IF" "$DIR"
+	want="cannot use $DIR: a symbolic link or not a directory: synacct follows no link under /sys/fs/bpf/synacct"
+	err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+	t_is "$rc:$err" "1:synacct: $want; not touching it" "detach, the state directory a link to another tool's: exit 1, says so"
+	err=$("$SYNACCT" detach --pin-dir "$DIR" 2>&1); rc=$?
+	t_is "$rc:$err" "1:synacct: $want; not touching it" "... detach --pin-dir too"
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.2 2>&1 >/dev/null); rc=$?
+	t_is "$rc:$err" "1:synacct: $want; synacct made no such thing there: remove it, then start again" \
+		"... --pin too"
+	t_is "$(pin_ids /sys/fs/bpf/other/"$SRV_IF"),$(readlink "$DIR")" "$before,/sys/fs/bpf/other/$SRV_IF" \
+		"... the other tool's pins all there, same ids (bpftool); the link untouched"
+	t_is "$(xdp_id "$SRV" "$SRV_IF"),$(ls /sys/fs/bpf/other/"$SRV_IF" | wc -l)" "none,2" "... nothing attached, nothing pinned beside them"
+	# One level up: the namespace's directory a link.
+	rm "$DIR"; rmdir "$(dirname "$DIR")"
+	ln -s /sys/fs/bpf/other "$(dirname "$DIR")"
+	err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+	t_is "$rc:$err" "1:synacct: $want; not touching it" "detach, the namespace's directory a link: exit 1, says so"
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.2 2>&1 >/dev/null); rc=$?
+	t_is "$rc" 1 "... --pin: exit 1"
+	t_is "$(pin_ids /sys/fs/bpf/other/"$SRV_IF"),$(readlink "$(dirname "$DIR")")" "$before,/sys/fs/bpf/other" \
+		"... the other tool's pins all there, same ids; the link untouched"
+}
+
+# A link from the lab namespace's directory to another namespace's live
+# --pin state: --pin took it for a gone namespace's and removed it (44
+# pins), detach removed it.
+sc_symlink_live() {
+	local err rc want
+	pin_init
+	expected_pins
+	other_pinned
+	ln -s "$OINO" "$(dirname "$DIR")"
+	want="cannot use $DIR: a symbolic link or not a directory: synacct follows no link under /sys/fs/bpf/synacct"
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.2 2>&1 >/dev/null); rc=$?
+	t_is "$rc:$err" "1:synacct: $want; synacct made no such thing there: remove it, then start again" \
+		"--pin, the namespace's directory a link to another namespace's state: exit 1, says so"
+	other_intact "after that --pin"
+	err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+	t_is "$rc:$err" "1:synacct: $want; not touching it" "detach through the same link: exit 1, says so"
+	other_intact "after that detach"
+	t_is "$(readlink "$(dirname "$DIR")"),$(wc -w <<<"$OPINS")" "$OINO,$N_PINS" "... the link untouched; the other state had all $N_PINS pins"
+	"$SYNACCT" detach --netns "$OTHER" --iface "$SRV_IF"
+}
+
+# Another namespace's live state moved (bpffs renames) under the lab
+# namespace's inode: its meta names another namespace, alive, so it is
+# not "a gone namespace's": --pin and detach --iface refuse; detach
+# --pin-dir finds its namespace by the meta's inode and cookie.
+sc_moved_state() {
+	local err rc
+	pin_init
+	other_pinned
+	mv /sys/fs/bpf/synacct/"$OINO" "$(dirname "$DIR")"
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.2 2>&1 >/dev/null); rc=$?
+	t_like "$rc:$err" "^1:synacct: $DIR holds the state of another network namespace \(inode $OINO, cookie [0-9]+; this one is inode $NSINO\): not removing it; 'synacct detach --pin-dir $DIR' removes it, then start again$" \
+		"--pin over another live namespace's state moved under this inode: exit 1, says whose"
+	other_intact "after that --pin" "$DIR"
+	err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+	t_like "$rc:$err" "^1:synacct: $DIR was pinned in another network namespace \(inode $OINO, cookie [0-9]+\), not this one: not removing it here" \
+		"detach --iface in this namespace: exit 1, says whose"
+	other_intact "after that detach" "$DIR"
+	err=$("$SYNACCT" detach --pin-dir "$DIR" 2>&1); rc=$?
+	t_is "$rc:$err" "0:" "detach --pin-dir: exit 0 (in the namespace its meta names)"
+	t_is "$(xdp_id "$OTHER" "$SRV_IF"),$(alive prog $OPROGS),$(ls /sys/fs/bpf/synacct/)" "none,," \
+		"... that namespace's XDP program, its links' programs, its pins gone"
+}
+
+# ---- synacct detach and a running synacct ----
+
+sc_detach_live() {
+	local err rc dpid progs xdp before
+	pin_init
+	expected_pins
+	start_quiet; t_is $? 0 "synacct --pin serves metrics"
+	xdp=$(xdp_id "$SRV" "$SRV_IF")
+	progs=$(ids prog_id "$DIR"/link_*)
+	before=$(pin_ids "$DIR")
+	err=$("$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF" 2>&1); rc=$?
+	t_is "$rc:$err" "1:synacct: interface $SRV_IF is watched by a running synacct (pid $QPID): stop it first, or use 'synacct detach --force', which stops it" \
+		"detach while a pinned synacct runs: exit 1, names its pid"
+	t_is "$(xdp_id "$SRV" "$SRV_IF"),$(pin_ids "$DIR"),$(alive prog $progs | wc -w)" "$xdp,$before,$(wc -w <<<"$progs")" \
+		"... its XDP program, its $N_PINS pins (same ids) and its links' programs all there"
+	kill -0 $QPID; t_is $? 0 "... and it still runs"
+	lab_flood --to $SRV_IP4 --port 9400 --count 20 --src-net $SPOOF_NET4 >/dev/null
+	metrics_wait_read "$MURL" "$(date +%s.%N)"
+	t_is "$(metric synacct_nic_syn_total 'port="9400"')" 20 "... and counts (20 SYNs)"
+	"$SYNACCT" detach --force --netns "$SRV" --iface "$SRV_IF" 2>"$LAB_DIR/force.err" &
+	dpid=$!
+	wait $dpid; rc=$?
+	t_is "$rc:$(cat "$LAB_DIR/force.err")" "0:synacct: stopping the synacct watching $SRV_IF (pid $QPID): --force" \
+		"detach --force: exit 0, says whom it stopped"
+	wait $QPID; rc=$?
+	t_is "$rc:$(cat "$LAB_DIR/q.err")" "1:synacct: stopping: 'synacct detach --force' (pid $dpid) is removing this synacct's hooks; its figures would be frozen from here on" \
+		"... the running synacct said so on stderr and exited 1"
+	t_is "$(xdp_id "$SRV" "$SRV_IF"),$(alive prog $progs),$(ls /sys/fs/bpf/synacct/)" "none,," \
+		"... then its XDP program, its links' programs (bpftool) and its pins went"
+	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 "... and its TC filters and clsact qdisc"
+}
+
+# ---- what a start says ----
+
+# --pin without -v says nothing on stderr, fresh or continuing.
+sc_quiet_start() {
+	local err rc
+	pin_init
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.3 2>&1 >/dev/null); rc=$?
+	t_is "$rc:$err" "0:" "a fresh --pin start without -v: exit 0, nothing on stderr"
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.3 2>&1 >/dev/null); rc=$?
+	t_is "$rc:$err" "0:" "a --pin restart without -v: exit 0, nothing on stderr"
+	"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+}
+
+# A start without --pin on pinned state: refused, naming both ways out;
+# the pinned programs untouched.
+sc_unpinned_on_pinned() {
+	local err rc xdp before
+	pin_init
+	start_quiet; kill -TERM $QPID; wait $QPID
+	xdp=$(xdp_id "$SRV" "$SRV_IF")
+	before=$(pin_ids "$DIR")
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --json -d 0.2 2>&1 >/dev/null); rc=$?
+	t_is "$rc:$err" "1:synacct: interface $SRV_IF carries the programs of a synacct started with --pin (state in $DIR): start with --pin to continue its counts, or remove them with 'synacct detach --netns $SRV --iface $SRV_IF'" \
+		"a start without --pin on pinned state: exit 1, names --pin and synacct detach"
+	t_is "$(xdp_id "$SRV" "$SRV_IF"),$(pin_ids "$DIR")" "$xdp,$before" "... the pinned XDP program and pins untouched"
+	"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
+	t_is "$?:$(xdp_id "$SRV" "$SRV_IF")" "0:none" "synacct detach removes it"
 }
 
 lab_main "$@"
