@@ -723,12 +723,6 @@ int sa_watch_main(int argc, char **argv)
 	for (int i = 0; !err && i < w->cfg.n_ifaces; i++)
 		if (sa_iface_claim(w->cfg.ifindex[i], w->cfg.ifname[i]))
 			err = SA_EXIT_RUNTIME;
-	if (err) {
-		sa_prom_stop(w->prom);
-		sa_iface_release_all();
-		watch_free(w);
-		return err;
-	}
 	/* Without --pin, a pinned synacct's programs are not this run's
 	 * to replace, nor to count beside. */
 	for (int i = 0; !err && !w->o.prom.pin && i < w->cfg.n_ifaces; i++) {
