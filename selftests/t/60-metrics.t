@@ -442,6 +442,18 @@ sc_prometheus() {
 	t_is "$(console_class accept_queue_full),$(console_class syn_queue_full),$(console_class other),$(console_class stack_drops),$(console_class unexplained)" \
 		"accept_queue_full loss,syn_queue_full,other,stack_drops,unexplained" \
 		"$name: console: only the non-zero loss (accept_queue_full) is marked red"
+	# The console fits 1 400 px, an instance named as in a fleet: the
+	# width Chromium lays it out in.
+	if command -v chromium >/dev/null; then
+		{ sed "s/127\.0\.0\.1:$MP/web-frontend-01.example.com:9464/g" <<<"$console"
+		  echo '<script>document.title = "width=" + document.documentElement.scrollWidth;</script>'
+		} >"$LAB_DIR/console.html"
+		out=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --window-size=1400,800 \
+			--dump-dom "file://$LAB_DIR/console.html" 2>/dev/null | sed -n 's#.*<title>width=\([0-9]*\)</title>.*#\1#p')
+		t_is "$out" 1400 "$name: console: laid out by Chromium in a 1400 px window, it is 1400 px wide (nothing cut)"
+	else
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: chromium is not installed (Debian: chromium)"
+	fi
 }
 
 lab_main "$@"
