@@ -73,6 +73,12 @@ sc_install() {
 	make -s -C "$SA_ROOT" install DESTDIR="$LAB_DIR/local" >/dev/null 2>&1
 	t_is "$(grep '^ExecStart=' "$LAB_DIR/local/usr/local/lib/systemd/system/synacct.service")" \
 		"ExecStart=/usr/local/sbin/synacct --config /etc/synacct/synacct.conf --pin" "default PREFIX=/usr/local"
+	# The rule_files paths the alerts' header gives are where make install
+	# (default PREFIX) puts the rules.
+	out=$(sed -n 's/^#     - \(\/.*\.yml\)$/\1/p' "$SA_ROOT/configs/synacct-alerts.yml")
+	t_is "$(for f in $out; do [ -f "$LAB_DIR/local$f" ] && echo "$f"; done | paste -sd' ')" \
+		"/usr/local/share/synacct/synacct-alerts.yml /usr/local/share/synacct/synacct-rules.yml" \
+		"the rule_files paths in synacct-alerts.yml's header are the files make install installs"
 }
 
 # systemd-analyze verify: the staged unit, its binary path made to point
