@@ -5,6 +5,9 @@ evaluated against a real Prometheus (selftests/t/60-metrics.t).
   promql-check.py list FILE...
       NAME<TAB>EXPR, one line per expression of the files (*.yml: rule
       files; *.json: a Grafana dashboard), as `check` evaluates them.
+  promql-check.py lint DASHBOARD
+      what Grafana would trip on (ids, layout, targets, variables): one
+      line each, nothing when clean.
   promql-check.py check --url URL --time T [--var NAME=VALUE]...
                   [--expect FILE] FILE...
       evaluates each expression at time T and prints one line per check,
@@ -197,10 +200,53 @@ def check(args):
         print('%s\t%s\t%s' % (got, want, what))
 
 
+def lint(path):
+    """What Grafana would trip on, since it cannot render the dashboard
+    here: panel ids not unique, a panel outside the 24 columns or over
+    another, a target without an expression or with a refId used twice
+    in its panel, a variable used but not defined."""
+    with open(path) as f:
+        dash = json.load(f)
+    defined = {v['name'] for v in dash.get('templating', {}).get('list', [])}
+    ids, cells = set(), {}
+    for p in dashboard_panels(dash.get('panels', [])):
+        what = 'panel %r' % p.get('title')
+        if p.get('id') in ids:
+            print('%s: id %s used twice' % (what, p.get('id')))
+        ids.add(p.get('id'))
+        g = p.get('gridPos', {})
+        if not all(k in g for k in 'xywh') or g['x'] < 0 or g['x'] + g['w'] > 24:
+            print('%s: gridPos %s outside the 24 columns' % (what, g))
+            continue
+        for x in range(g['x'], g['x'] + g['w']):
+            for y in range(g['y'], g['y'] + g['h']):
+                if (x, y) in cells:
+                    print('%s: over panel %r at column %d, row %d' % (what, cells[(x, y)], x, y))
+                    break
+                cells[(x, y)] = p.get('title')
+            else:
+                continue
+            break
+        refs = [t.get('refId') for t in p.get('targets', [])]
+        if len(refs) != len(set(refs)):
+            print('%s: refIds %s not unique' % (what, refs))
+        if p.get('type') != 'row' and not p.get('targets'):
+            print('%s: no query' % what)
+        for t in p.get('targets', []):
+            if not t.get('expr'):
+                print('%s/%s: no expression' % (what, t.get('refId')))
+    text = json.dumps(dash)
+    for name in sorted(set(re.findall(r'\$\{?(\w+)', text)) - defined):
+        if not name.startswith('__'):
+            print('variable $%s used, not defined' % name)
+
+
 def main():
     if len(sys.argv) > 2 and sys.argv[1] == 'list':
         for name, expr in exprs(sys.argv[2:]):
             print('%s\t%s' % (name, expr))
+    elif len(sys.argv) == 3 and sys.argv[1] == 'lint':
+        lint(sys.argv[2])
     elif len(sys.argv) > 2 and sys.argv[1] == 'check':
         check(sys.argv[2:])
     else:

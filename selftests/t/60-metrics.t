@@ -236,6 +236,9 @@ sc_alert_rules() {
 	fi
 	out=$(python3 -m json.tool "$SA_ROOT/configs/synacct-dashboard.json" 2>&1 >/dev/null); rc=$?
 	t_is "$rc:$out" "0:" "configs/synacct-dashboard.json is valid JSON"
+	# Grafana cannot render it here: what it would trip on, checked.
+	out=$(python3 "$SA_ROOT/selftests/prometheus/promql-check.py" lint "$SA_ROOT/configs/synacct-dashboard.json" 2>&1)
+	t_is "$out" "" "the dashboard: unique panel ids, panels within 24 columns and not over each other, every variable it uses defined"
 }
 
 # ---- a real Prometheus ----
