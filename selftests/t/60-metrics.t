@@ -258,6 +258,10 @@ rate_bound() {
 	awk -v t0="$1" -v t="$2" 'BEGIN { printf "%.6f", 1 + 1.32 / (t - t0 - 1.32) }'
 }
 
+# rate_range X: what a recorded rate reads at T for a counter whose rate
+# there is X (rate_bound).
+rate_range() { awk -v x="$1" -v b="$bound" 'BEGIN { print x ".." x * b }'; }
+
 # promql_expect: what each expression of the rules and the dashboard
 # returns at T (promql-check.py's --expect: NAME, MATCH, WANT), from the
 # figures checked against the lab's nstat below (P, connected).
@@ -268,9 +272,6 @@ promql_expect() {
 	conn_r=$(awk -v n="$connected" 'BEGIN { print n / 300 }')
 	aqf_r=$(awk -v n="${P[accept_queue_full]}" 'BEGIN { print n / 300 }')
 	ack_r=$(awk -v n="${P[ack_dropped]}" 'BEGIN { print n / 300 }')
-	# range X: the recorded rate of a counter whose rate is X.
-	range() { awk -v x="$1" -v b="$bound" 'BEGIN { print x ".." x * b }'; }
-	{
 	# One alert fires: the accept queue's, with SYNs and ACKs dropped.
 	for a in SynQueueOverflow ListenerDropsOther SynCookiesInUse UnexplainedLoss CountsLost Down CountsReset; do
 		echo "alert:Synacct$a	-	none"
@@ -301,20 +302,20 @@ promql_expect() {
 	echo "record:synacct:listen_drops:rate5m	port=$r,cause=other	0"
 	# Port 8199's series appear with its SYNs: the first sample may hold
 	# some of the 10 already.
-	echo "record:synacct:stack_drops:rate5m	port=8199,reason=NO_SOCKET	0..$(range "$(awk 'BEGIN { print 10 / 300 }')" | sed 's/.*\.\.//')"
+	echo "record:synacct:stack_drops:rate5m	port=8199,reason=NO_SOCKET	0..$(rate_range "$(awk 'BEGIN { print 10 / 300 }')" | sed 's/.*\.\.//')"
 	echo "record:synacct:update_failed:rate5m	-	0"
 	echo "record:synacct:missed_runs:rate5m	-	0..$(awk -v m="$M" -v b="$bound" 'BEGIN { print m / 300 * b }')"
 	echo "var:job	job=lab-synacct	1"
 	echo "var:instance	instance=127.0.0.1:$MP	1"
 	echo "var:port	port=$r	1"
-	for f in A:nic_syn B:tc_syn C:listener_syn; do echo "panel:SYN funnel per port/${f%%:*}	port=$r	$(range "$sent_r")"; done
-	for f in D F; do echo "panel:SYN funnel per port/$f	port=$r	$(range "$conn_r")"; done
+	for f in A:nic_syn B:tc_syn C:listener_syn; do echo "panel:SYN funnel per port/${f%%:*}	port=$r	$(rate_range "$sent_r")"; done
+	for f in D F; do echo "panel:SYN funnel per port/$f	port=$r	$(rate_range "$conn_r")"; done
 	for f in E G; do echo "panel:SYN funnel per port/$f	port=$r	0"; done
-	echo "panel:Listener drops by cause/A	port=$r,cause=accept_queue_full	$(range "$aqf_r")"
+	echo "panel:Listener drops by cause/A	port=$r,cause=accept_queue_full	$(rate_range "$aqf_r")"
 	echo "panel:Listener drops by cause/A	port=$r,cause=syn_queue_full	0"
 	echo "panel:Listener drops by cause/A	port=$r,cause=other	0"
-	echo "panel:Handshake ACKs dropped (accept queue full)/A	port=$r	$(range "$ack_r")"
-	echo "panel:Stack drops by reason/A	port=8199,reason=NO_SOCKET	0..$(range "$(awk 'BEGIN { print 10 / 300 }')" | sed 's/.*\.\.//')"
+	echo "panel:Handshake ACKs dropped (accept queue full)/A	port=$r	$(rate_range "$ack_r")"
+	echo "panel:Stack drops by reason/A	port=8199,reason=NO_SOCKET	0..$(rate_range "$(awk 'BEGIN { print 10 / 300 }')" | sed 's/.*\.\.//')"
 	echo "panel:Accept queue/A	port=$r	${P[aq]%/*}"
 	echo "panel:Accept queue/B	port=$r	${P[aq]#*/}"
 	echo "panel:Unexplained gaps/A	port=$r	0"
@@ -327,12 +328,11 @@ promql_expect() {
 	echo "panel:Age of the last reading/A	-	0..2"
 	echo "panel:Scraped/A	-	1"
 	echo "panel:Hooks/A	-	$(grep -c '^synacct_hooks_info{' "$LAB_DIR/page.run")"
-	}
 }
 
 sc_prometheus() {
 	local name port srv cnt out connected t_end ts ts0 T bound i f c alerts console accepted sent PP PURL
-	local got want what ack down cbound M
+	local got want what down cbound M
 	local -A P
 	metrics_port
 	PP=$(lab_free_port) || exit 1
