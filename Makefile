@@ -353,7 +353,9 @@ mutants: deps
 	$(Q)selftests/mutants/run.sh $(MUTANTS)
 
 # The unit names the binary and config where they are installed; an
-# existing config is the administrator's and is left as it is.
+# existing config is the administrator's and is left as it is.  The
+# alerts' and the dashboard's runbook links point at the runbook installed
+# beside them, or at RUNBOOK_URL (make install RUNBOOK_URL=https://...).
 install: all
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -D -m 0755 synacct $(DESTDIR)$(SBINDIR)/synacct
@@ -366,12 +368,20 @@ install: all
 		-e 's#/etc/synacct/#$(SYSCONFDIR)/synacct/#g' \
 		configs/synacct.service >$(DESTDIR)$(UNITDIR)/synacct.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/synacct.service
-	$(Q)install -D -m 0644 configs/synacct-alerts.yml $(DESTDIR)$(DATADIR)/synacct-alerts.yml
-	$(Q)install -D -m 0644 configs/consoles/synacct.html $(DESTDIR)$(DATADIR)/consoles/synacct.html
+	$(Q)install -d -m 0755 $(DESTDIR)$(DATADIR)/consoles
+	$(Q)for f in synacct-alerts.yml synacct-dashboard.json; do \
+		sed 's#https://synacct.example/docs/runbook.md#$(or $(RUNBOOK_URL),file://$(DATADIR)/runbook.md)#g' \
+			configs/$$f >$(DESTDIR)$(DATADIR)/$$f && chmod 0644 $(DESTDIR)$(DATADIR)/$$f || exit 1; \
+	done
+	$(Q)install -m 0644 configs/synacct-rules.yml configs/alertmanager-synacct.yml docs/runbook.md \
+		$(DESTDIR)$(DATADIR)/
+	$(Q)install -m 0644 configs/consoles/synacct.html $(DESTDIR)$(DATADIR)/consoles/synacct.html
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/synacct $(DESTDIR)$(MANDIR)/man8/synacct.8 \
 		$(DESTDIR)$(UNITDIR)/synacct.service $(DESTDIR)$(DATADIR)/synacct-alerts.yml \
+		$(DESTDIR)$(DATADIR)/synacct-rules.yml $(DESTDIR)$(DATADIR)/synacct-dashboard.json \
+		$(DESTDIR)$(DATADIR)/alertmanager-synacct.yml $(DESTDIR)$(DATADIR)/runbook.md \
 		$(DESTDIR)$(DATADIR)/consoles/synacct.html
 	$(Q)rmdir $(DESTDIR)$(DATADIR)/consoles $(DESTDIR)$(DATADIR) 2>/dev/null || true
 

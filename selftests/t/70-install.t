@@ -35,6 +35,8 @@ sc_install() {
 	t_is $? 0 "make install DESTDIR=... PREFIX=/usr"
 	for f in usr/sbin/synacct:755 usr/share/man/man8/synacct.8:644 etc/synacct/synacct.conf:644 \
 		usr/lib/systemd/system/synacct.service:644 usr/share/synacct/synacct-alerts.yml:644 \
+		usr/share/synacct/synacct-rules.yml:644 usr/share/synacct/synacct-dashboard.json:644 \
+		usr/share/synacct/alertmanager-synacct.yml:644 usr/share/synacct/runbook.md:644 \
 		usr/share/synacct/consoles/synacct.html:644; do
 		t_is "$(stat -c %a "$INST/${f%:*}" 2>&1)" "${f#*:}" "installed /${f%:*}, mode ${f#*:}"
 	done
@@ -45,18 +47,38 @@ sc_install() {
 	if command -v promtool >/dev/null; then
 		out=$(promtool check rules "$INST/usr/share/synacct/synacct-alerts.yml" 2>&1); rc=$?
 		t_like "$rc:$out" "^0:.*SUCCESS: 9 rules found" "promtool check rules: the installed alert rules load (9 rules)"
-		cmp -s "$INST/usr/share/synacct/synacct-alerts.yml" "$SA_ROOT/configs/synacct-alerts.yml"
-		t_is $? 0 "... and are configs/synacct-alerts.yml, which promtool test rules checks (60-metrics.t)"
+		t_is "$(diff "$SA_ROOT/configs/synacct-alerts.yml" "$INST/usr/share/synacct/synacct-alerts.yml" | grep -c '^> ')" 9 \
+			"... and are configs/synacct-alerts.yml, which promtool test rules checks (60-metrics.t), but for the 9 runbook_url lines"
+		out=$(promtool check rules "$INST/usr/share/synacct/synacct-rules.yml" 2>&1); rc=$?
+		t_like "$rc:$out" "^0:.*SUCCESS: 16 rules found" "promtool check rules: the installed recording rules load (16 rules)"
 	else
-		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: promtool is not installed (Debian: prometheus)"
-		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: promtool is not installed (Debian: prometheus)"
+		for rc in 1 2 3; do
+			T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: promtool is not installed (Debian: prometheus)"
+		done
 	fi
+	# The runbook links point at the runbook installed beside the rules
+	# (or at RUNBOOK_URL): each alert's section is there.
+	out=$(grep -ho 'runbook_url: "[^"]*"' "$INST/usr/share/synacct/synacct-alerts.yml" | sed 's/runbook_url: "//; s/#.*//' | sort -u)
+	t_is "$out" "file:///usr/share/synacct/runbook.md" "the installed alerts' runbook_url: the installed runbook"
+	t_is "$(grep -o 'file:///usr/share/synacct/runbook.md' "$INST/usr/share/synacct/synacct-dashboard.json" | wc -l),$(python3 -m json.tool "$INST/usr/share/synacct/synacct-dashboard.json" >/dev/null && echo valid)" \
+		"1,valid" "the installed dashboard links the installed runbook, and is valid JSON"
+	make -s -C "$SA_ROOT" install DESTDIR="$LAB_DIR/wiki" RUNBOOK_URL=https://wiki.example/synacct.md >/dev/null 2>&1
+	t_is "$(grep -ho 'runbook_url: "[^"]*"' "$LAB_DIR/wiki/usr/local/share/synacct/synacct-alerts.yml" | sed 's/runbook_url: "//; s/#.*//' | sort -u)" \
+		"https://wiki.example/synacct.md" "make install RUNBOOK_URL=...: the alerts link there"
+	make -s -C "$SA_ROOT" uninstall DESTDIR="$LAB_DIR/wiki" >/dev/null 2>&1
+	t_is "$(find "$LAB_DIR/wiki/usr/local/share/synacct" 2>&1 | grep -v 'No such file')" "" "make uninstall removes every file it installed under share/synacct"
 	echo "# mine" >>"$INST/etc/synacct/synacct.conf"
 	make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >/dev/null 2>&1
 	t_is "$(tail -1 "$INST/etc/synacct/synacct.conf")" "# mine" "a second install keeps the administrator's config"
 	make -s -C "$SA_ROOT" install DESTDIR="$LAB_DIR/local" >/dev/null 2>&1
 	t_is "$(grep '^ExecStart=' "$LAB_DIR/local/usr/local/lib/systemd/system/synacct.service")" \
 		"ExecStart=/usr/local/sbin/synacct --config /etc/synacct/synacct.conf --pin" "default PREFIX=/usr/local"
+	# The rule_files paths the alerts' header gives are where make install
+	# (default PREFIX) puts the rules.
+	out=$(sed -n 's/^#     - \(\/.*\.yml\)$/\1/p' "$SA_ROOT/configs/synacct-alerts.yml")
+	t_is "$(for f in $out; do [ -f "$LAB_DIR/local$f" ] && echo "$f"; done | paste -sd' ')" \
+		"/usr/local/share/synacct/synacct-alerts.yml /usr/local/share/synacct/synacct-rules.yml" \
+		"the rule_files paths in synacct-alerts.yml's header are the files make install installs"
 }
 
 # systemd-analyze verify: the staged unit, its binary path made to point
