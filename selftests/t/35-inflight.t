@@ -8,7 +8,7 @@
 #   selftests/t/35-inflight.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(cookie_flood_ipv4 cookie_flood_ipv6 sustained_connections port_scan)
+LAB_SCENARIOS=(cookie_flood_ipv4 cookie_flood_ipv6 sustained_connections port_scan flood_200k)
 # Listener verdicts: consume_skb (6.3+), or fexit or a kprobe before.
 LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 
@@ -113,6 +113,30 @@ sc_port_scan() {
 		"$name: nic_syn over every port == the server veth's rx packets (ip -s link)"
 	t_is "$(jq -s '[.[] | select(.type == "summary") | .ports[] | .stack_drops.NO_SOCKET // 0] | add' "$SA_OUT")" \
 		"$(srv_delta TcpOutRsts)" "$name: NO_SOCKET drops == the RSTs the server sent (nstat TcpOutRsts)"
+}
+
+# 200 000 spoofed SYNs (IPv6) at 50 000 a second into a listener with a 128-SYN
+# queue (tcp_syncookies=1: queued until it fills, then cookies), read
+# every 0.2 s.
+sc_flood_200k() {
+	local name="200000-SYN flood" port=8520 srv cnt rx0 rx
+	lab_server $port --backlog 128 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
+	scenario_begin --interval 0.2
+	# IPv6: 200 000 sources do not fit the IPv4 spoof net.
+	t_is "$(lab_flood --to $SRV_IP6 --port $port --count 200000 --rate 50000 --src-net $SPOOF_NET6)" \
+		"sent=200000" "$name: the flood sent 200000 SYNs"
+	synacct_wait_quiet
+	scenario_end
+	rx=$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))
+	lab_server_stop $srv $cnt
+	inflight_checks "$name" $port 200000
+	t_is "$(summary nic_syn $port)" "$rx" "$name: nic_syn == the server veth's rx packets (ip -s link)"
+	t_is "$(summary syncookies_sent $port)" "$(srv_delta TcpExtSyncookiesSent)" \
+		"$name: syncookies_sent == SyncookiesSent"
+	t_is "$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) + $(summary '.listen_drops | add // 0' $port) ))" \
+		200000 "$name: syn_queued + syncookies_sent + listen drops == SYNs sent"
 }
 
 lab_main "$@"
