@@ -54,8 +54,8 @@ struct sa_stage_ops {
 	int (*attach)(void *st, const struct sa_stage_cfg *cfg);
 	/* Add this stage's counters to @snap. */
 	int (*read)(void *st, struct sa_snapshot *snap);
-	/* Add one port's counters to @ps (drops: only the reasons @ps
-	 * lists); NULL for a stage without per-port counters. */
+	/* Add one port's counters to @ps (drops: every reason, also those
+	 * @ps does not list yet); NULL for a stage without per-port counters. */
 	int (*read_port)(void *st, __u32 port, struct sa_port_stats *ps);
 	/* The hooks in use, for -v and the records' "hooks". */
 	int (*hooks)(void *st, const char **names, int max);

@@ -965,6 +965,24 @@ void sa_stack_unfollow(void *priv, __u64 cookie)
 	free(vals);
 }
 
+/* Add drop map @fd's count of (@port, @reason) to @ps's reason @reason |
+ * @flag, creating it there if the map has one. */
+static int add_drop(int fd, __u32 port, __u32 reason, __u32 flag,
+		    struct sa_port_stats *ps, __u64 *vals, int ncpu)
+{
+	struct sa_drop_key key = { .port = port, .reason = reason };
+	__u64 *cnt;
+
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		return errno == ENOENT ? 0 : -errno;
+	cnt = sa_port_drop(ps, reason | flag);
+	if (!cnt)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		*cnt += vals[cpu];
+	return 0;
+}
+
 static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 {
 	struct stack_stage *st = priv;
@@ -983,16 +1001,28 @@ static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *p
 	vals = calloc(ncpu, sizeof(__u64));
 	if (!vals)
 		return -ENOMEM;
-	for (__u32 i = 0; i < ps->n_drops; i++) {
-		__u32 r = ps->drops[i].reason;
-		struct sa_drop_key key = { .port = port, .reason = r & ~SA_DROP_SYNACK };
-
-		if (bpf_map_lookup_elem(r & SA_DROP_SYNACK ? synack_fd : fd, &key, vals))
+	/* Every reason the kernel names, not only those @ps lists: a SYN
+	 * caught at the reading between TC and its drop has no entry in the
+	 * reading yet (a scanned port's first NO_SOCKET). */
+	for (__u32 r = 0; r < SA_MAX_REASONS && !err; r++) {
+		if (!sa_reason_names[r])
 			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			ps->drops[i].n += vals[cpu];
+		err = add_drop(fd, port, r, 0, ps, vals, ncpu);
+		if (!err)
+			err = add_drop(synack_fd, port, r, SA_DROP_SYNACK, ps, vals, ncpu);
+	}
+	/* And the reasons it lists that have no name here (a subsystem's). */
+	for (__u32 i = 0; i < ps->n_drops && !err; i++) {
+		__u32 r = ps->drops[i].reason;
+
+		if ((r & ~SA_DROP_SYNACK) >= SA_MAX_REASONS ||
+		    !sa_reason_names[r & ~SA_DROP_SYNACK])
+			err = add_drop(r & SA_DROP_SYNACK ? synack_fd : fd, port,
+				       r & ~SA_DROP_SYNACK, r & SA_DROP_SYNACK, ps, vals, ncpu);
 	}
 	free(vals);
+	if (err)
+		return err;
 	{
 		struct sa_slot_fds f = stack_fds(st);
 
