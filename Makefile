@@ -127,10 +127,10 @@ UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
 	agent/snapshot.c agent/reconcile.c kprobe/reasons.c \
 	agent/prom.c agent/report.c agent/table.c agent/escape.c agent/log.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
-# snapshot.c's map readers link libbpf (no BPF call is made), prom.c
-# libmicrohttpd (it serves nothing) and report.c json-c.  The agent's
-# allocations can be made to fail (selftests/unit/alloc.c).
-UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf libmicrohttpd json-c 2>/dev/null) -lpthread \
+# snapshot.c's map readers link libbpf (no BPF call is made) and
+# report.c json-c.  The agent's allocations can be made to fail
+# (selftests/unit/alloc.c).
+UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf json-c 2>/dev/null) -lpthread \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 BENCH_BINS := selftests/bin/bench_helper selftests/bin/bench_empty.bpf.o

@@ -25,7 +25,7 @@
 #include "log.h"
 #include "options.h"
 #include "pin.h"
-#include "prom.h"
+#include "http.h"
 #include "reconcile.h"
 #include "report.h"
 #include "settle.h"
