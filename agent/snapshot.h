@@ -178,18 +178,6 @@ int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l)
 /* Add one listening socket's state to a port's gauges. */
 void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l);
 
-/* Read a stage's per-CPU hash keyed by port (its counters, in table
- * order), summing the CPUs into the snapshot. */
-int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap);
-/* One port of such a map (missing: nothing added). */
-int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
-		       struct sa_port_stats *ps);
-/* Add the sums over CPUs of the one-entry per-CPU array prog_counters
- * (@unparsed may be NULL). */
-int sa_read_prog_counters(int map_fd, __u64 *unparsed, __u64 *update_failed);
-/* Add the recursion_misses of every loaded program of @obj to @out. */
-struct bpf_object;
-int sa_read_missed_runs(const struct bpf_object *obj, __u64 *out);
 /* Counts lost to full counter maps in @s, every stage. */
 static inline __u64 sa_update_failed(const struct sa_snapshot *s)
 {

@@ -791,8 +791,7 @@ static int read_drops(int fd, __u32 flag, struct sa_snapshot *snap)
 			err = -ENOMEM;
 			break;
 		}
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			*cnt += vals[cpu];
+		sa_percpu_sum(vals, ncpu, 1, cnt);
 	}
 	free(vals);
 	return err;
@@ -989,8 +988,7 @@ static int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *p
 
 		if (bpf_map_lookup_elem(r & SA_DROP_SYNACK ? synack_fd : fd, &key, vals))
 			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			ps->drops[i].n += vals[cpu];
+		sa_percpu_sum(vals, ncpu, 1, &ps->drops[i].n);
 	}
 	free(vals);
 	{
