@@ -676,7 +676,7 @@ int sa_metrics_update(struct sa_metrics *p, const struct sa_report_ctx *rc,
 	sa_port_stats_release(&other);
 	if (err) {
 		free(page);
-		sa_err("cannot render the metrics: %s", sa_strerror(err));
+		sa_err("cannot render the metrics: %s", strerror(-err));
 		return err;
 	}
 	pthread_mutex_lock(&p->lock);

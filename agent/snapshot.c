@@ -10,28 +10,6 @@
 #include <string.h>
 #include "snapshot.h"
 
-char *sa_reason_names[SA_MAX_REASONS];
-
-const char *sa_reason_name(__u32 reason)
-{
-	static char buf[32];
-
-	if (reason < SA_MAX_REASONS && sa_reason_names[reason])
-		return sa_reason_names[reason];
-	if (reason >= SA_MAX_REASONS)
-		return sa_subsys_reason_name(reason);
-	snprintf(buf, sizeof(buf), "REASON_%u", reason);
-	return buf;
-}
-
-int sa_reason_id(const char *name)
-{
-	for (int i = 0; i < SA_MAX_REASONS; i++)
-		if (sa_reason_names[i] && !strcmp(sa_reason_names[i], name))
-			return i;
-	return -1;
-}
-
 void sa_port_stats_release(struct sa_port_stats *ps)
 {
 	free(ps->c.heap);
