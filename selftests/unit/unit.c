@@ -24,6 +24,7 @@ static const struct {
 	{ "prom", suite_prom },
 	{ "json", suite_json },
 	{ "percpu", suite_percpu },
+	{ "log", suite_log },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))
