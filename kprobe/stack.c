@@ -47,8 +47,9 @@ static const char *const listener_hook_names[] = {
 struct stack_stage {
 	struct stack_bpf *skel;
 	const char *pin_dir;	/* --pin */
-	/* --pin: links a pinned synacct left, still counting, held here. */
-	struct bpf_link *kept[8];
+	/* --pin: links a pinned synacct left, still counting, held here:
+	 * one a program of the skeleton at most. */
+	struct bpf_link *kept[sizeof(((struct stack_bpf *)0)->links) / sizeof(struct bpf_link *)];
 	int n_kept;
 	bool nf_kept;		/* ... and netfilter links (nf_links) */
 	bool classify;		/* per-CPU MIB baselines available */
