@@ -48,7 +48,7 @@ struct stack_stage {
 	struct stack_bpf *skel;
 	const char *pin_dir;	/* --pin */
 	/* --pin: links a pinned synacct left, still counting, held here:
-	 * one a program of the skeleton at most. */
+	 * at most one per program of the skeleton. */
 	struct bpf_link *kept[sizeof(((struct stack_bpf *)0)->links) / sizeof(struct bpf_link *)];
 	int n_kept;
 	bool nf_kept;		/* ... and netfilter links (nf_links) */
