@@ -124,13 +124,13 @@ SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
 # compiled on their own, so they build without clang, bpftool or BTF.
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
 UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
-	agent/snapshot.c agent/reconcile.c kprobe/reasons.c \
+	agent/snapshot.c agent/reason_names.c agent/reconcile.c \
 	agent/prom.c agent/report.c agent/table.c agent/escape.c agent/log.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
-# snapshot.c's map readers link libbpf (no BPF call is made), prom.c
-# libmicrohttpd (it serves nothing) and report.c json-c.  The agent's
+# Plain C: libbpf and libmicrohttpd stay out (map_read.c, slot_read.c,
+# log_libbpf.c, http.c); report.c writes JSON with json-c.  The agent's
 # allocations can be made to fail (selftests/unit/alloc.c).
-UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf libmicrohttpd json-c 2>/dev/null) -lpthread \
+UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null) \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 BENCH_BINS := selftests/bin/bench_helper selftests/bin/bench_empty.bpf.o
@@ -225,7 +225,8 @@ $(ST)/test_parse $(ST)/test_fuzz: $(ST)/test_%: selftests/test_%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
 
-$(ST)/test_reasons: $(BUILD)/selftests/test_reasons.o $(BUILD)/kprobe/reasons.o
+$(ST)/test_reasons: $(BUILD)/selftests/test_reasons.o $(BUILD)/kprobe/reasons.o \
+		$(BUILD)/agent/reason_names.o
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,LD,$@)
 	$(Q)$(LINK) $(filter %.o,$^) -o $@ $(SA_LDLIBS) $(LDLIBS)

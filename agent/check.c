@@ -639,7 +639,7 @@ int sa_check_main(int argc, char **argv)
 	err = sa_parse_args(&argp, argc, argv, &o);
 	if (err)
 		return err;
-	sa_log_libbpf(o.common.verbose);
+	sa_log_libbpf();
 	c.netns = o.common.netns;
 	c.ll.ports = &o.common.ports;
 

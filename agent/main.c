@@ -22,10 +22,10 @@
 #include "config.h"
 #include "counters.h"
 #include "follow.h"
+#include "http.h"
 #include "log.h"
 #include "options.h"
 #include "pin.h"
-#include "prom.h"
 #include "reconcile.h"
 #include "report.h"
 #include "settle.h"
@@ -707,7 +707,7 @@ int sa_watch_main(int argc, char **argv)
 	err = sa_config_load(&argp, sizeof(w->o), &argc, &argv);
 	if (!err)
 		err = sa_parse_args(&argp, argc, argv, &w->o);
-	sa_log_libbpf(w->o.common.verbose);
+	sa_log_libbpf();
 	if (!err)
 		err = sa_check_privileges(&w->o.common, true, !w->o.no_xdp, "synacct");
 	if (!err)

@@ -53,6 +53,7 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		o->verbose = true;
+		sa_log_set_level(SA_LOG_DEBUG);
 		break;
 	case OPT_BTF:
 		o->btf = arg;

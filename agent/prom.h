@@ -1,53 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * prom.h - /metrics in the Prometheus text format (libmicrohttpd): the
- * totals held in the BPF maps, per port, named from the counter table
- * (synacct_<JSON key>[_total]).  docs/metrics.md lists every family.
+ * prom.h - the /metrics page in the Prometheus text format: the totals
+ * held in the BPF maps, per port, named from the counter table
+ * (synacct_<JSON key>[_total]).  docs/metrics.md lists every family;
+ * agent/http.h serves the page.
  */
 #ifndef SYNACCT_PROM_H
 #define SYNACCT_PROM_H
 
-#include <argp.h>
-#include <stdbool.h>
-#include <sys/socket.h>
+#include <stddef.h>
 #include "report.h"
 
-#define SA_PROM_DEFAULT_TOP 100
+/* The page as last rendered, and the port labels it keeps from one
+ * rendering to the next. */
+struct sa_metrics;
 
-struct sa_prom_opts {
-	const char *listen;		/* --metrics as given; NULL: no metrics */
-	struct sockaddr_storage addr;	/* ... parsed */
-	socklen_t addrlen;
-	unsigned int top;		/* --metrics-top */
-	bool quiet;			/* --quiet: no table, no JSON */
-	bool pin;			/* --pin (agent/pin.h) */
-};
-
-/* The argp child with --metrics, --metrics-top and --quiet; its input is
- * a struct sa_prom_opts. */
-extern const struct argp sa_prom_argp;
-
-/* "ADDR:PORT", "[ADDR6]:PORT", ":PORT" or "PORT" (127.0.0.1); -EINVAL, or
- * -EDOM for an IPv6 address without brackets (::1:9465 is ambiguous). */
-int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len);
-
-struct sa_prom;
-
-/* Create the listening socket in the caller's network namespace: call it
- * before entering --netns, so that the endpoint stays reachable from
- * where synacct was started.  0, or the exit status after the error. */
-int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o);
-/* Serve /metrics from a thread of its own; until the first update it
- * answers 503. */
-int sa_prom_start(struct sa_prom *p);
-/* Render @abs (a reading of the maps: absolute totals) into the page the
- * server hands out; @sel is --ports, @listeners the listening ports. */
-int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
-		   const struct sa_snapshot *abs, const struct sa_portset *sel,
-		   const struct sa_portset *listeners);
+/* Ports beyond the listening ones and --ports with a label of their own:
+ * the first @top by SYNs.  NULL without memory. */
+struct sa_metrics *sa_metrics_new(unsigned int top);
+/* Render @abs (a reading of the maps: absolute totals) into the page;
+ * @sel is --ports, @listeners the listening ports. */
+int sa_metrics_update(struct sa_metrics *m, const struct sa_report_ctx *rc,
+		      const struct sa_snapshot *abs, const struct sa_portset *sel,
+		      const struct sa_portset *listeners);
+/* Call @serve with the page as last rendered (NULL, 0 before the first)
+ * under the lock the main loop swaps it under; its result is returned. */
+int sa_metrics_with_page(struct sa_metrics *m,
+			 int (*serve)(const char *page, size_t len, void *ctx), void *ctx);
 /* A copy of the page as last rendered (free it), NULL before the first. */
-char *sa_prom_page(struct sa_prom *p);
-/* Stop serving and free; NULL is a no-op. */
-void sa_prom_stop(struct sa_prom *p);
+char *sa_metrics_page(struct sa_metrics *m);
+/* NULL is a no-op. */
+void sa_metrics_free(struct sa_metrics *m);
 
 #endif /* SYNACCT_PROM_H */

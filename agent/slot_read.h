@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * slot_read.h - the agent's readers of the XDP, TC and stack slot maps
- * (include/bpf/count.h, agent/slots.h) into snapshots, as snapshot.h's
- * sa_read_port_map / sa_read_port_entry do for a plain per-port hash.
+ * (include/bpf/count.h, agent/slots.h) into snapshots, as map_read.h's
+ * sa_read_port_map / sa_read_port_entry do for a plain per-port hash
+ * (included here: a stage reads both kinds).
  */
 #ifndef SYNACCT_SLOT_READ_H
 #define SYNACCT_SLOT_READ_H
 
 #include "counters.h"
+#include "map_read.h"
 #include "snapshot.h"
 #include "slots.h"
 

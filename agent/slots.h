@@ -14,6 +14,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "percpu.h"
 #include "synacct.h"
 
 /* Counters per slot at most (the stack's are the most). */
@@ -42,9 +43,7 @@ static inline int sa_slot_add(int fd, __u32 key, unsigned int nfields, int ncpus
 {
 	if (bpf_map_lookup_elem(fd, &key, buf))
 		return errno == ENOENT ? 0 : -errno;
-	for (int cpu = 0; cpu < ncpus; cpu++)
-		for (unsigned int i = 0; i < nfields; i++)
-			sum[i] += buf[cpu * nfields + i];
+	sa_percpu_sum(buf, ncpus, nfields, sum);
 	return 0;
 }
 

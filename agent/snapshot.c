@@ -1,37 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * snapshot.c - per-port snapshots of the BPF counter maps, and their
- * differences (interval = now - previous, total = now - start).
+ * differences (interval = now - previous, total = now - start).  Plain
+ * C: agent/map_read.c and agent/slot_read.c read the maps into them.
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "snapshot.h"
-
-char *sa_reason_names[SA_MAX_REASONS];
-
-const char *sa_reason_name(__u32 reason)
-{
-	static char buf[32];
-
-	if (reason < SA_MAX_REASONS && sa_reason_names[reason])
-		return sa_reason_names[reason];
-	if (reason >= SA_MAX_REASONS)
-		return sa_subsys_reason_name(reason);
-	snprintf(buf, sizeof(buf), "REASON_%u", reason);
-	return buf;
-}
-
-int sa_reason_id(const char *name)
-{
-	for (int i = 0; i < SA_MAX_REASONS; i++)
-		if (sa_reason_names[i] && !strcmp(sa_reason_names[i], name))
-			return i;
-	return -1;
-}
 
 void sa_port_stats_release(struct sa_port_stats *ps)
 {
@@ -338,115 +314,4 @@ int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
 	static const struct sa_snapshot empty;
 
 	return sa_snapshot_diff(dst, src, &empty);
-}
-
-/* A lookup buffer for one entry of a stage's per-CPU port map. */
-static __u64 *port_vals(enum sa_stage_id stage, int *ncpu)
-{
-	*ncpu = libbpf_num_possible_cpus();
-	if (*ncpu < 0)
-		return NULL;
-	return calloc((size_t)*ncpu * sa_stage_ncounters[stage], sizeof(__u64));
-}
-
-/* Add every CPU's counters of one entry to the port's. */
-static int port_vals_add(struct sa_port_stats *ps, enum sa_stage_id stage,
-			 const __u64 *vals, int ncpu)
-{
-	unsigned int nfields = sa_stage_ncounters[stage];
-	enum sa_counter first = sa_stage_first[stage];
-
-	for (unsigned int i = 0; i < nfields; i++) {
-		__u64 sum = 0;
-
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			sum += vals[cpu * nfields + i];
-		if (sa_c_add(ps, first + i, sum))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap)
-{
-	__u32 key, next, *prev = NULL;
-	int ncpu, err = 0;
-	__u64 *vals = port_vals(stage, &ncpu);
-
-	if (!vals)
-		return -ENOMEM;
-	/* Entries are never deleted, so a plain get_next_key walk sees
-	 * every port exactly once. */
-	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
-		struct sa_port_stats *ps;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(map_fd, &key, vals))
-			continue;
-		ps = sa_snapshot_port(snap, key);
-		err = ps ? port_vals_add(ps, stage, vals, ncpu) : -ENOMEM;
-		if (err)
-			break;
-	}
-	free(vals);
-	return err;
-}
-
-int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
-		       struct sa_port_stats *ps)
-{
-	int ncpu, err = 0;
-	__u64 *vals = port_vals(stage, &ncpu);
-
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(map_fd, &port, vals))
-		err = errno == ENOENT ? 0 : -errno;
-	else
-		err = port_vals_add(ps, stage, vals, ncpu);
-	free(vals);
-	return err;
-}
-
-int sa_read_prog_counters(int map_fd, __u64 *unparsed, __u64 *update_failed)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct sa_prog_counters *vals;
-	__u32 zero = 0;
-	int err;
-
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	err = bpf_map_lookup_elem(map_fd, &zero, vals);
-	if (!err) {
-		for (int cpu = 0; cpu < ncpu; cpu++) {
-			if (unparsed)
-				*unparsed += vals[cpu].unparsed;
-			*update_failed += vals[cpu].update_failed;
-		}
-	}
-	free(vals);
-	return err ? -errno : 0;
-}
-
-int sa_read_missed_runs(const struct bpf_object *obj, __u64 *out)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		if (fd < 0)	/* not loaded on this kernel */
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			return -errno;
-		*out += info.recursion_misses;
-	}
-	return 0;
 }

@@ -178,18 +178,6 @@ int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l)
 /* Add one listening socket's state to a port's gauges. */
 void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l);
 
-/* Read a stage's per-CPU hash keyed by port (its counters, in table
- * order), summing the CPUs into the snapshot. */
-int sa_read_port_map(int map_fd, enum sa_stage_id stage, struct sa_snapshot *snap);
-/* One port of such a map (missing: nothing added). */
-int sa_read_port_entry(int map_fd, enum sa_stage_id stage, __u32 port,
-		       struct sa_port_stats *ps);
-/* Add the sums over CPUs of the one-entry per-CPU array prog_counters
- * (@unparsed may be NULL). */
-int sa_read_prog_counters(int map_fd, __u64 *unparsed, __u64 *update_failed);
-/* Add the recursion_misses of every loaded program of @obj to @out. */
-struct bpf_object;
-int sa_read_missed_runs(const struct bpf_object *obj, __u64 *out);
 /* Counts lost to full counter maps in @s, every stage. */
 static inline __u64 sa_update_failed(const struct sa_snapshot *s)
 {
@@ -197,16 +185,23 @@ static inline __u64 sa_update_failed(const struct sa_snapshot *s)
 }
 
 /* enum skb_drop_reason names without the SKB_DROP_REASON_ prefix, from
- * the running kernel's BTF (filled by the stack stage). */
+ * the running kernel's BTF (filled by the stack stage); agent/reason_names.c. */
 #define SA_MAX_REASONS 256
 extern char *sa_reason_names[SA_MAX_REASONS];
 const char *sa_reason_name(__u32 reason);
 int sa_reason_id(const char *name);
-/* Subsystem drop reasons (>= 1 << 16: mac80211, openvswitch), named from
- * the subsystems' BTF enums (kprobe/reasons.c). */
+/* Subsystem drop reasons (>= 1 << 16: mac80211, openvswitch): the upper
+ * 16 bits are the subsystem, the lower its own code.  Named from the
+ * subsystems' BTF enums (kprobe/reasons.c loads them). */
+#define SA_SUBSYS_SHIFT	16
+#define SA_SUBSYS_MAX	64	/* subsystem ids named */
 struct btf;
 int sa_subsys_reasons_load(const struct btf *btf);
 int sa_subsys_reasons_load_modules(const struct btf *vmlinux);
+/* Name reason @val (a copy of @name is kept); -ENOMEM. */
+int sa_subsys_reason_add(__u32 val, const char *name);
+/* Name subsystem @id (SKB_DROP_REASON_SUBSYS_ without its prefix). */
+void sa_subsys_name_set(__u32 id, const char *name);
 const char *sa_subsys_reason_name(__u32 reason);
 
 #endif /* SYNACCT_SNAPSHOT_H */

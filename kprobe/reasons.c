@@ -18,38 +18,7 @@
 #include <bpf/btf.h>
 #include "snapshot.h"
 
-#define SUBSYS_SHIFT	16
 #define SUBSYS_PREFIX	"SKB_DROP_REASON_SUBSYS_"
-
-struct subsys_reason {
-	__u32 val;
-	char *name;
-};
-
-static struct subsys_reason *reasons;
-static size_t n_reasons, cap_reasons;
-static char *subsys_names[64];	/* by subsystem id, from vmlinux */
-
-static int add_reason(__u32 val, const char *name)
-{
-	for (size_t i = 0; i < n_reasons; i++)
-		if (reasons[i].val == val)
-			return 0;
-	if (n_reasons == cap_reasons) {
-		size_t cap = cap_reasons ? cap_reasons * 2 : 64;
-		void *v = reallocarray(reasons, cap, sizeof(*reasons));
-
-		if (!v)
-			return -ENOMEM;
-		reasons = v;
-		cap_reasons = cap;
-	}
-	reasons[n_reasons].name = strdup(name);
-	if (!reasons[n_reasons].name)
-		return -ENOMEM;
-	reasons[n_reasons++].val = val;
-	return 0;
-}
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -80,10 +49,9 @@ int sa_subsys_reasons_load(const struct btf *btf)
 				const char *name = btf__name_by_offset(btf, e->name_off);
 				__u32 v = e->val;
 
-				if (!name || v >= 64 || strncmp(name, SUBSYS_PREFIX, strlen(SUBSYS_PREFIX)))
+				if (!name || strncmp(name, SUBSYS_PREFIX, strlen(SUBSYS_PREFIX)))
 					continue;
-				free(subsys_names[v]);
-				subsys_names[v] = strdup(name + strlen(SUBSYS_PREFIX));
+				sa_subsys_name_set(v, name + strlen(SUBSYS_PREFIX));
 			}
 			continue;
 		}
@@ -95,9 +63,9 @@ int sa_subsys_reasons_load(const struct btf *btf)
 			__u32 v = e->val;
 
 			/* __OVS_DROP_REASON and the like mark a range. */
-			if (!name || name[0] == '_' || (v >> SUBSYS_SHIFT) == 0)
+			if (!name || name[0] == '_' || (v >> SA_SUBSYS_SHIFT) == 0)
 				continue;
-			err = add_reason(v, name);
+			err = sa_subsys_reason_add(v, name);
 			if (err)
 				return err;
 		}
@@ -129,21 +97,4 @@ int sa_subsys_reasons_load_modules(const struct btf *vmlinux)
 	}
 	closedir(d);
 	return err;
-}
-
-const char *sa_subsys_reason_name(__u32 reason)
-{
-	static char buf[64];
-	__u32 sub = reason >> SUBSYS_SHIFT;
-
-	for (size_t i = 0; i < n_reasons; i++)
-		if (reasons[i].val == reason)
-			return reasons[i].name;
-	if (sub < 64 && subsys_names[sub])
-		snprintf(buf, sizeof(buf), "%s_%u", subsys_names[sub],
-			 reason & ((1u << SUBSYS_SHIFT) - 1));
-	else
-		snprintf(buf, sizeof(buf), "SUBSYS_%u_%u", sub,
-			 reason & ((1u << SUBSYS_SHIFT) - 1));
-	return buf;
 }

@@ -47,8 +47,9 @@ static const char *const listener_hook_names[] = {
 struct stack_stage {
 	struct stack_bpf *skel;
 	const char *pin_dir;	/* --pin */
-	/* --pin: links a pinned synacct left, still counting, held here. */
-	struct bpf_link *kept[8];
+	/* --pin: links a pinned synacct left, still counting, held here:
+	 * at most one per program of the skeleton. */
+	struct bpf_link *kept[sizeof(((struct stack_bpf *)0)->links) / sizeof(struct bpf_link *)];
 	int n_kept;
 	bool nf_kept;		/* ... and netfilter links (nf_links) */
 	bool classify;		/* per-CPU MIB baselines available */
@@ -791,8 +792,7 @@ static int read_drops(int fd, __u32 flag, struct sa_snapshot *snap)
 			err = -ENOMEM;
 			break;
 		}
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			*cnt += vals[cpu];
+		sa_percpu_sum(vals, ncpu, 1, cnt);
 	}
 	free(vals);
 	return err;
@@ -978,8 +978,7 @@ static int add_drop(int fd, __u32 port, __u32 reason, __u32 flag,
 	cnt = sa_port_drop(ps, reason | flag);
 	if (!cnt)
 		return -ENOMEM;
-	for (int cpu = 0; cpu < ncpu; cpu++)
-		*cnt += vals[cpu];
+	sa_percpu_sum(vals, ncpu, 1, cnt);
 	return 0;
 }
 

@@ -79,5 +79,7 @@ void suite_reconcile(void);
 void suite_escape(void);
 void suite_prom(void);
 void suite_json(void);
+void suite_percpu(void);
+void suite_log(void);
 
 #endif /* SA_TAP_H */

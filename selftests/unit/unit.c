@@ -23,6 +23,8 @@ static const struct {
 	{ "escape", suite_escape },
 	{ "prom", suite_prom },
 	{ "json", suite_json },
+	{ "percpu", suite_percpu },
+	{ "log", suite_log },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))
