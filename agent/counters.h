@@ -71,7 +71,7 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	X(syn_queue_len, "request socks in the SYN queue (icsk_accept_queue.qlen)") \
 	X(accept_queue_len, "connections waiting in the accept queue (sk_ack_backlog)") \
 	X(accept_backlog, "accept queue limit (sk_max_ack_backlog); the last seen after the listener closed") \
-	X(listener_drops, "sk_drops of the listening sockets, cumulative")
+	X(listener_sk_drops, "the listening sockets' own drop counter (sk_drops: every packet the kernel dropped for them, SYNs and handshake ACKs, since they started listening)")
 
 /*
  * Figures the reconciler derives per port (agent/reconcile.c).

@@ -317,7 +317,7 @@ struct json_object *sa_json_listener(const struct sa_listener *l)
 	json_object_object_add(o, "accept_backlog", json_object_new_int64(l->accept_backlog));
 	json_object_object_add(o, "syn_queue_len", json_object_new_int64(l->syn_queue_len));
 	json_object_object_add(o, "accept_queue_len", json_object_new_int64(l->accept_queue_len));
-	json_object_object_add(o, "listener_drops", json_object_new_int64(l->listener_drops));
+	json_object_object_add(o, "listener_sk_drops", json_object_new_int64(l->listener_sk_drops));
 	return o;
 }
 

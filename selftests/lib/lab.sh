@@ -930,11 +930,11 @@ ck() {
 
 # ck_listener PORT [FAMILY]: one listener of the last check as
 # "addr port family pid comm accept_backlog syn_queue_len accept_queue_len
-# listener_drops".
+# listener_sk_drops".
 ck_listener() {
 	ck "[.listeners[] | select(.port == $1 and (\"${2:-}\" == \"\" or .family == \"${2:-}\"))
 		| [.addr, .port, .family, .pid, .comm, .accept_backlog, .syn_queue_len,
-		   .accept_queue_len, .listener_drops] | map(tostring) | join(\" \")] | join(\"; \")"
+		   .accept_queue_len, .listener_sk_drops] | map(tostring) | join(\" \")] | join(\"; \")"
 }
 
 # ck_findings: "severity:id[:port]" of every finding, in order, space separated.

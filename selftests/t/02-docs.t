@@ -25,7 +25,7 @@ for key in nic_syn tc_syn synack_sent listener_syn syn_queued syncookies_sent \
 	listen_drops.accept_queue_full listen_drops.syn_queue_full listen_drops.other \
 	syn_to_request_sock synack_retrans established ack_dropped_accept_full \
 	syncookies_recv syncookies_failed syncookies_no_ts accepted listeners \
-	syn_queue_len accept_queue_len accept_backlog listener_drops \
+	syn_queue_len accept_queue_len accept_backlog listener_sk_drops \
 	unexplained.nic_to_tc unexplained.tc_to_listener unexplained.at_listener \
 	unexplained.synack_sent synack_retrans_failed forwarded synack_forwarded syn_beyond_parser \
 	unexplained.to_container unexplained.at_container_listener container.listener_syn \
