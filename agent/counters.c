@@ -41,7 +41,7 @@ _Static_assert(sizeof(struct sa_tc_counters) == (0 SA_TC_COUNTERS(SA_ONE)) * siz
 _Static_assert(sizeof(struct sa_stack_counters) == (0 SA_STACK_COUNTERS(SA_ONE)) * sizeof(__u64),
 	       "stack_counters: one __u64 per table row");
 _Static_assert(sizeof(struct sa_container_counters) == (0 SA_CONTAINER_COUNTERS(SA_ONE)) * sizeof(__u64),
-	       "follow_counters: one __u64 per table row");
+	       "container_counters: one __u64 per table row");
 _Static_assert(sizeof(struct sa_lost_counters) == (0 SA_LOST_COUNTERS(SA_ONE)) * sizeof(__u64),
 	       "counts_lost: one __u64 per table row");
 _Static_assert((0 SA_COOKIE_MSS_COUNTERS(SA_ONE)) == SA_COOKIE_MSS_N,

@@ -861,7 +861,7 @@ int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,
 			err = -ENOMEM;
 		}
 	}
-	/* Reconciled once per row: the gaps and cookie mode. */
+	/* Reconciled once per row (reconcile.c): gaps, cookie mode, verdict. */
 	for (size_t r = 0; r < n && !err && rc->m.stack; r++)
 		sa_reconcile_port(rows[r].ps, rc->m, abs->tcp_syncookies, &rows[r].v);
 	if (!err) {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * reconcile.h - the stages side by side, per port: what the figures add
- * up to, the gaps between stages, and the sentence that says where SYNs
- * are lost.  Made once per record, then rendered by every output (table,
- * JSON, metrics).
+ * up to, the gaps between stages (sa_gaps[], counters.h), and the verdict
+ * that says where SYNs are lost, as data (id, severity, figure) and as a
+ * sentence.  Made once per record and rendered by JSON and the table; the
+ * metrics page reconciles its rows of absolute totals with the same
+ * sa_reconcile_port.  No output decides anything on its own.
  */
 #ifndef SYNACCT_RECONCILE_H
 #define SYNACCT_RECONCILE_H
