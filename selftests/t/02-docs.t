@@ -36,6 +36,13 @@ for key in nic_syn tc_syn synack_sent listener_syn syn_queued syncookies_sent \
 	grep -qF "| \`$key\` |" <<<"$gen"
 	ok $? "quantity $key has a row"
 done
+# The gaps docs/metrics.md names on synacct_unexplained's row are the gap
+# table's, in its order.
+gaps=$(sed -n 's/^| `unexplained\.\([a-z_]*\)` |.*/\1/p' <<<"$gen" | paste -sd' ')
+doc_gaps=$(grep '^| `synacct_unexplained` |' "$SA_ROOT/docs/metrics.md" | sed 's/([^)]*)//g' |
+	grep -o '`[a-z_]*`' | tr -d '`' | sed 1d | paste -sd' ')
+[ -n "$gaps" ] && [ "$doc_gaps" == "$gaps" ]
+ok $? "docs/metrics.md's synacct_unexplained gaps == the gap table's ($gaps)"
 "$SYNACCT" counters --bogus >/dev/null 2>&1
 ok $(( $? == 2 ? 0 : 1 )) "synacct counters with a bad argument exits 2"
 echo "1..$n"
