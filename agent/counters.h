@@ -125,7 +125,6 @@ enum sa_term {
 	SA_T_drops_before_tc = SA_C_MAX,
 	/* SYNs the stack dropped after TC ingress: every other reason. */
 	SA_T_drops_after_tc,
-	SA_T_MAX
 };
 
 #define SA_GAP_MAX_TERMS	8

@@ -4,8 +4,8 @@
  * verdict's severity (agent/reconcile.h), never a word of its text: a
  * loss is red, a gap no stage explains yellow, no loss green, nothing to
  * judge uncoloured; and a loss in a namespace named "unexplained" is
- * still red.  Also each verdict's id and severity, as reconcile.c
- * returns them.
+ * still red.  Also each verdict as reconcile.c returns it: id, severity,
+ * stage and the figure it is about.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,16 +61,17 @@ static const struct sa_verdict *verdict_of(const struct sa_view *v, __u32 port)
 	return NULL;
 }
 
-/* Port @port's verdict is @id, of severity @sev. */
-static void id_is(const struct sa_view *v, __u32 port, const char *id, const char *sev)
+/* Port @port's verdict is "ID SEVERITY STAGE N" (@want). */
+static void verdict_is(const struct sa_view *v, __u32 port, const char *want)
 {
 	const struct sa_verdict *k = verdict_of(v, port);
-	char got[96], want[96];
+	char got[128] = "-";
 
-	snprintf(got, sizeof(got), "%s %s", k ? sa_verdicts[k->id].id : "-",
-		 k ? sa_severity_names[sa_verdict_severity(k)] : "-");
-	snprintf(want, sizeof(want), "%s %s", id, sev);
-	is_str(got, want, "port %u: verdict id and severity", port);
+	if (k)
+		snprintf(got, sizeof(got), "%s %s %s %llu", sa_verdicts[k->id].id,
+			 sa_severity_names[sa_verdict_severity(k)],
+			 sa_stage_names[sa_verdicts[k->id].stage], (unsigned long long)k->n);
+	is_str(got, want, "port %u: verdict id, severity, stage, figure", port);
 }
 
 void suite_table(void)
@@ -121,11 +122,11 @@ void suite_table(void)
 		"a view of ports 80-84"))
 		goto cleanup;
 
-	id_is(&v, 80, "no_loss", "ok");
-	id_is(&v, 81, "unexplained_tc_to_listener", "warning");
-	id_is(&v, 82, "accept_queue_full", "critical");
-	id_is(&v, 83, "container_stack_drop", "critical");
-	id_is(&v, 84, "no_syns", "info");
+	verdict_is(&v, 80, "no_loss ok stack 0");
+	verdict_is(&v, 81, "unexplained_tc_to_listener warning stack 5");
+	verdict_is(&v, 82, "accept_queue_full critical stack 6");
+	verdict_is(&v, 83, "container_stack_drop critical container 3");
+	verdict_is(&v, 84, "no_syns info tc 0");
 
 	out = summary_of(&rc, &v);
 	ok(out && strstr(out, "=> " GREEN "no loss"), "no loss: green");
