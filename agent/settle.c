@@ -99,7 +99,7 @@ static void settle_port(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 	 * gaps it crossed before (a SYN-ACK counted at TC egress before its
 	 * SYN's verdict is a gap of its own).  XDP's only when attached. */
 	for (int g = 0; g < SA_GAP_MAX; g++)
-		for (int h = g; h >= 0 && settled(g); h = sa_gap_before(h))
+		for (int h = g; h >= 0 && settled(h); h = sa_gap_before(h))
 			if (sa_gaps[h].stage != SA_STAGE_NIC || m.nic)
 				x[sa_gaps[h].upstream] += u->seen.g[g] - u->least.g[g];
 	for (int c = 0; c < SA_C_MAX; c++)
