@@ -205,9 +205,6 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 	v->listen_drops = sa_c(ps, SA_C_listen_drop_accept_queue_full) +
 			  sa_c(ps, SA_C_listen_drop_syn_queue_full) +
 			  sa_c(ps, SA_C_listen_drop_other);
-	v->ct_listen_drops = sa_c(ps, SA_C_ct_accept_queue_full) +
-			     sa_c(ps, SA_C_ct_syn_queue_full) +
-			     sa_c(ps, SA_C_ct_listen_drop_other);
 	for (int g = 0; g < SA_GAP_MAX; g++) {
 		const struct sa_gap_term *t = sa_gaps[g].terms;
 		__s64 gap = 0;

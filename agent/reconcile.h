@@ -125,7 +125,6 @@ struct sa_port_view {
 	/* sa_gaps[]'s; the followed namespace's are 0 when none is
 	 * followed all along. */
 	__s64 gap[SA_GAP_MAX];
-	__u64 ct_listen_drops;	/* every cause, in the followed namespace */
 	__u64 synack_drops;	/* SYN-ACKs dropped after TC egress, every reason */
 	bool cookie_mode;	/* cookies sent, or tcp_syncookies=2 */
 	struct sa_verdict verdict;
