@@ -528,7 +528,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 	for (size_t r = 0; r < n; r++)
 		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
 			   sa_accepted_total(&rows[r].served->accepted,
-					  sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
+					     sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
 
 #define SA_GAUGE_PROM(name, h)						\
 	family(f, #name, "", "gauge", h);				\
@@ -613,8 +613,8 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 		if (sa_follow_of(rows[r].ps)->cookie)
 			sample_u64(f, "container_accepted", "_total", &rows[r], NULL, NULL,
 				   sa_accepted_total(&rows[r].served->ct_accepted,
-						  sa_c(rows[r].ps, SA_C_ct_established),
-						  &sa_follow_of(rows[r].ps)->cg));
+						     sa_c(rows[r].ps, SA_C_ct_established),
+						     &sa_follow_of(rows[r].ps)->cg));
 #define SA_CT_GAUGE_PROM(name, h)					\
 	family(f, "container_" #name, "", "gauge", h " (in the followed namespace)"); \
 	for (size_t r = 0; r < n; r++)					\

@@ -158,7 +158,8 @@ int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 void sa_view_free(struct sa_view *v);
 /* Accepted since the maps were created, for a page of absolute totals:
  * what entered the accept queue (@established) minus what is in it now,
- * never below 0, and never less than served before (@last). */
+ * never below 0 (sockets queued before the maps existed were never
+ * counted in), and never less than served before (@last): a counter. */
 __u64 sa_accepted_total(__u64 *last, __u64 established,
 			const struct sa_listener_gauges *g);
 /* Compare the per-port sums of @total with its namespace MIB deltas;
