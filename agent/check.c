@@ -453,9 +453,9 @@ static void listener_findings(struct sa_check *c,
 			fix_sysctl(c, f->fix, sizeof(f->fix),
 				   settings_def[SET_SYNCOOKIES].name, 1, "");
 	}
-	if (l->listener_drops && (f = finding_add(c, SEV_INFO, "listener_drops", cl))) {
+	if (l->listener_sk_drops && (f = finding_add(c, SEV_INFO, "listener_drops", cl))) {
 		FMT(f->message, "%s: %u packets dropped since it started listening "
-		    "(sk_drops)", who, l->listener_drops);
+		    "(sk_drops)", who, l->listener_sk_drops);
 		fix_watch(c, f->fix, sizeof(f->fix), "see where and why", l->port);
 	}
 }
@@ -575,7 +575,7 @@ static void print_text(const struct sa_check *c, enum sa_severity worst)
 			snprintf(pid, sizeof(pid), "%d", cl->pid);
 		printf("  %-39s %5u %8s %-16s %7u %7u %7u %7u\n", addr, cl->l.port, pid,
 		       cl->pid ? sa_tty_str(cl->comm, q, sizeof(q)) : "-", cl->l.accept_backlog,
-		       cl->l.syn_queue_len, cl->l.accept_queue_len, cl->l.listener_drops);
+		       cl->l.syn_queue_len, cl->l.accept_queue_len, cl->l.listener_sk_drops);
 	}
 	if (!c->ll.n)
 		printf("  (none)\n");

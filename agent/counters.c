@@ -41,7 +41,7 @@ _Static_assert(sizeof(struct sa_tc_counters) == (0 SA_TC_COUNTERS(SA_ONE)) * siz
 _Static_assert(sizeof(struct sa_stack_counters) == (0 SA_STACK_COUNTERS(SA_ONE)) * sizeof(__u64),
 	       "stack_counters: one __u64 per table row");
 _Static_assert(sizeof(struct sa_container_counters) == (0 SA_CONTAINER_COUNTERS(SA_ONE)) * sizeof(__u64),
-	       "follow_counters: one __u64 per table row");
+	       "container_counters: one __u64 per table row");
 _Static_assert(sizeof(struct sa_lost_counters) == (0 SA_LOST_COUNTERS(SA_ONE)) * sizeof(__u64),
 	       "counts_lost: one __u64 per table row");
 _Static_assert((0 SA_COOKIE_MSS_COUNTERS(SA_ONE)) == SA_COOKIE_MSS_N,
@@ -57,6 +57,97 @@ const char *const sa_derived_keys[SA_D_MAX] = {
 	SA_DERIVED(SA_DERIVED_KEY)
 #undef SA_DERIVED_KEY
 };
+
+#define CNT(sign, name)	{ sign, SA_C_##name }
+#define TERM(sign, name) { sign, SA_T_##name }
+const struct sa_gap_def sa_gaps[SA_GAP_MAX] = {
+	[SA_GAP_nic_to_tc] = {
+		"nic_to_tc", SA_STAGE_NIC, false, SA_C_nic_syn,
+		"%lld SYNs unexplained between XDP and TC", NULL, NULL,
+		{ CNT(+1, nic_syn), CNT(-1, tc_syn), TERM(-1, drops_before_tc) },
+	},
+	[SA_GAP_tc_to_listener] = {
+		"tc_to_listener", SA_STAGE_STACK, false, SA_C_tc_syn,
+		"%lld SYNs unexplained between TC and the listener", NULL, NULL,
+		{ CNT(+1, tc_syn), CNT(+1, syn_beyond_parser), CNT(-1, listener_syn),
+		  CNT(-1, syn_to_request_sock), TERM(-1, drops_after_tc), CNT(-1, forwarded) },
+	},
+	[SA_GAP_at_listener] = {
+		"at_listener", SA_STAGE_STACK, false, SA_C_listener_syn,
+		"%lld SYNs unexplained at the listener", NULL, NULL,
+		{ CNT(+1, listener_syn), CNT(-1, syn_queued), CNT(-1, syncookies_sent),
+		  CNT(-1, listen_drop_accept_queue_full), CNT(-1, listen_drop_syn_queue_full),
+		  CNT(-1, listen_drop_other) },
+	},
+	/* Negative: SYN-ACKs the stack sent that TC egress never saw
+	 * (reconcile.c says so). */
+	[SA_GAP_synack_sent] = {
+		"synack_sent", SA_STAGE_STACK, true, SA_C_synack_sent,
+		"%lld SYN-ACKs at TC egress that the stack did not account for", NULL, NULL,
+		{ CNT(+1, synack_sent), CNT(-1, syn_queued), CNT(-1, syncookies_sent),
+		  CNT(-1, synack_retrans), CNT(-1, synack_forwarded),
+		  CNT(-1, synack_retrans_failed) },
+	},
+	[SA_GAP_to_container] = {
+		"to_container", SA_STAGE_CONTAINER, false, SA_C_forwarded,
+		"%lld forwarded SYNs unexplained between this namespace and %s",
+		"the one they reach",
+		"for a port whose SYNs reach a namespace followed all along (else 0)",
+		{ CNT(+1, forwarded), CNT(-1, ct_listener_syn), CNT(-1, ct_syn_to_request_sock),
+		  CNT(-1, ct_stack_drops) },
+	},
+	/* Not settled: settle.c has never taken SYNs in flight off
+	 * container.listener_syn; this gap is as read. */
+	[SA_GAP_at_container_listener] = {
+		"at_container_listener", SA_STAGE_CONTAINER, false, -1,
+		"%lld forwarded SYNs unexplained at the listener in %s",
+		"the namespace they reach",
+		"for a port whose SYNs reach a namespace followed all along (else 0)",
+		{ CNT(+1, ct_listener_syn), CNT(-1, ct_syn_queued), CNT(-1, ct_syncookies_sent),
+		  CNT(-1, ct_accept_queue_full), CNT(-1, ct_syn_queue_full),
+		  CNT(-1, ct_listen_drop_other) },
+	},
+};
+#undef CNT
+#undef TERM
+
+const char *sa_term_name(int term, char *buf, size_t len)
+{
+	const struct sa_counter_def *d;
+
+	if (term == SA_T_drops_before_tc)
+		return "stack drops between XDP and TC (native XDP)";
+	if (term == SA_T_drops_after_tc)
+		return "stack drops after TC";
+	d = &sa_counters[term];
+	snprintf(buf, len, "%s%s%s", d->group, d->group[0] ? "." : "", d->key);
+	return buf;
+}
+
+void sa_gap_equation(enum sa_gap g, char *buf, size_t len)
+{
+	const struct sa_gap_def *d = &sa_gaps[g];
+	size_t used = 0;
+	char name[64];
+
+	buf[0] = '\0';
+	for (int i = 0; i < SA_GAP_MAX_TERMS && d->terms[i].sign && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s",
+				 !i ? "" : d->terms[i].sign > 0 ? " + " : " - ",
+				 sa_term_name(d->terms[i].term, name, sizeof(name)));
+	if (d->note && used < len)
+		snprintf(buf + used, len - used, ", %s", d->note);
+}
+
+int sa_gap_before(enum sa_gap g)
+{
+	for (int h = 0; h < SA_GAP_MAX; h++)
+		for (int i = 0; i < SA_GAP_MAX_TERMS && sa_gaps[h].terms[i].sign; i++)
+			if (sa_gaps[h].terms[i].sign < 0 &&
+			    sa_gaps[h].terms[i].term == sa_gaps[g].upstream)
+				return h;
+	return -1;
+}
 
 const char *const sa_gauge_keys[SA_G_MAX] = {
 #define SA_GAUGE_KEY(name, help) #name,
@@ -144,4 +235,17 @@ void sa_counters_markdown(FILE *f)
 		#group, sizeof(#group) > 1 ? "." : "", #key, metric, help);
 	SA_DERIVED(SA_DERIVED_MD)
 #undef SA_DERIVED_MD
+	for (int g = 0; g < SA_GAP_MAX; g++) {
+		char eq[512];
+		char up[64];
+
+		sa_gap_equation(g, eq, sizeof(eq));
+		fprintf(f, "| `unexplained.%s` | gap | — | `synacct_unexplained{gap=\"%s\"}` | %s; ",
+			sa_gaps[g].key, sa_gaps[g].key, eq);
+		if (sa_gaps[g].upstream < 0)
+			fprintf(f, "not settled |\n");
+		else
+			fprintf(f, "in flight: taken off `%s` |\n",
+				sa_term_name(sa_gaps[g].upstream, up, sizeof(up)));
+	}
 }

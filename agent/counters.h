@@ -71,12 +71,13 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	X(syn_queue_len, "request socks in the SYN queue (icsk_accept_queue.qlen)") \
 	X(accept_queue_len, "connections waiting in the accept queue (sk_ack_backlog)") \
 	X(accept_backlog, "accept queue limit (sk_max_ack_backlog); the last seen after the listener closed") \
-	X(listener_drops, "sk_drops of the listening sockets, cumulative")
+	X(listener_sk_drops, "the listening sockets' own drop counter (sk_drops: every packet the kernel dropped for them, SYNs and handshake ACKs, since they started listening)")
 
 /*
  * Figures the reconciler derives per port (agent/reconcile.c).
  * X(name, group, key, metric, help): group and key as in the counter
  * table; metric as Prometheus has it (sums are sum() of a family there).
+ * The gaps are apart, in sa_gaps[].
  */
 #define SA_DERIVED(X)							\
 	X(accepted, , accepted, "synacct_accepted_total",		\
@@ -85,31 +86,8 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	  "the table's stack_drops column: SYNs freed before a socket, every reason") \
 	X(listen_drops_total, , listen_drops, "sum(synacct_listen_drops_total)", \
 	  "the table's listen_drops column: SYNs dropped at the listener, every cause") \
-	SA_UNEXPLAINED(X)						\
 	X(ct_accepted, container, accepted, "synacct_container_accepted_total", \
 	  "connections the application in the followed namespace took off its accept queue")
-
-/* The gaps of the funnel's equations (JSON unexplained.<key>, metric
- * synacct_unexplained{gap="<key>"}); name is the sa_port_view field. */
-#define SA_UNEXPLAINED(X)						\
-	X(unexplained_nic_to_tc, unexplained, nic_to_tc,		\
-	  "synacct_unexplained{gap=\"nic_to_tc\"}",			\
-	  "nic_syn - tc_syn - drops between XDP and TC")		\
-	X(unexplained_tc_to_listener, unexplained, tc_to_listener,	\
-	  "synacct_unexplained{gap=\"tc_to_listener\"}",		\
-	  "tc_syn + syn_beyond_parser - listener_syn - syn_to_request_sock - stack drops after TC - forwarded") \
-	X(unexplained_at_listener, unexplained, at_listener,		\
-	  "synacct_unexplained{gap=\"at_listener\"}",			\
-	  "listener_syn - syn_queued - syncookies_sent - listen_drops")	\
-	X(unexplained_synack_sent, unexplained, synack_sent,		\
-	  "synacct_unexplained{gap=\"synack_sent\"}",			\
-	  "synack_sent - syn_queued - syncookies_sent - synack_retrans - synack_forwarded - synack_retrans_failed") \
-	X(unexplained_to_container, unexplained, to_container,		\
-	  "synacct_unexplained{gap=\"to_container\"}",			\
-	  "forwarded - container.listener_syn - container.syn_to_request_sock - container.stack_drops, for a port whose SYNs reach a namespace followed all along (else 0)") \
-	X(unexplained_at_container_listener, unexplained, at_container_listener, \
-	  "synacct_unexplained{gap=\"at_container_listener\"}",		\
-	  "container.listener_syn - its syn_queued - syncookies_sent - listen drops")
 
 enum sa_derived {
 #define SA_DERIVED_ENUM(name, group, key, metric, help) SA_D_##name,
@@ -119,6 +97,71 @@ enum sa_derived {
 };
 /* Each derived figure's JSON key (within its group). */
 extern const char *const sa_derived_keys[SA_D_MAX];
+
+/*
+ * The gaps of the funnel's equations: JSON unexplained.<key>, metric
+ * synacct_unexplained{gap="<key>"}.  A gap is the sum of its terms, each
+ * a counter of the table or the port's SYN drops on one side of TC, with
+ * its sign; what is left of it once the port's lost counts (counts_lost)
+ * are set off is unexplained.  reconcile.c computes them and names them in
+ * verdicts, settle.c tells SYNs in flight across them from SYNs lost, the
+ * docs' table and the lab's check list are printed from them
+ * (synacct counters).
+ */
+enum sa_gap {
+	SA_GAP_nic_to_tc,
+	SA_GAP_tc_to_listener,
+	SA_GAP_at_listener,
+	SA_GAP_synack_sent,
+	SA_GAP_to_container,
+	SA_GAP_at_container_listener,
+	SA_GAP_MAX
+};
+
+/* Terms besides the counters (enum sa_counter). */
+enum sa_term {
+	/* SYNs the stack dropped between XDP and TC (the per-CPU backlog),
+	 * with native XDP only: with generic XDP they are before both. */
+	SA_T_drops_before_tc = SA_C_MAX,
+	/* SYNs the stack dropped after TC ingress: every other reason. */
+	SA_T_drops_after_tc,
+};
+
+#define SA_GAP_MAX_TERMS	8
+
+struct sa_gap_term {
+	int sign;		/* +1 or -1; 0 ends the list */
+	int term;		/* enum sa_counter or enum sa_term */
+};
+
+struct sa_gap_def {
+	const char *key;
+	/* The stage whose figures it needs: SA_STAGE_NIC (XDP attached),
+	 * SA_STAGE_STACK, or SA_STAGE_CONTAINER (a namespace followed all
+	 * along: forwarded SYNs before that were never counted there). */
+	enum sa_stage_id stage;
+	bool synack;		/* counts SYN-ACKs, not SYNs */
+	/* The counter a SYN in flight across the gap was counted by last,
+	 * taken off by settle.c, with that of the gap it passed before;
+	 * -1: not settled. */
+	int upstream;
+	/* The verdict for a positive gap: printf of (long long gap, the
+	 * followed namespace's name or @nowhere). */
+	const char *lost;
+	const char *nowhere;
+	const char *note;	/* added to the equation in the docs, or NULL */
+	struct sa_gap_term terms[SA_GAP_MAX_TERMS];
+};
+
+extern const struct sa_gap_def sa_gaps[SA_GAP_MAX];
+/* A term's name: its JSON key ("listen_drops.other", "container.syn_queued")
+ * or what it stands for. */
+const char *sa_term_name(int term, char *buf, size_t len);
+/* Gap @g's equation, e.g. "nic_syn - tc_syn - ...", with its note. */
+void sa_gap_equation(enum sa_gap g, char *buf, size_t len);
+/* The gap whose equation subtracts @g's upstream counter (the gap a SYN
+ * crossed before @g's), or -1. */
+int sa_gap_before(enum sa_gap g);
 
 enum sa_gauge {
 #define SA_GAUGE_ENUM(name, help) SA_G_##name,

@@ -166,7 +166,7 @@ struct row {
 	__u32 port;			/* SA_PROM_OTHER: port="other" */
 	const struct sa_port_stats *ps;
 	struct served *served;
-	struct sa_port_view v;		/* reconciled once, for its gaps */
+	struct sa_port_view v;		/* reconciled once: gaps, cookie mode, verdict */
 };
 
 static void sample_start(FILE *f, const char *name, const char *suffix,
@@ -191,28 +191,6 @@ static void sample_u64(FILE *f, const char *name, const char *suffix,
 	fprintf(f, "} %llu\n", (unsigned long long)v);
 }
 
-static bool stage_measured(struct sa_measured m, enum sa_stage_id stage)
-{
-	return stage == SA_STAGE_NIC ? m.nic : stage == SA_STAGE_STACK ? m.stack :
-	       stage == SA_STAGE_CONTAINER ? m.stack && m.follow : true;
-}
-
-/* Accepted since the maps were created: what entered the accept queue
- * minus what is in it now (never below 0: sockets queued before the maps
- * existed were never counted in).  The queue is read before the
- * counters: a connection completed in between is in established but not
- * yet in the queue, and the next reading gives one less.  A counter must
- * not go back, so the page serves the most it has served (@last). */
-static __u64 accepted_total(__u64 *last, __u64 established,
-			    const struct sa_listener_gauges *g)
-{
-	__u64 v = established > g->accept_queue_len ? established - g->accept_queue_len : 0;
-
-	if (v > *last)
-		*last = v;
-	return *last;
-}
-
 /* The help of a derived figure of @group ("": top level) whose key is
  * @key, or NULL. */
 static const char *derived_help(const char *group, const char *key)
@@ -233,7 +211,7 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 	for (int i = 0; i < SA_C_MAX; i++) {
 		const struct sa_counter_def *d = &sa_counters[i];
 
-		if (!sa_counter_top_level(i) || !stage_measured(m, d->stage))
+		if (!sa_counter_top_level(i) || !sa_stage_measured(m, d->stage))
 			continue;
 		family(f, d->key, "_total", "counter", d->help);
 		for (size_t r = 0; r < n; r++)
@@ -247,7 +225,7 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 		char buf[1024];
 		bool seen = false;
 
-		if (sa_counter_top_level(i) || !label || !stage_measured(m, d->stage))
+		if (sa_counter_top_level(i) || !label || !sa_stage_measured(m, d->stage))
 			continue;
 		for (int k = 0; k < n_done; k++)
 			seen |= !strcmp(done[k], d->group);
@@ -304,7 +282,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 {
 	const char *reason_label = sa_group_label("stack_drops");
 	const char *gap_label = sa_group_label("unexplained");
-	char help[1024];
+	char help[2048];
 	size_t used;
 
 	/* One map holds both, apart by SA_DROP_SYNACK in the reason. */
@@ -332,8 +310,8 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 	family(f, "accepted", "_total", "counter", derived_help("", "accepted"));
 	for (size_t r = 0; r < n; r++)
 		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
-			   accepted_total(&rows[r].served->accepted,
-					  sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
+			   sa_accepted_total(&rows[r].served->accepted,
+					     sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
 
 #define SA_GAUGE_PROM(name, h)						\
 	family(f, #name, "", "gauge", h);				\
@@ -350,22 +328,32 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 	used = snprintf(help, sizeof(help),
 			"SYNs no stage accounts for, by %s (signed; 0 when the funnel adds up):",
 			gap_label);
-#define SA_GAP_HELP(name, group, key, metric, h)				\
-	if (used < sizeof(help))					\
-		used += snprintf(help + used, sizeof(help) - used, " %s = %s;", #key, h);
-	SA_UNEXPLAINED(SA_GAP_HELP)
-#undef SA_GAP_HELP
+	for (int g = 0; g < SA_GAP_MAX && used < sizeof(help); g++) {
+		char eq[512];
+
+		sa_gap_equation(g, eq, sizeof(eq));
+		used += snprintf(help + used, sizeof(help) - used, " %s = %s;",
+				 sa_gaps[g].key, eq);
+	}
 	family(f, "unexplained", "", "gauge", help);
-	/* Every gap of SA_UNEXPLAINED that is measured. */
-	for (size_t r = 0; r < n; r++) {
-#define SA_GAP_SAMPLE(name, group, key, metric, h)				\
-		if (sa_gap_measured(SA_D_##name, rc->m)) {		\
-			sample_start(f, "unexplained", "", &rows[r]);	\
-			fprintf(f, ",%s=\"%s\"} %lld\n", gap_label, #key,	\
-				(long long)rows[r].v.name);		\
+	/* Every gap of sa_gaps[] that is measured. */
+	for (size_t r = 0; r < n; r++)
+		for (int g = 0; g < SA_GAP_MAX; g++) {
+			if (!sa_gap_measured(g, rc->m))
+				continue;
+			sample_start(f, "unexplained", "", &rows[r]);
+			fprintf(f, ",%s=\"%s\"} %lld\n", gap_label, sa_gaps[g].key,
+				(long long)rows[r].v.gap[g]);
 		}
-		SA_UNEXPLAINED(SA_GAP_SAMPLE)
-#undef SA_GAP_SAMPLE
+
+	family(f, "verdict", "", "gauge",
+	       "1 for each port's verdict: its stable id (the JSON verdict_id) and "
+	       "severity (ok, info, warning, critical); the text is in the JSON");
+	for (size_t r = 0; r < n; r++) {
+		sample_start(f, "verdict", "", &rows[r]);
+		fprintf(f, ",id=\"%s\",severity=\"%s\"} 1\n",
+			sa_verdicts[rows[r].v.verdict.id].id,
+			sa_severity_names[sa_verdict_severity(&rows[r].v.verdict)]);
 	}
 }
 
@@ -407,9 +395,9 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 	for (size_t r = 0; r < n; r++)
 		if (sa_follow_of(rows[r].ps)->cookie)
 			sample_u64(f, "container_accepted", "_total", &rows[r], NULL, NULL,
-				   accepted_total(&rows[r].served->ct_accepted,
-						  sa_c(rows[r].ps, SA_C_ct_established),
-						  &sa_follow_of(rows[r].ps)->cg));
+				   sa_accepted_total(&rows[r].served->ct_accepted,
+						     sa_c(rows[r].ps, SA_C_ct_established),
+						     &sa_follow_of(rows[r].ps)->cg));
 #define SA_CT_GAUGE_PROM(name, h)					\
 	family(f, "container_" #name, "", "gauge", h " (in the followed namespace)"); \
 	for (size_t r = 0; r < n; r++)					\
@@ -654,7 +642,7 @@ int sa_metrics_update(struct sa_metrics *p, const struct sa_report_ctx *rc,
 			err = -ENOMEM;
 		}
 	}
-	/* Reconciled once per row: the gaps and cookie mode. */
+	/* Reconciled once per row (reconcile.c): gaps, cookie mode, verdict. */
 	for (size_t r = 0; r < n && !err && rc->m.stack; r++)
 		sa_reconcile_port(rows[r].ps, rc->m, abs->tcp_syncookies, &rows[r].v);
 	if (!err) {

@@ -3,7 +3,8 @@
  * reconcile.c - puts the stages side by side for each port and says where
  * SYNs are lost.
  *
- * The funnel, with what each stage loses:
+ * The funnel, with what each stage loses (the gaps' rows, sa_gaps[] in
+ * counters.c, hold these equations):
  *   nic_syn      = tc_syn + drops between XDP and TC + unexplained.nic_to_tc
  *   tc_syn       = listener_syn + syn_to_request_sock + stack drops after TC
  *                  + forwarded + unexplained.tc_to_listener
@@ -47,7 +48,27 @@ static bool reason_before_tc(__u32 reason)
 
 #define C(name) ((__s64)sa_c(ps, SA_C_##name))
 
-/* A port's verdict is written here, and sa_port_view.verdict points at
+const char *const sa_severity_names[SA_SEV_MAX] = {
+	[SA_SEV_OK] = "ok",
+	[SA_SEV_INFO] = "info",
+	[SA_SEV_WARNING] = "warning",
+	[SA_SEV_CRITICAL] = "critical",
+};
+
+const struct sa_verdict_def sa_verdicts[SA_V_MAX] = {
+#define SA_VERDICT_DEF(id, sev, stage) \
+	[SA_V_##id] = { #id, SA_SEV_##sev, SA_STAGE_##stage },
+	SA_VERDICTS(SA_VERDICT_DEF)
+#undef SA_VERDICT_DEF
+};
+
+/* The unexplained_* verdicts are the gaps', in their order. */
+#define SA_GAP_VERDICT(g) ((enum sa_verdict_id)(SA_V_unexplained_nic_to_tc + (g)))
+_Static_assert(SA_V_unexplained_at_container_listener - SA_V_unexplained_nic_to_tc ==
+	       SA_GAP_at_container_listener - SA_GAP_nic_to_tc,
+	       "one unexplained_* verdict per gap, in sa_gaps[]'s order");
+
+/* A port's verdict is written here, and sa_port_view.verdict.text points at
  * it until the next port's; a view keeps its own copies.  Room for the
  * longest text and a followed namespace's escaped name, so that a
  * verdict is never cut (in the middle of a UTF-8 sequence). */
@@ -61,22 +82,44 @@ static __thread char verdict_buf[VERDICT_LEN];
 
 /* A loss candidate for the verdict: the biggest one names the stage. */
 struct loss {
+	enum sa_verdict_id id;
 	__u64 n;
 	char text[VERDICT_LEN];
 };
 
-static void consider(struct loss *best, __u64 n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void vconsider(struct loss *best, enum sa_verdict_id id, __u64 n,
+		      const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
-static void consider(struct loss *best, __u64 n, const char *fmt, ...)
+static void vconsider(struct loss *best, enum sa_verdict_id id, __u64 n,
+		      const char *fmt, va_list ap)
+{
+	if (!n || n <= best->n)
+		return;
+	best->id = id;
+	best->n = n;
+	vsnprintf(best->text, sizeof(best->text), fmt, ap);
+}
+
+static void consider(struct loss *best, enum sa_verdict_id id, __u64 n,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void consider(struct loss *best, enum sa_verdict_id id, __u64 n,
+		     const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!n || n <= best->n)
-		return;
-	best->n = n;
 	va_start(ap, fmt);
-	vsnprintf(best->text, sizeof(best->text), fmt, ap);
+	vconsider(best, id, n, fmt, ap);
+	va_end(ap);
+}
+
+/* A gap's verdict: its row's text, of (long long, const char *). */
+static void consider_gap(struct loss *best, enum sa_gap g, __u64 n, ...)
+{
+	va_list ap;
+
+	va_start(ap, n);
+	vconsider(best, SA_GAP_VERDICT(g), n, sa_gaps[g].lost, ap);
 	va_end(ap);
 }
 
@@ -85,20 +128,20 @@ static void reason_loss(struct loss *best, __u32 r, __u64 n, struct sa_measured 
 	const char *name = sa_reason_name(r);
 
 	if (!strcmp(name, "NO_SOCKET"))
-		consider(best, n, "no listener: %llu SYNs to a closed port (NO_SOCKET)",
+		consider(best, SA_V_no_listener, n, "no listener: %llu SYNs to a closed port (NO_SOCKET)",
 			 (unsigned long long)n);
 	else if (!strcmp(name, "NETFILTER_DROP"))
-		consider(best, n, "firewall: netfilter dropped %llu SYNs (NETFILTER_DROP)",
+		consider(best, SA_V_firewall, n, "firewall: netfilter dropped %llu SYNs (NETFILTER_DROP)",
 			 (unsigned long long)n);
 	else if (!strcmp(name, "TCP_CSUM"))
-		consider(best, n, "bad TCP checksum: %llu SYNs dropped (TCP_CSUM); "
+		consider(best, SA_V_bad_checksum, n, "bad TCP checksum: %llu SYNs dropped (TCP_CSUM); "
 			 "check the NIC's checksum offload or the path", (unsigned long long)n);
 	else if (!strcmp(name, "CPU_BACKLOG"))
-		consider(best, n, "CPU backlog full: %llu SYNs dropped %s (CPU_BACKLOG); "
+		consider(best, SA_V_cpu_backlog, n, "CPU backlog full: %llu SYNs dropped %s (CPU_BACKLOG); "
 			 "raise net.core.netdev_max_backlog", (unsigned long long)n,
 			 m.nic_native ? "between XDP and TC" : "before XDP and TC");
 	else
-		consider(best, n, "stack drop: %llu SYNs dropped before a socket (%s)",
+		consider(best, SA_V_stack_drop, n, "stack drop: %llu SYNs dropped before a socket (%s)",
 			 (unsigned long long)n, name);
 }
 
@@ -113,13 +156,42 @@ static __s64 beyond_lost(__s64 gap, __u64 lost)
 	return (__u64)-gap > lost ? gap + (__s64)lost : 0;
 }
 
+/* A term of a gap's equation (sa_gaps[]), as it stands in @ps. */
+static __s64 term_value(const struct sa_port_stats *ps, struct sa_measured m,
+			const struct sa_port_view *v, int term)
+{
+	switch (term) {
+	case SA_T_drops_before_tc:
+		return m.nic_native ? (__s64)v->pre_tc_drops : 0;
+	case SA_T_drops_after_tc:
+		return (__s64)(v->stack_drops - v->pre_tc_drops);
+	default:
+		return (__s64)sa_c(ps, term);
+	}
+}
+
+/* Does @ps have figures for gap @g?  Forwarded SYNs before their
+ * namespace was followed were never counted there: its gaps only when it
+ * was followed all along. */
+static bool gap_computed(enum sa_gap g, const struct sa_port_stats *ps,
+			 struct sa_measured m)
+{
+	switch (sa_gaps[g].stage) {
+	case SA_STAGE_NIC:
+		return m.nic;
+	case SA_STAGE_CONTAINER:
+		return m.stack && sa_follow_of(ps)->whole;
+	default:
+		return m.stack;
+	}
+}
+
 /* The stage gaps: each unexplained figure is what is left of one
  * equation of the funnel, once the port's lost counts are set off. */
 void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		       struct sa_port_view *v)
 {
-	__s64 after_tc;
-	__u64 lost;
+	__u64 lost = sa_c(ps, SA_C_counts_lost);
 
 	for (__u32 i = 0; i < ps->n_drops; i++) {
 		if (ps->drops[i].reason & SA_DROP_SYNACK) {
@@ -133,39 +205,16 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 	v->listen_drops = sa_c(ps, SA_C_listen_drop_accept_queue_full) +
 			  sa_c(ps, SA_C_listen_drop_syn_queue_full) +
 			  sa_c(ps, SA_C_listen_drop_other);
-	after_tc = (__s64)(v->stack_drops - v->pre_tc_drops);
+	for (int g = 0; g < SA_GAP_MAX; g++) {
+		const struct sa_gap_term *t = sa_gaps[g].terms;
+		__s64 gap = 0;
 
-	if (m.nic)
-		v->unexplained_nic_to_tc = C(nic_syn) - C(tc_syn) -
-					   (m.nic_native ? (__s64)v->pre_tc_drops : 0);
-	if (m.stack) {
-		v->unexplained_tc_to_listener = C(tc_syn) + C(syn_beyond_parser) -
-						C(listener_syn) - C(syn_to_request_sock) -
-						after_tc - C(forwarded);
-		v->unexplained_at_listener = C(listener_syn) - C(syn_queued) -
-					     C(syncookies_sent) - (__s64)v->listen_drops;
-		v->unexplained_synack_sent = C(synack_sent) - C(syn_queued) -
-					     C(syncookies_sent) - C(synack_retrans) -
-					     C(synack_forwarded) - C(synack_retrans_failed);
+		if (!gap_computed(g, ps, m))
+			continue;
+		for (int i = 0; i < SA_GAP_MAX_TERMS && t[i].sign; i++)
+			gap += t[i].sign * term_value(ps, m, v, t[i].term);
+		v->gap[g] = beyond_lost(gap, lost);
 	}
-	v->ct_listen_drops = sa_c(ps, SA_C_ct_accept_queue_full) +
-			     sa_c(ps, SA_C_ct_syn_queue_full) +
-			     sa_c(ps, SA_C_ct_listen_drop_other);
-	/* Forwarded SYNs before their namespace was followed were never
-	 * counted there: a gap only when it was followed all along. */
-	if (m.stack && sa_follow_of(ps)->whole) {
-		v->unexplained_to_container = C(forwarded) - C(ct_listener_syn) -
-					      C(ct_syn_to_request_sock) - C(ct_stack_drops);
-		v->unexplained_at_container_listener = C(ct_listener_syn) - C(ct_syn_queued) -
-						       C(ct_syncookies_sent) -
-						       (__s64)v->ct_listen_drops;
-	}
-	/* Every gap of SA_UNEXPLAINED. */
-	lost = sa_c(ps, SA_C_counts_lost);
-#define SA_GAP_LOST(name, group, key, metric, help)			\
-	v->name = beyond_lost(v->name, lost);
-	SA_UNEXPLAINED(SA_GAP_LOST)
-#undef SA_GAP_LOST
 }
 
 /* SYN-ACKs dropped after TC egress, with the kernel's reasons, e.g.
@@ -187,7 +236,7 @@ static void synack_losses(const struct sa_port_stats *ps, __u64 n,
 				 used ? ", " : "", sa_reason_name(d->reason & ~SA_DROP_SYNACK),
 				 (unsigned long long)d->n);
 	}
-	consider(best, n, "SYN-ACKs dropped after TC egress: %llu (%s) by the egress "
+	consider(best, SA_V_synack_dropped, n, "SYN-ACKs dropped after TC egress: %llu (%s) by the egress "
 		 "qdisc, the device or the veth peer's backlog; %llu were failed "
 		 "retransmissions; clients retransmit their SYNs", (unsigned long long)n,
 		 reasons, (unsigned long long)sa_c(ps, SA_C_synack_retrans_failed));
@@ -203,29 +252,29 @@ static void listener_losses(const struct sa_port_stats *ps, struct loss *best)
 	 * handshake ACKs dropped at completion (counted per packet, so
 	 * client retransmissions count again). */
 	if (aq_syn && aq_ack)
-		consider(best, aq_syn + aq_ack,
+		consider(best, SA_V_accept_queue_full, aq_syn + aq_ack,
 			 "accept queue full (backlog %llu): the application is not "
 			 "accepting fast enough; %llu SYNs dropped at the listener, "
 			 "%llu handshake ACKs dropped",
 			 (unsigned long long)ps->g.accept_backlog,
 			 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
 	else if (aq_syn)
-		consider(best, aq_syn,
+		consider(best, SA_V_accept_queue_full, aq_syn,
 			 "accept queue full (backlog %llu): the application is not "
 			 "accepting fast enough; %llu SYNs dropped at the listener",
 			 (unsigned long long)ps->g.accept_backlog,
 			 (unsigned long long)aq_syn);
 	else
-		consider(best, aq_ack,
+		consider(best, SA_V_accept_queue_full, aq_ack,
 			 "accept queue full at handshake completion (backlog %llu): the "
 			 "application is not accepting fast enough; %llu handshake ACKs "
 			 "dropped", (unsigned long long)ps->g.accept_backlog,
 			 (unsigned long long)aq_ack);
-	consider(best, sa_c(ps, SA_C_listen_drop_syn_queue_full),
+	consider(best, SA_V_syn_queue_full, sa_c(ps, SA_C_listen_drop_syn_queue_full),
 		 "SYN queue full without SYN cookies: %llu SYNs dropped at the "
 		 "listener; enable net.ipv4.tcp_syncookies or raise the backlog",
 		 (unsigned long long)sa_c(ps, SA_C_listen_drop_syn_queue_full));
-	consider(best, sa_c(ps, SA_C_listen_drop_other),
+	consider(best, SA_V_listen_drop_other, sa_c(ps, SA_C_listen_drop_other),
 		 "listener dropped %llu SYNs (ListenDrops without a full queue)",
 		 (unsigned long long)sa_c(ps, SA_C_listen_drop_other));
 }
@@ -239,63 +288,47 @@ static void container_losses(const struct sa_port_stats *ps, struct loss *best)
 
 	if (!sa_follow_of(ps)->cookie)
 		return;
-	consider(best, aq_syn + aq_ack,
+	consider(best, SA_V_container_accept_queue_full, aq_syn + aq_ack,
 		 "accept queue full in namespace %s (port %u, backlog %llu): the "
 		 "application there is not accepting fast enough; %llu forwarded SYNs "
 		 "dropped at its listener, %llu handshake ACKs dropped", ns,
 		 sa_follow_of(ps)->port, (unsigned long long)sa_follow_of(ps)->cg.accept_backlog,
 		 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
-	consider(best, sa_c(ps, SA_C_ct_syn_queue_full),
+	consider(best, SA_V_container_syn_queue_full, sa_c(ps, SA_C_ct_syn_queue_full),
 		 "SYN queue full without SYN cookies in namespace %s (port %u): %llu "
 		 "forwarded SYNs dropped at its listener; enable net.ipv4.tcp_syncookies "
 		 "there or raise the backlog", ns, sa_follow_of(ps)->port,
 		 (unsigned long long)sa_c(ps, SA_C_ct_syn_queue_full));
-	consider(best, sa_c(ps, SA_C_ct_listen_drop_other),
+	consider(best, SA_V_container_listen_drop_other, sa_c(ps, SA_C_ct_listen_drop_other),
 		 "the listener in namespace %s (port %u) dropped %llu forwarded SYNs "
 		 "(ListenDrops without a full queue)", ns, sa_follow_of(ps)->port,
 		 (unsigned long long)sa_c(ps, SA_C_ct_listen_drop_other));
-	consider(best, sa_c(ps, SA_C_ct_stack_drops),
+	consider(best, SA_V_container_stack_drop, sa_c(ps, SA_C_ct_stack_drops),
 		 "%llu forwarded SYNs dropped in namespace %s before a socket took "
 		 "them (no listener on port %u there, or a firewall rule)",
 		 (unsigned long long)sa_c(ps, SA_C_ct_stack_drops), ns, sa_follow_of(ps)->port);
 }
 
-/* Unexplained figures are losses too, and name the stage gap. */
+/* Unexplained figures are losses too, and name the stage gap: the SYN
+ * gaps first, then the SYN-ACKs'. */
 static void unexplained_losses(const struct sa_port_view *v, struct loss *best)
 {
-	if (v->unexplained_nic_to_tc > 0)
-		consider(best, v->unexplained_nic_to_tc,
-			 "%lld SYNs unexplained between XDP and TC",
-			 (long long)v->unexplained_nic_to_tc);
-	if (v->unexplained_tc_to_listener > 0)
-		consider(best, v->unexplained_tc_to_listener,
-			 "%lld SYNs unexplained between TC and the listener",
-			 (long long)v->unexplained_tc_to_listener);
-	if (v->unexplained_at_listener > 0)
-		consider(best, v->unexplained_at_listener,
-			 "%lld SYNs unexplained at the listener",
-			 (long long)v->unexplained_at_listener);
-	if (v->unexplained_to_container > 0)
-		consider(best, v->unexplained_to_container,
-			 "%lld forwarded SYNs unexplained between this namespace and %s",
-			 (long long)v->unexplained_to_container,
-			 sa_follow_of(v->ps)->netns ? sa_follow_of(v->ps)->netns : "the one they reach");
-	if (v->unexplained_at_container_listener > 0)
-		consider(best, v->unexplained_at_container_listener,
-			 "%lld forwarded SYNs unexplained at the listener in %s",
-			 (long long)v->unexplained_at_container_listener,
-			 sa_follow_of(v->ps)->netns ? sa_follow_of(v->ps)->netns : "the namespace they reach");
+	const char *ns = sa_follow_of(v->ps)->netns;
+	__s64 synack = v->gap[SA_GAP_synack_sent];
+
+	for (int g = 0; g < SA_GAP_MAX; g++)
+		if (!sa_gaps[g].synack && v->gap[g] > 0)
+			consider_gap(best, g, v->gap[g], (long long)v->gap[g],
+				     ns ? ns : sa_gaps[g].nowhere);
 	/* SYN-ACKs the stack sent (queued, cookie, retransmitted) that TC
 	 * egress never saw were dropped on their way out. */
-	if (v->unexplained_synack_sent < 0)
-		consider(best, -v->unexplained_synack_sent,
+	if (synack < 0)
+		consider(best, SA_V_synack_lost, -synack,
 			 "SYN-ACKs lost on the way out: %lld of them never reached TC "
 			 "egress (an output firewall rule, or a full qdisc?); clients "
-			 "retransmit their SYNs", (long long)-v->unexplained_synack_sent);
-	else if (v->unexplained_synack_sent > 0)
-		consider(best, v->unexplained_synack_sent,
-			 "%lld SYN-ACKs at TC egress that the stack did not account for",
-			 (long long)v->unexplained_synack_sent);
+			 "retransmit their SYNs", (long long)-synack);
+	else if (synack > 0)
+		consider_gap(best, SA_GAP_synack_sent, synack, (long long)synack, "");
 }
 
 /* Not a loss, but SYNs XDP and TC did not count (unparsed there): said
@@ -313,6 +346,22 @@ static void beyond_parser(const struct sa_port_stats *ps)
 		 (unsigned long long)sa_c(ps, SA_C_syn_beyond_parser), SA_MAX_EXTHDR);
 }
 
+/* The port's verdict, when no loss is the biggest. */
+static void say(struct sa_port_view *v, enum sa_verdict_id id, __u64 n,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void say(struct sa_port_view *v, enum sa_verdict_id id, __u64 n,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	v->verdict.id = id;
+	v->verdict.n = n;
+	va_start(ap, fmt);
+	vsnprintf(verdict_buf, sizeof(verdict_buf), fmt, ap);
+	va_end(ap);
+}
+
 static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 		    struct sa_port_view *v)
 {
@@ -320,12 +369,11 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 
 	if (!m.stack) {
 		if (m.nic && C(nic_syn) > C(tc_syn))
-			snprintf(verdict_buf, sizeof(verdict_buf),
-				 "%lld SYNs lost between XDP and TC",
-				 (long long)(C(nic_syn) - C(tc_syn)));
+			say(v, SA_V_lost_nic_to_tc, C(nic_syn) - C(tc_syn),
+			    "%lld SYNs lost between XDP and TC",
+			    (long long)(C(nic_syn) - C(tc_syn)));
 		else
-			snprintf(verdict_buf, sizeof(verdict_buf),
-				 "stack stage off: no verdict beyond TC");
+			say(v, SA_V_stack_off, 0, "stack stage off: no verdict beyond TC");
 		return;
 	}
 	for (__u32 i = 0; i < ps->n_drops; i++)
@@ -335,34 +383,34 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 	listener_losses(ps, &best);
 	container_losses(ps, &best);
 	unexplained_losses(v, &best);
-	consider(&best, sa_c(ps, SA_C_counts_lost),
+	consider(&best, SA_V_counts_lost, sa_c(ps, SA_C_counts_lost),
 		 "counter map full: %llu counts of this port lost (a map entry could "
 		 "not be created); its figures are incomplete by as much",
 		 (unsigned long long)sa_c(ps, SA_C_counts_lost));
 
 	if (best.n)
-		snprintf(verdict_buf, sizeof(verdict_buf), "%s", best.text);
+		say(v, best.id, best.n, "%s", best.text);
 	else if (!C(nic_syn) && !C(tc_syn) && !C(listener_syn))
-		snprintf(verdict_buf, sizeof(verdict_buf), "no SYNs");
+		say(v, SA_V_no_syns, 0, "no SYNs");
 	else if (C(syncookies_sent))
-		snprintf(verdict_buf, sizeof(verdict_buf),
-			 "no loss; %llu SYNs answered with SYN cookies",
-			 (unsigned long long)sa_c(ps, SA_C_syncookies_sent));
+		say(v, SA_V_no_loss_cookies, C(syncookies_sent),
+		    "no loss; %llu SYNs answered with SYN cookies",
+		    (unsigned long long)sa_c(ps, SA_C_syncookies_sent));
 	else if (C(forwarded) && sa_follow_of(ps)->cookie)
-		snprintf(verdict_buf, sizeof(verdict_buf),
-			 "no loss; %llu SYNs forwarded to namespace %s (port %u), "
-			 "%llu of them queued there, %llu answered with cookies",
-			 (unsigned long long)sa_c(ps, SA_C_forwarded),
-			 sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?", sa_follow_of(ps)->port,
-			 (unsigned long long)sa_c(ps, SA_C_ct_syn_queued),
-			 (unsigned long long)sa_c(ps, SA_C_ct_syncookies_sent));
+		say(v, SA_V_no_loss_container, C(forwarded),
+		    "no loss; %llu SYNs forwarded to namespace %s (port %u), "
+		    "%llu of them queued there, %llu answered with cookies",
+		    (unsigned long long)sa_c(ps, SA_C_forwarded),
+		    sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?", sa_follow_of(ps)->port,
+		    (unsigned long long)sa_c(ps, SA_C_ct_syn_queued),
+		    (unsigned long long)sa_c(ps, SA_C_ct_syncookies_sent));
 	else if (C(forwarded))
-		snprintf(verdict_buf, sizeof(verdict_buf),
-			 "no loss here; %llu SYNs forwarded (this namespace does not "
-			 "see whether their server took them)",
-			 (unsigned long long)sa_c(ps, SA_C_forwarded));
+		say(v, SA_V_no_loss_forwarded, C(forwarded),
+		    "no loss here; %llu SYNs forwarded (this namespace does not "
+		    "see whether their server took them)",
+		    (unsigned long long)sa_c(ps, SA_C_forwarded));
 	else
-		snprintf(verdict_buf, sizeof(verdict_buf), "no loss");
+		say(v, SA_V_no_loss, 0, "no loss");
 	beyond_parser(ps);
 }
 
@@ -374,7 +422,7 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 	memset(v, 0, sizeof(*v));
 	v->port = port;
 	v->ps = ps;
-	v->verdict = verdict_buf;
+	v->verdict.text = verdict_buf;
 	v->cookie_mode = sa_c(ps, SA_C_syncookies_sent) > 0 || tcp_syncookies == 2;
 	sa_reconcile_gaps(ps, m, v);
 	verdict(ps, m, v);
@@ -389,11 +437,8 @@ static void missed_runs(const struct sa_snapshot *s, struct sa_port_view *v)
 	bool gap = false;
 	size_t len;
 
-	/* Any gap of SA_UNEXPLAINED. */
-#define SA_GAP_ANY(name, group, key, metric, help)			\
-	gap |= v->name != 0;
-	SA_UNEXPLAINED(SA_GAP_ANY)
-#undef SA_GAP_ANY
+	for (int g = 0; g < SA_GAP_MAX; g++)
+		gap |= v->gap[g] != 0;
 	if (!gap || !s->missed_runs)
 		return;
 	len = strlen(verdict_buf);
@@ -456,8 +501,8 @@ int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 		pv->port = p;
 		sa_reconcile_port(ps, m, s->tcp_syncookies, pv);
 		missed_runs(s, pv);
-		pv->verdict = keep_verdict(v, pv->verdict);
-		if (!pv->verdict) {
+		pv->verdict.text = keep_verdict(v, pv->verdict.text);
+		if (!pv->verdict.text) {
 			sa_view_free(v);
 			return -ENOMEM;
 		}
@@ -474,6 +519,19 @@ void sa_view_free(struct sa_view *v)
 	free(v->verdicts);
 	free(v->ports);
 	memset(v, 0, sizeof(*v));
+}
+
+__u64 sa_accepted_total(__u64 *last, __u64 established,
+			const struct sa_listener_gauges *g)
+{
+	__u64 v = established > g->accept_queue_len ? established - g->accept_queue_len : 0;
+
+	/* The queue is read before the counters: a connection completed in
+	 * between is in established but not yet in the queue, and the next
+	 * reading gives one less.  A counter does not go back. */
+	if (v > *last)
+		*last = v;
+	return *last;
 }
 
 bool sa_reconcile_mib(const struct sa_snapshot *total, char *bad, size_t badlen)

@@ -45,21 +45,6 @@ static void now_iso8601(char *buf, size_t len)
 		 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
-/* The quantity is not measured (its stage is off): null, not 0. */
-static bool counter_measured(struct sa_measured m, enum sa_counter c)
-{
-	switch (sa_counters[c].stage) {
-	case SA_STAGE_NIC:
-		return m.nic;
-	case SA_STAGE_STACK:
-		return m.stack;
-	case SA_STAGE_CONTAINER:
-		return m.stack && m.follow;
-	default:
-		return true;
-	}
-}
-
 static struct json_object *ju64(__u64 v)
 {
 	return json_object_new_uint64(v);
@@ -167,7 +152,8 @@ static void json_counters(struct json_object *o, struct sa_measured m,
 		const struct sa_counter_def *d = &sa_counters[i];
 
 		if (sa_counter_top_level(i) && !grouped)
-			json_object_object_add(o, d->key, counter_measured(m, i) ?
+			/* Not measured (its stage is off): null, not 0. */
+			json_object_object_add(o, d->key, sa_stage_measured(m, d->stage) ?
 					       ju64(sa_c(ps, i)) : NULL);
 		else if (grouped && !sa_counter_top_level(i) &&
 			 strcmp(d->group, "hidden") && d->stage != SA_STAGE_CONTAINER)
@@ -253,6 +239,16 @@ static struct json_object *json_container(const struct sa_report_ctx *rc,
 	return o;
 }
 
+/* The verdict's text, then what it is as data: its stable id and
+ * severity. */
+static void json_verdict(struct json_object *o, const struct sa_verdict *v)
+{
+	json_object_object_add(o, "verdict", sa_json_string(v->text));
+	json_object_object_add(o, "verdict_id", sa_json_string(sa_verdicts[v->id].id));
+	json_object_object_add(o, "severity",
+			       sa_json_string(sa_severity_names[sa_verdict_severity(v)]));
+}
+
 static struct json_object *json_port(const struct sa_report_ctx *rc,
 				     const struct sa_port_view *pv)
 {
@@ -267,7 +263,7 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 			       sa_json_string(ifname) : NULL);
 	json_counters(o, rc->m, ps, false);
 	if (!rc->m.stack) {
-		json_object_object_add(o, "verdict", sa_json_string(pv->verdict));
+		json_verdict(o, &pv->verdict);
 		return o;
 	}
 	json_counters(o, rc->m, ps, true);
@@ -291,15 +287,13 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
 	json_gauges(o, &ps->g);
 
-	/* Every gap of SA_UNEXPLAINED; null when not measured. */
+	/* Every gap of sa_gaps[]; null when not measured. */
 	un = json_object_new_object();
-#define SA_GAP_JSON(name, group, key, metric, help)			\
-	json_object_object_add(un, #key, sa_gap_measured(SA_D_##name, rc->m) ? \
-			       json_object_new_int64(pv->name) : NULL);
-	SA_UNEXPLAINED(SA_GAP_JSON)
-#undef SA_GAP_JSON
+	for (int g = 0; g < SA_GAP_MAX; g++)
+		json_object_object_add(un, sa_gaps[g].key, sa_gap_measured(g, rc->m) ?
+				       json_object_new_int64(pv->gap[g]) : NULL);
 	json_object_object_add(o, "unexplained", un);
-	json_object_object_add(o, "verdict", sa_json_string(pv->verdict));
+	json_verdict(o, &pv->verdict);
 	return o;
 }
 
@@ -323,7 +317,7 @@ struct json_object *sa_json_listener(const struct sa_listener *l)
 	json_object_object_add(o, "accept_backlog", json_object_new_int64(l->accept_backlog));
 	json_object_object_add(o, "syn_queue_len", json_object_new_int64(l->syn_queue_len));
 	json_object_object_add(o, "accept_queue_len", json_object_new_int64(l->accept_queue_len));
-	json_object_object_add(o, "listener_drops", json_object_new_int64(l->listener_drops));
+	json_object_object_add(o, "listener_sk_drops", json_object_new_int64(l->listener_sk_drops));
 	return o;
 }
 

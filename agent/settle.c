@@ -31,11 +31,16 @@
 #define SA_SETTLE_SPACING_NS	500000
 #define SA_SETTLE_SPACING_MAX_NS 4000000
 
-enum { GAP_NIC_TC, GAP_TC_LISTENER, GAP_AT_LISTENER, GAP_TO_CONTAINER, GAP_SYNACK, GAP_MAX };
-
+/* The gaps of sa_gaps[] that have an upstream counter to take SYNs in
+ * flight off; the others are left as they are read. */
 struct gaps {
-	__s64 g[GAP_MAX];
+	__s64 g[SA_GAP_MAX];
 };
+
+static bool settled(enum sa_gap g)
+{
+	return sa_gaps[g].upstream >= 0;
+}
 
 static void gaps_of(const struct sa_port_stats *ps, struct sa_measured m,
 		    struct gaps *out)
@@ -43,11 +48,8 @@ static void gaps_of(const struct sa_port_stats *ps, struct sa_measured m,
 	struct sa_port_view v = { 0 };
 
 	sa_reconcile_gaps(ps, m, &v);
-	out->g[GAP_NIC_TC] = v.unexplained_nic_to_tc;
-	out->g[GAP_TC_LISTENER] = v.unexplained_tc_to_listener;
-	out->g[GAP_AT_LISTENER] = v.unexplained_at_listener;
-	out->g[GAP_TO_CONTAINER] = v.unexplained_to_container;
-	out->g[GAP_SYNACK] = v.unexplained_synack_sent;
+	for (int g = 0; g < SA_GAP_MAX; g++)
+		out->g[g] = settled(g) ? v.gap[g] : 0;
 }
 
 struct unsettled {
@@ -90,22 +92,18 @@ static void settle_port(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 {
 	struct sa_port_stats *ps = cur->port[u->port];
 	const struct sa_port_stats *before = prev->port[u->port];
-	__s64 x[GAP_MAX];
+	__s64 x[SA_C_MAX] = { 0 };
 
-	for (int j = 0; j < GAP_MAX; j++)
-		x[j] = u->seen.g[j] - u->least.g[j];
-	/* A SYN in flight at a boundary was counted by every stage above
-	 * it; a SYN-ACK counted at TC egress before its SYN's verdict. */
-	if (m.nic)
-		take_off(ps, before, SA_C_nic_syn,
-			 x[GAP_NIC_TC] + x[GAP_TC_LISTENER] + x[GAP_AT_LISTENER] +
-			 x[GAP_TO_CONTAINER]);
-	take_off(ps, before, SA_C_tc_syn,
-		 x[GAP_TC_LISTENER] + x[GAP_AT_LISTENER] + x[GAP_TO_CONTAINER]);
-	take_off(ps, before, SA_C_listener_syn, x[GAP_AT_LISTENER]);
-	/* Forwarded, not yet at the container's listener. */
-	take_off(ps, before, SA_C_forwarded, x[GAP_TO_CONTAINER]);
-	take_off(ps, before, SA_C_synack_sent, x[GAP_SYNACK]);
+	/* A SYN in flight across a gap was counted by the gap's upstream
+	 * counter and by every one above it: the upstream counters of the
+	 * gaps it crossed before (a SYN-ACK counted at TC egress before its
+	 * SYN's verdict is a gap of its own).  XDP's only when attached. */
+	for (int g = 0; g < SA_GAP_MAX; g++)
+		for (int h = g; h >= 0 && settled(h); h = sa_gap_before(h))
+			if (sa_gaps[h].stage != SA_STAGE_NIC || m.nic)
+				x[sa_gaps[h].upstream] += u->seen.g[g] - u->least.g[g];
+	for (int c = 0; c < SA_C_MAX; c++)
+		take_off(ps, before, c, x[c]);
 }
 
 static void nap(long ns)
@@ -160,13 +158,14 @@ int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 			sa_port_stats_release(&tmp);
 			if (err)
 				goto cleanup;
-			for (int j = 0; j < GAP_MAX; j++)
+			for (int j = 0; j < SA_GAP_MAX; j++)
 				if (again.g[j] < u[i].least.g[j])
 					u[i].least.g[j] = again.g[j];
 			/* SYNs lost never come back: a SYN gap below what had
 			 * lasted is a hook caught between two increments. */
-			for (int j = GAP_NIC_TC; j <= GAP_TO_CONTAINER; j++)
-				if (u[i].least.g[j] < u[i].before.g[j] &&
+			for (int j = 0; j < SA_GAP_MAX; j++)
+				if (!sa_gaps[j].synack &&
+				    u[i].least.g[j] < u[i].before.g[j] &&
 				    u[i].seen.g[j] >= u[i].before.g[j])
 					u[i].least.g[j] = u[i].before.g[j];
 			/* Back to what had lasted before: nothing new lasts. */

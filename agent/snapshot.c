@@ -50,7 +50,7 @@ void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l)
 	g->syn_queue_len += l->syn_queue_len;
 	g->accept_queue_len += l->accept_queue_len;
 	g->accept_backlog += l->accept_backlog;
-	g->listener_drops += l->listener_drops;
+	g->listener_sk_drops += l->listener_sk_drops;
 }
 
 int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l)

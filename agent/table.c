@@ -190,17 +190,17 @@ static void wrap_words(struct wrap *w, const char *text, const char *color)
 	free(copy);
 }
 
-static const char *verdict_color(const struct sa_report_ctx *rc, const char *verdict)
+/* A verdict's colour is its severity's. */
+static const char *verdict_color(const struct sa_report_ctx *rc, const struct sa_verdict *v)
 {
-	if (!rc->color)
-		return NULL;
-	if (!strncmp(verdict, "no loss", 7))
-		return SA_GREEN;
-	if (!strcmp(verdict, "no SYNs") || strstr(verdict, "stage off"))
-		return NULL;
-	if (strstr(verdict, "unexplained"))
-		return SA_YELLOW;
-	return SA_RED;
+	static const char *const color[SA_SEV_MAX] = {
+		[SA_SEV_OK] = SA_GREEN,
+		[SA_SEV_INFO] = NULL,
+		[SA_SEV_WARNING] = SA_YELLOW,
+		[SA_SEV_CRITICAL] = SA_RED,
+	};
+
+	return rc->color ? color[sa_verdict_severity(v)] : NULL;
 }
 
 /* ---- layout ---- */
@@ -404,7 +404,7 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 	print_extras(&w, rc, lo, pv, live);
 	print_cookies(&w, pv->ps);
 	wrap_start(&w, "=> ");
-	wrap_words(&w, pv->verdict, verdict_color(rc, pv->verdict));
+	wrap_words(&w, pv->verdict.text, verdict_color(rc, &pv->verdict));
 	wrap_newline(&w);
 	return w.lines;
 }

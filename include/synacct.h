@@ -289,7 +289,7 @@ struct sa_listener {
 	__u32 accept_queue_len;		/* sk_ack_backlog */
 	__u32 accept_backlog;		/* sk_max_ack_backlog */
 	__u32 syn_queue_len;		/* icsk_accept_queue.qlen */
-	__u32 listener_drops;		/* sk_drops */
+	__u32 listener_sk_drops;		/* sk_drops */
 	__u8 addr[16];			/* bound address, IPv4 in the first 4 */
 };
 

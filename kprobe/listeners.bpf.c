@@ -35,7 +35,7 @@ int synacct_listeners(struct bpf_iter__tcp *ctx)
 	l.accept_queue_len = sk->sk_ack_backlog;
 	l.accept_backlog = sk->sk_max_ack_backlog;
 	l.syn_queue_len = tp->inet_conn.icsk_accept_queue.qlen.counter;
-	l.listener_drops = sk->sk_drops.counter;
+	l.listener_sk_drops = sk->sk_drops.counter;
 	l.inode = sk->sk_socket ? BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino) : 0;
 	if (l.family == SA_AF_INET)
 		__builtin_memcpy(l.addr, &skc->skc_rcv_saddr, 4);

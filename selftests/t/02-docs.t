@@ -25,7 +25,7 @@ for key in nic_syn tc_syn synack_sent listener_syn syn_queued syncookies_sent \
 	listen_drops.accept_queue_full listen_drops.syn_queue_full listen_drops.other \
 	syn_to_request_sock synack_retrans established ack_dropped_accept_full \
 	syncookies_recv syncookies_failed syncookies_no_ts accepted listeners \
-	syn_queue_len accept_queue_len accept_backlog listener_drops \
+	syn_queue_len accept_queue_len accept_backlog listener_sk_drops \
 	unexplained.nic_to_tc unexplained.tc_to_listener unexplained.at_listener \
 	unexplained.synack_sent synack_retrans_failed forwarded synack_forwarded syn_beyond_parser \
 	unexplained.to_container unexplained.at_container_listener container.listener_syn \
@@ -36,6 +36,13 @@ for key in nic_syn tc_syn synack_sent listener_syn syn_queued syncookies_sent \
 	grep -qF "| \`$key\` |" <<<"$gen"
 	ok $? "quantity $key has a row"
 done
+# The gaps docs/metrics.md names on synacct_unexplained's row are the gap
+# table's, in its order.
+gaps=$(sed -n 's/^| `unexplained\.\([a-z_]*\)` |.*/\1/p' <<<"$gen" | paste -sd' ')
+doc_gaps=$(grep '^| `synacct_unexplained` |' "$SA_ROOT/docs/metrics.md" | sed 's/([^)]*)//g' |
+	grep -o '`[a-z_]*`' | tr -d '`' | sed 1d | paste -sd' ')
+[ -n "$gaps" ] && [ "$doc_gaps" == "$gaps" ]
+ok $? "docs/metrics.md's synacct_unexplained gaps == the gap table's ($gaps)"
 "$SYNACCT" counters --bogus >/dev/null 2>&1
 ok $(( $? == 2 ? 0 : 1 )) "synacct counters with a bad argument exits 2"
 echo "1..$n"

@@ -330,7 +330,7 @@ families_by_labels() {
 
 # series_check PAGE NAME NPORTS: each port-labelled family of docs/metrics.md
 # has one series per port (three per port for listen_drops' causes, six for
-# the gaps), and no family has a series more.
+# the gaps, one verdict), and no family has a series more.
 series_check() {
 	local page=$1 name=$2 np=$3 f bad=
 	for f in $(families_by_labels port); do
@@ -342,7 +342,10 @@ series_check() {
 	for f in $(families_by_labels "port, gap"); do
 		[ "$(grep -c "^$f{" "$page")" = $((6 * np)) ] || bad+=" $f:$(grep -c "^$f{" "$page")"
 	done
-	t_is "$bad" "" "$name: every port-labelled family has $np ports' series (listen_drops 3 causes, unexplained 6 gaps each): $(families_by_labels port | wc -l)+$(families_by_labels 'port, cause' | wc -l)+$(families_by_labels 'port, gap' | wc -l) families"
+	for f in $(families_by_labels "port, id, severity"); do
+		[ "$(grep -c "^$f{" "$page")" = "$np" ] || bad+=" $f:$(grep -c "^$f{" "$page")"
+	done
+	t_is "$bad" "" "$name: every port-labelled family has $np ports' series (listen_drops 3 causes, unexplained 6 gaps each, one verdict each): $(families_by_labels port | wc -l)+$(families_by_labels 'port, cause' | wc -l)+$(families_by_labels 'port, gap' | wc -l)+$(families_by_labels 'port, id, severity' | wc -l) families"
 }
 
 metric() {	# metric PAGE NAME LABELS: one series' value, "none" without it

@@ -63,8 +63,10 @@ sc_accept_overflow() {
 		t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $port)" "5/4" \
 			"$name: accept queue 5/4 at the end"
 		t_like "$(summary verdict $port)" "^accept queue full \(backlog 4\)" "$name: verdict"
+		t_is "$(summary verdict_id $port),$(summary severity $port)" "accept_queue_full,critical" \
+			"$name: verdict_id accept_queue_full, severity critical"
 		t_is "$(jq -r --argjson p $port 'select(.type == "summary") | [.listeners[] | select(.port == $p) |
-			[.addr, .family, .accept_queue_len, .accept_backlog, .syn_queue_len, .listener_drops] | join(",")] | join(";")' "$SA_OUT")" \
+			[.addr, .family, .accept_queue_len, .accept_backlog, .syn_queue_len, .listener_sk_drops] | join(",")] | join(";")' "$SA_OUT")" \
 			"::,ipv6,5,4,0,$(srv_delta TcpExtListenDrops)" \
 			"$name: the listening socket itself: [::], 5/4 queued, ListenDrops drops"
 	done
@@ -341,6 +343,8 @@ sc_healthy_server() {
 		t_is "$(summary accepted $port)" "$accepted" "$name: accepted == the server's count"
 		t_is "$accepted" 300 "$name: the server accepted 300"
 		t_is "$(summary verdict $port)" "no loss" "$name: verdict"
+		t_is "$(summary verdict_id $port),$(summary severity $port)" "no_loss,ok" \
+			"$name: verdict_id no_loss, severity ok"
 		t_is "$(interval_sum listener_syn $port),$(interval_sum syn_queued $port),$(interval_sum established $port),$(interval_sum accepted $port)" \
 			"$sent,$sent,$sent,$accepted" "$name: the interval records add up to the summary"
 	done

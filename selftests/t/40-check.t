@@ -183,10 +183,10 @@ sc_syn_flood() {
 		t_is "$out" "sent=200" "$name: the flood sent 200 SYNs"
 		t_is "$(ck '.listeners[0].syn_queue_len')" 17 "$name: syn_queue_len 17 (backlog 16 + 1)"
 		t_is "$(ck '.listeners[0].syn_queue_len')" "$synrecv" "$name: syn_queue_len == ss state syn-recv"
-		t_is "$(ck '.listeners[0].listener_drops')" \
-			"$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtListenDrops)" "$name: listener_drops == ListenDrops"
+		t_is "$(ck '.listeners[0].listener_sk_drops')" \
+			"$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtListenDrops)" "$name: listener_sk_drops == ListenDrops"
 		if [ $cookies = 0 ]; then
-			t_is "$(ck '.listeners[0].listener_drops')" 183 "$name: 183 dropped"
+			t_is "$(ck '.listeners[0].listener_sk_drops')" 183 "$name: 183 dropped"
 			t_is "$CK_RC,$(ck_findings)" \
 				"3,warning:syncookies_disabled critical:syn_queue_full:$port info:listener_drops:$port" \
 				"$name: exit 3; syncookies_disabled, critical syn_queue_full, info listener_drops"
@@ -202,7 +202,7 @@ sc_syn_flood() {
 				"$name, text: the listener's row: backlog 16, synq 17, drops 183"
 			t_like "$CK_OUT" $'\nStatus: critical$' "$name, text: Status: critical"
 		else
-			t_is "$(ck '.listeners[0].listener_drops')" 0 "$name: nothing dropped"
+			t_is "$(ck '.listeners[0].listener_sk_drops')" 0 "$name: nothing dropped"
 			t_is "$CK_RC,$(ck_findings)" "3,warning:syn_queue_full:$port" \
 				"$name: exit 3; warning syn_queue_full (the overflow gets cookies)"
 		fi
@@ -225,7 +225,7 @@ sc_syn_queue_at_backlog() {
 	t_is "$out" "sent=16" "$name: the flood sent 16 SYNs"
 	t_is "$(ck '.listeners[0].syn_queue_len'),$(lab_ss_count "$SRV" syn-recv $port)" "16,16" \
 		"$name: syn_queue_len 16 == ss state syn-recv"
-	t_is "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtSyncookiesSent),$(ck '.listeners[0].listener_drops')" \
+	t_is "$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpExtSyncookiesSent),$(ck '.listeners[0].listener_sk_drops')" \
 		"0,0" "$name: no cookie sent (nstat), nothing dropped"
 	t_is "$CK_RC,$(ck_findings),$(ck .status)" "0,,ok" "$name: exit 0, no finding, status ok"
 	lab_server_stop $srv $cnt
@@ -364,7 +364,7 @@ check_schema() {
 	# which listener keys may be null (no visible owner), and the types
 	def ltype($k): {addr: "string", port: "port", family: "family", pid: "int|null",
 		comm: "string|null", inode: "int", accept_backlog: "int", syn_queue_len: "int",
-		accept_queue_len: "int", listener_drops: "int"}[$k] // "undocumented type";
+		accept_queue_len: "int", listener_sk_drops: "int"}[$k] // "undocumented type";
 	def conforms($t): if $t == "int" then isint elif $t == "int|null" then (. == null or isint)
 		elif $t == "string" then type == "string" and length > 0
 		elif $t == "string|null" then (. == null or type == "string")

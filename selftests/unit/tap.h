@@ -81,5 +81,6 @@ void suite_prom(void);
 void suite_json(void);
 void suite_percpu(void);
 void suite_log(void);
+void suite_table(void);
 
 #endif /* SA_TAP_H */

@@ -203,6 +203,18 @@ void suite_prom(void)
 	       "unexplained, gap=\"tc_to_listener\": 7 - 2 dropped");
 	is_int(value_of(f.page, "synacct_stack_drops_total{port=\"8080\",reason=\"NO_SOCKET\"}"), 2,
 	       "stack_drops_total, reason=\"NO_SOCKET\": 2");
+	/* The verdict as data: one series per port, its id and severity
+	 * (the page's own reconciliation of the totals: 5 > 2, the gap). */
+	is_int(value_of(f.page, "synacct_verdict{port=\"8080\",id=\"unexplained_tc_to_listener\","
+			"severity=\"warning\"}"), 1,
+	       "verdict: port 8080, the gap after TC, a warning");
+	{
+		int n = 0;
+
+		for (const char *q = f.page; (q = strstr(q, "\nsynacct_verdict{port=\"8080\"")); q++)
+			n++;
+		is_int(n, 1, "verdict: one series for port 8080");
+	}
 	sa_reason_names[3] = reason3;
 
 	/* Names others chose, hostile: invalid UTF-8, an escape sequence, a

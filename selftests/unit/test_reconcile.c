@@ -64,8 +64,8 @@ static const char *gaps(const struct sa_port_view *v)
 	static char buf[128];
 
 	snprintf(buf, sizeof(buf), "%lld,%lld,%lld,%lld",
-		 (long long)v->unexplained_nic_to_tc, (long long)v->unexplained_tc_to_listener,
-		 (long long)v->unexplained_at_listener, (long long)v->unexplained_synack_sent);
+		 (long long)v->gap[SA_GAP_nic_to_tc], (long long)v->gap[SA_GAP_tc_to_listener],
+		 (long long)v->gap[SA_GAP_at_listener], (long long)v->gap[SA_GAP_synack_sent]);
 	return buf;
 }
 
@@ -285,7 +285,7 @@ static void ports(void)
 
 		is_str(gaps(&v), k->gaps, "%s: unexplained nic_to_tc,tc_to_listener,at_listener,synack_sent",
 		       k->what);
-		is_str(v.verdict, k->verdict, "%s: verdict", k->what);
+		is_str(v.verdict.text, k->verdict, "%s: verdict", k->what);
 		for (__u32 d = 0; d < k->f.n_drops; d++) {
 			if (k->f.drops[d].reason & SA_DROP_SYNACK)
 				continue;
@@ -370,11 +370,11 @@ static void containers(void)
 					      .whole = cc[i].whole, .cg.accept_backlog = 4 };
 		ps.follow = &fo;
 		sa_reconcile_port(&ps, ALL, 1, &v);
-		snprintf(g, sizeof(g), "%lld,%lld", (long long)v.unexplained_to_container,
-			 (long long)v.unexplained_at_container_listener);
+		snprintf(g, sizeof(g), "%lld,%lld", (long long)v.gap[SA_GAP_to_container],
+			 (long long)v.gap[SA_GAP_at_container_listener]);
 		is_str(g, cc[i].gaps, "%s: unexplained to_container,at_container_listener",
 		       cc[i].what);
-		is_str(v.verdict, cc[i].verdict, "%s: verdict", cc[i].what);
+		is_str(v.verdict.text, cc[i].verdict, "%s: verdict", cc[i].what);
 		is_str(gaps(&v), "0,0,0,0", "%s: the host's own gaps", cc[i].what);
 	}
 }
@@ -395,18 +395,18 @@ static void equations(void)
 			continue;
 		all &= (__s64)c[SA_C_nic_syn] * k->m.nic ==
 		       (__s64)c[SA_C_tc_syn] * k->m.nic + (__s64)v.pre_tc_drops * k->m.nic_native +
-		       v.unexplained_nic_to_tc;
+		       v.gap[SA_GAP_nic_to_tc];
 		all &= (__s64)c[SA_C_tc_syn] + (__s64)c[SA_C_syn_beyond_parser] ==
 		       (__s64)c[SA_C_listener_syn] +
 		       (__s64)c[SA_C_syn_to_request_sock] + after_tc +
-		       (__s64)c[SA_C_forwarded] + v.unexplained_tc_to_listener;
+		       (__s64)c[SA_C_forwarded] + v.gap[SA_GAP_tc_to_listener];
 		all &= (__s64)c[SA_C_listener_syn] == (__s64)c[SA_C_syn_queued] +
 		       (__s64)c[SA_C_syncookies_sent] + (__s64)v.listen_drops +
-		       v.unexplained_at_listener;
+		       v.gap[SA_GAP_at_listener];
 		all &= (__s64)c[SA_C_synack_sent] == (__s64)c[SA_C_syn_queued] +
 		       (__s64)c[SA_C_syncookies_sent] + (__s64)c[SA_C_synack_retrans] +
 		       (__s64)c[SA_C_synack_forwarded] + (__s64)c[SA_C_synack_retrans_failed] +
-		       v.unexplained_synack_sent;
+		       v.gap[SA_GAP_synack_sent];
 		if (!all) {
 			diag("equations fail for '%s'", k->what);
 			break;
@@ -493,8 +493,8 @@ static void view(void)
 	is_int(sa_view_build(&v, s, ALL, &shown, false), 0, "sa_view_build, every shown port: 0");
 	is_str(view_ports(&v), "80,443,8080", "every shown port, in port order");
 	ok(v.n_ports == 3 && v.ports[0].ps == s->port[80], "a port's view points at its figures");
-	is_str(v.ports[1].verdict, "no SYNs", "the idle listener: no SYNs");
-	is_str(v.ports[0].verdict,
+	is_str(v.ports[1].verdict.text, "no SYNs", "the idle listener: no SYNs");
+	is_str(v.ports[0].verdict.text,
 	       "listener dropped 5 SYNs (ListenDrops without a full queue)",
 	       "port 80: the biggest of its losses (other 5 > syn queue 4 > accept queue 2 + 1)");
 	ok(v.snap == s && v.m.nic && v.m.stack, "the view keeps its snapshot and stages");
@@ -544,33 +544,33 @@ static void lost(void)
 	sa_c_set(b, SA_C_tc_syn, 3);
 	*sa_port_drop(b, R_NO_SOCKET) = 3;
 	sa_view_build(&v, s, ALL, &all, true);
-	is_str(v.ports[0].verdict, "3 SYNs unexplained between TC and the listener",
+	is_str(v.ports[0].verdict.text, "3 SYNs unexplained between TC and the listener",
 	       "nothing lost: a gap is unexplained");
 	sa_view_free(&v);
 	s->missed_runs = 2;
 	sa_view_build(&v, s, ALL, &all, true);
-	is_str(v.ports[0].verdict, "3 SYNs unexplained between TC and the listener; "
+	is_str(v.ports[0].verdict.text, "3 SYNs unexplained between TC and the listener; "
 	       "synacct's stack programs missed 2 runs (the kernel skips a "
 	       "tracing program that fires again on a CPU where it is running): this port's "
 	       "figures may be incomplete", "runs missed: the gap's verdict says so too");
-	is_str(v.ports[1].verdict, "no listener: 3 SYNs to a closed port (NO_SOCKET)",
+	is_str(v.ports[1].verdict.text, "no listener: 3 SYNs to a closed port (NO_SOCKET)",
 	       "runs missed: a port without a gap keeps its verdict");
 	sa_view_free(&v);
 	s->missed_runs = 0;
 	/* The stack lost port 7000's three drops. */
 	sa_c_set(a, SA_C_counts_lost, 3);
 	sa_view_build(&v, s, ALL, &all, true);
-	is_int(v.ports[0].unexplained_tc_to_listener, 0, "a gap of 3 with 3 counts lost: 0 unexplained");
-	is_str(v.ports[0].verdict, "counter map full: 3 counts of this port lost (a map entry "
+	is_int(v.ports[0].gap[SA_GAP_tc_to_listener], 0, "a gap of 3 with 3 counts lost: 0 unexplained");
+	is_str(v.ports[0].verdict.text, "counter map full: 3 counts of this port lost (a map entry "
 	       "could not be created); its figures are incomplete by as much",
 	       "counts lost: the verdict says so");
-	is_str(v.ports[1].verdict, "no listener: 3 SYNs to a closed port (NO_SOCKET)",
+	is_str(v.ports[1].verdict.text, "no listener: 3 SYNs to a closed port (NO_SOCKET)",
 	       "a port that lost nothing keeps its verdict");
 	sa_view_free(&v);
 	/* Two lost, a gap of 3: one is unexplained. */
 	sa_c_set(a, SA_C_counts_lost, 2);
 	sa_view_build(&v, s, ALL, &all, true);
-	is_int(v.ports[0].unexplained_tc_to_listener, 1, "a gap of 3 with 2 counts lost: 1 unexplained");
+	is_int(v.ports[0].gap[SA_GAP_tc_to_listener], 1, "a gap of 3 with 2 counts lost: 1 unexplained");
 	sa_view_free(&v);
 	/* TC lost a SYN of port 7002: nic_to_tc +1 and tc_to_listener -1,
 	 * each one lost count. */
@@ -579,15 +579,15 @@ static void lost(void)
 	*sa_port_drop(c, R_NO_SOCKET) = 5;
 	sa_c_set(c, SA_C_counts_lost, 1);
 	sa_view_build(&v, s, ALL, &all, true);
-	is_int(v.ports[2].unexplained_nic_to_tc, 0, "tc_syn lost: nic_to_tc 0");
-	is_int(v.ports[2].unexplained_tc_to_listener, 0, "tc_syn lost: tc_to_listener 0");
-	is_str(v.ports[2].verdict, "no listener: 5 SYNs to a closed port (NO_SOCKET)",
+	is_int(v.ports[2].gap[SA_GAP_nic_to_tc], 0, "tc_syn lost: nic_to_tc 0");
+	is_int(v.ports[2].gap[SA_GAP_tc_to_listener], 0, "tc_syn lost: tc_to_listener 0");
+	is_str(v.ports[2].verdict.text, "no listener: 5 SYNs to a closed port (NO_SOCKET)",
 	       "the bigger loss names the port");
 	sa_view_free(&v);
 	sa_c_set(c, SA_C_tc_syn, 2);
 	sa_view_build(&v, s, ALL, &all, true);
-	is_int(v.ports[2].unexplained_nic_to_tc, 2, "3 gone between XDP and TC, 1 lost: 2 unexplained");
-	is_int(v.ports[2].unexplained_tc_to_listener, -2, "... and -3 + 1 after TC");
+	is_int(v.ports[2].gap[SA_GAP_nic_to_tc], 2, "3 gone between XDP and TC, 1 lost: 2 unexplained");
+	is_int(v.ports[2].gap[SA_GAP_tc_to_listener], -2, "... and -3 + 1 after TC");
 	sa_view_free(&v);
 	sa_snapshot_free(s);
 }

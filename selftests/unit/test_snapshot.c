@@ -107,7 +107,7 @@ static void build(struct sa_snapshot *a, struct sa_snapshot *b)
 	p->g.accept_backlog = 4;
 	p->g.listeners = 2;
 	p->g.syn_queue_len = 9;
-	p->g.listener_drops = 11;
+	p->g.listener_sk_drops = 11;
 
 	/* Port 443 only in the newer reading, 8080 only in the older one. */
 	p = sa_snapshot_port(a, 443);
@@ -161,7 +161,7 @@ static void diff(void)
 	is_int(p->g.accept_backlog, 4, "port 80: accept_backlog, newer");
 	is_int(p->g.listeners, 2, "port 80: listeners, newer");
 	is_int(p->g.syn_queue_len, 9, "port 80: syn_queue_len, newer");
-	is_int(p->g.listener_drops, 11, "port 80: listener_drops, newer (cumulative, as read)");
+	is_int(p->g.listener_sk_drops, 11, "port 80: listener_sk_drops, newer (cumulative, as read)");
 	is_int(p->accepted, 17, "port 80: accepted = established 20 - queue growth (5 - 2)");
 	ok(p->gauges_moved, "port 80: its gauges moved");
 

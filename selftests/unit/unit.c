@@ -25,6 +25,7 @@ static const struct {
 	{ "json", suite_json },
 	{ "percpu", suite_percpu },
 	{ "log", suite_log },
+	{ "table", suite_table },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))
