@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * follow.c - follow forwarded SYNs into the namespaces that receive them.
+ * follow.c - the container stage: follow forwarded SYNs into the
+ * namespaces that receive them on this host (a container's, behind a
+ * veth): find them, have the stack programs count there
+ * (kprobe/follow.bpf.h, through the control the stack stage shares), name
+ * them, and read the listener's queues there.  Off with --no-follow.
  *
  * Which namespaces: those at the other end of this namespace's links (a
  * veth whose peer is in another namespace: IFLA_LINK_NETNSID), except the
@@ -23,6 +27,7 @@
  * whoever creates the iterator), and returns to the watched one.
  */
 #define _GNU_SOURCE
+#include <argp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,11 +41,12 @@
 #include <linux/netlink.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
+#include "counters.h"
 #include "escape.h"
-#include "follow.h"
 #include "log.h"
 #include "netlink.h"
 #include "netns.h"
+#include "snapshot.h"
 #include "stage.h"
 
 _Static_assert(SA_NETNS_NAME_MAX >= SA_ESC_SIZE(SA_NETNS_NAME_RAW),
@@ -69,7 +75,8 @@ struct fill_ctx {
 };
 
 struct sa_follow {
-	void *stack;
+	const struct sa_follow_ctl *ctl;	/* the stack stage's */
+	const struct sa_listener_iter *iter;	/* the listener stage's */
 	struct sa_listeners *ls;
 	int home;		/* the watched namespace */
 	int nl;			/* rtnetlink, in the watched namespace */
@@ -258,7 +265,7 @@ static int follow_one(struct sa_follow *f, int fd, __u64 *cookie)
 		return -errno;
 	err = sa_netns_cookie(cookie);
 	if (!err)
-		err = sa_stack_follow_here(f->stack, *cookie);
+		err = f->ctl->here(f->ctl->stack, *cookie);
 	if (setns(f->home, CLONE_NEWNET)) {
 		/* Stuck in another namespace: nothing read from now on
 		 * would be the watched one's. */
@@ -308,7 +315,7 @@ static void unfollow(struct sa_follow *f, struct followed *e)
 {
 	if (f->verbose)
 		sa_info("no longer following namespace %s", e->raw);
-	sa_stack_unfollow(f->stack, e->cookie);
+	f->ctl->unfollow(f->ctl->stack, e->cookie);
 	close(e->fd);
 	e->fd = -1;
 	e->nsid = -1;
@@ -332,14 +339,14 @@ static struct followed *new_slot(struct sa_follow *f)
 	return NULL;
 }
 
-int sa_follow_scan(struct sa_follow *f, unsigned long gen)
+/* Follow the namespaces behind this namespace's links that are not
+ * followed yet (at most SA_MAX_FOLLOW); @gen: the reading that follows. */
+static int follow_scan(struct sa_follow *f, unsigned long gen)
 {
 	struct peers p = { 0 };
 	struct followed e;
 	int err;
 
-	if (!f)
-		return 0;
 	p.skip = f->watched;
 	p.n_skip = f->n_watched;
 	err = peer_namespaces(f->nl, &p);
@@ -433,11 +440,14 @@ static int add_gauges(const struct sa_listener *l, void *ctx)
 	return 0;
 }
 
-int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
+/* After a reading: name each port's namespace, and read the queues of
+ * its listener there. */
+static int follow_fill(void *priv, struct sa_snapshot *snap)
 {
+	struct sa_follow *f = priv;
 	int err = 0;
 
-	if (!f || !f->n)
+	if (!f->n)
 		return 0;
 	for (int i = 0; i < f->n; i++)
 		f->fill[i].n = 0;
@@ -472,7 +482,7 @@ int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
 			continue;
 		if (setns(f->ns[i].fd, CLONE_NEWNET))
 			return -errno;
-		err = sa_listeners_read(f->ls, add_gauges, &f->fill[i]);
+		err = f->iter->read(f->ls, add_gauges, &f->fill[i]);
 		if (setns(f->home, CLONE_NEWNET)) {
 			sa_err("cannot return to the watched network namespace: %s",
 			       strerror(errno));
@@ -482,25 +492,68 @@ int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap)
 	return err;
 }
 
-int sa_follow_count(const struct sa_follow *f)
+static void follow_close(void *priv);
+
+/* Followed through the stack stage's programs, which it shares only when
+ * they can (netfilter's FORWARD hook) and are told to (not --no-follow). */
+static int follow_prereq(const struct sa_stage_cfg *cfg, char *why, size_t len)
 {
-	return f ? f->n_live : 0;
+	(void)cfg;
+	if (sa_registry_get(SA_SHARE_FOLLOW))
+		return 0;
+	snprintf(why, len, "the stack stage cannot follow forwarded SYNs (it is off, or "
+		 "this kernel has no netfilter BPF programs or conntrack's BTF)");
+	return -EOPNOTSUPP;
 }
 
-int sa_follow_open(struct sa_follow **out, void *stack, const struct sa_stage_cfg *cfg)
+enum { OPT_NO_FOLLOW = 0x220 };
+
+static const struct argp_option follow_options[] = {
+	{ "no-follow", OPT_NO_FOLLOW, NULL, 0, "Do not follow forwarded SYNs into the namespaces that receive them (containers behind a veth or bridge); \"container\" is then null", 0 },
+	{ 0 }
+};
+
+static error_t follow_parse(int key, char *arg, struct argp_state *state)
+{
+	struct sa_stage_cfg *cfg = state->input;
+
+	(void)arg;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		cfg->follow = true;
+		break;
+	case OPT_NO_FOLLOW:
+		cfg->follow = false;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp follow_argp = { follow_options, follow_parse, NULL, NULL, NULL, NULL, NULL };
+
+static bool follow_enabled(const struct sa_stage_cfg *cfg)
+{
+	return cfg->follow;
+}
+
+/* Call in the watched namespace; the agent stays in it. */
+static int follow_open(void **out, const struct sa_stage_cfg *cfg)
 {
 	struct sa_follow *f = calloc(1, sizeof(*f));
-	const char *btf = cfg->btf;
-	bool verbose = cfg->verbose;
 	int err;
 
-	if (!f)
-		return -ENOMEM;
+	if (!f) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	for (int i = 0; i < cfg->n_ifaces; i++)
 		f->watched[i] = cfg->ifindex[i];
 	f->n_watched = cfg->n_ifaces;
-	f->stack = stack;
-	f->verbose = verbose;
+	f->ctl = sa_registry_get(SA_SHARE_FOLLOW);
+	f->iter = sa_registry_listeners();
+	f->verbose = cfg->verbose;
 	f->nl = -1;
 	f->home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (f->home < 0) {
@@ -512,29 +565,86 @@ int sa_follow_open(struct sa_follow **out, void *stack, const struct sa_stage_cf
 		err = -errno;
 		goto cleanup;
 	}
-	err = sa_listeners_open(&f->ls, btf);
+	err = f->iter->open(&f->ls, cfg->btf);
 	if (err)
 		goto cleanup;
 	*out = f;
 	return 0;
 
 cleanup:
-	sa_follow_close(f);
+	sa_err("cannot follow forwarded SYNs: %s (--no-follow does without)",
+	       sa_strerror(err));
+	follow_close(f);
 	return err;
 }
 
-void sa_follow_close(struct sa_follow *f)
+/* From before the first reading (number 1): every namespace already
+ * behind a link is followed before its first SYN. */
+static int follow_attach(void *priv, const struct sa_stage_cfg *cfg)
 {
+	int err = follow_scan(priv, 1);
+
+	(void)cfg;
+	if (err)
+		sa_err("cannot follow forwarded SYNs: %s (--no-follow does without)",
+		       sa_strerror(err));
+	return err;
+}
+
+/* Namespaces that appeared since: followed from reading @gen.  One not
+ * found now is looked for again at the next. */
+static int follow_refresh(void *priv, unsigned long gen)
+{
+	int err = follow_scan(priv, gen);
+
+	if (err)
+		sa_err("cannot look for namespaces to follow: %s", sa_strerror(err));
+	return 0;
+}
+
+static int follow_health(void *priv, struct sa_stage_health *h)
+{
+	struct sa_follow *f = priv;
+
+	/* Counted by the stack's programs: attached with them. */
+	h->attached = true;
+	snprintf(h->detail, sizeof(h->detail), "following %d namespace%s", f->n_live,
+		 f->n_live == 1 ? "" : "s");
+	return 0;
+}
+
+static void follow_close(void *priv)
+{
+	struct sa_follow *f = priv;
+
 	if (!f)
 		return;
 	for (int i = 0; i < f->n; i++)
 		if (f->ns[i].fd >= 0)
 			close(f->ns[i].fd);
 	if (f->ls)
-		sa_listeners_close(f->ls);
+		f->iter->close(f->ls);
 	if (f->nl >= 0)
 		close(f->nl);
 	if (f->home >= 0)
 		close(f->home);
 	free(f);
 }
+
+/* Its counters are counted by the stack's programs in the followed
+ * namespaces and read with the stack's maps; they measure something
+ * only while this stage follows. */
+const struct sa_stage_ops sa_container_stage = {
+	.name = "container",
+	.measures = 1u << SA_STAGE_CONTAINER,
+	.argp = &follow_argp,
+	.enabled = follow_enabled,
+	.prereq = follow_prereq,
+	.optional = true,
+	.open = follow_open,
+	.attach = follow_attach,
+	.refresh = follow_refresh,
+	.complete = follow_fill,
+	.health = follow_health,
+	.close = follow_close,
+};

@@ -62,6 +62,7 @@
 #include "netns.h"
 #include "options.h"
 #include "pin.h"
+#include "stage.h"
 
 extern const char *argp_program_version;
 
@@ -543,9 +544,6 @@ int sa_pin_maps_commit(struct bpf_object *obj)
 
 /* ---- synacct detach ---- */
 
-int sa_nic_detach_pinned(int ifindex, const char *ifname);	/* xdp/nic.c */
-int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir);	/* tc/tc.c */
-
 struct detach_opts {
 	struct sa_common_opts common;
 	const char *ifaces[SA_MAX_IFACES];
@@ -759,8 +757,7 @@ static int detach_dir(const char *dir, const char *const *ifaces, int n, bool ow
 		/* A vanished interface took its XDP and TC programs along. */
 		if (!ifindex)
 			continue;
-		if (sa_nic_detach_pinned(ifindex, ifaces[i]) ||
-		    sa_tc_detach_pinned(ifindex, ifaces[i], dir))
+		if (sa_stages_detach_pinned(ifindex, ifaces[i]))
 			ret = SA_EXIT_RUNTIME;
 	}
 	err = remove_pins(dirfd, dir);

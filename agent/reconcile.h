@@ -44,7 +44,7 @@ struct sa_port_view {
 	__s64 unexplained_tc_to_listener;
 	__s64 unexplained_at_listener;
 	__s64 unexplained_synack_sent;
-	/* In the namespace forwarded SYNs reach (follow.h); 0 when none
+	/* In the namespace forwarded SYNs reach (agent/follow.c); 0 when none
 	 * is followed. */
 	__s64 unexplained_to_container;
 	__s64 unexplained_at_container_listener;

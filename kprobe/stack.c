@@ -8,6 +8,7 @@
  * cookie and the TCP iterator both come from the caller's namespace.
  */
 #define _GNU_SOURCE
+#include <argp.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ struct stack_stage {
 	enum listener_hook listener_hook;
 	bool nat_hook;		/* netfilter programs and conntrack's BTF */
 	int nf_links[4];	/* LOCAL_IN and FORWARD, IPv4 and IPv6; -1: none */
+	struct sa_follow_ctl follow;	/* shared while it can follow */
 };
 
 static void stack_stage_close(void *priv);
@@ -462,13 +464,16 @@ static int test_map_entries(struct stack_bpf *skel)
 }
 
 /* SYN-ACKs dropped after TC egress: TC egress records them in maps of its
- * own object; the stack object's handlers use the same maps.  Without the
- * TC stage they stay the stack object's own, empty. */
+ * own object, shared through the registry; the stack object's handlers
+ * use the same maps.  Without the TC stage they stay the stack object's
+ * own, empty. */
 static int share_synack_maps(struct stack_bpf *skel)
 {
-	int flight, last, err;
+	int flight = sa_registry_fd(SA_SHARE_SYNACK_FLIGHT);
+	int last = sa_registry_fd(SA_SHARE_SYNACK_LAST);
+	int err;
 
-	if (sa_tc_synack_maps(&flight, &last))
+	if (flight < 0 || last < 0)
 		return 0;
 	err = bpf_map__reuse_fd(skel->maps.synack_flight, flight);
 	if (!err)
@@ -477,24 +482,6 @@ static int share_synack_maps(struct stack_bpf *skel)
 		sa_err("cannot share the SYN-ACK maps with the stack programs: %s",
 		       sa_strerror(err));
 	return err;
-}
-
-/* An interface name for the terminal: names may hold any byte but '/',
- * ':' and whitespace, so anything else unprintable is shown as \xNN. */
-static const char *name_esc(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (; *in && o + 5 < size; in++) {
-		unsigned char c = *in;
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = c;
-		else
-			o += snprintf(out + o, size - o, "\\x%02x", c);
-	}
-	out[o] = 0;
-	return out;
 }
 
 /*
@@ -509,7 +496,6 @@ static const char *name_esc(const char *in, char *out, size_t size)
 static int add_vlan_devices(int *ifindex, int n, bool verbose)
 {
 	char line[256], name[IF_NAMESIZE + 1], lower[IF_NAMESIZE + 1];
-	char e1[4 * IF_NAMESIZE + 1], e2[4 * IF_NAMESIZE + 1];
 	bool added = true;
 	unsigned int vid;
 	FILE *f;
@@ -541,21 +527,38 @@ static int add_vlan_devices(int *ifindex, int n, bool verbose)
 				continue;
 			if (n == SA_MAX_IFACES) {
 				sa_info("VLAN device %s (on %s) not watched by the stack stage: "
-					"at most %d interfaces", name_esc(name, e1, sizeof(e1)),
-					name_esc(lower, e2, sizeof(e2)), SA_MAX_IFACES);
+					"at most %d interfaces", name, lower, SA_MAX_IFACES);
 				continue;
 			}
 			ifindex[n++] = dev;
 			added = true;
 			if (verbose)
 				sa_info("stack stage also watches VLAN %u device %s (on %s)",
-					vid, name_esc(name, e1, sizeof(e1)),
-					name_esc(lower, e2, sizeof(e2)));
+					vid, name, lower);
 		}
 	}
 	fclose(f);
 	return n;
 }
+
+static const char no_cookie[] =
+	"cannot read the network namespace cookie (SO_NETNS_COOKIE, Linux 5.14+): %s";
+
+/* The programs count the watched namespace's SYNs by its cookie. */
+static int stack_stage_prereq(const struct sa_stage_cfg *cfg, char *why, size_t len)
+{
+	__u64 cookie;
+	int err = sa_netns_cookie(&cookie);
+
+	(void)cfg;
+	if (err)
+		snprintf(why, len, no_cookie, sa_strerror(err));
+	return err;
+}
+
+static bool stack_can_follow(const struct stack_stage *st);
+static int stack_follow_here(void *priv, __u64 cookie);
+static void stack_unfollow(void *priv, __u64 cookie);
 
 static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 {
@@ -574,8 +577,7 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 
 	err = sa_netns_cookie(&cookie);
 	if (err) {
-		sa_err("cannot read the network namespace cookie (SO_NETNS_COOKIE, "
-		       "Linux 5.14+): %s", sa_strerror(err));
+		sa_err(no_cookie, sa_strerror(err));
 		goto cleanup;
 	}
 	btf = cfg->btf ? btf__parse(cfg->btf, NULL) : btf__load_vmlinux_btf();
@@ -642,6 +644,14 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		if (err) {
 			sa_err("cannot pin the stack maps in %s: %s", st->pin_dir,
 			       strerror(-err));
+			goto cleanup;
+		}
+	}
+	if (stack_can_follow(st)) {
+		st->follow = (struct sa_follow_ctl){ st, stack_follow_here, stack_unfollow };
+		err = sa_registry_share(SA_SHARE_FOLLOW, &st->follow);
+		if (err) {
+			sa_err("cannot share the follow control: %s", sa_strerror(err));
 			goto cleanup;
 		}
 	}
@@ -909,11 +919,11 @@ static int stack_stage_read(void *priv, struct sa_snapshot *snap)
 	return err;
 }
 
-bool sa_stack_can_follow(void *priv)
+/* Forwarded SYNs are seen at netfilter's FORWARD hook: following them
+ * needs the netfilter programs, and not --no-follow. */
+static bool stack_can_follow(const struct stack_stage *st)
 {
-	struct stack_stage *st = priv;
-
-	return st && st->nat_hook && st->skel->rodata->follow_on;
+	return st->nat_hook && st->skel->rodata->follow_on;
 }
 
 /*
@@ -922,15 +932,13 @@ bool sa_stack_can_follow(void *priv)
  * creates its per-CPU MIB baselines (follow.bpf.h), as prime_baselines
  * does for the watched one.
  */
-int sa_stack_follow_here(void *priv, __u64 cookie)
+static int stack_follow_here(void *priv, __u64 cookie)
 {
 	struct stack_stage *st = priv;
 	__u32 zero = 0;
 	__u64 none = 0;
 	int ctl, err;
 
-	if (!sa_stack_can_follow(st))
-		return -EOPNOTSUPP;
 	ctl = bpf_map__fd(st->skel->maps.follow_ctl);
 	if (bpf_map_update_elem(ctl, &zero, &cookie, BPF_ANY))
 		return -errno;
@@ -940,15 +948,13 @@ int sa_stack_follow_here(void *priv, __u64 cookie)
 }
 
 /* Stop following the namespace whose cookie is @cookie. */
-void sa_stack_unfollow(void *priv, __u64 cookie)
+static void stack_unfollow(void *priv, __u64 cookie)
 {
 	struct stack_stage *st = priv;
 	int fd, ncpu = libbpf_num_possible_cpus();
 	__u64 key, *prev = NULL;
 	void *vals;
 
-	if (!sa_stack_can_follow(st))
-		return;
 	fd = bpf_map__fd(st->skel->maps.follow_ns);
 	vals = calloc(ncpu, bpf_map__value_size(st->skel->maps.follow_ns));
 	if (!vals)
@@ -1010,6 +1016,8 @@ static void stack_stage_close(void *priv)
 
 	if (!st)
 		return;
+	if (sa_registry_get(SA_SHARE_FOLLOW) == &st->follow)
+		sa_registry_withdraw(SA_SHARE_FOLLOW);
 	for (int i = 0; i < 4; i++)
 		if (st->nf_links[i] >= 0)
 			close(st->nf_links[i]);
@@ -1020,12 +1028,71 @@ static void stack_stage_close(void *priv)
 	free(st);
 }
 
+static int stack_stage_health(void *priv, struct sa_stage_health *h)
+{
+	struct stack_stage *st = priv;
+	const struct bpf_object_skeleton *s = st->skel->skeleton;
+	int n = st->n_kept;
+
+	for (int i = 0; i < s->prog_cnt; i++)
+		n += *s->progs[i].link != NULL;
+	h->attached = n > 0;
+	snprintf(h->detail, sizeof(h->detail), "%d link%s (%d kept from --pin), "
+		 "listener verdicts from %s", n, n == 1 ? "" : "s", st->n_kept,
+		 listener_hook_names[st->listener_hook]);
+	return 0;
+}
+
+enum { OPT_NO_STACK = 0x210, OPT_LISTENER_HOOK };
+
+static const struct argp_option stack_options[] = {
+	{ "no-stack", OPT_NO_STACK, NULL, 0, "Do not attach the stack-side tracepoints (stack figures are then null)", 0 },
+	{ "listener-hook", OPT_LISTENER_HOOK, "HOOK", 0, "Where listener verdicts come from: auto (default), consume_skb (6.3+), fexit or kprobe (on tcp_conn_request)", 0 },
+	{ 0 }
+};
+
+static error_t stack_parse(int key, char *arg, struct argp_state *state)
+{
+	struct sa_stage_cfg *cfg = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		cfg->stack = true;
+		cfg->listener_hook = NULL;
+		break;
+	case OPT_NO_STACK:
+		cfg->stack = false;
+		break;
+	case OPT_LISTENER_HOOK:
+		if (strcmp(arg, "auto") && strcmp(arg, "consume_skb") &&
+		    strcmp(arg, "fexit") && strcmp(arg, "kprobe"))
+			argp_error(state, "invalid --listener-hook '%s': auto, consume_skb, fexit or kprobe", arg);
+		cfg->listener_hook = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp stack_argp = { stack_options, stack_parse, NULL, NULL, NULL, NULL, NULL };
+
+static bool stack_stage_enabled(const struct sa_stage_cfg *cfg)
+{
+	return cfg->stack;
+}
+
 const struct sa_stage_ops sa_stack_stage = {
 	.name = "stack",
+	.measures = 1u << SA_STAGE_STACK | 1u << SA_STAGE_LOST,
+	.argp = &stack_argp,
+	.enabled = stack_stage_enabled,
+	.prereq = stack_stage_prereq,
 	.open = stack_stage_open,
 	.attach = stack_stage_attach,
 	.read = stack_stage_read,
 	.read_port = stack_stage_read_port,
 	.hooks = stack_stage_hooks,
+	.health = stack_stage_health,
 	.close = stack_stage_close,
 };

@@ -57,17 +57,7 @@ struct tc_stage {
 	const char *pin_dir;
 };
 
-/* The open TC stage, whose SYN-ACK maps the stack stage shares. */
-static struct tc_stage *synack_owner;
-
-int sa_tc_synack_maps(int *flight_fd, int *last_fd)
-{
-	if (!synack_owner)
-		return -ENOENT;
-	*flight_fd = bpf_map__fd(synack_owner->skel->maps.synack_flight);
-	*last_fd = bpf_map__fd(synack_owner->skel->maps.synack_last);
-	return 0;
-}
+static void tc_stage_close(void *priv);
 
 static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 {
@@ -95,7 +85,18 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		free(st);
 		return err;
 	}
-	synack_owner = st;
+	/* TC egress records the SYN-ACKs leaving in these maps; the stack
+	 * stage's handlers count their fate into the same ones. */
+	err = sa_registry_share_fd(SA_SHARE_SYNACK_FLIGHT,
+				   bpf_map__fd(st->skel->maps.synack_flight));
+	if (!err)
+		err = sa_registry_share_fd(SA_SHARE_SYNACK_LAST,
+					   bpf_map__fd(st->skel->maps.synack_last));
+	if (err) {
+		sa_err("cannot share the SYN-ACK maps: %s", sa_strerror(err));
+		tc_stage_close(st);
+		return err;
+	}
 	*out = st;
 	return 0;
 }
@@ -298,12 +299,11 @@ static bool no_clsact(int err)
  * @ifindex; the caller holds the interface's claim (agent/claim.c).  A
  * filter at synacct's priority and handle that is not synacct's stays:
  * attaching then fails and says so. */
-int tc_remove_stale(int ifindex, int *removed, int *holder)
+static int tc_remove_stale(int ifindex, char *what, size_t len, int *holder)
 {
 	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
-	int err;
+	int err, removed = 0;
 
-	*removed = 0;
 	for (int i = 0; i < 2; i++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = where[i]);
@@ -314,7 +314,7 @@ int tc_remove_stale(int ifindex, int *removed, int *holder)
 		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
 		/* No clsact qdisc: nothing to remove. */
 		if (no_clsact(err))
-			return 0;
+			break;
 		if (err)
 			return err;
 		if (!st.found)
@@ -325,8 +325,10 @@ int tc_remove_stale(int ifindex, int *removed, int *holder)
 		err = bpf_tc_detach(&hook, &opts);
 		if (err && err != -ENOENT)
 			return err;
-		(*removed)++;
+		removed++;
 	}
+	if (removed)
+		snprintf(what, len, "%d TC filter%s", removed, removed > 1 ? "s" : "");
 	return 0;
 }
 
@@ -456,6 +458,19 @@ static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 	return err;
 }
 
+static int tc_stage_health(void *priv, struct sa_stage_health *h)
+{
+	struct tc_stage *st = priv;
+	int n = 0;
+
+	for (int i = 0; i < st->n_links; i++)
+		n += st->links[i].in.attached + st->links[i].eg.attached;
+	h->attached = n > 0 && n == 2 * st->n_links;
+	snprintf(h->detail, sizeof(h->detail), "%d filter%s on %d interface%s", n,
+		 n == 1 ? "" : "s", st->n_links, st->n_links == 1 ? "" : "s");
+	return 0;
+}
+
 static int tc_stage_hooks(void *priv, const char **names, int max)
 {
 	static const char *const hooks[] = { "tc_ingress", "tc_egress" };
@@ -487,8 +502,10 @@ static void tc_stage_close(void *priv)
 			bpf_tc_hook_destroy(&hook);
 		}
 	}
-	if (synack_owner == st)
-		synack_owner = NULL;
+	if (sa_registry_fd(SA_SHARE_SYNACK_FLIGHT) == bpf_map__fd(st->skel->maps.synack_flight)) {
+		sa_registry_withdraw(SA_SHARE_SYNACK_FLIGHT);
+		sa_registry_withdraw(SA_SHARE_SYNACK_LAST);
+	}
 	tc_bpf__destroy(st->skel);
 	free(st);
 }
@@ -500,7 +517,7 @@ static void tc_stage_close(void *priv)
  * qdisc, which takes every filter on it along, only if synacct created it
  * (the pinned marker) and no other tool's filter is on it now.
  */
-int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
+static int tc_detach_pinned(int ifindex, const char *ifname)
 {
 	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
 	char mark[512];
@@ -524,7 +541,6 @@ int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
 			ret = err;
 		}
 	}
-	(void)dir;
 	qdisc_mark_name(mark, sizeof(mark), ifname);
 	if (ret || !sa_pin_exists(mark))
 		return ret;
@@ -551,10 +567,14 @@ int sa_tc_detach_pinned(int ifindex, const char *ifname, const char *dir)
 
 const struct sa_stage_ops sa_tc_stage = {
 	.name = "tc",
+	.measures = 1u << SA_STAGE_TC | 1u << SA_STAGE_LOST,
 	.open = tc_stage_open,
 	.attach = tc_stage_attach,
 	.read = tc_stage_read,
 	.read_port = tc_stage_read_port,
 	.hooks = tc_stage_hooks,
+	.health = tc_stage_health,
+	.remove_stale = tc_remove_stale,
+	.detach_pinned = tc_detach_pinned,
 	.close = tc_stage_close,
 };

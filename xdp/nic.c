@@ -6,6 +6,7 @@
  * synacct only observes: it never replaces an XDP program that is already
  * on an interface, and it detaches only what it attached.
  */
+#include <argp.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "claim.h"
 #include "log.h"
 #include "pin.h"
+#include "report.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "../agent/slot_read.h"
@@ -52,6 +54,7 @@ struct nic_stage {
 	struct xdp_program *prog;
 	struct nic_link links[SA_MAX_IFACES];
 	int n_links;
+	struct sa_xdp_link desc[SA_MAX_IFACES];	/* links, for the start record */
 	bool pinned;		/* --pin: leave the program attached on close */
 };
 
@@ -143,7 +146,8 @@ static __u32 xdp_prog_present(int ifindex, char *name, size_t namelen)
 	return id;
 }
 
-int sa_xdp_mode_parse(const char *arg, enum sa_xdp_mode *out)
+/* "auto", "native" or "skb"; -EINVAL otherwise. */
+static int xdp_mode_parse(const char *arg, enum sa_xdp_mode *out)
 {
 	static const char *const names[] = {
 		[SA_XDP_AUTO] = "auto", [SA_XDP_NATIVE] = "native", [SA_XDP_SKB] = "skb",
@@ -242,7 +246,8 @@ static struct xdp_program *ours_attached(int ifindex, enum xdp_attach_mode *mode
 	return libxdp_get_error(found) ? NULL : found;
 }
 
-int sa_nic_detach_pinned(int ifindex, const char *ifname)
+/* `synacct detach`: synacct's program on @ifindex, in its mode. */
+static int nic_detach_pinned(int ifindex, const char *ifname)
 {
 	enum xdp_attach_mode mode;
 	struct xdp_program *p = ours_attached(ifindex, &mode);
@@ -282,13 +287,12 @@ static bool prog_uses_map(struct xdp_program *prog, int map_fd)
  * the interface's claim (agent/claim.c), so no live synacct owns it.  The
  * replace flag with the old program makes the kernel detach exactly the
  * program looked at, never one attached meanwhile. */
-int nic_remove_stale(int ifindex, __u32 *removed, int *holder)
+static int nic_remove_stale(int ifindex, char *what, size_t what_len, int *holder)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	static const __u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
 	int err;
 
-	*removed = 0;
 	err = bpf_xdp_query(ifindex, 0, &q);
 	if (err)
 		return err == -ENODEV ? 0 : err;
@@ -310,7 +314,7 @@ int nic_remove_stale(int ifindex, __u32 *removed, int *holder)
 			*holder = sa_prog_holder(id);
 			err = *holder ? -EBUSY : bpf_xdp_detach(ifindex, modes[i], &ao);
 			if (!err)
-				*removed = id;
+				snprintf(what, what_len, "XDP program id %u", id);
 		}
 		close(fd);
 		if (err)
@@ -397,22 +401,6 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 	return 0;
 }
 
-int sa_nic_links(void *priv, struct sa_xdp_link *out, int max)
-{
-	struct nic_stage *st = priv;
-	int n;
-
-	if (!st)
-		return 0;
-	n = st->n_links < max ? st->n_links : max;
-	for (int i = 0; i < n; i++) {
-		out[i].iface = st->links[i].ifname;
-		out[i].mode = st->links[i].mode == XDP_MODE_SKB ? "skb" : "native";
-		out[i].reason = st->links[i].reason;
-	}
-	return n;
-}
-
 static int nic_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 {
 	struct nic_stage *st = priv;
@@ -424,13 +412,40 @@ static int nic_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	return err;
 }
 
-const char *sa_nic_mode(void *priv)
+/* The XDP attach mode in use: "native", "skb" or "none". */
+static const char *nic_mode(const struct nic_stage *st)
 {
-	struct nic_stage *st = priv;
-
 	if (!st || !st->n_links)
 		return "none";
 	return st->links[0].mode == XDP_MODE_SKB ? "skb" : "native";
+}
+
+/* The mode and its reason per interface, and whether XDP runs before
+ * the per-CPU backlog (native): the reconciler places drops by it. */
+static void nic_stage_describe(void *priv, struct sa_report_ctx *rc)
+{
+	struct nic_stage *st = priv;
+	int n = st ? st->n_links : 0;
+
+	for (int i = 0; i < n; i++) {
+		st->desc[i].iface = st->links[i].ifname;
+		st->desc[i].mode = st->links[i].mode == XDP_MODE_SKB ? "skb" : "native";
+		st->desc[i].reason = st->links[i].reason;
+	}
+	rc->xdp_mode = nic_mode(st);
+	rc->m.nic_native = st && !strcmp(rc->xdp_mode, "native");
+	rc->xdp_links = st ? st->desc : NULL;
+	rc->n_xdp_links = n;
+}
+
+static int nic_stage_health(void *priv, struct sa_stage_health *h)
+{
+	struct nic_stage *st = priv;
+
+	h->attached = st->n_links > 0;
+	snprintf(h->detail, sizeof(h->detail), "%s mode on %d interface%s", nic_mode(st),
+		 st->n_links, st->n_links == 1 ? "" : "s");
+	return 0;
 }
 
 /* The counters' slot maps (include/bpf/count.h). */
@@ -473,7 +488,7 @@ static int nic_stage_hooks(void *priv, const char **names, int max)
 {
 	if (max < 1)
 		return 0;
-	names[0] = strcmp(sa_nic_mode(priv), "skb") ? "xdp" : "xdp_skb";
+	names[0] = strcmp(nic_mode(priv), "skb") ? "xdp" : "xdp_skb";
 	return 1;
 }
 
@@ -497,12 +512,56 @@ static void nic_stage_close(void *priv)
 	free(st);
 }
 
+enum { OPT_NO_XDP = 0x200, OPT_XDP_MODE };
+
+static const struct argp_option nic_options[] = {
+	{ "no-xdp", OPT_NO_XDP, NULL, 0, "Do not attach XDP (nic_syn is then null)", 0 },
+	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "auto (default: generic XDP, which never reconfigures the device), native (falls back to skb) or skb", 0 },
+	{ 0 }
+};
+
+static error_t nic_parse(int key, char *arg, struct argp_state *state)
+{
+	struct sa_stage_cfg *cfg = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		cfg->xdp = true;
+		cfg->xdp_mode = SA_XDP_AUTO;
+		break;
+	case OPT_NO_XDP:
+		cfg->xdp = false;
+		break;
+	case OPT_XDP_MODE:
+		if (xdp_mode_parse(arg, &cfg->xdp_mode))
+			argp_error(state, "invalid --xdp-mode '%s': auto, native or skb", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp nic_argp = { nic_options, nic_parse, NULL, NULL, NULL, NULL, NULL };
+
+static bool nic_stage_enabled(const struct sa_stage_cfg *cfg)
+{
+	return cfg->xdp;
+}
+
 const struct sa_stage_ops sa_nic_stage = {
 	.name = "xdp",
+	.measures = 1u << SA_STAGE_NIC | 1u << SA_STAGE_LOST,
+	.argp = &nic_argp,
+	.enabled = nic_stage_enabled,
 	.open = nic_stage_open,
 	.attach = nic_stage_attach,
 	.read = nic_stage_read,
 	.read_port = nic_stage_read_port,
 	.hooks = nic_stage_hooks,
+	.health = nic_stage_health,
+	.describe = nic_stage_describe,
+	.remove_stale = nic_remove_stale,
+	.detach_pinned = nic_detach_pinned,
 	.close = nic_stage_close,
 };
