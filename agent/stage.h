@@ -20,7 +20,6 @@ struct argp_child;
 struct sa_snapshot;
 struct sa_port_stats;
 struct sa_report_ctx;
-struct sa_measured;
 
 /* --xdp-mode; auto (the default) chooses per interface (xdp/nic.c). */
 enum sa_xdp_mode {
@@ -106,8 +105,7 @@ struct sa_stage_ops {
 	 * off (-v says why); any other ends the run with @why. */
 	int (*prereq)(const struct sa_stage_cfg *cfg, char *why, size_t len);
 	bool optional;
-	/* Load the programs (nothing attached yet); errors are printed.
-	 * *st NULL on success: nothing to do here, the stage is off. */
+	/* Load the programs (nothing attached yet); errors are printed. */
 	int (*open)(void **st, const struct sa_stage_cfg *cfg);
 	/* Attach to the watched interfaces / hooks. */
 	int (*attach)(void *st, const struct sa_stage_cfg *cfg);
@@ -134,7 +132,7 @@ struct sa_stage_ops {
 	int (*detach_pinned)(int ifindex, const char *ifname);
 	/* What it offers the others and `synacct check` (NULL: nothing). */
 	const struct sa_listener_iter *listeners;
-	/* Detach what was attached (unless pinned) and free; NULL is a no-op. */
+	/* Detach what was attached (unless pinned) and free. */
 	void (*close)(void *st);
 };
 
