@@ -274,6 +274,8 @@ static int stack_stage_health(void *priv, struct sa_stage_health *h)
 
 	for (int i = 0; i < s->prog_cnt; i++)
 		n += *s->progs[i].link != NULL;
+	for (int i = 0; i < 4; i++)
+		n += st->nf_links[i] >= 0;
 	h->attached = n > 0;
 	snprintf(h->detail, sizeof(h->detail), "%d link%s (%d kept from --pin), "
 		 "listener verdicts from %s", n, n == 1 ? "" : "s", st->n_kept,
