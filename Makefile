@@ -125,7 +125,8 @@ SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
 UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
 	agent/snapshot.c agent/reconcile.c kprobe/reasons.c \
-	agent/prom.c agent/report.c agent/table.c agent/escape.c agent/log.c
+	agent/prom.c agent/report.c agent/table.c agent/escape.c agent/log.c \
+	agent/stages.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
 # snapshot.c's map readers link libbpf (no BPF call is made), prom.c
 # libmicrohttpd (it serves nothing) and report.c json-c.  The agent's

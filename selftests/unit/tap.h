@@ -79,5 +79,6 @@ void suite_reconcile(void);
 void suite_escape(void);
 void suite_prom(void);
 void suite_json(void);
+void suite_stages(void);
 
 #endif /* SA_TAP_H */

@@ -23,6 +23,7 @@ static const struct {
 	{ "escape", suite_escape },
 	{ "prom", suite_prom },
 	{ "json", suite_json },
+	{ "stages", suite_stages },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))
