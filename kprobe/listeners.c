@@ -44,8 +44,8 @@ static int listeners_open(struct sa_listeners **out, const char *btf)
 }
 
 static int listeners_read(struct sa_listeners *ls,
-		      int (*fn)(const struct sa_listener *l, void *ctx),
-		      void *ctx)
+			  int (*fn)(const struct sa_listener *l, void *ctx),
+			  void *ctx)
 {
 	struct sa_listener l;
 	ssize_t n;

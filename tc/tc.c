@@ -25,7 +25,6 @@
 #include "../agent/slot_read.h"
 #include "tc.skel.h"
 
-
 struct tc_filter {
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts opts;
