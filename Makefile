@@ -125,7 +125,8 @@ SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
 UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
 	agent/snapshot.c agent/reason_names.c agent/reconcile.c \
-	agent/prom.c agent/report.c agent/table.c agent/escape.c agent/log.c
+	agent/prom.c agent/report.c agent/table.c agent/escape.c agent/log.c \
+	agent/stages.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
 # Plain C: libbpf and libmicrohttpd stay out (map_read.c, slot_read.c,
 # log_libbpf.c, http.c); report.c writes JSON with json-c.  The agent's

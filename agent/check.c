@@ -631,6 +631,7 @@ int sa_check_main(int argc, char **argv)
 	static const struct argp argp = { NULL, parse_opt, NULL, doc, children, NULL, NULL };
 	struct sa_check_opts o = {};
 	struct sa_check c = {};
+	const struct sa_listener_iter *iter = sa_registry_listeners();
 	struct sa_listeners *ls = NULL;
 	enum sa_severity worst;
 	int exit_code = SA_EXIT_RUNTIME;
@@ -658,9 +659,9 @@ int sa_check_main(int argc, char **argv)
 		return SA_EXIT_RUNTIME;
 
 	/* The iterator walks the namespace it is created in: after setns. */
-	if (sa_listeners_open(&ls, o.common.btf))
+	if (iter->open(&ls, o.common.btf))
 		goto cleanup;
-	err = sa_listeners_read(ls, collect_listener, &c.ll);
+	err = iter->read(ls, collect_listener, &c.ll);
 	if (err) {
 		sa_err("cannot list the TCP listeners: %s", sa_strerror(err));
 		goto cleanup;
@@ -685,7 +686,8 @@ int sa_check_main(int argc, char **argv)
 	exit_code = worst >= SEV_WARNING ? SA_EXIT_FINDINGS : SA_EXIT_OK;
 
 cleanup:
-	sa_listeners_close(ls);
+	if (ls)
+		iter->close(ls);
 	free(c.ll.v);
 	free(c.f);
 	return exit_code;

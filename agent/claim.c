@@ -309,9 +309,8 @@ int sa_iface_claim(int ifindex, const char *ifname)
 	struct sa_claim *c;
 	struct stat ns;
 	char stale[160] = "";
-	int pid, err, n_tc = 0, holder = 0;
+	int pid, err, holder = 0;
 	bool clsact;
-	__u32 xdp_id = 0;
 
 	if (n_claims >= SA_MAX_IFACES)
 		return -E2BIG;
@@ -368,9 +367,7 @@ int sa_iface_claim(int ifindex, const char *ifname)
 		write_owner(c, false);
 		return 0;
 	}
-	err = nic_remove_stale(ifindex, &xdp_id, &holder);
-	if (!err)
-		err = tc_remove_stale(ifindex, &n_tc, &holder);
+	err = sa_stages_remove_stale(ifindex, stale, sizeof(stale), &holder);
 	if (err == -EBUSY) {
 		sa_err("interface %s carries synacct's programs and a running process "
 		       "holds them (pid %d), though not under this host's lock %s: "
@@ -383,17 +380,11 @@ int sa_iface_claim(int ifindex, const char *ifname)
 		       "on %s: %s", ifname, strerror(-err));
 		return err;
 	}
-	if (xdp_id || n_tc) {
+	if (stale[0]) {
 		char who[32] = "";
-		int len = 0;
 
 		if (pid)
 			snprintf(who, sizeof(who), " (pid %d)", pid);
-		if (xdp_id)
-			len = snprintf(stale, sizeof(stale), "XDP program id %u", xdp_id);
-		if (n_tc)
-			snprintf(stale + len, sizeof(stale) - len, "%s%d TC filter%s",
-				 len ? ", " : "", n_tc, n_tc > 1 ? "s" : "");
 		sa_info("interface %s: replacing what a synacct that is no longer "
 			"running%s left attached (%s)", ifname, who, stale);
 		/* Only then can the qdisc be the dead run's. */

@@ -24,11 +24,6 @@ void sa_iface_release_all(void);
  * first, then up to 10 s for it to exit. */
 int sa_iface_lock(int ifindex, int *pid, bool stop);
 
-/* What a dead run left, removed by the stages' own code; only under the
- * interface's claim.  The XDP program's id (0: none), the number of TC
- * filters. */
-int nic_remove_stale(int ifindex, __u32 *removed, int *holder);	/* xdp/nic.c */
-int tc_remove_stale(int ifindex, int *removed, int *holder);	/* tc/tc.c */
 /* The PID of another process holding BPF program @prog_id, 0 if none:
  * such leftovers are not stale (-EBUSY, the holder in *holder). */
 int sa_prog_holder(__u32 prog_id);

@@ -1,31 +1,51 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * follow.h - follow forwarded SYNs into the namespaces that receive them
- * on this host (a container's, behind a veth): find them, have the stack
- * programs count there (kprobe/follow.bpf.h), name them, and read the
- * listener's queues there.  Off with --no-follow.
+ * follow.h - the container stage's files: follow.c (the stage) and
+ * follow_find.c (finding the namespaces it follows).
  */
 #ifndef SYNACCT_FOLLOW_H
 #define SYNACCT_FOLLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/types.h>
 #include "snapshot.h"
 
-struct sa_follow;
+struct followed {
+	__u64 cookie;
+	int fd;			/* -1: no longer followed, its name kept */
+	int nsid;
+	unsigned long since;	/* the first reading it was followed for */
+	dev_t dev;		/* the namespace's nsfs inode */
+	ino_t ino;
+	char path[300];		/* where it was found: still there? */
+	/* Its name as found ("pid:%.16s %.256s" at most), for stderr
+	 * (log.c escapes it there), and escaped as it entered (escape.h
+	 * sa_tty_str) for everything else: verdicts, table, JSON, metrics.
+	 * Whoever creates a namespace or a cgroup names it. */
+	char raw[SA_NETNS_NAME_RAW];
+	char name[SA_NETNS_NAME_MAX];
+};
 
-struct sa_stage_cfg;
+struct peers {
+	const int *skip;	/* the watched interfaces */
+	int n_skip;
+	int nsid[SA_MAX_FOLLOW * 4];
+	int n;
+};
 
-/* @stack: the stack stage (kprobe/stack.c); @cfg as the stages were
- * given it.  Call in the watched namespace; the agent stays in it. */
-int sa_follow_open(struct sa_follow **out, void *stack, const struct sa_stage_cfg *cfg);
-/* Follow the namespaces behind this namespace's links that are not
- * followed yet (at most SA_MAX_FOLLOW); @gen: the reading that follows. */
-int sa_follow_scan(struct sa_follow *f, unsigned long gen);
-/* After a reading: name each port's namespace, and read the queues of
- * its listener there. */
-int sa_follow_fill(struct sa_follow *f, struct sa_snapshot *snap);
-/* How many namespaces are followed. */
-int sa_follow_count(const struct sa_follow *f);
-void sa_follow_close(struct sa_follow *f);
+/* The ids of the namespaces at the other end of this namespace's links
+ * (rtnetlink socket @nl), but the watched interfaces'. */
+int follow_peer_namespaces(int nl, struct peers *p);
+/* Open the namespace whose id here is @nsid, and name it (and say where
+ * it was found, @where); -ENOENT when no named namespace and no process
+ * has it. */
+int follow_find_namespace(int nl, int nsid, char *name, size_t len, char *where,
+			  size_t where_len);
+/* Is @e's namespace still there without us: its name, or a process in
+ * it?  Holding it open after its container is gone would keep it, and
+ * its veth and addresses, alive. */
+bool follow_still_held(struct followed *e);
 
 #endif /* SYNACCT_FOLLOW_H */

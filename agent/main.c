@@ -21,7 +21,6 @@
 #include "claim.h"
 #include "config.h"
 #include "counters.h"
-#include "follow.h"
 #include "http.h"
 #include "log.h"
 #include "options.h"
@@ -32,7 +31,6 @@
 #include "stage.h"
 #include "table.h"
 
-#define SA_MAX_HOOKS 24
 /* Shortest --interval: below it the agent would only read maps. */
 #define SA_MIN_INTERVAL_S 0.01
 
@@ -121,23 +119,10 @@ static char *help_filter(int key, const char *text, void *input)
 	return more;
 }
 
-enum {
-	OPT_NO_XDP = 0x100,
-	OPT_XDP_MODE,
-	OPT_NO_STACK,
-	OPT_LISTENER_HOOK,
-	OPT_NO_FOLLOW,
-};
-
 static const struct argp_option options[] = {
 	{ "iface", 'i', "IFACE", 0, "Interface to watch (repeatable)", 0 },
 	{ "interval", 'I', "SEC", 0, "Seconds between reports (default 1, at least 0.01)", 0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
-	{ "no-xdp", OPT_NO_XDP, NULL, 0, "Do not attach XDP (nic_syn is then null)", 0 },
-	{ "no-stack", OPT_NO_STACK, NULL, 0, "Do not attach the stack-side tracepoints (stack figures are then null)", 0 },
-	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "auto (default: generic XDP, which never reconfigures the device), native (falls back to skb) or skb", 0 },
-	{ "listener-hook", OPT_LISTENER_HOOK, "HOOK", 0, "Where listener verdicts come from: auto (default), consume_skb (6.3+), fexit or kprobe (on tcp_conn_request)", 0 },
-	{ "no-follow", OPT_NO_FOLLOW, NULL, 0, "Do not follow forwarded SYNs into the namespaces that receive them (containers behind a veth or bridge); \"container\" is then null", 0 },
 	{ 0 }
 };
 
@@ -147,13 +132,13 @@ struct sa_watch_opts {
 	int n_ifaces;
 	double interval_s;
 	double duration_s;
-	bool no_xdp;
-	bool no_stack;
-	bool no_follow;
-	enum sa_xdp_mode xdp_mode;
 	struct sa_prom_opts prom;
-	const char *listener_hook;
+	/* The stages' options (their argp children) and what they are told. */
+	struct sa_stage_cfg stage;
 };
+
+/* How many argp children the stages have (sa_watch_main). */
+static int n_stage_argps;
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -162,7 +147,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &o->common;
-		state->child_inputs[1] = &o->prom;
+		for (int i = 0; i < n_stage_argps; i++)
+			state->child_inputs[1 + i] = &o->stage;
+		state->child_inputs[1 + n_stage_argps] = &o->prom;
 		break;
 	case 'i':
 		sa_parse_iface(arg, state, o->ifaces, &o->n_ifaces);
@@ -172,25 +159,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		o->duration_s = sa_parse_seconds(arg, state, "duration", 1e-3);
-		break;
-	case OPT_NO_XDP:
-		o->no_xdp = true;
-		break;
-	case OPT_NO_STACK:
-		o->no_stack = true;
-		break;
-	case OPT_NO_FOLLOW:
-		o->no_follow = true;
-		break;
-	case OPT_XDP_MODE:
-		if (sa_xdp_mode_parse(arg, &o->xdp_mode))
-			argp_error(state, "invalid --xdp-mode '%s': auto, native or skb", arg);
-		break;
-	case OPT_LISTENER_HOOK:
-		if (strcmp(arg, "auto") && strcmp(arg, "consume_skb") &&
-		    strcmp(arg, "fexit") && strcmp(arg, "kprobe"))
-			argp_error(state, "invalid --listener-hook '%s': auto, consume_skb, fexit or kprobe", arg);
-		o->listener_hook = arg;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -253,26 +221,11 @@ static void sleep_until(double t)
 		;
 }
 
-/* ---- stages ---- */
-
-/* Along the SYN's path; read in the opposite order (below). */
-enum { ST_NIC, ST_TC, ST_STACK, ST_LISTENERS, ST_MAX };
-
-static const struct sa_stage_ops *const stage_ops[ST_MAX] = {
-	[ST_NIC] = &sa_nic_stage,
-	[ST_TC] = &sa_tc_stage,
-	[ST_STACK] = &sa_stack_stage,
-	[ST_LISTENERS] = &sa_listener_stage,
-};
+/* ---- readings ---- */
 
 struct sa_watch {
 	struct sa_watch_opts o;
-	struct sa_stage_cfg cfg;
-	bool enabled[ST_MAX];
-	void *stage[ST_MAX];
-	const char *hooks[SA_MAX_HOOKS];
-	struct sa_xdp_link xdp_links[SA_MAX_IFACES];
-	int n_hooks;
+	struct sa_run run;	/* the stages (stage.h) */
 	struct sa_report_ctx rc;
 	/* start, the previous and the current reading, and a difference */
 	struct sa_snapshot *base, *prev, *cur, *diff;
@@ -280,53 +233,18 @@ struct sa_watch {
 	struct sa_view view;	/* the record being written */
 	__u32 *syn_delta;	/* per port: tc_syn over the last interval */
 	struct sa_prom *prom;	/* --metrics */
-	struct sa_follow *follow;	/* NULL: --no-follow, or nothing to follow with */
 	unsigned long gen;	/* readings so far */
 	char pin_dir[512];	/* --pin */
 };
 
-static int stages_open(struct sa_watch *w)
-{
-	int err = 0;
-
-	for (int i = 0; i < ST_MAX && !err; i++)
-		if (w->enabled[i])
-			err = stage_ops[i]->open(&w->stage[i], &w->cfg);
-	for (int i = 0; i < ST_MAX && !err; i++)
-		if (w->enabled[i])
-			err = stage_ops[i]->attach(w->stage[i], &w->cfg);
-	for (int i = 0; i < ST_MAX && !err; i++)
-		if (w->stage[i])
-			w->n_hooks += stage_ops[i]->hooks(w->stage[i], w->hooks + w->n_hooks,
-							  SA_MAX_HOOKS - w->n_hooks);
-	return err;
-}
-
-static void stages_close(struct sa_watch *w)
-{
-	for (int i = ST_MAX - 1; i >= 0; i--) {
-		stage_ops[i]->close(w->stage[i]);
-		w->stage[i] = NULL;
-	}
-}
-
-/*
- * One reading of every stage, downstream first: a SYN counted by a later
- * stage was counted by the earlier ones before, so reading the earlier
- * ones last means no stage is ever read behind the one after it; SYNs in
- * flight between two reads can only make an upstream count larger.
- */
+/* One reading of every stage (sa_run_read: downstream first). */
 static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
 {
-	int err = 0;
+	int err;
 
 	sa_snapshot_clear(snap);
 	snap->gen = ++w->gen;
-	for (int i = ST_MAX - 1; i >= 0 && !err; i--)
-		if (w->stage[i])
-			err = stage_ops[i]->read(w->stage[i], snap);
-	if (!err)
-		err = sa_follow_fill(w->follow, snap);
+	err = sa_run_read(&w->run, snap);
 	if (!err)
 		err = sa_mib_read(snap->mib);
 	snap->tcp_syncookies = sa_sysctl_syncookies();
@@ -339,12 +257,8 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
 static int reread_port(void *ctx, __u32 port, struct sa_port_stats *ps)
 {
 	struct sa_watch *w = ctx;
-	int err = 0;
 
-	for (int i = ST_MAX - 1; i >= 0 && !err; i--)
-		if (w->stage[i] && stage_ops[i]->read_port)
-			err = stage_ops[i]->read_port(w->stage[i], port, ps);
-	return err;
+	return sa_run_read_port(&w->run, port, ps);
 }
 
 /* A reading, with the SYNs in flight at that moment moved to the next
@@ -473,11 +387,9 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	bool json = w->o.common.json;
 	int err;
 
-	/* Namespaces that appeared since: followed from the next reading. */
-	err = sa_follow_scan(w->follow, w->gen + 1);
-	if (err)
-		sa_err("cannot look for namespaces to follow: %s", sa_strerror(err));
-	err = read_settled(w, w->cur, w->prev);
+	err = sa_run_refresh(&w->run, w->gen + 1);
+	if (!err)
+		err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
 	if (!err)
@@ -548,7 +460,7 @@ static int run(struct sa_watch *w)
 			next -= interval;
 			continue;
 		}
-		err = check_ifaces(&w->cfg);
+		err = check_ifaces(&w->o.stage);
 		if (err)
 			break;
 		err = tick(w, now_s() - t0);
@@ -569,7 +481,7 @@ static int run(struct sa_watch *w)
 		       (int)forced_by);
 		return -ECANCELED;
 	}
-	return err ? err : check_ifaces(&w->cfg);
+	return err ? err : check_ifaces(&w->o.stage);
 }
 
 /* ---- set-up ---- */
@@ -579,16 +491,16 @@ static int resolve_ifaces(struct sa_watch *w)
 	const char *ns = w->o.common.netns;
 
 	for (int i = 0; i < w->o.n_ifaces; i++) {
-		w->cfg.ifname[i] = w->o.ifaces[i];
-		w->cfg.ifindex[i] = if_nametoindex(w->o.ifaces[i]);
-		if (!w->cfg.ifindex[i]) {
+		w->o.stage.ifname[i] = w->o.ifaces[i];
+		w->o.stage.ifindex[i] = if_nametoindex(w->o.ifaces[i]);
+		if (!w->o.stage.ifindex[i]) {
 			sa_err("interface %s not found in network namespace %s; "
 			       "list interfaces with 'ip link'%s", w->o.ifaces[i],
 			       ns ? ns : "(current)", ns ? " inside it" : "");
 			return SA_EXIT_USAGE;
 		}
 	}
-	w->cfg.n_ifaces = w->o.n_ifaces;
+	w->o.stage.n_ifaces = w->o.n_ifaces;
 	return 0;
 }
 
@@ -630,37 +542,8 @@ static void setup_report(struct sa_watch *w)
 		setvbuf(stdout, frame, _IOFBF, sizeof(frame));
 	}
 	sa_term_size(&rc->width, &(int){ 0 });
-	rc->m.nic = w->stage[ST_NIC] != NULL;
-	rc->m.nic_native = rc->m.nic && !strcmp(sa_nic_mode(w->stage[ST_NIC]), "native");
-	rc->m.stack = w->stage[ST_STACK] != NULL;
-	rc->m.follow = w->follow != NULL;
-	rc->xdp_mode = w->stage[ST_NIC] ? sa_nic_mode(w->stage[ST_NIC]) : "none";
-	rc->xdp_links = w->xdp_links;
-	rc->n_xdp_links = sa_nic_links(w->stage[ST_NIC], w->xdp_links, SA_MAX_IFACES);
-	rc->hooks = w->hooks;
-	rc->n_hooks = w->n_hooks;
 	rc->interval_s = w->o.interval_s;
-	if (w->o.common.verbose)
-		for (int i = 0; i < w->n_hooks; i++)
-			sa_info("hook: %s", w->hooks[i]);
-}
-
-/* Follow forwarded SYNs, from before the first reading: every namespace
- * already behind a link is followed before its first SYN. */
-static int follow_open(struct sa_watch *w)
-{
-	int err;
-
-	if (w->o.no_follow || !w->stage[ST_STACK] ||
-	    !sa_stack_can_follow(w->stage[ST_STACK]))
-		return 0;
-	err = sa_follow_open(&w->follow, w->stage[ST_STACK], &w->cfg);
-	if (!err)
-		err = sa_follow_scan(w->follow, w->gen + 1);
-	if (err)
-		sa_err("cannot follow forwarded SYNs: %s (--no-follow does without)",
-		       sa_strerror(err));
-	return err;
+	sa_run_describe(&w->run, rc, w->o.common.verbose);
 }
 
 static int snapshots_new(struct sa_watch *w)
@@ -688,12 +571,8 @@ static void watch_free(struct sa_watch *w)
 
 int sa_watch_main(int argc, char **argv)
 {
-	static const struct argp_child children[] = {
-		{ &sa_common_argp, 0, NULL, 0 },
-		{ &sa_prom_argp, 0, "Metrics and running as a daemon:", 0 },
-		{ &sa_config_argp, 0, NULL, 0 },
-		{ 0 }
-	};
+	/* The common options, each stage's, the metrics', --config. */
+	static struct argp_child children[SA_MAX_STAGES + 4];
 	static const struct argp argp = { options, parse_opt, NULL, doc, children,
 					  help_filter, NULL };
 	struct sa_watch *w = calloc(1, sizeof(*w));
@@ -703,13 +582,18 @@ int sa_watch_main(int argc, char **argv)
 		sa_err("out of memory");
 		return SA_EXIT_RUNTIME;
 	}
+	children[0] = (struct argp_child){ &sa_common_argp, 0, NULL, 0 };
+	n_stage_argps = sa_stages_argp(children + 1);
+	children[1 + n_stage_argps] =
+		(struct argp_child){ &sa_prom_argp, 0, "Metrics and running as a daemon:", 0 };
+	children[2 + n_stage_argps] = (struct argp_child){ &sa_config_argp, 0, NULL, 0 };
 	w->o.interval_s = 1.0;
 	err = sa_config_load(&argp, sizeof(w->o), &argc, &argv);
 	if (!err)
 		err = sa_parse_args(&argp, argc, argv, &w->o);
 	sa_log_libbpf();
 	if (!err)
-		err = sa_check_privileges(&w->o.common, true, !w->o.no_xdp, "synacct");
+		err = sa_check_privileges(&w->o.common, true, w->o.stage.xdp, "synacct");
 	if (!err)
 		err = sa_check_btf(w->o.common.btf);
 	/* The metrics socket lives where synacct was started, not in --netns. */
@@ -720,21 +604,21 @@ int sa_watch_main(int argc, char **argv)
 	if (!err)
 		err = resolve_ifaces(w);
 	/* One synacct per interface; a killed one's leftovers go first. */
-	for (int i = 0; !err && i < w->cfg.n_ifaces; i++)
-		if (sa_iface_claim(w->cfg.ifindex[i], w->cfg.ifname[i]))
+	for (int i = 0; !err && i < w->o.stage.n_ifaces; i++)
+		if (sa_iface_claim(w->o.stage.ifindex[i], w->o.stage.ifname[i]))
 			err = SA_EXIT_RUNTIME;
 	/* Without --pin, a pinned synacct's programs are not this run's
 	 * to replace, nor to count beside. */
-	for (int i = 0; !err && !w->o.prom.pin && i < w->cfg.n_ifaces; i++) {
+	for (int i = 0; !err && !w->o.prom.pin && i < w->o.stage.n_ifaces; i++) {
 		char dir[512];
 
-		if (!sa_pin_holds(w->cfg.ifname[i], dir, sizeof(dir)))
+		if (!sa_pin_holds(w->o.stage.ifname[i], dir, sizeof(dir)))
 			continue;
 		sa_err("interface %s carries the programs of a synacct started with --pin "
 		       "(state in %s): start with --pin to continue its counts, or remove "
-		       "them with 'synacct detach%s%s --iface %s'", w->cfg.ifname[i], dir,
+		       "them with 'synacct detach%s%s --iface %s'", w->o.stage.ifname[i], dir,
 		       w->o.common.netns ? " --netns " : "",
-		       w->o.common.netns ? w->o.common.netns : "", w->cfg.ifname[i]);
+		       w->o.common.netns ? w->o.common.netns : "", w->o.stage.ifname[i]);
 		err = SA_EXIT_RUNTIME;
 	}
 	if (err) {
@@ -745,14 +629,8 @@ int sa_watch_main(int argc, char **argv)
 	}
 	setup_signals();
 
-	w->cfg.btf = w->o.common.btf;
-	w->cfg.verbose = w->o.common.verbose;
-	w->cfg.xdp_mode = w->o.xdp_mode;
-	w->cfg.listener_hook = w->o.listener_hook;
-	w->cfg.follow = !w->o.no_follow;
-	w->enabled[ST_NIC] = !w->o.no_xdp;
-	w->enabled[ST_TC] = true;
-	w->enabled[ST_STACK] = w->enabled[ST_LISTENERS] = !w->o.no_stack;
+	w->o.stage.btf = w->o.common.btf;
+	w->o.stage.verbose = w->o.common.verbose;
 	if (w->o.prom.pin) {
 		bool reuse;
 
@@ -765,11 +643,11 @@ int sa_watch_main(int argc, char **argv)
 		if (exit_code)
 			goto cleanup;
 		exit_code = SA_EXIT_RUNTIME;
-		w->cfg.pin_dir = w->pin_dir;
+		w->o.stage.pin_dir = w->pin_dir;
 		if (w->o.common.verbose)
 			sa_info("%s pinned state in %s", reuse ? "continuing the" : "new", w->pin_dir);
 	}
-	if (snapshots_new(w) || stages_open(w) || follow_open(w))
+	if (snapshots_new(w) || sa_run_open(&w->run, &w->o.stage))
 		goto cleanup;
 	setup_report(w);
 
@@ -791,8 +669,7 @@ int sa_watch_main(int argc, char **argv)
 
 cleanup:
 	sa_prom_stop(w->prom);
-	sa_follow_close(w->follow);
-	stages_close(w);
+	sa_run_close(&w->run);
 	sa_iface_release_all();
 	watch_free(w);
 	return exit_code;

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 #define SA_PIN_ROOT "/sys/fs/bpf/synacct"
 
@@ -50,6 +51,23 @@ bool sa_pin_exists(const char *name);
 struct bpf_link;
 int sa_pin_link_open(const char *name, struct bpf_link **out);
 
-int sa_detach_main(int argc, char **argv);	/* `synacct detach` */
+/* For `synacct detach` (agent/detach.c): a pin directory opened without
+ * following links (-ELOOP, -ENOTDIR: a link or no directory; -EXDEV: no
+ * bpffs) and what its meta map says (-ENOENT: none; -ELOOP: a link;
+ * -EPROTO: not synacct's), each problem as text; every pin in it and
+ * then the directory removed (unpinning a link detaches its program);
+ * the directory sa_pin_get, sa_pin_add and sa_pin_exists work on (-1:
+ * none). */
+struct sa_pin_meta {
+	__u64 layout, cookie, format, inode;
+};
+int sa_pin_opendir(const char *dir);
+int sa_pin_meta_read(int dirfd, struct sa_pin_meta *m);
+const char *sa_pin_opendir_problem(int err);
+const char *sa_pin_meta_problem(int err);
+int sa_pin_remove(int dirfd, const char *dir);
+void sa_pin_use_dir(int dirfd);
+
+int sa_detach_main(int argc, char **argv);	/* `synacct detach`: agent/detach.c */
 
 #endif /* SYNACCT_PIN_H */

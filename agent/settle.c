@@ -2,7 +2,7 @@
 /*
  * settle.c - SYNs in flight are not SYNs lost.
  *
- * A reading is taken downstream first (main.c), so a SYN between two hooks
+ * A reading is taken downstream first (registry.c): a SYN between two hooks
  * at that moment can only make an upstream count larger: every gap of the
  * funnel is its lasting part (loss no hook explains) plus SYNs in flight.
  * Hooks run in softirq, but SYNs also wait in queues between them: list

@@ -55,11 +55,11 @@ struct sa_port_stats {
 	/* Where NAT in the namespace sends this (published) port's SYNs;
 	 * NULL: nowhere (most ports). */
 	struct sa_nat *nat;
-	/* Where its forwarded SYNs are followed to (follow.h); NULL: not
+	/* Where its forwarded SYNs are followed to (agent/follow.c); NULL: not
 	 * followed (most ports), read through sa_follow_of(). */
 	struct sa_port_follow *follow;
 	/* NAT sends another port's SYNs to this port's listener: that port
-	 * shows its gauges and the accept queue's growth (see stack.c). */
+	 * shows its gauges and the accept queue's growth (kprobe/stack_read.c). */
 	bool gauges_lent;
 	/* In a difference: the gauges are not what they were in the older
 	 * reading (a queue moved, a listener came or went). */

@@ -20,7 +20,9 @@ struct sa_listeners {
 	struct listeners_bpf *skel;
 };
 
-int sa_listeners_open(struct sa_listeners **out, const char *btf)
+static void listeners_close(struct sa_listeners *ls);
+
+static int listeners_open(struct sa_listeners **out, const char *btf)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf);
 	struct sa_listeners *ls;
@@ -34,16 +36,16 @@ int sa_listeners_open(struct sa_listeners **out, const char *btf)
 	    listeners_bpf__attach(ls->skel)) {
 		err = -errno;
 		sa_err("cannot load the TCP listener iterator: %s", sa_strerror(err));
-		sa_listeners_close(ls);
+		listeners_close(ls);
 		return err;
 	}
 	*out = ls;
 	return 0;
 }
 
-int sa_listeners_read(struct sa_listeners *ls,
-		      int (*fn)(const struct sa_listener *l, void *ctx),
-		      void *ctx)
+static int listeners_read(struct sa_listeners *ls,
+			  int (*fn)(const struct sa_listener *l, void *ctx),
+			  void *ctx)
 {
 	struct sa_listener l;
 	ssize_t n;
@@ -69,13 +71,19 @@ int sa_listeners_read(struct sa_listeners *ls,
 	return err;
 }
 
-void sa_listeners_close(struct sa_listeners *ls)
+static void listeners_close(struct sa_listeners *ls)
 {
 	if (!ls)
 		return;
 	listeners_bpf__destroy(ls->skel);
 	free(ls);
 }
+
+static const struct sa_listener_iter listener_iter = {
+	.open = listeners_open,
+	.read = listeners_read,
+	.close = listeners_close,
+};
 
 /* ---- the listener stage ---- */
 
@@ -92,7 +100,7 @@ static void listener_stage_close(void *priv)
 
 	if (!st)
 		return;
-	sa_listeners_close(st->ls);
+	listeners_close(st->ls);
 	free(st);
 }
 
@@ -103,7 +111,7 @@ static int listener_stage_open(void **out, const struct sa_stage_cfg *cfg)
 
 	if (!st)
 		return -ENOMEM;
-	err = sa_listeners_open(&st->ls, cfg->btf);
+	err = listeners_open(&st->ls, cfg->btf);
 	if (err) {
 		free(st);
 		return err;
@@ -131,7 +139,7 @@ static int add_listener(const struct sa_listener *l, void *ctx)
 static int listener_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct listener_stage *st = priv;
-	int err = sa_listeners_read(st->ls, add_listener, snap);
+	int err = listeners_read(st->ls, add_listener, snap);
 
 	if (err)
 		return err;
@@ -159,11 +167,29 @@ static int listener_stage_hooks(void *priv, const char **names, int max)
 	return 1;
 }
 
+static int listener_stage_health(void *priv, struct sa_stage_health *h)
+{
+	struct listener_stage *st = priv;
+
+	/* An iterator: attached once created, read on demand. */
+	h->attached = st->ls->skel->links.synacct_listeners != NULL;
+	return 0;
+}
+
+/* The listeners' gauges sit beside the stack's counters: off with it. */
+static bool listener_stage_enabled(const struct sa_stage_cfg *cfg)
+{
+	return cfg->stack;
+}
+
 const struct sa_stage_ops sa_listener_stage = {
 	.name = "listeners",
+	.enabled = listener_stage_enabled,
 	.open = listener_stage_open,
 	.attach = listener_stage_attach,
 	.read = listener_stage_read,
 	.hooks = listener_stage_hooks,
+	.health = listener_stage_health,
+	.listeners = &listener_iter,
 	.close = listener_stage_close,
 };

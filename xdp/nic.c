@@ -6,39 +6,25 @@
  * synacct only observes: it never replaces an XDP program that is already
  * on an interface, and it detaches only what it attached.
  */
+#include <argp.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/if_link.h>
 #include <xdp/libxdp.h>
-#include "claim.h"
 #include "log.h"
 #include "pin.h"
+#include "report.h"
 #include "snapshot.h"
 #include "stage.h"
+#include "nic_hook.h"
 #include "../agent/slot_read.h"
 #include "nic.skel.h"
-
-/* libxdp_strerror: libxdp's own codes, libbpf's (LIBBPF_ERRNO__*, from
- * 4000, which strerror() calls "Unknown error 4001") and errno's. */
-static const char *xdp_strerror(int err)
-{
-	static __thread char buf[2][128];
-	static __thread unsigned int next;
-	char *b = buf[next++ % 2];
-
-	libxdp_strerror(err, b, 128);
-	return b;
-}
 
 struct nic_link {
 	int ifindex;
@@ -52,6 +38,7 @@ struct nic_stage {
 	struct xdp_program *prog;
 	struct nic_link links[SA_MAX_IFACES];
 	int n_links;
+	struct sa_xdp_link desc[SA_MAX_IFACES];	/* links, for the start record */
 	bool pinned;		/* --pin: leave the program attached on close */
 };
 
@@ -107,7 +94,7 @@ static int nic_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	err = libxdp_get_error(st->prog);
 	if (err) {
 		st->prog = NULL;
-		sa_err("libxdp cannot use the XDP program: %s", xdp_strerror(err));
+		sa_err("libxdp cannot use the XDP program: %s", nic_xdp_strerror(err));
 		goto cleanup;
 	}
 	*out = st;
@@ -118,32 +105,8 @@ cleanup:
 	return err;
 }
 
-/* Name of the XDP program already on @ifindex (any mode), or 0 if none. */
-static __u32 xdp_prog_present(int ifindex, char *name, size_t namelen)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), id;
-	int fd;
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;
-	id = q.prog_id ? q.prog_id :
-	     q.drv_prog_id ? q.drv_prog_id :
-	     q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
-	snprintf(name, namelen, "?");
-	if (!id)
-		return 0;
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd >= 0) {
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-			snprintf(name, namelen, "%s", info.name);
-		close(fd);
-	}
-	return id;
-}
-
-int sa_xdp_mode_parse(const char *arg, enum sa_xdp_mode *out)
+/* "auto", "native" or "skb"; -EINVAL otherwise. */
+static int xdp_mode_parse(const char *arg, enum sa_xdp_mode *out)
 {
 	static const char *const names[] = {
 		[SA_XDP_AUTO] = "auto", [SA_XDP_NATIVE] = "native", [SA_XDP_SKB] = "skb",
@@ -156,167 +119,6 @@ int sa_xdp_mode_parse(const char *arg, enum sa_xdp_mode *out)
 		}
 	}
 	return -EINVAL;
-}
-
-/* The driver's name and whether it sits on a bus (PCI, USB, platform...):
- * software devices (veth, bridge, bond, vxlan, tun...) report no bus. */
-static int iface_driver(const char *ifname, char *drv, size_t len, bool *on_bus)
-{
-	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr = {};
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&info;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		err = -errno;
-	close(fd);
-	if (err)
-		return err;
-	snprintf(drv, len, "%.*s", (int)sizeof(info.driver), info.driver);
-	*on_bus = info.bus_info[0] && strcmp(info.bus_info, "N/A");
-	return 0;
-}
-
-/*
- * auto picks generic (skb) XDP everywhere; docs/design.md has the reasons.
- * On veth and other software devices native XDP reroutes every frame
- * through the driver's XDP path (veth: its own NAPI ring), which slows
- * bulk traffic and changes timing.  On NICs a native attach makes many
- * drivers rebuild their rings (ixgbe, i40e, mlx5, igc...): frames are lost
- * while they do.  Generic XDP sees the same frames after the driver built
- * the skb: nothing is lost to synacct but the frames the driver itself
- * drops, which it counts (rx_missed/rx_dropped).
- */
-static enum xdp_attach_mode choose_mode(const char *ifname, enum sa_xdp_mode req,
-					char *reason, size_t len)
-{
-	char drv[sizeof(((struct ethtool_drvinfo *)0)->driver) + 1] = "?";
-	bool on_bus = false;
-
-	if (req == SA_XDP_NATIVE) {
-		snprintf(reason, len, "native requested (--xdp-mode native)");
-		return XDP_MODE_NATIVE;
-	}
-	if (req == SA_XDP_SKB) {
-		snprintf(reason, len, "skb requested (--xdp-mode skb)");
-		return XDP_MODE_SKB;
-	}
-	if (iface_driver(ifname, drv, sizeof(drv), &on_bus))
-		snprintf(reason, len, "auto: driver unknown; generic XDP never "
-			 "reconfigures the device");
-	else if (!on_bus)
-		snprintf(reason, len, "auto: %s is a software device; native XDP "
-			 "would move every frame onto its XDP path and slow it",
-			 drv);
-	else
-		snprintf(reason, len, "auto: NIC driver %s; a native attach can "
-			 "make the driver rebuild its rings (frames lost); "
-			 "--xdp-mode native to choose it", drv);
-	return XDP_MODE_SKB;
-}
-
-/* synacct's XDP program on @ifindex, alone or in libxdp's dispatcher
- * (a pinned synacct's, still counting), or NULL; @mode its mode. */
-static struct xdp_program *ours_attached(int ifindex, enum xdp_attach_mode *mode)
-{
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	struct xdp_program *p, *found = NULL;
-
-	if (libxdp_get_error(mp))
-		return NULL;
-	*mode = xdp_multiprog__attach_mode(mp);
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		if (p && !strcmp(xdp_program__name(p), "synacct_xdp"))
-			found = xdp_program__from_id(xdp_program__id(p));
-	}
-	for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
-	     p = xdp_multiprog__next_prog(p, mp))
-		if (!strcmp(xdp_program__name(p), "synacct_xdp"))
-			found = xdp_program__from_id(xdp_program__id(p));
-	xdp_multiprog__close(mp);
-	return libxdp_get_error(found) ? NULL : found;
-}
-
-int sa_nic_detach_pinned(int ifindex, const char *ifname)
-{
-	enum xdp_attach_mode mode;
-	struct xdp_program *p = ours_attached(ifindex, &mode);
-	int err;
-
-	if (!p)
-		return 0;
-	err = xdp_program__detach(p, ifindex, mode, 0);
-	xdp_program__close(p);
-	if (err)
-		sa_err("cannot detach synacct's XDP program from %s: %s", ifname, xdp_strerror(err));
-	return err;
-}
-
-/* Whether @prog counts into @map_fd: a pinned synacct's program does;
- * one a synacct without --pin left (killed) has a map of its own. */
-static bool prog_uses_map(struct xdp_program *prog, int map_fd)
-{
-	struct bpf_prog_info info = {};
-	struct bpf_map_info minfo = {};
-	__u32 len = sizeof(info), mlen = sizeof(minfo), ids[16];
-
-	if (bpf_obj_get_info_by_fd(map_fd, &minfo, &mlen))
-		return false;
-	info.nr_map_ids = 16;
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(xdp_program__fd(prog), &info, &len))
-		return false;
-	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++)
-		if (ids[i] == minfo.id)
-			return true;
-	return false;
-}
-
-/* A synacct that could not detach (SIGKILL) left its program on
- * @ifindex: remove it, in each mode it is attached in.  The caller holds
- * the interface's claim (agent/claim.c), so no live synacct owns it.  The
- * replace flag with the old program makes the kernel detach exactly the
- * program looked at, never one attached meanwhile. */
-int nic_remove_stale(int ifindex, __u32 *removed, int *holder)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	static const __u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
-	int err;
-
-	*removed = 0;
-	err = bpf_xdp_query(ifindex, 0, &q);
-	if (err)
-		return err == -ENODEV ? 0 : err;
-	for (int i = 0; i < 2; i++) {
-		__u32 id = i == 0 ? q.drv_prog_id : q.skb_prog_id;
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd;
-
-		if (!id)
-			continue;
-		fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0)
-			continue;	/* gone meanwhile */
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    !strcmp(info.name, "synacct_xdp")) {
-			LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = fd);
-
-			*holder = sa_prog_holder(id);
-			err = *holder ? -EBUSY : bpf_xdp_detach(ifindex, modes[i], &ao);
-			if (!err)
-				*removed = id;
-		}
-		close(fd);
-		if (err)
-			return err;
-	}
-	return 0;
 }
 
 static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
@@ -333,8 +135,8 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 		return -E2BIG;
 	/* --pin: a pinned synacct's program still counts into the pinned
 	 * map this one reads; it stays, and no SYN goes uncounted. */
-	if (st->pinned && (kept = ours_attached(ifindex, &mode)) &&
-	    prog_uses_map(kept, bpf_map__fd(st->skel->maps.nic_counters))) {
+	if (st->pinned && (kept = nic_ours_attached(ifindex, &mode)) &&
+	    nic_prog_uses_map(kept, bpf_map__fd(st->skel->maps.nic_counters))) {
 		xdp_program__close(kept);
 		l = &st->links[st->n_links++];
 		l->ifindex = ifindex;
@@ -346,7 +148,7 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 	}
 	if (st->pinned && kept)
 		xdp_program__close(kept);	/* not the pinned one: refused below */
-	id = xdp_prog_present(ifindex, other, sizeof(other));
+	id = nic_prog_present(ifindex, other, sizeof(other));
 	if (id && !strcmp(other, "synacct_xdp")) {
 		/* Our own program: a synacct that could not clean up
 		 * (SIGKILL) left it, or another synacct is running. */
@@ -368,7 +170,7 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 	l = &st->links[st->n_links];
 	l->ifindex = ifindex;
 	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
-	l->mode = choose_mode(ifname, req, l->reason, sizeof(l->reason));
+	l->mode = nic_choose_mode(ifname, req, l->reason, sizeof(l->reason));
 	/* Where bpffs is mounted, libxdp first tries its multi-program
 	 * dispatcher, which kernels in lockdown refuse (freplace), and falls
 	 * back to attaching the program alone: libbpf's warnings about that
@@ -377,17 +179,17 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 	err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
 	if (err && l->mode == XDP_MODE_NATIVE) {
 		sa_info("native XDP not available on %s (%s); using SKB mode",
-			ifname, xdp_strerror(err));
+			ifname, nic_xdp_strerror(err));
 		snprintf(l->reason, sizeof(l->reason),
 			 "native requested, but the driver refused it (%s)",
-			 xdp_strerror(err));
+			 nic_xdp_strerror(err));
 		l->mode = XDP_MODE_SKB;
 		err = xdp_program__attach(st->prog, ifindex, l->mode, 0);
 	}
 	sa_log_libbpf_mute(false);
 	if (err) {
 		sa_err("cannot attach XDP program to %s: %s", ifname,
-		       xdp_strerror(err));
+		       nic_xdp_strerror(err));
 		return err;
 	}
 	if (verbose)
@@ -395,22 +197,6 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 			l->mode == XDP_MODE_SKB ? "skb" : "native", l->reason);
 	st->n_links++;
 	return 0;
-}
-
-int sa_nic_links(void *priv, struct sa_xdp_link *out, int max)
-{
-	struct nic_stage *st = priv;
-	int n;
-
-	if (!st)
-		return 0;
-	n = st->n_links < max ? st->n_links : max;
-	for (int i = 0; i < n; i++) {
-		out[i].iface = st->links[i].ifname;
-		out[i].mode = st->links[i].mode == XDP_MODE_SKB ? "skb" : "native";
-		out[i].reason = st->links[i].reason;
-	}
-	return n;
 }
 
 static int nic_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
@@ -424,13 +210,40 @@ static int nic_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	return err;
 }
 
-const char *sa_nic_mode(void *priv)
+/* The XDP attach mode in use: "native", "skb" or "none". */
+static const char *nic_mode(const struct nic_stage *st)
 {
-	struct nic_stage *st = priv;
-
 	if (!st || !st->n_links)
 		return "none";
 	return st->links[0].mode == XDP_MODE_SKB ? "skb" : "native";
+}
+
+/* The mode and its reason per interface, and whether XDP runs before
+ * the per-CPU backlog (native): the reconciler places drops by it. */
+static void nic_stage_describe(void *priv, struct sa_report_ctx *rc)
+{
+	struct nic_stage *st = priv;
+	int n = st ? st->n_links : 0;
+
+	for (int i = 0; i < n; i++) {
+		st->desc[i].iface = st->links[i].ifname;
+		st->desc[i].mode = st->links[i].mode == XDP_MODE_SKB ? "skb" : "native";
+		st->desc[i].reason = st->links[i].reason;
+	}
+	rc->xdp_mode = nic_mode(st);
+	rc->m.nic_native = st && !strcmp(rc->xdp_mode, "native");
+	rc->xdp_links = st ? st->desc : NULL;
+	rc->n_xdp_links = n;
+}
+
+static int nic_stage_health(void *priv, struct sa_stage_health *h)
+{
+	struct nic_stage *st = priv;
+
+	h->attached = st->n_links > 0;
+	snprintf(h->detail, sizeof(h->detail), "%s mode on %d interface%s", nic_mode(st),
+		 st->n_links, st->n_links == 1 ? "" : "s");
+	return 0;
 }
 
 /* The counters' slot maps (include/bpf/count.h). */
@@ -473,7 +286,7 @@ static int nic_stage_hooks(void *priv, const char **names, int max)
 {
 	if (max < 1)
 		return 0;
-	names[0] = strcmp(sa_nic_mode(priv), "skb") ? "xdp" : "xdp_skb";
+	names[0] = strcmp(nic_mode(priv), "skb") ? "xdp" : "xdp_skb";
 	return 1;
 }
 
@@ -490,19 +303,63 @@ static void nic_stage_close(void *priv)
 		/* A vanished interface took its program with it. */
 		if (err && err != -ENODEV)
 			sa_err("cannot detach XDP program from %s: %s",
-			       l->ifname, xdp_strerror(err));
+			       l->ifname, nic_xdp_strerror(err));
 	}
 	xdp_program__close(st->prog);
 	nic_bpf__destroy(st->skel);
 	free(st);
 }
 
+enum { OPT_NO_XDP = 0x200, OPT_XDP_MODE };
+
+static const struct argp_option nic_options[] = {
+	{ "no-xdp", OPT_NO_XDP, NULL, 0, "Do not attach XDP (nic_syn is then null)", 0 },
+	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "auto (default: generic XDP, which never reconfigures the device), native (falls back to skb) or skb", 0 },
+	{ 0 }
+};
+
+static error_t nic_parse(int key, char *arg, struct argp_state *state)
+{
+	struct sa_stage_cfg *cfg = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		cfg->xdp = true;
+		cfg->xdp_mode = SA_XDP_AUTO;
+		break;
+	case OPT_NO_XDP:
+		cfg->xdp = false;
+		break;
+	case OPT_XDP_MODE:
+		if (xdp_mode_parse(arg, &cfg->xdp_mode))
+			argp_error(state, "invalid --xdp-mode '%s': auto, native or skb", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp nic_argp = { nic_options, nic_parse, NULL, NULL, NULL, NULL, NULL };
+
+static bool nic_stage_enabled(const struct sa_stage_cfg *cfg)
+{
+	return cfg->xdp;
+}
+
 const struct sa_stage_ops sa_nic_stage = {
 	.name = "xdp",
+	.measures = 1u << SA_STAGE_NIC | 1u << SA_STAGE_LOST,
+	.argp = &nic_argp,
+	.enabled = nic_stage_enabled,
 	.open = nic_stage_open,
 	.attach = nic_stage_attach,
 	.read = nic_stage_read,
 	.read_port = nic_stage_read_port,
 	.hooks = nic_stage_hooks,
+	.health = nic_stage_health,
+	.describe = nic_stage_describe,
+	.remove_stale = nic_remove_stale,
+	.detach_pinned = nic_detach_pinned,
 	.close = nic_stage_close,
 };

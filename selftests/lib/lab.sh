@@ -428,7 +428,7 @@ lab_require_hook() {
 	LAB_HOOK=$want
 }
 
-# Hooks that give listener verdicts (kprobe/stack.c, find_listener_hook).
+# Hooks that give listener verdicts (kprobe/stack_probe.c, stack_find_listener_hook).
 LISTENER_HOOKS="tp_btf/consume_skb fexit/tcp_conn_request kprobe/tcp_conn_request"
 
 # ---- host-wide state, synchronisation, ports ----

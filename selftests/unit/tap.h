@@ -82,5 +82,6 @@ void suite_json(void);
 void suite_percpu(void);
 void suite_log(void);
 void suite_table(void);
+void suite_stages(void);
 
 #endif /* SA_TAP_H */

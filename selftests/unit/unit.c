@@ -26,6 +26,7 @@ static const struct {
 	{ "percpu", suite_percpu },
 	{ "log", suite_log },
 	{ "table", suite_table },
+	{ "stages", suite_stages },
 };
 
 #define N_SUITES (sizeof(suites) / sizeof(suites[0]))

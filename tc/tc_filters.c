@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tc_filters.c - synacct's filters on the clsact hooks as the kernel
+ * lists them (an RTM_GETTFILTER dump): whether synacct's place (priority
+ * 1, handle 0x5a) is another tool's, what a killed synacct left (removed
+ * under the interface's claim), and what a pinned one left (`synacct
+ * detach`), with the clsact qdisc it created.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "claim.h"
+#include "log.h"
+#include "netlink.h"
+#include "pin.h"
+#include "tc_filters.h"
+
+/*
+ * Every filter on one clsact hook, as the kernel lists them (`tc filter
+ * show`): an RTM_GETTFILTER dump over netlink, since libbpf can only ask
+ * about one handle and priority at a time.  @fn gets each record; a record
+ * with handle 0 stands for a priority (a tcf_proto) itself.
+ */
+struct tc_filter_rec {
+	__u32 prio;
+	__u32 handle;
+	char kind[16];
+	__u32 bpf_id;		/* cls_bpf: the program's id, else 0 */
+};
+
+static void tc_parse_rec(struct tcmsg *t, int len, struct tc_filter_rec *r)
+{
+	struct rtattr *a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+
+	memset(r, 0, sizeof(*r));
+	r->prio = TC_H_MAJ(t->tcm_info) >> 16;
+	r->handle = t->tcm_handle;
+	len -= NLMSG_ALIGN(sizeof(*t));
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == TCA_KIND) {
+			snprintf(r->kind, sizeof(r->kind), "%.*s",
+				 (int)RTA_PAYLOAD(a), (char *)RTA_DATA(a));
+		} else if (a->rta_type == TCA_OPTIONS) {
+			struct rtattr *o = RTA_DATA(a);
+			int olen = RTA_PAYLOAD(a);
+
+			for (; RTA_OK(o, olen); o = RTA_NEXT(o, olen))
+				if (o->rta_type == TCA_BPF_ID &&
+				    RTA_PAYLOAD(o) >= sizeof(__u32))
+					memcpy(&r->bpf_id, RTA_DATA(o), sizeof(__u32));
+		}
+	}
+}
+
+struct tc_dump_ctx {
+	int (*fn)(const struct tc_filter_rec *r, void *ctx);
+	void *ctx;
+};
+
+static int tc_dump_one(struct nlmsghdr *nh, void *ctx)
+{
+	struct tc_dump_ctx *dc = ctx;
+	struct tc_filter_rec r;
+
+	if (nh->nlmsg_type != RTM_NEWTFILTER ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct tcmsg)))
+		return 0;
+	tc_parse_rec(NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN, &r);
+	return dc->fn(&r, dc->ctx);
+}
+
+static int tc_filter_dump(int ifindex, enum bpf_tc_attach_point where,
+			  int (*fn)(const struct tc_filter_rec *r, void *ctx),
+			  void *ctx)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg t;
+	} req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		.nh.nlmsg_type = RTM_GETTFILTER,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.t.tcm_family = AF_UNSPEC,
+		.t.tcm_ifindex = ifindex,
+		.t.tcm_parent = TC_H_MAKE(TC_H_CLSACT, where == BPF_TC_INGRESS ?
+					  TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
+	};
+	struct tc_dump_ctx dc = { fn, ctx };
+	int fd, err;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	err = sa_nl_talk(fd, &req.nh, tc_dump_one, &dc);
+	close(fd);
+	return err;
+}
+
+static int tc_count_rec(const struct tc_filter_rec *r, void *ctx)
+{
+	(void)r;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Filters left on the clsact qdisc of @ifindex, both hooks; -errno if the
+ * kernel could not say (then the qdisc must stay). */
+int tc_filters_left(int ifindex)
+{
+	int n = 0, err;
+
+	err = tc_filter_dump(ifindex, BPF_TC_INGRESS, tc_count_rec, &n);
+	if (!err)
+		err = tc_filter_dump(ifindex, BPF_TC_EGRESS, tc_count_rec, &n);
+	return err ? err : n;
+}
+
+struct tc_stale {
+	bool taken;	/* a filter sits at synacct's priority and handle */
+	bool found;	/* ... and it is synacct's */
+	__u32 prog_id;
+};
+
+/* synacct's filter, as only synacct makes it: cls_bpf at priority 1,
+ * handle 0x5a, running one of synacct's two TC programs. */
+static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
+{
+	struct tc_stale *st = ctx;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE)
+		return 0;
+	st->taken = true;
+	if (strcmp(r->kind, "bpf") || !r->bpf_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(r->bpf_id);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    (!strcmp(info.name, "synacct_tc_in") || !strcmp(info.name, "synacct_tc_eg"))) {
+		st->found = true;
+		st->prog_id = r->bpf_id;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Is synacct's place on this hook (priority 1, handle 0x5a) taken by a
+ * filter that is not synacct's? */
+bool tc_place_foreign(int ifindex, enum bpf_tc_attach_point where)
+{
+	struct tc_stale st = {};
+
+	return !tc_filter_dump(ifindex, where, tc_find_stale, &st) && st.taken && !st.found;
+}
+
+/* What a filter dump answers when the interface has no clsact qdisc. */
+static bool no_clsact(int err)
+{
+	return err == -EINVAL || err == -ENOENT || err == -ENODEV;
+}
+
+/* Removes the TC filters a synacct that could not detach (SIGKILL) left on
+ * @ifindex; the caller holds the interface's claim (agent/claim.c).  A
+ * filter at synacct's priority and handle that is not synacct's stays:
+ * attaching then fails and says so. */
+int tc_remove_stale(int ifindex, char *what, size_t len, int *holder)
+{
+	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	int err, removed = 0;
+
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = where[i]);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE,
+			    .priority = SA_TC_PRIO);
+		struct tc_stale st = {};
+
+		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
+		/* No clsact qdisc: nothing to remove. */
+		if (no_clsact(err))
+			break;
+		if (err)
+			return err;
+		if (!st.found)
+			continue;
+		*holder = sa_prog_holder(st.prog_id);
+		if (*holder)
+			return -EBUSY;
+		err = bpf_tc_detach(&hook, &opts);
+		if (err && err != -ENOENT)
+			return err;
+		removed++;
+	}
+	if (removed)
+		snprintf(what, len, "%d TC filter%s", removed, removed > 1 ? "s" : "");
+	return 0;
+}
+
+/* --pin: the qdisc outlives this process; a pinned marker tells `synacct
+ * detach` that synacct created it, so it removes it (and only then). */
+static void qdisc_mark_name(char *buf, size_t len, const char *ifname)
+{
+	snprintf(buf, len, "tc_created_clsact_%s", ifname);
+}
+
+int tc_qdisc_mark(const char *ifname)
+{
+	char name[64];
+	int fd, err;
+
+	qdisc_mark_name(name, sizeof(name), ifname);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "synacct_mark", 4, 4, 1, NULL);
+	if (fd < 0)
+		return -errno;
+	err = sa_pin_add(fd, name);
+	close(fd);
+	return err == -EEXIST && sa_pin_exists(name) ? 0 : err;
+}
+
+/*
+ * `synacct detach`: what a pinned synacct left on @ifindex goes, and
+ * nothing else.  A filter at synacct's priority and handle is deleted only
+ * if it runs synacct's program (as tc_remove_stale checks); the clsact
+ * qdisc, which takes every filter on it along, only if synacct created it
+ * (the pinned marker) and no other tool's filter is on it now.
+ */
+int tc_detach_pinned(int ifindex, const char *ifname)
+{
+	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	char mark[512];
+	int ret = 0, left;
+
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where[i]);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
+		struct tc_stale st = {};
+		int err;
+
+		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
+		/* No clsact qdisc: no filter of synacct's either. */
+		if (no_clsact(err))
+			return 0;
+		if (!err && st.found)
+			err = bpf_tc_detach(&hook, &opts);
+		if (err && err != -ENOENT) {
+			sa_err("cannot remove synacct's TC filter from %s: %s", ifname,
+			       sa_strerror(err));
+			ret = err;
+		}
+	}
+	qdisc_mark_name(mark, sizeof(mark), ifname);
+	if (ret || !sa_pin_exists(mark))
+		return ret;
+	left = tc_filters_left(ifindex);
+	if (left > 0) {
+		sa_info("left the clsact qdisc synacct created on %s: other tools' "
+			"filters are on it (tc filter show dev %s ingress; ... egress)",
+			ifname, ifname);
+	} else if (left == 0) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		ret = bpf_tc_hook_destroy(&hook);
+		if (ret)
+			sa_err("cannot remove the clsact qdisc synacct created on %s: %s",
+			       ifname, sa_strerror(ret));
+	} else {
+		sa_err("left the clsact qdisc synacct created on %s: cannot list its "
+		       "filters (%s)", ifname, sa_strerror(left));
+		ret = left;
+	}
+	return ret;
+}
