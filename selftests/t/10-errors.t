@@ -211,7 +211,10 @@ sc_no_xdp() {
 # listener unexplained.  --no-stack needs no kallsyms.
 sc_no_cap_syslog() {
 	local addr
-	command -v capsh >/dev/null || { t_skip_all "tool: capsh is not installed (Debian: libcap2-bin)"; return; }
+	if ! command -v capsh >/dev/null; then
+		t_skip "synacct without CAP_SYSLOG" "tool: capsh is not installed (Debian: libcap2-bin)"
+		return
+	fi
 	# The kernel's answer, not synacct's: what a process without
 	# CAP_SYSLOG reads there.
 	addr=$(capsh --drop=cap_syslog -- -c 'awk '\''$3 == "tcp_rcv_state_process" { print $1; exit }'\'' /proc/kallsyms')
