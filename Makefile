@@ -65,7 +65,8 @@ BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
 	libmicrohttpd-dev libinih-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
-	curl prometheus prometheus-alertmanager chromium fonts-dejavu-core strace python3
+	curl prometheus prometheus-alertmanager chromium fonts-dejavu-core strace python3 \
+	libcap2-bin
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time linux-perf

@@ -54,6 +54,28 @@ void sa_kallsyms_ranges(const char *const *name, int n, __u64 *start, __u64 *end
 	fclose(f);
 }
 
+bool sa_kallsyms_hidden(void)
+{
+	char line[512], type;
+	unsigned long long addr;
+	bool hidden = false;
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return false;
+	/* Per-CPU symbols sit at 0 even when shown: the first text symbol
+	 * decides. */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c", &addr, &type) != 2 || (type != 'T' && type != 't'))
+			continue;
+		hidden = !addr;
+		break;
+	}
+	fclose(f);
+	return hidden;
+}
+
 /* Number of arguments of tracepoint @tp in @btf (its btf_trace_ typedef),
  * or -1 when the kernel does not have it. */
 int sa_tp_nargs(const struct btf *btf, const char *tp)

@@ -76,6 +76,7 @@ int stack_find_listener_hook(struct stack_stage *st, const struct btf *btf,
 					     "sk_stream_kill_queues",
 					     "tcp_conn_request" };
 	__u64 start[3], end[3];
+	bool hidden = false;
 	int want = -1;
 
 	/* The option's parser (stack.c) took only these names and "auto". */
@@ -86,8 +87,11 @@ int stack_find_listener_hook(struct stack_stage *st, const struct btf *btf,
 	sa_kallsyms_ranges(code, 3, start, end);
 	if (sa_tp_nargs(btf, "consume_skb") < 2)
 		why[LH_CONSUME_SKB] = "its consume_skb tracepoint has no location (Linux 6.3+)";
+	else if ((!start[0] || !end[0]) && (hidden = sa_kallsyms_hidden()))
+		why[LH_CONSUME_SKB] = "/proc/kallsyms hides its addresses from synacct, "
+				      "which lacks CAP_SYSLOG";
 	else if (!start[0] || !end[0])
-		why[LH_CONSUME_SKB] = "tcp_rcv_state_process not in /proc/kallsyms (kptr_restrict?)";
+		why[LH_CONSUME_SKB] = "tcp_rcv_state_process not in /proc/kallsyms";
 	else
 		ok[LH_CONSUME_SKB] = true;
 	if (want < 0 ? !ok[LH_CONSUME_SKB] : want == LH_FEXIT) {
@@ -113,6 +117,14 @@ int stack_find_listener_hook(struct stack_stage *st, const struct btf *btf,
 		for (int h = LH_KPROBE; h >= LH_CONSUME_SKB; h--)
 			if (ok[h])
 				st->listener_hook = h;
+		/* Not a fact of the kernel but a privilege missing: refuse
+		 * rather than call every SYN at a listener unexplained. */
+		if (st->listener_hook == LH_NONE && hidden) {
+			sa_err("the listener's verdicts need the addresses /proc/kallsyms hides "
+			       "from a process without CAP_SYSLOG: give synacct CAP_SYSLOG "
+			       "(systemd: AmbientCapabilities=CAP_SYSLOG), or use --no-stack");
+			return -EPERM;
+		}
 		if (st->listener_hook == LH_NONE)
 			sa_info("this kernel gives no listener verdicts: %s, and %s, and %s: "
 				"SYNs reaching listeners will show as unexplained",

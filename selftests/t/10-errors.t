@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib/lab.sh"
 
 LAB_SCENARIOS=(usage missing_btf listener_hook unprivileged xdp_slot_taken
-	second_synacct second_synacct_other_run tc_prio_taken not_ethernet no_xdp)
+	second_synacct second_synacct_other_run tc_prio_taken not_ethernet no_xdp no_cap_syslog)
 
 run() {	# run ARGS...: OUT, ERR, RC of synacct
 	OUT=$("$SYNACCT" "$@" 2>"$LAB_DIR/err")
@@ -202,6 +202,40 @@ sc_no_xdp() {
 	t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')" "$other" \
 		"--no-xdp: the other program is untouched"
 	ip -n "$SRV" link set dev "$SRV_IF" xdp off
+}
+
+# Without CAP_SYSLOG the kernel hides /proc/kallsyms' addresses from
+# synacct, and with them where a listener consumes a SYN (consume_skb's
+# location): where no other listener hook is left, synacct refuses with
+# the fix and attaches nothing, rather than call every SYN that reaches a
+# listener unexplained.  --no-stack needs no kallsyms.
+sc_no_cap_syslog() {
+	local addr
+	if ! command -v capsh >/dev/null; then
+		t_skip "synacct without CAP_SYSLOG" "tool: capsh is not installed (Debian: libcap2-bin)"
+		return
+	fi
+	# The kernel's answer, not synacct's: what a process without
+	# CAP_SYSLOG reads there.
+	addr=$(capsh --drop=cap_syslog -- -c 'awk '\''$3 == "tcp_rcv_state_process" { print $1; exit }'\'' /proc/kallsyms')
+	OUT=$(capsh --drop=cap_syslog -- -c '"$0" "$@"' "$SYNACCT" --iface "$SRV_IF" --netns "$SRV" \
+		--json --duration 0.2 2>"$LAB_DIR/err")
+	RC=$?; ERR=$(cat "$LAB_DIR/err")
+	if [ -n "$addr" ] && [ "$addr" != 0000000000000000 ]; then
+		t_is "$RC" 0 "without CAP_SYSLOG, on a kernel that shows it kallsyms' addresses anyway: exit 0"
+	elif ! lab_kernel_has fexit/tcp_conn_request >/dev/null && ! lab_kernel_has kprobe/tcp_conn_request >/dev/null; then
+		t_is "$RC:$(wc -l <"$LAB_DIR/err")" 1:1 "without CAP_SYSLOG (kallsyms' addresses hidden, no fexit or kprobe): exit 1, one line"
+		t_like "$ERR" "^synacct: .*CAP_SYSLOG.*--no-stack" "... naming CAP_SYSLOG and --no-stack"
+		t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id // 0'),$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c synacct)" \
+			"0,0" "... and no XDP program or TC filter left"
+	else
+		t_is "$RC" 0 "without CAP_SYSLOG, with fexit or a kprobe for the listener's verdict: exit 0"
+		t_like "$(jq -r 'select(.type == "start") | .hooks | join(",")' <<<"$OUT")" "tcp_conn_request" \
+			"... taken on tcp_conn_request"
+	fi
+	OUT=$(capsh --drop=cap_syslog -- -c '"$0" "$@"' "$SYNACCT" --iface "$SRV_IF" --netns "$SRV" \
+		--no-stack --json --duration 0.2 2>"$LAB_DIR/err")
+	t_is "$?:$(cat "$LAB_DIR/err")" "0:" "without CAP_SYSLOG, --no-stack: exit 0, nothing on stderr"
 }
 
 lab_main "$@"
