@@ -410,7 +410,8 @@ static void sample_u64(FILE *f, const char *name, const char *suffix,
 
 static bool stage_measured(struct sa_measured m, enum sa_stage_id stage)
 {
-	return stage == SA_STAGE_NIC ? m.nic : stage == SA_STAGE_STACK ? m.stack :
+	return stage == SA_STAGE_NIC ? m.nic : stage == SA_STAGE_TC ? !m.tc_lost :
+	       stage == SA_STAGE_STACK ? m.stack :
 	       stage == SA_STAGE_CONTAINER ? m.stack && m.follow : true;
 }
 

@@ -163,7 +163,7 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 	/* Every gap of SA_UNEXPLAINED. */
 	lost = sa_c(ps, SA_C_counts_lost);
 #define SA_GAP_LOST(name, group, key, metric, help)			\
-	v->name = beyond_lost(v->name, lost);
+	v->name = sa_gap_measured(SA_D_##name, m) ? beyond_lost(v->name, lost) : 0;
 	SA_UNEXPLAINED(SA_GAP_LOST)
 #undef SA_GAP_LOST
 }
@@ -319,7 +319,7 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 	struct loss best = { 0 };
 
 	if (!m.stack) {
-		if (m.nic && C(nic_syn) > C(tc_syn))
+		if (m.nic && !m.tc_lost && C(nic_syn) > C(tc_syn))
 			snprintf(verdict_buf, sizeof(verdict_buf),
 				 "%lld SYNs lost between XDP and TC",
 				 (long long)(C(nic_syn) - C(tc_syn)));
@@ -378,6 +378,18 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 	v->cookie_mode = sa_c(ps, SA_C_syncookies_sent) > 0 || tcp_syncookies == 2;
 	sa_reconcile_gaps(ps, m, v);
 	verdict(ps, m, v);
+	/* A hook gone: what the stages still attached say, after which
+	 * hook went (agent/health.c). */
+	if (m.lost) {
+		char rest[VERDICT_LEN];
+		size_t n;
+
+		snprintf(rest, sizeof(rest), "%s", verdict_buf);
+		n = snprintf(verdict_buf, sizeof(verdict_buf), "%s; since then, where "
+			     "synacct still counts: ", m.lost);
+		if (n < sizeof(verdict_buf))
+			snprintf(verdict_buf + n, sizeof(verdict_buf) - n, "%s", rest);
+	}
 }
 
 /* Runs of the stack's programs the kernel skipped have no port: a gap

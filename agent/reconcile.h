@@ -24,13 +24,29 @@ struct sa_measured {
 	bool nic_native;
 	bool stack;		/* stack stage attached */
 	bool follow;		/* forwarded SYNs followed (not --no-follow) */
+	/* TC's hooks went from under synacct (agent/health.c): tc_syn and
+	 * synack_sent no longer count every SYN and SYN-ACK.  (A lost XDP
+	 * hook turns nic off.) */
+	bool tc_lost;
+	/* Which hooks went, when, and what replaced them (agent/health.c),
+	 * said in every verdict; NULL: none. */
+	const char *lost;
 };
 
 /* Is gap @d (one of SA_UNEXPLAINED) a figure with these stages?  The gap
- * between XDP and TC needs XDP; the others are always reported. */
+ * between XDP and TC needs both; TC's gaps need TC's hooks; the others
+ * are always reported. */
 static inline bool sa_gap_measured(enum sa_derived d, struct sa_measured m)
 {
-	return d != SA_D_unexplained_nic_to_tc || m.nic;
+	switch (d) {
+	case SA_D_unexplained_nic_to_tc:
+		return m.nic && !m.tc_lost;
+	case SA_D_unexplained_tc_to_listener:
+	case SA_D_unexplained_synack_sent:
+		return !m.tc_lost;
+	default:
+		return true;
+	}
 }
 
 struct sa_port_view {

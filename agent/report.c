@@ -51,6 +51,8 @@ static bool counter_measured(struct sa_measured m, enum sa_counter c)
 	switch (sa_counters[c].stage) {
 	case SA_STAGE_NIC:
 		return m.nic;
+	case SA_STAGE_TC:
+		return !m.tc_lost;
 	case SA_STAGE_STACK:
 		return m.stack;
 	case SA_STAGE_CONTAINER:
@@ -467,6 +469,9 @@ void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 	o = json_header(rc, "summary");
 	json_object_object_add(o, "duration_s", json_object_new_double(elapsed_s));
 	json_object_object_add(o, "hooks", json_hooks(rc));
+	/* Hooks that went from under synacct (agent/health.c). */
+	if (rc->m.lost)
+		json_object_object_add(o, "lost", sa_json_string(rc->m.lost));
 	if (rc->m.stack)
 		json_object_object_add(o, "listeners", json_listeners(v));
 	json_counts(o, rc, v->snap);

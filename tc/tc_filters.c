@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "pin.h"
+#include "stage.h"
 #include "tc_filters.h"
 
 /*
@@ -280,5 +282,66 @@ int tc_detach_pinned(int ifindex, const char *ifname)
 		       "filters (%s)", ifname, sa_strerror(left));
 		ret = left;
 	}
+	return ret;
+}
+
+int tc_hook_check(int ifindex, enum bpf_tc_attach_point where, __u32 prog_id,
+		  struct sa_hook_loss *l, bool *qdisc_gone)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	char ifname[IF_NAMESIZE];
+	int err, fd;
+
+	err = bpf_tc_query(&hook, &opts);
+	if (!err && opts.prog_id == prog_id)
+		return 0;
+	/* The kernel unlists a device before it shuts its qdiscs down:
+	 * listed after the query, it was there during it. */
+	if (err == -ENODEV || !if_indextoname(ifindex, ifname))
+		return -ENODEV;
+	if (err) {
+		/* No filter there (-ENOENT), or no clsact qdisc at all: the
+		 * kernel's "Parent Qdisc doesn't exists" is -EINVAL. */
+		*qdisc_gone = err == -EINVAL;
+		snprintf(l->reason, sizeof(l->reason), "%s",
+			 *qdisc_gone ? "clsact qdisc deleted" : "TC filter removed");
+		return SA_LOSS_REMOVED;
+	}
+	l->replaced_by = opts.prog_id;
+	snprintf(l->replaced_name, sizeof(l->replaced_name), "?");
+	fd = bpf_prog_get_fd_by_id(opts.prog_id);
+	if (fd >= 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			snprintf(l->replaced_name, sizeof(l->replaced_name), "%s", info.name);
+		close(fd);
+	}
+	snprintf(l->reason, sizeof(l->reason), "TC filter replaced by one running "
+		 "program id %u (%s)", opts.prog_id, l->replaced_name);
+	return SA_LOSS_REPLACED;
+}
+
+int tc_remove_prog(enum bpf_tc_attach_point where, __u32 prog_id)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int ret = 0;
+
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index && !ret; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->if_index, .attach_point = where);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
+
+		if (bpf_tc_query(&hook, &opts) || opts.prog_id != prog_id)
+			continue;
+		opts.prog_id = 0;
+		opts.flags = 0;
+		/* A delete names handle and priority, not the program: a
+		 * filter put there in the instant since the query would go. */
+		ret = bpf_tc_detach(&hook, &opts) ?: 1;
+	}
+	if_freenameindex(ifs);
 	return ret;
 }
