@@ -208,6 +208,22 @@ static void summarise(struct sa_health *h, struct sa_run *r, struct sa_report_ct
 	rc->n_hooks = n;
 }
 
+void sa_health_init(struct sa_health *h, const struct sa_run *r,
+		    const struct sa_stage_cfg *cfg, struct sa_report_ctx *rc)
+{
+	int n = 0;
+
+	for (int i = 0; i < sa_n_stages; i++) {
+		/* XDP and TC: the stages whose hooks are the interfaces'. */
+		if (!r->st[i] || !(sa_stages[i]->measures & (1u << SA_STAGE_NIC | 1u << SA_STAGE_TC)))
+			continue;
+		for (int j = 0; j < cfg->n_ifaces; j++)
+			h->up[n++] = (struct sa_stage_up){ sa_stages[i]->name, cfg->ifname[j], true };
+	}
+	rc->stage_up = h->up;
+	rc->n_stage_up = n;
+}
+
 int sa_health_check(struct sa_health *h, struct sa_run *r,
 		    struct sa_report_ctx *rc, bool records)
 {
@@ -245,6 +261,9 @@ int sa_health_check(struct sa_health *h, struct sa_run *r,
 			len = strlen(g->hooks);
 			snprintf(g->hooks + len, sizeof(g->hooks) - len, "%s%s",
 				 len ? ", " : "", l->hook);
+			for (int k = 0; k < rc->n_stage_up; k++)
+				if (!strcmp(h->up[k].stage, s->name) && !strcmp(h->up[k].iface, l->iface))
+					h->up[k].up = false;
 			/* Its figures leave reconciliation from now on. */
 			if (s->measures & 1u << SA_STAGE_NIC)
 				rc->m.nic = false;

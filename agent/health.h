@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <net/if.h>
+#include "report.h"
 #include "stage.h"
 
 struct sa_report_ctx;
@@ -29,7 +30,13 @@ struct sa_health {
 	/* The run's hooks but those lost: the records' "hooks". */
 	const char *hooks[SA_MAX_HOOKS];
 	bool iface_gone;	/* an interface left the namespace: the run ends */
+	/* Each stage with hooks on the interfaces, per interface. */
+	struct sa_stage_up up[SA_MAX_STAGES * SA_MAX_IFACES];
 };
+
+/* The stages with hooks on @cfg's interfaces, all up (@rc->stage_up). */
+void sa_health_init(struct sa_health *h, const struct sa_run *r,
+		    const struct sa_stage_cfg *cfg, struct sa_report_ctx *rc);
 
 /*
  * Every stage checks its hooks (its health op).  A hook newly lost is

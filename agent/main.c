@@ -648,6 +648,7 @@ int sa_watch_main(int argc, char **argv)
 	if (snapshots_new(w) || sa_run_open(&w->run, &w->o.stage))
 		goto cleanup;
 	setup_report(w);
+	sa_health_init(&w->health, &w->run, &w->o.stage, &w->rc);
 
 	if (read_settled(w, w->base, w->prev))
 		goto cleanup;

@@ -51,8 +51,12 @@ progs_alive() {
 # (a) clsact deleted by hand while synacct counts: tc is lost; the figures
 # before are exact, and no gap involving TC is reported after.
 sc_tc_qdisc_deleted() {
-	local port=8101 after
-	synacct_start --interval 0.3
+	local port=8101 mp
+	mp=$(lab_free_port) || exit 1
+	synacct_start --interval 0.3 --metrics 127.0.0.1:$mp
+	t_is "$(curl -sf http://127.0.0.1:$mp/metrics | grep '^synacct_stage_up' | sort | paste -sd' ')" \
+		"synacct_stage_up{stage=\"tc\",iface=\"$SRV_IF\"} 1 synacct_stage_up{stage=\"xdp\",iface=\"$SRV_IF\"} 1" \
+		"/metrics: synacct_stage_up 1 for tc and xdp"
 	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
 	flood $port 20
 	synacct_wait_record "$(lab_now)"
@@ -63,6 +67,9 @@ sc_tc_qdisc_deleted() {
 	t_ok $? "a stage record follows the deletion"
 	flood $port 20
 	synacct_wait_record "$(lab_now)"
+	t_is "$(curl -sf http://127.0.0.1:$mp/metrics | grep '^synacct_stage_up' | sort | paste -sd' ')" \
+		"synacct_stage_up{stage=\"tc\",iface=\"$SRV_IF\"} 0 synacct_stage_up{stage=\"xdp\",iface=\"$SRV_IF\"} 1" \
+		"/metrics: synacct_stage_up 0 for tc, 1 for xdp"
 	synacct_stop
 	t_is "$SA_RC" 0 "synacct exits 0 on SIGINT"
 
