@@ -9,7 +9,7 @@
 #   selftests/t/77-hooks.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(tc_qdisc_deleted xdp_replaced iface_deleted iface_moved)
+LAB_SCENARIOS=(tc_qdisc_deleted tc_filter_replaced xdp_replaced iface_deleted iface_moved)
 
 # flood PORT N: N SYNs from spoofed sources to a closed port (each one
 # dropped by the stack as NO_SOCKET, no SYN-ACK, no retransmission).
@@ -104,6 +104,34 @@ sc_tc_qdisc_deleted() {
 		"after exit: synacct's XDP program detached"
 }
 
+# Another tool's filter takes synacct's place on TC ingress (priority 1,
+# handle 0x5a): tc_ingress lost, named; on exit synacct removes its egress
+# filter and leaves the other tool's, with the qdisc it sits on.
+sc_tc_filter_replaced() {
+	local other
+	synacct_start --interval 0.3
+	# In one step: no check can see the place empty in between.
+	tc -n "$SRV" filter replace dev "$SRV_IF" ingress protocol all pref 1 handle 0x5a bpf \
+		bytecode '1,6 0 0 0,'
+	t_ok $? "another tool's (classic BPF) filter at priority 1, handle 0x5a on ingress"
+	other=$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)
+	wait_stage_record
+	t_ok $? "a stage record follows the replacement"
+	synacct_wait_record "$(lab_now)"
+	synacct_stop
+	t_is "$SA_RC" 0 "synacct exits 0 on SIGINT"
+	t_is "$(stage_records | jq -r '[.stage, .hooks, .reason, (.replaced_by | tostring)] | join("|")')" \
+		"tc|tc_ingress|TC filter replaced by another tool's bpf filter|null" \
+		"stage record: tc_ingress lost, replaced by another tool's filter"
+	t_is "$(grep -c "tc_ingress on $SRV_IF lost: TC filter replaced" "$SA_ERR")" 1 "one line on stderr"
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)" "$other" \
+		"after exit: the other tool's ingress filter is still there"
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" egress)" "" "after exit: synacct's egress filter removed"
+	t_is "$(tc -n "$SRV" qdisc show dev "$SRV_IF" | grep -c clsact)" 1 \
+		"after exit: the clsact qdisc the other filter sits on stays"
+	tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+}
+
 # (b) another tool replaces synacct's XDP program: nic lost, named; no
 # verdict "no loss" about it; the other program stays after exit.
 sc_xdp_replaced() {
@@ -113,8 +141,8 @@ sc_xdp_replaced() {
 	t_is "$(lab_client --to $SRV_IP4 --port $port --count 10 --parallel 2)" "connected=10 failed=0" \
 		"10 clients connected before"
 	synacct_wait_record "$(lab_now)"
-	ip -n "$SRV" link set dev "$SRV_IF" xdpgeneric off &&
-	ip -n "$SRV" link set dev "$SRV_IF" xdpgeneric obj "$SA_BIN/xdp_pass.bpf.o" sec xdp
+	# In one step (-force replaces): no check can see the hook empty.
+	ip -force -n "$SRV" link set dev "$SRV_IF" xdpgeneric obj "$SA_BIN/xdp_pass.bpf.o" sec xdp
 	t_ok $? "another tool's XDP program attached in synacct's place"
 	other=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq -r '.[0].xdp.prog.id')
 	wait_stage_record
