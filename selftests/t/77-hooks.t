@@ -9,7 +9,7 @@
 #   selftests/t/77-hooks.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(tc_qdisc_deleted tc_filter_replaced xdp_replaced iface_deleted iface_moved)
+LAB_SCENARIOS=(tc_qdisc_deleted tc_filter_replaced table_title xdp_replaced iface_deleted iface_moved)
 
 # flood PORT N: N SYNs from spoofed sources to a closed port (each one
 # dropped by the stack as NO_SOCKET, no SYN-ACK, no retransmission).
@@ -130,6 +130,22 @@ sc_tc_filter_replaced() {
 	t_is "$(tc -n "$SRV" qdisc show dev "$SRV_IF" | grep -c clsact)" 1 \
 		"after exit: the clsact qdisc the other filter sits on stays"
 	tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+}
+
+# The table's title says which hooks went.
+sc_table_title() {
+	local pid i out=$LAB_DIR/table.out
+	NO_COLOR=1 "$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --interval 0.3 >"$out" 2>"$LAB_DIR/table.err" &
+	pid=$!
+	LAB_PIDS+=($pid)
+	for ((i = 0; i < 100; i++)); do grep -q '^synacct live' "$out" && break; sleep 0.1; done
+	tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+	for ((i = 0; i < 50; i++)); do grep -q 'LOST' "$out" && break; sleep 0.1; done
+	kill -INT $pid; wait $pid
+	t_is "$?" 0 "table: synacct exits 0 on SIGINT"
+	t_like "$(grep '^synacct summary' -A2 "$out" | tr '\n' ' ')" \
+		"LOST: tc_ingress, tc_egress on $SRV_IF lost at [0-9T:.-]+Z \\(clsact qdisc deleted\\)" \
+		"table: the summary's title says which hooks went, and when"
 }
 
 # (b) another tool replaces synacct's XDP program: nic lost, named; no
