@@ -266,6 +266,8 @@ static void nic_link_check(struct nic_link *l)
 		l->loss.how = err;
 	}
 	/* Another error (memory, a netlink hiccup) says nothing lost. */
+	if (!l->loss.how)
+		return;
 	l->loss.iface = l->ifname;
 	l->loss.hook = "xdp";
 }
