@@ -21,6 +21,7 @@
 #include "claim.h"
 #include "config.h"
 #include "counters.h"
+#include "health.h"
 #include "http.h"
 #include "log.h"
 #include "options.h"
@@ -226,6 +227,7 @@ static void sleep_until(double t)
 struct sa_watch {
 	struct sa_watch_opts o;
 	struct sa_run run;	/* the stages (stage.h) */
+	struct sa_health health;	/* their hooks lost (health.h) */
 	struct sa_report_ctx rc;
 	/* start, the previous and the current reading, and a difference */
 	struct sa_snapshot *base, *prev, *cur, *diff;
@@ -295,18 +297,12 @@ static int listening_ports(const struct sa_snapshot *snap, struct sa_portset *ou
 	return 0;
 }
 
-/* An interface that vanished (veth deleted, container gone) ends the run. */
-static int check_ifaces(const struct sa_stage_cfg *cfg)
+/* Are the stages' hooks still theirs?  -ENODEV: an interface vanished
+ * (veth deleted, container gone), which ends the run. */
+static int check_hooks(struct sa_watch *w)
 {
-	char buf[IF_NAMESIZE];
-
-	for (int i = 0; i < cfg->n_ifaces; i++) {
-		if (!if_indextoname(cfg->ifindex[i], buf)) {
-			sa_err("interface %s disappeared; stopping", cfg->ifname[i]);
-			return -ENODEV;
-		}
-	}
-	return 0;
+	return sa_health_check(&w->health, &w->run, &w->rc,
+			       w->o.common.json && !w->o.prom.quiet);
 }
 
 /* ---- records ---- */
@@ -443,7 +439,7 @@ static int run(struct sa_watch *w)
 {
 	double t0 = now_s(), next, end;
 	double interval = w->o.interval_s;
-	int err;
+	int err, gone;
 
 	end = w->o.duration_s > 0 ? t0 + w->o.duration_s : INFINITY;
 	for (next = t0 + interval; !stop_signal; next += interval) {
@@ -460,7 +456,7 @@ static int run(struct sa_watch *w)
 			next -= interval;
 			continue;
 		}
-		err = check_ifaces(&w->o.stage);
+		err = check_hooks(w);
 		if (err)
 			break;
 		err = tick(w, now_s() - t0);
@@ -473,6 +469,8 @@ static int run(struct sa_watch *w)
 		if (now_s() > next + interval)
 			next = now_s();
 	}
+	/* A hook lost in the last interval is left out of the summary too. */
+	gone = check_hooks(w);
 	err = summary(w, now_s() - t0);
 	if (stop_signal == SIGUSR1) {
 		/* The summary above is exact up to now; the hooks go next. */
@@ -481,7 +479,7 @@ static int run(struct sa_watch *w)
 		       (int)forced_by);
 		return -ECANCELED;
 	}
-	return err ? err : check_ifaces(&w->o.stage);
+	return err ? err : gone;
 }
 
 /* ---- set-up ---- */
@@ -650,6 +648,7 @@ int sa_watch_main(int argc, char **argv)
 	if (snapshots_new(w) || sa_run_open(&w->run, &w->o.stage))
 		goto cleanup;
 	setup_report(w);
+	sa_health_init(&w->health, &w->run, &w->o.stage, &w->rc);
 
 	if (read_settled(w, w->base, w->prev))
 		goto cleanup;

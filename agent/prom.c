@@ -470,6 +470,16 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 		fputs("\"} 1\n", f);
 	}
 
+	family(f, "stage_up", "", "gauge", "1 while a stage's hooks on an interface are "
+	       "synacct's, 0 from when one was removed or replaced");
+	for (int i = 0; i < rc->n_stage_up; i++) {
+		fputs("synacct_stage_up{stage=\"", f);
+		put_label(f, rc->stage_up[i].stage);
+		fputs("\",iface=\"", f);
+		put_label(f, rc->stage_up[i].iface);
+		fprintf(f, "\"} %d\n", rc->stage_up[i].up);
+	}
+
 	for (int i = 0; i < rc->n_ifaces; i++) {
 		if (i)
 			strcat(ifaces, ",");

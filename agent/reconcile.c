@@ -176,6 +176,9 @@ static __s64 term_value(const struct sa_port_stats *ps, struct sa_measured m,
 static bool gap_computed(enum sa_gap g, const struct sa_port_stats *ps,
 			 struct sa_measured m)
 {
+	/* TC's hooks lost (agent/health.c): its counts stopped. */
+	if (!sa_gap_measured(g, m))
+		return false;
 	switch (sa_gaps[g].stage) {
 	case SA_STAGE_NIC:
 		return m.nic;
@@ -368,7 +371,7 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 	struct loss best = { 0 };
 
 	if (!m.stack) {
-		if (m.nic && C(nic_syn) > C(tc_syn))
+		if (m.nic && !m.tc_lost && C(nic_syn) > C(tc_syn))
 			say(v, SA_V_lost_nic_to_tc, C(nic_syn) - C(tc_syn),
 			    "%lld SYNs lost between XDP and TC",
 			    (long long)(C(nic_syn) - C(tc_syn)));
@@ -426,6 +429,18 @@ void sa_reconcile_port(const struct sa_port_stats *ps, struct sa_measured m,
 	v->cookie_mode = sa_c(ps, SA_C_syncookies_sent) > 0 || tcp_syncookies == 2;
 	sa_reconcile_gaps(ps, m, v);
 	verdict(ps, m, v);
+	/* A hook gone: what the stages still attached say, after which
+	 * hook went (agent/health.c). */
+	if (m.lost) {
+		char rest[VERDICT_LEN];
+		size_t n;
+
+		snprintf(rest, sizeof(rest), "%s", verdict_buf);
+		n = snprintf(verdict_buf, sizeof(verdict_buf), "%s; since then, where "
+			     "synacct still counts: ", m.lost);
+		if (n < sizeof(verdict_buf))
+			snprintf(verdict_buf + n, sizeof(verdict_buf) - n, "%s", rest);
+	}
 }
 
 /* Runs of the stack's programs the kernel skipped have no port: a gap

@@ -26,20 +26,40 @@ struct sa_measured {
 	bool nic_native;
 	bool stack;		/* stack stage attached */
 	bool follow;		/* forwarded SYNs followed (not --no-follow) */
+	/* TC's hooks went from under synacct (agent/health.c): tc_syn and
+	 * synack_sent no longer count every SYN and SYN-ACK.  (A lost XDP
+	 * hook turns nic off.) */
+	bool tc_lost;
+	/* Which hooks went, when, and what replaced them (agent/health.c),
+	 * said in every verdict; NULL: none. */
+	const char *lost;
 };
 
+/* Does gap @g have a term TC counts (tc_syn, synack_sent)? */
+static inline bool sa_gap_needs_tc(enum sa_gap g)
+{
+	for (const struct sa_gap_term *t = sa_gaps[g].terms; t->sign; t++)
+		if (t->term < SA_C_MAX && sa_counters[t->term].stage == SA_STAGE_TC)
+			return true;
+	return false;
+}
+
 /* Is gap @g a figure with these stages?  The gap between XDP and TC
- * needs XDP; the others are always reported (0 without their stage). */
+ * needs XDP; a gap with a term TC counts needs TC's hooks (not lost); the
+ * others are always reported (0 without their stage). */
 static inline bool sa_gap_measured(enum sa_gap g, struct sa_measured m)
 {
-	return sa_gaps[g].stage != SA_STAGE_NIC || m.nic;
+	if (sa_gaps[g].stage == SA_STAGE_NIC && !m.nic)
+		return false;
+	return !m.tc_lost || !sa_gap_needs_tc(g);
 }
 
 /* Does a stage that is attached measure the counters of @stage? */
 static inline bool sa_stage_measured(struct sa_measured m, enum sa_stage_id stage)
 {
 	return stage == SA_STAGE_NIC ? m.nic : stage == SA_STAGE_STACK ? m.stack :
-	       stage == SA_STAGE_CONTAINER ? m.stack && m.follow : true;
+	       stage == SA_STAGE_CONTAINER ? m.stack && m.follow :
+	       stage == SA_STAGE_TC ? !m.tc_lost : true;
 }
 
 /* How a verdict reads: the table's colour, the metric's label. */

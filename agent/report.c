@@ -461,6 +461,9 @@ void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 	o = json_header(rc, "summary");
 	json_object_object_add(o, "duration_s", json_object_new_double(elapsed_s));
 	json_object_object_add(o, "hooks", json_hooks(rc));
+	/* Hooks that went from under synacct (agent/health.c). */
+	if (rc->m.lost)
+		json_object_object_add(o, "lost", sa_json_string(rc->m.lost));
 	if (rc->m.stack)
 		json_object_object_add(o, "listeners", json_listeners(v));
 	json_counts(o, rc, v->snap);

@@ -13,6 +13,14 @@
 
 struct sa_xdp_link;
 
+/* A stage's hooks on one interface: up while they are synacct's
+ * (agent/health.c); synacct_stage_up on /metrics. */
+struct sa_stage_up {
+	const char *stage;
+	const char *iface;
+	bool up;
+};
+
 struct sa_report_ctx {
 	const char *netns;
 	const char *const *ifaces;
@@ -27,6 +35,8 @@ struct sa_report_ctx {
 	int n_xdp_links;
 	const char *const *hooks;
 	int n_hooks;
+	const struct sa_stage_up *stage_up;
+	int n_stage_up;
 	double interval_s;
 	/* Per port, tc_syn over the last interval: the live table's SYN
 	 * rates (NULL: none). */

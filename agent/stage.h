@@ -57,11 +57,34 @@ struct sa_stage_cfg {
 	bool follow;
 };
 
-/* What a stage can say of itself now (-v at start; the self-monitoring
- * of its hooks builds on it). */
+/* How a hook a stage attached stopped being its own (agent/health.c). */
+enum sa_loss {
+	SA_LOSS_REMOVED = 1,	/* nothing of synacct's there any more */
+	SA_LOSS_REPLACED,	/* another program sits where synacct's was */
+	SA_LOSS_IFACE_DELETED,	/* the interface left this namespace, found nowhere */
+	SA_LOSS_IFACE_MOVED,	/* ... into another one, where synacct's hook was removed */
+};
+
+/* One hook lost: the stage stops counting on it, and never detaches
+ * there (what is there now is not synacct's). */
+struct sa_hook_loss {
+	enum sa_loss how;
+	const char *iface;
+	const char *hook;		/* "xdp", "tc_ingress", "tc_egress" */
+	char reason[128];		/* what the kernel showed instead */
+	__u32 replaced_by;		/* the program there now; 0: none or unknown */
+	char replaced_name[16];		/* its name (BPF_OBJ_NAME_LEN) */
+};
+
+/* What a stage can say of itself now: at start with -v, and every
+ * interval, when agent/health.c checks that its hooks are still its own. */
 struct sa_stage_health {
 	bool attached;		/* its programs are on their hooks */
 	char detail[160];	/* what else it knows: modes, counts */
+	/* Every hook lost so far, in the order they were found lost. */
+#define SA_MAX_LOST (2 * SA_MAX_IFACES)
+	struct sa_hook_loss lost[SA_MAX_LOST];
+	int n_lost;
 };
 
 /* The TCP listeners of the caller's namespace, one record each, from the
@@ -121,6 +144,8 @@ struct sa_stage_ops {
 	int (*complete)(void *st, struct sa_snapshot *snap);
 	/* The hooks in use, for -v and the records' "hooks". */
 	int (*hooks)(void *st, const char **names, int max);
+	/* Checks its hooks on the kernel (agent/health.c, every interval):
+	 * a hook found lost stays lost, and close leaves it alone. */
 	int (*health)(void *st, struct sa_stage_health *h);
 	/* Its part of the start record; @st NULL when the stage is off. */
 	void (*describe)(void *st, struct sa_report_ctx *rc);

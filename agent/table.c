@@ -529,6 +529,11 @@ static void print_title(const struct sa_report_ctx *rc, const char *what,
 	}
 	snprintf(unit, sizeof(unit), "(xdp %s)", rc->m.nic ? rc->xdp_mode : "off");
 	wrap_unit(&w, unit, NULL);
+	/* Hooks that went from under synacct (agent/health.c). */
+	if (rc->m.lost) {
+		snprintf(unit, sizeof(unit), "LOST: %s", sa_tty_str(rc->m.lost, q, sizeof(q)));
+		wrap_unit(&w, unit, NULL);
+	}
 	snprintf(unit, sizeof(unit), "%.0fs", elapsed_s);
 	wrap_unit(&w, unit, NULL);
 	wrap_unit(&w, "totals since start", NULL);

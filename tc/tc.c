@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "claim.h"
+#include "health.h"
 #include "log.h"
 #include "pin.h"
 #include "snapshot.h"
@@ -29,6 +30,8 @@ struct tc_filter {
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts opts;
 	bool attached;
+	__u32 prog_id;			/* synacct's program in the filter */
+	struct sa_hook_loss loss;	/* .how 0: still synacct's */
 };
 
 struct tc_link {
@@ -90,6 +93,14 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	return 0;
 }
 
+static __u32 tc_prog_id(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.id;
+}
+
 static int tc_filter_add(struct tc_filter *f, int ifindex, const char *ifname,
 			 enum bpf_tc_attach_point where, int prog_fd, bool pinned)
 {
@@ -132,6 +143,7 @@ static int tc_filter_add(struct tc_filter *f, int ifindex, const char *ifname,
 	if (err)
 		return err;
 	f->attached = true;
+	f->prog_id = tc_prog_id(prog_fd);
 	return 0;
 }
 
@@ -239,13 +251,65 @@ static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 	return err;
 }
 
+/* In a namespace the interface may have moved to: synacct's filters go
+ * from there (tc_remove_prog). */
+static int remove_moved(void *f)
+{
+	struct tc_filter *tf = f;
+
+	return tc_remove_prog(tf->hook.attach_point, tf->prog_id);
+}
+
+/* Is @f still synacct's filter?  Once not, it stays lost, and close
+ * leaves its place alone. */
+static void tc_filter_check(struct tc_link *l, struct tc_filter *f)
+{
+	bool qdisc_gone = false;
+	int how;
+
+	if (!f->attached || f->loss.how)
+		return;
+	how = tc_hook_check(l->ifindex, f->hook.attach_point, f->prog_id, &f->loss,
+			    &qdisc_gone);
+	if (how == -ENODEV) {
+		how = sa_netns_each(remove_moved, f) > 0 ? SA_LOSS_IFACE_MOVED :
+							   SA_LOSS_IFACE_DELETED;
+		snprintf(f->loss.reason, sizeof(f->loss.reason), "%s",
+			 how == SA_LOSS_IFACE_MOVED ? "interface moved to another "
+			 "namespace; synacct's TC filter removed there" :
+			 "interface deleted");
+	}
+	/* Another error (memory, a netlink hiccup) says nothing lost. */
+	if (how <= 0)
+		return;
+	f->loss.how = how;
+	f->loss.iface = l->ifname;
+	f->loss.hook = f->hook.attach_point == BPF_TC_INGRESS ? "tc_ingress" : "tc_egress";
+	f->attached = false;
+	/* A qdisc deleted is not synacct's to delete again, nor is one
+	 * another tool creates since. */
+	if (qdisc_gone)
+		l->created_qdisc = false;
+}
+
 static int tc_stage_health(void *priv, struct sa_stage_health *h)
 {
 	struct tc_stage *st = priv;
 	int n = 0;
 
-	for (int i = 0; i < st->n_links; i++)
+	for (int i = 0; i < st->n_links; i++) {
+		struct tc_link *l = &st->links[i];
+
+		tc_filter_check(l, &l->in);
+		tc_filter_check(l, &l->eg);
+		for (int j = 0; j < 2; j++) {
+			struct tc_filter *f = j ? &l->eg : &l->in;
+
+			if (f->loss.how && h->n_lost < SA_MAX_LOST)
+				h->lost[h->n_lost++] = f->loss;
+		}
 		n += st->links[i].in.attached + st->links[i].eg.attached;
+	}
 	h->attached = n > 0 && n == 2 * st->n_links;
 	snprintf(h->detail, sizeof(h->detail), "%d filter%s on %d interface%s", n,
 		 n == 1 ? "" : "s", st->n_links, st->n_links == 1 ? "" : "s");

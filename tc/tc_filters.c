@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "pin.h"
+#include "stage.h"
 #include "tc_filters.h"
 
 /*
@@ -280,5 +282,96 @@ int tc_detach_pinned(int ifindex, const char *ifname)
 		       "filters (%s)", ifname, sa_strerror(left));
 		ret = left;
 	}
+	return ret;
+}
+
+/* What sits at synacct's place (priority 1, handle 0x5a) on a hook. */
+struct tc_place {
+	bool taken;
+	char kind[16];
+	__u32 bpf_id;	/* cls_bpf: its program */
+};
+
+static int tc_find_place(const struct tc_filter_rec *r, void *ctx)
+{
+	struct tc_place *p = ctx;
+
+	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE)
+		return 0;
+	p->taken = true;
+	snprintf(p->kind, sizeof(p->kind), "%s", r->kind);
+	p->bpf_id = r->bpf_id;
+	return 0;
+}
+
+int tc_hook_check(int ifindex, enum bpf_tc_attach_point where, __u32 prog_id,
+		  struct sa_hook_loss *l, bool *qdisc_gone)
+{
+	struct tc_place p = {};
+	char ifname[IF_NAMESIZE];
+	int err, fd;
+
+	/* A dump, not bpf_tc_query: that one asks for a cls_bpf filter and
+	 * cannot tell another kind at synacct's place from no clsact. */
+	err = tc_filter_dump(ifindex, where, tc_find_place, &p);
+	if (!err && p.taken && p.bpf_id == prog_id)
+		return 0;
+	/* The kernel unlists a device before it shuts its qdiscs down:
+	 * listed after the dump, it was there during it. */
+	if (!if_indextoname(ifindex, ifname))
+		return -ENODEV;
+	if (err && !no_clsact(err))
+		return err;
+	if (!p.taken) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
+
+		/* A dump of a hook without clsact lists nothing; a query
+		 * names it: "Parent Qdisc doesn't exists" is -EINVAL. */
+		*qdisc_gone = err || bpf_tc_query(&hook, &opts) == -EINVAL;
+		snprintf(l->reason, sizeof(l->reason), "%s",
+			 *qdisc_gone ? "clsact qdisc deleted" : "TC filter removed");
+		return SA_LOSS_REMOVED;
+	}
+	l->replaced_by = p.bpf_id;
+	snprintf(l->replaced_name, sizeof(l->replaced_name), "%s", p.bpf_id ? "?" : "");
+	fd = p.bpf_id ? bpf_prog_get_fd_by_id(p.bpf_id) : -1;
+	if (fd >= 0) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			snprintf(l->replaced_name, sizeof(l->replaced_name), "%s", info.name);
+		close(fd);
+	}
+	if (p.bpf_id)
+		snprintf(l->reason, sizeof(l->reason), "TC filter replaced by one running "
+			 "program id %u (%s)", p.bpf_id, l->replaced_name);
+	else
+		snprintf(l->reason, sizeof(l->reason), "TC filter replaced by another "
+			 "tool's %s filter", p.kind);
+	return SA_LOSS_REPLACED;
+}
+
+int tc_remove_prog(enum bpf_tc_attach_point where, __u32 prog_id)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int ret = 0;
+
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index && !ret; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->if_index, .attach_point = where);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
+
+		if (bpf_tc_query(&hook, &opts) || opts.prog_id != prog_id)
+			continue;
+		opts.prog_id = 0;
+		opts.flags = 0;
+		/* A delete names handle and priority, not the program: a
+		 * filter put there in the instant since the query would go. */
+		ret = bpf_tc_detach(&hook, &opts) ?: 1;
+	}
+	if_freenameindex(ifs);
 	return ret;
 }

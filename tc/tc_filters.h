@@ -25,5 +25,15 @@ int tc_qdisc_mark(const char *ifname);
 /* The stage's remove_stale and detach_pinned (stage.h). */
 int tc_remove_stale(int ifindex, char *what, size_t len, int *holder);
 int tc_detach_pinned(int ifindex, const char *ifname);
+struct sa_hook_loss;
+/* Is synacct's filter on @where of @ifindex still there, running
+ * @prog_id?  0 if so; else SA_LOSS_REMOVED (@qdisc_gone: with the clsact
+ * qdisc) or SA_LOSS_REPLACED, with what is there now in @l; -ENODEV: no
+ * such interface here. */
+int tc_hook_check(int ifindex, enum bpf_tc_attach_point where, __u32 prog_id,
+		  struct sa_hook_loss *l, bool *qdisc_gone);
+/* In the current namespace: remove the filter running @prog_id on
+ * @where of whichever interface has it; 1 if one did, 0 if none. */
+int tc_remove_prog(enum bpf_tc_attach_point where, __u32 prog_id);
 
 #endif /* SYNACCT_TC_FILTERS_H */

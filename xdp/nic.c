@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
+#include "health.h"
 #include "log.h"
 #include "pin.h"
 #include "report.h"
@@ -31,6 +32,8 @@ struct nic_link {
 	char ifname[IF_NAMESIZE];
 	enum xdp_attach_mode mode;
 	char reason[160];	/* why this mode, for the start record and -v */
+	__u32 prog_id;		/* synacct's program on the hook */
+	struct sa_hook_loss loss;	/* .how 0: still synacct's */
 };
 
 struct nic_stage {
@@ -137,8 +140,9 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 	 * map this one reads; it stays, and no SYN goes uncounted. */
 	if (st->pinned && (kept = nic_ours_attached(ifindex, &mode)) &&
 	    nic_prog_uses_map(kept, bpf_map__fd(st->skel->maps.nic_counters))) {
-		xdp_program__close(kept);
 		l = &st->links[st->n_links++];
+		l->prog_id = xdp_program__id(kept);
+		xdp_program__close(kept);
 		l->ifindex = ifindex;
 		snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
 		l->mode = mode;
@@ -192,6 +196,7 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 		       nic_xdp_strerror(err));
 		return err;
 	}
+	l->prog_id = xdp_program__id(st->prog);
 	if (verbose)
 		sa_info("xdp on %s: %s mode: %s", ifname,
 			l->mode == XDP_MODE_SKB ? "skb" : "native", l->reason);
@@ -236,11 +241,47 @@ static void nic_stage_describe(void *priv, struct sa_report_ctx *rc)
 	rc->n_xdp_links = n;
 }
 
+/* In a namespace the interface may have moved to: synacct's program
+ * goes from there (nic_remove_prog). */
+static int remove_moved(void *prog_id)
+{
+	return nic_remove_prog(*(__u32 *)prog_id);
+}
+
+/* Is @l's hook still synacct's?  Once not, it stays lost. */
+static void nic_link_check(struct nic_link *l)
+{
+	int err;
+
+	if (l->loss.how)
+		return;
+	err = nic_hook_check(l->ifindex, l->prog_id, &l->loss);
+	if (err == -ENODEV) {
+		err = sa_netns_each(remove_moved, &l->prog_id);
+		l->loss.how = err > 0 ? SA_LOSS_IFACE_MOVED : SA_LOSS_IFACE_DELETED;
+		snprintf(l->loss.reason, sizeof(l->loss.reason), "%s",
+			 err > 0 ? "interface moved to another namespace; synacct's XDP "
+			 "program removed there" : "interface deleted");
+	} else if (err > 0) {
+		l->loss.how = err;
+	}
+	/* Another error (memory, a netlink hiccup) says nothing lost. */
+	if (!l->loss.how)
+		return;
+	l->loss.iface = l->ifname;
+	l->loss.hook = "xdp";
+}
+
 static int nic_stage_health(void *priv, struct sa_stage_health *h)
 {
 	struct nic_stage *st = priv;
 
-	h->attached = st->n_links > 0;
+	for (int i = 0; i < st->n_links; i++) {
+		nic_link_check(&st->links[i]);
+		if (st->links[i].loss.how && h->n_lost < SA_MAX_LOST)
+			h->lost[h->n_lost++] = st->links[i].loss;
+	}
+	h->attached = st->n_links > 0 && !h->n_lost;
 	snprintf(h->detail, sizeof(h->detail), "%s mode on %d interface%s", nic_mode(st),
 		 st->n_links, st->n_links == 1 ? "" : "s");
 	return 0;
@@ -298,9 +339,14 @@ static void nic_stage_close(void *priv)
 		return;
 	for (int i = st->pinned ? -1 : st->n_links - 1; i >= 0; i--) {
 		struct nic_link *l = &st->links[i];
-		int err = xdp_program__detach(st->prog, l->ifindex, l->mode, 0);
+		int err;
 
-		/* A vanished interface took its program with it. */
+		/* What is there now is not synacct's to remove. */
+		if (l->loss.how)
+			continue;
+		err = xdp_program__detach(st->prog, l->ifindex, l->mode, 0);
+		/* An interface that vanished since the last check took its
+		 * program with it. */
 		if (err && err != -ENODEV)
 			sa_err("cannot detach XDP program from %s: %s",
 			       l->ifname, nic_xdp_strerror(err));

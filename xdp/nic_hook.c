@@ -219,3 +219,116 @@ int nic_remove_stale(int ifindex, char *what, size_t what_len, int *holder)
 	}
 	return 0;
 }
+
+/* The name of program @id ("?" if it is gone meanwhile). */
+static void prog_name(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	snprintf(name, len, "?");
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(name, len, "%s", info.name);
+	close(fd);
+}
+
+/* Is synacct's program among the components of libxdp's dispatcher on
+ * @ifindex?  Else the first component replaced it (0: none). */
+static bool in_dispatcher(int ifindex, __u32 prog_id, __u32 *first)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	bool found = false;
+
+	*first = 0;
+	if (libxdp_get_error(mp))
+		return false;
+	for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
+	     p = xdp_multiprog__next_prog(p, mp)) {
+		/* libxdp may load its own copy of a component: the name
+		 * tells, and the claim keeps other synaccts off this hook. */
+		found = xdp_program__id(p) == prog_id ||
+			!strcmp(xdp_program__name(p), "synacct_xdp");
+		if (!*first)
+			*first = xdp_program__id(p);
+	}
+	xdp_multiprog__close(mp);
+	return found;
+}
+
+int nic_hook_check(int ifindex, __u32 prog_id, struct sa_hook_loss *l)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char name[BPF_OBJ_NAME_LEN] = "";
+	__u32 ids[3], other = 0;
+	int err;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	/* libbpf answers for an interface it cannot find as for one with
+	 * no program.  The kernel unlists a device before it takes its
+	 * program off: listed after the query, it was there during it. */
+	if (!if_indextoname(ifindex, name))
+		return -ENODEV;
+	ids[0] = q.drv_prog_id;
+	ids[1] = q.skb_prog_id;
+	ids[2] = q.hw_prog_id;
+	for (int i = 0; i < 3; i++) {
+		if (ids[i] == prog_id)
+			return 0;
+		if (!ids[i] || other)
+			continue;
+		other = ids[i];
+		prog_name(other, name, sizeof(name));
+		if (!strcmp(name, "xdp_dispatcher")) {
+			__u32 first;
+
+			if (in_dispatcher(ifindex, prog_id, &first))
+				return 0;
+			if (first) {
+				other = first;
+				prog_name(other, name, sizeof(name));
+			}
+		}
+	}
+	l->replaced_by = other;
+	snprintf(l->replaced_name, sizeof(l->replaced_name), "%s", other ? name : "");
+	if (!other) {
+		snprintf(l->reason, sizeof(l->reason), "XDP program removed from the interface");
+		return SA_LOSS_REMOVED;
+	}
+	snprintf(l->reason, sizeof(l->reason), "XDP program replaced by program id %u (%s)",
+		 other, name);
+	return SA_LOSS_REPLACED;
+}
+
+int nic_remove_prog(__u32 prog_id)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int fd, ret = 0;
+
+	if (!ifs)
+		return -errno;
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	for (i = ifs; fd >= 0 && i->if_index && !ret; i++) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		/* The kernel detaches exactly this program, never one
+		 * attached meanwhile. */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = fd);
+
+		if (bpf_xdp_query(i->if_index, 0, &q))
+			continue;
+		if (q.skb_prog_id == prog_id)
+			ret = bpf_xdp_detach(i->if_index, XDP_FLAGS_SKB_MODE, &ao) ?: 1;
+		else if (q.drv_prog_id == prog_id)
+			ret = bpf_xdp_detach(i->if_index, XDP_FLAGS_DRV_MODE, &ao) ?: 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if_freenameindex(ifs);
+	return ret;
+}

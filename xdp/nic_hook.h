@@ -26,5 +26,13 @@ bool nic_prog_uses_map(struct xdp_program *prog, int map_fd);
 /* The stage's remove_stale and detach_pinned (stage.h). */
 int nic_remove_stale(int ifindex, char *what, size_t what_len, int *holder);
 int nic_detach_pinned(int ifindex, const char *ifname);
+/* Is @prog_id, synacct's, still on @ifindex's XDP hook (alone or among
+ * libxdp's dispatcher's components)?  0 if so; else SA_LOSS_REMOVED or
+ * SA_LOSS_REPLACED, with what is there now in @l; -ENODEV: no such
+ * interface here. */
+int nic_hook_check(int ifindex, __u32 prog_id, struct sa_hook_loss *l);
+/* In the current namespace: detach @prog_id from whichever interface
+ * carries it; 1 if one did, 0 if none, -errno. */
+int nic_remove_prog(__u32 prog_id);
 
 #endif /* SYNACCT_NIC_HOOK_H */

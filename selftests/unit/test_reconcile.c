@@ -86,6 +86,20 @@ static const struct rcase {
 		   C(syn_queued) = 100, C(established) = 100, C(synack_sent) = 100 }),
 	  ALL, "0,0,0,0", "no loss" },
 	{ "no SYNs", F(.c = { 0 }), ALL, "0,0,0,0", "no SYNs" },
+	/* TC's hooks went (agent/health.c): tc_syn stopped, which is no
+	 * loss between XDP and TC nor after TC, and the verdict says so. */
+	{ "TC hooks lost: no gap involves TC",
+	  F(.c = { C(nic_syn) = 40, C(tc_syn) = 20, C(listener_syn) = 20, C(syn_queued) = 20,
+		   C(established) = 20, C(synack_sent) = 10 }),
+	  ((struct sa_measured){ .nic = true, .stack = true, .tc_lost = true,
+				 .lost = "tc_ingress, tc_egress on eth0 lost at T (clsact qdisc deleted)" }),
+	  "0,0,0,0", "tc_ingress, tc_egress on eth0 lost at T (clsact qdisc deleted); since "
+	  "then, where synacct still counts: no loss" },
+	{ "TC hooks lost, stack stage off: no loss between XDP and TC",
+	  F(.c = { C(nic_syn) = 40, C(tc_syn) = 20 }),
+	  ((struct sa_measured){ .nic = true, .tc_lost = true, .lost = "tc lost" }),
+	  "0,0,0,0", "tc lost; since then, where synacct still counts: stack stage off: no "
+	  "verdict beyond TC" },
 	{ "SYN cookies",
 	  F(.c = { C(nic_syn) = 200, C(tc_syn) = 200, C(listener_syn) = 200, C(syn_queued) = 17,
 		   C(syncookies_sent) = 183, C(synack_sent) = 200 }),
@@ -391,7 +405,9 @@ static void equations(void)
 		const __u64 *c = k->f.c;
 		__s64 after_tc = (__s64)(v.stack_drops - v.pre_tc_drops);
 
-		if (!k->m.stack)
+		/* Lost TC hooks take TC's equations out (the cases above
+		 * hold their gaps at 0). */
+		if (!k->m.stack || k->m.tc_lost)
 			continue;
 		all &= (__s64)c[SA_C_nic_syn] * k->m.nic ==
 		       (__s64)c[SA_C_tc_syn] * k->m.nic + (__s64)v.pre_tc_drops * k->m.nic_native +
