@@ -332,7 +332,7 @@ static long prime_cpu(__u32 cpu, void *ctx)
 	__u32 zero = 0;
 
 	b = bpf_map_lookup_percpu_elem(&mib_baseline, &zero, cpu);
-	if (b && !b->valid && !read_mibs(pc->net, cpu, b->v, false))
+	if (b && !b->valid && !read_mibs_at(watched_mib_of(pc->net), cpu, b->v, false))
 		b->valid = 1;
 	return 0;
 }

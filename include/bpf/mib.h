@@ -202,16 +202,14 @@ struct {
 } mib_baseline SEC(".maps") __weak;
 
 /* The watched namespace's per-CPU MIB pointer, learned from its first
- * event (constant for the namespace's lifetime, see watch.h). */
+ * event: constant for the namespace's lifetime (see watch.h), read once. */
 __u64 watched_mib __weak;
 
-/* @cpu's value of the watched namespace's MIB counters (@cast: see
- * read_mibs_at). */
-static __always_inline int read_mibs(struct net *net, __u32 cpu, __u64 *v, bool cast)
+static __always_inline __u64 watched_mib_of(struct net *net)
 {
 	if (!watched_mib)
 		watched_mib = (__u64)BPF_CORE_READ(net, mib.net_statistics);
-	return read_mibs_at(watched_mib, cpu, v, cast);
+	return watched_mib;
 }
 
 /* sa_mib_advance on this CPU's baseline of the watched namespace @net. */
@@ -223,9 +221,7 @@ static __always_inline int mib_advance(struct net *net, __u64 *delta, bool cast)
 	b = bpf_map_lookup_elem(&mib_baseline, &zero);
 	if (!b)
 		return -1;
-	if (!watched_mib)
-		watched_mib = (__u64)BPF_CORE_READ(net, mib.net_statistics);
-	return sa_mib_advance(watched_mib, b, delta, cast);
+	return sa_mib_advance(watched_mib_of(net), b, delta, cast);
 }
 
 #endif /* SYNACCT_BPF_MIB_H */
