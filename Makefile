@@ -209,7 +209,9 @@ $(BUILD)/%.bpf.o: */%.bpf.c | $(BUILD)/vmlinux.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # Static linking, as the kernel's selftests do (linked_maps, linked_vars):
-# the maps and globals the units' headers define __weak are kept once.
+# each map or global the units' headers define __weak is kept once, every
+# use resolved to it (the other units' copies of a global stay behind as
+# unused bytes in .rodata and .bss, a few hundred).
 $(BUILD)/stack.bpf.o: $(STACK_UNIT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(BPFTOOL) gen object $@ $^
