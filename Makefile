@@ -111,8 +111,14 @@ LINK    = $(CC) $(SAN_FLAGS) $(CFLAGS) $(LDFLAGS)
 # ---- sources ----
 
 BPF_SRCS  := $(wildcard xdp/*.bpf.c tc/*.bpf.c kprobe/*.bpf.c)
-BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
-SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
+# The stack object's units, one per stage it holds, each compiled on its
+# own and linked into stack.bpf.o (one skeleton, one load).  In this
+# order: the programs' (and their attachment's) order in the skeleton.
+STACK_UNITS := nat forward drops verdict synack handshake
+STACK_UNIT_OBJS := $(STACK_UNITS:%=$(BUILD)/%.bpf.o)
+BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS))) \
+	$(BUILD)/stack.bpf.o
+SKELS     := $(patsubst %.bpf.o,%.skel.h,$(filter-out $(STACK_UNIT_OBJS),$(BPF_OBJS)))
 
 USER_SRCS := $(filter-out %.bpf.c,$(wildcard agent/*.c xdp/*.c tc/*.c kprobe/*.c))
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
@@ -196,12 +202,21 @@ $(BUILD)/vmlinux.h: | check-deps
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
 # The slot maps (include/bpf/count.h) hand out slots with atomic
-# fetch-and-add and compare-and-swap, which need BPF ISA v3 (Linux 5.12+).
-$(BUILD)/nic.bpf.o $(BUILD)/tc.bpf.o $(BUILD)/stack.bpf.o: BPF_CFLAGS += -mcpu=v3
+# fetch-and-add and compare-and-swap, which need BPF ISA v3 (Linux 5.12+);
+# units linked together are built for the same ISA.
+$(BUILD)/nic.bpf.o $(BUILD)/tc.bpf.o $(STACK_UNIT_OBJS): BPF_CFLAGS += -mcpu=v3
 
 $(BUILD)/%.bpf.o: */%.bpf.c | $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# Static linking, as the kernel's selftests do (linked_maps, linked_vars):
+# each map or global the units' headers define __weak is kept once, every
+# use resolved to it (the other units' copies of a global stay behind as
+# unused bytes in .rodata and .bss, a few hundred).
+$(BUILD)/stack.bpf.o: $(STACK_UNIT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -392,5 +407,7 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf build build-san synacct selftests/bin
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/unit/*/*.d \
-	$(BUILD)/unit/*/*/*.d $(ST)/*.d)
+# stack.bpf.o is linked, not compiled: a stack.bpf.d is an older
+# build's, whose source is gone.
+-include $(filter-out $(BUILD)/stack.bpf.d,$(wildcard $(BUILD)/*.d $(BUILD)/*/*.d \
+	$(BUILD)/unit/*/*.d $(BUILD)/unit/*/*/*.d $(ST)/*.d))

@@ -2,9 +2,17 @@
 /*
  * count.h - add to a per-port, per-CPU counter from any synacct BPF
  * program.  Per-CPU maps: no atomics on the packet path.
+ *
+ * The maps defined here are __weak: in an object linked from several
+ * units that include this header (the stack's), libbpf's linker keeps one
+ * copy of each.
  */
 #ifndef SYNACCT_COUNT_H
 #define SYNACCT_COUNT_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "../synacct.h"
 
 #define SA_PROG_MAP(name)						\
 	struct {							\
@@ -12,9 +20,9 @@
 		__uint(max_entries, 1);					\
 		__type(key, __u32);					\
 		__type(value, struct sa_prog_counters);			\
-	} name SEC(".maps")
+	} name SEC(".maps") __weak
 
-/* Every object that counts per port defines its own prog_counters. */
+/* Every object that counts per port has its own prog_counters. */
 SA_PROG_MAP(prog_counters);
 
 /* This CPU's entry for @key in the per-CPU hash @map, created zeroed on
@@ -42,7 +50,7 @@ struct {
 	__uint(max_entries, SA_MAX_PORTS);
 	__type(key, __u32);
 	__type(value, struct sa_lost_counters);
-} counts_lost SEC(".maps");
+} counts_lost SEC(".maps") __weak;
 
 static __always_inline void sa_count_unparsed(void)
 {
@@ -102,7 +110,7 @@ static __always_inline void sa_count_update_failed(__u32 port)
 		__uint(max_entries, SA_MAX_PORTS);			\
 		__type(key, __u32);					\
 		__type(value, val_type);					\
-	} name SEC(".maps")
+	} name SEC(".maps") __weak
 
 
 /*
@@ -118,7 +126,7 @@ static __always_inline void sa_count_update_failed(__u32 port)
  *   name_more  PERCPU_HASH by port, as SA_PORT_MAP
  * A slot's port is written before the slot is published (compare and swap
  * on name_slot), so a reader that finds a slot finds its port; a slot lost
- * to a race keeps its port and counts nothing.  xdp/slots.h reads them.
+ * to a race keeps its port and counts nothing.  agent/slots.h reads them.
  */
 #define SA_SLOT_MAPS(name, val_type)					\
 	struct {							\
@@ -126,19 +134,19 @@ static __always_inline void sa_count_update_failed(__u32 port)
 		__uint(max_entries, SA_MAX_PORTS);			\
 		__type(key, __u32);					\
 		__type(value, __u32);					\
-	} name##_slot SEC(".maps");					\
+	} name##_slot SEC(".maps") __weak;			\
 	struct {							\
 		__uint(type, BPF_MAP_TYPE_ARRAY);			\
 		__uint(max_entries, SA_SLOTS + 1);			\
 		__type(key, __u32);					\
 		__type(value, __u32);					\
-	} name##_port SEC(".maps");					\
+	} name##_port SEC(".maps") __weak;			\
 	struct {							\
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
 		__uint(max_entries, SA_SLOTS + 1);			\
 		__type(key, __u32);					\
 		__type(value, val_type);				\
-	} name SEC(".maps");						\
+	} name SEC(".maps") __weak;					\
 	SA_PORT_MAP(name##_more, val_type)
 
 /* First SYN for @port: hand out a slot, or send the port to the hash. */

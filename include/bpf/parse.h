@@ -15,6 +15,11 @@
 #ifndef SYNACCT_PARSE_H
 #define SYNACCT_PARSE_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../synacct.h"
+
 #define SA_ETH_P_IP	0x0800
 #define SA_ETH_P_IPV6	0x86DD
 #define SA_ETH_P_8021Q	0x8100

@@ -3,7 +3,9 @@
  * synack.h - SYN-ACKs between TC egress and the wire, shared by the TC
  * object (which sees them leave) and the stack object (which sees them
  * freed).  The agent loads tc.bpf.c first and hands these two maps to
- * stack.bpf.c (bpf_map__reuse_fd), so both objects use the same ones.
+ * the stack object (bpf_map__reuse_fd), so both objects use the same
+ * ones.  They are __weak: the stack object's units that include this
+ * header share one copy when linked.
  *
  * After TC egress a SYN-ACK can still be dropped: by the qdisc, by the
  * device, or, on a veth, by the peer's backlog or ring.  The listener does
@@ -13,6 +15,9 @@
  */
 #ifndef SYNACCT_SYNACK_H
 #define SYNACCT_SYNACK_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 
 /* One SYN-ACK in flight, keyed by its skb's address: the skb is the same
  * from TC egress to the driver (on a veth, into the peer's backlog). */
@@ -49,7 +54,7 @@ struct {
 	__uint(max_entries, SA_SYNACK_BUCKETS);
 	__type(key, __u32);
 	__type(value, struct sa_synack_bucket);
-} synack_flight SEC(".maps");
+} synack_flight SEC(".maps") __weak;
 
 static __always_inline struct sa_synack_bucket *sa_synack_bucket(__u64 addr)
 {
@@ -107,6 +112,6 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct sa_synack_last);
-} synack_last SEC(".maps");
+} synack_last SEC(".maps") __weak;
 
 #endif /* SYNACCT_SYNACK_H */

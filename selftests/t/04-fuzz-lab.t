@@ -5,7 +5,7 @@
 # listener takes SYNs with cookies always on (tcp_syncookies=2): every SYN
 # the kernel's TCP accepts bumps TcpExtSyncookiesSent once.  synacct's
 # nic_syn and tc_syn (the shared parser), listener_syn and syncookies_sent
-# (the stack side's own header walker, kprobe/stack.bpf.c skb_tcp) must
+# (the stack side's own header walker, include/bpf/skb.h skb_tcp) must
 # each equal that count, and the walker must count no SYN drop anywhere:
 # every frame that is not a SYN to the kernel is not one to synacct.
 # jumbo: frames of 4-9 KB, which AF_PACKET sends as skbs whose linear part

@@ -1,35 +1,83 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * follow.bpf.h - the listener stage of forwarded SYNs, in the namespace
- * they were forwarded to (a container's).  Included by stack.bpf.c before
- * forward.bpf.h, whose FORWARD program learns the flows.
+ * follow.h - the listener stage of forwarded SYNs, in the namespace they
+ * were forwarded to (a container's).  It has no program of its own: the
+ * stack's programs see every namespace's events and call these for the
+ * followed ones.  They are inline, not a linked unit's functions: as
+ * separate subprograms their stack frames add to their callers' (736
+ * bytes from kfree_skb, over the verifier's 512), where inlined the
+ * compiler shares one frame between the two namespaces' paths.
  *
- * Which SYNs: by flow, not by device.  FORWARD (fwd_syn) records each
- * forwarded SYN's destination after DNAT, its port and its sequence
- * number (the client's ISN, which no NAT rewrites) -> the port the client
- * asked for, in follow_flows.  A SYN consumed, or freed, in a followed
- * namespace whose flow is there is a followed SYN; so is a handshake ACK
- * (sequence ISN + 1) and a child socket (rcv_nxt - 1 = ISN when it turns
- * ESTABLISHED: the ACK's data is queued after the state change).  Source
- * NAT towards the container (masquerade) changes neither.
+ * Which SYNs: by flow, not by device.  FORWARD (kprobe/forward.bpf.c)
+ * records each forwarded SYN's destination after DNAT, its port and its
+ * sequence number (the client's ISN, which no NAT rewrites) -> the port
+ * the client asked for, in follow_flows.  A SYN consumed, or freed, in a
+ * followed namespace whose flow is there is a followed SYN; so is a
+ * handshake ACK (sequence ISN + 1) and a child socket (rcv_nxt - 1 = ISN
+ * when it turns ESTABLISHED: the ACK's data is queued after the state
+ * change).  Source NAT towards the container (masquerade) changes neither.
  *
- * The verdict: as in the watched namespace, from the per-CPU MIB deltas
- * around the SYN; each followed namespace keeps its own per-CPU baselines
- * (follow_ns, keyed by its struct net), moved by every event in it.  The
- * agent enters each namespace it follows and closes a socket there with
- * the namespace's cookie in follow_ctl (a map, not a global: programs a
- * pinned synacct left keep their own globals), which creates the entry
- * and primes the baselines: only namespaces the agent chose are followed,
- * at most SA_MAX_FOLLOW.  Entries carry the namespace's cookie, checked
- * on every use: a struct net address reused after a namespace is gone is
- * not mistaken for it.  Ports name their namespace by cookie too, which
- * a restarted agent can find again.
+ * The verdict: as in the watched namespace (mib.h), from the per-CPU MIB
+ * deltas around the SYN; each followed namespace keeps its own per-CPU
+ * baselines (follow_ns, keyed by its struct net), moved by every event in
+ * it.  The agent enters each namespace it follows and closes a socket
+ * there with the namespace's cookie in follow_ctl (a map, not a global:
+ * programs a pinned synacct left keep their own globals), which creates
+ * the entry and primes the baselines: only namespaces the agent chose are
+ * followed, at most SA_MAX_FOLLOW.  Entries carry the namespace's cookie,
+ * checked on every use: a struct net address reused after a namespace is
+ * gone is not mistaken for it.  Ports name their namespace by cookie too,
+ * which a restarted agent can find again.
+ *
+ * The maps and globals are __weak: the linked object has one copy.
  */
-#ifndef SYNACCT_FOLLOW_BPF_H
-#define SYNACCT_FOLLOW_BPF_H
+#ifndef SYNACCT_BPF_FOLLOW_H
+#define SYNACCT_BPF_FOLLOW_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "../synacct.h"
+#include "count.h"
+#include "skb.h"
+#include "mib.h"
+#include "rtx.h"
 
 /* Set by the agent before load: follow forwarded SYNs (not --no-follow). */
-const volatile __u32 follow_on;
+const volatile __u32 follow_on __weak;
+
+/* A followed namespace: its cookie, its MIB pointer, this CPU's
+ * baseline. */
+struct follow_base {
+	__u64 cookie;
+	__u64 mib;
+	struct sa_mib_baseline base;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SA_MAX_FOLLOW);
+	__type(key, __u64);		/* struct net address */
+	__type(value, struct follow_base);
+} follow_ns SEC(".maps") __weak;
+
+/* Set once the first namespace is followed: until then no handler looks. */
+volatile __u32 follow_active __weak;
+
+/* This CPU's baseline of a followed namespace, or NULL. */
+static __always_inline struct follow_base *follow_base_of(struct net *net)
+{
+	__u64 addr = (__u64)net;
+	struct follow_base *b;
+
+	if (!follow_active)
+		return NULL;
+	b = bpf_map_lookup_elem(&follow_ns, &addr);
+	if (!b || b->cookie != BPF_CORE_READ(net, net_cookie))
+		return NULL;
+	return b;
+}
 
 /* A forwarded SYN as its server sees it, whatever NAT did to the client's
  * address and port. */
@@ -45,23 +93,7 @@ struct {
 	__uint(max_entries, SA_MAX_PORTS);
 	__type(key, struct sa_follow_key);
 	__type(value, __u32);
-} follow_flows SEC(".maps");
-
-/* A followed namespace: its cookie, its MIB pointer, this CPU's
- * baseline. */
-struct follow_base {
-	__u64 cookie;
-	__u64 mib;
-	__u64 v[SA_VMIB_N];
-	__u32 valid;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, SA_MAX_FOLLOW);
-	__type(key, __u64);		/* struct net address */
-	__type(value, struct follow_base);
-} follow_ns SEC(".maps");
+} follow_flows SEC(".maps") __weak;
 
 /* Published port -> cookie of the namespace its SYNs last reached. */
 struct {
@@ -70,7 +102,7 @@ struct {
 	__uint(max_entries, SA_MAX_PORTS);
 	__type(key, __u32);
 	__type(value, __u64);
-} follow_port_ns SEC(".maps");
+} follow_port_ns SEC(".maps") __weak;
 
 /* The cookie of the namespace the agent is priming, 0: none. */
 struct {
@@ -78,12 +110,9 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} follow_ctl SEC(".maps");
+} follow_ctl SEC(".maps") __weak;
 
 SA_PORT_MAP(container_counters, struct sa_container_counters);
-
-/* Set once the first namespace is followed: until then no handler looks. */
-volatile __u32 follow_active;
 
 #define CT_INC(port, field) do {					\
 	struct sa_container_counters *__c = sa_port_counters(container_counters, \
@@ -107,9 +136,10 @@ static __always_inline int follow_key_skb(struct sk_buff *skb, const struct syn_
 				     nh + (si->family == 4 ? 16 : 24));
 }
 
-/* FORWARD: remember a SYN the watched namespace routes onward. */
+/* FORWARD: remember a SYN the watched namespace routes onward, counted
+ * under @published. */
 static __always_inline void follow_learn(struct sk_buff *skb, const struct syn_info *si,
-					 __u32 published)
+			   __u32 published)
 {
 	struct sa_follow_key k;
 
@@ -163,38 +193,8 @@ static __always_inline __u32 follow_port_sk(const struct sock_common *skc, __u16
 	return p;
 }
 
-/* This CPU's baseline of a followed namespace, or NULL. */
-static __always_inline struct follow_base *follow_base_of(struct net *net)
-{
-	__u64 addr = (__u64)net;
-	struct follow_base *b;
-
-	if (!follow_active)
-		return NULL;
-	b = bpf_map_lookup_elem(&follow_ns, &addr);
-	if (!b || b->cookie != BPF_CORE_READ(net, net_cookie))
-		return NULL;
-	return b;
-}
-
-/* Move @b to now and say what changed; -1 without a baseline. */
-static __always_inline int follow_advance(struct follow_base *b, __u64 *delta)
-{
-	__u64 now[SA_VMIB_N];
-	int was_valid;
-
-	if (read_mibs_at(b->mib, bpf_get_smp_processor_id(), now, false))
-		return -1;
-	was_valid = b->valid;
-	for (int i = 0; i < SA_VMIB_N; i++) {
-		delta[i] = now[i] - b->v[i];
-		b->v[i] = now[i];
-	}
-	b->valid = 1;
-	return was_valid ? 0 : -1;
-}
-
-/* A SYN consumed by a listener in a followed namespace. */
+/* A SYN consumed by a listener in a followed namespace (@b: its
+ * follow_base_of()). */
 static __always_inline void follow_listener(struct follow_base *b, struct sk_buff *skb)
 {
 	struct sa_container_counters *c;
@@ -207,7 +207,7 @@ static __always_inline void follow_listener(struct follow_base *b, struct sk_buf
 	if (skb_tcp(skb, &si) || !is_syn(&si))
 		return;
 	/* Every SYN a listener there takes moves the baseline. */
-	err = follow_advance(b, d);
+	err = sa_mib_advance(b->mib, &b->base, d, false);
 	port = follow_port_skb(skb, &si, si.seq);
 	if (!port)
 		return;
@@ -215,18 +215,26 @@ static __always_inline void follow_listener(struct follow_base *b, struct sk_buf
 	if (!c)
 		return;
 	c->ct_listener_syn++;
-	if (err)
+	switch (sa_listener_verdict(err, d)) {
+	case SA_VERDICT_UNCLASSIFIED:
 		c->ct_unclassified++;
-	else if (d[SA_VMIB_COOKIES])
+		break;
+	case SA_VERDICT_COOKIE:
 		c->ct_syncookies_sent++;
-	else if (d[SA_VMIB_OVERFLOWS])
+		break;
+	case SA_VERDICT_ACCEPT_QUEUE_FULL:
 		c->ct_accept_queue_full++;
-	else if (d[SA_VMIB_REQQFULLDROP])
+		break;
+	case SA_VERDICT_SYN_QUEUE_FULL:
 		c->ct_syn_queue_full++;
-	else if (d[SA_VMIB_LISTENDROPS])
+		break;
+	case SA_VERDICT_DROP_OTHER:
 		c->ct_listen_drop_other++;
-	else
+		break;
+	case SA_VERDICT_QUEUED:
 		c->ct_syn_queued++;
+		break;
+	}
 	cookie = b->cookie;
 	old = bpf_map_lookup_elem(&follow_port_ns, &port);
 	if ((!old || *old != cookie) &&
@@ -245,7 +253,7 @@ static __always_inline void follow_free(struct follow_base *b, struct sk_buff *s
 
 	if (skb_tcp(skb, &si))
 		return;
-	have_delta = !follow_advance(b, d);
+	have_delta = !sa_mib_advance(b->mib, &b->base, d, false);
 	if (is_syn(&si)) {
 		port = follow_port_skb(skb, &si, si.seq);
 		if (!port)
@@ -268,8 +276,8 @@ static __always_inline void follow_free(struct follow_base *b, struct sk_buff *s
 		CT_INC(port, ct_syncookies_recv);
 }
 
-/* A retransmitted SYN consumed (not at a listener) after its request
- * sock answered it. */
+/* A retransmitted SYN consumed (not at a listener) in a followed
+ * namespace, after its request sock answered it. */
 static __always_inline void follow_rtx_consumed(struct sk_buff *skb)
 {
 	struct syn_info si;
@@ -289,7 +297,7 @@ static __always_inline void follow_established(struct follow_base *b, const stru
 	bool have_delta;
 	__u32 port, isn;
 
-	have_delta = !follow_advance(b, d);
+	have_delta = !sa_mib_advance(b->mib, &b->base, d, false);
 	isn = BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt) - 1;
 	port = follow_port_sk(&sk->__sk_common, BPF_CORE_READ(sk, __sk_common.skc_family),
 			      isn, true);
@@ -304,21 +312,13 @@ static __always_inline void follow_established(struct follow_base *b, const stru
  * watched one, for the retransmitted SYN that may have caused it. */
 static __always_inline void follow_synack_retrans(const struct request_sock *req)
 {
-	struct rtx_mark *m;
-	__u32 zero = 0, isn, port;
+	__u32 isn, port;
 
 	isn = BPF_CORE_READ((struct tcp_request_sock *)req, rcv_isn);
 	port = follow_port_sk(&req->__req_common, BPF_CORE_READ(req, rsk_ops, family),
 			      isn, false);
-	if (!port)
-		return;
-	m = bpf_map_lookup_elem(&rtx_mark, &zero);
-	if (m) {
-		m->isn = isn;
-		m->port = port;
-		m->follow = 1;
-		m->pending = 1;
-	}
+	if (port)
+		rtx_mark_set(isn, port, true);
 }
 
 /* tcp_destroy_sock in the namespace the agent is priming: create its
@@ -339,8 +339,8 @@ static long follow_prime_cpu(__u32 cpu, void *ctx)
 		return 0;
 	b->cookie = pc->cookie;
 	b->mib = pc->mib;
-	if (!read_mibs_at(b->mib, cpu, b->v, false))
-		b->valid = 1;
+	if (!read_mibs_at(b->mib, cpu, b->base.v, false))
+		b->base.valid = 1;
 	return 0;
 }
 
@@ -366,4 +366,4 @@ static __always_inline void follow_prime(struct net *net)
 	follow_active = 1;
 }
 
-#endif /* SYNACCT_FOLLOW_BPF_H */
+#endif /* SYNACCT_BPF_FOLLOW_H */

@@ -1,8 +1,8 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
- * forward.bpf.h - SYNs the watched namespace routes onward (to a
+ * forward.bpf.c - SYNs the watched namespace routes onward (to a
  * container's veth, a bridge, another host): an outcome, not a loss.
- * Included by stack.bpf.c after nat.bpf.h and follow.bpf.h.
+ * Linked into the stack object.
  *
  * A netfilter program at FORWARD, IPv4 and IPv6, late (after the filter
  * chains: a SYN a FORWARD rule drops is a kfree_skb with its reason, not
@@ -13,8 +13,17 @@
  * interface (`synack_forwarded`), which TC egress counts in synack_sent.
  * The hook runs only for forwarded packets; cheapest test first.
  */
-#ifndef SYNACCT_FORWARD_BPF_H
-#define SYNACCT_FORWARD_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "../include/synacct.h"
+#include "../include/bpf/count.h"
+#include "../include/bpf/skb.h"
+#include "../include/bpf/watch.h"
+#include "../include/bpf/stack.h"
+#include "../include/bpf/nat.h"
+#include "../include/bpf/follow.h"
 
 #define SA_IP_CT_ESTABLISHED_REPLY	3
 #define SA_IPS_ASSURED			(1UL << 2)
@@ -106,4 +115,4 @@ int synacct_forward(struct bpf_nf_ctx *ctx)
 	return SA_NF_ACCEPT;
 }
 
-#endif /* SYNACCT_FORWARD_BPF_H */
+char LICENSE[] SEC("license") = "GPL";

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nat.bpf.h - NAT in the watched namespace (DNAT, REDIRECT): count each
- * SYN under the port it arrived for.  Included by stack.bpf.c.
+ * nat.h - NAT in the watched namespace (DNAT, REDIRECT): count each SYN
+ * under the port it arrived for.  The lookups every stack unit makes;
+ * kprobe/nat.bpf.c learns the flows.
  *
  * XDP and TC see a SYN before PREROUTING rewrites it, and TC egress sees
  * its SYN-ACK after POSTROUTING un-NATs it: both count the published port.
@@ -15,9 +16,19 @@
  * SYN's flow (as the socket will see it) -> published port, in an LRU map
  * the other handlers look up.  Until NAT is seen (nat_seen), they pay one
  * load of a global (and kfree_skb of a SYN one read of skb->_nfct).
+ *
+ * The maps and nat_seen are __weak: the linked object has one copy.
  */
-#ifndef SYNACCT_NAT_BPF_H
-#define SYNACCT_NAT_BPF_H
+#ifndef SYNACCT_BPF_NAT_H
+#define SYNACCT_BPF_NAT_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "../synacct.h"
+#include "count.h"
+#include "skb.h"
 
 /* UAPI values (linux/netfilter/nf_conntrack_common.h, netfilter.h). */
 #define SA_NFCT_INFOMASK	7UL
@@ -41,7 +52,7 @@ struct {
 	__uint(max_entries, SA_MAX_PORTS);
 	__type(key, struct sa_flow_key);
 	__type(value, __u32);
-} nat_flows SEC(".maps");
+} nat_flows SEC(".maps") __weak;
 
 /* Published port -> where NAT sends it, for the agent. */
 struct {
@@ -50,10 +61,10 @@ struct {
 	__uint(max_entries, SA_MAX_PORTS);
 	__type(key, __u32);
 	__type(value, struct sa_nat);
-} nat_ports SEC(".maps");
+} nat_ports SEC(".maps") __weak;
 
 /* Set once the first NATed SYN is seen: until then no handler looks. */
-volatile __u32 nat_seen;
+volatile __u32 nat_seen __weak;
 
 /* The skb's conntrack entry, or NULL. */
 static __always_inline struct nf_conn *skb_ct(struct sk_buff *skb)
@@ -192,44 +203,4 @@ static __always_inline void nat_record(__u32 published, const struct sa_flow_key
 	}
 }
 
-/*
- * LOCAL_IN, IPv4 and IPv6, last before conntrack confirms: SYNs that
- * DNAT or REDIRECT sent to this host, after every filter let them
- * through.  Cheapest test first: only a new, unanswered connection
- * (IP_CT_NEW) whose entry was DNATed goes further.
- */
-SEC("netfilter")
-int synacct_nat_in(struct bpf_nf_ctx *ctx)
-{
-	struct sk_buff *skb = ctx->skb;
-	struct sa_flow_key k;
-	struct syn_info si;
-	struct nf_conn *ct;
-	unsigned long nfct;
-	__u32 published;
-
-	if (!bpf_core_type_exists(struct nf_conn))
-		return SA_NF_ACCEPT;
-	/* A netfilter program's skb is a trusted pointer: a plain load, no
-	 * helper call, on every packet. */
-	nfct = skb->_nfct;
-	if ((nfct & SA_NFCT_INFOMASK) != SA_IP_CT_NEW)
-		return SA_NF_ACCEPT;
-	ct = (struct nf_conn *)(nfct & ~SA_NFCT_INFOMASK);
-	if (!(BPF_CORE_READ(ct, status) & SA_IPS_DST_NAT) ||
-	    !watched(BPF_CORE_READ(skb, skb_iif)) ||
-	    skb_tcp(skb, &si) || !is_syn(&si))
-		return SA_NF_ACCEPT;
-
-	published = bpf_ntohs(BPF_CORE_READ(ct, tuplehash[0].tuple.dst.u.tcp.port));
-	ct_reply_key(ct, si.family == 4 ? SA_AF_INET : SA_AF_INET6, &k);
-	/* Without its flow, the SYN's later events count under the port NAT
-	 * sent it to: a count of the published port lost. */
-	if (bpf_map_update_elem(&nat_flows, &k, &published, BPF_ANY))
-		sa_count_update_failed(published);
-	nat_record(published, &k);
-	nat_seen = 1;
-	return SA_NF_ACCEPT;
-}
-
-#endif /* SYNACCT_NAT_BPF_H */
+#endif /* SYNACCT_BPF_NAT_H */
