@@ -3,7 +3,7 @@
  * follow.c - the container stage: follow forwarded SYNs into the
  * namespaces that receive them on this host (a container's, behind a
  * veth): find them, have the stack programs count there
- * (kprobe/follow.bpf.h, through the control the stack stage shares), name
+ * (include/bpf/follow.h, through the control the stack stage shares), name
  * them, and read the listener's queues there.  Off with --no-follow.
  *
  * Which namespaces: those at the other end of this namespace's links (a
@@ -14,7 +14,7 @@
  * followed from the start, before the first SYN (a namespace followed
  * later would miss the SYNs before), and new ones at each reading, up to
  * SA_MAX_FOLLOW; which SYNs count there is decided by flow in BPF
- * (kprobe/follow.bpf.h), so following a namespace no SYN reaches costs
+ * (include/bpf/follow.h), so following a namespace no SYN reaches costs
  * nothing but a file descriptor.
  *
  * A namespace id is only a number in this namespace: the namespace itself

@@ -116,7 +116,7 @@
  * The listener stage of forwarded SYNs in the namespace they were
  * forwarded to (a container's, found from the output device), counted
  * under the port the client asked for on the watched interface
- * (kprobe/follow.bpf.h).  The same quantities as the stack stage's rows
+ * (include/bpf/follow.h).  The same quantities as the stack stage's rows
  * of the same key, measured there; JSON object "container", metric
  * synacct_container_total{counter=KEY}.
  */
@@ -195,7 +195,7 @@ struct sa_tc_counters {
 };
 
 /*
- * Stage 3, the TCP stack (kprobe/stack.bpf.c): map stack_counters.
+ * Stage 3, the TCP stack (the BPF units of kprobe/): map stack_counters.
  * Counted from tracepoints and filtered to the watched interfaces in the
  * watched network namespace.  The listener's verdict on each SYN is read
  * from the kernel's own per-CPU MIB counters around that SYN, so it
@@ -205,8 +205,8 @@ struct sa_stack_counters {
 	SA_STACK_COUNTERS(SA_STRUCT_FIELD)
 };
 
-/* The namespaces forwarded SYNs are followed into (kprobe/follow.bpf.h):
- * map follow_counters, by the port the client asked for. */
+/* The namespaces forwarded SYNs are followed into (include/bpf/follow.h):
+ * map container_counters, by the port the client asked for. */
 struct sa_container_counters {
 	SA_CONTAINER_COUNTERS(SA_STRUCT_FIELD)
 };
@@ -232,7 +232,7 @@ struct sa_prog_counters {
 
 /*
  * The namespace MIB counters whose per-CPU difference around a SYN tells
- * the listener's verdict (kprobe/stack.bpf.c): X(id, LINUX_MIB_ suffix).
+ * the listener's verdict (include/bpf/mib.h): X(id, LINUX_MIB_ suffix).
  * The agent finds each index in the running kernel's BTF by this name.
  */
 #define SA_VERDICT_MIBS(X)						\
@@ -251,7 +251,7 @@ enum sa_verdict_mib {
 };
 
 /* The stack programs read the MIB counters they need from one window of
- * this many counters of struct linux_mib (kprobe/stack.bpf.c). */
+ * this many counters of struct linux_mib (include/bpf/mib.h). */
 #define SA_MIB_WIN 24
 
 /* SYNs freed (not consumed) before a socket took them: map stack_drops,

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stack.c - the stack stage: loads stack.bpf.c, tells it which namespace
- * and interfaces to watch and where the kernel keeps what it needs
- * (stack_probe.c), attaches it (stack_links.c), and closes it; its
- * readings are in stack_read.c.
+ * stack.c - the stack stage: loads the stack object (the BPF units of
+ * kprobe/, linked), tells it which namespace and interfaces to watch and
+ * where the kernel keeps what it needs (stack_probe.c), attaches it
+ * (stack_links.c), and closes it; its readings are in stack_read.c.
  *
  * Must run after the agent entered the watched namespace: the namespace's
  * cookie and the TCP iterator both come from the caller's namespace.

@@ -37,7 +37,7 @@ bool stack_can_follow(const struct stack_stage *st)
 /*
  * Follow forwarded SYNs into the namespace the caller is in now (the
  * agent enters it), whose cookie is @cookie: closing a socket there
- * creates its per-CPU MIB baselines (follow.bpf.h), as prime_baselines
+ * creates its per-CPU MIB baselines (include/bpf/follow.h), as prime_baselines
  * does for the watched one.
  */
 int stack_follow_here(void *priv, __u64 cookie)

@@ -70,7 +70,7 @@ int stack_find_listener_hook(struct stack_stage *st, const struct btf *btf,
 	bool ok[LH_KPROBE + 1] = {};
 	/* Code ranges the programs test a location against: a listener's
 	 * SYN (consume_skb), and where a stream socket's queues are purged,
-	 * which kfree_skb leaves alone (stack.bpf.c, past_handshake); and the
+	 * which kfree_skb leaves alone (drops.bpf.c, past_handshake); and the
 	 * function a kprobe would go on.  One read of kallsyms for all. */
 	static const char *const code[] = { "tcp_rcv_state_process",
 					     "sk_stream_kill_queues",
@@ -203,7 +203,7 @@ void stack_find_verdict_mibs(struct stack_stage *st, const struct btf *btf)
 			st->classify = false;
 		st->skel->rodata->mib_idx[i] = v < 0 ? 0 : v;
 	}
-	/* One read for the counters that sit close together (stack.bpf.c). */
+	/* One read for the counters that sit close together (include/bpf/mib.h). */
 	{
 		long long max = sa_btf_enum_value(btf, "__LINUX_MIB_MAX");
 		__u32 lo = st->skel->rodata->mib_idx[0];
