@@ -25,18 +25,6 @@
 #include "log.h"
 #include "report.h"
 
-static void now_iso8601(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-}
-
 /* ---- other namespaces ---- */
 
 struct ns_seen {
@@ -252,7 +240,7 @@ int sa_health_check(struct sa_health *h, struct sa_run *r,
 				memset(g, 0, sizeof(*g));
 				g->stage = s->name;
 				snprintf(g->iface, sizeof(g->iface), "%s", l->iface);
-				now_iso8601(g->time, sizeof(g->time));
+				sa_now_iso8601(g->time, sizeof(g->time));
 				g->first = *l;
 			}
 			/* A moved interface says where synacct's hooks went. */

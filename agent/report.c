@@ -33,7 +33,7 @@ void sa_select_ports(const struct sa_portset *sel, const struct sa_snapshot *s,
 	}
 }
 
-static void now_iso8601(char *buf, size_t len)
+void sa_now_iso8601(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -91,7 +91,7 @@ static struct json_object *json_header(const struct sa_report_ctx *rc,
 	struct json_object *ifs = json_object_new_array();
 	char ts[64];
 
-	now_iso8601(ts, sizeof(ts));
+	sa_now_iso8601(ts, sizeof(ts));
 	json_object_object_add(o, "type", sa_json_string(type));
 	json_object_object_add(o, "time", sa_json_string(ts));
 	/* Names others chose: valid UTF-8 whatever their bytes. */

@@ -57,6 +57,9 @@ void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 
 /* A listener as JSON (addr, port, family, inode, its queues), and its
  * address as text. */
+/* The time now as the records print it: UTC, milliseconds. */
+void sa_now_iso8601(char *buf, size_t len);
+
 struct json_object;
 struct json_object *sa_json_listener(const struct sa_listener *l);
 /* Every string a JSON record holds goes through this: sa_json_str's
