@@ -471,7 +471,7 @@ sc_cpu_split() {
 # stopping the server purges the children, and with them those clones:
 # copies a socket held, not SYNs lost (counted once, at the listener).
 sc_fastopen() {
-	local fam name port srv cnt out sent
+	local fam name port srv cnt out sent i
 	# Server: Fast Open with no cookie asked; client: send without one.
 	lab_sysctl "$SRV" net.ipv4.tcp_fastopen=0x202
 	lab_sysctl "$CLI" net.ipv4.tcp_fastopen=0x5
@@ -482,6 +482,16 @@ sc_fastopen() {
 		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 		scenario_begin --ports $port
 		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 10 --fastopen --send 100)
+		# A Fast Open child is a full socket in SYN-RECV until the
+		# client's ACK: wait until the kernel shows all 10 past it
+		# (established, or close-wait once the client closed; 5 s at
+		# most), or stopping the server purges some before their
+		# handshake completes (seen on 6.1 under QEMU: established 1,
+		# PassiveOpens 10).
+		for ((i = 0; i < 50; i++)); do
+			[ "$(ip netns exec "$SRV" ss -Htn state established state close-wait "( sport = :$port )" | wc -l)" -ge 10 ] && break
+			sleep 0.1
+		done
 		# The server goes while synacct watches: its children's queues
 		# are purged now.
 		lab_server_stop $srv $cnt
