@@ -15,6 +15,10 @@
 
 extern int tap_num, tap_failed;
 
+/* Run @fn(@a, @b) with stdout in a temporary file; its output (malloc'd),
+ * NULL when it cannot be had (unit.c). */
+char *tap_capture(void (*fn)(const void *, const void *), const void *a, const void *b);
+
 static inline bool __attribute__((format(printf, 2, 3)))
 ok(bool cond, const char *fmt, ...)
 {

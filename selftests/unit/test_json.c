@@ -23,38 +23,6 @@
 #include "stage.h"
 #include "tap.h"
 
-/* Run @fn(@a, @b) with stdout in a temporary file; its output (malloc'd). */
-static char *capture(void (*fn)(const void *, const void *), const void *a, const void *b)
-{
-	FILE *tmp = tmpfile();
-	int saved;
-	long len;
-	char *out = NULL;
-
-	if (!tmp)
-		return NULL;
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	if (saved < 0 || dup2(fileno(tmp), STDOUT_FILENO) < 0) {
-		fclose(tmp);
-		return NULL;
-	}
-	fn(a, b);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-	len = ftell(tmp);
-	if (len >= 0 && (out = calloc(1, len + 1))) {
-		rewind(tmp);
-		if (fread(out, 1, len, tmp) != (size_t)len) {
-			free(out);
-			out = NULL;
-		}
-	}
-	fclose(tmp);
-	return out;
-}
-
 static void do_start(const void *rc, const void *v)
 {
 	(void)v;
@@ -167,7 +135,7 @@ void suite_json(void)
 		"a view of it"))
 		goto cleanup;
 
-	out = capture(do_start, &rc, NULL);
+	out = tap_capture(do_start, &rc, NULL);
 	o = parse_strict("start", out);
 	ok(o != NULL, "start record: strict JSON, valid UTF-8 (json-c)");
 	is_str(str_at(o, "netns"), HOSTILE_JSON, "start: netns, invalid bytes as \\xNN");
@@ -180,7 +148,7 @@ void suite_json(void)
 	json_object_put(o);
 	free(out);
 
-	out = capture(do_interval, &rc, &v);
+	out = tap_capture(do_interval, &rc, &v);
 	o = parse_strict("interval", out);
 	ok(o != NULL, "interval record: strict JSON, valid UTF-8 (json-c)");
 	is_str(str_at(o, "netns"), HOSTILE_JSON, "interval: netns");
@@ -190,7 +158,7 @@ void suite_json(void)
 	json_object_put(o);
 	free(out);
 
-	out = capture(do_summary, &rc, &v);
+	out = tap_capture(do_summary, &rc, &v);
 	o = parse_strict("summary", out);
 	ok(o != NULL, "summary record: strict JSON, valid UTF-8 (json-c)");
 	is_str(str_at(o, "netns"), HOSTILE_JSON, "summary: netns");

@@ -21,35 +21,14 @@
 #define YELLOW	"\033[33m"
 #define RED	"\033[31m"
 
+static void do_summary(const void *rc, const void *v)
+{
+	sa_table_summary(rc, v, 1.0);
+}
+
 static char *summary_of(const struct sa_report_ctx *rc, const struct sa_view *v)
 {
-	FILE *tmp = tmpfile();
-	int saved;
-	long len;
-	char *out = NULL;
-
-	if (!tmp)
-		return NULL;
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	if (saved < 0 || dup2(fileno(tmp), STDOUT_FILENO) < 0) {
-		fclose(tmp);
-		return NULL;
-	}
-	sa_table_summary(rc, v, 1.0);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-	len = ftell(tmp);
-	if (len >= 0 && (out = calloc(1, len + 1))) {
-		rewind(tmp);
-		if (fread(out, 1, len, tmp) != (size_t)len) {
-			free(out);
-			out = NULL;
-		}
-	}
-	fclose(tmp);
-	return out;
+	return tap_capture(do_summary, rc, v);
 }
 
 /* The port of @v whose number is @port. */

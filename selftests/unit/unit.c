@@ -5,11 +5,45 @@
  * Usage: unit [SUITE...]; fixtures are read from $SA_FIXTURES, else from
  * selftests/unit/fixtures under the current directory.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tap.h"
 
 int tap_num, tap_failed;
+
+/* Run @fn(@a, @b) with stdout in a temporary file; its output (malloc'd). */
+char *tap_capture(void (*fn)(const void *, const void *), const void *a, const void *b)
+{
+	FILE *tmp = tmpfile();
+	int saved;
+	long len;
+	char *out = NULL;
+
+	if (!tmp)
+		return NULL;
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(fileno(tmp), STDOUT_FILENO) < 0) {
+		fclose(tmp);
+		return NULL;
+	}
+	fn(a, b);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	len = ftell(tmp);
+	if (len >= 0 && (out = calloc(1, len + 1))) {
+		rewind(tmp);
+		if (fread(out, 1, len, tmp) != (size_t)len) {
+			free(out);
+			out = NULL;
+		}
+	}
+	fclose(tmp);
+	return out;
+}
 
 static const struct {
 	const char *name;
