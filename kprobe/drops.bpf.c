@@ -25,13 +25,7 @@
 const volatile __u64 stream_purge_start;
 const volatile __u64 stream_purge_end;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SA_MAX_DROP_KEYS);
-	__type(key, struct sa_drop_key);
-	__type(value, __u64);
-} stack_drops SEC(".maps");
+SA_DROP_MAP(stack_drops);
 
 /*
  * Drops that concern neither a SYN nor a listener, decided from the

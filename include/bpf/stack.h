@@ -16,6 +16,17 @@
 
 SA_SLOT_MAPS(stack_counters, struct sa_stack_counters);
 
+/* A per-CPU count for each (port, kernel reason): stack_drops (SYNs) and
+ * synack_drops (SYN-ACKs after TC egress, include/bpf/synack_drop.h). */
+#define SA_DROP_MAP(name)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);			\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__uint(max_entries, SA_MAX_DROP_KEYS);			\
+		__type(key, struct sa_drop_key);			\
+		__type(value, __u64);					\
+	} name SEC(".maps")
+
 #define STACK_INC(port, field) do {					\
 	struct sa_stack_counters *__c = sa_slot_counters(stack_counters, \
 				(port), struct sa_stack_counters);	\

@@ -16,13 +16,7 @@
 #include "stack.h"
 #include "synack.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, SA_MAX_DROP_KEYS);
-	__type(key, struct sa_drop_key);
-	__type(value, __u64);
-} synack_drops SEC(".maps") __weak;
+SA_DROP_MAP(synack_drops) __weak;
 
 /*
  * A SYN-ACK that passed TC egress, freed before the device took it
