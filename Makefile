@@ -97,7 +97,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/; s/ppc64le/power
 # CFLAGS and LDFLAGS are the user's (make CFLAGS=...); what the project
 # needs is in SA_CFLAGS and SA_LDLIBS, which come first and stay.
 CFLAGS  ?= -O2 -g
-SA_CFLAGS := $(SAN_FLAGS) -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iagent -I$(BUILD) \
+SA_CFLAGS := $(SAN_FLAGS) -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 SA_LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # Dependency files next to each object: headers are found, not listed.
@@ -105,12 +105,32 @@ DEPFLAGS = -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(BUILD)
 
-COMPILE = $(CC) $(SA_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS)
+# agent/ is in layers (docs/design.md, "Layout"): each folder sees only
+# the layers below it, so an include across the rule does not compile.
+# core: the model and the stage interface; sys: the kernel and the file
+# system (pins, locks, namespaces, netlink, map readers); analysis:
+# reconcile, settle; output: JSON, table, metrics; cmd: commands and the
+# run.  The stages (xdp/, tc/, kprobe/*/) see core and sys only.
+LAYERS_core     := core
+LAYERS_sys      := core sys
+LAYERS_analysis := core analysis
+LAYERS_output   := core analysis output
+LAYERS_cmd      := core sys analysis output cmd
+LAYERS_stage    := core sys
+LAYER_INC = $(patsubst %,-Iagent/%,$(LAYERS_$(1)))
+# What is not in agent/ or a stage (the self-tests) sees every layer.
+SA_INC = $(call LAYER_INC,cmd)
+$(foreach l,core sys analysis output cmd,\
+	$(eval $(BUILD)/agent/$(l)/%.o $(BUILD)/unit/agent/$(l)/%.o: SA_INC = $$(call LAYER_INC,$(l))))
+$(BUILD)/xdp/%.o $(BUILD)/tc/%.o $(BUILD)/kprobe/%.o: SA_INC = $(call LAYER_INC,stage)
+
+COMPILE = $(CC) $(SA_CFLAGS) $(SA_INC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS)
 LINK    = $(CC) $(SAN_FLAGS) $(CFLAGS) $(LDFLAGS)
 
 # ---- sources ----
 
-BPF_SRCS  := $(wildcard xdp/*.bpf.c tc/*.bpf.c kprobe/*.bpf.c)
+BPF_SRCS  := $(wildcard xdp/*.bpf.c tc/*.bpf.c kprobe/*/*.bpf.c)
+vpath %.bpf.c $(sort $(dir $(BPF_SRCS)))
 # The stack object's units, one per stage it holds, each compiled on its
 # own and linked into stack.bpf.o (one skeleton, one load).  In this
 # order: the programs' (and their attachment's) order in the skeleton.
@@ -120,7 +140,7 @@ BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS))) \
 	$(BUILD)/stack.bpf.o
 SKELS     := $(patsubst %.bpf.o,%.skel.h,$(filter-out $(STACK_UNIT_OBJS),$(BPF_OBJS)))
 
-USER_SRCS := $(filter-out %.bpf.c,$(wildcard agent/*.c xdp/*.c tc/*.c kprobe/*.c))
+USER_SRCS := $(filter-out %.bpf.c,$(wildcard agent/*/*.c xdp/*.c tc/*.c kprobe/*/*.c))
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 
 SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
@@ -130,10 +150,10 @@ SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
 # Unit tests (selftests/unit/): the agent's plain-C files under test,
 # compiled on their own, so they build without clang, bpftool or BTF.
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
-UNIT_AGENT_SRCS := agent/ports.c agent/mib.c agent/counters.c \
-	agent/snapshot.c agent/reason_names.c agent/reconcile.c \
-	agent/prom.c agent/report.c agent/table.c agent/escape.c agent/log.c \
-	agent/stages.c
+UNIT_AGENT_SRCS := agent/core/ports.c agent/core/mib.c agent/core/counters.c \
+	agent/core/snapshot.c agent/core/reason_names.c agent/analysis/reconcile.c \
+	agent/output/prom.c agent/output/report.c agent/output/table.c \
+	agent/core/escape.c agent/core/log.c agent/cmd/stages.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
 # Plain C: libbpf and libmicrohttpd stay out (map_read.c, slot_read.c,
 # log_libbpf.c, http.c); report.c writes JSON with json-c.  The agent's
@@ -206,7 +226,7 @@ $(BUILD)/vmlinux.h: | check-deps
 # units linked together are built for the same ISA.
 $(BUILD)/nic.bpf.o $(BUILD)/tc.bpf.o $(STACK_UNIT_OBJS): BPF_CFLAGS += -mcpu=v3
 
-$(BUILD)/%.bpf.o: */%.bpf.c | $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: %.bpf.c | $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -242,8 +262,8 @@ $(ST)/test_parse $(ST)/test_fuzz: $(ST)/test_%: selftests/test_%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) $< -o $@ $(LDFLAGS) $(SA_LDLIBS) $(LDLIBS)
 
-$(ST)/test_reasons: $(BUILD)/selftests/test_reasons.o $(BUILD)/kprobe/reasons.o \
-		$(BUILD)/agent/reason_names.o
+$(ST)/test_reasons: $(BUILD)/selftests/test_reasons.o $(BUILD)/kprobe/stack/reasons.o \
+		$(BUILD)/agent/core/reason_names.o
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,LD,$@)
 	$(Q)$(LINK) $(filter %.o,$^) -o $@ $(SA_LDLIBS) $(LDLIBS)

@@ -151,7 +151,7 @@
  * own map counts_lost, by the port the lost count was for, each count it
  * could not keep (a full map, no memory for an entry); the agent adds the
  * three.  A gap of a port no larger than this is explained by it
- * (agent/reconcile.c), never unexplained.  The total of each object is
+ * (agent/analysis/reconcile.c), never unexplained.  The total of each object is
  * prog_counters.update_failed.
  */
 #define SA_LOST_COUNTERS(X)						\

@@ -423,7 +423,7 @@ static size_t gen_frame(uint8_t *f)
 /* ---- the counter maps, read raw ---- */
 
 /*
- * Counters are read here without the agent's reader (agent/slots.h), from
+ * Counters are read here without the agent's reader (agent/sys/slots.h), from
  * the layout include/bpf/count.h documents for SA_SLOT_MAPS(NAME, type):
  *   NAME_slot  ARRAY by port: 0 none yet, 1..SA_SLOTS a slot, SA_SLOT_HASH
  *              the port is in NAME_more

@@ -31,7 +31,7 @@
 #include "synacct.h"
 #include "nic.skel.h"
 #include "tc.skel.h"
-#include "../agent/slots.h"
+#include "slots.h"
 
 /* Counter values are read as arrays of __u64, one per field. */
 #define NFIELDS(type)	(sizeof(type) / sizeof(__u64))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_reasons.c - subsystem drop reasons (>= 1 << 16) get their names
- * from the subsystems' BTF enums (kprobe/reasons.c).
+ * from the subsystems' BTF enums (kprobe/stack/reasons.c).
  *
  * No subsystem that has such reasons (openvswitch, mac80211) can be loaded
  * in the lab kernel, so the test gives the loader what a module's BTF

@@ -17,13 +17,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "claim.h"
-#include "health.h"
+#include "netns.h"
 #include "log.h"
 #include "pin.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "tc_filters.h"
-#include "../agent/slot_read.h"
+#include "slot_read.h"
 #include "tc.skel.h"
 
 struct tc_filter {

@@ -173,7 +173,7 @@ static bool no_clsact(int err)
 }
 
 /* Removes the TC filters a synacct that could not detach (SIGKILL) left on
- * @ifindex; the caller holds the interface's claim (agent/claim.c).  A
+ * @ifindex; the caller holds the interface's claim (agent/sys/claim.c).  A
  * filter at synacct's priority and handle that is not synacct's stays:
  * attaching then fails and says so. */
 int tc_remove_stale(int ifindex, char *what, size_t len, int *holder)

@@ -17,14 +17,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "health.h"
+#include "netns.h"
 #include "log.h"
 #include "pin.h"
-#include "report.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "nic_hook.h"
-#include "../agent/slot_read.h"
+#include "slot_read.h"
 #include "nic.skel.h"
 
 struct nic_link {
@@ -225,7 +224,7 @@ static const char *nic_mode(const struct nic_stage *st)
 
 /* The mode and its reason per interface, and whether XDP runs before
  * the per-CPU backlog (native): the reconciler places drops by it. */
-static void nic_stage_describe(void *priv, struct sa_report_ctx *rc)
+static void nic_stage_describe(void *priv, struct sa_stage_desc *d)
 {
 	struct nic_stage *st = priv;
 	int n = st ? st->n_links : 0;
@@ -235,10 +234,10 @@ static void nic_stage_describe(void *priv, struct sa_report_ctx *rc)
 		st->desc[i].mode = st->links[i].mode == XDP_MODE_SKB ? "skb" : "native";
 		st->desc[i].reason = st->links[i].reason;
 	}
-	rc->xdp_mode = nic_mode(st);
-	rc->m.nic_native = st && !strcmp(rc->xdp_mode, "native");
-	rc->xdp_links = st ? st->desc : NULL;
-	rc->n_xdp_links = n;
+	d->xdp_mode = nic_mode(st);
+	d->nic_native = st && !strcmp(d->xdp_mode, "native");
+	d->xdp_links = st ? st->desc : NULL;
+	d->n_xdp_links = n;
 }
 
 /* In a namespace the interface may have moved to: synacct's program

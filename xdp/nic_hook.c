@@ -181,7 +181,7 @@ bool nic_prog_uses_map(struct xdp_program *prog, int map_fd)
 
 /* A synacct that could not detach (SIGKILL) left its program on
  * @ifindex: remove it, in each mode it is attached in.  The caller holds
- * the interface's claim (agent/claim.c), so no live synacct owns it.  The
+ * the interface's claim (agent/sys/claim.c), so no live synacct owns it.  The
  * replace flag with the old program makes the kernel detach exactly the
  * program looked at, never one attached meanwhile. */
 int nic_remove_stale(int ifindex, char *what, size_t what_len, int *holder)

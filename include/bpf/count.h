@@ -126,7 +126,7 @@ static __always_inline void sa_count_update_failed(__u32 port)
  *   name_more  PERCPU_HASH by port, as SA_PORT_MAP
  * A slot's port is written before the slot is published (compare and swap
  * on name_slot), so a reader that finds a slot finds its port; a slot lost
- * to a race keeps its port and counts nothing.  agent/slots.h reads them.
+ * to a race keeps its port and counts nothing.  agent/sys/slots.h reads them.
  */
 #define SA_SLOT_MAPS(name, val_type)					\
 	struct {							\

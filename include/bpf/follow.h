@@ -8,7 +8,7 @@
  * bytes from kfree_skb, over the verifier's 512), where inlined the
  * compiler shares one frame between the two namespaces' paths.
  *
- * Which SYNs: by flow, not by device.  FORWARD (kprobe/forward.bpf.c)
+ * Which SYNs: by flow, not by device.  FORWARD (kprobe/stack/forward.bpf.c)
  * records each forwarded SYN's destination after DNAT, its port and its
  * sequence number (the client's ISN, which no NAT rewrites) -> the port
  * the client asked for, in follow_flows.  A SYN consumed, or freed, in a

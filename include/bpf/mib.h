@@ -191,7 +191,7 @@ static __always_inline enum sa_verdict sa_listener_verdict(int err, const __u64 
 
 /*
  * The watched namespace's baselines: one per CPU.  The agent primes every
- * CPU's (tcp_destroy_sock, kprobe/verdicts.bpf.c); from then on each event
+ * CPU's (tcp_destroy_sock, kprobe/stack/verdict.bpf.c); from then on each event
  * there moves its CPU's.
  */
 struct {

@@ -2,7 +2,7 @@
 /*
  * nat.h - NAT in the watched namespace (DNAT, REDIRECT): count each SYN
  * under the port it arrived for.  The lookups every stack unit makes;
- * kprobe/nat.bpf.c learns the flows.
+ * kprobe/stack/nat.bpf.c learns the flows.
  *
  * XDP and TC see a SYN before PREROUTING rewrites it, and TC egress sees
  * its SYN-ACK after POSTROUTING un-NATs it: both count the published port.

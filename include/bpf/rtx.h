@@ -4,7 +4,7 @@
  * retransmitted SYN that finds its request sock makes the kernel
  * retransmit the SYN-ACK while it processes that SYN (tcp_check_req); the
  * SYN is then freed or consumed, not taken by the listener.
- * tcp_retransmit_synack marks it on this CPU (kprobe/synack.bpf.c, and
+ * tcp_retransmit_synack marks it on this CPU (kprobe/stack/synack.bpf.c, and
  * follow.h in a followed namespace); the free or consume that follows
  * checks the mark (syn_to_request_sock).  The map is __weak: the linked
  * object has one copy.

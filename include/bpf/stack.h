@@ -36,7 +36,7 @@ SA_SLOT_MAPS(stack_counters, struct sa_stack_counters);
 
 /* A SYN counted in a stage of the tc_to_listener equation (listener_syn,
  * syn_to_request_sock, stack_drops, forwarded) that XDP and TC could not
- * parse: the agent sets it off against that gap (agent/reconcile.c). */
+ * parse: the agent sets it off against that gap (agent/analysis/reconcile.c). */
 #define BEYOND_PARSER_INC(si) do {					\
 	if ((si)->beyond_parser)					\
 		STACK_INC((si)->dport, syn_beyond_parser);		\

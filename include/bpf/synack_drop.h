@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * synack_drop.h - SYN-ACKs dropped after TC egress, counted where the
- * stack frees them (kfree_skb, kprobe/drops.bpf.c) or a device refuses
- * them (net_dev_xmit, kprobe/synack.bpf.c).  The map is __weak: the
+ * stack frees them (kfree_skb, kprobe/stack/drops.bpf.c) or a device refuses
+ * them (net_dev_xmit, kprobe/stack/synack.bpf.c).  The map is __weak: the
  * linked object has one copy.
  */
 #ifndef SYNACCT_BPF_SYNACK_DROP_H

@@ -49,7 +49,7 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "../../kprobe/nf_link.h"
+#include "../../kprobe/stack/nf_link.h"
 
 /* Many short rounds: the minimum is the run least disturbed by the rest
  * of the machine (TEST_RUN's clock keeps running if the VM is descheduled). */

@@ -428,7 +428,7 @@ lab_require_hook() {
 	LAB_HOOK=$want
 }
 
-# Hooks that give listener verdicts (kprobe/stack_probe.c, stack_find_listener_hook).
+# Hooks that give listener verdicts (kprobe/stack/stack_probe.c, stack_find_listener_hook).
 LISTENER_HOOKS="tp_btf/consume_skb fexit/tcp_conn_request kprobe/tcp_conn_request"
 
 # ---- host-wide state, synchronisation, ports ----
@@ -526,7 +526,7 @@ synacct_wait_record() {
 	for ((i = 0; i < limit; i++)); do
 		# Not jq: a port scan's records are megabytes, read ten times
 		# a second.  Each record is a line that starts with its type
-		# and time (agent/report.c, json_header).
+		# and time (agent/output/report.c, json_header).
 		n=$(grep -o '^{"type":"interval","time":"[^"]*"' "$SA_OUT" 2>/dev/null |
 			cut -d'"' -f8 | awk -v t="$after" '$0 > t' | wc -l)
 		[ "$n" -ge 2 ] && return 0

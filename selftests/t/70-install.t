@@ -113,8 +113,8 @@ sc_unit_verify() {
 		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: systemd-analyze security --offline is not available (systemd 250+)"
 	fi
 	# ... so systemd must make the directory of synacct's interface locks
-	# (agent/claim.c), which synacct cannot make under a read-only /run.
-	rundir=$(sed -n 's/^#define SA_RUN_DIR "\(.*\)"$/\1/p' "$SA_ROOT/agent/claim.c")
+	# (agent/sys/claim.c), which synacct cannot make under a read-only /run.
+	rundir=$(sed -n 's/^#define SA_RUN_DIR "\(.*\)"$/\1/p' "$SA_ROOT/agent/sys/claim.c")
 	t_is "/run/$(sed -n 's/^RuntimeDirectory=//p' "$UNIT")" "$rundir" \
 		"RuntimeDirectory= is synacct's lock directory ($rundir)"
 }

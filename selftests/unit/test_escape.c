@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_escape.c - untrusted strings for the terminal, JSON and the shell
- * (agent/escape.c): control characters, escape sequences, bidi and C1
+ * (agent/core/escape.c): control characters, escape sequences, bidi and C1
  * controls, invalid UTF-8 of every kind, a leading '-', and buffers too
  * small for the escaped form (never half an escape).
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_json.c - every JSON record synacct writes (agent/report.c: start,
+ * test_json.c - every JSON record synacct writes (agent/output/report.c: start,
  * interval, summary) with hostile names in every string it carries (the
  * namespace, the interfaces, the XDP links' interface, mode and reason,
  * the hooks, a followed namespace's name, a drop reason's name as a

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_log.c - messages by level (agent/log.c): errors and notices by
+ * test_log.c - messages by level (agent/core/log.c): errors and notices by
  * default, debug only once the level is raised (-v), each one line on
  * stderr named for the tool and escaped for the terminal.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_mib.c - the /proc/net/netstat and /proc/net/snmp parser
- * (agent/mib.c sa_mib_parse): real files of Linux 6.18 with known values
+ * (agent/core/mib.c sa_mib_parse): real files of Linux 6.18 with known values
  * for the counters synacct reads, and malformed content, which must be
  * refused rather than read out of step.
  */

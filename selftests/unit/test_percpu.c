@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_percpu.c - the sum over CPUs of a per-CPU map's entry
- * (agent/percpu.h): each field sums its own value on every CPU, in the
+ * (agent/core/percpu.h): each field sums its own value on every CPU, in the
  * layout a lookup returns (CPU after CPU), adds to what the sum held,
  * and writes nothing past the fields it was given.
  */

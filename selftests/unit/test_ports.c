@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_ports.c - --ports parsing (agent/ports.c sa_portset_parse): lists,
+ * test_ports.c - --ports parsing (agent/core/ports.c sa_portset_parse): lists,
  * ranges, duplicates, the 0..65535 bounds, and every kind of garbage, each
  * refused with -EINVAL.  The set parsed is compared whole, as a list.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_prom.c - the /metrics page (agent/prom.c) rendered from hand-made
+ * test_prom.c - the /metrics page (agent/output/prom.c) rendered from hand-made
  * readings: synacct_accepted_total is established minus the accept queue,
  * read a moment apart, and a reading that gives less than the last must
  * not take the counter back (per port, for the container's too); the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_reconcile.c - reconciliation (agent/reconcile.c) from hand-built
+ * test_reconcile.c - reconciliation (agent/analysis/reconcile.c) from hand-built
  * port figures: every equation of the funnel (the gaps, negative ones
  * included), every verdict word for word, which loss wins, what a stage
  * that is off changes, the per-record view and the MIB cross-check.
@@ -86,7 +86,7 @@ static const struct rcase {
 		   C(syn_queued) = 100, C(established) = 100, C(synack_sent) = 100 }),
 	  ALL, "0,0,0,0", "no loss" },
 	{ "no SYNs", F(.c = { 0 }), ALL, "0,0,0,0", "no SYNs" },
-	/* TC's hooks went (agent/health.c): tc_syn stopped, which is no
+	/* TC's hooks went (agent/cmd/health.c): tc_syn stopped, which is no
 	 * loss between XDP and TC nor after TC, and the verdict says so. */
 	{ "TC hooks lost: no gap involves TC",
 	  F(.c = { C(nic_syn) = 40, C(tc_syn) = 20, C(listener_syn) = 20, C(syn_queued) = 20,

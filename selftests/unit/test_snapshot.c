@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_snapshot.c - snapshots and their difference (agent/snapshot.c):
+ * test_snapshot.c - snapshots and their difference (agent/core/snapshot.c):
  * counters and drops subtract per port and per reason, ports new since
  * the older reading count from zero, gauges are the newer reading,
  * accepted is what left the accept queue, and a failed allocation leaves

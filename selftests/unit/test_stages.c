@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_stages.c - what goes through every stage (agent/stages.c), on a
+ * test_stages.c - what goes through every stage (agent/cmd/stages.c), on a
  * registry of three stages made here: each op records its call, so the
  * order of open, attach, read, complete, read_port and close is compared
  * whole; an optional stage whose prerequisite fails stays off and one
@@ -125,7 +125,7 @@ static const struct sa_stage_ops stage_c = {
 	.complete = c_complete, .hooks = c_hooks, .close = c_close,
 };
 
-/* The registry under test (agent/registry.c's in synacct). */
+/* The registry under test (agent/core/registry.c's in synacct). */
 const struct sa_stage_ops *const sa_stages[] = { &stage_a, &stage_b, &stage_c };
 const int sa_n_stages = 3;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_sysctl.c - the sysctl reader (agent/mib.c sa_sysctl_read_at): a
+ * test_sysctl.c - the sysctl reader (agent/core/mib.c sa_sysctl_read_at): a
  * fixture tree standing in for /proc/sys with good and bad content, and
  * real /proc/sys values, readable by anyone, against what sysctl(8) says.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_table.c - the table's verdict colour (agent/table.c) is the
- * verdict's severity (agent/reconcile.h), never a word of its text: a
+ * test_table.c - the table's verdict colour (agent/output/table.c) is the
+ * verdict's severity (agent/analysis/reconcile.h), never a word of its text: a
  * loss is red, a gap no stage explains yellow, no loss green, nothing to
  * judge uncoloured; and a loss in a namespace named "unexplained" is
  * still red.  Also each verdict as reconcile.c returns it: id, severity,

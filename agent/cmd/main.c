@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - synacct: where are my SYNs being lost?
+ *
+ * Dispatches subcommands; without one it watches: parses options, enters
+ * the namespace, opens and attaches every stage along the SYN's path
+ * (stage.h), then reads them every interval, reconciles and reports until
+ * --duration, SIGINT or SIGTERM.  Every path out goes through cleanup,
+ * which detaches all that was attached.
+ */
+#define _GNU_SOURCE
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "claim.h"
+#include "config.h"
+#include "counters.h"
+#include "health.h"
+#include "http.h"
+#include "log.h"
+#include "options.h"
+#include "pin.h"
+#include "reconcile.h"
+#include "report.h"
+#include "settle.h"
+#include "stage.h"
+#include "table.h"
+
+/* Shortest --interval: below it the agent would only read maps. */
+#define SA_MIN_INTERVAL_S 0.01
+
+const char *argp_program_version = "synacct 0.1";
+
+/* `synacct counters`: every quantity, its stage, map field and metric. */
+static int counters_main(int argc, char **argv)
+{
+	/* --help and --version as every other command has them: on stdout,
+	 * exit 0 (argp gives the others theirs). */
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-?"))) {
+		printf("Usage: synacct counters [--markdown]\n"
+		       "Lists every quantity synacct reports: its JSON key, stage, BPF map "
+		       "field,\nPrometheus metric and meaning (the table in "
+		       "docs/design.md).\n");
+		return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("%s\n", argp_program_version);
+		return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+	}
+	if (argc > 2 || (argc > 1 && strcmp(argv[1], "--markdown"))) {
+		sa_err("usage: synacct counters [--markdown]");
+		return SA_EXIT_USAGE;
+	}
+	sa_counters_markdown(stdout);
+	return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+}
+
+static const struct sa_command commands[] = {
+	{ "check", sa_check_main, "[--netns NAME|PATH] [--ports LIST] [--json]",
+	  "audits the namespace's SYN defences once and attaches nothing (see "
+	  "'synacct check --help')" },
+	{ "counters", counters_main, "[--markdown]",
+	  "lists every quantity synacct reports: JSON key, stage, BPF map field, "
+	  "Prometheus metric" },
+	{ "detach", sa_detach_main, "[--force] [--netns NAME|PATH] --iface IFACE... | --pin-dir DIR",
+	  "removes what --pin left attached and pinned" },
+};
+
+/* --help's text before the options; the subcommands from commands[]. */
+static const char doc[] =
+"synacct -- where are my SYNs being lost?\n\n"
+"Counts TCP SYNs per destination port at each stage of their path -- the NIC "
+"(XDP), TC ingress, the TCP stack, the listener's SYN and accept queues -- "
+"and says where they are lost and why."
+"\vExit status: 0 ok, 1 runtime failure, 2 usage error.";
+
+static char *help_filter(int key, const char *text, void *input)
+{
+	char *out = NULL, *more;
+	size_t len;
+	FILE *f;
+
+	(void)input;
+	if (key != ARGP_KEY_HELP_PRE_DOC || !text)
+		return (char *)text;
+	f = open_memstream(&out, &len);
+	if (!f)
+		return (char *)text;
+	fprintf(f, "%s\n\n", text);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *s = commands[i].summary;
+		int x = 4;
+
+		fprintf(f, "  synacct %s %s\n   ", commands[i].name, commands[i].usage);
+		/* Indented under its usage line, wrapped before argp would. */
+		while (*s) {
+			int n = strcspn(s, " ");
+
+			if (x + 1 + n > 76) {
+				fprintf(f, "\n   ");
+				x = 4;
+			}
+			x += fprintf(f, " %.*s", n, s);
+			s += n + (s[n] == ' ');
+		}
+		fprintf(f, ".\n");
+	}
+	if (fclose(f))
+		return (char *)text;
+	/* argp wraps the text itself; drop the last newline it would add to. */
+	more = out;
+	if (len && more[len - 1] == '\n')
+		more[len - 1] = '\0';
+	return more;
+}
+
+static const struct argp_option options[] = {
+	{ "iface", 'i', "IFACE", 0, "Interface to watch (repeatable)", 0 },
+	{ "interval", 'I', "SEC", 0, "Seconds between reports (default 1, at least 0.01)", 0 },
+	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
+	{ 0 }
+};
+
+struct sa_watch_opts {
+	struct sa_common_opts common;
+	const char *ifaces[SA_MAX_IFACES];
+	int n_ifaces;
+	double interval_s;
+	double duration_s;
+	struct sa_prom_opts prom;
+	/* The stages' options (their argp children) and what they are told. */
+	struct sa_stage_cfg stage;
+};
+
+/* How many argp children the stages have (sa_watch_main). */
+static int n_stage_argps;
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct sa_watch_opts *o = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->common;
+		for (int i = 0; i < n_stage_argps; i++)
+			state->child_inputs[1 + i] = &o->stage;
+		state->child_inputs[1 + n_stage_argps] = &o->prom;
+		break;
+	case 'i':
+		sa_parse_iface(arg, state, o->ifaces, &o->n_ifaces);
+		break;
+	case 'I':
+		o->interval_s = sa_parse_seconds(arg, state, "interval", SA_MIN_INTERVAL_S);
+		break;
+	case 'd':
+		o->duration_s = sa_parse_seconds(arg, state, "duration", 1e-3);
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		/* A config entry checked alone names no interface. */
+		if (!o->n_ifaces && !sa_config_checking)
+			argp_error(state, "no interface given: use --iface IFACE");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t winch;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* `synacct detach --force` (agent/sys/pin.c) tells a running synacct with
+ * SIGUSR1 that it is about to remove its hooks: it stops rather than go
+ * on with frozen figures, saying so (run). */
+static volatile sig_atomic_t forced_by;
+
+static void on_force(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	forced_by = si->si_pid;
+	stop_signal = sig;
+}
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winch = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sleep until monotonic time @t, a stop signal or a resized terminal. */
+static void sleep_until(double t)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)t,
+		.tv_nsec = (long)((t - (time_t)t) * 1e9),
+	};
+
+	while (!stop_signal && !winch &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* ---- readings ---- */
+
+struct sa_watch {
+	struct sa_watch_opts o;
+	struct sa_run run;	/* the stages (stage.h) */
+	struct sa_health health;	/* their hooks lost (health.h) */
+	struct sa_report_ctx rc;
+	/* start, the previous and the current reading, and a difference */
+	struct sa_snapshot *base, *prev, *cur, *diff;
+	struct sa_portset listeners, shown;
+	struct sa_view view;	/* the record being written */
+	__u32 *syn_delta;	/* per port: tc_syn over the last interval */
+	struct sa_prom *prom;	/* --metrics */
+	unsigned long gen;	/* readings so far */
+	char pin_dir[512];	/* --pin */
+};
+
+/* One reading of every stage (sa_run_read: downstream first). */
+static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
+{
+	int err;
+
+	sa_snapshot_clear(snap);
+	snap->gen = ++w->gen;
+	err = sa_run_read(&w->run, snap);
+	if (!err)
+		err = sa_mib_read(snap->mib);
+	snap->tcp_syncookies = sa_sysctl_syncookies();
+	if (err)
+		sa_err("cannot read counters: %s", sa_strerror(err));
+	return err;
+}
+
+/* One port again, downstream first, for sa_settle(). */
+static int reread_port(void *ctx, __u32 port, struct sa_port_stats *ps)
+{
+	struct sa_watch *w = ctx;
+
+	return sa_run_read_port(&w->run, port, ps);
+}
+
+/* A reading, with the SYNs in flight at that moment moved to the next
+ * one (settle.h); @prev is the previous settled reading. */
+static int read_settled(struct sa_watch *w, struct sa_snapshot *snap,
+			const struct sa_snapshot *prev)
+{
+	int err = read_all(w, snap);
+
+	if (!err)
+		err = sa_settle(snap, prev, w->rc.m, reread_port, w);
+	if (err < 0) {
+		sa_err("cannot settle the counters: %s", sa_strerror(err));
+		return err;
+	}
+	return 0;
+}
+
+/* Ports with a listener: from the iterator's reading when there is one
+ * (no second walk of every socket), else from /proc/net/tcp. */
+static int listening_ports(const struct sa_snapshot *snap, struct sa_portset *out)
+{
+	int err;
+
+	if (!snap->n_listeners) {
+		err = sa_listening_ports(out);
+		if (err)
+			sa_err("cannot list the listening ports: %s", sa_strerror(err));
+		return err;
+	}
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < snap->n_listeners; i++)
+		sa_portset_add(out, snap->listeners[i].port);
+	return 0;
+}
+
+/* Are the stages' hooks still theirs?  -ENODEV: an interface vanished
+ * (veth deleted, container gone), which ends the run. */
+static int check_hooks(struct sa_watch *w)
+{
+	return sa_health_check(&w->health, &w->run, &w->rc,
+			       w->o.common.json && !w->o.prom.quiet);
+}
+
+/* ---- records ---- */
+
+/* Reconcile @s over the selected ports and hand it to the report. */
+static int report(struct sa_watch *w, const struct sa_snapshot *s, bool active,
+		  bool summary, double elapsed_s)
+{
+	int err;
+
+	sa_view_free(&w->view);
+	sa_select_ports(&w->o.common.ports, s, &w->listeners, &w->shown);
+	err = sa_view_build(&w->view, s, w->rc.m, &w->shown, active);
+	if (err) {
+		sa_err("out of memory");
+		return err;
+	}
+	if (w->o.prom.quiet)
+		return 0;
+	if (summary)
+		sa_report_summary(&w->rc, &w->view, elapsed_s);
+	else
+		sa_report_interval(&w->rc, &w->view, elapsed_s);
+	if (ferror(stdout)) {
+		sa_err("cannot write output: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The live table's SYN rates: each port's tc_syn over the interval, kept
+ * so that the older reading can go before the totals are made. */
+static int note_rates(struct sa_watch *w)
+{
+	if (!w->rc.tty || w->o.common.json)
+		return 0;
+	if (!w->syn_delta) {
+		w->syn_delta = calloc(SA_MAX_PORTS, sizeof(*w->syn_delta));
+		if (!w->syn_delta)
+			return -ENOMEM;
+	}
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+		w->syn_delta[p] = w->cur->port[p] ?
+			sa_c(w->cur->port[p], SA_C_tc_syn) -
+			sa_c(sa_snapshot_get(w->prev, p), SA_C_tc_syn) : 0;
+	w->rc.syn_delta = w->syn_delta;
+	return 0;
+}
+
+/* The table's totals from the latest reading @now, reported. */
+static int report_totals(struct sa_watch *w, const struct sa_snapshot *now,
+			 bool summary, double elapsed_s)
+{
+	int err = sa_snapshot_diff(w->diff, now, w->base);
+
+	if (err == -ENOMEM)
+		sa_err("cannot compute the totals: out of memory");
+	if (!err)
+		err = report(w, w->diff, false, summary, elapsed_s);
+	return err;
+}
+
+/* A record, once written, is done with: a port scan's thousands of
+ * ports are held by the latest reading alone between intervals.  (A
+ * resized live table is redrawn from that reading, redraw().) */
+static void report_done(struct sa_watch *w)
+{
+	sa_view_free(&w->view);
+	sa_snapshot_clear(w->diff);
+}
+
+/* One interval: read, then the interval's deltas (JSON) or the totals
+ * (table).  The older reading goes as soon as nothing needs it, so that
+ * after a scan of every port no more than two snapshots hold them all. */
+static int tick(struct sa_watch *w, double elapsed_s)
+{
+	struct sa_snapshot *tmp;
+	bool json = w->o.common.json;
+	int err;
+
+	err = sa_run_refresh(&w->run, w->gen + 1);
+	if (!err)
+		err = read_settled(w, w->cur, w->prev);
+	if (!err)
+		err = listening_ports(w->cur, &w->listeners);
+	if (!err)
+		err = sa_prom_update(w->prom, &w->rc, w->cur, &w->o.common.ports, &w->listeners);
+	if (!err)
+		err = json ? sa_snapshot_diff_moved(w->diff, w->cur, w->prev) : note_rates(w);
+	if (err == -ENOMEM)
+		sa_err("cannot compute the interval: out of memory");
+	sa_snapshot_clear(w->prev);
+	if (!err)
+		err = json ? report(w, w->diff, true, false, elapsed_s) :
+			     report_totals(w, w->cur, false, elapsed_s);
+	report_done(w);
+	tmp = w->prev;
+	w->prev = w->cur;
+	w->cur = tmp;
+	return err;
+}
+
+/* A resized terminal: the last table again, from the latest reading. */
+static int redraw(struct sa_watch *w, double elapsed_s)
+{
+	int err;
+
+	if (w->o.common.json || !w->prev->gen)
+		return 0;
+	err = report_totals(w, w->prev, false, elapsed_s);
+	report_done(w);
+	return err;
+}
+
+/* The summary counts up to this moment: read once more. */
+static int summary(struct sa_watch *w, double elapsed_s)
+{
+	int err;
+
+	err = read_settled(w, w->cur, w->prev);
+	if (!err)
+		err = listening_ports(w->cur, &w->listeners);
+	/* The last reading is the last: the one before it has served. */
+	sa_snapshot_clear(w->prev);
+	if (!err)
+		err = report_totals(w, w->cur, true, elapsed_s);
+	report_done(w);
+	return err;
+}
+
+/* Report every interval until the duration ends, a signal comes or an
+ * interface vanishes (-ENODEV, after which the summary still comes). */
+static int run(struct sa_watch *w)
+{
+	double t0 = now_s(), next, end;
+	double interval = w->o.interval_s;
+	int err, gone;
+
+	end = w->o.duration_s > 0 ? t0 + w->o.duration_s : INFINITY;
+	for (next = t0 + interval; !stop_signal; next += interval) {
+		sleep_until(next < end ? next : end);
+		if (stop_signal)
+			break;
+		if (winch) {
+			/* A resized terminal: redraw the last table now. */
+			winch = 0;
+			sa_term_size(&w->rc.width, &(int){ 0 });
+			err = redraw(w, now_s() - t0);
+			if (err)
+				return err;
+			next -= interval;
+			continue;
+		}
+		err = check_hooks(w);
+		if (err)
+			break;
+		err = tick(w, now_s() - t0);
+		if (err)
+			return err;
+		if (now_s() >= end - 1e-6)
+			break;
+		/* A stalled machine: skip the ticks already missed rather
+		 * than report them back to back. */
+		if (now_s() > next + interval)
+			next = now_s();
+	}
+	/* A hook lost in the last interval is left out of the summary too. */
+	gone = check_hooks(w);
+	err = summary(w, now_s() - t0);
+	if (stop_signal == SIGUSR1) {
+		/* The summary above is exact up to now; the hooks go next. */
+		sa_err("stopping: 'synacct detach --force' (pid %d) is removing this "
+		       "synacct's hooks; its figures would be frozen from here on",
+		       (int)forced_by);
+		return -ECANCELED;
+	}
+	return err ? err : gone;
+}
+
+/* ---- set-up ---- */
+
+static int resolve_ifaces(struct sa_watch *w)
+{
+	const char *ns = w->o.common.netns;
+
+	for (int i = 0; i < w->o.n_ifaces; i++) {
+		w->o.stage.ifname[i] = w->o.ifaces[i];
+		w->o.stage.ifindex[i] = if_nametoindex(w->o.ifaces[i]);
+		if (!w->o.stage.ifindex[i]) {
+			sa_err("interface %s not found in network namespace %s; "
+			       "list interfaces with 'ip link'%s", w->o.ifaces[i],
+			       ns ? ns : "(current)", ns ? " inside it" : "");
+			return SA_EXIT_USAGE;
+		}
+	}
+	w->o.stage.n_ifaces = w->o.n_ifaces;
+	return 0;
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sw = { .sa_handler = on_winch }, old_hup;
+	struct sigaction sf = { .sa_sigaction = on_force, .sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&sf.sa_mask);
+	sigaction(SIGUSR1, &sf, NULL);
+	/* Started under nohup (SIGHUP ignored): stay deaf to it. */
+	if (!sigaction(SIGHUP, NULL, &old_hup) && old_hup.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&sw.sa_mask);
+	sigaction(SIGWINCH, &sw, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void setup_report(struct sa_watch *w)
+{
+	struct sa_report_ctx *rc = &w->rc;
+
+	rc->netns = w->o.common.netns;
+	rc->ifaces = w->o.ifaces;
+	rc->n_ifaces = w->o.n_ifaces;
+	rc->json = w->o.common.json;
+	rc->tty = isatty(STDOUT_FILENO);
+	rc->color = rc->tty && !getenv("NO_COLOR");
+	/* The live table redraws in place: one write per frame (every report
+	 * flushes at its end), or a terminal shows frames half drawn. */
+	if (rc->tty && !rc->json) {
+		static char frame[1 << 16];
+
+		fflush(stdout);
+		setvbuf(stdout, frame, _IOFBF, sizeof(frame));
+	}
+	sa_term_size(&rc->width, &(int){ 0 });
+	rc->interval_s = w->o.interval_s;
+	sa_run_describe(&w->run, rc, w->o.common.verbose);
+}
+
+static int snapshots_new(struct sa_watch *w)
+{
+	w->base = sa_snapshot_new();
+	w->prev = sa_snapshot_new();
+	w->cur = sa_snapshot_new();
+	w->diff = sa_snapshot_new();
+	if (w->base && w->prev && w->cur && w->diff)
+		return 0;
+	sa_err("out of memory");
+	return -ENOMEM;
+}
+
+static void watch_free(struct sa_watch *w)
+{
+	sa_view_free(&w->view);
+	sa_snapshot_free(w->base);
+	sa_snapshot_free(w->prev);
+	sa_snapshot_free(w->cur);
+	sa_snapshot_free(w->diff);
+	free(w->syn_delta);
+	free(w);
+}
+
+int sa_watch_main(int argc, char **argv)
+{
+	/* The common options, each stage's, the metrics', --config. */
+	static struct argp_child children[SA_MAX_STAGES + 4];
+	static const struct argp argp = { options, parse_opt, NULL, doc, children,
+					  help_filter, NULL };
+	struct sa_watch *w = calloc(1, sizeof(*w));
+	int exit_code = SA_EXIT_RUNTIME, err;
+
+	if (!w) {
+		sa_err("out of memory");
+		return SA_EXIT_RUNTIME;
+	}
+	children[0] = (struct argp_child){ &sa_common_argp, 0, NULL, 0 };
+	n_stage_argps = sa_stages_argp(children + 1);
+	children[1 + n_stage_argps] =
+		(struct argp_child){ &sa_prom_argp, 0, "Metrics and running as a daemon:", 0 };
+	children[2 + n_stage_argps] = (struct argp_child){ &sa_config_argp, 0, NULL, 0 };
+	w->o.interval_s = 1.0;
+	err = sa_config_load(&argp, sizeof(w->o), &argc, &argv);
+	if (!err)
+		err = sa_parse_args(&argp, argc, argv, &w->o);
+	sa_log_libbpf();
+	if (!err)
+		err = sa_check_privileges(&w->o.common, true, w->o.stage.xdp, "synacct");
+	if (!err)
+		err = sa_check_btf(w->o.common.btf);
+	/* The metrics socket lives where synacct was started, not in --netns. */
+	if (!err)
+		err = sa_prom_listen(&w->prom, &w->o.prom);
+	if (!err)
+		err = sa_enter_netns(&w->o.common);
+	if (!err)
+		err = resolve_ifaces(w);
+	/* One synacct per interface; a killed one's leftovers go first. */
+	for (int i = 0; !err && i < w->o.stage.n_ifaces; i++)
+		if (sa_iface_claim(w->o.stage.ifindex[i], w->o.stage.ifname[i]))
+			err = SA_EXIT_RUNTIME;
+	/* Without --pin, a pinned synacct's programs are not this run's
+	 * to replace, nor to count beside. */
+	for (int i = 0; !err && !w->o.prom.pin && i < w->o.stage.n_ifaces; i++) {
+		char dir[512];
+
+		if (!sa_pin_holds(w->o.stage.ifname[i], dir, sizeof(dir)))
+			continue;
+		sa_err("interface %s carries the programs of a synacct started with --pin "
+		       "(state in %s): start with --pin to continue its counts, or remove "
+		       "them with 'synacct detach%s%s --iface %s'", w->o.stage.ifname[i], dir,
+		       w->o.common.netns ? " --netns " : "",
+		       w->o.common.netns ? w->o.common.netns : "", w->o.stage.ifname[i]);
+		err = SA_EXIT_RUNTIME;
+	}
+	if (err) {
+		sa_prom_stop(w->prom);
+		sa_iface_release_all();
+		watch_free(w);
+		return err;
+	}
+	setup_signals();
+
+	w->o.stage.btf = w->o.common.btf;
+	w->o.stage.verbose = w->o.common.verbose;
+	if (w->o.prom.pin) {
+		bool reuse;
+
+		if (sa_pin_dir(w->pin_dir, sizeof(w->pin_dir), w->o.ifaces, w->o.n_ifaces)) {
+			sa_err("interface names too long for a bpffs path");
+			goto cleanup;
+		}
+		exit_code = sa_pin_prepare(w->pin_dir, w->o.common.netns, w->o.ifaces,
+					   w->o.n_ifaces, &reuse);
+		if (exit_code)
+			goto cleanup;
+		exit_code = SA_EXIT_RUNTIME;
+		w->o.stage.pin_dir = w->pin_dir;
+		if (w->o.common.verbose)
+			sa_info("%s pinned state in %s", reuse ? "continuing the" : "new", w->pin_dir);
+	}
+	if (snapshots_new(w) || sa_run_open(&w->run, &w->o.stage))
+		goto cleanup;
+	setup_report(w);
+	sa_health_init(&w->health, &w->run, &w->o.stage, &w->rc);
+
+	if (read_settled(w, w->base, w->prev))
+		goto cleanup;
+	if (sa_snapshot_copy(w->prev, w->base)) {
+		sa_err("cannot keep the first reading: out of memory");
+		goto cleanup;
+	}
+	if (w->prom &&
+	    (listening_ports(w->base, &w->listeners) ||
+	     sa_prom_update(w->prom, &w->rc, w->base, &w->o.common.ports, &w->listeners) ||
+	     sa_prom_start(w->prom)))
+		goto cleanup;
+	if (!w->o.prom.quiet)
+		sa_report_start(&w->rc);
+	err = run(w);
+	exit_code = err || ferror(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+
+cleanup:
+	sa_prom_stop(w->prom);
+	sa_run_close(&w->run);
+	sa_iface_release_all();
+	watch_free(w);
+	return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	/* A subcommand with its own options: "synacct check ..." */
+	if (argc > 1) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			static char name[64];
+
+			if (strcmp(argv[1], commands[i].name))
+				continue;
+			snprintf(name, sizeof(name), "synacct %s", commands[i].name);
+			argv[1] = name;
+			return commands[i].main(argc - 1, argv + 1);
+		}
+	}
+	return sa_watch_main(argc, argv);
+}

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapshot.c - per-port snapshots of the BPF counter maps, and their
+ * differences (interval = now - previous, total = now - start).  Plain
+ * C: agent/sys/map_read.c and agent/sys/slot_read.c read the maps into them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "snapshot.h"
+
+void sa_port_stats_release(struct sa_port_stats *ps)
+{
+	free(ps->c.heap);
+	free(ps->drops);
+	free(ps->follow);
+	free(ps->nat);
+	memset(ps, 0, sizeof(*ps));
+}
+
+struct sa_snapshot *sa_snapshot_new(void)
+{
+	return calloc(1, sizeof(struct sa_snapshot));
+}
+
+void sa_snapshot_clear(struct sa_snapshot *s)
+{
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		if (!s->port[p])
+			continue;
+		sa_port_stats_release(s->port[p]);
+		free(s->port[p]);
+		s->port[p] = NULL;
+	}
+	s->nic_unparsed = 0;
+	s->tc_unparsed = 0;
+	s->nic_update_failed = 0;
+	s->tc_update_failed = 0;
+	s->stack_update_failed = 0;
+	s->missed_runs = 0;
+	memset(s->mib, 0, sizeof(s->mib));
+	free(s->listeners);
+	s->listeners = NULL;
+	s->n_listeners = 0;
+}
+
+void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l)
+{
+	g->listeners++;
+	g->syn_queue_len += l->syn_queue_len;
+	g->accept_queue_len += l->accept_queue_len;
+	g->accept_backlog += l->accept_backlog;
+	g->listener_sk_drops += l->listener_sk_drops;
+}
+
+int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l)
+{
+	struct sa_listener *v;
+
+	v = realloc(s->listeners, (s->n_listeners + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[s->n_listeners++] = *l;
+	s->listeners = v;
+	return 0;
+}
+
+void sa_snapshot_free(struct sa_snapshot *s)
+{
+	if (!s)
+		return;
+	sa_snapshot_clear(s);
+	free(s);
+}
+
+static const struct sa_port_stats sa_zero_stats;
+const struct sa_port_follow sa_no_follow;
+
+struct sa_nat *sa_port_nat(struct sa_port_stats *ps)
+{
+	if (!ps->nat)
+		ps->nat = calloc(1, sizeof(*ps->nat));
+	return ps->nat;
+}
+
+struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps)
+{
+	if (!ps->follow)
+		ps->follow = calloc(1, sizeof(*ps->follow));
+	return ps->follow;
+}
+
+const struct sa_port_stats *sa_snapshot_get(const struct sa_snapshot *s, __u32 port)
+{
+	return port < SA_MAX_PORTS && s->port[port] ? s->port[port] : &sa_zero_stats;
+}
+
+struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port)
+{
+	if (port >= SA_MAX_PORTS)
+		return NULL;
+	if (!s->port[port])
+		s->port[port] = calloc(1, sizeof(struct sa_port_stats));
+	return s->port[port];
+}
+
+_Static_assert(SA_C_MAX <= 64, "sa_counts.held has a bit per counter");
+
+/* Room for @n held counters: inline, then a heap array of twice as many
+ * each time.  The heap never shrinks, so it always holds at least
+ * room(held) and needs no size of its own. */
+static unsigned int room(unsigned int n)
+{
+	unsigned int r = SA_COUNTS_INLINE;
+
+	while (r < n)
+		r *= 2;
+	return r < SA_C_MAX ? r : SA_C_MAX;
+}
+
+static int counts_grow(struct sa_counts *k)
+{
+	unsigned int n = sa_counts_n(k);
+	__u64 *v;
+
+	if (room(n + 1) == room(n) && (k->heap || n < SA_COUNTS_INLINE))
+		return 0;
+	v = realloc(k->heap, room(n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (!k->heap)
+		memcpy(v, k->inl, sizeof(k->inl));
+	k->heap = v;
+	return 0;
+}
+
+int sa_c_set(struct sa_port_stats *ps, enum sa_counter c, __u64 val)
+{
+	struct sa_counts *k = &ps->c;
+	__u64 bit = 1ULL << c, *v;
+	unsigned int i = __builtin_popcountll(k->held & (bit - 1)), n = sa_counts_n(k);
+	int err;
+
+	if (k->held & bit) {
+		v = k->heap ? k->heap : k->inl;
+		if (val) {
+			v[i] = val;
+			return 0;
+		}
+		memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof(*v));
+		k->held &= ~bit;
+		return 0;
+	}
+	if (!val)
+		return 0;
+	err = counts_grow(k);
+	if (err)
+		return err;
+	v = k->heap ? k->heap : k->inl;
+	memmove(&v[i + 1], &v[i], (n - i) * sizeof(*v));
+	v[i] = val;
+	k->held |= bit;
+	return 0;
+}
+
+__u64 *sa_port_drop(struct sa_port_stats *ps, __u32 reason)
+{
+	struct sa_drop_count *v;
+
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].reason == reason)
+			return &ps->drops[i].n;
+	v = realloc(ps->drops, (ps->n_drops + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	ps->drops = v;
+	v[ps->n_drops] = (struct sa_drop_count){ .reason = reason };
+	return &v[ps->n_drops++].n;
+}
+
+__u64 sa_port_drop_get(const struct sa_port_stats *ps, __u32 reason)
+{
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].reason == reason)
+			return ps->drops[i].n;
+	return 0;
+}
+
+bool sa_port_stats_zero(const struct sa_port_stats *ps)
+{
+	if (ps->c.held)
+		return false;
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].n)
+			return false;
+	return true;
+}
+
+/* One port of a difference: counters and drops subtract, gauges are the
+ * newer reading. */
+static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
+		     const struct sa_port_stats *pb, unsigned long b_gen)
+{
+	__u64 held = pa->c.held | (pb ? pb->c.held : 0);
+
+	/* In counter order: each set appends. */
+	for (; held; held &= held - 1) {
+		enum sa_counter c = __builtin_ctzll(held);
+
+		if (sa_c_set(po, c, sa_c(pa, c) - (pb ? sa_c(pb, c) : 0)))
+			return -ENOMEM;
+	}
+	for (__u32 i = 0; i < pa->n_drops; i++) {
+		__u64 *n = sa_port_drop(po, pa->drops[i].reason);
+
+		if (!n)
+			return -ENOMEM;
+		*n = pa->drops[i].n -
+		     (pb ? sa_port_drop_get(pb, pa->drops[i].reason) : 0);
+	}
+	/* accepted is what left the accept queue: what entered it minus
+	 * its growth. */
+	po->g = pa->g;
+	po->gauges_moved = pb ? memcmp(&pa->g, &pb->g, sizeof(pa->g)) != 0 :
+				pa->g.listeners != 0;
+	if (pa->nat) {
+		if (!sa_port_nat(po))
+			return -ENOMEM;
+		*po->nat = *pa->nat;
+	}
+	po->gauges_lent = pa->gauges_lent;
+	po->fwd_ifindex = pa->fwd_ifindex;
+	if (pa->follow) {
+		struct sa_port_follow *fo = sa_port_follow(po);
+
+		if (!fo)
+			return -ENOMEM;
+		*fo = *pa->follow;
+		fo->whole = fo->cookie && fo->since && fo->since <= b_gen;
+		fo->accepted = (__s64)sa_c(po, SA_C_ct_established) -
+			       ((__s64)fo->cg.accept_queue_len -
+				(__s64)sa_follow_of(pb ? pb : &sa_zero_stats)->cg.accept_queue_len);
+	}
+	po->accepted = (__s64)sa_c(po, SA_C_established) -
+		       ((__s64)pa->g.accept_queue_len -
+			(pb ? (__s64)pb->g.accept_queue_len : 0));
+	if (pa->gauges_lent)
+		po->accepted = (__s64)sa_c(po, SA_C_established);
+	return 0;
+}
+
+/* Did anything of the port change from @pb to @pa: a counter, a drop, a
+ * gauge? */
+static bool port_moved(const struct sa_port_stats *pa, const struct sa_port_stats *pb)
+{
+	if (!pb)
+		return !sa_port_stats_zero(pa) || pa->g.listeners;
+	/* Held means not zero: equal counters hold the same set. */
+	if (pa->c.held != pb->c.held ||
+	    memcmp(sa_counts_vals(&pa->c), sa_counts_vals(&pb->c), sa_counts_n(&pa->c) * sizeof(__u64)) ||
+	    memcmp(&pa->g, &pb->g, sizeof(pa->g)))
+		return true;
+	for (__u32 i = 0; i < pa->n_drops; i++)
+		if (pa->drops[i].n != sa_port_drop_get(pb, pa->drops[i].reason))
+			return true;
+	return false;
+}
+
+static int snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
+			 const struct sa_snapshot *b, bool moved_only)
+{
+	int err = 0;
+
+	sa_snapshot_clear(out);
+	for (__u32 p = 0; p < SA_MAX_PORTS && !err; p++) {
+		struct sa_port_stats *po;
+
+		if (!a->port[p] || (moved_only && !port_moved(a->port[p], b->port[p])))
+			continue;
+		po = sa_snapshot_port(out, p);
+		err = po ? port_diff(po, a->port[p], b->port[p], b->gen) : -ENOMEM;
+	}
+	out->nic_unparsed = a->nic_unparsed - b->nic_unparsed;
+	out->tc_unparsed = a->tc_unparsed - b->tc_unparsed;
+	out->nic_update_failed = a->nic_update_failed - b->nic_update_failed;
+	out->tc_update_failed = a->tc_update_failed - b->tc_update_failed;
+	out->stack_update_failed = a->stack_update_failed - b->stack_update_failed;
+	out->missed_runs = a->missed_runs - b->missed_runs;
+	for (int i = 0; i < SA_MIB_MAX; i++)
+		out->mib[i] = a->mib[i] - b->mib[i];
+	out->tcp_syncookies = a->tcp_syncookies;
+	out->gen = a->gen;
+	for (size_t i = 0; i < a->n_listeners && !err; i++)
+		err = sa_snapshot_add_listener(out, &a->listeners[i]);
+	if (err)
+		sa_snapshot_clear(out);
+	return err;
+}
+
+int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
+		     const struct sa_snapshot *b)
+{
+	return snapshot_diff(out, a, b, false);
+}
+
+int sa_snapshot_diff_moved(struct sa_snapshot *out, const struct sa_snapshot *a,
+			   const struct sa_snapshot *b)
+{
+	return snapshot_diff(out, a, b, true);
+}
+
+int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
+{
+	static const struct sa_snapshot empty;
+
+	return sa_snapshot_diff(dst, src, &empty);
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * snapshot.h - one reading of every stage's maps, kept sparse (one entry
+ * per port seen), and differences of two readings: an interval is
+ * now - previous, the totals are now - start.
+ */
+#ifndef SYNACCT_SNAPSHOT_H
+#define SYNACCT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "counters.h"
+#include "mib.h"
+
+/* Listener state at the moment of reading: gauges, not counters. */
+struct sa_listener_gauges {
+#define SA_GAUGE_FIELD(name, help) __u64 name;
+	SA_GAUGES(SA_GAUGE_FIELD)
+#undef SA_GAUGE_FIELD
+};
+
+/* One stack_drops entry of a port: kept sparse, since a port sees one or
+ * two reasons and a port scan touches every port. */
+struct sa_drop_count {
+	__u32 reason;
+	__u64 n;
+};
+
+/* In sa_drop_count.reason: a SYN-ACK dropped after TC egress (map
+ * synack_drops, JSON synack_drops), not a SYN (stack_drops). */
+#define SA_DROP_SYNACK (1u << 31)
+
+/* A port's counters, sparse: only those not zero are held, packed in
+ * counter order.  A port scan touches every port with two of the forty
+ * (nic_syn, tc_syn), so those fit inline; a listening port's spill to
+ * the heap.  Read with sa_c(), written with sa_c_set() and sa_c_add(). */
+#define SA_COUNTS_INLINE 2
+struct sa_counts {
+	__u64 held;		/* bit c: counter c is held (not zero) */
+	__u64 *heap;		/* the values when more than inline; else NULL */
+	__u64 inl[SA_COUNTS_INLINE];
+};
+
+struct sa_port_stats {
+	struct sa_counts c;
+	struct sa_drop_count *drops;	/* stack_drops by reason */
+	__u32 n_drops;
+	/* Output interface of the port's last forwarded SYN, 0: none. */
+	__u32 fwd_ifindex;
+	struct sa_listener_gauges g;
+	/* Derived in a difference: established minus the accept queue's
+	 * growth, i.e. what the application took off the queue. */
+	__s64 accepted;
+	/* Where NAT in the namespace sends this (published) port's SYNs;
+	 * NULL: nowhere (most ports). */
+	struct sa_nat *nat;
+	/* Where its forwarded SYNs are followed to (kprobe/container/follow.c); NULL: not
+	 * followed (most ports), read through sa_follow_of(). */
+	struct sa_port_follow *follow;
+	/* NAT sends another port's SYNs to this port's listener: that port
+	 * shows its gauges and the accept queue's growth (kprobe/stack/stack_read.c). */
+	bool gauges_lent;
+	/* In a difference: the gauges are not what they were in the older
+	 * reading (a queue moved, a listener came or went). */
+	bool gauges_moved;
+};
+
+/* A followed namespace's name: as found, at most this long ("pid:PID
+ * cgroup"), then escaped for display (escape.h: 4 bytes a byte at most). */
+#define SA_NETNS_NAME_RAW	280
+#define SA_NETNS_NAME_MAX	(4 * SA_NETNS_NAME_RAW + 4)
+
+/* A port whose forwarded SYNs reach a followed namespace (a container's). */
+struct sa_port_follow {
+	__u64 cookie;		/* the namespace's */
+	/* Its name, escaped where it entered (kprobe/container/follow.c): safe for a
+	 * terminal, valid UTF-8 for JSON. */
+	const char *netns;
+	__u32 port;		/* where the SYNs are sent there */
+	/* The first reading it was followed for; in a difference, whether
+	 * it was followed all along (only then are forwarded SYNs it does
+	 * not show unexplained). */
+	unsigned long since;
+	bool whole;
+	struct sa_listener_gauges cg;	/* that listener's, there */
+	__s64 accepted;		/* in a difference: taken off its queue */
+};
+
+extern const struct sa_port_follow sa_no_follow;
+
+static inline const struct sa_port_follow *sa_follow_of(const struct sa_port_stats *ps)
+{
+	return ps->follow ? ps->follow : &sa_no_follow;
+}
+
+static inline const __u64 *sa_counts_vals(const struct sa_counts *k)
+{
+	return k->heap ? k->heap : k->inl;
+}
+
+static inline unsigned int sa_counts_n(const struct sa_counts *k)
+{
+	return __builtin_popcountll(k->held);
+}
+
+/* Counter @c of the port, 0 when not held. */
+static inline __u64 sa_c(const struct sa_port_stats *ps, enum sa_counter c)
+{
+	__u64 bit = 1ULL << c;
+
+	if (!(ps->c.held & bit))
+		return 0;
+	return sa_counts_vals(&ps->c)[__builtin_popcountll(ps->c.held & (bit - 1))];
+}
+
+/* Set counter @c (0 lets it go); -ENOMEM when it needs room there is not. */
+int sa_c_set(struct sa_port_stats *ps, enum sa_counter c, __u64 v);
+
+static inline int sa_c_add(struct sa_port_stats *ps, enum sa_counter c, __u64 v)
+{
+	return v ? sa_c_set(ps, c, sa_c(ps, c) + v) : 0;
+}
+
+/* Free what the entry holds (counters, drops, follow record, NAT
+ * mapping), leaving it zeroed; the entry itself is the caller's. */
+void sa_port_stats_release(struct sa_port_stats *ps);
+
+/* The port's NAT mapping, created zeroed; NULL without memory. */
+struct sa_nat *sa_port_nat(struct sa_port_stats *ps);
+
+/* The port's follow record, created zeroed; NULL without memory. */
+struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps);
+
+struct sa_snapshot {
+	struct sa_port_stats *port[SA_MAX_PORTS];
+	unsigned long gen;	/* which reading this is: 1, 2, ... */
+	__u64 nic_unparsed;
+	__u64 tc_unparsed;
+	/* Counts each stage lost to a full counter map (update_failed). */
+	__u64 nic_update_failed;
+	__u64 tc_update_failed;
+	__u64 stack_update_failed;
+	/* Runs of the stack stage's tracing programs the kernel skipped: a
+	 * program that fires again on a CPU where it is still running (an
+	 * interrupt on top of it) is not run (bpf_prog_info.recursion_misses). */
+	__u64 missed_runs;
+	__u64 mib[SA_MIB_MAX];
+	int tcp_syncookies;	/* the namespace's setting when read, -1 unknown */
+	/* Every listening socket when read (iter/tcp), per socket. */
+	struct sa_listener *listeners;
+	size_t n_listeners;
+};
+
+struct sa_snapshot *sa_snapshot_new(void);
+void sa_snapshot_free(struct sa_snapshot *s);
+void sa_snapshot_clear(struct sa_snapshot *s);
+/* The port's entry, created zeroed; NULL without memory. */
+struct sa_port_stats *sa_snapshot_port(struct sa_snapshot *s, __u32 port);
+/* The port's entry, or a zeroed one when the snapshot has none. */
+const struct sa_port_stats *sa_snapshot_get(const struct sa_snapshot *s, __u32 port);
+/* The port's counter for drop @reason, created at 0; NULL without memory. */
+__u64 *sa_port_drop(struct sa_port_stats *ps, __u32 reason);
+/* Its value, 0 when the port never saw the reason. */
+__u64 sa_port_drop_get(const struct sa_port_stats *ps, __u32 reason);
+bool sa_port_stats_zero(const struct sa_port_stats *ps);
+/* out = a - b, field by field (ports missing in b count from zero);
+ * -ENOMEM, with @out cleared, when memory runs out. */
+int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
+		     const struct sa_snapshot *b);
+/* The same, with only the ports whose counters, drops or gauges moved
+ * (an interval record: after a port scan, the next intervals do not
+ * carry a zero entry for every port scanned). */
+int sa_snapshot_diff_moved(struct sa_snapshot *out, const struct sa_snapshot *a,
+			   const struct sa_snapshot *b);
+int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src);
+int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l);
+/* Add one listening socket's state to a port's gauges. */
+void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l);
+
+/* Counts lost to full counter maps in @s, every stage. */
+static inline __u64 sa_update_failed(const struct sa_snapshot *s)
+{
+	return s->nic_update_failed + s->tc_update_failed + s->stack_update_failed;
+}
+
+/* enum skb_drop_reason names without the SKB_DROP_REASON_ prefix, from
+ * the running kernel's BTF (filled by the stack stage); agent/core/reason_names.c. */
+#define SA_MAX_REASONS 256
+extern char *sa_reason_names[SA_MAX_REASONS];
+const char *sa_reason_name(__u32 reason);
+int sa_reason_id(const char *name);
+/* Subsystem drop reasons (>= 1 << 16: mac80211, openvswitch): the upper
+ * 16 bits are the subsystem, the lower its own code.  Named from the
+ * subsystems' BTF enums (kprobe/stack/reasons.c loads them). */
+#define SA_SUBSYS_SHIFT	16
+#define SA_SUBSYS_MAX	64	/* subsystem ids named */
+struct btf;
+int sa_subsys_reasons_load(const struct btf *btf);
+int sa_subsys_reasons_load_modules(const struct btf *vmlinux);
+/* Name reason @val (a copy of @name is kept); -ENOMEM. */
+int sa_subsys_reason_add(__u32 val, const char *name);
+/* Name subsystem @id (SKB_DROP_REASON_SUBSYS_ without its prefix). */
+void sa_subsys_name_set(__u32 id, const char *name);
+const char *sa_subsys_reason_name(__u32 reason);
+
+#endif /* SYNACCT_SNAPSHOT_H */

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report.c - the records synacct writes: JSON lines through json-c (one
+ * object per record), or the table (table.c) for people.
+ *
+ * Key names are a public interface and come from the counter table
+ * (include/synacct.h, counters.h): the same word names a quantity in the
+ * BPF maps, the JSON, the table and the docs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <json-c/json.h>
+#include <net/if.h>
+#include "escape.h"
+#include "report.h"
+#include "stage.h"
+#include "table.h"
+
+void sa_select_ports(const struct sa_portset *sel, const struct sa_snapshot *s,
+		     const struct sa_portset *listeners, struct sa_portset *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+		bool seen = s->port[p] && !sa_port_stats_zero(s->port[p]);
+
+		if (!sa_portset_has(sel, p))
+			continue;
+		if (seen || sa_portset_has(listeners, p))
+			sa_portset_add(out, p);
+	}
+}
+
+void sa_now_iso8601(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
+static struct json_object *ju64(__u64 v)
+{
+	return json_object_new_uint64(v);
+}
+
+/* ---- JSON ---- */
+
+/* A key read from outside (a drop reason's name, from the kernel's or a
+ * module's BTF) escaped as a value is; json-c copies the key. */
+static void add_escaped_key(struct json_object *o, const char *key, struct json_object *v)
+{
+	size_t n = SA_ESC_SIZE(strlen(key));
+	char *k = malloc(n);
+
+	if (!k) {
+		json_object_put(v);
+		return;
+	}
+	json_object_object_add(o, sa_json_str(key, k, n), v);
+	free(k);
+}
+
+struct json_object *sa_json_string(const char *s)
+{
+	char stack[SA_ESC_SIZE(256)], *q = stack;
+	size_t n = SA_ESC_SIZE(strlen(s));
+	struct json_object *o;
+
+	if (n > sizeof(stack)) {
+		q = malloc(n);
+		if (!q)
+			return NULL;	/* null in the record, never raw bytes */
+	}
+	o = json_object_new_string(sa_json_str(s, q, n));
+	if (q != stack)
+		free(q);
+	return o;
+}
+
+static struct json_object *json_header(const struct sa_report_ctx *rc,
+				       const char *type)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *ifs = json_object_new_array();
+	char ts[64];
+
+	sa_now_iso8601(ts, sizeof(ts));
+	json_object_object_add(o, "type", sa_json_string(type));
+	json_object_object_add(o, "time", sa_json_string(ts));
+	/* Names others chose: valid UTF-8 whatever their bytes. */
+	json_object_object_add(o, "netns", rc->netns ? sa_json_string(rc->netns) : NULL);
+	for (int i = 0; i < rc->n_ifaces; i++)
+		json_object_array_add(ifs, sa_json_string(rc->ifaces[i]));
+	json_object_object_add(o, "ifaces", ifs);
+	return o;
+}
+
+/* Per interface: the XDP mode it got and why ([] with --no-xdp). */
+static struct json_object *json_xdp_links(const struct sa_report_ctx *rc)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 0; i < rc->n_xdp_links; i++) {
+		struct json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "iface", sa_json_string(rc->xdp_links[i].iface));
+		json_object_object_add(l, "mode", sa_json_string(rc->xdp_links[i].mode));
+		json_object_object_add(l, "reason", sa_json_string(rc->xdp_links[i].reason));
+		json_object_array_add(a, l);
+	}
+	return a;
+}
+
+static struct json_object *json_hooks(const struct sa_report_ctx *rc)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 0; i < rc->n_hooks; i++)
+		json_object_array_add(a, sa_json_string(rc->hooks[i]));
+	return a;
+}
+
+/* Add @n to key @key of object @group of @o, both created on first use;
+ * keys that repeat (the same MSS in the IPv4 and IPv6 tables) add up. */
+static void json_group_add(struct json_object *o, const char *group,
+			   const char *key, __u64 n)
+{
+	struct json_object *g, *old;
+
+	if (!json_object_object_get_ex(o, group, &g)) {
+		g = json_object_new_object();
+		json_object_object_add(o, group, g);
+	}
+	if (!n && sa_group_sparse(group))
+		return;
+	if (json_object_object_get_ex(g, key, &old))
+		n += json_object_get_uint64(old);
+	json_object_object_add(g, key, ju64(n));
+}
+
+static void json_counters(struct json_object *o, struct sa_measured m,
+			  const struct sa_port_stats *ps, bool grouped)
+{
+	for (int i = 0; i < SA_C_MAX; i++) {
+		const struct sa_counter_def *d = &sa_counters[i];
+
+		if (sa_counter_top_level(i) && !grouped)
+			/* Not measured (its stage is off): null, not 0. */
+			json_object_object_add(o, d->key, sa_stage_measured(m, d->stage) ?
+					       ju64(sa_c(ps, i)) : NULL);
+		else if (grouped && !sa_counter_top_level(i) &&
+			 strcmp(d->group, "hidden") && d->stage != SA_STAGE_CONTAINER)
+			json_group_add(o, d->group, d->key, sa_c(ps, i));
+	}
+}
+
+/* "198.18.0.1:80" or "[2001:db8::1]:80": where NAT sends a port. */
+void sa_nat_addr(const struct sa_nat *nat, char *buf, size_t len)
+{
+	if (!inet_ntop(nat->family == AF_INET ? AF_INET : AF_INET6, nat->to_addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+void sa_nat_dest(const struct sa_nat *nat, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	sa_nat_addr(nat, addr, sizeof(addr));
+	snprintf(buf, len, nat->family == AF_INET ? "%s:%u" : "[%s]:%u", addr,
+		 nat->to_port);
+}
+
+/* The output interface of a port's forwarded SYNs, by name in the
+ * watched namespace (the agent is in it), "#IFINDEX" once it is gone;
+ * false when the port forwarded nothing. */
+bool sa_fwd_iface(const struct sa_port_stats *ps, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+
+	if (!ps->fwd_ifindex)
+		return false;
+	if (if_indextoname(ps->fwd_ifindex, name))
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "#%u", ps->fwd_ifindex);
+	return true;
+}
+
+static struct json_object *json_nat(const struct sa_port_stats *ps)
+{
+	char addr[INET6_ADDRSTRLEN];
+	struct json_object *o;
+
+	if (!ps->nat)
+		return NULL;
+	sa_nat_addr(ps->nat, addr, sizeof(addr));
+	o = json_object_new_object();
+	json_object_object_add(o, "to_addr", sa_json_string(addr));
+	json_object_object_add(o, "to_port", json_object_new_int(ps->nat->to_port));
+	return o;
+}
+
+/* A listener's gauges (SA_GAUGES) into @o. */
+static void json_gauges(struct json_object *o, const struct sa_listener_gauges *g)
+{
+#define SA_GAUGE_JSON(name, help) \
+	json_object_object_add(o, #name, ju64(g->name));
+	SA_GAUGES(SA_GAUGE_JSON)
+#undef SA_GAUGE_JSON
+}
+
+/* The listener stage in the namespace the port's forwarded SYNs reach,
+ * or null: none followed (or --no-follow). */
+static struct json_object *json_container(const struct sa_report_ctx *rc,
+					  const struct sa_port_stats *ps)
+{
+	struct json_object *o;
+
+	if (!rc->m.follow || !sa_follow_of(ps)->cookie)
+		return NULL;
+	o = json_object_new_object();
+	/* Escaped where it entered (follow.c): the name the verdicts use. */
+	json_object_object_add(o, "netns", sa_json_string(
+			       sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?"));
+	json_object_object_add(o, "port", json_object_new_int(sa_follow_of(ps)->port));
+	for (int i = 0; i < SA_C_MAX; i++)
+		if (sa_counters[i].stage == SA_STAGE_CONTAINER &&
+		    !strcmp(sa_counters[i].group, "container"))
+			json_object_object_add(o, sa_counters[i].key, ju64(sa_c(ps, i)));
+	json_object_object_add(o, "accepted", json_object_new_int64(sa_follow_of(ps)->accepted));
+	json_gauges(o, &sa_follow_of(ps)->cg);
+	return o;
+}
+
+/* The verdict's text, then what it is as data: its stable id and
+ * severity. */
+static void json_verdict(struct json_object *o, const struct sa_verdict *v)
+{
+	json_object_object_add(o, "verdict", sa_json_string(v->text));
+	json_object_object_add(o, "verdict_id", sa_json_string(sa_verdicts[v->id].id));
+	json_object_object_add(o, "severity",
+			       sa_json_string(sa_severity_names[sa_verdict_severity(v)]));
+}
+
+static struct json_object *json_port(const struct sa_report_ctx *rc,
+				     const struct sa_port_view *pv)
+{
+	const struct sa_port_stats *ps = pv->ps;
+	struct json_object *o = json_object_new_object();
+	struct json_object *sd, *un;
+	char ifname[IF_NAMESIZE + 16];
+
+	json_object_object_add(o, "port", json_object_new_int(pv->port));
+	json_object_object_add(o, "nat", json_nat(ps));
+	json_object_object_add(o, "forwarded_via", sa_fwd_iface(ps, ifname, sizeof(ifname)) ?
+			       sa_json_string(ifname) : NULL);
+	json_counters(o, rc->m, ps, false);
+	if (!rc->m.stack) {
+		json_verdict(o, &pv->verdict);
+		return o;
+	}
+	json_counters(o, rc->m, ps, true);
+
+	sd = json_object_new_object();
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].n && !(ps->drops[i].reason & SA_DROP_SYNACK))
+			add_escaped_key(sd, sa_reason_name(ps->drops[i].reason),
+					ju64(ps->drops[i].n));
+	json_object_object_add(o, "stack_drops", sd);
+	sd = json_object_new_object();
+	for (__u32 i = 0; i < ps->n_drops; i++)
+		if (ps->drops[i].n && (ps->drops[i].reason & SA_DROP_SYNACK))
+			add_escaped_key(sd, sa_reason_name(ps->drops[i].reason &
+							   ~SA_DROP_SYNACK),
+					ju64(ps->drops[i].n));
+	json_object_object_add(o, "synack_drops", sd);
+	json_object_object_add(o, "container", json_container(rc, ps));
+
+	json_object_object_add(o, "cookie_mode", json_object_new_boolean(pv->cookie_mode));
+	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
+	json_gauges(o, &ps->g);
+
+	/* Every gap of sa_gaps[]; null when not measured. */
+	un = json_object_new_object();
+	for (int g = 0; g < SA_GAP_MAX; g++)
+		json_object_object_add(un, sa_gaps[g].key, sa_gap_measured(g, rc->m) ?
+				       json_object_new_int64(pv->gap[g]) : NULL);
+	json_object_object_add(o, "unexplained", un);
+	json_verdict(o, &pv->verdict);
+	return o;
+}
+
+void sa_listener_addr(const struct sa_listener *l, char *buf, size_t len)
+{
+	if (!inet_ntop(l->family == AF_INET ? AF_INET : AF_INET6, l->addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+struct json_object *sa_json_listener(const struct sa_listener *l)
+{
+	struct json_object *o = json_object_new_object();
+	char addr[INET6_ADDRSTRLEN];
+
+	sa_listener_addr(l, addr, sizeof(addr));
+	json_object_object_add(o, "addr", sa_json_string(addr));
+	json_object_object_add(o, "port", json_object_new_int(l->port));
+	json_object_object_add(o, "family", sa_json_string(
+			       l->family == AF_INET ? "ipv4" : "ipv6"));
+	json_object_object_add(o, "inode", json_object_new_uint64(l->inode));
+	json_object_object_add(o, "accept_backlog", json_object_new_int64(l->accept_backlog));
+	json_object_object_add(o, "syn_queue_len", json_object_new_int64(l->syn_queue_len));
+	json_object_object_add(o, "accept_queue_len", json_object_new_int64(l->accept_queue_len));
+	json_object_object_add(o, "listener_sk_drops", json_object_new_int64(l->listener_sk_drops));
+	return o;
+}
+
+/* The listening sockets of the record's ports, one object each. */
+static struct json_object *json_listeners(const struct sa_view *v)
+{
+	struct json_object *a = json_object_new_array();
+	const struct sa_snapshot *s = v->snap;
+	struct sa_portset *shown = calloc(1, sizeof(*shown));
+
+	if (!shown)
+		return a;
+	for (size_t i = 0; i < v->n_ports; i++)
+		sa_portset_add(shown, v->ports[i].port);
+	for (size_t i = 0; i < s->n_listeners; i++)
+		if (sa_portset_has(shown, s->listeners[i].port))
+			json_object_array_add(a, sa_json_listener(&s->listeners[i]));
+	free(shown);
+	return a;
+}
+
+/* Counts each stage lost to a full counter map: {"nic":0,"tc":0,"stack":0},
+ * null for a stage that is off. */
+static struct json_object *json_update_failed(const struct sa_report_ctx *rc,
+					      const struct sa_snapshot *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "nic", rc->m.nic ? ju64(s->nic_update_failed) : NULL);
+	json_object_object_add(o, "tc", ju64(s->tc_update_failed));
+	json_object_object_add(o, "stack", rc->m.stack ? ju64(s->stack_update_failed) : NULL);
+	return o;
+}
+
+static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
+			const struct sa_snapshot *s)
+{
+	json_object_object_add(o, "tcp_syncookies", s->tcp_syncookies < 0 ? NULL :
+			       json_object_new_int(s->tcp_syncookies));
+	json_object_object_add(o, "nic_unparsed", rc->m.nic ?
+			       json_object_new_uint64(s->nic_unparsed) : NULL);
+	json_object_object_add(o, "tc_unparsed",
+			       json_object_new_uint64(s->tc_unparsed));
+	json_object_object_add(o, "update_failed", json_update_failed(rc, s));
+	json_object_object_add(o, "missed_runs", rc->m.stack ? ju64(s->missed_runs) : NULL);
+}
+
+static void json_mib(struct json_object *o, const struct sa_report_ctx *rc,
+		     const struct sa_view *v)
+{
+	struct json_object *m = json_object_new_object();
+
+	for (int i = 0; i < SA_MIB_MAX; i++)
+		json_object_object_add(m, sa_mib_names[i], ju64(v->snap->mib[i]));
+	json_object_object_add(o, "mib", m);
+	if (!rc->m.stack)
+		return;
+	json_object_object_add(o, "consistent", json_object_new_boolean(v->consistent));
+	if (!v->consistent)
+		json_object_object_add(o, "inconsistent",
+				       sa_json_string(v->inconsistent));
+}
+
+#define SA_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static void json_emit(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, SA_JSON_FLAGS));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+/*
+ * Emit record @o with its "ports" array written port by port, so that a
+ * record for tens of thousands of ports (a scan) never exists as one tree
+ * in memory.
+ */
+static void json_emit_ports(struct json_object *o, const struct sa_report_ctx *rc,
+			    const struct sa_view *v)
+{
+	const char *head = json_object_to_json_string_ext(o, SA_JSON_FLAGS);
+	size_t len = strlen(head);
+
+	/* head is "{...}": all but its closing brace, then the ports. */
+	fwrite(head, 1, len - 1, stdout);
+	fputs(len > 2 ? ",\"ports\":[" : "\"ports\":[", stdout);
+	for (size_t i = 0; i < v->n_ports; i++) {
+		struct json_object *po = json_port(rc, &v->ports[i]);
+
+		if (i)
+			putchar(',');
+		fputs(json_object_to_json_string_ext(po, SA_JSON_FLAGS), stdout);
+		json_object_put(po);
+	}
+	fputs("]}\n", stdout);
+	fflush(stdout);
+	json_object_put(o);
+}
+
+/* ---- records ---- */
+
+void sa_report_start(const struct sa_report_ctx *rc)
+{
+	struct json_object *o;
+
+	if (!rc->json)
+		return;
+	o = json_header(rc, "start");
+	json_object_object_add(o, "hooks", json_hooks(rc));
+	json_object_object_add(o, "xdp", json_xdp_links(rc));
+	json_object_object_add(o, "xdp_mode", sa_json_string(rc->xdp_mode));
+	json_emit(o);
+}
+
+void sa_report_interval(const struct sa_report_ctx *rc, const struct sa_view *v,
+			double elapsed_s)
+{
+	struct json_object *o;
+
+	if (!rc->json) {
+		sa_table_live(rc, v, elapsed_s);
+		return;
+	}
+	o = json_header(rc, "interval");
+	json_object_object_add(o, "elapsed_s", json_object_new_double(elapsed_s));
+	if (rc->m.stack)
+		json_object_object_add(o, "listeners", json_listeners(v));
+	json_counts(o, rc, v->snap);
+	json_emit_ports(o, rc, v);
+}
+
+void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
+		       double elapsed_s)
+{
+	struct json_object *o;
+
+	if (!rc->json) {
+		sa_table_summary(rc, v, elapsed_s);
+		return;
+	}
+	o = json_header(rc, "summary");
+	json_object_object_add(o, "duration_s", json_object_new_double(elapsed_s));
+	json_object_object_add(o, "hooks", json_hooks(rc));
+	/* Hooks that went from under synacct (agent/cmd/health.c). */
+	if (rc->m.lost)
+		json_object_object_add(o, "lost", sa_json_string(rc->m.lost));
+	if (rc->m.stack)
+		json_object_object_add(o, "listeners", json_listeners(v));
+	json_counts(o, rc, v->snap);
+	json_mib(o, rc, v);
+	json_emit_ports(o, rc, v);
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stack_read.c - the stack stage's readings: the per-port counters (and
+ * the container's, counted by the same programs in followed namespaces),
+ * the drops by reason, SYN-ACK drops, counts lost, program counters, and
+ * the attributes NAT and following give a port.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "snapshot.h"
+#include "stack.h"
+#include "slot_read.h"
+
+/* stack_drops, or synack_drops with @flag SA_DROP_SYNACK: every
+ * {port, reason} entry into the snapshot's ports. */
+static int read_drops(int fd, __u32 flag, struct sa_snapshot *snap)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sa_drop_key key, next, *prev = NULL;
+	__u64 *vals;
+	int err = 0;
+
+	vals = calloc(ncpu, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+		__u64 *cnt;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		ps = sa_snapshot_port(snap, key.port);
+		cnt = ps ? sa_port_drop(ps, key.reason | flag) : NULL;
+		if (!cnt) {
+			err = -ENOMEM;
+			break;
+		}
+		sa_percpu_sum(vals, ncpu, 1, cnt);
+	}
+	free(vals);
+	return err;
+}
+
+/* Where NAT sent each published port (nat_ports): attributes, not
+ * counters; the port's entry is created so a mapping shows even before
+ * its first figure. */
+static int read_nat(struct stack_stage *st, struct sa_snapshot *snap)
+{
+	int fd = bpf_map__fd(st->skel->maps.nat_ports);
+	__u32 key, next, *prev = NULL;
+	struct sa_nat nat;
+
+	if (!st->nat_hook)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+
+		key = next;
+		prev = &key;
+		if (key >= SA_MAX_PORTS || bpf_map_lookup_elem(fd, &key, &nat))
+			continue;
+		ps = sa_snapshot_port(snap, key);
+		if (!ps || !sa_port_nat(ps))
+			return -ENOMEM;
+		*ps->nat = nat;
+		/* A local listener (REDIRECT, DNAT to this host): its queues
+		 * are the published port's; read after the listeners. */
+		if (nat.to_port != key && snap->port[nat.to_port] &&
+		    snap->port[nat.to_port]->g.listeners) {
+			ps->g = snap->port[nat.to_port]->g;
+			snap->port[nat.to_port]->gauges_lent = true;
+		}
+	}
+	fd = bpf_map__fd(st->skel->maps.fwd_ifindex);
+	prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+		__u32 ifindex;
+
+		key = next;
+		prev = &key;
+		if (key >= SA_MAX_PORTS || bpf_map_lookup_elem(fd, &key, &ifindex))
+			continue;
+		ps = sa_snapshot_port(snap, key);
+		if (!ps)
+			return -ENOMEM;
+		ps->fwd_ifindex = ifindex;
+	}
+	return 0;
+}
+
+/* Which followed namespace each port's SYNs reached (follow_port_ns). */
+static int read_follow(struct stack_stage *st, struct sa_snapshot *snap)
+{
+	int fd = bpf_map__fd(st->skel->maps.follow_port_ns);
+	__u32 key, next, *prev = NULL;
+	__u64 cookie;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+
+		key = next;
+		prev = &key;
+		if (key >= SA_MAX_PORTS || bpf_map_lookup_elem(fd, &key, &cookie))
+			continue;
+		ps = sa_snapshot_port(snap, key);
+		if (!ps || !sa_port_follow(ps))
+			return -ENOMEM;
+		ps->follow->cookie = cookie;
+	}
+	return 0;
+}
+
+/* The stack's per-port counters' slot maps (include/bpf/count.h). */
+static struct sa_slot_fds stack_fds(struct stack_stage *st)
+{
+	return sa_slot_fds(st->skel->maps.stack_counters_slot,
+			   st->skel->maps.stack_counters_port,
+			   st->skel->maps.stack_counters, st->skel->maps.stack_counters_more);
+}
+
+int stack_stage_read(void *priv, struct sa_snapshot *snap)
+{
+	struct stack_stage *st = priv;
+	int err;
+
+	/* The namespaces SYNs are forwarded to are downstream: first. */
+	err = sa_read_port_map(bpf_map__fd(st->skel->maps.container_counters),
+			       SA_STAGE_CONTAINER, snap);
+	if (!err)
+		err = read_follow(st, snap);
+	if (!err) {
+		struct sa_slot_fds f = stack_fds(st);
+
+		err = sa_read_slot_maps(&f, SA_STAGE_STACK, snap);
+	}
+	if (!err)
+		err = read_drops(bpf_map__fd(st->skel->maps.stack_drops), 0, snap);
+	if (!err)
+		err = read_drops(bpf_map__fd(st->skel->maps.synack_drops),
+				 SA_DROP_SYNACK, snap);
+	if (!err)
+		err = sa_read_port_map(bpf_map__fd(st->skel->maps.counts_lost),
+				       SA_STAGE_LOST, snap);
+	if (!err)
+		err = sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
+					    NULL, &snap->stack_update_failed);
+	if (!err)
+		err = sa_read_missed_runs(st->skel->obj, &snap->missed_runs);
+	if (!err)
+		err = read_nat(st, snap);
+	return err;
+}
+
+/* Add drop map @fd's count of (@port, @reason) to @ps's reason @reason |
+ * @flag, creating it there if the map has one. */
+static int add_drop(int fd, __u32 port, __u32 reason, __u32 flag,
+		    struct sa_port_stats *ps, __u64 *vals, int ncpu)
+{
+	struct sa_drop_key key = { .port = port, .reason = reason };
+	__u64 *cnt;
+
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		return errno == ENOENT ? 0 : -errno;
+	cnt = sa_port_drop(ps, reason | flag);
+	if (!cnt)
+		return -ENOMEM;
+	sa_percpu_sum(vals, ncpu, 1, cnt);
+	return 0;
+}
+
+int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
+{
+	struct stack_stage *st = priv;
+	int fd = bpf_map__fd(st->skel->maps.stack_drops);
+	int synack_fd = bpf_map__fd(st->skel->maps.synack_drops);
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	int err;
+
+	/* The namespace SYNs are forwarded to, then the drops: downstream
+	 * of the listener's counts. */
+	err = sa_read_port_entry(bpf_map__fd(st->skel->maps.container_counters),
+				 SA_STAGE_CONTAINER, port, ps);
+	if (err)
+		return err;
+	vals = calloc(ncpu, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	/* Every reason the kernel names, not only those @ps lists: a SYN
+	 * caught at the reading between TC and its drop has no entry in the
+	 * reading yet (a scanned port's first NO_SOCKET). */
+	for (__u32 r = 0; r < SA_MAX_REASONS && !err; r++) {
+		if (!sa_reason_names[r])
+			continue;
+		err = add_drop(fd, port, r, 0, ps, vals, ncpu);
+		if (!err)
+			err = add_drop(synack_fd, port, r, SA_DROP_SYNACK, ps, vals, ncpu);
+	}
+	/* And the reasons it lists that have no name here (a subsystem's). */
+	for (__u32 i = 0; i < ps->n_drops && !err; i++) {
+		__u32 r = ps->drops[i].reason;
+
+		if ((r & ~SA_DROP_SYNACK) >= SA_MAX_REASONS ||
+		    !sa_reason_names[r & ~SA_DROP_SYNACK])
+			err = add_drop(r & SA_DROP_SYNACK ? synack_fd : fd, port,
+				       r & ~SA_DROP_SYNACK, r & SA_DROP_SYNACK, ps, vals, ncpu);
+	}
+	free(vals);
+	if (err)
+		return err;
+	{
+		struct sa_slot_fds f = stack_fds(st);
+
+		err = sa_read_slot_entry(&f, SA_STAGE_STACK, port, ps);
+	}
+	if (!err)
+		err = sa_read_port_entry(bpf_map__fd(st->skel->maps.counts_lost),
+					 SA_STAGE_LOST, port, ps);
+	return err;
+}
