@@ -319,11 +319,11 @@ static int tc_stage_health(void *priv, struct sa_stage_health *h)
 static int tc_stage_hooks(void *priv, const char **names, int max)
 {
 	static const char *const hooks[] = { "tc_ingress", "tc_egress" };
-	int n = 0;
+	int n = sizeof(hooks) / sizeof(hooks[0]);
 
 	(void)priv;
-	for (; n < max && n < 2; n++)
-		names[n] = hooks[n];
+	for (int i = 0; i < n && i < max; i++)
+		names[i] = hooks[i];
 	return n;
 }
 

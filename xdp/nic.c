@@ -324,9 +324,8 @@ static int nic_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 
 static int nic_stage_hooks(void *priv, const char **names, int max)
 {
-	if (max < 1)
-		return 0;
-	names[0] = strcmp(nic_mode(priv), "skb") ? "xdp" : "xdp_skb";
+	if (max >= 1)
+		names[0] = strcmp(nic_mode(priv), "skb") ? "xdp" : "xdp_skb";
 	return 1;
 }
 

@@ -21,6 +21,7 @@
 #include "claim.h"
 #include "log.h"
 #include "nic_hook.h"
+#include "nic.skel.h"
 
 /* libxdp_strerror: libxdp's own codes, libbpf's (LIBBPF_ERRNO__*, from
  * 4000, which strerror() calls "Unknown error 4001") and errno's. */
@@ -165,15 +166,18 @@ bool nic_prog_uses_map(struct xdp_program *prog, int map_fd)
 {
 	struct bpf_prog_info info = {};
 	struct bpf_map_info minfo = {};
-	__u32 len = sizeof(info), mlen = sizeof(minfo), ids[16];
+	/* As many maps as the skeleton's program has: one with more is
+	 * not of this layout (the kernel says how many it has). */
+	__u32 ids[sizeof(((struct nic_bpf *)0)->maps) / sizeof(struct bpf_map *)];
+	__u32 len = sizeof(info), mlen = sizeof(minfo), n = sizeof(ids) / sizeof(ids[0]);
 
 	if (bpf_obj_get_info_by_fd(map_fd, &minfo, &mlen))
 		return false;
-	info.nr_map_ids = 16;
+	info.nr_map_ids = n;
 	info.map_ids = (__u64)(unsigned long)ids;
 	if (bpf_obj_get_info_by_fd(xdp_program__fd(prog), &info, &len))
 		return false;
-	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++)
+	for (__u32 i = 0; i < info.nr_map_ids && i < n; i++)
 		if (ids[i] == minfo.id)
 			return true;
 	return false;

@@ -107,9 +107,9 @@ static void summarise(struct sa_health *h, struct sa_run *r, struct sa_report_ct
 		for (int j = 0; j < h->n_lost && !lost; j++)
 			lost = has_hook(h->lost[j].hooks, r->hooks[i]);
 		if (!lost)
-			h->hooks[n++] = r->hooks[i];
+			r->hooks_up[n++] = r->hooks[i];
 	}
-	rc->hooks = h->hooks;
+	rc->hooks = r->hooks_up;
 	rc->n_hooks = n;
 }
 

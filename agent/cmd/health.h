@@ -28,7 +28,6 @@ struct sa_health {
 	int n_lost;
 	char sentence[512];	/* for the verdicts (sa_measured.lost) */
 	/* The run's hooks but those lost: the records' "hooks". */
-	const char *hooks[SA_MAX_HOOKS];
 	bool iface_gone;	/* an interface left the namespace: the run ends */
 	/* Each stage with hooks on the interfaces, per interface. */
 	struct sa_stage_up up[SA_MAX_STAGES * SA_MAX_IFACES];

@@ -8,6 +8,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "counters.h"
 #include "log.h"
@@ -101,6 +102,26 @@ int sa_stages_argp(struct argp_child *out)
 
 /* ---- a run ---- */
 
+/* Every stage's hooks, in a list sized by what the stages say they
+ * have. */
+static int run_hooks(struct sa_run *r)
+{
+	int n = 0;
+
+	for (int i = 0; i < sa_n_stages; i++)
+		if (r->st[i] && sa_stages[i]->hooks)
+			n += sa_stages[i]->hooks(r->st[i], NULL, 0);
+	r->hooks = calloc(n + 1, sizeof(*r->hooks));
+	r->hooks_up = calloc(n + 1, sizeof(*r->hooks_up));
+	if (!r->hooks || !r->hooks_up)
+		return -ENOMEM;
+	for (int i = 0; i < sa_n_stages; i++)
+		if (r->st[i] && sa_stages[i]->hooks)
+			r->n_hooks += sa_stages[i]->hooks(r->st[i], r->hooks + r->n_hooks,
+							  n - r->n_hooks);
+	return 0;
+}
+
 int sa_run_open(struct sa_run *r, const struct sa_stage_cfg *cfg)
 {
 	int err = 0;
@@ -127,11 +148,7 @@ int sa_run_open(struct sa_run *r, const struct sa_stage_cfg *cfg)
 	for (int i = 0; i < sa_n_stages && !err; i++)
 		if (r->st[i])
 			err = sa_stages[i]->attach(r->st[i], cfg);
-	for (int i = 0; i < sa_n_stages && !err; i++)
-		if (r->st[i] && sa_stages[i]->hooks)
-			r->n_hooks += sa_stages[i]->hooks(r->st[i], r->hooks + r->n_hooks,
-							  SA_MAX_HOOKS - r->n_hooks);
-	return err;
+	return err ? err : run_hooks(r);
 }
 
 int sa_run_refresh(struct sa_run *r, unsigned long gen)
@@ -222,6 +239,10 @@ void sa_run_close(struct sa_run *r)
 			sa_stages[i]->close(r->st[i]);
 		r->st[i] = NULL;
 	}
+	free(r->hooks);
+	free(r->hooks_up);
+	r->hooks = r->hooks_up = NULL;
+	r->n_hooks = 0;
 }
 
 /* ---- leftovers ---- */

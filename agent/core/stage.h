@@ -152,7 +152,9 @@ struct sa_stage_ops {
 	int (*read_port)(void *st, __u32 port, struct sa_port_stats *ps);
 	/* After every stage has read: what needs the others' figures. */
 	int (*complete)(void *st, struct sa_snapshot *snap);
-	/* The hooks in use, for -v and the records' "hooks". */
+	/* The hooks in use, for -v and the records' "hooks": how many it
+	 * has, of which at most @max are written to @names (the run asks
+	 * with @max 0 first, then makes room: no fixed limit). */
 	int (*hooks)(void *st, const char **names, int max);
 	/* Checks its hooks on the kernel (agent/cmd/health.c, every interval):
 	 * a hook found lost stays lost, and close leaves it alone. */
@@ -175,7 +177,6 @@ struct sa_stage_ops {
 /* ---- the registry (agent/core/registry.c) ---- */
 
 #define SA_MAX_STAGES 8
-#define SA_MAX_HOOKS 24
 
 /* The stages, along the SYN's path (the order and why: registry.c). */
 extern const struct sa_stage_ops *const sa_stages[];
@@ -184,7 +185,8 @@ extern const int sa_n_stages;
 /* The stages of one run. */
 struct sa_run {
 	void *st[SA_MAX_STAGES];	/* NULL: off */
-	const char *hooks[SA_MAX_HOOKS];
+	/* Every stage's hooks, and those still synacct's (health.c). */
+	const char **hooks, **hooks_up;
 	int n_hooks;
 };
 

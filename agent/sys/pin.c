@@ -459,11 +459,11 @@ bool sa_pin_holds(const char *ifname, char *dir, size_t len)
 
 /* Maps sa_pin_maps left to pin after load (libbpf's pin paths walk
  * paths, so synacct reuses and pins them itself). */
-static struct {
+static struct to_pin {
 	struct bpf_map *map;
 	char name[64];
-} to_pin[128];
-static int n_to_pin;
+} *to_pin;
+static int n_to_pin, cap_to_pin;
 
 int sa_pin_maps(struct bpf_object *obj, const char *dir, const char *prefix)
 {
@@ -484,8 +484,15 @@ int sa_pin_maps(struct bpf_object *obj, const char *dir, const char *prefix)
 		snprintf(name, sizeof(name), "%s_%s", prefix, bpf_map__name(map));
 		fd = sa_pin_get(name);
 		if (fd == -ENOENT) {
-			if (n_to_pin >= (int)(sizeof(to_pin) / sizeof(to_pin[0])))
-				return -E2BIG;
+			if (n_to_pin == cap_to_pin) {
+				int cap = cap_to_pin ? 2 * cap_to_pin : 32;
+				struct to_pin *grown = realloc(to_pin, cap * sizeof(*grown));
+
+				if (!grown)
+					return -ENOMEM;
+				to_pin = grown;
+				cap_to_pin = cap;
+			}
 			to_pin[n_to_pin].map = map;
 			snprintf(to_pin[n_to_pin++].name, sizeof(to_pin[0].name), "%s", name);
 			continue;

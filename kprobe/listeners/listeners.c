@@ -161,9 +161,8 @@ static int listener_stage_read(void *priv, struct sa_snapshot *snap)
 static int listener_stage_hooks(void *priv, const char **names, int max)
 {
 	(void)priv;
-	if (max < 1)
-		return 0;
-	names[0] = "iter/tcp";
+	if (max >= 1)
+		names[0] = "iter/tcp";
 	return 1;
 }
 

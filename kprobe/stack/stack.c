@@ -123,7 +123,7 @@ static int stack_stage_open(void **out, const struct sa_stage_cfg *cfg)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < STACK_N_NF_LINKS; i++)
 		st->nf_links[i] = -1;
 
 	err = sa_netns_cookie(&cookie);
@@ -256,7 +256,7 @@ static void stack_stage_close(void *priv)
 		return;
 	if (sa_registry_get(SA_SHARE_FOLLOW) == &st->follow)
 		sa_registry_withdraw(SA_SHARE_FOLLOW);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < STACK_N_NF_LINKS; i++)
 		if (st->nf_links[i] >= 0)
 			close(st->nf_links[i]);
 	/* Closing a pinned link's fd leaves it attached. */
@@ -274,7 +274,7 @@ static int stack_stage_health(void *priv, struct sa_stage_health *h)
 
 	for (int i = 0; i < s->prog_cnt; i++)
 		n += *s->progs[i].link != NULL;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < STACK_N_NF_LINKS; i++)
 		n += st->nf_links[i] >= 0;
 	h->attached = n > 0;
 	snprintf(h->detail, sizeof(h->detail), "%d link%s (%d kept from --pin), "

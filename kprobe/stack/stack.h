@@ -24,6 +24,12 @@ enum listener_hook {
 
 extern const char *const stack_listener_hook_names[];
 
+/* The skeleton's programs: what sizes the stage's lists of them. */
+#define STACK_N_PROGS (sizeof(((struct stack_bpf *)0)->progs) / sizeof(struct bpf_program *))
+
+/* Netfilter links: two programs, two families each. */
+#define STACK_N_NF_LINKS (2 * 2)
+
 struct stack_stage {
 	struct stack_bpf *skel;
 	const char *pin_dir;	/* --pin */
@@ -35,7 +41,9 @@ struct stack_stage {
 	bool classify;		/* per-CPU MIB baselines available */
 	enum listener_hook listener_hook;
 	bool nat_hook;		/* netfilter programs and conntrack's BTF */
-	int nf_links[4];	/* LOCAL_IN and FORWARD, IPv4 and IPv6; -1: none */
+	/* The netfilter programs (nat_in at LOCAL_IN, forward at FORWARD),
+	 * each for IPv4 and IPv6; -1: none. */
+	int nf_links[STACK_N_NF_LINKS];
 	struct sa_follow_ctl follow;	/* shared while it can follow */
 };
 

@@ -22,7 +22,7 @@ int stack_attach_nat(struct stack_stage *st)
 		bpf_program__fd(st->skel->progs.synacct_forward),
 	};
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < STACK_N_NF_LINKS; i++) {
 		char path[64] = "";
 		int fd;
 

@@ -276,8 +276,9 @@ int stack_add_vlan_devices(int *ifindex, int n, bool verbose)
 int stack_stage_hooks(void *priv, const char **names, int max)
 {
 	struct stack_stage *st = priv;
-	const char *all[12];
-	int n = 0, k = 0;
+	/* One name per program at most, and mib_percpu. */
+	const char *all[STACK_N_PROGS + 1];
+	int k = 0;
 
 	all[k++] = "tp_btf/kfree_skb";
 	if (st->listener_hook == LH_CONSUME_SKB)
@@ -297,7 +298,7 @@ int stack_stage_hooks(void *priv, const char **names, int max)
 		all[k++] = "netfilter/local_in";
 		all[k++] = "netfilter/forward";
 	}
-	for (int i = 0; i < k && n < max; i++)
-		names[n++] = all[i];
-	return n;
+	for (int i = 0; i < k && i < max; i++)
+		names[i] = all[i];
+	return k;
 }

@@ -59,9 +59,8 @@ static __attribute__((unused)) int x##_read_port(void *st, __u32 port, \
 }									\
 static int x##_hooks(void *st, const char **names, int max)		\
 {									\
-	if (max < 1)							\
-		return 0;						\
-	names[0] = st;							\
+	if (max >= 1)							\
+		names[0] = st;						\
 	return 1;							\
 }									\
 static void x##_close(void *st)					\
