@@ -262,7 +262,7 @@ sc_no_stack() {
 		"false,false,false,false,false" "--no-stack: no listen_drops, stack_drops, unexplained, accepted, queue lengths"
 	t_is "$(jq -r 'select(.type == "summary") | [has("consistent"), has("listeners"), .missed_runs, .update_failed.stack] | map(tostring) | join(",")' "$SA_OUT")" \
 		"false,false,null,null" "--no-stack: no MIB cross-check, no listeners, missed_runs and update_failed.stack null"
-	t_is "$(summary verdict 8082)|$(summary verdict 8199)" \
+	t_is "$(summary verdict.text 8082)|$(summary verdict.text 8199)" \
 		"stack stage off: no verdict beyond TC|stack stage off: no verdict beyond TC" \
 		"--no-stack: the verdict of both ports says the stack is not seen (no 'no loss')"
 }
@@ -484,7 +484,7 @@ sc_ipv6_ext_raw() {
 		"every SYN arrived: $SRV_IF rx packets - Icmp6InMsgs == $((n * ${#kinds[@]}))"
 	echo "# kind: request socks (ss syn-recv), Ip6InHdrErrors; then synacct's summary for the port"
 	for i in "${!kinds[@]}"; do
-		echo "# ${kinds[$i]}: ${Q[$i]} ${HE[$i]}: $(jq -c --argjson p $((8201 + i)) 'select(.type == "summary") | .ports[] | select(.port == $p) | [.nic_syn, .tc_syn, .listener_syn, .syn_queued, .stack_drops, .unexplained.synack_sent, .verdict]' "$SA_OUT")"
+		echo "# ${kinds[$i]}: ${Q[$i]} ${HE[$i]}: $(jq -c --argjson p $((8201 + i)) 'select(.type == "summary") | .ports[] | select(.port == $p) | [.nic_syn, .tc_syn, .listener_syn, .syn_queued, .stack_drops, .unexplained.synack_sent, .verdict.text]' "$SA_OUT")"
 	done
 	for i in 0 1 2 3 4 5 6; do
 		port=$((8201 + i)) k=${label[$i]} queued=${Q[$i]}
@@ -494,7 +494,7 @@ sc_ipv6_ext_raw() {
 			"ext $k: listener_syn, syn_queued == the listener's request socks ($queued, ss syn-recv)"
 		t_is "$drops" $((n - queued)) "ext $k: stack_drops == SYNs that arrived and made no request sock ($((n - queued)))"
 		t_is "$(summary '.unexplained | [.[]] | map(select(. != 0)) | length' $port)" 0 "ext $k: nothing unexplained"
-		[ "$queued" = 0 ] && t_like "$(summary verdict $port)" "^stack drop: $n SYNs dropped before a socket" \
+		[ "$queued" = 0 ] && t_like "$(summary verdict.text $port)" "^stack drop: $n SYNs dropped before a socket" \
 			"ext $k: the verdict names the drop"
 	done
 	# What the kernel decided, as it decided it on 6.18 (the checks above
