@@ -7,7 +7,8 @@
  * traffic.  It reads the sysctls that decide what the listener does with
  * a SYN (cookies, queue limits, what happens on overflow), lists every TCP
  * listener with its queues as they are right now (the TCP iterator of
- * kprobe/listeners.c, which sees the SYN queue that ss cannot show) and
+ * kprobe/listeners.c, which reads each listener's SYN-queue length: ss
+ * lists the request socks but not that count per listener) and
  * the process that owns it, and turns both into findings, each with a fix.
  *
  * Exit status: 0 nothing at warning level or above, 3 warnings or worse,

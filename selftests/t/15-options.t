@@ -1,5 +1,5 @@
 #!/bin/bash
-# The options each do what README says, checked against the kernel and the
+# The options each do what the man page says, checked against the kernel and the
 # lab's own counts: --help/--version of every command; the 16-interface
 # limit; --xdp-mode auto/skb/native (the mode the kernel attached, the
 # start record's "xdp", exact counts in each mode, native falling back to
@@ -269,7 +269,7 @@ sc_no_stack() {
 
 # ---- SIGHUP ----
 
-# README: SIGHUP ends a run "unless started under nohup".  20-counts.t's
+# synacct(8), SIGNALS: SIGHUP ends a run unless started under nohup.  20-counts.t's
 # sighup checks the exit and the cleanup; here the counts across it: under
 # nohup the SIGHUP changes nothing (SYNs before and after it, counted
 # exactly in one run), without nohup the summary it ends with holds
