@@ -79,7 +79,7 @@ static int verdicts_main(int argc, char **argv)
 }
 
 static const struct sa_command commands[] = {
-	{ "check", sa_check_main, "[--netns NAME|PATH] [--ports LIST] [--json]",
+	{ "check", sa_check_main, "[--netns NS] [--ports LIST] [--json | --sysctl-file]",
 	  "audits the namespace's SYN defences once and attaches nothing (see "
 	  "'synacct check --help')" },
 	{ "counters", counters_main, "",
