@@ -1,5 +1,5 @@
 #!/bin/bash
-# The options each do what README says, checked against the kernel and the
+# The options each do what the man page says, checked against the kernel and the
 # lab's own counts: --help/--version of every command; the 16-interface
 # limit; --xdp-mode auto/skb/native (the mode the kernel attached, the
 # start record's "xdp", exact counts in each mode, native falling back to
@@ -40,7 +40,7 @@ xdp_kernel() {
 
 sc_help_version() {
 	local cmd out err rc
-	for cmd in "" check counters detach; do
+	for cmd in "" check counters detach verdicts; do
 		out=$("$SYNACCT" $cmd --help 2>"$LAB_DIR/err"); rc=$?; err=$(cat "$LAB_DIR/err")
 		t_is "$rc,$err" "0," "synacct $cmd${cmd:+ }--help: exit 0, nothing on stderr"
 		t_like "$out" "^Usage: synacct${cmd:+ $cmd}( |$)" "synacct $cmd${cmd:+ }--help: usage on stdout"
@@ -49,7 +49,12 @@ sc_help_version() {
 	done
 	out=$("$SYNACCT" --help)
 	t_like "$out" "--xdp-mode=MODE" "synacct --help lists the options (--xdp-mode)"
-	t_like "$out" "synacct check .*synacct counters .*synacct detach " "synacct --help lists the subcommands"
+	t_like "$out" "synacct check .*synacct counters.*synacct detach .*synacct verdicts" "synacct --help lists the subcommands"
+	for cmd in "" check detach; do
+		t_like "$("$SYNACCT" $cmd --help)" $'\nExamples:\n  synacct '"${cmd:--}" "synacct $cmd${cmd:+ }--help: examples of the command"
+	done
+	"$SYNACCT" counters --markdown >/dev/null 2>&1
+	t_is $? 2 "synacct counters --markdown (an option that changed nothing) is gone: exit 2"
 	out=$("$SYNACCT" -V 2>&1); rc=$?
 	t_is "$rc,$out" "0,synacct 0.1" "synacct -V: exit 0, the version"
 }
@@ -269,7 +274,7 @@ sc_no_stack() {
 
 # ---- SIGHUP ----
 
-# README: SIGHUP ends a run "unless started under nohup".  20-counts.t's
+# synacct(8), SIGNALS: SIGHUP ends a run unless started under nohup.  20-counts.t's
 # sighup checks the exit and the cleanup; here the counts across it: under
 # nohup the SIGHUP changes nothing (SYNs before and after it, counted
 # exactly in one run), without nohup the summary it ends with holds
