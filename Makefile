@@ -19,7 +19,8 @@
 #                   KERNELS=, VM_TESTS=: see selftests/vm/kernels.sh)
 #   make test-kernels-ci  the subset of it that .ci/run runs (6.1 only)
 #   make deps       install the Debian packages needed for all of the above
-#   make install    install binary, man page, config, unit, alert rules
+#   make install    install binary, man page, config, units (synacct.service
+#                   and the template synacct@.service), alert rules
 #                   (PREFIX=/usr/local, DESTDIR for staging)
 #   make V=1        show full commands
 #   make CFLAGS=... your flags instead of -O2 -g (e.g. -fsanitize=address);
@@ -370,7 +371,7 @@ MUTANTS ?=
 mutants: deps
 	$(Q)selftests/mutants/run.sh $(MUTANTS)
 
-# The unit names the binary and config where they are installed; an
+# The units name the binary and config where they are installed; an
 # existing config is the administrator's and is left as it is.  The
 # alerts' and the dashboard's runbook links point at the runbook installed
 # beside them, or at RUNBOOK_URL (make install RUNBOOK_URL=https://...).
@@ -382,10 +383,11 @@ install: all
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/synacct/synacct.conf ] || \
 		install -m 0644 configs/synacct.conf $(DESTDIR)$(SYSCONFDIR)/synacct/synacct.conf
 	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR)
-	$(Q)sed -e 's#/usr/local/sbin/synacct#$(SBINDIR)/synacct#g' \
-		-e 's#/etc/synacct/#$(SYSCONFDIR)/synacct/#g' \
-		configs/synacct.service >$(DESTDIR)$(UNITDIR)/synacct.service
-	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/synacct.service
+	$(Q)for u in synacct.service synacct@.service; do \
+		sed -e 's#/usr/local/sbin/synacct#$(SBINDIR)/synacct#g' \
+			-e 's#/etc/synacct/#$(SYSCONFDIR)/synacct/#g' \
+			configs/$$u >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
 	$(Q)install -d -m 0755 $(DESTDIR)$(DATADIR)/consoles
 	$(Q)for f in synacct-alerts.yml synacct-dashboard.json; do \
 		sed 's#https://synacct.example/docs/runbook.md#$(or $(RUNBOOK_URL),file://$(DATADIR)/runbook.md)#g' \
@@ -397,7 +399,8 @@ install: all
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/synacct $(DESTDIR)$(MANDIR)/man8/synacct.8 \
-		$(DESTDIR)$(UNITDIR)/synacct.service $(DESTDIR)$(DATADIR)/synacct-alerts.yml \
+		$(DESTDIR)$(UNITDIR)/synacct.service $(DESTDIR)$(UNITDIR)/synacct@.service \
+		$(DESTDIR)$(DATADIR)/synacct-alerts.yml \
 		$(DESTDIR)$(DATADIR)/synacct-rules.yml $(DESTDIR)$(DATADIR)/synacct-dashboard.json \
 		$(DESTDIR)$(DATADIR)/alertmanager-synacct.yml $(DESTDIR)$(DATADIR)/runbook.md \
 		$(DESTDIR)$(DATADIR)/consoles/synacct.html
