@@ -461,7 +461,7 @@ static void service_status(struct sa_watch *w)
 {
 	char st[512], lost[256] = "";
 	size_t used = 0;
-	int up = 0;
+	int up = 0, n;
 
 	if (!sa_service_managed())
 		return;
@@ -479,9 +479,10 @@ static void service_status(struct sa_watch *w)
 	for (int i = 0; i < w->o.n_ifaces; i++)
 		used += snprintf(st + used, sizeof(st) - used, "%s%s", i ? "+" : "",
 				 w->o.ifaces[i]);
+	n = count_ports(&w->listeners);
 	snprintf(st + used, sizeof(st) - used,
-		 ": %d listening ports, reporting %s; stages up %d/%d%s%s; every %g s",
-		 count_ports(&w->listeners), w->o.common.ports.any ? "all ports" : "--ports",
+		 ": listeners on %d port%s, reporting %s; stages up %d/%d%s%s; every %g s",
+		 n, n == 1 ? "" : "s", w->o.common.ports.any ? "all ports" : "--ports",
 		 up, w->rc.n_stage_up, lost[0] ? ", lost: " : "", lost, w->o.interval_s);
 	sa_service_status(st);
 }
@@ -778,7 +779,8 @@ int sa_watch_main(int argc, char **argv)
 		sa_err("cannot keep the first reading: out of memory");
 		goto cleanup;
 	}
-	if (w->prom &&
+	/* The listeners for /metrics, and for STATUS= from the start. */
+	if ((w->prom || sa_service_managed()) &&
 	    (listening_ports(w->base, &w->listeners) ||
 	     sa_prom_update(w->prom, &w->rc, w->base, &w->o.common.ports, &w->listeners) ||
 	     sa_prom_start(w->prom)))
