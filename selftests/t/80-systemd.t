@@ -24,10 +24,10 @@ INST=/etc/synacct/sa-lab.conf
 
 require_systemd() {
 	[ "${SA_SYSTEMD_TEST:-}" = 1 ] ||
-		t_skip_all "setup: runs under make test-kernels (systemd as PID 1 in the guest); SA_SYSTEMD_TEST=1 runs it on this machine's systemd"
-	[ "$(cat /proc/1/comm)" = systemd ] || t_skip_all "setup: PID 1 is not systemd"
+		t_skip_all "tool: no systemd as PID 1 to test with (make test-kernels boots one; SA_SYSTEMD_TEST=1 uses this machine's)"
+	[ "$(cat /proc/1/comm)" = systemd ] || t_skip_all "tool: PID 1 is not systemd"
 	systemctl cat synacct.service synacct@.service >/dev/null 2>&1 ||
-		t_skip_all "setup: synacct.service and synacct@.service are not installed (make install)"
+		t_skip_all "tool: synacct.service and synacct@.service are not installed (make install)"
 }
 
 sd_teardown() {
