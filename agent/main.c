@@ -16,6 +16,7 @@
 #include <math.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -446,6 +447,23 @@ static int summary(struct sa_watch *w, double elapsed_s)
 
 /* ---- the service manager ---- */
 
+/* printf onto @buf at *@used, which stays within @len (the text cut). */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	*used = n < 0 || (size_t)n >= len - *used ? len - 1 : *used + n;
+}
+
 static int count_ports(const struct sa_portset *ps)
 {
 	int n = 0;
@@ -459,31 +477,26 @@ static int count_ports(const struct sa_portset *ps)
  * lost, the interval; sent when it changes (sa_service_status). */
 static void service_status(struct sa_watch *w)
 {
-	char st[512], lost[256] = "";
-	size_t used = 0;
+	char st[512] = "", lost[256] = "";
+	size_t used = 0, lused = 0;
 	int up = 0, n;
 
 	if (!sa_service_managed())
 		return;
 	for (int i = 0; i < w->rc.n_stage_up; i++) {
-		if (w->rc.stage_up[i].up) {
+		if (w->rc.stage_up[i].up)
 			up++;
-			continue;
-		}
-		if (used < sizeof(lost))
-			used += snprintf(lost + used, sizeof(lost) - used, "%s%s on %s",
-					 used ? ", " : "", w->rc.stage_up[i].stage,
-					 w->rc.stage_up[i].iface);
+		else
+			append(lost, sizeof(lost), &lused, "%s%s on %s", lused ? ", " : "",
+			       w->rc.stage_up[i].stage, w->rc.stage_up[i].iface);
 	}
-	used = 0;
 	for (int i = 0; i < w->o.n_ifaces; i++)
-		used += snprintf(st + used, sizeof(st) - used, "%s%s", i ? "+" : "",
-				 w->o.ifaces[i]);
+		append(st, sizeof(st), &used, "%s%s", i ? "+" : "", w->o.ifaces[i]);
 	n = count_ports(&w->listeners);
-	snprintf(st + used, sizeof(st) - used,
-		 ": listeners on %d port%s, reporting %s; stages up %d/%d%s%s; every %g s",
-		 n, n == 1 ? "" : "s", w->o.common.ports.any ? "all ports" : "--ports",
-		 up, w->rc.n_stage_up, lost[0] ? ", lost: " : "", lost, w->o.interval_s);
+	append(st, sizeof(st), &used,
+	       ": listeners on %d port%s, reporting %s; stages up %d/%d%s%s; every %g s",
+	       n, n == 1 ? "" : "s", w->o.common.ports.any ? "all ports" : "--ports",
+	       up, w->rc.n_stage_up, lost[0] ? ", lost: " : "", lost, w->o.interval_s);
 	sa_service_status(st);
 }
 
@@ -518,28 +531,25 @@ static void reload_config(struct sa_watch *w)
  * watched, with which hooks, how. */
 static void log_start(struct sa_watch *w)
 {
-	char line[768];
+	char line[1024] = "";
 	size_t used = 0;
 
 	if (!sa_service_managed() && !*sa_log_prefix(SA_LOG_INFO) && !w->o.common.verbose)
 		return;
-	used += snprintf(line + used, sizeof(line) - used, "watching");
+	append(line, sizeof(line), &used, "watching");
 	for (int i = 0; i < w->o.n_ifaces; i++)
-		used += snprintf(line + used, sizeof(line) - used, "%s%s", i ? ", " : " ",
-				 w->o.ifaces[i]);
-	used += snprintf(line + used, sizeof(line) - used, " in network namespace %s; hooks:",
-			 w->o.common.netns ? w->o.common.netns : "(own)");
-	for (int i = 0; i < w->rc.n_hooks && used < sizeof(line); i++)
-		used += snprintf(line + used, sizeof(line) - used, "%s%s", i ? ", " : " ",
-				 w->rc.hooks[i]);
-	if (used < sizeof(line))
-		snprintf(line + used, sizeof(line) - used, "; mode: %s%s, %s%s, %s",
-			 w->o.prom.pin ? "pinned in " : "not pinned",
-			 w->o.prom.pin ? w->pin_dir : "",
-			 w->o.prom.listen ? "metrics on " : "no metrics",
-			 w->o.prom.listen ? w->o.prom.listen : "",
-			 w->o.prom.quiet ? "nothing on stdout (--quiet)" :
-			 w->o.common.json ? "JSON on stdout" : "table on stdout");
+		append(line, sizeof(line), &used, "%s%s", i ? ", " : " ", w->o.ifaces[i]);
+	append(line, sizeof(line), &used, " in network namespace %s; hooks:",
+	       w->o.common.netns ? w->o.common.netns : "(own)");
+	for (int i = 0; i < w->rc.n_hooks; i++)
+		append(line, sizeof(line), &used, "%s%s", i ? ", " : " ", w->rc.hooks[i]);
+	append(line, sizeof(line), &used, "; mode: %s%s, %s%s, %s",
+	       w->o.prom.pin ? "pinned in " : "not pinned",
+	       w->o.prom.pin ? w->pin_dir : "",
+	       w->o.prom.listen ? "metrics on " : "no metrics",
+	       w->o.prom.listen ? w->o.prom.listen : "",
+	       w->o.prom.quiet ? "nothing on stdout (--quiet)" :
+	       w->o.common.json ? "JSON on stdout" : "table on stdout");
 	sa_info("%s", line);
 }
 
