@@ -15,8 +15,9 @@
 #                   (root, not part of make test; MUTANTS="id ..." for some:
 #                   see docs/testing.md)
 #   make test-kernels  install what is missing, then the self-tests on
-#                   Debian 12's 6.1 and 6.12 kernels under QEMU TCG (root;
-#                   KERNELS=, VM_TESTS=: see selftests/vm/kernels.sh)
+#                   Debian 12's 6.1 and 6.12 kernels under QEMU TCG, and
+#                   the units under systemd as PID 1 there (root;
+#                   KERNELS=, VM_TESTS=, VM_SYSTEMD=: see selftests/vm/kernels.sh)
 #   make test-kernels-ci  the subset of it that .ci/run runs (6.1 only)
 #   make deps       install the Debian packages needed for all of the above
 #   make install    install binary, man page, config, units (synacct.service
@@ -344,7 +345,8 @@ test-kernels: deps
 	$(Q)selftests/vm/kernels.sh
 
 # The part of it .ci/run runs: Debian 12's 6.1 only, the funnel (fexit
-# and kprobe listener forms), losses, pins and VLAN (kernels.sh, VM_SET).
+# and kprobe listener forms), losses, pins and VLAN (kernels.sh, VM_SET),
+# then the service under systemd as PID 1 (80-systemd.t, about 2 min).
 .PHONY: test-kernels-ci
 test-kernels-ci:
 	$(Q)$(MAKE) --no-print-directory test-kernels VM_SET=ci
