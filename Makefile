@@ -15,11 +15,13 @@
 #                   (root, not part of make test; MUTANTS="id ..." for some:
 #                   see docs/testing.md)
 #   make test-kernels  install what is missing, then the self-tests on
-#                   Debian 12's 6.1 and 6.12 kernels under QEMU TCG (root;
-#                   KERNELS=, VM_TESTS=: see selftests/vm/kernels.sh)
+#                   Debian 12's 6.1 and 6.12 kernels under QEMU TCG, and
+#                   the units under systemd as PID 1 there (root;
+#                   KERNELS=, VM_TESTS=, VM_SYSTEMD=: see selftests/vm/kernels.sh)
 #   make test-kernels-ci  the subset of it that .ci/run runs (6.1 only)
 #   make deps       install the Debian packages needed for all of the above
-#   make install    install binary, man page, config, unit, alert rules,
+#   make install    install binary, man page, config, units (synacct.service
+#                   and the template synacct@.service), alert rules,
 #                   bash completion, the docs in share/doc/synacct
 #                   (PREFIX=/usr/local, DESTDIR for staging)
 #   make V=1        show full commands
@@ -60,11 +62,11 @@ ST      := $(OUT)selftests/bin
 # ---- packages ----
 
 # pkg-config names of the libraries synacct links.
-PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd inih
+PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd inih libsystemd
 # Debian packages to build synacct, and the ones the tests and demo add.
 BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
-	libmicrohttpd-dev libinih-dev
+	libmicrohttpd-dev libinih-dev libsystemd-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
 	curl prometheus prometheus-alertmanager chromium fonts-dejavu-core strace python3 \
 	libcap2-bin
@@ -368,7 +370,8 @@ test-kernels: deps
 	$(Q)selftests/vm/kernels.sh
 
 # The part of it .ci/run runs: Debian 12's 6.1 only, the funnel (fexit
-# and kprobe listener forms), losses, pins and VLAN (kernels.sh, VM_SET).
+# and kprobe listener forms), losses, pins and VLAN (kernels.sh, VM_SET),
+# then the service under systemd as PID 1 (80-systemd.t, about 2 min).
 .PHONY: test-kernels-ci
 test-kernels-ci:
 	$(Q)$(MAKE) --no-print-directory test-kernels VM_SET=ci
@@ -395,7 +398,7 @@ MUTANTS ?=
 mutants: deps
 	$(Q)selftests/mutants/run.sh $(MUTANTS)
 
-# The unit names the binary and config where they are installed; an
+# The units name the binary and config where they are installed; an
 # existing config is the administrator's and is left as it is.  The
 # alerts' and the dashboard's runbook links point at the runbook installed
 # beside them, or at RUNBOOK_URL (make install RUNBOOK_URL=https://...).
@@ -407,10 +410,11 @@ install: all
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/synacct/synacct.conf ] || \
 		install -m 0644 configs/synacct.conf $(DESTDIR)$(SYSCONFDIR)/synacct/synacct.conf
 	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR)
-	$(Q)sed -e 's#/usr/local/sbin/synacct#$(SBINDIR)/synacct#g' \
-		-e 's#/etc/synacct/#$(SYSCONFDIR)/synacct/#g' \
-		configs/synacct.service >$(DESTDIR)$(UNITDIR)/synacct.service
-	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/synacct.service
+	$(Q)for u in synacct.service synacct@.service; do \
+		sed -e 's#/usr/local/sbin/synacct#$(SBINDIR)/synacct#g' \
+			-e 's#/etc/synacct/#$(SYSCONFDIR)/synacct/#g' \
+			configs/$$u >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
 	$(Q)install -d -m 0755 $(DESTDIR)$(DATADIR)/consoles
 	$(Q)for f in synacct-alerts.yml synacct-dashboard.json; do \
 		sed 's#https://synacct.example/docs/runbook.md#$(or $(RUNBOOK_URL),file://$(DATADIR)/runbook.md)#g' \
@@ -425,7 +429,8 @@ install: all
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/synacct $(DESTDIR)$(MANDIR)/man8/synacct.8 \
-		$(DESTDIR)$(UNITDIR)/synacct.service $(DESTDIR)$(DATADIR)/synacct-alerts.yml \
+		$(DESTDIR)$(UNITDIR)/synacct.service $(DESTDIR)$(UNITDIR)/synacct@.service \
+		$(DESTDIR)$(DATADIR)/synacct-alerts.yml \
 		$(DESTDIR)$(DATADIR)/synacct-rules.yml $(DESTDIR)$(DATADIR)/synacct-dashboard.json \
 		$(DESTDIR)$(DATADIR)/alertmanager-synacct.yml $(DESTDIR)$(DATADIR)/runbook.md \
 		$(DESTDIR)$(DATADIR)/consoles/synacct.html $(DESTDIR)$(BASHCOMPDIR)/synacct \

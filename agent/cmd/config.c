@@ -20,9 +20,12 @@
  * the library's real one), else the error FILE:LINE "line too long".
  * One call per line also keeps inih's line numbers true.
  *
- * SIGHUP does not reload the file: every option (namespace, interfaces,
- * hooks, metrics address) is bound when synacct attaches; restart it
- * (with --pin the counts continue).  docs/deploy.md says so.
+ * SIGHUP reloads the file (sa_config_reload): it is read and checked
+ * as at start, then compared key by key with the running one; a key
+ * whose value changed must be one the caller can apply while running
+ * (interval, ports), else the whole reload is refused ("needs a
+ * restart") and the running configuration stays, as it does for a file
+ * with an error.  docs/deploy.md, "Configuration changes".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,8 +59,8 @@ static error_t config_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		/* Every parser shares the state: argp_error of any of them
-		 * writes here while an entry is checked. */
-		if (sa_config_checking)
+		 * writes here while an entry (or a reload) is checked. */
+		if (check_errs)
 			state->err_stream = check_errs;
 		return 0;
 	case OPT_CONFIG:
@@ -451,8 +454,65 @@ static const char *config_arg(const struct argp *root, int argc, char **argv)
 	return NULL;
 }
 
-/* The argument vector with the file's entries (sa_config_load). */
-static char **config_argv;
+/* What the running configuration came from, for a reload: the file,
+ * the command, the command line and the file's entries now in use.  An
+ * entry replaced by a reload is kept (options may point into it), and
+ * so are the argument vectors, reachable from here for as long, so that
+ * LeakSanitizer (make SANITIZE=1) does not take them for leaks at exit. */
+static struct {
+	const char *file;
+	const struct argp *root;
+	size_t input_size;
+	int argc;
+	char **argv;		/* the command line */
+	char **entries;		/* the file's, in use */
+	int n_entries;
+	struct retired {
+		struct retired *next;
+		char **entries, **argv;
+		int n_entries;
+	} *retired;
+} running;
+
+/* Read and check @c->file into @c->entries: 0, or the exit status after
+ * the error (said on stderr). */
+static int load_entries(struct config *c)
+{
+	int ret;
+
+	if (read_file(c)) {
+		free(c->text);
+		c->text = NULL;
+		return SA_EXIT_USAGE;
+	}
+	ret = ini_parse_stream(read_line, c, on_entry, c);
+	free(c->text);
+	c->text = NULL;
+	if (ret && !c->err[0])
+		snprintf(c->err, sizeof(c->err), "%s:%d: not an INI line: expected key = value",
+			 c->file, ret);
+	if (!c->err[0])
+		return 0;
+	for (int i = 0; i < c->n_entries; i++)
+		free(c->entries[i]);
+	free(c->entries);
+	c->entries = NULL;
+	c->n_entries = 0;
+	return SA_EXIT_USAGE;
+}
+
+/* argv[0], @entries, then the command line's arguments. */
+static char **join_argv(char **entries, int n_entries, int argc, char **argv)
+{
+	char **nargv = calloc(argc + n_entries + 1, sizeof(*nargv));
+
+	if (!nargv)
+		return NULL;
+	nargv[0] = argv[0];
+	memcpy(nargv + 1, entries, n_entries * sizeof(*nargv));
+	memcpy(nargv + 1 + n_entries, argv + 1, (argc - 1) * sizeof(*nargv));
+	return nargv;
+}
 
 int sa_config_load(const struct argp *root, size_t input_size, int *argc, char ***argv)
 {
@@ -460,41 +520,184 @@ int sa_config_load(const struct argp *root, size_t input_size, int *argc, char *
 		.root = root, .input_size = input_size, .argc = *argc, .argv = *argv,
 	};
 	char **nargv;
-	int ret;
 
 	c.file = config_arg(root, *argc, *argv);
 	if (!c.file)
 		return 0;	/* none, or --config without FILE: argp says so */
-	if (read_file(&c)) {
-		free(c.text);
+	if (load_entries(&c)) {
+		if (c.err[0])
+			sa_err("%s", c.err);
 		return SA_EXIT_USAGE;
 	}
-	ret = ini_parse_stream(read_line, &c, on_entry, &c);
-	free(c.text);
-	if (ret && !c.err[0])
-		snprintf(c.err, sizeof(c.err), "%s:%d: not an INI line: expected key = value",
-			 c.file, ret);
-	if (c.err[0]) {
-		sa_err("%s", c.err);
-		for (int i = 0; i < c.n_entries; i++)
-			free(c.entries[i]);
-		free(c.entries);
-		return SA_EXIT_USAGE;
-	}
-	/* argv[0], the file's entries, then the command line. */
-	nargv = calloc(*argc + c.n_entries + 1, sizeof(*nargv));
+	nargv = join_argv(c.entries, c.n_entries, *argc, *argv);
 	if (!nargv) {
 		sa_err("out of memory");
 		return SA_EXIT_RUNTIME;
 	}
-	nargv[0] = (*argv)[0];
-	memcpy(nargv + 1, c.entries, c.n_entries * sizeof(*nargv));
-	memcpy(nargv + 1 + c.n_entries, *argv + 1, (*argc - 1) * sizeof(*nargv));
-	free(c.entries);
+	running.file = c.file;
+	running.root = root;
+	running.input_size = input_size;
+	running.argc = *argc;
+	running.argv = *argv;
+	running.entries = c.entries;
+	running.n_entries = c.n_entries;
 	*argc += c.n_entries;
 	*argv = nargv;	/* kept for the life of the process: options point into it */
-	/* ... and reachable from here for as long, so that LeakSanitizer
-	 * (make SANITIZE=1) does not take it for a leak at exit. */
-	config_argv = nargv;
+	running.retired = calloc(1, sizeof(*running.retired));
+	if (running.retired)
+		running.retired->argv = nargv;
 	return 0;
+}
+
+const char *sa_config_file(void)
+{
+	return running.file;
+}
+
+/* The key of entry "--key=value" / "--key", and its length. */
+static size_t entry_key(const char *e, const char **key)
+{
+	*key = e + 2;
+	return strcspn(e + 2, "=");
+}
+
+/* Every value the entries give @key (iface: several), joined with '\n'
+ * into @out; "" when none. */
+static void key_values(char **entries, int n, const char *key, size_t klen,
+		       char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < n && used < len; i++) {
+		const char *k;
+		size_t l = entry_key(entries[i], &k);
+
+		if (l == klen && !strncmp(k, key, klen))
+			used += snprintf(out + used, len - used, "%s\n", k + l);
+	}
+}
+
+/* Does @key (@klen chars) differ between the running entries and @c's?
+ * Added to @changed ("interval, ports") if so. */
+static bool key_changed(struct config *c, const char *key, size_t klen,
+			char *changed, size_t len)
+{
+	char a[2048], b[2048];
+	size_t used = strlen(changed);
+
+	key_values(running.entries, running.n_entries, key, klen, a, sizeof(a));
+	key_values(c->entries, c->n_entries, key, klen, b, sizeof(b));
+	if (!strcmp(a, b))
+		return false;
+	/* Each key once, though iface may come several times. */
+	for (const char *p = changed; *p; p += strspn(p, ", ")) {
+		size_t n = strcspn(p, ",");
+
+		if (n == klen && !strncmp(p, key, klen))
+			return true;
+		p += n;
+	}
+	if (used < len)
+		snprintf(changed + used, len - used, "%s%.*s", used ? ", " : "", (int)klen, key);
+	return true;
+}
+
+int sa_config_reload(void *input, const char *const *runtime, char *changed, size_t len)
+{
+	struct config c = {
+		.file = running.file, .root = running.root,
+		.input_size = running.input_size, .argc = running.argc, .argv = running.argv,
+	};
+	char restart[256] = "", **nargv = NULL, *msg = NULL, *nl;
+	struct retired *r = NULL;
+	size_t mlen = 0;
+	int err = -EINVAL, ret;
+
+	changed[0] = '\0';
+	if (!c.file) {
+		sa_info("SIGHUP: started without --config, there is no file to reload");
+		return -ENOENT;
+	}
+	if (load_entries(&c)) {
+		if (c.err[0])
+			sa_err("reload refused: %s; the running configuration stays", c.err);
+		else
+			sa_err("reload of %s refused (above); the running configuration stays",
+			       c.file);
+		return -EINVAL;
+	}
+	/* Every key of either file: those that changed, and among them the
+	 * ones that need a restart. */
+	for (int pass = 0; pass < 2; pass++) {
+		char **e = pass ? c.entries : running.entries;
+		int n = pass ? c.n_entries : running.n_entries;
+
+		for (int i = 0; i < n; i++) {
+			const char *key;
+			size_t klen = entry_key(e[i], &key);
+			bool live = false;
+
+			if (!key_changed(&c, key, klen, changed, len))
+				continue;
+			for (const char *const *k = runtime; *k && !live; k++)
+				live = strlen(*k) == klen && !strncmp(*k, key, klen);
+			if (!live)
+				key_changed(&c, key, klen, restart, sizeof(restart));
+		}
+	}
+	if (restart[0]) {
+		sa_err("reload of %s refused: %s changed, which needs a restart "
+		       "(only %s%s%s can change while running); the running "
+		       "configuration stays", c.file, restart, runtime[0],
+		       runtime[0] && runtime[1] ? " and " : "",
+		       runtime[0] && runtime[1] ? runtime[1] : "");
+		goto out;
+	}
+	/* The whole command again, as at start, but with argp's messages
+	 * kept here rather than ending the process. */
+	nargv = join_argv(c.entries, c.n_entries, c.argc, c.argv);
+	r = calloc(1, sizeof(*r));
+	check_errs = open_memstream(&msg, &mlen);
+	if (!nargv || !r || !check_errs) {
+		sa_err("reload of %s: out of memory; the running configuration stays", c.file);
+		err = -ENOMEM;
+		goto out;
+	}
+	ret = argp_parse(c.root, c.argc + c.n_entries, nargv, ARGP_NO_EXIT, NULL, input);
+	fflush(check_errs);
+	if (ret || mlen) {
+		const char *m = mlen && !strncmp(msg, "synacct: ", 9) ? msg + 9 : msg;
+
+		nl = mlen ? strchr(m, '\n') : NULL;
+		if (nl)
+			*nl = '\0';
+		sa_err("reload of %s refused: %s; the running configuration stays", c.file,
+		       mlen ? m : strerror(ret));
+		goto out;
+	}
+	/* Options of the new configuration point into its entries. */
+	r->entries = running.entries;
+	r->n_entries = running.n_entries;
+	r->argv = nargv;
+	r->next = running.retired;
+	running.retired = r;
+	running.entries = c.entries;
+	running.n_entries = c.n_entries;
+	c.entries = NULL;
+	c.n_entries = 0;
+	r = NULL;
+	nargv = NULL;
+	err = 0;
+out:
+	if (check_errs)
+		fclose(check_errs);
+	check_errs = NULL;
+	free(msg);
+	free(r);
+	free(nargv);
+	for (int i = 0; i < c.n_entries; i++)
+		free(c.entries[i]);
+	free(c.entries);
+	return err;
 }

@@ -29,4 +29,18 @@ extern bool sa_config_checking;
  */
 int sa_config_load(const struct argp *root, size_t input_size, int *argc, char ***argv);
 
+/* The --config FILE loaded, or NULL. */
+const char *sa_config_file(void);
+
+/*
+ * SIGHUP: read the --config file again and, if it is valid and every key
+ * that changed is among @runtime (NULL-terminated names: the options the
+ * caller applies while running), parse the whole command into @input
+ * (zeroed, with the defaults the command sets before parsing): 0, with
+ * the keys that changed in @changed ("" none).  Otherwise one line on
+ * stderr saying why (a FILE:LINE error, or which keys need a restart)
+ * and -errno: the caller keeps its running configuration.
+ */
+int sa_config_reload(void *input, const char *const *runtime, char *changed, size_t len);
+
 #endif /* SYNACCT_CONFIG_H */

@@ -5,8 +5,10 @@
  * Dispatches subcommands; without one it watches: parses options, enters
  * the namespace, opens and attaches every stage along the SYN's path
  * (stage.h), then reads them every interval, reconciles and reports until
- * --duration, SIGINT or SIGTERM.  Every path out goes through cleanup,
- * which detaches all that was attached.
+ * --duration, SIGINT or SIGTERM; SIGHUP reloads --config (the options
+ * that can change while running).  Every path out goes through cleanup,
+ * which detaches all that was attached.  Under systemd it says when it
+ * is ready, reloading and stopping, and its status (agent/sys/service.c).
  */
 #define _GNU_SOURCE
 #include <argp.h>
@@ -14,6 +16,7 @@
 #include <math.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +31,7 @@
 #include "pin.h"
 #include "reconcile.h"
 #include "report.h"
+#include "service.h"
 #include "settle.h"
 #include "stage.h"
 #include "table.h"
@@ -206,6 +210,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t winch;
+static volatile sig_atomic_t reload;
+
+/* SIGHUP: reload --config (run). */
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -246,7 +258,7 @@ static void sleep_until(double t)
 		.tv_nsec = (long)((t - (time_t)t) * 1e9),
 	};
 
-	while (!stop_signal && !winch &&
+	while (!stop_signal && !winch && !reload &&
 	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
@@ -462,6 +474,114 @@ static int summary(struct sa_watch *w, double elapsed_s)
 	return err;
 }
 
+/* ---- the service manager ---- */
+
+/* printf onto @buf at *@used, which stays within @len (the text cut). */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	*used = n < 0 || (size_t)n >= len - *used ? len - 1 : *used + n;
+}
+
+static int count_ports(const struct sa_portset *ps)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(ps->bits) / sizeof(ps->bits[0]); i++)
+		n += __builtin_popcountll(ps->bits[i]);
+	return n;
+}
+
+/* STATUS= for systemctl status: what is watched, the stages up and
+ * lost, the interval; sent when it changes (sa_service_status). */
+static void service_status(struct sa_watch *w)
+{
+	char st[512] = "", lost[256] = "";
+	size_t used = 0, lused = 0;
+	int up = 0, n;
+
+	if (!sa_service_managed())
+		return;
+	for (int i = 0; i < w->rc.n_stage_up; i++) {
+		if (w->rc.stage_up[i].up)
+			up++;
+		else
+			append(lost, sizeof(lost), &lused, "%s%s on %s", lused ? ", " : "",
+			       w->rc.stage_up[i].stage, w->rc.stage_up[i].iface);
+	}
+	for (int i = 0; i < w->o.n_ifaces; i++)
+		append(st, sizeof(st), &used, "%s%s", i ? "+" : "", w->o.ifaces[i]);
+	n = count_ports(&w->listeners);
+	append(st, sizeof(st), &used,
+	       ": listeners on %d port%s, reporting %s; stages up %d/%d%s%s; every %g s",
+	       n, n == 1 ? "" : "s", w->o.common.ports.any ? "all ports" : "--ports",
+	       up, w->rc.n_stage_up, lost[0] ? ", lost: " : "", lost, w->o.interval_s);
+	sa_service_status(st);
+}
+
+/* The options SIGHUP may change: what a reading is taken with, not what
+ * was attached or opened (interfaces, namespace, hooks, the metrics
+ * socket, pins, the output's format: a restart). */
+static const char *const runtime_keys[] = { "interval", "ports", NULL };
+
+static void reload_config(struct sa_watch *w)
+{
+	struct sa_watch_opts *n = calloc(1, sizeof(*n));
+	char changed[256];
+
+	sa_service_reloading();
+	if (!n) {
+		sa_err("reload: out of memory; the running configuration stays");
+	} else {
+		n->interval_s = 1.0;
+		if (!sa_config_reload(n, runtime_keys, changed, sizeof(changed))) {
+			w->o.interval_s = n->interval_s;
+			w->rc.interval_s = n->interval_s;
+			w->o.common.ports = n->common.ports;
+			sa_info("reloaded %s: %s%s", sa_config_file(),
+				changed[0] ? "changed " : "no change", changed);
+		}
+	}
+	free(n);
+	sa_service_ready();
+}
+
+/* One line on start, under a service manager (or with -v): what is
+ * watched, with which hooks, how. */
+static void log_start(struct sa_watch *w)
+{
+	char line[1024] = "";
+	size_t used = 0;
+
+	if (!sa_service_managed() && !*sa_log_prefix(SA_LOG_INFO) && !w->o.common.verbose)
+		return;
+	append(line, sizeof(line), &used, "watching");
+	for (int i = 0; i < w->o.n_ifaces; i++)
+		append(line, sizeof(line), &used, "%s%s", i ? ", " : " ", w->o.ifaces[i]);
+	append(line, sizeof(line), &used, " in network namespace %s; hooks:",
+	       w->o.common.netns ? w->o.common.netns : "(own)");
+	for (int i = 0; i < w->rc.n_hooks; i++)
+		append(line, sizeof(line), &used, "%s%s", i ? ", " : " ", w->rc.hooks[i]);
+	append(line, sizeof(line), &used, "; mode: %s%s, %s%s, %s",
+	       w->o.prom.pin ? "pinned in " : "not pinned",
+	       w->o.prom.pin ? w->pin_dir : "",
+	       w->o.prom.listen ? "metrics on " : "no metrics",
+	       w->o.prom.listen ? w->o.prom.listen : "",
+	       w->o.prom.quiet ? "nothing on stdout (--quiet)" :
+	       w->o.common.json ? "JSON on stdout" : "table on stdout");
+	sa_info("%s", line);
+}
+
 /* Report every interval until the duration ends, a signal comes or an
  * interface vanishes (-ENODEV, after which the summary still comes). */
 static int run(struct sa_watch *w)
@@ -475,6 +595,15 @@ static int run(struct sa_watch *w)
 		sleep_until(next < end ? next : end);
 		if (stop_signal)
 			break;
+		if (reload) {
+			/* The next reading one (new) interval from now. */
+			reload = 0;
+			reload_config(w);
+			interval = w->o.interval_s;
+			service_status(w);
+			next = now_s();
+			continue;
+		}
 		if (winch) {
 			/* A resized terminal: redraw the last table now. */
 			winch = 0;
@@ -491,6 +620,7 @@ static int run(struct sa_watch *w)
 		err = tick(w, now_s() - t0);
 		if (err)
 			return err;
+		service_status(w);
 		if (now_s() >= end - 1e-6)
 			break;
 		/* A stalled machine: skip the ticks already missed rather
@@ -534,6 +664,7 @@ static int resolve_ifaces(struct sa_watch *w)
 static void setup_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sh = { .sa_handler = on_hup };
 	struct sigaction sw = { .sa_handler = on_winch }, old_hup;
 	struct sigaction sf = { .sa_sigaction = on_force, .sa_flags = SA_SIGINFO };
 
@@ -542,9 +673,11 @@ static void setup_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&sf.sa_mask);
 	sigaction(SIGUSR1, &sf, NULL);
-	/* Started under nohup (SIGHUP ignored): stay deaf to it. */
+	/* SIGHUP reloads --config; started under nohup (SIGHUP ignored):
+	 * stay deaf to it. */
+	sigemptyset(&sh.sa_mask);
 	if (!sigaction(SIGHUP, NULL, &old_hup) && old_hup.sa_handler != SIG_IGN)
-		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGHUP, &sh, NULL);
 	sigemptyset(&sw.sa_mask);
 	sigaction(SIGWINCH, &sw, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -688,17 +821,22 @@ int sa_watch_main(int argc, char **argv)
 		sa_err("cannot keep the first reading: out of memory");
 		goto cleanup;
 	}
-	if (w->prom &&
+	/* The listeners for /metrics, and for STATUS= from the start. */
+	if ((w->prom || sa_service_managed()) &&
 	    (listening_ports(w->base, &w->listeners) ||
 	     sa_prom_update(w->prom, &w->rc, w->base, &w->o.common.ports, &w->listeners) ||
 	     sa_prom_start(w->prom)))
 		goto cleanup;
 	if (!w->o.prom.quiet)
 		sa_report_start(&w->rc);
+	log_start(w);
+	service_status(w);
+	sa_service_ready();
 	err = run(w);
 	exit_code = err || ferror(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
 
 cleanup:
+	sa_service_stopping();
 	sa_prom_stop(w->prom);
 	sa_run_close(&w->run);
 	sa_iface_release_all();
@@ -708,6 +846,7 @@ cleanup:
 
 int main(int argc, char **argv)
 {
+	sa_log_journal_setup();
 	/* A subcommand with its own options: "synacct check ..." */
 	if (argc > 1) {
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

@@ -30,6 +30,14 @@ bool sa_log_enabled(enum sa_log_level level);
 void sa_log(enum sa_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* When stderr is the journal (JOURNAL_STREAM names it: systemd.exec(5)),
+ * stderr becomes a stream that starts each line with its priority: "<3>"
+ * for an error, and so on (sa_log_prefix); lines written bare (argp's)
+ * get "<3>".  Call it first thing; otherwise nothing changes. */
+void sa_log_journal_setup(void);
+/* "<N>" for @level when stderr is the journal, else "". */
+const char *sa_log_prefix(enum sa_log_level level);
+
 #define sa_err(...)	sa_log(SA_LOG_ERROR, __VA_ARGS__)
 #define sa_warn(...)	sa_log(SA_LOG_WARNING, __VA_ARGS__)
 #define sa_info(...)	sa_log(SA_LOG_INFO, __VA_ARGS__)

@@ -37,6 +37,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	 * its own one line (or expects: clsact that already exists). */
 	if (!debug && strstr(fmt, "Kernel error message"))
 		return 0;
+	fputs(sa_log_prefix(level == LIBBPF_WARN ? SA_LOG_WARNING : SA_LOG_DEBUG), stderr);
 	return vfprintf(stderr, fmt, args);
 }
 

@@ -202,6 +202,8 @@ sc_verbose() {
 	done
 	t_is "$missing" "" "-v: stderr names every hook of the start record (synacct: hook: NAME)"
 	t_is "$(grep -c '^synacct: hook: ' "$SA_ERR")" "$(wc -l <<<"$hooks")" "-v: and no other hook"
+	t_is "$(grep -cxF "synacct: watching $SRV_IF in network namespace $SRV; hooks: $(echo $hooks | sed 's/ /, /g'); mode: not pinned, no metrics, JSON on stdout" "$SA_ERR")" 1 \
+		"-v: one start line naming the interface, namespace, every hook and the mode"
 	t_is "$(grep -c "^synacct: xdp on $SRV_IF: skb mode: auto: veth is a software device" "$SA_ERR")" 1 \
 		"-v: says the XDP mode of $SRV_IF and why"
 	t_ok "$([ "$(grep -c '^libbpf: ' "$SA_ERR")" -gt 100 ]; echo $?)" \
@@ -274,11 +276,10 @@ sc_no_stack() {
 
 # ---- SIGHUP ----
 
-# synacct(8), SIGNALS: SIGHUP ends a run unless started under nohup.  20-counts.t's
-# sighup checks the exit and the cleanup; here the counts across it: under
-# nohup the SIGHUP changes nothing (SYNs before and after it, counted
-# exactly in one run), without nohup the summary it ends with holds
-# exactly the SYNs sent.
+# SIGHUP reloads --config (65-config.t's reload); 20-counts.t's sighup
+# checks that the run goes on.  Here the counts across it: under nohup
+# (SIGHUP ignored) and from a shell without --config (nothing to
+# reload), SYNs before and after it are counted exactly in one run.
 hup_clients() {	# hup_clients N: N clients to 8083 (HUP_OUT), SYNs they sent added to HUP_SENT
 	lab_nstat "$CLI" >"$LAB_DIR/cli.0"
 	HUP_OUT=$(lab_client --to $SRV_IP4 --port 8083 --count "$1" --parallel 4)
@@ -287,39 +288,35 @@ hup_clients() {	# hup_clients N: N clients to 8083 (HUP_OUT), SYNs they sent add
 }
 intervals() { jq -s '[.[] | select(.type == "interval")] | length' "$SA_OUT" 2>/dev/null || echo 0; }
 sc_sighup_counts() {
-	local srv cnt n i
+	local srv cnt n i wrap err
 	lab_server 8083 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
-	HUP_SENT=0
-	SA_WRAP=nohup synacct_start --interval 0.2 || { t_ok 1 "SIGHUP under nohup: synacct starts"; return; }
-	hup_clients 8
-	t_is "$HUP_OUT" "connected=8 failed=0" "under nohup: 8 clients before the SIGHUP"
-	kill -HUP $SA_PID
-	n=$(intervals)
-	for ((i = 0; i < 100; i++)); do [ "$(intervals)" -ge $((n + 2)) ] && break; sleep 0.1; done
-	hup_clients 8
-	t_is "$HUP_OUT" "connected=8 failed=0" "under nohup: 8 clients after the SIGHUP"
-	lab_settle "$SRV"
-	# An interval record with the last SYNs, before the end.
-	for ((i = 0; i < 50; i++)); do [ "$(interval_sum nic_syn 8083)" -ge "$HUP_SENT" ] && break; sleep 0.1; done
-	synacct_stop
-	t_is "$SA_RC,$(jq -s '[.[] | select(.type == "start" or .type == "summary")] | length' "$SA_OUT"),$(cat "$SA_ERR")" "0,2," \
-		"under nohup: one run across the SIGHUP (one start, one summary), exit 0 on SIGINT, nothing on stderr"
-	t_is "$(summary nic_syn 8083),$(summary tc_syn 8083),$(summary listener_syn 8083),$(summary established 8083)" \
-		"$HUP_SENT,$HUP_SENT,$HUP_SENT,16" \
-		"under nohup: nic_syn, tc_syn, listener_syn == SYNs sent before and after the SIGHUP ($HUP_SENT), 16 established"
-	t_is "$(interval_sum nic_syn 8083)" "$HUP_SENT" "under nohup: the interval records add up to them too"
-	HUP_SENT=0
-	synacct_start --interval 0.2 || { t_ok 1 "SIGHUP: synacct starts"; return; }
-	hup_clients 6
-	t_is "$HUP_OUT" "connected=6 failed=0" "from a shell: 6 clients"
-	lab_settle "$SRV"
-	kill -HUP $SA_PID; wait $SA_PID; SA_RC=$?
+	for wrap in nohup ""; do
+		local how=${wrap:+under nohup}
+		how=${how:-from a shell}
+		err=${wrap:+}
+		[ -z "$wrap" ] && err="synacct: SIGHUP: started without --config, there is no file to reload"
+		HUP_SENT=0
+		SA_WRAP=$wrap synacct_start --interval 0.2 || { t_ok 1 "SIGHUP $how: synacct starts"; return; }
+		hup_clients 8
+		t_is "$HUP_OUT" "connected=8 failed=0" "$how: 8 clients before the SIGHUP"
+		kill -HUP $SA_PID
+		n=$(intervals)
+		for ((i = 0; i < 100; i++)); do [ "$(intervals)" -ge $((n + 2)) ] && break; sleep 0.1; done
+		hup_clients 8
+		t_is "$HUP_OUT" "connected=8 failed=0" "$how: 8 clients after the SIGHUP"
+		lab_settle "$SRV"
+		# An interval record with the last SYNs, before the end.
+		for ((i = 0; i < 50; i++)); do [ "$(interval_sum nic_syn 8083)" -ge "$HUP_SENT" ] && break; sleep 0.1; done
+		synacct_stop
+		t_is "$SA_RC,$(jq -s '[.[] | select(.type == "start" or .type == "summary")] | length' "$SA_OUT"),$(cat "$SA_ERR")" "0,2,$err" \
+			"$how: one run across the SIGHUP (one start, one summary), exit 0 on SIGINT, ${err:-nothing} on stderr"
+		t_is "$(summary nic_syn 8083),$(summary tc_syn 8083),$(summary listener_syn 8083),$(summary established 8083)" \
+			"$HUP_SENT,$HUP_SENT,$HUP_SENT,16" \
+			"$how: nic_syn, tc_syn, listener_syn == SYNs sent before and after the SIGHUP ($HUP_SENT), 16 established"
+		t_is "$(interval_sum nic_syn 8083)" "$HUP_SENT" "$how: the interval records add up to them too"
+	done
 	lab_server_stop $srv $cnt
-	t_is "$SA_RC,$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT"),$(cat "$SA_ERR")" "0,1," \
-		"from a shell: SIGHUP ends it, exit 0, one summary, nothing on stderr"
-	t_is "$(summary nic_syn 8083),$(summary tc_syn 8083),$(summary established 8083)" "$HUP_SENT,$HUP_SENT,6" \
-		"from a shell: the summary SIGHUP ends with holds the SYNs sent ($HUP_SENT), 6 established"
 	nothing_attached "after SIGHUP"
 }
 

@@ -234,10 +234,11 @@ sc_iface_deleted() {
 		"interface deleted: the summary of what was counted is still printed"
 }
 
-# SIGHUP stops a run started from a shell (the terminal went away), but a
-# run started under nohup inherits SIGHUP ignored and keeps it so: it
-# writes further interval records after the SIGHUP, then stops on SIGINT
-# with its summary.
+# SIGHUP reloads --config (65-config.t's reload); without one it says
+# there is nothing to reload and the run goes on.  A run started under
+# nohup inherits SIGHUP ignored and keeps it so.  Either way it writes
+# further interval records after the SIGHUP, then stops on SIGINT with
+# its summary.
 intervals() { jq -s '[.[] | select(.type == "interval")] | length' "$SA_OUT" 2>/dev/null || echo 0; }
 sc_sighup() {
 	local n i
@@ -251,9 +252,15 @@ sc_sighup() {
 	t_is "$SA_RC,$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" "0,1" \
 		"under nohup: SIGINT then ends it, exit 0, one summary"
 	synacct_start --interval 0.2
-	kill -HUP $SA_PID; wait $SA_PID; SA_RC=$?
-	t_is "$SA_RC,$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT")" "0,1" \
-		"from a shell: SIGHUP stops it, exit 0, one summary"
+	kill -HUP $SA_PID
+	n=$(intervals)
+	for ((i = 0; i < 100; i++)); do [ "$(intervals)" -ge $((n + 2)) ] && break; sleep 0.1; done
+	t_ok "$( [ "$(intervals)" -ge $((n + 2)) ] && kill -0 $SA_PID 2>/dev/null; echo $?)" \
+		"from a shell, no --config: still running and reporting after SIGHUP"
+	synacct_stop
+	t_is "$SA_RC,$(jq -s '[.[] | select(.type == "summary")] | length' "$SA_OUT"),$(cat "$SA_ERR")" \
+		"0,1,synacct: SIGHUP: started without --config, there is no file to reload" \
+		"from a shell, no --config: SIGHUP says there is nothing to reload; SIGINT ends it, exit 0, one summary"
 	nothing_attached "after SIGHUP"
 }
 

@@ -3,12 +3,14 @@
 # all), the command line overrides the file key by key, and an unknown
 # key, a bad value, a stray line or section stop synacct with FILE:LINE,
 # exit 2, before anything is attached; lines of any length are read
-# whole or refused, never cut; only a regular file is read.  Each
+# whole or refused, never cut; only a regular file is read.  SIGHUP
+# reloads it: interval and ports change while running; any other change,
+# or a bad file, is refused with the reason and the run goes on as it was.  Each
 # scenario runs in a lab of its own:
 #   selftests/t/65-config.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(keys bad_files file_run iface_twice example_config long_lines not_regular)
+LAB_SCENARIOS=(keys bad_files file_run iface_twice example_config long_lines not_regular reload)
 EXAMPLE=$SA_ROOT/configs/synacct.conf
 
 # Keys: the long options of --help (its option rows, not the commands'
@@ -211,6 +213,90 @@ sc_not_regular() {
 	t_is "$RC:$ERR" "2:synacct: $LAB_DIR/max.conf:1: a NUL byte: not a text file" \
 		"--config of exactly 1 MiB: read, its content judged"
 	t_is "$(ip netns exec "$SRV" tc qdisc show dev "$SRV_IF" | grep -c clsact)" 0 "nothing was attached"
+}
+
+
+# ---- SIGHUP ----
+
+# rl_wait_err LINE: until stderr has LINE (5 s); rl_records: the interval
+# records after line RL_MARK of the output.
+rl_wait_err() {
+	local i
+	for ((i = 0; i < 50; i++)); do grep -qxF "$1" "$LAB_DIR/rl.err" && return 0; sleep 0.1; done
+	return 1
+}
+rl_records() { tail -n +$((RL_MARK + 1)) "$LAB_DIR/rl.out" | jq -c 'select(.type == "interval")'; }
+# rl_after N: wait for N interval records after RL_MARK (10 s).
+rl_after() {
+	local i
+	for ((i = 0; i < 100; i++)); do [ "$(rl_records | wc -l)" -ge "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+# rl_ports: the ports the records after RL_MARK show, sorted, once each.
+rl_ports() { rl_records | jq -r '.ports[].port' | sort -un | paste -sd,; }
+# rl_mean_gap: seconds between the first and the last record after
+# RL_MARK over their number less one (late ticks even out: each is due
+# at a fixed time, the interval after the one before was due).
+rl_mean_gap() { rl_records | jq -s '(.[-1].elapsed_s - .[0].elapsed_s) / (length - 1) * 1000 | floor'; }
+
+sc_reload() {
+	local conf=$LAB_DIR/rl.conf pid rc s1 c1 s2 c2 gap
+	lab_server 8081 --accept all; s1=$LAB_SERVER_PID; c1=$LAB_SERVER_COUNT
+	lab_server 8082 --accept all; s2=$LAB_SERVER_PID; c2=$LAB_SERVER_COUNT
+	printf 'netns = %s\niface = %s\njson = yes\ninterval = 0.2\nports = 8081\n' "$SRV" "$SRV_IF" >"$conf"
+	"$SYNACCT" --config "$conf" >"$LAB_DIR/rl.out" 2>"$LAB_DIR/rl.err" &
+	pid=$!; LAB_PIDS+=($pid)
+	RL_MARK=0
+	rl_after 1 || { t_diag "$LAB_DIR/rl.err"; echo "Bail out! synacct did not report"; exit 1; }
+	RL_MARK=$(wc -l <"$LAB_DIR/rl.out")
+	lab_client --to $SRV_IP4 --port 8081 --count 2 >/dev/null
+	lab_client --to $SRV_IP4 --port 8082 --count 2 >/dev/null
+	rl_after 6
+	t_is "$(rl_ports)" 8081 "ports = 8081: the records show port 8081 only (SYNs went to 8081 and 8082)"
+	gap=$(rl_mean_gap)
+	t_ok "$([ "$gap" -ge 150 ] && [ "$gap" -le 300 ]; echo $?)" "interval = 0.2: records $gap ms apart on average"
+
+	sed -i 's/^interval = .*/interval = 0.5/; s/^ports = .*/ports = 8082/' "$conf"
+	kill -HUP $pid
+	rl_wait_err "synacct: reloaded $conf: changed interval, ports"
+	t_is "$?" 0 "SIGHUP after interval and ports changed: 'reloaded FILE: changed interval, ports' on stderr"
+	RL_MARK=$(wc -l <"$LAB_DIR/rl.out")
+	lab_client --to $SRV_IP4 --port 8081 --count 2 >/dev/null
+	lab_client --to $SRV_IP4 --port 8082 --count 2 >/dev/null
+	rl_after 5
+	t_is "$(rl_ports)" 8082 "... then the records show port 8082 only"
+	gap=$(rl_mean_gap)
+	t_ok "$([ "$gap" -ge 450 ] && [ "$gap" -le 600 ]; echo $?)" "... and come every 0.5 s ($gap ms on average)"
+
+	# A key that needs a restart: refused whole, even with a runtime key.
+	sed -i 's/^interval = .*/interval = 0.3/' "$conf"
+	echo "no-xdp = yes" >>"$conf"
+	kill -HUP $pid
+	rl_wait_err "synacct: reload of $conf refused: no-xdp changed, which needs a restart (only interval and ports can change while running); the running configuration stays"
+	t_is "$?" 0 "no-xdp added: refused, naming the key that needs a restart"
+	# A file with an error: refused, FILE:LINE and why.
+	sed -i '$d' "$conf"
+	echo "interval = 0" >>"$conf"
+	kill -HUP $pid
+	rl_wait_err "synacct: reload refused: $conf:6: interval given twice (first on line 4): it takes one value; the running configuration stays"
+	t_is "$?" 0 "a key given twice: refused with FILE:LINE"
+	sed -i '$d; s/^interval = .*/interval = 0/' "$conf"
+	kill -HUP $pid
+	rl_wait_err "synacct: reload refused: $conf:4: invalid interval '0': expected seconds, at least 0.01 and at most a year; the running configuration stays"
+	t_is "$?" 0 "interval = 0: refused with FILE:LINE and the parser's message"
+	RL_MARK=$(wc -l <"$LAB_DIR/rl.out")
+	lab_client --to $SRV_IP4 --port 8081 --count 2 >/dev/null
+	lab_client --to $SRV_IP4 --port 8082 --count 2 >/dev/null
+	rl_after 4
+	gap=$(rl_mean_gap)
+	t_is "$(kill -0 $pid && echo running),$(rl_ports)" "running,8082" "after the refused reloads: still running, still ports = 8082"
+	t_ok "$([ "$gap" -ge 450 ] && [ "$gap" -le 600 ]; echo $?)" "... every 0.5 s ($gap ms on average)"
+	t_is "$(ip -n "$SRV" -j link show "$SRV_IF" | jq -r '.[0].xdp.prog.name')" synacct_xdp \
+		"... and its XDP program still on $SRV_IF (no-xdp was refused)"
+	kill -TERM $pid; wait $pid; rc=$?
+	t_is "$rc,$(wc -l <"$LAB_DIR/rl.err")" "0,4" "SIGTERM: exit 0; stderr holds the four reload lines and nothing else"
+	lab_server_stop $s1 $c1
+	lab_server_stop $s2 $c2
 }
 
 lab_main "$@"

@@ -34,7 +34,8 @@ sc_install() {
 	stage_install
 	t_is $? 0 "make install DESTDIR=... PREFIX=/usr"
 	for f in usr/sbin/synacct:755 usr/share/man/man8/synacct.8:644 etc/synacct/synacct.conf:644 \
-		usr/lib/systemd/system/synacct.service:644 usr/share/synacct/synacct-alerts.yml:644 \
+		usr/lib/systemd/system/synacct.service:644 usr/lib/systemd/system/synacct@.service:644 \
+		usr/share/synacct/synacct-alerts.yml:644 \
 		usr/share/synacct/synacct-rules.yml:644 usr/share/synacct/synacct-dashboard.json:644 \
 		usr/share/synacct/alertmanager-synacct.yml:644 usr/share/synacct/runbook.md:644 \
 		usr/share/synacct/consoles/synacct.html:644 usr/share/doc/synacct/README.md:644 \
@@ -51,6 +52,17 @@ sc_install() {
 		"the installed bash completion completes the subcommands"
 	t_is "$(grep '^ExecStart=' "$UNIT")" "ExecStart=/usr/sbin/synacct --config /etc/synacct/synacct.conf --pin" \
 		"the unit runs the installed binary with the installed config"
+	t_is "$(grep '^ExecStart=' "$INST/usr/lib/systemd/system/synacct@.service")" \
+		"ExecStart=/usr/sbin/synacct --config /etc/synacct/%i.conf --pin" \
+		"the template runs the installed binary with the instance's config"
+	# The template is the unit but for its header comment, its
+	# Description and its config: a change to one is made to both.
+	t_is "$(diff <(sed '/^#/d; /^Description=/d; /^ExecStart=/d' "$SA_ROOT/configs/synacct.service") \
+		     <(sed '/^#/d; /^Description=/d; /^ExecStart=/d' "$SA_ROOT/configs/synacct@.service") && echo same)" same \
+		"configs/synacct@.service is configs/synacct.service but for Description= and ExecStart='s config"
+	t_is "$(grep -E '^(Type|ExecReload|Restart|RestartPreventExitStatus)=' "$UNIT" | paste -sd' ')" \
+		'Type=notify ExecReload=/bin/kill -HUP $MAINPID Restart=on-failure RestartPreventExitStatus=2' \
+		"the unit: Type=notify, reload by SIGHUP, restarts on failure but not after a usage error (exit 2)"
 	# The installed alert rules: Prometheus loads them, and they are the ones
 	# promtool test rules checks in 60-metrics.t.
 	if command -v promtool >/dev/null; then
@@ -102,7 +114,13 @@ sc_unit_verify() {
 		sed "s#=/usr/sbin/synacct#=$INST/usr/sbin/synacct#" "$UNIT" >"$LAB_DIR/verify/synacct.service"
 		out=$(MANPATH=$INST/usr/share/man systemd-analyze verify "$LAB_DIR/verify/synacct.service" 2>&1); rc=$?
 		t_is "$rc:$out" "0:" "systemd-analyze verify: clean"
+		# A template is verified as an instance of it.
+		sed "s#=/usr/sbin/synacct#=$INST/usr/sbin/synacct#" "$INST/usr/lib/systemd/system/synacct@.service" \
+			>"$LAB_DIR/verify/synacct@web.service"
+		out=$(MANPATH=$INST/usr/share/man systemd-analyze verify "$LAB_DIR/verify/synacct@web.service" 2>&1); rc=$?
+		t_is "$rc:$out" "0:" "systemd-analyze verify synacct@web.service: clean"
 	else
+		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: systemd-analyze is not installed (Debian: systemd)"
 		T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP tool: systemd-analyze is not installed (Debian: systemd)"
 	fi
 

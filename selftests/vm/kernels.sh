@@ -24,15 +24,22 @@
 #              FILE with synacct --listener-hook HOOK; FILE[@HOOK]:A,B only
 #              its scenarios A and B (default: every file
 #              that touches the kernel, then the funnel and cookie files
-#              with kprobe)
+#              with kprobe); none: only the boot with systemd (VM_SYSTEMD)
 #   VM_SET     ci: the subset .ci/run runs (make test-kernels-ci): Debian
 #              12's 6.1 only (kprobes allowed, no consume_skb), the
 #              funnel in its fexit form and its listener scenarios in the
 #              kprobe form,
 #              the losses, pin and VLAN files; KERNELS and VM_TESTS still
 #              override it
+#   VM_SYSTEMD test files to run in a second boot of each kernel with
+#              systemd as PID 1 (default 80-systemd.t; empty: no such
+#              boot): the initramfs then also holds systemd, journald and
+#              their units (this machine's), synacct installed by
+#              `make install DESTDIR=... PREFIX=/usr`, and
+#              selftests/vm/systemd/, whose target runs /init as a service
 #   VM_TIMEOUT seconds one kernel may take before it is stopped (3600;
-#              1500 for VM_SET=ci)
+#              1500 for VM_SET=ci); the boot with systemd: VM_SD_TIMEOUT
+#              (600)
 #   VM_MEM     guest memory in MB (2048)
 # Everything is cached under build/vm: the .deb files, the unpacked kernels,
 # the initramfs images, and each run's TAP and console log.
@@ -43,9 +50,13 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VM=$SA_ROOT/build/vm
 # CI's whole run must stay under 45 minutes: its part here takes about
-# 17 (2026-12-07: 991 s of tests, 75-pin 394 s of it) and is stopped at 25.
+# 17 (2026-12-07: 991 s of tests, 75-pin 394 s of it) and is stopped at 25;
+# the boot with systemd adds about 2 (115-121 s, 80-systemd.t 95-101 s of
+# it), stopped at 10 (VM_SD_TIMEOUT).
 [ "${VM_SET:-}" = ci ] && VM_TIMEOUT=${VM_TIMEOUT:-1500}
 VM_TIMEOUT=${VM_TIMEOUT:-3600}
+VM_SD_TIMEOUT=${VM_SD_TIMEOUT:-600}
+VM_SYSTEMD=${VM_SYSTEMD-80-systemd.t}
 VM_MEM=${VM_MEM:-2048}
 # Modules the lab needs; nf_tables' expressions and everything else under
 # the net/ trees come along so the guest's modprobe can autoload them.
@@ -102,13 +113,16 @@ fi
 # Prometheus, the config file, what synacct accepts as input, make
 # install): make test runs them.
 VM_HOST_ONLY="02-docs.t 02-lab.t 05-unit.t 12-inputs.t 60-metrics.t 65-config.t 70-install.t"
+# ... and this one runs in the boot with systemd as PID 1 (VM_SYSTEMD).
+VM_SYSTEMD_ONLY="80-systemd.t"
 if [ -z "${VM_TESTS:-}" ]; then
-	VM_TESTS="$(cd "$SA_ROOT/selftests/t" && ls *.t | grep -vxF "$(tr ' ' '\n' <<<"$VM_HOST_ONLY")" | tr '\n' ' ')"
+	VM_TESTS="$(cd "$SA_ROOT/selftests/t" && ls *.t | grep -vxF "$(tr ' ' '\n' <<<"$VM_HOST_ONLY $VM_SYSTEMD_ONLY")" | tr '\n' ' ')"
 	# Automatic choice takes fexit on 6.1 and consume_skb on 6.12: the
 	# kprobe form runs on both too.
 	VM_TESTS+="30-funnel.t@kprobe 50-cookies.t@kprobe"
 fi
-for t in $VM_TESTS; do
+[ "$VM_TESTS" = none ] && VM_TESTS=
+for t in $VM_TESTS $VM_SYSTEMD; do
 	f=${t%%:*}; f=${f%@*}
 	[ -f "$SA_ROOT/selftests/t/$f" ] || die "no test file selftests/t/$f (VM_TESTS)"
 	case $t in *:*)
@@ -239,6 +253,35 @@ build_userspace() {
 		die "cannot build $out"
 }
 
+# build_systemd: what the boot with systemd as PID 1 adds to the user
+# space, as a cpio to put after it: systemd, journald, systemctl and
+# journalctl with their libraries, the few units they need (the targets a
+# service's default dependencies name, the journal's), the guest's target
+# and service (selftests/vm/systemd/), and synacct as `make install`
+# installs it (binary, config, synacct.service, synacct@.service).
+SD_UNITS="basic.target sysinit.target sockets.target timers.target paths.target
+	slices.target local-fs.target local-fs-pre.target swap.target shutdown.target
+	multi-user.target network.target network-online.target network-pre.target
+	systemd-journald.service systemd-journald.socket systemd-journald-dev-log.socket
+	systemd-journald-audit.socket"
+build_systemd() {
+	local out=$VM/systemd.cpio.gz u
+	R=$VM/systemd
+	rm -rf "$R" && mkdir -p "$R/usr/lib/systemd/system" "$R/etc/systemd/system" "$R/synacct" || exit 1
+	copy_bin /usr/lib/systemd/systemd /usr/lib/systemd/systemd-journald \
+		/usr/bin/systemctl /usr/bin/journalctl
+	for u in $SD_UNITS; do
+		cp "/usr/lib/systemd/system/$u" "$R/usr/lib/systemd/system/" || die "cannot copy unit $u"
+	done
+	[ -f /usr/lib/os-release ] && copy_path /usr/lib/os-release && ln -sf ../usr/lib/os-release "$R/etc/os-release"
+	cp "$SA_ROOT"/selftests/vm/systemd/synacct-vm.* "$R/usr/lib/systemd/system/" ||
+		die "cannot copy selftests/vm/systemd"
+	make -s -C "$SA_ROOT" install DESTDIR="$R" PREFIX=/usr >/dev/null || die "make install DESTDIR=$R failed"
+	echo "$VM_SYSTEMD" >"$R/synacct/vm-tests-systemd"
+	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp" && mv "$out.tmp" "$out" ||
+		die "cannot build $out"
+}
+
 # build_modules: the kernel's modules the lab needs, as a cpio to append
 # to the user space (an initramfs may be several archives in a row).
 build_modules() {
@@ -263,6 +306,10 @@ build_modules() {
 	echo "$VM_MODULES" | tr -s ' \t\n' ' ' >"$VM/modules-$KVER.list"
 	INITRD=$VM/initrd-$KVER.gz
 	cat "$VM/userspace.cpio.gz" "$out" >"$INITRD"
+	if [ -n "$VM_SYSTEMD" ]; then
+		INITRD_SD=$VM/initrd-systemd-$KVER.gz
+		cat "$VM/userspace.cpio.gz" "$VM/systemd.cpio.gz" "$out" >"$INITRD_SD"
+	fi
 }
 
 # ---- running ----
@@ -332,22 +379,28 @@ tap_count() {
 	}'
 }
 
-# run_kernel: boot it, stream the TAP; 0 when everything passed.
+# run_kernel [systemd]: boot it, stream the TAP; 0 when everything
+# passed.  With systemd: the initramfs with systemd, booted as PID 1
+# (rdinit=), which runs the VM_SYSTEMD files through synacct-vm.target.
 run_kernel() {
-	local dir=$VM/run-$KVER start rc
+	local dir=$VM/run-$KVER start rc initrd=$INITRD limit=$VM_TIMEOUT append= what=
+	if [ "${1:-}" = systemd ]; then
+		dir=$VM/run-systemd-$KVER initrd=$INITRD_SD limit=$VM_SD_TIMEOUT what=" (systemd as PID 1)"
+		append="rdinit=/usr/lib/systemd/systemd systemd.unit=synacct-vm.target systemd.show_status=0"
+	fi
 	mkdir -p "$dir" && rm -f "$dir"/* || exit 1
-	echo "# kernel $KVER: booting under QEMU TCG (console: ${dir#$SA_ROOT/}/console.log)"
+	echo "# kernel $KVER$what: booting under QEMU TCG (console: ${dir#$SA_ROOT/}/console.log)"
 	start=$(date +%s)
 	# ttyS0 carries the kernel's console to a file, ttyS1 the TAP.
-	timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -m "$VM_MEM" -smp 2 \
+	timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -m "$VM_MEM" -smp 2 \
 		-nodefaults -no-reboot -display none -monitor none \
-		-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4 synacct.modules=$(tr ' ' , <"$VM/modules-$KVER.list")" \
+		-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 synacct.modules=$(tr ' ' , <"$VM/modules-$KVER.list") $append" \
 		-serial "file:$dir/console.log" -serial stdio </dev/null |
 		tee "$dir/tap.raw" | tap_count "$dir/summary"
 	rc=$?
-	echo "# kernel $KVER: $(( $(date +%s) - start )) s under TCG"
-	SUMMARIES+=("$(cat "$dir/summary" 2>/dev/null || echo "kernel $KVER: did not run")")
+	echo "# kernel $KVER$what: $(( $(date +%s) - start )) s under TCG"
+	SUMMARIES+=("$(sed "s/:/$what:/" "$dir/summary" 2>/dev/null || echo "kernel $KVER$what: did not run")")
 	return $rc
 }
 
@@ -355,12 +408,19 @@ SUMMARIES=()
 fail=0
 echo "# kernels: $KERNELS"
 echo "# tests: $VM_TESTS"
+echo "# systemd boot: ${VM_SYSTEMD:-(none)}"
 echo "# building the guest's user space"
 build_userspace
+[ -n "$VM_SYSTEMD" ] && build_systemd
 for pkg in $KERNELS; do
 	fetch_kernel "$pkg"
 	build_modules
-	run_kernel || fail=1
+	if [ -n "$VM_TESTS" ]; then
+		run_kernel || fail=1
+	fi
+	if [ -n "$VM_SYSTEMD" ]; then
+		run_kernel systemd || fail=1
+	fi
 done
 for s in "${SUMMARIES[@]}"; do
 	echo "$s"
