@@ -231,6 +231,24 @@ $(BUILD)/%.o: %.c | $(SKELS) check-deps
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) -c $< -o $@
 
+# The commit synacct is built from, for --version and synacct_build_info:
+# "unknown" when this tree is not a git checkout of its own (a tarball,
+# even one unpacked inside another repository); "-dirty" with changes
+# not committed.  Rewritten only when it changes, so that a build with
+# nothing new links nothing again.
+SA_COMMIT = $(shell [ "$$(git -C $(CURDIR) rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	c=$$(git -C $(CURDIR) rev-parse --short=12 HEAD 2>/dev/null) && \
+	{ git -C $(CURDIR) diff --quiet HEAD -- 2>/dev/null && echo $$c || echo $$c-dirty; } || echo unknown)
+
+.PHONY: FORCE
+$(BUILD)/build_info_gen.h: FORCE | check-deps
+	$(Q)mkdir -p $(BUILD)
+	$(Q)printf '#define SA_BUILD_COMMIT "%s"\n#define SA_BUILD_LIBXDP "%s"\n' \
+		"$(SA_COMMIT)" "$$($(PKG_CONFIG) --modversion libxdp)" >$@.tmp && \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/agent/build_info.o: $(BUILD)/build_info_gen.h
+
 $(SYNACCT_BIN): $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(LINK) $^ -o $@ $(SA_LDLIBS) $(LDLIBS)

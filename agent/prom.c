@@ -26,6 +26,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <net/if.h>
+#include "build_info.h"
 #include "escape.h"
 #include "log.h"
 #include "prom.h"
@@ -496,16 +497,32 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 	put_label(f, rc->xdp_mode);
 	fputs("\"} 1\n", f);
 
-	/* The page is rendered right after each reading: a scraper (or a
-	 * test) knows from this whether the figures include what happened
-	 * before a given moment, without sleeping an interval. */
-	struct timespec now;
+	if (rc->build) {
+		const struct sa_build_info *b = rc->build;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+		family(f, "build_info", "", "gauge",
+		       "1; the version, the commit built from, the running kernel and "
+		       "the libbpf and libxdp versions");
+		fputs("synacct_build_info{version=\"", f);
+		put_label(f, b->version);
+		fputs("\",commit=\"", f);
+		put_label(f, b->commit);
+		fputs("\",kernel=\"", f);
+		put_label(f, b->kernel);
+		fputs("\",libbpf=\"", f);
+		put_label(f, b->libbpf);
+		fputs("\",libxdp=\"", f);
+		put_label(f, b->libxdp);
+		fputs("\"} 1\n", f);
+	}
+
+	/* When the reading began, not when the page was made: whatever
+	 * happened before this time is in the figures, so a scraper (or a
+	 * test) needs one page past a moment, not two. */
 	family(f, "last_read_timestamp_seconds", "", "gauge",
-	       "when synacct read the counters this page shows (Unix time)");
+	       "when synacct began the reading of the counters this page shows (Unix time)");
 	fprintf(f, "synacct_last_read_timestamp_seconds %lld.%03ld\n",
-		(long long)now.tv_sec, now.tv_nsec / 1000000);
+		(long long)abs->read_at.tv_sec, abs->read_at.tv_nsec / 1000000);
 }
 
 static __u64 port_syns(const struct sa_port_stats *ps)

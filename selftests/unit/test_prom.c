@@ -6,12 +6,13 @@
  * not take the counter back (per port, for the container's too); the
  * "other" row starts again when one of its ports gets a label of its own;
  * the series of a labelled family (unexplained by gap, stack_drops by
- * reason) carry their label.
+ * reason) carry their label; synacct_build_info, and the reading's time.
  */
 #include <errno.h>
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include "build_info.h"
 #include "escape.h"
 #include "prom.h"
 #include "tap.h"
@@ -216,6 +217,30 @@ void suite_prom(void)
 		is_int(n, 1, "verdict: one series for port 8080");
 	}
 	sa_reason_names[3] = reason3;
+
+	/* What this synacct is, and when the page's reading began: the
+	 * reading's own time, to the millisecond below it (not when the page
+	 * was made), so that an event before it is in the figures. */
+	{
+		static const struct sa_build_info build = {
+			"0.1", "0123456789ab-dirty", "6.18.0-1-amd64", "1.1", "1.3.1",
+		};
+		char line[512];
+
+		f.rc.build = &build;
+		f.s->read_at = (struct timespec){ 1700000000, 123999999 };
+		render(&f);
+		is_str(line_of(f.page, "synacct_build_info{", line, sizeof(line)),
+		       "synacct_build_info{version=\"0.1\",commit=\"0123456789ab-dirty\","
+		       "kernel=\"6.18.0-1-amd64\",libbpf=\"1.1\",libxdp=\"1.3.1\"} 1",
+		       "synacct_build_info: version, commit, kernel, libbpf, libxdp");
+		is_str(line_of(f.page, "synacct_last_read_timestamp_seconds ", line, sizeof(line)),
+		       "synacct_last_read_timestamp_seconds 1700000000.123",
+		       "last_read_timestamp: the reading's start, ms rounded down");
+		f.rc.build = NULL;
+		render(&f);
+		ok(!strstr(f.page, "synacct_build_info"), "no build info given: no series");
+	}
 
 	/* Names others chose, hostile: invalid UTF-8, an escape sequence, a
 	 * quote, a backslash, a newline, and valid UTF-8 (é) that stays.
