@@ -59,14 +59,14 @@ ST      := $(OUT)selftests/bin
 # ---- packages ----
 
 # pkg-config names of the libraries synacct links.
-PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd inih
+PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd inih yaml-0.1 libcrypt
 # Debian packages to build synacct, and the ones the tests and demo add.
 BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
-	libmicrohttpd-dev libinih-dev
+	libmicrohttpd-dev libinih-dev libyaml-dev libcrypt-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
 	curl prometheus prometheus-alertmanager chromium fonts-dejavu-core strace python3 \
-	libcap2-bin
+	libcap2-bin openssl apache2-utils
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time linux-perf
