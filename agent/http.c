@@ -70,7 +70,7 @@ int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t 
 				return -EINVAL;
 			memcpy(host, spec, hl);
 			host[hl] = '\0';
-			/* ::1:9465 could be [::1]:9465 or [::1:9465] on the
+			/* ::1:19465 could be [::1]:19465 or [::1:19465] on the
 			 * default port someone forgot: IPv6 in brackets only. */
 			if (!bracketed && strchr(host, ':') && !strpbrk(host, "[]"))
 				return -EDOM;
@@ -115,7 +115,7 @@ static error_t prom_parse(int key, char *arg, struct argp_state *state)
 				   (int)(c - arg), arg, c + 1);
 		} else if (n) {
 			argp_error(state, "invalid --metrics '%s': expected ADDR:PORT, "
-				   "[ADDR6]:PORT or PORT, e.g. 127.0.0.1:9464", arg);
+				   "[ADDR6]:PORT or PORT, e.g. 127.0.0.1:19464", arg);
 		}
 		o->listen = arg;
 		break;
@@ -136,10 +136,7 @@ static error_t prom_parse(int key, char *arg, struct argp_state *state)
 	case OPT_WEB_CONFIG:
 		o->web_config = arg;
 		break;
-	case ARGP_KEY_END:
-		if (o->web_config && !o->listen)
-			argp_error(state, "--web-config needs --metrics");
-		break;
+
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -417,6 +414,11 @@ int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o)
 	int one = 1, port;
 
 	*out = NULL;
+	/* Checked here, not by argp: --config feeds its keys one by one. */
+	if (!o->listen && o->web_config) {
+		sa_err("--web-config needs --metrics");
+		return SA_EXIT_USAGE;
+	}
 	if (!o->listen)
 		return 0;
 	p = calloc(1, sizeof(*p));
