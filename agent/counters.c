@@ -189,8 +189,10 @@ int sa_counter_metric(enum sa_counter c, char *buf, size_t len)
 	if (sa_counter_top_level(c))
 		return snprintf(buf, len, "synacct_%s_total", d->key);
 	label = sa_group_label(d->group);
+	if (!label)	/* a family per quantity */
+		return snprintf(buf, len, "synacct_%s_%s_total", d->group, d->key);
 	return snprintf(buf, len, "synacct_%s_total{%s=\"%s\"}", d->group,
-			label ? label : "key", d->key);
+			label, d->key);
 }
 
 /* The quantities as a Markdown table: docs/design.md holds this table, and

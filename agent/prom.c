@@ -276,6 +276,30 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 	}
 }
 
+/* A group of different quantities (no label in SA_GROUP_LABELS: the
+ * container's) is a family per row, synacct_<group>_<key>_total, so that
+ * sum by (...) adds one quantity only; only ports whose SYNs reach a
+ * followed namespace have figures there. */
+static void render_flat_groups(FILE *f, struct sa_measured m, const struct row *rows,
+			       size_t n)
+{
+	char name[128];
+
+	for (int i = 0; i < SA_C_MAX; i++) {
+		const struct sa_counter_def *d = &sa_counters[i];
+
+		if (sa_counter_top_level(i) || !strcmp(d->group, "hidden") ||
+		    sa_group_label(d->group) || !sa_stage_measured(m, d->stage))
+			continue;
+		snprintf(name, sizeof(name), "%s_%s", d->group, d->key);
+		family(f, name, "_total", "counter", d->help);
+		for (size_t r = 0; r < n; r++)
+			if (d->stage != SA_STAGE_CONTAINER || sa_follow_of(rows[r].ps)->cookie)
+				sample_u64(f, name, "_total", &rows[r], NULL, NULL,
+					   sa_c(rows[r].ps, i));
+	}
+}
+
 /* The figures the reconciler derives, the stack's drops by reason, and
  * the listeners' gauges. */
 static void render_stack(FILE *f, const struct sa_report_ctx *rc,
@@ -679,6 +703,7 @@ int sa_metrics_update(struct sa_metrics *p, const struct sa_report_ctx *rc,
 	}
 	if (!err) {
 		render_counters(f, rc->m, rows, n);
+		render_flat_groups(f, rc->m, rows, n);
 		if (rc->m.stack) {
 			render_stack(f, rc, rows, n);
 			render_paths(f, rc->m, rows, n);
