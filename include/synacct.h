@@ -117,9 +117,9 @@
  * forwarded to (a container's, found from the output device), counted
  * under the port the client asked for on the watched interface
  * (include/bpf/follow.h).  The same quantities as the stack stage's rows
- * of the same key, measured there; JSON object "container", metric
- * synacct_container_KEY_total (a group without a label in
- * SA_GROUP_LABELS: a family per quantity, docs/metrics.md).
+ * of the same key, measured there; JSON object "container", metrics: the
+ * stack stage's family of the same quantity with a netns label
+ * (sa_container_twin, docs/metrics.md).
  */
 #define SA_CONTAINER_COUNTERS(X)					\
 	X(CONTAINER, ct_listener_syn, container, listener_syn,		\
@@ -163,9 +163,8 @@
 	SA_CONTAINER_COUNTERS(X) SA_LOST_COUNTERS(X)
 
 /* The label of each group's metric family; sparse: only the keys that
- * are not zero are printed (a port sees one or two MSS values).  A group
- * not listed here holds different quantities: each row is a family of
- * its own, synacct_<group>_<key>_total. */
+ * are not zero are printed (a port sees one or two MSS values).  The
+ * container's rows are in the stack stage's families instead. */
 #define SA_GROUP_LABELS(X)						\
 	X(listen_drops, cause, 0)					\
 	X(syncookies_mss, mss, 1)					\

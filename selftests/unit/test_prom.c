@@ -127,13 +127,25 @@ void suite_prom(void)
 
 	set(web, 10, 3);
 	sa_c_set(ctr, SA_C_ct_established, 6);
+	sa_c_set(ctr, SA_C_ct_listen_drop_other, 2);
 	fw->cg.accept_queue_len = 1;
 	if (!ok(render(&f), "render a reading"))
 		goto cleanup;
 	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 7,
 	       "accepted: established 10 - accept queue 3");
-	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 5,
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8081\",netns=\"ctr\"}"), 5,
 	       "container accepted: established 6 - accept queue 1");
+	/* The container's series are in the host's families, with netns. */
+	is_int(value_of(f.page, "synacct_established_total{port=\"8081\",netns=\"ctr\"}"), 6,
+	       "the container's established: synacct_established_total with netns");
+	is_int(value_of(f.page, "synacct_established_total{port=\"8081\"}"), 0,
+	       "... apart from the host's of the same port");
+	is_int(value_of(f.page, "synacct_accept_queue_len{port=\"8081\",netns=\"ctr\"}"), 1,
+	       "... and its accept queue: synacct_accept_queue_len with netns");
+	is_int(value_of(f.page, "synacct_listen_drops_total{port=\"8081\",cause=\"other\",netns=\"ctr\"}"), 2,
+	       "container.listen_drop_other: listen_drops_total, cause=\"other\", with netns");
+	ok(!strstr(f.page, "synacct_established_total{port=\"8080\",netns="),
+	   "a port not followed: no netns series");
 
 	/* The queue read before the counters: one connection completed in
 	 * between shows in the queue only now. */
@@ -142,7 +154,7 @@ void suite_prom(void)
 	render(&f);
 	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 7,
 	       "a reading giving 10 - 4 = 6: accepted stays 7, never back");
-	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 5,
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8081\",netns=\"ctr\"}"), 5,
 	       "... the container's too (6 - 2 = 4: stays 5)");
 	is_int(value_of(f.page, "synacct_accept_queue_len{port=\"8080\"}"), 4,
 	       "... while the queue gauge is the reading's, 4");
@@ -152,7 +164,7 @@ void suite_prom(void)
 	render(&f);
 	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 9,
 	       "then established 13 - queue 4: accepted 9, up again");
-	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 7,
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8081\",netns=\"ctr\"}"), 7,
 	       "... the container's 9 - 2 = 7");
 
 	/* Ports without a label add into "other" (--metrics-top 0). */
