@@ -235,10 +235,16 @@ sc_web_config() {
 	printf 'basic_auth_users:\n  prom: plaintext\n' >"$d/bad2.yml"
 	printf 'http_server_config:\n  http2: false\n' >"$d/bad3.yml"
 	printf 'tls_server_config:\n  cert_file: nonexistent.crt\n  key_file: synacct.key\n' >"$d/bad4.yml"
+	printf 'basic_auth_users:\n  prom: %s\n  prom: %s\n' "$hash" "$hash" >"$d/bad5.yml"
+	printf 'tls_server_config:\n  cert_file: synacct.crt\n' >"$d/bad6.yml"
+	printf 'basic_auth_users:\n  prom: %s\n---\nbasic_auth_users: {}\n' "$hash" >"$d/bad7.yml"
 	for c in "bad1.yml:4: tls_server_config: unknown or unsupported key 'client_auth_type' (synacct reads cert_file and key_file)" \
 		"bad2.yml:2: basic_auth_users: the password of 'prom' is not a bcrypt hash (\$2y\$..., e.g. from htpasswd -nBC 10 \"\")" \
 		"bad3.yml:1: unknown or unsupported key 'http_server_config' (synacct reads tls_server_config and basic_auth_users)" \
-		"bad4.yml:2: cert_file: cannot open $d/nonexistent.crt: No such file or directory"; do
+		"bad4.yml:2: cert_file: cannot open $d/nonexistent.crt: No such file or directory" \
+		"bad5.yml:3: basic_auth_users: user 'prom' given twice" \
+		"bad6.yml:2: tls_server_config: needs both cert_file and key_file" \
+		"bad7.yml:4: a second YAML document: one is expected"; do
 		err=$("$SYNACCT" --iface "$SRV_IF" --netns "$SRV" --metrics ":$MP" --web-config "$d/${c%%:*}" 2>&1 >/dev/null); rc=$?
 		t_is "$rc,$err" "2,synacct: $d/$c" "--web-config ${c%%:*}: exit 2, FILE:LINE and why"
 	done
