@@ -14,7 +14,9 @@
  * lenient: a key synacct does not implement (client_auth_type,
  * min_version, http_server_config, ...) is an error naming FILE:LINE, not
  * a setting silently ignored.  Passwords are checked with libcrypt's
- * bcrypt (crypt_r), which is what exporter-toolkit accepts.
+ * bcrypt (crypt_r), which is what exporter-toolkit accepts; as there, a
+ * password that matched is remembered so that each scrape does not cost
+ * a bcrypt (here as a fast salted hash, never as itself).
  */
 #define _GNU_SOURCE
 #include <crypt.h>
@@ -308,13 +310,43 @@ out:
 	return err;
 }
 
-bool sa_web_config_check(const struct sa_web_config *wc, const char *user,
+/* crypt_r's result against @want, in a time that depends on their
+ * lengths only. */
+static bool same(const char *r, const char *want)
+{
+	size_t n = strlen(want);
+	unsigned char diff = 0;
+
+	if (!r || strlen(r) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		diff |= r[i] ^ want[i];
+	return !diff;
+}
+
+/* Remember @pass of @u as a SHA-512 crypt of 1 000 rounds (libcrypt's
+ * least), salted from getrandom: the next scrape with it costs about a
+ * millisecond, not a bcrypt. */
+static void remember(struct sa_web_user *u, const char *pass, struct crypt_data *cd)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *r;
+
+	if (!crypt_gensalt_rn("$6$", 1000, NULL, 0, setting, sizeof(setting)))
+		return;
+	r = crypt_r(pass, setting, cd);
+	if (!r || *r == '*')
+		return;
+	free(u->fast);
+	u->fast = strdup(r);
+}
+
+bool sa_web_config_check(struct sa_web_config *wc, const char *user,
 			 const char *pass)
 {
-	const struct sa_web_user *u = NULL;
+	struct sa_web_user *u = NULL;
 	struct crypt_data *cd;
-	const char *r;
-	unsigned char diff = 0;
+	bool match;
 
 	if (!wc->n_users || !user || !pass)
 		return false;
@@ -324,17 +356,19 @@ bool sa_web_config_check(const struct sa_web_config *wc, const char *user,
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return false;
-	/* An unknown user costs the same bcrypt as a known one. */
-	r = crypt_r(pass, u ? u->hash : wc->users[0].hash, cd);
-	if (r && strlen(r) == SA_BCRYPT_LEN) {
-		for (size_t i = 0; i < SA_BCRYPT_LEN; i++)
-			diff |= r[i] ^ (u ? u->hash : wc->users[0].hash)[i];
+	if (u && u->fast && same(crypt_r(pass, u->fast, cd), u->fast)) {
+		match = true;
 	} else {
-		diff = 1;
+		/* An unknown user costs the same bcrypt as a known one. */
+		const char *hash = u ? u->hash : wc->users[0].hash;
+
+		match = same(crypt_r(pass, hash, cd), hash) && u;
+		if (match)
+			remember(u, pass, cd);
 	}
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
-	return u && !diff;
+	return match;
 }
 
 void sa_web_config_free(struct sa_web_config *wc)
@@ -347,6 +381,7 @@ void sa_web_config_free(struct sa_web_config *wc)
 	for (size_t i = 0; i < wc->n_users; i++) {
 		free(wc->users[i].name);
 		free(wc->users[i].hash);
+		free(wc->users[i].fast);
 	}
 	free(wc->users);
 	memset(wc, 0, sizeof(*wc));
