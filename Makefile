@@ -62,14 +62,14 @@ ST      := $(OUT)selftests/bin
 # ---- packages ----
 
 # pkg-config names of the libraries synacct links.
-PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd inih libsystemd
+PKGS    := libbpf libxdp libelf zlib json-c libcap-ng libmicrohttpd inih libsystemd yaml-0.1 libcrypt
 # Debian packages to build synacct, and the ones the tests and demo add.
 BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libxdp-dev libelf-dev zlib1g-dev libjson-c-dev libcap-ng-dev \
-	libmicrohttpd-dev libinih-dev libsystemd-dev
+	libmicrohttpd-dev libinih-dev libsystemd-dev libyaml-dev libcrypt-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
 	curl prometheus prometheus-alertmanager chromium fonts-dejavu-core strace python3 \
-	libcap2-bin
+	libcap2-bin openssl apache2-utils
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time linux-perf
@@ -257,6 +257,24 @@ $(BUILD)/%.o: %.c | $(SKELS) check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(COMPILE) -c $< -o $@
+
+# The commit synacct is built from, for --version and synacct_build_info:
+# "unknown" when this tree is not a git checkout of its own (a tarball,
+# even one unpacked inside another repository); "-dirty" with changes
+# not committed.  Rewritten only when it changes, so that a build with
+# nothing new links nothing again.
+SA_COMMIT = $(shell [ "$$(git -C $(CURDIR) rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	c=$$(git -C $(CURDIR) rev-parse --short=12 HEAD 2>/dev/null) && \
+	{ git -C $(CURDIR) diff --quiet HEAD -- 2>/dev/null && echo $$c || echo $$c-dirty; } || echo unknown)
+
+.PHONY: FORCE
+$(BUILD)/build_info_gen.h: FORCE | check-deps
+	$(Q)mkdir -p $(BUILD)
+	$(Q)printf '#define SA_BUILD_COMMIT "%s"\n#define SA_BUILD_LIBXDP "%s"\n' \
+		"$(SA_COMMIT)" "$$($(PKG_CONFIG) --modversion libxdp)" >$@.tmp && \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/agent/core/build_info.o: $(BUILD)/build_info_gen.h
 
 $(SYNACCT_BIN): $(USER_OBJS)
 	$(call msg,LD,$@)

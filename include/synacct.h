@@ -117,8 +117,9 @@
  * forwarded to (a container's, found from the output device), counted
  * under the port the client asked for on the watched interface
  * (include/bpf/follow.h).  The same quantities as the stack stage's rows
- * of the same key, measured there; JSON object "container", metric
- * synacct_container_total{counter=KEY}.
+ * of the same key, measured there; JSON object "container", metrics: the
+ * stack stage's family of the same quantity with a netns label
+ * (sa_container_twin, docs/metrics.md).
  */
 #define SA_CONTAINER_COUNTERS(X)					\
 	X(CONTAINER, ct_listener_syn, container, listener_syn,		\
@@ -162,14 +163,14 @@
 	SA_CONTAINER_COUNTERS(X) SA_LOST_COUNTERS(X)
 
 /* The label of each group's metric family; sparse: only the keys that
- * are not zero are printed (a port sees one or two MSS values). */
+ * are not zero are printed (a port sees one or two MSS values).  The
+ * container's rows are in the stack stage's families instead. */
 #define SA_GROUP_LABELS(X)						\
 	X(listen_drops, cause, 0)					\
 	X(syncookies_mss, mss, 1)					\
 	X(stack_drops, reason, 1)					\
 	X(synack_drops, reason, 1)					\
-	X(unexplained, gap, 0)					\
-	X(container, counter, 0)
+	X(unexplained, gap, 0)
 
 /* The MSS table as the BPF side needs it, from the rows above. */
 #define SA_MSS_VALUE(stage, name, group, key, help) key,

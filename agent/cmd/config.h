@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * config.h - --config FILE: an INI file whose keys are the long options
- * (iface = eth0, json = yes, metrics = 127.0.0.1:9464), each fed through
+ * (iface = eth0, json = yes, metrics = 127.0.0.1:19464), each fed through
  * the same argp parsers as the command line, which overrides it.
  */
 #ifndef SYNACCT_CONFIG_H

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "build_info.h"
 #include "claim.h"
 #include "config.h"
 #include "counters.h"
@@ -39,7 +40,15 @@
 /* Shortest --interval: below it the agent would only read maps. */
 #define SA_MIN_INTERVAL_S 0.01
 
-const char *argp_program_version = "synacct 0.1";
+const char *argp_program_version = "synacct " SA_VERSION;
+
+/* --version of every command: the commit and libraries too. */
+static void print_version(FILE *f, struct argp_state *state)
+{
+	(void)state;
+	sa_print_version(f);
+}
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
 
 static error_t no_args(int key, char *arg, struct argp_state *state)
 {
@@ -287,6 +296,7 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
 
 	sa_snapshot_clear(snap);
 	snap->gen = ++w->gen;
+	clock_gettime(CLOCK_REALTIME, &snap->read_at);
 	err = sa_run_read(&w->run, snap);
 	if (!err)
 		err = sa_mib_read(snap->mib);
@@ -706,6 +716,7 @@ static void setup_report(struct sa_watch *w)
 	}
 	sa_term_size(&rc->width, &(int){ 0 });
 	rc->interval_s = w->o.interval_s;
+	rc->build = sa_build_info();
 	sa_run_describe(&w->run, rc, w->o.common.verbose);
 }
 

@@ -179,15 +179,46 @@ bool sa_group_sparse(const char *group)
 	return false;
 }
 
+int sa_container_twin(enum sa_counter c)
+{
+	const struct sa_counter_def *d = &sa_counters[c];
+
+	if (d->stage != SA_STAGE_CONTAINER || strcmp(d->group, "container"))
+		return -1;
+	for (int i = 0; i < SA_C_MAX; i++) {
+		const struct sa_counter_def *h = &sa_counters[i];
+
+		if (h->stage != SA_STAGE_STACK)
+			continue;
+		if (sa_counter_top_level(i) && !strcmp(h->key, d->key))
+			return i;
+		/* container.listen_drop_other is listen_drops.other */
+		if (!strcmp(h->group, "listen_drops") &&
+		    (!strcmp(h->key, d->key) || !strcmp(h->name, d->key)))
+			return i;
+	}
+	return -1;
+}
+
 int sa_counter_metric(enum sa_counter c, char *buf, size_t len)
 {
 	const struct sa_counter_def *d = &sa_counters[c];
 	const char *label;
+	int twin;
 
 	if (!strcmp(d->group, "hidden"))
 		return -1;
 	if (sa_counter_top_level(c))
 		return snprintf(buf, len, "synacct_%s_total", d->key);
+	if (d->stage == SA_STAGE_CONTAINER) {
+		/* The host's family of the same quantity, with netns. */
+		twin = sa_container_twin(c);
+		if (twin < 0 || sa_counter_top_level(twin))
+			return snprintf(buf, len, "synacct_%s_total{netns=\"NS\"}", d->key);
+		return snprintf(buf, len, "synacct_%s_total{%s=\"%s\",netns=\"NS\"}",
+				sa_counters[twin].group, sa_group_label(sa_counters[twin].group),
+				sa_counters[twin].key);
+	}
 	label = sa_group_label(d->group);
 	return snprintf(buf, len, "synacct_%s_total{%s=\"%s\"}", d->group,
 			label ? label : "key", d->key);

@@ -51,8 +51,14 @@ const char *sa_group_label(const char *group);
 /* Whether a group prints only its keys that are not zero. */
 bool sa_group_sparse(const char *group);
 /* Counter @c's metric: synacct_<key>_total, or for a grouped counter
- * synacct_<group>_total{<label>="<key>"}; -1 for a hidden one. */
+ * synacct_<group>_total{<label>="<key>"}; a container row's is its
+ * twin's family with netns="NS"; -1 for a hidden one. */
 int sa_counter_metric(enum sa_counter c, char *buf, size_t len);
+/* The host counter (stack stage) that container row @c counts the same
+ * quantity as: listener_syn, listen_drops.other for listen_drop_other,
+ * ...; -1 for none (stack_drops: a family by reason on the host) and for
+ * a row that is not the container's. */
+int sa_container_twin(enum sa_counter c);
 /* Every quantity as the Markdown table of docs/design.md. */
 void sa_counters_markdown(FILE *f);
 
@@ -86,7 +92,7 @@ static inline bool sa_counter_top_level(enum sa_counter c)
 	  "the table's stack_drops column: SYNs freed before a socket, every reason") \
 	X(listen_drops_total, , listen_drops, "sum(synacct_listen_drops_total)", \
 	  "the table's listen_drops column: SYNs dropped at the listener, every cause") \
-	X(ct_accepted, container, accepted, "synacct_container_accepted_total", \
+	X(ct_accepted, container, accepted, "synacct_accepted_total{netns=\"NS\"}", \
 	  "connections the application in the followed namespace took off its accept queue")
 
 enum sa_derived {

@@ -38,6 +38,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	s->tc_update_failed = 0;
 	s->stack_update_failed = 0;
 	s->missed_runs = 0;
+	s->read_at = (struct timespec){ 0 };
 	memset(s->mib, 0, sizeof(s->mib));
 	free(s->listeners);
 	s->listeners = NULL;
@@ -290,6 +291,7 @@ static int snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 		out->mib[i] = a->mib[i] - b->mib[i];
 	out->tcp_syncookies = a->tcp_syncookies;
 	out->gen = a->gen;
+	out->read_at = a->read_at;
 	for (size_t i = 0; i < a->n_listeners && !err; i++)
 		err = sa_snapshot_add_listener(out, &a->listeners[i]);
 	if (err)

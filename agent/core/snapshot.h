@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <linux/types.h>
 #include "counters.h"
 #include "mib.h"
@@ -135,6 +136,9 @@ struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps);
 struct sa_snapshot {
 	struct sa_port_stats *port[SA_MAX_PORTS];
 	unsigned long gen;	/* which reading this is: 1, 2, ... */
+	/* When the reading began (CLOCK_REALTIME): what happened before it
+	 * is in its figures (synacct_last_read_timestamp_seconds). */
+	struct timespec read_at;
 	__u64 nic_unparsed;
 	__u64 tc_unparsed;
 	/* Counts each stage lost to a full counter map (update_failed). */

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "prom.h"
+#include "web_config.h"
 
 /* ---- options ---- */
 
@@ -32,11 +33,13 @@ enum {
 	OPT_METRICS = 0x300,
 	OPT_METRICS_TOP,
 	OPT_PIN,
+	OPT_WEB_CONFIG,
 };
 
 static const struct argp_option prom_options[] = {
 	{ "metrics", OPT_METRICS, "ADDR:PORT", 0, "Serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults to 127.0.0.1; the socket stays in the namespace synacct was started in)", 0 },
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Ports with their own label besides listening ports and --ports: the first N by SYNs (default 100); the rest add into port=\"other\"", 0 },
+	{ "web-config", OPT_WEB_CONFIG, "FILE", 0, "TLS and basic authentication for --metrics: a Prometheus exporter-toolkit web config (tls_server_config: cert_file, key_file; basic_auth_users: USER: BCRYPT-HASH)", 0 },
 	{ "quiet", 'q', NULL, 0, "No table and no JSON (a daemon serving --metrics)", 0 },
 	{ "pin", OPT_PIN, NULL, 0, "Keep programs and counters in bpffs (" "/sys/fs/bpf/synacct/NETNS-INODE/IFACE" "): they stay attached and counting after synacct exits, and a restarted synacct continues the same totals; 'synacct detach' removes them", 0 },
 	{ 0 }
@@ -67,7 +70,7 @@ int sa_prom_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t 
 				return -EINVAL;
 			memcpy(host, spec, hl);
 			host[hl] = '\0';
-			/* ::1:9465 could be [::1]:9465 or [::1:9465] on the
+			/* ::1:19465 could be [::1]:19465 or [::1:19465] on the
 			 * default port someone forgot: IPv6 in brackets only. */
 			if (!bracketed && strchr(host, ':') && !strpbrk(host, "[]"))
 				return -EDOM;
@@ -112,7 +115,7 @@ static error_t prom_parse(int key, char *arg, struct argp_state *state)
 				   (int)(c - arg), arg, c + 1);
 		} else if (n) {
 			argp_error(state, "invalid --metrics '%s': expected ADDR:PORT, "
-				   "[ADDR6]:PORT or PORT, e.g. 127.0.0.1:9464", arg);
+				   "[ADDR6]:PORT or PORT, e.g. 127.0.0.1:19464", arg);
 		}
 		o->listen = arg;
 		break;
@@ -130,6 +133,10 @@ static error_t prom_parse(int key, char *arg, struct argp_state *state)
 	case OPT_PIN:
 		o->pin = true;
 		break;
+	case OPT_WEB_CONFIG:
+		o->web_config = arg;
+		break;
+
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -169,6 +176,7 @@ struct sa_prom {
 	char where[INET6_ADDRSTRLEN + 16];
 	struct MHD_Daemon *d;
 	struct sa_metrics *m;	/* renders the page */
+	struct sa_web_config wc;	/* --web-config: TLS, users */
 	pthread_mutex_t lock;
 	struct MHD_Response *resp;	/* the last page's answer; NULL before */
 	/* Connections, and the thread that keeps their header deadline. */
@@ -293,6 +301,23 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned int status,
 	return ret;
 }
 
+/* 401 with WWW-Authenticate: Basic realm="synacct". */
+static enum MHD_Result deny(struct MHD_Connection *c)
+{
+	static const char body[] = "Unauthorized\n";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_basic_auth_fail_response(c, "synacct", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version,
 			      const char *upload, size_t *upload_size, void **req)
@@ -314,6 +339,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (*upload_size) {	/* a body: not ours to read */
 		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (p->wc.n_users) {
+		char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+		bool known = sa_web_config_check(&p->wc, user, pass);
+
+		if (pass) {
+			explicit_bzero(pass, strlen(pass));
+			MHD_free(pass);
+		}
+		MHD_free(user);
+		if (!known)
+			return deny(c);
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
@@ -377,6 +414,11 @@ int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o)
 	int one = 1, port;
 
 	*out = NULL;
+	/* Checked here, not by argp: --config feeds its keys one by one. */
+	if (!o->listen && o->web_config) {
+		sa_err("--web-config needs --metrics");
+		return SA_EXIT_USAGE;
+	}
 	if (!o->listen)
 		return 0;
 	p = calloc(1, sizeof(*p));
@@ -388,6 +430,20 @@ int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o)
 		return SA_EXIT_RUNTIME;
 	}
 	p->fd = -1;
+	if (o->web_config) {
+		int err = sa_web_config_load(o->web_config, &p->wc);
+
+		if (!err && p->wc.cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			sa_err("--web-config %s asks for TLS: this libmicrohttpd has none",
+			       o->web_config);
+			err = SA_EXIT_RUNTIME;
+		}
+		if (err) {
+			sa_metrics_free(p->m);
+			free(p);
+			return err;
+		}
+	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->conns_lock, NULL);
 	pthread_condattr_init(&ca);
@@ -421,6 +477,11 @@ int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o)
 
 int sa_prom_start(struct sa_prom *p)
 {
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, p ? p->wc.key : NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, p ? p->wc.cert : NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	sigset_t block, old;
 
 	if (!p)
@@ -434,8 +495,11 @@ int sa_prom_start(struct sa_prom *p)
 	sigaddset(&block, SIGWINCH);
 	sigaddset(&block, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+	p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				(p->wc.cert ? MHD_USE_TLS : 0),
 				0, NULL, NULL, handle, p,
+				/* the TLS items, or none */
+				MHD_OPTION_ARRAY, p->wc.cert ? tls : tls + 2,
 				MHD_OPTION_LISTEN_SOCKET, p->fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SA_HTTP_CONNS,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SA_HTTP_IDLE_S,
@@ -446,7 +510,8 @@ int sa_prom_start(struct sa_prom *p)
 		p->watching = !pthread_create(&p->watchdog, NULL, watchdog, p);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!p->d) {
-		sa_err("cannot serve --metrics on %s (libmicrohttpd failed to start)", p->where);
+		sa_err("cannot serve --metrics on %s (libmicrohttpd failed to start%s)", p->where,
+		       p->wc.cert ? "; with TLS: is key_file the key of cert_file?" : "");
 		return -EIO;
 	}
 	if (!p->watching) {
@@ -477,6 +542,7 @@ void sa_prom_stop(struct sa_prom *p)
 	pthread_mutex_destroy(&p->conns_lock);
 	pthread_mutex_destroy(&p->lock);
 	sa_metrics_free(p->m);
+	sa_web_config_free(&p->wc);
 	free(p);
 }
 

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <net/if.h>
+#include "build_info.h"
 #include "escape.h"
 #include "log.h"
 #include "prom.h"
@@ -191,6 +192,48 @@ static void sample_u64(FILE *f, const char *name, const char *suffix,
 	fprintf(f, "} %llu\n", (unsigned long long)v);
 }
 
+/*
+ * The listener stage in the namespace a port's forwarded SYNs reach (a
+ * container's) counts the same quantities as the host's: its series are
+ * in the host's families, with a netns label (the name of
+ * synacct_container_info), so that sum by (port) adds the listeners
+ * wherever the SYNs went.  The stage is keyed by the port the client
+ * asked for, the same port label; NULL: the port is not followed.
+ */
+static const char *ct_netns(const struct row *r)
+{
+	const struct sa_port_follow *fw = sa_follow_of(r->ps);
+
+	if (!fw->cookie)
+		return NULL;
+	return fw->netns ? fw->netns : "?";
+}
+
+/* A series of a followed namespace: @label=@value (or none), netns. */
+static void sample_ct(FILE *f, const char *name, const char *suffix, const struct row *r,
+		      const char *label, const char *value, __u64 v)
+{
+	sample_start(f, name, suffix, r);
+	if (label) {
+		fprintf(f, ",%s=\"", label);
+		put_label(f, value);
+		fputc('"', f);
+	}
+	fputs(",netns=\"", f);
+	/* Escaped where it entered, as for the table and JSON. */
+	put_label_escaped(f, ct_netns(r));
+	fprintf(f, "\"} %llu\n", (unsigned long long)v);
+}
+
+/* The container's row of the host's counter @host, or -1. */
+static int ct_row(int host)
+{
+	for (int j = 0; j < SA_C_MAX; j++)
+		if (sa_container_twin(j) == host)
+			return j;
+	return -1;
+}
+
 /* The help of a derived figure of @group ("": top level) whose key is
  * @key, or NULL. */
 static const char *derived_help(const char *group, const char *key)
@@ -210,12 +253,17 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 
 	for (int i = 0; i < SA_C_MAX; i++) {
 		const struct sa_counter_def *d = &sa_counters[i];
+		int ct = sa_stage_measured(m, SA_STAGE_CONTAINER) ? ct_row(i) : -1;
 
 		if (!sa_counter_top_level(i) || !sa_stage_measured(m, d->stage))
 			continue;
 		family(f, d->key, "_total", "counter", d->help);
 		for (size_t r = 0; r < n; r++)
 			sample_u64(f, d->key, "_total", &rows[r], NULL, NULL, sa_c(rows[r].ps, i));
+		for (size_t r = 0; r < n && ct >= 0; r++)
+			if (ct_netns(&rows[r]))
+				sample_ct(f, d->key, "_total", &rows[r], NULL, NULL,
+					  sa_c(rows[r].ps, ct));
 	}
 
 	for (int i = 0; i < SA_C_MAX; i++) {
@@ -272,6 +320,15 @@ static void render_counters(FILE *f, struct sa_measured m, const struct row *row
 						   sa_counters[j].key, v);
 			}
 		}
+		/* The followed namespace's, by the same label (listen_drops). */
+		for (int j = i; j < SA_C_MAX && sa_stage_measured(m, SA_STAGE_CONTAINER); j++) {
+			int ct = strcmp(sa_counters[j].group, d->group) ? -1 : ct_row(j);
+
+			for (size_t r = 0; r < n && ct >= 0; r++)
+				if (ct_netns(&rows[r]))
+					sample_ct(f, d->group, "_total", &rows[r], label,
+						  sa_counters[j].key, sa_c(rows[r].ps, ct));
+		}
 	}
 }
 
@@ -295,6 +352,11 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 				sample_u64(f, "stack_drops", "_total", &rows[r], reason_label,
 					   sa_reason_name(rows[r].ps->drops[i].reason),
 					   rows[r].ps->drops[i].n);
+	/* The followed namespace counts them, but not by reason. */
+	for (size_t r = 0; r < n && rc->m.follow; r++)
+		if (ct_netns(&rows[r]))
+			sample_ct(f, "stack_drops", "_total", &rows[r], NULL, NULL,
+				  sa_c(rows[r].ps, SA_C_ct_stack_drops));
 	family(f, "synack_drops", "_total", "counter",
 	       "SYN-ACKs dropped after TC egress saw them, by the kernel's drop reason");
 	for (size_t r = 0; r < n; r++)
@@ -312,11 +374,21 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
 			   sa_accepted_total(&rows[r].served->accepted,
 					     sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
+	for (size_t r = 0; r < n && rc->m.follow; r++)
+		if (ct_netns(&rows[r]))
+			sample_ct(f, "accepted", "_total", &rows[r], NULL, NULL,
+				  sa_accepted_total(&rows[r].served->ct_accepted,
+						    sa_c(rows[r].ps, SA_C_ct_established),
+						    &sa_follow_of(rows[r].ps)->cg));
 
 #define SA_GAUGE_PROM(name, h)						\
 	family(f, #name, "", "gauge", h);				\
 	for (size_t r = 0; r < n; r++)					\
-		sample_u64(f, #name, "", &rows[r], NULL, NULL, rows[r].ps->g.name);
+		sample_u64(f, #name, "", &rows[r], NULL, NULL, rows[r].ps->g.name); \
+	for (size_t r = 0; r < n && rc->m.follow; r++)			\
+		if (ct_netns(&rows[r]))					\
+			sample_ct(f, #name, "", &rows[r], NULL, NULL,	\
+				  sa_follow_of(rows[r].ps)->cg.name);
 	SA_GAUGES(SA_GAUGE_PROM)
 #undef SA_GAUGE_PROM
 
@@ -391,21 +463,6 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 		put_label_escaped(f, sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?");
 		fprintf(f, "\",to_port=\"%u\"} 1\n", sa_follow_of(ps)->port);
 	}
-	family(f, "container_accepted", "_total", "counter", derived_help("container", "accepted"));
-	for (size_t r = 0; r < n; r++)
-		if (sa_follow_of(rows[r].ps)->cookie)
-			sample_u64(f, "container_accepted", "_total", &rows[r], NULL, NULL,
-				   sa_accepted_total(&rows[r].served->ct_accepted,
-						     sa_c(rows[r].ps, SA_C_ct_established),
-						     &sa_follow_of(rows[r].ps)->cg));
-#define SA_CT_GAUGE_PROM(name, h)					\
-	family(f, "container_" #name, "", "gauge", h " (in the followed namespace)"); \
-	for (size_t r = 0; r < n; r++)					\
-		if (sa_follow_of(rows[r].ps)->cookie)				\
-			sample_u64(f, "container_" #name, "", &rows[r], NULL, NULL, \
-				   sa_follow_of(rows[r].ps)->cg.name);
-	SA_GAUGES(SA_CT_GAUGE_PROM)
-#undef SA_CT_GAUGE_PROM
 forwarded:
 	family(f, "forwarded_via_info", "", "gauge",
 	       "1 for a port whose SYNs the namespace routes on: the interface its last "
@@ -496,16 +553,32 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 	put_label(f, rc->xdp_mode);
 	fputs("\"} 1\n", f);
 
-	/* The page is rendered right after each reading: a scraper (or a
-	 * test) knows from this whether the figures include what happened
-	 * before a given moment, without sleeping an interval. */
-	struct timespec now;
+	if (rc->build) {
+		const struct sa_build_info *b = rc->build;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+		family(f, "build_info", "", "gauge",
+		       "1; the version, the commit built from, the running kernel and "
+		       "the libbpf and libxdp versions");
+		fputs("synacct_build_info{version=\"", f);
+		put_label(f, b->version);
+		fputs("\",commit=\"", f);
+		put_label(f, b->commit);
+		fputs("\",kernel=\"", f);
+		put_label(f, b->kernel);
+		fputs("\",libbpf=\"", f);
+		put_label(f, b->libbpf);
+		fputs("\",libxdp=\"", f);
+		put_label(f, b->libxdp);
+		fputs("\"} 1\n", f);
+	}
+
+	/* When the reading began, not when the page was made: whatever
+	 * happened before this time is in the figures, so a scraper (or a
+	 * test) needs one page past a moment, not two. */
 	family(f, "last_read_timestamp_seconds", "", "gauge",
-	       "when synacct read the counters this page shows (Unix time)");
+	       "when synacct began the reading of the counters this page shows (Unix time)");
 	fprintf(f, "synacct_last_read_timestamp_seconds %lld.%03ld\n",
-		(long long)now.tv_sec, now.tv_nsec / 1000000);
+		(long long)abs->read_at.tv_sec, abs->read_at.tv_nsec / 1000000);
 }
 
 static __u64 port_syns(const struct sa_port_stats *ps)

@@ -21,6 +21,8 @@ struct sa_stage_up {
 	bool up;
 };
 
+struct sa_build_info;
+
 struct sa_report_ctx {
 	const char *netns;
 	const char *const *ifaces;
@@ -38,6 +40,9 @@ struct sa_report_ctx {
 	const struct sa_stage_up *stage_up;
 	int n_stage_up;
 	double interval_s;
+	/* Version, commit, kernel and libraries (synacct_build_info; NULL:
+	 * no such series). */
+	const struct sa_build_info *build;
 	/* Per port, tc_syn over the last interval: the live table's SYN
 	 * rates (NULL: none). */
 	const __u32 *syn_delta;

@@ -7,8 +7,9 @@
 #
 # A number maps to a series by the rules docs/metrics.md states: key K is
 # synacct_K_total or synacct_K; K inside object G is synacct_G_total or
-# synacct_G with K as a label value, or synacct_G_K(_total); a number
-# under .ports[] is in the series with port="PORT".  A family whose row
+# synacct_G with K as a label value, or synacct_G_K(_total);
+# container.K is the series of K (or of listen_drops with cause K) with a
+# netns label; a number under .ports[] is in the series with port="PORT".  A family whose row
 # in the table says "JSON `X`" holds X (for an _info family, as a label
 # value).  The section "What a JSON record has and the page has not"
 # lists what has no series.  The MIBs are compared by name only: the
@@ -112,6 +113,17 @@ function labeled(n, p, v,    s) {
 	return 0
 }
 
+# The series named n on port p with a netns label (a followed
+# namespace's) and, when lk is given, label lk valued lv; or 0.
+function in_netns(n, p, lk, lv,    s) {
+	for (s = 1; s <= n_series; s++)
+		if (s_name[s] == n && on_port(s, p) && ((s, "netns") in s_lab) &&
+		    s_nlab[s] == (p != "") + 1 + (lk != "") &&
+		    (lk == "" || ((s, lk) in s_lab) && s_lab[s, lk] == lv))
+			return s
+	return 0
+}
+
 function is_excluded(path,    i, e) {
 	for (i = 1; i <= n_excl; i++) {
 		e = "." excluded[i]
@@ -163,6 +175,17 @@ file == 3 {
 		found = plain("synacct_" key[1] "_total", port)
 		if (!found)
 			found = plain("synacct_" key[1], port)
+	}
+	# The container's K is the host's family of K with netns (listen
+	# drops by cause: listen_drop_other is cause="other").
+	if (!found && n == 2 && key[1] == "container") {
+		found = in_netns("synacct_" key[2] "_total", port, "", "")
+		if (!found)
+			found = in_netns("synacct_" key[2], port, "", "")
+		if (!found)
+			found = in_netns("synacct_listen_drops_total", port, "cause", key[2])
+		if (!found && key[2] ~ /^listen_drop_/)
+			found = in_netns("synacct_listen_drops_total", port, "cause", substr(key[2], 13))
 	}
 	if (!found && n == 2) {
 		found = labeled("synacct_" key[1] "_total", port, key[2])

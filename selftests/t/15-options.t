@@ -39,13 +39,19 @@ xdp_kernel() {
 # ---- --help, --version ----
 
 sc_help_version() {
-	local cmd out err rc
+	local cmd out err rc commit version
+	# What the build saw: git HEAD ("-dirty": changes in the tree when it
+	# was built, which git cannot tell now; "unknown" outside git) and
+	# libxdp's version; libbpf's own.
+	commit=$(git -C "$SA_ROOT" rev-parse --short=12 HEAD 2>/dev/null) || commit=unknown
+	version="synacct 0.1 (commit $commit)
+libbpf $(pkg-config --modversion libbpf | cut -d. -f1,2), libxdp $(pkg-config --modversion libxdp)"
 	for cmd in "" check counters detach verdicts; do
 		out=$("$SYNACCT" $cmd --help 2>"$LAB_DIR/err"); rc=$?; err=$(cat "$LAB_DIR/err")
 		t_is "$rc,$err" "0," "synacct $cmd${cmd:+ }--help: exit 0, nothing on stderr"
 		t_like "$out" "^Usage: synacct${cmd:+ $cmd}( |$)" "synacct $cmd${cmd:+ }--help: usage on stdout"
 		out=$("$SYNACCT" $cmd --version 2>"$LAB_DIR/err"); rc=$?; err=$(cat "$LAB_DIR/err")
-		t_is "$rc,$err,$out" "0,,synacct 0.1" "synacct $cmd${cmd:+ }--version: exit 0, the version on stdout"
+		t_is "$rc,$err,${out/-dirty)/)}" "0,,$version" "synacct $cmd${cmd:+ }--version: exit 0, version, commit, libbpf, libxdp on stdout"
 	done
 	out=$("$SYNACCT" --help)
 	t_like "$out" "--xdp-mode=MODE" "synacct --help lists the options (--xdp-mode)"
@@ -56,7 +62,7 @@ sc_help_version() {
 	"$SYNACCT" counters --markdown >/dev/null 2>&1
 	t_is $? 2 "synacct counters --markdown (an option that changed nothing) is gone: exit 2"
 	out=$("$SYNACCT" -V 2>&1); rc=$?
-	t_is "$rc,$out" "0,synacct 0.1" "synacct -V: exit 0, the version"
+	t_is "$rc,${out/-dirty)/)}" "0,$version" "synacct -V: exit 0, the version"
 }
 
 # ---- --iface: at most 16 ----
@@ -324,9 +330,11 @@ sc_sighup_counts() {
 
 # families_by_labels LABELS: the port-labelled families of docs/metrics.md
 # whose labels are exactly LABELS (e.g. "port", "port, cause"), without the
-# container's (served only for ports whose SYNs reach a followed namespace).
+# container's (served only for ports whose SYNs reach a followed namespace:
+# synacct_container_info, and the series with netns).
 families_by_labels() {
 	sed -n 's/^| `\(synacct_[a-z_]*\)` | [a-z]* | \([a-z, ]*\) |.*/\1|\2/p' "$SA_ROOT/docs/metrics.md" |
+		sed 's/, netns$//' |
 		awk -F'|' -v l="$1" '$2 == l && $1 !~ /^synacct_container_/ { print $1 }'
 }
 

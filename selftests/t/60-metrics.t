@@ -12,7 +12,7 @@
 #   selftests/t/60-metrics.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(usage_errors endpoint scan_page slow_clients alert_rules prometheus)
+LAB_SCENARIOS=(usage_errors endpoint scan_page web_config slow_clients alert_rules prometheus)
 LAB_REQUIRE=require_tools
 
 require_tools() {
@@ -151,6 +151,106 @@ sc_scan_page() {
 		"^synacct_info\{version=\"synacct [0-9.]+\",netns=\"$SRV\",ifaces=\"$SRV_IF\",xdp_mode=\"(skb|native)\"\} 1$" \
 		"synacct_info names the namespace, interface and XDP mode"
 	t_is "$(metric "$LAB_DIR/page" synacct_hooks_info 'hook="tc_ingress"')" 1 "synacct_hooks_info has tc_ingress"
+	# What it is, from outside: git HEAD (-dirty: the tree had changes when
+	# it was built, which git cannot tell now), uname, pkg-config.
+	local commit
+	commit=$(git -C "$SA_ROOT" rev-parse --short=12 HEAD 2>/dev/null) || commit=unknown
+	t_like "$(grep '^synacct_build_info{' "$LAB_DIR/page")" \
+		"^synacct_build_info\{version=\"0\.1\",commit=\"$commit(-dirty)?\",kernel=\"$(uname -r)\",libbpf=\"$(pkg-config --modversion libbpf | cut -d. -f1,2)\",libxdp=\"$(pkg-config --modversion libxdp)\"\} 1\$" \
+		"synacct_build_info: version, git commit, uname -r, libbpf, libxdp"
+}
+
+# ---- --web-config: TLS and basic authentication ----
+
+# web_start FILE: a --quiet synacct serving https on :MP with --web-config
+# FILE; SA_PID.
+web_start() {
+	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --metrics ":$MP" --web-config "$1" \
+		--quiet --interval 0.2 >"$LAB_DIR/quiet.out" 2>"$LAB_DIR/quiet.err" &
+	SA_PID=$!; LAB_PIDS+=($SA_PID)
+}
+
+sc_web_config() {
+	local d=$LAB_DIR/web hash out err rc code i url types_plain
+	command -v openssl >/dev/null && command -v htpasswd >/dev/null ||
+		{ t_skip "--web-config over TLS with users" "tool: openssl or htpasswd (apache2-utils) is not installed (make deps installs them)"; return; }
+	mkdir -p "$d"
+	# A CA of the test's own, and a certificate for 127.0.0.1 it signs.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=synacct-test-ca \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>"$d/openssl.err" &&
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+		-keyout "$d/synacct.key" -out "$d/synacct.csr" 2>>"$d/openssl.err" &&
+	openssl x509 -req -in "$d/synacct.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 1 -extfile <(echo subjectAltName=IP:127.0.0.1) -out "$d/synacct.crt" 2>>"$d/openssl.err"
+	t_is "$?" 0 "openssl: a CA and a certificate for 127.0.0.1 it signs"
+	# A bcrypt hash as exporter-toolkit's docs make one.
+	hash=$(htpasswd -nbBC 10 prom 's3cret:x' | sed -n 's/^prom://p')
+	t_like "$hash" '^\$2y\$10\$' "htpasswd -B: a bcrypt hash"
+	# Paths relative to the file's directory, as exporter-toolkit has them.
+	cat >"$d/web.yml" <<-EOF
+	# synacct --web-config
+	tls_server_config:
+	  cert_file: synacct.crt
+	  key_file: synacct.key
+	basic_auth_users:
+	  prom: $hash
+	EOF
+
+	# The page's shape without TLS or users: its families.
+	metrics_port
+	start_quiet
+	wait_http "$MURL" || echo "# synacct does not serve $MURL"
+	types_plain=$(curl -sf "$MURL" | grep '^# TYPE')
+	kill -INT $SA_PID; wait $SA_PID
+
+	web_start "$d/web.yml"
+	url=https://127.0.0.1:$MP/metrics
+	for ((i = 0; i < 50; i++)); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$d/ca.crt" -u 'prom:s3cret:x' "$url")
+		[ "$code" = 200 ] && break
+		sleep 0.1
+	done
+	code=$(curl -s -o "$d/page" -w '%{http_code}' --cacert "$d/ca.crt" -u 'prom:s3cret:x' "$url")
+	t_is "$code" 200 "https with the test's CA and the right password: 200"
+	out=$(promtool check metrics <"$d/page" 2>&1); rc=$?
+	t_is "$rc:$out" "0:" "... a page promtool finds clean"
+	t_is "$(grep '^# TYPE' "$d/page")" "$types_plain" "... with the families of the page served without --web-config"
+	code=$(curl -s -D "$d/headers" -o "$d/denied" -w '%{http_code}' --cacert "$d/ca.crt" -u 'prom:wrong' "$url")
+	t_is "$code,$(tr -d '\r' <"$d/headers" | grep -i '^www-authenticate:')" \
+		'401,WWW-Authenticate: Basic realm="synacct"' "a wrong password: 401 with WWW-Authenticate"
+	t_is "$(grep -c synacct_ "$d/denied")" 0 "... and no figure"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$d/ca.crt" -u 'nobody:s3cret:x' "$url")
+	t_is "$code" 401 "an unknown user with a known password: 401"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$d/ca.crt" "$url")
+	t_is "$code" 401 "no credentials: 401"
+	curl -s -o /dev/null -u 'prom:s3cret:x' "$url"; rc=$?
+	t_is "$rc" 60 "https without the test's CA: curl refuses the certificate (exit 60)"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -u 'prom:s3cret:x' --max-time 5 "http://127.0.0.1:$MP/metrics"); rc=$?
+	t_is "$((rc != 0)),$code" "1,000" "plain http on the TLS port: no answer (curl exit $rc)"
+	kill -INT $SA_PID; wait $SA_PID; rc=$?
+	t_is "$rc,$(cat "$LAB_DIR/quiet.err")" "0," "synacct exits 0 on SIGINT, nothing on stderr"
+
+	# Strict: what synacct does not implement is an error naming FILE:LINE.
+	printf 'tls_server_config:\n  cert_file: synacct.crt\n  key_file: synacct.key\n  client_auth_type: RequireAndVerifyClientCert\n' >"$d/bad1.yml"
+	printf 'basic_auth_users:\n  prom: plaintext\n' >"$d/bad2.yml"
+	printf 'http_server_config:\n  http2: false\n' >"$d/bad3.yml"
+	printf 'tls_server_config:\n  cert_file: nonexistent.crt\n  key_file: synacct.key\n' >"$d/bad4.yml"
+	printf 'basic_auth_users:\n  prom: %s\n  prom: %s\n' "$hash" "$hash" >"$d/bad5.yml"
+	printf 'tls_server_config:\n  cert_file: synacct.crt\n' >"$d/bad6.yml"
+	printf 'basic_auth_users:\n  prom: %s\n---\nbasic_auth_users: {}\n' "$hash" >"$d/bad7.yml"
+	for c in "bad1.yml:4: tls_server_config: unknown or unsupported key 'client_auth_type' (synacct reads cert_file and key_file)" \
+		"bad2.yml:2: basic_auth_users: the password of 'prom' is not a bcrypt hash (\$2y\$..., e.g. from htpasswd -nBC 10 \"\")" \
+		"bad3.yml:1: unknown or unsupported key 'http_server_config' (synacct reads tls_server_config and basic_auth_users)" \
+		"bad4.yml:2: cert_file: cannot open $d/nonexistent.crt: No such file or directory" \
+		"bad5.yml:3: basic_auth_users: user 'prom' given twice" \
+		"bad6.yml:2: tls_server_config: needs both cert_file and key_file" \
+		"bad7.yml:4: a second YAML document: one is expected"; do
+		err=$("$SYNACCT" --iface "$SRV_IF" --netns "$SRV" --metrics ":$MP" --web-config "$d/${c%%:*}" 2>&1 >/dev/null); rc=$?
+		t_is "$rc,$err" "2,synacct: $d/$c" "--web-config ${c%%:*}: exit 2, FILE:LINE and why"
+	done
+	err=$("$SYNACCT" --iface "$SRV_IF" --web-config "$d/web.yml" 2>&1 >/dev/null); rc=$?
+	t_is "$rc" 2 "--web-config without --metrics: usage error, exit 2"
+	t_like "$err" "--web-config needs --metrics" "... saying so"
 }
 
 # ---- clients that hold connections ----

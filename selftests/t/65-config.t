@@ -36,11 +36,13 @@ sc_keys() {
 		btf) [ "$out" = "synacct: cannot read BTF file x: No such file or directory" ] ;;
 		netns) [ "$out" = "synacct: network namespace 'x' not found (no /run/netns/x); list them with 'ip netns list'" ] ;;
 		ports) [[ $out == "$pre""port list 'x': "* ]] ;;
+		# Read when --metrics is set up, which it needs.
+		web-config) [ "$out" = "synacct: --web-config needs --metrics" ] ;;
 		*) [[ $out == "$pre--$key 'x': "* || $out == "$pre$key 'x': "* || $out == "$pre""value 'x' for $key: "* ]] ;;
 		esac || echo "# key $key: '$out'"
 	done <"$LAB_DIR/options" >"$LAB_DIR/keycheck"
 	t_is "$(cat "$LAB_DIR/keycheck")" "" \
-		"every key reaches its option's parser: 'x' is refused on line 2 naming the key, $n keys (btf, netns: when looked up)"
+		"every key reaches its option's parser: 'x' is refused on line 2 naming the key, $n keys (btf, netns, web-config: when looked up)"
 	t_ok $(( n > 0 ? 0 : 1 )) "... and there were keys to check ($n): an empty --help reading checks nothing"
 }
 

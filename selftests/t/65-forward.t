@@ -179,10 +179,10 @@ synacct_forwarded_via_info{port=\"$port\",iface=\"$CTR_HOST_IF\"} 1" \
 				"$name: /metrics: the mapping and the interface, as in JSON"
 			t_is "$(grep -c "^synacct_nic_syn_total{port=\"$port\"} $(cli_sent)\$" "$LAB_DIR/page")" 1 \
 				"$name: /metrics: nic_syn of the published port == SYNs sent"
-			t_is "$(grep -E "^synacct_container_(info\{port=\"$port\"|total\{port=\"$port\",counter=\"(listener_syn|syn_queued|established)\")" "$LAB_DIR/page")" \
-				"synacct_container_total{port=\"$port\",counter=\"listener_syn\"} $(cli_sent)
-synacct_container_total{port=\"$port\",counter=\"syn_queued\"} $(cli_sent)
-synacct_container_total{port=\"$port\",counter=\"established\"} 20
+			t_is "$(grep -E "^synacct_((listener_syn|syn_queued|established)_total\{port=\"$port\",netns=|container_info\{port=\"$port\")" "$LAB_DIR/page")" \
+				"synacct_listener_syn_total{port=\"$port\",netns=\"$CTR\"} $(cli_sent)
+synacct_syn_queued_total{port=\"$port\",netns=\"$CTR\"} $(cli_sent)
+synacct_established_total{port=\"$port\",netns=\"$CTR\"} 20
 synacct_container_info{port=\"$port\",netns=\"$CTR\",to_port=\"80\"} 1" \
 				"$name: /metrics: the container's figures and its name, as in JSON"
 			# Every number of the summary (the container's, NAT's

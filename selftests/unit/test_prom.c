@@ -6,12 +6,13 @@
  * not take the counter back (per port, for the container's too); the
  * "other" row starts again when one of its ports gets a label of its own;
  * the series of a labelled family (unexplained by gap, stack_drops by
- * reason) carry their label.
+ * reason) carry their label; synacct_build_info, and the reading's time.
  */
 #include <errno.h>
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include "build_info.h"
 #include "escape.h"
 #include "prom.h"
 #include "tap.h"
@@ -126,13 +127,25 @@ void suite_prom(void)
 
 	set(web, 10, 3);
 	sa_c_set(ctr, SA_C_ct_established, 6);
+	sa_c_set(ctr, SA_C_ct_listen_drop_other, 2);
 	fw->cg.accept_queue_len = 1;
 	if (!ok(render(&f), "render a reading"))
 		goto cleanup;
 	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 7,
 	       "accepted: established 10 - accept queue 3");
-	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 5,
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8081\",netns=\"ctr\"}"), 5,
 	       "container accepted: established 6 - accept queue 1");
+	/* The container's series are in the host's families, with netns. */
+	is_int(value_of(f.page, "synacct_established_total{port=\"8081\",netns=\"ctr\"}"), 6,
+	       "the container's established: synacct_established_total with netns");
+	is_int(value_of(f.page, "synacct_established_total{port=\"8081\"}"), 0,
+	       "... apart from the host's of the same port");
+	is_int(value_of(f.page, "synacct_accept_queue_len{port=\"8081\",netns=\"ctr\"}"), 1,
+	       "... and its accept queue: synacct_accept_queue_len with netns");
+	is_int(value_of(f.page, "synacct_listen_drops_total{port=\"8081\",cause=\"other\",netns=\"ctr\"}"), 2,
+	       "container.listen_drop_other: listen_drops_total, cause=\"other\", with netns");
+	ok(!strstr(f.page, "synacct_established_total{port=\"8080\",netns="),
+	   "a port not followed: no netns series");
 
 	/* The queue read before the counters: one connection completed in
 	 * between shows in the queue only now. */
@@ -141,7 +154,7 @@ void suite_prom(void)
 	render(&f);
 	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 7,
 	       "a reading giving 10 - 4 = 6: accepted stays 7, never back");
-	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 5,
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8081\",netns=\"ctr\"}"), 5,
 	       "... the container's too (6 - 2 = 4: stays 5)");
 	is_int(value_of(f.page, "synacct_accept_queue_len{port=\"8080\"}"), 4,
 	       "... while the queue gauge is the reading's, 4");
@@ -151,7 +164,7 @@ void suite_prom(void)
 	render(&f);
 	is_int(value_of(f.page, "synacct_accepted_total{port=\"8080\"}"), 9,
 	       "then established 13 - queue 4: accepted 9, up again");
-	is_int(value_of(f.page, "synacct_container_accepted_total{port=\"8081\"}"), 7,
+	is_int(value_of(f.page, "synacct_accepted_total{port=\"8081\",netns=\"ctr\"}"), 7,
 	       "... the container's 9 - 2 = 7");
 
 	/* Ports without a label add into "other" (--metrics-top 0). */
@@ -216,6 +229,30 @@ void suite_prom(void)
 		is_int(n, 1, "verdict: one series for port 8080");
 	}
 	sa_reason_names[3] = reason3;
+
+	/* What this synacct is, and when the page's reading began: the
+	 * reading's own time, to the millisecond below it (not when the page
+	 * was made), so that an event before it is in the figures. */
+	{
+		static const struct sa_build_info build = {
+			"0.1", "0123456789ab-dirty", "6.18.0-1-amd64", "1.1", "1.3.1",
+		};
+		char line[512];
+
+		f.rc.build = &build;
+		f.s->read_at = (struct timespec){ 1700000000, 123999999 };
+		render(&f);
+		is_str(line_of(f.page, "synacct_build_info{", line, sizeof(line)),
+		       "synacct_build_info{version=\"0.1\",commit=\"0123456789ab-dirty\","
+		       "kernel=\"6.18.0-1-amd64\",libbpf=\"1.1\",libxdp=\"1.3.1\"} 1",
+		       "synacct_build_info: version, commit, kernel, libbpf, libxdp");
+		is_str(line_of(f.page, "synacct_last_read_timestamp_seconds ", line, sizeof(line)),
+		       "synacct_last_read_timestamp_seconds 1700000000.123",
+		       "last_read_timestamp: the reading's start, ms rounded down");
+		f.rc.build = NULL;
+		render(&f);
+		ok(!strstr(f.page, "synacct_build_info"), "no build info given: no series");
+	}
 
 	/* Names others chose, hostile: invalid UTF-8, an escape sequence, a
 	 * quote, a backslash, a newline, and valid UTF-8 (é) that stays.
