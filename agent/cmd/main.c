@@ -28,6 +28,7 @@
 #include "health.h"
 #include "http.h"
 #include "log.h"
+#include "netns.h"
 #include "options.h"
 #include "pin.h"
 #include "reconcile.h"
@@ -287,6 +288,7 @@ struct sa_watch {
 	struct sa_prom *prom;	/* --metrics */
 	unsigned long gen;	/* readings so far */
 	char pin_dir[512];	/* --pin */
+	bool netns_gone;	/* --netns lost its name: the run ends */
 };
 
 /* One reading of every stage (sa_run_read: downstream first). */
@@ -349,11 +351,23 @@ static int listening_ports(const struct sa_snapshot *snap, struct sa_portset *ou
 }
 
 /* Are the stages' hooks still theirs?  -ENODEV: an interface vanished
- * (veth deleted, container gone), which ends the run. */
+ * (veth deleted, container gone), or the namespace lost its name, which
+ * ends the run. */
 static int check_hooks(struct sa_watch *w)
 {
-	return sa_health_check(&w->health, &w->run, &w->rc,
-			       w->o.common.json && !w->o.prom.quiet);
+	const char *how;
+	int err;
+
+	/* `ip netns del` takes the name only: synacct, in the namespace,
+	 * would keep it and its interfaces alive, counting for nobody. */
+	if (!w->netns_gone && (how = sa_netns_deleted())) {
+		sa_err("network namespace %s deleted (%s %s); stopping, so as not to "
+		       "keep it alive", w->o.common.netns, sa_netns_path(), how);
+		w->netns_gone = true;
+	}
+	err = sa_health_check(&w->health, &w->run, &w->rc,
+			      w->o.common.json && !w->o.prom.quiet);
+	return w->netns_gone ? -ENODEV : err;
 }
 
 /* ---- records ---- */
@@ -651,6 +665,32 @@ static int run(struct sa_watch *w)
 	return err ? err : gone;
 }
 
+/* --pin in a namespace deleted under it: no synacct can continue that
+ * state (no name reaches the namespace), so it goes as `synacct detach`
+ * would take it, while synacct is still in the namespace. */
+static int unpin_deleted(struct sa_watch *w)
+{
+	int dirfd, err, ret = 0;
+
+	dirfd = sa_pin_opendir(w->pin_dir);
+	if (dirfd < 0) {
+		sa_err("cannot remove %s: %s", w->pin_dir, sa_pin_opendir_problem(dirfd));
+		return SA_EXIT_RUNTIME;
+	}
+	sa_pin_use_dir(dirfd);
+	for (int i = 0; i < w->o.stage.n_ifaces; i++)
+		if (sa_stages_detach_pinned(w->o.stage.ifindex[i], w->o.stage.ifname[i]))
+			ret = SA_EXIT_RUNTIME;
+	err = sa_pin_remove(dirfd, w->pin_dir);
+	if (err) {
+		sa_err("cannot remove %s: %s", w->pin_dir, strerror(-err));
+		ret = SA_EXIT_RUNTIME;
+	}
+	sa_pin_use_dir(-1);
+	close(dirfd);
+	return ret;
+}
+
 /* ---- set-up ---- */
 
 static int resolve_ifaces(struct sa_watch *w)
@@ -850,6 +890,8 @@ cleanup:
 	sa_service_stopping();
 	sa_prom_stop(w->prom);
 	sa_run_close(&w->run);
+	if (w->netns_gone && w->o.prom.pin && unpin_deleted(w))
+		exit_code = SA_EXIT_RUNTIME;
 	sa_iface_release_all();
 	watch_free(w);
 	return exit_code;

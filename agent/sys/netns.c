@@ -22,10 +22,17 @@
 #include "log.h"
 #include "netns.h"
 
+/* The namespace sa_netns_enter entered: its file, and the nsfs inode that
+ * file led to then (sa_netns_deleted). */
+static char entered_path[4096];
+static dev_t entered_dev;
+static ino_t entered_ino;
+
 /* Returns 0, -ENOENT for an unknown namespace, or another -errno. */
 int sa_netns_enter(const char *name_or_path, char *err, size_t errlen)
 {
 	char path[4096];
+	struct stat st;
 	int fd, ret = 0;
 
 	if (strchr(name_or_path, '/'))
@@ -51,9 +58,31 @@ int sa_netns_enter(const char *name_or_path, char *err, size_t errlen)
 			 path, ret == -EINVAL ? "not a network namespace" : strerror(-ret));
 		if (ret == -EINVAL)
 			ret = -ENOENT;
+	} else if (!fstat(fd, &st)) {
+		snprintf(entered_path, sizeof(entered_path), "%s", path);
+		entered_dev = st.st_dev;
+		entered_ino = st.st_ino;
 	}
 	close(fd);
 	return ret;
+}
+
+const char *sa_netns_deleted(void)
+{
+	struct stat st;
+
+	if (!entered_path[0])
+		return NULL;
+	if (!stat(entered_path, &st))
+		return st.st_dev == entered_dev && st.st_ino == entered_ino ? NULL :
+		       "now names another namespace";
+	/* Only a file that is not there says so; EACCES and the like do not. */
+	return errno == ENOENT ? "is gone" : NULL;
+}
+
+const char *sa_netns_path(void)
+{
+	return entered_path;
 }
 
 #ifndef SO_NETNS_COOKIE

@@ -12,6 +12,12 @@
 /* An `ip netns` name or a path such as /proc/PID/ns/net; -ENOENT when
  * there is no such namespace, with the reason in @err. */
 int sa_netns_enter(const char *name_or_path, char *err, size_t errlen);
+/* Has the namespace sa_netns_enter entered lost its name since (`ip netns
+ * del`, its process gone)?  NULL if not, or none was entered; else what
+ * became of its file (sa_netns_path()): "is gone", "now names another
+ * namespace".  synacct, in it, would be what keeps it alive. */
+const char *sa_netns_deleted(void);
+const char *sa_netns_path(void);
 /* The cookie of the caller's network namespace (SO_NETNS_COOKIE, Linux
  * 5.14), as BPF sees it in net->net_cookie. */
 int sa_netns_cookie(unsigned long long *cookie);

@@ -20,7 +20,7 @@ fi
 LAB_SCENARIOS=(detach_usage restart_mid_flood detach foreign_filters service_capabilities
 	incompatible_layout incompatible_map foreign_dir killed_unpinned_xdp reused_inode
 	gone_netns symlink_foreign symlink_live moved_state detach_live quiet_start
-	unpinned_on_pinned)
+	unpinned_on_pinned bpffs_missing bpffs_read_only netns_deleted)
 LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 LAB_REQUIRE=require_pin
 LAB_TEARDOWN=pin_teardown
@@ -589,6 +589,61 @@ sc_unpinned_on_pinned() {
 	t_is "$(xdp_id "$SRV" "$SRV_IF"),$(pin_ids "$DIR")" "$xdp,$before" "... the pinned XDP program and pins untouched"
 	"$SYNACCT" detach --netns "$SRV" --iface "$SRV_IF"
 	t_is "$?:$(xdp_id "$SRV" "$SRV_IF")" "0:none" "synacct detach removes it"
+}
+
+# The watched namespace deleted under a --pin synacct: nothing can
+# continue its state (no name reaches that namespace), so synacct removes
+# it as `synacct detach` would, and exits 1 with one line.
+sc_netns_deleted() {
+	local i links err
+	pin_init
+	"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json --interval 0.3 \
+		>"$LAB_DIR/d.out" 2>"$LAB_DIR/d.err" &
+	QPID=$!; LAB_PIDS+=($QPID)
+	for ((i = 0; i < 100; i++)); do grep -q '"type":"start"' "$LAB_DIR/d.out" 2>/dev/null && break; sleep 0.1; done
+	links=$(for f in "$DIR"/link_*; do bpftool link show pinned "$f" -j | jq -r .id; done | paste -sd' ')
+	t_like "$links" '^[0-9]+( [0-9]+)+$' "its links are pinned in $DIR ($links)"
+	ip netns del "$SRV"
+	for ((i = 0; i < 100; i++)); do kill -0 $QPID 2>/dev/null || break; sleep 0.1; done
+	kill -INT $QPID 2>/dev/null	# still running 10 s on: stopped, and exits 0
+	wait $QPID
+	t_is "$?:$(cat "$LAB_DIR/d.err")" \
+		"1:synacct: network namespace $SRV deleted (/run/netns/$SRV is gone); stopping, so as not to keep it alive" \
+		"namespace deleted: exit 1, one line on stderr"
+	t_is "$(ls -A /sys/fs/bpf/synacct 2>/dev/null)" "" "its pinned state is removed (/sys/fs/bpf/synacct is empty)"
+	# shellcheck disable=SC2086
+	t_is "$(for i in $links; do bpftool link show id $i >/dev/null 2>&1 && echo $i; done | paste -sd' ')" "" \
+		"bpftool link show: none of its links is left"
+}
+
+# --pin where it cannot pin: one line, exit 1, nothing attached.  The
+# kernel says what is on the interface (ip link, tc qdisc show).
+pin_refused() {	# pin_refused NAME WANT-STDERR
+	local out err rc
+	out=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --pin --json -d 0.3 2>"$LAB_DIR/p.err"); rc=$?
+	err=$(cat "$LAB_DIR/p.err")
+	t_is "$rc:$err" "1:$2" "$1: exit 1, one line on stderr"
+	t_is "$out" "" "$1: no record on stdout"
+	t_is "$(xdp_id "$SRV" "$SRV_IF"),$(tc -n "$SRV" -j qdisc show dev "$SRV_IF" | jq -r '[.[].kind] | join(" ")')" \
+		"none,noqueue" "$1: no XDP program on $SRV_IF, no clsact qdisc (ip link, tc qdisc show)"
+}
+
+# No bpffs on /sys/fs/bpf: a tmpfs there instead (in this file's own mount
+# namespace).
+sc_bpffs_missing() {
+	mount -t tmpfs sa-not-bpffs /sys/fs/bpf || { echo "Bail out! cannot mount a tmpfs"; exit 1; }
+	PIN_MOUNTED=1
+	pin_refused "bpffs missing" "synacct: --pin needs bpffs on /sys/fs/bpf: mount -t bpf bpf /sys/fs/bpf"
+}
+
+# A read-only bpffs: the state's directory cannot be made.
+sc_bpffs_read_only() {
+	local ino
+	mount -t bpf -o ro bpf /sys/fs/bpf || { echo "Bail out! cannot mount bpffs read-only"; exit 1; }
+	PIN_MOUNTED=1
+	ino=$(ip netns exec "$SRV" stat -L -c %i /proc/self/ns/net)
+	pin_refused "bpffs read-only" \
+		"synacct: cannot make /sys/fs/bpf/synacct/$ino/$SRV_IF: Read-only file system"
 }
 
 lab_main "$@"

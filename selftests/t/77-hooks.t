@@ -9,7 +9,8 @@
 #   selftests/t/77-hooks.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(tc_qdisc_deleted tc_filter_replaced table_title xdp_replaced iface_deleted iface_moved)
+LAB_SCENARIOS=(tc_qdisc_deleted tc_filter_replaced table_title xdp_replaced iface_deleted iface_moved
+	netns_deleted)
 
 # flood PORT N: N SYNs from spoofed sources to a closed port (each one
 # dropped by the stack as NO_SOCKET, no SYN-ACK, no retransmission).
@@ -232,6 +233,36 @@ sc_iface_moved() {
 		"no XDP program left on $SRV_IF in $other"
 	t_is "$(tc -n "$other" filter show dev "$SRV_IF" ingress; tc -n "$other" filter show dev "$SRV_IF" egress)" "" \
 		"no TC filter left on $SRV_IF in $other"
+	# shellcheck disable=SC2086
+	t_is "$(progs_alive $progs)" "" "bpftool prog show: none of those programs is left"
+}
+
+# (e) the watched namespace is deleted (`ip netns del`: its name goes,
+# and synacct, in it, would be all that keeps it alive): one message, the
+# summary with what was counted, exit 1; then the kernel frees the
+# namespace, and the veth pair with it.
+sc_netns_deleted() {
+	local i progs
+	synacct_start --interval 0.3
+	progs=$(lab_hook_progs "$SRV")
+	t_like "$progs" '^[0-9]+ [0-9]+ [0-9]+$' "synacct's XDP program and two TC filters on $SRV_IF ($progs)"
+	flood 9 20
+	synacct_wait_record "$(lab_now)"
+	ip netns del "$SRV"
+	t_ok $? "ip netns del $SRV"
+	for ((i = 0; i < 100; i++)); do kill -0 $SA_PID 2>/dev/null || break; sleep 0.1; done
+	kill -INT $SA_PID 2>/dev/null	# still running 10 s on: stopped, and exits 0
+	wait $SA_PID; SA_RC=$?
+	t_is "$SA_RC" 1 "namespace deleted: exit 1"
+	t_is "$(cat "$SA_ERR")" \
+		"synacct: network namespace $SRV deleted (/run/netns/$SRV is gone); stopping, so as not to keep it alive" \
+		"namespace deleted: exactly one message on stderr"
+	t_is "$(jq -r 'select(.type == "summary") | .ports[] | select(.port == 9) | "\(.nic_syn),\(.tc_syn),\(.stack_drops.NO_SOCKET)"' "$SA_OUT")" \
+		"20,20,20" "the summary still comes, with the 20 SYNs"
+	# Freed once synacct is out: the kernel takes the veth pair with it.
+	for ((i = 0; i < 100; i++)); do ip -n "$CLI" link show dev "$CLI_IF" >/dev/null 2>&1 || break; sleep 0.1; done
+	t_is "$(ip -n "$CLI" -j link show 2>/dev/null | jq -r '[.[].ifname] | join(" ")')" "lo" \
+		"the namespace is freed: its veth peer $CLI_IF is gone from $CLI"
 	# shellcheck disable=SC2086
 	t_is "$(progs_alive $progs)" "" "bpftool prog show: none of those programs is left"
 }
