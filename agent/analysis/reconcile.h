@@ -146,20 +146,20 @@ extern const char *const sa_severity_names[SA_SEV_MAX];
 	X(container_accept_queue_full, CRITICAL, CONTAINER,		\
 	  "forwarded SYNs reached a namespace (a container) whose listener's "	\
 	  "accept queue was full",					\
-	  "`container.accept_queue_full`, `container.ack_dropped_accept_full`; " \
+	  "`container.listen_drops.accept_queue_full`, `container.ack_dropped_accept_full`; " \
 	  "`TcpExt ListenOverflows` in that namespace",			\
 	  "as accept_queue_full, for the application in the namespace the "	\
 	  "verdict names (net.core.somaxconn is per namespace)")	\
 	X(container_syn_queue_full, CRITICAL, CONTAINER,		\
 	  "forwarded SYNs reached a namespace whose listener's SYN queue was "	\
 	  "full, with SYN cookies off there",				\
-	  "`container.syn_queue_full`; `TcpExt TCPReqQFullDrop` in that namespace", \
+	  "`container.listen_drops.syn_queue_full`; `TcpExt TCPReqQFullDrop` in that namespace", \
 	  "turn cookies on in that namespace (`ip netns exec NS sysctl -w "	\
 	  "net.ipv4.tcp_syncookies=1`, or the container's sysctls)")	\
 	X(container_listen_drop_other, CRITICAL, CONTAINER,		\
 	  "the listener in the namespace SYNs were forwarded to dropped them "	\
 	  "with neither queue full",					\
-	  "`container.listen_drop_other`; `TcpExt ListenDrops` in that namespace", \
+	  "`container.listen_drops.other`; `TcpExt ListenDrops` in that namespace", \
 	  "as listen_drop_other, in that namespace")			\
 	X(container_stack_drop, CRITICAL, CONTAINER,			\
 	  "forwarded SYNs were freed in the namespace they reached before a "	\

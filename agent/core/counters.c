@@ -113,14 +113,28 @@ const struct sa_gap_def sa_gaps[SA_GAP_MAX] = {
 
 const char *sa_term_name(int term, char *buf, size_t len)
 {
-	const struct sa_counter_def *d;
-
 	if (term == SA_T_drops_before_tc)
 		return "stack drops between XDP and TC (native XDP)";
 	if (term == SA_T_drops_after_tc)
 		return "stack drops after TC";
-	d = &sa_counters[term];
-	snprintf(buf, len, "%s%s%s", d->group, d->group[0] ? "." : "", d->key);
+	return sa_counter_json_key(term, buf, len);
+}
+
+const char *sa_counter_json_key(enum sa_counter c, char *buf, size_t len)
+{
+	const struct sa_counter_def *d = &sa_counters[c];
+	int twin = sa_container_twin(c);
+
+	/* The container's listener counters are the host listener's, under
+	 * the host's keys: container.listen_drops.other is listen_drops.other
+	 * measured there. */
+	if (twin >= 0 && !sa_counter_top_level(twin))
+		snprintf(buf, len, "container.%s.%s", sa_counters[twin].group,
+			 sa_counters[twin].key);
+	else if (sa_counter_top_level(c))
+		snprintf(buf, len, "%s", d->key);
+	else
+		snprintf(buf, len, "%s.%s", d->group, d->key);
 	return buf;
 }
 
@@ -228,7 +242,7 @@ int sa_counter_metric(enum sa_counter c, char *buf, size_t len)
  * a test compares the two. */
 void sa_counters_markdown(FILE *f)
 {
-	char metric[128];
+	char metric[128], key[96];
 
 	fprintf(f, "| JSON key | stage | BPF map field | metric | what it counts |\n");
 	fprintf(f, "|---|---|---|---|---|\n");
@@ -244,9 +258,8 @@ void sa_counters_markdown(FILE *f)
 				metric, d->help);
 			continue;
 		}
-		fprintf(f, "| `%s%s%s` | %s | `%s_counters.%s` | `%s` | %s |\n",
-			sa_counter_top_level(i) ? "" : d->group,
-			sa_counter_top_level(i) ? "" : ".", d->key,
+		fprintf(f, "| `%s` | %s | `%s_counters.%s` | `%s` | %s |\n",
+			sa_counter_json_key(i, key, sizeof(key)),
 			sa_stage_names[d->stage], sa_stage_names[d->stage], d->name,
 			metric, d->help);
 	}

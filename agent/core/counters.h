@@ -163,6 +163,10 @@ extern const struct sa_gap_def sa_gaps[SA_GAP_MAX];
 /* A term's name: its JSON key ("listen_drops.other", "container.syn_queued")
  * or what it stands for. */
 const char *sa_term_name(int term, char *buf, size_t len);
+/* A counter's JSON key, as a path ("listen_drops.other",
+ * "container.listen_drops.other"): the container's listener counters
+ * take the host listener's keys (sa_container_twin). */
+const char *sa_counter_json_key(enum sa_counter c, char *buf, size_t len);
 /* Gap @g's equation, e.g. "nic_syn - tc_syn - ...", with its note. */
 void sa_gap_equation(enum sa_gap g, char *buf, size_t len);
 /* The gap whose equation subtracts @g's upstream counter (the gap a SYN

@@ -230,10 +230,27 @@ static struct json_object *json_container(const struct sa_report_ctx *rc,
 	json_object_object_add(o, "netns", sa_json_string(
 			       sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?"));
 	json_object_object_add(o, "port", json_object_new_int(sa_follow_of(ps)->port));
-	for (int i = 0; i < SA_C_MAX; i++)
-		if (sa_counters[i].stage == SA_STAGE_CONTAINER &&
-		    !strcmp(sa_counters[i].group, "container"))
+	/* Under the host listener's keys (sa_counter_json_key): the host's
+	 * listen_drops object has its twin here. */
+	for (int i = 0; i < SA_C_MAX; i++) {
+		int twin = sa_container_twin(i);
+		struct json_object *in = o;
+
+		if (sa_counters[i].stage != SA_STAGE_CONTAINER ||
+		    strcmp(sa_counters[i].group, "container"))
+			continue;
+		if (twin >= 0 && !sa_counter_top_level(twin)) {
+			const char *g = sa_counters[twin].group;
+
+			if (!json_object_object_get_ex(o, g, &in)) {
+				in = json_object_new_object();
+				json_object_object_add(o, g, in);
+			}
+			json_object_object_add(in, sa_counters[twin].key, ju64(sa_c(ps, i)));
+		} else {
 			json_object_object_add(o, sa_counters[i].key, ju64(sa_c(ps, i)));
+		}
+	}
 	json_object_object_add(o, "accepted", json_object_new_int64(sa_follow_of(ps)->accepted));
 	json_gauges(o, &sa_follow_of(ps)->cg);
 	return o;

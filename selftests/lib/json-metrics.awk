@@ -8,8 +8,8 @@
 # A number maps to a series by the rules docs/metrics.md states: key K is
 # synacct_K_total or synacct_K; K inside object G is synacct_G_total or
 # synacct_G with K as a label value, or synacct_G_K(_total);
-# container.K is the series of K (or of listen_drops with cause K) with a
-# netns label; a number under .ports[] is in the series with port="PORT".  A family whose row
+# container.K is the series of K, container.listen_drops.K that of
+# listen_drops with cause K, with a netns label; a number under .ports[] is in the series with port="PORT".  A family whose row
 # in the table says "JSON `X`" holds X (for an _info family, as a label
 # value).  The section "What a JSON record has and the page has not"
 # lists what has no series.  The MIBs are compared by name only: the
@@ -176,16 +176,14 @@ file == 3 {
 		if (!found)
 			found = plain("synacct_" key[1], port)
 	}
-	# The container's K is the host's family of K with netns (listen
-	# drops by cause: listen_drop_other is cause="other").
+	# The container's K is the host's family of K with netns; its
+	# listen_drops.K the host's listen_drops{cause=K} with netns.
+	if (!found && n == 3 && key[1] == "container" && key[2] == "listen_drops")
+		found = in_netns("synacct_listen_drops_total", port, "cause", key[3])
 	if (!found && n == 2 && key[1] == "container") {
 		found = in_netns("synacct_" key[2] "_total", port, "", "")
 		if (!found)
 			found = in_netns("synacct_" key[2], port, "", "")
-		if (!found)
-			found = in_netns("synacct_listen_drops_total", port, "cause", key[2])
-		if (!found && key[2] ~ /^listen_drop_/)
-			found = in_netns("synacct_listen_drops_total", port, "cause", substr(key[2], 13))
 	}
 	if (!found && n == 2) {
 		found = labeled("synacct_" key[1] "_total", port, key[2])

@@ -31,8 +31,8 @@ for key in nic_syn tc_syn synack_sent listener_syn syn_queued syncookies_sent \
 	unexplained.nic_to_tc unexplained.tc_to_listener unexplained.at_listener \
 	unexplained.synack_sent synack_retrans_failed forwarded synack_forwarded syn_beyond_parser \
 	unexplained.to_container unexplained.at_container_listener container.listener_syn \
-	container.syn_queued container.syncookies_sent container.accept_queue_full \
-	container.syn_queue_full container.listen_drop_other container.syn_to_request_sock \
+	container.syn_queued container.syncookies_sent container.listen_drops.accept_queue_full \
+	container.listen_drops.syn_queue_full container.listen_drops.other container.syn_to_request_sock \
 	container.stack_drops container.established container.ack_dropped_accept_full \
 	container.syncookies_recv container.accepted; do
 	grep -qF "| \`$key\` |" <<<"$gen"

@@ -80,13 +80,13 @@ ct_checks() {
 	t_is "$(summary container.netns $port)" "$CTR" "$name: container.netns names the namespace"
 	t_is "$(summary container.established $port)" "$(ctr_delta TcpPassiveOpens)" \
 		"$name: container.established == the container's TcpPassiveOpens"
-	t_is "$(summary '.container | .accept_queue_full + .ack_dropped_accept_full' $port)" \
+	t_is "$(summary '.container | .listen_drops.accept_queue_full + .ack_dropped_accept_full' $port)" \
 		"$(ctr_delta TcpExtListenOverflows)" \
 		"$name: container accept_queue_full + ack_dropped_accept_full == its ListenOverflows"
-	t_is "$(summary '.container | .accept_queue_full + .syn_queue_full + .listen_drop_other + .ack_dropped_accept_full' $port)" \
+	t_is "$(summary '.container | .listen_drops.accept_queue_full + .listen_drops.syn_queue_full + .listen_drops.other + .ack_dropped_accept_full' $port)" \
 		"$(ctr_delta TcpExtListenDrops)" "$name: container listen drops == its ListenDrops"
-	t_is "$(summary container.syn_queue_full $port)" "$(ctr_delta TcpExtTCPReqQFullDrop)" \
-		"$name: container.syn_queue_full == its TCPReqQFullDrop"
+	t_is "$(summary container.listen_drops.syn_queue_full $port)" "$(ctr_delta TcpExtTCPReqQFullDrop)" \
+		"$name: container.listen_drops.syn_queue_full == its TCPReqQFullDrop"
 	t_is "$(summary container.syncookies_sent $port)" "$(ctr_delta TcpExtSyncookiesSent)" \
 		"$name: container.syncookies_sent == its SyncookiesSent"
 }
@@ -365,8 +365,8 @@ sc_container_accept_overflow() {
 		t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
 		t_is "$(summary '[.nic_syn, .forwarded, .container.listener_syn] | join(",")' $port)" \
 			"$sent,$sent,$sent" "$name: nic_syn, forwarded, container.listener_syn == SYNs sent"
-		t_is "$(summary container.accept_queue_full $port)" "$((sent - connected))" \
-			"$name: container.accept_queue_full == SYNs sent - connections made"
+		t_is "$(summary container.listen_drops.accept_queue_full $port)" "$((sent - connected))" \
+			"$name: container.listen_drops.accept_queue_full == SYNs sent - connections made"
 		t_is "$(summary '.container | [.syn_queued, .established, .accepted, .accept_queue_len, .accept_backlog] | join(",")' $port)" \
 			"$connected,$connected,0,5,4" \
 			"$name: container syn_queued, established == 5, accepted 0, accept queue 5/4"
@@ -432,8 +432,8 @@ container_syn_flood() {	# container_syn_flood TCP_SYNCOOKIES
 		t_is "$(( queued + $(summary container.syncookies_sent $port) ))" "$answered" \
 			"$name: container syn_queued + syncookies_sent == flows the client namespace got a SYN-ACK for (nft set)"
 		if [ $cookies = 0 ]; then
-			t_is "$(summary container.syn_queue_full $port)" "$((200 - queued))" \
-				"$name: container.syn_queue_full == 200 - syn_queued"
+			t_is "$(summary container.listen_drops.syn_queue_full $port)" "$((200 - queued))" \
+				"$name: container.listen_drops.syn_queue_full == 200 - syn_queued"
 			t_like "$(summary verdict.text $port)" "^SYN queue full without SYN cookies in namespace $CTR \(port 84\)" \
 				"$name: verdict names the container's namespace"
 		else

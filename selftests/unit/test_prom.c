@@ -143,7 +143,7 @@ void suite_prom(void)
 	is_int(value_of(f.page, "synacct_accept_queue_len{port=\"8081\",netns=\"ctr\"}"), 1,
 	       "... and its accept queue: synacct_accept_queue_len with netns");
 	is_int(value_of(f.page, "synacct_listen_drops_total{port=\"8081\",cause=\"other\",netns=\"ctr\"}"), 2,
-	       "container.listen_drop_other: listen_drops_total, cause=\"other\", with netns");
+	       "container.listen_drops.other: listen_drops_total, cause=\"other\", with netns");
 	ok(!strstr(f.page, "synacct_established_total{port=\"8080\",netns="),
 	   "a port not followed: no netns series");
 
