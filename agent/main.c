@@ -236,23 +236,76 @@ struct sa_watch {
 	__u32 *syn_delta;	/* per port: tc_syn over the last interval */
 	struct sa_prom *prom;	/* --metrics */
 	unsigned long gen;	/* readings so far */
+	/* The ports the latest reading read (not whole: only those), and
+	 * those the next one reads though nothing marks them: the ports
+	 * marked at this one (a mark comes just before its count) and those
+	 * settling took SYNs in flight off (settle.h). */
+	struct sa_portset ports, again;
+	bool whole;
 	char pin_dir[512];	/* --pin */
 };
 
-/* One reading of every stage (sa_run_read: downstream first). */
-static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
+/*
+ * One reading, downstream first.  The first of a run is whole (a pinned
+ * synacct's maps hold what it counted before); after it, only the ports
+ * that moved are read again (marked touched by the BPF programs,
+ * agent/touched.h), with those that must be (w->again) and those whose
+ * figures come from elsewhere (a NATed port shows its listener's gauges,
+ * a followed one the queues of its namespace); every other port keeps its
+ * figures.  A whole reading again when a stage says only that is exact
+ * (-EAGAIN: drop keys lost to a full queue).
+ */
+static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
+		    const struct sa_snapshot *last)
 {
+	struct sa_portset marked = { 0 };
+	bool whole = !last->gen;
 	int err;
 
 	sa_snapshot_clear(snap);
 	snap->gen = ++w->gen;
-	err = sa_run_read(&w->run, snap);
+	/* The marks first: a port marked after this is read next time. */
+	err = sa_run_touched(&w->run, &marked);
+	if (!err && !whole) {
+		w->ports = w->again;
+		for (unsigned int i = 0; i < SA_MAX_PORTS / 64; i++)
+			w->ports.bits[i] |= marked.bits[i];
+		for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+			if (last->port[p] && (last->port[p]->nat || last->port[p]->follow))
+				sa_portset_add(&w->ports, p);
+		err = sa_run_read_ports(&w->run, snap, last, &w->ports);
+		if (err == -EAGAIN) {
+			whole = true;
+			sa_snapshot_clear(snap);
+			err = 0;
+		}
+	}
+	if (!err && whole)
+		err = sa_run_read(&w->run, snap);
+	w->whole = whole;
+	w->again = marked;
 	if (!err)
 		err = sa_mib_read(snap->mib);
 	snap->tcp_syncookies = sa_sysctl_syncookies();
 	if (err)
 		sa_err("cannot read counters: %s", sa_strerror(err));
 	return err;
+}
+
+/* The reading just taken into w->cur becomes the latest whole one,
+ * w->prev: the ports it read replace theirs, the others stay. */
+static void keep_reading(struct sa_watch *w)
+{
+	struct sa_snapshot *tmp;
+
+	if (w->whole) {
+		sa_snapshot_clear(w->prev);
+		tmp = w->prev;
+		w->prev = w->cur;
+		w->cur = tmp;
+		return;
+	}
+	sa_snapshot_merge(w->prev, w->cur, &w->ports);
 }
 
 /* One port again, downstream first, for sa_settle(). */
@@ -268,10 +321,10 @@ static int reread_port(void *ctx, __u32 port, struct sa_port_stats *ps)
 static int read_settled(struct sa_watch *w, struct sa_snapshot *snap,
 			const struct sa_snapshot *prev)
 {
-	int err = read_all(w, snap);
+	int err = read_all(w, snap, prev);
 
 	if (!err)
-		err = sa_settle(snap, prev, w->rc.m, reread_port, w);
+		err = sa_settle(snap, prev, w->rc.m, reread_port, w, &w->again);
 	if (err < 0) {
 		sa_err("cannot settle the counters: %s", sa_strerror(err));
 		return err;
@@ -375,11 +428,11 @@ static void report_done(struct sa_watch *w)
 }
 
 /* One interval: read, then the interval's deltas (JSON) or the totals
- * (table).  The older reading goes as soon as nothing needs it, so that
- * after a scan of every port no more than two snapshots hold them all. */
+ * (table).  The reading's ports go into the latest whole one as soon as
+ * the interval's deltas are made, so that after a scan of every port no
+ * more than one snapshot holds them all. */
 static int tick(struct sa_watch *w, double elapsed_s)
 {
-	struct sa_snapshot *tmp;
 	bool json = w->o.common.json;
 	int err;
 
@@ -389,19 +442,18 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
 	if (!err)
-		err = sa_prom_update(w->prom, &w->rc, w->cur, &w->o.common.ports, &w->listeners);
-	if (!err)
 		err = json ? sa_snapshot_diff_moved(w->diff, w->cur, w->prev) : note_rates(w);
 	if (err == -ENOMEM)
 		sa_err("cannot compute the interval: out of memory");
-	sa_snapshot_clear(w->prev);
+	if (!err)
+		keep_reading(w);
+	if (!err)
+		err = sa_prom_update(w->prom, &w->rc, w->prev, &w->o.common.ports, &w->listeners);
 	if (!err)
 		err = json ? report(w, w->diff, true, false, elapsed_s) :
-			     report_totals(w, w->cur, false, elapsed_s);
+			     report_totals(w, w->prev, false, elapsed_s);
 	report_done(w);
-	tmp = w->prev;
-	w->prev = w->cur;
-	w->cur = tmp;
+	sa_snapshot_clear(w->cur);
 	return err;
 }
 
@@ -425,10 +477,10 @@ static int summary(struct sa_watch *w, double elapsed_s)
 	err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
-	/* The last reading is the last: the one before it has served. */
-	sa_snapshot_clear(w->prev);
 	if (!err)
-		err = report_totals(w, w->cur, true, elapsed_s);
+		keep_reading(w);
+	if (!err)
+		err = report_totals(w, w->prev, true, elapsed_s);
 	report_done(w);
 	return err;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ports.h"
 #include "snapshot.h"
 
 void sa_port_stats_release(struct sa_port_stats *ps)
@@ -314,4 +315,41 @@ int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
 	static const struct sa_snapshot empty;
 
 	return sa_snapshot_diff(dst, src, &empty);
+}
+
+void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
+		       const struct sa_portset *ports)
+{
+	sa_portset_for_each(ports, p) {
+		if (into->port[p]) {
+			sa_port_stats_release(into->port[p]);
+			free(into->port[p]);
+		}
+		into->port[p] = from->port[p];
+		from->port[p] = NULL;
+	}
+	into->gen = from->gen;
+	into->nic_unparsed = from->nic_unparsed;
+	into->tc_unparsed = from->tc_unparsed;
+	into->nic_update_failed = from->nic_update_failed;
+	into->tc_update_failed = from->tc_update_failed;
+	into->stack_update_failed = from->stack_update_failed;
+	into->missed_runs = from->missed_runs;
+	memcpy(into->mib, from->mib, sizeof(into->mib));
+	into->tcp_syncookies = from->tcp_syncookies;
+	free(into->listeners);
+	into->listeners = from->listeners;
+	into->n_listeners = from->n_listeners;
+	from->listeners = NULL;
+	from->n_listeners = 0;
+	/* Anything @from holds beyond @ports (none when read as said). */
+	sa_snapshot_clear(from);
+}
+
+int sa_port_seed_drops(struct sa_port_stats *ps, const struct sa_port_stats *last)
+{
+	for (__u32 i = 0; i < last->n_drops; i++)
+		if (!sa_port_drop(ps, last->drops[i].reason))
+			return -ENOMEM;
+	return 0;
 }
