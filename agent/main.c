@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <argp.h>
+#include <malloc.h>
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
@@ -120,10 +121,13 @@ static char *help_filter(int key, const char *text, void *input)
 	return more;
 }
 
+enum { OPT_JSON_ALL_PORTS = 0x500 };
+
 static const struct argp_option options[] = {
 	{ "iface", 'i', "IFACE", 0, "Interface to watch (repeatable)", 0 },
 	{ "interval", 'I', "SEC", 0, "Seconds between reports (default 1, at least 0.01)", 0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
+	{ "json-all-ports", OPT_JSON_ALL_PORTS, NULL, 0, "With --json, a row for every port in every record, however long; by default an interval record stays within 256 KiB and the summary within 1 MiB, the ports beyond added up into one row \"port\":\"other\" (losses first, then listeners, then the most SYNs are kept)", 0 },
 	{ 0 }
 };
 
@@ -133,6 +137,7 @@ struct sa_watch_opts {
 	int n_ifaces;
 	double interval_s;
 	double duration_s;
+	bool json_all_ports;
 	struct sa_prom_opts prom;
 	/* The stages' options (their argp children) and what they are told. */
 	struct sa_stage_cfg stage;
@@ -160,6 +165,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		o->duration_s = sa_parse_seconds(arg, state, "duration", 1e-3);
+		break;
+	case OPT_JSON_ALL_PORTS:
+		o->json_all_ports = true;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -333,12 +341,13 @@ static int read_settled(struct sa_watch *w, struct sa_snapshot *snap,
 }
 
 /* Ports with a listener: from the iterator's reading when there is one
- * (no second walk of every socket), else from /proc/net/tcp. */
+ * (no second walk of every socket, also when it found none), else from
+ * /proc/net/tcp. */
 static int listening_ports(const struct sa_snapshot *snap, struct sa_portset *out)
 {
 	int err;
 
-	if (!snap->n_listeners) {
+	if (!snap->listeners_read) {
 		err = sa_listening_ports(out);
 		if (err)
 			sa_err("cannot list the listening ports: %s", sa_strerror(err));
@@ -427,6 +436,20 @@ static void report_done(struct sa_watch *w)
 	sa_snapshot_clear(w->diff);
 }
 
+/* After a reading of many ports (a scan) the heap holds their records
+ * freed: give the memory back, so that what stays resident is what the
+ * latest reading holds. */
+#define SA_TRIM_PORTS 4096
+static void trim(struct sa_watch *w)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < SA_MAX_PORTS / 64 && !w->whole; i++)
+		n += __builtin_popcountll(w->ports.bits[i]);
+	if (w->whole || n >= SA_TRIM_PORTS)
+		malloc_trim(0);
+}
+
 /* One interval: read, then the interval's deltas (JSON) or the totals
  * (table).  The reading's ports go into the latest whole one as soon as
  * the interval's deltas are made, so that after a scan of every port no
@@ -454,6 +477,7 @@ static int tick(struct sa_watch *w, double elapsed_s)
 			     report_totals(w, w->prev, false, elapsed_s);
 	report_done(w);
 	sa_snapshot_clear(w->cur);
+	trim(w);
 	return err;
 }
 
@@ -581,6 +605,7 @@ static void setup_report(struct sa_watch *w)
 	rc->ifaces = w->o.ifaces;
 	rc->n_ifaces = w->o.n_ifaces;
 	rc->json = w->o.common.json;
+	rc->json_all_ports = w->o.json_all_ports;
 	rc->tty = isatty(STDOUT_FILENO);
 	rc->color = rc->tty && !getenv("NO_COLOR");
 	/* The live table redraws in place: one write per frame (every report

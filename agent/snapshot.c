@@ -43,6 +43,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	free(s->listeners);
 	s->listeners = NULL;
 	s->n_listeners = 0;
+	s->listeners_read = false;
 }
 
 void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l)
@@ -197,6 +198,25 @@ bool sa_port_stats_zero(const struct sa_port_stats *ps)
 	return true;
 }
 
+int sa_port_stats_add(struct sa_port_stats *sum, const struct sa_port_stats *ps)
+{
+	for (__u64 held = ps->c.held; held; held &= held - 1)
+		if (sa_c_add(sum, __builtin_ctzll(held), sa_c(ps, __builtin_ctzll(held))))
+			return -ENOMEM;
+	for (__u32 i = 0; i < ps->n_drops; i++) {
+		__u64 *n = sa_port_drop(sum, ps->drops[i].reason);
+
+		if (!n)
+			return -ENOMEM;
+		*n += ps->drops[i].n;
+	}
+#define SA_GAUGE_ADD(name, help) sum->g.name += ps->g.name;
+	SA_GAUGES(SA_GAUGE_ADD)
+#undef SA_GAUGE_ADD
+	sum->accepted += ps->accepted;
+	return 0;
+}
+
 /* One port of a difference: counters and drops subtract, gauges are the
  * newer reading. */
 static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
@@ -291,6 +311,7 @@ static int snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 		out->mib[i] = a->mib[i] - b->mib[i];
 	out->tcp_syncookies = a->tcp_syncookies;
 	out->gen = a->gen;
+	out->listeners_read = a->listeners_read;
 	for (size_t i = 0; i < a->n_listeners && !err; i++)
 		err = sa_snapshot_add_listener(out, &a->listeners[i]);
 	if (err)
@@ -340,6 +361,7 @@ void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 	free(into->listeners);
 	into->listeners = from->listeners;
 	into->n_listeners = from->n_listeners;
+	into->listeners_read = from->listeners_read;
 	from->listeners = NULL;
 	from->n_listeners = 0;
 	/* Anything @from holds beyond @ports (none when read as said). */

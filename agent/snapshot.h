@@ -149,6 +149,7 @@ struct sa_snapshot {
 	/* Every listening socket when read (iter/tcp), per socket. */
 	struct sa_listener *listeners;
 	size_t n_listeners;
+	bool listeners_read;	/* the iterator read them (none may be) */
 };
 
 struct sa_snapshot *sa_snapshot_new(void);
@@ -163,6 +164,9 @@ __u64 *sa_port_drop(struct sa_port_stats *ps, __u32 reason);
 /* Its value, 0 when the port never saw the reason. */
 __u64 sa_port_drop_get(const struct sa_port_stats *ps, __u32 reason);
 bool sa_port_stats_zero(const struct sa_port_stats *ps);
+/* Add @ps's counters, drops, gauges and accepted into @sum (a row that
+ * stands for several ports: "other"); -ENOMEM. */
+int sa_port_stats_add(struct sa_port_stats *sum, const struct sa_port_stats *ps);
 /* out = a - b, field by field (ports missing in b count from zero);
  * -ENOMEM, with @out cleared, when memory runs out. */
 int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
