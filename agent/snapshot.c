@@ -342,11 +342,28 @@ void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 		       const struct sa_portset *ports)
 {
 	sa_portset_for_each(ports, p) {
-		if (into->port[p]) {
-			sa_port_stats_release(into->port[p]);
-			free(into->port[p]);
+		struct sa_port_stats *d = into->port[p], *n = from->port[p], old;
+
+		if (!d || !n) {
+			if (d)
+				sa_port_stats_release(d);
+			free(d);
+			into->port[p] = n;
+			from->port[p] = NULL;
+			continue;
 		}
-		into->port[p] = from->port[p];
+		/* Into the older entry's memory, and its drops' when they are
+		 * as many: a port read again keeps its place, so that the
+		 * heap does not fragment (a scan's ports are each read twice). */
+		old = *d;
+		*d = *n;
+		if (old.drops && old.n_drops == n->n_drops) {
+			memcpy(old.drops, n->drops, n->n_drops * sizeof(*n->drops));
+			d->drops = old.drops;
+			old.drops = n->drops;
+		}
+		sa_port_stats_release(&old);
+		free(n);
 		from->port[p] = NULL;
 	}
 	into->gen = from->gen;
