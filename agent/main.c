@@ -10,8 +10,8 @@
  */
 #define _GNU_SOURCE
 #include <argp.h>
-#include <malloc.h>
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <net/if.h>
 #include <signal.h>
