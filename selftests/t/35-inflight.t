@@ -133,7 +133,7 @@ every_row() {
 }
 
 sc_scan_every_port() {
-	local name="scan of every port, records bounded" rx0 rx f
+	local name="scan of every port, records bounded" rx0 rx f long
 	rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
 	scenario_begin --interval 0.2
 	t_is "$(lab_flood --to $SRV_IP4 --port 1 --port-span 65535 --count 65535 --rate 20000 \
@@ -142,12 +142,14 @@ sc_scan_every_port() {
 	scenario_end
 	rx=$(( $(lab_link_stat "$SRV" "$SRV_IF" rx packets) - rx0 ))
 	t_is "$SA_RC" 0 "$name: synacct exits 0"
-	t_is "$(LC_ALL=C awk '/"type":"interval"/ && length($0) > 262144' "$SA_OUT" | wc -l)" 0 \
-		"$name: every interval record within 256 KiB"
+	long=$(LC_ALL=C awk '/"type":"interval"/ && length($0) > 262144' "$SA_OUT" | wc -l)
+	t_is "$long" 0 "$name: every interval record within 256 KiB"
 	t_is "$(LC_ALL=C awk '/"type":"summary"/ && length($0) <= 1048576' "$SA_OUT" | wc -l)" 1 \
 		"$name: the summary within 1 MiB"
 	LC_ALL=C awk '/"type":"(interval|summary)"/ { if (length($0) > m[$0 ~ /summary/]) m[$0 ~ /summary/] = length($0) }
 		END { printf "longest interval record %d bytes, summary %d bytes\n", m[0], m[1] }' "$SA_OUT" | t_diag
+	# Records of tens of megabytes take jq minutes: the checks above failed.
+	[ "$long" = 0 ] || return 0
 	t_ok "$(jq -s '[.[] | select(.type == "interval") | .ports[] | select(.port == "other")] |
 		length > 0 | if . then 0 else 1 end' "$SA_OUT")" "$name: interval records fold ports into \"other\""
 	t_is "$(jq -s '[.[] | select(.type == "summary") | .ports[] | if .port == "other" then .ports_folded else 1 end] | add' "$SA_OUT"),$(jq -s '[.[] | select(.type == "summary") | .ports[] | select(.port == "other")] | length' "$SA_OUT")" \
