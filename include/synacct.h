@@ -13,6 +13,8 @@
 /* Ports are the map key: one entry per destination (SYN) or source
  * (SYN-ACK) port.  65536 entries means a map can never be full. */
 #define SA_MAX_PORTS 65536
+/* include/bpf/count.h's ports_touched: a bit per port. */
+#define SA_PORTS_TOUCHED_WORDS (SA_MAX_PORTS / 64)
 /* The shared parser's limits (include/bpf/parse.h): VLAN tags, and IPv6
  * hop-by-hop / routing / destination-options / atomic fragment headers.
  * A frame beyond them is unparsed at XDP and TC; the stack side walks
@@ -264,6 +266,13 @@ struct sa_drop_key {
 };
 
 #define SA_MAX_DROP_KEYS (4 * SA_MAX_PORTS)	/* a port scan: every port x a few reasons */
+/* In sa_drop_key.reason of the queue drop_keys_new (include/bpf/stack.h)
+ * and in the agent's drop counts: a SYN-ACK dropped after TC egress (map
+ * synack_drops), not a SYN (stack_drops). */
+#define SA_DROP_SYNACK (1u << 31)
+/* New keys of stack_drops and synack_drops the agent has not taken yet,
+ * at most: beyond, it walks both maps once (agent/sys/touched.c). */
+#define SA_DROP_KEYS_NEW 16384
 
 /*
  * Where NAT in the watched namespace sent a port's SYNs (DNAT, REDIRECT):

@@ -24,6 +24,7 @@
 #include "stage.h"
 #include "tc_filters.h"
 #include "slot_read.h"
+#include "touched.h"
 #include "tc.skel.h"
 
 struct tc_filter {
@@ -47,6 +48,7 @@ struct tc_stage {
 	int n_links;
 	bool pinned;		/* --pin: filters replace, and stay on close */
 	const char *pin_dir;
+	__u64 *touched;		/* ports_touched, mmapped (agent/sys/touched.h) */
 };
 
 static void tc_stage_close(void *priv);
@@ -251,6 +253,29 @@ static int tc_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 	return err;
 }
 
+static int tc_stage_touched(void *priv, struct sa_portset *ports)
+{
+	struct tc_stage *st = priv;
+
+	return sa_touched_take(bpf_map__fd(st->skel->maps.ports_touched), &st->touched, ports);
+}
+
+static int tc_stage_read_ports(void *priv, struct sa_snapshot *snap,
+			       const struct sa_snapshot *last, struct sa_portset *ports)
+{
+	struct tc_stage *st = priv;
+	struct sa_slot_fds f = tc_fds(st);
+	int err;
+
+	(void)last;
+	err = sa_read_slot_ports(&f, bpf_map__fd(st->skel->maps.counts_lost), SA_STAGE_TC,
+				 snap, ports);
+	if (err)
+		return err;
+	return sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
+				     &snap->tc_unparsed, &snap->tc_update_failed);
+}
+
 /* In a namespace the interface may have moved to: synacct's filters go
  * from there (tc_remove_prog). */
 static int remove_moved(void *f)
@@ -351,6 +376,7 @@ static void tc_stage_close(void *priv)
 		sa_registry_withdraw(SA_SHARE_SYNACK_FLIGHT);
 		sa_registry_withdraw(SA_SHARE_SYNACK_LAST);
 	}
+	sa_touched_unmap(st->touched);
 	tc_bpf__destroy(st->skel);
 	free(st);
 }
@@ -362,6 +388,8 @@ const struct sa_stage_ops sa_tc_stage = {
 	.attach = tc_stage_attach,
 	.read = tc_stage_read,
 	.read_port = tc_stage_read_port,
+	.touched = tc_stage_touched,
+	.read_ports = tc_stage_read_ports,
 	.hooks = tc_stage_hooks,
 	.health = tc_stage_health,
 	.remove_stale = tc_remove_stale,

@@ -24,6 +24,7 @@
 #include "stage.h"
 #include "nic_hook.h"
 #include "slot_read.h"
+#include "touched.h"
 #include "nic.skel.h"
 
 struct nic_link {
@@ -42,6 +43,7 @@ struct nic_stage {
 	int n_links;
 	struct sa_xdp_link desc[SA_MAX_IFACES];	/* links, for the start record */
 	bool pinned;		/* --pin: leave the program attached on close */
+	__u64 *touched;		/* ports_touched, mmapped (agent/sys/touched.h) */
 };
 
 static int libxdp_quiet(enum libxdp_print_level level, const char *fmt,
@@ -322,6 +324,29 @@ static int nic_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 	return err;
 }
 
+static int nic_stage_touched(void *priv, struct sa_portset *ports)
+{
+	struct nic_stage *st = priv;
+
+	return sa_touched_take(bpf_map__fd(st->skel->maps.ports_touched), &st->touched, ports);
+}
+
+static int nic_stage_read_ports(void *priv, struct sa_snapshot *snap,
+				const struct sa_snapshot *last, struct sa_portset *ports)
+{
+	struct nic_stage *st = priv;
+	struct sa_slot_fds f = nic_fds(st);
+	int err;
+
+	(void)last;
+	err = sa_read_slot_ports(&f, bpf_map__fd(st->skel->maps.counts_lost), SA_STAGE_NIC,
+				 snap, ports);
+	if (err)
+		return err;
+	return sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
+				     &snap->nic_unparsed, &snap->nic_update_failed);
+}
+
 static int nic_stage_hooks(void *priv, const char **names, int max)
 {
 	if (max >= 1)
@@ -349,6 +374,7 @@ static void nic_stage_close(void *priv)
 			sa_err("cannot detach XDP program from %s: %s",
 			       l->ifname, nic_xdp_strerror(err));
 	}
+	sa_touched_unmap(st->touched);
 	xdp_program__close(st->prog);
 	nic_bpf__destroy(st->skel);
 	free(st);
@@ -400,6 +426,8 @@ const struct sa_stage_ops sa_nic_stage = {
 	.attach = nic_stage_attach,
 	.read = nic_stage_read,
 	.read_port = nic_stage_read_port,
+	.touched = nic_stage_touched,
+	.read_ports = nic_stage_read_ports,
 	.hooks = nic_stage_hooks,
 	.health = nic_stage_health,
 	.describe = nic_stage_describe,

@@ -88,7 +88,8 @@ static void take_off(struct sa_port_stats *ps, const struct sa_port_stats *befor
 }
 
 static void settle_port(struct sa_snapshot *cur, const struct sa_snapshot *prev,
-			struct sa_measured m, const struct unsettled *u)
+			struct sa_measured m, const struct unsettled *u,
+			struct sa_portset *again)
 {
 	struct sa_port_stats *ps = cur->port[u->port];
 	const struct sa_port_stats *before = prev->port[u->port];
@@ -104,6 +105,10 @@ static void settle_port(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 				x[sa_gaps[h].upstream] += u->seen.g[g] - u->least.g[g];
 	for (int c = 0; c < SA_C_MAX; c++)
 		take_off(ps, before, c, x[c]);
+	/* What was taken off is counted when the port is read next. */
+	for (int c = 0; c < SA_C_MAX; c++)
+		if (x[c] > 0)
+			sa_portset_add(again, u->port);
 }
 
 static void nap(long ns)
@@ -115,7 +120,8 @@ static void nap(long ns)
 }
 
 int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
-	      struct sa_measured m, sa_reread_fn reread, void *ctx)
+	      struct sa_measured m, sa_reread_fn reread, void *ctx,
+	      struct sa_portset *again)
 {
 	struct unsettled *u = NULL, *v;
 	size_t n = 0, left;
@@ -176,7 +182,7 @@ int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		settle_port(cur, prev, m, &u[i]);
+		settle_port(cur, prev, m, &u[i], again);
 	err = n;
 cleanup:
 	free(u);

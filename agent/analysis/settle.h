@@ -8,6 +8,7 @@
 #ifndef SYNACCT_SETTLE_H
 #define SYNACCT_SETTLE_H
 
+#include "ports.h"
 #include "reconcile.h"
 
 /* Re-read one port's counters from every stage, downstream first, into
@@ -19,10 +20,12 @@ typedef int (*sa_reread_fn)(void *ctx, __u32 port, struct sa_port_stats *ps);
  * port whose gaps moved since @prev, re-read the port a few times; the
  * smallest gap of each equation is what persists, the rest was in flight
  * and is taken off the upstream figures of @cur, to be counted in the
- * next reading instead.  Returns the number of ports that had SYNs in
- * flight, or -errno.
+ * next reading instead, which must read those ports (added to @again)
+ * even when nothing marks them touched.  Returns the number of ports
+ * whose gaps moved, or -errno.
  */
 int sa_settle(struct sa_snapshot *cur, const struct sa_snapshot *prev,
-	      struct sa_measured m, sa_reread_fn reread, void *ctx);
+	      struct sa_measured m, sa_reread_fn reread, void *ctx,
+	      struct sa_portset *again);
 
 #endif /* SYNACCT_SETTLE_H */

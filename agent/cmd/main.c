@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <argp.h>
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <net/if.h>
 #include <signal.h>
@@ -163,10 +164,13 @@ static char *help_filter(int key, const char *text, void *input)
 	return more;
 }
 
+enum { OPT_JSON_ALL_PORTS = 0x500 };
+
 static const struct argp_option options[] = {
 	{ "iface", 'i', "IFACE", 0, "Interface to watch (repeatable)", 0 },
 	{ "interval", 'I', "SEC", 0, "Seconds between reports (default 1, at least 0.01)", 0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
+	{ "json-all-ports", OPT_JSON_ALL_PORTS, NULL, 0, "With --json, a row for every port in every record, however long; by default an interval record stays within 256 KiB and the summary within 1 MiB, the ports beyond added up into one row \"port\":\"other\" (losses first, then listeners, then the most SYNs are kept)", 0 },
 	{ 0 }
 };
 
@@ -176,6 +180,7 @@ struct sa_watch_opts {
 	int n_ifaces;
 	double interval_s;
 	double duration_s;
+	bool json_all_ports;
 	struct sa_prom_opts prom;
 	/* The stages' options (their argp children) and what they are told. */
 	struct sa_stage_cfg stage;
@@ -203,6 +208,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		o->duration_s = sa_parse_seconds(arg, state, "duration", 1e-3);
+		break;
+	case OPT_JSON_ALL_PORTS:
+		o->json_all_ports = true;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -287,25 +295,79 @@ struct sa_watch {
 	__u32 *syn_delta;	/* per port: tc_syn over the last interval */
 	struct sa_prom *prom;	/* --metrics */
 	unsigned long gen;	/* readings so far */
+	/* The ports the latest reading read (not whole: only those), and
+	 * those the next one reads though nothing marks them: the ports
+	 * marked at this one (a mark comes just before its count) and those
+	 * settling took SYNs in flight off (settle.h). */
+	struct sa_portset ports, again;
+	bool whole;
 	char pin_dir[512];	/* --pin */
 	bool netns_gone;	/* --netns lost its name: the run ends */
 };
 
-/* One reading of every stage (sa_run_read: downstream first). */
-static int read_all(struct sa_watch *w, struct sa_snapshot *snap)
+/*
+ * One reading, downstream first.  The first of a run is whole (a pinned
+ * synacct's maps hold what it counted before); after it, only the ports
+ * that moved are read again (marked touched by the BPF programs,
+ * agent/sys/touched.h), with those that must be (w->again) and those whose
+ * figures come from elsewhere (a NATed port shows its listener's gauges,
+ * a followed one the queues of its namespace); every other port keeps its
+ * figures.  A whole reading again when a stage says only that is exact
+ * (-EAGAIN: drop keys lost to a full queue).
+ */
+static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
+		    const struct sa_snapshot *last)
 {
+	struct sa_portset marked = { 0 };
+	bool whole = !last->gen;
 	int err;
 
 	sa_snapshot_clear(snap);
 	snap->gen = ++w->gen;
 	clock_gettime(CLOCK_REALTIME, &snap->read_at);
-	err = sa_run_read(&w->run, snap);
+	/* The marks first: a port marked after this is read next time. */
+	err = sa_run_touched(&w->run, &marked);
+	if (!err && !whole) {
+		w->ports = w->again;
+		for (unsigned int i = 0; i < SA_MAX_PORTS / 64; i++)
+			w->ports.bits[i] |= marked.bits[i];
+		for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+			if (last->port[p] && (last->port[p]->nat || last->port[p]->follow))
+				sa_portset_add(&w->ports, p);
+		err = sa_run_read_ports(&w->run, snap, last, &w->ports);
+		if (err == -EAGAIN) {
+			whole = true;
+			sa_snapshot_clear(snap);
+			clock_gettime(CLOCK_REALTIME, &snap->read_at);
+			err = 0;
+		}
+	}
+	if (!err && whole)
+		err = sa_run_read(&w->run, snap);
+	w->whole = whole;
+	w->again = marked;
 	if (!err)
 		err = sa_mib_read(snap->mib);
 	snap->tcp_syncookies = sa_sysctl_syncookies();
 	if (err)
 		sa_err("cannot read counters: %s", sa_strerror(err));
 	return err;
+}
+
+/* The reading just taken into w->cur becomes the latest whole one,
+ * w->prev: the ports it read replace theirs, the others stay. */
+static void keep_reading(struct sa_watch *w)
+{
+	struct sa_snapshot *tmp;
+
+	if (w->whole) {
+		sa_snapshot_clear(w->prev);
+		tmp = w->prev;
+		w->prev = w->cur;
+		w->cur = tmp;
+		return;
+	}
+	sa_snapshot_merge(w->prev, w->cur, &w->ports);
 }
 
 /* One port again, downstream first, for sa_settle(). */
@@ -321,10 +383,10 @@ static int reread_port(void *ctx, __u32 port, struct sa_port_stats *ps)
 static int read_settled(struct sa_watch *w, struct sa_snapshot *snap,
 			const struct sa_snapshot *prev)
 {
-	int err = read_all(w, snap);
+	int err = read_all(w, snap, prev);
 
 	if (!err)
-		err = sa_settle(snap, prev, w->rc.m, reread_port, w);
+		err = sa_settle(snap, prev, w->rc.m, reread_port, w, &w->again);
 	if (err < 0) {
 		sa_err("cannot settle the counters: %s", sa_strerror(err));
 		return err;
@@ -333,12 +395,13 @@ static int read_settled(struct sa_watch *w, struct sa_snapshot *snap,
 }
 
 /* Ports with a listener: from the iterator's reading when there is one
- * (no second walk of every socket), else from /proc/net/tcp. */
+ * (no second walk of every socket, also when it found none), else from
+ * /proc/net/tcp. */
 static int listening_ports(const struct sa_snapshot *snap, struct sa_portset *out)
 {
 	int err;
 
-	if (!snap->n_listeners) {
+	if (!snap->listeners_read) {
 		err = sa_listening_ports(out);
 		if (err)
 			sa_err("cannot list the listening ports: %s", sa_strerror(err));
@@ -439,12 +502,26 @@ static void report_done(struct sa_watch *w)
 	sa_snapshot_clear(w->diff);
 }
 
+/* After a reading of many ports (a scan) the heap holds their records
+ * freed: give the memory back, so that what stays resident is what the
+ * latest reading holds. */
+#define SA_TRIM_PORTS 4096
+static void trim(struct sa_watch *w)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < SA_MAX_PORTS / 64 && !w->whole; i++)
+		n += __builtin_popcountll(w->ports.bits[i]);
+	if (w->whole || n >= SA_TRIM_PORTS)
+		malloc_trim(0);
+}
+
 /* One interval: read, then the interval's deltas (JSON) or the totals
- * (table).  The older reading goes as soon as nothing needs it, so that
- * after a scan of every port no more than two snapshots hold them all. */
+ * (table).  The reading's ports go into the latest whole one as soon as
+ * the interval's deltas are made, so that after a scan of every port no
+ * more than one snapshot holds them all. */
 static int tick(struct sa_watch *w, double elapsed_s)
 {
-	struct sa_snapshot *tmp;
 	bool json = w->o.common.json;
 	int err;
 
@@ -454,19 +531,19 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
 	if (!err)
-		err = sa_prom_update(w->prom, &w->rc, w->cur, &w->o.common.ports, &w->listeners);
-	if (!err)
 		err = json ? sa_snapshot_diff_moved(w->diff, w->cur, w->prev) : note_rates(w);
 	if (err == -ENOMEM)
 		sa_err("cannot compute the interval: out of memory");
-	sa_snapshot_clear(w->prev);
+	if (!err)
+		keep_reading(w);
+	if (!err)
+		err = sa_prom_update(w->prom, &w->rc, w->prev, &w->o.common.ports, &w->listeners);
 	if (!err)
 		err = json ? report(w, w->diff, true, false, elapsed_s) :
-			     report_totals(w, w->cur, false, elapsed_s);
+			     report_totals(w, w->prev, false, elapsed_s);
 	report_done(w);
-	tmp = w->prev;
-	w->prev = w->cur;
-	w->cur = tmp;
+	sa_snapshot_clear(w->cur);
+	trim(w);
 	return err;
 }
 
@@ -490,10 +567,10 @@ static int summary(struct sa_watch *w, double elapsed_s)
 	err = read_settled(w, w->cur, w->prev);
 	if (!err)
 		err = listening_ports(w->cur, &w->listeners);
-	/* The last reading is the last: the one before it has served. */
-	sa_snapshot_clear(w->prev);
 	if (!err)
-		err = report_totals(w, w->cur, true, elapsed_s);
+		keep_reading(w);
+	if (!err)
+		err = report_totals(w, w->prev, true, elapsed_s);
 	report_done(w);
 	return err;
 }
@@ -741,6 +818,7 @@ static void setup_report(struct sa_watch *w)
 	rc->ifaces = w->o.ifaces;
 	rc->n_ifaces = w->o.n_ifaces;
 	rc->json = w->o.common.json;
+	rc->json_all_ports = w->o.json_all_ports;
 	/* Redraws and colour are escape sequences: only on a terminal
 	 * that has them (TERM=dumb has neither; NO_COLOR turns colour off). */
 	rc->tty = isatty(STDOUT_FILENO) &&

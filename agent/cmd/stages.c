@@ -12,6 +12,7 @@
 #include <string.h>
 #include "counters.h"
 #include "log.h"
+#include "ports.h"
 #include "report.h"
 #include "snapshot.h"
 #include "stage.h"
@@ -187,6 +188,43 @@ int sa_run_read_port(struct sa_run *r, __u32 port, struct sa_port_stats *ps)
 	for (int i = sa_n_stages - 1; i >= 0 && !err; i--)
 		if (r->st[i] && sa_stages[i]->read_port)
 			err = sa_stages[i]->read_port(r->st[i], port, ps);
+	return err;
+}
+
+int sa_run_touched(struct sa_run *r, struct sa_portset *ports)
+{
+	int err = 0;
+
+	for (int i = 0; i < sa_n_stages && !err; i++)
+		if (r->st[i] && sa_stages[i]->touched)
+			err = sa_stages[i]->touched(r->st[i], ports);
+	return err;
+}
+
+/* As sa_run_read, downstream first.  A stage without read_ports (the
+ * listeners' iterator) reads all it has; the ports it gave figures to
+ * are read by the stages after it too, so that each port of @snap is
+ * whole. */
+int sa_run_read_ports(struct sa_run *r, struct sa_snapshot *snap,
+		      const struct sa_snapshot *last, struct sa_portset *ports)
+{
+	int err = 0;
+
+	for (int i = sa_n_stages - 1; i >= 0 && !err; i--) {
+		if (!r->st[i])
+			continue;
+		if (sa_stages[i]->read_ports) {
+			err = sa_stages[i]->read_ports(r->st[i], snap, last, ports);
+		} else if (sa_stages[i]->read) {
+			err = sa_stages[i]->read(r->st[i], snap);
+			for (__u32 p = 0; p < SA_MAX_PORTS && !err; p++)
+				if (snap->port[p])
+					sa_portset_add(ports, p);
+		}
+	}
+	for (int i = 0; i < sa_n_stages && !err; i++)
+		if (r->st[i] && sa_stages[i]->complete)
+			err = sa_stages[i]->complete(r->st[i], snap);
 	return err;
 }
 

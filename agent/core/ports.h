@@ -25,6 +25,21 @@ static inline void sa_portset_add(struct sa_portset *ps, __u32 port)
 {
 	ps->bits[port / 64] |= 1ULL << (port % 64);
 }
+/* The first port of @ps (its bits, not any) from @from on; -1: none. */
+static inline int sa_portset_next(const struct sa_portset *ps, __u32 from)
+{
+	for (__u32 w = from / 64; w < SA_MAX_PORTS / 64; w++) {
+		__u64 b = ps->bits[w];
+
+		if (w == from / 64)
+			b &= ~0ULL << (from % 64);
+		if (b)
+			return w * 64 + __builtin_ctzll(b);
+	}
+	return -1;
+}
+#define sa_portset_for_each(ps, p)					\
+	for (int p = sa_portset_next(ps, 0); p >= 0; p = sa_portset_next(ps, p + 1))
 /* Ports with a TCP listener in the current network namespace. */
 int sa_listening_ports(struct sa_portset *out);
 

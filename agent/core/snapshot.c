@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ports.h"
 #include "snapshot.h"
 
 void sa_port_stats_release(struct sa_port_stats *ps)
@@ -43,6 +44,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	free(s->listeners);
 	s->listeners = NULL;
 	s->n_listeners = 0;
+	s->listeners_read = false;
 }
 
 void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l)
@@ -197,6 +199,25 @@ bool sa_port_stats_zero(const struct sa_port_stats *ps)
 	return true;
 }
 
+int sa_port_stats_add(struct sa_port_stats *sum, const struct sa_port_stats *ps)
+{
+	for (__u64 held = ps->c.held; held; held &= held - 1)
+		if (sa_c_add(sum, __builtin_ctzll(held), sa_c(ps, __builtin_ctzll(held))))
+			return -ENOMEM;
+	for (__u32 i = 0; i < ps->n_drops; i++) {
+		__u64 *n = sa_port_drop(sum, ps->drops[i].reason);
+
+		if (!n)
+			return -ENOMEM;
+		*n += ps->drops[i].n;
+	}
+#define SA_GAUGE_ADD(name, help) sum->g.name += ps->g.name;
+	SA_GAUGES(SA_GAUGE_ADD)
+#undef SA_GAUGE_ADD
+	sum->accepted += ps->accepted;
+	return 0;
+}
+
 /* One port of a difference: counters and drops subtract, gauges are the
  * newer reading. */
 static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
@@ -292,6 +313,7 @@ static int snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	out->tcp_syncookies = a->tcp_syncookies;
 	out->gen = a->gen;
 	out->read_at = a->read_at;
+	out->listeners_read = a->listeners_read;
 	for (size_t i = 0; i < a->n_listeners && !err; i++)
 		err = sa_snapshot_add_listener(out, &a->listeners[i]);
 	if (err)
@@ -316,4 +338,60 @@ int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
 	static const struct sa_snapshot empty;
 
 	return sa_snapshot_diff(dst, src, &empty);
+}
+
+void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
+		       const struct sa_portset *ports)
+{
+	sa_portset_for_each(ports, p) {
+		struct sa_port_stats *d = into->port[p], *n = from->port[p], old;
+
+		if (!d || !n) {
+			if (d)
+				sa_port_stats_release(d);
+			free(d);
+			into->port[p] = n;
+			from->port[p] = NULL;
+			continue;
+		}
+		/* Into the older entry's memory, and its drops' when they are
+		 * as many: a port read again keeps its place, so that the
+		 * heap does not fragment (a scan's ports are each read twice). */
+		old = *d;
+		*d = *n;
+		if (old.drops && old.n_drops == n->n_drops) {
+			memcpy(old.drops, n->drops, n->n_drops * sizeof(*n->drops));
+			d->drops = old.drops;
+			old.drops = n->drops;
+		}
+		sa_port_stats_release(&old);
+		free(n);
+		from->port[p] = NULL;
+	}
+	into->gen = from->gen;
+	into->read_at = from->read_at;
+	into->nic_unparsed = from->nic_unparsed;
+	into->tc_unparsed = from->tc_unparsed;
+	into->nic_update_failed = from->nic_update_failed;
+	into->tc_update_failed = from->tc_update_failed;
+	into->stack_update_failed = from->stack_update_failed;
+	into->missed_runs = from->missed_runs;
+	memcpy(into->mib, from->mib, sizeof(into->mib));
+	into->tcp_syncookies = from->tcp_syncookies;
+	free(into->listeners);
+	into->listeners = from->listeners;
+	into->n_listeners = from->n_listeners;
+	into->listeners_read = from->listeners_read;
+	from->listeners = NULL;
+	from->n_listeners = 0;
+	/* Anything @from holds beyond @ports (none when read as said). */
+	sa_snapshot_clear(from);
+}
+
+int sa_port_seed_drops(struct sa_port_stats *ps, const struct sa_port_stats *last)
+{
+	for (__u32 i = 0; i < last->n_drops; i++)
+		if (!sa_port_drop(ps, last->drops[i].reason))
+			return -ENOMEM;
+	return 0;
 }

@@ -28,9 +28,8 @@ struct sa_drop_count {
 	__u64 n;
 };
 
-/* In sa_drop_count.reason: a SYN-ACK dropped after TC egress (map
- * synack_drops, JSON synack_drops), not a SYN (stack_drops). */
-#define SA_DROP_SYNACK (1u << 31)
+/* In sa_drop_count.reason, SA_DROP_SYNACK (include/synacct.h): a
+ * SYN-ACK dropped after TC egress (JSON synack_drops). */
 
 /* A port's counters, sparse: only those not zero are held, packed in
  * counter order.  A port scan touches every port with two of the forty
@@ -154,6 +153,7 @@ struct sa_snapshot {
 	/* Every listening socket when read (iter/tcp), per socket. */
 	struct sa_listener *listeners;
 	size_t n_listeners;
+	bool listeners_read;	/* the iterator read them (none may be) */
 };
 
 struct sa_snapshot *sa_snapshot_new(void);
@@ -168,6 +168,9 @@ __u64 *sa_port_drop(struct sa_port_stats *ps, __u32 reason);
 /* Its value, 0 when the port never saw the reason. */
 __u64 sa_port_drop_get(const struct sa_port_stats *ps, __u32 reason);
 bool sa_port_stats_zero(const struct sa_port_stats *ps);
+/* Add @ps's counters, drops, gauges and accepted into @sum (a row that
+ * stands for several ports: "other"); -ENOMEM. */
+int sa_port_stats_add(struct sa_port_stats *sum, const struct sa_port_stats *ps);
 /* out = a - b, field by field (ports missing in b count from zero);
  * -ENOMEM, with @out cleared, when memory runs out. */
 int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
@@ -178,6 +181,16 @@ int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 int sa_snapshot_diff_moved(struct sa_snapshot *out, const struct sa_snapshot *a,
 			   const struct sa_snapshot *b);
 int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src);
+/* @from holds a reading of some ports only (@ports) and every figure
+ * that has no port: move them into @into, a whole reading, which then is
+ * the newer one (a port of @ports @from has no entry for goes); @from is
+ * left empty. */
+struct sa_portset;
+void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
+		       const struct sa_portset *ports);
+/* Give @ps each drop reason @last has, at 0 (a reading of one port reads
+ * the reasons it lists); -ENOMEM. */
+int sa_port_seed_drops(struct sa_port_stats *ps, const struct sa_port_stats *last);
 int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l);
 /* Add one listening socket's state to a port's gauges. */
 void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l);

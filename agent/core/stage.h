@@ -21,6 +21,7 @@ struct argp_child;
 struct sa_snapshot;
 struct sa_port_stats;
 struct sa_report_ctx;
+struct sa_portset;
 
 /* --xdp-mode; auto (the default) chooses per interface (xdp/nic.c). */
 enum sa_xdp_mode {
@@ -147,6 +148,16 @@ struct sa_stage_ops {
 	int (*refresh)(void *st, unsigned long gen);
 	/* Add this stage's counters to @snap (NULL: none). */
 	int (*read)(void *st, struct sa_snapshot *snap);
+	/* Take the ports its programs marked touched since the last call
+	 * (include/bpf/count.h, agent/sys/touched.h) into @ports; NULL: none. */
+	int (*touched)(void *st, struct sa_portset *ports);
+	/* As read, but the per-port figures of the ports in @ports only
+	 * (the others are as they were); it may add ports to @ports (drop
+	 * keys found new).  @last is the reading before (the drop reasons
+	 * each port had).  -EAGAIN: only a whole reading is exact now.
+	 * NULL: read is used. */
+	int (*read_ports)(void *st, struct sa_snapshot *snap,
+			  const struct sa_snapshot *last, struct sa_portset *ports);
 	/* Add one port's counters to @ps (drops: every reason, also those
 	 * @ps does not list yet); NULL for a stage without per-port counters. */
 	int (*read_port)(void *st, __u32 port, struct sa_port_stats *ps);
@@ -202,6 +213,12 @@ int sa_run_open(struct sa_run *r, const struct sa_stage_cfg *cfg);
 int sa_run_refresh(struct sa_run *r, unsigned long gen);
 int sa_run_read(struct sa_run *r, struct sa_snapshot *snap);
 int sa_run_read_port(struct sa_run *r, __u32 port, struct sa_port_stats *ps);
+/* Every stage's touched ports, taken, into @ports; a reading of @ports
+ * (which may grow) with the stages' figures that have no port, @last the
+ * reading before: -EAGAIN when a whole reading is needed (sa_run_read). */
+int sa_run_touched(struct sa_run *r, struct sa_portset *ports);
+int sa_run_read_ports(struct sa_run *r, struct sa_snapshot *snap,
+		      const struct sa_snapshot *last, struct sa_portset *ports);
 /* Which counters are measured, each stage's part of the start record,
  * and with @verbose each one's health on stderr. */
 void sa_run_describe(struct sa_run *r, struct sa_report_ctx *rc, bool verbose);

@@ -656,24 +656,6 @@ static int choose_ports(struct sa_metrics *p, const struct sa_snapshot *abs,
 	return 0;
 }
 
-static int add_into(struct sa_port_stats *sum, const struct sa_port_stats *ps)
-{
-	for (__u64 held = ps->c.held; held; held &= held - 1)
-		if (sa_c_add(sum, __builtin_ctzll(held), sa_c(ps, __builtin_ctzll(held))))
-			return -ENOMEM;
-	for (__u32 i = 0; i < ps->n_drops; i++) {
-		__u64 *n = sa_port_drop(sum, ps->drops[i].reason);
-
-		if (!n)
-			return -ENOMEM;
-		*n += ps->drops[i].n;
-	}
-#define SA_GAUGE_ADD(name, help) sum->g.name += ps->g.name;
-	SA_GAUGES(SA_GAUGE_ADD)
-#undef SA_GAUGE_ADD
-	return 0;
-}
-
 static const struct sa_port_stats zero_stats;
 
 int sa_metrics_update(struct sa_metrics *p, const struct sa_report_ctx *rc,
@@ -695,7 +677,7 @@ int sa_metrics_update(struct sa_metrics *p, const struct sa_report_ctx *rc,
 			continue;
 		if (!sa_portset_has(&p->labeled, port)) {
 			if (ps && !sa_port_stats_zero(ps)) {
-				err = add_into(&other, ps);
+				err = sa_port_stats_add(&other, ps);
 				p->other_shown = true;
 			}
 			continue;

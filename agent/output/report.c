@@ -7,6 +7,7 @@
  * (include/synacct.h, counters.h): the same word names a quantity in the
  * BPF maps, the JSON, the table and the docs.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,30 +413,191 @@ static void json_emit(struct json_object *o)
 	json_object_put(o);
 }
 
+/* A ports row, as written. */
+static size_t port_row_len(const struct sa_report_ctx *rc, const struct sa_port_view *pv)
+{
+	struct json_object *po = json_port(rc, pv);
+	size_t len = strlen(json_object_to_json_string_ext(po, SA_JSON_FLAGS));
+
+	json_object_put(po);
+	return len;
+}
+
+/* Which rows a bounded record keeps first: a port whose verdict says
+ * SYNs were lost or unexplained, then a port with a listener, then the
+ * port with more SYNs (the largest of nic_syn, tc_syn, listener_syn, as
+ * --metrics-top chooses), then the lower port. */
+struct row_rank {
+	size_t i;
+	int sev;
+	bool listener;
+	__u64 syns;
+	__u32 port;
+};
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct row_rank *x = a, *y = b;
+
+	if (x->sev != y->sev)
+		return x->sev > y->sev ? -1 : 1;
+	if (x->listener != y->listener)
+		return x->listener ? -1 : 1;
+	if (x->syns != y->syns)
+		return x->syns > y->syns ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static __u64 row_syns(const struct sa_port_stats *ps)
+{
+	__u64 n = sa_c(ps, SA_C_nic_syn);
+
+	if (sa_c(ps, SA_C_tc_syn) > n)
+		n = sa_c(ps, SA_C_tc_syn);
+	if (sa_c(ps, SA_C_listener_syn) > n)
+		n = sa_c(ps, SA_C_listener_syn);
+	return n;
+}
+
+/* Room kept for the row "other" and the record's end. */
+#define SA_JSON_OTHER_ROOM (16 * 1024)
+
+/*
+ * The rows of @v that fit in @room bytes, best ranked first, into @keep;
+ * how many.  -ENOMEM: keep them all.
+ */
+static long rows_kept(const struct sa_report_ctx *rc, const struct sa_view *v,
+		      size_t room, bool *keep)
+{
+	struct row_rank *r = calloc(v->n_ports, sizeof(*r));
+	size_t used = 0;
+	long n = 0;
+
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n_ports; i++) {
+		const struct sa_port_view *pv = &v->ports[i];
+		int sev = sa_verdict_severity(&pv->verdict);
+
+		r[i] = (struct row_rank){ i, sev >= SA_SEV_WARNING ? sev : 0,
+					  pv->ps->g.listeners != 0, row_syns(pv->ps), pv->port };
+	}
+	qsort(r, v->n_ports, sizeof(*r), rank_cmp);
+	for (size_t k = 0; k < v->n_ports; k++) {
+		size_t len = port_row_len(rc, &v->ports[r[k].i]) + 1;
+
+		if (used + len > room)
+			break;
+		used += len;
+		keep[r[k].i] = true;
+		n++;
+	}
+	free(r);
+	return n;
+}
+
+/* The row "other": every row of @v not kept, added up (its figures and
+ * gaps are those of the sum, reconciled as one port, as --metrics-top's
+ * port="other"), with how many ports it holds. */
+static struct json_object *json_other(const struct sa_report_ctx *rc,
+				      const struct sa_view *v, const bool *keep)
+{
+	struct sa_port_stats sum = { 0 };
+	struct sa_port_follow fsum = { .netns = "other" };
+	struct sa_port_view pv = { 0 };
+	struct json_object *o = NULL;
+	size_t folded = 0;
+	bool followed = false;
+
+	for (size_t i = 0; i < v->n_ports; i++) {
+		const struct sa_port_stats *ps = v->ports[i].ps;
+
+		if (keep[i])
+			continue;
+		folded++;
+		if (sa_port_stats_add(&sum, ps))
+			goto out;
+		if (ps->follow && ps->follow->cookie) {
+			followed = true;
+			fsum.cookie = ps->follow->cookie;
+			fsum.accepted += ps->follow->accepted;
+#define SA_GAUGE_ADD(name, help) fsum.cg.name += ps->follow->cg.name;
+			SA_GAUGES(SA_GAUGE_ADD)
+#undef SA_GAUGE_ADD
+		}
+	}
+	/* Lent, not owned: the row goes before @fsum does. */
+	if (followed)
+		sum.follow = &fsum;
+	sa_reconcile_port(&sum, v->m, v->snap->tcp_syncookies, &pv);
+	pv.ps = &sum;
+	o = json_port(rc, &pv);
+	json_object_object_add(o, "port", sa_json_string("other"));
+	json_object_object_add(o, "ports_folded", json_object_new_int64(folded));
+out:
+	sum.follow = NULL;
+	sa_port_stats_release(&sum);
+	return o;
+}
+
 /*
  * Emit record @o with its "ports" array written port by port, so that a
  * record for tens of thousands of ports (a scan) never exists as one tree
- * in memory.
+ * in memory.  With @limit (bytes, 0: none), the record stays within it:
+ * the rows that fit, best ranked first (rows_kept), in port order, then
+ * one row "other" that adds up the rest, so that every sum over the
+ * ports stays exact.
  */
 static void json_emit_ports(struct json_object *o, const struct sa_report_ctx *rc,
-			    const struct sa_view *v)
+			    const struct sa_view *v, size_t limit)
 {
 	const char *head = json_object_to_json_string_ext(o, SA_JSON_FLAGS);
-	size_t len = strlen(head);
+	size_t len = strlen(head), total = len + 16;
+	struct json_object *other = NULL;
+	bool *keep = NULL;
+	bool first = true;
 
+	if (limit && !rc->json_all_ports) {
+		for (size_t i = 0; i < v->n_ports && total <= limit; i++)
+			total += port_row_len(rc, &v->ports[i]) + 1;
+		if (total > limit)
+			keep = calloc(v->n_ports ? v->n_ports : 1, sizeof(*keep));
+		if (keep) {
+			long n = limit >= len + SA_JSON_OTHER_ROOM ?
+				 rows_kept(rc, v, limit - len - SA_JSON_OTHER_ROOM, keep) : 0;
+
+			other = n >= 0 ? json_other(rc, v, keep) : NULL;
+		}
+		/* Without memory for the choice, the record is whole. */
+		if (!other) {
+			free(keep);
+			keep = NULL;
+		}
+	}
 	/* head is "{...}": all but its closing brace, then the ports. */
 	fwrite(head, 1, len - 1, stdout);
 	fputs(len > 2 ? ",\"ports\":[" : "\"ports\":[", stdout);
 	for (size_t i = 0; i < v->n_ports; i++) {
-		struct json_object *po = json_port(rc, &v->ports[i]);
+		struct json_object *po;
 
-		if (i)
+		if (keep && !keep[i])
+			continue;
+		po = json_port(rc, &v->ports[i]);
+		if (!first)
 			putchar(',');
+		first = false;
 		fputs(json_object_to_json_string_ext(po, SA_JSON_FLAGS), stdout);
 		json_object_put(po);
 	}
+	if (other) {
+		if (!first)
+			putchar(',');
+		fputs(json_object_to_json_string_ext(other, SA_JSON_FLAGS), stdout);
+		json_object_put(other);
+	}
 	fputs("]}\n", stdout);
 	fflush(stdout);
+	free(keep);
 	json_object_put(o);
 }
 
@@ -468,7 +630,7 @@ void sa_report_interval(const struct sa_report_ctx *rc, const struct sa_view *v,
 	if (rc->m.stack)
 		json_object_object_add(o, "listeners", json_listeners(v));
 	json_counts(o, rc, v->snap);
-	json_emit_ports(o, rc, v);
+	json_emit_ports(o, rc, v, SA_JSON_INTERVAL_MAX);
 }
 
 void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
@@ -490,5 +652,5 @@ void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 		json_object_object_add(o, "listeners", json_listeners(v));
 	json_counts(o, rc, v->snap);
 	json_mib(o, rc, v);
-	json_emit_ports(o, rc, v);
+	json_emit_ports(o, rc, v, SA_JSON_SUMMARY_MAX);
 }

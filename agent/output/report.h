@@ -46,7 +46,14 @@ struct sa_report_ctx {
 	/* Per port, tc_syn over the last interval: the live table's SYN
 	 * rates (NULL: none). */
 	const __u32 *syn_delta;
+	/* --json-all-ports: every port in every record, however long. */
+	bool json_all_ports;
 };
+
+/* A JSON record's length at most, in bytes, unless --json-all-ports: the
+ * ports beyond are added up into one row "other" (report.c). */
+#define SA_JSON_INTERVAL_MAX	(256 * 1024)
+#define SA_JSON_SUMMARY_MAX	(1024 * 1024)
 
 /* Which ports a record shows: the --ports selection, narrowed to ports
  * that saw traffic in @s or have a listener. */

@@ -4,6 +4,7 @@
  * the agent's snapshots (see agent/sys/slot_read.h).
  */
 #include <errno.h>
+#include "ports.h"
 #include "slot_read.h"
 
 _Static_assert(SA_C_MAX <= SA_SLOT_MAX_FIELDS, "a stage's counters fit the readers' buffers");
@@ -52,4 +53,21 @@ int sa_read_slot_entry(const struct sa_slot_fds *f, enum sa_stage_id stage,
 		if (sa_c_add(ps, first + i, sum[i]))
 			return -ENOMEM;
 	return 0;
+}
+
+int sa_read_slot_ports(const struct sa_slot_fds *f, int lost_fd, enum sa_stage_id stage,
+		       struct sa_snapshot *snap, const struct sa_portset *ports)
+{
+	int err = 0;
+
+	sa_portset_for_each(ports, p) {
+		struct sa_port_stats *ps = sa_snapshot_port(snap, p);
+
+		err = ps ? sa_read_slot_entry(f, stage, p, ps) : -ENOMEM;
+		if (!err)
+			err = sa_read_port_entry(lost_fd, SA_STAGE_LOST, p, ps);
+		if (err)
+			break;
+	}
+	return err;
 }

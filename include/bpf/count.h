@@ -25,6 +25,35 @@
 /* Every object that counts per port has its own prog_counters. */
 SA_PROG_MAP(prog_counters);
 
+/*
+ * The ports whose figures changed since the agent last looked: a bit per
+ * port, SA_PORTS_TOUCHED_WORDS words, mmapped by the agent, which takes
+ * them word by word with an atomic exchange (agent/sys/touched.c) and reads
+ * only those ports again.  Every object that counts per port has its own.
+ * A port is marked when its counters are found, just before the program
+ * adds to them: the agent reads a marked port once more at the reading
+ * after, which finds the add that came after its reading.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SA_PORTS_TOUCHED_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} ports_touched SEC(".maps") __weak;
+
+/* Mark @port touched; the atomic only when its bit is clear (a busy
+ * port's word stays in every CPU's cache, read only). */
+static __always_inline void sa_touch(__u32 port)
+{
+	__u32 w = (port % SA_MAX_PORTS) / 64;
+	__u64 bit = 1ULL << (port % 64), *word;
+
+	word = bpf_map_lookup_elem(&ports_touched, &w);
+	if (word && !(*(volatile __u64 *)word & bit))
+		__sync_fetch_and_or(word, bit);
+}
+
 /* This CPU's entry for @key in the per-CPU hash @map, created zeroed on
  * first use; NULL when it cannot be created (the map is full, or no
  * memory for a non-preallocated entry).  If two CPUs race to create it,
@@ -83,6 +112,7 @@ static __always_inline void sa_count_update_failed(__u32 port)
 	l = sa_map_lookup_or_init(counts_lost, &port, struct sa_lost_counters);
 	if (l)
 		l->counts_lost++;
+	sa_touch(port);
 }
 
 /* This CPU's counters for @key (a count of @port) in the per-CPU hash
@@ -92,6 +122,8 @@ static __always_inline void sa_count_update_failed(__u32 port)
 	type *__cnt = sa_map_lookup_or_init(map, key, type);		\
 	if (!__cnt)							\
 		sa_count_update_failed(port);				\
+	else								\
+		sa_touch(port);						\
 	__cnt;								\
 })
 
@@ -176,15 +208,18 @@ static __always_inline __u32 sa_slot_claim(void *port_map, __u32 *slot, __u32 po
 		__s = *(volatile __u32 *)__slot;			\
 		if (!__s)						\
 			__s = sa_slot_claim(&name##_port, __slot, __port); \
-		if (__s != SA_SLOT_HASH)				\
+		if (__s != SA_SLOT_HASH) {				\
 			__v = bpf_map_lookup_elem(&name, &__s);		\
-		else							\
+			sa_touch(__port);				\
+		} else {						\
 			__v = sa_port_counters(name##_more, __port, type); \
+		}							\
 	}								\
 	__v;								\
 })
 
-/* The same, without creating anything: NULL if @port has no counters. */
+/* The same, without creating anything: NULL if @port has no counters
+ * (the port is not marked touched: the caller does, before it adds). */
 #define sa_slot_lookup(name, port, type) ({				\
 	__u32 __port = (port), __s;					\
 	__u32 *__slot = bpf_map_lookup_elem(&name##_slot, &__port);	\

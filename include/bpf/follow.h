@@ -237,9 +237,12 @@ static __always_inline void follow_listener(struct follow_base *b, struct sk_buf
 	}
 	cookie = b->cookie;
 	old = bpf_map_lookup_elem(&follow_port_ns, &port);
-	if ((!old || *old != cookie) &&
-	    bpf_map_update_elem(&follow_port_ns, &port, &cookie, BPF_ANY))
-		sa_count_update_failed(port);
+	if (!old || *old != cookie) {
+		if (bpf_map_update_elem(&follow_port_ns, &port, &cookie, BPF_ANY))
+			sa_count_update_failed(port);
+		else
+			sa_touch(port);
+	}
 }
 
 /* A received TCP skb freed in a followed namespace: a forwarded SYN

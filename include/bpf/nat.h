@@ -200,6 +200,8 @@ static __always_inline void nat_record(__u32 published, const struct sa_flow_key
 	    ((__u64 *)old->to_addr)[1] != ((__u64 *)nat.to_addr)[1]) {
 		if (bpf_map_update_elem(&nat_ports, &published, &nat, BPF_ANY))
 			sa_count_update_failed(published);
+		else
+			sa_touch(published);
 	}
 }
 

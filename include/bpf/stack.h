@@ -27,6 +27,57 @@ SA_SLOT_MAPS(stack_counters, struct sa_stack_counters);
 		__type(value, __u64);					\
 	} name SEC(".maps")
 
+/*
+ * A drop key created in stack_drops or synack_drops (reason |
+ * SA_DROP_SYNACK for the latter) goes into this queue, so that the agent
+ * reads a touched port's drops by key instead of walking both maps
+ * (agent/sys/touched.c).  A key the queue has no room for is counted in
+ * drop_keys_lost, and the agent then walks the maps once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, SA_DROP_KEYS_NEW);
+	__type(value, struct sa_drop_key);
+} drop_keys_new SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drop_keys_lost SEC(".maps") __weak;
+
+/* The count of drop key @key in @map (@flag: 0 or SA_DROP_SYNACK),
+ * created on first use and then queued for the agent; NULL (the count
+ * lost, and counted as such) when it cannot be created.  The key is
+ * queued before its port is marked touched: an agent that takes the mark
+ * finds the key. */
+static __always_inline __u64 *sa_drop_counter(void *map, struct sa_drop_key *key,
+					     __u32 flag)
+{
+	__u64 *cnt = bpf_map_lookup_elem(map, key), zero = 0, *lost;
+	struct sa_drop_key q;
+	__u32 z = 0;
+
+	if (!cnt) {
+		if (!bpf_map_update_elem(map, key, &zero, BPF_NOEXIST)) {
+			q.port = key->port;
+			q.reason = key->reason | flag;
+			if (bpf_map_push_elem(&drop_keys_new, &q, 0)) {
+				lost = bpf_map_lookup_elem(&drop_keys_lost, &z);
+				if (lost)
+					__sync_fetch_and_add(lost, 1);
+			}
+		}
+		cnt = bpf_map_lookup_elem(map, key);
+	}
+	if (cnt)
+		sa_touch(key->port);
+	else
+		sa_count_update_failed(key->port);
+	return cnt;
+}
+
 #define STACK_INC(port, field) do {					\
 	struct sa_stack_counters *__c = sa_slot_counters(stack_counters, \
 				(port), struct sa_stack_counters);	\

@@ -37,7 +37,7 @@ static __always_inline void synack_count_drop(struct sa_synack_flight *f,
 
 	key.port = f->port;
 	key.reason = reason;
-	cnt = sa_map_counters(synack_drops, &key, __u64, key.port);
+	cnt = sa_drop_counter(&synack_drops, &key, SA_DROP_SYNACK);
 	if (cnt)
 		(*cnt)++;
 	if (f->retrans) {

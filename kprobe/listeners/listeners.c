@@ -143,6 +143,7 @@ static int listener_stage_read(void *priv, struct sa_snapshot *snap)
 
 	if (err)
 		return err;
+	snap->listeners_read = true;
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
 		struct sa_port_stats *ps = snap->port[p];
 

@@ -148,7 +148,7 @@ static __noinline int kfree_skb_other(struct sk_buff *skb, __u32 reason)
 	}
 	key.port = si.dport;
 	key.reason = reason;
-	cnt = sa_map_counters(stack_drops, &key, __u64, key.port);
+	cnt = sa_drop_counter(&stack_drops, &key, 0);
 	if (cnt)
 		(*cnt)++;
 	BEYOND_PARSER_INC(&si);

@@ -61,9 +61,12 @@ static __always_inline void fwd_syn(struct sk_buff *skb, const struct nf_hook_st
 	follow_learn(skb, si, port);
 	out = BPF_CORE_READ(state, out, ifindex);
 	old = bpf_map_lookup_elem(&fwd_ifindex, &port);
-	if ((!old || *old != out) &&
-	    bpf_map_update_elem(&fwd_ifindex, &port, &out, BPF_ANY))
-		sa_count_update_failed(port);
+	if (!old || *old != out) {
+		if (bpf_map_update_elem(&fwd_ifindex, &port, &out, BPF_ANY))
+			sa_count_update_failed(port);
+		else
+			sa_touch(port);
+	}
 }
 
 static __always_inline void fwd_synack(const struct nf_hook_state *state,

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "netns.h"
 #include "pin.h"
+#include "touched.h"
 #include "snapshot.h"
 #include "stack.h"
 
@@ -262,6 +263,7 @@ static void stack_stage_close(void *priv)
 	/* Closing a pinned link's fd leaves it attached. */
 	for (int i = 0; i < st->n_kept; i++)
 		bpf_link__destroy(st->kept[i]);
+	sa_touched_unmap(st->touched);
 	stack_bpf__destroy(st->skel);
 	free(st);
 }
@@ -332,6 +334,8 @@ const struct sa_stage_ops sa_stack_stage = {
 	.attach = stack_stage_attach,
 	.read = stack_stage_read,
 	.read_port = stack_stage_read_port,
+	.touched = stack_stage_touched,
+	.read_ports = stack_stage_read_ports,
 	.hooks = stack_stage_hooks,
 	.health = stack_stage_health,
 	.close = stack_stage_close,

@@ -45,6 +45,8 @@ struct stack_stage {
 	 * each for IPv4 and IPv6; -1: none. */
 	int nf_links[STACK_N_NF_LINKS];
 	struct sa_follow_ctl follow;	/* shared while it can follow */
+	__u64 *touched;		/* ports_touched, mmapped (agent/sys/touched.h) */
+	__u64 keys_lost;	/* drop_keys_lost when last read */
 };
 
 struct btf;
@@ -67,6 +69,9 @@ int stack_pin_links_new(struct stack_stage *st);
 /* stack_read.c */
 int stack_stage_read(void *priv, struct sa_snapshot *snap);
 int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps);
+int stack_stage_touched(void *priv, struct sa_portset *ports);
+int stack_stage_read_ports(void *priv, struct sa_snapshot *snap,
+			   const struct sa_snapshot *last, struct sa_portset *ports);
 
 /* stack_follow.c */
 int stack_destroy_a_socket(void);

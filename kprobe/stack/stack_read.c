@@ -12,6 +12,7 @@
 #include "snapshot.h"
 #include "stack.h"
 #include "slot_read.h"
+#include "touched.h"
 
 /* stack_drops, or synack_drops with @flag SA_DROP_SYNACK: every
  * {port, reason} entry into the snapshot's ports. */
@@ -123,10 +124,57 @@ static struct sa_slot_fds stack_fds(struct stack_stage *st)
 			   st->skel->maps.stack_counters, st->skel->maps.stack_counters_more);
 }
 
+/* The drop keys created since the last reading (drop_keys_new): each
+ * given to its port in @snap, at 0, and the port added to @ports (NULL:
+ * a whole reading, which finds them all: only emptied).  -EAGAIN when
+ * keys were lost to a full queue since: only a whole reading is exact. */
+static int take_new_keys(struct stack_stage *st, struct sa_snapshot *snap,
+			 struct sa_portset *ports)
+{
+	int fd = bpf_map__fd(st->skel->maps.drop_keys_new);
+	__u64 lost = 0;
+	struct sa_drop_key k;
+	__u32 zero = 0;
+	int err = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.drop_keys_lost), &zero, &lost))
+		return -errno;
+	if (lost != st->keys_lost) {
+		st->keys_lost = lost;
+		ports = NULL;
+		err = -EAGAIN;
+	}
+	while (!bpf_map_lookup_and_delete_elem(fd, NULL, &k)) {
+		struct sa_port_stats *ps;
+
+		if (!ports || k.port >= SA_MAX_PORTS)
+			continue;
+		sa_portset_add(ports, k.port);
+		ps = sa_snapshot_port(snap, k.port);
+		if (!ps || !sa_port_drop(ps, k.reason))
+			return -ENOMEM;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	return err;
+}
+
+int stack_stage_touched(void *priv, struct sa_portset *ports)
+{
+	struct stack_stage *st = priv;
+
+	return sa_touched_take(bpf_map__fd(st->skel->maps.ports_touched), &st->touched, ports);
+}
+
 int stack_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct stack_stage *st = priv;
 	int err;
+
+	/* Before the walks: a key queued after them is read again. */
+	err = take_new_keys(st, snap, NULL);
+	if (err && err != -EAGAIN)
+		return err;
 
 	/* The namespaces SYNs are forwarded to are downstream: first. */
 	err = sa_read_port_map(bpf_map__fd(st->skel->maps.container_counters),
@@ -221,5 +269,102 @@ int stack_stage_read_port(void *priv, __u32 port, struct sa_port_stats *ps)
 	if (!err)
 		err = sa_read_port_entry(bpf_map__fd(st->skel->maps.counts_lost),
 					 SA_STAGE_LOST, port, ps);
+	return err;
+}
+
+/* One port's NAT mapping, forwarding interface and followed namespace, as
+ * read_nat and read_follow give them. */
+static int read_port_attrs(struct stack_stage *st, struct sa_snapshot *snap, __u32 port,
+			   struct sa_port_stats *ps)
+{
+	struct sa_nat nat;
+	__u32 ifindex;
+	__u64 cookie;
+
+	if (!bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.follow_port_ns), &port, &cookie)) {
+		if (!sa_port_follow(ps))
+			return -ENOMEM;
+		ps->follow->cookie = cookie;
+	}
+	if (!st->nat_hook)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.nat_ports), &port, &nat)) {
+		if (!sa_port_nat(ps))
+			return -ENOMEM;
+		*ps->nat = nat;
+		if (nat.to_port != port && nat.to_port < SA_MAX_PORTS &&
+		    snap->port[nat.to_port] && snap->port[nat.to_port]->g.listeners) {
+			ps->g = snap->port[nat.to_port]->g;
+			snap->port[nat.to_port]->gauges_lent = true;
+		}
+	}
+	if (!bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.fwd_ifindex), &port, &ifindex))
+		ps->fwd_ifindex = ifindex;
+	return 0;
+}
+
+/* The drops of @ps's reasons (given: the last reading's and the keys
+ * found new) for @port. */
+static int read_known_drops(struct stack_stage *st, __u32 port, struct sa_port_stats *ps,
+			    __u64 *vals, int ncpu)
+{
+	int fd = bpf_map__fd(st->skel->maps.stack_drops);
+	int synack_fd = bpf_map__fd(st->skel->maps.synack_drops);
+	__u32 n = ps->n_drops;
+	int err = 0;
+
+	for (__u32 i = 0; i < n && !err; i++) {
+		__u32 r = ps->drops[i].reason;
+
+		ps->drops[i].n = 0;
+		err = add_drop(r & SA_DROP_SYNACK ? synack_fd : fd, port, r & ~SA_DROP_SYNACK,
+			       r & SA_DROP_SYNACK, ps, vals, ncpu);
+	}
+	return err;
+}
+
+int stack_stage_read_ports(void *priv, struct sa_snapshot *snap,
+			   const struct sa_snapshot *last, struct sa_portset *ports)
+{
+	struct stack_stage *st = priv;
+	struct sa_slot_fds f = stack_fds(st);
+	int ncpu = libbpf_num_possible_cpus();
+	int cfd = bpf_map__fd(st->skel->maps.container_counters);
+	int lfd = bpf_map__fd(st->skel->maps.counts_lost);
+	__u64 *vals;
+	int err;
+
+	err = take_new_keys(st, snap, ports);
+	if (err)
+		return err;
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	/* Port by port, downstream first as in stack_stage_read. */
+	sa_portset_for_each(ports, p) {
+		struct sa_port_stats *ps = sa_snapshot_port(snap, p);
+
+		err = ps ? sa_port_seed_drops(ps, sa_snapshot_get(last, p)) : -ENOMEM;
+		if (!err)
+			err = sa_read_port_entry(cfd, SA_STAGE_CONTAINER, p, ps);
+		if (!err)
+			err = read_known_drops(st, p, ps, vals, ncpu);
+		if (!err)
+			err = sa_read_slot_entry(&f, SA_STAGE_STACK, p, ps);
+		if (!err)
+			err = sa_read_port_entry(lfd, SA_STAGE_LOST, p, ps);
+		if (!err)
+			err = read_port_attrs(st, snap, p, ps);
+		if (err)
+			break;
+	}
+	free(vals);
+	if (!err)
+		err = sa_read_prog_counters(bpf_map__fd(st->skel->maps.prog_counters),
+					    NULL, &snap->stack_update_failed);
+	if (!err)
+		err = sa_read_missed_runs(st->skel->obj, &snap->missed_runs);
 	return err;
 }

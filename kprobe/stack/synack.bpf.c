@@ -51,8 +51,10 @@ static __always_inline void synack_rtx_sent(const struct request_sock *req,
 		/* The failure may have been counted on another CPU: this
 		 * CPU's copy may go below zero, the sum is what counts. */
 		c = sa_slot_lookup(stack_counters, port, struct sa_stack_counters);
-		if (c)
+		if (c) {
+			sa_touch(port);
 			c->synack_retrans_failed--;
+		}
 	}
 }
 

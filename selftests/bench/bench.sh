@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench.sh - make bench: what synacct costs, side by side in one run, one
-# table (docs/performance.md explains each row).  Root; about 3 minutes.
+# table (docs/performance.md explains each row).  Root; about 4 minutes.
 #
 # Everything is compared within this run, alternating with and without
 # synacct, because the machine may be shared: figures from different runs
@@ -405,7 +405,7 @@ LAB_PIDS+=($TABLE_PID)
 sleep 1.5
 AGENT_CPU_TABLE=$(agent_cpu $TABLE_PID)
 kill -INT $TABLE_PID; wait $TABLE_PID 2>/dev/null
-synacct_start --interval 1
+synacct_start --interval 1 --json-all-ports
 sleep 1
 AGENT_CPU=$(agent_cpu $SA_PID)
 RSS_LISTEN=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$SA_PID/status)
@@ -420,6 +420,19 @@ row "agent peak RSS, MiB: after a 20000-port scan (ports each counted once: $SCA
 row "agent CPU at a 1 s interval with 1000 listeners, % of one CPU: live table" "" "$AGENT_CPU_TABLE" "" "<= 1"
 row "same, --json (interval records carry the ports that moved)" "" "$AGENT_CPU" "" "<= 1"
 row "attach time, ms (start to the start record; $XDP_MODE)" "" "$ATTACH_MS" "" "-"
+
+# ---- after a scan of every port: cost follows the ports that move ----
+
+say "agent after a 65535-port scan, no traffic since (selftests/bench/scan.sh)"
+SCAN_OUT=$("$SA_ROOT/selftests/bench/scan.sh" 2>&1)
+scan_val() { awk -v k="$1" '$1 == "#" && $2 == k { print $3 }' <<<"$SCAN_OUT"; }
+row "agent CPU at a 1 s interval after one SYN to each of 65535 ports, no traffic since, % of one CPU (--json)" \
+	"" "$(scan_val idle_cpu_pct)" "" "<= 1"
+row "same, agent RSS (VmRSS), MiB; peak (VmHWM) $(scan_val hwm_mib)" "" "$(scan_val rss_mib)" "" "<= 24"
+row "same, longest JSON interval record, KiB (the scan's; ports beyond folded into \"other\")" \
+	"" "$(scan_val interval_max_kib)" "" "<= 256"
+row "same, JSON summary record, KiB (nic_syn over its rows: $(scan_val summary_nic_syn))" \
+	"" "$(scan_val summary_kib)" "" "<= 1024"
 
 # ---- soak: a minute under a flood, RSS and open fds flat ----
 

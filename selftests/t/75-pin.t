@@ -69,7 +69,8 @@ expected_pins() {
 		esac
 		printf '%s\n' link_synacct_dev_xmit link_synacct_kfree_skb link_synacct_prime \
 			link_synacct_set_state link_synacct_synack_retrans meta \
-			stack_container_counters stack_counts_lost stack_cpu_offset stack_follow_ctl stack_follow_flows stack_follow_ns \
+			stack_container_counters stack_counts_lost stack_cpu_offset stack_drop_keys_lost stack_drop_keys_new \
+			stack_follow_ctl stack_follow_flows stack_follow_ns stack_ports_touched tc_ports_touched xdp_ports_touched \
 			stack_follow_port_ns stack_fwd_ifindex stack_mib_baseline stack_nat_flows stack_nat_ports \
 			stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_counters_more \
 			stack_stack_counters_port stack_stack_counters_slot stack_stack_drops stack_synack_drops \

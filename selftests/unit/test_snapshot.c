@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ports.h"
 #include "snapshot.h"
 #include "tap.h"
 
@@ -355,8 +356,94 @@ static void out_of_memory(void)
 	sa_snapshot_free(d);
 }
 
+/* A reading of some ports merged into the latest whole one: those ports
+ * take the newer figures (or go, when the newer reading has none), every
+ * other port keeps its own, the figures without a port are the newer
+ * reading's, and the newer snapshot is left empty. */
+static void merge(void)
+{
+	struct sa_snapshot *whole = sa_snapshot_new(), *part = sa_snapshot_new();
+	struct sa_portset ports = { 0 };
+	struct sa_port_stats *ps;
+	struct sa_listener l = { .port = 80, .family = 2 };
+	__u64 *drop, *keep_drops;
+
+	if (!ok(whole && part, "two snapshots"))
+		return;
+	whole->gen = 1;
+	ps = sa_snapshot_port(whole, 80);
+	sa_c_set(ps, SA_C_nic_syn, 5);
+	*sa_port_drop(ps, NO_SOCKET) = 5;
+	keep_drops = &ps->drops[0].n;
+	sa_c_set(sa_snapshot_port(whole, 443), SA_C_nic_syn, 7);
+	sa_c_set(sa_snapshot_port(whole, 22), SA_C_nic_syn, 1);
+	whole->nic_unparsed = 3;
+
+	part->gen = 2;
+	part->nic_unparsed = 4;
+	part->mib[0] = 9;
+	sa_snapshot_add_listener(part, &l);
+	part->listeners_read = true;
+	ps = sa_snapshot_port(part, 80);
+	sa_c_set(ps, SA_C_nic_syn, 6);
+	drop = sa_port_drop(ps, NO_SOCKET);
+	*drop = 6;
+	sa_c_set(sa_snapshot_port(part, 8080), SA_C_tc_syn, 2);
+	sa_portset_add(&ports, 80);
+	sa_portset_add(&ports, 8080);
+	sa_portset_add(&ports, 22);	/* read, and found nothing */
+	sa_snapshot_merge(whole, part, &ports);
+
+	is_int(n_ports(part), 0, "merge: the newer reading is left empty");
+	ok(!part->listeners && !part->n_listeners, "merge: its listeners moved");
+	is_int(n_ports(whole), 3, "merge: ports 80, 443 and 8080 (22 read, none)");
+	ps = whole->port[80];
+	ok(ps && sa_c(ps, SA_C_nic_syn) == 6 && sa_port_drop_get(ps, NO_SOCKET) == 6,
+	   "merge: port 80 read again: its newer figures (%s)", ps ? counters_str(ps) : "none");
+	ok(ps && &ps->drops[0].n == keep_drops, "merge: its drops kept their place");
+	ok(whole->port[443] && sa_c(whole->port[443], SA_C_nic_syn) == 7,
+	   "merge: port 443 not read: its figures stay");
+	ok(whole->port[8080] && sa_c(whole->port[8080], SA_C_tc_syn) == 2,
+	   "merge: port 8080 new: added");
+	ok(whole->gen == 2 && whole->nic_unparsed == 4 && whole->mib[0] == 9 &&
+	   whole->n_listeners == 1 && whole->listeners_read,
+	   "merge: the figures without a port are the newer reading's");
+	sa_snapshot_free(whole);
+	sa_snapshot_free(part);
+}
+
+/* The row "other" adds up every figure of the rows it stands for. */
+static void stats_add(void)
+{
+	struct sa_port_stats a = { 0 }, b = { 0 }, sum = { 0 };
+	int err = 0;
+
+	sa_c_set(&a, SA_C_nic_syn, 3);
+	sa_c_set(&a, SA_C_listener_syn, 2);
+	*sa_port_drop(&a, NO_SOCKET) = 1;
+	a.g.listeners = 1;
+	a.accepted = 2;
+	sa_c_set(&b, SA_C_nic_syn, 4);
+	*sa_port_drop(&b, NETFILTER_DROP) = 5;
+	*sa_port_drop(&b, NO_SOCKET) = 2;
+	b.accepted = -1;
+	err = sa_port_stats_add(&sum, &a);
+	if (!err)
+		err = sa_port_stats_add(&sum, &b);
+	ok(!err && sa_c(&sum, SA_C_nic_syn) == 7 && sa_c(&sum, SA_C_listener_syn) == 2 &&
+	   sa_port_drop_get(&sum, NO_SOCKET) == 3 && sa_port_drop_get(&sum, NETFILTER_DROP) == 5 &&
+	   sum.g.listeners == 1 && sum.accepted == 1,
+	   "sa_port_stats_add: counters, drops by reason, gauges and accepted add up (%s)",
+	   counters_str(&sum));
+	sa_port_stats_release(&a);
+	sa_port_stats_release(&b);
+	sa_port_stats_release(&sum);
+}
+
 void suite_snapshot(void)
 {
+	merge();
+	stats_add();
 	basics();
 	diff();
 	copy();
