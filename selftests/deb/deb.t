@@ -84,7 +84,10 @@ sc_install() {
 	# Debian's own archive, as this machine's apt reaches it.
 	[ -f /etc/apt/sources.list.d/debian.sources ] && src=(/etc/apt/sources.list.d/debian.sources)
 	t0=$(date +%s)
-	mmdebstrap --variant=apt --skip=cleanup/apt/lists bookworm "$ROOT" "${src[@]}" >"$LAB_DIR/mmdebstrap.out" 2>&1
+	# In a mount namespace of its own: the root's /proc, /sys and /dev it
+	# mounts while it installs stay out of the host's mount table.
+	unshare -m mmdebstrap --variant=apt --skip=cleanup/apt/lists bookworm "$ROOT" "${src[@]}" \
+		>"$LAB_DIR/mmdebstrap.out" 2>&1
 	rc=$?
 	t1=$(date +%s)
 	t_is "$rc" 0 "mmdebstrap: a fresh Debian 12 root ($((t1 - t0)) s)"
