@@ -242,6 +242,11 @@ check-deps:
 # that BTF instead (build/vmlinux.src remembers which, so a change of
 # source rebuilds).
 VMLINUX_H := include/vmlinux/$(ARCH)/vmlinux.h
+ifneq ($(VMLINUX_BTF),)
+ifeq ($(wildcard $(VMLINUX_BTF)),)
+$(error VMLINUX_BTF=$(VMLINUX_BTF): no such file (give a kernel's BTF, such as /sys/kernel/btf/vmlinux))
+endif
+endif
 VMLINUX_SRC := $(if $(VMLINUX_BTF),$(VMLINUX_BTF),$(VMLINUX_H))
 .PHONY: FORCE
 $(BUILD)/vmlinux.src: FORCE
