@@ -69,6 +69,13 @@ sc_package() {
 		"the bash completion, when configs/ has one, is in the package"
 	t_is "$(grep -l '^ExecStart=/usr/sbin/synacct ' "$LAB_DIR"/pkg/lib/systemd/system/*.service | wc -l)" \
 		"$(ls "$SA_ROOT"/configs/*.service | wc -l)" "each unit runs /usr/sbin/synacct"
+	# The Makefile's build packages and the package's Build-Depends are one
+	# list (make and gcc come with build-essential).
+	want=$(make -s -C "$SA_ROOT" --no-print-directory --eval='sa-print-debs: ; @echo $(BUILD_DEB_PKGS)' sa-print-debs |
+		tr ' ' '\n' | grep -vx -e make -e gcc | sort | paste -sd' ')
+	got=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$SA_ROOT/configs/debian/control" | sed 's/^Build-Depends://' |
+		grep -v '^[A-Z]' | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep . | grep -vx -e debhelper-compat -e perl | sort | paste -sd' ')
+	t_is "$got" "$want" "configs/debian/control's Build-Depends are the Makefile's BUILD_DEB_PKGS (and debhelper-compat, perl for the unit tests)"
 	t_is "$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles)" "/etc/synacct/synacct.conf" \
 		"the config is a conffile (dpkg keeps the administrator's, purge removes it)"
 }
