@@ -19,7 +19,8 @@
 #                   KERNELS=, VM_TESTS=: see selftests/vm/kernels.sh)
 #   make test-kernels-ci  the subset of it that .ci/run runs (6.1 only)
 #   make deps       install the Debian packages needed for all of the above
-#   make install    install binary, man page, config, unit, alert rules
+#   make install    install binary, man page, config, unit, alert rules,
+#                   bash completion, the docs in share/doc/synacct
 #                   (PREFIX=/usr/local, DESTDIR for staging)
 #   make VMLINUX_BTF=FILE  the kernel types (vmlinux.h) from FILE, a
 #                   kernel's BTF, instead of include/vmlinux/ARCH/vmlinux.h
@@ -189,6 +190,10 @@ MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share/synacct
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/synacct
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# What make install puts in DOCDIR: the README and every document.
+DOC_FILES  := README.md $(wildcard docs/*.md)
 
 .PHONY: all deps check-deps test demo bench mutants clean install uninstall deb test-deb
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
@@ -464,14 +469,18 @@ install: all
 	$(Q)install -m 0644 configs/synacct-rules.yml configs/alertmanager-synacct.yml docs/runbook.md \
 		$(DESTDIR)$(DATADIR)/
 	$(Q)install -m 0644 configs/consoles/synacct.html $(DESTDIR)$(DATADIR)/consoles/synacct.html
+	$(Q)install -d -m 0755 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR)
+	$(Q)install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	$(Q)install -m 0644 configs/synacct.bash-completion $(DESTDIR)$(BASHCOMPDIR)/synacct
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/synacct $(DESTDIR)$(MANDIR)/man8/synacct.8 \
 		$(DESTDIR)$(UNITDIR)/synacct.service $(DESTDIR)$(DATADIR)/synacct-alerts.yml \
 		$(DESTDIR)$(DATADIR)/synacct-rules.yml $(DESTDIR)$(DATADIR)/synacct-dashboard.json \
 		$(DESTDIR)$(DATADIR)/alertmanager-synacct.yml $(DESTDIR)$(DATADIR)/runbook.md \
-		$(DESTDIR)$(DATADIR)/consoles/synacct.html
-	$(Q)rmdir $(DESTDIR)$(DATADIR)/consoles $(DESTDIR)$(DATADIR) 2>/dev/null || true
+		$(DESTDIR)$(DATADIR)/consoles/synacct.html $(DESTDIR)$(BASHCOMPDIR)/synacct \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	$(Q)rmdir $(DESTDIR)$(DATADIR)/consoles $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # ---- the Debian package ----
 
@@ -517,5 +526,5 @@ clean:
 
 # stack.bpf.o is linked, not compiled: a stack.bpf.d is an older
 # build's, whose source is gone.
--include $(filter-out $(BUILD)/stack.bpf.d,$(wildcard $(BUILD)/*.d $(BUILD)/*/*.d \
-	$(BUILD)/unit/*/*.d $(BUILD)/unit/*/*/*.d $(ST)/*.d))
+-include $(filter-out $(BUILD)/stack.bpf.d,$(wildcard $(BUILD)/*.d \
+	$(USER_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/selftests/*.d $(ST)/*.d))

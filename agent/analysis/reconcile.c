@@ -56,8 +56,8 @@ const char *const sa_severity_names[SA_SEV_MAX] = {
 };
 
 const struct sa_verdict_def sa_verdicts[SA_V_MAX] = {
-#define SA_VERDICT_DEF(id, sev, stage) \
-	[SA_V_##id] = { #id, SA_SEV_##sev, SA_STAGE_##stage },
+#define SA_VERDICT_DEF(id, sev, stage, meaning, counters, fix) \
+	[SA_V_##id] = { #id, SA_SEV_##sev, SA_STAGE_##stage, meaning, counters, fix },
 	SA_VERDICTS(SA_VERDICT_DEF)
 #undef SA_VERDICT_DEF
 };
@@ -593,4 +593,17 @@ bool sa_reconcile_mib(const struct sa_snapshot *total, char *bad, size_t badlen)
 					 used ? "," : "", checks[i].name);
 	}
 	return ok;
+}
+
+void sa_verdicts_markdown(FILE *f)
+{
+	fprintf(f, "| id | severity | stage | meaning | kernel counters | what to do |\n");
+	fprintf(f, "|---|---|---|---|---|---|\n");
+	for (int i = 0; i < SA_V_MAX; i++) {
+		const struct sa_verdict_def *d = &sa_verdicts[i];
+
+		fprintf(f, "| `%s` | %s | %s | %s | %s | %s |\n", d->id,
+			sa_severity_names[d->severity], sa_stage_names[d->stage],
+			d->meaning, d->counters, d->fix);
+	}
 }

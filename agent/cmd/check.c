@@ -7,7 +7,8 @@
  * traffic.  It reads the sysctls that decide what the listener does with
  * a SYN (cookies, queue limits, what happens on overflow), lists every TCP
  * listener with its queues as they are right now (the TCP iterator of
- * kprobe/listeners/listeners.c, which sees the SYN queue that ss cannot show) and
+ * kprobe/listeners/listeners.c, which reads each listener's SYN-queue length: ss
+ * lists the request socks but not that count per listener) and
  * the process that owns it, and turns both into findings, each with a fix.
  *
  * Exit status: 0 nothing at warning level or above, 3 warnings or worse,
@@ -41,6 +42,9 @@
  * request for "the most there is", not a small limit cut further. */
 #define SA_SOMAXCONN_DEFAULT	4096
 
+/* Where --sysctl-file's output is meant to go. */
+#define SA_SYSCTL_FILE	"/etc/sysctl.d/60-synacct.conf"
+
 /* ---- settings ---- */
 
 enum sa_setting {
@@ -71,6 +75,10 @@ static const struct {
 
 struct sa_setting_val {
 	bool have;		/* false: the kernel has no such sysctl */
+	/* A global sysctl /proc/sys does not show here: outside the initial
+	 * namespace (synacct itself in a container), net.core's globals are
+	 * hidden, not missing from the kernel. */
+	bool hidden;
 	long value;
 };
 
@@ -84,8 +92,10 @@ static int read_settings(struct sa_setting_val *v, bool global)
 		if (settings_def[i].global != global)
 			continue;
 		err = sa_sysctl_read(settings_def[i].name, &v[i].value);
-		if (err == -ENOENT)	/* e.g. CONFIG_SYN_COOKIES=n */
+		if (err == -ENOENT) {	/* e.g. CONFIG_SYN_COOKIES=n */
+			v[i].hidden = global;
 			continue;
+		}
 		if (err) {
 			sa_err("cannot read sysctl %s: %s", settings_def[i].name,
 			       sa_strerror(err));
@@ -277,6 +287,9 @@ struct sa_finding {
 	const struct sa_check_listener *listener;	/* NULL: namespace-wide */
 	char message[512];
 	char fix[512];
+	/* A fix that is a sysctl: its name and value, for --sysctl-file. */
+	const char *sysctl;
+	long sysctl_value;
 };
 
 struct sa_check {
@@ -314,20 +327,44 @@ static struct sa_finding *finding_add(struct sa_check *c, enum sa_severity sev,
 
 /* The command that sets a sysctl where this check looked: in the
  * namespace it was given. */
-static void fix_sysctl(const struct sa_check *c, char *buf, size_t len,
-		       const char *name, long value, const char *then)
+#define SA_NS_PREFIX_SIZE	(SA_ESC_SIZE(PATH_MAX) + 32)
+
+/* What runs a command in the namespace checked ("" for synacct's own). */
+static void ns_prefix(const struct sa_check *c, char *prefix, size_t len)
 {
-	char prefix[SA_ESC_SIZE(PATH_MAX) + 32] = "";
 	char q[SA_ESC_SIZE(PATH_MAX)];
 
+	prefix[0] = '\0';
 	/* The name is whatever the namespace's creator chose: quoted. */
 	if (c->netns && strchr(c->netns, '/'))
-		snprintf(prefix, sizeof(prefix), "nsenter --net=%s ",
-			 sa_shell_str(c->netns, q, sizeof(q)));
+		snprintf(prefix, len, "nsenter --net=%s ", sa_shell_str(c->netns, q, sizeof(q)));
 	else if (c->netns)
-		snprintf(prefix, sizeof(prefix), "ip netns exec %s ",
-			 sa_shell_str(c->netns, q, sizeof(q)));
-	snprintf(buf, len, "%ssysctl -w %s=%ld%s", prefix, name, value, then);
+		snprintf(prefix, len, "ip netns exec %s ", sa_shell_str(c->netns, q, sizeof(q)));
+}
+
+/* A fix is cut at its buffer's end, as it was before it had a finding's
+ * fields to set; the namespace's name in it is at most PATH_MAX. */
+static void fix_printf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fix_printf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static void fix_sysctl(const struct sa_check *c, struct sa_finding *f,
+		       const char *name, long value, const char *then)
+{
+	char prefix[SA_NS_PREFIX_SIZE];
+
+	ns_prefix(c, prefix, sizeof(prefix));
+	fix_printf(f->fix, sizeof(f->fix), "%ssysctl -w %s=%ld%s", prefix, name, value, then);
+	f->sysctl = name;
+	f->sysctl_value = value;
 }
 
 /* What synacct itself shows about a port over time; the interface is the
@@ -367,14 +404,14 @@ static void settings_findings(struct sa_check *c)
 	    (f = finding_add(c, SEV_WARNING, "syncookies_disabled", NULL))) {
 		FMT(f->message, "SYN cookies are off (tcp_syncookies=0): a SYN flood "
 		    "fills the SYN queue and legitimate clients' SYNs are dropped");
-		fix_sysctl(c, f->fix, sizeof(f->fix), settings_def[SET_SYNCOOKIES].name, 1, "");
+		fix_sysctl(c, f, settings_def[SET_SYNCOOKIES].name, 1, "");
 	}
 	if (s[SET_SYNCOOKIES].have && s[SET_SYNCOOKIES].value == 2 &&
 	    (f = finding_add(c, SEV_WARNING, "syncookies_always", NULL))) {
 		FMT(f->message, "every connection is made by SYN cookie (tcp_syncookies=2): "
 		    "the MSS is rounded to one of 4 values, window scaling and SACK "
 		    "survive only with timestamps, lost SYN-ACKs are not retransmitted");
-		fix_sysctl(c, f->fix, sizeof(f->fix), settings_def[SET_SYNCOOKIES].name, 1,
+		fix_sysctl(c, f, settings_def[SET_SYNCOOKIES].name, 1,
 			   " (cookies only when a SYN queue overflows)");
 	}
 	if (s[SET_TIMESTAMPS].have && s[SET_TIMESTAMPS].value == 0 &&
@@ -382,14 +419,14 @@ static void settings_findings(struct sa_check *c)
 		FMT(f->message, "TCP timestamps are off (tcp_timestamps=0): a SYN cookie "
 		    "keeps window scaling and SACK in the timestamp, so connections "
 		    "made by cookie lose both");
-		fix_sysctl(c, f->fix, sizeof(f->fix), settings_def[SET_TIMESTAMPS].name, 1, "");
+		fix_sysctl(c, f, settings_def[SET_TIMESTAMPS].name, 1, "");
 	}
 	if (s[SET_ABORT_ON_OVERFLOW].have && s[SET_ABORT_ON_OVERFLOW].value &&
 	    (f = finding_add(c, SEV_WARNING, "abort_on_overflow", NULL))) {
 		FMT(f->message, "tcp_abort_on_overflow=1: when an accept queue is full, "
 		    "clients whose handshake completes get a reset instead of a retry, "
 		    "so a short burst becomes failed connections");
-		fix_sysctl(c, f->fix, sizeof(f->fix),
+		fix_sysctl(c, f,
 			   settings_def[SET_ABORT_ON_OVERFLOW].name, 0, "");
 	}
 }
@@ -417,7 +454,7 @@ static void listener_findings(struct sa_check *c,
 		FMT(f->message, "%s: backlog %u equals net.core.somaxconn, so listen() "
 		    "possibly asked for more and was cut to %u", who,
 		    l->accept_backlog, l->accept_backlog);
-		fix_sysctl(c, f->fix, sizeof(f->fix), settings_def[SET_SOMAXCONN].name,
+		fix_sysctl(c, f, settings_def[SET_SOMAXCONN].name,
 			   raise, ", then restart the service so it calls listen() again");
 	}
 
@@ -450,7 +487,7 @@ static void listener_findings(struct sa_check *c,
 			fix_watch(c, f->fix, sizeof(f->fix),
 				  "see where the SYNs come from and what happens to them", l->port);
 		else
-			fix_sysctl(c, f->fix, sizeof(f->fix),
+			fix_sysctl(c, f,
 				   settings_def[SET_SYNCOOKIES].name, 1, "");
 	}
 	if (l->listener_sk_drops && (f = finding_add(c, SEV_INFO, "listener_drops", cl))) {
@@ -557,7 +594,9 @@ static void print_text(const struct sa_check *c, enum sa_severity worst)
 		char meaning[256];
 
 		if (!c->set[i].have) {
-			printf("  %-31s %7s  not in this kernel\n", settings_def[i].name, "-");
+			printf("  %-31s %7s  %s\n", settings_def[i].name, "-",
+			       c->set[i].hidden ? "not visible here: a global sysctl, which only "
+			       "the host's initial namespace shows" : "not in this kernel");
 			continue;
 		}
 		setting_meaning(i, c->set[i].value, meaning, sizeof(meaning));
@@ -589,7 +628,51 @@ static void print_text(const struct sa_check *c, enum sa_severity worst)
 	}
 	if (!c->nf)
 		printf("  (none)\n");
+	for (size_t i = 0; i < c->nf; i++) {
+		if (!c->f[i].sysctl)
+			continue;
+		printf("\n  The sysctl fixes as a file for /etc/sysctl.d/ (applied at boot): "
+		       "synacct check%s%s --sysctl-file\n", c->netns ? " --netns " : "",
+		       c->netns ? sa_shell_str(c->netns, q, sizeof(q)) : "");
+		break;
+	}
 	printf("\nStatus: %s\n", status_name(worst));
+}
+
+/* --sysctl-file: the findings' sysctl fixes as a sysctl.d(5) file, each
+ * setting once (a clamped backlog on every listener is one somaxconn). */
+static void print_sysctl_file(const struct sa_check *c, enum sa_severity worst)
+{
+	char q[SA_ESC_SIZE(PATH_MAX)];
+	size_t n = 0;
+
+	printf("# " SA_SYSCTL_FILE ": the sysctl fixes of 'synacct check%s%s'\n"
+	       "# (status %s). systemd-sysctl applies it at boot; now: sysctl -p " SA_SYSCTL_FILE "\n",
+	       c->netns ? " --netns " : "", c->netns ? sa_shell_str(c->netns, q, sizeof(q)) : "",
+	       status_name(worst));
+	if (c->netns) {
+		char prefix[SA_NS_PREFIX_SIZE];
+
+		ns_prefix(c, prefix, sizeof(prefix));
+		printf("# At boot it sets the host's namespace only: these values are for\n"
+		       "# namespace %s, where it applies with: %ssysctl -p " SA_SYSCTL_FILE "\n",
+		       sa_shell_str(c->netns, q, sizeof(q)), prefix);
+	}
+	for (size_t i = 0; i < c->nf; i++) {
+		const struct sa_finding *f = &c->f[i];
+		bool seen = false;
+
+		if (!f->sysctl)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			seen |= c->f[j].sysctl && !strcmp(c->f[j].sysctl, f->sysctl);
+		if (seen)
+			continue;
+		printf("\n# %s: %s\n%s = %ld\n", f->id, f->message, f->sysctl, f->sysctl_value);
+		n++;
+	}
+	if (!n)
+		printf("\n# No finding has a sysctl fix.\n");
 }
 
 /* ---- command line ---- */
@@ -598,12 +681,25 @@ static const char doc[] =
 "synacct check -- audit a network namespace's SYN defences, once\n\n"
 "Reports the sysctls that decide what happens to SYNs, every TCP listener "
 "with its queues and owner, and findings with a fix for each.  Attaches "
-"nothing to traffic.\n\n"
-"Exit status: 0 no warning, 3 warnings or critical findings, "
-"1 runtime failure, 2 usage error.";
+"nothing to traffic."
+"\vExamples:\n"
+"  synacct check                       this namespace\n"
+"  synacct check --netns web1 --ports 80,443\n"
+"  synacct check --json | jq '.findings[]'\n"
+"  synacct check --sysctl-file > " SA_SYSCTL_FILE "\n\n"
+"Exit status: 0 no warning, 3 warnings or critical findings (also with "
+"--sysctl-file), 1 runtime failure, 2 usage error.";
 
 struct sa_check_opts {
 	struct sa_common_opts common;
+	bool sysctl_file;
+};
+
+enum { OPT_SYSCTL_FILE = 0x600 };
+
+static const struct argp_option check_options[] = {
+	{ "sysctl-file", OPT_SYSCTL_FILE, NULL, 0, "Print the findings' sysctl fixes as a file for /etc/sysctl.d/ instead of the report (e.g. > " SA_SYSCTL_FILE ")", 0 },
+	{ 0 }
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -614,8 +710,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &o->common;
 		break;
+	case OPT_SYSCTL_FILE:
+		o->sysctl_file = true;
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (o->sysctl_file && o->common.json)
+			argp_error(state, "--sysctl-file and --json are two outputs: give one");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -626,9 +729,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 int sa_check_main(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
-		{ &sa_common_argp, 0, NULL, 0 }, { 0 }
+		{ &sa_check_common_argp, 0, NULL, 0 }, { 0 }
 	};
-	static const struct argp argp = { NULL, parse_opt, NULL, doc, children, NULL, NULL };
+	static const struct argp argp = { check_options, parse_opt, NULL, doc, children, NULL, NULL };
 	struct sa_check_opts o = {};
 	struct sa_check c = {};
 	const struct sa_listener_iter *iter = sa_registry_listeners();
@@ -677,6 +780,8 @@ int sa_check_main(int argc, char **argv)
 	}
 	if (o.common.json)
 		print_json(&c, worst);
+	else if (o.sysctl_file)
+		print_sysctl_file(&c, worst);
 	else
 		print_text(&c, worst);
 	if (fflush(stdout) || ferror(stdout)) {

@@ -314,7 +314,7 @@ static int detach_pin_dir(const char *arg)
 int sa_detach_main(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
-		{ &sa_common_argp, 0, NULL, 0 }, { 0 }
+		{ &sa_detach_common_argp, 0, NULL, 0 }, { 0 }
 	};
 	static const struct argp argp = {
 		detach_options, detach_parse, NULL,
@@ -322,7 +322,13 @@ int sa_detach_main(int argc, char **argv)
 		"and its interfaces: the XDP program, the TC filters, the stack's "
 		"tracepoint links and the counters (under " SA_PIN_ROOT "/NETNS-INODE/"
 		"IFACE[+IFACE...]).  --pin-dir names such a directory, also one whose "
-		"namespace no longer exists (its stack links still run).",
+		"namespace no longer exists (its stack links still run)."
+		"\vExamples:\n"
+		"  synacct detach --iface eth0\n"
+		"  synacct detach --netns web1 --iface veth0 --force\n"
+		"  synacct detach --pin-dir " SA_PIN_ROOT "/4026532511/eth0+eth1\n\n"
+		"Exit status: 0 removed, 1 runtime failure (nothing pinned, a synacct "
+		"running without --force), 2 usage error.",
 		children, NULL, NULL
 	};
 	struct detach_opts o = { 0 };

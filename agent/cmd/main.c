@@ -37,39 +37,58 @@
 
 const char *argp_program_version = "synacct 0.1";
 
-/* `synacct counters`: every quantity, its stage, map field and metric. */
+static error_t no_args(int key, char *arg, struct argp_state *state)
+{
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	argp_error(state, "unexpected argument '%s'", arg);
+	return 0;
+}
+
+/* `synacct counters`: every quantity, its stage, map field and metric,
+ * as the Markdown table docs/design.md holds. */
 static int counters_main(int argc, char **argv)
 {
-	/* --help and --version as every other command has them: on stdout,
-	 * exit 0 (argp gives the others theirs). */
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-?"))) {
-		printf("Usage: synacct counters [--markdown]\n"
-		       "Lists every quantity synacct reports: its JSON key, stage, BPF map "
-		       "field,\nPrometheus metric and meaning (the table in "
-		       "docs/design.md).\n");
-		return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
-	}
-	if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
-		printf("%s\n", argp_program_version);
-		return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
-	}
-	if (argc > 2 || (argc > 1 && strcmp(argv[1], "--markdown"))) {
-		sa_err("usage: synacct counters [--markdown]");
-		return SA_EXIT_USAGE;
-	}
+	static const struct argp argp = { NULL, no_args, NULL,
+		"Lists every quantity synacct reports: its JSON key, stage, BPF map "
+		"field, Prometheus metric and meaning, as a Markdown table (the one "
+		"in docs/design.md).  Needs no privilege.", NULL, NULL, NULL };
+	int err = sa_parse_args(&argp, argc, argv, NULL);
+
+	if (err)
+		return err;
 	sa_counters_markdown(stdout);
 	return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
 }
 
+/* `synacct verdicts`: every verdict, its severity, meaning, counters and
+ * fix, as the Markdown table docs/verdicts.md holds. */
+static int verdicts_main(int argc, char **argv)
+{
+	static const struct argp argp = { NULL, no_args, NULL,
+		"Lists every verdict synacct can give a port: its id (JSON verdict.id, "
+		"metric label id), severity, stage, meaning, the kernel counters "
+		"behind it and what to do, as a Markdown table (the one in "
+		"docs/verdicts.md).  Needs no privilege.", NULL, NULL, NULL };
+	int err = sa_parse_args(&argp, argc, argv, NULL);
+
+	if (err)
+		return err;
+	sa_verdicts_markdown(stdout);
+	return fflush(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
+}
+
 static const struct sa_command commands[] = {
-	{ "check", sa_check_main, "[--netns NAME|PATH] [--ports LIST] [--json]",
+	{ "check", sa_check_main, "[--netns NS] [--ports LIST] [--json | --sysctl-file]",
 	  "audits the namespace's SYN defences once and attaches nothing (see "
 	  "'synacct check --help')" },
-	{ "counters", counters_main, "[--markdown]",
+	{ "counters", counters_main, "",
 	  "lists every quantity synacct reports: JSON key, stage, BPF map field, "
 	  "Prometheus metric" },
-	{ "detach", sa_detach_main, "[--force] [--netns NAME|PATH] --iface IFACE... | --pin-dir DIR",
+	{ "detach", sa_detach_main, "[--force] [--netns NS] --iface IFACE... | --pin-dir DIR",
 	  "removes what --pin left attached and pinned" },
+	{ "verdicts", verdicts_main, "",
+	  "lists every verdict: id, severity, meaning, kernel counters, what to do" },
 };
 
 /* --help's text before the options; the subcommands from commands[]. */
@@ -78,7 +97,16 @@ static const char doc[] =
 "Counts TCP SYNs per destination port at each stage of their path -- the NIC "
 "(XDP), TC ingress, the TCP stack, the listener's SYN and accept queues -- "
 "and says where they are lost and why."
-"\vExit status: 0 ok, 1 runtime failure, 2 usage error.";
+"\vExamples:\n"
+"  synacct --iface eth0                       live table; summary on Ctrl-C\n"
+"  synacct -i eth0 --ports 80,443 --json --duration 60\n"
+"  synacct --netns web1 --iface veth0         inside an 'ip netns'\n"
+"  synacct -i eth0 --quiet --pin --metrics ADDR:PORT   as a daemon\n"
+"  synacct --config /etc/synacct/synacct.conf\n"
+"  synacct check --netns web1                 audit SYN defences once\n\n"
+"Table and colour only on a terminal (not with TERM=dumb; NO_COLOR turns "
+"colour off).  synacct(8) and /usr/share/doc/synacct say more.\n\n"
+"Exit status: 0 ok, 1 runtime failure, 2 usage error.";
 
 static char *help_filter(int key, const char *text, void *input)
 {
@@ -97,7 +125,8 @@ static char *help_filter(int key, const char *text, void *input)
 		const char *s = commands[i].summary;
 		int x = 4;
 
-		fprintf(f, "  synacct %s %s\n   ", commands[i].name, commands[i].usage);
+		fprintf(f, "  synacct %s%s%s\n   ", commands[i].name,
+			commands[i].usage[0] ? " " : "", commands[i].usage);
 		/* Indented under its usage line, wrapped before argp would. */
 		while (*s) {
 			int n = strcspn(s, " ");
@@ -529,7 +558,10 @@ static void setup_report(struct sa_watch *w)
 	rc->ifaces = w->o.ifaces;
 	rc->n_ifaces = w->o.n_ifaces;
 	rc->json = w->o.common.json;
-	rc->tty = isatty(STDOUT_FILENO);
+	/* Redraws and colour are escape sequences: only on a terminal
+	 * that has them (TERM=dumb has neither; NO_COLOR turns colour off). */
+	rc->tty = isatty(STDOUT_FILENO) &&
+		  !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
 	rc->color = rc->tty && !getenv("NO_COLOR");
 	/* The live table redraws in place: one write per frame (every report
 	 * flushes at its end), or a terminal shows frames half drawn. */

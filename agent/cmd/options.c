@@ -31,6 +31,23 @@ static const struct argp_option common_options[] = {
 	{ 0 }
 };
 
+/* The same options, as `synacct check` uses them. */
+static const struct argp_option check_options[] = {
+	{ "netns", 'n', "NAME|PATH", 0, "Network namespace to audit: an 'ip netns' name or a path such as /proc/PID/ns/net (default: synacct's own)", 0 },
+	{ "ports", 'p', "LIST", 0, "Listeners to list and judge, by port, e.g. 80,443,8000-8100 (default: every TCP listener); the sysctls are always reported", 0 },
+	{ "json", 'j', NULL, 0, "One JSON object (settings, listeners, findings, status) instead of text", 0 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF for the TCP iterator that reads the listeners (default " SA_DEFAULT_BTF ")", 0 },
+	{ "verbose", 'v', NULL, 0, "Print libbpf debug output", 0 },
+	{ 0 }
+};
+
+/* `synacct detach` only enters the namespace: no ports, output or BTF. */
+static const struct argp_option detach_options[] = {
+	{ "netns", 'n', "NAME|PATH", 0, "Network namespace the pinned synacct watched: an 'ip netns' name or a path such as /proc/PID/ns/net", 0 },
+	{ "verbose", 'v', NULL, 0, "Print debug output", 0 },
+	{ 0 }
+};
+
 static error_t common_parse(int key, char *arg, struct argp_state *state)
 {
 	struct sa_common_opts *o = state->input;
@@ -66,6 +83,12 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 
 const struct argp sa_common_argp = {
 	common_options, common_parse, NULL, NULL, NULL, NULL, NULL
+};
+const struct argp sa_check_common_argp = {
+	check_options, common_parse, NULL, NULL, NULL, NULL, NULL
+};
+const struct argp sa_detach_common_argp = {
+	detach_options, common_parse, NULL, NULL, NULL, NULL, NULL
 };
 
 int sa_parse_args(const struct argp *argp, int argc, char **argv, void *input)

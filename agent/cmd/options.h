@@ -24,6 +24,10 @@ struct sa_common_opts {
 /* The argp child: a command puts it in its children and passes
  * &opts->common as child_inputs[0] on ARGP_KEY_INIT. */
 extern const struct argp sa_common_argp;
+/* The same parser with the options each subcommand has, described as it
+ * uses them: check (all five), detach (--netns, --verbose). */
+extern const struct argp sa_check_common_argp;
+extern const struct argp sa_detach_common_argp;
 
 /* Parse @argv with @argp (which has sa_common_argp as a child); usage
  * errors exit 2.  Returns 0 or SA_EXIT_USAGE. */

@@ -347,7 +347,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 		}
 
 	family(f, "verdict", "", "gauge",
-	       "1 for each port's verdict: its stable id (the JSON verdict_id) and "
+	       "1 for each port's verdict: its stable id (the JSON verdict.id) and "
 	       "severity (ok, info, warning, critical); the text is in the JSON");
 	for (size_t r = 0; r < n; r++) {
 		sample_start(f, "verdict", "", &rows[r]);

@@ -239,14 +239,19 @@ static struct json_object *json_container(const struct sa_report_ctx *rc,
 	return o;
 }
 
-/* The verdict's text, then what it is as data: its stable id and
- * severity. */
+/* The verdict as data: its stable id, severity and stage, the figure it
+ * is about, and the sentence. */
 static void json_verdict(struct json_object *o, const struct sa_verdict *v)
 {
-	json_object_object_add(o, "verdict", sa_json_string(v->text));
-	json_object_object_add(o, "verdict_id", sa_json_string(sa_verdicts[v->id].id));
-	json_object_object_add(o, "severity",
-			       sa_json_string(sa_severity_names[sa_verdict_severity(v)]));
+	const struct sa_verdict_def *d = &sa_verdicts[v->id];
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "id", sa_json_string(d->id));
+	json_object_object_add(j, "severity", sa_json_string(sa_severity_names[d->severity]));
+	json_object_object_add(j, "stage", sa_json_string(sa_stage_names[d->stage]));
+	json_object_object_add(j, "count", ju64(v->n));
+	json_object_object_add(j, "text", sa_json_string(v->text));
+	json_object_object_add(o, "verdict", j);
 }
 
 static struct json_object *json_port(const struct sa_report_ctx *rc,

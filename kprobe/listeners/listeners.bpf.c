@@ -2,7 +2,8 @@
 /*
  * listeners.bpf.c - the listeners' queues, which is where SYNs wait and
  * are dropped: for every listening TCP socket of the namespace the
- * iterator is created in, its SYN-queue length (which ss cannot show),
+ * iterator is created in, its SYN-queue length (ss lists request socks,
+ * `ss -tn state syn-recv`, but not a listener's count of them),
  * accept-queue length and limit, drops, address and inode.
  *
  * An iterator attaches to no traffic: `synacct check` uses it too.

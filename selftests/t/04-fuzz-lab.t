@@ -164,9 +164,9 @@ limits_checks() {
 	t_is "$(jq -r --argjson p $PORT 'select(.type == "summary") | .ports[] | select(.port == $p) |
 		"\(.unexplained | length) \([.unexplained[] | select(. != 0)] | length)"' "$SA_OUT")" "6 0" \
 		"$what: no gap unexplained (the six gaps all 0)"
-	t_is "$(summary '.verdict | capture("(?<n>[0-9]+) SYNs beyond the XDP/TC parser.s limits").n // "none"' $PORT)" \
+	t_is "$(summary '.verdict.text | capture("(?<n>[0-9]+) SYNs beyond the XDP/TC parser.s limits").n // "none"' $PORT)" \
 		"$beyond" "$what: the verdict says $beyond SYNs were beyond the parser's limits"
-	t_diag <<<"verdict: $(summary verdict $PORT)"
+	t_diag <<<"verdict: $(summary verdict.text $PORT)"
 	t_is "$(jq -r --argjson p $PORT 'select(.type == "summary") | [.ports[] |
 		((.stack_drops // {}) | to_entries[] | .value), (select(.port != $p) |
 		(.nic_syn // 0) + (.tc_syn // 0) + (.listener_syn // 0))] | add // 0' "$SA_OUT")" 0 \

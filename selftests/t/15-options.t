@@ -1,5 +1,5 @@
 #!/bin/bash
-# The options each do what README says, checked against the kernel and the
+# The options each do what the man page says, checked against the kernel and the
 # lab's own counts: --help/--version of every command; the 16-interface
 # limit; --xdp-mode auto/skb/native (the mode the kernel attached, the
 # start record's "xdp", exact counts in each mode, native falling back to
@@ -40,7 +40,7 @@ xdp_kernel() {
 
 sc_help_version() {
 	local cmd out err rc
-	for cmd in "" check counters detach; do
+	for cmd in "" check counters detach verdicts; do
 		out=$("$SYNACCT" $cmd --help 2>"$LAB_DIR/err"); rc=$?; err=$(cat "$LAB_DIR/err")
 		t_is "$rc,$err" "0," "synacct $cmd${cmd:+ }--help: exit 0, nothing on stderr"
 		t_like "$out" "^Usage: synacct${cmd:+ $cmd}( |$)" "synacct $cmd${cmd:+ }--help: usage on stdout"
@@ -49,7 +49,12 @@ sc_help_version() {
 	done
 	out=$("$SYNACCT" --help)
 	t_like "$out" "--xdp-mode=MODE" "synacct --help lists the options (--xdp-mode)"
-	t_like "$out" "synacct check .*synacct counters .*synacct detach " "synacct --help lists the subcommands"
+	t_like "$out" "synacct check .*synacct counters.*synacct detach .*synacct verdicts" "synacct --help lists the subcommands"
+	for cmd in "" check detach; do
+		t_like "$("$SYNACCT" $cmd --help)" $'\nExamples:\n  synacct '"${cmd:--}" "synacct $cmd${cmd:+ }--help: examples of the command"
+	done
+	"$SYNACCT" counters --markdown >/dev/null 2>&1
+	t_is $? 2 "synacct counters --markdown (an option that changed nothing) is gone: exit 2"
 	out=$("$SYNACCT" -V 2>&1); rc=$?
 	t_is "$rc,$out" "0,synacct 0.1" "synacct -V: exit 0, the version"
 }
@@ -262,14 +267,14 @@ sc_no_stack() {
 		"false,false,false,false,false" "--no-stack: no listen_drops, stack_drops, unexplained, accepted, queue lengths"
 	t_is "$(jq -r 'select(.type == "summary") | [has("consistent"), has("listeners"), .missed_runs, .update_failed.stack] | map(tostring) | join(",")' "$SA_OUT")" \
 		"false,false,null,null" "--no-stack: no MIB cross-check, no listeners, missed_runs and update_failed.stack null"
-	t_is "$(summary verdict 8082)|$(summary verdict 8199)" \
+	t_is "$(summary verdict.text 8082)|$(summary verdict.text 8199)" \
 		"stack stage off: no verdict beyond TC|stack stage off: no verdict beyond TC" \
 		"--no-stack: the verdict of both ports says the stack is not seen (no 'no loss')"
 }
 
 # ---- SIGHUP ----
 
-# README: SIGHUP ends a run "unless started under nohup".  20-counts.t's
+# synacct(8), SIGNALS: SIGHUP ends a run unless started under nohup.  20-counts.t's
 # sighup checks the exit and the cleanup; here the counts across it: under
 # nohup the SIGHUP changes nothing (SYNs before and after it, counted
 # exactly in one run), without nohup the summary it ends with holds
@@ -484,7 +489,7 @@ sc_ipv6_ext_raw() {
 		"every SYN arrived: $SRV_IF rx packets - Icmp6InMsgs == $((n * ${#kinds[@]}))"
 	echo "# kind: request socks (ss syn-recv), Ip6InHdrErrors; then synacct's summary for the port"
 	for i in "${!kinds[@]}"; do
-		echo "# ${kinds[$i]}: ${Q[$i]} ${HE[$i]}: $(jq -c --argjson p $((8201 + i)) 'select(.type == "summary") | .ports[] | select(.port == $p) | [.nic_syn, .tc_syn, .listener_syn, .syn_queued, .stack_drops, .unexplained.synack_sent, .verdict]' "$SA_OUT")"
+		echo "# ${kinds[$i]}: ${Q[$i]} ${HE[$i]}: $(jq -c --argjson p $((8201 + i)) 'select(.type == "summary") | .ports[] | select(.port == $p) | [.nic_syn, .tc_syn, .listener_syn, .syn_queued, .stack_drops, .unexplained.synack_sent, .verdict.text]' "$SA_OUT")"
 	done
 	for i in 0 1 2 3 4 5 6; do
 		port=$((8201 + i)) k=${label[$i]} queued=${Q[$i]}
@@ -494,7 +499,7 @@ sc_ipv6_ext_raw() {
 			"ext $k: listener_syn, syn_queued == the listener's request socks ($queued, ss syn-recv)"
 		t_is "$drops" $((n - queued)) "ext $k: stack_drops == SYNs that arrived and made no request sock ($((n - queued)))"
 		t_is "$(summary '.unexplained | [.[]] | map(select(. != 0)) | length' $port)" 0 "ext $k: nothing unexplained"
-		[ "$queued" = 0 ] && t_like "$(summary verdict $port)" "^stack drop: $n SYNs dropped before a socket" \
+		[ "$queued" = 0 ] && t_like "$(summary verdict.text $port)" "^stack drop: $n SYNs dropped before a socket" \
 			"ext $k: the verdict names the drop"
 	done
 	# What the kernel decided, as it decided it on 6.18 (the checks above

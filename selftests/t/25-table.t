@@ -2,12 +2,13 @@
 # The live table as a person sees it: in a real terminal (tmux) at 80x24
 # and 200x50 no line wraps, the funnel stays in order left to right, what
 # does not fit is folded under the row, the figures equal the lab's ground
-# truth, a resized terminal is redrawn at once, and colour follows NO_COLOR.
+# truth, a resized terminal is redrawn at once, and colour follows NO_COLOR;
+# with TERM=dumb or into a pipe, no escape sequence at all.
 # Each scenario runs in a lab of its own:
 #   selftests/t/25-table.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(narrow height resize loss_verdict no_color)
+LAB_SCENARIOS=(narrow height resize loss_verdict no_color plain)
 LAB_REQUIRE=require_tmux
 LAB_TEARDOWN=tm_kill
 
@@ -191,6 +192,38 @@ sc_no_color() {
 	tm send-keys -t sa C-c
 	sleep 0.3
 	tm_kill
+}
+
+# plain: on a terminal (script(1)'s pty) the table is redrawn in place
+# (ESC [H ESC [2J) and the loss verdict is red; with TERM=dumb on the same
+# pty, and into a file, the same verdict comes with no escape at all.
+sc_plain() {
+	local mode i pid
+	command -v script >/dev/null ||
+		{ t_skip "TERM=dumb and a file: no escape sequence" "tool: script is not installed (util-linux)"; return; }
+	servers
+	for mode in xterm dumb file; do
+		if [ $mode = file ]; then
+			"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --interval 0.3 --duration 4 \
+				>"$LAB_DIR/$mode.txt" 2>"$LAB_DIR/$mode.err" </dev/null &
+		else
+			TERM=$mode script -qfec "$SYNACCT --netns $SRV --iface $SRV_IF --interval 0.3 --duration 4" \
+				"$LAB_DIR/$mode.txt" >/dev/null 2>"$LAB_DIR/$mode.err" </dev/null &
+		fi
+		pid=$!
+		for ((i = 0; i < 50; i++)); do
+			grep -q 'synacct live' "$LAB_DIR/$mode.txt" 2>/dev/null && break
+			sleep 0.1
+		done
+		overflow_clients
+		wait $pid
+	done
+	t_like "$(cat "$LAB_DIR/xterm.txt")" $'\e\\[H\e\\[2J.*\e\\[31m(=> )?accept queue full' \
+		"TERM=xterm on a pty: redrawn in place, the loss verdict in red"
+	t_is "$(grep -c $'\e' "$LAB_DIR/dumb.txt"),$(grep -c '=> accept queue full' "$LAB_DIR/dumb.txt" | sed 's/^[1-9][0-9]*$/some/')" \
+		"0,some" "TERM=dumb on a pty: the verdict, and no escape sequence (no redraw, no colour)"
+	t_is "$(grep -c $'\e' "$LAB_DIR/file.txt"),$(grep -c '=> accept queue full' "$LAB_DIR/file.txt" | sed 's/^[1-9][0-9]*$/some/')" \
+		"0,some" "stdout a file: the verdict, and no escape sequence"
 }
 
 lab_main "$@"

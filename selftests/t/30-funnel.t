@@ -62,9 +62,13 @@ sc_accept_overflow() {
 		t_is "$(summary accepted $port)" "$accepted" "$name: accepted == what the server accepted (0)"
 		t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $port)" "5/4" \
 			"$name: accept queue 5/4 at the end"
-		t_like "$(summary verdict $port)" "^accept queue full \(backlog 4\)" "$name: verdict"
-		t_is "$(summary verdict_id $port),$(summary severity $port)" "accept_queue_full,critical" \
-			"$name: verdict_id accept_queue_full, severity critical"
+		t_like "$(summary verdict.text $port)" "^accept queue full \(backlog 4\)" "$name: verdict"
+		t_is "$(summary verdict.id $port),$(summary verdict.severity $port),$(summary verdict.stage $port)" \
+			"accept_queue_full,critical,stack" "$name: verdict id accept_queue_full, severity critical, stage stack"
+		# ListenOverflows counts SYNs and handshake ACKs the full
+		# accept queue dropped: the verdict's figure is both.
+		t_is "$(summary verdict.count $port)" "$(srv_delta TcpExtListenOverflows)" \
+			"$name: verdict count == ListenOverflows"
 		t_is "$(jq -r --argjson p $port 'select(.type == "summary") | [.listeners[] | select(.port == $p) |
 			[.addr, .family, .accept_queue_len, .accept_backlog, .syn_queue_len, .listener_sk_drops] | join(",")] | join(";")' "$SA_OUT")" \
 			"::,ipv6,5,4,0,$(srv_delta TcpExtListenDrops)" \
@@ -117,14 +121,14 @@ syn_flood() {	# syn_flood TCP_SYNCOOKIES
 			t_is "$(summary listen_drops.syn_queue_full $port)" "$((200 - queued))" \
 				"$name: syn_queue_full == 200 - syn_queued"
 			t_is "$(summary syncookies_sent $port)" 0 "$name: no cookies"
-			t_like "$(summary verdict $port)" "^SYN queue full without SYN cookies" "$name: verdict"
+			t_like "$(summary verdict.text $port)" "^SYN queue full without SYN cookies" "$name: verdict"
 		else
 			t_is "$(summary syncookies_sent $port)" "$(srv_delta TcpExtSyncookiesSent)" \
 				"$name: syncookies_sent == SyncookiesSent"
 			t_is "$(summary syncookies_sent $port)" "$((200 - queued))" \
 				"$name: syncookies_sent == 200 - syn_queued"
 			t_is "$(summary '.listen_drops | [.[]] | add' $port)" 0 "$name: no listen drops"
-			t_like "$(summary verdict $port)" "^no loss; [0-9]+ SYNs answered with SYN cookies" "$name: verdict"
+			t_like "$(summary verdict.text $port)" "^no loss; [0-9]+ SYNs answered with SYN cookies" "$name: verdict"
 		fi
 		t_is "$rtx" 0 "$name: every request sock's first SYN-ACK retransmission went out while synacct ran"
 		t_is "$(summary synack_retrans $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
@@ -178,7 +182,7 @@ sc_closed_port() {
 		t_is "$(summary nic_syn $port)" "$sent" "$name: nic_syn == SYNs sent"
 		t_is "$(summary stack_drops.NO_SOCKET $port)" "$sent" "$name: stack_drops.NO_SOCKET == SYNs sent"
 		t_is "$(srv_delta TcpOutRsts)" "$sent" "$name: one RST per SYN (TcpOutRsts)"
-		t_like "$(summary verdict $port)" "^no listener: $sent SYNs to a closed port" "$name: verdict"
+		t_like "$(summary verdict.text $port)" "^no listener: $sent SYNs to a closed port" "$name: verdict"
 	done
 }
 
@@ -207,7 +211,7 @@ NFT
 		t_is "$out" "connected=0 failed=10" "$name: no client got through"
 		t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$sent" "$name: NETFILTER_DROP == SYNs sent"
 		t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$((after - before))" "$name: NETFILTER_DROP == the nft rule's counter"
-		t_like "$(summary verdict $port)" "^firewall: netfilter dropped $sent SYNs" "$name: verdict"
+		t_like "$(summary verdict.text $port)" "^firewall: netfilter dropped $sent SYNs" "$name: verdict"
 	done
 	lab_server_stop $srv $cnt
 }
@@ -228,7 +232,7 @@ sc_bad_checksum() {
 		t_is "$(summary nic_syn $port)" 50 "$name: nic_syn == 50"
 		t_is "$(summary stack_drops.TCP_CSUM $port)" 50 "$name: stack_drops.TCP_CSUM == 50"
 		t_is "$(srv_delta TcpInCsumErrors)" 50 "$name: TcpInCsumErrors == 50"
-		t_like "$(summary verdict $port)" "^bad TCP checksum: 50 SYNs dropped" "$name: verdict"
+		t_like "$(summary verdict.text $port)" "^bad TCP checksum: 50 SYNs dropped" "$name: verdict"
 	done
 }
 
@@ -266,7 +270,7 @@ NFT
 		"$name: ack_dropped_accept_full == ListenOverflows"
 	t_ok $(( $(summary ack_dropped_accept_full $port) >= 3 ? 0 : 1 )) \
 		"$name: the 3 clients left over had their ACKs dropped ($(summary ack_dropped_accept_full $port))"
-	t_like "$(summary verdict $port)" "^accept queue full at handshake completion \(backlog 2\)" "$name: verdict"
+	t_like "$(summary verdict.text $port)" "^accept queue full at handshake completion \(backlog 2\)" "$name: verdict"
 }
 
 # Two ports, different faults, at once: figures stay per port, each
@@ -315,9 +319,9 @@ sc_two_ports() {
 		"$name: synack_sent of ports 8802, 8803 == the SYN-ACKs the client namespace got from each (nft counters)"
 	t_is "$(summary stack_drops.NO_SOCKET 8803)" "$(lab_oracle_get "$CLI" rst_8803)" \
 		"$name: port 8803's NO_SOCKET == the RSTs the client namespace got from it (nft counter)"
-	t_like "$(summary verdict 8801)" "^accept queue full" "$name: port 8801 verdict"
-	t_is "$(summary verdict 8802)" "no loss" "$name: port 8802 verdict"
-	t_like "$(summary verdict 8803)" "^no listener" "$name: port 8803 verdict"
+	t_like "$(summary verdict.text 8801)" "^accept queue full" "$name: port 8801 verdict"
+	t_is "$(summary verdict.text 8802)" "no loss" "$name: port 8802 verdict"
+	t_like "$(summary verdict.text 8803)" "^no listener" "$name: port 8803 verdict"
 }
 
 # A healthy accepting server under load: no loss.  Its backlog is sized
@@ -342,9 +346,9 @@ sc_healthy_server() {
 			"$sent,$sent,$sent,$sent,$sent" "$name: nic = tc = listener = queued = established = SYNs sent"
 		t_is "$(summary accepted $port)" "$accepted" "$name: accepted == the server's count"
 		t_is "$accepted" 300 "$name: the server accepted 300"
-		t_is "$(summary verdict $port)" "no loss" "$name: verdict"
-		t_is "$(summary verdict_id $port),$(summary severity $port)" "no_loss,ok" \
-			"$name: verdict_id no_loss, severity ok"
+		t_is "$(summary verdict.text $port)" "no loss" "$name: verdict"
+		t_is "$(summary verdict.id $port),$(summary verdict.severity $port)" "no_loss,ok" \
+			"$name: verdict id no_loss, severity ok"
 		t_is "$(interval_sum listener_syn $port),$(interval_sum syn_queued $port),$(interval_sum established $port),$(interval_sum accepted $port)" \
 			"$sent,$sent,$sent,$accepted" "$name: the interval records add up to the summary"
 	done
@@ -411,7 +415,7 @@ sc_synack_output_drop() {
 		"$dropped" "$name: the rule's counter == first SYN-ACKs lost + failed retransmissions"
 	t_is "$(summary synack_sent $port)" "$(lab_oracle_get "$CLI" synacks)" \
 		"$name: synack_sent == the SYN-ACKs that reached the client namespace (nft counter there)"
-	t_like "$(summary verdict $port)" "^SYN-ACKs lost on the way out" "$name: verdict"
+	t_like "$(summary verdict.text $port)" "^SYN-ACKs lost on the way out" "$name: verdict"
 }
 
 # A scan: one SYN to each of 20000 closed ports (more than a drop map of

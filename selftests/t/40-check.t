@@ -59,7 +59,7 @@ sc_healthy() {
 
 # Settings that weaken the defences: one warning each, exit 3.
 sc_weak_settings() {
-	local name="weak settings" srv cnt
+	local name="weak settings" srv cnt out
 	lab_server 9001 --addr $SRV_IP4 --backlog 16 --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=0
@@ -73,6 +73,38 @@ sc_weak_settings() {
 	t_is "$(ck '.findings[] | select(.id == "syncookies_disabled") | .fix')" \
 		"ip netns exec $SRV sysctl -w net.ipv4.tcp_syncookies=1" "$name: syncookies_disabled: the fix names the namespace"
 	t_is "$(ck '[.findings[] | select(.fix == "" or .message == "")] | length')" 0 "$name: every finding has a message and a fix"
+	# The same fixes as a sysctl.d file: each setting once, and applied
+	# in the namespace (as the file says) they leave nothing to fix.
+	synacct_check --ports 9001
+	t_like "$CK_OUT" $'\n  The sysctl fixes as a file for /etc/sysctl.d/ \\(applied at boot\\): synacct check --netns '"$SRV"$' --sysctl-file\n\nStatus: warning$' \
+		"$name, text: names --sysctl-file"
+	synacct_check --ports 9001 --sysctl-file
+	printf '%s\n' "$CK_OUT" >"$LAB_DIR/60-synacct.conf"
+	t_is "$CK_RC,$(grep -v '^#' "$LAB_DIR/60-synacct.conf" | grep . | paste -sd,)" \
+		"3,net.ipv4.tcp_syncookies = 1,net.ipv4.tcp_timestamps = 1,net.ipv4.tcp_abort_on_overflow = 0" \
+		"$name: --sysctl-file: exit 3, one line per sysctl fix"
+	t_like "$CK_OUT" "ip netns exec $SRV sysctl -p /etc/sysctl.d/60-synacct.conf" \
+		"$name: --sysctl-file: says how to apply it in the namespace"
+	ip netns exec "$SRV" sysctl -q -p "$LAB_DIR/60-synacct.conf"
+	synacct_check --json --ports 9001
+	t_is "$CK_RC,$(ck_findings)" "0," "$name: the file applied in the namespace: exit 0, no findings"
+	synacct_check --ports 9001
+	t_is "$(grep -c 'sysctl-file' <<<"$CK_OUT")" 0 "$name, text: no sysctl fix, no --sysctl-file line"
+	synacct_check --ports 9001 --sysctl-file
+	t_is "$CK_RC,$(grep -v '^#' <<<"$CK_OUT" | grep -c .),$(grep -c '^# No finding has a sysctl fix' <<<"$CK_OUT")" "0,0,1" \
+		"$name: --sysctl-file with nothing to fix: exit 0, no setting, says so"
+	synacct_check --sysctl-file --json
+	t_is "$CK_RC,$(wc -l <<<"$CK_ERR")" "2,2" "--sysctl-file --json: usage error (exit 2)"
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=0
+	lab_sysctl "$SRV" net.ipv4.tcp_timestamps=0
+	lab_sysctl "$SRV" net.ipv4.tcp_abort_on_overflow=1
+	# synacct itself inside the namespace (a container): the global
+	# netdev_max_backlog is hidden there, not missing from the kernel.
+	out=$(ip netns exec "$SRV" "$SYNACCT" check --ports 9001 2>&1)
+	t_like "$out" $'\n  net.core.netdev_max_backlog +- +not visible here: a global sysctl, which only the host\'s initial namespace shows\n' \
+		"synacct check inside a namespace: netdev_max_backlog is not visible there, and it says so"
+	t_is "$(ip netns exec "$SRV" cat /proc/sys/net/core/netdev_max_backlog 2>/dev/null)" "" \
+		"the namespace's /proc/sys has no net.core.netdev_max_backlog (what that line is about)"
 	synacct_check --json --netns /run/netns/"$SRV" --ports 9001
 	t_is "$(ck '.findings[] | select(.id == "timestamps_off") | .fix')" \
 		"nsenter --net=/run/netns/$SRV sysctl -w net.ipv4.tcp_timestamps=1" "$name: --netns PATH: the fix uses nsenter"

@@ -552,9 +552,9 @@ sc_prometheus() {
 		"10,1" "$name: ... stack_drops.NO_SOCKET of port 8199 among them, 10 on both"
 	# The verdict as data, the same on both: reconciled by one function,
 	# of the same totals (new maps).
-	t_is "$(summary '[.verdict_id, .severity] | join(" ")' $port)|$(summary '[.verdict_id, .severity] | join(" ")' 8199)" \
+	t_is "$(summary '[.verdict.id, .verdict.severity] | join(" ")' $port)|$(summary '[.verdict.id, .verdict.severity] | join(" ")' 8199)" \
 		"accept_queue_full critical|no_listener critical" \
-		"$name: JSON verdict_id and severity: accept_queue_full, no_listener (port 8199), critical"
+		"$name: JSON verdict.id and verdict.severity: accept_queue_full, no_listener (port 8199), critical"
 	t_is "$(grep -c "^synacct_verdict{port=\"$port\",id=\"accept_queue_full\",severity=\"critical\"} 1\$" "$LAB_DIR/page.run"),$(grep -c "^synacct_verdict{port=\"$port\"," "$LAB_DIR/page.run"),$(grep -c '^synacct_verdict{port="8199",id="no_listener",severity="critical"} 1$' "$LAB_DIR/page.run")" \
 		"1,1,1" "$name: /metrics: synacct_verdict{port,id,severity} == the JSON's, one series per port"
 	t_is "$alerts" "SynacctAcceptQueueFull:$port" \

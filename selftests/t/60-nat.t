@@ -68,7 +68,7 @@ sc_redirect() {
 		t_is "$(summary established $pub)" 30 "$name: established == 30"
 		t_is "$(summary accepted $pub)" "$accepted" "$name: accepted == what the server accepted"
 		t_is "$(summary listeners $pub)" 1 "$name: the target's listener shown under the published port"
-		t_is "$(summary verdict $pub)" "no loss" "$name: verdict"
+		t_is "$(summary verdict.text $pub)" "no loss" "$name: verdict"
 		nat_checks "$name" $pub 80 "$(addr_of $fam)"
 	done
 }
@@ -109,7 +109,7 @@ sc_dnat_overflow() {
 		t_is "$(summary accepted $pub)" "$accepted" "$name: accepted == what the server accepted (0)"
 		t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $pub)" "5/4" \
 			"$name: the target listener's accept queue, 5/4, under the published port"
-		t_like "$(summary verdict $pub)" "^accept queue full \(backlog 4\)" "$name: verdict"
+		t_like "$(summary verdict.text $pub)" "^accept queue full \(backlog 4\)" "$name: verdict"
 		nat_checks "$name" $pub $tgt "$(nat_of $fam)"
 	done
 }
@@ -143,7 +143,7 @@ sc_input_drop() {
 		t_is "$(summary stack_drops.NETFILTER_DROP $pub)" "$((after - before))" \
 			"$name: NETFILTER_DROP == the rule's own counter"
 		t_is "$(summary listener_syn $pub)" 0 "$name: no SYN reached the listener"
-		t_like "$(summary verdict $pub)" "NETFILTER_DROP" "$name: verdict names the reason"
+		t_like "$(summary verdict.text $pub)" "NETFILTER_DROP" "$name: verdict names the reason"
 	done
 }
 

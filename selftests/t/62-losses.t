@@ -49,9 +49,9 @@ sc_map_full() {
 		.unexplained[] | select(. != 0 and . != null)] | length' "$SA_OUT")" \
 		0 "$name: every unexplained figure of every record is 0"
 	t_is "$(jq -r 'select(.type == "summary") | [.ports[] | '"$sel"' |
-		select(.verdict == "counter map full: '$per_port' counts of this port lost (a map entry could not be created); its figures are incomplete by as much")] | length' "$SA_OUT")" \
+		select(.verdict.text == "counter map full: '$per_port' counts of this port lost (a map entry could not be created); its figures are incomplete by as much")] | length' "$SA_OUT")" \
 		"$((ports - entries))" "$name: the $((ports - entries)) ports without their drops say so"
-	t_is "$(jq -s '[.[] | select(.type == "summary" or .type == "interval") | .ports[] | .verdict |
+	t_is "$(jq -s '[.[] | select(.type == "summary" or .type == "interval") | .ports[] | .verdict.text |
 		select(test("unexplained"))] | length' "$SA_OUT")" \
 		0 "$name: no verdict of any record says unexplained"
 	t_is "$(awk '/^synacct_counts_lost_total\{/ { n += $NF } END { print n + 0 }' <<<"$page")" \
@@ -171,7 +171,7 @@ burst_scenario() {	# burst_scenario NAME PORT FAMILY QDISC REASON [peer_xdp]
 		t_is "$(summary synack_retrans_failed $port)" 0 \
 			"$name: behind a qdisc no retransmission failed (the qdisc said sent)"
 	fi
-	t_like "$(summary verdict $port)" "^SYN-ACKs dropped after TC egress: $drops \($reason $drops\)" \
+	t_like "$(summary verdict.text $port)" "^SYN-ACKs dropped after TC egress: $drops \($reason $drops\)" \
 		"$name: verdict"
 }
 
@@ -217,7 +217,7 @@ sc_synack_qdisc_drop() {
 		"$name: synack_sent == the qdisc's packets + drops"
 	t_is "$(summary synack_retrans $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
 		"$name: synack_retrans == TCPSynRetrans"
-	t_like "$(summary verdict $port)" "^SYN-ACKs dropped after TC egress: $drops \(QDISC_DROP $drops\)" \
+	t_like "$(summary verdict.text $port)" "^SYN-ACKs dropped after TC egress: $drops \(QDISC_DROP $drops\)" \
 		"$name: verdict"
 }
 
@@ -250,7 +250,7 @@ sc_synack_output_drop_cookies() {
 	t_is "$dropped" 50 "$name: the rule dropped 50 SYN-ACKs"
 	t_is "$(summary synack_sent $port),$(summary unexplained.synack_sent $port)" "0,-$dropped" \
 		"$name: none reached TC egress: unexplained.synack_sent == -(the rule's counter)"
-	t_like "$(summary verdict $port)" "^SYN-ACKs lost on the way out: $dropped " "$name: verdict"
+	t_like "$(summary verdict.text $port)" "^SYN-ACKs lost on the way out: $dropped " "$name: verdict"
 }
 
 lab_main "$@"

@@ -109,7 +109,7 @@ fwd_checks() {
 		"$name: synack_forwarded == the container's SYN-ACKs"
 	t_is "$(summary synack_sent $port)" "$(summary synack_forwarded $port)" \
 		"$name: synack_sent == synack_forwarded"
-	t_like "$(summary verdict $port)" "^no loss; $sent SYNs forwarded to namespace $CTR \(port ${4:-$port}\)" \
+	t_like "$(summary verdict.text $port)" "^no loss; $sent SYNs forwarded to namespace $CTR \(port ${4:-$port}\)" \
 		"$name: verdict"
 	ct_checks "$name" $port
 	t_is "$(summary '.container | [.port, .listener_syn, .syn_queued, .established, .accepted, .stack_drops] | join(",")' $port)" \
@@ -233,7 +233,7 @@ sc_forward_drop() {
 		t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$((after - before))" \
 			"$name: NETFILTER_DROP == the FORWARD rule's counter"
 		t_is "$(summary forwarded $port)" 0 "$name: nothing forwarded"
-		t_like "$(summary verdict $port)" "NETFILTER_DROP" "$name: the verdict names the reason"
+		t_like "$(summary verdict.text $port)" "NETFILTER_DROP" "$name: the verdict names the reason"
 	done
 }
 
@@ -370,7 +370,7 @@ sc_container_accept_overflow() {
 		t_is "$(summary '.container | [.syn_queued, .established, .accepted, .accept_queue_len, .accept_backlog] | join(",")' $port)" \
 			"$connected,$connected,0,5,4" \
 			"$name: container syn_queued, established == 5, accepted 0, accept queue 5/4"
-		t_like "$(summary verdict $port)" "^accept queue full in namespace $CTR \(port 83, backlog 4\)" \
+		t_like "$(summary verdict.text $port)" "^accept queue full in namespace $CTR \(port 83, backlog 4\)" \
 			"$name: verdict names the container's namespace"
 	done
 }
@@ -434,12 +434,12 @@ container_syn_flood() {	# container_syn_flood TCP_SYNCOOKIES
 		if [ $cookies = 0 ]; then
 			t_is "$(summary container.syn_queue_full $port)" "$((200 - queued))" \
 				"$name: container.syn_queue_full == 200 - syn_queued"
-			t_like "$(summary verdict $port)" "^SYN queue full without SYN cookies in namespace $CTR \(port 84\)" \
+			t_like "$(summary verdict.text $port)" "^SYN queue full without SYN cookies in namespace $CTR \(port 84\)" \
 				"$name: verdict names the container's namespace"
 		else
 			t_is "$(summary container.syncookies_sent $port)" "$((200 - queued))" \
 				"$name: container.syncookies_sent == 200 - syn_queued"
-			t_like "$(summary verdict $port)" "^no loss; 200 SYNs forwarded to namespace $CTR \(port 84\), $queued of them queued there, $((200 - queued)) answered with cookies" \
+			t_like "$(summary verdict.text $port)" "^no loss; 200 SYNs forwarded to namespace $CTR \(port 84\), $queued of them queued there, $((200 - queued)) answered with cookies" \
 				"$name: verdict"
 		fi
 		t_is "$rtx" 0 "$name: every request sock's first SYN-ACK retransmission went out while synacct ran"
@@ -469,7 +469,7 @@ sc_no_follow() {
 	lab_server_stop $srv $cnt
 	t_is "$(summary forwarded 8084),$(summary container 8084)" "$(cli_sent),null" \
 		"$name: forwarded == SYNs sent; container null"
-	t_like "$(summary verdict 8084)" "^no loss here; $(cli_sent) SYNs forwarded \(this namespace does not" \
+	t_like "$(summary verdict.text 8084)" "^no loss here; $(cli_sent) SYNs forwarded \(this namespace does not" \
 		"$name: verdict"
 }
 
@@ -575,7 +575,7 @@ print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record i
 	fi
 	t_is "$(summary container.netns 8784)" "$SHOWN" "$name: container.netns is the name escaped (\\xNN, a backslash doubled)"
 	t_is "$(summary container.established 8784)" 20 "$name: followed there: container.established == 20 connections"
-	t_is "$(summary verdict 8784)" \
+	t_is "$(summary verdict.text 8784)" \
 		"no loss; $(cli_sent) SYNs forwarded to namespace $SHOWN (port 80), $(cli_sent) of them queued there, 0 answered with cookies" \
 		"$name: the verdict names it escaped"
 	t_is "$(LC_ALL=C grep -c $'\e\\|\a\\|\xff\\|\xc2\x9b' "$SA_OUT")" 0 "$name: no ESC, BEL, invalid byte or C1 control in the JSON"

@@ -37,9 +37,18 @@ sc_install() {
 		usr/lib/systemd/system/synacct.service:644 usr/share/synacct/synacct-alerts.yml:644 \
 		usr/share/synacct/synacct-rules.yml:644 usr/share/synacct/synacct-dashboard.json:644 \
 		usr/share/synacct/alertmanager-synacct.yml:644 usr/share/synacct/runbook.md:644 \
-		usr/share/synacct/consoles/synacct.html:644; do
+		usr/share/synacct/consoles/synacct.html:644 usr/share/doc/synacct/README.md:644 \
+		usr/share/doc/synacct/verdicts.md:644 usr/share/bash-completion/completions/synacct:644; do
 		t_is "$(stat -c %a "$INST/${f%:*}" 2>&1)" "${f#*:}" "installed /${f%:*}, mode ${f#*:}"
 	done
+	# The docs the man page and README point at: every one, as in the tree.
+	t_is "$(cd "$INST/usr/share/doc/synacct" && ls | paste -sd' ')" \
+		"$(cd "$SA_ROOT" && ls README.md docs/*.md | xargs -n1 basename | sort | paste -sd' ')" \
+		"/usr/share/doc/synacct: README.md and every docs/*.md"
+	# The installed completion completes the installed binary's subcommands.
+	t_is "$(bash -c '. "$1"; COMP_WORDS=(synacct ""); COMP_CWORD=1; _synacct; echo "${COMPREPLY[*]}"' - \
+		"$INST/usr/share/bash-completion/completions/synacct")" "check counters detach verdicts" \
+		"the installed bash completion completes the subcommands"
 	t_is "$(grep '^ExecStart=' "$UNIT")" "ExecStart=/usr/sbin/synacct --config /etc/synacct/synacct.conf --pin" \
 		"the unit runs the installed binary with the installed config"
 	# The installed alert rules: Prometheus loads them, and they are the ones
@@ -66,7 +75,9 @@ sc_install() {
 	t_is "$(grep -ho 'runbook_url: "[^"]*"' "$LAB_DIR/wiki/usr/local/share/synacct/synacct-alerts.yml" | sed 's/runbook_url: "//; s/#.*//' | sort -u)" \
 		"https://wiki.example/synacct.md" "make install RUNBOOK_URL=...: the alerts link there"
 	make -s -C "$SA_ROOT" uninstall DESTDIR="$LAB_DIR/wiki" >/dev/null 2>&1
-	t_is "$(find "$LAB_DIR/wiki/usr/local/share/synacct" 2>&1 | grep -v 'No such file')" "" "make uninstall removes every file it installed under share/synacct"
+	t_is "$(find "$LAB_DIR/wiki/usr/local/share/synacct" "$LAB_DIR/wiki/usr/local/share/doc/synacct" \
+		"$LAB_DIR/wiki/usr/local/share/bash-completion/completions/synacct" 2>&1 | grep -v 'No such file')" "" \
+		"make uninstall removes every file it installed under share/synacct, share/doc/synacct and the completion"
 	echo "# mine" >>"$INST/etc/synacct/synacct.conf"
 	make -s -C "$SA_ROOT" install DESTDIR="$INST" PREFIX=/usr >/dev/null 2>&1
 	t_is "$(tail -1 "$INST/etc/synacct/synacct.conf")" "# mine" "a second install keeps the administrator's config"

@@ -96,7 +96,7 @@ sc_tc_qdisc_deleted() {
 		"null,null" "summary: nic_to_tc and tc_to_listener null"
 	t_is "$(summary nic_syn $port)" 40 "summary: nic_syn 40 (XDP still counts)"
 	t_is "$(grep -c 'unexplained between XDP and TC' "$SA_OUT")" 0 "no \"unexplained between XDP and TC\" anywhere"
-	t_like "$(summary verdict $port)" "^tc_ingress, tc_egress on $SRV_IF lost at [0-9T:.-]+Z \\(clsact qdisc deleted\\); since then" \
+	t_like "$(summary verdict.text $port)" "^tc_ingress, tc_egress on $SRV_IF lost at [0-9T:.-]+Z \\(clsact qdisc deleted\\); since then" \
 		"the summary's verdict says which hooks went, and when"
 	t_is "$(jq -r 'select(.type == "summary") | .hooks | map(select(startswith("tc_"))) | length' "$SA_OUT")" 0 \
 		"summary: hooks no longer lists tc_*"
@@ -178,12 +178,12 @@ sc_xdp_replaced() {
 	local stamp
 	stamp=$(stage_records | jq -r .time)
 	t_is "$(jq -r --arg t "$stamp" --argjson p $port 'select(.type == "summary" or (.type == "interval" and .time > $t)) |
-		.ports[] | select(.port == $p) | .verdict | select(startswith("no loss"))' "$SA_OUT" | wc -l)" 0 \
+		.ports[] | select(.port == $p) | .verdict.text | select(startswith("no loss"))' "$SA_OUT" | wc -l)" 0 \
 		"after the loss, no interval record's verdict nor the summary's starts \"no loss\""
 	t_ok "$(jq -r --arg t "$stamp" --argjson p $port 'select(.type == "interval" and .time < $t) |
-		.ports[] | select(.port == $p) | .verdict' "$SA_OUT" | grep -qx 'no loss'; echo $?)" \
+		.ports[] | select(.port == $p) | .verdict.text' "$SA_OUT" | grep -qx 'no loss'; echo $?)" \
 		"before the loss, the verdict was \"no loss\""
-	t_like "$(summary verdict $port)" "^xdp on $SRV_IF lost at .*replaced by program id $other \\(other_tool_xdp\\)\\); since then, where synacct still counts: no loss" \
+	t_like "$(summary verdict.text $port)" "^xdp on $SRV_IF lost at .*replaced by program id $other \\(other_tool_xdp\\)\\); since then, where synacct still counts: no loss" \
 		"the summary's verdict names the hook, when, and what replaced it"
 	t_is "$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq -r '.[0].xdp.prog.id')" "$other" \
 		"after exit: the other tool's XDP program is still attached"

@@ -647,6 +647,27 @@ static void mib(void)
 	sa_snapshot_free(s);
 }
 
+/* Every verdict says what it means, which counters are behind it and
+ * what to do: docs/verdicts.md is made of these, with no empty cell and
+ * nothing that would break its Markdown row. */
+static void verdict_docs(void)
+{
+	int bad = 0;
+
+	for (int i = 0; i < SA_V_MAX; i++) {
+		const struct sa_verdict_def *d = &sa_verdicts[i];
+		const char *cells[] = { d->meaning, d->counters, d->fix };
+
+		for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++)
+			if (!cells[c] || !*cells[c] || strpbrk(cells[c], "|\n")) {
+				diag("verdict %s: cell %zu is '%s'", d->id, c,
+				     cells[c] ? cells[c] : "(null)");
+				bad++;
+			}
+	}
+	is_int(bad, 0, "every verdict has a meaning, counters and a fix, each one Markdown cell");
+}
+
 void suite_reconcile(void)
 {
 	/* Set before the first reconciliation: the CPU_BACKLOG id is
@@ -664,4 +685,5 @@ void suite_reconcile(void)
 	view();
 	lost();
 	mib();
+	verdict_docs();
 }
