@@ -58,8 +58,9 @@ sc_package() {
 		>"$LAB_DIR/make.out" 2>&1 || t_diag "$LAB_DIR/make.out"
 	want=$(cd "$LAB_DIR/inst" && find . -type f -printf '%m %p\n' | sort)
 	dpkg-deb -x "$DEB" "$LAB_DIR/pkg"
-	# (dh_installman compresses the man page)
-	got=$(cd "$LAB_DIR/pkg" && find . -type f -printf '%m %p\n' | sed 's#^\(.* ./usr/share/man/.*\)\.gz$#\1#' | sort)
+	# (dh_compress compresses the man page and the docs)
+	got=$(cd "$LAB_DIR/pkg" && find . -type f -printf '%m %p\n' |
+		sed 's#^\(.* ./usr/share/\(man\|doc\)/.*\)\.gz$#\1#' | sort)
 	t_is "$(comm -23 <(echo "$want") <(echo "$got"))" "" \
 		"the package holds every file make install installs ($(echo "$want" | wc -l)), with its mode"
 	want=$(cd "$SA_ROOT/configs" && ls *.service | sed 's#^#./lib/systemd/system/#')
