@@ -24,6 +24,17 @@
 #                   and the template synacct@.service), alert rules,
 #                   bash completion, the docs in share/doc/synacct
 #                   (PREFIX=/usr/local, DESTDIR for staging)
+#   make VMLINUX_BTF=FILE  the kernel types (vmlinux.h) from FILE, a
+#                   kernel's BTF, instead of include/vmlinux/ARCH/vmlinux.h
+#                   (docs/design.md, "Build choices"); make vmlinux-h
+#                   VMLINUX_BTF=FILE refreshes that file
+#   make WERROR=1   warnings are errors (the test targets and .ci/run set
+#                   it; a package build does not: a newer compiler's new
+#                   warning must not break it)
+#   make deb        build synacct_VERSION_ARCH.deb with debhelper
+#                   (configs/debian/; docs/deploy.md)
+#   make test-deb   make deb, lintian, then install, run and purge it in a
+#                   fresh Debian 12 root (root; selftests/deb/deb.t)
 #   make V=1        show full commands
 #   make CFLAGS=... your flags instead of -O2 -g (e.g. -fsanitize=address);
 #                   the project's warnings and include paths stay
@@ -69,7 +80,9 @@ BUILD_DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev \
 	libmicrohttpd-dev libinih-dev libsystemd-dev libyaml-dev libcrypt-dev
 TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
 	curl prometheus prometheus-alertmanager chromium fonts-dejavu-core strace python3 \
-	libcap2-bin openssl apache2-utils
+	libcap2-bin openssl apache2-utils $(PKG_DEB_PKGS) lintian mmdebstrap
+# make deb: what dpkg-buildpackage and debhelper need beyond the build's.
+PKG_DEB_PKGS   := debhelper dpkg-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time linux-perf
@@ -100,12 +113,19 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/; s/ppc64le/power
 # CFLAGS and LDFLAGS are the user's (make CFLAGS=...); what the project
 # needs is in SA_CFLAGS and SA_LDLIBS, which come first and stay.
 CFLAGS  ?= -O2 -g
-SA_CFLAGS := $(SAN_FLAGS) -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) \
+# -Werror for developers and CI only (WERROR=1): the targets that test
+# set it, for themselves and the makes they start.
+ifneq ($(filter test unit test-bins test-kernels test-kernels-ci demo bench mutants test-deb,$(MAKECMDGOALS)),)
+WERROR ?= 1
+endif
+export WERROR
+WERROR_FLAG := $(if $(filter 1,$(WERROR)),-Werror)
+SA_CFLAGS := $(SAN_FLAGS) -Wall -Wextra $(WERROR_FLAG) -std=gnu11 -Iinclude -I$(BUILD) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 SA_LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # Dependency files next to each object: headers are found, not listed.
 DEPFLAGS = -MMD -MP
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR_FLAG) \
 	-I$(BUILD)
 
 # agent/ is in layers (docs/design.md, "Layout"): each folder sees only
@@ -177,7 +197,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # What make install puts in DOCDIR: the README and every document.
 DOC_FILES  := README.md $(wildcard docs/*.md)
 
-.PHONY: all deps check-deps test demo bench mutants clean install uninstall
+.PHONY: all deps check-deps test demo bench mutants clean install uninstall deb test-deb
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
 .SECONDARY: $(BPF_OBJS)
 # A recipe that fails leaves no half-written target behind.
@@ -221,12 +241,42 @@ check-deps:
 
 # ---- BPF ----
 
-# vmlinux.h is generated from the build machine's BTF: CO-RE relocates
-# field offsets at load time, so it serves any BTF kernel (docs/design.md).
-$(BUILD)/vmlinux.h: | check-deps
+# vmlinux.h, the kernel's types, is kept in the repository (generated
+# from a 6.18 kernel's BTF), never read from the build machine: a build
+# is the same on any host, with or without /sys/kernel/btf.  CO-RE
+# relocates field offsets at load time, so it serves any BTF kernel
+# (docs/design.md, "Build choices").  VMLINUX_BTF=FILE: the types of
+# that BTF instead (build/vmlinux.src remembers which, so a change of
+# source rebuilds).
+VMLINUX_H := include/vmlinux/$(ARCH)/vmlinux.h
+ifneq ($(VMLINUX_BTF),)
+ifeq ($(wildcard $(VMLINUX_BTF)),)
+$(error VMLINUX_BTF=$(VMLINUX_BTF): no such file (give a kernel's BTF, such as /sys/kernel/btf/vmlinux))
+endif
+endif
+VMLINUX_SRC := $(if $(VMLINUX_BTF),$(VMLINUX_BTF),$(VMLINUX_H))
+.PHONY: FORCE
+$(BUILD)/vmlinux.src: FORCE
 	$(Q)mkdir -p $(BUILD)
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(abspath $(VMLINUX_SRC))" ] || echo "$(abspath $(VMLINUX_SRC))" >$@
+
+$(BUILD)/vmlinux.h: $(VMLINUX_SRC) $(BUILD)/vmlinux.src | check-deps
 	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+ifneq ($(VMLINUX_BTF),)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+else
+	$(Q)[ -f $(VMLINUX_H) ] || { echo "synacct: no $(VMLINUX_H) for $(ARCH): give a kernel's BTF, make VMLINUX_BTF=/sys/kernel/btf/vmlinux" >&2; exit 1; }
+	$(Q)cp $(VMLINUX_H) $@
+endif
+
+# Refresh the kept vmlinux.h from VMLINUX_BTF (a kernel's BTF file).
+.PHONY: vmlinux-h
+vmlinux-h:
+	$(Q)[ -n "$(VMLINUX_BTF)" ] || { echo "usage: make vmlinux-h VMLINUX_BTF=FILE" >&2; exit 2; }
+	$(Q)mkdir -p $(dir $(VMLINUX_H))
+	$(Q){ printf '/* Generated by make vmlinux-h: bpftool btf dump file %s format c,\n * made on Linux %s (%s).  CO-RE relocates every field access at load\n * time, so these types serve any BTF kernel synacct supports\n * (docs/design.md, "Build choices"). */\n' \
+		"$(VMLINUX_BTF)" "$$(uname -r)" "$$(uname -m)"; \
+		$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c; } >$(VMLINUX_H).tmp && mv $(VMLINUX_H).tmp $(VMLINUX_H)
 
 # The slot maps (include/bpf/count.h) hand out slots with atomic
 # fetch-and-add and compare-and-swap, which need BPF ISA v3 (Linux 5.12+);
@@ -296,13 +346,13 @@ $(ST)/test_reasons: $(BUILD)/selftests/test_reasons.o $(BUILD)/kprobe/stack/reas
 $(ST)/xdp_pass.bpf.o: selftests/bpf/xdp_pass.bpf.c | check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror $(DEPFLAGS) \
+	$(Q)$(CLANG) -g -O2 -target bpf -Wall $(WERROR_FLAG) $(DEPFLAGS) \
 		-I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
 
 selftests/bin/bench_empty.bpf.o: selftests/bpf/bench_empty.bpf.c | check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror $(DEPFLAGS) \
+	$(Q)$(CLANG) -g -O2 -target bpf -Wall $(WERROR_FLAG) $(DEPFLAGS) \
 		-I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
 
 selftests/bin/bench_helper: selftests/bench/bench_helper.c | check-deps
@@ -455,9 +505,47 @@ uninstall:
 		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
 	$(Q)rmdir $(DESTDIR)$(DATADIR)/consoles $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
+# ---- the Debian package ----
+
+# Its version is the binary's (--version) and configs/debian/changelog's:
+# make deb refuses to build when they differ.
+SA_VERSION = $(shell sed -n 's/^const char \*argp_program_version = "synacct \(.*\)";$$/\1/p' \
+	$(wildcard agent/*.c agent/*/*.c))
+DEB_VERSION = $(shell dpkg-parsechangelog -l configs/debian/changelog -SVersion 2>/dev/null)
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE = synacct_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_TREE = build/deb/synacct-$(DEB_VERSION)
+
+# A copy of the tree (no build output, no VCS), configs/debian/ as its
+# debian/, built there with dpkg-buildpackage; the .deb lands here, the
+# log, .buildinfo, .changes and debug symbols in build/deb/.
+deb: check-deps
+	$(Q)missing=$$(echo $$($(call missing_debs,$(PKG_DEB_PKGS)))); \
+	[ -z "$$missing" ] || { echo "synacct: missing Debian packages: $$missing" >&2; \
+		echo "  install them with: sudo apt-get install -y --no-install-recommends $$missing" >&2; exit 1; }
+	$(Q)[ -n "$(DEB_VERSION)" ] && [ "$(DEB_VERSION)" = "$(SA_VERSION)" ] || \
+		{ echo "synacct: configs/debian/changelog's version ($(DEB_VERSION)) is not the binary's ($(SA_VERSION))" >&2; exit 1; }
+	$(call msg,DEB,$(DEB_FILE))
+	$(Q)rm -rf build/deb && mkdir -p $(DEB_TREE)
+	$(Q)tar -c --exclude-vcs --exclude=./build --exclude=./build-san --exclude=./synacct \
+		--exclude=./selftests/bin --exclude='*.o' --exclude='*.d' --exclude='./*.deb' . | \
+		tar -x -C $(DEB_TREE)
+	$(Q)cp -r configs/debian $(DEB_TREE)/debian
+	$(Q)cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc -Jauto >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; echo "synacct: dpkg-buildpackage failed: build/deb/build.log" >&2; exit 1; }
+	$(Q)mv build/deb/$(DEB_FILE) $(DEB_FILE)
+
+# The package tested: lintian clean, installed into a fresh Debian 12
+# root by apt, run, purged without a trace (selftests/deb/deb.t).  It is
+# built where no kernel BTF is visible (a tmpfs over /sys/kernel/btf in a
+# mount namespace of its own): a build that read the host's fails here.
+test-deb: deps
+	$(Q)unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec $(MAKE) --no-print-directory deb'
+	$(Q)selftests/run.sh selftests/deb/deb.t
+
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf build build-san synacct selftests/bin
+	$(Q)rm -rf build build-san synacct selftests/bin synacct_*.deb
 
 # stack.bpf.o is linked, not compiled: a stack.bpf.d is an older
 # build's, whose source is gone.
