@@ -114,6 +114,20 @@ static inline __u64 sa_c(const struct sa_port_stats *ps, enum sa_counter c)
 	return sa_counts_vals(&ps->c)[__builtin_popcountll(ps->c.held & (bit - 1))];
 }
 
+/* The SYNs a port saw: the largest of nic_syn, tc_syn and listener_syn
+ * (a stage may be off).  What ranks ports for --metrics-top and for the
+ * rows a bounded JSON record keeps. */
+static inline __u64 sa_port_syns(const struct sa_port_stats *ps)
+{
+	__u64 n = sa_c(ps, SA_C_nic_syn);
+
+	if (sa_c(ps, SA_C_tc_syn) > n)
+		n = sa_c(ps, SA_C_tc_syn);
+	if (sa_c(ps, SA_C_listener_syn) > n)
+		n = sa_c(ps, SA_C_listener_syn);
+	return n;
+}
+
 /* Set counter @c (0 lets it go); -ENOMEM when it needs room there is not. */
 int sa_c_set(struct sa_port_stats *ps, enum sa_counter c, __u64 v);
 

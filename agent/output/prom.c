@@ -581,17 +581,6 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 		(long long)abs->read_at.tv_sec, abs->read_at.tv_nsec / 1000000);
 }
 
-static __u64 port_syns(const struct sa_port_stats *ps)
-{
-	__u64 n = sa_c(ps, SA_C_nic_syn);
-
-	if (sa_c(ps, SA_C_tc_syn) > n)
-		n = sa_c(ps, SA_C_tc_syn);
-	if (sa_c(ps, SA_C_listener_syn) > n)
-		n = sa_c(ps, SA_C_listener_syn);
-	return n;
-}
-
 struct cand {
 	__u64 syns;
 	__u32 port;
@@ -646,7 +635,7 @@ static int choose_ports(struct sa_metrics *p, const struct sa_snapshot *abs,
 			}
 			c = nc;
 		}
-		c[n++] = (struct cand){ port_syns(ps), port };
+		c[n++] = (struct cand){ sa_port_syns(ps), port };
 	}
 	if (n)	/* qsort(NULL, 0) is undefined behaviour */
 		qsort(c, n, sizeof(*c), cand_cmp);

@@ -448,17 +448,6 @@ static int rank_cmp(const void *a, const void *b)
 	return x->port < y->port ? -1 : x->port > y->port;
 }
 
-static __u64 row_syns(const struct sa_port_stats *ps)
-{
-	__u64 n = sa_c(ps, SA_C_nic_syn);
-
-	if (sa_c(ps, SA_C_tc_syn) > n)
-		n = sa_c(ps, SA_C_tc_syn);
-	if (sa_c(ps, SA_C_listener_syn) > n)
-		n = sa_c(ps, SA_C_listener_syn);
-	return n;
-}
-
 /* Room kept for the row "other" and the record's end. */
 #define SA_JSON_OTHER_ROOM (16 * 1024)
 
@@ -480,7 +469,7 @@ static long rows_kept(const struct sa_report_ctx *rc, const struct sa_view *v,
 		int sev = sa_verdict_severity(&pv->verdict);
 
 		r[i] = (struct row_rank){ i, sev >= SA_SEV_WARNING ? sev : 0,
-					  pv->ps->g.listeners != 0, row_syns(pv->ps), pv->port };
+					  pv->ps->g.listeners != 0, sa_port_syns(pv->ps), pv->port };
 	}
 	qsort(r, v->n_ports, sizeof(*r), rank_cmp);
 	for (size_t k = 0; k < v->n_ports; k++) {
