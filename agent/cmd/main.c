@@ -164,13 +164,15 @@ static char *help_filter(int key, const char *text, void *input)
 	return more;
 }
 
-enum { OPT_JSON_ALL_PORTS = 0x500 };
+enum { OPT_JSON_ALL_PORTS = 0x500, OPT_PIN };
 
 static const struct argp_option options[] = {
 	{ "iface", 'i', "IFACE", 0, "Interface to watch (repeatable)", 0 },
 	{ "interval", 'I', "SEC", 0, "Seconds between reports (default 1, at least 0.01)", 0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
 	{ "json-all-ports", OPT_JSON_ALL_PORTS, NULL, 0, "With --json, a row for every port in every record, however long; by default an interval record stays within 256 KiB and the summary within 1 MiB, the ports beyond added up into one row \"port\":\"other\" (losses first, then listeners, then the most SYNs are kept)", 0 },
+	{ "quiet", 'q', NULL, 0, "No table and no JSON (a daemon serving --metrics)", 0 },
+	{ "pin", OPT_PIN, NULL, 0, "Keep programs and counters in bpffs (" "/sys/fs/bpf/synacct/NETNS-INODE/IFACE" "): they stay attached and counting after synacct exits, and a restarted synacct continues the same totals; 'synacct detach' removes them", 0 },
 	{ 0 }
 };
 
@@ -181,6 +183,8 @@ struct sa_watch_opts {
 	double interval_s;
 	double duration_s;
 	bool json_all_ports;
+	bool quiet;		/* --quiet: no table, no JSON */
+	bool pin;		/* --pin (agent/sys/pin.h) */
 	struct sa_prom_opts prom;
 	/* The stages' options (their argp children) and what they are told. */
 	struct sa_stage_cfg stage;
@@ -211,6 +215,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON_ALL_PORTS:
 		o->json_all_ports = true;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case OPT_PIN:
+		o->pin = true;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -429,7 +439,7 @@ static int check_hooks(struct sa_watch *w)
 		w->netns_gone = true;
 	}
 	err = sa_health_check(&w->health, &w->run, &w->rc,
-			      w->o.common.json && !w->o.prom.quiet);
+			      w->o.common.json && !w->o.quiet);
 	return w->netns_gone ? -ENODEV : err;
 }
 
@@ -448,7 +458,7 @@ static int report(struct sa_watch *w, const struct sa_snapshot *s, bool active,
 		sa_err("out of memory");
 		return err;
 	}
-	if (w->o.prom.quiet)
+	if (w->o.quiet)
 		return 0;
 	if (summary)
 		sa_report_summary(&w->rc, &w->view, elapsed_s);
@@ -674,11 +684,11 @@ static void log_start(struct sa_watch *w)
 	for (int i = 0; i < w->rc.n_hooks; i++)
 		append(line, sizeof(line), &used, "%s%s", i ? ", " : " ", w->rc.hooks[i]);
 	append(line, sizeof(line), &used, "; mode: %s%s, %s%s, %s",
-	       w->o.prom.pin ? "pinned in " : "not pinned",
-	       w->o.prom.pin ? w->pin_dir : "",
+	       w->o.pin ? "pinned in " : "not pinned",
+	       w->o.pin ? w->pin_dir : "",
 	       w->o.prom.listen ? "metrics on " : "no metrics",
 	       w->o.prom.listen ? w->o.prom.listen : "",
-	       w->o.prom.quiet ? "nothing on stdout (--quiet)" :
+	       w->o.quiet ? "nothing on stdout (--quiet)" :
 	       w->o.common.json ? "JSON on stdout" : "table on stdout");
 	sa_info("%s", line);
 }
@@ -901,7 +911,7 @@ int sa_watch_main(int argc, char **argv)
 			err = SA_EXIT_RUNTIME;
 	/* Without --pin, a pinned synacct's programs are not this run's
 	 * to replace, nor to count beside. */
-	for (int i = 0; !err && !w->o.prom.pin && i < w->o.stage.n_ifaces; i++) {
+	for (int i = 0; !err && !w->o.pin && i < w->o.stage.n_ifaces; i++) {
 		char dir[512];
 
 		if (!sa_pin_holds(w->o.stage.ifname[i], dir, sizeof(dir)))
@@ -923,7 +933,7 @@ int sa_watch_main(int argc, char **argv)
 
 	w->o.stage.btf = w->o.common.btf;
 	w->o.stage.verbose = w->o.common.verbose;
-	if (w->o.prom.pin) {
+	if (w->o.pin) {
 		bool reuse;
 
 		if (sa_pin_dir(w->pin_dir, sizeof(w->pin_dir), w->o.ifaces, w->o.n_ifaces)) {
@@ -956,7 +966,7 @@ int sa_watch_main(int argc, char **argv)
 	     sa_prom_update(w->prom, &w->rc, w->base, &w->o.common.ports, &w->listeners) ||
 	     sa_prom_start(w->prom)))
 		goto cleanup;
-	if (!w->o.prom.quiet)
+	if (!w->o.quiet)
 		sa_report_start(&w->rc);
 	log_start(w);
 	service_status(w);
@@ -968,7 +978,7 @@ cleanup:
 	sa_service_stopping();
 	sa_prom_stop(w->prom);
 	sa_run_close(&w->run);
-	if (w->netns_gone && w->o.prom.pin && unpin_deleted(w))
+	if (w->netns_gone && w->o.pin && unpin_deleted(w))
 		exit_code = SA_EXIT_RUNTIME;
 	sa_iface_release_all();
 	watch_free(w);

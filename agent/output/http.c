@@ -32,7 +32,6 @@
 enum {
 	OPT_METRICS = 0x300,
 	OPT_METRICS_TOP,
-	OPT_PIN,
 	OPT_WEB_CONFIG,
 };
 
@@ -40,8 +39,6 @@ static const struct argp_option prom_options[] = {
 	{ "metrics", OPT_METRICS, "ADDR:PORT", 0, "Serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults to 127.0.0.1; the socket stays in the namespace synacct was started in)", 0 },
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Ports with their own label besides listening ports and --ports: the first N by SYNs (default 100); the rest add into port=\"other\"", 0 },
 	{ "web-config", OPT_WEB_CONFIG, "FILE", 0, "TLS and basic authentication for --metrics: a Prometheus exporter-toolkit web config (tls_server_config: cert_file, key_file; basic_auth_users: USER: BCRYPT-HASH)", 0 },
-	{ "quiet", 'q', NULL, 0, "No table and no JSON (a daemon serving --metrics)", 0 },
-	{ "pin", OPT_PIN, NULL, 0, "Keep programs and counters in bpffs (" "/sys/fs/bpf/synacct/NETNS-INODE/IFACE" "): they stay attached and counting after synacct exits, and a restarted synacct continues the same totals; 'synacct detach' removes them", 0 },
 	{ 0 }
 };
 
@@ -126,12 +123,6 @@ static error_t prom_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --metrics-top '%s': expected a number "
 				   "of ports, 0 to %d", arg, SA_MAX_PORTS);
 		o->top = n;
-		break;
-	case 'q':
-		o->quiet = true;
-		break;
-	case OPT_PIN:
-		o->pin = true;
 		break;
 	case OPT_WEB_CONFIG:
 		o->web_config = arg;

@@ -18,12 +18,10 @@ struct sa_prom_opts {
 	struct sockaddr_storage addr;	/* ... parsed */
 	socklen_t addrlen;
 	unsigned int top;		/* --metrics-top */
-	bool quiet;			/* --quiet: no table, no JSON */
-	bool pin;			/* --pin (agent/sys/pin.h) */
 	const char *web_config;		/* --web-config FILE; NULL: plain, open */
 };
 
-/* The argp child with --metrics, --metrics-top, --web-config, --quiet and --pin; its input is
+/* The argp child with --metrics, --metrics-top and --web-config; its input is
  * a struct sa_prom_opts. */
 extern const struct argp sa_prom_argp;
 
