@@ -34,6 +34,7 @@
 #include "pin.h"
 #include "reconcile.h"
 #include "report.h"
+#include "self.h"
 #include "service.h"
 #include "settle.h"
 #include "stage.h"
@@ -313,7 +314,18 @@ struct sa_watch {
 	bool whole;
 	char pin_dir[512];	/* --pin */
 	bool netns_gone;	/* --netns lost its name: the run ends */
+	struct sa_self self;	/* what synacct costs (process_* on /metrics) */
 };
+
+
+/* The page of /metrics from @abs, with what synacct costs read now; a
+ * /proc/self that cannot be read leaves the last figures (or none). */
+static int prom_update(struct sa_watch *w, const struct sa_snapshot *abs)
+{
+	if (w->prom && !sa_self_read(&w->self))
+		w->rc.self = &w->self;
+	return sa_prom_update(w->prom, &w->rc, abs, &w->o.common.ports, &w->listeners);
+}
 
 /*
  * One reading, downstream first.  The first of a run is whole (a pinned
@@ -547,7 +559,7 @@ static int tick(struct sa_watch *w, double elapsed_s)
 	if (!err)
 		keep_reading(w);
 	if (!err)
-		err = sa_prom_update(w->prom, &w->rc, w->prev, &w->o.common.ports, &w->listeners);
+		err = prom_update(w, w->prev);
 	if (!err)
 		err = json ? report(w, w->diff, true, false, elapsed_s) :
 			     report_totals(w, w->prev, false, elapsed_s);
@@ -963,7 +975,7 @@ int sa_watch_main(int argc, char **argv)
 	/* The listeners for /metrics, and for STATUS= from the start. */
 	if ((w->prom || sa_service_managed()) &&
 	    (listening_ports(w->base, &w->listeners) ||
-	     sa_prom_update(w->prom, &w->rc, w->base, &w->o.common.ports, &w->listeners) ||
+	     prom_update(w, w->base) ||
 	     sa_prom_start(w->prom)))
 		goto cleanup;
 	if (!w->o.quiet)

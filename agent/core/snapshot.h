@@ -104,6 +104,13 @@ static inline unsigned int sa_counts_n(const struct sa_counts *k)
 	return __builtin_popcountll(k->held);
 }
 
+/* What synacct itself costs (agent/sys/self.c): the process_* metrics. */
+struct sa_self {
+	double cpu_seconds;		/* user + system, since start */
+	unsigned long long resident_bytes;
+	double start_time;		/* Unix seconds */
+};
+
 /* Counter @c of the port, 0 when not held. */
 static inline __u64 sa_c(const struct sa_port_stats *ps, enum sa_counter c)
 {

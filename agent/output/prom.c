@@ -579,6 +579,20 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 	       "when synacct began the reading of the counters this page shows (Unix time)");
 	fprintf(f, "synacct_last_read_timestamp_seconds %lld.%03ld\n",
 		(long long)abs->read_at.tv_sec, abs->read_at.tv_nsec / 1000000);
+
+	/* What synacct costs, under the names every exporter uses, so that
+	 * the dashboards made for those work on synacct too. */
+	if (rc->self) {
+		fputs("# HELP process_cpu_seconds_total synacct's user and system CPU time\n"
+		      "# TYPE process_cpu_seconds_total counter\n", f);
+		fprintf(f, "process_cpu_seconds_total %.2f\n", rc->self->cpu_seconds);
+		fputs("# HELP process_resident_memory_bytes synacct's resident memory\n"
+		      "# TYPE process_resident_memory_bytes gauge\n", f);
+		fprintf(f, "process_resident_memory_bytes %llu\n", rc->self->resident_bytes);
+		fputs("# HELP process_start_time_seconds when synacct started (Unix time)\n"
+		      "# TYPE process_start_time_seconds gauge\n", f);
+		fprintf(f, "process_start_time_seconds %.2f\n", rc->self->start_time);
+	}
 }
 
 struct cand {

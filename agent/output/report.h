@@ -43,6 +43,8 @@ struct sa_report_ctx {
 	/* Version, commit, kernel and libraries (synacct_build_info; NULL:
 	 * no such series). */
 	const struct sa_build_info *build;
+	/* synacct's own CPU, memory and start (process_*; NULL: none). */
+	const struct sa_self *self;
 	/* Per port, tc_syn over the last interval: the live table's SYN
 	 * rates (NULL: none). */
 	const __u32 *syn_delta;

@@ -115,6 +115,12 @@ sc_scan_page() {
 	metrics_wait_read "$MURL" "$(date +%s.%N)"
 	curl -sf "$MURL" >"$LAB_DIR/page"
 	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+	# synacct's start as the kernel has it: /proc/PID/stat's starttime
+	# (field 22, clock ticks since boot) plus /proc/stat's btime.
+	start=$(awk -v hz="$(getconf CLK_TCK)" -v bt="$(awk '/^btime/ { print $2 }' /proc/stat)" \
+		'{ sub(/.*\) /, ""); printf "%.2f", bt + $20 / hz }' /proc/$SA_PID/stat)
+	t_is "$(awk '$1 == "process_start_time_seconds" { print $2 }' "$LAB_DIR/page")" "$start" \
+		"process_start_time_seconds == the kernel's start time of synacct's process"
 	kill -INT $SA_PID; wait $SA_PID; rc=$?
 	t_is "$rc" 0 "--quiet synacct exits 0 on SIGINT"
 	t_is "$(cat "$LAB_DIR/quiet.out")" "" "--quiet writes nothing on stdout"
@@ -124,7 +130,7 @@ sc_scan_page() {
 	out=$(promtool check metrics <"$LAB_DIR/page" 2>&1); rc=$?
 	t_is "$rc:$out" "0:" "promtool check metrics: clean (no error, no lint)"
 	grep -o '^# TYPE [a-z_]* [a-z]*' "$LAB_DIR/page" | awk '{ print $3, $4 }' >"$LAB_DIR/families.page"
-	sed -n 's/^| `\(synacct_[a-z_]*\)` | \([a-z]*\) |.*/\1 \2/p' "$SA_ROOT/docs/metrics.md" >"$LAB_DIR/families.doc"
+	sed -n 's/^| `\(\(synacct\|process\)_[a-z_]*\)` | \([a-z]*\) |.*/\1 \3/p' "$SA_ROOT/docs/metrics.md" >"$LAB_DIR/families.doc"
 	t_is "$(diff "$LAB_DIR/families.doc" "$LAB_DIR/families.page" && echo same)" same \
 		"docs/metrics.md lists exactly the families of the page, names and types, in order"
 	"$SYNACCT" counters | grep -o 'synacct_[a-z_]*' | sort -u >"$LAB_DIR/families.counters"

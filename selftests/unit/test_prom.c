@@ -254,6 +254,26 @@ void suite_prom(void)
 		ok(!strstr(f.page, "synacct_build_info"), "no build info given: no series");
 	}
 
+	/* What synacct costs, under the names every exporter uses. */
+	{
+		static const struct sa_self self = { 12.345, 19922944, 1700000000.5 };
+		char line[256];
+
+		f.rc.self = &self;
+		render(&f);
+		is_str(line_of(f.page, "process_cpu_seconds_total ", line, sizeof(line)),
+		       "process_cpu_seconds_total 12.35", "process_cpu_seconds_total: user + system");
+		is_str(line_of(f.page, "process_resident_memory_bytes ", line, sizeof(line)),
+		       "process_resident_memory_bytes 19922944", "process_resident_memory_bytes");
+		is_str(line_of(f.page, "process_start_time_seconds ", line, sizeof(line)),
+		       "process_start_time_seconds 1700000000.50", "process_start_time_seconds");
+		ok(strstr(f.page, "# TYPE process_cpu_seconds_total counter\n") != NULL,
+		   "process_cpu_seconds_total is a counter");
+		f.rc.self = NULL;
+		render(&f);
+		ok(!strstr(f.page, "process_"), "no figures of its own given: no process_ series");
+	}
+
 	/* Names others chose, hostile: invalid UTF-8, an escape sequence, a
 	 * quote, a backslash, a newline, and valid UTF-8 (é) that stays.
 	 * docs/metrics.md "Label values": the table's escaping (\xNN, \\),
