@@ -135,7 +135,11 @@ int sa_run_open(struct sa_run *r, const struct sa_stage_cfg *cfg)
 			continue;
 		err = s->prereq ? s->prereq(cfg, why, sizeof(why)) : 0;
 		if (err && s->optional) {
-			if (cfg->verbose)
+			/* A missing privilege is the user's to grant: said;
+			 * what the kernel lacks, with -v. */
+			if (err == -EPERM)
+				sa_warn("stage %s off: %s", s->name, why);
+			else if (cfg->verbose)
 				sa_info("stage %s off: %s", s->name, why);
 			err = 0;
 			continue;

@@ -135,9 +135,10 @@ struct sa_stage_ops {
 	const struct argp *argp;
 	/* Asked for (not --no-...)?  NULL: always. */
 	bool (*enabled)(const struct sa_stage_cfg *cfg);
-	/* What it needs of the kernel and of the stages before it: 0, or
-	 * -errno with the reason in @why.  Unmet, an @optional stage stays
-	 * off (-v says why); any other ends the run with @why. */
+	/* What it needs of the kernel, of the privileges and of the stages
+	 * before it: 0, or -errno with the reason in @why.  Unmet, an
+	 * @optional stage stays off (-v says why; -EPERM, a privilege the
+	 * user can grant, is said always); any other ends the run with @why. */
 	int (*prereq)(const struct sa_stage_cfg *cfg, char *why, size_t len);
 	bool optional;
 	/* Load the programs (nothing attached yet); errors are printed. */

@@ -29,3 +29,10 @@ bool sa_have_privileges(bool net_admin, bool sys_admin)
 	       capng_have_capability(CAPNG_EFFECTIVE, CAP_BPF) &&
 	       capng_have_capability(CAPNG_EFFECTIVE, CAP_PERFMON);
 }
+
+bool sa_have_cap(int cap)
+{
+	if (capng_get_caps_process())
+		return geteuid() == 0;
+	return capng_have_capability(CAPNG_EFFECTIVE, cap);
+}

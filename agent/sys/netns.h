@@ -24,6 +24,8 @@ int sa_netns_cookie(unsigned long long *cookie);
 /* XDP/TC need @net_admin; --netns and libxdp need @sys_admin
  * (agent/sys/caps.c). */
 bool sa_have_privileges(bool net_admin, bool sys_admin);
+/* Is capability @cap (CAP_SYS_ADMIN, ...) effective (agent/sys/caps.c)? */
+bool sa_have_cap(int cap);
 
 /* Calls @fn in every network namespace but the caller's that this
  * process can enter (named ones under /run/netns, those of processes),

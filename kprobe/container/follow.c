@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
 #include <linux/netlink.h>
 #include "counters.h"
 #include "escape.h"
@@ -287,11 +288,19 @@ static void follow_close(void *priv);
 static int follow_prereq(const struct sa_stage_cfg *cfg, char *why, size_t len)
 {
 	(void)cfg;
-	if (sa_registry_get(SA_SHARE_FOLLOW))
-		return 0;
-	snprintf(why, len, "the stack stage cannot follow forwarded SYNs (it is off, or "
-		 "this kernel has no netfilter BPF programs or conntrack's BTF)");
-	return -EOPNOTSUPP;
+	if (!sa_registry_get(SA_SHARE_FOLLOW)) {
+		snprintf(why, len, "the stack stage cannot follow forwarded SYNs (it is off, or "
+			 "this kernel has no netfilter BPF programs or conntrack's BTF)");
+		return -EOPNOTSUPP;
+	}
+	/* Entering the namespaces SYNs are forwarded to is setns(2). */
+	if (!sa_have_cap(CAP_SYS_ADMIN)) {
+		snprintf(why, len, "following forwarded SYNs into the namespaces that "
+			 "receive them needs CAP_SYS_ADMIN (setns): their figures are "
+			 "null (\"container\"); grant it, or run with --no-follow");
+		return -EPERM;
+	}
+	return 0;
 }
 
 enum { OPT_NO_FOLLOW = 0x220 };
