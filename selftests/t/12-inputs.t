@@ -127,6 +127,12 @@ sc_hostile_iface() {
 	pid=$!; LAB_PIDS+=($pid)
 	metrics_wait_read "$url" "$(date +%s.%N)"
 	curl -sf "$url" >"$LAB_DIR/h.page"
+	# One interval record at least (the page can come from the first
+	# reading, before any interval ends).
+	for ((i = 0; i < 100; i++)); do
+		grep -q '"type":"interval"' "$LAB_DIR/h.out" && break
+		sleep 0.1
+	done
 	kill -INT $pid; wait $pid; rc=$?
 	t_is "$rc:$(cat "$LAB_DIR/h.err")" "0:" "synacct on the interface: exit 0, nothing on stderr"
 	# Every line: strict UTF-8, one JSON object; the names as they must read.
