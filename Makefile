@@ -509,8 +509,7 @@ uninstall:
 
 # Its version is the binary's (--version) and configs/debian/changelog's:
 # make deb refuses to build when they differ.
-SA_VERSION = $(shell sed -n 's/^const char \*argp_program_version = "synacct \(.*\)";$$/\1/p' \
-	$(wildcard agent/*.c agent/*/*.c))
+SA_VERSION = $(shell sed -n 's/^\#define SA_VERSION "\(.*\)"$$/\1/p' agent/core/build_info.h)
 DEB_VERSION = $(shell dpkg-parsechangelog -l configs/debian/changelog -SVersion 2>/dev/null)
 DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
 DEB_FILE = synacct_$(DEB_VERSION)_$(DEB_ARCH).deb

@@ -16,7 +16,7 @@ SA_RUN_DIR=$(mktemp -d /tmp/synacct-tests.XXXXXX) || exit 1
 export SA_RUN_DIR
 trap 'rm -rf "$SA_RUN_DIR"' EXIT
 
-prove -v --exec "$SA_ROOT/selftests/lib/run-file.sh" "$@" | tee "$SA_RUN_DIR/prove.out"
+prove -v --timer --exec "$SA_ROOT/selftests/lib/run-file.sh" "$@" | tee "$SA_RUN_DIR/prove.out"
 rc=${PIPESTATUS[0]}
 "$SA_ROOT/selftests/lib/skip-summary.sh" "$SA_RUN_DIR"
 grep '^Result: ' "$SA_RUN_DIR/prove.out" | tail -n 1
