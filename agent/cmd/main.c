@@ -315,6 +315,7 @@ struct sa_watch {
 	char pin_dir[512];	/* --pin */
 	bool netns_gone;	/* --netns lost its name: the run ends */
 	struct sa_self self;	/* what synacct costs (process_* on /metrics) */
+	unsigned int n_read;	/* ports the last reading held */
 };
 
 
@@ -350,12 +351,30 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
 	/* The marks first: a port marked after this is read next time. */
 	err = sa_run_touched(&w->run, &marked);
 	if (!err && !whole) {
+		unsigned int n = 0, known = 0;
+
 		w->ports = w->again;
 		for (unsigned int i = 0; i < SA_MAX_PORTS / 64; i++)
 			w->ports.bits[i] |= marked.bits[i];
-		for (__u32 p = 0; p < SA_MAX_PORTS; p++)
-			if (last->port[p] && (last->port[p]->nat || last->port[p]->follow))
+		for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
+			if (!last->port[p])
+				continue;
+			known++;
+			/* A listener's port is read again with its queues
+			 * (the listener stage reads them all). */
+			if (last->port[p]->nat || last->port[p]->follow ||
+			    last->port[p]->g.listeners)
 				sa_portset_add(&w->ports, p);
+		}
+		/* Port by port costs a few lookups each; a whole reading walks
+		 * each map once.  Once the ports to read are a quarter of
+		 * those known (1 000 idle listening ports, say), whole is
+		 * cheaper. */
+		for (unsigned int i = 0; i < SA_MAX_PORTS / 64; i++)
+			n += __builtin_popcountll(w->ports.bits[i]);
+		whole = 4 * n >= known;
+	}
+	if (!err && !whole) {
 		err = sa_run_read_ports(&w->run, snap, last, &w->ports);
 		if (err == -EAGAIN) {
 			whole = true;
@@ -368,6 +387,9 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
 		err = sa_run_read(&w->run, snap);
 	w->whole = whole;
 	w->again = marked;
+	w->n_read = 0;
+	for (__u32 p = 0; p < SA_MAX_PORTS; p++)
+		w->n_read += snap->port[p] != NULL;
 	if (!err)
 		err = sa_mib_read(snap->mib);
 	snap->tcp_syncookies = sa_sysctl_syncookies();
@@ -530,11 +552,7 @@ static void report_done(struct sa_watch *w)
 #define SA_TRIM_PORTS 4096
 static void trim(struct sa_watch *w)
 {
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < SA_MAX_PORTS / 64 && !w->whole; i++)
-		n += __builtin_popcountll(w->ports.bits[i]);
-	if (w->whole || n >= SA_TRIM_PORTS)
+	if (w->n_read >= SA_TRIM_PORTS)
 		malloc_trim(0);
 }
 
