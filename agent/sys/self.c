@@ -32,10 +32,10 @@ static int boot_time(double *out)
 
 int sa_self_read(struct sa_self *s)
 {
+	static double boot;
 	unsigned long long utime, stime, start;
 	long rss, hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	char buf[1024], *p;
-	double boot = 0;
 	FILE *f;
 	size_t n;
 	int err;
@@ -56,8 +56,9 @@ int sa_self_read(struct sa_self *s)
 			 "%llu %llu %*d %*d %*d %*d %*d %*d %llu %*u %ld",
 			 &utime, &stime, &start, &rss) != 4)
 		return -EINVAL;
-	err = boot_time(&boot);
-	if (err)
+	/* The boot time does not change: /proc/stat (a line per CPU) is
+	 * read once, not at every page. */
+	if (!boot && (err = boot_time(&boot)))
 		return err;
 	s->cpu_seconds = (double)(utime + stime) / hz;
 	s->resident_bytes = (unsigned long long)rss * page;
