@@ -46,23 +46,26 @@ rq() {
 		jq -r 'if .data.result | length == 1 then .data.result[0].value[1] else "none" end'
 }
 
-# recv_scrape T: the receiver's samples of synacct's series stamped T (one
-# scrape of the agent's: every sample of a scrape has its time), from a
-# range query (an instant query would also take older samples of series
-# whose sample of T has not arrived yet).  To LAB_DIR/receiver.json.
+# recv_scrape JOB T: the receiver's samples of synacct's series of JOB
+# stamped T (one scrape of the agent's: every sample of a scrape has its
+# time), from a range query (an instant query would also take older
+# samples of series whose sample of T has not arrived yet).  To
+# LAB_DIR/receiver.json.
 recv_scrape() {
-	curl -sfG "$RURL/api/v1/query" --data-urlencode 'query={job="fleet-synacct",__name__=~"synacct_.+|process_.+"}[3s]' \
-		--data-urlencode "time=$1" >"$LAB_DIR/receiver.json"
+	curl -sfG "$RURL/api/v1/query" --data-urlencode "query={job=\"$1\",__name__=~\"synacct_.+|process_.+\"}[3s]" \
+		--data-urlencode "time=$2" >"$LAB_DIR/receiver.json"
 }
 
-# page_vs_receiver PAGE JSON T: every series of synacct's page against the
-# receiver's samples stamped T (JSON: recv_scrape's), less the labels the
+# page_vs_receiver PAGE JSON T [PORTS]: every series of synacct's page
+# (only those whose port label, "" without one, matches the regular
+# expression PORTS) against the receiver's samples stamped T (JSON:
+# recv_scrape's), less the labels the
 # agent added (job, instance, node).  Prints "series N" (the page's),
 # "at_t N" (the receiver's) and a line per difference: a series on one
 # side only, or a counter (`_total`) whose value differs
 # (process_cpu_seconds_total apart: it moves between the two readings).
 page_vs_receiver() {
-	python3 - "$1" "$2" "$3" <<-'EOF'
+	python3 - "$1" "$2" "$3" "${4:-.*}" <<-'EOF'
 	import json, re, sys
 	lab = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 	def key(name, labels):
@@ -76,7 +79,8 @@ page_vs_receiver() {
 	    # the exposition format's escapes, as Prometheus reads them
 	    labels = {k: v.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
 	              for k, v in lab.findall(labels)}
-	    page[key(name, labels)] = float(value)
+	    if re.fullmatch(sys.argv[4], labels.get("port", "")):
+	        page[key(name, labels)] = float(value)
 	t = round(float(sys.argv[3]) * 1000)
 	recv = {}
 	for r in json.load(open(sys.argv[2]))["data"]["result"]:
@@ -101,7 +105,7 @@ page_vs_receiver() {
 }
 
 sc_remote_write() {
-	local name="agent mode, remote_write" port=8080 n=300 mp ap rp murl aurl srv cnt out
+	local name="agent mode, remote_write" port=8080 idle=8081 n=300 J='job="fleet-synacct"' T2 cmp2 mp ap rp murl aurl srv cnt out
 	local i T t_end rx0 rx f cmp code
 	local -A R
 	mp=$(lab_free_port) && ap=$(lab_free_port) && rp=$(lab_free_port) || exit 1
@@ -124,6 +128,12 @@ sc_remote_write() {
 	scrape_configs:
 	  - job_name: fleet-synacct
 	    static_configs: [ { targets: [ "127.0.0.1:$mp" ] } ]
+	  # docs/deploy.md's recipe: only the ports a fleet wants (here
+	  # $port), "other" and the series without a port.
+	  - job_name: fleet-ports
+	    static_configs: [ { targets: [ "127.0.0.1:$mp" ] } ]
+	    metric_relabel_configs:
+	      - { source_labels: [ port ], regex: '|other|$port', action: keep }
 	remote_write:
 	  - url: $RURL/api/v1/write
 	    queue_config: { batch_send_deadline: 1s }
@@ -143,11 +153,12 @@ sc_remote_write() {
 	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=2	# every SYN answered with a cookie
 	lab_server $port --accept all
 	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_server $idle	# a listening port fleet-ports drops
 	rx0=$(lab_link_stat "$SRV" "$SRV_IF" rx packets)
 	scenario_begin --metrics "127.0.0.1:$mp" --interval 0.5
 	# The port's series reach the receiver before the first SYN.
 	for ((i = 0; i < 150; i++)); do
-		[ "$(rq "synacct_listener_syn_total{port=\"$port\"}")" = 0 ] && break
+		[ "$(rq "synacct_listener_syn_total{$J,port=\"$port\"}")" = 0 ] && break
 		sleep 0.1
 	done
 	t_is "$(rq "synacct_listener_syn_total{port=\"$port\",job=\"fleet-synacct\",node=\"lab-node-1\"}")" 0 \
@@ -164,26 +175,37 @@ sc_remote_write() {
 	# past its end); then its samples of every series: those of one
 	# scrape may come in more than one remote_write batch.
 	for ((i = 0; i < 150; i++)); do
-		awk -v a="$(rq synacct_last_read_timestamp_seconds)" -v b="$t_end" \
+		awk -v a="$(rq "synacct_last_read_timestamp_seconds{$J}")" -v b="$t_end" \
 			'BEGIN { exit !(a != "none" && a > b) }' && break
 		sleep 0.1
 	done
-	T=$(rq 'timestamp(synacct_last_read_timestamp_seconds)')
-	awk -v a="$(rq synacct_last_read_timestamp_seconds "$T")" -v b="$t_end" 'BEGIN { exit !(a != "none" && a > b) }'
+	T=$(rq "timestamp(synacct_last_read_timestamp_seconds{$J})")
+	awk -v a="$(rq "synacct_last_read_timestamp_seconds{$J}" "$T")" -v b="$t_end" 'BEGIN { exit !(a != "none" && a > b) }'
 	t_ok $? "$name: the receiver has a scrape of synacct's reading of the flood (at $T)"
 	for ((i = 0; i < 50; i++)); do
-		recv_scrape "$T"
+		recv_scrape fleet-synacct "$T"
 		cmp=$(page_vs_receiver "$LAB_DIR/page" "$LAB_DIR/receiver.json" "$T")
 		[ "$(sed -n 's/^at_t //p' <<<"$cmp")" -ge "$(sed -n 's/^series //p' <<<"$cmp")" ] &&
 			[ "$(rq 'timestamp(scrape_samples_scraped{job="fleet-synacct"})' "$T")" = "$T" ] && break
 		sleep 0.1
 	done
 	for f in nic_syn tc_syn listener_syn syncookies_sent synack_sent syn_queued; do
-		R[$f]=$(rq "synacct_${f}_total{port=\"$port\"}" "$T")
+		R[$f]=$(rq "synacct_${f}_total{$J,port=\"$port\"}" "$T")
 	done
-	R[mib]=$(rq 'synacct_mib_total{counter="TcpExtSyncookiesSent"}' "$T")
+	R[mib]=$(rq "synacct_mib_total{$J,counter=\"TcpExtSyncookiesSent\"}" "$T")
 	R[up]=$(rq 'up{job="fleet-synacct"}' "$T")
 	R[scraped]=$(rq 'scrape_samples_scraped{job="fleet-synacct"}' "$T")
+	# fleet-ports' newest scrape at or after T (a page at least as new),
+	# all of it.
+	for ((i = 0; i < 50; i++)); do
+		T2=$(rq 'timestamp(synacct_last_read_timestamp_seconds{job="fleet-ports"})')
+		if awk -v a="$T2" -v b="$T" 'BEGIN { exit !(a != "none" && a >= b) }'; then
+			recv_scrape fleet-ports "$T2"
+			cmp2=$(page_vs_receiver "$LAB_DIR/page" "$LAB_DIR/receiver.json" "$T2" "|other|$port")
+			[ "$(sed -n 's/^at_t //p' <<<"$cmp2")" -ge "$(sed -n 's/^series //p' <<<"$cmp2")" ] && break
+		fi
+		sleep 0.1
+	done
 	# The agent's own account of what it sent.
 	curl -sf "$aurl/metrics" >"$LAB_DIR/agent.metrics"
 	scenario_end
@@ -206,6 +228,9 @@ sc_remote_write() {
 		"$name: receiver == synacct's own JSON summary (nic_syn, tc_syn, listener_syn, syncookies_sent, synack_sent)"
 	t_is "$(grep -v '^series \|^at_t ' <<<"$cmp")" "" \
 		"$name: the receiver holds every series of synacct's page and no other, labels as served, every counter's value ($(sed -n 's/^series //p' <<<"$cmp") series)"
+	t_is "$(grep -c "[{,]port=\"$idle\"" "$LAB_DIR/page"),$(grep -v '^series \|^at_t ' <<<"$cmp2")" \
+		"$(grep -c "[{,]port=\"$idle\"" "$LAB_DIR/page")," \
+		"$name: job fleet-ports (metric_relabel_configs keep port '|other|$port'): exactly the page's series of port $port, other and none, counters' values as served ($(sed -n 's/^series //p' <<<"$cmp2") of $(sed -n 's/^series //p' <<<"$cmp"); port $idle's $(grep -c "[{,]port=\"$idle\"" "$LAB_DIR/page") dropped)"
 	t_is "${R[scraped]}" "$(grep -vc '^#' "$LAB_DIR/page")" \
 		"$name: receiver: scrape_samples_scraped == the sample lines of synacct's page"
 	t_is "$(awk '$1 ~ /^prometheus_remote_storage_samples_(failed|dropped)_total/ { s += $2 } END { print s + 0 }' "$LAB_DIR/agent.metrics")" 0 \
