@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench.sh - make bench: what synacct costs, side by side in one run, one
-# table (docs/performance.md explains each row).  Root; about 4 minutes.
+# table (docs/performance.md explains each row).  Root; about 4.5 minutes.
 #
 # Everything is compared within this run, alternating with and without
 # synacct, because the machine may be shared: figures from different runs
