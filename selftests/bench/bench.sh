@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench.sh - make bench: what synacct costs, side by side in one run, one
-# table (docs/performance.md explains each row).  Root; about 4 minutes.
+# table (docs/performance.md explains each row).  Root; about 4.5 minutes.
 #
 # Everything is compared within this run, alternating with and without
 # synacct, because the machine may be shared: figures from different runs
@@ -433,6 +433,18 @@ row "same, longest JSON interval record, KiB (the scan's; ports beyond folded in
 	"" "$(scan_val interval_max_kib)" "" "<= 256"
 row "same, JSON summary record, KiB (nic_syn over its rows: $(scan_val summary_nic_syn))" \
 	"" "$(scan_val summary_kib)" "" "<= 1024"
+
+# ---- fleet collection: series and bytes per node ----
+
+say "fleet: /metrics with 0, 100 and 1000 listening ports; remote_write (selftests/bench/fleet.sh)"
+FLEET_OUT=$("$SA_ROOT/selftests/bench/fleet.sh" 2>&1)
+fleet_val() { awk -v k="$1" '$1 == "#" && $2 == k { print $3 }' <<<"$FLEET_OUT"; }
+row "fleet: /metrics series per node, 0 / 100 / 1000 idle listening ports (after one SYN to each: 100 / 1000)" "" \
+	"$(fleet_val series_0) / $(fleet_val series_100) / $(fleet_val series_1000) ($(fleet_val series_100_syn) / $(fleet_val series_1000_syn))" "" "-"
+row "same, bytes per scrape as served (plain; gzip -6 in brackets)" "" \
+	"$(fleet_val bytes_0) / $(fleet_val bytes_100) / $(fleet_val bytes_1000) ($(fleet_val gzip_0) / $(fleet_val gzip_100) / $(fleet_val gzip_1000))" "" "-"
+row "same, Prometheus agent remote_write bytes per sample, 1000-port page at 1 s (samples failed or dropped: $(fleet_val rw_failed))" "" \
+	"$(fleet_val rw_bytes_per_sample)" "" "-"
 
 # ---- soak: a minute under a flood, RSS and open fds flat ----
 

@@ -112,7 +112,7 @@ fi
 # reader on fixtures, C unit tests, the Prometheus page with a real
 # Prometheus, the config file, what synacct accepts as input, make
 # install): make test runs them.
-VM_HOST_ONLY="02-docs.t 02-lab.t 05-unit.t 12-inputs.t 60-metrics.t 65-config.t 70-install.t"
+VM_HOST_ONLY="02-docs.t 02-lab.t 05-unit.t 12-inputs.t 60-metrics.t 61-fleet.t 65-config.t 70-install.t"
 # ... and this one runs in the boot with systemd as PID 1 (VM_SYSTEMD).
 VM_SYSTEMD_ONLY="80-systemd.t"
 if [ -z "${VM_TESTS:-}" ]; then
