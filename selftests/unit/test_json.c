@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "escape.h"
+#include "pod.h"
 #include "ports.h"
 #include "reconcile.h"
 #include "report.h"
@@ -110,6 +111,10 @@ void suite_json(void)
 	struct sa_port_follow *fw;
 	struct sa_view v = { 0 };
 	char esc[SA_ESC_SIZE(sizeof(HOSTILE))];
+	/* Its pod, named by a hostile log directory: escaped where it
+	 * entered (follow_find.c), as the namespace's name. */
+	static struct sa_pod pod = { .uid = "0b7a9c4e-5f1d-4c1a-9e8b-2a3c4d5e6f70",
+				     .container_id = "3f2a1b0c9d8e" };
 	struct json_object *o;
 	char *out, *reason3 = sa_reason_names[3];
 	__u64 *drop;
@@ -130,6 +135,9 @@ void suite_json(void)
 	/* follow.c keeps a followed namespace's name escaped for the table. */
 	fw->netns = sa_tty_str(HOSTILE, esc, sizeof(esc));
 	fw->port = 80;
+	sa_tty_str(HOSTILE, pod.ns, sizeof(pod.ns));
+	sa_tty_str(HOSTILE, pod.name, sizeof(pod.name));
+	fw->pod = &pod;
 	sa_portset_parse(&shown, "8081");
 	if (!ok(sa_view_build(&v, s, rc.m, &shown, false) == 0 && v.n_ports == 1,
 		"a view of it"))
@@ -155,6 +163,12 @@ void suite_json(void)
 	is_str(str_at(o, "ifaces.1"), HOSTILE_JSON, "interval: ifaces[1]");
 	is_str(str_at(o, "ports.0.container.netns"), esc,
 	       "interval: ports[0].container.netns, the table's escaping");
+	is_str(str_at(o, "ports.0.container.pod_uid"), pod.uid, "interval: container.pod_uid");
+	is_str(str_at(o, "ports.0.container.container_id"), pod.container_id,
+	       "interval: container.container_id");
+	is_str(str_at(o, "ports.0.container.pod_namespace"), esc,
+	       "interval: container.pod_namespace, the table's escaping");
+	is_str(str_at(o, "ports.0.container.pod"), esc, "interval: container.pod, the same");
 	json_object_put(o);
 	free(out);
 
@@ -164,6 +178,7 @@ void suite_json(void)
 	is_str(str_at(o, "netns"), HOSTILE_JSON, "summary: netns");
 	is_str(str_at(o, "hooks.1"), HOSTILE_JSON, "summary: hooks[1]");
 	is_str(str_at(o, "ports.0.container.netns"), esc, "summary: ports[0].container.netns");
+	is_str(str_at(o, "ports.0.container.pod"), esc, "summary: container.pod");
 	{
 		struct json_object *sd = NULL, *p = NULL;
 
@@ -173,6 +188,29 @@ void suite_json(void)
 						  "stack_drops", &sd);
 		ok(sd && json_object_object_get_ex(sd, HOSTILE_JSON, NULL),
 		   "summary: a drop reason's name, as a key, escaped too");
+	}
+	json_object_put(o);
+	free(out);
+
+	/* A namespace that is no pod's: the four are null. */
+	pod.uid[0] = pod.container_id[0] = pod.ns[0] = pod.name[0] = '\0';
+	fw->pod = NULL;
+	out = tap_capture(do_summary, &rc, &v);
+	o = parse_strict("summary", out);
+	{
+		struct json_object *p = NULL, *c = NULL;
+		int nulls = 0;
+
+		if (o && json_object_object_get_ex(o, "ports", &p))
+			json_object_object_get_ex(json_object_array_get_idx(p, 0), "container", &c);
+		for (int i = 0; c && i < 4; i++) {
+			static const char *const keys[] = { "pod_uid", "pod_namespace", "pod",
+							    "container_id" };
+			struct json_object *k = NULL;
+
+			nulls += json_object_object_get_ex(c, keys[i], &k) && !k;
+		}
+		is_int(nulls, 4, "no pod: container.pod_uid, pod_namespace, pod, container_id null");
 	}
 	json_object_put(o);
 	free(out);
