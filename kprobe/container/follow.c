@@ -25,6 +25,10 @@
  * holds each followed namespace open, enters it to prime the baselines
  * and to read its listeners' queues (iter/tcp reads the namespace of
  * whoever creates the iterator), and returns to the watched one.
+ *
+ * A Kubernetes pod's namespace is also named by its pod (follow_find_pod):
+ * uid and container id from the cgroup of a process in it, namespace
+ * and name from the kubelet's pod log directories (--pods-log-dir).
  */
 #define _GNU_SOURCE
 #include <argp.h>

@@ -713,6 +713,28 @@ sc_pods() {
 	t_like "$TABLE" "in netns $CTR port 80:  pod_uid $uid  container_id ${CID:0:12}  listener_syn 2  syn_queued 2  established 2" \
 		"table, no log directory: 'in netns $CTR port 80:  pod_uid UID  container_id ID  listener_syn 2 ...'"
 	t_is "$(grep -c "pod shop/" <<<"$TABLE")" 0 "table, no log directory: no pod name"
+	pod_queries
+}
+# docs/metrics.md's per-pod queries, evaluated by promtool on series
+# scraped with and without honorLabels, are the doc's word for word.
+pod_queries() {
+	local tests=$SA_ROOT/selftests/prometheus/synacct-pods.test.yml q doc n=0 missing=
+	if ! command -v promtool >/dev/null; then
+		t_skip "pods: docs/metrics.md's queries" "tool: promtool is not installed"
+		return
+	fi
+	t_is "$(promtool test rules "$tests" >"$LAB_DIR/promtool.out" 2>&1; echo "rc=$?")" "rc=0" \
+		"pods: the kube_pod_info join and the per-pod sum give each pod's rate (promtool test rules)"
+	doc=$(tr -s ' \n' '  ' <"$SA_ROOT/docs/metrics.md")
+	while read -r q; do
+		n=$((n + 1))
+		grep -qF -- "$q" <<<"$doc" || missing+=" $n"
+	done < <(awk '
+		/^ *- expr: \|/ { match($0, /^ */); base = RLENGTH; inq = 1; q = ""; next }
+		/^ *- expr: / { sub(/^ *- expr: /, ""); print; next }
+		inq { match($0, /^ */); if (NF && RLENGTH > base + 2) { q = q " " $0; next }
+		      print q; inq = 0 }' "$tests" | tr -s ' ' | sed 's/^ //')
+	t_is "$n,${missing:-none}" "2,none" "pods: each query of the test is in docs/metrics.md (missing:${missing:- none})"
 }
 
 lab_main "$@"
