@@ -514,8 +514,9 @@ static struct json_object *json_other(const struct sa_report_ctx *rc,
 				      const struct sa_view *v, const bool *keep)
 {
 	struct sa_port_stats sum = { 0 };
-	/* The pods of the ports folded, as their namespaces: "other". */
-	static const struct sa_pod other_pod = { "other", "other", "other", "other" };
+	/* The pods of the ports folded, as their namespaces: "other" for
+	 * each field one of them has. */
+	struct sa_pod other_pod = { 0 };
 	struct sa_port_follow fsum = { .netns = "other" };
 	struct sa_port_view pv = { 0 };
 	struct json_object *o = NULL;
@@ -533,8 +534,19 @@ static struct json_object *json_other(const struct sa_report_ctx *rc,
 		if (ps->follow && ps->follow->cookie) {
 			followed = true;
 			fsum.cookie = ps->follow->cookie;
-			if (ps->follow->pod)
+			if (ps->follow->pod) {
+				const struct sa_pod *pod = ps->follow->pod;
+
+				if (pod->uid[0])
+					strcpy(other_pod.uid, "other");
+				if (pod->container_id[0])
+					strcpy(other_pod.container_id, "other");
+				if (pod->name[0]) {
+					strcpy(other_pod.ns, "other");
+					strcpy(other_pod.name, "other");
+				}
 				fsum.pod = &other_pod;
+			}
 			fsum.accepted += ps->follow->accepted;
 #define SA_GAUGE_ADD(name, help) fsum.cg.name += ps->follow->cg.name;
 			SA_GAUGES(SA_GAUGE_ADD)
