@@ -176,7 +176,8 @@ UNIT_SRCS := $(wildcard selftests/unit/*.c)
 UNIT_AGENT_SRCS := agent/core/ports.c agent/core/mib.c agent/core/counters.c \
 	agent/core/snapshot.c agent/core/reason_names.c agent/analysis/reconcile.c \
 	agent/output/prom.c agent/output/report.c agent/output/table.c \
-	agent/core/escape.c agent/core/log.c agent/cmd/stages.c
+	agent/core/escape.c agent/core/log.c agent/cmd/stages.c \
+	agent/core/pod.c agent/sys/pods.c
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/%.o,$(UNIT_SRCS) $(UNIT_AGENT_SRCS))
 # Plain C: libbpf and libmicrohttpd stay out (map_read.c, slot_read.c,
 # log_libbpf.c, http.c); report.c writes JSON with json-c.  The agent's

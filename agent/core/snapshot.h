@@ -71,12 +71,17 @@ struct sa_port_stats {
 #define SA_NETNS_NAME_RAW	280
 #define SA_NETNS_NAME_MAX	(4 * SA_NETNS_NAME_RAW + 4)
 
+struct sa_pod;
+
 /* A port whose forwarded SYNs reach a followed namespace (a container's). */
 struct sa_port_follow {
 	__u64 cookie;		/* the namespace's */
 	/* Its name, escaped where it entered (kprobe/container/follow.c): safe for a
 	 * terminal, valid UTF-8 for JSON. */
 	const char *netns;
+	/* Its pod and container (agent/core/pod.h), escaped as the name;
+	 * NULL: neither known. */
+	const struct sa_pod *pod;
 	__u32 port;		/* where the SYNs are sent there */
 	/* The first reading it was followed for; in a difference, whether
 	 * it was followed all along (only then are forwarded SYNs it does

@@ -66,6 +66,9 @@ struct sa_stage_cfg {
 	/* Follow forwarded SYNs into the namespaces they reach (not
 	 * --no-follow: kprobe/container/follow.c; the stack's programs are told). */
 	bool follow;
+	/* --pods-log-dir: the kubelet's pod log directories, which name a
+	 * followed namespace's pod (kprobe/container/follow.c). */
+	const char *pods_log_dir;
 };
 
 /* How a hook a stage attached stopped being its own (agent/cmd/health.c). */

@@ -29,6 +29,7 @@
 #include "build_info.h"
 #include "escape.h"
 #include "log.h"
+#include "pod.h"
 #include "prom.h"
 
 #define SA_PROM_OTHER SA_MAX_PORTS	/* the row of port="other" */
@@ -209,7 +210,36 @@ static const char *ct_netns(const struct row *r)
 	return fw->netns ? fw->netns : "?";
 }
 
-/* A series of a followed namespace: @label=@value (or none), netns. */
+/*
+ * A followed namespace's pod (agent/core/pod.h), after its netns label:
+ * pod_uid, and pod_namespace and pod where the kubelet's log directory
+ * names it (kube_pod_info's uid, namespace and pod: docs/metrics.md has
+ * the join); with @container, container_id.  None when not a pod's: a
+ * namespace's series are then as they were.  A function of the netns
+ * label, so no series more.
+ */
+static void put_pod(FILE *f, const struct sa_pod *pod, bool container)
+{
+	if (!pod)
+		return;
+	if (pod->uid[0]) {
+		/* Hex digits and dashes only (pod.c). */
+		fprintf(f, ",pod_uid=\"%s\"", pod->uid);
+		if (pod->name[0]) {
+			/* Escaped where they entered, as the netns label. */
+			fputs(",pod_namespace=\"", f);
+			put_label_escaped(f, pod->ns);
+			fputs("\",pod=\"", f);
+			put_label_escaped(f, pod->name);
+			fputc('"', f);
+		}
+	}
+	if (container && pod->container_id[0])
+		fprintf(f, ",container_id=\"%s\"", pod->container_id);
+}
+
+/* A series of a followed namespace: @label=@value (or none), netns, and
+ * its pod's labels. */
 static void sample_ct(FILE *f, const char *name, const char *suffix, const struct row *r,
 		      const char *label, const char *value, __u64 v)
 {
@@ -222,7 +252,9 @@ static void sample_ct(FILE *f, const char *name, const char *suffix, const struc
 	fputs(",netns=\"", f);
 	/* Escaped where it entered, as for the table and JSON. */
 	put_label_escaped(f, ct_netns(r));
-	fprintf(f, "\"} %llu\n", (unsigned long long)v);
+	fputc('"', f);
+	put_pod(f, sa_follow_of(r->ps)->pod, false);
+	fprintf(f, "} %llu\n", (unsigned long long)v);
 }
 
 /* The container's row of the host's counter @host, or -1. */
@@ -451,7 +483,9 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 		goto forwarded;
 	family(f, "container_info", "", "gauge",
 	       "1 for a port whose forwarded SYNs reach a followed namespace: its name "
-	       "(ip netns name, or pid:PID and cgroup) and the port they are sent to there");
+	       "(ip netns name, or pid:PID and cgroup), the port they are sent to there, "
+	       "and its pod and container where a process in it has a pod's or a "
+	       "container's cgroup");
 	for (size_t r = 0; r < n; r++) {
 		const struct sa_port_stats *ps = rows[r].ps;
 
@@ -461,7 +495,9 @@ static void render_paths(FILE *f, struct sa_measured m, const struct row *rows, 
 		fputs(",netns=\"", f);
 		/* Escaped where it entered, as for the table and JSON. */
 		put_label_escaped(f, sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?");
-		fprintf(f, "\",to_port=\"%u\"} 1\n", sa_follow_of(ps)->port);
+		fprintf(f, "\",to_port=\"%u\"", sa_follow_of(ps)->port);
+		put_pod(f, sa_follow_of(ps)->pod, true);
+		fputs("} 1\n", f);
 	}
 forwarded:
 	family(f, "forwarded_via_info", "", "gauge",

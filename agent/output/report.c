@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <net/if.h>
 #include "escape.h"
+#include "pod.h"
 #include "report.h"
 #include "stage.h"
 #include "table.h"
@@ -217,6 +218,26 @@ static void json_gauges(struct json_object *o, const struct sa_listener_gauges *
 #undef SA_GAUGE_JSON
 }
 
+/* A value of the pod's, or null: not known. */
+static struct json_object *json_or_null(const char *s)
+{
+	return s[0] ? sa_json_string(s) : NULL;
+}
+
+/* The followed namespace's pod and container (agent/core/pod.h): the
+ * same names as the metrics' labels; null where not known. */
+static void json_pod(struct json_object *o, const struct sa_pod *pod)
+{
+	static const struct sa_pod none;
+
+	if (!pod)
+		pod = &none;
+	json_object_object_add(o, "pod_uid", json_or_null(pod->uid));
+	json_object_object_add(o, "pod_namespace", json_or_null(pod->ns));
+	json_object_object_add(o, "pod", json_or_null(pod->name));
+	json_object_object_add(o, "container_id", json_or_null(pod->container_id));
+}
+
 /* The listener stage in the namespace the port's forwarded SYNs reach,
  * or null: none followed (or --no-follow). */
 static struct json_object *json_container(const struct sa_report_ctx *rc,
@@ -230,6 +251,7 @@ static struct json_object *json_container(const struct sa_report_ctx *rc,
 	/* Escaped where it entered (follow.c): the name the verdicts use. */
 	json_object_object_add(o, "netns", sa_json_string(
 			       sa_follow_of(ps)->netns ? sa_follow_of(ps)->netns : "?"));
+	json_pod(o, sa_follow_of(ps)->pod);
 	json_object_object_add(o, "port", json_object_new_int(sa_follow_of(ps)->port));
 	/* Under the host listener's keys (sa_counter_json_key): the host's
 	 * listen_drops object has its twin here. */
@@ -492,6 +514,9 @@ static struct json_object *json_other(const struct sa_report_ctx *rc,
 				      const struct sa_view *v, const bool *keep)
 {
 	struct sa_port_stats sum = { 0 };
+	/* The pods of the ports folded, as their namespaces: "other" for
+	 * each field one of them has. */
+	struct sa_pod other_pod = { 0 };
 	struct sa_port_follow fsum = { .netns = "other" };
 	struct sa_port_view pv = { 0 };
 	struct json_object *o = NULL;
@@ -509,6 +534,19 @@ static struct json_object *json_other(const struct sa_report_ctx *rc,
 		if (ps->follow && ps->follow->cookie) {
 			followed = true;
 			fsum.cookie = ps->follow->cookie;
+			if (ps->follow->pod) {
+				const struct sa_pod *pod = ps->follow->pod;
+
+				if (pod->uid[0])
+					strcpy(other_pod.uid, "other");
+				if (pod->container_id[0])
+					strcpy(other_pod.container_id, "other");
+				if (pod->name[0]) {
+					strcpy(other_pod.ns, "other");
+					strcpy(other_pod.name, "other");
+				}
+				fsum.pod = &other_pod;
+			}
 			fsum.accepted += ps->follow->accepted;
 #define SA_GAUGE_ADD(name, help) fsum.cg.name += ps->follow->cg.name;
 			SA_GAUGES(SA_GAUGE_ADD)

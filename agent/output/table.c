@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "escape.h"
+#include "pod.h"
 #include "table.h"
 
 /* Ports in the table, most SYNs first when there are more: a screenful
@@ -284,8 +285,9 @@ static void print_path(struct wrap *wp, const struct sa_port_stats *ps)
 static void print_container(struct wrap *wp, const struct sa_report_ctx *rc,
 			    const struct sa_port_stats *ps)
 {
+	const struct sa_pod *pod = sa_follow_of(ps)->pod;
 	const char *netns;
-	char unit[128];
+	char unit[192];
 
 	if (!rc->m.follow || !sa_follow_of(ps)->cookie)
 		return;
@@ -295,6 +297,22 @@ static void print_container(struct wrap *wp, const struct sa_report_ctx *rc,
 	snprintf(unit, sizeof(unit), "in netns %.*s port %u:",
 		 sa_utf8_cut(netns, 60), netns, sa_follow_of(ps)->port);
 	wrap_unit(wp, unit, NULL);
+	/* Its pod (escaped where they entered, as its name): namespace/name,
+	 * uid, and the container id as short as `docker ps` and `crictl ps`
+	 * show it (both take it). */
+	if (pod && pod->name[0]) {
+		snprintf(unit, sizeof(unit), "pod %.*s/%.*s", sa_utf8_cut(pod->ns, 60), pod->ns,
+			 sa_utf8_cut(pod->name, 80), pod->name);
+		wrap_unit(wp, unit, NULL);
+	}
+	if (pod && pod->uid[0]) {
+		snprintf(unit, sizeof(unit), "pod_uid %s", pod->uid);
+		wrap_unit(wp, unit, NULL);
+	}
+	if (pod && pod->container_id[0]) {
+		snprintf(unit, sizeof(unit), "container_id %.12s", pod->container_id);
+		wrap_unit(wp, unit, NULL);
+	}
 	for (int i = 0; i < SA_C_MAX; i++) {
 		if (sa_counters[i].stage != SA_STAGE_CONTAINER ||
 		    strcmp(sa_counters[i].group, "container") ||

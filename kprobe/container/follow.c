@@ -25,6 +25,10 @@
  * holds each followed namespace open, enters it to prime the baselines
  * and to read its listeners' queues (iter/tcp reads the namespace of
  * whoever creates the iterator), and returns to the watched one.
+ *
+ * A Kubernetes pod's namespace is also named by its pod (follow_find_pod):
+ * uid and container id from the cgroup of a process in it, namespace
+ * and name from the kubelet's pod log directories (--pods-log-dir).
  */
 #define _GNU_SOURCE
 #include <argp.h>
@@ -44,6 +48,7 @@
 #include "follow.h"
 #include "log.h"
 #include "netns.h"
+#include "pods.h"
 #include "snapshot.h"
 #include "stage.h"
 
@@ -64,6 +69,7 @@ struct sa_follow {
 	int nl;			/* rtnetlink, in the watched namespace */
 	bool verbose;
 	bool full_said;
+	const char *pods_log_dir;	/* --pods-log-dir */
 	int watched[SA_MAX_IFACES];
 	int n_watched;
 	/* Followed namespaces, then those no longer followed (their names
@@ -135,6 +141,10 @@ static int follow_scan(struct sa_follow *f, unsigned long gen)
 	struct followed e;
 	int err;
 
+	/* A followed namespace no process was in yet: its pod, now. */
+	for (int j = 0; j < f->n; j++)
+		if (f->ns[j].fd >= 0 && !f->ns[j].pod_looked)
+			follow_find_pod(&f->ns[j], f->pods_log_dir);
 	p.skip = f->watched;
 	p.n_skip = f->n_watched;
 	err = follow_peer_namespaces(f->nl, &p);
@@ -202,6 +212,7 @@ static int follow_scan(struct sa_follow *f, unsigned long gen)
 		e.fd = fd;
 		e.nsid = p.nsid[i];
 		e.since = gen;
+		follow_find_pod(&e, f->pods_log_dir);
 		slot = new_slot(f);
 		if (!slot) {	/* cannot happen: at most SA_MAX_FOLLOW live */
 			close(fd);
@@ -214,7 +225,10 @@ static int follow_scan(struct sa_follow *f, unsigned long gen)
 		*slot = e;
 		f->n_live++;
 		if (f->verbose)
-			sa_info("following forwarded SYNs into namespace %s", e.raw);
+			sa_info("following forwarded SYNs into namespace %s%s%s%s%s%s%s", e.raw,
+				e.pod.uid[0] ? ", pod uid " : "", e.pod.uid,
+				e.pod.name[0] ? ", pod " : "", e.pod.ns,
+				e.pod.name[0] ? "/" : "", e.pod.name);
 	}
 	return 0;
 }
@@ -254,6 +268,8 @@ static int follow_fill(void *priv, struct sa_snapshot *snap)
 		if (i == f->n)
 			continue;
 		ps->follow->netns = f->ns[i].name;
+		ps->follow->pod = f->ns[i].pod.uid[0] || f->ns[i].pod.container_id[0] ?
+				  &f->ns[i].pod : NULL;
 		ps->follow->since = f->ns[i].since;
 		ps->follow->port = ps->nat ? ps->nat->to_port : p;
 		/* A reading's own gaps, for settling (a difference decides
@@ -303,10 +319,11 @@ static int follow_prereq(const struct sa_stage_cfg *cfg, char *why, size_t len)
 	return 0;
 }
 
-enum { OPT_NO_FOLLOW = 0x220 };
+enum { OPT_NO_FOLLOW = 0x220, OPT_PODS_LOG_DIR };
 
 static const struct argp_option follow_options[] = {
 	{ "no-follow", OPT_NO_FOLLOW, NULL, 0, "Do not follow forwarded SYNs into the namespaces that receive them (containers behind a veth or bridge); \"container\" is then null", 0 },
+	{ "pods-log-dir", OPT_PODS_LOG_DIR, "DIR", 0, "The kubelet's pod log directories (<namespace>_<name>_<uid>), which name a followed namespace's pod (default " SA_PODS_LOG_DIR ")", 0 },
 	{ 0 }
 };
 
@@ -314,13 +331,16 @@ static error_t follow_parse(int key, char *arg, struct argp_state *state)
 {
 	struct sa_stage_cfg *cfg = state->input;
 
-	(void)arg;
 	switch (key) {
 	case ARGP_KEY_INIT:
 		cfg->follow = true;
+		cfg->pods_log_dir = SA_PODS_LOG_DIR;
 		break;
 	case OPT_NO_FOLLOW:
 		cfg->follow = false;
+		break;
+	case OPT_PODS_LOG_DIR:
+		cfg->pods_log_dir = arg;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -351,6 +371,7 @@ static int follow_open(void **out, const struct sa_stage_cfg *cfg)
 	f->ctl = sa_registry_get(SA_SHARE_FOLLOW);
 	f->iter = sa_registry_listeners();
 	f->verbose = cfg->verbose;
+	f->pods_log_dir = cfg->pods_log_dir;
 	f->nl = -1;
 	f->home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (f->home < 0) {

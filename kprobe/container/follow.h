@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <linux/types.h>
+#include "pod.h"
 #include "snapshot.h"
 
 struct followed {
@@ -26,6 +27,10 @@ struct followed {
 	 * Whoever creates a namespace or a cgroup names it. */
 	char raw[SA_NETNS_NAME_RAW];
 	char name[SA_NETNS_NAME_MAX];
+	/* Its pod and container (escaped, as the name), from a process in
+	 * it; looked for again at each reading until a process is found. */
+	struct sa_pod pod;
+	bool pod_looked;
 };
 
 struct peers {
@@ -47,5 +52,10 @@ int follow_find_namespace(int nl, int nsid, char *name, size_t len, char *where,
  * it?  Holding it open after its container is gone would keep it, and
  * its veth and addresses, alive. */
 bool follow_still_held(struct followed *e);
+/* Which pod and container @e is (e->pod), from the cgroup of a process in
+ * it, and the pod's namespace and name from @log_dir's
+ * "<namespace>_<name>_<uid>"; sets e->pod_looked once a process was
+ * found. */
+void follow_find_pod(struct followed *e, const char *log_dir);
 
 #endif /* SYNACCT_FOLLOW_H */

@@ -17,8 +17,10 @@
 #include <linux/netlink.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
+#include "escape.h"
 #include "follow.h"
 #include "netlink.h"
+#include "pods.h"
 
 static int link_peer(struct nlmsghdr *h, void *ctx)
 {
@@ -205,4 +207,53 @@ bool follow_still_held(struct followed *e)
 	if (dir)
 		closedir(dir);
 	return held;
+}
+
+/* Which pod and container @e is: the first process in it whose cgroup is
+ * a pod's (every process of a pod is in its namespace; the first is
+ * usually the sandbox's, which holds the namespace), else the first
+ * that is a container's.  Its namespace and name: the kubelet's log
+ * directory for its uid, where one is there. */
+void follow_find_pod(struct followed *e, const char *log_dir)
+{
+	struct sa_pod_id id, pod = { 0 }, ctr = { 0 };
+	char ns[SA_POD_NAMESPACE_MAX + 1], name[SA_POD_NAME_MAX + 1], path[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir = opendir("/proc");
+
+	while (dir && !pod.uid[0] && (de = readdir(dir))) {
+		int r;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/ns/net", de->d_name);
+		if (!same_ns(path, e))
+			continue;
+		found = true;
+		snprintf(path, sizeof(path), "/proc/%.16s/cgroup", de->d_name);
+		r = sa_pod_read_cgroup(path, &id);
+		if (r == 0)
+			pod = id;
+		else if (r == 1 && !ctr.container_id[0])
+			ctr = id;
+	}
+	if (dir)
+		closedir(dir);
+	/* No process yet (a named namespace): looked for again. */
+	if (!found)
+		return;
+	e->pod_looked = true;
+	if (!pod.uid[0])
+		pod = ctr;
+	memset(&e->pod, 0, sizeof(e->pod));
+	/* Hex digits and dashes only (pod.c): safe as they are. */
+	memcpy(e->pod.uid, pod.uid, sizeof(pod.uid));
+	memcpy(e->pod.container_id, pod.container_id, sizeof(pod.container_id));
+	if (pod.uid[0] && log_dir &&
+	    !sa_pod_names(log_dir, pod.uid, ns, sizeof(ns), name, sizeof(name))) {
+		/* Names a directory gives: data, escaped as a namespace's. */
+		sa_tty_str(ns, e->pod.ns, sizeof(e->pod.ns));
+		sa_tty_str(name, e->pod.name, sizeof(e->pod.name));
+	}
 }

@@ -9,7 +9,7 @@
 # synacct_K_total or synacct_K; K inside object G is synacct_G_total or
 # synacct_G with K as a label value, or synacct_G_K(_total);
 # container.K is the series of K, container.listen_drops.K that of
-# listen_drops with cause K, with a netns label; a number under .ports[] is in the series with port="PORT".  A family whose row
+# listen_drops with cause K, with a netns label (and a pod's labels); a number under .ports[] is in the series with port="PORT".  A family whose row
 # in the table says "JSON `X`" holds X (for an _info family, as a label
 # value).  The section "What a JSON record has and the page has not"
 # lists what has no series.  The MIBs are compared by name only: the
@@ -113,12 +113,19 @@ function labeled(n, p, v,    s) {
 	return 0
 }
 
+# How many of a pod's labels series s carries (after netns: pod_uid,
+# and pod_namespace and pod where the pod's name is known).
+function pod_labels(s) {
+	return ((s, "pod_uid") in s_lab) + ((s, "pod_namespace") in s_lab) + ((s, "pod") in s_lab)
+}
+
 # The series named n on port p with a netns label (a followed
-# namespace's) and, when lk is given, label lk valued lv; or 0.
+# namespace's, and its pod's labels) and, when lk is given, label lk
+# valued lv; or 0.
 function in_netns(n, p, lk, lv,    s) {
 	for (s = 1; s <= n_series; s++)
 		if (s_name[s] == n && on_port(s, p) && ((s, "netns") in s_lab) &&
-		    s_nlab[s] == (p != "") + 1 + (lk != "") &&
+		    s_nlab[s] == (p != "") + 1 + (lk != "") + pod_labels(s) &&
 		    (lk == "" || ((s, lk) in s_lab) && s_lab[s, lk] == lv))
 			return s
 	return 0

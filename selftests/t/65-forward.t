@@ -16,7 +16,7 @@
 LAB_SCENARIOS=(routed dnat forward_drop no_route bridge nodeport
 	container_accept_overflow container_syn_flood_no_cookies
 	container_syn_flood_cookies no_follow unnamed_container table
-	hostile_name)
+	hostile_name pods)
 LAB_REQUIRE_HOOK=("$LISTENER_HOOKS" netfilter/forward)
 LAB_REQUIRE=require_nft
 
@@ -599,6 +599,142 @@ print("valid", n > 0)' "$SA_OUT" 2>&1)" "valid True" "$name: every JSON record i
 	# The summary's (a slow machine's live intervals may show it too).
 	t_is "$(sed -n '/^synacct summary/,$p' <<<"$TABLE" | grep -F -c "in netns $SHOWN port 80:")" 1 \
 		"$name: table summary: 'in netns <escaped name> port 80:'"
+}
+
+# 12. Pods by name: the container's processes in a cgroup laid out as the
+# kubelet lays it out (systemd driver, containerd; then the cgroupfs
+# driver), and the kubelet's pod log directory <namespace>_<name>_<uid>
+# in a directory of the test's (--pods-log-dir): the followed namespace
+# is named by that pod in JSON, /metrics and the table, with the same
+# exact figures as every forward scenario.
+POD_CG_DIRS=()
+pods_cgroup2() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
+# pod_cgroup PATH PID...: cgroup PATH (every level the test makes is
+# remembered), with PIDs moved into it.
+pod_cgroup() {
+	local d lvl lvls path=$1
+	shift
+	d=$(pods_cgroup2)
+	IFS=/ read -ra lvls <<<"${path#/}"
+	for lvl in "${lvls[@]}"; do
+		d=$d/$lvl
+		[ -d "$d" ] && continue
+		mkdir "$d" || return 1
+		POD_CG_DIRS=("$d" "${POD_CG_DIRS[@]}")	# deepest first
+	done
+	for lvl; do echo "$lvl" >"$d/cgroup.procs" || return 1; done
+}
+# LAB_TEARDOWN: processes back to the root cgroup, levels removed.
+pods_teardown() {
+	local d pid root
+	root=$(pods_cgroup2)
+	for d in "${POD_CG_DIRS[@]}"; do
+		for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			echo "$pid" >"$root/cgroup.procs" 2>/dev/null
+		done
+		rmdir "$d" || echo "# pods: cannot remove cgroup $d"
+	done
+	POD_CG_DIRS=()
+	LAB_TEARDOWN=
+}
+# pod_run NAME PORT: 20 clients to the published PORT while synacct (JSON
+# and /metrics, --pods-log-dir) watches it; the forward checks.
+pod_run() {
+	local name=$1 port=$2 srv cnt out mport
+	dnat_to 4 $port "$CTR_IP4" 80
+	mport=$(lab_free_port) || exit 1
+	fwd_begin --ports $port --interval 0.2 --pods-log-dir "$LAB_DIR/pods" \
+		${CURL:+--metrics 127.0.0.1:$mport}
+	out=$(lab_client --to "$SRV_IP4" --port $port --count 20)
+	synacct_wait_record "$(lab_now)"	# an interval read after the last SYN: the page has it
+	[ -z "$CURL" ] || $CURL -sf "http://127.0.0.1:$mport/metrics" >"$LAB_DIR/page"
+	fwd_end
+	t_is "$out" "connected=20 failed=0" "$name: 20 clients connected"
+	fwd_checks "$name" $port 20 80
+}
+# pod_metrics NAME PORT LABELS: the container's series carry the pod's labels.
+pod_metrics() {
+	local name=$1 port=$2 labels=$3
+	if [ -z "$CURL" ]; then
+		t_skip "$name: /metrics" "tool: curl is not installed"
+		return
+	fi
+	t_is "$(grep -E "^synacct_((listener_syn|syn_queued|established)_total\{port=\"$port\",netns=|container_info\{port=\"$port\")" "$LAB_DIR/page")" \
+		"synacct_listener_syn_total{port=\"$port\",netns=\"$CTR\",$labels} $(cli_sent)
+synacct_syn_queued_total{port=\"$port\",netns=\"$CTR\",$labels} $(cli_sent)
+synacct_established_total{port=\"$port\",netns=\"$CTR\",$labels} 20
+synacct_container_info{port=\"$port\",netns=\"$CTR\",to_port=\"80\",$labels,container_id=\"$CID\"} 1" \
+		"$name: /metrics: the container's figures with its pod's labels"
+	jq -c 'select(.type == "summary")' "$SA_OUT" >"$LAB_DIR/summary.json"
+	out=$(json_metrics_check "$LAB_DIR/summary.json" "$LAB_DIR/page")
+	t_is "$(grep -v '^checked ' <<<"$out")" "" \
+		"$name: /metrics: every number of the summary has its series, same value ($(sed -n 's/^checked //p' <<<"$out") numbers)"
+	if command -v promtool >/dev/null; then
+		t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
+			"$name: /metrics: clean under promtool check metrics"
+	fi
+}
+sc_pods() {
+	local uid cid srv cnt name pids
+	[ -n "$(pods_cgroup2)" ] || { t_skip "pods" "kernel: no cgroup2 hierarchy mounted"; return; }
+	lab_container
+	nat_table
+	uid=$(cat /proc/sys/kernel/random/uuid)
+	CID=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	mkdir -p "$LAB_DIR/pods/shop_web-0_$uid" "$LAB_DIR/pods/shop_web-1_11111111-2222-3333-4444-555555555555"
+	ctr_server 80 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	pids=$(ip netns pids "$CTR")
+	LAB_TEARDOWN=pods_teardown
+	pod_cgroup "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uid//-/_}.slice/cri-containerd-$CID.scope" $pids ||
+		{ echo "Bail out! cannot make the pod's cgroup"; exit 1; }
+	name="a pod (systemd driver, containerd), DNAT :8085 -> :80"
+	pod_run "$name" 8085
+	t_is "$(summary '.container | [.pod_uid, .pod_namespace, .pod, .container_id] | join(",")' 8085)" \
+		"$uid,shop,web-0,$CID" "$name: container.pod_uid, pod_namespace, pod, container_id: the pod's"
+	pod_metrics "$name" 8085 "pod_uid=\"$uid\",pod_namespace=\"shop\",pod=\"web-0\""
+
+	pod_cgroup "/kubepods/burstable/pod$uid/$CID" $pids ||
+		{ echo "Bail out! cannot make the pod's cgroup"; exit 1; }
+	name="a pod (cgroupfs driver), DNAT :8086 -> :80"
+	pod_run "$name" 8086
+	t_is "$(summary '.container | [.pod_uid, .pod_namespace, .pod, .container_id] | join(",")' 8086)" \
+		"$uid,shop,web-0,$CID" "$name: container.pod_uid, pod_namespace, pod, container_id: the pod's"
+	pod_metrics "$name" 8086 "pod_uid=\"$uid\",pod_namespace=\"shop\",pod=\"web-0\""
+
+	# Without the log directories (the table's synacct has the default,
+	# which holds no directory of this uid): the uid and the container
+	# id, no name.
+	[ ! -d "/var/log/pods" ] || [ -z "$(ls -d /var/log/pods/*_"$uid" 2>/dev/null)" ] ||
+		{ echo "Bail out! /var/log/pods has this test's uid"; exit 1; }
+	dnat_to 4 8084 "$CTR_IP4" 80
+	lab_table_run 8084
+	lab_server_stop $srv $cnt
+	t_like "$TABLE" "in netns $CTR port 80:  pod_uid $uid  container_id ${CID:0:12}  listener_syn 2  syn_queued 2  established 2" \
+		"table, no log directory: 'in netns $CTR port 80:  pod_uid UID  container_id ID  listener_syn 2 ...'"
+	t_is "$(grep -c "pod shop/" <<<"$TABLE")" 0 "table, no log directory: no pod name"
+	pod_queries
+}
+# docs/metrics.md's per-pod queries, evaluated by promtool on series
+# scraped with and without honorLabels, are the doc's word for word.
+pod_queries() {
+	local tests=$SA_ROOT/selftests/prometheus/synacct-pods.test.yml q doc n=0 missing=
+	if ! command -v promtool >/dev/null; then
+		t_skip "pods: docs/metrics.md's queries" "tool: promtool is not installed"
+		return
+	fi
+	t_is "$(promtool test rules "$tests" >"$LAB_DIR/promtool.out" 2>&1; echo "rc=$?")" "rc=0" \
+		"pods: the kube_pod_info join and the per-pod sum give each pod's rate (promtool test rules)"
+	doc=$(tr -s ' \n' '  ' <"$SA_ROOT/docs/metrics.md")
+	while read -r q; do
+		n=$((n + 1))
+		grep -qF -- "$q" <<<"$doc" || missing+=" $n"
+	done < <(awk '
+		/^ *- expr: \|/ { match($0, /^ */); base = RLENGTH; inq = 1; q = ""; next }
+		/^ *- expr: / { sub(/^ *- expr: /, ""); print; next }
+		inq { match($0, /^ */); if (NF && RLENGTH > base + 2) { q = q " " $0; next }
+		      print q; inq = 0 }' "$tests" | tr -s ' ' | sed 's/^ //')
+	t_is "$n,${missing:-none}" "2,none" "pods: each query of the test is in docs/metrics.md (missing:${missing:- none})"
 }
 
 lab_main "$@"

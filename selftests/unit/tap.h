@@ -81,6 +81,7 @@ void suite_sysctl(void);
 void suite_snapshot(void);
 void suite_reconcile(void);
 void suite_escape(void);
+void suite_pod(void);
 void suite_prom(void);
 void suite_json(void);
 void suite_percpu(void);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include "build_info.h"
 #include "escape.h"
+#include "pod.h"
 #include "prom.h"
 #include "tap.h"
 
@@ -298,6 +299,43 @@ void suite_prom(void)
 		       "synacct_container_info{port=\"8081\",netns=\"ct\\\\xfe\\\\xc2\\\\x9b\","
 		       "to_port=\"80\"} 1",
 		       "synacct_container_info: the followed namespace's name as the table shows it");
+	}
+
+	/* Its pod: labels after netns, the names escaped as the netns label
+	 * (where they entered, then the exposition format's); container_id
+	 * on the info series only. */
+	{
+		static struct sa_pod pod = { .uid = "0b7a9c4e-5f1d-4c1a-9e8b-2a3c4d5e6f70",
+					     .container_id = "3f2a1b0c9d8e" };
+		char line[1024];
+
+		sa_tty_str("shop", pod.ns, sizeof(pod.ns));
+		sa_tty_str("w\"e\\b\x1b\xff\xc3\xa9", pod.name, sizeof(pod.name));
+		fw->netns = "ctr";
+		fw->pod = &pod;
+		if (!ok(render(&f), "render with a pod"))
+			goto cleanup;
+		ok(valid_utf8(f.page), "the page is valid UTF-8 (iconv)");
+		is_str(line_of(f.page, "synacct_container_info{", line, sizeof(line)),
+		       "synacct_container_info{port=\"8081\",netns=\"ctr\",to_port=\"80\","
+		       "pod_uid=\"0b7a9c4e-5f1d-4c1a-9e8b-2a3c4d5e6f70\",pod_namespace=\"shop\","
+		       "pod=\"w\\\"e\\\\\\\\b\\\\x1b\\\\xff\xc3\xa9\",container_id=\"3f2a1b0c9d8e\"} 1",
+		       "synacct_container_info: pod_uid, pod_namespace, pod (escaped), container_id");
+		is_int(value_of(f.page, "synacct_established_total{port=\"8081\",netns=\"ctr\","
+				"pod_uid=\"0b7a9c4e-5f1d-4c1a-9e8b-2a3c4d5e6f70\",pod_namespace=\"shop\","
+				"pod=\"w\\\"e\\\\\\\\b\\\\x1b\\\\xff\xc3\xa9\"}"), 9,
+		       "the container's established: its pod's labels after netns");
+		is_int(value_of(f.page, "synacct_listen_drops_total{port=\"8081\",cause=\"other\","
+				"netns=\"ctr\",pod_uid=\"0b7a9c4e-5f1d-4c1a-9e8b-2a3c4d5e6f70\","
+				"pod_namespace=\"shop\",pod=\"w\\\"e\\\\\\\\b\\\\x1b\\\\xff\xc3\xa9\"}"), 2,
+		       "... listen_drops with cause, then netns and the pod");
+		pod.name[0] = pod.ns[0] = '\0';
+		render(&f);
+		is_str(line_of(f.page, "synacct_container_info{", line, sizeof(line)),
+		       "synacct_container_info{port=\"8081\",netns=\"ctr\",to_port=\"80\","
+		       "pod_uid=\"0b7a9c4e-5f1d-4c1a-9e8b-2a3c4d5e6f70\",container_id=\"3f2a1b0c9d8e\"} 1",
+		       "no log directory for it: pod_uid and container_id, no pod_namespace or pod");
+		fw->pod = NULL;
 	}
 
 cleanup:

@@ -15,6 +15,7 @@
 #include "reconcile.h"
 #include "report.h"
 #include "table.h"
+#include "pod.h"
 #include "tap.h"
 
 #define GREEN	"\033[32m"
@@ -120,7 +121,30 @@ void suite_table(void)
 	rc.color = false;
 	out = summary_of(&rc, &v);
 	ok(out && !strchr(out, '\033'), "without colour: no escape sequence");
+	ok(out && strstr(out, "in netns unexplained port 8080:  listener_syn 0"),
+	   "a namespace no pod's: 'in netns NAME port N:' then its figures");
 	free(out);
+
+	/* A pod's: its namespace/name (escaped where they entered), uid and
+	 * the container id as docker ps shows it. */
+	{
+		static struct sa_pod pod = {
+			.uid = "0b7a9c4e-5f1d-4c1a-9e8b-2a3c4d5e6f70",
+			.container_id = "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a",
+		};
+
+		sa_tty_str("shop", pod.ns, sizeof(pod.ns));
+		sa_tty_str("web\x1b[2J\xff", pod.name, sizeof(pod.name));
+		fw->pod = &pod;
+		out = summary_of(&rc, &v);
+		ok(out && strstr(out, "in netns unexplained port 8080:  pod shop/web\\x1b[2J\\xff  "
+				 "pod_uid 0b7a9c4e-5f1d-4c1a-9e8b-2a3c4d5e6f70  "
+				 "container_id 3f2a1b0c9d8e  listener_syn 0"),
+		   "a pod's: 'pod NS/NAME  pod_uid UID  container_id ID12' after the namespace");
+		ok(out && !strchr(out, '\033') && !strchr(out, '\xff'), "... no ESC, no invalid byte");
+		free(out);
+		fw->pod = NULL;
+	}
 cleanup:
 	sa_view_free(&v);
 	sa_snapshot_free(s);

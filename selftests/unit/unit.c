@@ -55,6 +55,7 @@ static const struct {
 	{ "snapshot", suite_snapshot },
 	{ "reconcile", suite_reconcile },
 	{ "escape", suite_escape },
+	{ "pod", suite_pod },
 	{ "prom", suite_prom },
 	{ "json", suite_json },
 	{ "percpu", suite_percpu },
