@@ -95,7 +95,9 @@ DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
 # make image and make test-image: the image's root is made by mmdebstrap
 # and imported by podman; the test runs it with runc (crun refuses a
 # hybrid cgroup hierarchy), maps the DaemonSet with python3-yaml and
-# validates the manifests with node (kubernetes-models, from npm).
+# validates the manifests with node (kubernetes-models, from npm; Debian's
+# npm unless the nodejs installed carries one, as NodeSource's does, which
+# conflicts with it).
 IMAGE_DEB_PKGS := mmdebstrap podman runc python3-yaml curl nodejs
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time linux-perf
@@ -587,7 +589,9 @@ image:
 
 # The image run as the DaemonSet runs it, and the manifests validated.
 test-image: deps test-bins image
-	$(Q)selftests/run.sh selftests/image/image.t
+	$(Q)command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends npm >/dev/null
+	$(Q)selftests/run.sh selftests/image/
 
 clean:
 	$(call msg,CLEAN,)

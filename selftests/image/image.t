@@ -20,7 +20,7 @@
 #   selftests/image/image.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(image flood)
+LAB_SCENARIOS=(image flood follow privileges)
 LAB_REQUIRE=require_image
 LAB_TEARDOWN=image_teardown
 DS=$SA_ROOT/configs/kubernetes/daemonset.yaml
@@ -158,6 +158,54 @@ sc_flood() {
 	t_is "$(pm inspect -f '{{.State.ExitCode}}' "sa-$$-flood")" 0 "podman stop: synacct exits 0"
 	t_is "$(ip netns exec "$SRV" bpftool net show dev "$SRV_IF" 2>&1 | grep -c 'id ')" 0 \
 		"... and its hooks are gone from $SRV_IF"
+}
+
+# What forwarded SYNs reach: the node (the lab's server namespace)
+# routes port 8080 on to a container namespace (lab_container) whose
+# listener runs as root with every capability, as a pod's processes have
+# capabilities synacct lacks.  synacct follows them through
+# /proc/PID/ns/net (the container has the node's PIDs, not /run/netns):
+# the kernel lets it open that link only with CAP_SYS_PTRACE.
+sc_follow() {
+	local drop page out
+	lab_container
+	ip -n "$CLI" route add 198.18.2.0/24 via $SRV_IP4 || { echo "Bail out! no route to the container"; exit 1; }
+	ctr_server 8080 --accept all
+	for drop in "" SYS_PTRACE; do
+		ds_run "follow$drop" --drop "$drop"
+		t_like "$(wait_ready "$(probe_url)")" '200$' "${drop:+without CAP_$drop: }ready"
+		out=$(lab_client --to $CTR_IP4 --port 8080 --count 20)
+		t_is "$out" "connected=20 failed=0" "${drop:+without CAP_$drop: }20 connections through the node to the container"
+		lab_settle "$SRV"
+		page_after "$LAB_DIR/page" "$(date +%s.%N)"
+		t_is "$(metric "$LAB_DIR/page" synacct_forwarded_total 'port="8080"')" 20 \
+			"${drop:+without CAP_$drop: }forwarded == 20, the SYNs sent"
+		out=$(grep '^synacct_container_info{port="8080"' "$LAB_DIR/page")
+		if [ -z "$drop" ]; then
+			t_like "$out" "netns=\"pid:$LAB_SERVER_PID[ \"].*,to_port=\"8080\"} 1$" \
+				"followed into the container's namespace, found by the pid of its listener ($LAB_SERVER_PID)"
+		else
+			# One reading more than it took with the capability.
+			page_after "$LAB_DIR/page" "$(date +%s.%N)"
+			t_is "$out$(grep '^synacct_container_info{port="8080"' "$LAB_DIR/page")" "" \
+				"without CAP_$drop: not followed (no synacct_container_info, two readings on)"
+		fi
+		pm rm -f -t 10 "sa-$$-follow$drop" >/dev/null
+	done
+}
+
+# Without each other capability the DaemonSet adds, synacct refuses to
+# start, naming it: none is there for nothing.
+sc_privileges() {
+	local cap rc err
+	for cap in $(python3 "$ARGS" "$DS" --caps); do
+		[ "$cap" = SYS_PTRACE ] && continue	# sc_follow's
+		ds_run "priv$cap" --drop "$cap"
+		rc=$(timeout 30 podman wait "sa-$$-priv$cap")
+		err=$(pm logs "sa-$$-priv$cap" 2>&1 | head -n 3)
+		t_is "$rc" 1 "without CAP_$cap: synacct exits 1"
+		t_like "$err" "CAP_$cap" "... naming CAP_$cap ($err)"
+	done
 }
 
 lab_main "$@"
