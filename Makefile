@@ -577,7 +577,9 @@ image:
 	$(Q)[ -f $(DEB_FILE) ] || $(MAKE) --no-print-directory deb
 	$(call msg,IMAGE,$(IMAGE_NAME))
 	$(Q)configs/image/mkroot.sh $(DEB_FILE) build/image/root
-	$(Q)tar -C build/image/root --numeric-owner -c . | podman import \
+	@# The image this replaces goes, not left behind untagged.
+	$(Q)podman rmi -f $(IMAGE_NAME) >/dev/null 2>&1 || true
+	$(Q)tar -C build/image/root --numeric-owner -c . | podman import --quiet \
 		--change 'ENTRYPOINT ["/usr/sbin/synacct"]' --change 'CMD ["--help"]' \
 		--change 'LABEL org.opencontainers.image.title=synacct' \
 		--change 'LABEL org.opencontainers.image.version=$(DEB_VERSION)' \
