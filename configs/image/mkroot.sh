@@ -13,7 +13,7 @@ debdir=$(dirname "$deb")
 src=
 # Debian's archive as this machine's apt reaches it.
 [ -f /etc/apt/sources.list.d/debian.sources ] && src=/etc/apt/sources.list.d/debian.sources
-rm -rf "$root"
+rm -rf "$root" && mkdir -p "$(dirname "$root")"
 # apt reads the .deb inside the root, at the path given on the command
 # line: the setup hook copies it there, and it goes with the rest below.
 unshare -m mmdebstrap --quiet --variant=extract --skip=cleanup/apt \
