@@ -10,7 +10,8 @@
 #   flood      /ready answers 503 until synacct's hooks are attached,
 #              then 200; a spoofed SYN flood is counted exactly (nic_syn,
 #              tc_syn, listener_syn == SYNs sent == the namespace's
-#              TcpInSegs); podman stop ends it cleanly, hooks gone
+#              TcpInSegs); a 20 000-port scan read within the manifest's
+#              memory and CPU limits; podman stop ends it cleanly, hooks gone
 #   follow     SYNs the node forwards to a container namespace are
 #              followed there through /proc/PID/ns/net (hostPID), and
 #              without CAP_SYS_PTRACE they are not
@@ -90,6 +91,12 @@ wait_ready() {
 	done | uniq | paste -sd' '
 }
 
+# nic_syn_sum PAGE: nic_syn summed over every series (the top ports and
+# port="other").
+nic_syn_sum() {
+	awk 'index($1, "synacct_nic_syn_total{") == 1 { s += $2 } END { print s + 0 }' "$1"
+}
+
 # metric PAGE NAME LABELS
 metric() {
 	awk -v s="$2{$3} " 'index($0, s) == 1 { print $NF; f = 1 } END { if (!f) print "none" }' "$1"
@@ -153,7 +160,16 @@ sc_flood() {
 	t_is "$(metric "$LAB_DIR/page" synacct_nic_syn_total 'port="8080"'),$(metric "$LAB_DIR/page" synacct_tc_syn_total 'port="8080"'),$(metric "$LAB_DIR/page" synacct_listener_syn_total 'port="8080"')" \
 		"300,300,300" "nic_syn, tc_syn, listener_syn == 300, the SYNs sent"
 	t_is "$n" 300 "... == the node namespace's TcpInSegs (nstat)"
-	t_is "$(pm inspect -f '{{.State.Status}}' "sa-$$-flood")" running "synacct's container still runs"
+	# Within the manifest's limits (podman-args.py maps them to the
+	# container's cgroup): a scan of 20 000 ports, whose reading is the
+	# heaviest a node sees, is read, and synacct is not OOM-killed.
+	t_is "$(lab_flood --to $SRV_IP4 --port 20000 --port-span 20000 --count 20000 --rate 10000 --src-net $SPOOF_NET4)" \
+		sent=20000 "a scan of 20 000 ports"
+	page_after "$LAB_DIR/page.scan" "$(date +%s.%N)"
+	t_is "$(nic_syn_sum "$LAB_DIR/page.scan")" 20300 "... each SYN counted (nic_syn over every series == 300 + 20 000)"
+	t_is "$(pm inspect -f '{{.State.Status}} {{.State.OOMKilled}}' "sa-$$-flood")" "running false" \
+		"synacct's container still runs, within the DaemonSet's memory and CPU limits (${POD_OPTS[*]//--volume*/})"
+	echo "# its memory (cgroup, BPF maps included): $(pm stats --no-stream --format '{{.MemUsage}}' "sa-$$-flood" 2>&1)"
 	pm stop -t 10 "sa-$$-flood" >/dev/null
 	t_is "$(pm inspect -f '{{.State.ExitCode}}' "sa-$$-flood")" 0 "podman stop: synacct exits 0"
 	t_is "$(ip netns exec "$SRV" bpftool net show dev "$SRV_IF" 2>&1 | grep -c 'id ')" 0 \

@@ -28,7 +28,7 @@ POD_IGNORED = {
 }
 CONTAINER_IGNORED = {
     "name", "image", "imagePullPolicy", "ports", "readinessProbe",
-    "resources",  # cgroup limits: not privileges
+    "resources",
     "args", "env", "volumeMounts", "securityContext",
 }
 
@@ -113,6 +113,22 @@ def main(argv):
             fail(f"securityContext.{k}: not mapped to podman")
     if "ALL" not in caps.get("drop", []):
         fail("capabilities.drop must hold ALL: the test runs with exactly those added")
+
+    # Limits: the container's cgroup (requests only place the pod).
+    res = c.get("resources", {})
+    if set(res) - {"requests", "limits"} or set(res.get("limits", {})) - {"cpu", "memory"}:
+        fail(f"resources {res}: only cpu and memory limits are mapped")
+    lim = res.get("limits", {})
+    if "memory" in lim:
+        m = re.fullmatch(r"(\d+)(Ki|Mi|Gi)", str(lim["memory"]))
+        if not m:
+            fail(f"memory limit {lim['memory']}: Ki, Mi or Gi expected")
+        out.append(f"--memory={m.group(1)}{m.group(2)[0].lower()}")
+    if "cpu" in lim:
+        m = re.fullmatch(r"(\d+)(m?)", str(lim["cpu"]))
+        if not m:
+            fail(f"cpu limit {lim['cpu']}: N or Nm expected")
+        out.append(f"--cpus={int(m.group(1)) / (1000 if m.group(2) else 1)}")
 
     vols = {v["name"]: v for v in pod.get("volumes", [])}
     for m in c.get("volumeMounts", []):
