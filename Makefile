@@ -35,6 +35,14 @@
 #                   (configs/debian/; docs/deploy.md)
 #   make test-deb   make deb, lintian, then install, run and purge it in a
 #                   fresh Debian 12 root (root; selftests/deb/deb.t)
+#   make image      build the OCI image localhost/synacct:VERSION from
+#                   that .deb (made first when there is none) and the
+#                   libraries apt resolves for it (configs/image/;
+#                   docs/kubernetes.md)
+#   make test-image make image, then run it with podman as
+#                   configs/kubernetes/daemonset.yaml asks (root;
+#                   selftests/image/image.t), and validate the manifests
+#                   (selftests/image/manifests.t)
 #   make V=1        show full commands
 #   make CFLAGS=... your flags instead of -O2 -g (e.g. -fsanitize=address);
 #                   the project's warnings and include paths stay
@@ -84,6 +92,13 @@ TEST_DEB_PKGS  := xdp-tools iproute2 nftables jq perl util-linux procps tmux \
 # make deb: what dpkg-buildpackage and debhelper need beyond the build's.
 PKG_DEB_PKGS   := debhelper dpkg-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) $(TEST_DEB_PKGS)
+# make image and make test-image: the image's root is made by mmdebstrap
+# and imported by podman; the test runs it with runc (crun refuses a
+# hybrid cgroup hierarchy), maps the DaemonSet with python3-yaml and
+# validates the manifests with node (kubernetes-models, from npm; Debian's
+# npm unless the nodejs installed carries one, as NodeSource's does, which
+# conflicts with it).
+IMAGE_DEB_PKGS := mmdebstrap podman runc python3-yaml curl nodejs
 # Only make bench needs these: the tools it compares synacct with.
 BENCH_DEB_PKGS := iperf3 tcpdump time linux-perf
 # make test-kernels: QEMU, the initramfs tools, and the user space it
@@ -115,7 +130,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/; s/ppc64le/power
 CFLAGS  ?= -O2 -g
 # -Werror for developers and CI only (WERROR=1): the targets that test
 # set it, for themselves and the makes they start.
-ifneq ($(filter test unit test-bins test-kernels test-kernels-ci demo bench mutants test-deb,$(MAKECMDGOALS)),)
+ifneq ($(filter test unit test-bins test-kernels test-kernels-ci demo bench mutants test-deb test-image,$(MAKECMDGOALS)),)
 WERROR ?= 1
 endif
 export WERROR
@@ -198,7 +213,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # What make install puts in DOCDIR: the README and every document.
 DOC_FILES  := README.md $(wildcard docs/*.md)
 
-.PHONY: all deps check-deps test demo bench mutants clean install uninstall deb test-deb
+.PHONY: all deps check-deps test demo bench mutants clean install uninstall deb test-deb image test-image
 # Keep the BPF objects: they are the skeletons' sources and worth reading.
 .SECONDARY: $(BPF_OBJS)
 # A recipe that fails leaves no half-written target behind.
@@ -542,6 +557,44 @@ deb: check-deps
 test-deb: deps
 	$(Q)unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec $(MAKE) --no-print-directory deb'
 	$(Q)selftests/run.sh selftests/deb/deb.t
+
+# ---- the OCI image ----
+
+IMAGE_NAME = localhost/synacct:$(DEB_VERSION)
+
+# Offline, from Debian's packages only (no base image): mmdebstrap
+# extracts the .deb make deb left and the libraries apt resolves for it
+# into build/image/root (configs/image/mkroot.sh), which podman imports
+# as the image's one layer.  The .deb is made first only when there is
+# none: make deb image rebuilds both.
+image:
+	$(Q)missing=$$(echo $$($(call missing_debs,$(IMAGE_DEB_PKGS)))); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing: $$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	$(Q)[ -f $(DEB_FILE) ] || $(MAKE) --no-print-directory deb
+	$(call msg,IMAGE,$(IMAGE_NAME))
+	$(Q)configs/image/mkroot.sh $(DEB_FILE) build/image/root
+	@# The image this replaces goes, not left behind untagged.
+	$(Q)podman rmi -f $(IMAGE_NAME) >/dev/null 2>&1 || true
+	$(Q)tar -C build/image/root --numeric-owner -c . | podman import --quiet \
+		--change 'ENTRYPOINT ["/usr/sbin/synacct"]' --change 'CMD ["--help"]' \
+		--change 'LABEL org.opencontainers.image.title=synacct' \
+		--change 'LABEL org.opencontainers.image.version=$(DEB_VERSION)' \
+		--change 'LABEL org.opencontainers.image.description=SYNs per port at each stage of their path (XDP, TC, stack, listener queues): where they are lost and why' \
+		--change 'LABEL org.opencontainers.image.licenses=GPL-2.0' \
+		--message 'synacct $(DEB_VERSION) from $(DEB_FILE) and Debian 12 (bookworm)' \
+		- $(IMAGE_NAME) >/dev/null
+	$(Q)podman image inspect -f '  IMAGE    {{.Size}} bytes' $(IMAGE_NAME)
+
+# The image run as the DaemonSet runs it, and the manifests validated.
+test-image: deps test-bins image
+	$(Q)command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends npm >/dev/null
+	$(Q)selftests/run.sh selftests/image/
 
 clean:
 	$(call msg,CLEAN,)

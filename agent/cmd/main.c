@@ -931,6 +931,9 @@ int sa_watch_main(int argc, char **argv)
 	/* The metrics socket lives where synacct was started, not in --netns. */
 	if (!err)
 		err = sa_prom_listen(&w->prom, &w->o.prom);
+	/* Served from now on: /ready says 503 while the hooks attach. */
+	if (!err && sa_prom_start(w->prom))
+		err = SA_EXIT_RUNTIME;
 	if (!err)
 		err = sa_enter_netns(&w->o.common);
 	if (!err)
@@ -993,14 +996,14 @@ int sa_watch_main(int argc, char **argv)
 	/* The listeners for /metrics, and for STATUS= from the start. */
 	if ((w->prom || sa_service_managed()) &&
 	    (listening_ports(w->base, &w->listeners) ||
-	     prom_update(w, w->base) ||
-	     sa_prom_start(w->prom)))
+	     prom_update(w, w->base)))
 		goto cleanup;
 	if (!w->o.quiet)
 		sa_report_start(&w->rc);
 	log_start(w);
 	service_status(w);
 	sa_service_ready();
+	sa_prom_ready(w->prom);
 	err = run(w);
 	exit_code = err || ferror(stdout) ? SA_EXIT_RUNTIME : SA_EXIT_OK;
 

@@ -170,6 +170,7 @@ struct sa_prom {
 	struct sa_web_config wc;	/* --web-config: TLS, users */
 	pthread_mutex_t lock;
 	struct MHD_Response *resp;	/* the last page's answer; NULL before */
+	bool ready;	/* every hook attached, a page served (sa_prom_ready) */
 	/* Connections, and the thread that keeps their header deadline. */
 	pthread_mutex_t conns_lock;
 	pthread_cond_t stop_cond;
@@ -347,6 +348,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
 	if (!strcmp(url, "/"))
 		return answer(c, MHD_HTTP_OK, text, "synacct: metrics at /metrics\n", 29);
+	/* A readiness probe's: 200 from the moment synacct would tell a
+	 * service manager READY=1, 503 while it still attaches. */
+	if (!strcmp(url, "/ready")) {
+		bool ready;
+
+		pthread_mutex_lock(&p->lock);
+		ready = p->ready;
+		pthread_mutex_unlock(&p->lock);
+		return ready ? answer(c, MHD_HTTP_OK, text, "ready\n", 6) :
+			       answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, text,
+				      "not ready: attaching\n", 21);
+	}
 	if (strcmp(url, "/metrics"))
 		return answer(c, MHD_HTTP_NOT_FOUND, text, "not found: try /metrics\n", 24);
 
@@ -535,6 +548,15 @@ void sa_prom_stop(struct sa_prom *p)
 	sa_metrics_free(p->m);
 	sa_web_config_free(&p->wc);
 	free(p);
+}
+
+void sa_prom_ready(struct sa_prom *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->ready = p->resp != NULL;
+	pthread_mutex_unlock(&p->lock);
 }
 
 int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,

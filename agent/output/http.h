@@ -35,9 +35,13 @@ struct sa_prom;
  * before entering --netns, so that the endpoint stays reachable from
  * where synacct was started.  0, or the exit status after the error. */
 int sa_prom_listen(struct sa_prom **out, const struct sa_prom_opts *o);
-/* Serve /metrics from a thread of its own; until the first update it
- * answers 503. */
+/* Serve /metrics and /ready from a thread of its own, from before the
+ * hooks are attached: until the first update /metrics answers 503, and
+ * /ready until sa_prom_ready. */
 int sa_prom_start(struct sa_prom *p);
+/* /ready answers 200 from now on: every hook is attached and the first
+ * reading is on /metrics.  NULL is a no-op. */
+void sa_prom_ready(struct sa_prom *p);
 /* Render @abs into the page the server hands out (sa_metrics_update);
  * NULL (no --metrics) is a no-op. */
 int sa_prom_update(struct sa_prom *p, const struct sa_report_ctx *rc,

@@ -82,9 +82,20 @@ sc_usage_errors() {
 # ---- the endpoint: --netns, default address, --quiet, the page ----
 
 sc_endpoint() {
-	local err rc
+	local err rc codes
 	metrics_port
 	start_quiet
+	# /ready from the start: 503 while the hooks attach (BPF loads take
+	# long enough to be seen), then 200 with the first page served and
+	# both hooks attached on the interface.
+	codes=$(for ((i = 0; i < 1000; i++)); do
+		c=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MP/ready")
+		echo "$c"; [ "$c" = 200 ] && break; sleep 0.01
+	done | uniq | paste -sd' ')
+	t_like "$codes" '503 200$' "/ready: 503 while attaching, then 200 (codes seen: $codes)"
+	t_is "$(curl -s "$MURL" | grep -c '^synacct_stage_up{.* 1$')" 2 \
+		"... once 200, /metrics serves with the xdp and tc hooks up"
+	t_is "$(curl -s "http://127.0.0.1:$MP/ready")" ready "/ready's body: ready"
 	wait_http "$MURL"; t_is $? 0 "--netns $SRV --metrics :$MP answers on 127.0.0.1 from the host"
 	t_is "$(ss -Hltn "sport = :$MP" | awk '{ print $4 }')" "127.0.0.1:$MP" \
 		"':PORT' binds 127.0.0.1 in the namespace synacct was started in"
