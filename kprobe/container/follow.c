@@ -69,6 +69,7 @@ struct sa_follow {
 	int nl;			/* rtnetlink, in the watched namespace */
 	bool verbose;
 	bool full_said;
+	bool denied_said;
 	const char *pods_log_dir;	/* --pods-log-dir */
 	int watched[SA_MAX_IFACES];
 	int n_watched;
@@ -195,6 +196,13 @@ static int follow_scan(struct sa_follow *f, unsigned long gen)
 		fd = follow_find_namespace(f->nl, p.nsid[i], e.raw, sizeof(e.raw), e.path,
 					   sizeof(e.path));
 		if (fd < 0) {
+			/* Blind, not "nothing there": said once, never silent. */
+			if (fd == -EACCES && !f->denied_said)
+				sa_warn("cannot open other processes' network namespaces "
+					"(/proc/PID/ns/net: permission denied): SYNs forwarded "
+					"into namespace id %d are counted as forwarded only; "
+					"grant CAP_SYS_PTRACE, or --no-follow", p.nsid[i]);
+			f->denied_said |= fd == -EACCES;
 			if (f->n_missing < (int)(sizeof(f->missing) / sizeof(f->missing[0])))
 				f->missing[f->n_missing++] = p.nsid[i];
 			continue;

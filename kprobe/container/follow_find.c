@@ -134,7 +134,8 @@ static void proc_name(const char *pid, char *out, size_t len)
 
 /* Open the namespace whose id here is @nsid, and name it (and say where
  * it was found, @where); -ENOENT when no named namespace and no process
- * has it. */
+ * has it, -EACCES when it was not found and some process's namespace
+ * could not be opened (another user's, without CAP_SYS_PTRACE). */
 int follow_find_namespace(int nl, int nsid, char *name, size_t len, char *where,
 			  size_t where_len)
 {
@@ -142,6 +143,7 @@ int follow_find_namespace(int nl, int nsid, char *name, size_t len, char *where,
 	struct dirent *de;
 	char path[600];
 	int fd = -ENOENT;
+	bool denied = false;
 
 	for (int d = 0; d < 2 && fd < 0; d++) {
 		DIR *dir = opendir(dirs[d]);
@@ -157,8 +159,10 @@ int follow_find_namespace(int nl, int nsid, char *name, size_t len, char *where,
 			snprintf(path, sizeof(path), d ? "/proc/%s/ns/net" : "%s/%s",
 				 d ? de->d_name : dirs[0], d ? "" : de->d_name);
 			cand = open(path, O_RDONLY | O_CLOEXEC);
-			if (cand < 0)
+			if (cand < 0) {
+				denied |= errno == EACCES || errno == EPERM;
 				continue;
+			}
 			if (nsid_of(nl, cand) != nsid) {
 				close(cand);
 				continue;
@@ -172,7 +176,7 @@ int follow_find_namespace(int nl, int nsid, char *name, size_t len, char *where,
 		}
 		closedir(dir);
 	}
-	return fd;
+	return fd < 0 && denied ? -EACCES : fd;
 }
 
 static bool same_ns(const char *path, const struct followed *e)

@@ -205,6 +205,8 @@ sc_follow() {
 			page_after "$LAB_DIR/page" "$(date +%s.%N)"
 			t_is "$out$(grep '^synacct_container_info{port="8080"' "$LAB_DIR/page")" "" \
 				"without CAP_$drop: not followed (no synacct_container_info, two readings on)"
+			t_like "$(pm logs "sa-$$-follow$drop" 2>&1)" "permission denied.*grant CAP_SYS_PTRACE" \
+				"without CAP_$drop: says it cannot see the namespace, naming the capability"
 		fi
 		pm rm -f -t 10 "sa-$$-follow$drop" >/dev/null
 	done
