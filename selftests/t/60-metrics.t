@@ -384,7 +384,7 @@ sc_alert_rules() {
 	local out rc sel f n
 	out=$(promtool check rules "$SA_ROOT/configs/synacct-alerts.yml" 2>&1); rc=$?
 	t_is "$rc" 0 "promtool check rules configs/synacct-alerts.yml"
-	t_like "$out" "SUCCESS: 9 rules found" "... 9 rules"
+	t_like "$out" "SUCCESS: 10 rules found" "... 10 rules"
 	out=$(promtool check rules "$SA_ROOT/configs/synacct-rules.yml" 2>&1); rc=$?
 	t_like "$rc:$out" "^0:.*SUCCESS: 16 rules found" "promtool check rules configs/synacct-rules.yml: 16 recording rules"
 	out=$(promtool test rules "$SA_ROOT/selftests/prometheus/synacct-alerts.test.yml" 2>&1); rc=$?
