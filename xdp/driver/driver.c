@@ -382,7 +382,8 @@ static int driver_read(void *priv, struct sa_snapshot *snap)
 			err = read_queues(st, ifc);
 		if (err == -ENOMEM)
 			return err;
-		if (err && !ifc->err)
+		/* Gone (ENODEV): the XDP and TC stages say so, once. */
+		if (err && err != -ENODEV && !ifc->err)
 			sa_warn("stage driver: cannot read %s's drop counters: %s; its last "
 				"figures stay", ifc->name, sa_strerror(err));
 		ifc->err = err;
