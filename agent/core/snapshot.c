@@ -49,6 +49,32 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	memset(&s->driver, 0, sizeof(s->driver));
 }
 
+int sa_softnet_parse(const char *line, __u32 nr, __u32 *cpu, __u32 *dropped,
+		     __u32 *squeeze)
+{
+	unsigned long col[13];
+	const char *p = line;
+	char *end;
+	int n = 0;
+
+	for (;;) {
+		unsigned long v = strtoul(p, &end, 16);
+
+		if (end == p)
+			break;
+		if (n < (int)(sizeof(col) / sizeof(col[0])))
+			col[n] = v;
+		n++;
+		p = end;
+	}
+	if (n < 3)
+		return -EPROTO;
+	*dropped = col[1];
+	*squeeze = col[2];
+	*cpu = n >= 13 ? (__u32)col[12] : nr;
+	return n;
+}
+
 __u64 sa_softnet_dropped(const struct sa_driver *d)
 {
 	__u64 n = 0;

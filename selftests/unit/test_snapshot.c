@@ -493,8 +493,40 @@ static void driver(void)
 	sa_snapshot_free(d);
 }
 
+/* /proc/net/softnet_stat's lines as each kernel writes them. */
+static void softnet_lines(void)
+{
+	static const struct {
+		const char *line, *what;
+		int cols;
+		__u32 cpu, dropped, squeeze;
+	} t[] = {
+		{ "01e7a699 00046d1b 00000002 00000000 00000000 00000000 00000000 00000000 "
+		  "00000000 00000000 00000000 00000000 00000003 00000000 00000000\n",
+		  "6.2+ (6.12, 6.18): 15 columns, the CPU's id in the 13th", 15, 3, 0x46d1b, 2 },
+		{ "0000a000 00000010 00000020 00000000 00000000 00000000 00000000 00000000 "
+		  "00000000 00000000 00000000 00000000 00000005\n",
+		  "5.10-6.1: 13 columns", 13, 5, 0x10, 0x20 },
+		{ "0000a000 ffffffff 00000001 00000000 00000000 00000000 00000000 00000000 "
+		  "00000000 00000000 00000000\n",
+		  "before 5.10: 11 columns, the line's number", 11, 7, 0xffffffff, 1 },
+		{ "0000a000 00000001\n", "2 columns: not softnet_stat", -EPROTO, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		__u32 cpu = 0, dropped = 0, squeeze = 0;
+		int n = sa_softnet_parse(t[i].line, 7, &cpu, &dropped, &squeeze);
+
+		ok(n == t[i].cols && (n < 0 || (cpu == t[i].cpu && dropped == t[i].dropped &&
+					       squeeze == t[i].squeeze)),
+		   "softnet_stat, %s: %d columns, cpu %u, dropped %u, time_squeeze %u", t[i].what,
+		   n, cpu, dropped, squeeze);
+	}
+}
+
 void suite_snapshot(void)
 {
+	softnet_lines();
 	driver();
 	merge();
 	stats_add();

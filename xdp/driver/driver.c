@@ -225,13 +225,7 @@ static int cpus_room(struct driver_stage *st, __u32 cpu)
 	return 0;
 }
 
-/*
- * One line per online CPU, hex columns: 0 processed, 1 dropped, 2
- * time_squeeze (on later kernels the sum of two kinds of squeeze, split
- * in columns 15-16), ..., 12 the CPU's id since Linux 5.10 (13 columns
- * to 6.1, 15 since 6.2 with the two queue lengths); before it the line's
- * number is the id, offline CPUs being skipped only since then.
- */
+/* Every online CPU's line (sa_softnet_parse: the columns by kernel). */
 static int read_softnet(struct driver_stage *st, struct sa_driver *out)
 {
 	FILE *f = fopen(SOFTNET_STAT, "re");
@@ -245,40 +239,29 @@ static int read_softnet(struct driver_stage *st, struct sa_driver *out)
 	out->cpu = NULL;
 	out->n_cpus = 0;
 	while (!err && fgets(line, sizeof(line), f)) {
-		unsigned long col[20];
-		int n = 0;
-		char *p = line, *end;
 		struct sa_softnet_cpu *c;
-		__u32 cpu;
+		__u32 cpu, dropped, squeeze;
+		int n = sa_softnet_parse(line, nr++, &cpu, &dropped, &squeeze);
 
-		while (n < (int)(sizeof(col) / sizeof(col[0]))) {
-			col[n] = strtoul(p, &end, 16);
-			if (end == p)
-				break;
-			n++;
-			p = end;
-		}
-		if (n < 3) {
-			err = -EPROTO;
+		if (n < 0) {
+			err = n;
 			break;
 		}
 		st->columns = n;
-		cpu = n >= 13 ? (__u32)col[12] : nr;
-		nr++;
-		err = cpus_room(st, cpu);
+		err = cpu >= 1u << 16 ? -EPROTO : cpus_room(st, cpu);
 		if (err)
 			break;
 		if (st->seen[cpu]) {
 			/* 32 bits in the kernel: the growth modulo 2^32. */
-			st->dropped[cpu] += (__u32)((__u32)col[1] - st->raw_dropped[cpu]);
-			st->squeeze[cpu] += (__u32)((__u32)col[2] - st->raw_squeeze[cpu]);
+			st->dropped[cpu] += (__u32)(dropped - st->raw_dropped[cpu]);
+			st->squeeze[cpu] += (__u32)(squeeze - st->raw_squeeze[cpu]);
 		} else {
-			st->dropped[cpu] = (__u32)col[1];
-			st->squeeze[cpu] = (__u32)col[2];
+			st->dropped[cpu] = dropped;
+			st->squeeze[cpu] = squeeze;
 			st->seen[cpu] = true;
 		}
-		st->raw_dropped[cpu] = col[1];
-		st->raw_squeeze[cpu] = col[2];
+		st->raw_dropped[cpu] = dropped;
+		st->raw_squeeze[cpu] = squeeze;
 		c = realloc(out->cpu, (out->n_cpus + 1) * sizeof(*c));
 		if (!c) {
 			err = -ENOMEM;
@@ -293,6 +276,28 @@ static int read_softnet(struct driver_stage *st, struct sa_driver *out)
 		err = -EIO;
 	fclose(f);
 	return err;
+}
+
+/* The last figures of every CPU seen, when a reading failed. */
+static int last_softnet(struct driver_stage *st, struct sa_driver *out)
+{
+	free(out->cpu);
+	out->cpu = NULL;
+	out->n_cpus = 0;
+	for (__u32 cpu = 0; cpu < st->max_cpus; cpu++) {
+		struct sa_softnet_cpu *c;
+
+		if (!st->seen[cpu])
+			continue;
+		c = realloc(out->cpu, (out->n_cpus + 1) * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		out->cpu = c;
+		c[out->n_cpus++] = (struct sa_softnet_cpu){
+			.cpu = cpu, .dropped = st->dropped[cpu], .time_squeeze = st->squeeze[cpu],
+		};
+	}
+	return 0;
 }
 
 /* ---- the stage ---- */
@@ -394,8 +399,11 @@ static int driver_read(void *priv, struct sa_snapshot *snap)
 	if (err == -ENOMEM)
 		return err;
 	if (err && !st->softnet_err)
-		sa_warn("stage driver: cannot read " SOFTNET_STAT ": %s", sa_strerror(err));
+		sa_warn("stage driver: cannot read " SOFTNET_STAT ": %s; the last figures stay",
+			sa_strerror(err));
 	st->softnet_err = err;
+	if (err && last_softnet(st, d))
+		return -ENOMEM;
 	d->read = true;
 	return 0;
 }
