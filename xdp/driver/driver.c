@@ -58,6 +58,7 @@ struct driver_stage {
 	__u32 max_cpus;			/* room in the arrays above */
 	int columns;			/* of the last softnet_stat line read */
 	int softnet_err;		/* the last reading's, 0: read */
+	unsigned long reads;		/* readings so far */
 };
 
 /*
@@ -404,6 +405,7 @@ static int driver_read(void *priv, struct sa_snapshot *snap)
 	st->softnet_err = err;
 	if (err && last_softnet(st, d))
 		return -ENOMEM;
+	st->reads++;
 	d->read = true;
 	return 0;
 }
@@ -424,6 +426,11 @@ static int driver_health(void *priv, struct sa_stage_health *h)
 	for (int i = 0; i < st->n_ifaces; i++)
 		bad += st->ifc[i].err != 0;
 	h->attached = true;	/* nothing to attach: counters are read */
+	if (!st->reads) {
+		snprintf(h->detail, sizeof(h->detail), "%d interfaces (stats64%s) and "
+			 "softnet_stat, not read yet", st->n_ifaces, st->ioc >= 0 ? ", ethtool" : "");
+		return 0;
+	}
 	snprintf(h->detail, sizeof(h->detail),
 		 "%d of %d interfaces read (stats64%s), softnet_stat %s (%d columns)",
 		 st->n_ifaces - bad, st->n_ifaces, st->ioc >= 0 ? ", ethtool" : "",
