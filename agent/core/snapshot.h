@@ -194,10 +194,11 @@ struct sa_driver {
 /*
  * One line of /proc/net/softnet_stat, the @nr-th (from 0): its CPU's id,
  * dropped and time_squeeze (32 bits, the kernel's).  Hex columns: 0
- * processed, 1 dropped, 2 time_squeeze (later kernels: the sum of two
- * kinds of squeeze, split after the queue lengths), ..., 12 the CPU's id
- * since Linux 5.10 (13 columns to 6.1, 15 since 6.2 with the two queue
- * lengths); before it the line's number is the id.  Returns the number
+ * processed, 1 dropped, 2 time_squeeze, ..., 12 the CPU's id since
+ * Linux 5.10 (13 columns on 6.1; 15 on 6.12 and 6.18, with the two queue
+ * lengths; a change proposed on netdev adds two more, the kinds of
+ * squeeze, column 2 staying their sum); before it the line's number is
+ * the id.  Columns beyond are ignored.  Returns the number
  * of columns, or -EPROTO for a line with fewer than 3.
  */
 int sa_softnet_parse(const char *line, __u32 nr, __u32 *cpu, __u32 *dropped,
