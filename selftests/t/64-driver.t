@@ -28,7 +28,7 @@ link_rx_dropped() {
 
 sc_backlog() {
 	local name="CPU backlog overflow" port=9 n=100 out err sn0 sn1 rx0 rx1 saved
-	local dropped tc_syn
+	local dropped tc_syn mp page sn_page rx_page
 	ip netns exec "$CLI" tc qdisc add dev "$CLI_IF" clsact || { echo "Bail out! no clsact qdisc"; exit 1; }
 	if ! err=$(ip netns exec "$CLI" tc filter add dev "$CLI_IF" egress bpf da \
 		obj "$SA_BIN/tc_burst.bpf.o" sec tc 2>&1); then
@@ -38,7 +38,8 @@ sc_backlog() {
 	lab_quiet "$CLI" "$CLI_IF"
 	# Generic XDP passes a redirected skb unseen (skb->redirected stays
 	# set across the veth): TC ingress is the first hook here.
-	scenario_begin --ports $port --interval 0.5 --no-xdp
+	mp=$(lab_free_port)
+	scenario_begin --ports $port --interval 0.5 --no-xdp --metrics "127.0.0.1:$mp"
 	sn0=$(softnet_dropped)
 	rx0=$(link_rx_dropped)
 	# Host-wide: the window is the flood's, put back at once (and by
@@ -48,6 +49,12 @@ sc_backlog() {
 	out=$(lab_flood --to $SRV_IP4 --port $port --count $n --src-net $SPOOF_NET4)
 	sysctl -qw net.core.netdev_max_backlog="$saved"
 	synacct_wait_record "$(lab_now)"
+	# The page has the kernel's counters themselves, read at synacct's
+	# last reading: the quiet lab's veth, and (host-wide) the CPUs'.
+	metrics_wait_read "http://127.0.0.1:$mp/metrics" "$(date +%s.%N)"
+	page=$(curl -sf "http://127.0.0.1:$mp/metrics")
+	sn_page=$(softnet_dropped)
+	rx_page=$(link_rx_dropped)
 	scenario_end
 	sn1=$(softnet_dropped)
 	rx1=$(link_rx_dropped)
@@ -72,6 +79,10 @@ sc_backlog() {
 		"$name: driver.softnet.dropped + tc_syn == the SYNs that reached the veth ($BURST x $n)"
 	t_is "$(summary '.unexplained.tc_to_listener' $port),$(summary '.stack_drops.NO_SOCKET' $port)" \
 		"0,$tc_syn" "$name: past TC the funnel reconciles (no listener: NO_SOCKET == tc_syn)"
+	t_is "$(awk '/^synacct_driver_rx_dropped_total\{iface="'"$SRV_IF"'"\}/ { print $2 }' <<<"$page")" \
+		"$rx_page" "$name: /metrics: synacct_driver_rx_dropped_total{iface=$SRV_IF} == ip -s link's rx dropped"
+	t_is "$(awk '/^synacct_softnet_dropped_total\{/ { n += $2 } END { print n + 0 }' <<<"$page")" \
+		"$sn_page" "$name: /metrics: synacct_softnet_dropped_total summed over the CPUs == softnet_stat's dropped"
 	t_is "$(jq -s '[.[] | select(.type == "interval") | .driver.softnet.dropped] | add' "$SA_OUT")" \
 		"$dropped" "$name: the intervals' driver.softnet.dropped add up to the summary's"
 	t_is "$(jq -r 'select(.type == "summary") | .driver.verdict.id' "$SA_OUT")" driver_drops \
