@@ -151,6 +151,30 @@ void suite_table(void)
 	out = summary_of(&rc, &v);
 	ok(out && !strchr(out, '\033'), "without colour: no escape sequence");
 	free(out);
+
+	/* On an 80-column terminal the line wraps at its spaces. */
+	rc.width = 80;
+	out = summary_of(&rc, &v);
+	{
+		int widest = 0, col = 0, lines = 0;
+
+		for (const char *c = out ? strstr(out, "before XDP/TC") : NULL; c && *c; c++) {
+			if (*c == '\n') {
+				lines++;
+				if (strncmp(c + 1, "      ", 6))
+					break;	/* the line's continuation only */
+				col = 0;
+				continue;
+			}
+			if (++col > widest)
+				widest = col;
+		}
+		ok(out && widest <= 80 && lines >= 2,
+		   "stage 0's line at 80 columns: wrapped (%d lines, widest %d)", lines, widest);
+		if (out && (widest > 80 || lines < 2))
+			diag("%s", out);
+	}
+	free(out);
 cleanup:
 	sa_view_free(&v);
 	sa_snapshot_free(s);
