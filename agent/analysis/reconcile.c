@@ -487,6 +487,51 @@ static const char *keep_verdict(struct sa_view *v, const char *text)
 	return copy;
 }
 
+/* Stage 0's verdict: what it dropped, where.  rx_dropped and the
+ * backlog's drops are the same frames on a backlog path (the kernel
+ * counts both), so each figure is said, never a sum of the two. */
+static int driver_verdict(struct sa_view *v, const struct sa_driver *d)
+{
+	char text[1024];
+	size_t len;
+
+	v->driver.id = SA_V_MAX;
+	if (!d->read || !sa_driver_dropped(d))
+		return 0;
+	len = snprintf(text, sizeof(text), "lost before XDP and TC, not attributable to a port:");
+	if (sa_softnet_dropped(d)) {
+		len += snprintf(text + len, sizeof(text) - len,
+				" CPU backlog full, %llu dropped (",
+				(unsigned long long)sa_softnet_dropped(d));
+		for (__u32 c = 0, n = 0; c < d->n_cpus && len < sizeof(text); c++)
+			if (d->cpu[c].dropped)
+				len += snprintf(text + len, sizeof(text) - len, "%scpu%u %llu",
+						n++ ? ", " : "", d->cpu[c].cpu,
+						(unsigned long long)d->cpu[c].dropped);
+		if (len < sizeof(text))
+			len += snprintf(text + len, sizeof(text) - len,
+					"); raise net.core.netdev_max_backlog");
+	}
+	for (int i = 0; i < d->n_ifaces && len < sizeof(text); i++) {
+		const struct sa_driver_iface *f = &d->iface[i];
+
+		if (!f->rx_dropped && !f->rx_missed_errors && !f->rx_fifo_errors &&
+		    !sa_driver_queue_drops(f))
+			continue;
+		len += snprintf(text + len, sizeof(text) - len,
+				"%s %s rx_dropped %llu, rx_missed_errors %llu, rx_fifo_errors %llu, "
+				"queue drops %llu", len && text[len - 1] != ':' ? ";" : "",
+				f->name, (unsigned long long)f->rx_dropped,
+				(unsigned long long)f->rx_missed_errors,
+				(unsigned long long)f->rx_fifo_errors,
+				(unsigned long long)sa_driver_queue_drops(f));
+	}
+	v->driver.id = SA_V_driver_drops;
+	v->driver.n = sa_softnet_dropped(d);
+	v->driver.text = keep_verdict(v, text);
+	return v->driver.text ? 0 : -ENOMEM;
+}
+
 int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 		  struct sa_measured m, const struct sa_portset *shown,
 		  bool active)
@@ -522,6 +567,10 @@ int sa_view_build(struct sa_view *v, const struct sa_snapshot *s,
 			return -ENOMEM;
 		}
 		v->n_ports++;
+	}
+	if (driver_verdict(v, &s->driver)) {
+		sa_view_free(v);
+		return -ENOMEM;
 	}
 	v->consistent = sa_reconcile_mib(s, v->inconsistent, sizeof(v->inconsistent));
 	return 0;

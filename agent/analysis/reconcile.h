@@ -81,6 +81,15 @@ extern const char *const sa_severity_names[SA_SEV_MAX];
  * unexplained_* rows are sa_gaps[]'s, in its order.
  */
 #define SA_VERDICTS(X)							\
+	X(driver_drops, CRITICAL, NIC,					\
+	  "frames were lost before XDP and TC, where no port can be told: "	\
+	  "the per-CPU backlog was full, or the driver's ring or queues dropped " \
+	  "(stage 0; a record's, not a port's)",			\
+	  "`driver.softnet.dropped` (`/proc/net/softnet_stat`), `driver.ifaces[].rx_dropped`, " \
+	  "`rx_missed_errors`, `rx_fifo_errors` (`ip -s -s link`), `queue_drops` (`ethtool -S`)", \
+	  "backlog: raise net.core.netdev_max_backlog, spread receive work (RSS, " \
+	  "RPS); ring: a larger ring (`ethtool -G IFACE rx N`), more queues, or " \
+	  "less work per packet before XDP")				\
 	X(lost_nic_to_tc, CRITICAL, NIC,				\
 	  "with the stack stage off, SYNs XDP counted that TC ingress did not",	\
 	  "`nic_syn` - `tc_syn`; `/proc/net/softnet_stat` (dropped)",	\
@@ -295,6 +304,9 @@ struct sa_view {
 	 * port scan's thousands of ports say the same few sentences. */
 	char **verdicts;
 	size_t n_verdicts;
+	/* Stage 0's, of the record (no port): SA_V_driver_drops when it
+	 * saw a drop, its text owned by the view; else id SA_V_MAX. */
+	struct sa_verdict driver;
 	/* Per-port sums against the namespace MIBs (totals only). */
 	bool consistent;
 	char inconsistent[256];	/* the nstat names that disagree */

@@ -6,6 +6,7 @@
  */
 #include "stage.h"
 
+extern const struct sa_stage_ops sa_driver_stage;	/* xdp/driver/driver.c */
 extern const struct sa_stage_ops sa_nic_stage;		/* xdp/nic.c */
 extern const struct sa_stage_ops sa_tc_stage;		/* tc/tc.c */
 extern const struct sa_stage_ops sa_stack_stage;	/* kprobe/stack/stack.c */
@@ -13,8 +14,10 @@ extern const struct sa_stage_ops sa_listener_stage;	/* kprobe/listeners/listener
 extern const struct sa_stage_ops sa_container_stage;	/* kprobe/container/follow.c */
 
 /*
- * Along the SYN's path: XDP sees it first, then TC, the TCP stack, the
- * listener, and the namespace it is forwarded to.  Opened and attached
+ * Along the SYN's path: the driver's ring and the per-CPU backlog hold
+ * it first (stage 0: their own drop counters, no hook), then XDP sees
+ * it, then TC, the TCP stack, the listener, and the namespace it is
+ * forwarded to.  Opened and attached
  * in this order, because each stage may need what one before it shares:
  * TC egress's SYN-ACK maps are the stack's to count into (open), and the
  * stack's follow control is the container stage's, whose first namespace
@@ -24,6 +27,7 @@ extern const struct sa_stage_ops sa_container_stage;	/* kprobe/container/follow.
  * opposite order too, each before what it used.
  */
 const struct sa_stage_ops *const sa_stages[] = {
+	&sa_driver_stage,
 	&sa_nic_stage,
 	&sa_tc_stage,
 	&sa_stack_stage,

@@ -45,6 +45,117 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	s->listeners = NULL;
 	s->n_listeners = 0;
 	s->listeners_read = false;
+	free(s->driver.cpu);
+	memset(&s->driver, 0, sizeof(s->driver));
+}
+
+int sa_softnet_parse(const char *line, __u32 nr, __u32 *cpu, __u32 *dropped,
+		     __u32 *squeeze)
+{
+	unsigned long col[13];
+	const char *p = line;
+	char *end;
+	int n = 0;
+
+	for (;;) {
+		unsigned long v = strtoul(p, &end, 16);
+
+		if (end == p)
+			break;
+		if (n < (int)(sizeof(col) / sizeof(col[0])))
+			col[n] = v;
+		n++;
+		p = end;
+	}
+	if (n < 3)
+		return -EPROTO;
+	*dropped = col[1];
+	*squeeze = col[2];
+	*cpu = n >= 13 ? (__u32)col[12] : nr;
+	return n;
+}
+
+__u64 sa_softnet_dropped(const struct sa_driver *d)
+{
+	__u64 n = 0;
+
+	for (__u32 i = 0; i < d->n_cpus; i++)
+		n += d->cpu[i].dropped;
+	return n;
+}
+
+__u64 sa_softnet_squeezed(const struct sa_driver *d)
+{
+	__u64 n = 0;
+
+	for (__u32 i = 0; i < d->n_cpus; i++)
+		n += d->cpu[i].time_squeeze;
+	return n;
+}
+
+__u64 sa_driver_queue_drops(const struct sa_driver_iface *i)
+{
+	__u64 n = 0;
+
+	for (int q = 0; q < i->n_q; q++)
+		n += i->q[q].n;
+	return n;
+}
+
+bool sa_driver_dropped(const struct sa_driver *d)
+{
+	if (sa_softnet_dropped(d))
+		return true;
+	for (int i = 0; i < d->n_ifaces; i++)
+		if (d->iface[i].rx_dropped || d->iface[i].rx_missed_errors ||
+		    d->iface[i].rx_fifo_errors || sa_driver_queue_drops(&d->iface[i]))
+			return true;
+	return false;
+}
+
+/* out = a - b.  An interface, a queue counter or a CPU @b does not have
+ * (a CPU come online, a driver's new queue) counts from 0. */
+static int driver_diff(struct sa_driver *out, const struct sa_driver *a,
+		       const struct sa_driver *b)
+{
+	*out = *a;
+	out->cpu = NULL;
+	for (int i = 0; i < a->n_ifaces; i++) {
+		const struct sa_driver_iface *ia = &a->iface[i], *ib = NULL;
+		struct sa_driver_iface *io = &out->iface[i];
+
+		for (int j = 0; j < b->n_ifaces && !ib; j++)
+			if (!strcmp(b->iface[j].name, ia->name))
+				ib = &b->iface[j];
+		if (!ib)
+			continue;
+		io->rx_dropped -= ib->rx_dropped;
+		io->rx_missed_errors -= ib->rx_missed_errors;
+		io->rx_fifo_errors -= ib->rx_fifo_errors;
+		for (int q = 0; q < io->n_q; q++)
+			for (int j = 0; j < ib->n_q; j++)
+				if (!strcmp(ib->q[j].name, io->q[q].name)) {
+					io->q[q].n -= ib->q[j].n;
+					break;
+				}
+	}
+	if (!a->n_cpus)
+		return 0;
+	out->cpu = malloc(a->n_cpus * sizeof(*out->cpu));
+	if (!out->cpu) {
+		out->n_cpus = 0;
+		return -ENOMEM;
+	}
+	for (__u32 c = 0; c < a->n_cpus; c++) {
+		out->cpu[c] = a->cpu[c];
+		for (__u32 j = 0; j < b->n_cpus; j++)
+			if (b->cpu[j].cpu == a->cpu[c].cpu) {
+				out->cpu[c].dropped -= b->cpu[j].dropped;
+				out->cpu[c].time_squeeze -= b->cpu[j].time_squeeze;
+				break;
+			}
+	}
+	return 0;
 }
 
 void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l)
@@ -314,6 +425,8 @@ static int snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 	out->gen = a->gen;
 	out->read_at = a->read_at;
 	out->listeners_read = a->listeners_read;
+	if (!err)
+		err = driver_diff(&out->driver, &a->driver, &b->driver);
 	for (size_t i = 0; i < a->n_listeners && !err; i++)
 		err = sa_snapshot_add_listener(out, &a->listeners[i]);
 	if (err)
@@ -384,6 +497,10 @@ void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 	into->listeners_read = from->listeners_read;
 	from->listeners = NULL;
 	from->n_listeners = 0;
+	free(into->driver.cpu);
+	into->driver = from->driver;
+	from->driver.cpu = NULL;
+	from->driver.n_cpus = 0;
 	/* Anything @from holds beyond @ports (none when read as said). */
 	sa_snapshot_clear(from);
 }

@@ -158,6 +158,66 @@ struct sa_nat *sa_port_nat(struct sa_port_stats *ps);
 /* The port's follow record, created zeroed; NULL without memory. */
 struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps);
 
+/*
+ * Stage 0 (xdp/driver/): what was lost before XDP and TC, which no port
+ * can be charged with: per watched interface the driver's own drop
+ * counters (rtnetlink stats64, and ethtool's per-queue counters that
+ * name drops), per CPU the backlog's (/proc/net/softnet_stat).  Kernel
+ * counters, as read; in a difference, what they grew by.
+ */
+#define SA_DRIVER_QSTATS	32	/* per-queue drop counters kept an interface */
+#define SA_DRIVER_QNAME		33	/* ETH_GSTRING_LEN, and its end */
+struct sa_driver_qstat {
+	char name[SA_DRIVER_QNAME];	/* the driver's ("rx_queue_0_drops") */
+	__u64 n;
+};
+
+struct sa_driver_iface {
+	char name[16];			/* IFNAMSIZ */
+	__u64 rx_dropped;		/* struct rtnl_link_stats64's */
+	__u64 rx_missed_errors;
+	__u64 rx_fifo_errors;
+	struct sa_driver_qstat q[SA_DRIVER_QSTATS];
+	int n_q;
+};
+
+struct sa_softnet_cpu {
+	__u32 cpu;
+	/* Since boot; the kernel's are 32 bits, made 64 by the stage. */
+	__u64 dropped;			/* the backlog was full (netdev_max_backlog) */
+	__u64 time_squeeze;		/* net_rx_action ran out of budget or time */
+};
+
+struct sa_driver {
+	bool read;			/* the stage read them (it is on) */
+	struct sa_driver_iface iface[SA_MAX_IFACES];
+	int n_ifaces;
+	struct sa_softnet_cpu *cpu;	/* by CPU id, online CPUs only */
+	__u32 n_cpus;
+};
+
+/*
+ * One line of /proc/net/softnet_stat, the @nr-th (from 0): its CPU's id,
+ * dropped and time_squeeze (32 bits, the kernel's).  Hex columns: 0
+ * processed, 1 dropped, 2 time_squeeze, ..., 12 the CPU's id since
+ * Linux 5.10 (13 columns on 6.1; 15 on 6.12 and 6.18, with the two queue
+ * lengths; a change proposed on netdev adds two more, the kinds of
+ * squeeze, column 2 staying their sum); before it the line's number is
+ * the id.  Columns beyond are ignored.  Returns the number
+ * of columns, or -EPROTO for a line with fewer than 3.
+ */
+int sa_softnet_parse(const char *line, __u32 nr, __u32 *cpu, __u32 *dropped,
+		     __u32 *squeeze);
+
+/* Sums over the CPUs. */
+__u64 sa_softnet_dropped(const struct sa_driver *d);
+__u64 sa_softnet_squeezed(const struct sa_driver *d);
+/* What the interface's driver dropped: its queue counters, its missed
+ * and FIFO errors, rx_dropped apart (it also counts backlog drops). */
+__u64 sa_driver_queue_drops(const struct sa_driver_iface *i);
+/* Whether stage 0 saw anything lost (every drop counter, not squeezes). */
+bool sa_driver_dropped(const struct sa_driver *d);
+
 struct sa_snapshot {
 	struct sa_port_stats *port[SA_MAX_PORTS];
 	unsigned long gen;	/* which reading this is: 1, 2, ... */
@@ -180,6 +240,7 @@ struct sa_snapshot {
 	struct sa_listener *listeners;
 	size_t n_listeners;
 	bool listeners_read;	/* the iterator read them (none may be) */
+	struct sa_driver driver;	/* stage 0: no port */
 };
 
 struct sa_snapshot *sa_snapshot_new(void);

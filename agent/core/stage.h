@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * stage.h - what every stage along a SYN's path implements, and the
- * registry that lists them (agent/core/registry.c): XDP (xdp/), TC (tc/), the
+ * registry that lists them (agent/core/registry.c): the driver's drop
+ * counters (xdp/driver/, stage 0), XDP (xdp/), TC (tc/), the
  * TCP stack's tracepoints and the listener iterator (kprobe/), and the
  * namespaces forwarded SYNs reach (kprobe/container/follow.c).  Everything about a
  * stage is behind its ops; main.c, claim.c, pin.c and check.c iterate the

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +510,54 @@ forwarded:
 			sample_u64(f, "forwarded_via_info", "", &rows[r], "iface", ifname, 1);
 }
 
+/* One series of stage 0 per watched interface. */
+static void driver_iface_family(FILE *f, const struct sa_driver *d, const char *name,
+				size_t off, const char *help)
+{
+	family(f, name, "_total", "counter", help);
+	for (int i = 0; i < d->n_ifaces; i++) {
+		fprintf(f, "synacct_%s_total{iface=\"", name);
+		put_label(f, d->iface[i].name);
+		fprintf(f, "\"} %llu\n",
+			(unsigned long long)*(const __u64 *)((const char *)&d->iface[i] + off));
+	}
+}
+
+/* Stage 0 (xdp/driver/): the kernel's own counters, as read (since the
+ * interface was created, since boot for the CPUs'). */
+static void render_driver(FILE *f, const struct sa_driver *d)
+{
+	driver_iface_family(f, d, "driver_rx_dropped",
+			    offsetof(struct sa_driver_iface, rx_dropped),
+			    "frames the interface dropped on receive (stats64 rx_dropped; on a backlog path the CPU backlog's drops too)");
+	driver_iface_family(f, d, "driver_rx_missed_errors",
+			    offsetof(struct sa_driver_iface, rx_missed_errors),
+			    "frames the NIC missed: its receive ring was full (stats64 rx_missed_errors)");
+	driver_iface_family(f, d, "driver_rx_fifo_errors",
+			    offsetof(struct sa_driver_iface, rx_fifo_errors),
+			    "frames lost to the NIC's receive FIFO overrunning (stats64 rx_fifo_errors)");
+	family(f, "driver_queue_drops", "_total", "counter",
+	       "the driver's per-RX-queue drop counters (ethtool -S names: rx_queue_N_*, rxN_* naming a drop, discard or miss, not XDP's)");
+	for (int i = 0; i < d->n_ifaces; i++)
+		for (int q = 0; q < d->iface[i].n_q; q++) {
+			fputs("synacct_driver_queue_drops_total{iface=\"", f);
+			put_label(f, d->iface[i].name);
+			fputs("\",counter=\"", f);
+			put_label(f, d->iface[i].q[q].name);
+			fprintf(f, "\"} %llu\n", (unsigned long long)d->iface[i].q[q].n);
+		}
+	family(f, "softnet_dropped", "_total", "counter",
+	       "frames dropped because the CPU's backlog was full (net.core.netdev_max_backlog; /proc/net/softnet_stat), by CPU");
+	for (__u32 c = 0; c < d->n_cpus; c++)
+		fprintf(f, "synacct_softnet_dropped_total{cpu=\"%u\"} %llu\n", d->cpu[c].cpu,
+			(unsigned long long)d->cpu[c].dropped);
+	family(f, "softnet_time_squeeze", "_total", "counter",
+	       "times the CPU's receive softirq ran out of budget or time with work left (/proc/net/softnet_stat), by CPU");
+	for (__u32 c = 0; c < d->n_cpus; c++)
+		fprintf(f, "synacct_softnet_time_squeeze_total{cpu=\"%u\"} %llu\n", d->cpu[c].cpu,
+			(unsigned long long)d->cpu[c].time_squeeze);
+}
+
 /* What has no port: the parsers' failures, the namespace's MIBs and
  * setting, the hooks. */
 static void render_host(FILE *f, const struct sa_report_ctx *rc,
@@ -555,6 +604,9 @@ static void render_host(FILE *f, const struct sa_report_ctx *rc,
 		       "net.ipv4.tcp_syncookies of the watched namespace (0 off, 1 on overflow, 2 always)");
 		fprintf(f, "synacct_tcp_syncookies %d\n", abs->tcp_syncookies);
 	}
+
+	if (abs->driver.read)
+		render_driver(f, &abs->driver);
 
 	family(f, "hooks_info", "", "gauge", "the hooks synacct counts with, one series each");
 	for (int i = 0; i < rc->n_hooks; i++) {

@@ -410,6 +410,59 @@ static void json_counts(struct json_object *o, const struct sa_report_ctx *rc,
 	json_object_object_add(o, "missed_runs", rc->m.stack ? ju64(s->missed_runs) : NULL);
 }
 
+/* Stage 0 (xdp/driver/): lost before XDP and TC, no port.  In an
+ * interval record what the kernel's counters grew by in it, in the
+ * summary since the start; the CPUs listed are those whose figures are
+ * not 0.  null while the stage is off. */
+static void json_driver(struct json_object *o, const struct sa_view *v)
+{
+	const struct sa_driver *d = &v->snap->driver;
+	struct json_object *j, *sn, *cpus, *ifs;
+
+	if (!d->read) {
+		json_object_object_add(o, "driver", NULL);
+		return;
+	}
+	j = json_object_new_object();
+	sn = json_object_new_object();
+	cpus = json_object_new_array();
+	json_object_object_add(sn, "dropped", ju64(sa_softnet_dropped(d)));
+	json_object_object_add(sn, "time_squeeze", ju64(sa_softnet_squeezed(d)));
+	for (__u32 c = 0; c < d->n_cpus; c++) {
+		struct json_object *cj;
+
+		if (!d->cpu[c].dropped && !d->cpu[c].time_squeeze)
+			continue;
+		cj = json_object_new_object();
+		json_object_object_add(cj, "cpu", json_object_new_int64(d->cpu[c].cpu));
+		json_object_object_add(cj, "dropped", ju64(d->cpu[c].dropped));
+		json_object_object_add(cj, "time_squeeze", ju64(d->cpu[c].time_squeeze));
+		json_object_array_add(cpus, cj);
+	}
+	json_object_object_add(sn, "cpus", cpus);
+	json_object_object_add(j, "softnet", sn);
+	ifs = json_object_new_array();
+	for (int i = 0; i < d->n_ifaces; i++) {
+		const struct sa_driver_iface *f = &d->iface[i];
+		struct json_object *fj = json_object_new_object(), *q = json_object_new_object();
+
+		json_object_object_add(fj, "iface", sa_json_string(f->name));
+		json_object_object_add(fj, "rx_dropped", ju64(f->rx_dropped));
+		json_object_object_add(fj, "rx_missed_errors", ju64(f->rx_missed_errors));
+		json_object_object_add(fj, "rx_fifo_errors", ju64(f->rx_fifo_errors));
+		for (int k = 0; k < f->n_q; k++)
+			json_object_object_add(q, f->q[k].name, ju64(f->q[k].n));
+		json_object_object_add(fj, "queue_drops", q);
+		json_object_array_add(ifs, fj);
+	}
+	json_object_object_add(j, "ifaces", ifs);
+	if (v->driver.text)
+		json_verdict(j, &v->driver);
+	else
+		json_object_object_add(j, "verdict", NULL);
+	json_object_object_add(o, "driver", j);
+}
+
 static void json_mib(struct json_object *o, const struct sa_report_ctx *rc,
 		     const struct sa_view *v)
 {
@@ -657,6 +710,7 @@ void sa_report_interval(const struct sa_report_ctx *rc, const struct sa_view *v,
 	if (rc->m.stack)
 		json_object_object_add(o, "listeners", json_listeners(v));
 	json_counts(o, rc, v->snap);
+	json_driver(o, v);
 	json_emit_ports(o, rc, v, SA_JSON_INTERVAL_MAX);
 }
 
@@ -678,6 +732,7 @@ void sa_report_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 	if (rc->m.stack)
 		json_object_object_add(o, "listeners", json_listeners(v));
 	json_counts(o, rc, v->snap);
+	json_driver(o, v);
 	json_mib(o, rc, v);
 	json_emit_ports(o, rc, v, SA_JSON_SUMMARY_MAX);
 }

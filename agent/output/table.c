@@ -558,6 +558,20 @@ static void print_title(const struct sa_report_ctx *rc, const char *what,
 	putchar('\n');
 }
 
+/* Stage 0's verdict, above the funnel: what no port's row can show
+ * (xdp/driver/).  Nothing when it saw no drop.  Its lines. */
+static int print_driver(const struct sa_report_ctx *rc, const struct sa_view *v, int cols)
+{
+	struct wrap w = { .f = stdout, .width = cols };
+
+	if (!v->driver.text)
+		return 0;
+	w.x = w.min = printf("before XDP/TC => ");
+	wrap_words(&w, v->driver.text, verdict_color(rc, &v->driver));
+	wrap_newline(&w);
+	return w.lines;
+}
+
 void sa_table_live(const struct sa_report_ctx *rc, const struct sa_view *v,
 		   double elapsed_s)
 {
@@ -573,6 +587,13 @@ void sa_table_live(const struct sa_report_ctx *rc, const struct sa_view *v,
 		lines = lines > 4 ? lines - 2 : 0;
 	}
 	print_title(rc, "live", elapsed_s, cols);
+	if (lines) {
+		lines -= print_driver(rc, v, cols);
+		if (lines < 1)
+			lines = 1;
+	} else {
+		print_driver(rc, v, cols);
+	}
 	print_ports(rc, v, SA_TABLE_LIVE_ROWS, cols, lines, true);
 	if (!rc->tty)
 		putchar('\n');
@@ -588,6 +609,7 @@ void sa_table_summary(const struct sa_report_ctx *rc, const struct sa_view *v,
 
 	printf("\n");
 	print_title(rc, "summary", elapsed_s, cols);
+	print_driver(rc, v, cols);
 	print_ports(rc, v, SA_TABLE_SUMMARY_ROWS, cols, 0, false);
 	printf("unparsed frames: nic %llu, tc %llu\n",
 	       (unsigned long long)v->snap->nic_unparsed,

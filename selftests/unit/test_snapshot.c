@@ -440,8 +440,94 @@ static void stats_add(void)
 	sa_port_stats_release(&sum);
 }
 
+/* Stage 0's figures: a difference matches interfaces and queue counters
+ * by name and CPUs by id (a CPU or queue the older reading lacks counts
+ * from 0); a merge takes the newer reading's. */
+static void driver(void)
+{
+	struct sa_snapshot *a = sa_snapshot_new(), *b = sa_snapshot_new();
+	struct sa_snapshot *d = sa_snapshot_new();
+	struct sa_portset ports = { 0 };
+	static const struct sa_softnet_cpu ca[] = { { 0, 110, 7 }, { 2, 50, 1 }, { 3, 9, 0 } };
+	static const struct sa_softnet_cpu cb[] = { { 0, 100, 7 }, { 2, 20, 0 } };
+	const struct sa_driver_iface *f;
+
+	if (!ok(a && b && d, "three snapshots"))
+		return;
+	a->driver = (struct sa_driver){ .read = true, .n_ifaces = 2, .n_cpus = 3 };
+	b->driver = (struct sa_driver){ .read = true, .n_ifaces = 1, .n_cpus = 2 };
+	a->driver.cpu = malloc(sizeof(ca));
+	b->driver.cpu = malloc(sizeof(cb));
+	memcpy(a->driver.cpu, ca, sizeof(ca));
+	memcpy(b->driver.cpu, cb, sizeof(cb));
+	a->driver.iface[0] = (struct sa_driver_iface){ .name = "eth1", .rx_dropped = 9 };
+	a->driver.iface[1] = (struct sa_driver_iface){ .name = "eth0", .rx_dropped = 40,
+		.rx_missed_errors = 12, .rx_fifo_errors = 3, .n_q = 2,
+		.q = { { "rx_queue_1_drops", 8 }, { "rx_queue_0_drops", 5 } } };
+	b->driver.iface[0] = (struct sa_driver_iface){ .name = "eth0", .rx_dropped = 30,
+		.rx_missed_errors = 2, .rx_fifo_errors = 3, .n_q = 1,
+		.q = { { "rx_queue_0_drops", 1 } } };
+	is_int(sa_snapshot_diff(d, a, b), 0, "driver: a difference");
+	f = &d->driver.iface[1];
+	ok(d->driver.read && d->driver.n_ifaces == 2 && !strcmp(f->name, "eth0") &&
+	   f->rx_dropped == 10 && f->rx_missed_errors == 10 && f->rx_fifo_errors == 0 &&
+	   f->n_q == 2 && f->q[0].n == 8 && f->q[1].n == 4,
+	   "driver: eth0 by name: rx_dropped 10, missed 10, fifo 0, queues 8 (new) and 4");
+	is_int(d->driver.iface[0].rx_dropped, 9, "driver: eth1, not in the older reading, from 0");
+	is_int(sa_driver_queue_drops(f), 12, "driver: eth0's queue drops add up");
+	ok(d->driver.n_cpus == 3 && d->driver.cpu[0].dropped == 10 &&
+	   d->driver.cpu[1].cpu == 2 && d->driver.cpu[1].dropped == 30 &&
+	   d->driver.cpu[1].time_squeeze == 1 && d->driver.cpu[2].dropped == 9,
+	   "driver: CPUs by id (3 came online: from 0)");
+	is_int(sa_softnet_dropped(&d->driver), 49, "driver: softnet dropped summed over the CPUs");
+	is_int(sa_softnet_squeezed(&d->driver), 1, "driver: time_squeeze summed");
+	ok(sa_driver_dropped(&d->driver), "driver: something was dropped");
+	is_int(sa_snapshot_diff(d, a, a), 0, "driver: a reading against itself");
+	ok(!sa_driver_dropped(&d->driver), "driver: ... nothing dropped");
+	sa_snapshot_merge(b, a, &ports);
+	ok(b->driver.n_cpus == 3 && b->driver.cpu[2].cpu == 3 && !a->driver.cpu &&
+	   b->driver.iface[1].rx_dropped == 40,
+	   "driver: a merge takes the newer reading's figures, its CPUs moved");
+	sa_snapshot_free(a);
+	sa_snapshot_free(b);
+	sa_snapshot_free(d);
+}
+
+/* /proc/net/softnet_stat's lines as each kernel writes them. */
+static void softnet_lines(void)
+{
+	static const struct {
+		const char *line, *what;
+		int cols;
+		__u32 cpu, dropped, squeeze;
+	} t[] = {
+		{ "01e7a699 00046d1b 00000002 00000000 00000000 00000000 00000000 00000000 "
+		  "00000000 00000000 00000000 00000000 00000003 00000000 00000000\n",
+		  "6.12 and 6.18: 15 columns, the CPU's id in the 13th", 15, 3, 0x46d1b, 2 },
+		{ "0000a000 00000010 00000020 00000000 00000000 00000000 00000000 00000000 "
+		  "00000000 00000000 00000000 00000000 00000005\n",
+		  "5.10-6.1: 13 columns", 13, 5, 0x10, 0x20 },
+		{ "0000a000 ffffffff 00000001 00000000 00000000 00000000 00000000 00000000 "
+		  "00000000 00000000 00000000\n",
+		  "before 5.10: 11 columns, the line's number", 11, 7, 0xffffffff, 1 },
+		{ "0000a000 00000001\n", "2 columns: not softnet_stat", -EPROTO, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		__u32 cpu = 0, dropped = 0, squeeze = 0;
+		int n = sa_softnet_parse(t[i].line, 7, &cpu, &dropped, &squeeze);
+
+		ok(n == t[i].cols && (n < 0 || (cpu == t[i].cpu && dropped == t[i].dropped &&
+					       squeeze == t[i].squeeze)),
+		   "softnet_stat, %s: %d columns, cpu %u, dropped %u, time_squeeze %u", t[i].what,
+		   n, cpu, dropped, squeeze);
+	}
+}
+
 void suite_snapshot(void)
 {
+	softnet_lines();
+	driver();
 	merge();
 	stats_add();
 	basics();

@@ -118,6 +118,36 @@ void suite_table(void)
 	ok(out && strstr(out, "=> no SYNs"), "no SYNs: no colour");
 	free(out);
 
+	out = summary_of(&rc, &v);
+	ok(out && !strstr(out, "before XDP/TC"), "stage 0 off: no line for it");
+	free(out);
+
+	/* Stage 0 dropped: its verdict, the record's, above the funnel. */
+	s->driver.read = true;
+	s->driver.n_ifaces = 1;
+	snprintf(s->driver.iface[0].name, sizeof(s->driver.iface[0].name), "eth0");
+	s->driver.iface[0].rx_missed_errors = 4;
+	s->driver.cpu = calloc(2, sizeof(*s->driver.cpu));
+	if (!ok(s->driver.cpu != NULL, "two CPUs"))
+		goto cleanup;
+	s->driver.n_cpus = 2;
+	s->driver.cpu[0] = (struct sa_softnet_cpu){ .cpu = 0, .time_squeeze = 2 };
+	s->driver.cpu[1] = (struct sa_softnet_cpu){ .cpu = 1, .dropped = 7 };
+	sa_view_free(&v);
+	if (!ok(sa_view_build(&v, s, rc.m, &shown, false) == 0 && v.driver.text,
+		"stage 0 dropped: the record has its verdict"))
+		goto cleanup;
+	is_str(sa_verdicts[v.driver.id].id, "driver_drops", "stage 0's verdict id");
+	is_int(v.driver.n, 7, "stage 0's verdict count: softnet dropped");
+	is_str(v.driver.text, "lost before XDP and TC, not attributable to a port: CPU backlog "
+	       "full, 7 dropped (cpu1 7); raise net.core.netdev_max_backlog; eth0 rx_dropped 0, "
+	       "rx_missed_errors 4, rx_fifo_errors 0, queue drops 0", "stage 0's verdict text");
+	out = summary_of(&rc, &v);
+	ok(out && strstr(out, "\nbefore XDP/TC => " RED "lost before XDP and TC") &&
+	   strstr(out, "before XDP/TC") < strstr(out, "no loss"),
+	   "stage 0: one line in red above the funnel");
+	free(out);
+
 	rc.color = false;
 	out = summary_of(&rc, &v);
 	ok(out && !strchr(out, '\033'), "without colour: no escape sequence");
@@ -145,6 +175,30 @@ void suite_table(void)
 		free(out);
 		fw->pod = NULL;
 	}
+
+	/* On an 80-column terminal the line wraps at its spaces. */
+	rc.width = 80;
+	out = summary_of(&rc, &v);
+	{
+		int widest = 0, col = 0, lines = 0;
+
+		for (const char *c = out ? strstr(out, "before XDP/TC") : NULL; c && *c; c++) {
+			if (*c == '\n') {
+				lines++;
+				if (strncmp(c + 1, "      ", 6))
+					break;	/* the line's continuation only */
+				col = 0;
+				continue;
+			}
+			if (++col > widest)
+				widest = col;
+		}
+		ok(out && widest <= 80 && lines >= 2,
+		   "stage 0's line at 80 columns: wrapped (%d lines, widest %d)", lines, widest);
+		if (out && (widest > 80 || lines < 2))
+			diag("%s", out);
+	}
+	free(out);
 cleanup:
 	sa_view_free(&v);
 	sa_snapshot_free(s);
