@@ -427,7 +427,7 @@ NIC_NS=sa-vmnic-$$
 NIC_HOST_IF=sa-vmtap0
 NIC_HOST_MAC=52:54:00:5a:00:01
 NIC_GUEST_MAC=52:54:00:5a:00:02
-NIC_SERVER=
+NIC_SERVER= NIC_ADDR=
 
 nic_serve() {
 	local dir=$1 req out rc
@@ -478,9 +478,11 @@ nic_start() {
 }
 
 nic_stop() {
+	[ -n "$NIC_SERVER" ] || return 0
 	kill "$NIC_ADDR" "$NIC_SERVER" 2>/dev/null
 	wait "$NIC_ADDR" "$NIC_SERVER" 2>/dev/null
 	ip netns del "$NIC_NS" 2>/dev/null
+	NIC_SERVER= NIC_ADDR=
 }
 trap 'nic_stop' EXIT
 
