@@ -313,7 +313,7 @@ NIC_CONF=${NIC_CONF:-/synacct/vm-nic}
 lab_nic_init() {
 	lab_require
 	[ -r "$NIC_CONF" ] ||
-		t_skip_all "no real NIC: runs in a guest of make test-kernels-nic (VM_NIC=virtio)"
+		t_skip_all "kernel: no real NIC to test (a virtio-net NIC fed from the host: a guest of make test-kernels-nic, VM_NIC=virtio)"
 	. "$NIC_CONF"
 	SRV=sa-$$-srv
 	CLI=
