@@ -9,7 +9,8 @@
 #                   shows what synacct does
 #   make bench      install what is missing, then the benchmarks (root,
 #                   ~2-3 min, not part of make test): one table, see
-#                   docs/performance.md
+#                   docs/performance.md; BENCH_NIC=1 adds virtio_net in a
+#                   QEMU guest (~4 min more)
 #   make mutants    install what is missing, then break synacct on purpose,
 #                   one mutant at a time, and run the tests that guard each
 #                   (root, not part of make test; MUTANTS="id ..." for some:
@@ -19,6 +20,8 @@
 #                   the units under systemd as PID 1 there (root;
 #                   KERNELS=, VM_TESTS=, VM_SYSTEMD=: see selftests/vm/kernels.sh)
 #   make test-kernels-ci  the subset of it that .ci/run runs (6.1 only)
+#   make test-kernels-nic  the lab files about a real driver, in guests with
+#                   a virtio-net NIC fed from a tap on the host (VM_NIC=virtio)
 #   make deps       install the Debian packages needed for all of the above
 #   make install    install binary, man page, config, units (synacct.service
 #                   and the template synacct@.service), alert rules,
@@ -460,13 +463,22 @@ test-kernels: deps
 test-kernels-ci:
 	$(Q)$(MAKE) --no-print-directory test-kernels VM_SET=ci
 
+# The lab files about a real driver (selftests/t/*.t with the line
+# "# synacct-vm: nic": 68-nic.t) in a guest with a virtio-net NIC whose
+# host side is a tap in a lab namespace (kernels.sh, VM_NIC=virtio);
+# KERNELS= as for test-kernels.  About 2 min a kernel under TCG.
+.PHONY: test-kernels-nic
+test-kernels-nic:
+	$(Q)$(MAKE) --no-print-directory test-kernels VM_NIC=virtio VM_SYSTEMD= \
+		VM_TESTS="$$(cd selftests/t && grep -lx '# synacct-vm: nic' *.t | tr '\n' ' ')"
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(SYNACCT_BIN) $(SELFTEST_BINS)
 	$(Q)selftests/demo.sh
 
 # Benchmarks measure, they do not pass or fail: see docs/performance.md.
 bench: deps
-	$(Q)missing=$$(echo $$($(call missing_debs,$(BENCH_DEB_PKGS)))); \
+	$(Q)missing=$$(echo $$($(call missing_debs,$(BENCH_DEB_PKGS) $(if $(filter 1,$(BENCH_NIC)),$(VM_DEB_PKGS))))); \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS     installing: $$missing"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

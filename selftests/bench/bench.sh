@@ -6,7 +6,8 @@
 #
 # Everything is compared within this run, alternating with and without
 # synacct, because the machine may be shared: figures from different runs
-# are not comparable.  The lab is selftests/lib/lab.sh's (two namespaces, a
+# are not comparable.  BENCH_NIC=1 adds the rows of selftests/bench/nic.sh
+# (virtio_net in a QEMU guest, about 4 minutes more).  The lab is selftests/lib/lab.sh's (two namespaces, a
 # veth pair, no default route); the flood is lab_synflood --packet.
 #
 # Progress goes to stderr, the table to stdout.
@@ -454,6 +455,17 @@ SOAK_OUT=$("$SA_ROOT/selftests/bench/soak.sh" "$SOAK_S" 2>&1)
 SOAK_LINE=$(grep -m1 '^# [0-9]* s at' <<<"$SOAK_OUT" | sed 's/^# //')
 SOAK_FAIL=$(grep -m1 '^not ok' <<<"$SOAK_OUT")
 row "soak: ${SOAK_LINE:-no result}" "" "${SOAK_FAIL:-flat, every SYN counted}" "" "RSS and fds flat"
+
+# ---- a real driver: virtio_net in a guest (opt-in: BENCH_NIC=1) ----
+
+# About 4 minutes under QEMU TCG (selftests/bench/nic.sh): rows beside the
+# veth ones, each against no synacct in the same guest.
+if [ "${BENCH_NIC:-0}" = 1 ]; then
+	say "virtio_net in a guest (selftests/bench/nic.sh)"
+	while IFS= read -r r; do
+		ROWS+=("$r")
+	done < <("$SA_ROOT/selftests/bench/nic.sh")
+fi
 
 # ---- the table ----
 

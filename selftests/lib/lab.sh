@@ -274,6 +274,79 @@ lab_flood() {	# lab_flood lab_synflood-options...
 	ip netns exec "$CLI" "$SA_BIN/lab_synflood" "$@"
 }
 
+# ---- a real NIC: the guest of make test-kernels with VM_NIC=virtio ----
+#
+# vm_host CMD: run CMD (a shell line) in the host's lab namespace on the
+# other side of the guest's virtio-net NIC (selftests/vm/kernels.sh runs
+# it from the source tree: selftests/bin/lab_synflood ...); prints its
+# stdout and returns its exit status (255: no answer).  One request at a
+# time, over the guest's ttyS2.
+VM_HOST_TTY=${VM_HOST_TTY:-/dev/ttyS2}
+vm_host() {
+	local fd line rc=255
+	exec {fd}<>"$VM_HOST_TTY" || return 255
+	flock "$fd"
+	printf 'run %s\n' "$(printf '%s' "$1" | base64 -w0)" >&"$fd"
+	# Anything else on the line (a reply to a request given up on) is
+	# not ours: only a line starting "rc " answers.
+	while IFS= read -r -t 900 line <&"$fd"; do
+		line=${line%$'\r'}
+		case $line in "rc "*) ;; *) continue ;; esac
+		line=${line#rc }
+		rc=${line%% *}
+		line=${line#"$rc"}; line=${line# }
+		[ -n "$line" ] && base64 -d <<<"$line"
+		break
+	done
+	exec {fd}>&-
+	return "$rc"
+}
+
+NIC_CONF=${NIC_CONF:-/synacct/vm-nic}
+
+# lab_nic_init: lab_init for a real NIC (a guest of make
+# test-kernels-nic, /synacct/vm-nic): the guest's NIC in a server
+# namespace of its own (quiet links, lab_netns_add), the host's addresses
+# as permanent neighbours, the flood's spoofed sources routed back to the
+# host, where they are blackholed.  CLI is empty: the client side is the
+# host's namespace, reached with vm_host.  Elsewhere the file skips whole.
+lab_nic_init() {
+	lab_require
+	[ -r "$NIC_CONF" ] ||
+		t_skip_all "kernel: no real NIC to test (a virtio-net NIC fed from the host: a guest of make test-kernels-nic, VM_NIC=virtio)"
+	. "$NIC_CONF"
+	SRV=sa-$$-srv
+	CLI=
+	SRV_IF=$NIC_IF
+	SRV_IP4=$NIC_GUEST_IP4
+	SRV_IP6=$NIC_GUEST_IP6
+	LAB_DIR=$(mktemp -d /tmp/synacct-lab.XXXXXX)
+	LAB_TEARDOWN=lab_nic_teardown
+	trap lab_teardown EXIT
+	trap 'exit 130' INT TERM
+	lab_netns_add "$SRV" &&
+	ip link set "$NIC_IF" netns "$SRV" &&
+	ip -n "$SRV" link set lo up &&
+	ip -n "$SRV" addr add $SRV_IP4/24 dev "$SRV_IF" &&
+	ip -n "$SRV" addr add $SRV_IP6/64 dev "$SRV_IF" nodad &&
+	ip -n "$SRV" link set "$SRV_IF" up &&
+	ip -n "$SRV" neigh replace $NIC_HOST_IP4 lladdr $NIC_HOST_MAC dev "$SRV_IF" nud permanent &&
+	ip -n "$SRV" neigh replace $NIC_HOST_IP6 lladdr $NIC_HOST_MAC dev "$SRV_IF" nud permanent &&
+	ip -n "$SRV" route add $NIC_SPOOF_NET4 via $NIC_HOST_IP4 &&
+	ip -n "$SRV" -6 route add $NIC_SPOOF_NET6 via $NIC_HOST_IP6 ||
+		{ echo "Bail out! cannot build the NIC lab"; exit 1; }
+	# The host answers (its tap is up once QEMU runs).
+	[ "$(vm_host "ip -j link show dev $NIC_HOST_IF" | jq -r '.[0].flags | index("UP") != null')" = true ] ||
+		{ echo "Bail out! the host side of the NIC ($NIC_HOST_IF) does not answer or is not up"; exit 1; }
+	lab_quiet "$SRV" "$SRV_IF"
+}
+
+# The NIC goes back to the guest's first namespace (lab_teardown then
+# deletes the server namespace).
+lab_nic_teardown() {
+	ip -n "$SRV" link set "$NIC_IF" netns 1 2>/dev/null
+}
+
 # ---- what the kernel offers ----
 #
 # A file skips only on a fact read from the kernel, never on what synacct

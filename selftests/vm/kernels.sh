@@ -24,7 +24,9 @@
 #              FILE with synacct --listener-hook HOOK; FILE[@HOOK]:A,B only
 #              its scenarios A and B (default: every file
 #              that touches the kernel, then the funnel and cookie files
-#              with kprobe); none: only the boot with systemd (VM_SYSTEMD)
+#              with kprobe); none: only the boot with systemd (VM_SYSTEMD);
+#              bench/NAME: selftests/bench/NAME, a benchmark's guest side
+#              (selftests/bench/nic.sh)
 #   VM_SET     ci: the subset .ci/run runs (make test-kernels-ci): Debian
 #              12's 6.1 only (kprobes allowed, no consume_skb), the
 #              funnel in its fexit form and its listener scenarios in the
@@ -41,6 +43,16 @@
 #              1500 for VM_SET=ci); the boot with systemd: VM_SD_TIMEOUT
 #              (600)
 #   VM_MEM     guest memory in MB (2048)
+#   VM_NIC     virtio: give the guest a virtio-net NIC (eth0) whose host
+#              side is a tap in a lab namespace of its own (sa-vmnic-PID,
+#              198.18.200.1/24, 2001:db8:200::1/64, no default route),
+#              where QEMU runs so the tap stays there; the guest's lab
+#              files reach that namespace through a third serial port
+#              (vm_host in selftests/lib/lab.sh).  Default: virtio when a
+#              file of VM_TESTS carries the line "# synacct-vm: nic",
+#              none otherwise.  VM_NIC_QUEUES queue pairs (4: native XDP
+#              on virtio_net wants one XDP_TX queue per CPU beside the
+#              guest's 2 CPUs' own, virtnet_xdp_set)
 # Everything is cached under build/vm: the .deb files, the unpacked kernels,
 # the initramfs images, and each run's TAP and console log.
 
@@ -62,6 +74,9 @@ VM_MEM=${VM_MEM:-2048}
 # the net/ trees come along so the guest's modprobe can autoload them.
 VM_MODULES="veth nf_tables sch_ingress cls_bpf 8021q tun"
 VM_MODULE_DIRS="kernel/net kernel/drivers/net/veth* kernel/drivers/net/tun* kernel/lib kernel/crypto"
+# VM_NIC=virtio: the PCI transport and the driver (with net_failover).
+VM_NIC_MODULES="virtio_pci virtio_net"
+VM_NIC_MODULE_DIRS="kernel/drivers/virtio kernel/drivers/net/virtio_net* kernel/drivers/net/net_failover*"
 
 die() { echo "kernels.sh: $*" >&2; exit 1; }
 
@@ -122,16 +137,36 @@ if [ -z "${VM_TESTS:-}" ]; then
 	VM_TESTS+="30-funnel.t@kprobe 50-cookies.t@kprobe"
 fi
 [ "$VM_TESTS" = none ] && VM_TESTS=
+# test_path NAME: a test file's path under selftests (bench/NAME: one of
+# selftests/bench, a benchmark's guest side, e.g. nic-guest.sh).
+test_path() {
+	case $1 in bench/*) echo "selftests/$1" ;; *) echo "selftests/t/$1" ;; esac
+}
 for t in $VM_TESTS $VM_SYSTEMD; do
 	f=${t%%:*}; f=${f%@*}
-	[ -f "$SA_ROOT/selftests/t/$f" ] || die "no test file selftests/t/$f (VM_TESTS)"
+	[ -f "$SA_ROOT/$(test_path "$f")" ] || die "no test file $(test_path "$f") (VM_TESTS)"
 	case $t in *:*)
 		for sc in $(tr , ' ' <<<"${t#*:}"); do
-			bash "$SA_ROOT/selftests/t/$f" --list | grep -qxF "$sc" ||
+			bash "$SA_ROOT/$(test_path "$f")" --list | grep -qxF "$sc" ||
 				die "$f has no scenario $sc (VM_TESTS)"
 		done ;;
 	esac
 done
+
+# VM_NIC: the guest's virtio-net NIC, asked for or wanted by a file.
+if [ -z "${VM_NIC:-}" ]; then
+	VM_NIC=none
+	for t in $VM_TESTS; do
+		f=${t%%:*}; f=${f%@*}
+		grep -qx '# synacct-vm: nic' "$SA_ROOT/$(test_path "$f")" && VM_NIC=virtio
+	done
+fi
+case $VM_NIC in
+virtio)	VM_MODULES+=" $VM_NIC_MODULES"; VM_MODULE_DIRS+=" $VM_NIC_MODULE_DIRS" ;;
+none)	;;
+*)	die "unknown VM_NIC '$VM_NIC' (virtio or none)" ;;
+esac
+VM_NIC_QUEUES=${VM_NIC_QUEUES:-4}
 
 mkdir -p "$VM/debs" || exit 1
 
@@ -211,7 +246,7 @@ build_userspace() {
 		nftables jq kmod diffutils xdp-tools tmux) \
 		/usr/bin/awk /usr/bin/mount /usr/bin/umount /usr/bin/setpriv \
 		/usr/bin/taskset /usr/bin/nsenter /usr/bin/unshare /usr/bin/flock \
-		$(command -v curl bpftool)
+		$(command -v curl bpftool iperf3)
 	# sh -c in the tests (unshare, su): bash stands in for dash.
 	[ -e "$R/usr/bin/sh" ] || ln -s bash "$R/usr/bin/sh" || die "cannot link sh"
 	# libxdp's dispatcher, for kernels where it can load one.
@@ -241,6 +276,7 @@ build_userspace() {
 	cp "$SA_ROOT/synacct" "$R/synacct/" &&
 	cp -r "$SA_ROOT/selftests/t" "$SA_ROOT/selftests/lib" "$SA_ROOT/selftests/bin" \
 		"$R/synacct/selftests/" &&
+	mkdir -p "$R/synacct/selftests/bench" && cp "$SA_ROOT"/selftests/bench/*.sh "$R/synacct/selftests/bench/" &&
 	cp -r "$SA_ROOT/configs" "$R/synacct/" &&
 	copy_bin "$SA_ROOT/synacct" "$SA_ROOT"/selftests/bin/lab_* "$SA_ROOT/selftests/bin/test_parse" ||
 		die "cannot copy synacct and its tests"
@@ -379,6 +415,77 @@ tap_count() {
 	}'
 }
 
+# ---- VM_NIC=virtio: the host side of the guest's NIC ----
+#
+# A lab namespace of its own (quiet links, no default route) where QEMU
+# runs, so the tap QEMU creates stays there; the flood's spoofed sources
+# are blackholed in it.  The guest's lab files ask for commands to run
+# in it over a QEMU pipe chardev (the guest's ttyS2): a line "run
+# BASE64(command)", answered "rc STATUS BASE64(stdout)".  Commands run
+# from this tree (selftests/bin/lab_synflood ...) with a timeout.
+NIC_NS=sa-vmnic-$$
+NIC_HOST_IF=sa-vmtap0
+NIC_HOST_MAC=52:54:00:5a:00:01
+NIC_GUEST_MAC=52:54:00:5a:00:02
+NIC_SERVER= NIC_ADDR=
+
+nic_serve() {
+	local dir=$1 req out rc
+	while IFS= read -r req <&8; do
+		req=${req%$'\r'}
+		case $req in "run "*) ;; *) continue ;; esac
+		req=$(base64 -d <<<"${req#run }" 2>/dev/null) || { echo "rc 254 " >&9; continue; }
+		echo "$(date -u +%T) $req" >>"$dir/host.log"
+		out=$(cd "$SA_ROOT" && timeout -k 5 600 ip netns exec "$NIC_NS" bash -c "$req" 2>>"$dir/host.log")
+		rc=$?
+		printf 'rc %d %s\n' "$rc" "$(printf '%s' "$out" | base64 -w0)" >&9
+	done
+}
+
+nic_start() {
+	local dir=$1 k
+	ip netns del "$NIC_NS" 2>/dev/null
+	ip netns add "$NIC_NS" || return 1
+	for k in router_solicitations=0 addr_gen_mode=1 mldv2_unsolicited_report_interval=1 \
+		 mldv1_unsolicited_report_interval=1; do
+		ip netns exec "$NIC_NS" sysctl -qw net.ipv6.conf.default.$k || return 1
+	done
+	ip -n "$NIC_NS" link set lo up &&
+	ip -n "$NIC_NS" route add blackhole 198.19.200.0/24 &&
+	ip -n "$NIC_NS" -6 route add blackhole 2001:db8:ff:200::/64 || return 1
+	mkfifo "$dir/ctl.in" "$dir/ctl.out" || return 1
+	# Read-write opens: neither waits for QEMU.
+	exec 8<>"$dir/ctl.out" 9<>"$dir/ctl.in"
+	nic_serve "$dir" &
+	NIC_SERVER=$!
+	exec 8<&- 9>&-
+	# The tap appears when QEMU opens it: address it then.
+	(
+		for ((k = 0; k < 300; k++)); do
+			ip -n "$NIC_NS" link show dev "$NIC_HOST_IF" >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+		ip -n "$NIC_NS" link set dev "$NIC_HOST_IF" address $NIC_HOST_MAC &&
+		ip -n "$NIC_NS" addr add 198.18.200.1/24 dev "$NIC_HOST_IF" &&
+		ip -n "$NIC_NS" addr add 2001:db8:200::1/64 dev "$NIC_HOST_IF" nodad &&
+		ip -n "$NIC_NS" neigh replace 198.18.200.2 lladdr $NIC_GUEST_MAC dev "$NIC_HOST_IF" nud permanent &&
+		ip -n "$NIC_NS" neigh replace 2001:db8:200::2 lladdr $NIC_GUEST_MAC dev "$NIC_HOST_IF" nud permanent &&
+		ip -n "$NIC_NS" link set dev "$NIC_HOST_IF" up ||
+			echo "# kernels.sh: cannot address $NIC_HOST_IF in $NIC_NS" >&2
+	) &
+	NIC_ADDR=$!
+	echo "# NIC: virtio-net, $VM_NIC_QUEUES queue pairs; host side $NIC_HOST_IF in $NIC_NS"
+}
+
+nic_stop() {
+	[ -n "$NIC_SERVER" ] || return 0
+	kill "$NIC_ADDR" "$NIC_SERVER" 2>/dev/null
+	wait "$NIC_ADDR" "$NIC_SERVER" 2>/dev/null
+	ip netns del "$NIC_NS" 2>/dev/null
+	NIC_SERVER= NIC_ADDR=
+}
+trap 'nic_stop' EXIT
+
 # run_kernel [systemd]: boot it, stream the TAP; 0 when everything
 # passed.  With systemd: the initramfs with systemd, booted as PID 1
 # (rdinit=), which runs the VM_SYSTEMD files through synacct-vm.target.
@@ -389,16 +496,27 @@ run_kernel() {
 		append="rdinit=/usr/lib/systemd/systemd systemd.unit=synacct-vm.target systemd.show_status=0"
 	fi
 	mkdir -p "$dir" && rm -f "$dir"/* || exit 1
+	local nic=() ns=()
+	if [ "$VM_NIC" = virtio ] && [ "${1:-}" != systemd ]; then
+		nic_start "$dir" || return 1
+		ns=(ip netns exec "$NIC_NS")
+		nic=(-netdev "tap,id=n0,ifname=$NIC_HOST_IF,script=no,downscript=no,vhost=off,queues=$VM_NIC_QUEUES"
+		     -device "virtio-net-pci,netdev=n0,mac=$NIC_GUEST_MAC,mq=on,vectors=$((2 * VM_NIC_QUEUES + 2))"
+		     -chardev "pipe,id=ctl,path=$dir/ctl" -device isa-serial,chardev=ctl)
+		append+=" synacct.nic=virtio"
+	fi
 	echo "# kernel $KVER$what: booting under QEMU TCG (console: ${dir#$SA_ROOT/}/console.log)"
 	start=$(date +%s)
-	# ttyS0 carries the kernel's console to a file, ttyS1 the TAP.
-	timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -m "$VM_MEM" -smp 2 \
+	# ttyS0 carries the kernel's console to a file, ttyS1 the TAP; with
+	# VM_NIC, ttyS2 the guest's requests to the NIC's namespace.
+	"${ns[@]}" timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -m "$VM_MEM" -smp 2 \
 		-nodefaults -no-reboot -display none -monitor none \
 		-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 synacct.modules=$(tr ' ' , <"$VM/modules-$KVER.list") $append" \
-		-serial "file:$dir/console.log" -serial stdio </dev/null |
+		-serial "file:$dir/console.log" -serial stdio "${nic[@]}" </dev/null |
 		tee "$dir/tap.raw" | tap_count "$dir/summary"
 	rc=$?
+	[ ${#nic[@]} -gt 0 ] && nic_stop
 	echo "# kernel $KVER$what: $(( $(date +%s) - start )) s under TCG"
 	SUMMARIES+=("$(sed "s/:/$what:/" "$dir/summary" 2>/dev/null || echo "kernel $KVER$what: did not run")")
 	return $rc
