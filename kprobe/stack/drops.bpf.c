@@ -99,13 +99,20 @@ static __noinline int kfree_skb_other(struct sk_buff *skb, __u32 reason)
 	__u64 d[SA_VMIB_N], *cnt;
 	bool have_delta;
 	struct net *net;
+	__u32 iif;
 
 	if (synack_dropped(skb, reason))
 		return 0;
 	/* Only received packets are ours to count, or move the MIB
 	 * baseline: a SYN-ACK an output rule drops while its SYN is being
-	 * processed must not take that SYN's delta (its SyncookiesSent). */
-	if (!skb->skb_iif || queued_copy(skb, reason))
+	 * processed must not take that SYN's delta (its SyncookiesSent).
+	 * The per-CPU backlog drops what it receives before skb_iif is set
+	 * (when the skb leaves the backlog): its device is where it came in. */
+	iif = skb->skb_iif;
+	if (!iif && bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_CPU_BACKLOG) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_CPU_BACKLOG))
+		iif = BPF_CORE_READ(skb, dev, ifindex);
+	if (!iif || queued_copy(skb, reason))
 		return 0;
 	net = skb_net(skb);
 	if (!in_netns(net)) {
@@ -120,7 +127,7 @@ static __noinline int kfree_skb_other(struct sk_buff *skb, __u32 reason)
 	/* Drops may come with MIB updates (ListenOverflows on the ACK
 	 * path): move the baseline, and see what moved. */
 	have_delta = !mib_advance(net, d, false);
-	if (!watched(skb->skb_iif))
+	if (!watched(iif))
 		return 0;
 	nat_unmap_skb(skb, &si);
 

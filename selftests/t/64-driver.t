@@ -79,6 +79,10 @@ sc_backlog() {
 		"$name: driver.softnet.dropped + tc_syn == the SYNs that reached the veth ($BURST x $n)"
 	t_is "$(summary '.unexplained.tc_to_listener' $port),$(summary '.stack_drops.NO_SOCKET' $port)" \
 		"0,$tc_syn" "$name: past TC the funnel reconciles (no listener: NO_SOCKET == tc_syn)"
+	# The stack stage sees the same drops, with their port: the backlog
+	# drops what it receives before skb_iif is set (drops.bpf.c).
+	t_is "$(summary '.stack_drops.CPU_BACKLOG' $port)" "$dropped" \
+		"$name: stack_drops.CPU_BACKLOG of port $port == driver.softnet.dropped"
 	t_is "$(awk '/^synacct_driver_rx_dropped_total\{iface="'"$SRV_IF"'"\}/ { print $2 }' <<<"$page")" \
 		"$rx_page" "$name: /metrics: synacct_driver_rx_dropped_total{iface=$SRV_IF} == ip -s link's rx dropped"
 	t_is "$(awk '/^synacct_softnet_dropped_total\{/ { n += $2 } END { print n + 0 }' <<<"$page")" \
