@@ -657,8 +657,9 @@ static void service_status(struct sa_watch *w)
 		if (w->rc.stage_up[i].up)
 			up++;
 		else
-			append(lost, sizeof(lost), &lused, "%s%s on %s", lused ? ", " : "",
-			       w->rc.stage_up[i].stage, w->rc.stage_up[i].iface);
+			append(lost, sizeof(lost), &lused, "%s%s%s%s", lused ? ", " : "",
+			       w->rc.stage_up[i].stage, w->rc.stage_up[i].iface[0] ? " on " : "",
+			       w->rc.stage_up[i].iface);
 	}
 	for (int i = 0; i < w->o.n_ifaces; i++)
 		append(st, sizeof(st), &used, "%s%s", i ? "+" : "", w->o.ifaces[i]);
