@@ -409,6 +409,7 @@ static void keep_reading(struct sa_watch *w)
 		tmp = w->prev;
 		w->prev = w->cur;
 		w->cur = tmp;
+		w->prev->ports_gen = w->prev->gen;
 		return;
 	}
 	sa_snapshot_merge(w->prev, w->cur, &w->ports);
@@ -991,6 +992,9 @@ int sa_watch_main(int argc, char **argv)
 		sa_err("cannot keep the first reading: out of memory");
 		goto cleanup;
 	}
+	/* From here the latest reading says when its ports last changed:
+	 * /metrics makes their series again only then. */
+	w->prev->ports_gen = w->prev->gen;
 	/* The listeners for /metrics, and for STATUS= from the start. */
 	if ((w->prom || sa_service_managed()) &&
 	    (listening_ports(w->base, &w->listeners) ||

@@ -45,6 +45,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	s->listeners = NULL;
 	s->n_listeners = 0;
 	s->listeners_read = false;
+	s->ports_gen = 0;
 }
 
 void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l)
@@ -343,9 +344,17 @@ int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
 void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 		       const struct sa_portset *ports)
 {
+	bool changed = false;
+
 	sa_portset_for_each(ports, p) {
 		struct sa_port_stats *d = into->port[p], *n = from->port[p], old;
 
+		changed = changed || (d && n ? port_moved(n, d) || n->gauges_lent != d->gauges_lent ||
+				      n->fwd_ifindex != d->fwd_ifindex ||
+				      !!n->nat != !!d->nat || !!n->follow != !!d->follow ||
+				      (n->nat && memcmp(n->nat, d->nat, sizeof(*n->nat))) ||
+				      (n->follow && memcmp(n->follow, d->follow, sizeof(*n->follow))) :
+				      d != n);
 		if (!d || !n) {
 			if (d)
 				sa_port_stats_release(d);
@@ -368,6 +377,8 @@ void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 		free(n);
 		from->port[p] = NULL;
 	}
+	if (changed && into->ports_gen)
+		into->ports_gen = from->gen;
 	into->gen = from->gen;
 	into->read_at = from->read_at;
 	into->nic_unparsed = from->nic_unparsed;

@@ -175,6 +175,10 @@ struct sa_snapshot {
 	struct sa_listener *listeners;
 	size_t n_listeners;
 	bool listeners_read;	/* the iterator read them (none may be) */
+	/* The reading (gen) that last changed a port's figures in this one,
+	 * kept by sa_snapshot_merge: what a page made from it is keyed by
+	 * (agent/output/prom.c).  0: not kept (every page made afresh). */
+	unsigned long ports_gen;
 };
 
 struct sa_snapshot *sa_snapshot_new(void);
@@ -205,7 +209,8 @@ int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src);
 /* @from holds a reading of some ports only (@ports) and every figure
  * that has no port: move them into @into, a whole reading, which then is
  * the newer one (a port of @ports @from has no entry for goes); @from is
- * left empty. */
+ * left empty.  @into's ports_gen, when kept, becomes @from's gen if a
+ * port's figures changed. */
 struct sa_portset;
 void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 		       const struct sa_portset *ports);

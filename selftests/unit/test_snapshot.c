@@ -392,6 +392,7 @@ static void merge(void)
 	sa_portset_add(&ports, 80);
 	sa_portset_add(&ports, 8080);
 	sa_portset_add(&ports, 22);	/* read, and found nothing */
+	whole->ports_gen = 1;
 	sa_snapshot_merge(whole, part, &ports);
 
 	is_int(n_ports(part), 0, "merge: the newer reading is left empty");
@@ -408,6 +409,23 @@ static void merge(void)
 	ok(whole->gen == 2 && whole->nic_unparsed == 4 && whole->mib[0] == 9 &&
 	   whole->n_listeners == 1 && whole->listeners_read,
 	   "merge: the figures without a port are the newer reading's");
+	is_int(whole->ports_gen, 2, "merge: ports changed: ports_gen is the newer reading's");
+	/* Port 80 read again, the same: ports_gen stays; then moved (8080,
+	 * read and found with nothing, would go: a change). */
+	memset(&ports, 0, sizeof(ports));
+	sa_portset_add(&ports, 80);
+	part->gen = 3;
+	ps = sa_snapshot_port(part, 80);
+	sa_c_set(ps, SA_C_nic_syn, 6);
+	*sa_port_drop(ps, NO_SOCKET) = 6;
+	sa_snapshot_merge(whole, part, &ports);
+	is_int(whole->ports_gen, 2, "merge: the same figures read again: ports_gen stays");
+	part->gen = 4;
+	ps = sa_snapshot_port(part, 80);
+	sa_c_set(ps, SA_C_nic_syn, 6);
+	*sa_port_drop(ps, NO_SOCKET) = 7;
+	sa_snapshot_merge(whole, part, &ports);
+	is_int(whole->ports_gen, 4, "merge: a drop moved: ports_gen 4");
 	sa_snapshot_free(whole);
 	sa_snapshot_free(part);
 }
