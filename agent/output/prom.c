@@ -387,7 +387,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 	for (size_t r = 0; r < n; r++)
 		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
 			   sa_accepted_total(&rows[r].served->accepted,
-					     sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
+					     sa_c(rows[r].ps, SA_C_established), sa_g(rows[r].ps)));
 	for (size_t r = 0; r < n && rc->m.follow; r++)
 		if (ct_netns(&rows[r]))
 			sample_ct(f, "accepted", "_total", &rows[r], NULL, NULL,
@@ -398,7 +398,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 #define SA_GAUGE_PROM(name, h)						\
 	family(f, #name, "", "gauge", h);				\
 	for (size_t r = 0; r < n; r++)					\
-		sample_u64(f, #name, "", &rows[r], NULL, NULL, rows[r].ps->g.name); \
+		sample_u64(f, #name, "", &rows[r], NULL, NULL, sa_g(rows[r].ps)->name); \
 	for (size_t r = 0; r < n && rc->m.follow; r++)			\
 		if (ct_netns(&rows[r]))					\
 			sample_ct(f, #name, "", &rows[r], NULL, NULL,	\

@@ -10,7 +10,8 @@
 # synacct --json at a 1 s interval watches the lab's server veth while
 # lab_synflood --packet scans it; once the scan is counted, the agent's
 # CPU (user+sys over SCAN_IDLE_S seconds, default 10) and resident memory
-# (VmRSS, VmHWM) are sampled with no traffic, then the agent is stopped
+# (VmRSS, VmHWM) are sampled with no traffic, with its CPU since start
+# (cpu_total_s: the scan's readings), then the agent is stopped
 # and its longest interval record and its summary are measured.  Prints
 # "# name value" lines (bench.sh makes rows of them); SYNACCT= another
 # binary, for a comparison.  SCAN_METRICS=1 adds --metrics on a free
@@ -46,6 +47,7 @@ c1=$(cpu_s); w1=$(date +%s.%N)
 echo "# idle_cpu_pct $(awk -v a="$c0" -v b="$c1" -v s="$w0" -v e="$w1" 'BEGIN { printf "%.2f", (b - a) / (e - s) * 100 }')"
 echo "# rss_mib $(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' /proc/$SA_PID/status)"
 echo "# hwm_mib $(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$SA_PID/status)"
+echo "# cpu_total_s $(cpu_s)"
 [ -n "${mp:-}" ] && echo "# metrics_nic_syn $(curl -sf "http://127.0.0.1:$mp/metrics" |
 	awk '/^synacct_nic_syn_total\{/ { n += $2 } END { print n + 0 }')"
 synacct_stop

@@ -90,7 +90,7 @@ static void set(struct sa_port_stats *ps, __u64 established, __u64 queue)
 {
 	if (sa_c_set(ps, SA_C_established, established))
 		diag("out of memory");	/* the values checked then differ */
-	ps->g.accept_queue_len = queue;
+	sa_port_gauges(ps)->accept_queue_len = queue;
 }
 
 void suite_prom(void)
