@@ -259,19 +259,19 @@ static void listener_losses(const struct sa_port_stats *ps, struct loss *best)
 			 "accept queue full (backlog %llu): the application is not "
 			 "accepting fast enough; %llu SYNs dropped at the listener, "
 			 "%llu handshake ACKs dropped",
-			 (unsigned long long)ps->g.accept_backlog,
+			 (unsigned long long)sa_g(ps)->accept_backlog,
 			 (unsigned long long)aq_syn, (unsigned long long)aq_ack);
 	else if (aq_syn)
 		consider(best, SA_V_accept_queue_full, aq_syn,
 			 "accept queue full (backlog %llu): the application is not "
 			 "accepting fast enough; %llu SYNs dropped at the listener",
-			 (unsigned long long)ps->g.accept_backlog,
+			 (unsigned long long)sa_g(ps)->accept_backlog,
 			 (unsigned long long)aq_syn);
 	else
 		consider(best, SA_V_accept_queue_full, aq_ack,
 			 "accept queue full at handshake completion (backlog %llu): the "
 			 "application is not accepting fast enough; %llu handshake ACKs "
-			 "dropped", (unsigned long long)ps->g.accept_backlog,
+			 "dropped", (unsigned long long)sa_g(ps)->accept_backlog,
 			 (unsigned long long)aq_ack);
 	consider(best, SA_V_syn_queue_full, sa_c(ps, SA_C_listen_drop_syn_queue_full),
 		 "SYN queue full without SYN cookies: %llu SYNs dropped at the "

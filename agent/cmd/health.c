@@ -71,7 +71,8 @@ static void record(const struct sa_lost_group *g)
 	json_object_object_add(o, "type", json_object_new_string("stage"));
 	json_object_object_add(o, "time", json_object_new_string(g->time));
 	json_object_object_add(o, "stage", sa_json_string(g->stage));
-	json_object_object_add(o, "iface", sa_json_string(g->iface));
+	/* The stack's hooks are the namespace's, on no interface. */
+	json_object_object_add(o, "iface", g->iface[0] ? sa_json_string(g->iface) : NULL);
 	json_object_object_add(o, "hooks", sa_json_string(g->hooks));
 	json_object_object_add(o, "state", json_object_new_string("lost"));
 	json_object_object_add(o, "reason", sa_json_string(g->first.reason));
@@ -97,8 +98,8 @@ static void summarise(struct sa_health *h, struct sa_run *r, struct sa_report_ct
 		const struct sa_lost_group *g = &h->lost[i];
 
 		used += snprintf(h->sentence + used, sizeof(h->sentence) - used,
-				 "%s%s on %s lost at %s (%s)", i ? "; " : "", g->hooks,
-				 g->iface, g->time, g->first.reason);
+				 "%s%s%s%s lost at %s (%s)", i ? "; " : "", g->hooks,
+				 g->iface[0] ? " on " : "", g->iface, g->time, g->first.reason);
 	}
 	rc->m.lost = h->n_lost ? h->sentence : NULL;
 	for (int i = 0; i < r->n_hooks; i++) {
@@ -119,8 +120,13 @@ void sa_health_init(struct sa_health *h, const struct sa_run *r,
 	int n = 0;
 
 	for (int i = 0; i < sa_n_stages; i++) {
+		if (!r->st[i])
+			continue;
+		/* The stack's hooks are the namespace's: on no interface. */
+		if (sa_stages[i]->measures & 1u << SA_STAGE_STACK)
+			h->up[n++] = (struct sa_stage_up){ sa_stages[i]->name, "", true };
 		/* XDP and TC: the stages whose hooks are the interfaces'. */
-		if (!r->st[i] || !(sa_stages[i]->measures & (1u << SA_STAGE_NIC | 1u << SA_STAGE_TC)))
+		if (!(sa_stages[i]->measures & (1u << SA_STAGE_NIC | 1u << SA_STAGE_TC)))
 			continue;
 		for (int j = 0; j < cfg->n_ifaces; j++)
 			h->up[n++] = (struct sa_stage_up){ sa_stages[i]->name, cfg->ifname[j], true };
@@ -163,9 +169,11 @@ int sa_health_check(struct sa_health *h, struct sa_run *r,
 			/* A moved interface says where synacct's hooks went. */
 			if (l->how == SA_LOSS_IFACE_MOVED)
 				g->first = *l;
+			/* IPv4 and IPv6 links of one hook: named once. */
 			len = strlen(g->hooks);
-			snprintf(g->hooks + len, sizeof(g->hooks) - len, "%s%s",
-				 len ? ", " : "", l->hook);
+			if (!has_hook(g->hooks, l->hook))
+				snprintf(g->hooks + len, sizeof(g->hooks) - len, "%s%s",
+					 len ? ", " : "", l->hook);
 			for (int k = 0; k < rc->n_stage_up; k++)
 				if (!strcmp(h->up[k].stage, s->name) && !strcmp(h->up[k].iface, l->iface))
 					h->up[k].up = false;
@@ -174,6 +182,10 @@ int sa_health_check(struct sa_health *h, struct sa_run *r,
 				rc->m.nic = false;
 			if (s->measures & 1u << SA_STAGE_TC)
 				rc->m.tc_lost = true;
+			/* Stack lost: every gap past TC (and the container's,
+			 * which its programs count) null, as with --no-stack. */
+			if (s->measures & 1u << SA_STAGE_STACK)
+				rc->m.stack = false;
 		}
 	}
 	for (int i = from; i < h->n_lost; i++) {
@@ -182,9 +194,9 @@ int sa_health_check(struct sa_health *h, struct sa_run *r,
 		if (records)
 			record(g);
 		if (!iface_gone(g->first.how)) {
-			sa_err("%s on %s lost: %s; synacct leaves it as it is, and its "
-			       "figures out of reconciliation from now on", g->hooks, g->iface,
-			       g->first.reason);
+			sa_err("%s%s%s lost: %s; synacct leaves it as it is, and its "
+			       "figures out of reconciliation from now on", g->hooks,
+			       g->iface[0] ? " on " : "", g->iface, g->first.reason);
 			continue;
 		}
 		h->iface_gone = true;

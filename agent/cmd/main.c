@@ -336,8 +336,9 @@ static int prom_update(struct sa_watch *w, const struct sa_snapshot *abs)
  * figures come from elsewhere (a NATed port shows its listener's gauges,
  * a followed one the queues of its namespace); every other port keeps its
  * figures.  A whole reading again when a stage says only that is exact
- * (-EAGAIN: drop keys lost to a full queue).
+ * (-EAGAIN: a stage that cannot read port by port exactly now).
  */
+#define SA_BURST_PORTS 4096
 static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
 		    const struct sa_snapshot *last)
 {
@@ -351,7 +352,7 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
 	/* The marks first: a port marked after this is read next time. */
 	err = sa_run_touched(&w->run, &marked);
 	if (!err && !whole) {
-		unsigned int n = 0, known = 0;
+		unsigned int n = 0, known = 0, always = 0;
 
 		w->ports = w->again;
 		for (unsigned int i = 0; i < SA_MAX_PORTS / 64; i++)
@@ -363,16 +364,21 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
 			/* A listener's port is read again with its queues
 			 * (the listener stage reads them all). */
 			if (last->port[p]->nat || last->port[p]->follow ||
-			    last->port[p]->g.listeners)
+			    sa_g(last->port[p])->listeners) {
 				sa_portset_add(&w->ports, p);
+				always++;
+			}
 		}
 		/* Port by port costs a few lookups each; a whole reading walks
 		 * each map once.  Once the ports to read are a quarter of
 		 * those known (1 000 idle listening ports, say), whole is
-		 * cheaper. */
+		 * cheaper.  But not for a burst of thousands of ports that
+		 * moved, mostly not read every time (a scan): a whole reading
+		 * would hold a second copy of every port known beside the
+		 * latest, the peak of synacct's memory. */
 		for (unsigned int i = 0; i < SA_MAX_PORTS / 64; i++)
 			n += __builtin_popcountll(w->ports.bits[i]);
-		whole = 4 * n >= known;
+		whole = 4 * n >= known && (n < SA_BURST_PORTS || 2 * always >= n);
 	}
 	if (!err && !whole) {
 		err = sa_run_read_ports(&w->run, snap, last, &w->ports);
@@ -409,6 +415,7 @@ static void keep_reading(struct sa_watch *w)
 		tmp = w->prev;
 		w->prev = w->cur;
 		w->cur = tmp;
+		w->prev->ports_gen = w->prev->gen;
 		return;
 	}
 	sa_snapshot_merge(w->prev, w->cur, &w->ports);
@@ -576,6 +583,9 @@ static int tick(struct sa_watch *w, double elapsed_s)
 		sa_err("cannot compute the interval: out of memory");
 	if (!err)
 		keep_reading(w);
+	/* The reading's copies of the ports it merged are free now: give them
+	 * back before the record is made (a scan's peak). */
+	trim(w);
 	if (!err)
 		err = prom_update(w, w->prev);
 	if (!err)
@@ -657,8 +667,9 @@ static void service_status(struct sa_watch *w)
 		if (w->rc.stage_up[i].up)
 			up++;
 		else
-			append(lost, sizeof(lost), &lused, "%s%s on %s", lused ? ", " : "",
-			       w->rc.stage_up[i].stage, w->rc.stage_up[i].iface);
+			append(lost, sizeof(lost), &lused, "%s%s%s%s", lused ? ", " : "",
+			       w->rc.stage_up[i].stage, w->rc.stage_up[i].iface[0] ? " on " : "",
+			       w->rc.stage_up[i].iface);
 	}
 	for (int i = 0; i < w->o.n_ifaces; i++)
 		append(st, sizeof(st), &used, "%s%s", i ? "+" : "", w->o.ifaces[i]);
@@ -993,6 +1004,9 @@ int sa_watch_main(int argc, char **argv)
 		sa_err("cannot keep the first reading: out of memory");
 		goto cleanup;
 	}
+	/* From here the latest reading says when its ports last changed:
+	 * /metrics makes their series again only then. */
+	w->prev->ports_gen = w->prev->gen;
 	/* The listeners for /metrics, and for STATUS= from the start. */
 	if ((w->prom || sa_service_managed()) &&
 	    (listening_ports(w->base, &w->listeners) ||

@@ -16,6 +16,7 @@ void sa_port_stats_release(struct sa_port_stats *ps)
 	free(ps->drops);
 	free(ps->follow);
 	free(ps->nat);
+	free(ps->gauges);
 	memset(ps, 0, sizeof(*ps));
 }
 
@@ -29,10 +30,13 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
 		if (!s->port[p])
 			continue;
-		sa_port_stats_release(s->port[p]);
-		free(s->port[p]);
+		if (!(s->borrowed[p / 64] & 1ULL << (p % 64))) {
+			sa_port_stats_release(s->port[p]);
+			free(s->port[p]);
+		}
 		s->port[p] = NULL;
 	}
+	memset(s->borrowed, 0, sizeof(s->borrowed));
 	s->nic_unparsed = 0;
 	s->tc_unparsed = 0;
 	s->nic_update_failed = 0;
@@ -47,6 +51,7 @@ void sa_snapshot_clear(struct sa_snapshot *s)
 	s->listeners_read = false;
 	free(s->driver.cpu);
 	memset(&s->driver, 0, sizeof(s->driver));
+	s->ports_gen = 0;
 }
 
 int sa_softnet_parse(const char *line, __u32 nr, __u32 *cpu, __u32 *dropped,
@@ -189,6 +194,14 @@ void sa_snapshot_free(struct sa_snapshot *s)
 
 static const struct sa_port_stats sa_zero_stats;
 const struct sa_port_follow sa_no_follow;
+const struct sa_listener_gauges sa_no_gauges;
+
+struct sa_listener_gauges *sa_port_gauges(struct sa_port_stats *ps)
+{
+	if (!ps->gauges)
+		ps->gauges = calloc(1, sizeof(*ps->gauges));
+	return ps->gauges;
+}
 
 struct sa_nat *sa_port_nat(struct sa_port_stats *ps)
 {
@@ -322,9 +335,15 @@ int sa_port_stats_add(struct sa_port_stats *sum, const struct sa_port_stats *ps)
 			return -ENOMEM;
 		*n += ps->drops[i].n;
 	}
-#define SA_GAUGE_ADD(name, help) sum->g.name += ps->g.name;
-	SA_GAUGES(SA_GAUGE_ADD)
+	if (ps->gauges) {
+		struct sa_listener_gauges *g = sa_port_gauges(sum);
+
+		if (!g)
+			return -ENOMEM;
+#define SA_GAUGE_ADD(name, help) g->name += ps->gauges->name;
+		SA_GAUGES(SA_GAUGE_ADD)
 #undef SA_GAUGE_ADD
+	}
 	sum->accepted += ps->accepted;
 	return 0;
 }
@@ -353,9 +372,13 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 	}
 	/* accepted is what left the accept queue: what entered it minus
 	 * its growth. */
-	po->g = pa->g;
-	po->gauges_moved = pb ? memcmp(&pa->g, &pb->g, sizeof(pa->g)) != 0 :
-				pa->g.listeners != 0;
+	if (pa->gauges) {
+		if (!sa_port_gauges(po))
+			return -ENOMEM;
+		*po->gauges = *pa->gauges;
+	}
+	po->gauges_moved = pb ? memcmp(sa_g(pa), sa_g(pb), sizeof(*sa_g(pa))) != 0 :
+				sa_g(pa)->listeners != 0;
 	if (pa->nat) {
 		if (!sa_port_nat(po))
 			return -ENOMEM;
@@ -375,8 +398,8 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 				(__s64)sa_follow_of(pb ? pb : &sa_zero_stats)->cg.accept_queue_len);
 	}
 	po->accepted = (__s64)sa_c(po, SA_C_established) -
-		       ((__s64)pa->g.accept_queue_len -
-			(pb ? (__s64)pb->g.accept_queue_len : 0));
+		       ((__s64)sa_g(pa)->accept_queue_len -
+			(pb ? (__s64)sa_g(pb)->accept_queue_len : 0));
 	if (pa->gauges_lent)
 		po->accepted = (__s64)sa_c(po, SA_C_established);
 	return 0;
@@ -387,16 +410,28 @@ static int port_diff(struct sa_port_stats *po, const struct sa_port_stats *pa,
 static bool port_moved(const struct sa_port_stats *pa, const struct sa_port_stats *pb)
 {
 	if (!pb)
-		return !sa_port_stats_zero(pa) || pa->g.listeners;
+		return !sa_port_stats_zero(pa) || sa_g(pa)->listeners;
 	/* Held means not zero: equal counters hold the same set. */
 	if (pa->c.held != pb->c.held ||
 	    memcmp(sa_counts_vals(&pa->c), sa_counts_vals(&pb->c), sa_counts_n(&pa->c) * sizeof(__u64)) ||
-	    memcmp(&pa->g, &pb->g, sizeof(pa->g)))
+	    memcmp(sa_g(pa), sa_g(pb), sizeof(*sa_g(pa))))
 		return true;
 	for (__u32 i = 0; i < pa->n_drops; i++)
 		if (pa->drops[i].n != sa_port_drop_get(pb, pa->drops[i].reason))
 			return true;
 	return false;
+}
+
+/* Is the difference of @pa and no older entry @pa as it is (port_diff's
+ * derived figures what @pa holds)? */
+static bool diff_is_self(const struct sa_port_stats *pa)
+{
+	__s64 established = (__s64)sa_c(pa, SA_C_established);
+	__s64 accepted = pa->gauges_lent ? established :
+			 established - (__s64)sa_g(pa)->accept_queue_len;
+
+	return !pa->follow && pa->accepted == accepted &&
+	       pa->gauges_moved == (sa_g(pa)->listeners != 0);
 }
 
 static int snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
@@ -410,6 +445,14 @@ static int snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 
 		if (!a->port[p] || (moved_only && !port_moved(a->port[p], b->port[p])))
 			continue;
+		/* A scan's thousands of new ports: borrowed, not copied (the
+		 * reading, the difference and the record would otherwise
+		 * hold each at once: most of the peak of memory). */
+		if (moved_only && !b->port[p] && diff_is_self(a->port[p])) {
+			out->port[p] = a->port[p];
+			out->borrowed[p / 64] |= 1ULL << (p % 64);
+			continue;
+		}
 		po = sa_snapshot_port(out, p);
 		err = po ? port_diff(po, a->port[p], b->port[p], b->gen) : -ENOMEM;
 	}
@@ -456,9 +499,17 @@ int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src)
 void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 		       const struct sa_portset *ports)
 {
+	bool changed = false;
+
 	sa_portset_for_each(ports, p) {
 		struct sa_port_stats *d = into->port[p], *n = from->port[p], old;
 
+		changed = changed || (d && n ? port_moved(n, d) || n->gauges_lent != d->gauges_lent ||
+				      n->fwd_ifindex != d->fwd_ifindex ||
+				      !!n->nat != !!d->nat || !!n->follow != !!d->follow ||
+				      (n->nat && memcmp(n->nat, d->nat, sizeof(*n->nat))) ||
+				      (n->follow && memcmp(n->follow, d->follow, sizeof(*n->follow))) :
+				      d != n);
 		if (!d || !n) {
 			if (d)
 				sa_port_stats_release(d);
@@ -481,6 +532,8 @@ void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 		free(n);
 		from->port[p] = NULL;
 	}
+	if (changed && into->ports_gen)
+		into->ports_gen = from->gen;
 	into->gen = from->gen;
 	into->read_at = from->read_at;
 	into->nic_unparsed = from->nic_unparsed;

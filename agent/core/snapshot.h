@@ -48,7 +48,10 @@ struct sa_port_stats {
 	__u32 n_drops;
 	/* Output interface of the port's last forwarded SYN, 0: none. */
 	__u32 fwd_ifindex;
-	struct sa_listener_gauges g;
+	/* Its listeners' gauges; NULL: none (most ports: a scan's), read
+	 * through sa_g(), made by sa_port_gauges().  Apart, so that a
+	 * scanned port's entry is 88 bytes, not 120. */
+	struct sa_listener_gauges *gauges;
 	/* Derived in a difference: established minus the accept queue's
 	 * growth, i.e. what the application took off the queue. */
 	__s64 accepted;
@@ -93,6 +96,12 @@ struct sa_port_follow {
 };
 
 extern const struct sa_port_follow sa_no_follow;
+extern const struct sa_listener_gauges sa_no_gauges;
+
+static inline const struct sa_listener_gauges *sa_g(const struct sa_port_stats *ps)
+{
+	return ps->gauges ? ps->gauges : &sa_no_gauges;
+}
 
 static inline const struct sa_port_follow *sa_follow_of(const struct sa_port_stats *ps)
 {
@@ -154,6 +163,9 @@ void sa_port_stats_release(struct sa_port_stats *ps);
 
 /* The port's NAT mapping, created zeroed; NULL without memory. */
 struct sa_nat *sa_port_nat(struct sa_port_stats *ps);
+
+/* The port's gauges, created zeroed; NULL without memory. */
+struct sa_listener_gauges *sa_port_gauges(struct sa_port_stats *ps);
 
 /* The port's follow record, created zeroed; NULL without memory. */
 struct sa_port_follow *sa_port_follow(struct sa_port_stats *ps);
@@ -241,6 +253,14 @@ struct sa_snapshot {
 	size_t n_listeners;
 	bool listeners_read;	/* the iterator read them (none may be) */
 	struct sa_driver driver;	/* stage 0: no port */
+
+	/* The reading (gen) that last changed a port's figures in this one,
+	 * kept by sa_snapshot_merge: what a page made from it is keyed by
+	 * (agent/output/prom.c).  0: not kept (every page made afresh). */
+	unsigned long ports_gen;
+	/* Entries that are another snapshot's (sa_snapshot_diff_moved): not
+	 * freed by this one.  A bit per port. */
+	__u64 borrowed[SA_MAX_PORTS / 64];
 };
 
 struct sa_snapshot *sa_snapshot_new(void);
@@ -264,14 +284,19 @@ int sa_snapshot_diff(struct sa_snapshot *out, const struct sa_snapshot *a,
 		     const struct sa_snapshot *b);
 /* The same, with only the ports whose counters, drops or gauges moved
  * (an interval record: after a port scan, the next intervals do not
- * carry a zero entry for every port scanned). */
+ * carry a zero entry for every port scanned).  A port @b has no entry
+ * for, whose difference is @a's entry as it is (no listener, no follow
+ * record: a scan's new ports), is @a's entry itself, not a copy: @a must
+ * not change nor free its entries while @out is in use (moving them to
+ * another snapshot, as sa_snapshot_merge does, is fine). */
 int sa_snapshot_diff_moved(struct sa_snapshot *out, const struct sa_snapshot *a,
 			   const struct sa_snapshot *b);
 int sa_snapshot_copy(struct sa_snapshot *dst, const struct sa_snapshot *src);
 /* @from holds a reading of some ports only (@ports) and every figure
  * that has no port: move them into @into, a whole reading, which then is
  * the newer one (a port of @ports @from has no entry for goes); @from is
- * left empty. */
+ * left empty.  @into's ports_gen, when kept, becomes @from's gen if a
+ * port's figures changed. */
 struct sa_portset;
 void sa_snapshot_merge(struct sa_snapshot *into, struct sa_snapshot *from,
 		       const struct sa_portset *ports);

@@ -4,7 +4,9 @@
  * serves it).
  *
  * The main loop renders the page after each reading of the maps and swaps
- * it in under a mutex; the server thread only copies the last page out,
+ * it in under a mutex (the ports' series only when what they are made
+ * from changed: after a scan of every port, summing them into "other"
+ * each interval was most of an idle synacct's CPU); the server thread only copies the last page out,
  * so it never touches a snapshot the main loop is changing.  Values are
  * the totals the BPF maps hold (not since this process started), so with
  * pinned maps they never go backwards across a restart.
@@ -53,6 +55,17 @@ struct sa_metrics {
 	unsigned int top, n_top;
 	bool other_shown;
 	struct served *served;	/* per port, and [SA_PROM_OTHER] */
+	/* The ports' series of the last page, and what they were made from
+	 * (ports_gen 0: nothing kept). */
+	char *ports_part;
+	size_t ports_len;
+	struct ports_key {
+		unsigned long ports_gen;
+		struct sa_measured m;
+		char lost[512];
+		int tcp_syncookies;
+		struct sa_portset sel, listeners;
+	} key;
 };
 
 struct sa_metrics *sa_metrics_new(unsigned int top)
@@ -78,6 +91,7 @@ void sa_metrics_free(struct sa_metrics *p)
 		return;
 	pthread_mutex_destroy(&p->lock);
 	free(p->page);
+	free(p->ports_part);
 	free(p->served);
 	free(p);
 }
@@ -406,7 +420,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 	for (size_t r = 0; r < n; r++)
 		sample_u64(f, "accepted", "_total", &rows[r], NULL, NULL,
 			   sa_accepted_total(&rows[r].served->accepted,
-					     sa_c(rows[r].ps, SA_C_established), &rows[r].ps->g));
+					     sa_c(rows[r].ps, SA_C_established), sa_g(rows[r].ps)));
 	for (size_t r = 0; r < n && rc->m.follow; r++)
 		if (ct_netns(&rows[r]))
 			sample_ct(f, "accepted", "_total", &rows[r], NULL, NULL,
@@ -417,7 +431,7 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 #define SA_GAUGE_PROM(name, h)						\
 	family(f, #name, "", "gauge", h);				\
 	for (size_t r = 0; r < n; r++)					\
-		sample_u64(f, #name, "", &rows[r], NULL, NULL, rows[r].ps->g.name); \
+		sample_u64(f, #name, "", &rows[r], NULL, NULL, sa_g(rows[r].ps)->name); \
 	for (size_t r = 0; r < n && rc->m.follow; r++)			\
 		if (ct_netns(&rows[r]))					\
 			sample_ct(f, #name, "", &rows[r], NULL, NULL,	\
@@ -749,15 +763,35 @@ static int choose_ports(struct sa_metrics *p, const struct sa_snapshot *abs,
 
 static const struct sa_port_stats zero_stats;
 
-int sa_metrics_update(struct sa_metrics *p, const struct sa_report_ctx *rc,
+/* What the ports' series are made from, for @abs: ports_gen 0 when the
+ * reading keeps none. */
+static void ports_key(struct ports_key *k, const struct sa_report_ctx *rc,
 		      const struct sa_snapshot *abs, const struct sa_portset *sel,
 		      const struct sa_portset *listeners)
 {
+	memset(k, 0, sizeof(*k));
+	k->ports_gen = abs->ports_gen;
+	/* Field by field: a struct's padding is not its value. */
+	k->m.nic = rc->m.nic;
+	k->m.nic_native = rc->m.nic_native;
+	k->m.stack = rc->m.stack;
+	k->m.follow = rc->m.follow;
+	k->m.tc_lost = rc->m.tc_lost;
+	/* m.lost: its text, below. */
+	snprintf(k->lost, sizeof(k->lost), "%s", rc->m.lost ? rc->m.lost : "");
+	k->tcp_syncookies = abs->tcp_syncookies;
+	k->sel = *sel;
+	k->listeners = *listeners;
+}
+
+/* Every port's series into @f: labels chosen, rows reconciled. */
+static int render_ports(struct sa_metrics *p, FILE *f, const struct sa_report_ctx *rc,
+			const struct sa_snapshot *abs, const struct sa_portset *sel,
+			const struct sa_portset *listeners)
+{
 	struct sa_port_stats other = { 0 };
 	struct row *rows = NULL;
-	size_t n = 0, cap = 0, len = 0;
-	char *page = NULL;
-	FILE *f = NULL;
+	size_t n = 0, cap = 0;
 	int err;
 
 	err = choose_ports(p, abs, sel, listeners);
@@ -802,22 +836,60 @@ int sa_metrics_update(struct sa_metrics *p, const struct sa_report_ctx *rc,
 	for (size_t r = 0; r < n && !err && rc->m.stack; r++)
 		sa_reconcile_port(rows[r].ps, rc->m, abs->tcp_syncookies, &rows[r].v);
 	if (!err) {
-		f = open_memstream(&page, &len);
-		if (!f)
-			err = -errno;
-	}
-	if (!err) {
 		render_counters(f, rc->m, rows, n);
 		if (rc->m.stack) {
 			render_stack(f, rc, rows, n);
 			render_paths(f, rc->m, rows, n);
 		}
+	}
+	free(rows);
+	sa_port_stats_release(&other);
+	return err;
+}
+
+int sa_metrics_update(struct sa_metrics *p, const struct sa_report_ctx *rc,
+		      const struct sa_snapshot *abs, const struct sa_portset *sel,
+		      const struct sa_portset *listeners)
+{
+	struct ports_key *k = malloc(sizeof(*k));
+	size_t len = 0;
+	char *page = NULL;
+	FILE *f = NULL;
+	int err = k ? 0 : -ENOMEM;
+
+	/* The ports' series again only when what they come from changed. */
+	if (!err)
+		ports_key(k, rc, abs, sel, listeners);
+	if (!err && (!k->ports_gen || !p->ports_part || memcmp(k, &p->key, sizeof(*k)))) {
+		char *part = NULL;
+		size_t part_len = 0;
+
+		free(p->ports_part);
+		p->ports_part = NULL;
+		f = open_memstream(&part, &part_len);
+		err = f ? render_ports(p, f, rc, abs, sel, listeners) : -errno;
+		if (f && fclose(f) && !err)
+			err = -ENOMEM;
+		if (err) {
+			free(part);
+		} else {
+			p->ports_part = part;
+			p->ports_len = part_len;
+			p->key = *k;
+		}
+	}
+	free(k);
+	if (!err) {
+		f = open_memstream(&page, &len);
+		if (!f)
+			err = -errno;
+	}
+	if (!err) {
+		fwrite(p->ports_part, 1, p->ports_len, f);
 		render_host(f, rc, abs);
 		if (fclose(f))
 			err = -ENOMEM;
 	}
-	free(rows);
-	sa_port_stats_release(&other);
 	if (err) {
 		free(page);
 		sa_err("cannot render the metrics: %s", strerror(-err));

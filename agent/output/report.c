@@ -330,7 +330,7 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 
 	json_object_object_add(o, "cookie_mode", json_object_new_boolean(pv->cookie_mode));
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
-	json_gauges(o, &ps->g);
+	json_gauges(o, sa_g(ps));
 
 	/* Every gap of sa_gaps[]; null when not measured. */
 	un = json_object_new_object();
@@ -544,7 +544,7 @@ static long rows_kept(const struct sa_report_ctx *rc, const struct sa_view *v,
 		int sev = sa_verdict_severity(&pv->verdict);
 
 		r[i] = (struct row_rank){ i, sev >= SA_SEV_WARNING ? sev : 0,
-					  pv->ps->g.listeners != 0, sa_port_syns(pv->ps), pv->port };
+					  sa_g(pv->ps)->listeners != 0, sa_port_syns(pv->ps), pv->port };
 	}
 	qsort(r, v->n_ports, sizeof(*r), rank_cmp);
 	for (size_t k = 0; k < v->n_ports; k++) {

@@ -119,7 +119,7 @@ static void cell_text(const struct sa_report_ctx *rc, const struct column *col,
 	else if (col->kind == COL_DERIVED)
 		snprintf(buf, len, "%lld", derived_value(pv, col->which));
 	else
-		snprintf(buf, len, "%llu", gauge_value(&pv->ps->g, col->which));
+		snprintf(buf, len, "%llu", gauge_value(sa_g(pv->ps), col->which));
 }
 
 /* ---- text that wraps between words ---- */

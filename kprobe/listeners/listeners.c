@@ -130,9 +130,9 @@ static int add_listener(const struct sa_listener *l, void *ctx)
 {
 	struct sa_port_stats *ps = sa_snapshot_port(ctx, l->port);
 
-	if (!ps)
+	if (!ps || !sa_port_gauges(ps))
 		return -ENOMEM;
-	sa_gauges_add(&ps->g, l);
+	sa_gauges_add(ps->gauges, l);
 	return sa_snapshot_add_listener(ctx, l);
 }
 
@@ -147,13 +147,13 @@ static int listener_stage_read(void *priv, struct sa_snapshot *snap)
 	for (__u32 p = 0; p < SA_MAX_PORTS; p++) {
 		struct sa_port_stats *ps = snap->port[p];
 
-		if (ps && ps->g.listeners)
-			st->last_backlog[p] = ps->g.accept_backlog;
+		if (ps && sa_g(ps)->listeners)
+			st->last_backlog[p] = ps->gauges->accept_backlog;
 		else if (st->last_backlog[p]) {
 			ps = sa_snapshot_port(snap, p);
-			if (!ps)
+			if (!ps || !sa_port_gauges(ps))
 				return -ENOMEM;
-			ps->g.accept_backlog = st->last_backlog[p];
+			ps->gauges->accept_backlog = st->last_backlog[p];
 		}
 	}
 	return 0;

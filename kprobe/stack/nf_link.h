@@ -37,28 +37,61 @@ struct sa_nf_link_attr {
 	__u32 nf_flags;
 };
 
+/* A netfilter link for @prog_fd at @hook of family @pf and @priority, in
+ * the caller's namespace: the fd, or -errno (-EBUSY: a hook is at that
+ * priority already). */
+static inline int sa_nf_link_at(int prog_fd, __u32 pf, __u32 hook, __s32 priority)
+{
+	union bpf_attr attr;
+	struct sa_nf_link_attr *nf = (void *)&attr;
+	int fd;
+
+	_Static_assert(sizeof(*nf) <= sizeof(attr), "link_create fits bpf_attr");
+	memset(&attr, 0, sizeof(attr));
+	nf->prog_fd = prog_fd;
+	nf->attach_type = SA_ATTACH_NETFILTER;
+	nf->pf = pf;
+	nf->hooknum = hook;
+	nf->priority = priority;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
 /* A netfilter link for @prog_fd at @hook of family @pf, in the caller's
  * namespace, at the first free priority from SA_NF_PRI_LATE down; the
  * hook goes when the fd is closed.  The fd, or -errno. */
 static inline int sa_nf_link(int prog_fd, __u32 pf, __u32 hook)
 {
-	union bpf_attr attr;
-	struct sa_nf_link_attr *nf = (void *)&attr;
-	int fd = -1;
+	int fd = -EBUSY;
 
-	_Static_assert(sizeof(*nf) <= sizeof(attr), "link_create fits bpf_attr");
-	for (int i = 0; i < SA_NF_PRI_TRIES; i++) {
-		memset(&attr, 0, sizeof(attr));
-		nf->prog_fd = prog_fd;
-		nf->attach_type = SA_ATTACH_NETFILTER;
-		nf->pf = pf;
-		nf->hooknum = hook;
-		nf->priority = SA_NF_PRI_LATE - i;
-		fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-		if (fd >= 0 || errno != EBUSY)
-			break;
-	}
-	return fd < 0 ? -errno : fd;
+	for (int i = 0; i < SA_NF_PRI_TRIES && fd == -EBUSY; i++)
+		fd = sa_nf_link_at(prog_fd, pf, hook, SA_NF_PRI_LATE - i);
+	return fd;
+}
+
+/* struct bpf_link_info as far as a netfilter link's part (Linux 6.4). */
+struct sa_nf_link_info {
+	__u32 type;
+	__u32 id;
+	__u32 prog_id;
+	__u32 pad;
+	__u32 pf;
+	__u32 hooknum;
+	__s32 priority;
+	__u32 flags;
+};
+
+/* What the kernel says of the netfilter link @fd: 0 or -errno. */
+static inline int sa_nf_link_info(int fd, struct sa_nf_link_info *info)
+{
+	union bpf_attr attr;
+
+	memset(info, 0, sizeof(*info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = fd;
+	attr.info.info_len = sizeof(*info);
+	attr.info.info = (__u64)(unsigned long)info;
+	return syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) ? -errno : 0;
 }
 
 #endif /* SYNACCT_NF_LINK_H */

@@ -276,9 +276,13 @@ static int stack_stage_health(void *priv, struct sa_stage_health *h)
 
 	for (int i = 0; i < s->prog_cnt; i++)
 		n += *s->progs[i].link != NULL;
-	for (int i = 0; i < STACK_N_NF_LINKS; i++)
+	for (int i = 0; i < STACK_N_NF_LINKS; i++) {
 		n += st->nf_links[i] >= 0;
-	h->attached = n > 0;
+		stack_nf_check(st, i);
+		if (st->nf_loss[i].how && h->n_lost < SA_MAX_LOST)
+			h->lost[h->n_lost++] = st->nf_loss[i];
+	}
+	h->attached = n > 0 && !h->n_lost;
 	snprintf(h->detail, sizeof(h->detail), "%d link%s (%d kept from --pin), "
 		 "listener verdicts from %s", n, n == 1 ? "" : "s", st->n_kept,
 		 stack_listener_hook_names[st->listener_hook]);

@@ -44,6 +44,10 @@ struct stack_stage {
 	/* The netfilter programs (nat_in at LOCAL_IN, forward at FORWARD),
 	 * each for IPv4 and IPv6; -1: none. */
 	int nf_links[STACK_N_NF_LINKS];
+	/* Each one's program when attached, and how it stopped being
+	 * synacct's (health: stack_nf_check). */
+	__u32 nf_prog[STACK_N_NF_LINKS];
+	struct sa_hook_loss nf_loss[STACK_N_NF_LINKS];
 	struct sa_follow_ctl follow;	/* shared while it can follow */
 	__u64 *touched;		/* ports_touched, mmapped (agent/sys/touched.h) */
 	__u64 keys_lost;	/* drop_keys_lost when last read */
@@ -65,6 +69,7 @@ int stack_stage_hooks(void *priv, const char **names, int max);
 int stack_attach_nat(struct stack_stage *st);
 int stack_pin_links_keep(struct stack_stage *st);
 int stack_pin_links_new(struct stack_stage *st);
+void stack_nf_check(struct stack_stage *st, int i);
 
 /* stack_read.c */
 int stack_stage_read(void *priv, struct sa_snapshot *snap);

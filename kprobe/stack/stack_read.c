@@ -71,8 +71,10 @@ static int read_nat(struct stack_stage *st, struct sa_snapshot *snap)
 		/* A local listener (REDIRECT, DNAT to this host): its queues
 		 * are the published port's; read after the listeners. */
 		if (nat.to_port != key && snap->port[nat.to_port] &&
-		    snap->port[nat.to_port]->g.listeners) {
-			ps->g = snap->port[nat.to_port]->g;
+		    sa_g(snap->port[nat.to_port])->listeners) {
+			if (!sa_port_gauges(ps))
+				return -ENOMEM;
+			*ps->gauges = *snap->port[nat.to_port]->gauges;
 			snap->port[nat.to_port]->gauges_lent = true;
 		}
 	}
@@ -124,10 +126,34 @@ static struct sa_slot_fds stack_fds(struct stack_stage *st)
 			   st->skel->maps.stack_counters, st->skel->maps.stack_counters_more);
 }
 
+/* Every key of drop map @fd whose port is in @ports, given to that port
+ * in @snap at 0 (its reason | @flag): one walk of the keys, no value. */
+static int seed_keys(int fd, __u32 flag, struct sa_snapshot *snap,
+		     const struct sa_portset *ports)
+{
+	struct sa_drop_key key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct sa_port_stats *ps;
+
+		key = next;
+		prev = &key;
+		if (key.port >= SA_MAX_PORTS || !sa_portset_has(ports, key.port))
+			continue;
+		ps = sa_snapshot_port(snap, key.port);
+		if (!ps || !sa_port_drop(ps, key.reason | flag))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* The drop keys created since the last reading (drop_keys_new): each
  * given to its port in @snap, at 0, and the port added to @ports (NULL:
- * a whole reading, which finds them all: only emptied).  -EAGAIN when
- * keys were lost to a full queue since: only a whole reading is exact. */
+ * a whole reading, which finds them all: only emptied).  When keys were
+ * lost to a full queue since (a scan of more ports than it holds in one
+ * interval), one walk of the drop maps' keys gives the ports of @ports
+ * theirs: a reading of those ports stays exact without a whole reading,
+ * which would hold a second copy of every port known. */
 static int take_new_keys(struct stack_stage *st, struct sa_snapshot *snap,
 			 struct sa_portset *ports)
 {
@@ -135,14 +161,13 @@ static int take_new_keys(struct stack_stage *st, struct sa_snapshot *snap,
 	__u64 lost = 0;
 	struct sa_drop_key k;
 	__u32 zero = 0;
-	int err = 0;
+	bool walk = false;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.drop_keys_lost), &zero, &lost))
 		return -errno;
 	if (lost != st->keys_lost) {
 		st->keys_lost = lost;
-		ports = NULL;
-		err = -EAGAIN;
+		walk = ports != NULL;
 	}
 	while (!bpf_map_lookup_and_delete_elem(fd, NULL, &k)) {
 		struct sa_port_stats *ps;
@@ -156,7 +181,16 @@ static int take_new_keys(struct stack_stage *st, struct sa_snapshot *snap,
 	}
 	if (errno != ENOENT)
 		return -errno;
-	return err;
+	/* After the queue is emptied: a key lost before is in the maps. */
+	if (walk) {
+		int err = seed_keys(bpf_map__fd(st->skel->maps.stack_drops), 0, snap, ports);
+
+		if (!err)
+			err = seed_keys(bpf_map__fd(st->skel->maps.synack_drops),
+					SA_DROP_SYNACK, snap, ports);
+		return err;
+	}
+	return 0;
 }
 
 int stack_stage_touched(void *priv, struct sa_portset *ports)
@@ -173,7 +207,7 @@ int stack_stage_read(void *priv, struct sa_snapshot *snap)
 
 	/* Before the walks: a key queued after them is read again. */
 	err = take_new_keys(st, snap, NULL);
-	if (err && err != -EAGAIN)
+	if (err)
 		return err;
 
 	/* The namespaces SYNs are forwarded to are downstream: first. */
@@ -293,8 +327,10 @@ static int read_port_attrs(struct stack_stage *st, struct sa_snapshot *snap, __u
 			return -ENOMEM;
 		*ps->nat = nat;
 		if (nat.to_port != port && nat.to_port < SA_MAX_PORTS &&
-		    snap->port[nat.to_port] && snap->port[nat.to_port]->g.listeners) {
-			ps->g = snap->port[nat.to_port]->g;
+		    snap->port[nat.to_port] && sa_g(snap->port[nat.to_port])->listeners) {
+			if (!sa_port_gauges(ps))
+				return -ENOMEM;
+			*ps->gauges = *snap->port[nat.to_port]->gauges;
 			snap->port[nat.to_port]->gauges_lent = true;
 		}
 	}

@@ -434,6 +434,9 @@ row "same, longest JSON interval record, KiB (the scan's; ports beyond folded in
 	"" "$(scan_val interval_max_kib)" "" "<= 256"
 row "same, JSON summary record, KiB (nic_syn over its rows: $(scan_val summary_nic_syn))" \
 	"" "$(scan_val summary_kib)" "" "<= 1024"
+SCAN_OUT=$(SCAN_METRICS=1 "$SA_ROOT/selftests/bench/scan.sh" 2>&1)
+row "same with --metrics, agent CPU, % of one CPU (nic_syn over the page's series: $(scan_val metrics_nic_syn))" \
+	"" "$(scan_val idle_cpu_pct)" "" "<= 1"
 
 # ---- fleet collection: series and bytes per node ----
 

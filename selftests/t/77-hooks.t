@@ -9,8 +9,8 @@
 #   selftests/t/77-hooks.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(tc_qdisc_deleted tc_filter_replaced table_title xdp_replaced iface_deleted iface_moved
-	netns_deleted)
+LAB_SCENARIOS=(tc_qdisc_deleted tc_filter_replaced table_title xdp_replaced nf_link_detached
+	iface_deleted iface_moved netns_deleted)
 
 # flood PORT N: N SYNs from spoofed sources to a closed port (each one
 # dropped by the stack as NO_SOCKET, no SYN-ACK, no retransmission).
@@ -56,8 +56,8 @@ sc_tc_qdisc_deleted() {
 	mp=$(lab_free_port) || exit 1
 	synacct_start --interval 0.3 --metrics 127.0.0.1:$mp
 	t_is "$(curl -sf http://127.0.0.1:$mp/metrics | grep '^synacct_stage_up' | sort | paste -sd' ')" \
-		"synacct_stage_up{stage=\"tc\",iface=\"$SRV_IF\"} 1 synacct_stage_up{stage=\"xdp\",iface=\"$SRV_IF\"} 1" \
-		"/metrics: synacct_stage_up 1 for tc and xdp"
+		"synacct_stage_up{stage=\"stack\",iface=\"\"} 1 synacct_stage_up{stage=\"tc\",iface=\"$SRV_IF\"} 1 synacct_stage_up{stage=\"xdp\",iface=\"$SRV_IF\"} 1" \
+		"/metrics: synacct_stage_up 1 for the stack, tc and xdp"
 	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
 	flood $port 20
 	synacct_wait_record "$(lab_now)"
@@ -69,8 +69,8 @@ sc_tc_qdisc_deleted() {
 	flood $port 20
 	synacct_wait_record "$(lab_now)"
 	t_is "$(curl -sf http://127.0.0.1:$mp/metrics | grep '^synacct_stage_up' | sort | paste -sd' ')" \
-		"synacct_stage_up{stage=\"tc\",iface=\"$SRV_IF\"} 0 synacct_stage_up{stage=\"xdp\",iface=\"$SRV_IF\"} 1" \
-		"/metrics: synacct_stage_up 0 for tc, 1 for xdp"
+		"synacct_stage_up{stage=\"stack\",iface=\"\"} 1 synacct_stage_up{stage=\"tc\",iface=\"$SRV_IF\"} 0 synacct_stage_up{stage=\"xdp\",iface=\"$SRV_IF\"} 1" \
+		"/metrics: synacct_stage_up 0 for tc, 1 for the stack and xdp"
 	synacct_stop
 	t_is "$SA_RC" 0 "synacct exits 0 on SIGINT"
 
@@ -190,6 +190,63 @@ sc_xdp_replaced() {
 		"after exit: the other tool's XDP program is still attached"
 	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress)" "" "after exit: synacct's TC filters removed"
 	ip -n "$SRV" link set dev "$SRV_IF" xdpgeneric off
+}
+
+# (b') another tool detaches one of the stack's netfilter links
+# (`bpftool link detach`; the kernel refuses it for the tracepoint and
+# iterator links: EOPNOTSUPP): the stack is lost, named; XDP and TC still
+# count, == nstat; no gap past TC is reported, neither loss nor "no loss".
+sc_nf_link_detached() {
+	local port=8103 mp link stamp rsts
+	mp=$(lab_free_port) || exit 1
+	synacct_start --interval 0.3 --metrics 127.0.0.1:$mp
+	t_is "$(curl -sf http://127.0.0.1:$mp/metrics | grep '^synacct_stage_up{stage="stack"')" \
+		'synacct_stage_up{stage="stack",iface=""} 1' "/metrics: synacct_stage_up 1 for the stack"
+	# synacct's IPv4 LOCAL_IN link, as the kernel shows its descriptors.
+	link=$(awk '/^link_type:/ { nf = $2 == "netfilter" } /^link_id:/ { id = $2 }
+		nf && /^pf:/ && $2 == 2 && $4 == 1 { print id }' /proc/$SA_PID/fdinfo/* 2>/dev/null | head -1)
+	t_like "$link" '^[0-9]+$' "synacct holds a netfilter link at IPv4 LOCAL_IN (id $link)"
+	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
+	flood $port 20
+	synacct_wait_record "$(lab_now)"
+	bpftool link detach id "$link"
+	t_ok $? "bpftool link detach id $link"
+	wait_stage_record
+	t_ok $? "a stage record follows the detach"
+	flood $port 20
+	synacct_wait_record "$(lab_now)"
+	lab_nstat "$SRV" >"$LAB_DIR/srv.1"
+	t_is "$(curl -sf http://127.0.0.1:$mp/metrics | grep '^synacct_stage_up' | sort | paste -sd' ')" \
+		"synacct_stage_up{stage=\"stack\",iface=\"\"} 0 synacct_stage_up{stage=\"tc\",iface=\"$SRV_IF\"} 1 synacct_stage_up{stage=\"xdp\",iface=\"$SRV_IF\"} 1" \
+		"/metrics: synacct_stage_up 0 for the stack, 1 for tc and xdp"
+	synacct_stop
+	t_is "$SA_RC" 0 "synacct exits 0 on SIGINT"
+	t_is "$(stage_records | jq -r '[.stage, (.iface | tostring), .state, .hooks, .reason, (.replaced_by | tostring)] | join("|")')" \
+		"stack|null|lost|netfilter/local_in|netfilter link (IPv4) detached by another tool|null" \
+		"one stage record: the stack's netfilter/local_in lost, detached, on no interface"
+	t_is "$(cat "$SA_ERR")" \
+		"synacct: netfilter/local_in lost: netfilter link (IPv4) detached by another tool; synacct leaves it as it is, and its figures out of reconciliation from now on" \
+		"one line on stderr names the hook, and nothing else"
+	rsts=$(nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" TcpOutRsts)
+	t_is "$rsts" 40 "the server answered 40 RSTs (nstat TcpOutRsts)"
+	stamp=$(stage_records | jq -r .time)
+	t_is "$(jq -rs --arg t "$stamp" --argjson p $port '[.[] | select(.type == "interval" and .time < $t) | .ports[] | select(.port == $p) | [.nic_syn, .tc_syn, .stack_drops.NO_SOCKET, .unexplained.nic_to_tc, .unexplained.tc_to_listener]] | transpose | map(add) | join(",")' "$SA_OUT")" \
+		"20,20,20,0,0" "before the loss: interval nic_syn, tc_syn, NO_SOCKET drops 20 each; nothing unexplained"
+	t_is "$(jq -rs --arg t "$stamp" --argjson p $port '[.[] | select(.type == "interval" and .time > $t) | .ports[] | select(.port == $p) | [.nic_syn, .tc_syn]] | transpose | map(add) | join(",")' "$SA_OUT")" \
+		"20,20" "after the loss: interval nic_syn and tc_syn still count the 20 SYNs"
+	# As with --no-stack: the rows keep XDP's and TC's figures and have
+	# no gap, no stack drop, no listener figure.
+	t_is "$(jq -rs --arg t "$stamp" '[.[] | select(.type == "interval" and .time > $t) | .ports[] | [has("unexplained"), has("stack_drops"), .listener_syn] | map(tostring) | join(",")] | unique | join(" ")' "$SA_OUT")" \
+		"false,false,null" "after the loss: no unexplained nor stack_drops, listener_syn null, in every interval record's row"
+	t_is "$(summary '[.nic_syn, .tc_syn, has("unexplained"), has("stack_drops")] | map(tostring) | join(",")' $port)" \
+		"$rsts,$rsts,false,false" "summary: nic_syn == tc_syn == TcpOutRsts; no gap, no stack drop"
+	t_is "$(jq -r --arg t "$stamp" 'select(.type == "summary" or (.type == "interval" and .time > $t)) |
+		.ports[] | .verdict.text | select(test("no loss|unexplained"))' "$SA_OUT" | wc -l)" 0 \
+		"after the loss, no verdict says \"no loss\" nor \"unexplained\""
+	t_like "$(summary verdict.text $port)" "^netfilter/local_in lost at [0-9T:.-]+Z \\(netfilter link \\(IPv4\\) detached by another tool\\); since then" \
+		"the summary's verdict says which hook went, and when"
+	t_is "$(jq -r 'select(.type == "summary") | .hooks | map(select(. == "netfilter/local_in")) | length' "$SA_OUT")" 0 \
+		"summary: hooks no longer lists netfilter/local_in"
 }
 
 # (c) the interface is deleted while synacct runs: one message, exit 1

@@ -101,8 +101,8 @@ sc_service() {
 	t_is "$(xdp_prog)" synacct_xdp "... the program on $SRV_IF: synacct's"
 	t_is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mp/metrics")" 200 "... and /metrics serves (READY=1 after it)"
 	t_is "$(show synacct.service StatusText)" \
-		"$SRV_IF: listeners on 1 port, reporting all ports; stages up 2/2; every 1 s" \
-		"StatusText: the interface, the one listener (8081), both interface stages up, the interval"
+		"$SRV_IF: listeners on 1 port, reporting all ports; stages up 3/3; every 1 s" \
+		"StatusText: the interface, the one listener (8081), both interface stages and the stack up, the interval"
 	for ((i = 0; i < 50; i++)); do
 		journalctl -q -u synacct.service -o cat --since "@$T0" | grep -q '^synacct: watching' && break
 		sleep 0.1
@@ -117,10 +117,10 @@ sc_service() {
 	systemctl reload synacct.service
 	t_is "$?,$(show synacct.service ActiveState,SubState,MainPID)" "0,active,running,$pid" "systemctl reload: exit 0, still active, same process"
 	for ((i = 0; i < 50; i++)); do
-		[ "$(show synacct.service StatusText)" = "$SRV_IF: listeners on 1 port, reporting all ports; stages up 2/2; every 2 s" ] && break
+		[ "$(show synacct.service StatusText)" = "$SRV_IF: listeners on 1 port, reporting all ports; stages up 3/3; every 2 s" ] && break
 		sleep 0.1
 	done
-	t_is "$(show synacct.service StatusText)" "$SRV_IF: listeners on 1 port, reporting all ports; stages up 2/2; every 2 s" \
+	t_is "$(show synacct.service StatusText)" "$SRV_IF: listeners on 1 port, reporting all ports; stages up 3/3; every 2 s" \
 		"... StatusText says the new interval"
 	journal_has synacct.service info "synacct: reloaded $CONF: changed interval"
 	t_is "$?" 0 "... the journal says what changed, at priority info"
@@ -133,7 +133,7 @@ sc_service() {
 	t_is "$?" 0 "... journalctl -p err shows why (FILE:LINE)"
 	t_is "$(journalctl -q -u synacct.service -p err -o cat --since "@$T0" | grep -c 'reloaded\|watching')" 0 \
 		"... and -p err holds no info line"
-	t_is "$(show synacct.service StatusText)" "$SRV_IF: listeners on 1 port, reporting all ports; stages up 2/2; every 2 s" \
+	t_is "$(show synacct.service StatusText)" "$SRV_IF: listeners on 1 port, reporting all ports; stages up 3/3; every 2 s" \
 		"... StatusText: the running configuration (every 2 s)"
 	sed -i 's/^interval = .*/interval = 1/' "$CONF"
 
@@ -166,7 +166,7 @@ sc_service() {
 		"$SRV" "$SRV_IF" "$((mp + 1))" >"$INST"
 	systemctl start synacct@sa-lab.service
 	t_is "$?,$(show synacct@sa-lab.service ActiveState,SubState)" "0,active,running" "synacct@sa-lab: active, running"
-	t_is "$(show synacct@sa-lab.service StatusText)" "$SRV_IF: listeners on 1 port, reporting all ports; stages up 2/2; every 1 s" \
+	t_is "$(show synacct@sa-lab.service StatusText)" "$SRV_IF: listeners on 1 port, reporting all ports; stages up 3/3; every 1 s" \
 		"... StatusText from /etc/synacct/sa-lab.conf"
 	t_is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((mp + 1))/metrics")" 200 "... serving /metrics on its own port"
 	systemctl stop synacct@sa-lab.service

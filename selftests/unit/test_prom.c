@@ -91,7 +91,7 @@ static void set(struct sa_port_stats *ps, __u64 established, __u64 queue)
 {
 	if (sa_c_set(ps, SA_C_established, established))
 		diag("out of memory");	/* the values checked then differ */
-	ps->g.accept_queue_len = queue;
+	sa_port_gauges(ps)->accept_queue_len = queue;
 }
 
 void suite_prom(void)
@@ -273,6 +273,35 @@ void suite_prom(void)
 		f.rc.self = NULL;
 		render(&f);
 		ok(!strstr(f.page, "process_"), "no figures of its own given: no process_ series");
+	}
+
+	/* A reading that keeps ports_gen: the ports' series are made again
+	 * only when it changes (or what else they come from does); the
+	 * host's figures every time. */
+	{
+		f.s->ports_gen = 7;
+		sa_c_set(web, SA_C_nic_syn, 20);
+		render(&f);
+		is_int(value_of(f.page, "synacct_nic_syn_total{port=\"8080\"}"), 20,
+		       "ports_gen 7: the page made from the reading");
+		sa_c_set(web, SA_C_nic_syn, 21);
+		f.s->mib[0] = 1234;
+		render(&f);
+		is_int(value_of(f.page, "synacct_nic_syn_total{port=\"8080\"}"), 20,
+		       "ports_gen still 7: the ports' series kept (the reading says none changed)");
+		ok(strstr(f.page, " 1234\n") != NULL, "... the host's figures made again (a MIB 1234)");
+		f.s->ports_gen = 8;
+		render(&f);
+		is_int(value_of(f.page, "synacct_nic_syn_total{port=\"8080\"}"), 21,
+		       "ports_gen 8: the ports' series made again");
+		sa_c_set(web, SA_C_nic_syn, 22);
+		f.rc.m.tc_lost = true;
+		render(&f);
+		is_int(value_of(f.page, "synacct_nic_syn_total{port=\"8080\"}"), 22,
+		       "what is measured changed (TC lost): made again");
+		f.rc.m.tc_lost = false;
+		f.s->ports_gen = 0;
+		f.s->mib[0] = 0;
 	}
 
 	/* Names others chose, hostile: invalid UTF-8, an escape sequence, a

@@ -49,12 +49,14 @@ static struct sa_port_view view_of(const struct fig *f, struct sa_measured m,
 				   int tcp_syncookies)
 {
 	static struct sa_port_stats ps;
+	static struct sa_listener_gauges g;
 	struct sa_port_view v = { .port = 8080 };
 
 	counts_of(&ps, f->c);
 	ps.drops = (struct sa_drop_count *)f->drops;
 	ps.n_drops = f->n_drops;
-	ps.g.accept_backlog = f->backlog;
+	g.accept_backlog = f->backlog;
+	ps.gauges = &g;
 	sa_reconcile_port(&ps, m, tcp_syncookies, &v);
 	return v;
 }
@@ -468,10 +470,10 @@ static struct sa_snapshot *record(void)
 	sa_c_add(p, SA_C_listener_syn, 3 + 2 + 4 + 5);
 	sa_c_add(p, SA_C_synack_sent, 3);
 	p = sa_snapshot_port(s, 443);		/* an idle listener whose queue moved */
-	p->g.listeners = 1;
+	sa_port_gauges(p)->listeners = 1;
 	p->gauges_moved = true;
 	p = sa_snapshot_port(s, 8080);		/* an idle listener, queues as before */
-	p->g.listeners = 1;
+	sa_port_gauges(p)->listeners = 1;
 	p = sa_snapshot_port(s, 9000);		/* traffic, not selected */
 	sa_c_set(p, SA_C_tc_syn, 2);
 	sa_c_set(p, SA_C_established, 2);

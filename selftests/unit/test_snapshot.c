@@ -93,9 +93,9 @@ static void build(struct sa_snapshot *a, struct sa_snapshot *b)
 	sa_c_set(p, SA_C_established, 50);
 	*sa_port_drop(p, NO_SOCKET) = 7;
 	*sa_port_drop(p, NETFILTER_DROP) = 2;	/* only in the older reading */
-	p->g.accept_queue_len = 2;
-	p->g.accept_backlog = 128;
-	p->g.listeners = 1;
+	sa_port_gauges(p)->accept_queue_len = 2;
+	sa_port_gauges(p)->accept_backlog = 128;
+	sa_port_gauges(p)->listeners = 1;
 
 	p = sa_snapshot_port(a, 80);
 	sa_c_set(p, SA_C_nic_syn, 130);
@@ -104,17 +104,17 @@ static void build(struct sa_snapshot *a, struct sa_snapshot *b)
 	sa_c_set(p, SA_C_syncookies_mss_7, 3);
 	*sa_port_drop(p, NO_SOCKET) = 10;
 	*sa_port_drop(p, 71) = 1;		/* new since b */
-	p->g.accept_queue_len = 5;
-	p->g.accept_backlog = 4;
-	p->g.listeners = 2;
-	p->g.syn_queue_len = 9;
-	p->g.listener_sk_drops = 11;
+	sa_port_gauges(p)->accept_queue_len = 5;
+	sa_port_gauges(p)->accept_backlog = 4;
+	sa_port_gauges(p)->listeners = 2;
+	sa_port_gauges(p)->syn_queue_len = 9;
+	sa_port_gauges(p)->listener_sk_drops = 11;
 
 	/* Port 443 only in the newer reading, 8080 only in the older one. */
 	p = sa_snapshot_port(a, 443);
 	sa_c_set(p, SA_C_tc_syn, 6);
 	sa_c_set(p, SA_C_established, 6);
-	p->g.accept_queue_len = 1;
+	sa_port_gauges(p)->accept_queue_len = 1;
 	p = sa_snapshot_port(b, 8080);
 	sa_c_set(p, SA_C_tc_syn, 9);
 
@@ -158,11 +158,11 @@ static void diff(void)
 	is_int(sa_port_drop_get(p, 71), 1, "port 80: a reason new since the older reading counts from 0");
 	is_int(sa_port_drop_get(p, NETFILTER_DROP), 0,
 	       "port 80: a reason only in the older reading is not carried");
-	is_int(p->g.accept_queue_len, 5, "port 80: gauges are the newer reading (accept_queue_len)");
-	is_int(p->g.accept_backlog, 4, "port 80: accept_backlog, newer");
-	is_int(p->g.listeners, 2, "port 80: listeners, newer");
-	is_int(p->g.syn_queue_len, 9, "port 80: syn_queue_len, newer");
-	is_int(p->g.listener_sk_drops, 11, "port 80: listener_sk_drops, newer (cumulative, as read)");
+	is_int(sa_g(p)->accept_queue_len, 5, "port 80: gauges are the newer reading (accept_queue_len)");
+	is_int(sa_g(p)->accept_backlog, 4, "port 80: accept_backlog, newer");
+	is_int(sa_g(p)->listeners, 2, "port 80: listeners, newer");
+	is_int(sa_g(p)->syn_queue_len, 9, "port 80: syn_queue_len, newer");
+	is_int(sa_g(p)->listener_sk_drops, 11, "port 80: listener_sk_drops, newer (cumulative, as read)");
 	is_int(p->accepted, 17, "port 80: accepted = established 20 - queue growth (5 - 2)");
 	ok(p->gauges_moved, "port 80: its gauges moved");
 
@@ -182,12 +182,12 @@ static void diff(void)
 	   "listeners: 80, 443, in order");
 
 	/* The queue shrank: what left it was accepted too. */
-	sa_snapshot_port(b, 80)->g.accept_queue_len = 9;
+	sa_port_gauges(sa_snapshot_port(b, 80))->accept_queue_len = 9;
 	sa_snapshot_diff(d, a, b);
 	is_int(sa_snapshot_get(d, 80)->accepted, 24, "accepted = 20 established + 4 the queue shrank by");
 	/* The queue grew by more than was established in the interval
 	 * (connections established before it, queued now): negative. */
-	sa_snapshot_port(b, 80)->g.accept_queue_len = 0;
+	sa_port_gauges(sa_snapshot_port(b, 80))->accept_queue_len = 0;
 	sa_c_set(sa_snapshot_port(a, 80), SA_C_established, 52);
 	sa_snapshot_diff(d, a, b);
 	is_int(sa_snapshot_get(d, 80)->accepted, -3, "accepted = 2 established - 5 queued: -3");
@@ -241,12 +241,12 @@ static void nat(void)
 	pub->fwd_ifindex = 7;
 	sa_c_set(pub, SA_C_established, 30);
 	sa_c_set(pub, SA_C_forwarded, 4);
-	pub->g.accept_queue_len = 5;	/* lent by port 80 */
-	tgt->g.accept_queue_len = 5;
+	sa_port_gauges(pub)->accept_queue_len = 5;	/* lent by port 80 */
+	sa_port_gauges(tgt)->accept_queue_len = 5;
 	sa_c_set(tgt, SA_C_established, 2);
 	tgt->gauges_lent = true;
-	sa_snapshot_port(b, 8080)->g.accept_queue_len = 1;
-	sa_snapshot_port(b, 80)->g.accept_queue_len = 1;
+	sa_port_gauges(sa_snapshot_port(b, 8080))->accept_queue_len = 1;
+	sa_port_gauges(sa_snapshot_port(b, 80))->accept_queue_len = 1;
 
 	is_int(sa_snapshot_diff(d, a, b), 0, "nat: sa_snapshot_diff: 0");
 	p = sa_snapshot_get(d, 8080);
@@ -392,6 +392,7 @@ static void merge(void)
 	sa_portset_add(&ports, 80);
 	sa_portset_add(&ports, 8080);
 	sa_portset_add(&ports, 22);	/* read, and found nothing */
+	whole->ports_gen = 1;
 	sa_snapshot_merge(whole, part, &ports);
 
 	is_int(n_ports(part), 0, "merge: the newer reading is left empty");
@@ -408,8 +409,70 @@ static void merge(void)
 	ok(whole->gen == 2 && whole->nic_unparsed == 4 && whole->mib[0] == 9 &&
 	   whole->n_listeners == 1 && whole->listeners_read,
 	   "merge: the figures without a port are the newer reading's");
+	is_int(whole->ports_gen, 2, "merge: ports changed: ports_gen is the newer reading's");
+	/* Port 80 read again, the same: ports_gen stays; then moved (8080,
+	 * read and found with nothing, would go: a change). */
+	memset(&ports, 0, sizeof(ports));
+	sa_portset_add(&ports, 80);
+	part->gen = 3;
+	ps = sa_snapshot_port(part, 80);
+	sa_c_set(ps, SA_C_nic_syn, 6);
+	*sa_port_drop(ps, NO_SOCKET) = 6;
+	sa_snapshot_merge(whole, part, &ports);
+	is_int(whole->ports_gen, 2, "merge: the same figures read again: ports_gen stays");
+	part->gen = 4;
+	ps = sa_snapshot_port(part, 80);
+	sa_c_set(ps, SA_C_nic_syn, 6);
+	*sa_port_drop(ps, NO_SOCKET) = 7;
+	sa_snapshot_merge(whole, part, &ports);
+	is_int(whole->ports_gen, 4, "merge: a drop moved: ports_gen 4");
 	sa_snapshot_free(whole);
 	sa_snapshot_free(part);
+}
+
+/* An interval's difference borrows a new port's entry when it is that
+ * entry as it is (a scan's ports), copies it otherwise; clearing the
+ * difference leaves the borrowed entries to their reading (ASan: no
+ * double free, no use after free below). */
+static void diff_borrows(void)
+{
+	struct sa_snapshot *a = sa_snapshot_new(), *b = sa_snapshot_new(), *d = sa_snapshot_new();
+	struct sa_port_stats *scan, *web, *old;
+
+	if (!ok(a && b && d, "three snapshots"))
+		goto out;
+	b->gen = 1;
+	a->gen = 2;
+	scan = sa_snapshot_port(a, 9);
+	sa_c_set(scan, SA_C_nic_syn, 1);
+	*sa_port_drop(scan, NO_SOCKET) = 1;
+	web = sa_snapshot_port(a, 80);
+	sa_c_set(web, SA_C_established, 5);
+	sa_port_gauges(web)->listeners = 1;
+	sa_port_gauges(web)->accept_queue_len = 2;
+	old = sa_snapshot_port(b, 22);
+	sa_c_set(old, SA_C_nic_syn, 3);
+	sa_c_set(sa_snapshot_port(a, 22), SA_C_nic_syn, 4);
+	if (!ok(!sa_snapshot_diff_moved(d, a, b), "the difference"))
+		goto out;
+	ok(d->port[9] == a->port[9], "a new port with no listener: the reading's entry itself");
+	ok(d->port[80] && d->port[80] != a->port[80] && d->port[80]->accepted == 3 &&
+	   d->port[80]->gauges_moved, "a new listener's port: a copy, accepted 5 - 2, gauges moved");
+	ok(d->port[22] && d->port[22] != a->port[22] && sa_c(d->port[22], SA_C_nic_syn) == 1,
+	   "a port the older reading has: a copy, 4 - 3");
+	sa_snapshot_clear(d);
+	ok(!d->port[9] && a->port[9] && sa_c(a->port[9], SA_C_nic_syn) == 1 &&
+	   sa_port_drop_get(a->port[9], NO_SOCKET) == 1,
+	   "the difference cleared: the borrowed entry is still the reading's");
+	/* Borrowed again, then not: a difference reused keeps no stale mark. */
+	if (!sa_snapshot_diff_moved(d, a, b))
+		sa_snapshot_clear(d);
+	if (!sa_snapshot_diff(d, a, b))
+		ok(d->port[9] && d->port[9] != a->port[9], "sa_snapshot_diff (a total) copies every port");
+out:
+	sa_snapshot_free(d);
+	sa_snapshot_free(a);
+	sa_snapshot_free(b);
 }
 
 /* The row "other" adds up every figure of the rows it stands for. */
@@ -421,7 +484,7 @@ static void stats_add(void)
 	sa_c_set(&a, SA_C_nic_syn, 3);
 	sa_c_set(&a, SA_C_listener_syn, 2);
 	*sa_port_drop(&a, NO_SOCKET) = 1;
-	a.g.listeners = 1;
+	sa_port_gauges(&a)->listeners = 1;
 	a.accepted = 2;
 	sa_c_set(&b, SA_C_nic_syn, 4);
 	*sa_port_drop(&b, NETFILTER_DROP) = 5;
@@ -432,7 +495,7 @@ static void stats_add(void)
 		err = sa_port_stats_add(&sum, &b);
 	ok(!err && sa_c(&sum, SA_C_nic_syn) == 7 && sa_c(&sum, SA_C_listener_syn) == 2 &&
 	   sa_port_drop_get(&sum, NO_SOCKET) == 3 && sa_port_drop_get(&sum, NETFILTER_DROP) == 5 &&
-	   sum.g.listeners == 1 && sum.accepted == 1,
+	   sa_g(&sum)->listeners == 1 && sum.accepted == 1,
 	   "sa_port_stats_add: counters, drops by reason, gauges and accepted add up (%s)",
 	   counters_str(&sum));
 	sa_port_stats_release(&a);
@@ -536,4 +599,5 @@ void suite_snapshot(void)
 	nat();
 	counts();
 	out_of_memory();
+	diff_borrows();
 }

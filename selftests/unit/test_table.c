@@ -83,7 +83,7 @@ void suite_table(void)
 	sa_c_set(p, SA_C_tc_syn, 6);
 	sa_c_set(p, SA_C_listener_syn, 6);
 	sa_c_set(p, SA_C_listen_drop_accept_queue_full, 6);
-	p->g.accept_backlog = 2;
+	sa_port_gauges(p)->accept_backlog = 2;
 	p = sa_snapshot_port(s, 83);		/* a loss where a word says otherwise */
 	fw = sa_port_follow(p);
 	if (!ok(fw != NULL, "port 83 followed into a namespace"))
@@ -96,7 +96,7 @@ void suite_table(void)
 	sa_c_set(p, SA_C_forwarded, 3);
 	sa_c_set(p, SA_C_ct_stack_drops, 3);
 	p = sa_snapshot_port(s, 84);		/* an idle listener */
-	p->g.listeners = 1;
+	sa_port_gauges(p)->listeners = 1;
 	sa_portset_parse(&shown, "80-84");
 	if (!ok(sa_view_build(&v, s, rc.m, &shown, false) == 0 && v.n_ports == 5,
 		"a view of ports 80-84"))
