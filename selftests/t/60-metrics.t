@@ -93,8 +93,8 @@ sc_endpoint() {
 		echo "$c"; [ "$c" = 200 ] && break; sleep 0.01
 	done | uniq | paste -sd' ')
 	t_like "$codes" '503 200$' "/ready: 503 while attaching, then 200 (codes seen: $codes)"
-	t_is "$(curl -s "$MURL" | grep -c '^synacct_stage_up{.* 1$')" 2 \
-		"... once 200, /metrics serves with the xdp and tc hooks up"
+	t_is "$(curl -s "$MURL" | awk '/^synacct_stage_up\{/ { split($1, l, "\""); s = s l[2] "=" $2 " " } END { print s }')" \
+		"xdp=1 tc=1 stack=1 " "... once 200, /metrics serves with the xdp, tc and stack hooks up"
 	t_is "$(curl -s "http://127.0.0.1:$MP/ready")" ready "/ready's body: ready"
 	wait_http "$MURL"; t_is $? 0 "--netns $SRV --metrics :$MP answers on 127.0.0.1 from the host"
 	t_is "$(ss -Hltn "sport = :$MP" | awk '{ print $4 }')" "127.0.0.1:$MP" \
