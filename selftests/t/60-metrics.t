@@ -110,8 +110,25 @@ sc_endpoint() {
 	t_is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$MURL")" 405 "POST /metrics: 405"
 	t_like "$(curl -sI "$MURL" | tr -d '\r' | grep -i '^content-type')" \
 		"text/plain; version=0.0.4" "Content-Type of the text format 0.0.4"
+	# gzip when asked (Prometheus asks): the same page, compressed; a
+	# reading may come between two requests, so the pair is taken again
+	# until both show the same reading's stamp.
+	local plain gz i
+	for i in 1 2 3 4 5; do
+		plain=$(curl -s "$MURL")
+		gz=$(curl -s -H 'Accept-Encoding: deflate, gzip' "$MURL" | gzip -dc)
+		[ "$(stamp <<<"$plain")" = "$(stamp <<<"$gz")" ] && break
+	done
+	t_ok $(( ${#plain} > 1000 ? 0 : 1 )) "a page to compare (${#plain} bytes)"
+	t_is "$(cksum <<<"$gz")" "$(cksum <<<"$plain")" "Accept-Encoding: gzip: the same page, gzip-compressed"
+	t_like "$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' "$MURL" | tr -d '\r' | grep -i '^content-encoding')" \
+		"gzip" "... with Content-Encoding: gzip"
+	t_is "$(curl -s -D - -o /dev/null "$MURL" | tr -d '\r' | grep -ci '^content-encoding'),$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0, identity' "$MURL" | tr -d '\r' | grep -ci '^content-encoding')" \
+		"0,0" "not compressed when not asked for, nor with gzip;q=0"
 	kill -INT $SA_PID; wait $SA_PID
 }
+
+stamp() { awk '$1 == "synacct_last_read_timestamp_seconds" { print $2 }'; }
 
 sc_scan_page() {
 	local out rc

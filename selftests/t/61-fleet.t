@@ -77,8 +77,9 @@ page_vs_receiver() {
 	    series, value = line.rsplit(" ", 1)
 	    name, _, labels = series.partition("{")
 	    # the exposition format's escapes, as Prometheus reads them
+	    # (a label with an empty value is no label, to Prometheus)
 	    labels = {k: v.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
-	              for k, v in lab.findall(labels)}
+	              for k, v in lab.findall(labels) if v}
 	    if re.fullmatch(sys.argv[4], labels.get("port", "")):
 	        page[key(name, labels)] = float(value)
 	t = round(float(sys.argv[3]) * 1000)
