@@ -113,7 +113,7 @@ sc_endpoint() {
 	# gzip when asked (Prometheus asks): the same page, compressed; a
 	# reading may come between two requests, so the pair is taken again
 	# until both show the same reading's stamp.
-	local plain gz i
+	local plain gz i first
 	for i in 1 2 3 4 5; do
 		plain=$(curl -s "$MURL")
 		gz=$(curl -s -H 'Accept-Encoding: deflate, gzip' "$MURL" | gzip -dc)
@@ -121,6 +121,14 @@ sc_endpoint() {
 	done
 	t_ok $(( ${#plain} > 1000 ? 0 : 1 )) "a page to compare (${#plain} bytes)"
 	t_is "$(cksum <<<"$gz")" "$(cksum <<<"$plain")" "Accept-Encoding: gzip: the same page, gzip-compressed"
+	# and the next reading's, not the one compressed first
+	first=$(stamp <<<"$gz")
+	for i in $(seq 50); do
+		[ "$(curl -s "$MURL" | stamp)" != "$first" ] && break; sleep 0.1
+	done
+	gz=$(curl -s -H 'Accept-Encoding: gzip' "$MURL" | gzip -dc)
+	t_is "$([ "$(stamp <<<"$gz")" != "$first" ] && echo newer)" newer \
+		"... and after the next reading, that reading's page ($first, then $(stamp <<<"$gz"))"
 	t_like "$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' "$MURL" | tr -d '\r' | grep -i '^content-encoding')" \
 		"gzip" "... with Content-Encoding: gzip"
 	t_is "$(curl -s -D - -o /dev/null "$MURL" | tr -d '\r' | grep -ci '^content-encoding'),$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0, identity' "$MURL" | tr -d '\r' | grep -ci '^content-encoding')" \
