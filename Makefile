@@ -163,7 +163,7 @@ BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS))) \
 	$(BUILD)/stack.bpf.o
 SKELS     := $(patsubst %.bpf.o,%.skel.h,$(filter-out $(STACK_UNIT_OBJS),$(BPF_OBJS)))
 
-USER_SRCS := $(filter-out %.bpf.c,$(wildcard agent/*/*.c xdp/*.c tc/*.c kprobe/*/*.c))
+USER_SRCS := $(filter-out %.bpf.c,$(wildcard agent/*/*.c xdp/*.c tc/*.c tc/*/*.c kprobe/*/*.c))
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 
 SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \

@@ -60,6 +60,11 @@ sc_accept_overflow() {
 		t_is "$(summary syn_queued $port)" "$connected" "$name: syn_queued == connections made"
 		t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
 		t_is "$(summary accepted $port)" "$accepted" "$name: accepted == what the server accepted (0)"
+		# The 25 clients retried until their timeout, every SYN dropped
+		# by the full accept queue; 1 s apart on Linux 6.5+ (its first
+		# tcp_syn_linear_timeouts retries), 1 s then 2 s before.
+		check_retries "$name" $port accept_queue_full 25
+		check_retry_wait "$name" $port
 		t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $port)" "5/4" \
 			"$name: accept queue 5/4 at the end"
 		t_like "$(summary verdict.text $port)" "^accept queue full \(backlog 4\)" "$name: verdict"
@@ -212,6 +217,7 @@ NFT
 		t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$sent" "$name: NETFILTER_DROP == SYNs sent"
 		t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$((after - before))" "$name: NETFILTER_DROP == the nft rule's counter"
 		t_like "$(summary verdict.text $port)" "^firewall: netfilter dropped $sent SYNs" "$name: verdict"
+		check_retries "$name" $port netfilter_drop 10
 	done
 	lab_server_stop $srv $cnt
 }
