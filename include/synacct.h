@@ -171,7 +171,7 @@
  */
 #define SA_RETRY_COUNTERS(X)						\
 	X(RETRIES, syn_retries, , syn_retries,				\
-	  "client SYN retransmissions at TC ingress: SYNs repeating an earlier SYN's addresses, ports and ISN") \
+	  "client SYN retransmissions at TC ingress: SYNs that repeat an earlier SYN's flow (source, destination, both ports) and ISN") \
 	X(RETRIES, syn_retry_attempt_1, syn_retry_attempt, 1,		\
 	  "of those, the client's first retry of that SYN")		\
 	X(RETRIES, syn_retry_attempt_2, syn_retry_attempt, 2,		\
@@ -194,7 +194,7 @@
 	  "retries whose previous attempt was answered, and its last SYN-ACK dropped after TC egress") \
 	X(RETRIES, syn_retry_after_synack_left, syn_retries_after, synack_left, \
 	  "retries whose previous attempt was answered, and its last SYN-ACK left through TC egress (lost on the path, or late)") \
-	X(RETRIES, syn_retry_wait_ms, , syn_retry_wait_ms,		\
+	X(RETRIES, syn_retry_wait_millis, , syn_retry_wait_millis,		\
 	  "milliseconds between each retry and the attempt before it, summed: the wait the retries added (a lower bound: docs/design.md)") \
 	X(RETRIES, syn_retries_untracked, , syn_retries_untracked,	\
 	  "SYNs whose slot of the retry table held another attempt younger than 64 s: a retry of that one is not counted")

@@ -878,7 +878,7 @@ check_retries() {
 	t_is "$(summary syn_retries_untracked "$port")" 0 "$name: no attempt lost to the retry table"
 }
 
-# check_retry_wait NAME PORT: syn_retry_wait_ms against the client
+# check_retry_wait NAME PORT: syn_retry_wait_millis against the client
 # kernel's schedule for PORT's first and second retries: 1 s each while
 # tcp_syn_linear_timeouts (Linux 6.5+, 4 by default) lasts, else 1 s then
 # 2 s.  A range, not ==: each gap is the client's timer (late by up to
@@ -891,10 +891,10 @@ check_retry_wait() {
 	n=$(( one + two ))
 	linear=$(ip netns exec "$CLI" sysctl -n net.ipv4.tcp_syn_linear_timeouts 2>/dev/null || echo 0)
 	want=$(( 1000 * one + (linear >= 2 ? 1000 : 2000) * two ))
-	wait=$(summary syn_retry_wait_ms "$port")
+	wait=$(summary syn_retry_wait_millis "$port")
 	t_is "$(summary '.syn_retry_attempt."3+" // 0' "$port")" 0 "$name: no third retry"
 	t_ok $(( wait >= want - 5 * n && wait <= want + 80 * n ? 0 : 1 )) \
-		"$name: syn_retry_wait_ms $wait is the clients' schedule, $want ms (-5, +80 ms a retry)"
+		"$name: syn_retry_wait_millis $wait is the clients' schedule, $want ms (-5, +80 ms a retry)"
 }
 
 # Sum of a field over every port of the summary (for MIB comparisons).

@@ -79,7 +79,7 @@ static __always_inline void retry_syn(struct __sk_buff *skb, const struct sa_pkt
 		(&c->syn_retry_attempt_1)[n < 2 ? n : 2]++;
 		if (fate < SA_RETRY_FATES)
 			(&c->syn_retry_after_unseen)[fate]++;
-		c->syn_retry_wait_ms += (now - s->at) / 1000000;
+		c->syn_retry_wait_millis += (now - s->at) / 1000000;
 	}
 	if (n < 255)
 		n++;
