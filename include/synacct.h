@@ -197,7 +197,7 @@
 	X(RETRIES, syn_retry_wait_millis, , syn_retry_wait_millis,		\
 	  "milliseconds between each retry and the attempt before it, summed: the wait the retries added (a lower bound: docs/design.md)") \
 	X(RETRIES, syn_retries_untracked, , syn_retries_untracked,	\
-	  "SYNs whose slot of the retry table held another attempt younger than 64 s: a retry of that one is not counted")
+	  "SYNs the retry table could not keep: one that took the slot of an attempt younger than 64 s (a retry of that one goes uncounted), or one not looked up while a flood turns the table over (this CPU's SYNs took 8192 such slots in the last 256 jiffies)")
 
 #define SA_COUNTERS(X) SA_NIC_COUNTERS(X) SA_TC_COUNTERS(X) SA_STACK_COUNTERS(X) \
 	SA_CONTAINER_COUNTERS(X) SA_LOST_COUNTERS(X) SA_RETRY_COUNTERS(X)
@@ -278,8 +278,9 @@ enum sa_retry_fate {
 };
 
 /* The retry table: one slot per (addresses, ports, ISN) hash, direct
- * mapped (include/bpf/retries.h). */
-#define SA_RETRY_TABLE_BITS 16
+ * mapped (include/bpf/retries.h); 128 KiB: larger, a slot is a cache and
+ * TLB miss per flood SYN (docs/design.md, "Client retries"). */
+#define SA_RETRY_TABLE_BITS 14
 #define SA_RETRY_TABLE (1u << SA_RETRY_TABLE_BITS)
 /* A slot younger than this holds an attempt a client may still retry
  * (Linux: tcp_syn_retries 6, the last retry 63 s after the SYN on

@@ -24,21 +24,26 @@
 #include "../synacct.h"
 #include "skb.h"
 
-/* key: the hash's high 48 bits (0 never: an empty slot), the retries of
- * this attempt seen so far (bits 8-15), its fate (bits 0-7, enum
- * sa_retry_fate); at: when TC ingress saw it (coarse ns). */
-struct sa_retry_slot {
-	__u64 key;
-	__u64 at;
-};
-
-#define SA_RETRY_TAG_MASK (~0xffffULL)
+/*
+ * A slot is one __u64, so that the table is small (a cache miss and a TLB
+ * miss per flood SYN were most of its cost at 16 bytes a slot and 65 536
+ * slots):
+ *   63..32  the hash's low 32 bits (never 0: 0 is an empty slot); its top
+ *           SA_RETRY_TABLE_BITS chose the slot
+ *   31..8   when TC ingress saw the attempt: coarse ns >> 20 (1.05 ms
+ *           units), 24 bits (wraps after 4.9 hours)
+ *    7..4   retries of the attempt seen so far (15 at most)
+ *    3..0   its fate (enum sa_retry_fate)
+ */
+#define SA_RETRY_TIME_SHIFT	20
+#define SA_RETRY_TIME_MASK	0xffffffULL
+#define SA_RETRY_HORIZON	(SA_RETRY_HORIZON_NS >> SA_RETRY_TIME_SHIFT)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SA_RETRY_TABLE);
 	__type(key, __u32);
-	__type(value, struct sa_retry_slot);
+	__type(value, __u64);
 } retry_table SEC(".maps") __weak;
 
 static __always_inline __u64 sa_retry_mix(__u64 h, __u64 v)
@@ -50,7 +55,7 @@ static __always_inline __u64 sa_retry_mix(__u64 h, __u64 v)
 
 /* The hash of a SYN's flow and ISN from its addresses as on the wire
  * (@a, @b: source and destination; 1 word each for IPv4, 4 for IPv6),
- * ports and ISN in host order; never 0. */
+ * ports and ISN in host order. */
 static __always_inline __u64 sa_retry_hash(const __u32 *a, const __u32 *b, int words,
 					   __u16 sport, __u16 dport, __u32 isn)
 {
@@ -63,11 +68,18 @@ static __always_inline __u64 sa_retry_hash(const __u32 *a, const __u32 *b, int w
 	}
 	h = sa_retry_mix(h, (__u64)((__u32)sport << 16 | dport) << 32 | isn);
 	h *= 0xD6E8FEB86659FD93ULL;
-	h ^= h >> 32;
-	return h & SA_RETRY_TAG_MASK ? h : h | 1ULL << 16;
+	return h ^ (h >> 32);
 }
 
-static __always_inline struct sa_retry_slot *sa_retry_slot(__u64 h)
+/* The tag of hash @h, in a slot's top half. */
+static __always_inline __u64 sa_retry_tag(__u64 h)
+{
+	__u32 t = (__u32)h;
+
+	return (__u64)(t ? t : 1) << 32;
+}
+
+static __always_inline __u64 *sa_retry_slot(__u64 h)
 {
 	__u32 i = h >> (64 - SA_RETRY_TABLE_BITS);
 
@@ -77,14 +89,13 @@ static __always_inline struct sa_retry_slot *sa_retry_slot(__u64 h)
 /* What became of the attempt of hash @h: @fate, if the slot is still its. */
 static __always_inline void sa_retry_fate(__u64 h, __u8 fate)
 {
-	struct sa_retry_slot *s = sa_retry_slot(h);
-	__u64 key;
+	__u64 *s = sa_retry_slot(h), key;
 
 	if (!s)
 		return;
-	key = *(volatile __u64 *)&s->key;
-	if ((key & SA_RETRY_TAG_MASK) == (h & SA_RETRY_TAG_MASK))
-		s->key = (key & ~0xffULL) | fate;
+	key = *(volatile __u64 *)s;
+	if ((key >> 32 << 32) == sa_retry_tag(h))
+		*s = (key & ~0xfULL) | fate;
 }
 
 /* The same for a SYN in the stack (@si from skb_tcp): its addresses read
