@@ -284,7 +284,7 @@ enum sa_retry_fate {
 #define SA_RETRY_TABLE (1u << SA_RETRY_TABLE_BITS)
 /* A slot younger than this holds an attempt a client may still retry
  * (Linux: tcp_syn_retries 6, the last retry 63 s after the SYN on
- * kernels before 6.5's tcp_syn_linear_timeouts). */
+ * kernels without tcp_syn_linear_timeouts). */
 #define SA_RETRY_HORIZON_NS (64ULL * 1000000000ULL)
 
 /* Namespaces followed at most: each costs the agent a file descriptor

@@ -880,7 +880,7 @@ check_retries() {
 
 # check_retry_wait NAME PORT: syn_retry_wait_millis against the client
 # kernel's schedule for PORT's first and second retries: 1 s each while
-# tcp_syn_linear_timeouts (Linux 6.5+, 4 by default) lasts, else 1 s then
+# tcp_syn_linear_timeouts (where the kernel has it, 6.18: 4 by default) lasts, else 1 s then
 # 2 s.  A range, not ==: each gap is the client's timer (late by up to
 # one slot of the timer wheel, 64 ms at 1 s) as TC ingress's coarse clock
 # (one jiffy) saw it.

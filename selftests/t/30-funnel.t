@@ -61,8 +61,9 @@ sc_accept_overflow() {
 		t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
 		t_is "$(summary accepted $port)" "$accepted" "$name: accepted == what the server accepted (0)"
 		# The 25 clients retried until their timeout, every SYN dropped
-		# by the full accept queue; 1 s apart on Linux 6.5+ (its first
-		# tcp_syn_linear_timeouts retries), 1 s then 2 s before.
+		# by the full accept queue: 1 s apart for the first
+		# tcp_syn_linear_timeouts retries where the client kernel has
+		# the sysctl (6.18), else 1 s then 2 s.
 		check_retries "$name" $port accept_queue_full 25
 		check_retry_wait "$name" $port
 		t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $port)" "5/4" \
