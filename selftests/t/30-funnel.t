@@ -423,6 +423,14 @@ sc_synack_output_drop() {
 	t_is "$(summary synack_sent $port)" "$(lab_oracle_get "$CLI" synacks)" \
 		"$name: synack_sent == the SYN-ACKs that reached the client namespace (nft counter there)"
 	t_like "$(summary verdict.text $port)" "^SYN-ACKs lost on the way out" "$name: verdict"
+	# Every client retried; its first SYN-ACK never reached TC egress,
+	# so its first retry follows an attempt synacct saw no end of.
+	t_is "$(summary syn_retries $port)" "$(cli_delta TcpExtTCPSynRetrans)" \
+		"$name: syn_retries == the client namespace's TCPSynRetrans"
+	t_is "$(summary '.syn_retry_attempt."1" // 0' $port),$(summary '[.syn_retries_after[]] | add // 0' $port)" \
+		"5,$(summary syn_retries $port)" "$name: 5 first retries; every retry has a previous attempt's fate"
+	t_ok $(( $(summary '.syn_retries_after.unseen // 0' $port) >= 5 ? 0 : 1 )) \
+		"$name: at least the 5 first retries follow an unseen end (SYN-ACK dropped before TC)"
 }
 
 # A scan: one SYN to each of 20000 closed ports (more than a drop map of
