@@ -277,11 +277,13 @@ enum sa_retry_fate {
 	SA_RETRY_FATES
 };
 
-/* The retry table: one slot per (addresses, ports, ISN) hash, direct
- * mapped (include/bpf/retries.h); 128 KiB: larger, a slot is a cache and
- * TLB miss per flood SYN (docs/design.md, "Client retries"). */
-#define SA_RETRY_TABLE_BITS 14
-#define SA_RETRY_TABLE (1u << SA_RETRY_TABLE_BITS)
+/* The retry table: buckets of SA_RETRY_WAYS slots, one bucket per
+ * (addresses, ports, ISN) hash (include/bpf/retries.h); 128 KiB: larger, a
+ * slot is a cache and TLB miss per flood SYN (docs/design.md, "Client
+ * retries"). */
+#define SA_RETRY_BUCKET_BITS 12
+#define SA_RETRY_WAYS 4
+#define SA_RETRY_TABLE ((1u << SA_RETRY_BUCKET_BITS) * SA_RETRY_WAYS)
 /* A slot younger than this holds an attempt a client may still retry
  * (Linux: tcp_syn_retries 6, the last retry 63 s after the SYN on
  * kernels without tcp_syn_linear_timeouts). */

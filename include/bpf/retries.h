@@ -8,11 +8,12 @@
  * (bpf_map__reuse_fd, tc/retries/retries.c); the map is __weak: the
  * stack's units that include this header share one copy when linked.
  *
- * One slot per hash of (saddr, daddr, sport, dport, ISN), direct mapped:
- * an array lookup and plain stores, no lock, no LRU list to churn under a
- * spoofed flood.  A SYN whose slot holds another attempt overwrites it;
- * if that one was younger than SA_RETRY_HORIZON_NS (a retry of it could
- * still come) the loss is counted (syn_retries_untracked).  Stores from
+ * A bucket of slots per hash of (saddr, daddr, sport, dport, ISN): an
+ * array lookup and plain stores, no lock, no LRU list to churn under a
+ * spoofed flood.  A SYN with no slot of its own in its bucket takes an
+ * empty one or the oldest; if that one was younger than
+ * SA_RETRY_HORIZON_NS (a retry of it could still come) the loss is
+ * counted (syn_retries_untracked).  Stores from
  * several CPUs are not atomic together: a slot is one flow's for about a
  * second between events, and a torn one is one figure of one retry.
  */
@@ -29,7 +30,10 @@
  * miss per flood SYN were most of its cost at 16 bytes a slot and 65 536
  * slots):
  *   63..32  the hash's low 32 bits (never 0: 0 is an empty slot); its top
- *           SA_RETRY_TABLE_BITS chose the slot
+ *           SA_RETRY_BUCKET_BITS chose the bucket, of SA_RETRY_WAYS slots
+ *           in 32 bytes (one cache line): two attempts in one bucket do
+ *           not take each other's slot, as they did direct mapped (one
+ *           lab run in six lost a retry so)
  *   31..8   when TC ingress saw the attempt: coarse ns >> 20 (1.05 ms
  *           units), 24 bits (wraps after 4.9 hours)
  *    7..4   retries of the attempt seen so far (15 at most)
@@ -39,11 +43,15 @@
 #define SA_RETRY_TIME_MASK	0xffffffULL
 #define SA_RETRY_HORIZON	(SA_RETRY_HORIZON_NS >> SA_RETRY_TIME_SHIFT)
 
+struct sa_retry_bucket {
+	__u64 slot[SA_RETRY_WAYS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SA_RETRY_TABLE);
+	__uint(max_entries, 1u << SA_RETRY_BUCKET_BITS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct sa_retry_bucket);
 } retry_table SEC(".maps") __weak;
 
 static __always_inline __u64 sa_retry_mix(__u64 h, __u64 v)
@@ -79,23 +87,28 @@ static __always_inline __u64 sa_retry_tag(__u64 h)
 	return (__u64)(t ? t : 1) << 32;
 }
 
-static __always_inline __u64 *sa_retry_slot(__u64 h)
+static __always_inline struct sa_retry_bucket *sa_retry_bucket(__u64 h)
 {
-	__u32 i = h >> (64 - SA_RETRY_TABLE_BITS);
+	__u32 i = h >> (64 - SA_RETRY_BUCKET_BITS);
 
 	return bpf_map_lookup_elem(&retry_table, &i);
 }
 
-/* What became of the attempt of hash @h: @fate, if the slot is still its. */
+/* What became of the attempt of hash @h: @fate, if a slot is still its. */
 static __always_inline void sa_retry_fate(__u64 h, __u8 fate)
 {
-	__u64 *s = sa_retry_slot(h), key;
+	struct sa_retry_bucket *b = sa_retry_bucket(h);
+	__u64 tag = sa_retry_tag(h), key;
 
-	if (!s)
+	if (!b)
 		return;
-	key = *(volatile __u64 *)s;
-	if ((key >> 32 << 32) == sa_retry_tag(h))
-		*s = (key & ~0xfULL) | fate;
+	for (int i = 0; i < SA_RETRY_WAYS; i++) {
+		key = *(volatile __u64 *)&b->slot[i];
+		if ((key >> 32 << 32) == tag) {
+			b->slot[i] = (key & ~0xfULL) | fate;
+			return;
+		}
+	}
 }
 
 /* The same for a SYN in the stack (@si from skb_tcp): its addresses read

@@ -85,9 +85,11 @@ static __always_inline __u64 retry_hash_pkt(struct __sk_buff *skb, const struct 
 static __always_inline void retry_syn(struct __sk_buff *skb, const struct sa_pkt *pkt)
 {
 	struct sa_retry_counters *c;
+	struct sa_retry_bucket *b;
 	struct sa_retry_gate *g;
-	__u64 h, key, now, tag, age, *s;
-	__u32 n, fate, zero = 0, win;
+	__u64 h, key = 0, now, tag, age = 0, oldest = 0, k, a;
+	__u32 n, fate, zero = 0, win, way = 0;
+	bool found = false;
 
 	win = bpf_jiffies64() >> SA_RETRY_WINDOW_SHIFT;
 	g = bpf_map_lookup_elem(&retry_gate, &zero);
@@ -101,19 +103,35 @@ static __always_inline void retry_syn(struct __sk_buff *skb, const struct sa_pkt
 		return;
 	}
 	h = retry_hash_pkt(skb, pkt, false);
-	s = h ? sa_retry_slot(h) : NULL;
-	if (!s)
+	b = h ? sa_retry_bucket(h) : NULL;
+	if (!b)
 		return;
 	tag = sa_retry_tag(h);
-	key = *(volatile __u64 *)s;
 	now = (bpf_ktime_get_coarse_ns() >> SA_RETRY_TIME_SHIFT) & SA_RETRY_TIME_MASK;
-	age = (now - (key >> 8)) & SA_RETRY_TIME_MASK;
-	if ((key >> 32 << 32) != tag) {
-		if (key && age < SA_RETRY_HORIZON) {
+	/* Its own slot, or the one to take: an empty one, else the oldest. */
+	for (int i = 0; i < SA_RETRY_WAYS; i++) {
+		k = *(volatile __u64 *)&b->slot[i];
+		a = k ? (now - (k >> 8)) & SA_RETRY_TIME_MASK : SA_RETRY_TIME_MASK + 1;
+		if ((k >> 32 << 32) == tag) {
+			way = i;
+			key = k;
+			age = a;
+			found = true;
+			break;
+		}
+		if (a > oldest) {
+			oldest = a;
+			way = i;
+		}
+	}
+	if (way >= SA_RETRY_WAYS)
+		return;
+	if (!found) {
+		if (oldest < SA_RETRY_HORIZON) {
 			g->taken++;
 			retry_untracked(pkt->dport);
 		}
-		*s = tag | now << 8;
+		b->slot[way] = tag | now << 8;
 		return;
 	}
 	n = (key >> 4) & 0xf;
@@ -129,7 +147,7 @@ static __always_inline void retry_syn(struct __sk_buff *skb, const struct sa_pkt
 	}
 	if (n < 15)
 		n++;
-	*s = tag | now << 8 | n << 4 | SA_RETRY_UNSEEN;
+	b->slot[way] = tag | now << 8 | n << 4 | SA_RETRY_UNSEEN;
 }
 
 /* TC egress, a SYN-ACK: its SYN's attempt was answered, and the answer
