@@ -161,8 +161,46 @@
 	X(LOST, counts_lost, , counts_lost,				\
 	  "counts of this port lost: a map entry could not be created (the map was full, or no memory); its figures are incomplete by as much")
 
+/*
+ * Client retries (tc/retries/): a SYN at TC ingress that repeats an
+ * earlier SYN's addresses, ports and initial sequence number is the
+ * client's retransmission of it (include/bpf/retries.h).  Counted by the
+ * attempt it is and by what became of the attempt before it, as far as
+ * synacct saw: syn_retries_after's rows are in enum sa_retry_fate's
+ * order (the BPF side indexes them).  Map retries_counters, in the TC object.
+ */
+#define SA_RETRY_COUNTERS(X)						\
+	X(RETRIES, syn_retries, , syn_retries,				\
+	  "client SYN retransmissions at TC ingress: SYNs that repeat an earlier SYN's flow (source, destination, both ports) and ISN") \
+	X(RETRIES, syn_retry_attempt_1, syn_retry_attempt, 1,		\
+	  "of those, the client's first retry of that SYN")		\
+	X(RETRIES, syn_retry_attempt_2, syn_retry_attempt, 2,		\
+	  "of those, its second retry")					\
+	X(RETRIES, syn_retry_attempt_3, syn_retry_attempt, 3+,		\
+	  "of those, its third retry or later")				\
+	X(RETRIES, syn_retry_after_unseen, syn_retries_after, unseen,	\
+	  "retries whose previous attempt passed TC ingress and then no hook of synacct saw it again (lost where no hook sees, a NATed port's SYN, the stack stage off)") \
+	X(RETRIES, syn_retry_after_netfilter_drop, syn_retries_after, netfilter_drop, \
+	  "retries whose previous attempt the stack freed before a socket, as NETFILTER_DROP") \
+	X(RETRIES, syn_retry_after_stack_drop_other, syn_retries_after, stack_drop_other, \
+	  "retries whose previous attempt the stack freed before a socket, for another reason (stack_drops has the port's reasons)") \
+	X(RETRIES, syn_retry_after_accept_queue_full, syn_retries_after, accept_queue_full, \
+	  "retries whose previous attempt the listener dropped: accept queue full") \
+	X(RETRIES, syn_retry_after_syn_queue_full, syn_retries_after, syn_queue_full, \
+	  "retries whose previous attempt the listener dropped: SYN queue full, no cookies") \
+	X(RETRIES, syn_retry_after_listen_drop_other, syn_retries_after, listen_drop_other, \
+	  "retries whose previous attempt the listener dropped for another reason") \
+	X(RETRIES, syn_retry_after_synack_dropped, syn_retries_after, synack_dropped, \
+	  "retries whose previous attempt was answered, and its last SYN-ACK dropped after TC egress") \
+	X(RETRIES, syn_retry_after_synack_left, syn_retries_after, synack_left, \
+	  "retries whose previous attempt was answered, and its last SYN-ACK left through TC egress (lost on the path, or late)") \
+	X(RETRIES, syn_retry_wait_millis, , syn_retry_wait_millis,		\
+	  "milliseconds between each retry and the attempt before it, summed: the wait the retries added (a lower bound: docs/design.md)") \
+	X(RETRIES, syn_retries_untracked, , syn_retries_untracked,	\
+	  "SYNs the retry table could not keep: one that took the slot of an attempt younger than 64 s (a retry of that one goes uncounted), or one not looked up while a flood turns the table over (this CPU's SYNs took 8192 such slots in the last 256 jiffies)")
+
 #define SA_COUNTERS(X) SA_NIC_COUNTERS(X) SA_TC_COUNTERS(X) SA_STACK_COUNTERS(X) \
-	SA_CONTAINER_COUNTERS(X) SA_LOST_COUNTERS(X)
+	SA_CONTAINER_COUNTERS(X) SA_LOST_COUNTERS(X) SA_RETRY_COUNTERS(X)
 
 /* The label of each group's metric family; sparse: only the keys that
  * are not zero are printed (a port sees one or two MSS values).  The
@@ -172,6 +210,8 @@
 	X(syncookies_mss, mss, 1)					\
 	X(stack_drops, reason, 1)					\
 	X(synack_drops, reason, 1)					\
+	X(syn_retry_attempt, attempt, 1)				\
+	X(syn_retries_after, previous, 1)				\
 	X(unexplained, gap, 0)
 
 /* The MSS table as the BPF side needs it, from the rows above. */
@@ -217,6 +257,37 @@ struct sa_container_counters {
 struct sa_lost_counters {
 	SA_LOST_COUNTERS(SA_STRUCT_FIELD)
 };
+
+/* Client retries (tc/retries/): map retries_counters, by destination port. */
+struct sa_retry_counters {
+	SA_RETRY_COUNTERS(SA_STRUCT_FIELD)
+};
+
+/* What became of a SYN attempt, as far as synacct saw (include/bpf/retries.h):
+ * the order of syn_retries_after's rows above. */
+enum sa_retry_fate {
+	SA_RETRY_UNSEEN,
+	SA_RETRY_NETFILTER_DROP,
+	SA_RETRY_STACK_DROP_OTHER,
+	SA_RETRY_ACCEPT_QUEUE_FULL,
+	SA_RETRY_SYN_QUEUE_FULL,
+	SA_RETRY_LISTEN_DROP_OTHER,
+	SA_RETRY_SYNACK_DROPPED,
+	SA_RETRY_SYNACK_LEFT,
+	SA_RETRY_FATES
+};
+
+/* The retry table: buckets of SA_RETRY_WAYS slots, one bucket per
+ * (addresses, ports, ISN) hash (include/bpf/retries.h); 128 KiB: larger, a
+ * slot is a cache and TLB miss per flood SYN (docs/design.md, "Client
+ * retries"). */
+#define SA_RETRY_BUCKET_BITS 12
+#define SA_RETRY_WAYS 4
+#define SA_RETRY_TABLE ((1u << SA_RETRY_BUCKET_BITS) * SA_RETRY_WAYS)
+/* A slot younger than this holds an attempt a client may still retry
+ * (Linux: tcp_syn_retries 6, the last retry 63 s after the SYN on
+ * kernels without tcp_syn_linear_timeouts). */
+#define SA_RETRY_HORIZON_NS (64ULL * 1000000000ULL)
 
 /* Namespaces followed at most: each costs the agent a file descriptor
  * and an iterator read per interval. */

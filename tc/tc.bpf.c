@@ -18,6 +18,7 @@
 #include "../include/bpf/parse.h"
 #include "../include/bpf/count.h"
 #include "../include/bpf/synack.h"
+#include "retries/retries.bpf.h"
 
 #define SA_TC_ACT_UNSPEC (-1)
 /* Enough linear bytes for two VLAN tags, IPv6 with extension headers and
@@ -70,6 +71,7 @@ int synacct_tc_in(struct __sk_buff *skb)
 	c = sa_slot_counters(tc_counters, pkt.dport, struct sa_tc_counters);
 	if (c)
 		c->tc_syn++;
+	retry_syn(skb, &pkt);
 	return SA_TC_ACT_UNSPEC;
 }
 
@@ -104,7 +106,7 @@ static __always_inline struct sa_synack_flight *synack_claim(__u64 addr, __u64 n
  * time.
  */
 static __always_inline void synack_track(struct __sk_buff *ctx,
-					 const struct sa_pkt *pkt)
+					 const struct sa_pkt *pkt, __u64 retry)
 {
 	/* A TC program's context is the kernel's sk_buff itself (the
 	 * verifier rewrites __sk_buff fields into it): its address is the
@@ -138,6 +140,7 @@ static __always_inline void synack_track(struct __sk_buff *ctx,
 	f->retrans = retrans;
 	f->sent = 0;
 	f->cpu = bpf_get_smp_processor_id();
+	f->retry = retry;
 	if (!retrans)
 		return;
 	last = bpf_map_lookup_elem(&synack_last, &zero);
@@ -161,7 +164,7 @@ int synacct_tc_eg(struct __sk_buff *skb)
 	c = sa_slot_counters(tc_counters, pkt.sport, struct sa_tc_counters);
 	if (c)
 		c->synack_sent++;
-	synack_track(skb, &pkt);
+	synack_track(skb, &pkt, retry_synack(skb, &pkt));
 	return SA_TC_ACT_UNSPEC;
 }
 

@@ -49,6 +49,7 @@ struct tc_stage {
 	bool pinned;		/* --pin: filters replace, and stay on close */
 	const char *pin_dir;
 	__u64 *touched;		/* ports_touched, mmapped (agent/sys/touched.h) */
+	struct sa_retries_maps retries;	/* shared: SA_SHARE_RETRIES */
 };
 
 static void tc_stage_close(void *priv);
@@ -88,6 +89,21 @@ static int tc_stage_open(void **out, const struct sa_stage_cfg *cfg)
 					   bpf_map__fd(st->skel->maps.synack_last));
 	if (err) {
 		sa_err("cannot share the SYN-ACK maps: %s", sa_strerror(err));
+		tc_stage_close(st);
+		return err;
+	}
+	/* Client retries are found by these programs (tc/retries/): their
+	 * maps, for the retries stage and the stack object. */
+	st->retries = (struct sa_retries_maps){
+		.table = bpf_map__fd(st->skel->maps.retry_table),
+		.slot = bpf_map__fd(st->skel->maps.retries_counters_slot),
+		.port = bpf_map__fd(st->skel->maps.retries_counters_port),
+		.vals = bpf_map__fd(st->skel->maps.retries_counters),
+		.more = bpf_map__fd(st->skel->maps.retries_counters_more),
+	};
+	err = sa_registry_share(SA_SHARE_RETRIES, &st->retries);
+	if (err) {
+		sa_err("cannot share the retry maps: %s", sa_strerror(err));
 		tc_stage_close(st);
 		return err;
 	}
@@ -376,6 +392,8 @@ static void tc_stage_close(void *priv)
 		sa_registry_withdraw(SA_SHARE_SYNACK_FLIGHT);
 		sa_registry_withdraw(SA_SHARE_SYNACK_LAST);
 	}
+	if (sa_registry_get(SA_SHARE_RETRIES) == &st->retries)
+		sa_registry_withdraw(SA_SHARE_RETRIES);
 	sa_touched_unmap(st->touched);
 	tc_bpf__destroy(st->skel);
 	free(st);

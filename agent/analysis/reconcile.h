@@ -60,7 +60,7 @@ static inline bool sa_stage_measured(struct sa_measured m, enum sa_stage_id stag
 {
 	return stage == SA_STAGE_NIC ? m.nic : stage == SA_STAGE_STACK ? m.stack :
 	       stage == SA_STAGE_CONTAINER ? m.stack && m.follow :
-	       stage == SA_STAGE_TC ? !m.tc_lost : true;
+	       stage == SA_STAGE_TC || stage == SA_STAGE_RETRIES ? !m.tc_lost : true;
 }
 
 /* How a verdict reads: the table's colour, the metric's label. */

@@ -22,6 +22,7 @@ const unsigned int sa_stage_ncounters[SA_STAGE_MAX] = {
 	[SA_STAGE_STACK] = 0 SA_STACK_COUNTERS(SA_ONE),
 	[SA_STAGE_CONTAINER] = 0 SA_CONTAINER_COUNTERS(SA_ONE),
 	[SA_STAGE_LOST] = 0 SA_LOST_COUNTERS(SA_ONE),
+	[SA_STAGE_RETRIES] = 0 SA_RETRY_COUNTERS(SA_ONE),
 };
 
 const enum sa_counter sa_stage_first[SA_STAGE_MAX] = {
@@ -32,6 +33,9 @@ const enum sa_counter sa_stage_first[SA_STAGE_MAX] = {
 			       SA_STACK_COUNTERS(SA_ONE),
 	[SA_STAGE_LOST] = 0 SA_NIC_COUNTERS(SA_ONE) SA_TC_COUNTERS(SA_ONE)
 			  SA_STACK_COUNTERS(SA_ONE) SA_CONTAINER_COUNTERS(SA_ONE),
+	[SA_STAGE_RETRIES] = 0 SA_NIC_COUNTERS(SA_ONE) SA_TC_COUNTERS(SA_ONE)
+			     SA_STACK_COUNTERS(SA_ONE) SA_CONTAINER_COUNTERS(SA_ONE)
+			     SA_LOST_COUNTERS(SA_ONE),
 };
 
 _Static_assert(sizeof(struct sa_nic_counters) == (0 SA_NIC_COUNTERS(SA_ONE)) * sizeof(__u64),
@@ -44,6 +48,12 @@ _Static_assert(sizeof(struct sa_container_counters) == (0 SA_CONTAINER_COUNTERS(
 	       "container_counters: one __u64 per table row");
 _Static_assert(sizeof(struct sa_lost_counters) == (0 SA_LOST_COUNTERS(SA_ONE)) * sizeof(__u64),
 	       "counts_lost: one __u64 per table row");
+_Static_assert(sizeof(struct sa_retry_counters) == (0 SA_RETRY_COUNTERS(SA_ONE)) * sizeof(__u64),
+	       "retry_counters: one __u64 per table row");
+_Static_assert(offsetof(struct sa_retry_counters, syn_retry_after_synack_left) -
+	       offsetof(struct sa_retry_counters, syn_retry_after_unseen) ==
+	       (SA_RETRY_FATES - 1) * sizeof(__u64),
+	       "syn_retries_after's rows in enum sa_retry_fate's order (the BPF side indexes them)");
 _Static_assert((0 SA_COOKIE_MSS_COUNTERS(SA_ONE)) == SA_COOKIE_MSS_N,
 	       "one syncookies_mss counter per msstab slot");
 _Static_assert(offsetof(struct sa_stack_counters, syncookies_mss_7) -
@@ -175,6 +185,7 @@ const char *const sa_stage_names[SA_STAGE_MAX] = {
 	[SA_STAGE_STACK] = "stack",
 	[SA_STAGE_CONTAINER] = "container",
 	[SA_STAGE_LOST] = "lost",
+	[SA_STAGE_RETRIES] = "retries",
 };
 
 const char *sa_group_label(const char *group)

@@ -20,6 +20,7 @@ enum sa_stage_id {
 	SA_STAGE_STACK,
 	SA_STAGE_CONTAINER,
 	SA_STAGE_LOST,		/* counts_lost, added over the objects */
+	SA_STAGE_RETRIES,	/* client retries (tc/retries/) */
 	SA_STAGE_MAX
 };
 

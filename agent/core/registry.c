@@ -9,6 +9,7 @@
 extern const struct sa_stage_ops sa_driver_stage;	/* xdp/driver/driver.c */
 extern const struct sa_stage_ops sa_nic_stage;		/* xdp/nic.c */
 extern const struct sa_stage_ops sa_tc_stage;		/* tc/tc.c */
+extern const struct sa_stage_ops sa_retries_stage;	/* tc/retries/retries.c */
 extern const struct sa_stage_ops sa_stack_stage;	/* kprobe/stack/stack.c */
 extern const struct sa_stage_ops sa_listener_stage;	/* kprobe/listeners/listeners.c */
 extern const struct sa_stage_ops sa_container_stage;	/* kprobe/container/follow.c */
@@ -30,6 +31,7 @@ const struct sa_stage_ops *const sa_stages[] = {
 	&sa_driver_stage,
 	&sa_nic_stage,
 	&sa_tc_stage,
+	&sa_retries_stage,	/* in TC's programs; the stack writes fates to its table */
 	&sa_stack_stage,
 	&sa_listener_stage,
 	&sa_container_stage,

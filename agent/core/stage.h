@@ -128,6 +128,15 @@ struct sa_follow_ctl {
 #define SA_SHARE_SYNACK_FLIGHT	"synack_flight"	/* fd: TC egress's SYN-ACK maps */
 #define SA_SHARE_SYNACK_LAST	"synack_last"	/* (include/bpf/synack.h) */
 #define SA_SHARE_FOLLOW		"follow"	/* struct sa_follow_ctl */
+#define SA_SHARE_RETRIES	"retries"	/* struct sa_retries_maps */
+
+/* What TC shares while it is open (SA_SHARE_RETRIES): the maps its
+ * programs keep client retries in (tc/retries/), for the retries stage to
+ * read and the stack object to write fates into. */
+struct sa_retries_maps {
+	int table;			/* retry_table */
+	int slot, port, vals, more;	/* retries_counters' slot maps */
+};
 
 struct sa_stage_ops {
 	const char *name;

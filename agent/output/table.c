@@ -105,6 +105,8 @@ static const struct column columns[] = {
 	{ COL_GAUGE, SA_G_syn_queue_len, NEEDS_STACK },
 	{ COL_GAUGE, SA_G_accept_queue_len, NEEDS_STACK },
 	{ COL_GAUGE, SA_G_accept_backlog, NEEDS_STACK },
+	/* What the clients saw: their SYNs again (tc/retries/). */
+	{ COL_COUNTER, SA_C_syn_retries, NEEDS_NONE },
 };
 #define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 

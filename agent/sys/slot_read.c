@@ -64,7 +64,7 @@ int sa_read_slot_ports(const struct sa_slot_fds *f, int lost_fd, enum sa_stage_i
 		struct sa_port_stats *ps = sa_snapshot_port(snap, p);
 
 		err = ps ? sa_read_slot_entry(f, stage, p, ps) : -ENOMEM;
-		if (!err)
+		if (!err && lost_fd >= 0)
 			err = sa_read_port_entry(lost_fd, SA_STAGE_LOST, p, ps);
 		if (err)
 			break;

@@ -21,7 +21,7 @@ int sa_read_slot_entry(const struct sa_slot_fds *f, enum sa_stage_id stage,
 		       __u32 port, struct sa_port_stats *ps);
 
 /* For each port of @ports: its counters of @stage and its counts lost
- * in @lost_fd (counts_lost), into @snap's entry (created). */
+ * in @lost_fd (counts_lost; -1: none), into @snap's entry (created). */
 struct sa_portset;
 int sa_read_slot_ports(const struct sa_slot_fds *f, int lost_fd, enum sa_stage_id stage,
 		       struct sa_snapshot *snap, const struct sa_portset *ports);

@@ -44,8 +44,10 @@ struct sa_pkt {
 	__u16 sport;		/* host byte order */
 	__u16 dport;
 	__u32 seq;		/* host byte order */
+	__u32 ack_seq;		/* host byte order */
 	__u8 flags;		/* TCP flags byte 13: CWR..FIN */
 	__u8 family;		/* 4 or 6 */
+	__u16 l3off;		/* the IP header's offset from the frame's start */
 };
 
 /* TCP header fields we read, laid out as on the wire (RFC 9293). */
@@ -99,6 +101,7 @@ static __always_inline int sa_parse_tcphdr(void *cur, void *data_end,
 	pkt->sport = bpf_ntohs(th->source);
 	pkt->dport = bpf_ntohs(th->dest);
 	pkt->seq = bpf_ntohl(th->seq);
+	pkt->ack_seq = bpf_ntohl(th->ack_seq);
 	pkt->flags = th->flags;
 	return SA_PARSE_TCP;
 }
@@ -213,6 +216,7 @@ static __always_inline int sa_parse_tags(void *data, void *data_end,
 	if (proto == SA_ETH_P_8021Q || proto == SA_ETH_P_8021AD)
 		return SA_PARSE_BAD;
 
+	pkt->l3off = cur - data;
 	if (proto == SA_ETH_P_IP)
 		return sa_parse_ipv4(cur, data_end, pkt);
 	if (proto == SA_ETH_P_IPV6)

@@ -29,6 +29,7 @@ struct sa_synack_flight {
 	__u8 retrans;		/* not the request sock's first SYN-ACK */
 	__u8 sent;		/* the stack counted this retransmission */
 	__u16 cpu;		/* where it passed TC egress: its synack_last */
+	__u64 retry;		/* its SYN's hash in the retry table (retries.h) */
 };
 
 /*

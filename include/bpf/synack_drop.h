@@ -15,6 +15,7 @@
 #include "skb.h"
 #include "stack.h"
 #include "synack.h"
+#include "retries.h"
 
 SA_DROP_MAP(synack_drops) __weak;
 
@@ -40,6 +41,9 @@ static __always_inline void synack_count_drop(struct sa_synack_flight *f,
 	cnt = sa_drop_counter(&synack_drops, &key, SA_DROP_SYNACK);
 	if (cnt)
 		(*cnt)++;
+	/* The client's next attempt, if any, follows a SYN-ACK lost here. */
+	if (f->retry)
+		sa_retry_fate(f->retry, SA_RETRY_SYNACK_DROPPED);
 	if (f->retrans) {
 		/* Still inside its send on its CPU (marked there, for
 		 * tcp_retransmit_synack to take back), or never reported sent. */

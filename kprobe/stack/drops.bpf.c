@@ -19,6 +19,7 @@
 #include "../../include/bpf/nat.h"
 #include "../../include/bpf/follow.h"
 #include "../../include/bpf/synack_drop.h"
+#include "../../include/bpf/retries.h"
 
 /* sk_stream_kill_queues [start, end): where a closing stream socket's
  * queues are purged (0, 0: not known).  Set by the agent before load. */
@@ -159,6 +160,9 @@ static __noinline int kfree_skb_other(struct sk_buff *skb, __u32 reason)
 	if (cnt)
 		(*cnt)++;
 	BEYOND_PARSER_INC(&si);
+	sa_retry_fate_skb(skb, &si, reason == bpf_core_enum_value(enum skb_drop_reason,
+								  SKB_DROP_REASON_NETFILTER_DROP) ?
+				    SA_RETRY_NETFILTER_DROP : SA_RETRY_STACK_DROP_OTHER);
 	return 0;
 }
 

@@ -84,6 +84,7 @@ static int share_synack_maps(struct stack_bpf *skel)
 {
 	int flight = sa_registry_fd(SA_SHARE_SYNACK_FLIGHT);
 	int last = sa_registry_fd(SA_SHARE_SYNACK_LAST);
+	const struct sa_retries_maps *rm = sa_registry_get(SA_SHARE_RETRIES);
 	int err;
 
 	if (flight < 0 || last < 0)
@@ -91,6 +92,10 @@ static int share_synack_maps(struct stack_bpf *skel)
 	err = bpf_map__reuse_fd(skel->maps.synack_flight, flight);
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.synack_last, last);
+	/* The retry table too: the stack writes what became of a SYN
+	 * where TC ingress will look for it (tc/retries/). */
+	if (!err && rm)
+		err = bpf_map__reuse_fd(skel->maps.retry_table, rm->table);
 	if (err)
 		sa_err("cannot share the SYN-ACK maps with the stack programs: %s",
 		       sa_strerror(err));

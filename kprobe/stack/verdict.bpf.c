@@ -27,6 +27,7 @@
 #include "../../include/bpf/rtx.h"
 #include "../../include/bpf/nat.h"
 #include "../../include/bpf/follow.h"
+#include "../../include/bpf/retries.h"
 
 /* tcp_rcv_state_process [start, end): where a listener consumes a SYN.
  * Set by the agent before load. */
@@ -151,10 +152,11 @@ static __always_inline void count_cookie(struct sa_stack_counters *c,
 
 /* A SYN a listener took, and its verdict from this CPU's MIB difference
  * @d (@err: no baseline yet): one counter lookup for both. */
-static __always_inline void count_verdict(const struct syn_info *si, int err,
-					  const __u64 *d)
+static __always_inline void count_verdict(struct sk_buff *skb, const struct syn_info *si,
+					  int err, const __u64 *d)
 {
 	struct sa_stack_counters *c;
+	__u8 fate = SA_RETRY_UNSEEN;
 
 	c = sa_slot_counters(stack_counters, si->dport, struct sa_stack_counters);
 	if (!c)
@@ -171,17 +173,25 @@ static __always_inline void count_verdict(const struct syn_info *si, int err,
 		break;
 	case SA_VERDICT_ACCEPT_QUEUE_FULL:
 		c->listen_drop_accept_queue_full++;
+		fate = SA_RETRY_ACCEPT_QUEUE_FULL;
 		break;
 	case SA_VERDICT_SYN_QUEUE_FULL:
 		c->listen_drop_syn_queue_full++;
+		fate = SA_RETRY_SYN_QUEUE_FULL;
 		break;
 	case SA_VERDICT_DROP_OTHER:
 		c->listen_drop_other++;
+		fate = SA_RETRY_LISTEN_DROP_OTHER;
 		break;
 	case SA_VERDICT_QUEUED:
 		c->syn_queued++;
 		break;
 	}
+	/* A SYN the listener dropped: what its client's retry, if any,
+	 * follows (include/bpf/retries.h).  Answered ones are told by
+	 * their SYN-ACK at TC egress. */
+	if (fate != SA_RETRY_UNSEEN)
+		sa_retry_fate_skb(skb, si, fate);
 }
 
 SEC("tp_btf/consume_skb")
@@ -229,7 +239,7 @@ int BPF_PROG(synacct_consume_skb, struct sk_buff *skb, void *location)
 	if (!watched(iif))
 		return 0;
 
-	count_verdict(&si, err, d);
+	count_verdict(skb, &si, err, d);
 	return 0;
 }
 
@@ -271,7 +281,7 @@ static __always_inline int listener_verdict(struct net *net, struct sk_buff *skb
 	if (!watched(iif))
 		return 0;
 
-	count_verdict(&si, err, d);
+	count_verdict(skb, &si, err, d);
 	return 0;
 }
 

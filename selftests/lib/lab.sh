@@ -931,6 +931,44 @@ scenario_end() {
 
 srv_delta() { nstat_delta "$LAB_DIR/srv.0" "$LAB_DIR/srv.1" "$1"; }
 cli_sent() { cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1"; }
+cli_delta() { nstat_delta "$LAB_DIR/cli.0" "$LAB_DIR/cli.1" "$1"; }
+
+# check_retries NAME PORT PREVIOUS FIRST: the clients' SYN retries on PORT
+# (the client namespace's TcpExtTCPSynRetrans: the scenario's only
+# clients were PORT's) are synacct's syn_retries, every one after an
+# attempt whose fate was PREVIOUS (a key of syn_retries_after), FIRST of
+# them first retries (the connections that retried).
+check_retries() {
+	local name=$1 port=$2 previous=$3 first=$4 retries
+	retries=$(summary syn_retries "$port")
+	t_is "$retries" "$(cli_delta TcpExtTCPSynRetrans)" \
+		"$name: syn_retries == the client namespace's TCPSynRetrans"
+	t_ok $(( retries > 0 ? 0 : 1 )) "$name: the clients retried ($retries)"
+	t_is "$(summary "[.syn_retries_after[]] | add // 0" "$port"),$(summary ".syn_retries_after.$previous // 0" "$port")" \
+		"$retries,$retries" "$name: every retry followed an attempt that ended as $previous"
+	t_is "$(summary '[.syn_retry_attempt[]] | add // 0' "$port"),$(summary '.syn_retry_attempt."1" // 0' "$port")" \
+		"$retries,$first" "$name: $first first retries, the rest later ones"
+	t_is "$(summary syn_retries_untracked "$port")" 0 "$name: no attempt lost to the retry table"
+}
+
+# check_retry_wait NAME PORT: syn_retry_wait_millis against the client
+# kernel's schedule for PORT's first and second retries: 1 s each while
+# tcp_syn_linear_timeouts (where the kernel has it, 6.18: 4 by default) lasts, else 1 s then
+# 2 s.  A range, not ==: each gap is the client's timer (late by up to
+# one slot of the timer wheel, 64 ms at 1 s) as TC ingress's coarse clock
+# (one jiffy) saw it.
+check_retry_wait() {
+	local name=$1 port=$2 one two n linear want wait
+	one=$(summary '.syn_retry_attempt."1" // 0' "$port")
+	two=$(summary '.syn_retry_attempt."2" // 0' "$port")
+	n=$(( one + two ))
+	linear=$(ip netns exec "$CLI" sysctl -n net.ipv4.tcp_syn_linear_timeouts 2>/dev/null || echo 0)
+	want=$(( 1000 * one + (linear >= 2 ? 1000 : 2000) * two ))
+	wait=$(summary syn_retry_wait_millis "$port")
+	t_is "$(summary '.syn_retry_attempt."3+" // 0' "$port")" 0 "$name: no third retry"
+	t_ok $(( wait >= want - 5 * n && wait <= want + 80 * n ? 0 : 1 )) \
+		"$name: syn_retry_wait_millis $wait is the clients' schedule, $want ms (-5, +80 ms a retry)"
+}
 
 # Sum of a field over every port of the summary (for MIB comparisons).
 summary_sum() {

@@ -141,11 +141,11 @@ sc_resize() {
 	for ((i = 0; i < 50; i++)); do
 		sleep 0.1
 		pane >"$LAB_DIR/200.txt"
-		grep -q '^ *port .*accept_backlog$' "$LAB_DIR/200.txt" &&
+		grep -q '^ *port .*syn_retries$' "$LAB_DIR/200.txt" &&
 			[ -n "$(figure "$LAB_DIR/200.txt" 8302 accepted 2>/dev/null)" ] && break
 	done
 	t_ok $(( $(widest "$LAB_DIR/200.txt") <= 200 ? 0 : 1 )) "200x50 after SIGWINCH: no line wraps"
-	t_like "$(grep -m1 '^ *port ' "$LAB_DIR/200.txt")" "established +accepted +syn_queue_len +accept_queue_len +accept_backlog$" \
+	t_like "$(grep -m1 '^ *port ' "$LAB_DIR/200.txt")" "established +accepted +syn_queue_len +accept_queue_len +accept_backlog +syn_retries$" \
 		"200x50: every column fits the row"
 	t_is "$(figure "$LAB_DIR/200.txt" 8302 established),$(figure "$LAB_DIR/200.txt" 8302 accepted)" \
 		"$SENT,$SENT" "200x50: established and accepted in their columns == SYNs sent"

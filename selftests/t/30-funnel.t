@@ -60,6 +60,12 @@ sc_accept_overflow() {
 		t_is "$(summary syn_queued $port)" "$connected" "$name: syn_queued == connections made"
 		t_is "$connected" 5 "$name: backlog 4 holds 5 connections"
 		t_is "$(summary accepted $port)" "$accepted" "$name: accepted == what the server accepted (0)"
+		# The 25 clients retried until their timeout, every SYN dropped
+		# by the full accept queue: 1 s apart for the first
+		# tcp_syn_linear_timeouts retries where the client kernel has
+		# the sysctl (6.18), else 1 s then 2 s.
+		check_retries "$name" $port accept_queue_full 25
+		check_retry_wait "$name" $port
 		t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $port)" "5/4" \
 			"$name: accept queue 5/4 at the end"
 		t_like "$(summary verdict.text $port)" "^accept queue full \(backlog 4\)" "$name: verdict"
@@ -212,6 +218,7 @@ NFT
 		t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$sent" "$name: NETFILTER_DROP == SYNs sent"
 		t_is "$(summary stack_drops.NETFILTER_DROP $port)" "$((after - before))" "$name: NETFILTER_DROP == the nft rule's counter"
 		t_like "$(summary verdict.text $port)" "^firewall: netfilter dropped $sent SYNs" "$name: verdict"
+		check_retries "$name" $port netfilter_drop 10
 	done
 	lab_server_stop $srv $cnt
 }
@@ -416,6 +423,14 @@ sc_synack_output_drop() {
 	t_is "$(summary synack_sent $port)" "$(lab_oracle_get "$CLI" synacks)" \
 		"$name: synack_sent == the SYN-ACKs that reached the client namespace (nft counter there)"
 	t_like "$(summary verdict.text $port)" "^SYN-ACKs lost on the way out" "$name: verdict"
+	# Every client retried; its first SYN-ACK never reached TC egress,
+	# so its first retry follows an attempt synacct saw no end of.
+	t_is "$(summary syn_retries $port)" "$(cli_delta TcpExtTCPSynRetrans)" \
+		"$name: syn_retries == the client namespace's TCPSynRetrans"
+	t_is "$(summary '.syn_retry_attempt."1" // 0' $port),$(summary '[.syn_retries_after[]] | add // 0' $port)" \
+		"5,$(summary syn_retries $port)" "$name: 5 first retries; every retry has a previous attempt's fate"
+	t_ok $(( $(summary '.syn_retries_after.unseen // 0' $port) >= 5 ? 0 : 1 )) \
+		"$name: at least the 5 first retries follow an unseen end (SYN-ACK dropped before TC)"
 }
 
 # A scan: one SYN to each of 20000 closed ports (more than a drop map of

@@ -7,7 +7,7 @@
 
 LAB_SCENARIOS=(map_full synack_backlog_ipv4 synack_backlog_ipv6
 	synack_backlog_pfifo synack_peer_ring synack_qdisc_drop
-	synack_output_drop_cookies)
+	synack_output_drop_cookies retries)
 LAB_REQUIRE_HOOK=$LISTENER_HOOKS
 
 # A counter map that fills up.  The stack stage is loaded with room for 64
@@ -256,6 +256,59 @@ sc_synack_output_drop_cookies() {
 	t_is "$(summary synack_sent $port),$(summary unexplained.synack_sent $port)" "0,-$dropped" \
 		"$name: none reached TC egress: unexplained.synack_sent == -(the rule's counter)"
 	t_like "$(summary verdict.text $port)" "^SYN-ACKs lost on the way out: $dropped " "$name: verdict"
+}
+
+# Client retries (tc/retries/), each case its own synacct run, so that the
+# client namespace's TCPSynRetrans is that port's: 5 clients that give up
+# after 1.5 s retry once each (at 1 s), after an attempt that
+#   - had its SYN-ACK dropped after TC egress (a filter behind synacct's),
+#   - had its SYN-ACK leave and die in the client namespace (nft there),
+#   - was dropped by a SYN queue that a spoofed flood filled, without
+#     cookies (before synacct starts: the window holds the clients only).
+retry_case() {	# retry_case NAME PORT PREVIOUS
+	local name=$1 port=$2 previous=$3 out
+	scenario_begin --ports $port
+	out=$(lab_client --to $SRV_IP4 --port $port --count 5 --timeout-ms 1500)
+	scenario_end
+	check_funnel "$name" $port
+	t_is "$out" "connected=0 failed=5" "$name: no client got through"
+	check_retries "$name" $port $previous 5
+}
+sc_retries() {
+	local srv cnt
+	lab_server 8721 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	ip netns exec "$SRV" tc qdisc add dev "$SRV_IF" clsact
+	ip netns exec "$SRV" tc filter add dev "$SRV_IF" egress pref 10 bpf da \
+		obj "$SA_BIN/tc_drop_synack.bpf.o" sec tc
+	retry_case "retries after SYN-ACKs dropped after TC" 8721 synack_dropped
+	t_is "$(summary '[.synack_drops[]] | add // 0' 8721)" "$(summary '.synack_drops.TC_EGRESS // 0' 8721)" \
+		"retries after SYN-ACKs dropped after TC: every SYN-ACK dropped was TC_EGRESS"
+	ip netns exec "$SRV" tc qdisc del dev "$SRV_IF" clsact
+	lab_server_stop $srv $cnt
+
+	lab_server 8722 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	ip netns exec "$CLI" nft -f - <<NFT
+table inet synacct_retries {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp sport 8722 tcp flags & (syn | ack) == syn | ack drop
+	}
+}
+NFT
+	retry_case "retries after SYN-ACKs lost on the path" 8722 synack_left
+	ip netns exec "$CLI" nft delete table inet synacct_retries
+	lab_server_stop $srv $cnt
+
+	lab_sysctl "$SRV" net.ipv4.tcp_syncookies=0
+	lab_server 8720 --backlog 4 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	lab_flood --to $SRV_IP4 --port 8720 --count 8 --src-net $SPOOF_NET4 >/dev/null
+	retry_case "retries after a full SYN queue without cookies" 8720 syn_queue_full
+	t_is "$(summary listen_drops.syn_queue_full 8720)" "$(srv_delta TcpExtTCPReqQFullDrop)" \
+		"retries after a full SYN queue without cookies: syn_queue_full == TCPReqQFullDrop"
+	lab_server_stop $srv $cnt
 }
 
 lab_main "$@"

@@ -75,6 +75,8 @@ expected_pins() {
 			stack_prog_counters stack_rtx_mark stack_stack_counters stack_stack_counters_more \
 			stack_stack_counters_port stack_stack_counters_slot stack_stack_drops stack_synack_drops \
 			tc_counts_lost tc_created_clsact_$SRV_IF tc_prog_counters tc_synack_flight tc_synack_last \
+			tc_retries_counters tc_retries_counters_more tc_retries_counters_port \
+			tc_retries_counters_slot tc_retry_gate tc_retry_table \
 			tc_tc_counters tc_tc_counters_more tc_tc_counters_port tc_tc_counters_slot \
 			xdp_counts_lost xdp_nic_counters xdp_nic_counters_more xdp_nic_counters_port xdp_nic_counters_slot \
 			xdp_prog_counters
