@@ -220,7 +220,9 @@ static void json_gauges(struct json_object *o, const struct sa_listener_gauges *
 
 /* Queue age (kprobe/listeners): the accept queue head's wait, null when
  * not measured (HZ unknown, no listener), and the half-open requests as
- * cumulative histograms keyed by bucket bound, as Prometheus has them. */
+ * cumulative histograms keyed by bucket bound, as Prometheus has them:
+ * half_open_synack_retrans.count is every request read, and
+ * half_open_age_seconds.count those a SYN-ACK was sent for. */
 static struct json_object *json_histogram(const __u64 *b, int n, const char *const *le,
 					  struct json_object *sum, __u64 count)
 {
@@ -246,8 +248,6 @@ static void json_queue_age(struct json_object *o, const struct sa_queue_age *qa)
 
 	json_object_object_add(o, "accept_queue_oldest_age_seconds", qa->accept_queue_age_known ?
 			       json_object_new_double(qa->accept_queue_oldest_age_us / 1e6) : NULL);
-	json_object_object_add(o, "half_open", ju64(qa->half_open));
-	json_object_object_add(o, "half_open_untimed", ju64(qa->half_open_untimed));
 	json_object_object_add(o, "half_open_age_seconds",
 			       json_histogram(qa->half_open_age, SA_HALF_OPEN_AGE_N, age_le,
 					      json_object_new_double(qa->half_open_age_sum_us / 1e6),

@@ -150,8 +150,9 @@ syn_flood() {	# syn_flood TCP_SYNCOOKIES
 			"$name: synack_retrans == TCPSynRetrans"
 		# Queue age: every request sock of the flood was read at the
 		# last reading, each retransmitted once (rtx 0 above).
-		t_is "$(summary half_open $port),$(summary half_open_untimed $port)" "$queued,0" \
-			"$name: half_open == syn_queue_len, all timed"
+		t_is "$(summary half_open_synack_retrans.count $port),$(summary half_open_age_seconds.count $port)" \
+			"$(summary syn_queue_len $port),$(summary syn_queue_len $port)" \
+			"$name: half-open requests read == syn_queue_len, all timed"
 		t_is "$(summary half_open_synack_retrans.sum $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
 			"$name: half-open requests' SYN-ACK retransmissions add up to TCPSynRetrans"
 		t_is "$(summary '.half_open_synack_retrans.buckets | [.["0"], .["1"], .["+Inf"]] | join(",")' $port)" \
