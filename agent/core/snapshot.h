@@ -24,6 +24,9 @@
  */
 #define SA_HALF_OPEN_AGE_BOUNDS { 1, 3, 7, 15, 31, 63 }	/* seconds: 1 s SYN-ACK RTO, doubling */
 #define SA_HALF_OPEN_AGE_N	7
+/* An accept queue whose head waited this long is not drained: verdict
+ * accept_queue_stalled (and the alert SynacctAcceptQueueStalled). */
+#define SA_ACCEPT_QUEUE_STALLED_US 10000000
 #define SA_HALF_OPEN_RETRANS_BOUNDS { 0, 1, 2, 3, 4, 5 }	/* tcp_synack_retries: 5 by default */
 #define SA_HALF_OPEN_RETRANS_N	7
 struct sa_queue_age {
