@@ -508,6 +508,9 @@ promql_expect() {
 	fi
 	echo "alert:SynacctAcceptQueueFull	port=$r	$((P[accept_queue_full] + P[ack_dropped]))"
 	echo "alert:SynacctAcceptQueueFull (quantity)	port=$r	$((P[accept_queue_full] + P[ack_dropped]))"
+	# The queue's head waited since the first connection; no gauge where
+	# the kernel's HZ is unknown.
+	kernel_hz_known || echo "alert:SynacctAcceptQueueStalled (quantity)	-	none"
 	for a in SynQueueOverflow ListenerDropsOther SynCookiesInUse UnexplainedLoss; do
 		echo "alert:Synacct$a (quantity)	port=$r	0"
 	done
