@@ -362,7 +362,15 @@ struct sa_nat {
  * under this one, named NETDEV_XMIT_DROP. */
 #define SA_REASON_XMIT_DROP 255
 
-/* One record per listening socket from the TCP iterator (iter/tcp). */
+/* What a record of the TCP iterator (iter/tcp) is about: a listening
+ * socket, or one half-open request of a listener (TCP_NEW_SYN_RECV, in
+ * the established hash the iterator walks). */
+#define SA_REC_LISTENER	0
+#define SA_REC_REQUEST	1
+
+/* One record per listening socket, and one per half-open request, from
+ * the TCP iterator (iter/tcp).  One size for both: the agent reads the
+ * iterator in records of this size. */
 struct sa_listener {
 	__u64 inode;			/* socket inode, to find its process */
 	__u32 port;
@@ -372,6 +380,18 @@ struct sa_listener {
 	__u32 syn_queue_len;		/* icsk_accept_queue.qlen */
 	__u32 listener_sk_drops;		/* sk_drops */
 	__u8 addr[16];			/* bound address, IPv4 in the first 4 */
+	__u32 record;			/* SA_REC_LISTENER or SA_REC_REQUEST */
+	/* Listener: 1 when a connection waits in the accept queue, and the
+	 * jiffies since the oldest one (the queue's head: it is FIFO)
+	 * completed its handshake, from the child's lsndtime. */
+	__u32 accept_queue_head;
+	__u32 accept_queue_oldest_jiffies;
+	/* Request: SYN-ACK retransmissions (request_sock.num_retrans). */
+	__u32 synack_retrans;
+	/* Request: microseconds since its first SYN-ACK (snt_synack, the
+	 * CLOCK_MONOTONIC microseconds of tcp_clock_us()); 0: none sent
+	 * (snt_synack 0), not timed. */
+	__u64 half_open_age_us;
 };
 
 #endif /* SYNACCT_H */

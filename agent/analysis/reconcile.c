@@ -393,6 +393,13 @@ static void verdict(const struct sa_port_stats *ps, struct sa_measured m,
 
 	if (best.n)
 		say(v, best.id, best.n, "%s", best.text);
+	else if (sa_g(ps)->qa.accept_queue_oldest_age_us >= SA_ACCEPT_QUEUE_STALLED_US)
+		say(v, SA_V_accept_queue_stalled, sa_g(ps)->accept_queue_len,
+		    "accept queue not drained: its oldest connection waited %.1f s "
+		    "(%llu waiting, backlog %llu); the application is not accepting",
+		    sa_g(ps)->qa.accept_queue_oldest_age_us / 1e6,
+		    (unsigned long long)sa_g(ps)->accept_queue_len,
+		    (unsigned long long)sa_g(ps)->accept_backlog);
 	else if (!C(nic_syn) && !C(tc_syn) && !C(listener_syn))
 		say(v, SA_V_no_syns, 0, "no SYNs");
 	else if (C(syncookies_sent))

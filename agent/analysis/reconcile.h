@@ -222,6 +222,15 @@ extern const char *const sa_severity_names[SA_SEV_MAX];
 	  "`counts_lost`, `update_failed`",				\
 	  "too many distinct ports (a port scan): watch fewer with --ports, "	\
 	  "and restart synacct to start from empty maps")		\
+	X(accept_queue_stalled, WARNING, STACK,				\
+	  "no SYN lost, but the accept queue is not drained: its oldest "	\
+	  "connection has waited 10 s or more since its handshake (the "	\
+	  "application is not calling accept()); it overflows next",	\
+	  "`accept_queue_oldest_age_seconds` (the queue head's lsndtime, from " \
+	  "the TCP iterator), `accept_queue_len`; `ss -ltn` Recv-Q",	\
+	  "find why the application stopped accepting: a blocked accept loop, " \
+	  "a stopped process, a listener left open by a process that no longer " \
+	  "serves it")							\
 	X(no_syns, INFO, TC,						\
 	  "no SYN arrived for this port in the record",			\
 	  "`nic_syn`, `tc_syn`, `listener_syn` all 0",			\

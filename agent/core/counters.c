@@ -285,6 +285,18 @@ void sa_counters_markdown(FILE *f)
 		#name, #name, help);
 	SA_GAUGES(SA_GAUGE_MD)
 #undef SA_GAUGE_MD
+	/* Queue age (struct sa_queue_age, agent/core/snapshot.h). */
+	fprintf(f, "| `accept_queue_oldest_age_seconds` | listeners | iter/tcp: the accept "
+		"queue head's child, now - lsndtime (jiffies) | "
+		"`synacct_accept_queue_oldest_age_seconds` | how long the oldest connection "
+		"in the port's accept queues has waited since its handshake completed (0: "
+		"empty; null: the kernel's HZ unknown) |\n");
+	fprintf(f, "| `half_open_age_seconds` | listeners | iter/tcp: each request sock, "
+		"now - snt_synack (us) | `synacct_half_open_age_seconds` (histogram) | "
+		"half-open requests by time since their first SYN-ACK |\n");
+	fprintf(f, "| `half_open_synack_retrans` | listeners | iter/tcp: each request sock's "
+		"num_retrans | `synacct_half_open_synack_retrans` (histogram) | half-open "
+		"requests by SYN-ACK retransmissions so far |\n");
 #define SA_DERIVED_MD(name, group, key, metric, help)		\
 	fprintf(f, "| `%s%s%s` | derived | — | `%s` | %s |\n",		\
 		#group, sizeof(#group) > 1 ? "." : "", #key, metric, help);

@@ -172,6 +172,57 @@ void sa_gauges_add(struct sa_listener_gauges *g, const struct sa_listener *l)
 	g->listener_sk_drops += l->listener_sk_drops;
 }
 
+void sa_queue_age_add_listener(struct sa_queue_age *qa, const struct sa_listener *l,
+			       unsigned int hz)
+{
+	__u64 us;
+
+	if (!hz)
+		return;
+	qa->accept_queue_age_known = 1;
+	if (!l->accept_queue_head)
+		return;
+	us = (__u64)l->accept_queue_oldest_jiffies * 1000000 / hz;
+	if (us > qa->accept_queue_oldest_age_us)
+		qa->accept_queue_oldest_age_us = us;
+}
+
+void sa_queue_age_add_request(struct sa_queue_age *qa, const struct sa_listener *r)
+{
+	static const __u64 age[] = SA_HALF_OPEN_AGE_BOUNDS;
+	static const __u32 rt[] = SA_HALF_OPEN_RETRANS_BOUNDS;
+	int i;
+
+	qa->half_open++;
+	for (i = 0; i < SA_HALF_OPEN_RETRANS_N - 1 && r->synack_retrans > rt[i]; i++)
+		;
+	qa->half_open_retrans[i]++;
+	qa->half_open_retrans_sum += r->synack_retrans;
+	if (!r->half_open_age_us) {
+		qa->half_open_untimed++;
+		return;
+	}
+	for (i = 0; i < SA_HALF_OPEN_AGE_N - 1 && r->half_open_age_us > age[i] * 1000000; i++)
+		;
+	qa->half_open_age[i]++;
+	qa->half_open_age_sum_us += r->half_open_age_us;
+}
+
+void sa_queue_age_sum(struct sa_queue_age *sum, const struct sa_queue_age *qa)
+{
+	sum->accept_queue_age_known |= qa->accept_queue_age_known;
+	if (qa->accept_queue_oldest_age_us > sum->accept_queue_oldest_age_us)
+		sum->accept_queue_oldest_age_us = qa->accept_queue_oldest_age_us;
+	sum->half_open += qa->half_open;
+	sum->half_open_untimed += qa->half_open_untimed;
+	for (int i = 0; i < SA_HALF_OPEN_AGE_N; i++)
+		sum->half_open_age[i] += qa->half_open_age[i];
+	sum->half_open_age_sum_us += qa->half_open_age_sum_us;
+	for (int i = 0; i < SA_HALF_OPEN_RETRANS_N; i++)
+		sum->half_open_retrans[i] += qa->half_open_retrans[i];
+	sum->half_open_retrans_sum += qa->half_open_retrans_sum;
+}
+
 int sa_snapshot_add_listener(struct sa_snapshot *s, const struct sa_listener *l)
 {
 	struct sa_listener *v;
@@ -343,6 +394,7 @@ int sa_port_stats_add(struct sa_port_stats *sum, const struct sa_port_stats *ps)
 #define SA_GAUGE_ADD(name, help) g->name += ps->gauges->name;
 		SA_GAUGES(SA_GAUGE_ADD)
 #undef SA_GAUGE_ADD
+		sa_queue_age_sum(&g->qa, &ps->gauges->qa);
 	}
 	sum->accepted += ps->accepted;
 	return 0;

@@ -14,12 +14,48 @@
 #include "counters.h"
 #include "mib.h"
 
+/*
+ * Queue age (#24 item 3, kprobe/listeners): how long the oldest
+ * connection of the port's accept queues has waited, and the half-open
+ * requests by age since their first SYN-ACK and by SYN-ACK
+ * retransmissions.  Gauges too: the state when read.  Bucket i of a
+ * histogram holds what is <= its bound and above bound i-1 (the last:
+ * above every bound); the outputs make them cumulative.
+ */
+#define SA_HALF_OPEN_AGE_BOUNDS { 1, 3, 7, 15, 31, 63 }	/* seconds: 1 s SYN-ACK RTO, doubling */
+#define SA_HALF_OPEN_AGE_N	7
+/* An accept queue whose head waited this long is not drained: verdict
+ * accept_queue_stalled (and the alert SynacctAcceptQueueStalled). */
+#define SA_ACCEPT_QUEUE_STALLED_US 10000000
+#define SA_HALF_OPEN_RETRANS_BOUNDS { 0, 1, 2, 3, 4, 5 }	/* tcp_synack_retries: 5 by default */
+#define SA_HALF_OPEN_RETRANS_N	7
+struct sa_queue_age {
+	/* 1: the age was measured (the kernel's HZ is known and a listener
+	 * was read); accept_queue_oldest_age_us 0 then means an empty queue. */
+	__u64 accept_queue_age_known;
+	__u64 accept_queue_oldest_age_us;
+	__u64 half_open;		/* requests read, timed or not */
+	__u64 half_open_untimed;	/* of those, no SYN-ACK sent yet (snt_synack 0) */
+	__u64 half_open_age[SA_HALF_OPEN_AGE_N];	/* timed ones */
+	__u64 half_open_age_sum_us;
+	__u64 half_open_retrans[SA_HALF_OPEN_RETRANS_N];
+	__u64 half_open_retrans_sum;
+};
+
 /* Listener state at the moment of reading: gauges, not counters. */
 struct sa_listener_gauges {
 #define SA_GAUGE_FIELD(name, help) __u64 name;
 	SA_GAUGES(SA_GAUGE_FIELD)
 #undef SA_GAUGE_FIELD
+	struct sa_queue_age qa;
 };
+
+/* A listener record's queue age (@hz: the kernel's, 0 unknown) and a
+ * half-open request's, into @qa; the sum of two ports' into @sum. */
+void sa_queue_age_add_listener(struct sa_queue_age *qa, const struct sa_listener *l,
+			       unsigned int hz);
+void sa_queue_age_add_request(struct sa_queue_age *qa, const struct sa_listener *r);
+void sa_queue_age_sum(struct sa_queue_age *sum, const struct sa_queue_age *qa);
 
 /* One stack_drops entry of a port: kept sparse, since a port sees one or
  * two reasons and a port scan touches every port. */

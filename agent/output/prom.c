@@ -272,6 +272,62 @@ static void sample_ct(FILE *f, const char *name, const char *suffix, const struc
 	fprintf(f, "} %llu\n", (unsigned long long)v);
 }
 
+/* One histogram of the queue age: cumulative _bucket rows, _sum, _count. */
+static void histogram(FILE *f, const char *name, const struct row *r, const __u64 *b,
+		      int n, const char *const *le, double sum, __u64 count)
+{
+	__u64 cum = 0;
+
+	for (int i = 0; i < n; i++) {
+		cum += b[i];
+		sample_u64(f, name, "_bucket", r, "le", le[i], cum);
+	}
+	sample_start(f, name, "_sum", r);
+	fprintf(f, "} %.6f\n", sum);
+	sample_u64(f, name, "_count", r, NULL, NULL, count);
+}
+
+/* Queue age (kprobe/listeners): the accept queue head's wait where
+ * measured, the half-open requests' age and SYN-ACK retransmissions. */
+static void queue_age(FILE *f, const struct row *rows, size_t n)
+{
+	static const char *const age_le[] = { "1", "3", "7", "15", "31", "63", "+Inf" };
+	static const char *const rt_le[] = { "0", "1", "2", "3", "4", "5", "+Inf" };
+
+	family(f, "accept_queue_oldest_age_seconds", "", "gauge",
+	       "how long the oldest connection in the port's accept queues has waited since its handshake completed (0: empty); absent where the kernel's HZ is unknown");
+	for (size_t r = 0; r < n; r++) {
+		const struct sa_queue_age *qa = &sa_g(rows[r].ps)->qa;
+
+		if (!qa->accept_queue_age_known)
+			continue;
+		sample_start(f, "accept_queue_oldest_age_seconds", "", &rows[r]);
+		fprintf(f, "} %.6f\n", qa->accept_queue_oldest_age_us / 1e6);
+	}
+	family(f, "half_open_age_seconds", "", "histogram",
+	       "half-open requests (SYN_RECV) when read, by time since their first SYN-ACK");
+	for (size_t r = 0; r < n; r++) {
+		const struct sa_queue_age *qa = &sa_g(rows[r].ps)->qa;
+
+		if (!sa_g(rows[r].ps)->listeners && !qa->half_open)
+			continue;
+		histogram(f, "half_open_age_seconds", &rows[r], qa->half_open_age,
+			  SA_HALF_OPEN_AGE_N, age_le, qa->half_open_age_sum_us / 1e6,
+			  qa->half_open - qa->half_open_untimed);
+	}
+	family(f, "half_open_synack_retrans", "", "histogram",
+	       "half-open requests (SYN_RECV) when read, by SYN-ACK retransmissions so far");
+	for (size_t r = 0; r < n; r++) {
+		const struct sa_queue_age *qa = &sa_g(rows[r].ps)->qa;
+
+		if (!sa_g(rows[r].ps)->listeners && !qa->half_open)
+			continue;
+		histogram(f, "half_open_synack_retrans", &rows[r], qa->half_open_retrans,
+			  SA_HALF_OPEN_RETRANS_N, rt_le, (double)qa->half_open_retrans_sum,
+			  qa->half_open);
+	}
+}
+
 /* The container's row of the host's counter @host, or -1. */
 static int ct_row(int host)
 {
@@ -438,6 +494,8 @@ static void render_stack(FILE *f, const struct sa_report_ctx *rc,
 				  sa_follow_of(rows[r].ps)->cg.name);
 	SA_GAUGES(SA_GAUGE_PROM)
 #undef SA_GAUGE_PROM
+
+	queue_age(f, rows, n);
 
 	family(f, "cookie_mode", "", "gauge",
 	       "1 while the port answers with SYN cookies (cookies sent, or tcp_syncookies=2)");

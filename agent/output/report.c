@@ -218,6 +218,45 @@ static void json_gauges(struct json_object *o, const struct sa_listener_gauges *
 #undef SA_GAUGE_JSON
 }
 
+/* Queue age (kprobe/listeners): the accept queue head's wait, null when
+ * not measured (HZ unknown, no listener), and the half-open requests as
+ * cumulative histograms keyed by bucket bound, as Prometheus has them:
+ * half_open_synack_retrans.count is every request read, and
+ * half_open_age_seconds.count those a SYN-ACK was sent for. */
+static struct json_object *json_histogram(const __u64 *b, int n, const char *const *le,
+					  struct json_object *sum, __u64 count)
+{
+	struct json_object *o = json_object_new_object(), *bk = json_object_new_object();
+	__u64 cum = 0;
+
+	for (int i = 0; i < n; i++) {
+		cum += b[i];
+		json_object_object_add(bk, le[i], ju64(cum));
+	}
+	json_object_object_add(o, "buckets", bk);
+	json_object_object_add(o, "sum", sum);
+	json_object_object_add(o, "count", ju64(count));
+	return o;
+}
+
+static void json_queue_age(struct json_object *o, const struct sa_queue_age *qa)
+{
+	static const char *const age_le[] = { "1", "3", "7", "15", "31", "63", "+Inf" };
+	static const char *const rt_le[] = { "0", "1", "2", "3", "4", "5", "+Inf" };
+	_Static_assert(sizeof(age_le) / sizeof(age_le[0]) == SA_HALF_OPEN_AGE_N, "age buckets");
+	_Static_assert(sizeof(rt_le) / sizeof(rt_le[0]) == SA_HALF_OPEN_RETRANS_N, "retrans buckets");
+
+	json_object_object_add(o, "accept_queue_oldest_age_seconds", qa->accept_queue_age_known ?
+			       json_object_new_double(qa->accept_queue_oldest_age_us / 1e6) : NULL);
+	json_object_object_add(o, "half_open_age_seconds",
+			       json_histogram(qa->half_open_age, SA_HALF_OPEN_AGE_N, age_le,
+					      json_object_new_double(qa->half_open_age_sum_us / 1e6),
+					      qa->half_open - qa->half_open_untimed));
+	json_object_object_add(o, "half_open_synack_retrans",
+			       json_histogram(qa->half_open_retrans, SA_HALF_OPEN_RETRANS_N, rt_le,
+					      ju64(qa->half_open_retrans_sum), qa->half_open));
+}
+
 /* A value of the pod's, or null: not known. */
 static struct json_object *json_or_null(const char *s)
 {
@@ -331,6 +370,7 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	json_object_object_add(o, "cookie_mode", json_object_new_boolean(pv->cookie_mode));
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
 	json_gauges(o, sa_g(ps));
+	json_queue_age(o, &sa_g(ps)->qa);
 
 	/* Every gap of sa_gaps[]; null when not measured. */
 	un = json_object_new_object();

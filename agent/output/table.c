@@ -403,6 +403,62 @@ static void print_cookies(struct wrap *wp, const struct sa_port_stats *ps)
 	wrap_newline(wp);
 }
 
+/* An accept queue head that waited this long is worth a line: an
+ * application that stopped accepting shows before the queue overflows. */
+#define ACCEPT_AGE_NOTE_US 1000000
+
+/* Queue age: the accept queue head's wait past the note's threshold, and
+ * the half-open requests by age and SYN-ACK retransmissions, if any. */
+static void print_queue_age(struct wrap *wp, const struct sa_port_stats *ps)
+{
+	static const char *const age_le[] = { "1", "3", "7", "15", "31", "63" };
+	const struct sa_queue_age *qa = &sa_g(ps)->qa;
+	char unit[96];
+
+	if (qa->accept_queue_oldest_age_us >= ACCEPT_AGE_NOTE_US) {
+		snprintf(unit, sizeof(unit), "accept queue head waited %.1f s",
+			 qa->accept_queue_oldest_age_us / 1e6);
+		wrap_start(wp, "");
+		wrap_words(wp, unit, NULL);
+		wrap_newline(wp);
+	}
+	if (!qa->half_open)
+		return;
+	wrap_start(wp, "");
+	snprintf(unit, sizeof(unit), "half-open %llu, since first SYN-ACK:",
+		 (unsigned long long)qa->half_open);
+	wrap_words(wp, unit, NULL);
+	for (int i = 0; i < SA_HALF_OPEN_AGE_N; i++) {
+		if (!qa->half_open_age[i])
+			continue;
+		if (i < SA_HALF_OPEN_AGE_N - 1)
+			snprintf(unit, sizeof(unit), "<=%ss %llu", age_le[i],
+				 (unsigned long long)qa->half_open_age[i]);
+		else
+			snprintf(unit, sizeof(unit), ">63s %llu",
+				 (unsigned long long)qa->half_open_age[i]);
+		wrap_unit(wp, unit, NULL);
+	}
+	if (qa->half_open_untimed) {
+		snprintf(unit, sizeof(unit), "no SYN-ACK yet %llu",
+			 (unsigned long long)qa->half_open_untimed);
+		wrap_unit(wp, unit, NULL);
+	}
+	wrap_words(wp, "; SYN-ACK retransmitted:", NULL);
+	for (int i = 0; i < SA_HALF_OPEN_RETRANS_N; i++) {
+		if (!qa->half_open_retrans[i])
+			continue;
+		if (i < SA_HALF_OPEN_RETRANS_N - 1)
+			snprintf(unit, sizeof(unit), "%dx %llu", i,
+				 (unsigned long long)qa->half_open_retrans[i]);
+		else
+			snprintf(unit, sizeof(unit), ">5x %llu",
+				 (unsigned long long)qa->half_open_retrans[i]);
+		wrap_unit(wp, unit, NULL);
+	}
+	wrap_newline(wp);
+}
+
 /* One port: its row, then what is folded under it.  Returns the lines. */
 static int print_port(FILE *f, const struct sa_report_ctx *rc,
 		      const struct layout *lo, const struct sa_port_view *pv,
@@ -423,6 +479,7 @@ static int print_port(FILE *f, const struct sa_report_ctx *rc,
 	print_container(&w, rc, pv->ps);
 	print_extras(&w, rc, lo, pv, live);
 	print_cookies(&w, pv->ps);
+	print_queue_age(&w, pv->ps);
 	wrap_start(&w, "=> ");
 	wrap_words(&w, pv->verdict.text, verdict_color(rc, &pv->verdict));
 	wrap_newline(&w);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
+#include <zlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
@@ -43,9 +45,12 @@ static int listeners_open(struct sa_listeners **out, const char *btf)
 	return 0;
 }
 
-static int listeners_read(struct sa_listeners *ls,
-			  int (*fn)(const struct sa_listener *l, void *ctx),
-			  void *ctx)
+/* Each record: listeners to @fn, half-open requests to @req_fn (skipped
+ * when NULL: `synacct check` and the container stage list listeners). */
+static int iter_read(struct sa_listeners *ls,
+		     int (*fn)(const struct sa_listener *l, void *ctx),
+		     int (*req_fn)(const struct sa_listener *r, void *ctx),
+		     void *ctx)
 {
 	struct sa_listener l;
 	ssize_t n;
@@ -63,12 +68,22 @@ static int listeners_read(struct sa_listeners *ls,
 			continue;
 		if (n != sizeof(l))
 			break;
-		err = fn(&l, ctx);
+		if (l.record == SA_REC_LISTENER)
+			err = fn(&l, ctx);
+		else if (req_fn)
+			err = req_fn(&l, ctx);
 	}
 	if (!err && n < 0)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+static int listeners_read(struct sa_listeners *ls,
+			  int (*fn)(const struct sa_listener *l, void *ctx),
+			  void *ctx)
+{
+	return iter_read(ls, fn, NULL, ctx);
 }
 
 static void listeners_close(struct sa_listeners *ls)
@@ -89,6 +104,9 @@ static const struct sa_listener_iter listener_iter = {
 
 struct listener_stage {
 	struct sa_listeners *ls;
+	/* The kernel's HZ, to turn the accept queue head's jiffies into
+	 * time; 0: unknown, no accept queue age (kernel_hz()). */
+	unsigned int hz;
 	/* Last accept backlog seen per port, so a verdict can still name the
 	 * backlog after its listener closed. */
 	__u32 last_backlog[SA_MAX_PORTS];
@@ -104,6 +122,34 @@ static void listener_stage_close(void *priv)
 	free(st);
 }
 
+/*
+ * The kernel's HZ from its build configuration: /boot/config-RELEASE, or
+ * /proc/config.gz (CONFIG_IKCONFIG_PROC), where libbpf's __kconfig looks
+ * too.  gzopen reads both, compressed or not.  No BTF or sysfs file holds
+ * it (sysconf(_SC_CLK_TCK) is USER_HZ); 0 when neither file is there.
+ */
+static unsigned int kernel_hz(void)
+{
+	char path[128], line[256];
+	struct utsname u;
+	unsigned int hz = 0;
+	gzFile f = NULL;
+
+	if (!uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		f = gzopen(path, "re");
+	}
+	if (!f)
+		f = gzopen("/proc/config.gz", "re");
+	if (!f)
+		return 0;
+	while (gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+			break;
+	gzclose(f);
+	return hz;
+}
+
 static int listener_stage_open(void **out, const struct sa_stage_cfg *cfg)
 {
 	struct listener_stage *st = calloc(1, sizeof(*st));
@@ -116,6 +162,9 @@ static int listener_stage_open(void **out, const struct sa_stage_cfg *cfg)
 		free(st);
 		return err;
 	}
+	st->hz = kernel_hz();
+	if (!st->hz)
+		sa_warn("the kernel's HZ is unknown (no /boot/config-RELEASE or /proc/config.gz): no accept queue age");
 	*out = st;
 	return 0;
 }
@@ -126,20 +175,39 @@ static int listener_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	return 0;
 }
 
+struct read_ctx {
+	struct sa_snapshot *snap;
+	unsigned int hz;
+};
+
 static int add_listener(const struct sa_listener *l, void *ctx)
 {
-	struct sa_port_stats *ps = sa_snapshot_port(ctx, l->port);
+	struct read_ctx *rc = ctx;
+	struct sa_port_stats *ps = sa_snapshot_port(rc->snap, l->port);
 
 	if (!ps || !sa_port_gauges(ps))
 		return -ENOMEM;
 	sa_gauges_add(ps->gauges, l);
-	return sa_snapshot_add_listener(ctx, l);
+	sa_queue_age_add_listener(&ps->gauges->qa, l, rc->hz);
+	return sa_snapshot_add_listener(rc->snap, l);
+}
+
+static int add_request(const struct sa_listener *r, void *ctx)
+{
+	struct read_ctx *rc = ctx;
+	struct sa_port_stats *ps = sa_snapshot_port(rc->snap, r->port);
+
+	if (!ps || !sa_port_gauges(ps))
+		return -ENOMEM;
+	sa_queue_age_add_request(&ps->gauges->qa, r);
+	return 0;
 }
 
 static int listener_stage_read(void *priv, struct sa_snapshot *snap)
 {
 	struct listener_stage *st = priv;
-	int err = listeners_read(st->ls, add_listener, snap);
+	struct read_ctx rc = { .snap = snap, .hz = st->hz };
+	int err = iter_read(st->ls, add_listener, add_request, &rc);
 
 	if (err)
 		return err;

@@ -91,6 +91,13 @@ t_skip() {	# t_skip DESCRIPTION REASON: one check that cannot be made here
 	echo "ok $T_NUM - $1 # SKIP $2"
 }
 
+# kernel_hz_known: the kernel's config, where synacct reads CONFIG_HZ for
+# the accept queue's age, is there (kprobe/listeners/listeners.c).
+kernel_hz_known() {
+	[ -r "/boot/config-$(uname -r)" ] || [ -r /proc/config.gz ]
+}
+KERNEL_HZ_UNKNOWN="kernel: no /boot/config-$(uname -r) or /proc/config.gz (CONFIG_HZ unknown)"
+
 t_skip_all() {	# t_skip_all REASON: the whole file
 	t_skip_cause "$*"
 	echo "1..0 # SKIP $*"

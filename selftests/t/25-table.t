@@ -198,12 +198,13 @@ sc_no_color() {
 # (ESC [H ESC [2J) and the loss verdict is red; with TERM=dumb on the same
 # pty, and into a file, the same verdict comes with no escape at all.
 sc_plain() {
-	local mode i pid
+	local mode i pid t0 t1 t2 t3 age
 	command -v script >/dev/null ||
 		{ t_skip "TERM=dumb and a file: no escape sequence" "tool: script is not installed (util-linux)"; return; }
 	servers
 	for mode in xterm dumb file; do
 		if [ $mode = file ]; then
+			t2=$EPOCHREALTIME	# before any reading of this run
 			"$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --interval 0.3 --duration 4 \
 				>"$LAB_DIR/$mode.txt" 2>"$LAB_DIR/$mode.err" </dev/null &
 		else
@@ -215,9 +216,23 @@ sc_plain() {
 			grep -q 'synacct live' "$LAB_DIR/$mode.txt" 2>/dev/null && break
 			sleep 0.1
 		done
+		[ "$t0" ] || t0=$EPOCHREALTIME	# before the queue's head connected
 		overflow_clients
+		[ "$t1" ] || t1=$EPOCHREALTIME	# after: the head is the first run's
 		wait $pid
 	done
+	t3=$EPOCHREALTIME
+	# Nobody accepts on 8301: the queue's head waited since the first
+	# run; the file run's last line of it, to 0.1 s, lies between the
+	# file run's start and its end, counted from the head's connect.
+	age=$(sed -n 's/.*accept queue head waited \([0-9.]*\) s.*/\1/p' "$LAB_DIR/file.txt" | tail -1)
+	! kernel_hz_known &&
+		t_skip "stdout a file: \"accept queue head waited N s\"" "$KERNEL_HZ_UNKNOWN" ||
+	t_is "$(awk -v a="$age" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" 'BEGIN {
+		lo = t2 - t1; hi = t3 - t0
+		printf "# accept queue head waited %s s, bounds [%.3f, %.3f]\n", a, lo, hi > "/dev/stderr"
+		print (a != "" && a >= lo - 0.05 && a <= hi + 0.05) ? "ok" : "\"" a "\" not in [" lo ", " hi "]" }')" ok \
+		"stdout a file: \"accept queue head waited N s\" for the port nobody accepts on, N since its first connection"
 	t_like "$(cat "$LAB_DIR/xterm.txt")" $'\e\\[H\e\\[2J.*\e\\[31m(=> )?accept queue full' \
 		"TERM=xterm on a pty: redrawn in place, the loss verdict in red"
 	t_is "$(grep -c $'\e' "$LAB_DIR/dumb.txt"),$(grep -c '=> accept queue full' "$LAB_DIR/dumb.txt" | sed 's/^[1-9][0-9]*$/some/')" \

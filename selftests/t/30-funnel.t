@@ -29,13 +29,14 @@ nft_packets() {
 
 # Accept queue overflow: backlog 4, nobody accepts, 5 + 25 clients.
 sc_accept_overflow() {
-	local fam name port srv cnt out accepted connected sent
+	local fam name port srv cnt out accepted connected sent t0 t1 t2 t3 age
 	for fam in $FAMILIES; do
 		name="accept queue overflow IPv$fam"
 		port=$((8100 + fam))
 		lab_server $port --backlog 4 --accept none
 		srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
 		scenario_begin
+		t0=$EPOCHREALTIME	# before the first connection's handshake
 		# Five clients one at a time fill the accept queue, then 25 at
 		# once find it full: their SYNs are dropped at the listener
 		# whatever the machine's speed.  (30 at once on a slow machine,
@@ -43,7 +44,9 @@ sc_accept_overflow() {
 		# and the overflow moved to the handshake ACKs.)
 		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 5 --parallel 1)
 		connected=${out#connected=}; connected=${connected%% *}
+		t1=$EPOCHREALTIME	# after it: it completed in between
 		out=$(lab_client --to "$(addr_of $fam)" --port $port --count 25 --timeout-ms 2500)
+		t2=$EPOCHREALTIME	# before synacct's last reading
 		scenario_end
 		lab_server_stop $srv $cnt; accepted=$LAB_ACCEPTED
 		out=${out#connected=}; connected=$((connected + ${out%% *}))
@@ -69,6 +72,20 @@ sc_accept_overflow() {
 		t_is "$(summary '[.accept_queue_len, .accept_backlog] | join("/")' $port)" "5/4" \
 			"$name: accept queue 5/4 at the end"
 		t_like "$(summary verdict.text $port)" "^accept queue full \(backlog 4\)" "$name: verdict"
+		# Queue age: the head is the first connection, which completed
+		# between t0 and t1 and was still queued at the last reading,
+		# taken after t2 and before the summary record's time t3.
+		# Orders the test saw, not timer races; one jiffy (<= 10 ms)
+		# either side for lsndtime's resolution.
+		t3=$(date -d "$(jq -r 'select(.type == "summary") | .time' "$SA_OUT")" +%s.%N)
+		age=$(summary accept_queue_oldest_age_seconds $port)
+		! kernel_hz_known &&
+			t_skip "$name: accept_queue_oldest_age_seconds" "$KERNEL_HZ_UNKNOWN" ||
+		t_is "$(awk -v a="$age" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" 'BEGIN {
+			lo = t2 - t1; hi = t3 + 0.001 - t0
+			printf "# accept_queue_oldest_age_seconds %s, bounds [%.3f, %.3f]\n", a, lo, hi > "/dev/stderr"
+			print (a != "null" && a >= lo - 0.01 && a <= hi + 0.01) ? "ok" : a " not in [" lo ", " hi "]" }')" ok \
+			"$name: accept_queue_oldest_age_seconds within [last reading - first connected, summary time - first connect]"
 		t_is "$(summary verdict.id $port),$(summary verdict.severity $port),$(summary verdict.stage $port)" \
 			"accept_queue_full,critical,stack" "$name: verdict id accept_queue_full, severity critical, stage stack"
 		# ListenOverflows counts SYNs and handshake ACKs the full
@@ -139,6 +156,17 @@ syn_flood() {	# syn_flood TCP_SYNCOOKIES
 		t_is "$rtx" 0 "$name: every request sock's first SYN-ACK retransmission went out while synacct ran"
 		t_is "$(summary synack_retrans $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
 			"$name: synack_retrans == TCPSynRetrans"
+		# Queue age: every request sock of the flood was read at the
+		# last reading, each retransmitted once (rtx 0 above).
+		t_is "$(summary half_open_synack_retrans.count $port),$(summary half_open_age_seconds.count $port)" \
+			"$(summary syn_queue_len $port),$(summary syn_queue_len $port)" \
+			"$name: half-open requests read == syn_queue_len, all timed"
+		t_is "$(summary half_open_synack_retrans.sum $port)" "$(srv_delta TcpExtTCPSynRetrans)" \
+			"$name: half-open requests' SYN-ACK retransmissions add up to TCPSynRetrans"
+		t_is "$(summary '.half_open_synack_retrans.buckets | [.["0"], .["1"], .["+Inf"]] | join(",")' $port)" \
+			"0,$queued,$queued" "$name: each half-open request retransmitted its SYN-ACK once"
+		t_is "$(summary '.half_open_age_seconds | [.buckets["3"], .buckets["+Inf"], .count] | join(",")' $port)" \
+			"$queued,$queued,$queued" "$name: half-open ages within 3 s of the first SYN-ACK (before the second retransmission)"
 		t_is "$(summary synack_sent $port)" \
 			"$(( $(summary syn_queued $port) + $(summary syncookies_sent $port) + $(summary synack_retrans $port) ))" \
 			"$name: synack_sent == queued + cookies + retransmits"
@@ -353,6 +381,9 @@ sc_healthy_server() {
 			"$sent,$sent,$sent,$sent,$sent" "$name: nic = tc = listener = queued = established = SYNs sent"
 		t_is "$(summary accepted $port)" "$accepted" "$name: accepted == the server's count"
 		t_is "$accepted" 300 "$name: the server accepted 300"
+		! kernel_hz_known && t_skip "$name: accept queue empty at the end: oldest age 0" "$KERNEL_HZ_UNKNOWN" ||
+		t_is "$(summary '[.accept_queue_len, .accept_queue_oldest_age_seconds] | join(",")' $port)" "0,0" \
+			"$name: accept queue empty at the end: oldest age 0"
 		t_is "$(summary verdict.text $port)" "no loss" "$name: verdict"
 		t_is "$(summary verdict.id $port),$(summary verdict.severity $port)" "no_loss,ok" \
 			"$name: verdict id no_loss, severity ok"

@@ -649,6 +649,43 @@ static void mib(void)
 	sa_snapshot_free(s);
 }
 
+/* Queue age: no loss, an accept queue head that waited 10 s or more is
+ * the verdict accept_queue_stalled (its figure the queue's length); less,
+ * or a loss, and the verdict is what it was. */
+static void stalled(void)
+{
+	static const struct { __u64 age_us, syn, drop; const char *id, *text; } cc[] = {
+		{ 10000000, 0, 0, "accept_queue_stalled",
+		  "accept queue not drained: its oldest connection waited 10.0 s (3 waiting, backlog 4); the application is not accepting" },
+		{ 9999999, 0, 0, "no_syns", "no SYNs" },
+		{ 12000000, 5, 5, "accept_queue_full", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cc) / sizeof(cc[0]); i++) {
+		static struct sa_port_stats ps;
+		static struct sa_listener_gauges g;
+		struct sa_port_view v = { .port = 8080 };
+		__u64 c[SA_C_MAX] = { 0 };
+
+		c[SA_C_nic_syn] = c[SA_C_tc_syn] = c[SA_C_listener_syn] = cc[i].syn;
+		c[SA_C_listen_drop_accept_queue_full] = cc[i].drop;
+		counts_of(&ps, c);
+		ps.gauges = &g;
+		g.listeners = 1;
+		g.accept_queue_len = 3;
+		g.accept_backlog = 4;
+		g.qa.accept_queue_age_known = 1;
+		g.qa.accept_queue_oldest_age_us = cc[i].age_us;
+		sa_reconcile_port(&ps, ALL, 1, &v);
+		is_str(sa_verdicts[v.verdict.id].id, cc[i].id, "head waited %llu us, %llu SYNs dropped: verdict %s",
+		       (unsigned long long)cc[i].age_us, (unsigned long long)cc[i].drop, cc[i].id);
+		if (cc[i].text)
+			is_str(v.verdict.text, cc[i].text, "... its text");
+		if (i == 0)
+			is_int(v.verdict.n, 3, "... its figure: accept_queue_len");
+	}
+}
+
 /* Every verdict says what it means, which counters are behind it and
  * what to do: docs/verdicts.md is made of these, with no empty cell and
  * nothing that would break its Markdown row. */
@@ -688,4 +725,5 @@ void suite_reconcile(void)
 	lost();
 	mib();
 	verdict_docs();
+	stalled();
 }

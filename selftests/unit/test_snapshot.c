@@ -587,8 +587,59 @@ static void softnet_lines(void)
 	}
 }
 
+/* Queue age: the bucket each age and retransmission count lands in (on a
+ * bound: that bucket), the accept queue head's jiffies into time at the
+ * kernel's HZ, the port's oldest of its listeners, and the sum of ports. */
+static void queue_age(void)
+{
+	struct sa_queue_age qa = {}, sum = {};
+	struct sa_listener r = { .record = SA_REC_REQUEST };
+	struct sa_listener l = { .record = SA_REC_LISTENER };
+
+	r.half_open_age_us = 1000000;		/* on the 1 s bound */
+	r.synack_retrans = 0;
+	sa_queue_age_add_request(&qa, &r);
+	r.half_open_age_us = 1000001;		/* just above */
+	r.synack_retrans = 1;
+	sa_queue_age_add_request(&qa, &r);
+	r.half_open_age_us = 64000000;		/* past the last bound */
+	r.synack_retrans = 6;
+	sa_queue_age_add_request(&qa, &r);
+	r.half_open_age_us = 0;			/* no SYN-ACK yet */
+	r.synack_retrans = 5;
+	sa_queue_age_add_request(&qa, &r);
+	is_int(qa.half_open, 4, "queue age: 4 requests");
+	is_int(qa.half_open_untimed, 1, "queue age: 1 untimed");
+	ok(qa.half_open_age[0] == 1 && qa.half_open_age[1] == 1 && qa.half_open_age[6] == 1,
+	   "queue age: 1 s in le=1, 1.000001 s in le=3, 64 s in +Inf");
+	is_int(qa.half_open_age_sum_us, 66000001, "queue age: sum of the timed ages");
+	ok(qa.half_open_retrans[0] == 1 && qa.half_open_retrans[1] == 1 &&
+	   qa.half_open_retrans[5] == 1 && qa.half_open_retrans[6] == 1,
+	   "queue age: retransmissions 0, 1, 5 in their buckets, 6 in +Inf");
+	is_int(qa.half_open_retrans_sum, 12, "queue age: retransmissions summed");
+
+	sa_queue_age_add_listener(&qa, &l, 0);
+	is_int(qa.accept_queue_age_known, 0, "queue age: HZ unknown, accept queue age not measured");
+	sa_queue_age_add_listener(&qa, &l, 250);
+	ok(qa.accept_queue_age_known == 1 && qa.accept_queue_oldest_age_us == 0,
+	   "queue age: an empty accept queue: known, 0");
+	l.accept_queue_head = 1;
+	l.accept_queue_oldest_jiffies = 2300;	/* 9.2 s at HZ 250 */
+	sa_queue_age_add_listener(&qa, &l, 250);
+	l.accept_queue_oldest_jiffies = 5;
+	sa_queue_age_add_listener(&qa, &l, 250);
+	is_int(qa.accept_queue_oldest_age_us, 9200000, "queue age: the oldest head of the port's listeners, 2300 jiffies at HZ 250");
+
+	sa_queue_age_sum(&sum, &qa);
+	sa_queue_age_sum(&sum, &qa);
+	ok(sum.half_open == 8 && sum.half_open_age[6] == 2 && sum.half_open_retrans_sum == 24 &&
+	   sum.accept_queue_oldest_age_us == 9200000 && sum.accept_queue_age_known == 1,
+	   "queue age: ports summed, the oldest age their largest");
+}
+
 void suite_snapshot(void)
 {
+	queue_age();
 	softnet_lines();
 	driver();
 	merge();

@@ -332,6 +332,10 @@ build_modules() {
 			cp -a "$p" "$R/usr/lib/modules/$KVER/${p#$src/}" || exit 1
 		done
 	done
+	# The kernel's config where a Debian host has it: synacct reads
+	# CONFIG_HZ there for the accept queue's age (kprobe/listeners).
+	mkdir -p "$R/boot" && cp "$KDIR/boot/config-$KVER" "$R/boot/" ||
+		die "$KDIR/boot/config-$KVER missing"
 	depmod -b "$R/usr" "$KVER" || die "depmod failed for $KVER"
 	for m in $VM_MODULES; do
 		modprobe -d "$R/usr" -S "$KVER" --show-depends "$m" >/dev/null 2>&1 ||
