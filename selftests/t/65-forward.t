@@ -13,6 +13,22 @@
 #   selftests/t/65-forward.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
+# page_matches_summary NAME: every number of synacct's summary ($SA_OUT;
+# the container's and NAT's included) has its series on the page
+# ($LAB_DIR/page), with its value (60-metrics.t), and the page is clean
+# under promtool.
+page_matches_summary() {
+	local out
+	jq -c 'select(.type == "summary")' "$SA_OUT" >"$LAB_DIR/summary.json"
+	out=$(json_metrics_check "$LAB_DIR/summary.json" "$LAB_DIR/page")
+	t_is "$(grep -v '^checked ' <<<"$out")" "" \
+		"$1: /metrics: every number of the summary has its series, same value ($(sed -n 's/^checked //p' <<<"$out") numbers)"
+	if command -v promtool >/dev/null; then
+		t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
+			"$1: /metrics: clean under promtool check metrics"
+	fi
+}
+
 LAB_SCENARIOS=(routed dnat forward_drop no_route bridge nodeport
 	container_accept_overflow container_syn_flood_no_cookies
 	container_syn_flood_cookies no_follow unnamed_container table
@@ -185,16 +201,7 @@ synacct_syn_queued_total{port=\"$port\",netns=\"$CTR\"} $(cli_sent)
 synacct_established_total{port=\"$port\",netns=\"$CTR\"} 20
 synacct_container_info{port=\"$port\",netns=\"$CTR\",to_port=\"80\"} 1" \
 				"$name: /metrics: the container's figures and its name, as in JSON"
-			# Every number of the summary (the container's, NAT's
-			# included) has its series, with its value (60-metrics.t).
-			jq -c 'select(.type == "summary")' "$SA_OUT" >"$LAB_DIR/summary.json"
-			out=$(json_metrics_check "$LAB_DIR/summary.json" "$LAB_DIR/page")
-			t_is "$(grep -v '^checked ' <<<"$out")" "" \
-				"$name: /metrics: every number of the summary has its series, same value ($(sed -n 's/^checked //p' <<<"$out") numbers)"
-			if command -v promtool >/dev/null; then
-				t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
-					"$name: /metrics: clean under promtool check metrics"
-			fi
+			page_matches_summary "$name"
 		else
 			t_skip "$name: /metrics" "tool: curl is not installed"
 		fi
@@ -665,14 +672,7 @@ synacct_syn_queued_total{port=\"$port\",netns=\"$CTR\",$labels} $(cli_sent)
 synacct_established_total{port=\"$port\",netns=\"$CTR\",$labels} 20
 synacct_container_info{port=\"$port\",netns=\"$CTR\",to_port=\"80\",$labels,container_id=\"$CID\"} 1" \
 		"$name: /metrics: the container's figures with its pod's labels"
-	jq -c 'select(.type == "summary")' "$SA_OUT" >"$LAB_DIR/summary.json"
-	out=$(json_metrics_check "$LAB_DIR/summary.json" "$LAB_DIR/page")
-	t_is "$(grep -v '^checked ' <<<"$out")" "" \
-		"$name: /metrics: every number of the summary has its series, same value ($(sed -n 's/^checked //p' <<<"$out") numbers)"
-	if command -v promtool >/dev/null; then
-		t_is "$(promtool check metrics <"$LAB_DIR/page" 2>&1; echo "rc=$?")" "rc=0" \
-			"$name: /metrics: clean under promtool check metrics"
-	fi
+	page_matches_summary "$name"
 }
 sc_pods() {
 	local uid cid srv cnt name pids
