@@ -219,6 +219,7 @@ static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 	/* tc mode: the NIC stage's count first, then the filters of
 	 * other tools, then tc_syn's. */
 	nic_fd = sa_registry_fd(SA_SHARE_NIC_TC_PROG);
+	err = 0;	/* not the qdisc's -EEXIST */
 	if (nic_fd >= 0)
 		err = tc_filter_add(&l->nic, "tc_ingress_first", ifindex, ifname,
 				    BPF_TC_INGRESS, SA_TC_PRIO, nic_fd, st->pinned);
