@@ -186,7 +186,7 @@ USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 
 SELFTEST_BINS := $(ST)/test_parse $(ST)/test_reasons $(ST)/test_fuzz \
 	$(ST)/lab_server $(ST)/lab_client $(ST)/lab_synflood $(ST)/lab_probe \
-	$(ST)/xdp_pass.bpf.o $(ST)/tc_burst.bpf.o $(ST)/tc_drop_synack.bpf.o
+	$(ST)/xdp_pass.bpf.o $(ST)/tc_burst.bpf.o $(ST)/tc_drop_synack.bpf.o $(ST)/tc_drop.bpf.o
 
 # Unit tests (selftests/unit/): the agent's plain-C files under test,
 # compiled on their own, so they build without clang, bpftool or BTF.
@@ -362,7 +362,7 @@ $(ST)/test_reasons: $(BUILD)/selftests/test_reasons.o $(BUILD)/kprobe/stack/reas
 	$(call msg,LD,$@)
 	$(Q)$(LINK) $(filter %.o,$^) -o $@ $(SA_LDLIBS) $(LDLIBS)
 
-$(ST)/xdp_pass.bpf.o $(ST)/tc_burst.bpf.o $(ST)/tc_drop_synack.bpf.o: $(ST)/%.bpf.o: selftests/bpf/%.bpf.c | check-deps
+$(ST)/xdp_pass.bpf.o $(ST)/tc_burst.bpf.o $(ST)/tc_drop_synack.bpf.o $(ST)/tc_drop.bpf.o: $(ST)/%.bpf.o: selftests/bpf/%.bpf.c | check-deps
 	$(Q)mkdir -p $(dir $@)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -Wall $(WERROR_FLAG) $(DEPFLAGS) \

@@ -57,11 +57,11 @@
  */
 #define SA_NIC_COUNTERS(X)						\
 	X(NIC, nic_syn, , nic_syn,					\
-	  "SYNs (SYN set, ACK clear) seen by XDP (at the driver in native mode; generic, the default, runs on the skb just before TC), per destination port")
+	  "SYNs (SYN set, ACK clear) seen by the NIC stage, per destination port: XDP (at the driver in native mode; generic, the default, runs on the skb just before TC), or with --xdp-mode tc TC ingress's first filter")
 
 #define SA_TC_COUNTERS(X)						\
 	X(TC, tc_syn, , tc_syn,						\
-	  "SYNs seen by TC ingress, after XDP")				\
+	  "SYNs seen by TC ingress, after XDP (in tc mode its last filter, after other tools')")				\
 	X(TC, synack_sent, , synack_sent,				\
 	  "SYN-ACKs seen by TC egress, per source port: queued, cookie and retransmitted")
 

@@ -21,37 +21,8 @@
 #include "retries/retries.bpf.h"
 
 #define SA_TC_ACT_UNSPEC (-1)
-/* Enough linear bytes for two VLAN tags, IPv6 with extension headers and
- * a TCP header with options. */
-#define SA_PULL_LEN 256
 
 SA_SLOT_MAPS(tc_counters, struct sa_tc_counters);
-
-/* Parse @skb; pull headers into the linear area first if they are not
- * there (the parser needs direct packet access).  A VLAN tag in the skb's
- * metadata (the outermost: the stack moves it there before TC ingress;
- * on egress, one the device will insert) counts against the parser's
- * limit as if it were in the data, as XDP sees it: a frame with three
- * tags is unparsed at both. */
-static __always_inline int sa_parse_skb(struct __sk_buff *skb,
-					struct sa_pkt *pkt)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	__u32 linear = data_end - data;
-	__u32 tags_out = skb->vlan_present ? 1 : 0;
-	int ret;
-
-	ret = sa_parse_tags(data, data_end, pkt, tags_out);
-	if (ret != SA_PARSE_BAD || linear >= skb->len || linear >= SA_PULL_LEN)
-		return ret;
-
-	if (bpf_skb_pull_data(skb, skb->len < SA_PULL_LEN ? skb->len : SA_PULL_LEN))
-		return SA_PARSE_BAD;
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	return sa_parse_tags(data, data_end, pkt, tags_out);
-}
 
 SEC("tc")
 int synacct_tc_in(struct __sk_buff *skb)

@@ -3,8 +3,14 @@
  * tc.c - attaches tc.bpf.c to the clsact hooks of the watched interfaces
  * and reads tc_syn / synack_sent.
  *
+ * In tc mode (--xdp-mode tc, auto's choice) it also places the NIC
+ * stage's TC program (xdp/nic.bpf.c, shared as SA_SHARE_NIC_TC_PROG)
+ * first on ingress, at priority 1, and its own ingress filter last, at
+ * 65535: nic_syn is TC's first look, tc_syn its last, and what other
+ * tools' TC filters drop or redirect is the difference.
+ *
  * Other tools' qdiscs and filters stay as they are: synacct adds its own
- * two filters (handle SA_TC_HANDLE), removes exactly those on exit, and
+ * filters (handle SA_TC_HANDLE), removes exactly those on exit, and
  * removes the clsact qdisc only if it created it and nothing else is on
  * it by then.
  */
@@ -28,6 +34,7 @@
 #include "tc.skel.h"
 
 struct tc_filter {
+	const char *name;		/* the hook, as health reports its loss */
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts opts;
 	bool attached;
@@ -39,7 +46,7 @@ struct tc_link {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	bool created_qdisc;
-	struct tc_filter in, eg;
+	struct tc_filter nic, in, eg;	/* nic: tc mode only */
 };
 
 struct tc_stage {
@@ -119,31 +126,40 @@ static __u32 tc_prog_id(int prog_fd)
 	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.id;
 }
 
-static int tc_filter_add(struct tc_filter *f, int ifindex, const char *ifname,
-			 enum bpf_tc_attach_point where, int prog_fd, bool pinned)
+static int tc_filter_add(struct tc_filter *f, const char *name, int ifindex,
+			 const char *ifname, enum bpf_tc_attach_point where, __u32 prio,
+			 int prog_fd, bool pinned)
 {
 	const char *hook = where == BPF_TC_INGRESS ? "ingress" : "egress";
 	int err;
 
 	memset(f, 0, sizeof(*f));
+	f->name = name;
 	f->hook.sz = sizeof(f->hook);
 	f->hook.ifindex = ifindex;
 	f->hook.attach_point = where;
 	f->opts.sz = sizeof(f->opts);
 	f->opts.handle = SA_TC_HANDLE;
-	f->opts.priority = SA_TC_PRIO;
+	f->opts.priority = prio;
 	f->opts.prog_fd = prog_fd;
 	/* --pin: take the place of a pinned synacct's filter in one step
 	 * (its program counts into the same pinned map until then); never
 	 * another tool's that sits at synacct's priority and handle. */
-	if (pinned && !tc_place_foreign(ifindex, where))
+	if (pinned && !tc_place_foreign(ifindex, where, prio))
 		f->opts.flags = BPF_TC_F_REPLACE;
 	err = bpf_tc_attach(&f->hook, &f->opts);
 	/* Priority 1 is where synacct counts SYNs before any other filter
 	 * can drop them: it never moves behind them, even if the kernel
 	 * would pick a free priority.  A synacct left over from a killed
-	 * run was removed by the claim; what is there now is not synacct's. */
-	if (err == -EEXIST)
+	 * run was removed by the claim; what is there now is not synacct's.
+	 * In tc mode tc_syn's place is the last: the same refusal. */
+	if (err && prio == SA_TC_PRIO_LAST && (err == -EEXIST || err == -EINVAL))
+		sa_err("TC ingress priority %d on %s holds another tool's filter; in tc "
+		       "mode synacct counts tc_syn last, at priority %d, and does not "
+		       "move in front of other filters: move that filter to another "
+		       "priority (tc filter show dev %s ingress), or use --xdp-mode skb",
+		       SA_TC_PRIO_LAST, ifname, SA_TC_PRIO_LAST, ifname);
+	else if (err == -EEXIST)
 		sa_err("TC %s filter priority %d handle 0x%x on %s is taken by another "
 		       "tool's filter; synacct counts first, at priority %d, and does "
 		       "not move behind other filters: remove that filter (tc filter "
@@ -187,7 +203,7 @@ static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	struct tc_link *l;
-	int err;
+	int err, nic_fd;
 
 	if (st->n_links >= SA_MAX_IFACES)
 		return -E2BIG;
@@ -216,11 +232,21 @@ static int tc_attach_one(struct tc_stage *st, int ifindex, const char *ifname)
 		}
 	}
 
-	err = tc_filter_add(&l->in, ifindex, ifname, BPF_TC_INGRESS,
-			    bpf_program__fd(st->skel->progs.synacct_tc_in), st->pinned);
+	/* tc mode: the NIC stage's count first, then the filters of
+	 * other tools, then tc_syn's. */
+	nic_fd = sa_registry_fd(SA_SHARE_NIC_TC_PROG);
+	err = 0;	/* not the qdisc's -EEXIST */
+	if (nic_fd >= 0)
+		err = tc_filter_add(&l->nic, "tc_ingress_first", ifindex, ifname,
+				    BPF_TC_INGRESS, SA_TC_PRIO, nic_fd, st->pinned);
 	if (!err)
-		err = tc_filter_add(&l->eg, ifindex, ifname, BPF_TC_EGRESS,
-				    bpf_program__fd(st->skel->progs.synacct_tc_eg), st->pinned);
+		err = tc_filter_add(&l->in, "tc_ingress", ifindex, ifname, BPF_TC_INGRESS,
+				    nic_fd >= 0 ? SA_TC_PRIO_LAST : SA_TC_PRIO,
+				    bpf_program__fd(st->skel->progs.synacct_tc_in), st->pinned);
+	if (!err)
+		err = tc_filter_add(&l->eg, "tc_egress", ifindex, ifname, BPF_TC_EGRESS,
+				    SA_TC_PRIO, bpf_program__fd(st->skel->progs.synacct_tc_eg),
+				    st->pinned);
 	return err;
 }
 
@@ -298,7 +324,7 @@ static int remove_moved(void *f)
 {
 	struct tc_filter *tf = f;
 
-	return tc_remove_prog(tf->hook.attach_point, tf->prog_id);
+	return tc_remove_prog(tf->hook.attach_point, tf->opts.priority, tf->prog_id);
 }
 
 /* Is @f still synacct's filter?  Once not, it stays lost, and close
@@ -310,7 +336,7 @@ static void tc_filter_check(struct tc_link *l, struct tc_filter *f)
 
 	if (!f->attached || f->loss.how)
 		return;
-	how = tc_hook_check(l->ifindex, f->hook.attach_point, f->prog_id, &f->loss,
+	how = tc_hook_check(l->ifindex, f->hook.attach_point, f->opts.priority, f->prog_id, &f->loss,
 			    &qdisc_gone);
 	if (how == -ENODEV) {
 		how = sa_netns_each(remove_moved, f) > 0 ? SA_LOSS_IFACE_MOVED :
@@ -325,7 +351,7 @@ static void tc_filter_check(struct tc_link *l, struct tc_filter *f)
 		return;
 	f->loss.how = how;
 	f->loss.iface = l->ifname;
-	f->loss.hook = f->hook.attach_point == BPF_TC_INGRESS ? "tc_ingress" : "tc_egress";
+	f->loss.hook = f->name;
 	f->attached = false;
 	/* A qdisc deleted is not synacct's to delete again, nor is one
 	 * another tool creates since. */
@@ -336,22 +362,24 @@ static void tc_filter_check(struct tc_link *l, struct tc_filter *f)
 static int tc_stage_health(void *priv, struct sa_stage_health *h)
 {
 	struct tc_stage *st = priv;
-	int n = 0;
+	int n = 0, want = 0;
 
 	for (int i = 0; i < st->n_links; i++) {
 		struct tc_link *l = &st->links[i];
+		struct tc_filter *fs[] = { &l->nic, &l->in, &l->eg };
 
-		tc_filter_check(l, &l->in);
-		tc_filter_check(l, &l->eg);
-		for (int j = 0; j < 2; j++) {
-			struct tc_filter *f = j ? &l->eg : &l->in;
-
-			if (f->loss.how && h->n_lost < SA_MAX_LOST)
-				h->lost[h->n_lost++] = f->loss;
+		for (int j = 0; j < 3; j++) {
+			/* Never attached (the nic filter outside tc mode). */
+			if (!fs[j]->name)
+				continue;
+			tc_filter_check(l, fs[j]);
+			if (fs[j]->loss.how && h->n_lost < SA_MAX_LOST)
+				h->lost[h->n_lost++] = fs[j]->loss;
+			n += fs[j]->attached;
+			want++;
 		}
-		n += st->links[i].in.attached + st->links[i].eg.attached;
 	}
-	h->attached = n > 0 && n == 2 * st->n_links;
+	h->attached = n > 0 && n == want;
 	snprintf(h->detail, sizeof(h->detail), "%d filter%s on %d interface%s", n,
 		 n == 1 ? "" : "s", st->n_links, st->n_links == 1 ? "" : "s");
 	return 0;
@@ -379,6 +407,7 @@ static void tc_stage_close(void *priv)
 
 		tc_filter_del(&l->eg, l->ifname);
 		tc_filter_del(&l->in, l->ifname);
+		tc_filter_del(&l->nic, l->ifname);
 		/* Destroying clsact takes every filter on it: another tool may
 		 * have added one since synacct created it (a firewall rule
 		 * during an incident), so the qdisc goes only when empty. */

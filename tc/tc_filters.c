@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tc_filters.c - synacct's filters on the clsact hooks as the kernel
- * lists them (an RTM_GETTFILTER dump): whether synacct's place (priority
- * 1, handle 0x5a) is another tool's, what a killed synacct left (removed
+ * lists them (an RTM_GETTFILTER dump): whether synacct's places (priority
+ * 1, and in tc mode 65535 on ingress; handle 0x5a) are another tool's, what a killed synacct left (removed
  * under the interface's claim), and what a pinned one left (`synacct
  * detach`), with the clsact qdisc it created.
  */
@@ -36,6 +36,12 @@ struct tc_filter_rec {
 	__u32 handle;
 	char kind[16];
 	__u32 bpf_id;		/* cls_bpf: the program's id, else 0 */
+};
+
+const struct tc_place_def sa_tc_places[SA_TC_PLACES] = {
+	{ BPF_TC_INGRESS, SA_TC_PRIO },
+	{ BPF_TC_INGRESS, SA_TC_PRIO_LAST },
+	{ BPF_TC_EGRESS, SA_TC_PRIO },
 };
 
 static void tc_parse_rec(struct tcmsg *t, int len, struct tc_filter_rec *r)
@@ -126,13 +132,14 @@ int tc_filters_left(int ifindex)
 }
 
 struct tc_stale {
+	__u32 prio;	/* the place looked at: SA_TC_PRIO or SA_TC_PRIO_LAST */
 	bool taken;	/* a filter sits at synacct's priority and handle */
 	bool found;	/* ... and it is synacct's */
 	__u32 prog_id;
 };
 
-/* synacct's filter, as only synacct makes it: cls_bpf at priority 1,
- * handle 0x5a, running one of synacct's two TC programs. */
+/* synacct's filter, as only synacct makes it: cls_bpf at one of its
+ * priorities, handle 0x5a, running one of synacct's three TC programs. */
 static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
 {
 	struct tc_stale *st = ctx;
@@ -140,7 +147,7 @@ static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
 	__u32 len = sizeof(info);
 	int fd;
 
-	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE)
+	if (r->prio != st->prio || r->handle != SA_TC_HANDLE)
 		return 0;
 	st->taken = true;
 	if (strcmp(r->kind, "bpf") || !r->bpf_id)
@@ -149,7 +156,8 @@ static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
 	if (fd < 0)
 		return 0;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    (!strcmp(info.name, "synacct_tc_in") || !strcmp(info.name, "synacct_tc_eg"))) {
+	    (!strcmp(info.name, "synacct_tc_in") || !strcmp(info.name, "synacct_tc_eg") ||
+	     !strcmp(info.name, "synacct_nic_tc"))) {
 		st->found = true;
 		st->prog_id = r->bpf_id;
 	}
@@ -157,11 +165,11 @@ static int tc_find_stale(const struct tc_filter_rec *r, void *ctx)
 	return 0;
 }
 
-/* Is synacct's place on this hook (priority 1, handle 0x5a) taken by a
- * filter that is not synacct's? */
-bool tc_place_foreign(int ifindex, enum bpf_tc_attach_point where)
+/* Is synacct's place on this hook (priority @prio, handle 0x5a) taken by
+ * a filter that is not synacct's? */
+bool tc_place_foreign(int ifindex, enum bpf_tc_attach_point where, __u32 prio)
 {
-	struct tc_stale st = {};
+	struct tc_stale st = { .prio = prio };
 
 	return !tc_filter_dump(ifindex, where, tc_find_stale, &st) && st.taken && !st.found;
 }
@@ -178,17 +186,16 @@ static bool no_clsact(int err)
  * attaching then fails and says so. */
 int tc_remove_stale(int ifindex, char *what, size_t len, int *holder)
 {
-	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
 	int err, removed = 0;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < SA_TC_PLACES; i++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = where[i]);
+			    .attach_point = sa_tc_places[i].where);
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE,
-			    .priority = SA_TC_PRIO);
-		struct tc_stale st = {};
+			    .priority = sa_tc_places[i].prio);
+		struct tc_stale st = { .prio = sa_tc_places[i].prio };
 
-		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
+		err = tc_filter_dump(ifindex, sa_tc_places[i].where, tc_find_stale, &st);
 		/* No clsact qdisc: nothing to remove. */
 		if (no_clsact(err))
 			break;
@@ -239,17 +246,18 @@ int tc_qdisc_mark(const char *ifname)
  */
 int tc_detach_pinned(int ifindex, const char *ifname)
 {
-	static const enum bpf_tc_attach_point where[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
 	char mark[512];
 	int ret = 0, left;
 
-	for (int i = 0; i < 2; i++) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where[i]);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
-		struct tc_stale st = {};
+	for (int i = 0; i < SA_TC_PLACES; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = sa_tc_places[i].where);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE,
+			    .priority = sa_tc_places[i].prio);
+		struct tc_stale st = { .prio = sa_tc_places[i].prio };
 		int err;
 
-		err = tc_filter_dump(ifindex, where[i], tc_find_stale, &st);
+		err = tc_filter_dump(ifindex, sa_tc_places[i].where, tc_find_stale, &st);
 		/* No clsact qdisc: no filter of synacct's either. */
 		if (no_clsact(err))
 			return 0;
@@ -285,8 +293,9 @@ int tc_detach_pinned(int ifindex, const char *ifname)
 	return ret;
 }
 
-/* What sits at synacct's place (priority 1, handle 0x5a) on a hook. */
+/* What sits at one of synacct's places (handle 0x5a) on a hook. */
 struct tc_place {
+	__u32 prio;
 	bool taken;
 	char kind[16];
 	__u32 bpf_id;	/* cls_bpf: its program */
@@ -296,7 +305,7 @@ static int tc_find_place(const struct tc_filter_rec *r, void *ctx)
 {
 	struct tc_place *p = ctx;
 
-	if (r->prio != SA_TC_PRIO || r->handle != SA_TC_HANDLE)
+	if (r->prio != p->prio || r->handle != SA_TC_HANDLE)
 		return 0;
 	p->taken = true;
 	snprintf(p->kind, sizeof(p->kind), "%s", r->kind);
@@ -304,10 +313,10 @@ static int tc_find_place(const struct tc_filter_rec *r, void *ctx)
 	return 0;
 }
 
-int tc_hook_check(int ifindex, enum bpf_tc_attach_point where, __u32 prog_id,
+int tc_hook_check(int ifindex, enum bpf_tc_attach_point where, __u32 prio, __u32 prog_id,
 		  struct sa_hook_loss *l, bool *qdisc_gone)
 {
-	struct tc_place p = {};
+	struct tc_place p = { .prio = prio };
 	char ifname[IF_NAMESIZE];
 	int err, fd;
 
@@ -324,7 +333,7 @@ int tc_hook_check(int ifindex, enum bpf_tc_attach_point where, __u32 prog_id,
 		return err;
 	if (!p.taken) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = prio);
 
 		/* A dump of a hook without clsact lists nothing; a query
 		 * names it: "Parent Qdisc doesn't exists" is -EINVAL. */
@@ -353,7 +362,7 @@ int tc_hook_check(int ifindex, enum bpf_tc_attach_point where, __u32 prog_id,
 	return SA_LOSS_REPLACED;
 }
 
-int tc_remove_prog(enum bpf_tc_attach_point where, __u32 prog_id)
+int tc_remove_prog(enum bpf_tc_attach_point where, __u32 prio, __u32 prog_id)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int ret = 0;
@@ -362,7 +371,7 @@ int tc_remove_prog(enum bpf_tc_attach_point where, __u32 prog_id)
 		return -errno;
 	for (i = ifs; i->if_index && !ret; i++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->if_index, .attach_point = where);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = SA_TC_PRIO);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SA_TC_HANDLE, .priority = prio);
 
 		if (bpf_tc_query(&hook, &opts) || opts.prog_id != prog_id)
 			continue;

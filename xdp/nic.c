@@ -2,6 +2,8 @@
 /*
  * nic.c - loads nic.bpf.c and attaches it to the watched interfaces
  * through libxdp (so `xdp-loader status` shows it), and reads nic_syn.
+ * In tc mode (auto's choice) no XDP: the object's TC program is shared
+ * with the TC stage, which places it first on clsact ingress (tc/tc.c).
  *
  * synacct only observes: it never replaces an XDP program that is already
  * on an interface, and it detaches only what it attached.
@@ -30,7 +32,7 @@
 struct nic_link {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
-	enum xdp_attach_mode mode;
+	enum xdp_attach_mode mode;	/* XDP_MODE_UNSPEC: tc mode */
 	char reason[160];	/* why this mode, for the start record and -v */
 	__u32 prog_id;		/* synacct's program on the hook */
 	struct sa_hook_loss loss;	/* .how 0: still synacct's */
@@ -40,6 +42,7 @@ struct nic_stage {
 	struct nic_bpf *skel;
 	struct xdp_program *prog;
 	struct nic_link links[SA_MAX_IFACES];
+	bool tc;		/* --xdp-mode tc: counted at TC ingress, first */
 	int n_links;
 	struct sa_xdp_link desc[SA_MAX_IFACES];	/* links, for the start record */
 	bool pinned;		/* --pin: leave the program attached on close */
@@ -94,6 +97,17 @@ static int nic_stage_open(void **out, const struct sa_stage_cfg *cfg)
 			goto cleanup;
 		}
 	}
+	st->tc = cfg->xdp_mode == SA_XDP_TC;
+	if (st->tc) {
+		err = sa_registry_share_fd(SA_SHARE_NIC_TC_PROG,
+					   bpf_program__fd(st->skel->progs.synacct_nic_tc));
+		if (err) {
+			sa_err("cannot share the NIC stage's TC program: %s", sa_strerror(err));
+			goto cleanup;
+		}
+		*out = st;
+		return 0;
+	}
 	st->prog = xdp_program__from_fd(bpf_program__fd(st->skel->progs.synacct_xdp));
 	err = libxdp_get_error(st->prog);
 	if (err) {
@@ -109,11 +123,12 @@ cleanup:
 	return err;
 }
 
-/* "auto", "native" or "skb"; -EINVAL otherwise. */
+/* "auto", "native", "skb" or "tc"; -EINVAL otherwise. */
 static int xdp_mode_parse(const char *arg, enum sa_xdp_mode *out)
 {
 	static const char *const names[] = {
 		[SA_XDP_AUTO] = "auto", [SA_XDP_NATIVE] = "native", [SA_XDP_SKB] = "skb",
+		[SA_XDP_TC] = "tc",
 	};
 
 	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -137,6 +152,18 @@ static int nic_attach_one(struct nic_stage *st, int ifindex, const char *ifname,
 
 	if (st->n_links >= SA_MAX_IFACES)
 		return -E2BIG;
+	if (st->tc) {
+		/* The TC stage attaches the filter (it owns the order on
+		 * clsact ingress); this stage says where it counts. */
+		l = &st->links[st->n_links++];
+		l->ifindex = ifindex;
+		snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+		l->mode = XDP_MODE_UNSPEC;
+		nic_choose_mode(ifname, req, l->reason, sizeof(l->reason));
+		if (verbose)
+			sa_info("nic stage on %s: TC ingress, first filter: %s", ifname, l->reason);
+		return 0;
+	}
 	/* --pin: a pinned synacct's program still counts into the pinned
 	 * map this one reads; it stays, and no SYN goes uncounted. */
 	if (st->pinned && (kept = nic_ours_attached(ifindex, &mode)) &&
@@ -216,12 +243,17 @@ static int nic_stage_attach(void *priv, const struct sa_stage_cfg *cfg)
 	return err;
 }
 
-/* The XDP attach mode in use: "native", "skb" or "none". */
+static const char *link_mode(const struct nic_link *l)
+{
+	return l->mode == XDP_MODE_UNSPEC ? "tc" : l->mode == XDP_MODE_SKB ? "skb" : "native";
+}
+
+/* The NIC stage's mode in use: "native", "skb", "tc" or "none". */
 static const char *nic_mode(const struct nic_stage *st)
 {
 	if (!st || !st->n_links)
 		return "none";
-	return st->links[0].mode == XDP_MODE_SKB ? "skb" : "native";
+	return link_mode(&st->links[0]);
 }
 
 /* The mode and its reason per interface, and whether XDP runs before
@@ -233,11 +265,12 @@ static void nic_stage_describe(void *priv, struct sa_stage_desc *d)
 
 	for (int i = 0; i < n; i++) {
 		st->desc[i].iface = st->links[i].ifname;
-		st->desc[i].mode = st->links[i].mode == XDP_MODE_SKB ? "skb" : "native";
+		st->desc[i].mode = link_mode(&st->links[i]);
 		st->desc[i].reason = st->links[i].reason;
 	}
 	d->xdp_mode = nic_mode(st);
 	d->nic_native = st && !strcmp(d->xdp_mode, "native");
+	d->nic_tc = st && st->tc;
 	d->xdp_links = st ? st->desc : NULL;
 	d->n_xdp_links = n;
 }
@@ -277,7 +310,9 @@ static int nic_stage_health(void *priv, struct sa_stage_health *h)
 {
 	struct nic_stage *st = priv;
 
-	for (int i = 0; i < st->n_links; i++) {
+	/* tc mode: the filter is on the TC stage's hook, which watches it
+	 * and reports its loss as hook tc_ingress_first. */
+	for (int i = 0; i < st->n_links && !st->tc; i++) {
 		nic_link_check(&st->links[i]);
 		if (st->links[i].loss.how && h->n_lost < SA_MAX_LOST)
 			h->lost[h->n_lost++] = st->links[i].loss;
@@ -349,8 +384,11 @@ static int nic_stage_read_ports(void *priv, struct sa_snapshot *snap,
 
 static int nic_stage_hooks(void *priv, const char **names, int max)
 {
+	const char *mode = nic_mode(priv);
+
 	if (max >= 1)
-		names[0] = strcmp(nic_mode(priv), "skb") ? "xdp" : "xdp_skb";
+		names[0] = !strcmp(mode, "tc") ? "tc_ingress_first" :
+			   strcmp(mode, "skb") ? "xdp" : "xdp_skb";
 	return 1;
 }
 
@@ -360,7 +398,7 @@ static void nic_stage_close(void *priv)
 
 	if (!st)
 		return;
-	for (int i = st->pinned ? -1 : st->n_links - 1; i >= 0; i--) {
+	for (int i = st->pinned || st->tc ? -1 : st->n_links - 1; i >= 0; i--) {
 		struct nic_link *l = &st->links[i];
 		int err;
 
@@ -374,6 +412,9 @@ static void nic_stage_close(void *priv)
 			sa_err("cannot detach XDP program from %s: %s",
 			       l->ifname, nic_xdp_strerror(err));
 	}
+	if (st->tc && st->skel &&
+	    sa_registry_fd(SA_SHARE_NIC_TC_PROG) == bpf_program__fd(st->skel->progs.synacct_nic_tc))
+		sa_registry_withdraw(SA_SHARE_NIC_TC_PROG);
 	sa_touched_unmap(st->touched);
 	xdp_program__close(st->prog);
 	nic_bpf__destroy(st->skel);
@@ -383,8 +424,8 @@ static void nic_stage_close(void *priv)
 enum { OPT_NO_XDP = 0x200, OPT_XDP_MODE };
 
 static const struct argp_option nic_options[] = {
-	{ "no-xdp", OPT_NO_XDP, NULL, 0, "Do not attach XDP (nic_syn is then null)", 0 },
-	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "auto (default: generic XDP, which never reconfigures the device), native (falls back to skb) or skb", 0 },
+	{ "no-xdp", OPT_NO_XDP, NULL, 0, "No NIC stage: neither XDP nor its TC ingress count (nic_syn is then null)", 0 },
+	{ "xdp-mode", OPT_XDP_MODE, "MODE", 0, "auto (default: generic XDP, which never reconfigures the device), tc (nic_syn counted at TC ingress, first filter), native (XDP; falls back to skb) or skb (generic XDP)", 0 },
 	{ 0 }
 };
 
@@ -402,7 +443,7 @@ static error_t nic_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_XDP_MODE:
 		if (xdp_mode_parse(arg, &cfg->xdp_mode))
-			argp_error(state, "invalid --xdp-mode '%s': auto, native or skb", arg);
+			argp_error(state, "invalid --xdp-mode '%s': auto, tc, native or skb", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

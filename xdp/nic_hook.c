@@ -89,9 +89,8 @@ static int iface_driver(const char *ifname, char *drv, size_t len, bool *on_bus)
  * through the driver's XDP path (veth: its own NAPI ring), which slows
  * bulk traffic and changes timing.  On NICs a native attach makes many
  * drivers rebuild their rings (ixgbe, i40e, mlx5, igc...): frames are lost
- * while they do.  Generic XDP sees the same frames after the driver built
- * the skb: nothing is lost to synacct but the frames the driver itself
- * drops, which it counts (rx_missed/rx_dropped).
+ * while they do.  --xdp-mode tc counts the NIC stage at TC ingress, first
+ * among the filters, with no XDP at all (XDP_MODE_UNSPEC).
  */
 enum xdp_attach_mode nic_choose_mode(const char *ifname, enum sa_xdp_mode req,
 				     char *reason, size_t len)
@@ -106,6 +105,10 @@ enum xdp_attach_mode nic_choose_mode(const char *ifname, enum sa_xdp_mode req,
 	if (req == SA_XDP_SKB) {
 		snprintf(reason, len, "skb requested (--xdp-mode skb)");
 		return XDP_MODE_SKB;
+	}
+	if (req == SA_XDP_TC) {
+		snprintf(reason, len, "tc requested (--xdp-mode tc)");
+		return XDP_MODE_UNSPEC;
 	}
 	if (iface_driver(ifname, drv, sizeof(drv), &on_bus))
 		snprintf(reason, len, "auto: driver unknown; generic XDP never "

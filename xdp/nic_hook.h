@@ -16,7 +16,8 @@
 const char *nic_xdp_strerror(int err);
 /* The XDP program on @ifindex (any mode) and its @name; 0 if none. */
 __u32 nic_prog_present(int ifindex, char *name, size_t namelen);
-/* The mode for @ifname under --xdp-mode @req, and why in @reason. */
+/* The mode for @ifname under --xdp-mode @req, and why in @reason;
+ * XDP_MODE_UNSPEC: no XDP, the NIC stage counts at TC ingress (tc). */
 enum xdp_attach_mode nic_choose_mode(const char *ifname, enum sa_xdp_mode req,
 				     char *reason, size_t len);
 /* synacct's program on @ifindex (a pinned synacct's), or NULL. */

@@ -46,6 +46,15 @@ static bool reason_before_tc(__u32 reason)
 	return cpu_backlog >= 0 && reason == (__u32)cpu_backlog;
 }
 
+/* Drop reasons of TC ingress itself (a filter's TC_ACT_SHOT, a chain or
+ * cookie error): in tc mode between nic_syn's filter and tc_syn's. */
+static bool reason_tc_ingress(__u32 reason)
+{
+	const char *name = sa_reason_name(reason);
+
+	return !strncmp(name, "TC_", 3) && strcmp(name, "TC_EGRESS");
+}
+
 #define C(name) ((__s64)sa_c(ps, SA_C_##name))
 
 const char *const sa_severity_names[SA_SEV_MAX] = {
@@ -162,9 +171,11 @@ static __s64 term_value(const struct sa_port_stats *ps, struct sa_measured m,
 {
 	switch (term) {
 	case SA_T_drops_before_tc:
-		return m.nic_native ? (__s64)v->pre_tc_drops : 0;
+		return m.nic_native ? (__s64)v->pre_tc_drops :
+		       m.nic_tc ? (__s64)v->tc_hook_drops : 0;
 	case SA_T_drops_after_tc:
-		return (__s64)(v->stack_drops - v->pre_tc_drops);
+		return (__s64)(v->stack_drops - v->pre_tc_drops -
+			       (m.nic_tc ? v->tc_hook_drops : 0));
 	default:
 		return (__s64)sa_c(ps, term);
 	}
@@ -204,6 +215,8 @@ void sa_reconcile_gaps(const struct sa_port_stats *ps, struct sa_measured m,
 		v->stack_drops += ps->drops[i].n;
 		if (reason_before_tc(ps->drops[i].reason))
 			v->pre_tc_drops += ps->drops[i].n;
+		else if (reason_tc_ingress(ps->drops[i].reason))
+			v->tc_hook_drops += ps->drops[i].n;
 	}
 	v->listen_drops = sa_c(ps, SA_C_listen_drop_accept_queue_full) +
 			  sa_c(ps, SA_C_listen_drop_syn_queue_full) +

@@ -25,6 +25,10 @@ struct sa_measured {
 	 * XDP runs after it, just before TC, so a CPU_BACKLOG drop comes
 	 * before both hooks and is in neither nic_syn nor tc_syn. */
 	bool nic_native;
+	/* tc mode: nic_syn is TC ingress's first filter, tc_syn its last, so
+	 * what TC drops (TC_INGRESS) falls between the two, and a
+	 * CPU_BACKLOG drop before both. */
+	bool nic_tc;
 	bool stack;		/* stack stage attached */
 	bool follow;		/* forwarded SYNs followed (not --no-follow) */
 	/* TC's hooks went from under synacct (agent/cmd/health.c): tc_syn and
@@ -294,6 +298,7 @@ struct sa_port_view {
 	/* Derived (SA_DERIVED in counters.h). */
 	__u64 stack_drops;	/* every reason */
 	__u64 pre_tc_drops;	/* reasons that happen between XDP and TC */
+	__u64 tc_hook_drops;	/* TC ingress's own drops (tc mode: between) */
 	__u64 listen_drops;	/* every cause */
 	/* sa_gaps[]'s; the followed namespace's are 0 when none is
 	 * followed all along. */

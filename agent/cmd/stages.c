@@ -254,6 +254,7 @@ void sa_run_describe(struct sa_run *r, struct sa_report_ctx *rc, bool verbose)
 			sa_stages[i]->describe(r->st[i], &d);
 	rc->xdp_mode = d.xdp_mode;
 	rc->m.nic_native = d.nic_native;
+	rc->m.nic_tc = d.nic_tc;
 	rc->xdp_links = d.xdp_links;
 	rc->n_xdp_links = d.n_xdp_links;
 	rc->hooks = r->hooks;

@@ -124,7 +124,7 @@ const struct sa_gap_def sa_gaps[SA_GAP_MAX] = {
 const char *sa_term_name(int term, char *buf, size_t len)
 {
 	if (term == SA_T_drops_before_tc)
-		return "stack drops between XDP and TC (native XDP)";
+		return "stack drops between XDP and TC (native XDP: CPU_BACKLOG; tc mode: TC ingress's own, TC_*)";
 	if (term == SA_T_drops_after_tc)
 		return "stack drops after TC";
 	return sa_counter_json_key(term, buf, len);

@@ -26,24 +26,28 @@ struct sa_portset;
 
 /* --xdp-mode; auto (the default) chooses per interface (xdp/nic.c). */
 enum sa_xdp_mode {
-	SA_XDP_AUTO,		/* generic (skb) XDP, saying why per interface */
+	SA_XDP_AUTO,		/* TC ingress first (SA_XDP_TC), saying why per interface */
 	SA_XDP_NATIVE,		/* native, falling back to skb */
 	SA_XDP_SKB,
+	SA_XDP_TC,		/* no XDP: the NIC stage counts at TC ingress, first */
 };
 
 /* The mode an interface got, and why (the start record's "xdp"). */
 struct sa_xdp_link {
 	const char *iface;
-	const char *mode;	/* "native" or "skb" */
+	const char *mode;	/* "native", "skb" or "tc" */
 	const char *reason;
 };
 
 /* What the stages say of themselves for the start record (describe). */
 struct sa_stage_desc {
-	const char *xdp_mode;	/* "native", "skb" or "none" */
+	const char *xdp_mode;	/* "native", "skb", "tc" or "none" */
 	/* XDP runs in the driver, before the per-CPU backlog: the
 	 * reconciler places drops by it (sa_measured.nic_native). */
 	bool nic_native;
+	/* The NIC stage counts at TC ingress, first; the TC stage's count is
+	 * last, so other TC filters' drops are between (sa_measured.nic_tc). */
+	bool nic_tc;
 	const struct sa_xdp_link *xdp_links;	/* per interface */
 	int n_xdp_links;
 };
@@ -129,6 +133,9 @@ struct sa_follow_ctl {
 #define SA_SHARE_SYNACK_LAST	"synack_last"	/* (include/bpf/synack.h) */
 #define SA_SHARE_FOLLOW		"follow"	/* struct sa_follow_ctl */
 #define SA_SHARE_RETRIES	"retries"	/* struct sa_retries_maps */
+/* fd: the NIC stage's TC program (--xdp-mode tc), which the TC stage
+ * places first on each interface's clsact ingress. */
+#define SA_SHARE_NIC_TC_PROG	"nic_tc_prog"
 
 /* What TC shares while it is open (SA_SHARE_RETRIES): the maps its
  * programs keep client retries in (tc/retries/), for the retries stage to

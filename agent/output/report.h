@@ -32,7 +32,7 @@ struct sa_report_ctx {
 	bool color;		/* a terminal, and NO_COLOR unset */
 	int width;		/* table width; 0: unlimited (not a terminal) */
 	struct sa_measured m;
-	const char *xdp_mode;	/* "native", "skb" or "none" */
+	const char *xdp_mode;	/* "native", "skb", "tc" or "none" */
 	const struct sa_xdp_link *xdp_links;	/* per interface, for the start record */
 	int n_xdp_links;
 	const char *const *hooks;

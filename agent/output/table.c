@@ -604,7 +604,11 @@ static void print_title(const struct sa_report_ctx *rc, const char *what,
 			 sa_tty_str(rc->ifaces[i], q, sizeof(q)));
 		wrap_unit(&w, unit, NULL);
 	}
-	snprintf(unit, sizeof(unit), "(xdp %s)", rc->m.nic ? rc->xdp_mode : "off");
+	/* tc mode: no XDP; the NIC stage is TC ingress's first filter. */
+	if (rc->m.nic && rc->m.nic_tc)
+		snprintf(unit, sizeof(unit), "(nic: tc ingress, first)");
+	else
+		snprintf(unit, sizeof(unit), "(xdp %s)", rc->m.nic ? rc->xdp_mode : "off");
 	wrap_unit(&w, unit, NULL);
 	/* Hooks that went from under synacct (agent/cmd/health.c). */
 	if (rc->m.lost) {

@@ -1,9 +1,11 @@
 #!/bin/bash
 # The options each do what the man page says, checked against the kernel and the
 # lab's own counts: --help/--version of every command; the 16-interface
-# limit; --xdp-mode auto/skb/native (the mode the kernel attached, the
+# limit; --xdp-mode auto/tc/skb/native (the mode the kernel attached, the
 # start record's "xdp", exact counts in each mode, native falling back to
-# skb on a device without native XDP); --btf with a copy of the kernel's
+# skb on a device without native XDP; in tc mode another tool's TC filter
+# between nic_syn's filter and tc_syn's: its drops are the gap, and it
+# stays when synacct goes; priority 1 taken: refused); --btf with a copy of the kernel's
 # BTF (exact counts) and with a file that is not BTF; -v naming every hook;
 # --no-stack (NIC/TC exact, stack figures null, no verdict beyond TC, no
 # stack family on /metrics); SIGHUP with and without nohup (the counts
@@ -15,7 +17,8 @@
 #   selftests/t/15-options.t [--list] [SCENARIO...]
 . "$(dirname "$0")/../lib/lab.sh"
 
-LAB_SCENARIOS=(help_version iface_limit xdp_modes xdp_native_fallback btf_file verbose
+LAB_SCENARIOS=(help_version iface_limit xdp_modes xdp_native_fallback tc_mode_between
+	tc_mode_prio1_taken btf_file verbose
 	no_stack sighup_counts metrics_top_default metrics_top_zero metrics_top_ports ipv6_ext_raw
 	ipv6_ext_connect)
 
@@ -93,13 +96,18 @@ xdp_count() {
 	t_is "$(jq -c 'select(.type == "start") | .xdp' "$SA_OUT")" \
 		"[{\"iface\":\"$SRV_IF\",\"mode\":\"$kern\",\"reason\":\"$reason\"}]" \
 		"--xdp-mode $mode: start record's xdp: $SRV_IF, mode $kern and why"
-	t_is "$(jq -r 'select(.type == "start") | [.xdp_mode, (.hooks[] | select(startswith("xdp")))] | join(",")' "$SA_OUT")" \
+	t_is "$(jq -r 'select(.type == "start") | [.xdp_mode, .hooks[0]] | join(",")' "$SA_OUT")" \
 		"$kern,$hook" "--xdp-mode $mode: xdp_mode $kern, hook $hook"
-	id=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')
-	t_is "$(xdp_kernel "$SRV_IF")" "$([ "$kern" = skb ] && echo xdpgeneric || echo xdp)/id:$id" \
-		"--xdp-mode $mode: the kernel has it attached $([ "$kern" = skb ] && echo generic || echo native) (ip -d link)"
-	t_is "$(bpftool prog show id "$id" -j 2>/dev/null | jq -r '.type + " " + .name')" "xdp synacct_xdp" \
-		"--xdp-mode $mode: bpftool names program $id synacct_xdp"
+	if [ "$kern" = tc ]; then
+		t_is "$(xdp_kernel "$SRV_IF"),$(tc_ingress_bpf)" "none,1 synacct_nic_tc 65535 synacct_tc_in" \
+			"--xdp-mode $mode: no XDP (ip -d link); TC ingress: nic_syn's filter at priority 1, tc_syn's at 65535 (tc filter show)"
+	else
+		id=$(ip -n "$SRV" -j link show dev "$SRV_IF" | jq '.[0].xdp.prog.id')
+		t_is "$(xdp_kernel "$SRV_IF")" "$([ "$kern" = skb ] && echo xdpgeneric || echo xdp)/id:$id" \
+			"--xdp-mode $mode: the kernel has it attached $([ "$kern" = skb ] && echo generic || echo native) (ip -d link)"
+		t_is "$(bpftool prog show id "$id" -j 2>/dev/null | jq -r '.type + " " + .name')" "xdp synacct_xdp" \
+			"--xdp-mode $mode: bpftool names program $id synacct_xdp"
+	fi
 	lab_nstat "$CLI" >"$LAB_DIR/cli.0"
 	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
 	t_is "$(lab_client --to $SRV_IP4 --port 8080 --count $((n / 2)) --parallel 4; lab_client --to $SRV_IP6 --port 8080 --count $((n / 2)) --parallel 4)" \
@@ -118,8 +126,16 @@ xdp_count() {
 	nothing_attached "--xdp-mode $mode, after SIGINT"
 }
 
+# The bpf filters on $SRV_IF's ingress: "PRIO NAME ..." in the kernel's order.
+tc_ingress_bpf() {
+	tc -n "$SRV" -j filter show dev "${1:-$SRV_IF}" ingress |
+		jq -r '[.[] | select(.kind == "bpf" and .options.bpf_name != null) |
+			"\(.pref) \(.options.bpf_name | sub(":\\[[0-9]+\\]$"; ""))"] | join(" ")'
+}
+
 sc_xdp_modes() {
 	xdp_count auto "auto: veth is a software device; native XDP would move every frame onto its XDP path and slow it" skb xdp_skb
+	xdp_count tc "tc requested (--xdp-mode tc)" tc tc_ingress_first
 	xdp_count skb "skb requested (--xdp-mode skb)" skb xdp_skb
 	xdp_count native "native requested (--xdp-mode native)" native xdp
 }
@@ -218,6 +234,92 @@ sc_verbose() {
 	synacct_start --duration 0.3
 	wait $SA_PID
 	t_is "$?,$(cat "$SA_ERR")" "0," "without -v: exit 0, nothing on stderr"
+}
+
+# tc mode: another tool's TC filter (cls_bpf at priority 5,
+# selftests/bpf/tc_drop.bpf.c: drops the SYNs from $SPOOF_NET4) sits
+# between nic_syn's filter (priority 1) and tc_syn's (65535): nic_syn -
+# tc_syn is exactly the kernel's count of what TC ingress dropped (the
+# clsact qdisc's drops, tc -s), the stack saw them as TC_INGRESS drops, so
+# nothing is unexplained; the filter stays when synacct goes.
+sc_tc_mode_between() {
+	local srv cnt sent dropped out err n=8 flood=9
+	lab_server 8080 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin --xdp-mode tc --interval 0.5 || { t_ok 1 "tc mode: synacct starts"; return; }
+	if ! err=$(tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 5 bpf da \
+		obj "$SA_BIN/tc_drop.bpf.o" sec tc 2>&1); then
+		synacct_stop
+		lab_server_stop $srv $cnt
+		t_skip "tc mode: another tool's filter between" "tool: tc cannot attach a BPF object: $err"
+		return
+	fi
+	t_is "$(tc_ingress_bpf)" "1 synacct_nic_tc 5 tc_drop.bpf.o:[tc] 65535 synacct_tc_in" \
+		"tc mode: the other tool's filter added at priority 5, between synacct's two"
+	t_is "$(lab_client --to $SRV_IP4 --port 8080 --count $n --parallel 4)" "connected=$n failed=0" \
+		"tc mode: $n clients connected past the filter"
+	t_is "$(lab_flood --to $SRV_IP4 --port 8080 --count $flood --src-net $SPOOF_NET4)" "sent=$flood" \
+		"tc mode: $flood SYNs from $SPOOF_NET4, which the filter drops"
+	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+	synacct_stop
+	lab_server_stop $srv $cnt
+	sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
+	dropped=$(tc -n "$SRV" -s -j qdisc show dev "$SRV_IF" | jq '.[] | select(.kind == "clsact") | .drops')
+	t_is "$SA_RC,$dropped" "0,$flood" "tc mode: exit 0; TC ingress dropped the $flood SYNs (tc -s qdisc show: clsact's drops)"
+	t_is "$(summary nic_syn 8080),$(summary tc_syn 8080),$(summary listener_syn 8080)" \
+		"$((sent + flood)),$sent,$sent" \
+		"tc mode: nic_syn == every SYN sent ($sent by the clients (nstat) + $flood), tc_syn == listener_syn == the clients'"
+	t_is "$(( $(summary nic_syn 8080) - $(summary tc_syn 8080) )),$(summary '.stack_drops.TC_INGRESS // 0' 8080)" \
+		"$dropped,$dropped" "tc mode: nic_syn - tc_syn == stack_drops.TC_INGRESS == the filter's drops ($dropped)"
+	t_is "$(summary '.unexplained | [.[]] | map(select(. != 0)) | length' 8080)" 0 "tc mode: nothing unexplained"
+	t_is "$(tc_ingress_bpf),$(tc -n "$SRV" filter show dev "$SRV_IF" egress | wc -l)" "5 tc_drop.bpf.o:[tc],0" \
+		"tc mode, after SIGINT: synacct's filters gone, the other tool's filter left"
+	tc -n "$SRV" filter del dev "$SRV_IF" ingress prio 5
+	tc -n "$SRV" qdisc del dev "$SRV_IF" clsact 2>/dev/null
+}
+
+# tc mode with another tool's filter at priority 1.  Of another kind
+# (u32): the kernel refuses synacct's cls_bpf there (-EINVAL), and synacct
+# refuses to start, saying so (it would no longer be TC's first look).  A
+# cls_bpf filter of another tool (protocol all): synacct's joins the same
+# priority, and cls_bpf runs the newest of a priority first, so nic_syn
+# still counts the SYNs that filter drops (ground truth: the flood sent);
+# the other tool's filter stays when synacct goes.
+sc_tc_mode_prio1_taken() {
+	local err rc srv cnt sent flood=5 n=3
+	tc -n "$SRV" qdisc add dev "$SRV_IF" clsact
+	tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 1 protocol ip u32 match u32 0 0
+	err=$("$SYNACCT" --netns "$SRV" --iface "$SRV_IF" --xdp-mode tc --duration 1 2>&1 >/dev/null); rc=$?
+	t_is "$rc" 1 "tc mode, u32 at priority 1: exit 1"
+	t_like "$err" "TC ingress priority 1 on $SRV_IF holds another tool's filter of another kind" \
+		"tc mode, u32 at priority 1: says whose place it is"
+	t_is "$(tc -n "$SRV" filter show dev "$SRV_IF" ingress | grep -c 'u32 chain 0 fh 800::800'),$(tc_ingress_bpf),$(tc -n "$SRV" filter show dev "$SRV_IF" egress | wc -l)" \
+		"1,,0" "tc mode, u32 at priority 1: the other tool's filter stays, nothing of synacct's left"
+	tc -n "$SRV" filter del dev "$SRV_IF" ingress prio 1
+	if ! err=$(tc -n "$SRV" filter add dev "$SRV_IF" ingress prio 1 bpf da \
+		obj "$SA_BIN/tc_drop.bpf.o" sec tc 2>&1); then
+		tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
+		t_skip "tc mode, cls_bpf at priority 1" "tool: tc cannot attach a BPF object: $err"
+		return
+	fi
+	lab_server 8080 --accept all
+	srv=$LAB_SERVER_PID; cnt=$LAB_SERVER_COUNT
+	scenario_begin --xdp-mode tc --interval 0.5 || { t_ok 1 "tc mode, cls_bpf at priority 1: synacct starts"; return; }
+	t_is "$(tc_ingress_bpf)" "1 synacct_nic_tc 1 tc_drop.bpf.o:[tc] 65535 synacct_tc_in" \
+		"tc mode, cls_bpf at priority 1: synacct's joins the priority, listed (and run) first"
+	t_is "$(lab_client --to $SRV_IP4 --port 8080 --count $n --parallel 1)" "connected=$n failed=0" \
+		"tc mode, cls_bpf at priority 1: $n clients connected"
+	t_is "$(lab_flood --to $SRV_IP4 --port 8080 --count $flood --src-net $SPOOF_NET4)" "sent=$flood" \
+		"tc mode, cls_bpf at priority 1: $flood SYNs the other filter drops"
+	lab_nstat "$CLI" >"$LAB_DIR/cli.1"
+	synacct_stop
+	lab_server_stop $srv $cnt
+	sent=$(cli_syns_sent "$LAB_DIR/cli.0" "$LAB_DIR/cli.1")
+	t_is "$SA_RC,$(summary nic_syn 8080),$(summary tc_syn 8080),$(summary '.stack_drops.TC_INGRESS // 0' 8080)" \
+		"0,$((sent + flood)),$sent,$flood" \
+		"tc mode, cls_bpf at priority 1: nic_syn == all $((sent + flood)) SYNs sent, tc_syn == the clients' $sent, $flood TC_INGRESS drops"
+	t_is "$(tc_ingress_bpf)" "1 tc_drop.bpf.o:[tc]" "tc mode, cls_bpf at priority 1: the other tool's filter stays"
+	tc -n "$SRV" qdisc del dev "$SRV_IF" clsact
 }
 
 # ---- --no-stack ----

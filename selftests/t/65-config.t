@@ -61,7 +61,7 @@ bad() {
 sc_bad_files() {
 	local err rc
 	bad "iface = $SRV_IF\nfoo = 1\n" "2: unknown key 'foo': keys are the long options of synacct --help" "unknown key"
-	bad "iface = $SRV_IF\n\nxdp-mode = fast\n" "3: invalid --xdp-mode 'fast': auto, native or skb" "bad value"
+	bad "iface = $SRV_IF\n\nxdp-mode = fast\n" "3: invalid --xdp-mode 'fast': auto, tc, native or skb" "bad value"
 	bad "# c\niface = $SRV_IF\ninterval = 0\n" "3: invalid interval '0': expected seconds, at least 0.01 and at most a year" "interval 0"
 	bad "iface = $SRV_IF\njson = maybe\n" "2: invalid value 'maybe' for json: expected yes or no" "a flag that is not yes or no"
 	bad "iface = $SRV_IF\nports = 80,x\n" "2: invalid port list '80,x': expected e.g. 80,443,8000-8100" "bad port list"

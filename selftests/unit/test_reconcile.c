@@ -19,6 +19,8 @@
 #define R_NETFILTER_DROP	12
 #define R_QDISC_DROP		33
 #define R_CPU_BACKLOG		71
+#define R_TC_INGRESS		73
+#define R_TC_EGRESS		74
 #define R_UNNAMED		200
 
 /* Macros, not const objects: clang (make SANITIZE=1) takes no object in
@@ -26,6 +28,9 @@
 #define ALL ((struct sa_measured){ .nic = true, .stack = true })
 /* Native XDP: the per-CPU backlog lies between XDP and TC. */
 #define NATIVE ((struct sa_measured){ .nic = true, .nic_native = true, .stack = true })
+/* tc mode: nic_syn is TC ingress's first filter, tc_syn its last: TC's
+ * own drops lie between, the per-CPU backlog before both. */
+#define TCMODE ((struct sa_measured){ .nic = true, .nic_tc = true, .stack = true })
 
 /* One port's figures: counters by enum, drops by reason, gauges. */
 struct fig {
@@ -176,6 +181,23 @@ static const struct rcase {
 	  ALL, "0,0,0,0",
 	  "CPU backlog full: 40 SYNs dropped before XDP and TC (CPU_BACKLOG); raise "
 	  "net.core.netdev_max_backlog" },
+	{ "tc mode: another TC filter's drops, between nic_syn and tc_syn",
+	  F(.c = { C(nic_syn) = 100, C(tc_syn) = 70, C(listener_syn) = 70, C(syn_queued) = 70,
+		   C(synack_sent) = 70 }, .drops = { { R_TC_INGRESS, 30 } }, .n_drops = 1),
+	  TCMODE, "0,0,0,0", "stack drop: 30 SYNs dropped before a socket (TC_INGRESS)" },
+	{ "tc mode: CPU backlog before both, TC's drops between, one unexplained",
+	  F(.c = { C(nic_syn) = 100, C(tc_syn) = 69, C(listener_syn) = 69, C(syn_queued) = 69,
+		   C(synack_sent) = 69 }, .drops = { { R_TC_INGRESS, 30 }, { R_CPU_BACKLOG, 5 } },
+		   .n_drops = 2),
+	  TCMODE, "1,0,0,0", "stack drop: 30 SYNs dropped before a socket (TC_INGRESS)" },
+	{ "TC's drops outside tc mode: after tc_syn (TC counts first)",
+	  F(.c = { C(nic_syn) = 100, C(tc_syn) = 100, C(listener_syn) = 70, C(syn_queued) = 70,
+		   C(synack_sent) = 70 }, .drops = { { R_TC_INGRESS, 30 } }, .n_drops = 1),
+	  ALL, "0,0,0,0", "stack drop: 30 SYNs dropped before a socket (TC_INGRESS)" },
+	{ "tc mode: TC_EGRESS is not TC ingress's",
+	  F(.c = { C(nic_syn) = 100, C(tc_syn) = 100, C(listener_syn) = 70, C(syn_queued) = 70,
+		   C(synack_sent) = 70 }, .drops = { { R_TC_EGRESS, 30 } }, .n_drops = 1),
+	  TCMODE, "0,0,0,0", "stack drop: 30 SYNs dropped before a socket (TC_EGRESS)" },
 	{ "another reason",
 	  F(.c = { C(nic_syn) = 4, C(tc_syn) = 4 }, .drops = { { R_NOT_SPECIFIED, 4 } }, .n_drops = 1),
 	  ALL, "0,0,0,0", "stack drop: 4 SYNs dropped before a socket (NOT_SPECIFIED)" },
@@ -405,7 +427,8 @@ static void equations(void)
 		const struct rcase *k = &cases[i];
 		struct sa_port_view v = view_of(&k->f, k->m, 1);
 		const __u64 *c = k->f.c;
-		__s64 after_tc = (__s64)(v.stack_drops - v.pre_tc_drops);
+		__s64 after_tc = (__s64)(v.stack_drops - v.pre_tc_drops -
+					 v.tc_hook_drops * k->m.nic_tc);
 
 		/* Lost TC hooks take TC's equations out (the cases above
 		 * hold their gaps at 0). */
@@ -413,6 +436,7 @@ static void equations(void)
 			continue;
 		all &= (__s64)c[SA_C_nic_syn] * k->m.nic ==
 		       (__s64)c[SA_C_tc_syn] * k->m.nic + (__s64)v.pre_tc_drops * k->m.nic_native +
+		       (__s64)v.tc_hook_drops * k->m.nic_tc +
 		       v.gap[SA_GAP_nic_to_tc];
 		all &= (__s64)c[SA_C_tc_syn] + (__s64)c[SA_C_syn_beyond_parser] ==
 		       (__s64)c[SA_C_listener_syn] +
@@ -716,6 +740,8 @@ void suite_reconcile(void)
 	sa_reason_names[R_TCP_CSUM] = "TCP_CSUM";
 	sa_reason_names[R_NETFILTER_DROP] = "NETFILTER_DROP";
 	sa_reason_names[R_CPU_BACKLOG] = "CPU_BACKLOG";
+	sa_reason_names[R_TC_INGRESS] = "TC_INGRESS";
+	sa_reason_names[R_TC_EGRESS] = "TC_EGRESS";
 	sa_reason_names[R_QDISC_DROP] = "QDISC_DROP";
 	ports();
 	containers();
