@@ -239,8 +239,12 @@ static struct json_object *json_histogram(const __u64 *b, int n, const char *con
 	return o;
 }
 
-static void json_queue_age(struct json_object *o, const struct sa_queue_age *qa)
+/* Null where the port has no listener and no half-open request, as on
+ * the page: a scan's thousands of rows stay small (bounded records). */
+static void json_queue_age(struct json_object *o, const struct sa_listener_gauges *g)
 {
+	const struct sa_queue_age *qa = &g->qa;
+	bool any = g->listeners || qa->half_open;
 	static const char *const age_le[] = { "1", "3", "7", "15", "31", "63", "+Inf" };
 	static const char *const rt_le[] = { "0", "1", "2", "3", "4", "5", "+Inf" };
 	_Static_assert(sizeof(age_le) / sizeof(age_le[0]) == SA_HALF_OPEN_AGE_N, "age buckets");
@@ -248,11 +252,11 @@ static void json_queue_age(struct json_object *o, const struct sa_queue_age *qa)
 
 	json_object_object_add(o, "accept_queue_oldest_age_seconds", qa->accept_queue_age_known ?
 			       json_object_new_double(qa->accept_queue_oldest_age_us / 1e6) : NULL);
-	json_object_object_add(o, "half_open_age_seconds",
+	json_object_object_add(o, "half_open_age_seconds", !any ? NULL :
 			       json_histogram(qa->half_open_age, SA_HALF_OPEN_AGE_N, age_le,
 					      json_object_new_double(qa->half_open_age_sum_us / 1e6),
 					      qa->half_open - qa->half_open_untimed));
-	json_object_object_add(o, "half_open_synack_retrans",
+	json_object_object_add(o, "half_open_synack_retrans", !any ? NULL :
 			       json_histogram(qa->half_open_retrans, SA_HALF_OPEN_RETRANS_N, rt_le,
 					      ju64(qa->half_open_retrans_sum), qa->half_open));
 }
@@ -370,7 +374,7 @@ static struct json_object *json_port(const struct sa_report_ctx *rc,
 	json_object_object_add(o, "cookie_mode", json_object_new_boolean(pv->cookie_mode));
 	json_object_object_add(o, "accepted", json_object_new_int64(ps->accepted));
 	json_gauges(o, sa_g(ps));
-	json_queue_age(o, &sa_g(ps)->qa);
+	json_queue_age(o, sa_g(ps));
 
 	/* Every gap of sa_gaps[]; null when not measured. */
 	un = json_object_new_object();

@@ -433,11 +433,13 @@ sc_sighup_counts() {
 # families_by_labels LABELS: the port-labelled families of docs/metrics.md
 # whose labels are exactly LABELS (e.g. "port", "port, cause"), without the
 # container's (served only for ports whose SYNs reach a followed namespace:
-# synacct_container_info, and the series with netns).
+# synacct_container_info, and the series with netns) and the accept
+# queue's age (only for a port a listener holds).
 families_by_labels() {
 	sed -n 's/^| `\(synacct_[a-z_]*\)` | [a-z]* | \([a-z, ]*\) |.*/\1|\2/p' "$SA_ROOT/docs/metrics.md" |
 		sed 's/, netns$//' |
-		awk -F'|' -v l="$1" '$2 == l && $1 !~ /^synacct_container_/ { print $1 }'
+		awk -F'|' -v l="$1" '$2 == l && $1 !~ /^synacct_container_/ &&
+			$1 != "synacct_accept_queue_oldest_age_seconds" { print $1 }'
 }
 
 # series_check PAGE NAME NPORTS: each port-labelled family of docs/metrics.md
