@@ -148,7 +148,10 @@ sc_flood() {
 		'xdp:.*tc:.*sa-srv0\(.*ingress.*egress|egress.*ingress' \
 		"... and once 200, XDP and TC ingress and egress programs are on $SRV_IF"
 	srv_curl "http://$SRV_IP4:19464/metrics" >"$LAB_DIR/page.0"
-	t_is "$(grep -c '^synacct_stage_up{.* 1$' "$LAB_DIR/page.0")" 2 "... and /metrics says both stages up"
+	t_is "$(awk '/^synacct_stage_up\{/ { split($1, l, "\""); s = s l[2] "=" $2 " " } END { print s }' "$LAB_DIR/page.0")" \
+		"xdp=1 tc=1 stack=1 " "... and /metrics says every stage up (xdp, tc, stack)"
+	t_is "$(pm logs "sa-$$-flood" 2>&1 | grep -c "HZ is unknown")" 0 \
+		"... and the kernel's HZ is known in the container (/boot or /proc/config.gz): the accept queue's age is measured"
 
 	lab_nstat "$SRV" >"$LAB_DIR/srv.0"
 	sent=$(lab_flood --to $SRV_IP4 --port 8080 --count 300 --src-net $SPOOF_NET4)
