@@ -420,7 +420,7 @@ sc_alert_rules() {
 	local out rc sel f n
 	out=$(promtool check rules "$SA_ROOT/configs/synacct-alerts.yml" 2>&1); rc=$?
 	t_is "$rc" 0 "promtool check rules configs/synacct-alerts.yml"
-	t_like "$out" "SUCCESS: 11 rules found" "... 11 rules"
+	t_like "$out" "SUCCESS: 12 rules found" "... 12 rules"
 	out=$(promtool check rules "$SA_ROOT/configs/synacct-rules.yml" 2>&1); rc=$?
 	t_like "$rc:$out" "^0:.*SUCCESS: 16 rules found" "promtool check rules configs/synacct-rules.yml: 16 recording rules"
 	out=$(promtool test rules "$SA_ROOT/selftests/prometheus/synacct-alerts.test.yml" 2>&1); rc=$?
@@ -439,7 +439,7 @@ sc_alert_rules() {
 		n=$(grep -oF "$sel" "$LAB_DIR/sel/configs/synacct-alerts.yml" | wc -l)
 		promtool test rules "$LAB_DIR/sel/selftests/prometheus/synacct-alerts.test.yml" >/dev/null 2>&1; rc=$?
 		if [ "$sel" != 'job="nosuch"' ]; then
-			t_is "$rc:$n" "0:22" "the header's sed adds $sel to the rules' 22 selectors: promtool test rules passes"
+			t_is "$rc:$n" "0:23" "the header's sed adds $sel to the rules' 23 selectors: promtool test rules passes"
 		else
 			t_is "$rc" 1 "... and with $sel, a job no series has, it fails (no alert fires)"
 		fi

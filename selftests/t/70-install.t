@@ -67,7 +67,7 @@ sc_install() {
 	# promtool test rules checks in 60-metrics.t.
 	if command -v promtool >/dev/null; then
 		out=$(promtool check rules "$INST/usr/share/synacct/synacct-alerts.yml" 2>&1); rc=$?
-		t_like "$rc:$out" "^0:.*SUCCESS: 11 rules found" "promtool check rules: the installed alert rules load (11 rules)"
+		t_like "$rc:$out" "^0:.*SUCCESS: 12 rules found" "promtool check rules: the installed alert rules load (12 rules)"
 		n=$(grep -c '^ *runbook_url:' "$SA_ROOT/configs/synacct-alerts.yml")
 		t_is "$(diff "$SA_ROOT/configs/synacct-alerts.yml" "$INST/usr/share/synacct/synacct-alerts.yml" | grep -c '^> ')" "$n" \
 			"... and are configs/synacct-alerts.yml, which promtool test rules checks (60-metrics.t), but for the $n runbook_url lines"
