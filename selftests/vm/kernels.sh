@@ -123,6 +123,12 @@ if [ -z "${KERNELS:-}" ]; then
 	KERNELS="$(newest '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$') $(newest '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64$')"
 	[ -n "${KERNELS// /}" ] || die "no Debian 12 cloud kernel known to apt (run apt-get update, or set KERNELS)"
 fi
+# A package name, not a pattern: apt-get download takes anything else as
+# a regular expression ("6.1" once fetched 282 packages, 35 GB).
+for pkg in $KERNELS; do
+	[[ $pkg =~ ^linux-image-[0-9][A-Za-z0-9.+~-]*$ ]] ||
+		die "KERNELS takes linux-image package names (e.g. linux-image-6.1.0-57-cloud-amd64), not '$pkg'"
+done
 # These are not about the kernel (docs against the code, the lab's table
 # reader on fixtures, C unit tests, the Prometheus page with a real
 # Prometheus, the config file, what synacct accepts as input, make
