@@ -338,7 +338,6 @@ static int prom_update(struct sa_watch *w, const struct sa_snapshot *abs)
  * figures.  A whole reading again when a stage says only that is exact
  * (-EAGAIN: a stage that cannot read port by port exactly now).
  */
-#define SA_BURST_PORTS 4096
 static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
 		    const struct sa_snapshot *last)
 {
@@ -352,7 +351,7 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
 	/* The marks first: a port marked after this is read next time. */
 	err = sa_run_touched(&w->run, &marked);
 	if (!err && !whole) {
-		unsigned int n = 0, known = 0, always = 0;
+		unsigned int n = 0, known = 0;
 
 		w->ports = w->again;
 		for (unsigned int i = 0; i < SA_MAX_PORTS / 64; i++)
@@ -364,21 +363,18 @@ static int read_all(struct sa_watch *w, struct sa_snapshot *snap,
 			/* A listener's port is read again with its queues
 			 * (the listener stage reads them all). */
 			if (last->port[p]->nat || last->port[p]->follow ||
-			    sa_g(last->port[p])->listeners) {
+			    sa_g(last->port[p])->listeners)
 				sa_portset_add(&w->ports, p);
-				always++;
-			}
 		}
 		/* Port by port costs a few lookups each; a whole reading walks
 		 * each map once.  Once the ports to read are a quarter of
 		 * those known (1 000 idle listening ports, say), whole is
-		 * cheaper.  But not for a burst of thousands of ports that
-		 * moved, mostly not read every time (a scan): a whole reading
-		 * would hold a second copy of every port known beside the
-		 * latest, the peak of synacct's memory. */
+		 * cheaper; a scan's burst too (read port by port, a burst of
+		 * thousands of ports came out short of SYNs, 65 482 of 65 535
+		 * in scan.sh, and kept 2 % of a CPU busy afterwards). */
 		for (unsigned int i = 0; i < SA_MAX_PORTS / 64; i++)
 			n += __builtin_popcountll(w->ports.bits[i]);
-		whole = 4 * n >= known && (n < SA_BURST_PORTS || 2 * always >= n);
+		whole = 4 * n >= known;
 	}
 	if (!err && !whole) {
 		err = sa_run_read_ports(&w->run, snap, last, &w->ports);
