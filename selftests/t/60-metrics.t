@@ -509,7 +509,7 @@ promql_expect() {
 	# One alert fires: the accept queue's, with SYNs and ACKs dropped
 	# (its head waits too, but the stalled alert is silent once it overflows).
 	for a in SynQueueOverflow ListenerDropsOther SynCookiesInUse UnexplainedLoss CountsLost Down CountsReset \
-		AcceptQueueStalled; do
+		AcceptQueueStalled StageLost; do
 		echo "alert:Synacct$a	-	none"
 	done
 	# Skipped runs depend on the machine's load, not on the lab: what
