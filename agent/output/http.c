@@ -402,6 +402,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	static int headers_seen;
 	struct sa_prom *p = cls;
 	enum MHD_Result ret;
+	bool gzip;
 
 	(void)version; (void)upload;
 	/* The first call has the headers; answering then would leave a body
@@ -447,10 +448,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(url, "/metrics"))
 		return answer(c, MHD_HTTP_NOT_FOUND, text, "not found: try /metrics\n", 24);
 
+	gzip = wants_gzip(c);
 	pthread_mutex_lock(&p->lock);
-	if (p->resp && wants_gzip(c) && !p->resp_gz)
+	if (p->resp && gzip && !p->resp_gz)
 		p->resp_gz = gzip_answer(p->page);
-	if (p->resp && wants_gzip(c) && p->resp_gz)
+	if (p->resp && gzip && p->resp_gz)
 		ret = MHD_queue_response(c, MHD_HTTP_OK, p->resp_gz);
 	else if (p->resp)
 		ret = MHD_queue_response(c, MHD_HTTP_OK, p->resp);
